@@ -1,0 +1,158 @@
+/**
+ * The domain model of a study as the analysis plan sees it: plain, validated, typed records.
+ * `src/study/bundle.ts` reads a bundle into these; the store keeps them; `src/analysis` consumes a
+ * `StudyData`. Days are relative to the CAR T infusion (day 0). No direct identifiers anywhere.
+ */
+
+export type Sex = 'M' | 'F';
+export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
+export type EventKind =
+  | 'apheresis'
+  | 'bridging'
+  | 'lymphodepletion'
+  | 'infusion'
+  | 'tracer_injection'
+  | 'response'
+  | 'progression'
+  | 'death'
+  | 'last_follow_up';
+export type Lugano = 'CR' | 'PR' | 'SD' | 'PD';
+export type VoiKind = 'organ' | 'lesion';
+
+/** Study-level settings (study.json `analysis`), with defaults filled in. */
+export interface StudySettings {
+  /** Which IBSI intensity peak the tumour analyses use. Default 'global'. */
+  suvPeak: 'global' | 'local';
+  /** Exclude EBV+ DLBCL patients from the primary tumour analyses. Default true. */
+  excludeEbvPositive: boolean;
+  /** Fixed SUV threshold for MATV. Default 2.5. */
+  matvThresholdSuv: number;
+  /** Further analysis settings, validated by each analysis (e.g. `pvc`). */
+  [key: string]: unknown;
+}
+
+export interface Tracer {
+  name: string;
+  nuclide: string;
+  /** Physical half-life in seconds. */
+  halfLifeS: number;
+}
+
+export interface Patient {
+  /** Pseudonymous ID. */
+  patientId: string;
+  cohort: string;
+  /** Years at inclusion. */
+  age: number;
+  sex: Sex;
+  weightKg: number | null;
+  histology: string;
+  stage: string | null;
+  cnsInvolvement: boolean | null;
+  ecog: number | null;
+  previousLines: number | null;
+  primaryRefractory: boolean | null;
+  priorAsct: boolean | null;
+  bridging: Bridging;
+  product: string | null;
+}
+
+export interface PatientEvent {
+  patientId: string;
+  event: EventKind;
+  /** Day relative to infusion (computed from `date` when the bundle gives dates). */
+  day: number;
+  /** ISO date when the bundle gave one. */
+  date: string | null;
+  bridgingType: Exclude<Bridging, 'none'> | null;
+  activityMbq: number | null;
+  scanId: string | null;
+  lugano: Lugano | null;
+  deathCause: 'lymphoma' | 'other' | null;
+}
+
+export interface Scan {
+  scanId: string;
+  patientId: string;
+  tracer: string;
+  /** 'pre' (pre-CART) or a post-CART label such as 'd2', 'd5', 'd7'. */
+  timepoint: string;
+  day: number | null;
+  /** Absolute path of the DICOM series folder or NIfTI SUV image. */
+  path: string;
+  format: 'dicom' | 'nifti-suv';
+}
+
+/** A VOI definition (before quantification). */
+export interface Voi {
+  voiId: string;
+  scanId: string;
+  kind: VoiKind;
+  label: string;
+  lesionId: string | null;
+  site: string | null;
+  irradiated: boolean | null;
+  /** Absolute path of the mask file (label map or RTSTRUCT). */
+  maskPath: string;
+  maskLabel: number | null;
+  roiName: string | null;
+}
+
+/** Quantification of one VOI on its scan (SUV in g/mL, volumes in mL). */
+export interface VoiMetrics {
+  voxelCount: number;
+  volumeMl: number;
+  suvMin: number;
+  suvMax: number;
+  suvMean: number;
+  suvMedian: number;
+  suvSd: number;
+  /** IBSI 1 local intensity peak (sphere of 1 mL around the max voxel). */
+  suvPeakLocal: number;
+  /** IBSI 1 global intensity peak (highest 1 mL sphere mean over VOI voxel centres). */
+  suvPeakGlobal: number;
+  /** Voxels with SUV ≥ the MATV threshold inside the VOI × voxel volume (mL). */
+  matvMl: number;
+}
+
+/** A quantified VOI joined with its scan's patient and timepoint. */
+export interface QuantifiedVoi extends Voi, VoiMetrics {
+  patientId: string;
+  timepoint: string;
+  tracer: string;
+}
+
+export interface Toxicity {
+  patientId: string;
+  crsGrade: number;
+  icansGrade: number;
+  tocilizumab: boolean | null;
+  steroids: boolean | null;
+}
+
+export interface LabValue {
+  patientId: string;
+  day: number;
+  analyte: string;
+  value: number;
+}
+
+export interface Biopsy {
+  patientId: string;
+  lesionId: string;
+  cd8Percent: number;
+}
+
+/** Everything the analysis plan needs about one study. */
+export interface StudyData {
+  name: string;
+  tracer: Tracer;
+  settings: StudySettings;
+  patients: Patient[];
+  events: PatientEvent[];
+  scans: Scan[];
+  vois: QuantifiedVoi[];
+  toxicity: Toxicity[];
+  labs: LabValue[];
+  biopsies: Biopsy[];
+}
