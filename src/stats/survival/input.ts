@@ -1,0 +1,158 @@
+/**
+ * Input validation and sorting shared by the survival routines.
+ *
+ * Numeric kernels in this folder assume validated input: finite non-negative times, status 0/1.
+ * The public functions call `survInput` first, which throws `InputError` naming the field, the
+ * 1-based row and the offending value.
+ */
+import { InputError } from '../../errors.js';
+
+/** Field names used in error messages (the CLI passes the CSV column names). */
+export interface SurvFieldNames {
+  time?: string;
+  status?: string;
+  group?: string;
+  strata?: string;
+}
+
+/** Validated right-censored survival data: times (any unit, ≥ 0) and status (1 event, 0 censored). */
+export interface SurvData {
+  time: Float64Array;
+  status: Uint8Array;
+}
+
+/**
+ * Validates and copies `time` / `status`.
+ * @param time  follow-up times (any time unit, e.g. days), finite and ≥ 0.
+ * @param status 1 = event, 0 = censored (R's `Surv(time, status)` with 0/1 coding).
+ * @throws InputError when lengths differ, a time is missing/negative/non-finite, or a status is not 0/1.
+ */
+export function survInput(
+  time: ArrayLike<number>,
+  status: ArrayLike<number>,
+  names: SurvFieldNames = {},
+): SurvData {
+  const tName = names.time ?? 'time';
+  const sName = names.status ?? 'status';
+  const n = time.length;
+  if (status.length !== n) {
+    throw new InputError(`${sName} has ${status.length} values but ${tName} has ${n}`, { field: sName });
+  }
+  if (n === 0) throw new InputError('no observations', { field: tName });
+  const t = new Float64Array(n);
+  const s = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = time[i]!;
+    if (typeof v !== 'number' || Number.isNaN(v)) {
+      throw new InputError(`missing ${tName}`, { field: tName, row: i + 1, value: v });
+    }
+    if (!Number.isFinite(v) || v < 0) {
+      throw new InputError(`${tName} must be a finite number ≥ 0`, { field: tName, row: i + 1, value: v });
+    }
+    t[i] = v === 0 ? 0 : v; // −0 → +0 so that the bit-pattern sort below is numeric
+    const st = status[i]!;
+    if (st !== 0 && st !== 1) {
+      throw new InputError(`${sName} must be 0 (censored) or 1 (event)`, {
+        field: sName,
+        row: i + 1,
+        value: st,
+      });
+    }
+    s[i] = st;
+  }
+  return { time: t, status: s };
+}
+
+/** Validates a label vector (group / strata) of length n: no missing values. */
+export function labelInput(labels: ArrayLike<string>, n: number, field: string): string[] {
+  if (labels.length !== n) {
+    throw new InputError(`${field} has ${labels.length} values but there are ${n} observations`, { field });
+  }
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const v = labels[i];
+    if (v === undefined || v === null || (typeof v === 'string' && (v === '' || v === 'NA'))) {
+      throw new InputError(`missing ${field}`, { field, row: i + 1, value: v ?? null });
+    }
+    out[i] = String(v);
+  }
+  return out;
+}
+
+/**
+ * Distinct labels in R's `factor()` order for a character vector in the C locale: numeric order when
+ * every label parses as a number, otherwise code-point order. `levels` (optional) fixes the order.
+ */
+export function factorLevels(
+  labels: readonly string[],
+  levels?: readonly string[],
+  field = 'group',
+): string[] {
+  const uniq = [...new Set(labels)];
+  if (levels !== undefined) {
+    const set = new Set(levels);
+    for (const u of uniq) {
+      if (!set.has(u)) throw new InputError(`value not among the given levels`, { field, value: u });
+    }
+    return levels.filter((l) => uniq.includes(l));
+  }
+  const allNumeric = uniq.every((u) => u.trim() !== '' && Number.isFinite(Number(u)));
+  if (allNumeric) return uniq.sort((a, b) => Number(a) - Number(b));
+  return uniq.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Integer codes 0..k−1 of `labels` against `levels`. */
+export function factorCodes(labels: readonly string[], levels: readonly string[]): Int32Array {
+  const map = new Map<string, number>();
+  levels.forEach((l, i) => map.set(l, i));
+  const codes = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) codes[i] = map.get(labels[i]!) ?? -1;
+  return codes;
+}
+
+/**
+ * Stable ascending argsort of non-negative finite times (no −0), O(n): LSD radix sort on the IEEE-754
+ * bit pattern (which orders like the numbers for x ≥ 0), 16-bit digits, constant digits skipped.
+ * Small inputs use a comparison sort.
+ */
+export function orderByTime(time: Float64Array): Uint32Array {
+  const n = time.length;
+  let idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (n < 4096) {
+    return idx.sort((a, b) => time[a]! - time[b]! || a - b);
+  }
+  const words = new Uint32Array(time.buffer, time.byteOffset, 2 * n);
+  let tmp = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1; // 0 = low 32 bits, 1 = high 32 bits (little-endian)
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(words[2 * i + word]! >>> shift) & 0xffff]!++;
+    let constant = false;
+    for (let b = 0; b < 65536; b++) {
+      if (count[b] === n) {
+        constant = true;
+        break;
+      }
+      if (count[b]! > 0) break;
+    }
+    if (constant) continue;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const id = idx[i]!;
+      const d = (words[2 * id + word]! >>> shift) & 0xffff;
+      tmp[count[d]!++] = id;
+    }
+    const sw = idx;
+    idx = tmp;
+    tmp = sw;
+  }
+  return idx;
+}

@@ -1,0 +1,42 @@
+// Internal helpers of the survival module: the O(n) radix argsort must equal a stable comparison sort
+// (exact), including ties, zeros, fractional and large times; factor level order as R's factor().
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { factorLevels, orderByTime } from '../../../src/stats/survival/input.js';
+
+test('radix orderByTime equals a stable comparison argsort on 20 000 times with ties', () => {
+  let seed = 12345;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const n = 20000;
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rnd();
+    t[i] = u < 0.3 ? Math.floor(rnd() * 50) : u < 0.35 ? 0 : u < 0.9 ? rnd() * 1000 : rnd() * 1e9;
+  }
+  const got = orderByTime(t);
+  const ref = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
+  assert.deepEqual(Array.from(got), ref);
+});
+
+test('integer times (constant low digits skipped) sort correctly', () => {
+  const n = 5000;
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = (i * 7919) % 1000;
+  const got = Array.from(orderByTime(t));
+  const ref = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
+  assert.deepEqual(got, ref);
+});
+
+test('factor levels: numeric order for numeric labels, code-point order otherwise', () => {
+  assert.deepEqual(factorLevels(['10', '9', '2', '9']), ['2', '9', '10']);
+  assert.deepEqual(factorLevels(['squamous', 'adeno', 'large', 'Small']), [
+    'Small',
+    'adeno',
+    'large',
+    'squamous',
+  ]);
+  assert.deepEqual(factorLevels(['b', 'a'], ['b', 'a']), ['b', 'a']);
+});
