@@ -1,0 +1,130 @@
+/**
+ * A minimal column-oriented data frame for model fitting (the analogue of an R data.frame after
+ * `read.csv`). Cells are numbers, strings or null (missing). No I/O: callers parse files in src/io.
+ */
+import type { CsvTable } from '../io/csv.js';
+import { InputError } from '../errors.js';
+
+/** One cell: a number (numeric column), a string (categorical column) or null (missing, R's NA). */
+export type Cell = number | string | null;
+
+/** Column-oriented table: `data[name][i]` is row i of column `name`; every column has `nrow` cells. */
+export interface DataFrame {
+  columns: string[];
+  data: Record<string, Cell[]>;
+  nrow: number;
+}
+
+/** Column type override: 'numeric' parses every cell as a number, 'factor' keeps strings. */
+export type ColumnType = 'numeric' | 'factor';
+
+/** True for the cell strings that R's read.csv reads as NA (empty and "NA"). */
+export function isMissingText(s: string): boolean {
+  const t = s.trim();
+  return t === '' || t === 'NA';
+}
+
+/** Parses a number the way R's type.convert accepts it (decimal, exponent, Inf, NaN); null if not numeric. */
+export function parseNumberText(s: string): number | null {
+  const t = s.trim();
+  if (t === 'Inf' || t === '+Inf') return Infinity;
+  if (t === '-Inf') return -Infinity;
+  if (t === 'NaN') return NaN;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(t)) return null;
+  return Number(t);
+}
+
+/**
+ * Builds a DataFrame from a parsed CSV table. A column is numeric when every non-missing cell parses as
+ * a number (R's read.csv/type.convert rule); otherwise it is a factor (strings, trimmed). Missing cells
+ * ('' or 'NA') become null.
+ * @param table parsed CSV (src/io/csv.ts)
+ * @param opts.types per-column override; 'numeric' on a column with a non-number cell throws
+ * @throws InputError naming file, row and column for an override that cannot be honoured or an unknown column
+ */
+export function dataFrameFromCsv(
+  table: CsvTable,
+  opts: { types?: Record<string, ColumnType> } = {},
+): DataFrame {
+  const types = opts.types ?? {};
+  for (const name of Object.keys(types)) {
+    if (!table.columns.includes(name)) {
+      throw new InputError(`type override names a column not in the table`, {
+        file: table.file,
+        field: name,
+      });
+    }
+  }
+  const data: Record<string, Cell[]> = {};
+  for (const col of table.columns) {
+    const raw = table.rows.map((r) => r[col] ?? '');
+    const forced = types[col];
+    let numeric = forced === 'numeric';
+    if (forced === undefined) {
+      numeric = raw.every((s) => isMissingText(s) || parseNumberText(s) !== null);
+      // An all-missing column is logical NA in R; treat it as numeric (every value missing).
+    }
+    if (numeric) {
+      data[col] = raw.map((s, i) => {
+        if (isMissingText(s)) return null;
+        const v = parseNumberText(s);
+        if (v === null) {
+          throw new InputError('column declared numeric holds a non-number', {
+            file: table.file,
+            row: i + 1,
+            field: col,
+            value: s,
+          });
+        }
+        return v;
+      });
+    } else {
+      data[col] = raw.map((s) => (isMissingText(s) ? null : s.trim()));
+    }
+  }
+  return { columns: [...table.columns], data, nrow: table.rows.length };
+}
+
+/**
+ * Builds a DataFrame from an array of records (e.g. rows produced in code). Column order is the order
+ * of first appearance of keys; undefined, null and NaN become null (missing). Numbers stay numbers,
+ * strings stay strings; booleans become the strings 'TRUE'/'FALSE' (a factor).
+ * @throws InputError when a column mixes numbers and strings
+ */
+export function dataFrameFromRecords(
+  rows: Record<string, number | string | boolean | null | undefined>[],
+): DataFrame {
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    for (const k of Object.keys(r)) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
+    }
+  }
+  const data: Record<string, Cell[]> = {};
+  for (const c of columns) {
+    let kind: 'number' | 'string' | null = null;
+    data[c] = rows.map((r, i) => {
+      const v = r[c];
+      if (v === undefined || v === null || (typeof v === 'number' && Number.isNaN(v))) return null;
+      const cell: Cell = typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : v;
+      const k = typeof cell === 'number' ? 'number' : 'string';
+      if (kind !== null && kind !== k) {
+        throw new InputError('column mixes numbers and strings', { row: i + 1, field: c, value: v });
+      }
+      kind = k;
+      return cell;
+    });
+  }
+  return { columns, data, nrow: rows.length };
+}
+
+/** True when every non-missing cell of the column is a number. Throws InputError for an unknown column. */
+export function isNumericColumn(df: DataFrame, name: string): boolean {
+  const col = df.data[name];
+  if (col === undefined) throw new InputError('no such column in the data', { field: name });
+  return col.every((v) => v === null || typeof v === 'number');
+}
