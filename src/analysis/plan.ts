@@ -1,0 +1,62 @@
+/**
+ * The statistical analysis plan: the ordered list of report sections (seed 000's order: Table 1,
+ * normal tissue, tumour pre-CART, pre → post, outcomes, toxicity). Each analysis is a pure function
+ * of the study data; one that throws becomes a 'not-run' section naming the error, and the others
+ * still run.
+ */
+import type { StudyData } from '../study/model.js';
+import { table1 } from './table1.js';
+import type { AnalysisSection } from './types.js';
+import { normalTissueSummary } from './v1-normal-tissue.js';
+import { outcomesByUptake } from './v1-outcomes.js';
+
+/** One analysis of the plan. */
+export interface PlannedAnalysis {
+  id: string;
+  title: string;
+  run: (study: StudyData) => AnalysisSection;
+}
+
+/** The analyses, in report order. */
+export const ANALYSIS_PLAN: PlannedAnalysis[] = [
+  { id: 'table1', title: 'Baseline characteristics', run: table1 },
+  {
+    id: 'normal-tissue-summary',
+    title: 'Normal-tissue uptake by organ and timepoint',
+    run: normalTissueSummary,
+  },
+  { id: 'outcomes-uptake', title: 'Outcomes by pre-CART tumour uptake', run: outcomesByUptake },
+];
+
+/**
+ * Runs every planned analysis on the study. An analysis that throws is reported as 'not-run' with
+ * the error message as its reason.
+ * @param onProgress - called after each analysis with (done, total, id)
+ */
+export function runAnalysisPlan(
+  study: StudyData,
+  plan: PlannedAnalysis[] = ANALYSIS_PLAN,
+  onProgress?: (done: number, total: number, id: string) => void,
+): AnalysisSection[] {
+  const out: AnalysisSection[] = [];
+  plan.forEach((a, i) => {
+    let section: AnalysisSection;
+    try {
+      section = a.run(study);
+    } catch (e) {
+      section = {
+        id: a.id,
+        title: a.title,
+        status: 'not-run',
+        reason: (e as Error).message,
+        description: '',
+        results: {},
+        tables: [],
+        figures: [],
+      };
+    }
+    out.push(section);
+    onProgress?.(i + 1, plan.length, a.id);
+  });
+  return out;
+}

@@ -1,0 +1,231 @@
+/**
+ * Outcomes by pre-CART tumour uptake (seed 000 "Statistical analyses"; SPEC §3 Outcomes):
+ * per patient, the geometric mean of pre-CART lesion SUVpeak over that patient's lesions; the median
+ * split of those geometric means (high: above the median, low: at or below it); Kaplan–Meier curves
+ * (Greenwood SE, log CI — R's survfit defaults) and log-rank tests (survdiff) for TTP, PFS and OS.
+ */
+import { kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
+import type { QuantifiedVoi, StudyData } from '../study/model.js';
+import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.js';
+import { formatPEquals, formatSig, geometricMean, median } from './format.js';
+import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { kmFigure, stripPlotFigure } from './v1-figures.js';
+
+/** The lesion SUVpeak the study's settings name (IBSI global or local intensity peak). */
+export function lesionSuvPeak(v: QuantifiedVoi, which: 'global' | 'local'): number {
+  return which === 'global' ? v.suvPeakGlobal : v.suvPeakLocal;
+}
+
+/** True when the patient's histology is EBV+ DLBCL (excluded from primary tumour analyses by default). */
+export function isEbvPositive(histology: string): boolean {
+  return /EBV\s*\+/i.test(histology);
+}
+
+export interface PatientUptake {
+  patientId: string;
+  /** Number of pre-CART lesions. */
+  lesions: number;
+  /** Geometric mean of pre-CART lesion SUVpeak (g/mL). */
+  geometricMeanSuvPeak: number;
+}
+
+/**
+ * Per-patient geometric mean of pre-CART lesion SUVpeak, for patients with ≥ 1 pre-CART lesion,
+ * excluding EBV+ patients when the settings say so. `valueOf` lets the caller use a corrected SUVpeak.
+ */
+export function perPatientUptake(
+  study: StudyData,
+  valueOf: (v: QuantifiedVoi) => number = (v) => lesionSuvPeak(v, study.settings.suvPeak),
+): PatientUptake[] {
+  const excluded = new Set(
+    study.settings.excludeEbvPositive
+      ? study.patients.filter((p) => isEbvPositive(p.histology)).map((p) => p.patientId)
+      : [],
+  );
+  const out: PatientUptake[] = [];
+  for (const p of study.patients) {
+    if (excluded.has(p.patientId)) continue;
+    const vals = study.vois
+      .filter((v) => v.patientId === p.patientId && v.kind === 'lesion' && v.timepoint === 'pre')
+      .map(valueOf);
+    if (vals.length === 0) continue;
+    out.push({ patientId: p.patientId, lesions: vals.length, geometricMeanSuvPeak: geometricMean(vals) });
+  }
+  return out;
+}
+
+type Endpoint = 'ttp' | 'pfs' | 'os';
+const ENDPOINT_NAMES: Record<Endpoint, string> = {
+  ttp: 'Time to progression',
+  pfs: 'Progression-free survival',
+  os: 'Overall survival',
+};
+
+/**
+ * The outcomes section of analysis v1: median split of per-patient pre-CART uptake, KM and log-rank
+ * for TTP, PFS and OS. Not run (with a reason) when fewer than 2 patients have pre-CART lesions, when
+ * the split leaves an empty group, or (per endpoint) when no event occurred.
+ */
+export function outcomesByUptake(study: StudyData): AnalysisSection {
+  const uptake = perPatientUptake(study);
+  const base = {
+    id: 'outcomes-uptake',
+    title: 'Outcomes by pre-CART tumour uptake',
+    description:
+      'Per patient, the geometric mean of pre-CART lesion SUVpeak (IBSI ' +
+      `${study.settings.suvPeak} intensity peak) over the patient's lesions` +
+      (study.settings.excludeEbvPositive ? ', EBV+ DLBCL patients excluded' : '') +
+      '. Patients are split at the median (high: above the median). Kaplan–Meier estimates with ' +
+      'Greenwood standard errors and log-transformed 95% CIs; groups compared by the log-rank test. ' +
+      'TTP: progression or death from lymphoma; PFS: progression or death; OS: death; times from infusion.',
+    formula: 'Surv(time, event) ~ uptake_group',
+  };
+  if (uptake.length < 2) {
+    return {
+      ...base,
+      status: 'not-run',
+      reason: `only ${uptake.length} patient(s) with pre-CART lesions`,
+      results: {},
+      tables: [],
+      figures: [],
+    };
+  }
+  const med = median(uptake.map((u) => u.geometricMeanSuvPeak));
+  const groupOf = new Map(uptake.map((u) => [u.patientId, u.geometricMeanSuvPeak > med ? 'high' : 'low']));
+  const outcomes = new Map(deriveOutcomes(study).map((o) => [o.patientId, o]));
+  const included = uptake.map((u) => ({ u, o: outcomes.get(u.patientId)!, g: groupOf.get(u.patientId)! }));
+  const nHigh = included.filter((x) => x.g === 'high').length;
+  const nLow = included.length - nHigh;
+
+  const results: Record<string, unknown> = {
+    medianGeometricMeanSuvPeak: med,
+    patients: included.map((x) => ({
+      patientId: x.u.patientId,
+      lesions: x.u.lesions,
+      geometricMeanSuvPeak: x.u.geometricMeanSuvPeak,
+      group: x.g,
+      ttpDays: x.o.ttp.days,
+      ttpEvent: x.o.ttp.event,
+      pfsDays: x.o.pfs.days,
+      pfsEvent: x.o.pfs.event,
+      osDays: x.o.os.days,
+      osEvent: x.o.os.event,
+    })),
+  };
+  const tables: ResultTable[] = [
+    {
+      id: 'outcomes-per-patient',
+      title: 'Per-patient pre-CART uptake and outcomes (days from infusion)',
+      columns: [
+        'patient',
+        'lesions',
+        'geomean_suvpeak',
+        'group',
+        'ttp_days',
+        'ttp_event',
+        'pfs_days',
+        'pfs_event',
+        'os_days',
+        'os_event',
+      ],
+      rows: included.map((x) => ({
+        patient: x.u.patientId,
+        lesions: x.u.lesions,
+        geomean_suvpeak: x.u.geometricMeanSuvPeak,
+        group: x.g,
+        ttp_days: x.o.ttp.days,
+        ttp_event: x.o.ttp.event ? 1 : 0,
+        pfs_days: x.o.pfs.days,
+        pfs_event: x.o.pfs.event ? 1 : 0,
+        os_days: x.o.os.days,
+        os_event: x.o.os.event ? 1 : 0,
+      })),
+    },
+  ];
+  const figures: ResultFigure[] = [stripPlotFigure(study, uptake, med)];
+  const findings: string[] = [
+    `Median of per-patient geometric-mean pre-CART SUVpeak: ${formatSig(med)} (high n = ${nHigh}, low n = ${nLow}).`,
+  ];
+  const warnings: string[] = [];
+  if (nHigh === 0 || nLow === 0) {
+    return {
+      ...base,
+      status: 'not-run',
+      reason: 'the median split leaves an empty group (all patients have the same uptake)',
+      n: { patients: included.length },
+      results,
+      tables,
+      figures,
+    };
+  }
+  const endpoints: Endpoint[] = ['ttp', 'pfs', 'os'];
+  const summary: ResultTable = {
+    id: 'outcomes-km-summary',
+    title: 'Kaplan–Meier medians (months) and log-rank tests, high vs low pre-CART uptake',
+    columns: [
+      'endpoint',
+      'group',
+      'n',
+      'events',
+      'median_months',
+      'median_lower',
+      'median_upper',
+      'logrank_chisq',
+      'logrank_p',
+    ],
+    rows: [],
+  };
+  for (const ep of endpoints) {
+    const te = (o: PatientOutcome): { days: number; event: boolean } => o[ep];
+    const time = included.map((x) => te(x.o).days / DAYS_PER_MONTH);
+    const status: number[] = included.map((x) => (te(x.o).event ? 1 : 0));
+    const group = included.map((x) => x.g);
+    const events = status.reduce((a, b) => a + b, 0);
+    const km = kaplanMeierByGroup(time, status, group, { confType: 'log', confLevel: 0.95 });
+    let lr: ReturnType<typeof logRank> | null = null;
+    if (events > 0) lr = logRank(time, status, group);
+    else warnings.push(`${ENDPOINT_NAMES[ep]}: no events, log-rank test not done`);
+    results[ep] = {
+      timeUnit: 'months',
+      km: km.strata,
+      logRank: lr,
+    };
+    for (const s of km.strata) {
+      summary.rows.push({
+        endpoint: ep.toUpperCase(),
+        group: s.group,
+        n: s.n,
+        events: s.events,
+        median_months: s.median,
+        median_lower: s.medianLower,
+        median_upper: s.medianUpper,
+        logrank_chisq: lr?.chisq ?? null,
+        logrank_p: lr?.p ?? null,
+      });
+    }
+    figures.push(
+      kmFigure(
+        `km-${ep}`,
+        `${ENDPOINT_NAMES[ep]} by pre-CART uptake (median split)`,
+        km.strata,
+        lr?.p ?? null,
+      ),
+    );
+    findings.push(
+      `${ep.toUpperCase()}: ${events} events; log-rank ` +
+        (lr ? `χ² = ${formatSig(lr.chisq)}, ${formatPEquals(lr.p)}` : 'not done (no events)') +
+        '.',
+    );
+  }
+  tables.push(summary);
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: included.length, lesions: uptake.reduce((a, u) => a + u.lesions, 0) },
+    results,
+    findings,
+    tables,
+    figures,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Content hash of a study bundle: SHA-256 over study.json, every CSV table and every file the
+ * bundle references (scan series and masks), in a fixed order, each prefixed by its path relative to
+ * the bundle (or its absolute path when outside). Two imports with the same hash hold the same data.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { StudyBundle } from '../study/bundle.js';
+
+function filesUnder(path: string): string[] {
+  const st = statSync(path);
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** SHA-256 (hex) of the bundle's content, including referenced images and masks. */
+export function bundleContentHash(bundle: StudyBundle): string {
+  const h = createHash('sha256');
+  const files = new Set<string>();
+  for (const f of readdirSync(bundle.dir)) {
+    if (f === 'study.json' || f.endsWith('.csv')) files.add(join(bundle.dir, f));
+  }
+  for (const s of bundle.scans) for (const f of filesUnder(s.path)) files.add(f);
+  for (const v of bundle.vois) files.add(v.maskPath);
+  for (const f of [...files].sort()) {
+    if (!existsSync(f)) continue;
+    h.update(relative(bundle.dir, f));
+    h.update('\0');
+    h.update(readFileSync(f));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}

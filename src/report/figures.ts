@@ -1,0 +1,35 @@
+/**
+ * Figure rendering: Vega-Lite specifications → standalone SVG strings, headless (no canvas; vega's
+ * 'none' renderer with its SVG string output). Text widths are vega's estimates, so the output is
+ * deterministic for a given spec.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ResultFigure } from '../analysis/types.js';
+
+/** Renders a Vega-Lite spec (plain JSON) to an SVG document string. */
+export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
+  const compiled = compile({ background: 'white', ...spec } as unknown as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Warn });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Wraps a PNG (base64) in an SVG document so every figure file can be an .svg. */
+export function pngToSvg(dataBase64: string, widthPx: number, heightPx: number): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ` +
+    `width="${widthPx}" height="${heightPx}" viewBox="0 0 ${widthPx} ${heightPx}">` +
+    `<image width="${widthPx}" height="${heightPx}" xlink:href="data:image/png;base64,${dataBase64}"/></svg>`
+  );
+}
+
+/** Renders any result figure to SVG. */
+export async function figureToSvg(figure: ResultFigure): Promise<string> {
+  const s = figure.source;
+  if (s.kind === 'vega-lite') return vegaLiteToSvg(s.spec);
+  return pngToSvg(s.dataBase64, s.widthPx, s.heightPx);
+}

@@ -1,0 +1,104 @@
+/**
+ * Writes a report folder: `index.html` (self-contained), `results.json` (every number unrounded),
+ * `tables/<id>.csv` and `figures/<id>.svg`. The folder is assembled beside the target and renamed
+ * into place at the end, so a failed run never leaves a half-written report.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { AnalysisSection } from '../analysis/types.js';
+import { formatCsv } from '../io/csv.js';
+import { figureToSvg } from './figures.js';
+import { renderReportHtml } from './html.js';
+
+export interface ReportInput {
+  studyName: string;
+  tracer: { name: string; nuclide: string; halfLifeS: number };
+  sections: AnalysisSection[];
+  /** Extra top-level entries of results.json (e.g. stage timings). */
+  extra?: Record<string, unknown>;
+}
+
+/** JSON replacer: non-finite numbers become null; typed arrays become arrays. */
+function replacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  return v;
+}
+
+/** The results.json document (schema: docs/results.schema.json). */
+export function resultsDocument(input: ReportInput): Record<string, unknown> {
+  const sections: Record<string, unknown> = {};
+  for (const s of input.sections) {
+    sections[s.id] = {
+      title: s.title,
+      status: s.status,
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      description: s.description,
+      ...(s.formula !== undefined ? { formula: s.formula } : {}),
+      ...(s.n !== undefined ? { n: s.n } : {}),
+      results: s.results,
+      ...(s.findings !== undefined ? { findings: s.findings } : {}),
+      ...(s.warnings !== undefined ? { warnings: s.warnings } : {}),
+      tables: s.tables.map((t) => t.id),
+      figures: s.figures.map((f) => f.id),
+    };
+  }
+  return {
+    generator: 'cartography 0.1.0',
+    study: { name: input.studyName, tracer: input.tracer },
+    sectionOrder: input.sections.map((s) => s.id),
+    sections,
+    ...(input.extra ?? {}),
+  };
+}
+
+/**
+ * Renders and writes the report folder `outDir` (replacing an existing one).
+ * @returns absolute paths of the files written
+ */
+export async function writeReport(
+  outDir: string,
+  input: ReportInput,
+): Promise<{ dir: string; files: string[] }> {
+  const target = resolve(outDir);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = `${target}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'tables'), { recursive: true });
+  mkdirSync(join(staging, 'figures'), { recursive: true });
+  const files: string[] = [];
+  try {
+    const figureSvg = new Map<string, string>();
+    const seenIds = new Set<string>();
+    for (const s of input.sections) {
+      for (const f of s.figures) {
+        if (seenIds.has(f.id)) throw new Error(`duplicate figure id ${f.id}`);
+        seenIds.add(f.id);
+        const svg = await figureToSvg(f);
+        figureSvg.set(f.id, svg);
+        writeFileSync(join(staging, 'figures', `${f.id}.svg`), svg);
+        files.push(join(target, 'figures', `${f.id}.svg`));
+      }
+      for (const t of s.tables) {
+        writeFileSync(join(staging, 'tables', `${t.id}.csv`), formatCsv(t.columns, t.rows));
+        files.push(join(target, 'tables', `${t.id}.csv`));
+      }
+    }
+    writeFileSync(join(staging, 'results.json'), `${JSON.stringify(resultsDocument(input), replacer, 2)}\n`);
+    files.push(join(target, 'results.json'));
+    const html = renderReportHtml({
+      title: `${input.studyName} — Cartography report`,
+      subtitle: `Tracer ${input.tracer.name} (${input.tracer.nuclide}, half-life ${(input.tracer.halfLifeS / 3600).toFixed(2)} h)`,
+      sections: input.sections,
+      figureSvg,
+    });
+    writeFileSync(join(staging, 'index.html'), html);
+    files.push(join(target, 'index.html'));
+    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: target, files };
+}

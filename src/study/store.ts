@@ -1,0 +1,355 @@
+/**
+ * The study store: an embedded SQLite database (better-sqlite3) through Kysely, with migrations.
+ *
+ * `saveStudy` writes one study in ONE transaction: on any error the database is unchanged. A study
+ * whose content hash equals the stored one is not written at all, so importing the same bundle
+ * twice changes nothing (not even the file's bytes). Only pseudonymous IDs are stored.
+ */
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { CartoError } from '../errors.js';
+import type { StudyBundle } from './bundle.js';
+import type { QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
+import { studyMigrations, type StudyDatabase } from './schema.js';
+
+export type StudyStore = Kysely<StudyDatabase>;
+
+const provider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(studyMigrations),
+};
+
+/**
+ * Opens (creating if needed) the SQLite study store at `file` and brings its schema up to date.
+ * @param file - database file path, or ':memory:'
+ * @throws CartoError when a migration fails
+ */
+export async function openStudyStore(file: string): Promise<StudyStore> {
+  const sqlite = new Database(file);
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<StudyDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateStudyStore(db);
+  return db;
+}
+
+/** Applies pending migrations; a database already at the latest version is only read. */
+export async function migrateStudyStore(db: Kysely<StudyDatabase>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new CartoError(
+      `study store migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+    );
+  }
+}
+
+/** Per-scan SUV provenance kept in the store (no identifiers). */
+export interface ScanQuantification {
+  suvUnits: string;
+  decayCorrection: string;
+  suvType: string;
+  grid: { size: number[]; spacingMm: number[] };
+}
+
+/** The store's record of a study: id and content hash. */
+export async function findStudy(
+  db: StudyStore,
+  name: string,
+): Promise<{ studyId: string; contentHash: string } | undefined> {
+  const row = await db
+    .selectFrom('study')
+    .select(['study_id', 'content_hash'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row ? { studyId: row.study_id, contentHash: row.content_hash } : undefined;
+}
+
+const bool = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
+
+/**
+ * Writes a validated, quantified study in one transaction, replacing an earlier import of the same
+ * study name. When the stored content hash equals `contentHash`, nothing is written.
+ * @returns 'unchanged' or 'written'
+ */
+export async function saveStudy(
+  db: StudyStore,
+  bundle: StudyBundle,
+  metrics: Map<string, VoiMetrics>,
+  scans: Map<string, ScanQuantification>,
+  contentHash: string,
+): Promise<'unchanged' | 'written'> {
+  const existing = await findStudy(db, bundle.name);
+  if (existing?.contentHash === contentHash) return 'unchanged';
+  const studyId = bundle.name;
+  await db.transaction().execute(async (trx) => {
+    if (existing) await trx.deleteFrom('study').where('study_id', '=', existing.studyId).execute();
+    await trx
+      .insertInto('study')
+      .values({
+        study_id: studyId,
+        name: bundle.name,
+        tracer_name: bundle.tracer.name,
+        nuclide: bundle.tracer.nuclide,
+        half_life_s: bundle.tracer.halfLifeS,
+        settings_json: JSON.stringify(bundle.settings),
+        content_hash: contentHash,
+        imported_at: new Date().toISOString(),
+      })
+      .execute();
+    const chunks = <T>(rows: T[], size = 200): T[][] => {
+      const out: T[][] = [];
+      for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+      return out;
+    };
+    for (const c of chunks(bundle.patients)) {
+      await trx
+        .insertInto('patient')
+        .values(
+          c.map((p) => ({
+            study_id: studyId,
+            patient_id: p.patientId,
+            cohort: p.cohort,
+            age: p.age,
+            sex: p.sex,
+            weight_kg: p.weightKg,
+            histology: p.histology,
+            stage: p.stage,
+            cns_involvement: bool(p.cnsInvolvement),
+            ecog: p.ecog,
+            previous_lines: p.previousLines,
+            primary_refractory: bool(p.primaryRefractory),
+            prior_asct: bool(p.priorAsct),
+            bridging: p.bridging,
+            product: p.product,
+          })),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.events.map((e, seq) => ({ e, seq })))) {
+      await trx
+        .insertInto('event')
+        .values(
+          c.map(({ e, seq }) => ({
+            study_id: studyId,
+            seq,
+            patient_id: e.patientId,
+            event: e.event,
+            day: e.day,
+            date: e.date,
+            bridging_type: e.bridgingType,
+            activity_mbq: e.activityMbq,
+            scan_id: e.scanId,
+            lugano: e.lugano,
+            death_cause: e.deathCause,
+          })),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.scans)) {
+      await trx
+        .insertInto('scan')
+        .values(
+          c.map((s) => {
+            const q = scans.get(s.scanId);
+            return {
+              study_id: studyId,
+              scan_id: s.scanId,
+              patient_id: s.patientId,
+              tracer: s.tracer,
+              timepoint: s.timepoint,
+              day: s.day,
+              path: s.path,
+              format: s.format,
+              suv_units: q?.suvUnits ?? null,
+              decay_correction: q?.decayCorrection ?? null,
+              suv_type: q?.suvType ?? null,
+              grid_json: q ? JSON.stringify(q.grid) : null,
+            };
+          }),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.vois)) {
+      await trx
+        .insertInto('voi')
+        .values(
+          c.map((v) => {
+            const m = metrics.get(v.voiId);
+            if (!m) throw new CartoError(`VOI ${v.voiId} was not quantified`);
+            return {
+              study_id: studyId,
+              voi_id: v.voiId,
+              scan_id: v.scanId,
+              kind: v.kind,
+              label: v.label,
+              lesion_id: v.lesionId,
+              site: v.site,
+              irradiated: bool(v.irradiated),
+              mask_path: v.maskPath,
+              mask_label: v.maskLabel,
+              roi_name: v.roiName,
+              voxel_count: m.voxelCount,
+              volume_ml: m.volumeMl,
+              suv_min: m.suvMin,
+              suv_max: m.suvMax,
+              suv_mean: m.suvMean,
+              suv_median: m.suvMedian,
+              suv_sd: m.suvSd,
+              suv_peak_local: m.suvPeakLocal,
+              suv_peak_global: m.suvPeakGlobal,
+              matv_ml: m.matvMl,
+            };
+          }),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.toxicity)) {
+      await trx
+        .insertInto('toxicity')
+        .values(
+          c.map((t) => ({
+            study_id: studyId,
+            patient_id: t.patientId,
+            crs_grade: t.crsGrade,
+            icans_grade: t.icansGrade,
+            tocilizumab: bool(t.tocilizumab),
+            steroids: bool(t.steroids),
+          })),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.labs.map((l, seq) => ({ l, seq })))) {
+      await trx
+        .insertInto('lab')
+        .values(
+          c.map(({ l, seq }) => ({
+            study_id: studyId,
+            seq,
+            patient_id: l.patientId,
+            day: l.day,
+            analyte: l.analyte,
+            value: l.value,
+          })),
+        )
+        .execute();
+    }
+    for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
+      await trx
+        .insertInto('biopsy')
+        .values(
+          c.map(({ b, seq }) => ({
+            study_id: studyId,
+            seq,
+            patient_id: b.patientId,
+            lesion_id: b.lesionId,
+            cd8_percent: b.cd8Percent,
+          })),
+        )
+        .execute();
+    }
+  });
+  return 'written';
+}
+
+/**
+ * Loads a stored study as the analysis plan's `StudyData`.
+ * @throws CartoError when no study of that name is stored
+ */
+export async function loadStudy(db: StudyStore, name: string): Promise<StudyData> {
+  const study = await db.selectFrom('study').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!study) throw new CartoError(`no study named ${JSON.stringify(name)} in the store`);
+  const id = study.study_id;
+  const [patients, events, scans, vois, toxicity, labs, biopsies] = await Promise.all([
+    db.selectFrom('patient').selectAll().where('study_id', '=', id).orderBy('patient_id').execute(),
+    db.selectFrom('event').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
+    db.selectFrom('scan').selectAll().where('study_id', '=', id).orderBy('scan_id').execute(),
+    db.selectFrom('voi').selectAll().where('study_id', '=', id).orderBy('voi_id').execute(),
+    db.selectFrom('toxicity').selectAll().where('study_id', '=', id).orderBy('patient_id').execute(),
+    db.selectFrom('lab').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
+    db.selectFrom('biopsy').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
+  ]);
+  const scanById = new Map(scans.map((s) => [s.scan_id, s]));
+  return {
+    name: study.name,
+    tracer: { name: study.tracer_name, nuclide: study.nuclide, halfLifeS: study.half_life_s },
+    settings: JSON.parse(study.settings_json) as StudyData['settings'],
+    patients: patients.map((p) => ({
+      patientId: p.patient_id,
+      cohort: p.cohort,
+      age: p.age,
+      sex: p.sex as 'M' | 'F',
+      weightKg: p.weight_kg,
+      histology: p.histology,
+      stage: p.stage,
+      cnsInvolvement: unbool(p.cns_involvement),
+      ecog: p.ecog,
+      previousLines: p.previous_lines,
+      primaryRefractory: unbool(p.primary_refractory),
+      priorAsct: unbool(p.prior_asct),
+      bridging: p.bridging as StudyData['patients'][number]['bridging'],
+      product: p.product,
+    })),
+    events: events.map((e) => ({
+      patientId: e.patient_id,
+      event: e.event as StudyData['events'][number]['event'],
+      day: e.day,
+      date: e.date,
+      bridgingType: e.bridging_type as StudyData['events'][number]['bridgingType'],
+      activityMbq: e.activity_mbq,
+      scanId: e.scan_id,
+      lugano: e.lugano as StudyData['events'][number]['lugano'],
+      deathCause: e.death_cause as StudyData['events'][number]['deathCause'],
+    })),
+    scans: scans.map((s) => ({
+      scanId: s.scan_id,
+      patientId: s.patient_id,
+      tracer: s.tracer,
+      timepoint: s.timepoint,
+      day: s.day,
+      path: s.path,
+      format: s.format as 'dicom' | 'nifti-suv',
+    })),
+    vois: vois.map((v): QuantifiedVoi => {
+      const scan = scanById.get(v.scan_id)!;
+      return {
+        voiId: v.voi_id,
+        scanId: v.scan_id,
+        kind: v.kind as 'organ' | 'lesion',
+        label: v.label,
+        lesionId: v.lesion_id,
+        site: v.site,
+        irradiated: unbool(v.irradiated),
+        maskPath: v.mask_path,
+        maskLabel: v.mask_label,
+        roiName: v.roi_name,
+        patientId: scan.patient_id,
+        timepoint: scan.timepoint,
+        tracer: scan.tracer,
+        voxelCount: v.voxel_count,
+        volumeMl: v.volume_ml,
+        suvMin: v.suv_min,
+        suvMax: v.suv_max,
+        suvMean: v.suv_mean,
+        suvMedian: v.suv_median,
+        suvSd: v.suv_sd,
+        suvPeakLocal: v.suv_peak_local,
+        suvPeakGlobal: v.suv_peak_global,
+        matvMl: v.matv_ml,
+      };
+    }),
+    toxicity: toxicity.map((t) => ({
+      patientId: t.patient_id,
+      crsGrade: t.crs_grade,
+      icansGrade: t.icans_grade,
+      tocilizumab: unbool(t.tocilizumab),
+      steroids: unbool(t.steroids),
+    })),
+    labs: labs.map((l) => ({ patientId: l.patient_id, day: l.day, analyte: l.analyte, value: l.value })),
+    biopsies: biopsies.map((b) => ({
+      patientId: b.patient_id,
+      lesionId: b.lesion_id,
+      cd8Percent: b.cd8_percent,
+    })),
+  };
+}
