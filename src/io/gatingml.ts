@@ -1,0 +1,317 @@
+/**
+ * Gating-ML 2.0 reader (Spidlen et al., Cytometry A 2015;87:683; XSDs Gating-ML.v2.0 / Transformations.v2.0 /
+ * DataTypes.v2.0): rectangle, polygon, ellipsoid, quadrant and boolean gates with parent_id, scale transforms
+ * (flin, flog, fasinh, logicle, hyperlog), fratio dimensions and spectrum matrices.
+ * Namespace prefixes are ignored (matching is by local name). Rectangle limits are min-inclusive, max-exclusive.
+ */
+import { readFileSync } from 'node:fs';
+import { XMLParser } from 'fast-xml-parser';
+import { InputError } from '../errors.js';
+import type { Dimension, Gate, GatingStrategy, RatioTransform } from '../flow/gates.js';
+import type { ScaleTransform } from '../flow/transforms.js';
+
+/** A namespace-free XML element. */
+export interface XmlNode {
+  tag: string;
+  attrs: Record<string, string>;
+  children: XmlNode[];
+  text: string;
+}
+
+type Ordered = Record<string, unknown>;
+
+/** Parses XML into `XmlNode`s with namespace prefixes removed, keeping element order. */
+export function parseXmlTree(xml: string, file = ''): XmlNode {
+  let raw: unknown;
+  try {
+    const parser = new XMLParser({
+      preserveOrder: true,
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      removeNSPrefix: true,
+      parseAttributeValue: false,
+      parseTagValue: false,
+      trimValues: true,
+    });
+    raw = parser.parse(xml, true);
+  } catch (err) {
+    throw new InputError(`not well-formed XML: ${(err as Error).message}`, { file });
+  }
+  const convert = (items: Ordered[]): XmlNode[] => {
+    const out: XmlNode[] = [];
+    for (const item of items) {
+      const attrsRaw = (item[':@'] ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(item)) {
+        if (k === ':@' || k === '#text' || k === '?xml' || k === '#comment') continue;
+        const kids = (v ?? []) as Ordered[];
+        const text = kids
+          .filter((c) => '#text' in c)
+          .map((c) => String(c['#text']))
+          .join('');
+        const attrs: Record<string, string> = {};
+        for (const [ak, av] of Object.entries(attrsRaw)) attrs[ak] = String(av);
+        out.push({ tag: k, attrs, children: convert(kids.filter((c) => !('#text' in c))), text });
+      }
+    }
+    return out;
+  };
+  const roots = convert(raw as Ordered[]);
+  const root = roots[roots.length - 1];
+  if (!root) throw new InputError('empty XML document', { file });
+  return root;
+}
+
+const kids = (n: XmlNode, tag: string): XmlNode[] => n.children.filter((c) => c.tag === tag);
+const kid = (n: XmlNode, tag: string): XmlNode | undefined => n.children.find((c) => c.tag === tag);
+
+/**
+ * Reads a Gating-ML 2.0 file.
+ * @throws InputError for unreadable XML, missing required attributes, or unknown elements in a gate
+ */
+export function readGatingMl(file: string): GatingStrategy {
+  return parseGatingMl(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Parses Gating-ML 2.0 text into a gating strategy (gates in document order; <sample> wrappers are searched).
+ * @throws InputError as `readGatingMl`
+ */
+export function parseGatingMl(xml: string, file = ''): GatingStrategy {
+  const root = parseXmlTree(xml, file);
+  if (root.tag !== 'Gating-ML')
+    throw new InputError('root element is not Gating-ML', { file, value: root.tag });
+  const num = (n: XmlNode, attr: string, required = true): number | null => {
+    const v = n.attrs[attr];
+    if (v === undefined) {
+      if (required) throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file, field: attr });
+      return null;
+    }
+    const x = Number(v);
+    if (!Number.isFinite(x))
+      throw new InputError(`<${n.tag}> ${attr} is not a number`, { file, field: attr, value: v });
+    return x;
+  };
+  const str = (n: XmlNode, attr: string): string => {
+    const v = n.attrs[attr];
+    if (v === undefined) throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file, field: attr });
+    return v;
+  };
+  const strategy: GatingStrategy = {
+    gates: [],
+    transforms: {},
+    ratios: {},
+    matrices: {},
+    closure: 'min-inclusive',
+  };
+
+  const fcsNames = (n: XmlNode | undefined): string[] =>
+    n ? kids(n, 'fcs-dimension').map((d) => str(d, 'name')) : [];
+
+  const dimension = (d: XmlNode): Dimension => {
+    const compensationRef = d.attrs['compensation-ref'];
+    if (compensationRef === undefined) {
+      throw new InputError('gate dimension lacks compensation-ref', { file, field: 'compensation-ref' });
+    }
+    const transformRef = d.attrs['transformation-ref'] ?? null;
+    const fcs = kid(d, 'fcs-dimension');
+    if (fcs) return { kind: 'parameter', name: str(fcs, 'name'), compensationRef, transformRef };
+    const nd = kid(d, 'new-dimension');
+    if (nd) return { kind: 'ratio', ratioRef: str(nd, 'transformation-ref'), compensationRef, transformRef };
+    throw new InputError('gate dimension has neither fcs-dimension nor new-dimension', {
+      file,
+      field: 'dimension',
+    });
+  };
+
+  const visit = (node: XmlNode): void => {
+    for (const el of node.children) {
+      const id = el.attrs['id'];
+      const parentId = el.attrs['parent_id'] ?? null;
+      switch (el.tag) {
+        case 'sample':
+          visit(el);
+          break;
+        case 'spectrumMatrix': {
+          const fluorochromes = fcsNames(kid(el, 'fluorochromes'));
+          const detectors = fcsNames(kid(el, 'detectors'));
+          const values = kids(el, 'spectrum').map((s) => kids(s, 'coefficient').map((c) => num(c, 'value')!));
+          if (values.length !== fluorochromes.length || values.some((r) => r.length !== detectors.length)) {
+            throw new InputError('spectrumMatrix is not fluorochromes × detectors', {
+              file,
+              field: 'spectrumMatrix',
+              value: id,
+            });
+          }
+          strategy.matrices[str(el, 'id')] = { fluorochromes, detectors, values };
+          break;
+        }
+        case 'transformation': {
+          const tid = str(el, 'id');
+          const t = el.children[0];
+          if (!t) throw new InputError('empty transformation', { file, field: 'transformation', value: tid });
+          const p = (a: string): number => num(t, a)!;
+          let st: ScaleTransform | null = null;
+          if (t.tag === 'flin') st = { kind: 'flin', T: p('T'), A: p('A') };
+          else if (t.tag === 'flog') st = { kind: 'flog', T: p('T'), M: p('M') };
+          else if (t.tag === 'fasinh') st = { kind: 'fasinh', T: p('T'), M: p('M'), A: p('A') };
+          else if (t.tag === 'logicle' || t.tag === 'hyperlog')
+            st = { kind: t.tag, T: p('T'), W: p('W'), M: p('M'), A: p('A') };
+          else if (t.tag === 'fratio') {
+            const names = fcsNames(t);
+            if (names.length !== 2)
+              throw new InputError('fratio needs two fcs-dimensions', { file, field: 'fratio', value: tid });
+            const r: RatioTransform = {
+              numerator: names[0]!,
+              denominator: names[1]!,
+              A: p('A'),
+              B: p('B'),
+              C: p('C'),
+            };
+            strategy.ratios[tid] = r;
+          } else
+            throw new InputError('unsupported transformation', {
+              file,
+              field: 'transformation',
+              value: t.tag,
+            });
+          if (st) strategy.transforms[tid] = st;
+          break;
+        }
+        case 'RectangleGate': {
+          const dims = kids(el, 'dimension').map((d) => ({
+            dim: dimension(d),
+            min: num(d, 'min', false),
+            max: num(d, 'max', false),
+          }));
+          if (dims.length === 0)
+            throw new InputError('RectangleGate without dimensions', {
+              file,
+              field: 'RectangleGate',
+              value: id,
+            });
+          strategy.gates.push({ kind: 'rectangle', id: str(el, 'id'), parentId, dims });
+          break;
+        }
+        case 'PolygonGate': {
+          const dims = kids(el, 'dimension').map(dimension);
+          const vertices = kids(el, 'vertex').map((v) => kids(v, 'coordinate').map((c) => num(c, 'value')!));
+          if (dims.length !== 2 || vertices.length < 3 || vertices.some((v) => v.length !== 2)) {
+            throw new InputError('PolygonGate needs 2 dimensions and ≥ 3 two-coordinate vertices', {
+              file,
+              field: 'PolygonGate',
+              value: id,
+            });
+          }
+          strategy.gates.push({
+            kind: 'polygon',
+            id: str(el, 'id'),
+            parentId,
+            dims: [dims[0]!, dims[1]!],
+            vertices: vertices.map((v) => [v[0]!, v[1]!]),
+          });
+          break;
+        }
+        case 'EllipsoidGate': {
+          const dims = kids(el, 'dimension').map(dimension);
+          const meanNode = kid(el, 'mean');
+          const covNode = kid(el, 'covarianceMatrix');
+          const dsNode = kid(el, 'distanceSquare');
+          if (!meanNode || !covNode || !dsNode) {
+            throw new InputError('EllipsoidGate needs mean, covarianceMatrix and distanceSquare', {
+              file,
+              field: 'EllipsoidGate',
+              value: id,
+            });
+          }
+          const mean = kids(meanNode, 'coordinate').map((c) => num(c, 'value')!);
+          const covariance = kids(covNode, 'row').map((r) => kids(r, 'entry').map((c) => num(c, 'value')!));
+          if (
+            mean.length !== dims.length ||
+            covariance.length !== dims.length ||
+            covariance.some((r) => r.length !== dims.length)
+          ) {
+            throw new InputError('EllipsoidGate mean/covariance do not match its dimensions', {
+              file,
+              field: 'EllipsoidGate',
+              value: id,
+            });
+          }
+          strategy.gates.push({
+            kind: 'ellipsoid',
+            id: str(el, 'id'),
+            parentId,
+            dims,
+            mean,
+            covariance,
+            distanceSquare: num(dsNode, 'value')!,
+          });
+          break;
+        }
+        case 'QuadrantGate': {
+          const dividers = new Map<string, { dim: Dimension; values: number[] }>();
+          for (const dv of kids(el, 'divider')) {
+            const values = kids(dv, 'value').map((v) => {
+              const x = Number(v.text);
+              if (!Number.isFinite(x))
+                throw new InputError('divider value is not a number', {
+                  file,
+                  field: 'divider',
+                  value: v.text,
+                });
+              return x;
+            });
+            values.sort((a, b) => a - b);
+            dividers.set(str(dv, 'id'), { dim: dimension(dv), values });
+          }
+          for (const q of kids(el, 'Quadrant')) {
+            const dims = kids(q, 'position').map((pos) => {
+              const ref = str(pos, 'divider_ref');
+              const dv = dividers.get(ref);
+              if (!dv)
+                throw new InputError('Quadrant position refers to an unknown divider', {
+                  file,
+                  field: 'divider_ref',
+                  value: ref,
+                });
+              const loc = num(pos, 'location')!;
+              let lo = -Infinity;
+              let hi = Infinity;
+              for (const v of dv.values) {
+                if (v <= loc) lo = v;
+                else {
+                  hi = v;
+                  break;
+                }
+              }
+              return { dim: dv.dim, lo, hi };
+            });
+            strategy.gates.push({ kind: 'quadrant', id: str(q, 'id'), parentId, dims });
+          }
+          break;
+        }
+        case 'BooleanGate': {
+          const opNode = el.children.find((c) => c.tag === 'and' || c.tag === 'or' || c.tag === 'not');
+          if (!opNode)
+            throw new InputError('BooleanGate needs and/or/not', { file, field: 'BooleanGate', value: id });
+          const operands = kids(opNode, 'gateReference').map((r) => ({
+            ref: str(r, 'ref'),
+            complement: r.attrs['use-as-complement'] === 'true',
+          }));
+          const gate: Gate = {
+            kind: 'boolean',
+            id: str(el, 'id'),
+            parentId,
+            op: opNode.tag as 'and' | 'or' | 'not',
+            operands,
+          };
+          strategy.gates.push(gate);
+          break;
+        }
+        default:
+          break; // custom_info and other non-gate elements
+      }
+    }
+  };
+  visit(root);
+  return strategy;
+}
