@@ -1,0 +1,227 @@
+// Analysis v1 outcomes vs R (fixtures/v1-outcomes.R → v1-outcomes.json): per-patient geometric mean
+// of lesion SUVpeak, median split, TTP/PFS/OS derivation (SPEC §1), KM medians with log CIs and
+// log-rank χ²/p. Tolerance 1e-8 relative (the issue's bar for KM and log-rank; both sides do the same
+// arithmetic in double precision, R prints 15 significant digits).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseCsv } from '../../src/io/csv.js';
+import type { PatientEvent, QuantifiedVoi, StudyData } from '../../src/study/model.js';
+import { outcomesByUptake } from '../../src/analysis/v1-outcomes.js';
+import { derivePatientOutcome } from '../../src/analysis/outcomes.js';
+import { assertAllClose, assertClose } from '../helpers/assert-close.js';
+
+const TOL = 1e-8;
+const fx = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+interface Endpoint {
+  groups: string[];
+  n: number[];
+  events: number[];
+  median: (number | null)[];
+  medianLower: (number | null)[];
+  medianUpper: (number | null)[];
+  chisq: number;
+  p: number;
+  observed: number[];
+  expected: number[];
+  days: number[];
+  event: number[];
+}
+interface Golden {
+  patients: string[];
+  geometricMean: number[];
+  median: number;
+  group: string[];
+  ttp: Endpoint;
+  pfs: Endpoint;
+  os: Endpoint;
+}
+const golden = JSON.parse(fx('v1-outcomes.json')) as Golden;
+
+function event(
+  patientId: string,
+  kind: PatientEvent['event'],
+  day: number,
+  extra: Partial<PatientEvent> = {},
+): PatientEvent {
+  return {
+    patientId,
+    event: kind,
+    day,
+    date: null,
+    bridgingType: null,
+    activityMbq: null,
+    scanId: null,
+    lugano: null,
+    deathCause: null,
+    ...extra,
+  };
+}
+
+function studyFromFixtures(): StudyData {
+  const les = parseCsv(fx('v1-lesions.csv')).rows;
+  const ev = parseCsv(fx('v1-events.csv')).rows;
+  const events: PatientEvent[] = [];
+  for (const r of ev) {
+    const id = r['patient_id']!;
+    events.push(event(id, 'infusion', 0));
+    if (r['progression_day']) events.push(event(id, 'progression', Number(r['progression_day'])));
+    if (r['death_day']) {
+      events.push(
+        event(id, 'death', Number(r['death_day']), { deathCause: r['death_cause'] as 'lymphoma' | 'other' }),
+      );
+    }
+    events.push(event(id, 'last_follow_up', Number(r['last_follow_up_day'])));
+  }
+  const vois: QuantifiedVoi[] = les.map((r) => {
+    const suv = Number(r['suvpeak']);
+    return {
+      voiId: `${r['patient_id']}:${r['lesion_id']}`,
+      scanId: `${r['patient_id']}-pre`,
+      kind: 'lesion',
+      label: r['lesion_id']!,
+      lesionId: r['lesion_id']!,
+      site: 'nodal',
+      irradiated: false,
+      maskPath: '',
+      maskLabel: 1,
+      roiName: null,
+      patientId: r['patient_id']!,
+      timepoint: 'pre',
+      tracer: 'CD8',
+      voxelCount: 10,
+      volumeMl: 1,
+      suvMin: suv,
+      suvMax: suv,
+      suvMean: suv,
+      suvMedian: suv,
+      suvSd: 0,
+      suvPeakLocal: suv,
+      suvPeakGlobal: suv,
+      matvMl: 0,
+    };
+  });
+  return {
+    name: 'fixture',
+    tracer: { name: 'CD8', nuclide: '89Zr', halfLifeS: 282276 },
+    settings: { suvPeak: 'global', excludeEbvPositive: true, matvThresholdSuv: 2.5 },
+    patients: ev.map((r) => ({
+      patientId: r['patient_id']!,
+      cohort: '1',
+      age: 60,
+      sex: 'M',
+      weightKg: null,
+      histology: 'DLBCL',
+      stage: null,
+      cnsInvolvement: null,
+      ecog: null,
+      previousLines: null,
+      primaryRefractory: null,
+      priorAsct: null,
+      bridging: 'none',
+      product: null,
+    })),
+    events,
+    scans: [],
+    vois,
+    toxicity: [],
+    labs: [],
+    biopsies: [],
+  };
+}
+
+test('per-patient geometric means, median and split equal R', () => {
+  const s = outcomesByUptake(studyFromFixtures());
+  assert.equal(s.status, 'ok');
+  assertClose(s.results['medianGeometricMeanSuvPeak'] as number, golden.median, TOL, 'median');
+  const pts = s.results['patients'] as { patientId: string; geometricMeanSuvPeak: number; group: string }[];
+  assert.deepEqual(
+    pts.map((p) => p.patientId),
+    golden.patients,
+  );
+  assertAllClose(
+    pts.map((p) => p.geometricMeanSuvPeak),
+    golden.geometricMean,
+    TOL,
+    'geometric means',
+  );
+  assert.deepEqual(
+    pts.map((p) => p.group),
+    golden.group,
+  );
+});
+
+for (const ep of ['ttp', 'pfs', 'os'] as const) {
+  test(`${ep.toUpperCase()}: derived times and events, KM medians and log-rank equal R`, () => {
+    const s = outcomesByUptake(studyFromFixtures());
+    const pts = s.results['patients'] as Record<string, number | boolean>[];
+    const g = golden[ep];
+    assert.deepEqual(
+      pts.map((p) => p[`${ep}Days`]),
+      g.days,
+    );
+    assert.deepEqual(
+      pts.map((p) => (p[`${ep}Event`] ? 1 : 0)),
+      g.event,
+    );
+    const r = s.results[ep] as {
+      km: {
+        group: string;
+        n: number;
+        events: number;
+        median: number;
+        medianLower: number;
+        medianUpper: number;
+      }[];
+      logRank: { chisq: number; p: number; observed: number[]; expected: number[]; groups: string[] };
+    };
+    assert.deepEqual(
+      r.km.map((k) => k.group),
+      g.groups,
+    );
+    r.km.forEach((k, i) => {
+      assert.equal(k.n, g.n[i]);
+      assert.equal(k.events, g.events[i]);
+      for (const key of ['median', 'medianLower', 'medianUpper'] as const) {
+        const want = g[key][i];
+        if (want === null || want === undefined)
+          assert.ok(!Number.isFinite(k[key]), `${key}[${i}] should be NA`);
+        else assertClose(k[key], want, TOL, `${key}[${i}]`);
+      }
+    });
+    assertClose(r.logRank.chisq, g.chisq, TOL, 'chisq');
+    assertClose(r.logRank.p, g.p, TOL, 'p');
+    assertAllClose(r.logRank.observed, g.observed, TOL, 'observed');
+    assertAllClose(r.logRank.expected, g.expected, TOL, 'expected');
+  });
+}
+
+test('outcome rules: TTP censors deaths from other causes; events after follow-up are ignored', () => {
+  const e = [
+    event('A', 'infusion', 0),
+    event('A', 'death', 120, { deathCause: 'other' }),
+    event('A', 'progression', 200),
+    event('A', 'last_follow_up', 100),
+  ];
+  const o = derivePatientOutcome('A', e);
+  assert.deepEqual(o.ttp, { days: 120, event: false });
+  assert.deepEqual(o.pfs, { days: 120, event: true });
+  assert.deepEqual(o.os, { days: 120, event: true });
+  const b = derivePatientOutcome('B', [
+    event('B', 'infusion', 0),
+    event('B', 'response', 28, { lugano: 'PR' }),
+    event('B', 'response', 90, { lugano: 'CR' }),
+    event('B', 'last_follow_up', 300),
+  ]);
+  assert.deepEqual(b.ttp, { days: 300, event: false });
+  assert.equal(b.bestResponse, 'CR');
+});
+
+test('not run, with a reason, when fewer than two patients have pre-CART lesions', () => {
+  const st = studyFromFixtures();
+  const one = { ...st, vois: st.vois.filter((v) => v.patientId === 'P01') };
+  const s = outcomesByUptake(one);
+  assert.equal(s.status, 'not-run');
+  assert.match(s.reason ?? '', /only 1 patient/);
+});
