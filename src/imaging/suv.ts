@@ -1,0 +1,855 @@
+/**
+ * SUV scale factors from PET DICOM headers: the factor per instance that multiplies the rescaled
+ * stored value (m·P + b) to give SUV (g/mL for bw/lbm/ibw, cm²/mL for bsa). No I/O.
+ *
+ * Rules (../shared/notes/imaging-reference.md §1–§5; IBSI SUV manual, oncoray/suv_computation;
+ * QIBA vendor-neutral SUV pseudo-code 2018; DICOM PS3.3 C.8.9.1 and C.8.9.4):
+ *  - Units BQML: activity concentration; SUVbw = A · W[g] / D(t_ref).
+ *    CNTS (Philips): (7053,1000) SUV scale factor → SUVbw directly; else (7053,1009) activity
+ *    concentration scale factor → Bq/mL, then as BQML. GML: already SUV of SUVType (default BW).
+ *    CM2ML: SUVbsa. PROPCNTS/PROPCPS/CPS and anything else: refused.
+ *  - CorrectedImage must list ATTN, and DECY unless DecayCorrection is NONE.
+ *  - DecayCorrection ADMIN: D(t_ref) = D (values refer to the injection time).
+ *    START: D(t_ref) = D·e^(−λ(t_ref − t_adm)) with t_ref = Decay Correction DateTime (0018,9701) or
+ *    Siemens (0071,1022) if present; else SeriesDate/Time if not after the earliest acquisition
+ *    date-time; else GE (0009,100D); else back-computed per instance from the frame timing
+ *    (t_ref = t_acq + (1/λ)·ln(λT/(1−e^(−λT))) − FrameReferenceTime, PS3.3 C.8.9.4.1.5).
+ *    NONE: per instance ·(λT/(1−e^(−λT)))·e^(λ(t_acq − t_adm)).
+ *  - Injection time: RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the
+ *    scan date with the midnight rule — refused for long-lived nuclides (T½ ≥ 41 400 s, e.g. 89Zr)
+ *    where the uptake may exceed 24 h. Uptake must be ≥ 0 and < 10 half-lives.
+ *  - RadionuclideTotalDose < 1e5 is read as MBq; PatientWeight > 1000 as grams; PatientSize > 3 as
+ *    cm (each reported in `warnings`). Missing or zero weight / dose / time / half-life: refused.
+ *  - RescaleIntercept ≠ 0: refused (IBSI manual: never seen in 3433 series).
+ * Overrides (weight, net injected dose, injection date-time) are explicit options, never defaults.
+ */
+import { ComputationError, InputError } from '../errors.js';
+import {
+  dayOf,
+  formatFloating,
+  numValue,
+  parseDicomDate,
+  parseDicomDateTime,
+  parseDicomTime,
+  parseFloatingDateTime,
+  rawValue,
+  seqItems,
+  textValue,
+  textValues,
+} from './suv-header.js';
+import type { DicomHeaderRecord, HeaderSource } from './suv-header.js';
+
+/** SUV normalisations a caller may ask for. 'lbm' = James (1976) with 128 for men. */
+export type SuvType = 'bw' | 'lbm' | 'lbm-janma' | 'bsa' | 'ibw';
+export const SUV_TYPES: readonly SuvType[] = ['bw', 'lbm', 'lbm-janma', 'bsa', 'ibw'];
+
+/** Body-size normalisations, including the header-only 'lbm-james120' (DICOM SUVType "LBM"). */
+type BodyKind = SuvType | 'lbm-james120';
+
+/** Options of `computeSuvFactors`. Overrides replace the header value and are reported as such. */
+export interface SuvOptions {
+  /** SUV normalisation (default 'bw'). */
+  suvType?: SuvType;
+  /** Body weight in kg, replacing PatientWeight. */
+  weightKg?: number;
+  /** Net injected activity in Bq at the injection time, replacing RadionuclideTotalDose. */
+  doseBq?: number;
+  /**
+   * Injection date-time on the scanner clock: local ISO "YYYY-MM-DDTHH:MM:SS" (no zone) or DICOM
+   * DT, replacing RadiopharmaceuticalStartDateTime/Time.
+   */
+  injectionDateTime?: string;
+  /** Body height in m, replacing PatientSize (lbm, bsa, ibw only). */
+  heightM?: number;
+}
+
+/** The factor of one instance, as `carto dicom suv-factor` prints it. */
+export interface InstanceSuvFactor {
+  sopInstanceUid?: string;
+  /** Multiplies the rescaled stored value (m·P + b) to give SUV of the requested type. */
+  scaleFactor: number;
+  /** Units (0054,1001) of the instance. */
+  units: string;
+  /** DecayCorrection (0054,1102) of the instance ('' when absent and not needed). */
+  decayCorrection: string;
+  /** The time the decayed dose refers to (scanner clock, ISO without zone), or null (GML/CM2ML, Philips SUV factor). */
+  referenceTime: string | null;
+}
+
+/** How the START reference time was chosen. */
+export type ReferenceTimeRule =
+  | 'decay-correction-datetime'
+  | 'siemens-private'
+  | 'series-time'
+  | 'ge-private'
+  | 'back-computed'
+  | 'injection'
+  | 'acquisition'
+  | 'none';
+
+/** Series-level facts behind the factors. */
+export interface SuvMeta {
+  units: string;
+  decayCorrection: string;
+  suvType: SuvType;
+  /** Reference time of the first instance (see InstanceSuvFactor.referenceTime). */
+  referenceTime: string | null;
+  referenceTimeRule: ReferenceTimeRule;
+  halfLifeS: number | null;
+  injectionTime: string | null;
+  weightKg: number | null;
+  /** Dose at the injection time, Bq. */
+  doseBq: number | null;
+  manufacturer: string | null;
+  /** Which inputs came from options rather than the header. */
+  overrides: ('weightKg' | 'doseBq' | 'injectionDateTime' | 'heightM')[];
+  /** Unit heuristics that were applied (dose in MBq, weight in g, height in cm), vendor paths. */
+  warnings: string[];
+}
+
+/** Result of `computeSuvFactors`: one factor per header, in the input order. */
+export interface SuvResult {
+  factors: InstanceSuvFactor[];
+  meta: SuvMeta;
+}
+
+/** Reference half-lives (s) by radionuclide code value (SRT / SCT), for a sanity check. */
+const KNOWN_NUCLIDES: Record<string, { name: string; halfLifeS: number }> = {
+  'C-111A1': { name: '18F', halfLifeS: 6586.2 },
+  '77004003': { name: '18F', halfLifeS: 6586.2 },
+  'C-168A4': { name: '89Zr', halfLifeS: 282276 },
+  '63360001': { name: '89Zr', halfLifeS: 282276 },
+  'C-131A1': { name: '68Ga', halfLifeS: 4057.7 },
+  '41968003': { name: '68Ga', halfLifeS: 4057.7 },
+  'C-105A1': { name: '11C', halfLifeS: 1221.8 },
+  'C-107A1': { name: '13N', halfLifeS: 597.9 },
+  'C-B1031': { name: '15O', halfLifeS: 122.24 },
+  'C-163A8': { name: '64Cu', halfLifeS: 45720 },
+  'C-114A4': { name: '124I', halfLifeS: 360806 },
+};
+
+/** Half-life above which a time-only injection time cannot be placed on a date (Z-Rad PR #282). */
+const LONG_HALF_LIFE_S = 41_400;
+const MS_PER_DAY = 86_400_000;
+
+/** Maps a header SUVType to a body-size kind. */
+function storedKind(suvType: string | undefined, src: HeaderSource): BodyKind {
+  switch ((suvType ?? 'BW').toUpperCase()) {
+    case 'BW':
+      return 'bw';
+    case 'LBM':
+      return 'lbm-james120';
+    case 'LBMJAMES128':
+      return 'lbm';
+    case 'LBMJANMA':
+      return 'lbm-janma';
+    case 'IBW':
+      return 'ibw';
+    case 'BSA':
+      return 'bsa';
+    default:
+      throw new InputError('unknown SUVType: cannot convert', {
+        ...src,
+        field: 'SUVType (0054,1006)',
+        value: suvType,
+      });
+  }
+}
+
+/** Patient body measures, resolved lazily (only what a normalisation needs is required). */
+interface Body {
+  weightKg(): number;
+  heightCm(): number;
+  sex(): 'M' | 'F' | 'O';
+}
+
+/**
+ * Body-size normaliser X of an SUV type: weight or lean/ideal mass in g, or BSA in cm².
+ * SUV_x = A·X/D, so SUV_a = SUV_b · X_a / X_b.
+ * Sources: James 1976 (LBM; 120 or 128 for men, 148 for women), Janmahasatian et al. 2005,
+ * Devine IBW, Du Bois & Du Bois 1916 BSA; PatientSex O = mean of the male and female values (IBSI).
+ * @throws InputError naming PatientSex / PatientSize when missing; ComputationError when James LBM ≤ 0.
+ */
+export function bodySize(kind: BodyKind, body: Body): number {
+  if (kind === 'bw') return body.weightKg() * 1000;
+  const w = body.weightKg();
+  const h = body.heightCm();
+  const bsaCm2 = 0.007184 * Math.pow(h, 0.725) * Math.pow(w, 0.425) * 1e4;
+  if (kind === 'bsa') return bsaCm2;
+  const bySex = (m: number, f: number): number => {
+    const s = body.sex();
+    return s === 'M' ? m : s === 'F' ? f : (m + f) / 2;
+  };
+  let kg: number;
+  switch (kind) {
+    case 'lbm':
+    case 'lbm-james120': {
+      const km = kind === 'lbm' ? 128 : 120;
+      kg = bySex(1.1 * w - km * (w / h) ** 2, 1.07 * w - 148 * (w / h) ** 2);
+      if (!(kg > 0)) {
+        throw new ComputationError(
+          `James lean body mass is not positive (${kg.toFixed(1)} kg for ${w} kg, ${h} cm); use lbm-janma`,
+          { field: 'PatientWeight' },
+        );
+      }
+      break;
+    }
+    case 'lbm-janma': {
+      const bmi = w / (h / 100) ** 2;
+      kg = bySex((9270 * w) / (6680 + 216 * bmi), (9270 * w) / (8780 + 244 * bmi));
+      break;
+    }
+    case 'ibw':
+      kg = bySex(48.0 + 1.06 * (h - 152), 45.5 + 0.91 * (h - 152));
+      if (!(kg > 0))
+        throw new ComputationError(`ideal body weight not positive for height ${h} cm`, {
+          field: 'PatientSize',
+        });
+      break;
+  }
+  return kg * 1000;
+}
+
+/** Date-time of an instance's acquisition start (AcquisitionDateTime, else date + AcquisitionTime). */
+function acquisitionMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
+  const dt = textValue(h, 'AcquisitionDateTime', src);
+  if (dt !== undefined) return parseDicomDateTime(dt, 'AcquisitionDateTime', src);
+  const tm = textValue(h, 'AcquisitionTime', src);
+  if (tm === undefined) return undefined;
+  const da = textValue(h, 'AcquisitionDate', src) ?? textValue(h, 'SeriesDate', src);
+  if (da === undefined) {
+    throw new InputError('AcquisitionTime without AcquisitionDate or SeriesDate', {
+      ...src,
+      field: 'AcquisitionDate',
+    });
+  }
+  return parseDicomDate(da, 'AcquisitionDate', src) + parseDicomTime(tm, 'AcquisitionTime', src);
+}
+
+function seriesMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
+  const tm = textValue(h, 'SeriesTime', src);
+  if (tm === undefined) return undefined;
+  const da = textValue(h, 'SeriesDate', src) ?? textValue(h, 'AcquisitionDate', src);
+  if (da === undefined) return undefined;
+  return parseDicomDate(da, 'SeriesDate', src) + parseDicomTime(tm, 'SeriesTime', src);
+}
+
+function privateDateTime(
+  h: DicomHeaderRecord,
+  tag: string,
+  name: string,
+  src: HeaderSource,
+): number | undefined {
+  const v = rawValue(h, tag);
+  if (v === undefined || v === null) return undefined;
+  const t = textValue(h, tag, src);
+  if (t === undefined) return undefined;
+  return parseDicomDateTime(t, `${name} (${tag.slice(0, 4)},${tag.slice(4)})`, src);
+}
+
+/** λT / (1 − e^(−λT)): mean-activity correction over a frame of duration T (→ 1 as T → 0). */
+function frameAverageFactor(lambdaPerS: number, durationS: number): number {
+  const x = lambdaPerS * durationS;
+  return x < 1e-9 ? 1 + x / 2 : x / -Math.expm1(-x);
+}
+
+/**
+ * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
+ * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
+ * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
+ * @param sources per-instance file names for error messages (same order as `headers`)
+ * @returns factors in input order, and the series-level facts used
+ * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
+ *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
+ *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
+ * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
+ */
+export function computeSuvFactors(
+  headers: readonly DicomHeaderRecord[],
+  opts: SuvOptions = {},
+  sources: readonly HeaderSource[] = [],
+): SuvResult {
+  if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
+  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
+  const h0 = headers[0]!;
+  const s0 = srcOf(0);
+  const suvType: SuvType = opts.suvType ?? 'bw';
+  if (!SUV_TYPES.includes(suvType)) {
+    throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
+      field: 'suvType',
+      value: suvType,
+    });
+  }
+  const warnings: string[] = [];
+  const overrides: SuvMeta['overrides'] = [];
+  if (opts.weightKg !== undefined) overrides.push('weightKg');
+  if (opts.doseBq !== undefined) overrides.push('doseBq');
+  if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
+  if (opts.heightM !== undefined) overrides.push('heightM');
+
+  // Series-level attributes must agree across instances.
+  for (const key of [
+    'Units',
+    'DecayCorrection',
+    'SUVType',
+    'PatientWeight',
+    'PatientSize',
+    'PatientSex',
+    'SeriesDate',
+    'SeriesTime',
+  ]) {
+    const v0 = JSON.stringify(rawValue(h0, key) ?? null);
+    for (let i = 1; i < headers.length; i++) {
+      const vi = JSON.stringify(rawValue(headers[i]!, key) ?? null);
+      if (vi !== v0) {
+        throw new InputError(`${key} differs between instances of one series (${v0} in the first)`, {
+          ...srcOf(i),
+          field: key,
+          value: rawValue(headers[i]!, key),
+        });
+      }
+    }
+  }
+  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
+  const rpKey = JSON.stringify(rp0 ?? null);
+  for (let i = 1; i < headers.length; i++) {
+    const rpi = seqItems(headers[i]!, 'RadiopharmaceuticalInformationSequence', srcOf(i))[0];
+    if (JSON.stringify(rpi ?? null) !== rpKey) {
+      throw new InputError('RadiopharmaceuticalInformationSequence differs between instances of one series', {
+        ...srcOf(i),
+        field: 'RadiopharmaceuticalInformationSequence',
+      });
+    }
+  }
+
+  const units = textValue(h0, 'Units', s0)?.toUpperCase();
+  if (units === undefined)
+    throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
+  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
+  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
+
+  // Attenuation and decay correction must be confirmed.
+  const corrected = textValues(h0, 'CorrectedImage', s0);
+  if (corrected === undefined) {
+    throw new InputError('CorrectedImage (0028,0051) absent: cannot confirm attenuation/decay correction', {
+      ...s0,
+      field: 'CorrectedImage',
+    });
+  }
+  if (!corrected.includes('ATTN')) {
+    throw new InputError('image is not attenuation corrected (no ATTN in CorrectedImage): no SUV', {
+      ...s0,
+      field: 'CorrectedImage (0028,0051)',
+      value: corrected,
+    });
+  }
+  const hasDecy = corrected.includes('DECY') || corrected.includes('DECAY');
+  if (dcRaw !== 'NONE' && !hasDecy) {
+    throw new InputError(
+      `image is not decay corrected (no DECY in CorrectedImage) but DecayCorrection is ${dcRaw ?? 'absent'}`,
+      { ...s0, field: 'CorrectedImage (0028,0051)', value: corrected },
+    );
+  }
+  if (dcRaw === 'NONE' && hasDecy) {
+    throw new InputError('CorrectedImage lists DECY but DecayCorrection is NONE: contradictory header', {
+      ...s0,
+      field: 'DecayCorrection (0054,1102)',
+      value: dcRaw,
+    });
+  }
+
+  // Intercept must be 0 on every instance.
+  headers.forEach((h, i) => {
+    const b = numValue(h, 'RescaleIntercept', srcOf(i)) ?? 0;
+    if (b !== 0) {
+      throw new InputError('RescaleIntercept ≠ 0 is not supported for SUV (never seen in valid PET series)', {
+        ...srcOf(i),
+        field: 'RescaleIntercept (0028,1052)',
+        value: b,
+      });
+    }
+  });
+
+  // Body measures (lazy: only what the normalisation needs).
+  let weightCache: number | undefined;
+  const body: Body = {
+    weightKg(): number {
+      if (weightCache !== undefined) return weightCache;
+      if (opts.weightKg !== undefined) {
+        if (!(opts.weightKg > 0 && opts.weightKg < 1000)) {
+          throw new InputError('weight override must be in kg (0 < w < 1000)', {
+            field: 'weightKg',
+            value: opts.weightKg,
+          });
+        }
+        return (weightCache = opts.weightKg);
+      }
+      const w = numValue(h0, 'PatientWeight', s0);
+      if (w === undefined || !(w > 0)) {
+        throw new InputError(
+          'PatientWeight (0010,1030) missing or not positive: no SUV (give the weight explicitly)',
+          {
+            ...s0,
+            field: 'PatientWeight',
+            value: rawValue(h0, 'PatientWeight') ?? null,
+          },
+        );
+      }
+      if (w > 1000) {
+        warnings.push(`PatientWeight ${w} > 1000 read as grams (${w / 1000} kg)`);
+        return (weightCache = w / 1000);
+      }
+      return (weightCache = w);
+    },
+    heightCm(): number {
+      if (opts.heightM !== undefined) {
+        if (!(opts.heightM > 0.3 && opts.heightM < 3)) {
+          throw new InputError('height override must be in m', { field: 'heightM', value: opts.heightM });
+        }
+        return opts.heightM * 100;
+      }
+      const hm = numValue(h0, 'PatientSize', s0);
+      if (hm === undefined || !(hm > 0)) {
+        throw new InputError('PatientSize (0010,1020) missing or zero: needed for this SUV type', {
+          ...s0,
+          field: 'PatientSize',
+          value: rawValue(h0, 'PatientSize') ?? null,
+        });
+      }
+      if (hm > 3) {
+        warnings.push(`PatientSize ${hm} > 3 read as cm`);
+        return hm;
+      }
+      return hm * 100;
+    },
+    sex(): 'M' | 'F' | 'O' {
+      const s = textValue(h0, 'PatientSex', s0)?.toUpperCase();
+      if (s === 'M' || s === 'F' || s === 'O') return s;
+      throw new InputError('PatientSex (0010,0040) missing or not M/F/O: needed for this SUV type', {
+        ...s0,
+        field: 'PatientSex',
+        value: s ?? null,
+      });
+    },
+  };
+  const targetX = (): number => bodySize(suvType, body);
+
+  const metaBase = {
+    units,
+    suvType,
+    manufacturer,
+    overrides,
+    warnings,
+  };
+
+  // Already-normalised units: GML (SUVType, default BW) and CM2ML (SUVbsa).
+  if (units === 'GML' || units === 'CM2ML') {
+    const suvTypeTag = textValue(h0, 'SUVType', s0);
+    const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
+    if (units === 'CM2ML' && kind !== 'bsa') {
+      throw new InputError('Units CM2ML require SUVType BSA', {
+        ...s0,
+        field: 'SUVType (0054,1006)',
+        value: suvTypeTag,
+      });
+    }
+    const f = kind === suvType ? 1 : targetX() / bodySize(kind, body);
+    return {
+      factors: headers.map((h, i) => ({
+        ...sopOf(h, srcOf(i)),
+        scaleFactor: f,
+        units,
+        decayCorrection: dcRaw ?? '',
+        referenceTime: null,
+      })),
+      meta: {
+        ...metaBase,
+        decayCorrection: dcRaw ?? '',
+        referenceTime: null,
+        referenceTimeRule: 'none',
+        halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
+        injectionTime: null,
+        weightKg: weightCache ?? null,
+        doseBq: null,
+      },
+    };
+  }
+
+  // Philips CNTS.
+  let activityScale: number[] | undefined;
+  if (units === 'CNTS') {
+    const explicitInputs =
+      opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
+    const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
+    const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
+    const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
+    if (allPos(suvsf) && !explicitInputs) {
+      warnings.push('Units CNTS: Philips SUV scale factor (7053,1000) used');
+      const conv = suvType === 'bw' ? 1 : targetX() / bodySize('bw', body);
+      return {
+        factors: headers.map((h, i) => ({
+          ...sopOf(h, srcOf(i)),
+          scaleFactor: suvsf[i]! * conv,
+          units,
+          decayCorrection: dcRaw ?? '',
+          referenceTime: null,
+        })),
+        meta: {
+          ...metaBase,
+          decayCorrection: dcRaw ?? '',
+          referenceTime: null,
+          referenceTimeRule: 'none',
+          halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
+          injectionTime: null,
+          weightKg: weightCache ?? null,
+          doseBq: null,
+        },
+      };
+    }
+    if (!allPos(acsf)) {
+      throw new InputError(
+        'Units CNTS need the Philips SUV scale factor (7053,1000) or activity concentration scale factor ' +
+          '(7053,1009) on every instance' +
+          (explicitInputs ? ' (with explicit weight/dose/time only (7053,1009) can be used)' : ''),
+        { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
+      );
+    }
+    warnings.push('Units CNTS: Philips activity concentration scale factor (7053,1009) used');
+    activityScale = acsf;
+  } else if (units !== 'BQML') {
+    throw new InputError(
+      `Units ${units} cannot be converted to SUV (supported: BQML, CNTS with Philips factors, GML, CM2ML)`,
+      { ...s0, field: 'Units (0054,1001)', value: units },
+    );
+  }
+
+  // Activity concentration path (BQML, or CNTS via the activity factor).
+  const dc = dcRaw;
+  if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
+    throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
+      ...s0,
+      field: 'DecayCorrection',
+      value: dc ?? null,
+    });
+  }
+  if (rp0 === undefined) {
+    throw new InputError(
+      'RadiopharmaceuticalInformationSequence (0054,0016) absent: no dose or injection time',
+      {
+        ...s0,
+        field: 'RadiopharmaceuticalInformationSequence',
+      },
+    );
+  }
+  const rpSrc = s0;
+  // Dose at injection, Bq.
+  let doseBq: number;
+  if (opts.doseBq !== undefined) {
+    if (!(opts.doseBq >= 1e5)) {
+      throw new InputError('dose override must be the net injected activity in Bq (≥ 1e5 Bq)', {
+        field: 'doseBq',
+        value: opts.doseBq,
+      });
+    }
+    doseBq = opts.doseBq;
+  } else {
+    const d = numValue(rp0, 'RadionuclideTotalDose', rpSrc);
+    if (d === undefined || !(d > 0)) {
+      throw new InputError(
+        'RadionuclideTotalDose (0018,1074) missing or not positive: no SUV (give the dose explicitly)',
+        {
+          ...rpSrc,
+          field: 'RadionuclideTotalDose',
+          value: rawValue(rp0, 'RadionuclideTotalDose') ?? null,
+        },
+      );
+    }
+    if (d < 1e5) {
+      warnings.push(`RadionuclideTotalDose ${d} < 1e5 read as MBq (${d * 1e6} Bq)`);
+      doseBq = d * 1e6;
+    } else doseBq = d;
+  }
+  const weightG = body.weightKg() * 1000;
+  const xTarget = targetX();
+  const perInstanceScale = (i: number): number => (activityScale ? activityScale[i]! : 1);
+
+  // Half-life (needed for START and NONE; checked against the nuclide code when present).
+  const halfLife = ((): number | null => {
+    const t = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+    if (t === undefined) return null;
+    if (!(t > 0))
+      throw new InputError('RadionuclideHalfLife not positive', {
+        ...rpSrc,
+        field: 'RadionuclideHalfLife',
+        value: t,
+      });
+    const code = seqItems(rp0, 'RadionuclideCodeSequence', rpSrc)[0];
+    const cv = code ? textValue(code, 'CodeValue', rpSrc) : undefined;
+    const known = cv !== undefined ? KNOWN_NUCLIDES[cv] : undefined;
+    if (known && Math.abs(t - known.halfLifeS) > 0.02 * known.halfLifeS) {
+      throw new InputError(
+        `RadionuclideHalfLife ${t} s does not match the radionuclide code ${cv} (${known.name}, ${known.halfLifeS} s)`,
+        { ...rpSrc, field: 'RadionuclideHalfLife (0018,1075)', value: t },
+      );
+    }
+    return t;
+  })();
+  const requireHalfLife = (): number => {
+    if (halfLife === null) {
+      throw new InputError('RadionuclideHalfLife (0018,1075) absent: cannot decay-correct the dose', {
+        ...rpSrc,
+        field: 'RadionuclideHalfLife',
+      });
+    }
+    return halfLife;
+  };
+
+  // Scan reference point for the midnight rule: series or earliest acquisition date-time.
+  const acqMs = headers.map((h, i) => acquisitionMs(h, srcOf(i)));
+  const definedAcq = acqMs.filter((x): x is number => x !== undefined);
+  const earliestAcq = definedAcq.length > 0 ? Math.min(...definedAcq) : undefined;
+  const seriesDt = seriesMs(h0, s0);
+
+  const injection = (): { ms: number; field: string } => {
+    if (opts.injectionDateTime !== undefined) {
+      return {
+        ms: parseFloatingDateTime(opts.injectionDateTime, 'injectionDateTime'),
+        field: 'injectionDateTime',
+      };
+    }
+    const dt = textValue(rp0, 'RadiopharmaceuticalStartDateTime', rpSrc);
+    if (dt !== undefined) {
+      return {
+        ms: parseDicomDateTime(dt, 'RadiopharmaceuticalStartDateTime', rpSrc),
+        field: 'RadiopharmaceuticalStartDateTime (0018,1078)',
+      };
+    }
+    const tm = textValue(rp0, 'RadiopharmaceuticalStartTime', rpSrc);
+    if (tm === undefined) {
+      throw new InputError(
+        'injection time absent: neither RadiopharmaceuticalStartDateTime (0018,1078) nor RadiopharmaceuticalStartTime (0018,1072)',
+        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime' },
+      );
+    }
+    const t12 = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+    if (t12 !== undefined && t12 >= LONG_HALF_LIFE_S) {
+      throw new InputError(
+        `only RadiopharmaceuticalStartTime (no date) with a long-lived nuclide (T½ ${t12} s): the uptake may ` +
+          'exceed 24 h, so the injection date cannot be inferred; RadiopharmaceuticalStartDateTime is required ' +
+          '(or give the injection date-time explicitly)',
+        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime (0018,1078)' },
+      );
+    }
+    const scan =
+      seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)
+        ? seriesDt
+        : (earliestAcq ?? seriesDt);
+    if (scan === undefined) {
+      throw new InputError(
+        'RadiopharmaceuticalStartTime has no date and the series has no date to place it on',
+        {
+          ...rpSrc,
+          field: 'SeriesDate',
+        },
+      );
+    }
+    let ms = dayOf(scan) + parseDicomTime(tm, 'RadiopharmaceuticalStartTime', rpSrc);
+    if (ms > scan) {
+      ms -= MS_PER_DAY; // injected before midnight, scanned after
+      warnings.push(
+        'RadiopharmaceuticalStartTime after the scan time of day: injection placed on the previous day',
+      );
+    }
+    return { ms, field: 'RadiopharmaceuticalStartTime (0018,1072)' };
+  };
+
+  const checkUptake = (tRef: number, inj: { ms: number; field: string }, t12: number, i: number): void => {
+    const uptakeS = (tRef - inj.ms) / 1000;
+    if (uptakeS < -60) {
+      throw new InputError(
+        `injection (${formatFloating(inj.ms)}) after the decay reference time (${formatFloating(tRef)})`,
+        { ...srcOf(i), field: inj.field },
+      );
+    }
+    if (uptakeS > 10 * t12) {
+      throw new InputError(
+        `implausible uptake time ${(uptakeS / 3600).toFixed(1)} h (> 10 half-lives) between injection ` +
+          `${formatFloating(inj.ms)} and ${formatFloating(tRef)}: anonymised or wrong date?`,
+        { ...srcOf(i), field: inj.field },
+      );
+    }
+  };
+
+  if (dc === 'ADMIN') {
+    // The injection time is not needed for ADMIN; it is reported when readable.
+    let injMs: number | null;
+    try {
+      injMs = injection().ms;
+    } catch {
+      injMs = null;
+    }
+    const f = xTarget / doseBq;
+    const ref = injMs === null ? null : formatFloating(injMs);
+    return {
+      factors: headers.map((h, i) => ({
+        ...sopOf(h, srcOf(i)),
+        scaleFactor: f * perInstanceScale(i),
+        units,
+        decayCorrection: dc,
+        referenceTime: ref,
+      })),
+      meta: {
+        ...metaBase,
+        decayCorrection: dc,
+        referenceTime: ref,
+        referenceTimeRule: 'injection',
+        halfLifeS: halfLife,
+        injectionTime: ref,
+        weightKg: weightG / 1000,
+        doseBq,
+      },
+    };
+  }
+
+  const t12 = requireHalfLife();
+  const lambda = Math.LN2 / t12;
+  const inj = injection();
+
+  if (dc === 'NONE') {
+    const factors = headers.map((h, i) => {
+      const src = srcOf(i);
+      const tAcq = acqMs[i];
+      if (tAcq === undefined) {
+        throw new InputError('DecayCorrection NONE needs the acquisition time of every instance', {
+          ...src,
+          field: 'AcquisitionTime (0008,0032)',
+        });
+      }
+      const afd = numValue(h, 'ActualFrameDuration', src);
+      if (afd === undefined || !(afd > 0)) {
+        throw new InputError('DecayCorrection NONE needs ActualFrameDuration', {
+          ...src,
+          field: 'ActualFrameDuration (0018,1242)',
+        });
+      }
+      checkUptake(tAcq, inj, t12, i);
+      const f =
+        (xTarget / doseBq) *
+        frameAverageFactor(lambda, afd / 1000) *
+        Math.exp((lambda * (tAcq - inj.ms)) / 1000);
+      return {
+        ...sopOf(h, src),
+        scaleFactor: f * perInstanceScale(i),
+        units,
+        decayCorrection: dc,
+        referenceTime: formatFloating(tAcq),
+      };
+    });
+    return {
+      factors,
+      meta: {
+        ...metaBase,
+        decayCorrection: dc,
+        referenceTime: factors[0]!.referenceTime,
+        referenceTimeRule: 'acquisition',
+        halfLifeS: t12,
+        injectionTime: formatFloating(inj.ms),
+        weightKg: weightG / 1000,
+        doseBq,
+      },
+    };
+  }
+
+  // START: choose the reference time.
+  let rule: ReferenceTimeRule;
+  let refMs: number[];
+  const dcdt = textValue(h0, 'DecayCorrectionDateTime', s0);
+  const siemens = privateDateTime(h0, '00711022', 'Siemens Decay Correction DateTime', s0);
+  const ge = privateDateTime(h0, '0009100D', 'GE PET scan datetime', s0);
+  if (dcdt !== undefined) {
+    rule = 'decay-correction-datetime';
+    const t = parseDicomDateTime(dcdt, 'DecayCorrectionDateTime (0018,9701)', s0);
+    refMs = headers.map(() => t);
+  } else if (siemens !== undefined) {
+    rule = 'siemens-private';
+    refMs = headers.map(() => siemens);
+  } else if (seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)) {
+    rule = 'series-time';
+    refMs = headers.map(() => seriesDt);
+  } else if (ge !== undefined) {
+    rule = 'ge-private';
+    refMs = headers.map(() => ge);
+  } else {
+    rule = 'back-computed';
+    refMs = headers.map((h, i) => {
+      const src = srcOf(i);
+      const tAcq = acqMs[i];
+      if (tAcq === undefined) {
+        throw new InputError(
+          'SeriesDate/Time absent or after the acquisition, and no AcquisitionTime to back-compute the decay reference',
+          { ...src, field: 'AcquisitionTime (0008,0032)' },
+        );
+      }
+      const afd = numValue(h, 'ActualFrameDuration', src);
+      if (afd === undefined || !(afd > 0)) {
+        throw new InputError(
+          'SeriesTime is after AcquisitionTime and there is no vendor decay-reference tag: ActualFrameDuration ' +
+            'is needed to back-compute the reference time',
+          { ...src, field: 'ActualFrameDuration (0018,1242)' },
+        );
+      }
+      const frt = numValue(h, 'FrameReferenceTime', src);
+      if (frt === undefined) {
+        throw new InputError('FrameReferenceTime needed to back-compute the decay reference time', {
+          ...src,
+          field: 'FrameReferenceTime (0054,1300)',
+        });
+      }
+      const tAvgS = Math.log(frameAverageFactor(lambda, afd / 1000)) / lambda;
+      return tAcq + tAvgS * 1000 - frt;
+    });
+  }
+  const factors = headers.map((h, i) => {
+    const tRef = refMs[i]!;
+    checkUptake(tRef, inj, t12, i);
+    const decayed = doseBq * Math.exp((-lambda * (tRef - inj.ms)) / 1000);
+    return {
+      ...sopOf(h, srcOf(i)),
+      scaleFactor: (xTarget / decayed) * perInstanceScale(i),
+      units,
+      decayCorrection: dc,
+      referenceTime: formatFloating(tRef),
+    };
+  });
+  return {
+    factors,
+    meta: {
+      ...metaBase,
+      decayCorrection: dc,
+      referenceTime: factors[0]!.referenceTime,
+      referenceTimeRule: rule,
+      halfLifeS: t12,
+      injectionTime: formatFloating(inj.ms),
+      weightKg: weightG / 1000,
+      doseBq,
+    },
+  };
+}
+
+function sopOf(h: DicomHeaderRecord, src: HeaderSource): { sopInstanceUid?: string } {
+  const uid = textValue(h, 'SOPInstanceUID', src);
+  return uid !== undefined ? { sopInstanceUid: uid } : {};
+}
+
+/**
+ * The DecayFactor (0054,1321) a START-corrected instance should carry: 2^(FrameReferenceTime/T½)
+ * (decay from the series reference time to the frame reference time, PS3.3 C.8.9.4.1.5/6).
+ * @returns null when FrameReferenceTime or the half-life is absent
+ */
+export function expectedDecayFactor(h: DicomHeaderRecord, src: HeaderSource = {}): number | null {
+  const frt = numValue(h, 'FrameReferenceTime', src);
+  const rp = seqItems(h, 'RadiopharmaceuticalInformationSequence', src)[0];
+  const t12 = rp ? numValue(rp, 'RadionuclideHalfLife', src) : undefined;
+  if (frt === undefined || t12 === undefined) return null;
+  return Math.pow(2, frt / 1000 / t12);
+}
