@@ -282,7 +282,7 @@ test('CLI: carto grade crs|icans FILE --json prints {grade, drivenBy}; a missing
     const { diedOfCrs: _d, ...noDeath } = crs0;
     writeFileSync(badFile, JSON.stringify(noDeath));
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'grade', ...args], {
+      spawnSync(process.execPath, ['--import', 'tsx', 'test/registry/fixtures/grade-cli.ts', 'grade', ...args], {
         cwd: projectRoot,
         encoding: 'utf8',
       });

@@ -1,0 +1,21 @@
+/**
+ * The registry suites on both databases: SQLite (in memory) and a real PostgreSQL server started once
+ * for this file (test/registry/pg-cluster.ts; fails — never skips — when PostgreSQL is not installed).
+ */
+import { after } from 'node:test';
+import { RegistryStore } from '../../src/registry/store.js';
+import { startPgCluster, type PgCluster } from './pg-cluster.js';
+import { storeSuite } from './store-suite.js';
+
+let cluster: Promise<PgCluster> | null = null;
+let dbCounter = 0;
+const pgCluster = (): Promise<PgCluster> => (cluster ??= startPgCluster());
+after(async () => {
+  if (cluster) (await cluster).stop();
+});
+
+const openSqlite = () => RegistryStore.open(':memory:');
+const openPg = async () => RegistryStore.open(await (await pgCluster()).createDatabase(`reg_${++dbCounter}`));
+
+storeSuite('sqlite', openSqlite);
+storeSuite('postgres', openPg);
