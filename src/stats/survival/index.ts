@@ -7,3 +7,7 @@ export type { KmConfType, KmOptions, KmResult, KmRow } from './km.js';
 export { logRank } from './logrank.js';
 export type { LogRankOptions, LogRankResult } from './logrank.js';
 export type { SurvFieldNames } from './input.js';
+export { coxph } from './cox.js';
+export type { CoxCoefficient, CoxDesign, CoxOptions, CoxResult, ChisqTest } from './cox.js';
+export { concordance } from './concordance.js';
+export type { ConcordanceOptions, ConcordanceResult } from './concordance.js';
