@@ -1,0 +1,138 @@
+/**
+ * Quantification of one scan: load its SUV image (DICOM series → SUVbw, or a NIfTI SUV image), bring
+ * each VOI's mask onto the PET grid (label maps must share the grid; RTSTRUCT contours are
+ * rasterised onto it), and compute the VOI metrics (src/imaging/voi-stats.ts). Optionally renders the
+ * scan's maximum-intensity projection for the report.
+ */
+import type { Scan, Voi, VoiMetrics } from '../study/model.js';
+import type { ScanQuantification } from '../study/store.js';
+import { InputError } from '../errors.js';
+import type { Volume } from '../imaging/volume.js';
+import { quantifyLabelMap, voiStatistics } from '../imaging/voi-stats.js';
+import { loadPetSuv } from '../io/dicom/load-pet-suv.js';
+import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
+import { renderMip } from '../imaging/mip.js';
+
+/** A maximum-intensity projection of a scan, as PNG bytes. */
+export interface ScanPicture {
+  scanId: string;
+  png: Uint8Array;
+  widthPx: number;
+  heightPx: number;
+  windowMaxSuv: number;
+}
+
+export interface QuantifyOptions {
+  /** MATV threshold (SUV g/mL). */
+  matvThresholdSuv: number;
+  /** Net injected activity (Bq) from the study's tracer_injection event, replacing the header dose. */
+  netDoseBq?: number;
+  /** Render the MIP of this scan. */
+  picture?: boolean;
+}
+
+/** Loads the scan's SUV image (g/mL) and its provenance. */
+async function loadSuv(
+  scan: Scan,
+  opts: QuantifyOptions,
+): Promise<{ volume: Volume<Float32Array>; provenance: Omit<ScanQuantification, 'grid'> }> {
+  if (scan.format === 'dicom') {
+    const pet = await loadPetSuv(scan.path, opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {});
+    return {
+      volume: pet.volume,
+      provenance: {
+        suvUnits: pet.meta.units,
+        decayCorrection: pet.meta.decayCorrection,
+        suvType: pet.meta.suvType,
+      },
+    };
+  }
+  const img = await loadSuvImage(scan.path);
+  return {
+    volume: img.volume,
+    provenance: { suvUnits: `SUVbw ${img.units} (${img.source})`, decayCorrection: 'n/a', suvType: 'bw' },
+  };
+}
+
+/**
+ * Quantifies every VOI of one scan.
+ * @returns metrics per VOI id, the scan's SUV provenance and, when asked, its MIP
+ * @throws InputError naming the scan or mask file for unreadable images, a label map on another grid,
+ *   an ROI missing from an RTSTRUCT, or an empty VOI
+ */
+export async function quantifyScan(
+  scan: Scan,
+  vois: Voi[],
+  opts: QuantifyOptions,
+): Promise<{ metrics: Map<string, VoiMetrics>; provenance: ScanQuantification; picture?: ScanPicture }> {
+  const { volume: suv, provenance } = await loadSuv(scan, opts);
+  const metrics = new Map<string, VoiMetrics>();
+  const statsOpts = { matvThresholdSuv: opts.matvThresholdSuv };
+
+  // Label-map VOIs: one pass per mask file over all its labels.
+  const byMask = new Map<string, Voi[]>();
+  for (const v of vois) {
+    if (v.maskLabel !== null) byMask.set(v.maskPath, [...(byMask.get(v.maskPath) ?? []), v]);
+  }
+  const outlines: Uint8Array[] = [];
+  for (const [file, list] of byMask) {
+    const labels = labelMapOnGrid(file, suv).volume;
+    const stats = quantifyLabelMap(
+      suv,
+      labels,
+      list.map((v) => v.maskLabel!),
+      statsOpts,
+    );
+    list.forEach((v, i) => {
+      const s = stats[i]!;
+      if (s.voxelCount === 0) {
+        throw new InputError(`label ${v.maskLabel} has no voxel in the mask`, {
+          file,
+          field: 'mask_label',
+          value: v.maskLabel,
+        });
+      }
+      const { label: _l, ...m } = s;
+      metrics.set(v.voiId, m);
+    });
+    if (opts.picture) {
+      const o = new Uint8Array(labels.data.length);
+      for (let n = 0; n < o.length; n++) if (labels.data[n]! > 0) o[n] = 1;
+      outlines.push(o);
+    }
+  }
+
+  // RTSTRUCT VOIs: rasterise each ROI onto the PET grid.
+  for (const v of vois) {
+    if (v.maskLabel !== null) continue;
+    const { mask } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, suv);
+    const s = voiStatistics(suv, mask, statsOpts);
+    if (s.voxelCount === 0) {
+      throw new InputError('the ROI covers no voxel centre of the PET grid', {
+        file: v.maskPath,
+        field: 'roi_name',
+        value: v.roiName,
+      });
+    }
+    metrics.set(v.voiId, s);
+    if (opts.picture) outlines.push(mask);
+  }
+
+  const result: { metrics: Map<string, VoiMetrics>; provenance: ScanQuantification; picture?: ScanPicture } =
+    {
+      metrics,
+      provenance: { ...provenance, grid: { size: [...suv.size], spacingMm: [...suv.spacingMm] } },
+    };
+  if (opts.picture) {
+    const windowMaxSuv = 8;
+    const mip = renderMip(suv, { axis: 'coronal', windowSuv: [0, windowMaxSuv], outlines });
+    result.picture = {
+      scanId: scan.scanId,
+      png: mip.png,
+      widthPx: mip.widthPx,
+      heightPx: mip.heightPx,
+      windowMaxSuv,
+    };
+  }
+  return result;
+}

@@ -1,0 +1,179 @@
+/**
+ * The main job: import a study bundle into the store (validate → quantify every scan → one
+ * transaction), then analyse the stored study and write the report. This module orchestrates I/O;
+ * the computations live in the core modules it calls.
+ */
+import { resolve } from 'node:path';
+import { readBundle, type StudyBundle } from '../study/bundle.js';
+import type { VoiMetrics } from '../study/model.js';
+import { loadStudy, openStudyStore, saveStudy, findStudy, type ScanQuantification } from '../study/store.js';
+import { runAnalysisPlan } from '../analysis/plan.js';
+import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
+import { quantificationSection } from '../analysis/v1-quantification.js';
+import { writeReport } from '../report/write.js';
+import { bundleContentHash } from './hash.js';
+import { quantifyScan, type ScanPicture } from './quantify.js';
+
+/** Progress callbacks of the pipeline (the CLI draws bars from them). */
+export interface PipelineProgress {
+  stage(name: string, total: number): void;
+  tick(detail?: string): void;
+  done(): void;
+}
+
+const silent: PipelineProgress = { stage: () => undefined, tick: () => undefined, done: () => undefined };
+
+export interface ImportResult {
+  studyName: string;
+  status: 'written' | 'unchanged';
+  contentHash: string;
+  patients: number;
+  scans: number;
+  vois: number;
+  /** Seconds per stage. */
+  timings: Record<string, number>;
+  /** MIP of the first scan (for the report), when quantification ran. */
+  picture?: ScanPicture;
+}
+
+/**
+ * Imports a bundle into the store at `dbFile`: reads and validates it, quantifies every VOI on every
+ * scan, and writes everything in one transaction. When the store already holds this exact content
+ * (same hash), nothing is quantified or written.
+ * @throws InputError for any invalid input (the database is then unchanged)
+ */
+export async function importBundle(
+  bundleDir: string,
+  dbFile: string,
+  progress: PipelineProgress = silent,
+  opts: { picture?: boolean } = {},
+): Promise<ImportResult> {
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const bundle = readBundle(bundleDir);
+  const contentHash = bundleContentHash(bundle);
+  timings['validate'] = (performance.now() - t0) / 1000;
+
+  const db = await openStudyStore(dbFile);
+  try {
+    const existing = await findStudy(db, bundle.name);
+    const counts = { patients: bundle.patients.length, scans: bundle.scans.length, vois: bundle.vois.length };
+    if (existing?.contentHash === contentHash && !opts.picture) {
+      return { studyName: bundle.name, status: 'unchanged', contentHash, ...counts, timings };
+    }
+    t0 = performance.now();
+    const { metrics, scans, picture } = await quantifyBundle(bundle, progress, opts.picture ?? false);
+    timings['quantify'] = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const status = await saveStudy(db, bundle, metrics, scans, contentHash);
+    timings['store'] = (performance.now() - t0) / 1000;
+    return {
+      studyName: bundle.name,
+      status,
+      contentHash,
+      ...counts,
+      timings,
+      ...(picture ? { picture } : {}),
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Quantifies every scan of the bundle (sequentially; each scan's volume is released after use). */
+async function quantifyBundle(
+  bundle: StudyBundle,
+  progress: PipelineProgress,
+  wantPicture: boolean,
+): Promise<{
+  metrics: Map<string, VoiMetrics>;
+  scans: Map<string, ScanQuantification>;
+  picture?: ScanPicture;
+}> {
+  const metrics = new Map<string, VoiMetrics>();
+  const scans = new Map<string, ScanQuantification>();
+  let picture: ScanPicture | undefined;
+  progress.stage('quantify', bundle.scans.length);
+  // The MIP shows the first pre-CART scan (or the first scan).
+  const pictureScan = wantPicture
+    ? (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId
+    : undefined;
+  for (const scan of bundle.scans) {
+    const vois = bundle.vois.filter((v) => v.scanId === scan.scanId);
+    const doseEvent = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scan.scanId);
+    const q = await quantifyScan(scan, vois, {
+      matvThresholdSuv: bundle.settings.matvThresholdSuv,
+      ...(doseEvent?.activityMbq != null ? { netDoseBq: doseEvent.activityMbq * 1e6 } : {}),
+      picture: scan.scanId === pictureScan,
+    });
+    for (const [id, m] of q.metrics) metrics.set(id, m);
+    scans.set(scan.scanId, q.provenance);
+    if (q.picture) picture = q.picture;
+    progress.tick(scan.scanId);
+  }
+  progress.done();
+  return { metrics, scans, ...(picture ? { picture } : {}) };
+}
+
+export interface RunResult extends ImportResult {
+  reportDir: string;
+  sections: { id: string; status: string; reason?: string }[];
+}
+
+/**
+ * `carto run`: import (see `importBundle`), analyse the stored study, write the report to `outDir`.
+ */
+export async function runStudy(
+  bundleDir: string,
+  outDir: string,
+  dbFile: string,
+  progress: PipelineProgress = silent,
+): Promise<RunResult> {
+  const imported = await importBundle(bundleDir, dbFile, progress, { picture: true });
+  const timings = { ...imported.timings };
+  let t0 = performance.now();
+  const db = await openStudyStore(dbFile);
+  let sections: AnalysisSection[];
+  try {
+    const study = await loadStudy(db, imported.studyName);
+    progress.stage('analyse', 1);
+    const quant = quantificationSection(study);
+    if (imported.picture) {
+      const fig: ResultFigure = {
+        id: 'mip',
+        title: `Maximum-intensity projection (coronal, anterior view) of scan ${imported.picture.scanId}`,
+        caption: `SUV window 0–${imported.picture.windowMaxSuv} g/mL; VOI outlines in colour.`,
+        source: {
+          kind: 'png',
+          dataBase64: Buffer.from(imported.picture.png).toString('base64'),
+          widthPx: imported.picture.widthPx,
+          heightPx: imported.picture.heightPx,
+        },
+      };
+      quant.figures.push(fig);
+    }
+    sections = [...runAnalysisPlan(study), quant];
+    progress.tick();
+    progress.done();
+    timings['analyse'] = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await writeReport(outDir, {
+      studyName: study.name,
+      tracer: study.tracer,
+      sections,
+    });
+    timings['report'] = (performance.now() - t0) / 1000;
+  } finally {
+    await db.destroy();
+  }
+  return {
+    ...imported,
+    timings,
+    reportDir: resolve(outDir),
+    sections: sections.map((s) => ({
+      id: s.id,
+      status: s.status,
+      ...(s.reason ? { reason: s.reason } : {}),
+    })),
+  };
+}
