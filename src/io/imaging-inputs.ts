@@ -1,0 +1,184 @@
+/**
+ * Imaging inputs for quantification: the SUV image (a PET DICOM series folder, or a NIfTI/NRRD file
+ * that already holds SUV) and VOI masks (NIfTI/NRRD label maps, DICOM SEG, RTSTRUCT ROIs), all put on
+ * the image grid. Used by `carto suv`, the study import/quantify step and the web app.
+ *
+ * Grid policy: a label map on another grid is an error unless `resample: true` is given, in which
+ * case it is resampled with nearest neighbour after checking that the frames overlap (no overlap →
+ * InputError). RTSTRUCT contours are always rasterised onto the image grid (they carry no grid).
+ */
+import { statSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { sameGrid } from '../imaging/volume.js';
+import type { Grid, Volume } from '../imaging/volume.js';
+import type { LabelData } from '../imaging/voi-stats.js';
+import { maskOntoGrid } from '../imaging/resample.js';
+import { rasterizeContours } from '../imaging/rasterize.js';
+import type { SuvType } from '../imaging/suv.js';
+import { loadPetSuv } from './dicom/load-pet-suv.js';
+import { readRtstruct } from './dicom/rtstruct.js';
+import { readNifti } from './nifti.js';
+import { readNrrd } from './nrrd.js';
+
+/** An SUV image ready for quantification. */
+export interface SuvImage {
+  volume: Volume<Float32Array>;
+  suvType: SuvType;
+  /** 'g/mL' (bw, lbm, ibw) or 'cm2/mL' (bsa). */
+  units: string;
+  source: 'dicom' | 'nifti' | 'nrrd';
+  warnings: string[];
+}
+
+/** True for names the NIfTI reader takes. */
+export function isNiftiPath(p: string): boolean {
+  return /\.nii(\.gz)?$/i.test(p);
+}
+/** True for names the NRRD reader takes. */
+export function isNrrdPath(p: string): boolean {
+  return /\.(nrrd|nhdr)$/i.test(p);
+}
+
+/**
+ * Loads an SUV image: a DICOM series folder (converted to SUV by `loadPetSuv`), or a NIfTI/NRRD file
+ * whose values are taken to be SUV of the given type already (they are not converted).
+ *
+ * @param path series folder or image file.
+ * @param opts suvType (default 'bw'); frame for 4D NIfTI.
+ * @throws InputError for unreadable input or a failed SUV conversion (naming file and tag).
+ */
+export async function loadSuvImage(
+  path: string,
+  opts: { suvType?: SuvType; frame?: number } = {},
+): Promise<SuvImage> {
+  const suvType = opts.suvType ?? 'bw';
+  const units = suvType === 'bsa' ? 'cm2/mL' : 'g/mL';
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new InputError('image not found (expected a DICOM series folder or a .nii/.nii.gz/.nrrd file)', {
+      file: path,
+    });
+  }
+  if (isDir) {
+    const pet = await loadPetSuv(path, { suvType });
+    return {
+      volume: pet.volume,
+      suvType: pet.meta.suvType,
+      units,
+      source: 'dicom',
+      warnings: pet.meta.warnings,
+    };
+  }
+  const unit = `SUV${suvType} ${units}`;
+  if (isNiftiPath(path)) {
+    const img = readNifti(path, { unit, ...(opts.frame !== undefined ? { frame: opts.frame } : {}) }).volume;
+    return { volume: toFloat32(img), suvType, units, source: 'nifti', warnings: [] };
+  }
+  if (isNrrdPath(path)) {
+    return { volume: toFloat32(readNrrd(path, unit).volume), suvType, units, source: 'nrrd', warnings: [] };
+  }
+  throw new InputError(
+    'unknown image format (expected a DICOM series folder, .nii, .nii.gz, .nrrd or .nhdr)',
+    {
+      file: path,
+    },
+  );
+}
+
+function toFloat32(v: Volume<LabelData>): Volume<Float32Array> {
+  return { ...v, data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) };
+}
+
+/** Reads a label map (NIfTI or NRRD) on its own grid. */
+export function readLabelMap(file: string): Volume<LabelData> {
+  if (isNiftiPath(file)) return readNifti(file, { unit: 'label' }).volume;
+  if (isNrrdPath(file)) return readNrrd(file, 'label').volume;
+  throw new InputError('unknown mask format (expected .nii, .nii.gz, .nrrd or .nhdr)', { file });
+}
+
+/**
+ * A label map on the image grid (see module doc for the grid policy).
+ *
+ * @param file NIfTI/NRRD label map.
+ * @param grid image grid.
+ * @param opts resample: allow nearest-neighbour resampling when the grids differ.
+ * @returns the label map on `grid` and whether it was resampled.
+ * @throws InputError when the grids differ and resampling was not asked for, or do not overlap.
+ */
+export function labelMapOnGrid(
+  file: string,
+  grid: Grid,
+  opts: { resample?: boolean } = {},
+): { volume: Volume<LabelData>; resampled: boolean } {
+  const labels = readLabelMap(file);
+  if (!opts.resample) {
+    if (!sameGrid(grid, labels)) {
+      const g = (v: Grid) =>
+        `size ${v.size.join('×')}, spacing ${v.spacingMm.map((s) => s.toFixed(3)).join('×')} mm, origin ${v.originLps.map((s) => s.toFixed(2)).join(',')}`;
+      throw new InputError(
+        `mask is on another grid (${g(labels)}) than the image (${g(grid)}); pass --resample to resample it onto the image grid (nearest neighbour)`,
+        { file, field: 'grid' },
+      );
+    }
+    return { volume: labels, resampled: false };
+  }
+  return maskOntoGrid(labels, grid, { file });
+}
+
+/**
+ * Rasterises one ROI of an RTSTRUCT onto the image grid.
+ *
+ * @param file RTSTRUCT file; @param roiName ROIName (exact, or case-insensitive when unique); when
+ *   omitted the structure set must hold exactly one ROI.
+ * @throws InputError naming the file and the available ROI names when the ROI is missing/ambiguous,
+ *   when its contours all lie outside the image, or when it encloses no voxel centre.
+ */
+export async function rtstructMaskOnGrid(
+  file: string,
+  roiName: string | undefined,
+  grid: Grid,
+): Promise<{ name: string; mask: Uint8Array; contoursOutside: number }> {
+  const rs = await readRtstruct(file);
+  const names = rs.rois.map((r) => r.name);
+  let roi = roiName === undefined ? undefined : rs.rois.find((r) => r.name === roiName);
+  if (roiName !== undefined && !roi) {
+    const ci = rs.rois.filter((r) => r.name.toLowerCase() === roiName.toLowerCase());
+    if (ci.length === 1) roi = ci[0];
+  }
+  if (roiName === undefined) {
+    if (rs.rois.length !== 1) {
+      throw new InputError(`choose an ROI with --roi; the structure set holds: ${names.join(', ')}`, {
+        file,
+        field: 'ROIName',
+      });
+    }
+    roi = rs.rois[0];
+  }
+  if (!roi) {
+    throw new InputError(`ROI not found; the structure set holds: ${names.join(', ')}`, {
+      file,
+      field: 'ROIName',
+      value: roiName,
+    });
+  }
+  const r = rasterizeContours(grid, roi.contours, { file, roi: roi.name });
+  if (r.contoursUsed === 0) {
+    throw new InputError(
+      `ROI ${roi.name}: none of its ${roi.contours.length} contours lies on the image slices`,
+      {
+        file,
+        field: 'ContourData',
+      },
+    );
+  }
+  let any = false;
+  for (let q = 0; q < r.mask.length && !any; q++) any = r.mask[q] !== 0;
+  if (!any)
+    throw new InputError(`ROI ${roi.name} encloses no voxel centre of the image`, {
+      file,
+      field: 'ContourData',
+    });
+  return { name: roi.name, mask: r.mask, contoursOutside: r.contoursOutside };
+}
