@@ -51,7 +51,9 @@ export function quantile7(values: readonly number[], p: number): number {
   const h = (s.length - 1) * p;
   const lo = Math.floor(h);
   const hi = Math.ceil(h);
-  return s[lo]! + (h - lo) * (s[hi]! - s[lo]!);
+  const f = h - lo;
+  // R's form: (1 − f)·x[lo] + f·x[hi] (stats::quantile.default, type 7).
+  return f === 0 ? s[lo]! : (1 - f) * s[lo]! + f * s[hi]!;
 }
 
 /** Geometric mean exp(mean(log x)); NaN when any value is ≤ 0 or the array is empty. */

@@ -9,6 +9,7 @@ import { table1 } from './table1.js';
 import type { AnalysisSection } from './types.js';
 import { normalTissueSummary } from './v1-normal-tissue.js';
 import { outcomesByUptake } from './v1-outcomes.js';
+import { consortFlow, labSummary, toxicitySummary } from './v1-descriptive.js';
 
 /** One analysis of the plan. */
 export interface PlannedAnalysis {
@@ -20,12 +21,15 @@ export interface PlannedAnalysis {
 /** The analyses, in report order. */
 export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   { id: 'table1', title: 'Baseline characteristics', run: table1 },
+  { id: 'consort-flow', title: 'Patient flow', run: consortFlow },
   {
     id: 'normal-tissue-summary',
     title: 'Normal-tissue uptake by organ and timepoint',
     run: normalTissueSummary,
   },
   { id: 'outcomes-uptake', title: 'Outcomes by pre-CART tumour uptake', run: outcomesByUptake },
+  { id: 'toxicity', title: 'Toxicity', run: toxicitySummary },
+  { id: 'labs', title: 'Laboratory measurements', run: labSummary },
 ];
 
 /**

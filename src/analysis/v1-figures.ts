@@ -95,7 +95,12 @@ export function kmFigure(id: string, title: string, strata: KmCurve[], pValue: n
         mark: { type: 'text', fontSize: 11 },
         encoding: {
           x: { ...x, axis: null },
-          y: { field: 'group', type: 'nominal', title: null },
+          y: {
+            field: 'group',
+            type: 'nominal',
+            title: null,
+            axis: { labelPadding: 14, ticks: false, domain: false },
+          },
           text: { field: 'n', type: 'quantitative' },
           color: { ...color, legend: null },
         },

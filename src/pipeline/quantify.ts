@@ -125,7 +125,8 @@ export async function quantifyScan(
     };
   if (opts.picture) {
     const windowMaxSuv = 8;
-    const mip = renderMip(suv, { axis: 'coronal', windowSuv: [0, windowMaxSuv], outlines });
+    // 2 mm display pixels: a whole-body MIP of a few hundred pixels, whatever the voxel size.
+    const mip = renderMip(suv, { axis: 'coronal', windowSuv: [0, windowMaxSuv], outlines, pixelMm: 2 });
     result.picture = {
       scanId: scan.scanId,
       png: mip.png,

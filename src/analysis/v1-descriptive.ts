@@ -1,0 +1,161 @@
+/**
+ * Descriptive sections of the report: the CONSORT-style flow of patients (derived, never typed),
+ * toxicity (ASTCT 2019 CRS and ICANS grades, tocilizumab and steroids) and laboratory measurements
+ * per analyte and day (n, median, IQR by R's type-7 quantiles).
+ */
+import type { StudyData } from '../study/model.js';
+import { median, quantile7 } from './format.js';
+import type { AnalysisSection } from './types.js';
+
+/**
+ * CONSORT-style flow per cohort: included (patients.csv) → infused → with a pre-CART scan → with a
+ * post-CART scan (evaluable for the pre → post analyses).
+ */
+export function consortFlow(study: StudyData): AnalysisSection {
+  const cohorts = [...new Set(study.patients.map((p) => p.cohort))].sort();
+  const infused = new Set(study.events.filter((e) => e.event === 'infusion').map((e) => e.patientId));
+  const withScan = (pred: (t: string) => boolean): Set<string> =>
+    new Set(study.scans.filter((s) => pred(s.timepoint)).map((s) => s.patientId));
+  const pre = withScan((t) => t === 'pre');
+  const post = withScan((t) => t !== 'pre');
+  const steps: { step: string; ids: (ids: string[]) => string[] }[] = [
+    { step: 'Included', ids: (ids) => ids },
+    { step: 'Infused (day 0)', ids: (ids) => ids.filter((i) => infused.has(i)) },
+    { step: 'Pre-CART scan', ids: (ids) => ids.filter((i) => infused.has(i) && pre.has(i)) },
+    {
+      step: 'Post-CART scan (evaluable)',
+      ids: (ids) => ids.filter((i) => infused.has(i) && pre.has(i) && post.has(i)),
+    },
+  ];
+  const rows = steps.map((s) => {
+    const r: Record<string, string | number> = { step: s.step };
+    for (const c of cohorts)
+      r[`Cohort ${c}`] = s.ids(study.patients.filter((p) => p.cohort === c).map((p) => p.patientId)).length;
+    r['All'] = s.ids(study.patients.map((p) => p.patientId)).length;
+    return r;
+  });
+  return {
+    id: 'consort-flow',
+    title: 'Patient flow',
+    status: study.patients.length > 0 ? 'ok' : 'not-run',
+    ...(study.patients.length === 0 ? { reason: 'the study has no patients' } : {}),
+    description:
+      'CONSORT-style flow derived from the data: patients included, infused, with a pre-CART scan, and with ' +
+      'a post-CART scan (evaluable for the pre → post analyses), per cohort.',
+    n: { patients: study.patients.length },
+    results: { flow: rows },
+    tables: [
+      {
+        id: 'consort-flow',
+        title: 'Patient flow per cohort',
+        columns: ['step', ...cohorts.map((c) => `Cohort ${c}`), 'All'],
+        rows,
+      },
+    ],
+    figures: [],
+  };
+}
+
+/** Toxicity: distribution of maximum CRS and ICANS grades (ASTCT 2019), grade ≥ 2 counts, treatments. */
+export function toxicitySummary(study: StudyData): AnalysisSection {
+  const tox = study.toxicity;
+  const base = {
+    id: 'toxicity',
+    title: 'Toxicity',
+    description:
+      'Maximum CRS and ICANS grade per patient (ASTCT 2019 consensus grading), the number with grade ≥ 2, ' +
+      'and tocilizumab and steroid use.',
+  };
+  if (tox.length === 0) {
+    return {
+      ...base,
+      status: 'not-run',
+      reason: 'the study has no toxicity records',
+      results: {},
+      tables: [],
+      figures: [],
+    };
+  }
+  const n = tox.length;
+  const rows: Record<string, string | number>[] = [];
+  for (let g = 0; g <= 5; g++) {
+    rows.push({
+      grade: g,
+      crs: tox.filter((t) => t.crsGrade === g).length,
+      icans: tox.filter((t) => t.icansGrade === g).length,
+    });
+  }
+  const crs2 = tox.filter((t) => t.crsGrade >= 2).length;
+  const icans2 = tox.filter((t) => t.icansGrade >= 2).length;
+  const toci = tox.filter((t) => t.tocilizumab === true).length;
+  const ster = tox.filter((t) => t.steroids === true).length;
+  const pct = (k: number): string => `${k} of ${n} (${((100 * k) / n).toFixed(0)} %)`;
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: n },
+    results: {
+      patients: n,
+      crsGrade2OrMore: crs2,
+      icansGrade2OrMore: icans2,
+      tocilizumab: toci,
+      steroids: ster,
+      byGrade: rows,
+    },
+    findings: [
+      `CRS grade ≥ 2: ${pct(crs2)}.`,
+      `ICANS grade ≥ 2: ${pct(icans2)}.`,
+      `Tocilizumab: ${pct(toci)}; steroids: ${pct(ster)}.`,
+    ],
+    tables: [
+      { id: 'toxicity-grades', title: 'Patients by maximum grade', columns: ['grade', 'crs', 'icans'], rows },
+    ],
+    figures: [],
+  };
+}
+
+/** Laboratory measurements (labs.csv: qPCR copies per cell, cytokines …) per analyte and day. */
+export function labSummary(study: StudyData): AnalysisSection {
+  const labs = study.labs;
+  const base = {
+    id: 'labs',
+    title: 'Laboratory measurements',
+    description:
+      'Per analyte and day relative to infusion: number of measurements, median and interquartile range ' +
+      '(R type-7 quantiles). Copies per cell are qPCR target ÷ reference gene (GATA2) × 2 (SPEC §1).',
+  };
+  if (labs.length === 0) {
+    return {
+      ...base,
+      status: 'not-run',
+      reason: 'the study has no laboratory measurements',
+      results: {},
+      tables: [],
+      figures: [],
+    };
+  }
+  const keys = [...new Set(labs.map((l) => `${l.analyte}\u0000${l.day}`))];
+  const rows = keys
+    .map((k) => {
+      const [analyte, dayS] = k.split('\u0000') as [string, string];
+      const day = Number(dayS);
+      const v = labs.filter((l) => l.analyte === analyte && l.day === day).map((l) => l.value);
+      return { analyte, day, n: v.length, median: median(v), q1: quantile7(v, 0.25), q3: quantile7(v, 0.75) };
+    })
+    .sort((a, b) => a.analyte.localeCompare(b.analyte) || a.day - b.day);
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: new Set(labs.map((l) => l.patientId)).size, observations: labs.length },
+    results: { summaries: rows },
+    tables: [
+      {
+        id: 'labs-summary',
+        title: 'Laboratory measurements per analyte and day',
+        columns: ['analyte', 'day', 'n', 'median', 'q1', 'q3'],
+        rows,
+      },
+    ],
+    figures: [],
+  };
+}

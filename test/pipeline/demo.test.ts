@@ -1,0 +1,71 @@
+// `carto demo` through the installed entry point (bin/carto.js, what `npx carto demo` runs): a
+// small virtual trial is simulated, imported, quantified, analysed and reported.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { projectRoot } from '../helpers/shared-data.js';
+
+interface Summary {
+  status: string;
+  patients: number;
+  scans: number;
+  vois: number;
+  reportDir: string;
+  sections: { id: string; status: string; reason?: string }[];
+  timings: Record<string, number>;
+}
+
+test('carto demo writes a complete report of a virtual trial', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carto-demo-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'carto.js'),
+        'demo',
+        '--out',
+        dir,
+        '--patients',
+        '4',
+        '--seed',
+        '3',
+        '--json',
+      ],
+      { encoding: 'utf8', cwd: projectRoot, env: { ...process.env, CI: 'true' } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as Summary;
+    assert.equal(s.status, 'written');
+    assert.equal(s.patients, 4);
+    assert.ok(s.scans >= 8, `${s.scans} scans`);
+    for (const stage of ['simulate', 'validate', 'quantify', 'store', 'analyse', 'report']) {
+      assert.ok(typeof s.timings[stage] === 'number', `timing of ${stage}`);
+    }
+    const report = join(dir, 'report');
+    for (const f of [
+      'index.html',
+      'results.json',
+      'tables/table1.csv',
+      'tables/voi-metrics.csv',
+      'figures/km-ttp.svg',
+      'figures/km-pfs.svg',
+      'figures/km-os.svg',
+      'figures/lesion-suvpeak-strip.svg',
+      'figures/mip.svg',
+    ]) {
+      assert.ok(existsSync(join(report, f)), `${f} written`);
+    }
+    const ok = new Set(s.sections.filter((x) => x.status === 'ok').map((x) => x.id));
+    for (const id of ['table1', 'normal-tissue-summary', 'outcomes-uptake', 'quantification']) {
+      assert.ok(ok.has(id), `section ${id} ran: ${JSON.stringify(s.sections)}`);
+    }
+    const svg = readFileSync(join(report, 'figures', 'km-ttp.svg'), 'utf8');
+    assert.match(svg, /^<svg/);
+    assert.match(svg, /Number at risk/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
