@@ -11,3 +11,5 @@ export { coxph } from './cox.js';
 export type { CoxCoefficient, CoxDesign, CoxOptions, CoxResult, ChisqTest } from './cox.js';
 export { concordance } from './concordance.js';
 export type { ConcordanceOptions, ConcordanceResult } from './concordance.js';
+export { coxphFirth } from './firth.js';
+export type { FirthCoefficient, FirthOptions, FirthResult } from './firth.js';
