@@ -1,0 +1,477 @@
+/**
+ * Random-effects structure and the penalised least-squares (PLS) evaluation of lme4's profiled
+ * deviance / REML criterion (Bates, Mächler, Bolker & Walker 2015, JSS 67(1), eqs. for
+ * `profiledDeviance` and `REMLprofiled`; statistics-reference §1.1).
+ *
+ * Blocked algorithm: the random-effect terms that share the grouping factor with the most levels
+ * ("diagonal part") give a block-diagonal Λᵀ Zᵀ Z Λ + I with one small P×P block per level, which is
+ * factorised block by block. Every other random effect, the fixed effects and the response form a
+ * dense "rest" block W = [Z₂Λ₂ | X | y]; its Schur complement is factorised densely, which yields
+ * log|L|², log|R_X|² and the penalised RSS (last diagonal element squared) in one pass. Cost per
+ * evaluation: O(ℓ·P²·m + ℓ·P·m² + m³) with m = q₂ + p + 1, independent of n after one O(n) setup.
+ */
+import { ComputationError, InputError } from '../../errors.js';
+import type { ModelFrame } from '../design.js';
+import { termBlocks } from '../design.js';
+import { backSolveT, cholInPlace, cholInverse, forwardSolve } from './dense.js';
+
+/** One random-effects term `(lhs | group)` on the used rows, in lme4's term order. */
+export interface ReTerm {
+  /** Grouping factor label (`Subject`, `lesion:patient`). */
+  group: string;
+  /** Column names of the lhs model matrix (`(Intercept)`, `Days`). */
+  cnms: string[];
+  /** Number of columns p_i. */
+  p: number;
+  /** Grouping factor levels (as R sorts them). */
+  levels: string[];
+  /** Level code per used row. */
+  codes: Int32Array;
+  /** lhs columns (n each). */
+  z: Float64Array[];
+  /** Offset of this term's θ block in θ. */
+  thetaOffset: number;
+  /** Number of θ elements p(p+1)/2. */
+  nTheta: number;
+}
+
+/** Precomputed cross-products for the blocked PLS (depends on the data only, not on θ). */
+export interface PlsSystem {
+  n: number;
+  p: number;
+  terms: ReTerm[];
+  /** Indices (into terms) of the diagonal part and of the dense part. */
+  diagTerms: number[];
+  denseTerms: number[];
+  /** Column offset of each dense term within Z₂ (−1 for diagonal terms). */
+  denseOffset: number[];
+  /** Size of the diagonal block per level, number of levels. */
+  P: number;
+  nlDiag: number;
+  q2: number;
+  m: number;
+  /** ZdᵀZd per level (nl·P·P). */
+  zdtzd: Float64Array;
+  /** Zdᵀ W per level (nl·P·m). */
+  g: Float64Array;
+  /** Wᵀ W (m·m), W = [Z₂ | X | y]. */
+  wtw: Float64Array;
+  nTheta: number;
+  /** Lower bounds of θ (0 for diagonal elements of each T_i, −∞ otherwise). */
+  lower: number[];
+  /** The data (row-major X n×p and y), kept to recompute the penalised RSS from residuals. */
+  X: Float64Array;
+  y: Float64Array;
+}
+
+/** Result of one PLS evaluation at θ. */
+export interface PlsEval {
+  /** log|L_θ|² (log-determinant of Λᵀ Zᵀ Z Λ + I). */
+  ldL2: number;
+  /** log|R_X|² (log-determinant of the Schur complement for X). */
+  ldRX2: number;
+  /** Penalised residual sum of squares ‖y − Xβ − ZΛu‖² + ‖u‖². */
+  pwrss: number;
+  /** Dense factor of the rest block (m×m, lower triangle). */
+  M: Float64Array;
+  /** Per-level factors of the diagonal part (nl·P·P) and the solves C_j = L_j⁻¹ Λdᵀ G_j Λw (nl·P·m). */
+  Ld: Float64Array;
+  C: Float64Array;
+}
+
+/**
+ * Builds the random-effects terms from a model frame, in lme4's order (mkReTrms: terms reordered by
+ * decreasing number of levels, `rev(order(nl))`, when any later term has more levels).
+ * @throws InputError for a grouping factor with one level, a term with n ≤ q (more random effects than
+ *   observations), or a grouping factor with as many levels as observations
+ */
+export function buildReTerms(mf: ModelFrame): ReTerm[] {
+  const f = mf.formula;
+  const raw = f.random.map((r) => {
+    const g = mf.groups.get(r.groupLabel)!;
+    const blocks = termBlocks(r.terms, r.intercept, mf.vars, mf.n);
+    const cnms = blocks.flatMap((b) => b.names);
+    const z = blocks.flatMap((b) => b.cols);
+    if (cnms.length === 0) throw new InputError('random-effects term has no columns', { field: r.lhsText });
+    return { group: r.groupLabel, cnms, p: cnms.length, levels: g.levels, codes: g.codes, z };
+  });
+  if (raw.length === 0) throw new InputError('formula has no random-effects term such as (1 | patient)');
+  let ord = raw.map((_, i) => i);
+  const nl = raw.map((r) => r.levels.length);
+  if (nl.some((v, i) => i > 0 && v > nl[i - 1]!)) {
+    // R: rev(order(nl)) — order() is stable ascending, rev() reverses ties too
+    ord = [...ord].sort((a, b) => nl[a]! - nl[b]! || a - b).reverse();
+  }
+  let off = 0;
+  return ord.map((i) => {
+    const r = raw[i]!;
+    if (r.levels.length < 2) {
+      throw new InputError(`grouping factor must have more than one level (it has ${r.levels.length})`, {
+        field: r.group,
+        value: r.levels[0],
+      });
+    }
+    if (r.levels.length >= mf.n) {
+      throw new InputError(
+        `number of levels of the grouping factor (${r.levels.length}) must be less than the number of observations (${mf.n})`,
+        { field: r.group },
+      );
+    }
+    const q = r.levels.length * r.p;
+    if (mf.n <= q) {
+      throw new InputError(
+        `number of observations (${mf.n}) <= number of random effects (${q}) for term (${r.cnms.join(' + ')} | ${r.group}); the random-effects parameters and the residual variance are unidentifiable`,
+        { field: r.group },
+      );
+    }
+    const nTheta = (r.p * (r.p + 1)) / 2;
+    const t: ReTerm = { ...r, thetaOffset: off, nTheta };
+    off += nTheta;
+    return t;
+  });
+}
+
+/** θ lower bounds and start value as lme4 (diagonal ≥ 0 start 1; off-diagonal free start 0). */
+export function thetaLayout(terms: ReTerm[]): { lower: number[]; start: number[] } {
+  const lower: number[] = [];
+  const start: number[] = [];
+  for (const t of terms) {
+    for (let c = 0; c < t.p; c++) {
+      for (let r = c; r < t.p; r++) {
+        lower.push(r === c ? 0 : -Infinity);
+        start.push(r === c ? 1 : 0);
+      }
+    }
+  }
+  return { lower, start };
+}
+
+/** The p×p lower-triangular template T_i (row-major) of term `t` from θ (column-major lower triangle). */
+export function templateOf(t: ReTerm, theta: ArrayLike<number>): Float64Array {
+  const T = new Float64Array(t.p * t.p);
+  let k = t.thetaOffset;
+  for (let c = 0; c < t.p; c++) for (let r = c; r < t.p; r++) T[r * t.p + c] = theta[k++]!;
+  return T;
+}
+
+/**
+ * Precomputes the data cross-products of the blocked PLS.
+ * @param terms random-effects terms (lme4 order); X row-major n×p; y length n
+ */
+export function buildPlsSystem(terms: ReTerm[], X: Float64Array, p: number, y: Float64Array): PlsSystem {
+  const n = y.length;
+  const first = terms[0]!;
+  const diagTerms: number[] = [];
+  const denseTerms: number[] = [];
+  terms.forEach((t, i) => {
+    const sameGroup = t.group === first.group && t.levels.length === first.levels.length;
+    (sameGroup ? diagTerms : denseTerms).push(i);
+  });
+  const P = diagTerms.reduce((s, i) => s + terms[i]!.p, 0);
+  const nlDiag = first.levels.length;
+  const denseOffset = terms.map(() => -1);
+  let q2 = 0;
+  for (const i of denseTerms) {
+    denseOffset[i] = q2;
+    q2 += terms[i]!.p * terms[i]!.levels.length;
+  }
+  const m = q2 + p + 1;
+  const zdtzd = new Float64Array(nlDiag * P * P);
+  const g = new Float64Array(nlDiag * P * m);
+  const wtw = new Float64Array(m * m);
+  const zd = new Float64Array(P);
+  const wIdx = new Int32Array(denseTerms.reduce((s, i) => s + terms[i]!.p, 0));
+  const wVal = new Float64Array(wIdx.length);
+  const codes = first.codes;
+  for (let r = 0; r < n; r++) {
+    // diagonal-part row vector
+    let k = 0;
+    for (const i of diagTerms) for (const col of terms[i]!.z) zd[k++] = col[r]!;
+    // sparse Z2 entries of the row
+    let s = 0;
+    for (const i of denseTerms) {
+      const t = terms[i]!;
+      const base = denseOffset[i]! + t.codes[r]! * t.p;
+      for (let c = 0; c < t.p; c++) {
+        wIdx[s] = base + c;
+        wVal[s] = t.z[c]![r]!;
+        s++;
+      }
+    }
+    const j = codes[r]!;
+    const zoff = j * P * P;
+    for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) zdtzd[zoff + a * P + b]! += zd[a]! * zd[b]!;
+    const goff = j * P * m;
+    const xo = r * p;
+    for (let a = 0; a < P; a++) {
+      const za = zd[a]!;
+      if (za === 0) continue;
+      const row = goff + a * m;
+      for (let e = 0; e < s; e++) g[row + wIdx[e]!]! += za * wVal[e]!;
+      for (let c = 0; c < p; c++) g[row + q2 + c]! += za * X[xo + c]!;
+      g[row + m - 1]! += za * y[r]!;
+    }
+    // WᵀW (full symmetric)
+    for (let e = 0; e < s; e++) {
+      const ie = wIdx[e]!;
+      const ve = wVal[e]!;
+      for (let f2 = 0; f2 < s; f2++) wtw[ie * m + wIdx[f2]!]! += ve * wVal[f2]!;
+      for (let c = 0; c < p; c++) {
+        const v = ve * X[xo + c]!;
+        wtw[ie * m + q2 + c]! += v;
+        wtw[(q2 + c) * m + ie]! += v;
+      }
+      const vy = ve * y[r]!;
+      wtw[ie * m + m - 1]! += vy;
+      wtw[(m - 1) * m + ie]! += vy;
+    }
+    for (let c = 0; c < p; c++) {
+      const xc = X[xo + c]!;
+      for (let d = 0; d < p; d++) wtw[(q2 + c) * m + q2 + d]! += xc * X[xo + d]!;
+      const v = xc * y[r]!;
+      wtw[(q2 + c) * m + m - 1]! += v;
+      wtw[(m - 1) * m + q2 + c]! += v;
+    }
+    wtw[m * m - 1]! += y[r]! * y[r]!;
+  }
+  const { lower } = thetaLayout(terms);
+  return {
+    n,
+    p,
+    terms,
+    diagTerms,
+    denseTerms,
+    denseOffset,
+    P,
+    nlDiag,
+    q2,
+    m,
+    zdtzd,
+    g,
+    wtw,
+    nTheta: lower.length,
+    lower,
+    X,
+    y,
+  };
+}
+
+/** Multiplies the dense-part column blocks of a row-major (rows×m) matrix on the right by Λ₂. */
+function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, rows: number, off = 0): void {
+  const m = sys.m;
+  for (const i of sys.denseTerms) {
+    const t = sys.terms[i]!;
+    const T = Ts[i]!;
+    const pt = t.p;
+    const tmp = new Float64Array(pt);
+    for (let l = 0; l < t.levels.length; l++) {
+      const c0 = sys.denseOffset[i]! + l * pt;
+      for (let r = 0; r < rows; r++) {
+        const base = off + r * m + c0;
+        for (let c = 0; c < pt; c++) {
+          let v = 0;
+          for (let k = c; k < pt; k++) v += A[base + k]! * T[k * pt + c]!;
+          tmp[c] = v;
+        }
+        for (let c = 0; c < pt; c++) A[base + c] = tmp[c]!;
+      }
+    }
+  }
+}
+
+/**
+ * Evaluates the PLS problem at θ (lme4 order): log|L|², log|R_X|², penalised RSS and the factors.
+ * @throws ComputationError when the fixed-effects Schur complement is not positive definite
+ */
+export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
+  const { P, m, nlDiag } = sys;
+  const Ts = sys.terms.map((t) => templateOf(t, theta));
+  // Block-diagonal template for the diagonal part
+  const Td = new Float64Array(P * P);
+  let o = 0;
+  for (const i of sys.diagTerms) {
+    const t = sys.terms[i]!;
+    const T = Ts[i]!;
+    for (let r = 0; r < t.p; r++) for (let c = 0; c < t.p; c++) Td[(o + r) * P + o + c] = T[r * t.p + c]!;
+    o += t.p;
+  }
+  // M = Λwᵀ WᵀW Λw + diag(I_q2, 0)
+  const M = Float64Array.from(sys.wtw);
+  applyLambda2Right(sys, Ts, M, m);
+  // left multiplication by Λwᵀ = (right multiplication of the transpose); M symmetric so transpose trick
+  transposeInPlace(M, m);
+  applyLambda2Right(sys, Ts, M, m);
+  for (let k = 0; k < sys.q2; k++) M[k * m + k]! += 1;
+  const Ld = new Float64Array(nlDiag * P * P);
+  const C = new Float64Array(nlDiag * P * m);
+  let ldL2 = 0;
+  const S = new Float64Array(P * P);
+  const tmp = new Float64Array(P * P);
+  const col = new Float64Array(P);
+  for (let j = 0; j < nlDiag; j++) {
+    const zoff = j * P * P;
+    // S = Tdᵀ ZdᵀZd Td + I
+    for (let a = 0; a < P; a++) {
+      for (let b = 0; b < P; b++) {
+        let v = 0;
+        for (let k = 0; k < P; k++) v += sys.zdtzd[zoff + a * P + k]! * Td[k * P + b]!;
+        tmp[a * P + b] = v;
+      }
+    }
+    for (let a = 0; a < P; a++) {
+      for (let b = 0; b < P; b++) {
+        let v = a === b ? 1 : 0;
+        for (let k = 0; k < P; k++) v += Td[k * P + a]! * tmp[k * P + b]!;
+        S[a * P + b] = v;
+      }
+    }
+    if (!cholInPlace(S, P, P)) throw new ComputationError('random-effects system is not positive definite');
+    for (let a = 0; a < P; a++) {
+      ldL2 += 2 * Math.log(S[a * P + a]!);
+      for (let b = 0; b < P; b++) Ld[zoff + a * P + b] = b <= a ? S[a * P + b]! : 0;
+    }
+    // B = Tdᵀ G_j, then Λw on the right, then C_j = L_j⁻¹ B
+    const goff = j * P * m;
+    for (let a = 0; a < P; a++) {
+      for (let c = 0; c < m; c++) {
+        let v = 0;
+        for (let k = a; k < P; k++) v += Td[k * P + a]! * sys.g[goff + k * m + c]!;
+        C[goff + a * m + c] = v;
+      }
+    }
+    applyLambda2Right(sys, Ts, C, P, goff);
+    for (let c = 0; c < m; c++) {
+      for (let a = 0; a < P; a++) col[a] = C[goff + a * m + c]!;
+      forwardSolve(Ld, P, P, col, zoff);
+      for (let a = 0; a < P; a++) C[goff + a * m + c] = col[a]!;
+    }
+    // M -= C_jᵀ C_j (lower triangle)
+    for (let a = 0; a < P; a++) {
+      const row = goff + a * m;
+      for (let r = 0; r < m; r++) {
+        const v = C[row + r]!;
+        if (v === 0) continue;
+        for (let c = 0; c <= r; c++) M[r * m + c]! -= v * C[row + c]!;
+      }
+    }
+  }
+  if (!cholInPlace(M, m - 1, m)) {
+    throw new ComputationError(
+      'the fixed-effects cross-product is not positive definite (rank-deficient X?)',
+    );
+  }
+  // last row: l = L⁻¹ r ; pwrss = yᵀy − ‖l‖²
+  let ll = 0;
+  for (let c = 0; c < m - 1; c++) {
+    let v = M[(m - 1) * m + c]!;
+    for (let s = 0; s < c; s++) v -= M[(m - 1) * m + s]! * M[c * m + s]!;
+    v /= M[c * m + c]!;
+    M[(m - 1) * m + c] = v;
+    ll += v * v;
+  }
+  const pwrss = M[m * m - 1]! - ll;
+  M[m * m - 1] = Math.sqrt(Math.max(pwrss, 0));
+  for (let k = 0; k < sys.q2; k++) ldL2 += 2 * Math.log(M[k * m + k]!);
+  let ldRX2 = 0;
+  for (let k = sys.q2; k < m - 1; k++) ldRX2 += 2 * Math.log(M[k * m + k]!);
+  const ev: PlsEval = { ldL2, ldRX2, pwrss, M, Ld, C };
+  // The factor's last diagonal gives pwrss as yᵀy − ‖l‖², which cancels badly when ‖y‖ ≫ residuals;
+  // recompute it from the residuals and ‖u‖² (as lme4 does) so the objective is smooth to ~1e-15.
+  ev.pwrss = residualPwrss(sys, ev, theta);
+  return ev;
+}
+
+/** ‖y − Xβ̂ − ZΛû‖² + ‖û‖² at θ from an evaluation's factors. */
+export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<number>): number {
+  const sol = plsSolution(sys, ev, theta);
+  const { X, y, p, n } = sys;
+  let rss = 0;
+  for (let i = 0; i < n; i++) {
+    let v = y[i]!;
+    for (let c = 0; c < p; c++) v -= X[i * p + c]! * sol.beta[c]!;
+    for (let ti = 0; ti < sys.terms.length; ti++) {
+      const t = sys.terms[ti]!;
+      const b = sol.b[ti]!;
+      const base = t.codes[i]! * t.p;
+      for (let c = 0; c < t.p; c++) v -= t.z[c]![i]! * b[base + c]!;
+    }
+    rss += v * v;
+  }
+  let uu = 0;
+  for (const u of sol.u) for (const v of u) uu += v * v;
+  return rss + uu;
+}
+
+function transposeInPlace(A: Float64Array, m: number): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = i + 1; j < m; j++) {
+      const t = A[i * m + j]!;
+      A[i * m + j] = A[j * m + i]!;
+      A[j * m + i] = t;
+    }
+  }
+}
+
+/** lme4's objective: REML criterion (reml) or ML deviance from a PLS evaluation. */
+export function objective(sys: PlsSystem, ev: PlsEval, reml: boolean): number {
+  const n = sys.n;
+  if (reml) {
+    const nmp = n - sys.p;
+    return ev.ldL2 + ev.ldRX2 + nmp * (1 + Math.log((2 * Math.PI * ev.pwrss) / nmp));
+  }
+  return ev.ldL2 + n * (1 + Math.log((2 * Math.PI * ev.pwrss) / n));
+}
+
+/** Solution of the PLS system: β, spherical u (per term, level-major) and b = Λu. */
+export function plsSolution(
+  sys: PlsSystem,
+  ev: PlsEval,
+  theta: ArrayLike<number>,
+): { beta: Float64Array; u: Float64Array[]; b: Float64Array[] } {
+  const { m, q2, p, P, nlDiag } = sys;
+  const M = ev.M;
+  const k = m - 1;
+  const x = new Float64Array(k);
+  for (let c = 0; c < k; c++) x[c] = M[(m - 1) * m + c]!;
+  backSolveT(M, k, m, x);
+  const beta = x.slice(q2, q2 + p);
+  const u: Float64Array[] = sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
+  for (const i of sys.denseTerms) {
+    const t = sys.terms[i]!;
+    u[i]!.set(x.subarray(sys.denseOffset[i], sys.denseOffset[i]! + t.levels.length * t.p));
+  }
+  const ud = new Float64Array(P);
+  for (let j = 0; j < nlDiag; j++) {
+    const goff = j * P * m;
+    for (let a = 0; a < P; a++) {
+      let v = ev.C[goff + a * m + m - 1]!;
+      for (let c = 0; c < k; c++) v -= ev.C[goff + a * m + c]! * x[c]!;
+      ud[a] = v;
+    }
+    backSolveT(ev.Ld, P, P, ud, j * P * P);
+    let o = 0;
+    for (const i of sys.diagTerms) {
+      const t = sys.terms[i]!;
+      for (let c = 0; c < t.p; c++) u[i]![j * t.p + c] = ud[o + c]!;
+      o += t.p;
+    }
+  }
+  const b = sys.terms.map((t, i) => {
+    const T = templateOf(t, theta);
+    const out = new Float64Array(u[i]!.length);
+    for (let l = 0; l < t.levels.length; l++) {
+      for (let r = 0; r < t.p; r++) {
+        let v = 0;
+        for (let c = 0; c <= r; c++) v += T[r * t.p + c]! * u[i]![l * t.p + c]!;
+        out[l * t.p + r] = v;
+      }
+    }
+    return out;
+  });
+  return { beta, u, b };
+}
+
+/** (R_Xᵀ R_X)⁻¹ from a PLS evaluation (p×p row-major); Var(β̂) = σ² times this. */
+export function unscaledVcov(sys: PlsSystem, ev: PlsEval): Float64Array {
+  return cholInverse(ev.M, sys.p, sys.m, sys.q2 * sys.m + sys.q2);
+}
