@@ -1,0 +1,36 @@
+# Golden values for test/stats/anova.test.ts: R aov (type I, sequential sums of squares = anova(lm)) and
+# pairwise.t.test(pool.sd = TRUE, p.adjust.method = "bonferroni"). Data are R datasets written as CSV beside
+# this script. Run: Rscript test/stats/anova/anova.R
+options(digits = 17)
+args <- commandArgs(trailingOnly = FALSE)
+here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
+pg <- PlantGrowth
+tg <- ToothGrowth; tg$dose <- factor(tg$dose)
+mt <- data.frame(mpg = mtcars$mpg, cyl = factor(mtcars$cyl), am = factor(mtcars$am))
+write.csv(pg, file.path(here, "plantgrowth.csv"), row.names = FALSE)
+write.csv(tg, file.path(here, "toothgrowth.csv"), row.names = FALSE)
+write.csv(mt, file.path(here, "mtcars_cyl_am.csv"), row.names = FALSE)
+tab <- function(fit) {
+  a <- anova(lm(fit))
+  rn <- trimws(rownames(a))
+  list(terms = rn, df = a$Df, sumSq = a$`Sum Sq`, meanSq = a$`Mean Sq`,
+       F = ifelse(is.na(a$`F value`), NA, a$`F value`), p = ifelse(is.na(a$`Pr(>F)`), NA, a$`Pr(>F)`))
+}
+pw <- function(y, g) {
+  r <- pairwise.t.test(y, g, p.adjust.method = "bonferroni", pool.sd = TRUE)
+  raw <- pairwise.t.test(y, g, p.adjust.method = "none", pool.sd = TRUE)
+  m <- r$p.value; m0 <- raw$p.value
+  out <- list()
+  for (i in rownames(m)) for (j in colnames(m)) if (!is.na(m[i, j]))
+    out[[length(out) + 1]] <- list(a = i, b = j, p = m0[i, j], pAdjusted = m[i, j])
+  out
+}
+res <- list(
+  plantgrowth_oneway = list(anova = tab(aov(weight ~ group, pg)), pairwise = pw(pg$weight, pg$group)),
+  toothgrowth_twoway = list(anova = tab(aov(len ~ supp * dose, tg)),
+                            pairwise_dose = pw(tg$len, tg$dose),
+                            pairwise_cells = pw(tg$len, interaction(tg$supp, tg$dose, sep = ":"))),
+  mtcars_unbalanced_cyl_am = list(anova = tab(aov(mpg ~ cyl * am, mt))),
+  mtcars_unbalanced_am_cyl = list(anova = tab(aov(mpg ~ am * cyl, mt)))
+)
+jsonlite::write_json(res, file.path(here, "anova.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
