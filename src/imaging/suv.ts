@@ -87,6 +87,12 @@ export type ReferenceTimeRule =
   | 'acquisition'
   | 'none';
 
+/**
+ * How stored values become SUV: from activity concentration (BQML), through the Philips SUV or
+ * activity-concentration scale factor (CNTS), or by body-size conversion of values already in SUV.
+ */
+export type SuvConversion = 'activity' | 'philips-suv-factor' | 'philips-activity-factor' | 'already-suv';
+
 /** Series-level facts behind the factors. */
 export interface SuvMeta {
   units: string;
@@ -103,7 +109,9 @@ export interface SuvMeta {
   manufacturer: string | null;
   /** Which inputs came from options rather than the header. */
   overrides: ('weightKg' | 'doseBq' | 'injectionDateTime' | 'heightM')[];
-  /** Unit heuristics that were applied (dose in MBq, weight in g, height in cm), vendor paths. */
+  /** How stored values become SUV. */
+  conversion: SuvConversion;
+  /** Unit heuristics that were applied (dose in MBq, weight in g, height in cm, midnight rule). */
   warnings: string[];
 }
 
@@ -464,6 +472,7 @@ export function computeSuvFactors(
       })),
       meta: {
         ...metaBase,
+        conversion: 'already-suv',
         decayCorrection: dcRaw ?? '',
         referenceTime: null,
         referenceTimeRule: 'none',
@@ -484,7 +493,6 @@ export function computeSuvFactors(
     const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
     const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
     if (allPos(suvsf) && !explicitInputs) {
-      warnings.push('Units CNTS: Philips SUV scale factor (7053,1000) used');
       const conv = suvType === 'bw' ? 1 : targetX() / bodySize('bw', body);
       return {
         factors: headers.map((h, i) => ({
@@ -496,6 +504,7 @@ export function computeSuvFactors(
         })),
         meta: {
           ...metaBase,
+          conversion: 'philips-suv-factor',
           decayCorrection: dcRaw ?? '',
           referenceTime: null,
           referenceTimeRule: 'none',
@@ -514,7 +523,6 @@ export function computeSuvFactors(
         { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
       );
     }
-    warnings.push('Units CNTS: Philips activity concentration scale factor (7053,1009) used');
     activityScale = acsf;
   } else if (units !== 'BQML') {
     throw new InputError(
@@ -524,6 +532,7 @@ export function computeSuvFactors(
   }
 
   // Activity concentration path (BQML, or CNTS via the activity factor).
+  const activityConversion: SuvConversion = activityScale ? 'philips-activity-factor' : 'activity';
   const dc = dcRaw;
   if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
     throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
@@ -700,6 +709,7 @@ export function computeSuvFactors(
       })),
       meta: {
         ...metaBase,
+        conversion: activityConversion,
         decayCorrection: dc,
         referenceTime: ref,
         referenceTimeRule: 'injection',
@@ -749,6 +759,7 @@ export function computeSuvFactors(
       factors,
       meta: {
         ...metaBase,
+        conversion: activityConversion,
         decayCorrection: dc,
         referenceTime: factors[0]!.referenceTime,
         referenceTimeRule: 'acquisition',
@@ -825,6 +836,7 @@ export function computeSuvFactors(
     factors,
     meta: {
       ...metaBase,
+      conversion: activityConversion,
       decayCorrection: dc,
       referenceTime: factors[0]!.referenceTime,
       referenceTimeRule: rule,

@@ -4,7 +4,7 @@
  */
 import type { Volume } from '../../imaging/volume.js';
 import { computeSuvFactors } from '../../imaging/suv.js';
-import type { ReferenceTimeRule, SuvOptions, SuvType } from '../../imaging/suv.js';
+import type { ReferenceTimeRule, SuvConversion, SuvOptions, SuvType } from '../../imaging/suv.js';
 import { readDicomSeries } from './series.js';
 import type { ReadSeriesOptions } from './series.js';
 
@@ -16,6 +16,7 @@ export interface PetSuv {
   factors: number[];
   meta: {
     units: string;
+    conversion: SuvConversion;
     decayCorrection: string;
     referenceTime: string | null;
     referenceTimeRule: ReferenceTimeRule;
@@ -71,6 +72,7 @@ export async function loadPetSuv(
     factors,
     meta: {
       units: m.units,
+      conversion: m.conversion,
       decayCorrection: m.decayCorrection,
       referenceTime: m.referenceTime,
       referenceTimeRule: m.referenceTimeRule,
