@@ -34,9 +34,14 @@ export async function buildProgram(): Promise<Command> {
     .filter((f) => f.endsWith(ext) && !f.endsWith(`.d${ext}`) && !f.startsWith('_'))
     .sort();
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as {
-      register?: (p: Command) => void;
-    };
+    // One broken command module must not take every other command down: report it and go on.
+    let mod: { register?: (p: Command) => void };
+    try {
+      mod = (await import(pathToFileURL(join(dir, f)).href)) as typeof mod;
+    } catch (e) {
+      process.stderr.write(`warning: commands of ${f} are unavailable: ${(e as Error).message}\n`);
+      continue;
+    }
     if (typeof mod.register !== 'function') throw new Error(`CLI module ${f} exports no register()`);
     mod.register(program);
   }
