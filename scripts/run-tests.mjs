@@ -38,6 +38,7 @@ const args = [
   '--import',
   'tsx',
   '--test',
+  '--test-concurrency=2',
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
   `--test-reporter=${join(root, 'scripts', 'summary-reporter.mjs')}`,
