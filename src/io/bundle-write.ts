@@ -1,0 +1,296 @@
+/**
+ * Writes a simulated trial (`src/sim/trial.ts`) as a study bundle v1 folder (docs/study-bundle.md):
+ * study.json, patients/events/scans/vois/toxicity/labs/biopsies CSVs, one DICOM PET series per scan
+ * (`images/<scan_id>/IM0001.dcm …`), NIfTI organ and lesion label maps per scan
+ * (`masks/<scan_id>_organs.nii.gz`, `masks/<scan_id>_lesions.nii.gz`) and `truth.json` with every
+ * true parameter. Deterministic: the same options give byte-identical files.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Volume } from '../imaging/volume.js';
+import { formatCsv } from './csv.js';
+import { writePetSeries } from './dicom-write.js';
+import { gzipSync } from 'fflate';
+import { encodeNifti } from './nifti.js';
+import { ORGANS, type Organ } from '../sim/phantom.js';
+import { simulateTrial, type SimulateOptions, type SimulatedTrial, type TrialTruth } from '../sim/trial.js';
+
+/** Options of `writeSimulatedBundle`. */
+export interface WriteSimulatedBundleOptions extends SimulateOptions {
+  /** Called after each scan's images are written (1-based count, total). */
+  onProgress?: (done: number, total: number, scanId: string) => void;
+}
+
+/** Per-scan organ means added to the truth after rendering. */
+export interface ScanImageTruth {
+  /** Mean of the noise-free, PSF-blurred SUV image in each organ mask (expected measured SUVmean). */
+  organSuvMeanExpected: Record<Organ, number>;
+  /** Mean of the written (noisy) SUV image in each organ mask, before int16 quantisation. */
+  organSuvMeanImage: Record<Organ, number>;
+  /** Voxels per lesion mask label (lesion_id → count). */
+  lesionVoxelCount: Record<string, number>;
+}
+
+/** truth.json content. */
+export type BundleTruth = TrialTruth & { scanImages: Record<string, ScanImageTruth> };
+
+const yesNo = (b: boolean | null): string | null => (b === null ? null : b ? 'yes' : 'no');
+
+const GENERATED = [
+  'study.json',
+  'patients.csv',
+  'events.csv',
+  'scans.csv',
+  'vois.csv',
+  'toxicity.csv',
+  'labs.csv',
+  'biopsies.csv',
+  'truth.json',
+  'images',
+  'masks',
+];
+
+/**
+ * Simulates a virtual trial and writes it as a bundle folder.
+ *
+ * @param dir output folder: created when missing; an existing folder must be empty or a previous
+ *   simulated bundle (it has `truth.json`), whose generated files are replaced.
+ * @param opts simulation options (seed, patients, voxelMm, psfFwhmMm) and a progress callback.
+ * @returns the truth (with per-scan image means) and the written file paths (relative to `dir`).
+ * @throws InputError when `dir` is a non-empty folder that is not a simulated bundle.
+ */
+export async function writeSimulatedBundle(
+  dir: string,
+  opts: WriteSimulatedBundleOptions = {},
+): Promise<{ truth: BundleTruth; files: string[]; trial: SimulatedTrial }> {
+  const out = resolve(dir);
+  if (existsSync(out)) {
+    const entries = readdirSync(out);
+    if (entries.length > 0 && !entries.includes('truth.json')) {
+      throw new InputError(
+        'output folder is not empty and is not a simulated bundle (no truth.json); refusing to write',
+        {
+          file: out,
+        },
+      );
+    }
+    for (const g of GENERATED) rmSync(join(out, g), { recursive: true, force: true });
+  }
+  mkdirSync(join(out, 'images'), { recursive: true });
+  mkdirSync(join(out, 'masks'), { recursive: true });
+  const { onProgress, ...simOpts } = opts;
+  const trial = simulateTrial(simOpts);
+  const files: string[] = [];
+  const put = (name: string, text: string): void => {
+    writeFileSync(join(out, name), text);
+    files.push(name);
+  };
+
+  put('study.json', `${JSON.stringify(trial.study, null, 2)}\n`);
+  put(
+    'patients.csv',
+    formatCsv(
+      [
+        'patient_id',
+        'cohort',
+        'age',
+        'sex',
+        'weight_kg',
+        'histology',
+        'stage',
+        'cns_involvement',
+        'ecog',
+        'previous_lines',
+        'primary_refractory',
+        'prior_asct',
+        'bridging',
+        'product',
+      ],
+      trial.patients.map((p) => ({
+        patient_id: p.patientId,
+        cohort: p.cohort,
+        age: p.age,
+        sex: p.sex,
+        weight_kg: p.weightKg,
+        histology: p.histology,
+        stage: p.stage,
+        cns_involvement: yesNo(p.cnsInvolvement),
+        ecog: p.ecog,
+        previous_lines: p.previousLines,
+        primary_refractory: yesNo(p.primaryRefractory),
+        prior_asct: yesNo(p.priorAsct),
+        bridging: p.bridging,
+        product: p.product,
+      })),
+    ),
+  );
+  put(
+    'events.csv',
+    formatCsv(
+      [
+        'patient_id',
+        'event',
+        'date',
+        'day',
+        'bridging_type',
+        'activity_mbq',
+        'scan_id',
+        'lugano',
+        'death_cause',
+      ],
+      trial.events.map((e) => ({
+        patient_id: e.patientId,
+        event: e.event,
+        date: e.date,
+        day: e.day,
+        bridging_type: e.bridgingType,
+        activity_mbq: e.activityMbq,
+        scan_id: e.scanId,
+        lugano: e.lugano,
+        death_cause: e.deathCause,
+      })),
+    ),
+  );
+  put(
+    'scans.csv',
+    formatCsv(
+      ['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format'],
+      trial.scans.map((s) => ({
+        scan_id: s.scanId,
+        patient_id: s.patientId,
+        tracer: s.tracer,
+        timepoint: s.timepoint,
+        day: s.day,
+        path: s.path,
+        format: s.format,
+      })),
+    ),
+  );
+  put(
+    'vois.csv',
+    formatCsv(
+      ['scan_id', 'kind', 'label', 'lesion_id', 'site', 'irradiated', 'mask_path', 'mask_label', 'roi_name'],
+      trial.vois.map((v) => ({
+        scan_id: v.scanId,
+        kind: v.kind,
+        label: v.label,
+        lesion_id: v.lesionId,
+        site: v.site,
+        irradiated: yesNo(v.irradiated),
+        mask_path: v.maskPath,
+        mask_label: v.maskLabel,
+        roi_name: v.roiName,
+      })),
+    ),
+  );
+  put(
+    'toxicity.csv',
+    formatCsv(
+      ['patient_id', 'crs_grade', 'icans_grade', 'tocilizumab', 'steroids'],
+      trial.toxicity.map((t) => ({
+        patient_id: t.patientId,
+        crs_grade: t.crsGrade,
+        icans_grade: t.icansGrade,
+        tocilizumab: yesNo(t.tocilizumab),
+        steroids: yesNo(t.steroids),
+      })),
+    ),
+  );
+  put(
+    'labs.csv',
+    formatCsv(
+      ['patient_id', 'day', 'analyte', 'value'],
+      trial.labs.map((l) => ({ patient_id: l.patientId, day: l.day, analyte: l.analyte, value: l.value })),
+    ),
+  );
+  put(
+    'biopsies.csv',
+    formatCsv(
+      ['patient_id', 'lesion_id', 'cd8_percent'],
+      trial.biopsies.map((b) => ({
+        patient_id: b.patientId,
+        lesion_id: b.lesionId,
+        cd8_percent: b.cd8Percent,
+      })),
+    ),
+  );
+
+  const scanImages: Record<string, ScanImageTruth> = {};
+  const tracer = trial.study.tracer;
+  const total = trial.acquisitions.length;
+  let done = 0;
+  for (const acq of trial.acquisitions) {
+    const img = trial.render(acq.scanId);
+    // Bq/mL = SUV × dose decayed to the series start (Bq) / body weight (g).
+    const decayedBq =
+      acq.injectedActivityBq * Math.pow(2, -(acq.seriesMs - acq.injectionMs) / 1000 / tracer.halfLifeS);
+    const factor = decayedBq / (acq.weightKg * 1000);
+    const bq = new Float32Array(img.suv.data.length);
+    for (let n = 0; n < bq.length; n++) bq[n] = img.suv.data[n]! * factor;
+    const seriesFiles = writePetSeries(
+      join(out, 'images', acq.scanId),
+      { ...img.suv, data: bq, unit: 'Bq/mL' },
+      {
+        patientPseudonym: acq.patientId,
+        patientSex: acq.sex,
+        patientAgeYears: acq.ageYears,
+        patientWeightKg: acq.weightKg,
+        uidKey: `cartography-virtual-trial/${trial.options.seed}/${acq.scanId}`,
+        studyKey: `cartography-virtual-trial/${trial.options.seed}/${acq.patientId}`,
+        seriesDescription: `CD8 PET ${acq.timepoint} (day ${acq.day})`,
+        radiopharmaceutical: tracer.name,
+        nuclide: tracer.nuclide,
+        halfLifeS: tracer.halfLifeS,
+        injectedDoseBq: acq.injectedActivityBq,
+        injectionMs: acq.injectionMs,
+        seriesMs: acq.seriesMs,
+      },
+    );
+    for (const f of seriesFiles) files.push(f.slice(out.length + 1));
+    // gzip without a timestamp (mtime 0), so the same seed gives byte-identical masks.
+    const nii = (v: Volume<Uint8Array> | Volume<Uint16Array>, name: string, description: string): void =>
+      writeFileSync(
+        join(out, 'masks', name),
+        gzipSync(encodeNifti(v, { description }), { level: 6, mtime: 0 }),
+      );
+    nii(img.organLabels, `${acq.scanId}_organs.nii.gz`, 'organ labels (vois.csv label/mask_label)');
+    nii(img.lesionLabels, `${acq.scanId}_lesions.nii.gz`, 'lesion labels (vois.csv lesion_id/mask_label)');
+    files.push(`masks/${acq.scanId}_organs.nii.gz`, `masks/${acq.scanId}_lesions.nii.gz`);
+
+    const sums = ORGANS.map(() => [0, 0, 0]);
+    const lesionCounts = new Map<number, number>();
+    for (let n = 0; n < img.suv.data.length; n++) {
+      const g = img.organLabels.data[n]!;
+      if (g > 0) {
+        const s = sums[g - 1]!;
+        s[0]! += img.suvNoiseFree.data[n]!;
+        s[1]! += img.suv.data[n]!;
+        s[2]!++;
+      }
+      const l = img.lesionLabels.data[n]!;
+      if (l > 0) lesionCounts.set(l, (lesionCounts.get(l) ?? 0) + 1);
+    }
+    const r6 = (v: number): number => Number(v.toPrecision(6));
+    const lesionVoxelCount: Record<string, number> = {};
+    for (const lt of trial.truth.lesions) {
+      if (lt.patientId === acq.patientId) lesionVoxelCount[lt.lesionId] = lesionCounts.get(lt.maskLabel) ?? 0;
+    }
+    scanImages[acq.scanId] = {
+      organSuvMeanExpected: Object.fromEntries(
+        ORGANS.map((g, i) => [g, r6(sums[i]![0]! / sums[i]![2]!)]),
+      ) as Record<Organ, number>,
+      organSuvMeanImage: Object.fromEntries(
+        ORGANS.map((g, i) => [g, r6(sums[i]![1]! / sums[i]![2]!)]),
+      ) as Record<Organ, number>,
+      lesionVoxelCount,
+    };
+    done++;
+    onProgress?.(done, total, acq.scanId);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
+  const truth: BundleTruth = { ...trial.truth, scanImages };
+  put('truth.json', `${JSON.stringify(truth, null, 1)}\n`);
+  return { truth, files, trial };
+}

@@ -1,0 +1,197 @@
+/**
+ * Lesion placement for the virtual trial: anatomical locations (nodal stations, extranodal organs,
+ * spleen, brain) and non-overlapping spheres that lie inside the body. Pure computation.
+ */
+import type { Vec3 } from '../imaging/volume.js';
+import { ANATOMY, tissueAt } from './phantom.js';
+import type { Rng } from './prng.js';
+
+/** Where a lesion sits: location name, the `site` class of vois.csv and a sampler of centres. */
+export interface LesionLocation {
+  name: string;
+  site: 'nodal' | 'extranodal' | 'spleen' | 'brain';
+  /** Relative frequency among a patient's lesions (brain lesions are added separately). */
+  weight: number;
+  /** Largest diameter (cm) that fits comfortably at this location. */
+  maxDiameterCm: number;
+  /** Draws a centre (LPS mm) for a lesion of radius `rMm`. */
+  sample(rng: Rng, rMm: number): Vec3;
+}
+
+const side = (rng: Rng): number => (rng.bernoulli(0.5) ? 1 : -1);
+const box = (rng: Rng, x: [number, number], y: [number, number], z: [number, number]): Vec3 => [
+  rng.between(...x),
+  rng.between(...y),
+  rng.between(...z),
+];
+/** Uniform point in an ellipsoid shrunk by `rMm` on each axis. */
+function inEllipsoid(rng: Rng, e: { c: Vec3; r: Vec3 }, rMm: number): Vec3 {
+  for (;;) {
+    const u: Vec3 = [rng.between(-1, 1), rng.between(-1, 1), rng.between(-1, 1)];
+    if (u[0] ** 2 + u[1] ** 2 + u[2] ** 2 > 1) continue;
+    return [0, 1, 2].map((a) => e.c[a]! + u[a]! * Math.max(1, e.r[a]! - rMm)) as Vec3;
+  }
+}
+
+/** The location catalogue (weights: nodal 0.68, extranodal 0.29, spleen 0.03, as seed 000). */
+export const LOCATIONS: LesionLocation[] = [
+  {
+    name: 'cervical',
+    site: 'nodal',
+    weight: 0.1,
+    maxDiameterCm: 3,
+    sample: (g) => [side(g) * g.between(25, 40), g.between(-15, 10), g.between(650, 690)],
+  },
+  {
+    name: 'axillary',
+    site: 'nodal',
+    weight: 0.1,
+    maxDiameterCm: 5,
+    sample: (g) => [side(g) * g.between(105, 135), g.between(-10, 30), g.between(540, 590)],
+  },
+  {
+    name: 'mediastinal',
+    site: 'nodal',
+    weight: 0.12,
+    maxDiameterCm: 7,
+    sample: (g) => box(g, [-15, 15], [-40, 5], [470, 585]),
+  },
+  {
+    name: 'para-aortic',
+    site: 'nodal',
+    weight: 0.12,
+    maxDiameterCm: 7,
+    sample: (g) => box(g, [-35, 50], [5, 45], [280, 420]),
+  },
+  {
+    name: 'mesenteric',
+    site: 'nodal',
+    weight: 0.08,
+    maxDiameterCm: 7,
+    sample: (g) => box(g, [-70, 70], [-55, 0], [220, 320]),
+  },
+  {
+    name: 'iliac',
+    site: 'nodal',
+    weight: 0.1,
+    maxDiameterCm: 6,
+    sample: (g) => [side(g) * g.between(40, 85), g.between(0, 40), g.between(165, 230)],
+  },
+  {
+    name: 'inguinal',
+    site: 'nodal',
+    weight: 0.06,
+    maxDiameterCm: 4,
+    sample: (g) => [side(g) * g.between(60, 105), g.between(-50, -15), g.between(120, 160)],
+  },
+  {
+    name: 'lung',
+    site: 'extranodal',
+    weight: 0.07,
+    maxDiameterCm: 5,
+    sample: (g, r) => inEllipsoid(g, ANATOMY.lungs[g.int(0, 1)]!, r),
+  },
+  {
+    name: 'liver',
+    site: 'extranodal',
+    weight: 0.06,
+    maxDiameterCm: 7,
+    sample: (g, r) => inEllipsoid(g, ANATOMY.liver, r),
+  },
+  {
+    name: 'bone',
+    site: 'extranodal',
+    weight: 0.08,
+    maxDiameterCm: 4,
+    sample: (g) =>
+      g.bernoulli(0.5)
+        ? box(g, [-8, 8], [58, 78], [200, 600])
+        : [side(g) * g.between(60, 110), g.between(20, 60), g.between(150, 200)],
+  },
+  {
+    name: 'soft tissue',
+    site: 'extranodal',
+    weight: 0.05,
+    maxDiameterCm: 6,
+    sample: (g) => [side(g) * g.between(60, 100), g.between(30, 75), g.between(340, 400)],
+  },
+  {
+    name: 'stomach',
+    site: 'extranodal',
+    weight: 0.03,
+    maxDiameterCm: 5,
+    sample: (g) => box(g, [25, 70], [-60, -25], [420, 470]),
+  },
+  {
+    name: 'spleen',
+    site: 'spleen',
+    weight: 0.025,
+    maxDiameterCm: 3,
+    sample: (g, r) => inEllipsoid(g, ANATOMY.spleen, r),
+  },
+];
+
+/** Brain lesions are only drawn for patients with CNS involvement. */
+export const BRAIN_LOCATION: LesionLocation = {
+  name: 'brain',
+  site: 'brain',
+  weight: 0,
+  maxDiameterCm: 4,
+  sample: (g, r) => inEllipsoid(g, ANATOMY.brain, r),
+};
+
+/** A placed sphere. */
+export interface PlacedSphere {
+  centreLps: Vec3;
+  radiusMm: number;
+  location: LesionLocation;
+}
+
+/** True when the sphere's centre and 6 axis extremes are inside the body (not air). */
+function insideBody(c: Vec3, r: number): boolean {
+  const pts: Vec3[] = [
+    c,
+    [c[0] + r, c[1], c[2]],
+    [c[0] - r, c[1], c[2]],
+    [c[0], c[1] + r, c[2]],
+    [c[0], c[1] - r, c[2]],
+    [c[0], c[1], c[2] + r],
+    [c[0], c[1], c[2] - r],
+  ];
+  return pts.every((p) => tissueAt(p) !== 'air');
+}
+
+/**
+ * Places a sphere of radius `rMm` at `location`, away from `placed` (gap ≥ 4 mm) and inside the
+ * body. Tries 80 centres; then shrinks the radius by 15 % and retries (at most 6 times); as a last
+ * resort tries the mesenteric and para-aortic stations.
+ */
+export function placeSphere(
+  rng: Rng,
+  location: LesionLocation,
+  rMm: number,
+  placed: readonly PlacedSphere[],
+): PlacedSphere {
+  const fallbacks = [
+    location,
+    ...LOCATIONS.filter((l) => l.name === 'mesenteric' || l.name === 'para-aortic'),
+  ];
+  for (const loc of fallbacks) {
+    let r = Math.min(rMm, loc.maxDiameterCm * 5);
+    for (let shrink = 0; shrink < 7; shrink++) {
+      for (let attempt = 0; attempt < 80; attempt++) {
+        const c = loc.sample(rng, r);
+        if (!insideBody(c, r)) continue;
+        if (loc.site === 'brain' && tissueAt(c) !== 'brain') continue;
+        const clash = placed.some(
+          (p) =>
+            Math.hypot(p.centreLps[0] - c[0], p.centreLps[1] - c[1], p.centreLps[2] - c[2]) <
+            p.radiusMm + r + 4,
+        );
+        if (!clash) return { centreLps: c, radiusMm: r, location: loc };
+      }
+      r *= 0.85;
+    }
+  }
+  throw new Error('virtual trial: could not place a lesion (too many lesions for the phantom)');
+}
