@@ -3,6 +3,7 @@
  * `src/study/bundle.ts` reads a bundle into these; the store keeps them; `src/analysis` consumes a
  * `StudyData`. Days are relative to the CAR T infusion (day 0). No direct identifiers anywhere.
  */
+import type { VoiStatistics } from '../imaging/voi-stats.js';
 
 export type Sex = 'M' | 'F';
 export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
@@ -98,22 +99,12 @@ export interface Voi {
   roiName: string | null;
 }
 
-/** Quantification of one VOI on its scan (SUV in g/mL, volumes in mL). */
-export interface VoiMetrics {
-  voxelCount: number;
-  volumeMl: number;
-  suvMin: number;
-  suvMax: number;
-  suvMean: number;
-  suvMedian: number;
-  suvSd: number;
-  /** IBSI 1 local intensity peak (sphere of 1 mL around the max voxel). */
-  suvPeakLocal: number;
-  /** IBSI 1 global intensity peak (highest 1 mL sphere mean over VOI voxel centres). */
-  suvPeakGlobal: number;
-  /** Voxels with SUV ≥ the MATV threshold inside the VOI × voxel volume (mL). */
-  matvMl: number;
-}
+/**
+ * Quantification of one VOI on its scan (SUV in g/mL, volumes in mL): voxel count, volume, SUVmin/max/
+ * mean/median/SD, IBSI 1 local and global intensity peak, MATV. The imaging core's `VoiStatistics`
+ * (src/imaging/voi-stats.ts) is the one definition.
+ */
+export type VoiMetrics = VoiStatistics;
 
 /** A quantified VOI joined with its scan's patient and timepoint. */
 export interface QuantifiedVoi extends Voi, VoiMetrics {
