@@ -7,8 +7,9 @@
  * (`irradiated` not true), EBV+ DLBCL patients left out when `excludeEbvPositive`, and applied to every
  * lesion row (pre and post). Computed once per StudyData object (WeakMap cache). No I/O.
  */
-import { pvcFit, type PvcFit, type PvcModelFit } from '../stats/pvc.js';
+import { pvcFit, type PvcFit } from '../stats/pvc.js';
 import type { StudyData } from '../study/model.js';
+import { pvcLmmFitter } from './pvc-lmm.js';
 import { planSettings, type PlanSettings } from './settings.js';
 
 /** One lesion measured on one scan of the study's tracer. */
@@ -35,6 +36,32 @@ export interface LesionRow {
   inPvcFit: boolean;
 }
 
+/**
+ * Days from tracer injection to scan per scan ID, from the `tracer_injection` events that name a scan
+ * (scans without such an event are absent from the map).
+ */
+export function scanUptakeDays(study: StudyData): Map<string, number> {
+  const scanDay = new Map(study.scans.map((s) => [s.scanId, s.day]));
+  const out = new Map<string, number>();
+  for (const e of study.events) {
+    if (e.event !== 'tracer_injection' || e.scanId === null) continue;
+    const d = scanDay.get(e.scanId);
+    if (d !== null && d !== undefined) out.set(e.scanId, d - e.day);
+  }
+  return out;
+}
+
+/** Whether a scan enters the uptake analyses under the `uptakeDays` setting. */
+export function scanEligible(
+  uptake: Map<string, number>,
+  scanId: string,
+  uptakeDays: number | null,
+): boolean {
+  if (uptakeDays === null) return true;
+  const u = uptake.get(scanId);
+  return u === undefined || Math.abs(u - uptakeDays) < 0.5;
+}
+
 /** The lesion table with the correction and the reason when it could not be fitted. */
 export interface TumourData {
   settings: PlanSettings;
@@ -53,14 +80,6 @@ export function isEbvPositiveHistology(histology: string): boolean {
 
 const cache = new WeakMap<StudyData, TumourData>();
 
-/** A mixed-model fitter for the correction, registered by the module that owns the LMM binding. */
-let lmmFitter: ((design: number[][], y: number[], group: string[]) => PvcModelFit) | null = null;
-
-/** Registers the mixed-model fitter used when `analysis.pvc.method` is 'lmm'. */
-export function setPvcLmmFitter(f: (design: number[][], y: number[], group: string[]) => PvcModelFit): void {
-  lmmFitter = f;
-}
-
 /**
  * The lesion table of a study, with the partial-volume correction applied.
  *
@@ -74,9 +93,11 @@ export function tumourData(study: StudyData): TumourData {
   const settings = planSettings(study.settings);
   const patients = new Map(study.patients.map((p) => [p.patientId, p]));
   const scans = new Map(study.scans.map((s) => [s.scanId, s]));
+  const uptake = scanUptakeDays(study);
   const rows: LesionRow[] = [];
   for (const v of study.vois) {
     if (v.kind !== 'lesion' || v.tracer !== study.tracer.name) continue;
+    if (!scanEligible(uptake, v.scanId, settings.uptakeDays)) continue;
     const p = patients.get(v.patientId);
     if (!p) continue;
     const suvPeak = settings.suvPeak === 'global' ? v.suvPeakGlobal : v.suvPeakLocal;
@@ -110,9 +131,6 @@ export function tumourData(study: StudyData): TumourData {
       (r) => r.timepoint === 'pre' && r.irradiated !== true && !excluded.has(r.patientId),
     );
     try {
-      if (settings.pvc.method === 'lmm' && !lmmFitter) {
-        throw new Error('no mixed-model fitter is registered for the lmm correction');
-      }
       pvc = pvcFit(
         rows.map((r) => r.suvPeak),
         rows.map((r) => r.volumeMl),
@@ -123,7 +141,7 @@ export function tumourData(study: StudyData): TumourData {
           nk: settings.pvc.knots,
           knotsFrom: mask,
           group: rows.map((r) => r.patientId),
-          lmmFitter: lmmFitter ?? undefined,
+          lmmFitter: pvcLmmFitter,
         },
       );
       rows.forEach((r, i) => {

@@ -48,6 +48,14 @@ export interface PlanSettings {
   bloodPoolLabel: string;
   /** Organ label of the brain (default 'brain'). */
   brainLabel: string;
+  /**
+   * Days between tracer injection and scan that a scan must have to enter the uptake analyses (default 2,
+   * seed 000: "scans performed two days after tracer infusion"); null = every scan. Scans without a
+   * tracer_injection event are kept.
+   */
+  uptakeDays: number | null;
+  /** Random effects of the pre → post model: patient only, or lesions nested in patients (default). */
+  prePostRandom: 'patient' | 'patient/lesion';
   /** Maximum |lab day − scan day| to pair a lab value with a scan (default 10 days: pairs the pre-CART scan with the day-0 sample). */
   labScanMaxGapDays: number;
 }
@@ -153,6 +161,14 @@ export function planSettings(settings: StudySettings): PlanSettings {
     cd8Analyte: str(settings['cd8Analyte'], 'cd8_copies_per_cell', 'analysis.cd8Analyte'),
     bloodPoolLabel: str(settings['bloodPoolLabel'], 'aorta', 'analysis.bloodPoolLabel'),
     brainLabel: str(settings['brainLabel'], 'brain', 'analysis.brainLabel'),
+    uptakeDays:
+      settings['uptakeDays'] === null ? null : positive(settings['uptakeDays'], 2, 'analysis.uptakeDays'),
+    prePostRandom: oneOf(
+      settings['prePostRandom'],
+      ['patient', 'patient/lesion'] as const,
+      'patient/lesion',
+      'analysis.prePostRandom',
+    ),
     labScanMaxGapDays: positive(settings['labScanMaxGapDays'], 10, 'analysis.labScanMaxGapDays'),
   };
 }

@@ -168,7 +168,9 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
         path: `/x/${scanId}`,
         format: 'nifti-suv',
       });
-      events.push(ev(pid, 'tracer_injection', DAY[tp]! - 2, { activityMbq: 37, scanId }));
+      // Cohort 3: one injection at day 0 for the d2, d4 and d7 scans (only d2 is 2 days after injection).
+      const injDay = cohort === '3' && tp !== 'pre' ? 0 : DAY[tp]! - 2;
+      events.push(ev(pid, 'tracer_injection', injDay, { activityMbq: 37, scanId }));
       for (const [organ, means] of Object.entries(ORGAN_MEANS)) {
         const m = means[tp]! * Math.exp(0.1 * rng.normal());
         vois.push({

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseCsv } from '../../src/io/csv.js';
 import { pvcCurve, pvcFit, type PvcScale } from '../../src/stats/pvc.js';
+import { pvcLmmFitter } from '../../src/analysis/pvc-lmm.js';
 import { assertAllClose, assertClose } from '../helpers/assert-close.js';
 import { InputError } from '../../src/errors.js';
 
@@ -68,3 +69,36 @@ test('pvcFit refuses non-positive volumes and a mixed model without groups', () 
   assert.throws(() => pvcFit([1, 2], [0, 1]), InputError);
   assert.throws(() => pvcFit(suv, vol, { method: 'lmm' }), InputError);
 });
+
+const group = table.rows.map((r) => r['patient']!);
+for (const v of fx.variants.filter((x) => x.method === 'lmm')) {
+  test(`pvcFit lmm ${v.scale} (${v.allRows ? 'all rows' : 'pre, not irradiated'}) equals lme4::lmer`, () => {
+    const f = pvcFit(suv, vol, {
+      method: 'lmm',
+      scale: v.scale,
+      knotsFrom: v.allRows ? undefined : fitRows,
+      group,
+      lmmFitter: pvcLmmFitter,
+    });
+    assertAllClose(f.knots, v.knots, 1e-10, 'knots');
+    // Mixed-model estimates depend on θ̂, which neither side pins beyond ~1e-6: the REML criterion is
+    // flat to its rounding noise there (lme4's default and tight-tolerance fits of this very model
+    // differ by 2.2e-7 in β, and the tight fit's criterion is not even the lower one). Observed
+    // agreement: β ≤ 3.4e-7, corrected SUVpeak ≤ 1.8e-7 relative. Tolerances: β 1e-6, SE 1e-5,
+    // corrected 5e-7 (the 1e-8 of the issue holds for the OLS correction above, not reachable here).
+    assertAllClose(
+      f.coefficients.map((c) => c.estimate),
+      v.beta,
+      1e-6,
+      'beta',
+      1e-9,
+    );
+    assertAllClose(
+      f.coefficients.map((c) => c.se),
+      v.se,
+      1e-5,
+      'se',
+    );
+    assertAllClose(f.corrected, v.corrected, 5e-7, 'corrected');
+  });
+}

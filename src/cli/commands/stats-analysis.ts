@@ -9,6 +9,7 @@ import { readCsv, type CsvTable } from '../../io/csv.js';
 import { clusteredPearson, pearson } from '../../stats/correlation.js';
 import { pvcFit } from '../../stats/pvc.js';
 import { rcsBasis, rcsKnots } from '../../stats/rcs.js';
+import { pvcLmmFitter } from '../../analysis/pvc-lmm.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
 
 type Comparator = '==' | '!=' | '<=' | '>=' | '<' | '>';
@@ -228,6 +229,7 @@ export function register(program: Command): void {
         referenceMl: positiveNumber(opts.referenceMl, '--reference-ml'),
         knotsFrom: keep ? table.rows.map(keep) : undefined,
         group,
+        lmmFitter: pvcLmmFitter,
       });
       for (const w of fit.warnings) warn(w);
       if (opts.json) {

@@ -1,0 +1,141 @@
+/**
+ * The complete analysis plan's sections in the paper's order (seed 000 Results; SPEC §3), for
+ * `src/analysis/plan.ts` to splice between its own sections: after Table 1 / CONSORT flow come normal
+ * tissue, tumour pre-CART (partial-volume correction first: every tumour endpoint uses it), pre → post,
+ * outcomes, toxicity, and the correlations with CD8 measured otherwise. Each entry is a pure function
+ * of the study; it returns a 'not-run' section with a reason when the data cannot support it.
+ */
+import type { StudyData } from '../study/model.js';
+import { biopsyCd8Correlation, bloodCd8Correlation } from './correlations.js';
+import { normalTissueModels } from './normal-tissue.js';
+import { matvSection, outcomesHazardRatios } from './outcomes-hr.js';
+import { partialVolumeSection } from './pvc.js';
+import { brainVsIcans } from './toxicity.js';
+import {
+  tumourByCrs,
+  tumourByEbv,
+  tumourByResponse,
+  tumourBySite,
+  tumourIrradiated,
+  tumourNodalExtranodal,
+} from './tumour-groups.js';
+import { tumourAssociation, tumourPrePost } from './tumour-prepost.js';
+import type { AnalysisSection } from './types.js';
+
+/** One section of the complete plan and the report part it belongs to. */
+export interface CompleteAnalysis {
+  id: string;
+  title: string;
+  part: 'normal-tissue' | 'tumour-pre' | 'tumour-prepost' | 'outcomes' | 'toxicity' | 'correlations';
+  run: (study: StudyData) => AnalysisSection;
+}
+
+/** The sections, in report order. */
+export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
+  {
+    id: 'normal-tissue-lmm',
+    title: 'Normal-tissue uptake over time (mixed models)',
+    part: 'normal-tissue',
+    run: normalTissueModels,
+  },
+  {
+    id: 'correlation-blood-cd8',
+    title: 'Circulating CD8 vs blood-pool uptake',
+    part: 'normal-tissue',
+    run: bloodCd8Correlation,
+  },
+  {
+    id: 'tumour-pvc',
+    title: 'Partial-volume correction of tumour SUVpeak',
+    part: 'tumour-pre',
+    run: partialVolumeSection,
+  },
+  {
+    id: 'tumour-ebv',
+    title: 'Pre-CART tumour uptake: EBV+ DLBCL vs other',
+    part: 'tumour-pre',
+    run: tumourByEbv,
+  },
+  {
+    id: 'tumour-nodal',
+    title: 'Pre-CART tumour uptake: nodal vs extranodal',
+    part: 'tumour-pre',
+    run: tumourNodalExtranodal,
+  },
+  { id: 'tumour-site', title: 'Pre-CART tumour uptake by site', part: 'tumour-pre', run: tumourBySite },
+  {
+    id: 'tumour-irradiated',
+    title: 'Irradiated vs non-irradiated lesions (bridging radiotherapy)',
+    part: 'tumour-pre',
+    run: tumourIrradiated,
+  },
+  {
+    id: 'tumour-prepost',
+    title: 'Tumour uptake and volume from pre- to post-CART',
+    part: 'tumour-prepost',
+    run: tumourPrePost,
+  },
+  {
+    id: 'tumour-association',
+    title: 'Lesion-level association of pre- and post-CART uptake',
+    part: 'tumour-prepost',
+    run: tumourAssociation,
+  },
+  {
+    id: 'correlation-biopsy-cd8',
+    title: 'Biopsy CD8 density vs tumour uptake',
+    part: 'tumour-prepost',
+    run: biopsyCd8Correlation,
+  },
+  {
+    id: 'outcomes-hr',
+    title: 'Outcomes: hazard ratios by pre-CART tumour uptake',
+    part: 'outcomes',
+    run: outcomesHazardRatios,
+  },
+  {
+    id: 'tumour-response',
+    title: 'Pre-CART tumour uptake: complete response vs not',
+    part: 'outcomes',
+    run: tumourByResponse,
+  },
+  {
+    id: 'outcomes-matv',
+    title: 'Metabolic tumour volume (MATV) before lymphodepletion',
+    part: 'outcomes',
+    run: matvSection,
+  },
+  {
+    id: 'tumour-crs',
+    title: 'Pre-CART tumour uptake: CRS grade ≥ 2 vs < 2',
+    part: 'toxicity',
+    run: tumourByCrs,
+  },
+  { id: 'toxicity-brain-icans', title: 'Brain uptake and ICANS', part: 'toxicity', run: brainVsIcans },
+];
+
+/**
+ * Runs every section of the complete plan; a section that throws becomes 'not-run' with the error
+ * message as its reason, and the others still run.
+ */
+export function runCompleteAnalyses(
+  study: StudyData,
+  plan: CompleteAnalysis[] = COMPLETE_ANALYSES,
+): AnalysisSection[] {
+  return plan.map((a) => {
+    try {
+      return a.run(study);
+    } catch (e) {
+      return {
+        id: a.id,
+        title: a.title,
+        status: 'not-run',
+        reason: (e as Error).message,
+        description: '',
+        results: {},
+        tables: [],
+        figures: [],
+      };
+    }
+  });
+}
