@@ -28,8 +28,8 @@ export interface RatioTransform {
 /** Which interval ends are inside a rectangle/range/quadrant gate. */
 export type Closure = 'min-inclusive' | 'closed';
 
-/** Gate definitions (all with id and optional parent). */
-export type Gate =
+/** Gate definitions (all with id, optional display name and optional parent). */
+export type Gate = { name?: string } & (
   | {
       kind: 'rectangle';
       id: string;
@@ -65,7 +65,8 @@ export type Gate =
       parentId: string | null;
       op: 'and' | 'or' | 'not';
       operands: { ref: string; complement: boolean }[];
-    };
+    }
+);
 
 /** A set of gates with the transforms and matrices they refer to. */
 export interface GatingStrategy {
@@ -80,7 +81,7 @@ export interface GatingStrategy {
 /** Result of one gate: membership (0/1 per event, parent applied), counts and hierarchy path. */
 export interface GateResult {
   id: string;
-  /** Ids from the root to this gate, e.g. ["Lymphocytes", "CD3+", "CD4+"]. */
+  /** Names (or ids) from the root to this gate, e.g. ["Lymphocytes", "CD3+", "CD4+"]. */
   path: string[];
   parentId: string | null;
   count: number;
@@ -142,7 +143,7 @@ class GateContext {
     const membership = this.membership(id);
     const path: string[] = [];
     for (let cur: Gate | undefined = g; cur; cur = cur.parentId ? this.gate(cur.parentId) : undefined) {
-      path.unshift(cur.id);
+      path.unshift(cur.name ?? cur.id);
       if (path.length > this.byId.size)
         throw new InputError('cycle in parent gates', { field: 'gate', value: id });
     }

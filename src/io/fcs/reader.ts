@@ -105,7 +105,7 @@ export interface FcsReadOptions {
  *   that disagree, or a DATA segment that the file (or `$TOT`) does not cover (truncated file)
  */
 export function readFcs(file: string, options: FcsReadOptions = {}): FcsDataSet {
-  const fd = openSync(file, 'r');
+  const fd = openFile(file);
   try {
     const fileSize = fstatSync(fd).size;
     const want = options.dataSet ?? 0;
@@ -139,7 +139,7 @@ export function readFcs(file: string, options: FcsReadOptions = {}): FcsDataSet 
  * @throws InputError as `readFcs`
  */
 export function readFcsDataSetInfos(file: string, options: FcsReadOptions = {}): FcsDataSet[] {
-  const fd = openSync(file, 'r');
+  const fd = openFile(file);
   try {
     const fileSize = fstatSync(fd).size;
     const out: FcsDataSet[] = [];
@@ -152,6 +152,14 @@ export function readFcsDataSetInfos(file: string, options: FcsReadOptions = {}):
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+function openFile(file: string): number {
+  try {
+    return openSync(file, 'r');
+  } catch (err) {
+    throw new InputError(`cannot open FCS file: ${(err as Error).message}`, { file });
   }
 }
 

@@ -1,0 +1,192 @@
+/**
+ * `carto fcs info|events|gate` — FCS files (2.0/3.0/3.1): keywords and parameters, event values, gate counts
+ * from Gating-ML 2.0 or FlowJo 10 workspaces.
+ */
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { compensate } from '../../flow/compensation.js';
+import { applyGates, type GatingStrategy } from '../../flow/gates.js';
+import type { SpilloverMatrix } from '../../flow/types.js';
+import { readFcs, readFcsDataSetInfos, type FcsReadOptions } from '../../io/fcs/reader.js';
+import { readFlowJoWorkspace, strategyForSample } from '../../io/flowjo.js';
+import { readGatingMl } from '../../io/gatingml.js';
+import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+
+interface ReadOpts {
+  dataSet?: string;
+  offsetTolerance?: string;
+}
+
+function intOption(v: string | undefined, name: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError(`${name} must be an integer ≥ ${min}`, { field: name, value: v });
+  return n;
+}
+
+function readOptions(o: ReadOpts): FcsReadOptions {
+  return {
+    dataSet: intOption(o.dataSet, '--data-set'),
+    offsetTolerance: intOption(o.offsetTolerance, '--offset-tolerance'),
+  };
+}
+
+function addReadOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-set <n>', '0-based data set in a multi-data-set file ($NEXTDATA), default 0')
+    .option(
+      '--offset-tolerance <bytes>',
+      'accept HEADER/TEXT DATA offsets that differ by up to this many bytes (default 0)',
+    );
+}
+
+export function register(program: Command): void {
+  const fcs = commandGroup(program, 'fcs', 'Flow cytometry FCS files: keywords, events, gating');
+
+  addReadOptions(
+    fcs
+      .command('info')
+      .description(
+        'Show the version, event count, parameters ($PnN/$PnS/$PnB/$PnR/$PnE/$PnG) and keywords of an FCS file',
+      )
+      .argument('<file>', 'FCS 2.0/3.0/3.1 file (.fcs, .lmd)')
+      .option('--json', 'print {version, dataSets, events, parameters, keywords, spillover} as JSON'),
+  )
+    .addHelpText('after', '\nExample:\n  carto fcs info sample.fcs --json')
+    .action((file: string, opts: ReadOpts & { json?: boolean }) => {
+      const ro = readOptions(opts);
+      const infos = readFcsDataSetInfos(file, ro);
+      const ds = infos[ro.dataSet ?? 0];
+      if (!ds)
+        throw new InputError(`file has ${infos.length} data set(s)`, {
+          file,
+          field: '--data-set',
+          value: ro.dataSet,
+        });
+      for (const w of ds.warnings) warn(w);
+      const out = {
+        file,
+        version: ds.version,
+        dataSets: infos.length,
+        dataSet: ds.dataSetIndex,
+        events: ds.totalEvents,
+        dataType: ds.dataType,
+        byteOrder: ds.littleEndian ? 'little-endian' : 'big-endian',
+        parameters: ds.parameters,
+        spillover: ds.spillover,
+        keywords: ds.keywords,
+      };
+      if (opts.json) {
+        printJson(out);
+        return;
+      }
+      process.stdout.write(
+        `${file}: ${ds.version}, ${ds.totalEvents} events, ${ds.parameters.length} parameters, $DATATYPE ${ds.dataType}, ` +
+          `${out.byteOrder}, ${infos.length} data set(s)${ds.spillover ? `, spillover ${ds.spillover.parameterNames.length}×${ds.spillover.parameterNames.length}` : ''}\n`,
+      );
+      process.stdout.write(
+        `${formatTable(
+          ['n', '$PnN', '$PnS', '$PnB', '$PnR', '$PnE', '$PnG'],
+          ds.parameters.map((p) => [
+            p.index,
+            p.name,
+            p.stain ?? '',
+            p.bits,
+            p.range,
+            `${p.logDecades},${p.logOffset}`,
+            p.gain,
+          ]),
+        )}\n`,
+      );
+    });
+
+  addReadOptions(
+    fcs
+      .command('events')
+      .description('Print event values (scaled by $PnE/$PnG/$TIMESTEP unless --raw), optionally compensated')
+      .argument('<file>', 'FCS file')
+      .option('--raw', 'stored values after $PnR bit masks, before $PnE/$PnG scaling')
+      .option('--compensate', "apply the file's $SPILLOVER/SPILL matrix (x·S⁻¹)")
+      .option('--limit <n>', 'print at most n events (default: all)')
+      .option('--json', 'print {"parameters": [names], "events": [[...], ...]} as JSON'),
+  )
+    .addHelpText('after', '\nExample:\n  carto fcs events sample.fcs --compensate --limit 10 --json')
+    .action(
+      (
+        file: string,
+        opts: ReadOpts & { raw?: boolean; compensate?: boolean; limit?: string; json?: boolean },
+      ) => {
+        const limit = intOption(opts.limit, '--limit', 0);
+        const ds = readFcs(file, { ...readOptions(opts), raw: Boolean(opts.raw), maxEvents: limit });
+        for (const w of ds.warnings) warn(w);
+        let ev = ds.events!;
+        if (opts.compensate) {
+          if (!ds.spillover)
+            throw new InputError('file has no $SPILLOVER/SPILL matrix to compensate with', {
+              file,
+              field: '--compensate',
+            });
+          ev = compensate(ev, ds.spillover);
+        }
+        const rows: number[][] = [];
+        for (let i = 0; i < ev.eventCount; i++) rows.push(ev.columns.map((c) => c[i]!));
+        if (opts.json) printJson({ parameters: ev.parameterNames, events: rows });
+        else process.stdout.write(`${formatTable(ev.parameterNames, rows)}\n`);
+      },
+    );
+
+  addReadOptions(
+    fcs
+      .command('gate')
+      .description(
+        'Apply Gating-ML 2.0 (.xml) or FlowJo 10 (.wsp) gates to an FCS file: counts and % of parent',
+      )
+      .argument('<file>', 'FCS file')
+      .requiredOption('--gating <file>', 'Gating-ML 2.0 .xml or FlowJo 10 .wsp workspace')
+      .option(
+        '--sample <name>',
+        'sample in the .wsp whose gates to use (default: the one whose $FIL/name matches FILE)',
+      )
+      .option('--json', 'print {"gates": [{"id", "path", "count", "percentOfParent"}]} as JSON'),
+  )
+    .addHelpText(
+      'after',
+      '\nGating-ML rectangle limits are min-inclusive, max-exclusive (Gating-ML 2.0); values are pre-processed\n' +
+        '($PnE/$PnG) first; compensation-ref "FCS" uses the file\'s spillover.\n' +
+        'Example:\n  carto fcs gate data1.fcs --gating gates.xml --json',
+    )
+    .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
+      const ds = readFcs(file, readOptions(opts));
+      for (const w of ds.warnings) warn(w);
+      let strategy: GatingStrategy;
+      let spill: SpilloverMatrix | null = ds.spillover;
+      if (/\.wsp$/i.test(opts.gating)) {
+        const ws = readFlowJoWorkspace(opts.gating);
+        const chosen = strategyForSample(ws, opts.sample ?? file, ds.keywords);
+        strategy = chosen.strategy;
+        if (chosen.spillover) spill = chosen.spillover;
+      } else strategy = readGatingMl(opts.gating);
+      const results = applyGates(ds.events!, strategy, spill);
+      const gates = results.map((r) => ({
+        id: r.id,
+        path: `/${r.path.join('/')}`,
+        count: r.count,
+        parentCount: r.parentCount,
+        percentOfParent: r.percentOfParent,
+      }));
+      if (opts.json) printJson({ file, events: ds.events!.eventCount, gates });
+      else
+        process.stdout.write(
+          `${formatTable(
+            ['gate', 'path', 'count', '% of parent'],
+            gates.map((g) => [
+              g.id,
+              g.path,
+              g.count,
+              Number.isFinite(g.percentOfParent) ? g.percentOfParent.toFixed(2) : 'NA',
+            ]),
+          )}\n`,
+        );
+    });
+}
