@@ -1,0 +1,473 @@
+/**
+ * `carto stats lmm | lrt | anova | emmeans` — linear mixed models as lme4/lmerTest fit and test them
+ * (src/stats/lmm). `stats anova` with a formula without random-effects terms dispatches to the
+ * fixed-effects ANOVA of src/stats/anova.ts (R `anova(lm())`, Bonferroni post-hoc).
+ */
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { readCsv } from '../../io/csv.js';
+import { dataFrameFromCsv, type ColumnType, type DataFrame } from '../../stats/data-frame.js';
+import { parseFormula } from '../../stats/formula.js';
+import { fixedEffectsAnova } from '../../stats/anova.js';
+import { anovaTypeIII, emmeans, fitLmm, lrt, satterthwaite, type LmmFit } from '../../stats/lmm/index.js';
+import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+
+interface CommonOpts {
+  data: string;
+  ref?: string[];
+  type?: string[];
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parsePairs(items: string[] | undefined, option: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const it of items ?? []) {
+    const at = it.indexOf('=');
+    if (at <= 0 || at === it.length - 1) {
+      throw new InputError('expected NAME=VALUE', { field: option, value: it });
+    }
+    out[it.slice(0, at).trim()] = it.slice(at + 1).trim();
+  }
+  return out;
+}
+
+function loadData(o: CommonOpts): {
+  df: DataFrame;
+  ref: Record<string, string>;
+  types: Record<string, ColumnType>;
+} {
+  const types = parsePairs(o.type, '--type');
+  for (const [k, v] of Object.entries(types)) {
+    if (v !== 'numeric' && v !== 'factor') {
+      throw new InputError('column type must be numeric or factor', { field: '--type', value: `${k}=${v}` });
+    }
+  }
+  const table = readCsv(o.data);
+  const df = dataFrameFromCsv(table, { types: types as Record<string, ColumnType> });
+  return { df, ref: parsePairs(o.ref, '--ref'), types: types as Record<string, ColumnType> };
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .requiredOption(
+      '--data <file.csv>',
+      'CSV table, one row per observation (header row; missing = empty or NA)',
+    )
+    .option(
+      '--ref <factor=level>',
+      'reference level of a factor (repeatable); default: first level as R sorts',
+      collect,
+    )
+    .option('--type <column=numeric|factor>', 'override the detected column type (repeatable)', collect)
+    .option('--json', 'print JSON instead of a table');
+}
+
+function reportWarnings(fit: LmmFit): void {
+  for (const w of fit.warnings) warn(w);
+  if (fit.nDropped > 0) warn(`${fit.nDropped} row(s) with missing values dropped`);
+}
+
+/** The JSON document of `carto stats lmm` (issue 3 shape plus diagnostics). */
+export function lmmJson(fit: LmmFit): Record<string, unknown> {
+  const fixef = fit.coefNames.map((term, i) => {
+    const s = satterthwaite(
+      fit,
+      fit.coefNames.map((_, j) => (i === j ? 1 : 0)),
+    );
+    return {
+      term,
+      estimate: s.estimate,
+      se: s.se,
+      df: s.df,
+      t: s.t,
+      p: s.p,
+      ciLower: s.ciLower,
+      ciUpper: s.ciUpper,
+    };
+  });
+  return {
+    formula: fit.formula,
+    reml: fit.reml,
+    nobs: fit.nobs,
+    nDropped: fit.nDropped,
+    ngroups: fit.ngroups,
+    theta: fit.theta,
+    sigma: fit.sigma,
+    fixef,
+    varcorr: [...fit.varcorr.sd, ...fit.varcorr.corr],
+    logLik: fit.logLik,
+    aic: fit.aic,
+    bic: fit.bic,
+    criterion: fit.criterion,
+    singular: fit.singular,
+    aliased: fit.aliased,
+    warnings: fit.warnings,
+    optimizer: fit.optimizer,
+  };
+}
+
+function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return 'NA';
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)) return x.toExponential(digits - 1);
+  return x.toFixed(digits);
+}
+
+function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return 'NA';
+  return p < 1e-4 ? p.toExponential(2) : p.toPrecision(3);
+}
+
+function printLmmTable(fit: LmmFit, json: Record<string, unknown>): void {
+  const lines: string[] = [];
+  lines.push(
+    `Linear mixed model fit by ${fit.reml ? 'REML' : 'maximum likelihood'}. t-tests use Satterthwaite's method`,
+  );
+  lines.push(`Formula: ${fit.formula}`);
+  lines.push('');
+  lines.push(
+    fit.reml
+      ? `REML criterion at convergence: ${fit.criterion.toFixed(4)}`
+      : `     AIC      BIC   logLik deviance\n${[fit.aic, fit.bic, fit.logLik, fit.criterion].map((v) => v.toFixed(1)).join('  ')}`,
+  );
+  lines.push('');
+  lines.push('Random effects:');
+  const rows = fit.varcorr.sd.map((s) => {
+    const corrs = fit.varcorr.corr
+      .filter((c) => c.group === s.group && c.term2 === s.term)
+      .map((c) => c.corr.toFixed(2))
+      .join(' ');
+    return [s.group, s.term, (s.sd * s.sd).toPrecision(6), s.sd.toPrecision(6), corrs];
+  });
+  lines.push(formatTable(['Groups', 'Name', 'Variance', 'Std.Dev.', 'Corr'], rows));
+  lines.push(
+    `Number of obs: ${fit.nobs}, groups: ${Object.entries(fit.ngroups)
+      .map(([g, n]) => `${g}, ${n}`)
+      .join('; ')}${fit.nDropped > 0 ? ` (${fit.nDropped} rows with missing values dropped)` : ''}`,
+  );
+  lines.push('');
+  lines.push('Fixed effects:');
+  const fixef = json['fixef'] as {
+    term: string;
+    estimate: number;
+    se: number;
+    df: number;
+    t: number;
+    p: number;
+    ciLower: number;
+    ciUpper: number;
+  }[];
+  lines.push(
+    formatTable(
+      ['', 'Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)', '2.5 %', '97.5 %'],
+      fixef.map((r) => [
+        r.term,
+        fmt(r.estimate),
+        fmt(r.se),
+        fmt(r.df, 2),
+        fmt(r.t, 3),
+        fmtP(r.p),
+        fmt(r.ciLower),
+        fmt(r.ciUpper),
+      ]),
+    ),
+  );
+  if (fit.singular) lines.push('\nboundary (singular) fit: see help("isSingular")');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function register(program: Command): void {
+  const stats = commandGroup(program, 'stats', 'Statistics matching R (mixed models, survival, ANOVA, …)');
+
+  addCommon(
+    stats
+      .command('lmm')
+      .description(
+        'Fit a linear mixed model by REML (default) or ML, as lme4::lmer, with lmerTest Satterthwaite t-tests',
+      )
+      .requiredOption(
+        '--formula <formula>',
+        'R formula with random terms, e.g. "log(suvpeak) ~ timepoint * cohort + (1 | patient)"',
+      )
+      .option('--ml', 'fit by maximum likelihood instead of REML'),
+  )
+    .addHelpText(
+      'after',
+      '\nFormula syntax as R/lme4: + - * : I() log() exp() sqrt(), (1 | g), (1 + x | g), (0 + x | g), (x || g),\n' +
+        '(1 | a/b) nested, crossed (1 | a) + (1 | b). Rows with missing values in used columns are dropped.\n' +
+        'JSON: {formula, reml, nobs, ngroups, theta, sigma, fixef[{term, estimate, se, df, t, p, ciLower, ciUpper}],\n' +
+        '       varcorr[{group, term, sd} | {group, term1, term2, corr}], logLik, aic, bic, criterion, …}\n' +
+        'Example:\n' +
+        '  carto stats lmm --data lesions.csv --formula "log(suvpeak) ~ timepoint * cohort + (1 | patient)" \\\n' +
+        '      --ref timepoint=pre --json',
+    )
+    .action((o: CommonOpts & { formula: string; ml?: boolean }) => {
+      const { df, ref, types } = loadData(o);
+      const fit = fitLmm(o.formula, df, { reml: !o.ml, ref, types });
+      reportWarnings(fit);
+      const json = lmmJson(fit);
+      if (o.json) printJson(json);
+      else printLmmTable(fit, json);
+    });
+
+  addCommon(
+    stats
+      .command('lrt')
+      .description(
+        'Likelihood-ratio test of two nested mixed models (REML fits refitted by ML, as lme4 anova())',
+      )
+      .requiredOption(
+        '--formula <formula>',
+        'model formula (give exactly two: --formula A --formula B)',
+        collect,
+      ),
+  )
+    .addHelpText(
+      'after',
+      '\nJSON: {chisq, df, p, aic: [A, B], logLik: [A, B], npar: [A, B]} (ML values).\n' +
+        'Example:\n' +
+        '  carto stats lrt --data lesions.csv --formula "log(suvpeak) ~ day + (1 | patient)" \\\n' +
+        '      --formula "log(suvpeak) ~ day + (1 + day | patient)" --json',
+    )
+    .action((o: CommonOpts & { formula: string[] }) => {
+      if (o.formula.length !== 2) {
+        throw new InputError(`give exactly two --formula options (got ${o.formula.length})`, {
+          field: '--formula',
+        });
+      }
+      const { df, ref, types } = loadData(o);
+      const refFor = (f: string): Record<string, string> => {
+        const vars = new Set(parseFormula(f).variables.map((v) => v.label));
+        return Object.fromEntries(Object.entries(ref).filter(([k]) => vars.has(k)));
+      };
+      const a = fitLmm(o.formula[0]!, df, { ref: refFor(o.formula[0]!), types, reml: false });
+      const b = fitLmm(o.formula[1]!, df, { ref: refFor(o.formula[1]!), types, reml: false });
+      const r = lrt(a, b);
+      if (o.json) printJson(r);
+      else
+        process.stdout.write(
+          `Models fitted by ML (likelihood-ratio test)\n${formatTable(
+            ['model', 'npar', 'AIC', 'logLik', 'Chisq', 'Df', 'Pr(>Chisq)'],
+            [
+              [o.formula[0]!, r.npar[0], fmt(r.aic[0], 2), fmt(r.logLik[0], 2), '', '', ''],
+              [
+                o.formula[1]!,
+                r.npar[1],
+                fmt(r.aic[1], 2),
+                fmt(r.logLik[1], 2),
+                fmt(r.chisq),
+                r.df,
+                fmtP(r.p),
+              ],
+            ],
+          )}\n`,
+        );
+    });
+
+  addCommon(
+    stats
+      .command('anova')
+      .description(
+        'Type III F tests with Satterthwaite denominator df (lmerTest) for a mixed model; a formula without\n' +
+          'random terms gives the fixed-effects ANOVA (R anova(lm()), type I) with optional Bonferroni post-hoc',
+      )
+      .requiredOption(
+        '--formula <formula>',
+        'R formula, e.g. "log(suvpeak) ~ timepoint * cohort + (1 | patient)"',
+      )
+      .option('--ml', 'mixed model: fit by ML instead of REML')
+      .option('--posthoc <method>', 'fixed-effects ANOVA only: pairwise tests (bonferroni)')
+      .option('--posthoc-by <factor>', 'fixed-effects ANOVA only: grouping for the post-hoc (factor or a:b)'),
+  )
+    .addHelpText(
+      'after',
+      '\nJSON (mixed model): [{term, numDf, denDf, F, p}] — hypothesis matrices as lmerTest::anova(type = 3).\n' +
+        'Example:\n' +
+        '  carto stats anova --data lesions.csv --formula "log(suvpeak) ~ timepoint * cohort + (1 | patient)" --json',
+    )
+    .action((o: CommonOpts & { formula: string; ml?: boolean; posthoc?: string; posthocBy?: string }) => {
+      const { df, ref, types } = loadData(o);
+      const f = parseFormula(o.formula);
+      if (f.random.length === 0) {
+        if (o.posthoc !== undefined && o.posthoc !== 'bonferroni') {
+          throw new InputError('unknown post-hoc method (expected bonferroni)', {
+            field: '--posthoc',
+            value: o.posthoc,
+          });
+        }
+        const r = fixedEffectsAnova(o.formula, df, {
+          ref,
+          types,
+          posthoc: o.posthoc === 'bonferroni' ? 'bonferroni' : null,
+          ...(o.posthocBy !== undefined ? { posthocBy: o.posthocBy } : {}),
+        });
+        if (o.json) printJson(r);
+        else {
+          const rows: (string | number)[][] = r.rows.map((x) => [
+            x.term,
+            x.df,
+            fmt(x.sumSq),
+            fmt(x.meanSq),
+            fmt(x.F),
+            fmtP(x.pValue),
+          ]);
+          rows.push(['Residuals', r.residual.df, fmt(r.residual.sumSq), fmt(r.residual.meanSq), '', '']);
+          process.stdout.write(`Analysis of Variance Table (${r.sumsOfSquares})\nResponse: ${r.response}\n`);
+          process.stdout.write(
+            `${formatTable(['', 'Df', 'Sum Sq', 'Mean Sq', 'F value', 'Pr(>F)'], rows)}\n`,
+          );
+          if (r.posthoc) {
+            process.stdout.write(
+              `\nPairwise t-tests (pooled SD, Bonferroni, m = ${r.posthoc.familySize}) by ${r.posthoc.grouping}\n`,
+            );
+            process.stdout.write(
+              `${formatTable(
+                ['a', 'b', 'diff', 'se', 't', 'p (Bonferroni)', 'lower', 'upper'],
+                r.posthoc.comparisons.map((c) => [
+                  c.a,
+                  c.b,
+                  fmt(c.diff),
+                  fmt(c.se),
+                  fmt(c.t, 3),
+                  fmtP(c.pAdjusted),
+                  fmt(c.ciLower),
+                  fmt(c.ciUpper),
+                ]),
+              )}\n`,
+            );
+          }
+        }
+        return;
+      }
+      if (o.posthoc !== undefined || o.posthocBy !== undefined) {
+        throw new InputError(
+          '--posthoc applies to fixed-effects ANOVA only; use carto stats emmeans for mixed models',
+          {
+            field: '--posthoc',
+          },
+        );
+      }
+      const fit = fitLmm(o.formula, df, { reml: !o.ml, ref, types });
+      reportWarnings(fit);
+      const rows = anovaTypeIII(fit).map((r) => ({
+        term: r.term,
+        numDf: r.numDf,
+        denDf: r.denDf,
+        F: r.F,
+        p: r.p,
+      }));
+      if (o.json) printJson(rows);
+      else
+        process.stdout.write(
+          `Type III Analysis of Variance Table with Satterthwaite's method\n${formatTable(
+            ['', 'NumDF', 'DenDF', 'F value', 'Pr(>F)'],
+            rows.map((r) => [r.term, r.numDf, fmt(r.denDf, 3), fmt(r.F), fmtP(r.p)]),
+          )}\n`,
+        );
+    });
+
+  addCommon(
+    stats
+      .command('emmeans')
+      .description(
+        'Least-squares (estimated marginal) means of a factor with Satterthwaite CIs, as lmerTest::ls_means',
+      )
+      .requiredOption('--formula <formula>', 'mixed-model formula')
+      .requiredOption('--by <factor>', 'factor term of the model (e.g. timepoint, or timepoint:cohort)')
+      .option('--exp', 'back-transform: geometric means and ratios (for a log-scale response)')
+      .option('--level <p>', 'confidence level', '0.95'),
+  )
+    .addHelpText(
+      'after',
+      '\nOther factors are averaged with equal weights, numeric covariates are set to their mean.\n' +
+        'JSON: {by, exp, means[{level, estimate, se, df, ciLower, ciUpper[, geomMean, geomLower, geomUpper]}],\n' +
+        '       pairs[{contrast, estimate, se, df, t, p, ciLower, ciUpper[, ratio, ratioLower, ratioUpper]}]}\n' +
+        'Example:\n' +
+        '  carto stats emmeans --data lesions.csv --formula "log(suvpeak) ~ timepoint * cohort + (1 | patient)" \\\n' +
+        '      --by timepoint --ref timepoint=pre --exp --json',
+    )
+    .action((o: CommonOpts & { formula: string; by: string; exp?: boolean; level: string }) => {
+      const level = Number(o.level);
+      if (!(level > 0 && level < 1))
+        throw new InputError('confidence level must be in (0, 1)', { field: '--level', value: o.level });
+      const { df, ref, types } = loadData(o);
+      const fit = fitLmm(o.formula, df, { ref, types });
+      reportWarnings(fit);
+      const e = emmeans(fit, o.by, { exp: Boolean(o.exp), level });
+      const means = e.means.map((r) => ({
+        level: r.name,
+        estimate: r.estimate,
+        se: r.se,
+        df: r.df,
+        t: r.t,
+        p: r.p,
+        ciLower: r.ciLower,
+        ciUpper: r.ciUpper,
+        ...(o.exp ? { geomMean: r.expEstimate, geomLower: r.expLower, geomUpper: r.expUpper } : {}),
+      }));
+      const pairs = e.pairs.map((r) => ({
+        contrast: r.name,
+        estimate: r.estimate,
+        se: r.se,
+        df: r.df,
+        t: r.t,
+        p: r.p,
+        ciLower: r.ciLower,
+        ciUpper: r.ciUpper,
+        ...(o.exp ? { ratio: r.expEstimate, ratioLower: r.expLower, ratioUpper: r.expUpper } : {}),
+      }));
+      if (o.json) {
+        printJson({ formula: fit.formula, by: o.by, exp: Boolean(o.exp), level, means, pairs });
+        return;
+      }
+      const pct = `${(level * 100).toFixed(0)}%`;
+      process.stdout.write(`Least Squares Means of ${o.by} (Satterthwaite df, ${pct} CI)\n`);
+      process.stdout.write(
+        `${formatTable(
+          [
+            '',
+            'Estimate',
+            'Std. Error',
+            'df',
+            'lower',
+            'upper',
+            ...(o.exp ? ['geom. mean', 'lower', 'upper'] : []),
+          ],
+          means.map((r) => [
+            r.level,
+            fmt(r.estimate),
+            fmt(r.se),
+            fmt(r.df, 2),
+            fmt(r.ciLower),
+            fmt(r.ciUpper),
+            ...(o.exp ? [fmt(r.geomMean!), fmt(r.geomLower!), fmt(r.geomUpper!)] : []),
+          ]),
+        )}\n\nPairwise differences\n`,
+      );
+      process.stdout.write(
+        `${formatTable(
+          [
+            '',
+            'Estimate',
+            'Std. Error',
+            'df',
+            't value',
+            'Pr(>|t|)',
+            ...(o.exp ? ['ratio', 'lower', 'upper'] : []),
+          ],
+          pairs.map((r) => [
+            r.contrast,
+            fmt(r.estimate),
+            fmt(r.se),
+            fmt(r.df, 2),
+            fmt(r.t, 3),
+            fmtP(r.p),
+            ...(o.exp ? [fmt(r.ratio!), fmt(r.ratioLower!), fmt(r.ratioUpper!)] : []),
+          ]),
+        )}\n`,
+      );
+    });
+}
