@@ -11,6 +11,7 @@
  * record or follow-up). NRM = death without prior progression, not from lymphoma (status 1), with
  * progression or lymphoma death as the competing event (status 2).
  */
+import { kaplanMeier } from '../stats/survival/index.js';
 import { gradeCrs, gradeIcans, parseCrsWindow, parseIcansWindow } from './grading/astct.js';
 
 /** API-shaped row: camelCase fields as returned by the data layer. */
@@ -237,60 +238,23 @@ export function patientOutcome(rec: PatientRecord): PatientOutcome {
 }
 
 /**
- * Median of the Kaplan–Meier (product-limit) survival estimate.
- * @param time follow-up times (any unit; returned in the same unit)
- * @param status 1 = event, 0 = censored (same length as `time`)
- * @returns the smallest time where S(t) ≤ 0.5; when S(t) is exactly 0.5 over an interval, the midpoint
- *   between that time and the next event time (as R `survival:::quantile.survfit` does); null when S
- *   never reaches 0.5 (median not reached).
- * Source: Kaplan & Meier, JASA 1958; R survival `survfit` / `print.survfit`.
+ * Median of the Kaplan–Meier estimate (src/stats/survival, validated against R survival `survfit`).
+ * @param time follow-up times (days); status 1 = event, 0 = censored
+ * @returns the median, or null when the curve never reaches 0.5 (not reached) or there is no data
  */
-export function kaplanMeierMedian(time: readonly number[], status: readonly number[]): number | null {
-  const order = time.map((t, i) => i).sort((a, b) => (time[a] ?? 0) - (time[b] ?? 0));
-  const eventTimes: number[] = [];
-  const surv: number[] = [];
-  let s = 1;
-  let atRisk = time.length;
-  let i = 0;
-  while (i < order.length) {
-    const t = time[order[i] ?? 0] ?? 0;
-    let d = 0;
-    let n = 0;
-    while (i < order.length && time[order[i] ?? 0] === t) {
-      if (status[order[i] ?? 0] === 1) d++;
-      n++;
-      i++;
-    }
-    if (d > 0) {
-      s *= 1 - d / atRisk;
-      eventTimes.push(t);
-      surv.push(s);
-    }
-    atRisk -= n;
-  }
-  const tol = Math.sqrt(Number.EPSILON);
-  for (let k = 0; k < surv.length; k++) {
-    const sk = surv[k] ?? 1;
-    if (Math.abs(sk - 0.5) < tol) {
-      const next = eventTimes[k + 1];
-      return next === undefined ? (eventTimes[k] ?? null) : ((eventTimes[k] ?? 0) + next) / 2;
-    }
-    if (sk < 0.5) return eventTimes[k] ?? null;
-  }
-  return null;
+export function kmMedian(time: readonly number[], status: readonly number[], reverse = false): number | null {
+  if (time.length === 0) return null;
+  const m = kaplanMeier(time, status, { reverse }).median;
+  return Number.isNaN(m) ? null : m;
 }
 
 /**
  * Median follow-up by the reverse Kaplan–Meier method (Schemper & Smith, Control Clin Trials 1996):
- * the KM median with the censoring indicator reversed (censored = "event", death = censored).
- * @param time OS times (days)
- * @param status OS status (1 = death, 0 = censored)
+ * the KM median with censorings as the events.
+ * @param time OS times (days); status OS status (1 = death, 0 = censored)
  */
 export function medianFollowUpReverseKm(time: readonly number[], status: readonly number[]): number | null {
-  return kaplanMeierMedian(
-    time,
-    status.map((s) => (s === 1 ? 0 : 1)),
-  );
+  return kmMedian(time, status, true);
 }
 
 /** Sample quantile, R type 7 (linear interpolation); null for an empty sample. */
@@ -342,11 +306,11 @@ export function programmeFigures(outcomes: PatientOutcome[]): ProgrammeFigures {
     const g = infused.filter((o) => (o.product ?? 'unknown') === p);
     byProduct[p] = {
       infused: g.length,
-      medianPfsDays: kaplanMeierMedian(
+      medianPfsDays: kmMedian(
         g.map((o) => o.pfs?.days ?? 0),
         g.map((o) => o.pfs?.status ?? 0),
       ),
-      medianOsDays: kaplanMeierMedian(
+      medianOsDays: kmMedian(
         g.map((o) => o.os?.days ?? 0),
         g.map((o) => o.os?.status ?? 0),
       ),

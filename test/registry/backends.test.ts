@@ -6,6 +6,7 @@ import { after } from 'node:test';
 import { RegistryStore } from '../../src/registry/store.js';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
 import { storeSuite } from './store-suite.js';
+import { apiSuite } from '../server/api-suite.js';
 
 let cluster: Promise<PgCluster> | null = null;
 let dbCounter = 0;
@@ -19,3 +20,5 @@ const openPg = async () => RegistryStore.open(await (await pgCluster()).createDa
 
 storeSuite('sqlite', openSqlite);
 storeSuite('postgres', openPg);
+apiSuite('sqlite', openSqlite);
+apiSuite('postgres', openPg);

@@ -59,3 +59,56 @@ export const toxObs = (date: string, patch: Record<string, unknown> = {}) => ({
   raisedIcpSigns: false,
   ...patch,
 });
+
+import { ENTITIES, type EntitySpec } from '../../src/registry/model.js';
+
+/** A valid create body for any entity (required fields only; dates 2024-03-01). */
+export function sampleBody(e: EntitySpec): Record<string, unknown> {
+  if (e.path === 'toxicity-observations') return toxObs('2024-03-02');
+  const out: Record<string, unknown> = {};
+  for (const fs of e.fields) {
+    if (!fs.required) continue;
+    switch (fs.kind) {
+      case 'date':
+        out[fs.name] = '2024-03-01';
+        break;
+      case 'int':
+      case 'real':
+        out[fs.name] = fs.min ?? 1;
+        break;
+      case 'bool':
+        out[fs.name] = false;
+        break;
+      case 'enum':
+        out[fs.name] = fs.values?.[0];
+        break;
+      case 'list':
+        out[fs.name] = [];
+        break;
+      case 'text':
+        out[fs.name] = 'sample';
+        break;
+    }
+  }
+  return out;
+}
+
+/** Adds one row of every entity to a patient (as `actor`), returning entity path → row id. */
+export async function fillPatient(
+  store: RegistryStore,
+  actor: Actor,
+  patientId: string,
+  centreCode: string,
+): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  const reg = store.as(actor);
+  for (const e of ENTITIES) {
+    const body = sampleBody(e);
+    if (e.path === 'tumorboard-decisions')
+      body['reasonText'] = `discussed with Dr Secret-${centreCode} of ${centreCode}`;
+    if (e.path === 'biobank-samples') body['location'] = `${centreCode} freezer 7`;
+    const row = await reg.createRow(e.path, patientId, body);
+    ids[e.path] = String(row['id']);
+  }
+  return ids;
+}

@@ -282,10 +282,14 @@ test('CLI: carto grade crs|icans FILE --json prints {grade, drivenBy}; a missing
     const { diedOfCrs: _d, ...noDeath } = crs0;
     writeFileSync(badFile, JSON.stringify(noDeath));
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'test/registry/fixtures/grade-cli.ts', 'grade', ...args], {
-        cwd: projectRoot,
-        encoding: 'utf8',
-      });
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'test/registry/fixtures/grade-cli.ts', 'grade', ...args],
+        {
+          cwd: projectRoot,
+          encoding: 'utf8',
+        },
+      );
     const a = run('crs', crsFile, '--json');
     assert.equal(a.status, 0, a.stderr);
     assert.deepEqual(JSON.parse(a.stdout), { grade: 3, drivenBy: ['hypotension'] });
