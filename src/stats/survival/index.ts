@@ -13,3 +13,4 @@ export { concordance } from './concordance.js';
 export type { ConcordanceOptions, ConcordanceResult } from './concordance.js';
 export { coxphFirth } from './firth.js';
 export type { FirthCoefficient, FirthOptions, FirthResult } from './firth.js';
+export { survStatus } from './input.js';

@@ -6,6 +6,7 @@
  * 1-based row and the offending value.
  */
 import { InputError } from '../../errors.js';
+import { compareLevels } from '../design.js';
 
 /** Field names used in error messages (the CLI passes the CSV column names). */
 export interface SurvFieldNames {
@@ -80,8 +81,9 @@ export function labelInput(labels: ArrayLike<string>, n: number, field: string):
 }
 
 /**
- * Distinct labels in R's `factor()` order for a character vector in the C locale: numeric order when
- * every label parses as a number, otherwise code-point order. `levels` (optional) fixes the order.
+ * Distinct labels in R's `factor()` order: numeric order when every label parses as a number,
+ * otherwise R's `sort()` order on this machine (ICU root collation, `compareLevels` of
+ * src/stats/design.ts, e.g. "adeno" < "large" < "Small"). `levels` (optional) fixes the order.
  */
 export function factorLevels(
   labels: readonly string[],
@@ -98,7 +100,7 @@ export function factorLevels(
   }
   const allNumeric = uniq.every((u) => u.trim() !== '' && Number.isFinite(Number(u)));
   if (allNumeric) return uniq.sort((a, b) => Number(a) - Number(b));
-  return uniq.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return uniq.sort(compareLevels);
 }
 
 /** Integer codes 0..k−1 of `labels` against `levels`. */
@@ -155,4 +157,61 @@ export function orderByTime(time: Float64Array): Uint32Array {
     tmp = sw;
   }
   return idx;
+}
+
+/**
+ * Event status coded as R's `Surv()` accepts it, converted to 1 = event / 0 = censored:
+ * logical TRUE/FALSE (also T/F, true/false), numeric 0/1, or numeric 1/2 (used when the largest value
+ * is 2: status − 1, as `Surv`).
+ * @param values one cell per observation (numbers or strings; null/''/'NA' = missing)
+ * @param field column name for error messages; @param file file name for error messages
+ * @throws InputError naming the row for a missing value or a value outside the coding (R would turn
+ *   such values into NA with a warning; we refuse them).
+ */
+export function survStatus(
+  values: readonly (string | number | null | undefined)[],
+  field = 'status',
+  file?: string,
+): Uint8Array {
+  const at = file !== undefined ? { file } : {};
+  const n = values.length;
+  const out = new Uint8Array(n);
+  const text = values.map((v) => (v === null || v === undefined ? '' : String(v).trim()));
+  text.forEach((s, i) => {
+    if (s === '' || s === 'NA') throw new InputError(`missing ${field}`, { ...at, field, row: i + 1 });
+  });
+  const logicalTrue = new Set(['TRUE', 'T', 'true', 'True']);
+  const logicalFalse = new Set(['FALSE', 'F', 'false', 'False']);
+  if (text.every((s) => logicalTrue.has(s) || logicalFalse.has(s))) {
+    text.forEach((s, i) => (out[i] = logicalTrue.has(s) ? 1 : 0));
+    return out;
+  }
+  const nums = text.map((s, i) => {
+    const v = Number(s);
+    if (!Number.isFinite(v) || (v !== 0 && v !== 1 && v !== 2)) {
+      throw new InputError(`${field} must be coded 0/1, 1/2 or TRUE/FALSE`, {
+        ...at,
+        field,
+        row: i + 1,
+        value: s,
+      });
+    }
+    return v;
+  });
+  let max = -Infinity;
+  for (const v of nums) max = Math.max(max, v);
+  const shift = max === 2 ? 1 : 0;
+  nums.forEach((v, i) => {
+    const s = v - shift;
+    if (s !== 0 && s !== 1) {
+      throw new InputError(
+        shift === 1
+          ? `${field} is coded 1/2 (largest value 2) but has a value outside 1/2`
+          : `${field} must be coded 0/1, 1/2 or TRUE/FALSE`,
+        { ...at, field, row: i + 1, value: text[i] },
+      );
+    }
+    out[i] = s;
+  });
+  return out;
 }

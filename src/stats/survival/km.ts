@@ -99,7 +99,7 @@ export function kaplanMeier(
 /**
  * Kaplan–Meier estimates per group (R: `survfit(Surv(time, status) ~ group)`).
  * @param group group label per observation; groups come out in R's `factor()` order for a character
- *   vector (numeric order if all labels are numbers, else C-locale code-point order) unless `opts.levels`.
+ *   vector (numeric order if all labels are numbers, else R's sort() order, ICU) unless `opts.levels`.
  * @throws InputError as `kaplanMeier`, and for a missing group label.
  */
 export function kaplanMeierByGroup(

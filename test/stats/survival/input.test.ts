@@ -30,13 +30,18 @@ test('integer times (constant low digits skipped) sort correctly', () => {
   assert.deepEqual(got, ref);
 });
 
-test('factor levels: numeric order for numeric labels, code-point order otherwise', () => {
+// R 4.2 here: sort(c("squamous","adeno","large","Small","_x","Z10","z2")) gives
+// "_x" "adeno" "large" "Small" "squamous" "Z10" "z2" (ICU collation).
+test('factor levels: numeric order for numeric labels, R sort() (ICU) order otherwise', () => {
   assert.deepEqual(factorLevels(['10', '9', '2', '9']), ['2', '9', '10']);
-  assert.deepEqual(factorLevels(['squamous', 'adeno', 'large', 'Small']), [
-    'Small',
+  assert.deepEqual(factorLevels(['squamous', 'adeno', 'large', 'Small', '_x', 'Z10', 'z2']), [
+    '_x',
     'adeno',
     'large',
+    'Small',
     'squamous',
+    'Z10',
+    'z2',
   ]);
   assert.deepEqual(factorLevels(['b', 'a'], ['b', 'a']), ['b', 'a']);
 });
