@@ -12,6 +12,7 @@ import { encodeNifti, readNifti, writeNifti } from '../../src/io/nifti.js';
 import { ijkToLps } from '../../src/imaging/volume.js';
 import type { Direction3, Vec3, Volume } from '../../src/imaging/volume.js';
 import { sharedData } from '../helpers/shared-data.js';
+import { allOrientations } from '../imaging/orientations.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'carto-nifti-'));
@@ -59,26 +60,6 @@ test('round trip of every datatype, .nii and .nii.gz', () => {
   }
   assert.equal(readFileSync(join(tmp, 'rt-Uint8Array.nii.gz'))[0], 0x1f, '.gz is gzip');
 });
-
-/** All 48 axis-aligned direction matrices (6 permutations × 8 sign patterns). */
-export function allOrientations(): Direction3[] {
-  const perms = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-  ];
-  const out: Direction3[] = [];
-  for (const p of perms)
-    for (let s = 0; s < 8; s++) {
-      const d = [0, 0, 0, 0, 0, 0, 0, 0, 0] as Direction3;
-      for (let ax = 0; ax < 3; ax++) d[3 * ax + p[ax]!] = s & (1 << ax) ? -1 : 1;
-      out.push(d);
-    }
-  return out;
-}
 
 test('all 48 orientations: qform-only and sform-only headers give back the grid (voxel centres in LPS)', () => {
   const dirs = allOrientations();
