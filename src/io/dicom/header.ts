@@ -79,7 +79,7 @@ export const PET_PRIVATE_TAGS: Readonly<
 };
 
 /** Keywords kept inside nested items (radiopharmaceutical, codes, functional groups). */
-const NESTED_KEYWORDS = new Set<string>([
+export const PET_NESTED_KEYWORDS: ReadonlySet<string> = new Set<string>([
   ...PET_HEADER_KEYWORDS,
   'Radiopharmaceutical',
   'RadiopharmaceuticalStartTime',
@@ -114,7 +114,7 @@ const NESTED_KEYWORDS = new Set<string>([
 function pickItem(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) {
-    if (!NESTED_KEYWORDS.has(k)) continue;
+    if (!PET_NESTED_KEYWORDS.has(k)) continue;
     out[k] =
       Array.isArray(v) && v.length > 0 && isItem(v[0])
         ? v.map((x) => pickItem(x as Record<string, unknown>))

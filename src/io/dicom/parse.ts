@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import dcmjs from 'dcmjs';
 import { InputError } from '../../errors.js';
+import { readPetHeaderFast } from './fast-header.js';
 
 dcmjs.log.setLevel('silent');
 dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
@@ -27,7 +28,17 @@ export type NaturalDataset = Record<string, unknown>;
 export interface ParsedDicom {
   file: string;
   transferSyntaxUid: string;
+  /** The dataset without PixelData. */
   dataset: NaturalDataset;
+  /** The raw PixelData (7FE0,0010) value bytes, when the file has them (native encoding). */
+  pixelData?: Uint8Array;
+}
+
+/** Where the top-level PixelData element is: tag start and value offset / length. */
+interface PixelLocation {
+  tagPos: number;
+  offset: number;
+  length: number;
 }
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
@@ -104,6 +115,7 @@ function walkElements(
   explicit: boolean,
   file: string,
   untilItemEnd: boolean,
+  pixel?: { at?: PixelLocation },
 ): number {
   let pos = start;
   const truncated = (g: number, e: number, need: number): InputError =>
@@ -140,11 +152,13 @@ function walkElements(
       len = view.getUint32(pos + 4, true);
       hdr = 8;
     }
+    const tagPos = pos;
     pos += hdr;
     if (len === 0xffffffff) {
       pos = walkItems(view, pos, end, innerExplicit, file, g, e);
     } else {
       if (pos + len > end) throw truncated(g, e, len);
+      if (pixel && g === 0x7fe0 && e === 0x0010) pixel.at = { tagPos, offset: pos, length: len };
       pos += len;
     }
   }
@@ -213,6 +227,39 @@ function metaInfo(
 }
 
 /**
+ * Inserts a missing group length and, for the Little Endian syntaxes, walks the element structure
+ * (truncation check) and locates the PixelData value.
+ */
+function checkStructure(
+  bytes: Uint8Array,
+  file: string,
+): { fixed: Uint8Array; transferSyntaxUid: string; walked: boolean; pixel: { at?: PixelLocation } } {
+  const fixed = withMetaGroupLength(bytes, file);
+  const view = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+  const meta0 = metaInfo(view, fixed, file);
+  const pixel: { at?: PixelLocation } = {};
+  const walked = meta0.transferSyntaxUid === IMPLICIT_LE || meta0.transferSyntaxUid === EXPLICIT_LE;
+  if (walked) {
+    walkElements(view, meta0.end, fixed.length, meta0.transferSyntaxUid === EXPLICIT_LE, file, false, pixel);
+  }
+  return { fixed, transferSyntaxUid: meta0.transferSyntaxUid, walked, pixel };
+}
+
+/**
+ * Parses one PET image file for series reading: like `parseDicomBytes`, but the header is read by
+ * dicom-parser and only the allow-listed PET attributes are kept (fast path, see fast-header.ts).
+ * Falls back to `parseDicomBytes` for transfer syntaxes the structural walk does not cover.
+ * @throws InputError as `parseDicomBytes`.
+ */
+export function parsePetImageBytes(bytes: Uint8Array, file: string): ParsedDicom {
+  const { fixed, transferSyntaxUid, walked, pixel } = checkStructure(bytes, file);
+  if (!walked) return parseDicomBytes(bytes, file);
+  const dataset = readPetHeaderFast(fixed, file, transferSyntaxUid === IMPLICIT_LE);
+  const pixelData = pixel.at ? fixed.subarray(pixel.at.offset, pixel.at.offset + pixel.at.length) : undefined;
+  return { file, transferSyntaxUid, dataset, ...(pixelData ? { pixelData } : {}) };
+}
+
+/**
  * Parses one DICOM Part-10 file held in memory.
  * @param bytes the whole file
  * @param file the path, for error messages
@@ -221,13 +268,11 @@ function metaInfo(
  *   files and unsupported transfer syntaxes.
  */
 export function parseDicomBytes(bytes: Uint8Array, file: string): ParsedDicom {
-  const fixed = withMetaGroupLength(bytes, file);
-  const view = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
-  const meta0 = metaInfo(view, fixed, file);
-  if (meta0.transferSyntaxUid === IMPLICIT_LE || meta0.transferSyntaxUid === EXPLICIT_LE) {
-    walkElements(view, meta0.end, fixed.length, meta0.transferSyntaxUid === EXPLICIT_LE, file, false);
-  }
-  const ab = fixed.buffer.slice(fixed.byteOffset, fixed.byteOffset + fixed.byteLength) as ArrayBuffer;
+  const { fixed, pixel } = checkStructure(bytes, file);
+  // dcmjs parses the header only (everything before PixelData, copied: a few kB); the pixel bytes
+  // stay a view on the file buffer.
+  const headerEnd = pixel.at ? pixel.at.tagPos : fixed.length;
+  const ab = fixed.buffer.slice(fixed.byteOffset, fixed.byteOffset + headerEnd) as ArrayBuffer;
   let dict: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
   try {
     dict = dcmjs.data.DicomMessage.readFile(ab, { ignoreErrors: false });
@@ -244,14 +289,29 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): ParsedDicom {
   } catch (err) {
     throw new InputError(`cannot interpret DICOM dataset: ${(err as Error).message}`, { file });
   }
-  if (dataset['PixelData'] !== undefined && !READABLE_SYNTAXES.has(transferSyntaxUid)) {
-    throw new InputError(
-      'unsupported transfer syntax (compressed or big-endian pixel data); convert the series to ' +
-        'Explicit VR Little Endian first (e.g. dcmconv +te / gdcmconv --raw)',
-      { file, field: 'TransferSyntaxUID (0002,0010)', value: transferSyntaxUid },
-    );
+  let pixelData: Uint8Array | undefined;
+  if (pixel.at) {
+    pixelData = fixed.subarray(pixel.at.offset, pixel.at.offset + pixel.at.length);
+  } else if (dataset['PixelData'] !== undefined) {
+    if (!READABLE_SYNTAXES.has(transferSyntaxUid)) {
+      throw new InputError(
+        'unsupported transfer syntax (compressed or big-endian pixel data); convert the series to ' +
+          'Explicit VR Little Endian first (e.g. dcmconv +te / gdcmconv --raw)',
+        { file, field: 'TransferSyntaxUID (0002,0010)', value: transferSyntaxUid },
+      );
+    }
+    const px = dataset['PixelData'];
+    const firstBuf: unknown = Array.isArray(px) ? px[0] : px;
+    if (!(firstBuf instanceof ArrayBuffer) || (Array.isArray(px) && px.length !== 1)) {
+      throw new InputError('PixelData is encapsulated or fragmented; not supported', {
+        file,
+        field: 'PixelData (7FE0,0010)',
+      });
+    }
+    pixelData = new Uint8Array(firstBuf);
   }
-  return { file, transferSyntaxUid, dataset };
+  delete dataset['PixelData'];
+  return { file, transferSyntaxUid, dataset, ...(pixelData ? { pixelData } : {}) };
 }
 
 /** Reads and parses one DICOM file (see `parseDicomBytes`). @throws InputError as there. */
@@ -275,7 +335,7 @@ export function storedPixels(
 ): Int16Array | Uint16Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Float32Array {
   const ds = parsed.dataset;
   const file = parsed.file;
-  const px = ds['PixelData'];
+  const px = parsed.pixelData;
   if (px === undefined) {
     throw new InputError('not an image: PixelData (7FE0,0010) absent', { file, field: 'PixelData' });
   }
@@ -302,31 +362,28 @@ export function storedPixels(
       value: spp,
     });
   }
-  const buffers = Array.isArray(px) ? px : [px];
-  const first: unknown = buffers[0];
-  if (!(first instanceof ArrayBuffer) || buffers.length !== 1) {
-    throw new InputError('PixelData is encapsulated or fragmented; not supported', {
-      file,
-      field: 'PixelData',
-    });
-  }
   const n = rows * cols * frames;
-  const needed = (n * bits) / 8;
-  if (first.byteLength < needed) {
+  const bytesPer = bits / 8;
+  const needed = n * bytesPer;
+  if (px.byteLength < needed) {
     throw new InputError(
-      `PixelData too short (${first.byteLength} bytes, need ${needed} for ${cols}×${rows}×${frames} ` +
+      `PixelData too short (${px.byteLength} bytes, need ${needed} for ${cols}×${rows}×${frames} ` +
         `samples of ${bits} bits): truncated file`,
       { file, field: 'PixelData (7FE0,0010)' },
     );
   }
+  // Typed arrays need an aligned offset: copy the (rare) misaligned case.
+  const bytes = px.byteOffset % Math.max(1, bytesPer) === 0 ? px : px.slice();
+  const first = bytes.buffer;
+  const o = bytes.byteOffset;
   switch (bits) {
     case 8:
-      return signed ? new Int8Array(first, 0, n) : new Uint8Array(first, 0, n);
+      return signed ? new Int8Array(first, o, n) : new Uint8Array(first, o, n);
     case 16:
-      return signed ? new Int16Array(first, 0, n) : new Uint16Array(first, 0, n);
+      return signed ? new Int16Array(first, o, n) : new Uint16Array(first, o, n);
     case 32:
       // Float Pixel Data (7FE0,0008) is a different element; 32-bit PixelData is integer.
-      return signed ? new Int32Array(first, 0, n) : new Uint32Array(first, 0, n);
+      return signed ? new Int32Array(first, o, n) : new Uint32Array(first, o, n);
     default:
       throw new InputError('unsupported BitsAllocated', { file, field: 'BitsAllocated', value: bits });
   }

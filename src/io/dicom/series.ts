@@ -16,7 +16,7 @@ import type { Direction3, Vec3, Volume } from '../../imaging/volume.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
 import { numValue, numValues, textValue } from '../../imaging/suv-header.js';
 import { pickPetHeader } from './header.js';
-import { parseDicomBytes, storedPixels } from './parse.js';
+import { parsePetImageBytes, storedPixels } from './parse.js';
 import type { ParsedDicom } from './parse.js';
 
 /** One PET instance (slice) of a series, with only the header attributes SUV and geometry need. */
@@ -88,7 +88,7 @@ async function parseAll(files: string[]): Promise<ParsedDicom[]> {
       } catch (err) {
         throw new InputError(`cannot read file: ${(err as Error).message}`, { file });
       }
-      out[idx] = parseDicomBytes(bytes, file);
+      out[idx] = parsePetImageBytes(bytes, file);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, () => worker()));
@@ -139,7 +139,7 @@ export function assembleSeries(
   // Series membership.
   const bySeries = new Map<string, ParsedDicom[]>();
   for (const p of parsedIn) {
-    if (p.dataset['PixelData'] === undefined) {
+    if (p.pixelData === undefined) {
       throw new InputError(
         `not an image (SOPClassUID ${textValue(p.dataset, 'SOPClassUID') ?? '?'}, Modality ${textValue(p.dataset, 'Modality') ?? '?'}); ` +
           'a series folder must hold only the PET image files',

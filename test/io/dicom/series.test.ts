@@ -99,7 +99,8 @@ describe('readDicomSeries: IBSI DRO (no File Meta group length)', () => {
     // Value = stored × slope of that slice: re-derive slice 10's first non-zero voxel from the file.
     const first = s.instances[10]!;
     const parsed = parseDicomBytes(readFileSync(first.file), first.file);
-    const stored = new Int16Array((parsed.dataset['PixelData'] as ArrayBuffer[])[0]!);
+    const px = parsed.pixelData!;
+    const stored = new Int16Array(px.buffer.slice(px.byteOffset, px.byteOffset + px.byteLength));
     let n = 0;
     while (stored[n] === 0) n++;
     assert.ok(n < stored.length, 'slice 10 has uptake');
