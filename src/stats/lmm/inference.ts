@@ -356,9 +356,7 @@ export function lrt(fitA: LmmFit, fitB: LmmFit): LrtResult {
  * AIC comparison of a set of models, each refitted by ML when needed (AIC of REML fits is not comparable
  * across fixed effects). Rows sorted by AIC with ΔAIC and Akaike weights.
  */
-export function compareAic(
-  fits: LmmFit[],
-): {
+export function compareAic(fits: LmmFit[]): {
   formula: string;
   aic: number;
   bic: number;

@@ -385,18 +385,25 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
 export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<number>): number {
   const sol = plsSolution(sys, ev, theta);
   const { X, y, p, n } = sys;
-  let rss = 0;
-  for (let i = 0; i < n; i++) {
-    let v = y[i]!;
-    for (let c = 0; c < p; c++) v -= X[i * p + c]! * sol.beta[c]!;
-    for (let ti = 0; ti < sys.terms.length; ti++) {
-      const t = sys.terms[ti]!;
-      const b = sol.b[ti]!;
-      const base = t.codes[i]! * t.p;
-      for (let c = 0; c < t.p; c++) v -= t.z[c]![i]! * b[base + c]!;
-    }
-    rss += v * v;
+  // column-wise passes keep the inner loops tight (n can be 10⁵–10⁶)
+  const r = Float64Array.from(y);
+  for (let c = 0; c < p; c++) {
+    const bc = sol.beta[c]!;
+    if (bc === 0) continue;
+    for (let i = 0, k = c; i < n; i++, k += p) r[i]! -= X[k]! * bc;
   }
+  for (let ti = 0; ti < sys.terms.length; ti++) {
+    const t = sys.terms[ti]!;
+    const b = sol.b[ti]!;
+    const codes = t.codes;
+    const pt = t.p;
+    for (let c = 0; c < pt; c++) {
+      const zc = t.z[c]!;
+      for (let i = 0; i < n; i++) r[i]! -= zc[i]! * b[codes[i]! * pt + c]!;
+    }
+  }
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += r[i]! * r[i]!;
   let uu = 0;
   for (const u of sol.u) for (const v of u) uu += v * v;
   return rss + uu;

@@ -26,11 +26,11 @@ async function run(args: string[]): Promise<string> {
   let out = '';
   const orig = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
+  process.stdout.write = (chunk: string) => {
     out += chunk;
     return true;
-  });
-  process.stderr.write = (() => true);
+  };
+  process.stderr.write = () => true;
   try {
     await program.parseAsync(['node', 'carto', ...args]);
   } finally {

@@ -9,7 +9,8 @@
 //  - Satterthwaite df, t/F, p, CIs: 1e-4 relative (lmerTest differentiates numerically; we replicate
 //    numDeriv's Richardson steps, so agreement is usually ~1e-7).
 //  - LRT χ²: 1e-6 relative; p: 1e-5 relative (p is steep in χ²).
-//  - conditional modes and fitted values: 1e-6 relative with an absolute floor of 1e-6·max|value|.
+//  - conditional modes and fitted values: 1e-6 relative with an absolute floor of 1e-6·max|value|
+//    (and 1e-12 for a singular term, whose modes are exactly 0 in R).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -144,7 +145,7 @@ for (const set of ['sleepstudy', 'lesions']) {
         assert.deepEqual(cn, re.cnms, `${re.group} columns`);
         const flatMine = levels.flatMap((_, l) => mine.flatMap((r) => r.values[l]!));
         const flatR = re.values.flat();
-        assertAllClose(flatMine, flatR, TOL, `ranef ${re.group}`, TOL * maxAbs(flatR));
+        assertAllClose(flatMine, flatR, TOL, `ranef ${re.group}`, Math.max(TOL * maxAbs(flatR), 1e-12));
       }
       assertAllClose(fit.fitted, m.fitted, TOL, 'fitted', TOL * maxAbs(m.fitted));
       // Satterthwaite coefficient table
