@@ -1,0 +1,207 @@
+/**
+ * Imaging commands: `carto mip` (MIP / slice pictures as PNG) and `carto matv` (MATV per lesion VOI
+ * and per patient).
+ */
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { renderMip, renderSlice } from '../../imaging/mip.js';
+import type { View } from '../../imaging/mip.js';
+import { patientMatv, segmentLesion } from '../../imaging/segmentation.js';
+import type { ThresholdRule } from '../../imaging/segmentation.js';
+import { gaussianFilter } from '../../imaging/filter.js';
+import { quantifyLabelMap } from '../../imaging/voi-stats.js';
+import { labelMapOnGrid, loadSuvImage } from '../../io/imaging-inputs.js';
+import { writePng } from '../../io/png.js';
+import { formatTable, printJson, warn } from '../shared.js';
+
+function num(s: string, field: string): number {
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw new InputError('not a number', { field, value: s });
+  return n;
+}
+
+interface MipOptions {
+  out: string;
+  axis: View;
+  window?: string;
+  mask?: string;
+  resample?: boolean;
+  slice?: string;
+  pixelMm?: string;
+  json?: boolean;
+}
+
+interface MatvOptions {
+  mask: string;
+  label?: string[];
+  threshold?: string;
+  percentMax?: string;
+  percistLiverLabel?: string;
+  filterFwhmMm?: string;
+  resample?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('mip')
+    .description(
+      'Picture of an SUV image as PNG: maximum-intensity projection (default) or one slice, radiological\n' +
+        "convention (patient's right on the image left, head up), inverted grey over a fixed SUV window.",
+    )
+    .argument('<image>', 'PET DICOM series folder (SUVbw) or .nii/.nii.gz/.nrrd SUV image')
+    .requiredOption('--out <file.png>', 'PNG file to write')
+    .addOption(
+      new Option('--axis <view>', 'view').choices(['coronal', 'sagittal', 'axial']).default('coronal'),
+    )
+    .option('--window <lo,hi>', 'SUV window in g/mL (default 0 to the picture maximum)')
+    .option('--mask <labels>', 'label map whose VOI outlines are drawn (one colour per label)')
+    .option('--resample', 'resample --mask onto the image grid when it is on another grid')
+    .option('--slice <k>', 'render slice k (0-based, along the viewing axis of the grid) instead of a MIP')
+    .option('--pixel-mm <mm>', 'output pixel size in mm (default the finer in-plane spacing)')
+    .option('--json', 'print JSON {file, widthPx, heightPx, windowSuv}')
+    .addHelpText('after', '\nExample:\n  carto mip PET/ --out mip.png --window 0,8 --mask lesions.nii.gz\n')
+    .action(async (input: string, o: MipOptions) => {
+      const img = await loadSuvImage(input);
+      let windowSuv: [number, number] | undefined;
+      if (o.window !== undefined) {
+        const parts = o.window.split(',');
+        if (parts.length !== 2)
+          throw new InputError('window must be lo,hi', { field: '--window', value: o.window });
+        windowSuv = [num(parts[0]!, '--window'), num(parts[1]!, '--window')];
+        if (!(windowSuv[1] > windowSuv[0]))
+          throw new InputError('window hi must exceed lo', { field: '--window', value: o.window });
+      }
+      const outlines: Uint8Array[] = [];
+      if (o.mask) {
+        const { volume } = labelMapOnGrid(o.mask, img.volume, { resample: o.resample ?? false });
+        const labels = [...new Set(Array.from(volume.data).filter((x) => x !== 0))].sort((a, b) => a - b);
+        for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
+      }
+      const opts = {
+        axis: o.axis,
+        outlines,
+        ...(windowSuv ? { windowSuv } : {}),
+        ...(o.pixelMm !== undefined ? { pixelMm: num(o.pixelMm, '--pixel-mm') } : {}),
+      };
+      let pic;
+      if (o.slice !== undefined) {
+        const k = num(o.slice, '--slice');
+        try {
+          pic = renderSlice(img.volume, k, opts);
+        } catch (e) {
+          throw new InputError((e as Error).message, { field: '--slice', value: o.slice });
+        }
+      } else {
+        pic = renderMip(img.volume, opts);
+      }
+      writePng(pic, o.out);
+      const res = { file: o.out, widthPx: pic.widthPx, heightPx: pic.heightPx, windowSuv: pic.windowSuv };
+      if (o.json) printJson(res);
+      else
+        process.stdout.write(
+          `wrote ${o.out} (${pic.widthPx}×${pic.heightPx} px, SUV window ${pic.windowSuv.join('–')})\n`,
+        );
+    });
+
+  program
+    .command('matv')
+    .description(
+      'MATV (metabolically active tumour volume) per lesion VOI and per patient: voxels with SUV ≥ threshold\n' +
+        'inside each lesion VOI (fixed SUV 2.5 by default, or % of the lesion SUVmax, or the PERCIST liver\n' +
+        'threshold 1.5 × liver SUVmean + 2 × SD); the patient total counts a voxel once.',
+    )
+    .argument('<image>', 'PET DICOM series folder (SUVbw) or .nii/.nii.gz/.nrrd SUV image')
+    .requiredOption('--mask <labels>', 'lesion label map (one label per lesion)')
+    .option('--label <n...>', 'lesion labels to use (default all nonzero labels except the liver label)')
+    .option('--threshold <suv>', 'fixed SUV threshold in g/mL (default 2.5)')
+    .option('--percent-max <p>', 'threshold as percent of each lesion SUVmax (e.g. 41)')
+    .option(
+      '--percist-liver-label <n>',
+      'label of a liver VOI in --mask: threshold = 1.5 × its SUVmean + 2 × its SD',
+    )
+    .option('--filter-fwhm-mm <mm>', 'Gaussian post-filter before segmentation (e.g. 7 for EARL2 → EARL1)')
+    .option('--resample', 'resample --mask onto the image grid when it is on another grid')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  carto matv PET/ --mask lesions.nii.gz\n  carto matv suv.nii.gz --mask l.nii.gz --percent-max 41 --json\n',
+    )
+    .action(async (input: string, o: MatvOptions) => {
+      const rules = [o.threshold, o.percentMax, o.percistLiverLabel].filter((x) => x !== undefined);
+      if (rules.length > 1)
+        throw new InputError('give only one of --threshold, --percent-max, --percist-liver-label', {
+          field: '--threshold',
+        });
+      const img = await loadSuvImage(input);
+      let suv = img.volume;
+      if (o.filterFwhmMm !== undefined) suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'));
+      const { volume: labels, resampled } = labelMapOnGrid(o.mask, suv, { resample: o.resample ?? false });
+      if (resampled) warn(`${o.mask}: resampled onto the image grid (nearest neighbour)`);
+      let rule: ThresholdRule = { kind: 'fixed', suv: 2.5 };
+      let liverLabel: number | undefined;
+      if (o.threshold !== undefined) rule = { kind: 'fixed', suv: num(o.threshold, '--threshold') };
+      if (o.percentMax !== undefined)
+        rule = { kind: 'percentMax', percent: num(o.percentMax, '--percent-max') };
+      if (o.percistLiverLabel !== undefined) {
+        liverLabel = num(o.percistLiverLabel, '--percist-liver-label');
+        const [liver] = quantifyLabelMap(suv, labels, [liverLabel], { globalPeak: false });
+        if (!liver || liver.voxelCount === 0)
+          throw new InputError('liver label not in the mask', {
+            file: o.mask,
+            field: '--percist-liver-label',
+            value: liverLabel,
+          });
+        rule = { kind: 'percist', liverMeanSuv: liver.suvMean, liverSdSuv: liver.suvSd };
+      }
+      let list: number[];
+      if (o.label && o.label.length > 0)
+        list = o.label.flatMap((s) => s.split(',')).map((s) => num(s, '--label'));
+      else
+        list = [...new Set(Array.from(labels.data))]
+          .filter((x) => x !== 0 && x !== liverLabel)
+          .sort((a, b) => a - b);
+      if (list.length === 0) throw new InputError('no lesion label in the mask', { file: o.mask });
+      const lesions = list.map((l) => {
+        const voi = Uint8Array.from(labels.data, (x) => (x === l ? 1 : 0));
+        if (!voi.includes(1))
+          throw new InputError('label not present in the mask', { file: o.mask, field: '--label', value: l });
+        return { label: l, seg: segmentLesion(suv, { voi }, rule) };
+      });
+      const total = patientMatv(
+        suv,
+        lesions.map((x) => x.seg),
+      );
+      const res = {
+        rule,
+        lesions: lesions.map(({ label, seg }) => ({
+          label,
+          thresholdSuv: seg.thresholdSuv,
+          suvMax: seg.suvMax,
+          voxelCount: seg.voxelCount,
+          matvMl: seg.matvMl,
+          componentCount: seg.componentCount,
+        })),
+        patient: total,
+      };
+      if (o.json) {
+        printJson(res);
+        return;
+      }
+      process.stdout.write(
+        formatTable(
+          ['lesion', 'threshold SUV', 'SUVmax', 'voxels', 'MATV mL', 'components'],
+          res.lesions.map((l) => [
+            l.label,
+            l.thresholdSuv,
+            l.suvMax,
+            l.voxelCount,
+            l.matvMl,
+            l.componentCount,
+          ]),
+        ) +
+          `\npatient: ${total.lesionCount} lesions, total MATV ${total.totalMl.toFixed(3)} mL (${total.componentCount} connected components)\n`,
+      );
+    });
+}
