@@ -12,6 +12,11 @@ export interface LesionLocation {
   site: 'nodal' | 'extranodal' | 'spleen' | 'brain';
   /** Relative frequency among a patient's lesions (brain lesions are added separately). */
   weight: number;
+  /**
+   * True for lesions inside an organ with its own uptake (lung, liver, spleen, brain); the others must
+   * keep a 5 mm margin from every organ except lung, so that no organ spills into them.
+   */
+  embedded?: boolean;
   /** Largest diameter (cm) that fits comfortably at this location. */
   maxDiameterCm: number;
   /** Draws a centre (LPS mm) for a lesion of radius `rMm`. */
@@ -33,7 +38,7 @@ function inEllipsoid(rng: Rng, e: { c: Vec3; r: Vec3 }, rMm: number): Vec3 {
   }
 }
 
-/** The location catalogue (weights: nodal 0.68, extranodal 0.29, spleen 0.03, as seed 000). */
+/** The location catalogue (weights: nodal 0.68, extranodal 0.27, spleen 0.015; seed 000 had 148 / 62 / 4). */
 export const LOCATIONS: LesionLocation[] = [
   {
     name: 'cervical',
@@ -68,7 +73,7 @@ export const LOCATIONS: LesionLocation[] = [
     site: 'nodal',
     weight: 0.08,
     maxDiameterCm: 7,
-    sample: (g) => box(g, [-70, 70], [-55, 0], [220, 320]),
+    sample: (g) => box(g, [-10, 70], [-75, -20], [340, 400]),
   },
   {
     name: 'iliac',
@@ -87,6 +92,7 @@ export const LOCATIONS: LesionLocation[] = [
   {
     name: 'lung',
     site: 'extranodal',
+    embedded: true,
     weight: 0.07,
     maxDiameterCm: 5,
     sample: (g, r) => inEllipsoid(g, ANATOMY.lungs[g.int(0, 1)]!, r),
@@ -94,7 +100,8 @@ export const LOCATIONS: LesionLocation[] = [
   {
     name: 'liver',
     site: 'extranodal',
-    weight: 0.06,
+    embedded: true,
+    weight: 0.04,
     maxDiameterCm: 7,
     sample: (g, r) => inEllipsoid(g, ANATOMY.liver, r),
   },
@@ -103,10 +110,7 @@ export const LOCATIONS: LesionLocation[] = [
     site: 'extranodal',
     weight: 0.08,
     maxDiameterCm: 4,
-    sample: (g) =>
-      g.bernoulli(0.5)
-        ? box(g, [-8, 8], [58, 78], [200, 600])
-        : [side(g) * g.between(60, 110), g.between(20, 60), g.between(150, 200)],
+    sample: (g) => [side(g) * g.between(60, 115), g.between(10, 70), g.between(140, 200)],
   },
   {
     name: 'soft tissue',
@@ -125,7 +129,8 @@ export const LOCATIONS: LesionLocation[] = [
   {
     name: 'spleen',
     site: 'spleen',
-    weight: 0.025,
+    embedded: true,
+    weight: 0.015,
     maxDiameterCm: 3,
     sample: (g, r) => inEllipsoid(g, ANATOMY.spleen, r),
   },
@@ -135,6 +140,7 @@ export const LOCATIONS: LesionLocation[] = [
 export const BRAIN_LOCATION: LesionLocation = {
   name: 'brain',
   site: 'brain',
+  embedded: true,
   weight: 0,
   maxDiameterCm: 4,
   sample: (g, r) => inEllipsoid(g, ANATOMY.brain, r),
@@ -161,10 +167,31 @@ function insideBody(c: Vec3, r: number): boolean {
   return pts.every((p) => tissueAt(p) !== 'air');
 }
 
+const DIRECTIONS: Vec3[] = [];
+for (const a of [-1, 0, 1])
+  for (const b of [-1, 0, 1])
+    for (const c of [-1, 0, 1]) {
+      if (a === 0 && b === 0 && c === 0) continue;
+      const n = Math.hypot(a, b, c);
+      DIRECTIONS.push([a / n, b / n, c / n]);
+    }
+
+/** True when the sphere of radius `r` + 5 mm around `c` touches only soft tissue, lung or lymph node. */
+function clearOfOrgans(c: Vec3, r: number): boolean {
+  const rr = r + 5;
+  for (const d of DIRECTIONS)
+    for (const f of [0.5, 1]) {
+      const t = tissueAt([c[0] + f * rr * d[0], c[1] + f * rr * d[1], c[2] + f * rr * d[2]]);
+      if (t !== 'soft_tissue' && t !== 'lung' && t !== 'lymph_node') return false;
+    }
+  return tissueAt(c) === 'soft_tissue' || tissueAt(c) === 'lung';
+}
+
 /**
- * Places a sphere of radius `rMm` at `location`, away from `placed` (gap ≥ 4 mm) and inside the
- * body. Tries 80 centres; then shrinks the radius by 15 % and retries (at most 6 times); as a last
- * resort tries the mesenteric and para-aortic stations.
+ * Places a sphere of radius `rMm` at `location`, away from `placed` (gap ≥ 4 mm), inside the body
+ * and — unless the location is inside an organ — clear of organs by 5 mm (so that organ uptake does
+ * not spill into it: the partial-volume correction of seed 000 assumes it does not). Tries 80
+ * centres at the location, then at roomy fallback stations; then shrinks the radius by 15 % (≤ 6 ×).
  */
 export function placeSphere(
   rng: Rng,
@@ -174,15 +201,17 @@ export function placeSphere(
 ): PlacedSphere {
   const fallbacks = [
     location,
-    ...LOCATIONS.filter((l) => l.name === 'mesenteric' || l.name === 'para-aortic'),
+    ...LOCATIONS.filter((l) => ['mediastinal', 'axillary', 'soft tissue', 'inguinal'].includes(l.name)),
   ];
-  for (const loc of fallbacks) {
-    let r = Math.min(rMm, loc.maxDiameterCm * 5);
-    for (let shrink = 0; shrink < 7; shrink++) {
+  // First the full radius at the location, then at roomy fallbacks; then shrink (≤ 6 × 15 %).
+  for (let shrink = 0; shrink < 7; shrink++) {
+    for (const loc of fallbacks) {
+      const r = Math.min(rMm, loc.maxDiameterCm * 5) * Math.pow(0.85, shrink);
       for (let attempt = 0; attempt < 80; attempt++) {
         const c = loc.sample(rng, r);
         if (!insideBody(c, r)) continue;
         if (loc.site === 'brain' && tissueAt(c) !== 'brain') continue;
+        if (!loc.embedded && !clearOfOrgans(c, r)) continue;
         const clash = placed.some(
           (p) =>
             Math.hypot(p.centreLps[0] - c[0], p.centreLps[1] - c[1], p.centreLps[2] - c[2]) <
@@ -190,7 +219,6 @@ export function placeSphere(
         );
         if (!clash) return { centreLps: c, radiusMm: r, location: loc };
       }
-      r *= 0.85;
     }
   }
   throw new Error('virtual trial: could not place a lesion (too many lesions for the phantom)');

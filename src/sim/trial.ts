@@ -74,7 +74,7 @@ export const SIM_MODEL = {
   organPatientSdLog: 0.12,
   /** Multiplicative scan effect on organ SUV: exp(N(0, sd²)). */
   organScanSdLog: 0.06,
-  backgroundSuv: { soft_tissue: 0.35, lung: 0.25 },
+  backgroundSuv: { soft_tissue: 0.2, lung: 0.15 },
   lesion: {
     logMeanPre: Math.log(4.2),
     logMeanPreEbv: Math.log(11),
@@ -83,7 +83,7 @@ export const SIM_MODEL = {
     countMedian: 8.5,
     countSdLog: 0.8,
     countMax: 30,
-    diameterMedianCm: 1.85,
+    diameterMedianCm: 1.7,
     diameterSdLog: 0.5,
     diameterMinCm: 1.0,
     diameterMaxCm: 8,
@@ -705,6 +705,11 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
       pfs: { days: progDay ?? endDay, event: progDay !== null || deathDay !== null },
       os: { days: endDay, event: deathDay !== null },
     });
+
+    // This patient's events in day order (stable for ties).
+    const firstEvent = events.findIndex((e) => e.patientId === patientId);
+    const mine = events.splice(firstEvent).sort((a, b) => a.day - b.day);
+    events.push(...mine);
 
     // Toxicity (ASTCT 2019 grades): CRS ≥ 2 in ~55 %, ICANS ≥ 2 in ~40 % (more often with CRS ≥ 2).
     const crs = [0, 1, 2, 3, 4][rng.weighted([0.1, 0.35, 0.4, 0.12, 0.03])]!;

@@ -11,7 +11,9 @@ import { parseCsv } from '../../src/io/csv.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readBundle } from '../../src/study/bundle.js';
 import { ORGANS } from '../../src/sim/phantom.js';
+import { SIM_MODEL } from '../../src/sim/trial.js';
 
+const { noiseA: NA, noiseB: NB } = SIM_MODEL.image;
 const work = mkdtempSync(join(tmpdir(), 'carto-sim-bundle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 // Small and quick: 3 patients (one per cohort), 10 mm voxels.
@@ -131,10 +133,10 @@ test('written images: organ SUVmeans near truth, masks on the PET grid, no direc
       const mean = sums[i]![0]! / sums[i]![1]!;
       // int16 quantisation (≤ slice max / 65534 per voxel) and float32 → 1e-3 relative or 2e-4 absolute.
       assertClose(mean, img.organSuvMeanImage[g], 1e-3, `${st.scanId} ${g} image mean`, 2e-4);
-      // Noise: voxel SD σ = sqrt(0.2²·SUV + 0.03²) (SIM_MODEL.image); the mean of n voxels is within
+      // Noise: voxel SD σ = sqrt(a²·SUV + b²) (SIM_MODEL.image); the mean of n voxels is within
       // 4 SE of its expectation, with the SE doubled for the PSF's voxel-to-voxel correlation.
       const exp = img.organSuvMeanExpected[g];
-      const se = (2 * Math.sqrt(0.04 * exp + 0.0009)) / Math.sqrt(sums[i]![1]!);
+      const se = (2 * Math.sqrt(NA ** 2 * exp + NB ** 2)) / Math.sqrt(sums[i]![1]!);
       assertClose(mean, exp, 0, `${st.scanId} ${g} vs expected`, 4 * se);
       // Expected (blurred) vs true: partial-volume loss/spill of the PSF on 10 mm voxels ≤ 30 % (brain spill-in from scalp).
       assertClose(img.organSuvMeanExpected[g], st.organSuvTrue[g], 0.3, `${st.scanId} ${g} vs truth`);
