@@ -45,7 +45,12 @@ export interface WaldFResult {
 /**
  * Fits `formula` to records by REML (default) or ML.
  *
- * @param formula lme4 formula, e.g. `log_suv ~ group + (1 | patient)`
+ * When the fit ends on the boundary (a zero variance parameter), it is refitted from other start
+ * values (the boundary θ with its zero diagonal entries set to 1, and diagonal starts 0.25 and 4) and
+ * the fit with the lowest criterion is kept: the bounded optimiser can stop at a boundary point that is
+ * not the optimum (seen against lme4 on nested and random-slope models).
+ *
+ * @param formula lme4 formula, e.g. `log_y ~ group + (1 | patient)`
  * @param records one record per observation
  * @param opts reml (default true) and reference levels per factor
  * @throws InputError from the engine for unusable data
@@ -56,10 +61,44 @@ export function fitMixed(
   opts: { reml?: boolean; ref?: Record<string, string> } = {},
 ): LmmFit {
   if (records.length === 0) throw new InputError('no observations for the mixed model', { value: formula });
-  return fitLmm(formula, dataFrameFromRecords(records), {
-    reml: opts.reml ?? true,
-    ...(opts.ref ? { ref: opts.ref } : {}),
-  });
+  const df = dataFrameFromRecords(records);
+  const base = { reml: opts.reml ?? true, ...(opts.ref ? { ref: opts.ref } : {}) };
+  const first = fitLmm(formula, df, base);
+  if (!first.singular) return first;
+  const diag = diagonalPositions(first);
+  const starts: number[][] = [
+    first.theta.map((t, i) => (diag.has(i) && t === 0 ? 1 : t)),
+    first.theta.map((_, i) => (diag.has(i) ? 0.25 : 0)),
+    first.theta.map((_, i) => (diag.has(i) ? 4 : 0)),
+  ];
+  let best = first;
+  for (const thetaStart of starts) {
+    try {
+      const f = fitLmm(formula, df, { ...base, thetaStart });
+      if (f.criterion < best.criterion - 1e-10) best = f;
+    } catch {
+      // A start that fails is skipped; the first fit stands.
+    }
+  }
+  return best;
+}
+
+/** Indices of the diagonal elements of θ (lme4 order: per term, lower triangle column-major). */
+function diagonalPositions(fit: LmmFit): Set<number> {
+  const perGroup = new Map<string, number>();
+  for (const s of fit.varcorr.sd)
+    if (s.group !== 'Residual') perGroup.set(s.group, (perGroup.get(s.group) ?? 0) + 1);
+  const out = new Set<number>();
+  let k = 0;
+  for (const nc of perGroup.values()) {
+    for (let col = 0; col < nc; col++) {
+      for (let row = col; row < nc; row++) {
+        if (row === col) out.add(k);
+        k++;
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -31,7 +31,7 @@ test('every section of the complete plan runs on a full study', () => {
 });
 
 test('no post-CART scans: pre → post and association do not run, the pre-CART sections do', () => {
-  const sections = runCompleteAnalyses(buildStudy({ noPost: true }));
+  const sections = runCompleteAnalyses(buildStudy({ noPost: true, patients: 9 }));
   const prepost = byId(sections, 'tumour-prepost');
   assert.equal(prepost.status, 'not-run');
   assert.match(prepost.reason!, /no post-CART/);
@@ -52,7 +52,7 @@ test('a patient with no lesions is left out of the tumour analyses, which still 
 });
 
 test('all patients censored: hazard ratios do not run, MATV TTP part is skipped with a warning', () => {
-  const study = buildStudy({ allCensored: true });
+  const study = buildStudy({ allCensored: true, patients: 9 });
   const s = outcomesHazardRatios(study);
   assert.equal(s.status, 'not-run');
   assert.match(s.reason!, /no events/);
