@@ -3,7 +3,7 @@
  * computes it, with the infinitesimal-jackknife standard error. O(n log n) with Fenwick trees.
  */
 import { InputError } from '../../errors.js';
-import { factorCodes, factorLevels, labelInput, orderByTime, survInput } from './input.js';
+import { factorCodes, factorLevels, labelInput, orderByTime, orderByValue, survInput } from './input.js';
 import type { SurvFieldNames } from './input.js';
 
 /** Options of `concordance`. */
@@ -95,21 +95,13 @@ export function concordance(
     nStrata = lev.length;
   }
   // Ranks of x (ties share a rank), 1-based for the Fenwick tree.
-  const sortedX = Float64Array.from(x).sort();
-  const uniq: number[] = [];
-  for (let i = 0; i < n; i++) if (i === 0 || sortedX[i] !== sortedX[i - 1]) uniq.push(sortedX[i]!);
-  const m = uniq.length;
+  const byX = orderByValue(x);
   const rank = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let lo = 0;
-    let hi = m - 1;
-    const v = x[i]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (uniq[mid]! < v) lo = mid + 1;
-      else hi = mid;
-    }
-    rank[i] = lo + 1;
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const i = byX[k]!;
+    if (k === 0 || x[i] !== x[byX[k - 1]!]) m++;
+    rank[i] = m;
   }
   const byTime = orderByTime(t);
   // Stable partition by stratum.
@@ -138,8 +130,25 @@ export function concordance(
   let tiedY = 0;
   let tiedXY = 0;
   const tree = new Float64Array(m + 1);
+  // weight per rank (exact ties without a second tree query)
+  const atRank = new Float64Array(m + 1);
   const add = (r: number, v: number): void => {
+    atRank[r]! += v;
     for (let k = r; k <= m; k += k & -k) tree[k]! += v;
+  };
+  const clear = (from: number, to: number, deathsOnly: boolean): void => {
+    if ((to - from) * 20 > m) {
+      tree.fill(0);
+      atRank.fill(0);
+      return;
+    }
+    for (let k = from; k < to; k++) {
+      const i = order[k]!;
+      if (deathsOnly && s[i] !== 1) continue;
+      const r = rank[i]!;
+      atRank[r] = 0;
+      for (let j = r; j <= m; j += j & -j) tree[j] = 0;
+    }
   };
   const prefix = (r: number): number => {
     let sum = 0;
@@ -170,7 +179,7 @@ export function concordance(
         if (s[i] !== 1) continue;
         const r = rank[i]!;
         const below = prefix(r - 1);
-        const tie = prefix(r) - below;
+        const tie = atRank[r]!;
         const above = total - below - tie;
         const c = rev ? below : above;
         const d = rev ? above : below;
@@ -222,10 +231,7 @@ export function concordance(
       q = g0 - 1;
     }
     // clear the tree for the next pass / stratum
-    for (let k = from; k < to; k++) {
-      const i = order[k]!;
-      add(rank[i]!, -w[i]!);
-    }
+    clear(from, to, false);
     // Pass B: ascending time; tree holds the weights of the earlier events (partner influence).
     total = 0;
     q = from;
@@ -236,7 +242,7 @@ export function concordance(
       const credit = (i: number): void => {
         const r = rank[i]!;
         const below = prefix(r - 1);
-        const tie = prefix(r) - below;
+        const tie = atRank[r]!;
         const above = total - below - tie;
         // partner j = i is the longer one: concordant when the event's x is smaller (not reversed)
         infC[i]! += rev ? above : below;
@@ -254,10 +260,7 @@ export function concordance(
       for (let k = q; k <= g1; k++) if (s[order[k]!] === 0) credit(order[k]!);
       q = g1 + 1;
     }
-    for (let k = from; k < to; k++) {
-      const i = order[k]!;
-      if (s[i] === 1) add(rank[i]!, -w[i]!);
-    }
+    clear(from, to, true);
   }
 
   const npair = conc + disc + tiedX;

@@ -113,22 +113,42 @@ export function factorCodes(labels: readonly string[], levels: readonly string[]
 }
 
 /**
- * Stable ascending argsort of non-negative finite times (no −0), O(n): LSD radix sort on the IEEE-754
- * bit pattern (which orders like the numbers for x ≥ 0), 16-bit digits, constant digits skipped.
- * Small inputs use a comparison sort.
+ * Stable ascending argsort of non-negative finite times (no −0), O(n): see `orderByValue`.
  */
 export function orderByTime(time: Float64Array): Uint32Array {
-  const n = time.length;
+  return orderByValue(time);
+}
+
+/**
+ * Stable ascending argsort of finite doubles, O(n): LSD radix sort (16-bit digits, constant digits
+ * skipped) on the IEEE-754 bit pattern mapped to an unsigned order (sign bit flipped for x ≥ 0, all
+ * bits inverted for x < 0). −0 sorts just before +0. Small inputs use a comparison sort.
+ * Assumes a little-endian platform (every platform Node supports).
+ */
+export function orderByValue(values: Float64Array): Uint32Array {
+  const n = values.length;
   let idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   if (n < 4096) {
-    return idx.sort((a, b) => time[a]! - time[b]! || a - b);
+    return idx.sort((a, b) => values[a]! - values[b]! || a - b);
   }
-  const words = new Uint32Array(time.buffer, time.byteOffset, 2 * n);
+  const raw = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const words = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = raw[2 * i]!;
+    const hi = raw[2 * i + 1]!;
+    if (hi & 0x80000000) {
+      words[2 * i] = ~lo >>> 0;
+      words[2 * i + 1] = ~hi >>> 0;
+    } else {
+      words[2 * i] = lo;
+      words[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    }
+  }
   let tmp = new Uint32Array(n);
   const count = new Uint32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
-    const word = pass >> 1; // 0 = low 32 bits, 1 = high 32 bits (little-endian)
+    const word = pass >> 1; // 0 = low 32 bits, 1 = high 32 bits
     const shift = (pass & 1) * 16;
     count.fill(0);
     for (let i = 0; i < n; i++) count[(words[2 * i + word]! >>> shift) & 0xffff]!++;

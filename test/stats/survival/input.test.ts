@@ -2,7 +2,7 @@
 // (exact), including ties, zeros, fractional and large times; factor level order as R's factor().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { factorLevels, orderByTime } from '../../../src/stats/survival/input.js';
+import { factorLevels, orderByTime, orderByValue } from '../../../src/stats/survival/input.js';
 
 test('radix orderByTime equals a stable comparison argsort on 20 000 times with ties', () => {
   let seed = 12345;
@@ -44,4 +44,26 @@ test('factor levels: numeric order for numeric labels, R sort() (ICU) order othe
     'z2',
   ]);
   assert.deepEqual(factorLevels(['b', 'a'], ['b', 'a']), ['b', 'a']);
+});
+
+test('orderByValue sorts negative, zero and positive doubles like a stable comparison sort', () => {
+  let seed = 99;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const n = 10000;
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rnd();
+    x[i] =
+      u < 0.2
+        ? -Math.floor(rnd() * 20) || 0
+        : u < 0.25
+          ? 0
+          : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 12 - 6);
+  }
+  const got = Array.from(orderByValue(x));
+  const ref = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a]! - x[b]! || a - b);
+  assert.deepEqual(got, ref);
 });

@@ -1,0 +1,108 @@
+/**
+ * Survival benchmark: Kaplan–Meier, log-rank and Cox (5 covariates, Efron ties) on 10⁶ rows, beside
+ * R's `system.time()` on the same CSV file when Rscript is available.
+ *
+ * Data: seeded simulation, exponential event times depending on 5 covariates (2 binary, 3 continuous),
+ * uniform censoring, times rounded to whole days (so there are many tied event times, the Efron case).
+ * Usage: npm run bench survival   (N=200000 npm run bench survival for a quicker run)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coxph, kaplanMeier, logRank } from '../src/stats/survival/index.js';
+import { readCsv } from '../src/io/csv.js';
+import { report, timeIt } from './util.js';
+
+const n = Number(process.env['N'] ?? 1_000_000);
+let seed = 20240601;
+const rnd = (): number => {
+  // xorshift32
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return ((seed >>> 0) + 0.5) / 4294967296;
+};
+const gauss = (): number => Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd());
+
+const time = new Float64Array(n);
+const status = new Float64Array(n);
+const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
+const group: string[] = new Array<string>(n);
+const beta = [0.5, -0.3, 0.2, 0.1, -0.05];
+for (let i = 0; i < n; i++) {
+  const x0 = rnd() < 0.5 ? 1 : 0;
+  const x1 = rnd() < 0.3 ? 1 : 0;
+  const x2 = gauss();
+  const x3 = gauss();
+  const x4 = 60 + 10 * gauss();
+  cols[0]![i] = x0;
+  cols[1]![i] = x1;
+  cols[2]![i] = x2;
+  cols[3]![i] = x3;
+  cols[4]![i] = x4;
+  const eta = beta[0]! * x0 + beta[1]! * x1 + beta[2]! * x2 + beta[3]! * x3 + beta[4]! * (x4 - 60);
+  const tEvent = -Math.log(rnd()) / (0.002 * Math.exp(eta));
+  const tCens = rnd() * 1500;
+  time[i] = Math.max(1, Math.round(Math.min(tEvent, tCens)));
+  status[i] = tEvent <= tCens ? 1 : 0;
+  group[i] = x0 === 1 ? 'B' : 'A';
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'carto-surv-bench-'));
+const csv = join(dir, 'surv.csv');
+{
+  const lines: string[] = ['time,status,grp,x0,x1,x2,x3,x4'];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      `${time[i]},${status[i]},${group[i]},${cols[0]![i]},${cols[1]![i]},${cols[2]![i]!.toPrecision(10)},${cols[3]![i]!.toPrecision(10)},${cols[4]![i]!.toPrecision(10)}`,
+    );
+  }
+  writeFileSync(csv, lines.join('\n') + '\n');
+}
+console.log(`n = ${n} rows, ${status.reduce((a, b) => a + b, 0)} events, CSV ${csv}`);
+
+// Read back from the CSV so both sides use exactly the same (rounded) numbers.
+const tRead = await timeIt(() => readCsv(csv));
+report('carto readCsv (not part of the model timings)', tRead.seconds);
+const rows = tRead.result.rows;
+const T = Float64Array.from(rows, (r) => Number(r['time']));
+const S = Float64Array.from(rows, (r) => Number(r['status']));
+const G = rows.map((r) => r['grp']!);
+const X = ['x0', 'x1', 'x2', 'x3', 'x4'].map((c) => Float64Array.from(rows, (r) => Number(r[c])));
+
+const km = await timeIt(() => kaplanMeier(T, S));
+report(
+  'carto kaplanMeier',
+  km.seconds,
+  `median ${km.result.median}, ${km.result.table.length} distinct times`,
+);
+const lr = await timeIt(() => logRank(T, S, G));
+report('carto logRank (2 groups)', lr.seconds, `chisq ${lr.result.chisq.toPrecision(8)}`);
+const cx = await timeIt(() => coxph(T, S, { names: ['x0', 'x1', 'x2', 'x3', 'x4'], columns: X }));
+report(
+  'carto coxph 5 covariates Efron (incl. concordance)',
+  cx.seconds,
+  `beta ${cx.result.coefficients.map((c) => c.estimate.toPrecision(6)).join(' ')}, ${cx.result.iterations} iterations, C ${cx.result.concordance.toFixed(6)}`,
+);
+
+const hasR = spawnSync('Rscript', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!hasR) {
+  console.log('Rscript not found: no R comparison');
+} else {
+  const code = `
+suppressPackageStartupMessages(library(survival))
+d <- read.csv(${JSON.stringify(csv)})
+t1 <- system.time(f1 <- survfit(Surv(time, status) ~ 1, data = d))
+t2 <- system.time(f2 <- survdiff(Surv(time, status) ~ grp, data = d))
+t3 <- system.time(f3 <- coxph(Surv(time, status) ~ x0 + x1 + x2 + x3 + x4, data = d, ties = "efron"))
+cat(sprintf("R survfit: %.3f s elapsed, median %s\\n", t1[["elapsed"]], summary(f1)$table[["median"]]))
+cat(sprintf("R survdiff: %.3f s elapsed, chisq %.8g\\n", t2[["elapsed"]], f2$chisq))
+cat(sprintf("R coxph 5 covariates Efron: %.3f s elapsed, beta %s, %d iterations, C %.6f\\n", t3[["elapsed"]],
+    paste(signif(coef(f3), 6), collapse = " "), f3$iter, f3$concordance[["concordance"]]))
+`;
+  const r = spawnSync('Rscript', ['-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) console.log(`R failed: ${r.stderr}`);
+}
+rmSync(dir, { recursive: true, force: true });
