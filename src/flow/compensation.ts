@@ -72,17 +72,30 @@ export function unmix(events: FlowEvents, detectorIdx: number[], U: number[][], 
             ? new Float32Array(events.eventCount)
             : new Float64Array(events.eventCount),
         );
-  const Uf = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) Uf[i * m + j] = U[i]![j]!;
-  const row = new Float64Array(n);
+  // Blocks of events: copy detectors into a float64 scratch, accumulate each output as column operations
+  // (tight monomorphic loops), then write back — the in-place case is safe because a block is read fully first.
+  const B = 4096;
   const N = events.eventCount;
-  for (let e = 0; e < N; e++) {
-    for (let i = 0; i < n; i++) row[i] = src[i]![e]!;
-    for (let j = 0; j < m; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += row[i]! * Uf[i * m + j]!;
-      dst[j]![e] = s;
+  const tmp = new Float64Array(n * B);
+  const acc = new Float64Array(m * B);
+  for (let start = 0; start < N; start += B) {
+    const len = Math.min(B, N - start);
+    for (let i = 0; i < n; i++) {
+      const s = src[i]!;
+      const o = i * B;
+      for (let e = 0; e < len; e++) tmp[o + e] = s[start + e]!;
     }
+    acc.fill(0);
+    for (let j = 0; j < m; j++) {
+      const oj = j * B;
+      for (let i = 0; i < n; i++) {
+        const u = U[i]![j]!;
+        if (u === 0) continue;
+        const oi = i * B;
+        for (let e = 0; e < len; e++) acc[oj + e] = acc[oj + e]! + u * tmp[oi + e]!;
+      }
+    }
+    for (let j = 0; j < m; j++) dst[j]!.set(acc.subarray(j * B, j * B + len), start);
   }
   return dst;
 }

@@ -113,7 +113,6 @@ export function applyGates(
 class GateContext {
   private readonly dimCache = new Map<string, Column>();
   private readonly compCache = new Map<string, { names: string[]; columns: Column[] }>();
-  private readonly own = new Map<string, Uint8Array>();
   private readonly full = new Map<string, Uint8Array>();
   private readonly byId = new Map<string, Gate>();
   private readonly compiled = new Map<string, CompiledTransform>();
@@ -167,7 +166,7 @@ class GateContext {
     if (this.visiting.has(id)) throw new InputError('cycle in gate references', { field: 'gate', value: id });
     this.visiting.add(id);
     const g = this.gate(id);
-    const m = Uint8Array.from(this.ownMembership(g));
+    const m = this.ownMembership(g);
     if (g.parentId) {
       const p = this.membership(g.parentId);
       for (let i = 0; i < this.n; i++) m[i] = m[i]! & p[i]!;
@@ -177,9 +176,8 @@ class GateContext {
     return m;
   }
 
+  /** The gate's own region (a fresh array, computed once per gate by `membership`). */
   private ownMembership(g: Gate): Uint8Array {
-    const cached = this.own.get(g.id);
-    if (cached) return cached;
     const n = this.n;
     const m = new Uint8Array(n);
     const closed = this.strategy.closure === 'closed';
@@ -249,7 +247,6 @@ class GateContext {
         break;
       }
     }
-    this.own.set(g.id, m);
     return m;
   }
 
