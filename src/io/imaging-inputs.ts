@@ -9,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { sameGrid } from '../imaging/volume.js';
+import { lpsToIjk, sameGrid } from '../imaging/volume.js';
 import type { Grid, Volume } from '../imaging/volume.js';
 import type { LabelData } from '../imaging/voi-stats.js';
 import { maskOntoGrid } from '../imaging/resample.js';
@@ -19,6 +19,7 @@ import { loadPetSuv } from './dicom/load-pet-suv.js';
 import { readRtstruct } from './dicom/rtstruct.js';
 import { readNifti } from './nifti.js';
 import { readNrrd } from './nrrd.js';
+import { readDicomSeg } from './seg.js';
 
 /** An SUV image ready for quantification. */
 export interface SuvImage {
@@ -91,11 +92,27 @@ function toFloat32(v: Volume<LabelData>): Volume<Float32Array> {
   return { ...v, data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) };
 }
 
-/** Reads a label map (NIfTI or NRRD) on its own grid. */
+/** Reads a label map (NIfTI or NRRD) on its own grid (DICOM SEG: `loadLabelMap`). */
 export function readLabelMap(file: string): Volume<LabelData> {
   if (isNiftiPath(file)) return readNifti(file, { unit: 'label' }).volume;
   if (isNrrdPath(file)) return readNrrd(file, 'label').volume;
-  throw new InputError('unknown mask format (expected .nii, .nii.gz, .nrrd or .nhdr)', { file });
+  throw new InputError('unknown mask format (expected .nii, .nii.gz, .nrrd, .nhdr, or a DICOM SEG .dcm)', {
+    file,
+  });
+}
+
+/** True for names taken as DICOM SEG label maps. */
+export function isDicomPath(p: string): boolean {
+  return /\.dcm$/i.test(p);
+}
+
+/** Reads a label map of any supported format: NIfTI, NRRD or DICOM SEG (segment numbers as labels). */
+export async function loadLabelMap(file: string): Promise<Volume<LabelData>> {
+  if (isDicomPath(file)) {
+    const seg = await readDicomSeg(file);
+    return seg.volume;
+  }
+  return readLabelMap(file);
 }
 
 /**
@@ -112,7 +129,42 @@ export function labelMapOnGrid(
   grid: Grid,
   opts: { resample?: boolean } = {},
 ): { volume: Volume<LabelData>; resampled: boolean } {
-  const labels = readLabelMap(file);
+  return placeLabelMap(readLabelMap(file), file, grid, opts);
+}
+
+/**
+ * `labelMapOnGrid` for every format, DICOM SEG included (a SEG on the image's lattice is placed
+ * exactly without `resample`, since SEG objects hold only the frames that contain segments).
+ */
+export async function labelMapOnGridAsync(
+  file: string,
+  grid: Grid,
+  opts: { resample?: boolean } = {},
+): Promise<{ volume: Volume<LabelData>; resampled: boolean }> {
+  const labels = await loadLabelMap(file);
+  // A SEG stores only the frames that hold segment voxels: a SEG on the image's lattice (same spacing
+  // and axes, origin a whole number of voxels away) is placed exactly, without --resample.
+  if (isDicomPath(file) && !opts.resample && onSameLattice(labels, grid)) {
+    return { volume: maskOntoGrid(labels, grid, { file }).volume, resampled: false };
+  }
+  return placeLabelMap(labels, file, grid, opts);
+}
+
+/** True when `a`'s voxel centres are a subset of `b`'s lattice (same spacing and axes, whole-voxel offset). */
+function onSameLattice(a: Grid, b: Grid): boolean {
+  for (let n = 0; n < 3; n++) if (Math.abs(a.spacingMm[n]! - b.spacingMm[n]!) > 1e-3) return false;
+  for (let n = 0; n < 9; n++) if (Math.abs(a.direction[n]! - b.direction[n]!) > 1e-4) return false;
+  const o = lpsToIjk(b, a.originLps);
+  return o.every((x) => Math.abs(x - Math.round(x)) < 1e-3);
+}
+
+/** Puts an already read label map onto `grid` (see `labelMapOnGrid`). */
+export function placeLabelMap(
+  labels: Volume<LabelData>,
+  file: string,
+  grid: Grid,
+  opts: { resample?: boolean } = {},
+): { volume: Volume<LabelData>; resampled: boolean } {
   if (!opts.resample) {
     if (!sameGrid(grid, labels)) {
       const g = (v: Grid) =>

@@ -11,7 +11,7 @@ import { patientMatv, segmentLesion } from '../../imaging/segmentation.js';
 import type { ThresholdRule } from '../../imaging/segmentation.js';
 import { gaussianFilter } from '../../imaging/filter.js';
 import { quantifyLabelMap } from '../../imaging/voi-stats.js';
-import { labelMapOnGrid, loadSuvImage } from '../../io/imaging-inputs.js';
+import { labelMapOnGridAsync, loadSuvImage } from '../../io/imaging-inputs.js';
 import { writePng } from '../../io/png.js';
 import { formatTable, printJson, warn } from '../shared.js';
 
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       }
       const outlines: Uint8Array[] = [];
       if (o.mask) {
-        const { volume } = labelMapOnGrid(o.mask, img.volume, { resample: o.resample ?? false });
+        const { volume } = await labelMapOnGridAsync(o.mask, img.volume, { resample: o.resample ?? false });
         const labels = [...new Set(Array.from(volume.data).filter((x) => x !== 0))].sort((a, b) => a - b);
         for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
       }
@@ -137,7 +137,9 @@ export function register(program: Command): void {
       const img = await loadSuvImage(input);
       let suv = img.volume;
       if (o.filterFwhmMm !== undefined) suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'));
-      const { volume: labels, resampled } = labelMapOnGrid(o.mask, suv, { resample: o.resample ?? false });
+      const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
+        resample: o.resample ?? false,
+      });
       if (resampled) warn(`${o.mask}: resampled onto the image grid (nearest neighbour)`);
       let rule: ThresholdRule = { kind: 'fixed', suv: 2.5 };
       let liverLabel: number | undefined;

@@ -9,7 +9,7 @@ import { quantifyLabelMap, voiStatistics } from '../../imaging/voi-stats.js';
 import type { VoiStatistics } from '../../imaging/voi-stats.js';
 import { SUV_TYPES } from '../../imaging/suv.js';
 import type { SuvType } from '../../imaging/suv.js';
-import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../../io/imaging-inputs.js';
+import { labelMapOnGridAsync, loadSuvImage, rtstructMaskOnGrid } from '../../io/imaging-inputs.js';
 import { formatTable, printJson, warn } from '../shared.js';
 
 interface SuvCliOptions {
@@ -85,7 +85,9 @@ export async function suvCommand(input: string, o: Omit<SuvCliOptions, 'json'>):
   const v = img.volume;
   const vois: SuvVoiJson[] = [];
   if (o.mask) {
-    const { volume: labels, resampled } = labelMapOnGrid(o.mask, v, { resample: o.resample ?? false });
+    const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, v, {
+      resample: o.resample ?? false,
+    });
     if (resampled) warn(`${o.mask}: mask resampled onto the image grid (nearest neighbour)`);
     let list: number[] | undefined;
     if (o.label && o.label.length > 0) {
@@ -137,7 +139,10 @@ export function register(program: Command): void {
       '<image>',
       'PET DICOM series folder (converted to SUV), or .nii/.nii.gz/.nrrd image already in SUV',
     )
-    .option('--mask <file>', 'label map (.nii, .nii.gz, .nrrd): one VOI per nonzero label')
+    .option(
+      '--mask <file>',
+      'label map (.nii, .nii.gz, .nrrd, or DICOM SEG .dcm): one VOI per nonzero label / segment',
+    )
     .option('--label <n...>', 'only these label values of --mask (repeat or comma-separate)')
     .option('--rtstruct <file>', 'DICOM RT Structure Set holding the VOI contours')
     .option('--roi <name>', 'ROIName in --rtstruct (needed when it holds more than one ROI)')
