@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Independent NumPy/SciPy computation of the VOI statistics that bench/imaging.bench.ts computes.
+
+Usage: imaging_numpy.py DIR   (DIR holds meta.json, image.f32 (float32, i fastest) and labels.u8)
+Prints one JSON object: {"seconds": …, "peakRssMiB": …, "vois": [{label, voxelCount, volumeMl, suvMin,
+suvMax, suvMean, suvMedian, suvSd, suvPeakLocal, suvPeakGlobal, matvMl}, …]}.
+
+Definitions as in src/imaging/voi-stats.ts (IBSI 1): population SD; SUVpeak = mean of the image voxels
+whose centres lie within r = (3/(4π))^(1/3) cm of the centre voxel (voxels outside the image do not
+exist); local = at the VOI maximum (highest over ties), global = highest over VOI voxels; MATV = volume
+of VOI voxels with SUV >= threshold. The sphere sums are computed here the NumPy way: a zero-padded
+cumulative sum along x, then one shifted-slice difference per (dy, dz) row of the sphere, over the whole
+bounding box of the labelled voxels grown by the sphere's reach (and the same on an indicator of the image
+to count existing voxels at the borders).
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+from scipy import ndimage
+
+
+def main() -> None:
+    d = sys.argv[1]
+    meta = json.load(open(f"{d}/meta.json"))
+    nx, ny, nz = meta["size"]
+    sx, sy, sz = meta["spacingMm"]
+    thr = meta["matvThresholdSuv"]
+    labels_wanted = meta["labels"]
+    img = np.fromfile(f"{d}/image.f32", dtype=np.float32).reshape(nz, ny, nx)
+    lab = np.fromfile(f"{d}/labels.u8", dtype=np.uint8).reshape(nz, ny, nx)
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    idx = np.asarray(labels_wanted)
+    counts = ndimage.sum_labels(np.ones_like(lab, dtype=np.float64), lab, idx)
+    sums = ndimage.sum_labels(img.astype(np.float64), lab, idx)
+    mins = ndimage.minimum(img, lab, idx)
+    maxs = ndimage.maximum(img, lab, idx)
+    var = ndimage.variance(img.astype(np.float64), lab, idx)  # population variance
+    medians = ndimage.median(img, lab, idx)
+    above = ndimage.sum_labels((img >= thr).astype(np.float64), lab, idx)
+
+    # Sphere runs: rows (dz, dy) with half-length h along x, centres within r.
+    r = 10.0 * (3.0 / (4.0 * np.pi)) ** (1.0 / 3.0)
+    rk, rj = int(np.floor(r / sz + 1e-9)), int(np.floor(r / sy + 1e-9))
+    runs = []
+    for dk in range(-rk, rk + 1):
+        for dj in range(-rj, rj + 1):
+            rest = r * r * (1 + 1e-9) - (dk * sz) ** 2 - (dj * sy) ** 2
+            if rest < 0:
+                continue
+            h = int(np.floor(np.sqrt(rest) / sx + 1e-12))
+            while ((h + 1) * sx) ** 2 <= rest:
+                h += 1
+            while h >= 0 and (h * sx) ** 2 > rest:
+                h -= 1
+            if h >= 0:
+                runs.append((dk, dj, h))
+    H = max(h for _, _, h in runs)
+    # Work on the bounding box of all labelled voxels grown by the sphere's reach (clipped to the image):
+    # every sphere around a VOI voxel lies inside it, and where the box meets the image border the zero
+    # padding below stands for voxels that do not exist (they are not counted: indicator N).
+    nzs = np.nonzero(lab.any(axis=(1, 2)))[0]
+    nys = np.nonzero(lab.any(axis=(0, 2)))[0]
+    nxs = np.nonzero(lab.any(axis=(0, 1)))[0]
+    z0, z1 = max(0, nzs[0] - rk), min(nz, nzs[-1] + rk + 1)
+    y0, y1 = max(0, nys[0] - rj), min(ny, nys[-1] + rj + 1)
+    x0, x1 = max(0, nxs[0] - H), min(nx, nxs[-1] + H + 1)
+    box = (slice(z0, z1), slice(y0, y1), slice(x0, x1))
+    bz, by, bx = z1 - z0, y1 - y0, x1 - x0
+    # Zero-padded cumulative sums along x (padded index = x + H + 1).
+    pad = ((rk, rk), (rj, rj), (H + 1, H))
+    C = np.cumsum(np.pad(img[box].astype(np.float64), pad), axis=2)
+    N = np.cumsum(np.pad(np.ones((bz, by, bx), dtype=np.float32), pad), axis=2, dtype=np.float32)
+    S = np.zeros((bz, by, bx), dtype=np.float64)
+    K = np.zeros((bz, by, bx), dtype=np.float32)
+    for dk, dj, h in runs:
+        zs = slice(rk + dk, rk + dk + bz)
+        ys = slice(rj + dj, rj + dj + by)
+        hi = slice(H + 1 + h, H + 1 + h + bx)
+        lo = slice(H - h, H - h + bx)
+        S += C[zs, ys, hi] - C[zs, ys, lo]
+        K += N[zs, ys, hi] - N[zs, ys, lo]
+    del C, N
+    peak = np.zeros((nz, ny, nx), dtype=np.float64)
+    peak[box] = S / K
+    del S, K
+    glob = ndimage.maximum(peak, lab, idx)
+    # Local peak: highest sphere mean over the voxels that hold the VOI maximum (ties).
+    objs = ndimage.find_objects(lab)
+    local = []
+    for n, L in enumerate(labels_wanted):
+        sl = objs[L - 1]
+        if sl is None:
+            local.append(float("nan"))
+            continue
+        sel = (lab[sl] == L) & (img[sl] == maxs[n])
+        local.append(float(peak[sl][sel].max()))
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    vml = sx * sy * sz / 1000.0
+    out = []
+    for n, L in enumerate(labels_wanted):
+        c = float(counts[n])
+        out.append(
+            {
+                "label": int(L),
+                "voxelCount": int(c),
+                "volumeMl": c * vml,
+                "suvMin": float(mins[n]),
+                "suvMax": float(maxs[n]),
+                "suvMean": float(sums[n] / c),
+                "suvMedian": float(medians[n]),
+                "suvSd": float(np.sqrt(var[n])),
+                "suvPeakLocal": local[n],
+                "suvPeakGlobal": float(glob[n]),
+                "matvMl": float(above[n]) * vml,
+            }
+        )
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"seconds": seconds, "cpuSeconds": cpu, "peakRssMiB": peak_mib, "vois": out}))
+
+
+if __name__ == "__main__":
+    main()
