@@ -3,7 +3,8 @@
  * (test/stats/lmm/fixtures/lesions.csv) and on 200 000 simulated rows (20 000 patients × 10 scans), plus
  * the random-slope model `log_suv ~ day + (1 + day | patient)` on the large one. The data files are
  * written to a temp dir; when Rscript is on the PATH the same files are fitted by lme4::lmer (default
- * control) and timed with system.time(), printed beside ours. Times exclude CSV reading on both sides.
+ * control) and timed with system.time(), printed beside ours. Times exclude CSV reading on both sides;
+ * both wall time and CPU time (user + system) are printed, since the shared machine's load skews wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,13 +62,14 @@ const cases = [
 
 for (const c of cases) {
   const df = dataFrameFromCsv(readCsv(c.file));
+  const cpu0 = process.cpuUsage();
   const { seconds, result } = await timeIt(() =>
     fitLmm(c.formula, df, { ref: c.formula.includes('timepoint') ? { timepoint: 'pre' } : {} }),
   );
   report(
     `carto ${c.name}`,
     seconds,
-    `REML crit ${result.criterion.toFixed(6)}, theta ${result.theta.map((v) => v.toPrecision(7)).join(' ')}, ${result.optimizer.evaluations} evaluations`,
+    `cpu ${((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(3)} s, REML crit ${result.criterion.toFixed(6)}, theta ${result.theta.map((v) => v.toPrecision(7)).join(' ')}, ${result.optimizer.evaluations} evaluations`,
   );
 }
 console.log(`carto peak RSS ${peakRssMiB().toFixed(0)} MiB (whole process, incl. data frames)`);
@@ -82,10 +84,11 @@ for (cs in list(list("${small}", "log_suv ~ timepoint + (1 | patient)"),
   d <- read.csv(cs[[1]], stringsAsFactors = TRUE)
   if ("timepoint" %in% names(d)) d$timepoint <- relevel(d$timepoint, ref = "pre")
   tm <- system.time(m <- lmer(as.formula(cs[[2]]), data = d))
-  cat(sprintf("lme4  %s (%d rows) %s: %.3f s elapsed, REML crit %.6f, theta %s\\n", basename(cs[[1]]), nrow(d), cs[[2]],
-      tm[["elapsed"]], unname(m@devcomp$cmp["REML"]), paste(signif(getME(m, "theta"), 7), collapse = " ")))
+  cat(sprintf("lme4  %s (%d rows) %s: %.3f s elapsed, cpu %.3f s, REML crit %.6f, theta %s\\n", basename(cs[[1]]), nrow(d), cs[[2]],
+      tm[["elapsed"]], tm[["user.self"]] + tm[["sys.self"]], unname(m@devcomp$cmp["REML"]), paste(signif(getME(m, "theta"), 7), collapse = " ")))
 }
-cat(sprintf("R max RSS: see /usr/bin/time; gc() max used %.0f MiB\\n", sum(gc()[, 6])))
+st <- if (file.exists("/proc/self/status")) grep("^VmHWM", readLines("/proc/self/status"), value = TRUE) else "n/a"
+cat(sprintf("lme4  R process peak RSS (VmHWM): %s\\n", trimws(sub("VmHWM:", "", st))))
 `;
   const r = spawnSync('Rscript', ['-e', rScript], { encoding: 'utf8' });
   process.stdout.write(r.stdout);

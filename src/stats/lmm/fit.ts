@@ -131,7 +131,14 @@ export function fitLmm(formula: string, df: DataFrame, opts: LmmOptions = {}): L
       return Infinity;
     }
   };
-  const opt = minimizeBounded(f, opts.thetaStart ?? start, lower);
+  const fCoarse = (theta: number[]): number => {
+    try {
+      return objective(sys, evaluatePls(sys, theta, false), reml);
+    } catch {
+      return Infinity;
+    }
+  };
+  const opt = minimizeBounded(f, opts.thetaStart ?? start, lower, fCoarse);
   if (!opt.converged) warnings.push(`optimizer: ${opt.message}`);
   return assembleFit(
     formula,

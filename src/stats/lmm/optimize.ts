@@ -21,6 +21,9 @@ export interface OptimResult {
   message: string;
 }
 
+const NM_FTOL = 1e-8;
+const NM_XTOL = 1e-3;
+
 function project(x: number[], lower: number[]): number[] {
   return x.map((v, i) => Math.max(v, lower[i]!));
 }
@@ -31,6 +34,7 @@ function nelderMead(
   lower: number[],
   maxEval: number,
   ftol: number,
+  xtol: number,
 ): { x: number[]; fx: number; evals: number } {
   const k = x0.length;
   let evals = 0;
@@ -56,7 +60,7 @@ function nelderMead(
     let size = 0;
     for (let i = 1; i <= k; i++)
       for (let j = 0; j < k; j++) size = Math.max(size, Math.abs(pts[i]![j]! - pts[0]![j]!));
-    if (spread <= ftol * (1 + Math.abs(vals[0]!)) && size < 1e-6) break;
+    if (spread <= ftol * (1 + Math.abs(vals[0]!)) && size < xtol) break;
     const centroid = new Array<number>(k).fill(0);
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) centroid[j]! += pts[i]![j]! / k;
     const worst = pts[k]!;
@@ -107,18 +111,25 @@ function nelderMead(
  * @param f objective (returns Infinity/NaN where undefined)
  * @param x0 start value
  * @param lower lower bounds per parameter
+ * @param fCoarse cheaper approximation of f for the Nelder–Mead phase (default f)
  */
-export function minimizeBounded(f: (x: number[]) => number, x0: number[], lower: number[]): OptimResult {
+export function minimizeBounded(
+  f: (x: number[]) => number,
+  x0: number[],
+  lower: number[],
+  fCoarse: (x: number[]) => number = f,
+): OptimResult {
   const k = x0.length;
-  const nm = nelderMead(f, x0, lower, 400 * (k + 1) ** 2, 1e-10);
+  // Nelder–Mead only brings θ near the optimum; the Newton polish below does the tight convergence
+  const nm = nelderMead(fCoarse, x0, lower, 400 * (k + 1) ** 2, NM_FTOL, NM_XTOL);
   let x = nm.x;
-  let fx = nm.fx;
   let evals = nm.evals;
   const F = (y: number[]): number => {
     evals++;
     const v = f(y);
     return Number.isFinite(v) ? v : Infinity;
   };
+  let fx = F(x);
   let converged = false;
   let message = 'Newton polish did not converge in 100 iterations';
   let grad = new Array<number>(k).fill(0);

@@ -13,7 +13,7 @@
 import { ComputationError, InputError } from '../../errors.js';
 import type { ModelFrame } from '../design.js';
 import { termBlocks } from '../design.js';
-import { backSolveT, cholInPlace, cholInverse, forwardSolve } from './dense.js';
+import { backSolveT, cholInPlace, cholInverse } from './dense.js';
 
 /** One random-effects term `(lhs | group)` on the used rows, in lme4's term order. */
 export interface ReTerm {
@@ -281,9 +281,11 @@ function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, 
 
 /**
  * Evaluates the PLS problem at θ (lme4 order): log|L|², log|R_X|², penalised RSS and the factors.
+ * With exactPwrss (default) the penalised RSS is recomputed from the residuals (one O(n) pass);
+ * without it, it comes from the factor (cheaper, rounding noise ~1e-14 relative: fine for a coarse search).
  * @throws ComputationError when the fixed-effects Schur complement is not positive definite
  */
-export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
+export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss = true): PlsEval {
   const { P, m, nlDiag } = sys;
   const Ts = sys.terms.map((t) => templateOf(t, theta));
   // Block-diagonal template for the diagonal part
@@ -307,43 +309,51 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
   let ldL2 = 0;
   const S = new Float64Array(P * P);
   const tmp = new Float64Array(P * P);
-  const col = new Float64Array(P);
+  const zdtzd = sys.zdtzd;
+  const G = sys.g;
+  const hasDense = sys.denseTerms.length > 0;
   for (let j = 0; j < nlDiag; j++) {
     const zoff = j * P * P;
     // S = Tdᵀ ZdᵀZd Td + I
     for (let a = 0; a < P; a++) {
       for (let b = 0; b < P; b++) {
         let v = 0;
-        for (let k = 0; k < P; k++) v += sys.zdtzd[zoff + a * P + k]! * Td[k * P + b]!;
+        for (let k = b; k < P; k++) v += zdtzd[zoff + a * P + k]! * Td[k * P + b]!;
         tmp[a * P + b] = v;
       }
     }
     for (let a = 0; a < P; a++) {
-      for (let b = 0; b < P; b++) {
+      for (let b = 0; b <= a; b++) {
         let v = a === b ? 1 : 0;
-        for (let k = 0; k < P; k++) v += Td[k * P + a]! * tmp[k * P + b]!;
+        for (let k = a; k < P; k++) v += Td[k * P + a]! * tmp[k * P + b]!;
         S[a * P + b] = v;
       }
     }
     if (!cholInPlace(S, P, P)) throw new ComputationError('random-effects system is not positive definite');
     for (let a = 0; a < P; a++) {
       ldL2 += 2 * Math.log(S[a * P + a]!);
-      for (let b = 0; b < P; b++) Ld[zoff + a * P + b] = b <= a ? S[a * P + b]! : 0;
+      for (let b = 0; b <= a; b++) Ld[zoff + a * P + b] = S[a * P + b]!;
     }
-    // B = Tdᵀ G_j, then Λw on the right, then C_j = L_j⁻¹ B
+    // B = Tdᵀ G_j, then Λw on the right, then C_j = L_j⁻¹ B (forward substitution in place)
     const goff = j * P * m;
     for (let a = 0; a < P; a++) {
       for (let c = 0; c < m; c++) {
         let v = 0;
-        for (let k = a; k < P; k++) v += Td[k * P + a]! * sys.g[goff + k * m + c]!;
+        for (let k = a; k < P; k++) v += Td[k * P + a]! * G[goff + k * m + c]!;
         C[goff + a * m + c] = v;
       }
     }
-    applyLambda2Right(sys, Ts, C, P, goff);
-    for (let c = 0; c < m; c++) {
-      for (let a = 0; a < P; a++) col[a] = C[goff + a * m + c]!;
-      forwardSolve(Ld, P, P, col, zoff);
-      for (let a = 0; a < P; a++) C[goff + a * m + c] = col[a]!;
+    if (hasDense) applyLambda2Right(sys, Ts, C, P, goff);
+    for (let a = 0; a < P; a++) {
+      const row = goff + a * m;
+      const laa = S[a * P + a]!;
+      for (let s2 = 0; s2 < a; s2++) {
+        const las = S[a * P + s2]!;
+        if (las === 0) continue;
+        const srow = goff + s2 * m;
+        for (let c = 0; c < m; c++) C[row + c]! -= las * C[srow + c]!;
+      }
+      for (let c = 0; c < m; c++) C[row + c]! /= laa;
     }
     // M -= C_jᵀ C_j (lower triangle)
     for (let a = 0; a < P; a++) {
@@ -351,7 +361,8 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
       for (let r = 0; r < m; r++) {
         const v = C[row + r]!;
         if (v === 0) continue;
-        for (let c = 0; c <= r; c++) M[r * m + c]! -= v * C[row + c]!;
+        const mr = r * m;
+        for (let c = 0; c <= r; c++) M[mr + c]! -= v * C[row + c]!;
       }
     }
   }
@@ -377,7 +388,7 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>): PlsEval {
   const ev: PlsEval = { ldL2, ldRX2, pwrss, M, Ld, C };
   // The factor's last diagonal gives pwrss as yᵀy − ‖l‖², which cancels badly when ‖y‖ ≫ residuals;
   // recompute it from the residuals and ‖u‖² (as lme4 does) so the objective is smooth to ~1e-15.
-  ev.pwrss = residualPwrss(sys, ev, theta);
+  if (exactPwrss) ev.pwrss = residualPwrss(sys, ev, theta);
   return ev;
 }
 
