@@ -65,6 +65,7 @@ interface Model {
   };
   ranef: { group: string; cnms: string[]; levels: string[]; values: number[][] }[];
   fitted: number[];
+  residuals: number[];
   objective: { theta: number[]; value: number }[];
   coefs: Coef[];
   anova: { term: string; numDf: number; denDf: number; F: number; p: number; L: number[][] }[];
@@ -148,6 +149,7 @@ for (const set of ['sleepstudy', 'lesions']) {
         assertAllClose(flatMine, flatR, TOL, `ranef ${re.group}`, Math.max(TOL * maxAbs(flatR), 1e-12));
       }
       assertAllClose(fit.fitted, m.fitted, TOL, 'fitted', TOL * maxAbs(m.fitted));
+      assertAllClose(fit.residuals, m.residuals, TOL, 'residuals', TOL * maxAbs(m.fitted));
       // Satterthwaite coefficient table
       m.coefs.forEach((c, i) => {
         const l = m.coefNames.map((_, j) => (i === j ? 1 : 0));
