@@ -178,6 +178,8 @@ export interface ScanTruth {
 /** Everything true about a simulated trial (truth.json). */
 export interface TrialTruth {
   generator: string;
+  /** Plain-language definitions of the headline true values. */
+  definitions: Record<string, string>;
   seed: number;
   options: Required<SimulateOptions>;
   model: typeof SIM_MODEL;
@@ -384,6 +386,18 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
   const scenes = new Map<string, ScanScene>();
   const truth: TrialTruth = {
     generator: 'Cartography virtual trial v1 (src/sim/trial.ts)',
+    definitions: {
+      suvPeakTrue:
+        'uniform SUV of the lesion sphere before PSF blur, noise and partial-volume loss; independent of lesion volume',
+      preToPostGmRatio:
+        'population geometric-mean ratio of true SUVpeak, post-CART timepoint / pre-CART, per lesion (exp of the mean log difference)',
+      logHrTtpPerLogGmSuvPeak:
+        'log hazard ratio of progression (TTP event) per unit of x = mean over the patient’s lesions of log true pre-CART SUVpeak (Weibull PH); PFS adds independent deaths from other causes',
+      organSuvTrue:
+        'uniform SUV painted in the organ (TotalSegmentator-style mask) before PSF blur and noise',
+      organSuvMeanExpected:
+        'mean of the noise-free, PSF-blurred image in the organ mask (what SUVmean estimates)',
+    },
     seed: o.seed,
     options: o,
     model: M,

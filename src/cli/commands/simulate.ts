@@ -18,9 +18,9 @@ export function register(program: Command): void {
   program
     .command('simulate')
     .description(
-      'Write a virtual CD8-PET CAR T trial as a study bundle: three cohorts (post-CART scans at day +7, +5,\n' +
-        'and +2/+4/+7), 89Zr DICOM PET series of a whole-body phantom (organs, spherical lesions, Gaussian\n' +
-        'PSF, noise), NIfTI organ and lesion label maps, clinical tables and truth.json (every true value).',
+      'Write a virtual CD8-PET CAR T trial as a study bundle: three cohorts (post-CART scans at day +7, ' +
+        '+5, and +2/+4/+7), 89Zr DICOM PET series of a whole-body phantom (organs, spherical lesions, ' +
+        'Gaussian PSF, noise), NIfTI organ and lesion label maps, clinical tables and truth.json.',
     )
     .requiredOption('--out <dir>', 'output folder (created; must be empty or a previous simulated bundle)')
     .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', '1')
