@@ -7,7 +7,8 @@
  * case it is resampled with nearest neighbour after checking that the frames overlap (no overlap →
  * InputError). RTSTRUCT contours are always rasterised onto the image grid (they carry no grid).
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { lpsToIjk, sameGrid } from '../imaging/volume.js';
 import type { Grid, Volume } from '../imaging/volume.js';
@@ -15,6 +16,7 @@ import type { LabelData } from '../imaging/voi-stats.js';
 import { maskOntoGrid } from '../imaging/resample.js';
 import { rasterizeContours } from '../imaging/rasterize.js';
 import type { SuvType } from '../imaging/suv.js';
+import { TOTALSEGMENTATOR_TOTAL_V2, totalSegmentatorLabel } from '../imaging/totalsegmentator.js';
 import { loadPetSuv } from './dicom/load-pet-suv.js';
 import { readRtstruct } from './dicom/rtstruct.js';
 import { readNifti } from './nifti.js';
@@ -233,4 +235,58 @@ export async function rtstructMaskOnGrid(
       field: 'ContourData',
     });
   return { name: roi.name, mask: r.mask, contoursOutside: r.contoursOutside };
+}
+
+/** Per-organ mask files combined into one label map. */
+export interface PerOrganLabelMap {
+  volume: Volume<Uint16Array>;
+  /** Label number → class name (TotalSegmentator v2 numbering when the name is one of its classes). */
+  classes: Map<number, string>;
+  /** Voxels claimed by two files (the later file, in name order, wins). */
+  overlappingVoxels: number;
+}
+
+/**
+ * Combines a folder of per-organ binary masks (TotalSegmentator `segmentations/<class>.nii.gz`, or any
+ * `<name>.nii[.gz]`/`.nrrd`) into one label map. TotalSegmentator v2 class names keep their published
+ * label numbers; other names get numbers from 1000 upward in name order.
+ *
+ * @param dir folder of mask files (all on one grid).
+ * @throws InputError when the folder holds no mask file or the files are on different grids.
+ */
+export function readPerOrganMasks(dir: string): PerOrganLabelMap {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((f) => isNiftiPath(f) || isNrrdPath(f))
+      .sort();
+  } catch (e) {
+    throw new InputError(`cannot list mask folder: ${(e as Error).message}`, { file: dir });
+  }
+  if (names.length === 0)
+    throw new InputError('no .nii/.nii.gz/.nrrd mask files in the folder', { file: dir });
+  let out: Volume<Uint16Array> | undefined;
+  const classes = new Map<number, string>();
+  let nextOther = 1000;
+  let overlapping = 0;
+  for (const f of names) {
+    const file = join(dir, f);
+    const m = readLabelMap(file);
+    const cls = f.replace(/\.(nii(\.gz)?|nrrd|nhdr)$/i, '');
+    const label = totalSegmentatorLabel(cls) ?? nextOther++;
+    classes.set(label, totalSegmentatorLabel(cls) !== undefined ? TOTALSEGMENTATOR_TOTAL_V2[label]! : cls);
+    if (!out) out = { ...m, size: [...m.size], data: new Uint16Array(m.data.length), unit: 'label' };
+    else if (!sameGrid(out, m))
+      throw new InputError('mask file is on another grid than the first file of the folder', {
+        file,
+        field: 'grid',
+      });
+    const d = out.data;
+    for (let q = 0; q < d.length; q++) {
+      if (m.data[q] === 0) continue;
+      if (d[q] !== 0) overlapping++;
+      d[q] = label;
+    }
+  }
+  return { volume: out!, classes, overlappingVoxels: overlapping };
 }
