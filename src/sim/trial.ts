@@ -471,7 +471,8 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     const posts: PostTimepoint[] = cohort === '3' ? ['d2', 'd4', 'd7'] : [mainPost];
 
     // Scans and tracer injections: 2 days before each scan; cohort 3 has one injection at day 0
-    // for its day +2, +4 and +7 scans (seed 000: only day +2 of cohort 3 is a 2-day uptake scan).
+    // for its day +2, +4 and +7 scans (seed 000: only day +2 of cohort 3 is a 2-day uptake scan;
+    // the analysis setting `uptakeDays` (default 2) leaves the others out).
     const scanList: { tp: Timepoint; day: number; injDay: number }[] = [
       { tp: 'pre', day: preDay, injDay: preDay - 2 },
       ...posts.map((tp) => ({ tp, day: POST_DAY[tp], injDay: cohort === '3' ? 0 : POST_DAY[tp] - 2 })),
@@ -487,8 +488,10 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
           scanId,
         };
         injections.set(s.injDay, inj);
-        ev({ event: 'tracer_injection', day: s.injDay, activityMbq: inj.activityMbq, scanId });
       }
+      // One row per scan (the bundle's `scan_id` names the scan an injection belongs to), so cohort 3's
+      // day +4 and +7 scans repeat the day-0 injection and their uptake time (4, 7 days) is known.
+      ev({ event: 'tracer_injection', day: s.injDay, activityMbq: inj.activityMbq, scanId });
       const seriesMs =
         inj.ms + (s.day - s.injDay) * DAY_MS + rng.int(-60, 60) * 60_000 + rng.int(0, 59) * 1000;
       scans.push({

@@ -76,7 +76,18 @@ test('simulateTrial at the trial size (23 patients): cohorts, design and calibra
     const br = ev.find((e) => e.event === 'bridging');
     if (br) assert.ok(br.day < pre.day!);
     const inj = ev.filter((e) => e.event === 'tracer_injection');
-    assert.equal(inj.length, 2);
+    // One row per scan; cohort 3's three post scans share the day-0 injection (same day and activity).
+    assert.deepEqual(
+      inj.map((e) => e.scanId),
+      t.scans.filter((s) => s.patientId === p.patientId).map((s) => s.scanId),
+    );
+    if (p.cohort === '3') {
+      assert.deepEqual(
+        inj.slice(1).map((e) => e.day),
+        [0, 0, 0],
+      );
+      assert.equal(new Set(inj.slice(1).map((e) => e.activityMbq)).size, 1);
+    }
     for (const i of inj) assert.ok(i.activityMbq! > 30 && i.activityMbq! < 44);
     for (const a of t.acquisitions.filter((q) => q.patientId === p.patientId)) {
       const uptakeH = (a.seriesMs - a.injectionMs) / 3.6e6;
