@@ -171,6 +171,18 @@ export function minimizeBounded(
         H[j * k + i] = v;
       }
     }
+    // parameters within 1e-6 of their bound with the gradient pushing outwards: snap onto the bound
+    // (otherwise projected Newton steps only halve the distance each iteration)
+    const near = x.map((v, i) => i).filter((i) => x[i]! > lower[i]! && x[i]! - lower[i]! < 1e-6 && g[i]! > 0);
+    if (near.length > 0) {
+      const xs = x.map((v, i) => (near.includes(i) ? lower[i]! : v));
+      const fs = F(xs);
+      if (fs <= fx + 1e-14 * Math.abs(fx)) {
+        x = xs;
+        fx = fs;
+        continue;
+      }
+    }
     active = [];
     for (let i = 0; i < k; i++) if (x[i]! <= lower[i]! && g[i]! >= 0) active.push(i);
     const free = x.map((_, i) => i).filter((i) => !active.includes(i));
