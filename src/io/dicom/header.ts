@@ -46,6 +46,7 @@ export const PET_HEADER_KEYWORDS: readonly string[] = [
   'CorrectedImage',
   'DecayCorrection',
   'DecayCorrected',
+  'AttenuationCorrected',
   'DecayCorrectionDateTime',
   'DecayFactor',
   'FrameReferenceTime',
@@ -109,6 +110,10 @@ export const PET_NESTED_KEYWORDS: ReadonlySet<string> = new Set<string>([
   'DimensionIndexValues',
   'SpacingBetweenSlices',
   'FrameType',
+  'RealWorldValueSlope',
+  'RealWorldValueIntercept',
+  'MeasurementUnitsCodeSequence',
+  'LUTLabel',
 ]);
 
 function pickItem(item: Record<string, unknown>): Record<string, unknown> {

@@ -5,15 +5,19 @@
 import type { Volume } from '../../imaging/volume.js';
 import { computeSuvFactors } from '../../imaging/suv.js';
 import type { ReferenceTimeRule, SuvConversion, SuvOptions, SuvType } from '../../imaging/suv.js';
-import { readDicomSeries } from './series.js';
-import type { ReadSeriesOptions } from './series.js';
+import { InputError } from '../../errors.js';
+import { numValue } from '../../imaging/suv-header.js';
+import { readDicomSeriesFrames } from './series.js';
+import type { PetFrame, ReadSeriesOptions } from './series.js';
 
 /** A PET series in SUV. */
 export interface PetSuv {
   /** SUV of the requested type (g/mL; cm²/mL for bsa), float32, on the series grid. */
   volume: Volume<Float32Array>;
-  /** Scale factor of each slice k (multiplies the rescaled stored value). */
+  /** Scale factor of each slice k (multiplies the rescaled stored value); [] for averaged frames. */
   factors: number[];
+  /** Factors per time frame and slice, when frames were averaged. */
+  frameFactors?: number[][];
   meta: {
     units: string;
     conversion: SuvConversion;
@@ -30,6 +34,9 @@ export interface PetSuv {
     injectionTime: string | null;
     overrides: string[];
     warnings: string[];
+    /** Time frames in the series, and the frame returned (1-based) or 'average'. */
+    frameCount: number;
+    frame: number | 'average';
   };
 }
 
@@ -38,38 +45,97 @@ export function suvUnit(suvType: SuvType): string {
   return suvType === 'bsa' ? 'SUVbsa cm2/mL' : `SUV${suvType === 'bw' ? 'bw' : suvType} g/mL`;
 }
 
-/**
- * Reads a PET DICOM series folder and returns its SUV volume.
- * @param dir series folder (one series; see `readDicomSeries`)
- * @param opts SUV type (default bw) and explicit overrides: weightKg (kg), doseBq (net injected Bq),
- *   injectionDateTime (scanner-clock ISO or DICOM DT), heightM (m); `series` options of the reader
- * @returns the SUV volume, per-slice factors and the facts used
- * @throws InputError from the reader (file, tag) or the SUV rules (tag), see `computeSuvFactors`.
- */
-export async function loadPetSuv(
-  dir: string,
-  opts: SuvOptions & { series?: ReadSeriesOptions } = {},
-): Promise<PetSuv> {
-  const series = await readDicomSeries(dir, opts.series ?? {});
-  const { series: _s, ...suvOpts } = opts;
-  const res = computeSuvFactors(
-    series.instances.map((i) => i.header),
-    suvOpts,
-    series.instances.map((i) => ({ file: i.file })),
-  );
-  const factors = res.factors.map((f) => f.scaleFactor);
-  const v = series.volume;
+/** Options of `loadPetSuv`. */
+export type LoadPetSuvOptions = SuvOptions & {
+  /** Reader options (series choice, spacing tolerance). */
+  series?: ReadSeriesOptions;
+  /**
+   * Dynamic series: a 1-based time frame, or 'average' for the frame-duration-weighted mean SUV
+   * over all frames (each frame converted with its own factors first). Required for dynamic series.
+   */
+  frame?: number | 'average';
+};
+
+/** Multiplies each slice k of `v` in place by factors[k]. */
+function scaleSlices(v: Volume<Float32Array>, factors: number[]): void {
   const sliceLen = v.size[0] * v.size[1];
-  const data = v.data; // converted in place: the rescaled volume is not returned
+  const data = v.data;
   for (let k = 0; k < v.size[2]; k++) {
     const f = factors[k]!;
     const off = k * sliceLen;
     for (let n = off; n < off + sliceLen; n++) data[n] = data[n]! * f;
   }
-  const m = res.meta;
+}
+
+/**
+ * Reads a PET DICOM series folder and returns its SUV volume.
+ * @param dir series folder (one series; see `readDicomSeries`)
+ * @param opts SUV type (default bw) and explicit overrides: weightKg (kg), doseBq (net injected Bq),
+ *   injectionDateTime (scanner-clock ISO or DICOM DT), heightM (m); `series` options of the reader;
+ *   `frame` for dynamic series (a 1-based frame or 'average', weighted by ActualFrameDuration)
+ * @returns the SUV volume, per-slice factors (of the returned frame; for 'average' the factors of
+ *   every frame in `frameFactors`) and the facts used (meta of the first frame)
+ * @throws InputError from the reader (file, tag) or the SUV rules (tag), see `computeSuvFactors`.
+ */
+export async function loadPetSuv(dir: string, opts: LoadPetSuvOptions = {}): Promise<PetSuv> {
+  const { series: seriesOpts, frame, ...suvOpts } = opts;
+  const all = await readDicomSeriesFrames(dir, seriesOpts ?? {});
+  const n = all.frames.length;
+  let chosen: PetFrame[];
+  if (frame === 'average') chosen = all.frames;
+  else if (frame !== undefined) {
+    if (!Number.isInteger(frame) || frame < 1 || frame > n) {
+      throw new InputError(`frame must be an integer from 1 to ${n}`, {
+        file: dir,
+        field: 'frame',
+        value: frame,
+      });
+    }
+    chosen = [all.frames[frame - 1]!];
+  } else if (n > 1) {
+    throw new InputError(`dynamic series with ${n} time frames: choose a frame (1…${n}) or 'average'`, {
+      file: dir,
+      field: 'frame',
+    });
+  } else chosen = all.frames;
+
+  const results = chosen.map((fr) => {
+    const res = computeSuvFactors(
+      fr.instances.map((i) => i.header),
+      suvOpts,
+      fr.instances.map((i) => ({ file: i.file })),
+    );
+    const factors = res.factors.map((f) => f.scaleFactor);
+    scaleSlices(fr.volume, factors); // in place: the rescaled volume is not returned
+    return { res, factors };
+  });
+  let volume = chosen[0]!.volume;
+  if (chosen.length > 1) {
+    const weights = chosen.map((fr) => {
+      const inst = fr.instances[0]!;
+      const d = numValue(inst.header, 'ActualFrameDuration', { file: inst.file });
+      if (d === undefined || !(d > 0)) {
+        throw new InputError('averaging frames needs ActualFrameDuration of every frame', {
+          file: inst.file,
+          field: 'ActualFrameDuration (0018,1242)',
+        });
+      }
+      return d;
+    });
+    const total = weights.reduce((a, b) => a + b, 0);
+    const out = new Float32Array(volume.data.length);
+    chosen.forEach((fr, f) => {
+      const w = weights[f]! / total;
+      const d = fr.volume.data;
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! + w * d[i]!;
+    });
+    volume = { ...volume, data: out };
+  }
+  const m = results[0]!.res.meta;
   return {
-    volume: { ...v, data, unit: suvUnit(m.suvType) },
-    factors,
+    volume: { ...volume, unit: suvUnit(m.suvType) },
+    factors: results.length === 1 ? results[0]!.factors : [],
+    ...(results.length > 1 ? { frameFactors: results.map((r) => r.factors) } : {}),
     meta: {
       units: m.units,
       conversion: m.conversion,
@@ -78,14 +144,16 @@ export async function loadPetSuv(
       referenceTimeRule: m.referenceTimeRule,
       suvType: m.suvType,
       halfLifeS: m.halfLifeS,
-      seriesInstanceUid: series.seriesInstanceUid,
-      frameOfReferenceUid: series.frameOfReferenceUid ?? null,
+      seriesInstanceUid: all.seriesInstanceUid,
+      frameOfReferenceUid: all.frameOfReferenceUid ?? null,
       manufacturer: m.manufacturer,
       weightKg: m.weightKg,
       doseBq: m.doseBq,
       injectionTime: m.injectionTime,
       overrides: m.overrides,
       warnings: m.warnings,
+      frameCount: n,
+      frame: frame ?? 1,
     },
   };
 }

@@ -1,6 +1,9 @@
 /**
- * A folder of single-frame PET DICOM files → one `Volume` with its geometry, the rescaled pixel
- * values (m·P + b of each slice, in the header Units) and a privacy-safe header per instance.
+ * A folder of PET DICOM files (single-frame slices, or one Enhanced PET multi-frame file) → one
+ * `Volume` with its geometry, the rescaled pixel values (m·P + b of each slice, in the header
+ * Units) and a privacy-safe header per instance. Dynamic series (several images per slice
+ * position) are split into time frames (ordered by TemporalPositionIndex, ImageIndex or acquisition
+ * time); one frame is picked by option.
  *
  * Geometry (DICOM PS3.3 C.7.6.2.1.1): i runs along the row direction (ImageOrientationPatient[0..2],
  * spacing PixelSpacing[1]), j along the column direction (IOP[3..5], spacing PixelSpacing[0]),
@@ -14,7 +17,15 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import type { Direction3, Vec3, Volume } from '../../imaging/volume.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
-import { numValue, numValues, textValue } from '../../imaging/suv-header.js';
+import {
+  numValue,
+  numValues,
+  parseDicomDate,
+  parseDicomDateTime,
+  parseDicomTime,
+  textValue,
+} from '../../imaging/suv-header.js';
+import { expandFrames, isMultiFrame } from './enhanced.js';
 import { pickPetHeader } from './header.js';
 import { parsePetImageBytes, storedPixels } from './parse.js';
 import type { ParsedDicom } from './parse.js';
@@ -33,10 +44,41 @@ export interface PetInstanceHeader {
   rescaleIntercept: number;
   /** Allow-listed header record (keywords and selected private tags; no identifiers). */
   header: DicomHeaderRecord;
+  /** 0-based frame within a multi-frame (Enhanced PET) file. */
+  frameIndex?: number;
+  /** 1-based time frame of a dynamic series. */
+  timeFrame?: number;
+}
+
+/** One slice source before geometry checks. */
+interface SliceSource {
+  file: string;
+  header: DicomHeaderRecord;
+  frameIndex?: number;
+  parsed: ParsedDicom;
+}
+
+type Slice = PetInstanceHeader & { parsed: ParsedDicom; timeKey: number };
+
+/** One time frame of a series: its volume and instances (sorted along the slice normal). */
+export interface PetFrame {
+  volume: Volume<Float32Array>;
+  instances: PetInstanceHeader[];
+}
+
+/** Every time frame of a series (one frame for a static series). */
+export interface PetSeriesFrames {
+  frames: PetFrame[];
+  seriesInstanceUid: string;
+  frameOfReferenceUid?: string;
+  units: string;
+  manufacturer?: string;
 }
 
 /** A PET series read into memory. */
 export interface PetSeries {
+  /** Number of time frames in the series (1 for a static series). */
+  frameCount: number;
   /** Rescaled values (m·P + b per slice) in `units`; `volume.unit` = the header Units. */
   volume: Volume<Float32Array>;
   /** Instances sorted by position along the slice normal (k = 0 first). */
@@ -54,6 +96,8 @@ export interface ReadSeriesOptions {
   seriesInstanceUid?: string;
   /** Relative tolerance on slice spacing before a gap counts as uneven (default 0.01 = 1 %). */
   spacingRelTol?: number;
+  /** 1-based time frame to read from a dynamic series (required when the series has several). */
+  frame?: number;
 }
 
 const SKIP_NAMES = /^(\.|DICOMDIR$|Thumbs\.db$|desktop\.ini$)/i;
@@ -128,14 +172,29 @@ export async function readDicomSeries(dir: string, opts: ReadSeriesOptions = {})
 }
 
 /**
- * Builds the series volume from already parsed files (see `readDicomSeries`).
+ * Reads every time frame of a series folder (a dynamic series, or one frame for a static one).
+ * @throws InputError as `readDicomSeries`
+ */
+export async function readDicomSeriesFrames(
+  dir: string,
+  opts: ReadSeriesOptions = {},
+): Promise<PetSeriesFrames> {
+  const s = await stat(dir).catch((err: Error) => {
+    throw new InputError(`cannot open series folder: ${err.message}`, { file: dir });
+  });
+  if (!s.isDirectory()) throw new InputError('expected a folder holding one DICOM series', { file: dir });
+  return assembleFrames(await parseAll(await listFiles(dir)), dir, opts);
+}
+
+/**
+ * Builds every time frame of a series from already parsed files (see `readDicomSeriesFrames`).
  * @throws InputError as `readDicomSeries`.
  */
-export function assembleSeries(
+export function assembleFrames(
   parsedIn: ParsedDicom[],
   dir: string,
   opts: ReadSeriesOptions = {},
-): PetSeries {
+): PetSeriesFrames {
   // Series membership.
   const bySeries = new Map<string, ParsedDicom[]>();
   for (const p of parsedIn) {
@@ -174,140 +233,167 @@ export function assembleSeries(
     parsed = parsedIn;
   }
 
-  const firstDs = parsed[0]!;
-  const seriesInstanceUid = String(firstDs.dataset['SeriesInstanceUID']);
-  const h0 = pickPetHeader(firstDs.dataset);
-  const rows = numValue(h0, 'Rows', { file: firstDs.file }) ?? 0;
-  const cols = numValue(h0, 'Columns', { file: firstDs.file }) ?? 0;
-  const iop0 = requireNums(h0, 'ImageOrientationPatient', 6, firstDs.file);
-  const ps0 = requireNums(h0, 'PixelSpacing', 2, firstDs.file);
-  const rowDir: Vec3 = [iop0[0]! + 0, iop0[1]! + 0, iop0[2]! + 0];
-  const colDir: Vec3 = [iop0[3]! + 0, iop0[4]! + 0, iop0[5]! + 0];
-  const normal = cross(rowDir, colDir);
-  const nlen = Math.hypot(...normal);
-  if (
-    Math.abs(Math.hypot(...rowDir) - 1) > 1e-3 ||
-    Math.abs(Math.hypot(...colDir) - 1) > 1e-3 ||
-    Math.abs(nlen - 1) > 1e-3
-  ) {
-    throw new InputError('ImageOrientationPatient is not two orthonormal unit vectors', {
-      file: firstDs.file,
-      field: 'ImageOrientationPatient',
-      value: iop0,
-    });
-  }
-  const units0 = textValue(h0, 'Units', { file: firstDs.file });
-  const manufacturer = textValue(h0, 'Manufacturer');
-  const frameOfReferenceUid = textValue(h0, 'FrameOfReferenceUID');
-
-  const instances: (PetInstanceHeader & { parsed: ParsedDicom })[] = parsed.map((p) => {
-    const file = p.file;
+  // Slice sources: single-frame files, or the frames of Enhanced (multi-frame) files.
+  const sources: SliceSource[] = [];
+  for (const p of parsed) {
     const h = pickPetHeader(p.dataset);
-    const modality = textValue(h, 'Modality', { file });
+    const modality = textValue(h, 'Modality', { file: p.file });
     if (modality !== 'PT') {
       throw new InputError('not a PET image (Modality must be PT)', {
-        file,
+        file: p.file,
         field: 'Modality',
         value: modality,
       });
     }
-    const frames = numValue(h, 'NumberOfFrames', { file }) ?? 1;
-    if (frames !== 1) {
-      throw new InputError(
-        'multi-frame (Enhanced PET) files are not read by the single-frame series reader',
-        {
-          file,
+    if (isMultiFrame(h)) {
+      if (parsed.length > 1) {
+        throw new InputError('a multi-frame (Enhanced PET) file must be alone in its series folder', {
+          file: p.file,
           field: 'NumberOfFrames',
-          value: frames,
-        },
+          value: numValue(h, 'NumberOfFrames'),
+        });
+      }
+      expandFrames(h, p.file).forEach((fh, f) =>
+        sources.push({ file: p.file, header: fh, frameIndex: f, parsed: p }),
       );
-    }
+    } else sources.push({ file: p.file, header: h, parsed: p });
+  }
+
+  const first = sources[0]!;
+  const h0 = first.header;
+  const seriesInstanceUid = textValue(h0, 'SeriesInstanceUID') ?? '';
+  const rows = numValue(h0, 'Rows', { file: first.file }) ?? 0;
+  const cols = numValue(h0, 'Columns', { file: first.file }) ?? 0;
+  const iop0 = requireNums(h0, 'ImageOrientationPatient', 6, first.file);
+  const ps0 = requireNums(h0, 'PixelSpacing', 2, first.file);
+  const rowDir: Vec3 = [iop0[0]! + 0, iop0[1]! + 0, iop0[2]! + 0];
+  const colDir: Vec3 = [iop0[3]! + 0, iop0[4]! + 0, iop0[5]! + 0];
+  const normal = cross(rowDir, colDir);
+  if (
+    Math.abs(Math.hypot(...rowDir) - 1) > 1e-3 ||
+    Math.abs(Math.hypot(...colDir) - 1) > 1e-3 ||
+    Math.abs(Math.hypot(...normal) - 1) > 1e-3
+  ) {
+    throw new InputError('ImageOrientationPatient is not two orthonormal unit vectors', {
+      file: first.file,
+      field: 'ImageOrientationPatient',
+      value: iop0,
+    });
+  }
+  const units0 = textValue(h0, 'Units', { file: first.file });
+  const manufacturer = textValue(h0, 'Manufacturer');
+  const frameOfReferenceUid = textValue(h0, 'FrameOfReferenceUID');
+
+  const slices: Slice[] = sources.map((s) => {
+    const { file, header: h } = s;
+    const where = s.frameIndex !== undefined ? `${file} frame ${s.frameIndex + 1}` : file;
     if ((numValue(h, 'Rows', { file }) ?? 0) !== rows || (numValue(h, 'Columns', { file }) ?? 0) !== cols) {
-      throw new InputError(`image matrix differs from ${firstDs.file} (${cols}×${rows})`, {
-        file,
+      throw new InputError(`image matrix differs from ${first.file} (${cols}×${rows})`, {
+        file: where,
         field: 'Rows/Columns',
         value: [numValue(h, 'Columns', { file }), numValue(h, 'Rows', { file })],
       });
     }
-    const iop = requireNums(h, 'ImageOrientationPatient', 6, file);
+    const iop = requireNums(h, 'ImageOrientationPatient', 6, where);
     for (let n = 0; n < 6; n++) {
       if (Math.abs(iop[n]! - iop0[n]!) > 1e-4) {
-        throw new InputError(`orientation differs from ${firstDs.file}`, {
-          file,
+        throw new InputError(`orientation differs from ${first.file}`, {
+          file: where,
           field: 'ImageOrientationPatient',
           value: iop,
         });
       }
     }
-    const ps = requireNums(h, 'PixelSpacing', 2, file);
+    const ps = requireNums(h, 'PixelSpacing', 2, where);
     if (Math.abs(ps[0]! - ps0[0]!) > 1e-4 || Math.abs(ps[1]! - ps0[1]!) > 1e-4) {
-      throw new InputError(`pixel spacing differs from ${firstDs.file}`, {
-        file,
+      throw new InputError(`pixel spacing differs from ${first.file}`, {
+        file: where,
         field: 'PixelSpacing',
         value: ps,
       });
     }
     const units = textValue(h, 'Units', { file });
     if (units !== units0) {
-      throw new InputError(`Units differ within the series (${String(units0)} in ${firstDs.file})`, {
-        file,
+      throw new InputError(`Units differ within the series (${String(units0)} in ${first.file})`, {
+        file: where,
         field: 'Units',
         value: units,
       });
     }
-    const ipp = requireNums(h, 'ImagePositionPatient', 3, file);
+    const ipp = requireNums(h, 'ImagePositionPatient', 3, where);
     const positionLps: Vec3 = [ipp[0]!, ipp[1]!, ipp[2]!];
     const slope = numValue(h, 'RescaleSlope', { file });
-    if (slope === undefined) throw new InputError('RescaleSlope missing', { file, field: 'RescaleSlope' });
+    if (slope === undefined)
+      throw new InputError('RescaleSlope missing', { file: where, field: 'RescaleSlope' });
     const intercept = numValue(h, 'RescaleIntercept', { file }) ?? 0;
     const inst = numValue(h, 'InstanceNumber', { file });
     return {
       file,
       sopInstanceUid: textValue(h, 'SOPInstanceUID', { file }) ?? '',
       ...(inst !== undefined ? { instanceNumber: inst } : {}),
+      ...(s.frameIndex !== undefined ? { frameIndex: s.frameIndex } : {}),
       positionLps,
       normalPositionMm: positionLps[0] * normal[0] + positionLps[1] * normal[1] + positionLps[2] * normal[2],
       rescaleSlope: slope,
       rescaleIntercept: intercept,
       header: h,
-      parsed: p,
+      parsed: s.parsed,
+      timeKey: timeKey(h, file),
     };
   });
-  instances.sort((a, b) => a.normalPositionMm - b.normalPositionMm);
+
+  // Group by slice position; a dynamic series has the same number of frames at every position.
+  slices.sort((a, b) => a.normalPositionMm - b.normalPositionMm || a.timeKey - b.timeKey);
+  const groups: Slice[][] = [];
+  for (const sl of slices) {
+    const last = groups[groups.length - 1];
+    if (last && Math.abs(sl.normalPositionMm - last[0]!.normalPositionMm) < 1e-3) last.push(sl);
+    else groups.push([sl]);
+  }
+  const nFrames = groups[0]!.length;
+  for (const g of groups) {
+    if (g.length !== nFrames) {
+      throw new InputError(
+        `slice position ${g[0]!.normalPositionMm.toFixed(3)} mm has ${g.length} image(s) where ` +
+          `${groups[0]![0]!.normalPositionMm.toFixed(3)} mm has ${nFrames}: missing or duplicate files in a dynamic series`,
+        { file: g[0]!.file, field: 'ImagePositionPatient' },
+      );
+    }
+    for (let f = 1; f < g.length; f++) {
+      if (g[f]!.timeKey === g[f - 1]!.timeKey) {
+        throw new InputError(
+          `two images at the same slice position ${g[f]!.normalPositionMm.toFixed(3)} mm and the same time ` +
+            `(${g[f - 1]!.file} and ${g[f]!.file}): duplicate files`,
+          { file: g[f]!.file, field: 'ImagePositionPatient' },
+        );
+      }
+    }
+  }
 
   // Slice spacing from positions; every gap must match.
-  const nz = instances.length;
+  const nz = groups.length;
+  const pos = groups.map((g) => g[0]!);
   let dz = Number(numValue(h0, 'SliceThickness') ?? 1);
   if (nz > 1) {
     const gaps: number[] = [];
-    for (let k = 1; k < nz; k++) {
-      const gap = instances[k]!.normalPositionMm - instances[k - 1]!.normalPositionMm;
-      if (gap < 1e-4) {
-        throw new InputError(
-          `two images at the same slice position ${instances[k]!.normalPositionMm.toFixed(3)} mm ` +
-            `(${instances[k - 1]!.file} and ${instances[k]!.file}): a dynamic/multi-frame series or duplicate files`,
-          { file: instances[k]!.file, field: 'ImagePositionPatient' },
-        );
-      }
-      gaps.push(gap);
-    }
+    for (let k = 1; k < nz; k++) gaps.push(pos[k]!.normalPositionMm - pos[k - 1]!.normalPositionMm);
     const sorted = [...gaps].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     const tol = Math.max(1e-3, (opts.spacingRelTol ?? 0.01) * median);
     for (let k = 0; k < gaps.length; k++) {
       if (Math.abs(gaps[k]! - median) > tol) {
         throw new InputError(
-          `uneven slice spacing: ${gaps[k]!.toFixed(3)} mm between ${instances[k]!.file} and ` +
-            `${instances[k + 1]!.file}, ${median.toFixed(3)} mm elsewhere (missing slice?)`,
-          { file: instances[k + 1]!.file, field: 'ImagePositionPatient' },
+          `uneven slice spacing: ${gaps[k]!.toFixed(3)} mm between ${pos[k]!.file} and ` +
+            `${pos[k + 1]!.file}, ${median.toFixed(3)} mm elsewhere (missing slice?)`,
+          { file: pos[k + 1]!.file, field: 'ImagePositionPatient' },
         );
       }
     }
-    dz = (instances[nz - 1]!.normalPositionMm - instances[0]!.normalPositionMm) / (nz - 1);
+    dz = (pos[nz - 1]!.normalPositionMm - pos[0]!.normalPositionMm) / (nz - 1);
     // In-plane position must move along the normal only (no gantry tilt / shear).
-    const o = instances[0]!.positionLps;
-    for (const inst of instances) {
-      const d = inst.normalPositionMm - instances[0]!.normalPositionMm;
+    const o = pos[0]!.positionLps;
+    for (const inst of slices) {
+      const d = inst.normalPositionMm - pos[0]!.normalPositionMm;
       for (let a = 0; a < 3; a++) {
         if (Math.abs(inst.positionLps[a]! - (o[a]! + d * normal[a]!)) > Math.max(1e-2, 0.01 * dz)) {
           throw new InputError(
@@ -324,33 +410,110 @@ export function assembleSeries(
   }
 
   const sliceLen = rows * cols;
-  const data = new Float32Array(sliceLen * nz);
-  for (let k = 0; k < nz; k++) {
-    const inst = instances[k]!;
-    const px = storedPixels(inst.parsed);
-    const m = inst.rescaleSlope;
-    const b = inst.rescaleIntercept;
-    const off = k * sliceLen;
-    if (b === 0) for (let n = 0; n < sliceLen; n++) data[off + n] = px[n]! * m;
-    else for (let n = 0; n < sliceLen; n++) data[off + n] = px[n]! * m + b;
-  }
-
   const direction: Direction3 = [...rowDir, ...colDir, ...normal] as Direction3;
-  const volume: Volume<Float32Array> = {
-    size: [cols, rows, nz],
-    // PixelSpacing = [row spacing (between rows, along j), column spacing (along i)].
-    spacingMm: [ps0[1]!, ps0[0]!, dz],
-    originLps: instances[0]!.positionLps,
-    direction,
-    data,
-    unit: units0 ?? '',
-  };
+  const frames: PetFrame[] = [];
+  const pixelCache = new Map<ParsedDicom, ReturnType<typeof storedPixels>>();
+  for (let f = 0; f < nFrames; f++) {
+    const data = new Float32Array(sliceLen * nz);
+    const instances: PetInstanceHeader[] = [];
+    for (let k = 0; k < nz; k++) {
+      const sl = groups[k]![f]!;
+      let all = pixelCache.get(sl.parsed);
+      if (!all) {
+        all = storedPixels(sl.parsed);
+        if (sl.frameIndex !== undefined) pixelCache.set(sl.parsed, all);
+      }
+      const px =
+        sl.frameIndex !== undefined
+          ? all.subarray(sl.frameIndex * sliceLen, (sl.frameIndex + 1) * sliceLen)
+          : all;
+      rescaleInto(data, k * sliceLen, px, sliceLen, sl.rescaleSlope, sl.rescaleIntercept);
+      const { parsed: _p, timeKey: _t, ...rest } = sl;
+      instances.push(nFrames > 1 ? { ...rest, timeFrame: f + 1 } : rest);
+    }
+    frames.push({
+      volume: {
+        size: [cols, rows, nz],
+        // PixelSpacing = [row spacing (between rows, along j), column spacing (along i)].
+        spacingMm: [ps0[1]!, ps0[0]!, dz],
+        originLps: pos[0]!.positionLps,
+        direction,
+        data,
+        unit: units0 ?? '',
+      },
+      instances,
+    });
+  }
   return {
-    volume,
-    instances: instances.map(({ parsed: _p, ...rest }) => rest),
+    frames,
     seriesInstanceUid,
     ...(frameOfReferenceUid !== undefined ? { frameOfReferenceUid } : {}),
     units: units0 ?? '',
     ...(manufacturer !== undefined ? { manufacturer } : {}),
   };
+}
+
+/** Writes m·P + b of one slice into `data` at `off`. */
+function rescaleInto(
+  data: Float32Array,
+  off: number,
+  px: ArrayLike<number>,
+  n: number,
+  m: number,
+  b: number,
+): void {
+  if (b === 0) for (let i = 0; i < n; i++) data[off + i] = px[i]! * m;
+  else for (let i = 0; i < n; i++) data[off + i] = px[i]! * m + b;
+}
+
+/** Orders images of one slice position in time (dynamic series). */
+function timeKey(h: DicomHeaderRecord, file: string): number {
+  const tpi = numValue(h, 'TemporalPositionIndex', { file });
+  if (tpi !== undefined) return tpi;
+  const idx = numValue(h, 'ImageIndex', { file });
+  const nSlices = numValue(h, 'NumberOfSlices', { file });
+  if (idx !== undefined && nSlices !== undefined && nSlices > 0) return Math.floor((idx - 1) / nSlices);
+  const dt = textValue(h, 'AcquisitionDateTime', { file });
+  const da = textValue(h, 'AcquisitionDate', { file });
+  const tm = textValue(h, 'AcquisitionTime', { file });
+  const frt = numValue(h, 'FrameReferenceTime', { file }) ?? 0;
+  if (dt !== undefined) return parseDicomDateTime(dt, 'AcquisitionDateTime', { file }) + frt;
+  if (da !== undefined && tm !== undefined) {
+    return (
+      parseDicomDate(da, 'AcquisitionDate', { file }) + parseDicomTime(tm, 'AcquisitionTime', { file }) + frt
+    );
+  }
+  return frt;
+}
+
+/**
+ * Builds the series volume from already parsed files (see `readDicomSeries`).
+ * @throws InputError as `readDicomSeries`.
+ */
+export function assembleSeries(
+  parsedIn: ParsedDicom[],
+  dir: string,
+  opts: ReadSeriesOptions = {},
+): PetSeries {
+  const all = assembleFrames(parsedIn, dir, opts);
+  const n = all.frames.length;
+  const { frames: _f, ...rest } = all;
+  if (n === 1) {
+    if (opts.frame !== undefined && opts.frame !== 1) {
+      throw new InputError(`frame ${opts.frame} requested but the series is static (1 frame)`, {
+        field: 'frame',
+      });
+    }
+    return { ...all.frames[0]!, ...rest, frameCount: 1 };
+  }
+  if (opts.frame === undefined) {
+    throw new InputError(
+      `dynamic series with ${n} time frames: choose one frame (1…${n}), or average the frames when converting to SUV`,
+      { file: dir, field: 'frame' },
+    );
+  }
+  if (!Number.isInteger(opts.frame) || opts.frame < 1 || opts.frame > n) {
+    throw new InputError(`frame must be an integer from 1 to ${n}`, { field: 'frame', value: opts.frame });
+  }
+  return { ...all.frames[opts.frame - 1]!, ...rest, frameCount: n };
 }

@@ -10,7 +10,8 @@ import type { SuvOptions, SuvResult } from '../../imaging/suv.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
 import { pickPetHeader } from './header.js';
 import { readDicomFile } from './parse.js';
-import { readDicomSeries } from './series.js';
+import { expandFrames, isMultiFrame } from './enhanced.js';
+import { readDicomSeriesFrames } from './series.js';
 
 /**
  * Reads a header.json file: a JSON object (one instance) or a non-empty array of objects.
@@ -58,13 +59,16 @@ export async function readSuvFactors(
     throw new InputError(`cannot open: ${err.message}`, { file: input });
   });
   if (s.isDirectory()) {
-    const series = await readDicomSeries(input);
-    const res = computeSuvFactors(
-      series.instances.map((i) => i.header),
-      opts,
-      series.instances.map((i) => ({ file: i.file })),
+    // Every time frame of a dynamic series gets its own factors; entries are listed frame by frame.
+    const series = await readDicomSeriesFrames(input);
+    const per = series.frames.map((fr) =>
+      computeSuvFactors(
+        fr.instances.map((i) => i.header),
+        opts,
+        fr.instances.map((i) => ({ file: i.file })),
+      ),
     );
-    return { ...res, source: 'series' };
+    return { factors: per.flatMap((r) => r.factors), meta: per[0]!.meta, source: 'series' };
   }
   if (input.toLowerCase().endsWith('.json')) {
     const headers = await readHeaderJson(input);
@@ -78,8 +82,15 @@ export async function readSuvFactors(
     };
   }
   const parsed = await readDicomFile(input);
+  const h = pickPetHeader(parsed.dataset);
+  // An Enhanced (multi-frame) file gives one entry per frame.
+  const headers = isMultiFrame(h) ? expandFrames(h, input) : [h];
   return {
-    ...computeSuvFactors([pickPetHeader(parsed.dataset)], opts, [{ file: input }]),
+    ...computeSuvFactors(
+      headers,
+      opts,
+      headers.map(() => ({ file: input })),
+    ),
     source: 'dicom-file',
   };
 }
