@@ -7,8 +7,8 @@
  * FlowJo 10 stores gate vertices in data units; polygons are drawn (and so must be evaluated) on the display scale,
  * so vertices and events are mapped through the parameter's transform (linear/log/logicle/asinh). Rectangles do not
  * depend on a monotone transform and are evaluated on data units (min-inclusive, max-exclusive as Gating-ML).
- * Not supported (clear InputError): FlowJo "biex" transform under a polygon (its lookup table is not reproduced
- * yet), ellipse gates (stored as foci/edge points), and quadrant gates stored other than as rectangles.
+ * Not supported (clear InputError): FlowJo "biex" axes under a polygon unless `approximateBiex` (logicle
+ * approximation, see `biexAsLogicle`), ellipse gates (stored as foci/edge points), and quadrant gates stored other than as rectangles.
  * Source: FlowJo 10 workspace XML as written by FlowJo 10.x (Gating-ML 2.0 namespaces for gates/transforms);
  * FlowKit's workspace support was used to learn the structure.
  */
@@ -62,21 +62,53 @@ const kid = (n: XmlNode, tag: string): XmlNode | undefined => n.children.find((c
  * Reads a FlowJo 10 .wsp file.
  * @throws InputError for unreadable XML, a root that is not Workspace, or unsupported gate types
  */
-export function readFlowJoWorkspace(file: string): FlowJoWorkspace {
+export function readFlowJoWorkspace(file: string, options: FlowJoOptions = {}): FlowJoWorkspace {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`cannot read workspace: ${(err as Error).message}`, { file });
   }
-  return parseFlowJoWorkspace(text, file);
+  return parseFlowJoWorkspace(text, file, options);
+}
+
+/** Options of the workspace reader. */
+export interface FlowJoOptions {
+  /**
+   * Evaluate polygons on FlowJo "biex" axes with the logicle approximation of `biexAsLogicle` (default false:
+   * such gates are refused). The approximation reproduces FlowJo's biex lookup table to ≈ 5e-4 relative, so events
+   * within that distance of a polygon edge can be classified differently from FlowJo.
+   */
+  approximateBiex?: boolean;
 }
 
 /**
- * Parses FlowJo 10 workspace XML.
- * @throws InputError as `readFlowJoWorkspace`
+ * Logicle parameters approximating a FlowJo biex transform. FlowJo builds biex as a 4096-channel lookup table whose
+ * zero sits on an integer channel z = ⌊(neg + w/2)·4096 / (pos + neg)⌋ with w = log10(−widthBasis); the logicle with
+ * T = maxRange, W = w/2, total decades M + A = pos + neg and its zero at x1 = z/4097 (A = x1·(pos + neg) − W)
+ * reproduces FlowJo's lookup table (shared/data/flow/fcs-misc/flowjo_biex_lut_*.csv) to 5.3e-4 relative — an
+ * approximation, not FlowJo's algorithm.
+ * @throws InputError for a non-negative width basis
  */
-export function parseFlowJoWorkspace(xml: string, file = ''): FlowJoWorkspace {
+export function biexAsLogicle(b: {
+  pos: number;
+  neg: number;
+  width: number;
+  maxRange: number;
+}): ScaleTransform {
+  if (!(b.width < 0))
+    throw new InputError('FlowJo biex width basis must be negative', { field: 'width', value: b.width });
+  const R = 4096;
+  const w = Math.log10(-b.width);
+  const total = b.pos + b.neg;
+  const z = Math.min(Math.floor(((b.neg + w / 2) * R) / total), R / 2);
+  const x1 = z / (R + 1);
+  const W = w / 2;
+  const A = x1 * total - W;
+  return { kind: 'logicle', T: b.maxRange, W, M: total - A, A };
+}
+
+export function parseFlowJoWorkspace(xml: string, file = '', options: FlowJoOptions = {}): FlowJoWorkspace {
   const root = parseXmlTree(xml, file);
   if (root.tag !== 'Workspace')
     throw new InputError('root element is not a FlowJo Workspace', { file, value: root.tag });
@@ -90,7 +122,7 @@ export function parseFlowJoWorkspace(xml: string, file = ''): FlowJoWorkspace {
       : [];
   }
   const list = kid(root, 'SampleList');
-  const samples = (list ? kids(list, 'Sample') : []).map((s) => parseSample(s, file));
+  const samples = (list ? kids(list, 'Sample') : []).map((s) => parseSample(s, file, options));
   return { file, samples, groups };
 }
 
@@ -106,7 +138,7 @@ function num(n: XmlNode, attr: string, file: string, dflt?: number): number {
   return x;
 }
 
-function parseSample(s: XmlNode, file: string): FlowJoSample {
+function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSample {
   const ds = kid(s, 'DataSet');
   const node = kid(s, 'SampleNode');
   const sampleId = ds?.attrs['sampleID'] ?? node?.attrs['sampleID'] ?? '';
@@ -266,6 +298,17 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
     return sibling;
   };
 
+  const displayTransform = (nm: string, id: string): ScaleTransform | null => {
+    const t = transforms[nm];
+    if (!t) return null;
+    if (t.kind !== 'biex') return t;
+    if (options.approximateBiex === true) return biexAsLogicle(t);
+    throw new InputError(
+      'polygon gate on a FlowJo biex axis: FlowJo biex is only approximated (≈5e-4); allow it with approximateBiex / --approximate-biex',
+      { file, field: 'biex', value: id },
+    );
+  };
+
   const convertGate = (g: XmlNode, id: string, parentId: string | null): Gate => {
     switch (g.tag) {
       case 'RectangleGate':
@@ -288,14 +331,7 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
         );
         const dims = names.map((nm) => {
           const d = dimension(nm);
-          const t = transforms[nm];
-          if (t && t.kind === 'biex') {
-            throw new InputError('polygon gate on a FlowJo biex axis is not supported yet', {
-              file,
-              field: 'biex',
-              value: id,
-            });
-          }
+          const t = displayTransform(nm, id);
           if (t) {
             const ref = `${nm}::display`;
             strategy.transforms[ref] = t;
@@ -304,8 +340,8 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
           return d;
         });
         const fwd = names.map((nm) => {
-          const t = transforms[nm];
-          return t && t.kind !== 'biex' ? compileTransform(t) : null;
+          const t = displayTransform(nm, id);
+          return t ? compileTransform(t) : null;
         });
         vertices = vertices.map((v) => [
           fwd[0] ? fwd[0].forward(v[0]) : v[0],

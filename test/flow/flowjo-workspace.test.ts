@@ -4,11 +4,13 @@
  * (rectangle on data units; polygon drawn on a log display scale; AND node; compensation prefix "Comp-").
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { applyGates } from '../../src/flow/gates.js';
 import { readFcs } from '../../src/io/fcs/reader.js';
-import { parseFlowJoWorkspace, strategyForSample } from '../../src/io/flowjo.js';
+import { compileTransform } from '../../src/flow/transforms.js';
+import { biexAsLogicle, parseFlowJoWorkspace, strategyForSample } from '../../src/io/flowjo.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const events = readFcs(sharedData('flow', 'gatingml2-compliance-set1', 'data1.fcs')).events!;
@@ -121,5 +123,34 @@ describe('FlowJo 10 workspace', () => {
         '</gating:EllipsoidGate></Gate>\n    <Subpopulations>',
       );
     assert.throws(() => parseFlowJoWorkspace(bad), /unsupported FlowJo gate type/);
+  });
+});
+
+describe('FlowJo biex', () => {
+  it('logicle approximation matches the FlowJo biex lookup table to 6e-4 relative (documented approximation)', () => {
+    const rows = readFileSync(
+      sharedData('flow', 'fcs-misc', 'flowjo_biex_lut_l256_w-7.943282_n1_m4.418540_r262144.csv'),
+      'utf8',
+    )
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .map((l) => l.split(',').map(Number) as [number, number]);
+    const t = compileTransform(biexAsLogicle({ pos: 4.41854, neg: 1, width: -7.943282, maxRange: 262144 }));
+    // LUT channel i ↔ display position i / 4097 (FlowJo spreads 4097 channel points over the scale)
+    let worst = 0;
+    for (const [i, v] of rows)
+      worst = Math.max(worst, Math.abs(t.inverse(i / 4097) - v) / Math.max(1, Math.abs(v)));
+    assert.ok(worst < 6e-4, `max relative deviation ${worst}`);
+    assert.ok(worst > 1e-5, 'if this passes the approximation became exact: tighten the test and the docs');
+  });
+  it('polygons on biex axes are refused unless approximateBiex', () => {
+    const biexWsp = wsp.replace(
+      '<transforms:log transforms:offset="1" transforms:decades="4"><data-type:parameter data-type:name="FL3-H"/></transforms:log>',
+      '<transforms:biex transforms:pos="4.41854" transforms:neg="1" transforms:width="-7.943282" transforms:maxRange="262144"><data-type:parameter data-type:name="FL3-H"/></transforms:biex>',
+    );
+    assert.throws(() => parseFlowJoWorkspace(biexWsp), /biex/);
+    const ws2 = parseFlowJoWorkspace(biexWsp, 'b.wsp', { approximateBiex: true });
+    assert.equal(ws2.samples[0]!.strategy.gates.length, 4);
   });
 });
