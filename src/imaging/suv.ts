@@ -336,6 +336,15 @@ export function computeSuvFactors(
   const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
   const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
 
+  // Reprojections (MIPs) are pictures, not quantitative images (IBSI excluded them).
+  const seriesType = textValues(h0, 'SeriesType', s0);
+  if (seriesType !== undefined && seriesType[1] === 'REPROJECTION') {
+    throw new InputError('SeriesType REPROJECTION (a MIP or other reprojection) cannot be converted to SUV', {
+      ...s0,
+      field: 'SeriesType (0054,1000)',
+      value: seriesType,
+    });
+  }
   // Attenuation and decay correction must be confirmed.
   const corrected = textValues(h0, 'CorrectedImage', s0);
   if (corrected === undefined) {

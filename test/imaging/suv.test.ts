@@ -341,6 +341,14 @@ describe('refusals name the tag (IBSI v3 error cases and §5.2)', () => {
     throwsInput(() => computeSuvFactors([none]), /CorrectedImage/);
   });
 
+  test('a reprojection (MIP) series', () => {
+    throwsInput(
+      () => computeSuvFactors([{ ...base(), SeriesType: ['WHOLE BODY', 'REPROJECTION'] }]),
+      /SeriesType/,
+      /REPROJECTION/,
+    );
+  });
+
   test('RescaleIntercept ≠ 0', () => {
     throwsInput(() => computeSuvFactors([{ ...base(), RescaleIntercept: -12 }]), /RescaleIntercept/);
   });

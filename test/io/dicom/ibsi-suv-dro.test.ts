@@ -131,6 +131,14 @@ describe('carto dicom suv-factor on the DROs', () => {
     assert.equal(entries[0]!.decayCorrection, 'ADMIN');
     assert.equal(entries[0]!.units, 'BQML');
     assert.equal(entries[0]!.referenceTime, '2025-01-01T10:00:00.000');
+    // Without --json: a summary line and a table with one row per instance.
+    const table = formatSuvFactorOutput(res, false).trimEnd().split('\n');
+    assert.match(
+      table[0]!,
+      /^SUVbw factors \(20 instances, series\): units BQML \(activity\), decay correction ADMIN/,
+    );
+    assert.match(table[1]!, /scaleFactor/);
+    assert.equal(table.length, 22);
   });
 
   test('CLI: a refused header exits with code 2 and names the tag', () => {
