@@ -388,13 +388,33 @@ export class ScopedRegistry {
   constructor(
     private readonly store: RegistryStore,
     readonly actor: Actor,
+    private readonly trx: Transaction<RegistryDb> | null = null,
   ) {
     if ((actor.role === 'data_manager' || actor.role === 'clinician') && !actor.centreId)
       throw new ForbiddenError('a centre role without a centre has no access');
   }
 
   private get db(): Kysely<RegistryDb> {
-    return this.store.db;
+    return this.trx ?? this.store.db;
+  }
+
+  /** Runs `fn` in this view's transaction, or in a new one. */
+  private async tx<T>(fn: (trx: Transaction<RegistryDb>) => Promise<T>): Promise<T> {
+    if (this.trx) return fn(this.trx);
+    // warm the centre cache outside the transaction: SQLite has one connection, and a read through the
+    // store's connection inside an open transaction would wait for it forever
+    await this.store.centres();
+    return this.store.db.transaction().execute(fn);
+  }
+
+  /**
+   * Runs several writes atomically: `fn` gets a view bound to one transaction; if it throws, nothing
+   * it wrote is kept (used by the importers).
+   */
+  async batch<T>(fn: (reg: ScopedRegistry) => Promise<T>): Promise<T> {
+    if (this.trx) return fn(this);
+    await this.store.centres(); // see tx()
+    return this.store.db.transaction().execute((trx) => fn(new ScopedRegistry(this.store, this.actor, trx)));
   }
 
   /** The centre filter of this actor, or null (all centres). */
@@ -508,7 +528,7 @@ export class ScopedRegistry {
     const values: Row = { id, centre_id: centre.id, version: 1, created_at: now, updated_at: now };
     for (const fs of PATIENT_FIELDS) values[fs.column] = toDb(fs, body[fs.name]);
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.tx(async (trx) => {
         await trx.insertInto('reg_patient').values(values).execute();
         await this.audit(
           trx,
@@ -541,7 +561,7 @@ export class ScopedRegistry {
   async deletePatient(id: string, input: unknown): Promise<void> {
     this.assertCanWrite();
     const body = parseOrThrow(deleteSchema, input);
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       const old = await this.scopedRow(trx, PATIENT_SPEC, id);
       for (const e of ENTITIES) {
         const n = await trx.selectFrom(e.table).select('id').where('patient_id', '=', id).executeTakeFirst();
@@ -592,7 +612,7 @@ export class ScopedRegistry {
     const body = parseOrThrow<Record<string, unknown>>(createSchema(spec.fields), input);
     const id = randomUUID();
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.tx(async (trx) => {
         const patient = await this.scopedRow(trx, PATIENT_SPEC, patientId);
         const values: Row = {
           id,
@@ -634,7 +654,7 @@ export class ScopedRegistry {
     this.assertCanWrite();
     const spec = this.spec(path);
     const body = parseOrThrow(deleteSchema, input);
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       const old = await this.scopedRow(trx, spec, id);
       await this.deleteWithVersion(trx, spec, old, body.version, body.reason, text(old['patient_id']));
     });
@@ -673,7 +693,7 @@ export class ScopedRegistry {
     const body = parseOrThrow<Record<string, unknown>>(updateSchema(spec.fields), input);
     const version = Number(body['version']);
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.tx(async (trx) => {
         const old = await this.scopedRow(trx, spec, id);
         const current = Number(old['version']);
         if (current !== version)

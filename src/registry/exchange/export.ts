@@ -43,7 +43,9 @@ function visibleFields(
  * @param shape 'long' (one row per entity row) or 'wide' (one row per patient)
  */
 export function exportCsv(records: PatientRecord[], shape: 'long' | 'wide'): string {
-  const pFields = visibleFields({ fields: PATIENT_FIELDS }, records, null);
+  const pFields = visibleFields({ fields: PATIENT_FIELDS }, records, null).filter(
+    (f) => f.name !== 'pseudonym',
+  );
   const eFields = new Map<EntitySpec, FieldSpec[]>(
     ENTITIES.map((e) => [e, visibleFields(e, records, e.path)]),
   );

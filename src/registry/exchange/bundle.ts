@@ -1,0 +1,150 @@
+/**
+ * Study bundle export (docs/study-bundle.md, v1) of the infused patients in scope, for `carto run`:
+ * study.json, patients.csv, events.csv (journey with ISO dates), toxicity.csv (computed maximum ASTCT
+ * grades), and header-only scans.csv / vois.csv (imaging comes from the study store).
+ *
+ * Nothing is defaulted silently: an infused patient without a recorded sex or without any toxicity
+ * observation is an InputError naming the patient and the field, because the bundle requires them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { formatCsv } from '../../io/csv.js';
+import { patientOutcome, type ApiRow, type PatientRecord } from '../outcomes.js';
+
+export interface BundleOptions {
+  /** Study name shown in the report. */
+  name: string;
+  tracer: { name: string; nuclide: string; halfLifeS: number };
+}
+
+type Cell = string | number | null;
+
+function s(v: unknown): string | null {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
+}
+
+/**
+ * Writes the bundle into `outDir` (created if needed).
+ * @returns the number of patients written
+ * @throws InputError naming the patient pseudonym and field when a required bundle value is missing
+ */
+export function exportBundle(records: PatientRecord[], outDir: string, opts: BundleOptions): number {
+  const patients: Record<string, Cell>[] = [];
+  const events: Record<string, Cell>[] = [];
+  const tox: Record<string, Cell>[] = [];
+  for (const r of records) {
+    const o = patientOutcome(r);
+    const infusion = s(r.rows['infusions']?.[0]?.['infusionDate']);
+    if (!infusion || !o.os) continue;
+    const id = s(r.patient['pseudonym']) ?? '';
+    const sex = s(r.patient['sex']);
+    if (sex === null)
+      throw new InputError('sex is not recorded; the study bundle requires it', {
+        row: 0,
+        field: 'sex',
+        value: id,
+      });
+    if (o.maxCrs === null || o.maxIcans === null)
+      throw new InputError('no toxicity observations; the bundle needs computed CRS/ICANS grades', {
+        field: 'toxicity-observations',
+        value: id,
+      });
+    const bridgingTypes = new Set(
+      (r.rows['bridging'] ?? []).map((b) => s(b['bridgingType'])).filter((t) => t && t !== 'none'),
+    );
+    const bridging =
+      bridgingTypes.size === 0
+        ? 'none'
+        : bridgingTypes.has('combination') || bridgingTypes.size > 1
+          ? 'combination'
+          : ([...bridgingTypes][0] ?? 'none');
+    const line = r.patient['lineOfTherapy'];
+    patients.push({
+      patient_id: id,
+      cohort: o.product ?? 'unknown',
+      age: s(r.patient['ageAtReferral']),
+      sex,
+      histology: s(r.patient['histology']),
+      previous_lines: typeof line === 'number' ? line - 1 : null,
+      bridging,
+      product: o.product,
+    });
+    const ev = (event: string, date: string | null, extra: Record<string, Cell> = {}) => {
+      if (date)
+        events.push({
+          patient_id: id,
+          event,
+          date,
+          bridging_type: null,
+          lugano: null,
+          death_cause: null,
+          ...extra,
+        });
+    };
+    const each = (path: string, f: (row: ApiRow) => void) => (r.rows[path] ?? []).forEach(f);
+    each('apheresis', (x) => ev('apheresis', s(x['apheresisDate'])));
+    each('bridging', (x) => {
+      const t = s(x['bridgingType']);
+      if (t && t !== 'none') ev('bridging', s(x['startDate']), { bridging_type: t });
+    });
+    each('lymphodepletion', (x) => ev('lymphodepletion', s(x['startDate'])));
+    ev('infusion', infusion);
+    each('lugano-assessments', (x) => {
+      const d = s(x['assessmentDate']);
+      if (d && d >= infusion) ev('response', d, { lugano: s(x['response']) });
+    });
+    each('progressions', (x) => ev('progression', s(x['progressionDate'])));
+    const death = r.rows['deaths']?.[0];
+    if (death)
+      ev('death', s(death['deathDate']), {
+        death_cause: death['cause'] === 'lymphoma' ? 'lymphoma' : 'other',
+      });
+    else {
+      const last = new Date(Date.parse(`${infusion}T00:00:00Z`) + o.os.days * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      ev('last_follow_up', last);
+    }
+    const drugs = new Set((r.rows['toxicity-treatments'] ?? []).map((x) => s(x['drug'])));
+    tox.push({
+      patient_id: id,
+      crs_grade: o.maxCrs,
+      icans_grade: o.maxIcans,
+      tocilizumab: drugs.has('tocilizumab') ? 'yes' : null,
+      steroids: drugs.has('steroids') ? 'yes' : null,
+    });
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    join(outDir, 'study.json'),
+    `${JSON.stringify({ name: opts.name, tracer: opts.tracer }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(outDir, 'patients.csv'),
+    formatCsv(
+      ['patient_id', 'cohort', 'age', 'sex', 'histology', 'previous_lines', 'bridging', 'product'],
+      patients,
+    ),
+  );
+  writeFileSync(
+    join(outDir, 'events.csv'),
+    formatCsv(['patient_id', 'event', 'date', 'bridging_type', 'lugano', 'death_cause'], events),
+  );
+  writeFileSync(
+    join(outDir, 'toxicity.csv'),
+    formatCsv(['patient_id', 'crs_grade', 'icans_grade', 'tocilizumab', 'steroids'], tox),
+  );
+  writeFileSync(
+    join(outDir, 'scans.csv'),
+    formatCsv(['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format'], []),
+  );
+  writeFileSync(
+    join(outDir, 'vois.csv'),
+    formatCsv(
+      ['scan_id', 'kind', 'label', 'lesion_id', 'site', 'irradiated', 'mask_path', 'mask_label', 'roi_name'],
+      [],
+    ),
+  );
+  return patients.length;
+}
