@@ -422,6 +422,15 @@ export function register(program: Command): void {
             ),
           )}\n\n`,
         );
+        const at = (s as { at?: { time: number; surv: number; nRisk: number }[] }).at;
+        if (at) {
+          process.stdout.write(
+            `${formatTable(
+              ['at time', 'survival', 'n.risk'],
+              at.map((a) => [a.time, a.surv, a.nRisk]),
+            )}\n\n`,
+          );
+        }
       }
     });
 
@@ -513,7 +522,9 @@ export function register(program: Command): void {
       if (opts.json) return printJson(r);
       process.stdout.write(
         `${formatTable(
-          ['term', 'coef', 'HR', 'se', 'robust se', 'z', 'p', 'HR lower', 'HR upper'],
+          r.method === 'firth'
+            ? ['term', 'coef', 'HR', 'se', 'robust se', 'z', 'p (pen. LRT)', 'PL lower', 'PL upper']
+            : ['term', 'coef', 'HR', 'se', 'robust se', 'z', 'p', 'HR lower', 'HR upper'],
           r.coefficients.map((k) =>
             [
               k['term'],
