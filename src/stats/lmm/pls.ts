@@ -3,12 +3,15 @@
  * deviance / REML criterion (Bates, Mächler, Bolker & Walker 2015, JSS 67(1), eqs. for
  * `profiledDeviance` and `REMLprofiled`; statistics-reference §1.1).
  *
- * Blocked algorithm: the random-effect terms that share the grouping factor with the most levels
- * ("diagonal part") give a block-diagonal Λᵀ Zᵀ Z Λ + I with one small P×P block per level, which is
- * factorised block by block. Every other random effect, the fixed effects and the response form a
- * dense "rest" block W = [Z₂Λ₂ | X | y]; its Schur complement is factorised densely, which yields
- * log|L|², log|R_X|² and the penalised RSS (last diagonal element squared) in one pass. Cost per
- * evaluation: O(ℓ·P²·m + ℓ·P·m² + m³) with m = q₂ + p + 1, independent of n after one O(n) setup.
+ * Blocked algorithm: a blocking factor B is chosen among the grouping factors; every random-effect
+ * term whose grouping factor is nested in B (each of its levels occurs within one level of B, which
+ * includes B itself) belongs to the "block part": Λᵀ Zᵀ Z Λ + I restricted to it is block diagonal with
+ * one small dense block per level of B (e.g. a patient's intercept/slope, or a patient plus its
+ * lesions for (1 | patient/lesion)), factorised block by block. The remaining (crossed) random effects,
+ * the fixed effects and the response form a dense "rest" block W = [Z₂Λ₂ | X | y]; its Schur complement
+ * is factorised densely, giving log|L|², log|R_X|² and the penalised RSS in one pass. B is chosen to
+ * minimise the estimated flop count Σ_b s_b³ + (q₂ + p + 1)³. Cost per evaluation is then independent
+ * of n after one O(n) setup (plus one O(n) residual pass for an exact penalised RSS).
  */
 import { ComputationError, InputError } from '../../errors.js';
 import type { ModelFrame } from '../design.js';
@@ -35,24 +38,56 @@ export interface ReTerm {
   nTheta: number;
 }
 
+/** One random-effects term `(lhs | group)` on the used rows, in lme4's term order. */
+export interface ReTerm {
+  /** Grouping factor label (`Subject`, `lesion:patient`). */
+  group: string;
+  /** Column names of the lhs model matrix (`(Intercept)`, `Days`). */
+  cnms: string[];
+  /** Number of columns p_i. */
+  p: number;
+  /** Grouping factor levels (as R sorts them). */
+  levels: string[];
+  /** Level code per used row. */
+  codes: Int32Array;
+  /** lhs columns (n each). */
+  z: Float64Array[];
+  /** Offset of this term's θ block in θ. */
+  thetaOffset: number;
+  /** Number of θ elements p(p+1)/2. */
+  nTheta: number;
+}
+
 /** Precomputed cross-products for the blocked PLS (depends on the data only, not on θ). */
 export interface PlsSystem {
   n: number;
   p: number;
   terms: ReTerm[];
-  /** Indices (into terms) of the diagonal part and of the dense part. */
-  diagTerms: number[];
+  /** Indices (into terms) of the block part and of the dense part. */
+  blockTerms: number[];
   denseTerms: number[];
-  /** Column offset of each dense term within Z₂ (−1 for diagonal terms). */
+  /** Column offset of each dense term within Z₂ (−1 for block terms). */
   denseOffset: number[];
-  /** Size of the diagonal block per level, number of levels. */
-  P: number;
-  nlDiag: number;
+  /** Number of blocks (levels of the blocking factor) and block sizes s_b. */
+  nb: number;
+  blockSize: Int32Array;
+  /** Offsets of block b in the flat s_b×s_b arrays, the s_b×m arrays and the s_b vectors. */
+  offSS: Int32Array;
+  offSM: Int32Array;
+  offS: Int32Array;
+  /** Segments of each block (CSR by block): term index, level and local start of a p_t-long run. */
+  segPtr: Int32Array;
+  segTerm: Int32Array;
+  segLevel: Int32Array;
+  segPos: Int32Array;
+  /** Block of each used row and, per block term, the local position of the row's level (n × nBlockTerms). */
+  rowBlock: Int32Array;
+  rowPos: Int32Array;
   q2: number;
   m: number;
-  /** ZdᵀZd per level (nl·P·P). */
+  /** Zᵀ Z per block (s_b² each). */
   zdtzd: Float64Array;
-  /** Zdᵀ W per level (nl·P·m). */
+  /** Zᵀ W per block (s_b·m each). */
   g: Float64Array;
   /** Wᵀ W (m·m), W = [Z₂ | X | y]. */
   wtw: Float64Array;
@@ -74,7 +109,7 @@ export interface PlsEval {
   pwrss: number;
   /** Dense factor of the rest block (m×m, lower triangle). */
   M: Float64Array;
-  /** Per-level factors of the diagonal part (nl·P·P) and the solves C_j = L_j⁻¹ Λdᵀ G_j Λw (nl·P·m). */
+  /** Per-block Cholesky factors L_b and solves C_b = L_b⁻¹ Λ_bᵀ G_b Λw (flat, offsets offSS/offSM). */
   Ld: Float64Array;
   C: Float64Array;
 }
@@ -154,21 +189,47 @@ export function templateOf(t: ReTerm, theta: ArrayLike<number>): Float64Array {
   return T;
 }
 
+/** Block of each level of `t` under blocking factor `B` (−1 when t is not nested in B). */
+function nestingMap(t: ReTerm, B: ReTerm): Int32Array | null {
+  const map = new Int32Array(t.levels.length).fill(-1);
+  for (let i = 0; i < t.codes.length; i++) {
+    const l = t.codes[i]!;
+    const b = B.codes[i]!;
+    if (map[l] === -1) map[l] = b;
+    else if (map[l] !== b) return null;
+  }
+  return map;
+}
+
 /**
  * Precomputes the data cross-products of the blocked PLS.
  * @param terms random-effects terms (lme4 order); X row-major n×p; y length n
  */
 export function buildPlsSystem(terms: ReTerm[], X: Float64Array, p: number, y: Float64Array): PlsSystem {
   const n = y.length;
-  const first = terms[0]!;
-  const diagTerms: number[] = [];
+  // choose the blocking factor by estimated cost
+  let best: { B: number; maps: (Int32Array | null)[]; cost: number } | null = null;
+  for (let cand = 0; cand < terms.length; cand++) {
+    const B = terms[cand]!;
+    if (terms.slice(0, cand).some((t) => t.group === B.group)) continue;
+    const maps = terms.map((t) => nestingMap(t, B));
+    const size = new Float64Array(B.levels.length);
+    let q2 = 0;
+    terms.forEach((t, i) => {
+      const mp = maps[i];
+      if (mp) for (let l = 0; l < t.levels.length; l++) size[mp[l]!]! += t.p;
+      else q2 += t.p * t.levels.length;
+    });
+    const m = q2 + p + 1;
+    let cost = m ** 3;
+    for (const sb of size) cost += sb ** 3 + sb * sb * m + sb * m * m;
+    if (!best || cost < best.cost) best = { B: cand, maps, cost };
+  }
+  const maps = best!.maps;
+  const nb = terms[best!.B]!.levels.length;
+  const blockTerms: number[] = [];
   const denseTerms: number[] = [];
-  terms.forEach((t, i) => {
-    const sameGroup = t.group === first.group && t.levels.length === first.levels.length;
-    (sameGroup ? diagTerms : denseTerms).push(i);
-  });
-  const P = diagTerms.reduce((s, i) => s + terms[i]!.p, 0);
-  const nlDiag = first.levels.length;
+  terms.forEach((_, i) => (maps[i] ? blockTerms : denseTerms).push(i));
   const denseOffset = terms.map(() => -1);
   let q2 = 0;
   for (const i of denseTerms) {
@@ -176,46 +237,105 @@ export function buildPlsSystem(terms: ReTerm[], X: Float64Array, p: number, y: F
     q2 += terms[i]!.p * terms[i]!.levels.length;
   }
   const m = q2 + p + 1;
-  const zdtzd = new Float64Array(nlDiag * P * P);
-  const g = new Float64Array(nlDiag * P * m);
-  const wtw = new Float64Array(m * m);
-  const zd = new Float64Array(P);
-  const wIdx = new Int32Array(denseTerms.reduce((s, i) => s + terms[i]!.p, 0));
-  const wVal = new Float64Array(wIdx.length);
-  const codes = first.codes;
+  // segments: per block, for each block term (in order), its levels in that block (ascending), p_t each
+  const blockSize = new Int32Array(nb);
+  const segCount = new Int32Array(nb);
+  for (const i of blockTerms) {
+    const mp = maps[i]!;
+    for (let l = 0; l < mp.length; l++) {
+      blockSize[mp[l]!]! += terms[i]!.p;
+      segCount[mp[l]!]!++;
+    }
+  }
+  const segPtr = new Int32Array(nb + 1);
+  for (let b = 0; b < nb; b++) segPtr[b + 1] = segPtr[b]! + segCount[b]!;
+  const nSeg = segPtr[nb]!;
+  const segTerm = new Int32Array(nSeg);
+  const segLevel = new Int32Array(nSeg);
+  const segPos = new Int32Array(nSeg);
+  const fill = Int32Array.from(segPtr.subarray(0, nb));
+  const posFill = new Int32Array(nb);
+  const levelPos: Int32Array[] = terms.map((t) => new Int32Array(t.levels.length).fill(-1));
+  for (const i of blockTerms) {
+    const mp = maps[i]!;
+    for (let l = 0; l < mp.length; l++) {
+      const b = mp[l]!;
+      const k = fill[b]!++;
+      segTerm[k] = i;
+      segLevel[k] = l;
+      segPos[k] = posFill[b]!;
+      levelPos[i]![l] = posFill[b]!;
+      posFill[b]! += terms[i]!.p;
+    }
+  }
+  const offSS = new Int32Array(nb + 1);
+  const offSM = new Int32Array(nb + 1);
+  const offS = new Int32Array(nb + 1);
+  for (let b = 0; b < nb; b++) {
+    const sb = blockSize[b]!;
+    offSS[b + 1] = offSS[b]! + sb * sb;
+    offSM[b + 1] = offSM[b]! + sb * m;
+    offS[b + 1] = offS[b]! + sb;
+  }
+  const nbt = blockTerms.length;
+  const rowBlock = new Int32Array(n);
+  const rowPos = new Int32Array(n * nbt);
+  const Bt = terms[best!.B]!;
   for (let r = 0; r < n; r++) {
-    // diagonal-part row vector
+    rowBlock[r] = Bt.codes[r]!;
+    blockTerms.forEach((i, k) => (rowPos[r * nbt + k] = levelPos[i]![terms[i]!.codes[r]!]!));
+  }
+  const zdtzd = new Float64Array(offSS[nb]!);
+  const g = new Float64Array(offSM[nb]!);
+  const wtw = new Float64Array(m * m);
+  const P = blockTerms.reduce((s2, i) => s2 + terms[i]!.p, 0);
+  const zd = new Float64Array(P);
+  const zpos = new Int32Array(P);
+  const wIdx = new Int32Array(denseTerms.reduce((s2, i) => s2 + terms[i]!.p, 0));
+  const wVal = new Float64Array(wIdx.length);
+  for (let r = 0; r < n; r++) {
+    // block-part entries of the row: local positions and values
     let k = 0;
-    for (const i of diagTerms) for (const col of terms[i]!.z) zd[k++] = col[r]!;
+    blockTerms.forEach((i, bt) => {
+      const t = terms[i]!;
+      const pos = rowPos[r * nbt + bt]!;
+      for (let c = 0; c < t.p; c++) {
+        zpos[k] = pos + c;
+        zd[k++] = t.z[c]![r]!;
+      }
+    });
     // sparse Z2 entries of the row
-    let s = 0;
+    let s2 = 0;
     for (const i of denseTerms) {
       const t = terms[i]!;
       const base = denseOffset[i]! + t.codes[r]! * t.p;
       for (let c = 0; c < t.p; c++) {
-        wIdx[s] = base + c;
-        wVal[s] = t.z[c]![r]!;
-        s++;
+        wIdx[s2] = base + c;
+        wVal[s2] = t.z[c]![r]!;
+        s2++;
       }
     }
-    const j = codes[r]!;
-    const zoff = j * P * P;
-    for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) zdtzd[zoff + a * P + b]! += zd[a]! * zd[b]!;
-    const goff = j * P * m;
+    const b = rowBlock[r]!;
+    const sb = blockSize[b]!;
+    const zoff = offSS[b]!;
+    for (let a = 0; a < P; a++) {
+      for (let c = 0; c < P; c++) zdtzd[zoff + zpos[a]! * sb + zpos[c]!]! += zd[a]! * zd[c]!;
+    }
+    const goff = offSM[b]!;
     const xo = r * p;
     for (let a = 0; a < P; a++) {
       const za = zd[a]!;
       if (za === 0) continue;
-      const row = goff + a * m;
-      for (let e = 0; e < s; e++) g[row + wIdx[e]!]! += za * wVal[e]!;
+      const row = goff + zpos[a]! * m;
+      for (let e = 0; e < s2; e++) g[row + wIdx[e]!]! += za * wVal[e]!;
       for (let c = 0; c < p; c++) g[row + q2 + c]! += za * X[xo + c]!;
       g[row + m - 1]! += za * y[r]!;
     }
     // WᵀW (full symmetric)
-    for (let e = 0; e < s; e++) {
+    for (let e = 0; e < s2; e++) {
       const ie = wIdx[e]!;
       const ve = wVal[e]!;
-      for (let f2 = 0; f2 < s; f2++) wtw[ie * m + wIdx[f2]!]! += ve * wVal[f2]!;
+      for (let f2 = 0; f2 < s2; f2++) wtw[ie * m + wIdx[f2]!]! += ve * wVal[f2]!;
       for (let c = 0; c < p; c++) {
         const v = ve * X[xo + c]!;
         wtw[ie * m + q2 + c]! += v;
@@ -239,11 +359,20 @@ export function buildPlsSystem(terms: ReTerm[], X: Float64Array, p: number, y: F
     n,
     p,
     terms,
-    diagTerms,
+    blockTerms,
     denseTerms,
     denseOffset,
-    P,
-    nlDiag,
+    nb,
+    blockSize,
+    offSS,
+    offSM,
+    offS,
+    segPtr,
+    segTerm,
+    segLevel,
+    segPos,
+    rowBlock,
+    rowPos,
     q2,
     m,
     zdtzd,
@@ -286,17 +415,8 @@ function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, 
  * @throws ComputationError when the fixed-effects Schur complement is not positive definite
  */
 export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss = true): PlsEval {
-  const { P, m, nlDiag } = sys;
+  const { m, nb } = sys;
   const Ts = sys.terms.map((t) => templateOf(t, theta));
-  // Block-diagonal template for the diagonal part
-  const Td = new Float64Array(P * P);
-  let o = 0;
-  for (const i of sys.diagTerms) {
-    const t = sys.terms[i]!;
-    const T = Ts[i]!;
-    for (let r = 0; r < t.p; r++) for (let c = 0; c < t.p; c++) Td[(o + r) * P + o + c] = T[r * t.p + c]!;
-    o += t.p;
-  }
   // M = Λwᵀ WᵀW Λw + diag(I_q2, 0)
   const M = Float64Array.from(sys.wtw);
   applyLambda2Right(sys, Ts, M, m);
@@ -304,59 +424,80 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
   transposeInPlace(M, m);
   applyLambda2Right(sys, Ts, M, m);
   for (let k = 0; k < sys.q2; k++) M[k * m + k]! += 1;
-  const Ld = new Float64Array(nlDiag * P * P);
-  const C = new Float64Array(nlDiag * P * m);
+  const Ld = new Float64Array(sys.offSS[nb]!);
+  const C = new Float64Array(sys.offSM[nb]!);
   let ldL2 = 0;
-  const S = new Float64Array(P * P);
-  const tmp = new Float64Array(P * P);
   const zdtzd = sys.zdtzd;
   const G = sys.g;
   const hasDense = sys.denseTerms.length > 0;
-  for (let j = 0; j < nlDiag; j++) {
-    const zoff = j * P * P;
-    // S = Tdᵀ ZdᵀZd Td + I
-    for (let a = 0; a < P; a++) {
-      for (let b = 0; b < P; b++) {
-        let v = 0;
-        for (let k = b; k < P; k++) v += zdtzd[zoff + a * P + k]! * Td[k * P + b]!;
-        tmp[a * P + b] = v;
+  const { segPtr, segTerm, segPos } = sys;
+  let maxS = 0;
+  for (const sb of sys.blockSize) maxS = Math.max(maxS, sb);
+  const tmp = new Float64Array(maxS * maxS);
+  for (let b = 0; b < nb; b++) {
+    const sb = sys.blockSize[b]!;
+    const zoff = sys.offSS[b]!;
+    const goff = sys.offSM[b]!;
+    const s0 = segPtr[b]!;
+    const s1 = segPtr[b + 1]!;
+    // tmp = ZᵀZ_b Λ_b (columns of each segment mixed by its T)
+    for (let a = 0; a < sb; a++) {
+      for (let sg = s0; sg < s1; sg++) {
+        const T = Ts[segTerm[sg]!]!;
+        const pt = sys.terms[segTerm[sg]!]!.p;
+        const pos = segPos[sg]!;
+        for (let c = 0; c < pt; c++) {
+          let v = 0;
+          for (let k = c; k < pt; k++) v += zdtzd[zoff + a * sb + pos + k]! * T[k * pt + c]!;
+          tmp[a * sb + pos + c] = v;
+        }
       }
     }
-    for (let a = 0; a < P; a++) {
-      for (let b = 0; b <= a; b++) {
-        let v = a === b ? 1 : 0;
-        for (let k = a; k < P; k++) v += Td[k * P + a]! * tmp[k * P + b]!;
-        S[a * P + b] = v;
+    // Ld_b = Λ_bᵀ tmp + I (lower triangle), then Cholesky in place
+    for (let sg = s0; sg < s1; sg++) {
+      const T = Ts[segTerm[sg]!]!;
+      const pt = sys.terms[segTerm[sg]!]!.p;
+      const pos = segPos[sg]!;
+      for (let c = 0; c < pt; c++) {
+        const row = pos + c;
+        for (let col = 0; col <= row; col++) {
+          let v = row === col ? 1 : 0;
+          for (let k = c; k < pt; k++) v += T[k * pt + c]! * tmp[(pos + k) * sb + col]!;
+          Ld[zoff + row * sb + col] = v;
+        }
       }
     }
-    if (!cholInPlace(S, P, P)) throw new ComputationError('random-effects system is not positive definite');
-    for (let a = 0; a < P; a++) {
-      ldL2 += 2 * Math.log(S[a * P + a]!);
-      for (let b = 0; b <= a; b++) Ld[zoff + a * P + b] = S[a * P + b]!;
-    }
-    // B = Tdᵀ G_j, then Λw on the right, then C_j = L_j⁻¹ B (forward substitution in place)
-    const goff = j * P * m;
-    for (let a = 0; a < P; a++) {
-      for (let c = 0; c < m; c++) {
-        let v = 0;
-        for (let k = a; k < P; k++) v += Td[k * P + a]! * G[goff + k * m + c]!;
-        C[goff + a * m + c] = v;
+    if (!cholInPlace(Ld, sb, sb, zoff))
+      throw new ComputationError('random-effects system is not positive definite');
+    for (let a = 0; a < sb; a++) ldL2 += 2 * Math.log(Ld[zoff + a * sb + a]!);
+    // C_b = Λ_bᵀ G_b, then Λw on the right, then L_b⁻¹ (forward substitution in place)
+    for (let sg = s0; sg < s1; sg++) {
+      const T = Ts[segTerm[sg]!]!;
+      const pt = sys.terms[segTerm[sg]!]!.p;
+      const pos = segPos[sg]!;
+      for (let c = 0; c < pt; c++) {
+        const row = goff + (pos + c) * m;
+        for (let col = 0; col < m; col++) {
+          let v = 0;
+          for (let k = c; k < pt; k++) v += T[k * pt + c]! * G[goff + (pos + k) * m + col]!;
+          C[row + col] = v;
+        }
       }
     }
-    if (hasDense) applyLambda2Right(sys, Ts, C, P, goff);
-    for (let a = 0; a < P; a++) {
+    if (hasDense) applyLambda2Right(sys, Ts, C, sb, goff);
+    for (let a = 0; a < sb; a++) {
       const row = goff + a * m;
-      const laa = S[a * P + a]!;
       for (let s2 = 0; s2 < a; s2++) {
-        const las = S[a * P + s2]!;
+        const las = Ld[zoff + a * sb + s2]!;
         if (las === 0) continue;
         const srow = goff + s2 * m;
         for (let c = 0; c < m; c++) C[row + c]! -= las * C[srow + c]!;
       }
+      const laa = Ld[zoff + a * sb + a]!;
       for (let c = 0; c < m; c++) C[row + c]! /= laa;
     }
-    // M -= C_jᵀ C_j (lower triangle)
-    for (let a = 0; a < P; a++) {
+    // M -= C_bᵀ C_b (lower triangle)
+    for (let a = 0; a < sb; a++) {
       const row = goff + a * m;
       for (let r = 0; r < m; r++) {
         const v = C[row + r]!;
@@ -375,7 +516,7 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
   let ll = 0;
   for (let c = 0; c < m - 1; c++) {
     let v = M[(m - 1) * m + c]!;
-    for (let s = 0; s < c; s++) v -= M[(m - 1) * m + s]! * M[c * m + s]!;
+    for (let s2 = 0; s2 < c; s2++) v -= M[(m - 1) * m + s2]! * M[c * m + s2]!;
     v /= M[c * m + c]!;
     M[(m - 1) * m + c] = v;
     ll += v * v;
@@ -446,7 +587,7 @@ export function plsSolution(
   ev: PlsEval,
   theta: ArrayLike<number>,
 ): { beta: Float64Array; u: Float64Array[]; b: Float64Array[] } {
-  const { m, q2, p, P, nlDiag } = sys;
+  const { m, q2, p, nb } = sys;
   const M = ev.M;
   const k = m - 1;
   const x = new Float64Array(k);
@@ -456,25 +597,29 @@ export function plsSolution(
   const u: Float64Array[] = sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
   for (const i of sys.denseTerms) {
     const t = sys.terms[i]!;
-    u[i]!.set(x.subarray(sys.denseOffset[i], sys.denseOffset[i]! + t.levels.length * t.p));
+    u[i]!.set(x.subarray(sys.denseOffset[i]!, sys.denseOffset[i]! + t.levels.length * t.p));
   }
-  const ud = new Float64Array(P);
-  for (let j = 0; j < nlDiag; j++) {
-    const goff = j * P * m;
-    for (let a = 0; a < P; a++) {
+  let maxS = 0;
+  for (const sb of sys.blockSize) maxS = Math.max(maxS, sb);
+  const ud = new Float64Array(maxS);
+  for (let b = 0; b < nb; b++) {
+    const sb = sys.blockSize[b]!;
+    const goff = sys.offSM[b]!;
+    for (let a = 0; a < sb; a++) {
       let v = ev.C[goff + a * m + m - 1]!;
       for (let c = 0; c < k; c++) v -= ev.C[goff + a * m + c]! * x[c]!;
       ud[a] = v;
     }
-    backSolveT(ev.Ld, P, P, ud, j * P * P);
-    let o = 0;
-    for (const i of sys.diagTerms) {
-      const t = sys.terms[i]!;
-      for (let c = 0; c < t.p; c++) u[i]![j * t.p + c] = ud[o + c]!;
-      o += t.p;
+    backSolveT(ev.Ld, sb, sb, ud, sys.offSS[b]!);
+    for (let sg = sys.segPtr[b]!; sg < sys.segPtr[b + 1]!; sg++) {
+      const ti = sys.segTerm[sg]!;
+      const pt = sys.terms[ti]!.p;
+      const l = sys.segLevel[sg]!;
+      const pos = sys.segPos[sg]!;
+      for (let c = 0; c < pt; c++) u[ti]![l * pt + c] = ud[pos + c]!;
     }
   }
-  const b = sys.terms.map((t, i) => {
+  const bvals = sys.terms.map((t, i) => {
     const T = templateOf(t, theta);
     const out = new Float64Array(u[i]!.length);
     for (let l = 0; l < t.levels.length; l++) {
@@ -486,7 +631,7 @@ export function plsSolution(
     }
     return out;
   });
-  return { beta, u, b };
+  return { beta, u, b: bvals };
 }
 
 /** (R_Xᵀ R_X)⁻¹ from a PLS evaluation (p×p row-major); Var(β̂) = σ² times this. */
