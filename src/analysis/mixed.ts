@@ -45,9 +45,8 @@ export interface WaldFResult {
 /**
  * Fits `formula` to records by REML (default) or ML.
  *
- * When the fit ends on the boundary (a zero variance parameter), it is refitted from other start
- * values (the boundary θ with its zero diagonal entries set to 1, and diagonal starts 0.25 and 4) and
- * the fit with the lowest criterion is kept: the bounded optimiser can stop at a boundary point that is
+ * When the fit ends on the boundary (a zero variance parameter), it is refitted from the boundary θ
+ * with its zero diagonal entries set to 1, and the fit with the lower criterion is kept: the bounded optimiser can stop at a boundary point that is
  * not the optimum (seen against lme4 on nested and random-slope models).
  *
  * @param formula lme4 formula, e.g. `log_y ~ group + (1 | patient)`
@@ -66,11 +65,7 @@ export function fitMixed(
   const first = fitLmm(formula, df, base);
   if (!first.singular) return first;
   const diag = diagonalPositions(first);
-  const starts: number[][] = [
-    first.theta.map((t, i) => (diag.has(i) && t === 0 ? 1 : t)),
-    first.theta.map((_, i) => (diag.has(i) ? 0.25 : 0)),
-    first.theta.map((_, i) => (diag.has(i) ? 4 : 0)),
-  ];
+  const starts: number[][] = [first.theta.map((t, i) => (diag.has(i) && t === 0 ? 1 : t))];
   let best = first;
   for (const thetaStart of starts) {
     try {

@@ -28,6 +28,9 @@ export interface NormalTissueSettings {
   curves: ('linear' | 'log-linear' | 'quadratic')[];
 }
 
+/** Random-effects structure of the pre → post model. */
+export type PrePostRandom = 'patient' | 'patient/lesion' | 'patient/lesion+timepoint';
+
 /** Everything the analyses of this plan read from the settings. */
 export interface PlanSettings {
   suvPeak: 'global' | 'local';
@@ -54,8 +57,12 @@ export interface PlanSettings {
    * tracer_injection event are kept.
    */
   uptakeDays: number | null;
-  /** Random effects of the pre → post model: patient only, or lesions nested in patients (default). */
-  prePostRandom: 'patient' | 'patient/lesion';
+  /**
+   * Random effects of the pre → post model: 'patient' (1 | patient); 'patient/lesion' adds lesions
+   * within patients; 'patient/lesion+timepoint' (default) also a patient × timepoint intercept, i.e. a
+   * patient-specific change at each post-CART timepoint (the random slope of timepoint).
+   */
+  prePostRandom: PrePostRandom;
   /** Maximum |lab day − scan day| to pair a lab value with a scan (default 10 days: pairs the pre-CART scan with the day-0 sample). */
   labScanMaxGapDays: number;
 }
@@ -165,8 +172,8 @@ export function planSettings(settings: StudySettings): PlanSettings {
       settings['uptakeDays'] === null ? null : positive(settings['uptakeDays'], 2, 'analysis.uptakeDays'),
     prePostRandom: oneOf(
       settings['prePostRandom'],
-      ['patient', 'patient/lesion'] as const,
-      'patient/lesion',
+      ['patient', 'patient/lesion', 'patient/lesion+timepoint'] as const,
+      'patient/lesion+timepoint',
       'analysis.prePostRandom',
     ),
     labScanMaxGapDays: positive(settings['labScanMaxGapDays'], 10, 'analysis.labScanMaxGapDays'),

@@ -24,6 +24,21 @@ import {
 } from './mixed.js';
 import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
 import { timepointOrder } from './v1-normal-tissue.js';
+import type { PrePostRandom } from './settings.js';
+
+/** lme4 random-effects terms of a pre → post structure. */
+export function randomTerms(random: PrePostRandom): string {
+  if (random === 'patient') return '(1 | patient)';
+  if (random === 'patient/lesion') return '(1 | patient/lesion)';
+  return '(1 | patient) + (1 | patient:timepoint) + (1 | patient:lesion)';
+}
+
+const RANDOM_WORDS: Record<PrePostRandom, string> = {
+  patient: 'per patient',
+  'patient/lesion': 'per patient and per lesion within patient',
+  'patient/lesion+timepoint':
+    'per patient, per patient and timepoint (a patient-specific change at each timepoint) and per lesion within patient',
+};
 
 /** Per-timepoint estimate of a pre → post model. */
 export interface TimepointEstimate {
@@ -67,7 +82,7 @@ export interface PrePostModel {
 export function prePostModel(
   rows: LesionRow[],
   value: (r: LesionRow) => number,
-  random: 'patient' | 'patient/lesion',
+  random: PrePostRandom,
 ): PrePostModel | string {
   const byTp = new Map<string, Set<string>>();
   for (const r of rows) byTp.set(r.timepoint, (byTp.get(r.timepoint) ?? new Set()).add(r.patientId));
@@ -80,7 +95,7 @@ export function prePostModel(
       ? `no post-CART timepoint with at least 2 patients (left out: ${dropped.join(', ')})`
       : 'no post-CART scans';
   }
-  const re = random === 'patient' ? '(1 | patient)' : '(1 | patient/lesion)';
+  const re = randomTerms(random);
   const formula = `log_y ~ timepoint + ${re}`;
   const records: ModelRecord[] = kept.map((r) => ({
     log_y: Math.log(value(r)),
@@ -131,13 +146,13 @@ export function prePostModel(
 export function tumourPrePost(study: StudyData): AnalysisSection {
   const td = tumourData(study);
   const s = td.settings;
-  const re = s.prePostRandom === 'patient' ? '(1 | patient)' : '(1 | patient/lesion)';
+  const re = randomTerms(s.prePostRandom);
   const base = {
     id: 'tumour-prepost',
     title: 'Tumour uptake and volume from pre- to post-CART',
     description:
       'Linear mixed models of log volume-corrected SUVpeak and of log lesion volume with the scan timepoint as fixed effect and random ' +
-      `intercepts ${s.prePostRandom === 'patient' ? 'per patient' : 'per patient and per lesion within patient'}` +
+      `intercepts ${RANDOM_WORDS[s.prePostRandom]}` +
       (s.excludeEbvPositive ? ' (EBV+ DLBCL excluded)' : '') +
       '. Geometric means per timepoint and post/pre ratios with 95% CIs from the REML fit (Satterthwaite df); timepoint p from the likelihood-ratio test under ML. ' +
       'Volume change (%) = 100·(ratio − 1).',

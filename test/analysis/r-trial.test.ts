@@ -155,7 +155,7 @@ test('tumour irradiated vs not: volume and uptake vs lmerTest', () => {
   checkGroups(s.results['uptake'] as GroupComparison, at('irradiated.uptake'), 'irradiated uptake');
 });
 
-test('pre → post: geometric means, ratios, LRT (uptake and volume) vs lmerTest (1 | patient/lesion)', () => {
+test('pre → post: geometric means, ratios, LRT (uptake and volume) vs lmerTest (patient, patient × timepoint, lesion intercepts)', () => {
   const s = tumourPrePost(study);
   assert.equal(s.status, 'ok');
   for (const part of ['uptake', 'volume'] as const) {
