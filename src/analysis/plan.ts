@@ -10,6 +10,7 @@ import type { AnalysisSection } from './types.js';
 import { normalTissueSummary } from './v1-normal-tissue.js';
 import { outcomesByUptake } from './v1-outcomes.js';
 import { consortFlow, labSummary, toxicitySummary } from './v1-descriptive.js';
+import { COMPLETE_ANALYSES, type CompleteAnalysis } from './plan-complete.js';
 
 /** One analysis of the plan. */
 export interface PlannedAnalysis {
@@ -18,7 +19,13 @@ export interface PlannedAnalysis {
   run: (study: StudyData) => AnalysisSection;
 }
 
-/** The analyses, in report order. */
+const part = (p: CompleteAnalysis['part']): PlannedAnalysis[] =>
+  COMPLETE_ANALYSES.filter((a) => a.part === p).map(({ id, title, run }) => ({ id, title, run }));
+
+/**
+ * The analyses, in report order (seed 000's order): Table 1, patient flow, normal tissue, tumour
+ * pre-CART (partial-volume correction first), pre → post, outcomes, toxicity, laboratory measurements.
+ */
 export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   { id: 'table1', title: 'Baseline characteristics', run: table1 },
   { id: 'consort-flow', title: 'Patient flow', run: consortFlow },
@@ -27,8 +34,14 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
     title: 'Normal-tissue uptake by organ and timepoint',
     run: normalTissueSummary,
   },
-  { id: 'outcomes-uptake', title: 'Outcomes by pre-CART tumour uptake', run: outcomesByUptake },
+  ...part('normal-tissue'),
+  ...part('tumour-pre'),
+  ...part('tumour-prepost'),
+  ...part('correlations'),
+  { id: 'outcomes-uptake', title: 'Outcomes by pre-CART tumour uptake', run: (s) => outcomesByUptake(s) },
+  ...part('outcomes'),
   { id: 'toxicity', title: 'Toxicity', run: toxicitySummary },
+  ...part('toxicity'),
   { id: 'labs', title: 'Laboratory measurements', run: labSummary },
 ];
 

@@ -4,7 +4,6 @@
  * - Per-patient lesion SUVpeak strip plot on a log axis with each patient's geometric mean (seed 000
  *   Fig. 3a).
  */
-import type { StudyData } from '../study/model.js';
 import type { ResultFigure } from './types.js';
 import { formatPEquals } from './format.js';
 
@@ -112,28 +111,28 @@ export function kmFigure(id: string, title: string, strata: KmCurve[], pValue: n
 
 /**
  * Strip plot of pre-CART lesion SUVpeak per patient (log axis), patients ordered by their geometric
- * mean, with the geometric mean as a black tick and the median of geometric means as a rule.
+ * mean, with the geometric mean as a black tick and the median of geometric means as a dashed rule.
  */
 export function stripPlotFigure(
-  study: StudyData,
+  lesions: { patientId: string; suvPeak: number }[],
   uptake: { patientId: string; geometricMeanSuvPeak: number }[],
   medianGeoMean: number,
+  metric: 'corrected' | 'measured',
 ): ResultFigure {
   const order = [...uptake]
     .sort((a, b) => a.geometricMeanSuvPeak - b.geometricMeanSuvPeak)
     .map((u) => u.patientId);
   const include = new Set(order);
-  const which = study.settings.suvPeak;
-  const points = study.vois
-    .filter((v) => v.kind === 'lesion' && v.timepoint === 'pre' && include.has(v.patientId))
-    .map((v) => ({ patient: v.patientId, suvPeak: which === 'global' ? v.suvPeakGlobal : v.suvPeakLocal }));
+  const points = lesions
+    .filter((l) => include.has(l.patientId))
+    .map((l) => ({ patient: l.patientId, suvPeak: l.suvPeak }));
   const means = uptake.map((u) => ({ patient: u.patientId, suvPeak: u.geometricMeanSuvPeak }));
   const x = { field: 'patient', type: 'nominal', sort: order, title: 'Patient (ordered by geometric mean)' };
   const y = {
     field: 'suvPeak',
     type: 'quantitative',
     scale: { type: 'log' },
-    title: 'Pre-CART lesion SUVpeak (g/mL)',
+    title: `Pre-CART lesion SUVpeak${metric === 'corrected' ? ', volume-corrected' : ''} (g/mL)`,
   };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -5,53 +5,62 @@
  * (Greenwood SE, log CI — R's survfit defaults) and log-rank tests (survdiff) for TTP, PFS and OS.
  */
 import { kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
-import type { QuantifiedVoi, StudyData } from '../study/model.js';
+import type { StudyData } from '../study/model.js';
+import { primaryRows, tumourData } from './lesions.js';
 import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.js';
 import { formatPEquals, formatSig, geometricMean, median } from './format.js';
 import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
 import { kmFigure, stripPlotFigure } from './v1-figures.js';
 
-/** The lesion SUVpeak the study's settings name (IBSI global or local intensity peak). */
-export function lesionSuvPeak(v: QuantifiedVoi, which: 'global' | 'local'): number {
-  return which === 'global' ? v.suvPeakGlobal : v.suvPeakLocal;
-}
-
-/** True when the patient's histology is EBV+ DLBCL (excluded from primary tumour analyses by default). */
-export function isEbvPositive(histology: string): boolean {
-  return /EBV\s*\+/i.test(histology);
-}
-
 export interface PatientUptake {
   patientId: string;
   /** Number of pre-CART lesions. */
   lesions: number;
-  /** Geometric mean of pre-CART lesion SUVpeak (g/mL). */
+  /** Geometric mean of pre-CART lesion SUVpeak (g/mL), volume-corrected unless stated otherwise. */
   geometricMeanSuvPeak: number;
 }
 
+/** Pre-CART lesion SUVpeak values of the primary tumour analyses, and which SUVpeak they are. */
+export interface PreCartUptake {
+  lesions: { patientId: string; suvPeak: number }[];
+  patients: PatientUptake[];
+  /** 'corrected' (partial-volume corrected, the plan's tumour metric) or 'measured'. */
+  metric: 'corrected' | 'measured';
+  warnings: string[];
+}
+
 /**
- * Per-patient geometric mean of pre-CART lesion SUVpeak, for patients with ≥ 1 pre-CART lesion,
- * excluding EBV+ patients when the settings say so. `valueOf` lets the caller use a corrected SUVpeak.
+ * Pre-CART lesion SUVpeak per patient (EBV+ DLBCL excluded when the settings say so) and each
+ * patient's geometric mean. The partial-volume-corrected SUVpeak is used (SPEC §3: it is the metric of
+ * every tumour endpoint); when the correction cannot be fitted, or `metric: 'measured'` is asked for,
+ * the measured SUVpeak is used and a warning says so.
  */
-export function perPatientUptake(
+export function preCartUptake(
   study: StudyData,
-  valueOf: (v: QuantifiedVoi) => number = (v) => lesionSuvPeak(v, study.settings.suvPeak),
-): PatientUptake[] {
-  const excluded = new Set(
-    study.settings.excludeEbvPositive
-      ? study.patients.filter((p) => isEbvPositive(p.histology)).map((p) => p.patientId)
-      : [],
-  );
-  const out: PatientUptake[] = [];
-  for (const p of study.patients) {
-    if (excluded.has(p.patientId)) continue;
-    const vals = study.vois
-      .filter((v) => v.patientId === p.patientId && v.kind === 'lesion' && v.timepoint === 'pre')
-      .map(valueOf);
-    if (vals.length === 0) continue;
-    out.push({ patientId: p.patientId, lesions: vals.length, geometricMeanSuvPeak: geometricMean(vals) });
+  opts: { metric?: 'corrected' | 'measured' } = {},
+): PreCartUptake {
+  const td = tumourData(study);
+  const warnings: string[] = [];
+  let metric: 'corrected' | 'measured' = 'measured';
+  if (opts.metric !== 'measured') {
+    if (td.pvc !== null) metric = 'corrected';
+    else if (td.pvcError !== null) warnings.push(`${td.pvcError}; the measured SUVpeak is used instead`);
   }
-  return out;
+  const lesions = primaryRows(td)
+    .filter((r) => r.timepoint === 'pre')
+    .map((r) => ({
+      patientId: r.patientId,
+      suvPeak: metric === 'corrected' ? r.suvPeakCorrected : r.suvPeak,
+    }));
+  const byPatient = new Map<string, number[]>();
+  for (const l of lesions) byPatient.set(l.patientId, [...(byPatient.get(l.patientId) ?? []), l.suvPeak]);
+  const patients = study.patients
+    .filter((p) => byPatient.has(p.patientId))
+    .map((p) => {
+      const v = byPatient.get(p.patientId)!;
+      return { patientId: p.patientId, lesions: v.length, geometricMeanSuvPeak: geometricMean(v) };
+    });
+  return { lesions, patients, metric, warnings };
 }
 
 type Endpoint = 'ttp' | 'pfs' | 'os';
@@ -66,14 +75,18 @@ const ENDPOINT_NAMES: Record<Endpoint, string> = {
  * for TTP, PFS and OS. Not run (with a reason) when fewer than 2 patients have pre-CART lesions, when
  * the split leaves an empty group, or (per endpoint) when no event occurred.
  */
-export function outcomesByUptake(study: StudyData): AnalysisSection {
-  const uptake = perPatientUptake(study);
+export function outcomesByUptake(
+  study: StudyData,
+  opts: { metric?: 'corrected' | 'measured' } = {},
+): AnalysisSection {
+  const pre = preCartUptake(study, opts);
+  const uptake = pre.patients;
   const base = {
     id: 'outcomes-uptake',
     title: 'Outcomes by pre-CART tumour uptake',
     description:
-      'Per patient, the geometric mean of pre-CART lesion SUVpeak (IBSI ' +
-      `${study.settings.suvPeak} intensity peak) over the patient's lesions` +
+      `Per patient, the geometric mean of ${pre.metric === 'corrected' ? 'partial-volume-corrected' : 'measured'} ` +
+      `pre-CART lesion SUVpeak (IBSI ${study.settings.suvPeak} intensity peak) over the patient's lesions` +
       (study.settings.excludeEbvPositive ? ', EBV+ DLBCL patients excluded' : '') +
       '. Patients are split at the median (high: above the median). Kaplan–Meier estimates with ' +
       'Greenwood standard errors and log-transformed 95% CIs; groups compared by the log-rank test. ' +
@@ -98,6 +111,7 @@ export function outcomesByUptake(study: StudyData): AnalysisSection {
   const nLow = included.length - nHigh;
 
   const results: Record<string, unknown> = {
+    metric: pre.metric,
     medianGeometricMeanSuvPeak: med,
     patients: included.map((x) => ({
       patientId: x.u.patientId,
@@ -142,11 +156,11 @@ export function outcomesByUptake(study: StudyData): AnalysisSection {
       })),
     },
   ];
-  const figures: ResultFigure[] = [stripPlotFigure(study, uptake, med)];
+  const figures: ResultFigure[] = [stripPlotFigure(pre.lesions, uptake, med, pre.metric)];
   const findings: string[] = [
     `Median of per-patient geometric-mean pre-CART SUVpeak: ${formatSig(med)} (high n = ${nHigh}, low n = ${nLow}).`,
   ];
-  const warnings: string[] = [];
+  const warnings: string[] = [...pre.warnings];
   if (nHigh === 0 || nLow === 0) {
     return {
       ...base,

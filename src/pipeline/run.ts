@@ -12,7 +12,7 @@ import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
 import { quantificationSection } from '../analysis/v1-quantification.js';
 import { writeReport } from '../report/write.js';
 import { bundleContentHash } from './hash.js';
-import { quantifyScan, type ScanPicture } from './quantify.js';
+import { quantifyScan, type QuantifyOptions, type ScanPicture } from './quantify.js';
 
 /** Progress callbacks of the pipeline (the CLI draws bars from them). */
 export interface PipelineProgress {
@@ -58,8 +58,19 @@ export async function importBundle(
   try {
     const existing = await findStudy(db, bundle.name);
     const counts = { patients: bundle.patients.length, scans: bundle.scans.length, vois: bundle.vois.length };
-    if (existing?.contentHash === contentHash && !opts.picture) {
-      return { studyName: bundle.name, status: 'unchanged', contentHash, ...counts, timings };
+    if (existing?.contentHash === contentHash) {
+      // Nothing to write; only the report's picture needs one scan loaded.
+      t0 = performance.now();
+      const picture = opts.picture ? await pictureOnly(bundle) : undefined;
+      if (picture) timings['picture'] = (performance.now() - t0) / 1000;
+      return {
+        studyName: bundle.name,
+        status: 'unchanged',
+        contentHash,
+        ...counts,
+        timings,
+        ...(picture ? { picture } : {}),
+      };
     }
     t0 = performance.now();
     const { metrics, scans, picture } = await quantifyBundle(bundle, progress, opts.picture ?? false);
@@ -80,6 +91,36 @@ export async function importBundle(
   }
 }
 
+/** The scan the report's MIP shows: the first pre-CART scan, else the first scan. */
+function pictureScanOf(bundle: StudyBundle): string | undefined {
+  return (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId;
+}
+
+/** Renders the MIP of the picture scan alone (the study is already stored). */
+async function pictureOnly(bundle: StudyBundle): Promise<ScanPicture | undefined> {
+  const scan = bundle.scans.find((s) => s.scanId === pictureScanOf(bundle));
+  if (!scan) return undefined;
+  const q = await quantifyScan(
+    scan,
+    bundle.vois.filter((v) => v.scanId === scan.scanId),
+    scanOptions(bundle, scan.scanId, true),
+  );
+  return q.picture;
+}
+
+/**
+ * Quantification options of one scan: the study's MATV threshold and, when a tracer_injection event
+ * names the scan, its net injected activity (replacing the header dose, explicitly).
+ */
+function scanOptions(bundle: StudyBundle, scanId: string, picture: boolean): QuantifyOptions {
+  const doseEvent = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scanId);
+  return {
+    matvThresholdSuv: bundle.settings.matvThresholdSuv,
+    ...(doseEvent?.activityMbq != null ? { netDoseBq: doseEvent.activityMbq * 1e6 } : {}),
+    picture,
+  };
+}
+
 /** Quantifies every scan of the bundle (sequentially; each scan's volume is released after use). */
 async function quantifyBundle(
   bundle: StudyBundle,
@@ -95,17 +136,10 @@ async function quantifyBundle(
   let picture: ScanPicture | undefined;
   progress.stage('quantify', bundle.scans.length);
   // The MIP shows the first pre-CART scan (or the first scan).
-  const pictureScan = wantPicture
-    ? (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId
-    : undefined;
+  const pictureScan = wantPicture ? pictureScanOf(bundle) : undefined;
   for (const scan of bundle.scans) {
     const vois = bundle.vois.filter((v) => v.scanId === scan.scanId);
-    const doseEvent = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scan.scanId);
-    const q = await quantifyScan(scan, vois, {
-      matvThresholdSuv: bundle.settings.matvThresholdSuv,
-      ...(doseEvent?.activityMbq != null ? { netDoseBq: doseEvent.activityMbq * 1e6 } : {}),
-      picture: scan.scanId === pictureScan,
-    });
+    const q = await quantifyScan(scan, vois, scanOptions(bundle, scan.scanId, scan.scanId === pictureScan));
     for (const [id, m] of q.metrics) metrics.set(id, m);
     scans.set(scan.scanId, q.provenance);
     if (q.picture) picture = q.picture;

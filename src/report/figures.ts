@@ -7,9 +7,41 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ResultFigure } from '../analysis/types.js';
 
-/** Renders a Vega-Lite spec (plain JSON) to an SVG document string. */
-export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
-  const compiled = compile({ background: 'white', ...spec } as unknown as TopLevelSpec).spec;
+/** Collects Vega-Lite compiler warnings instead of printing them. */
+class CollectingLogger {
+  readonly warnings: string[] = [];
+  #level = 0;
+  level(): number;
+  level(n: number): this;
+  level(n?: number): number | this {
+    if (n === undefined) return this.#level;
+    this.#level = n;
+    return this;
+  }
+  error(...args: readonly unknown[]): this {
+    throw new Error(args.map(String).join(' '));
+  }
+  warn(...args: readonly unknown[]): this {
+    this.warnings.push(args.map(String).join(' '));
+    return this;
+  }
+  info(): this {
+    return this;
+  }
+  debug(): this {
+    return this;
+  }
+}
+
+/**
+ * Renders a Vega-Lite spec (plain JSON) to an SVG document string. Compiler warnings (e.g. a log
+ * scale's dropped zero) are returned in `warnings`, not printed.
+ * @throws Error when the spec cannot be compiled or rendered
+ */
+export async function vegaLiteToSvg(spec: Record<string, unknown>, warnings: string[] = []): Promise<string> {
+  const logger = new CollectingLogger();
+  const compiled = compile({ background: 'white', ...spec } as unknown as TopLevelSpec, { logger }).spec;
+  warnings.push(...logger.warnings);
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Warn });
   try {
     return await view.toSVG();

@@ -74,7 +74,16 @@ export async function writeReport(
       for (const f of s.figures) {
         if (seenIds.has(f.id)) throw new Error(`duplicate figure id ${f.id}`);
         seenIds.add(f.id);
-        const svg = await figureToSvg(f);
+        let svg: string;
+        try {
+          svg = await figureToSvg(f);
+        } catch (e) {
+          // A figure that cannot be drawn must not take the report down: the section says so.
+          const msg = `figure ${f.id} could not be drawn: ${(e as Error).message}`;
+          (s.warnings ??= []).push(msg);
+          process.stderr.write(`warning: ${msg}\n`);
+          continue;
+        }
         figureSvg.set(f.id, svg);
         writeFileSync(join(staging, 'figures', `${f.id}.svg`), svg);
         files.push(join(target, 'figures', `${f.id}.svg`));

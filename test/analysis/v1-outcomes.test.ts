@@ -9,6 +9,7 @@ import { parseCsv } from '../../src/io/csv.js';
 import type { PatientEvent, QuantifiedVoi, StudyData } from '../../src/study/model.js';
 import { outcomesByUptake } from '../../src/analysis/v1-outcomes.js';
 import { derivePatientOutcome } from '../../src/analysis/outcomes.js';
+import { patientUptakeOutcomes } from '../../src/analysis/outcomes-hr.js';
 import { assertAllClose, assertClose } from '../helpers/assert-close.js';
 
 const TOL = 1e-8;
@@ -132,7 +133,7 @@ function studyFromFixtures(): StudyData {
 }
 
 test('per-patient geometric means, median and split equal R', () => {
-  const s = outcomesByUptake(studyFromFixtures());
+  const s = outcomesByUptake(studyFromFixtures(), { metric: 'measured' });
   assert.equal(s.status, 'ok');
   assertClose(s.results['medianGeometricMeanSuvPeak'] as number, golden.median, TOL, 'median');
   const pts = s.results['patients'] as { patientId: string; geometricMeanSuvPeak: number; group: string }[];
@@ -154,7 +155,7 @@ test('per-patient geometric means, median and split equal R', () => {
 
 for (const ep of ['ttp', 'pfs', 'os'] as const) {
   test(`${ep.toUpperCase()}: derived times and events, KM medians and log-rank equal R`, () => {
-    const s = outcomesByUptake(studyFromFixtures());
+    const s = outcomesByUptake(studyFromFixtures(), { metric: 'measured' });
     const pts = s.results['patients'] as Record<string, number | boolean>[];
     const g = golden[ep];
     assert.deepEqual(
@@ -224,4 +225,31 @@ test('not run, with a reason, when fewer than two patients have pre-CART lesions
   const s = outcomesByUptake(one);
   assert.equal(s.status, 'not-run');
   assert.match(s.reason ?? '', /only 1 patient/);
+});
+
+test('by default the volume-corrected SUVpeak is used, the same per-patient values as the hazard-ratio section', () => {
+  const st = studyFromFixtures();
+  // Lesion volumes spread over 0.5–20 mL so that the 4-knot spline can be fitted.
+  st.vois.forEach((v, i) => {
+    v.volumeMl = 0.5 + ((i * 7) % 39) / 2;
+  });
+  const s = outcomesByUptake(st);
+  assert.equal(s.status, 'ok');
+  assert.equal(s.results['metric'], 'corrected');
+  const hr = patientUptakeOutcomes(st);
+  assert.ok(typeof hr !== 'string', typeof hr === 'string' ? hr : '');
+  const mine = new Map(
+    (s.results['patients'] as { patientId: string; geometricMeanSuvPeak: number }[]).map((p) => [
+      p.patientId,
+      p.geometricMeanSuvPeak,
+    ]),
+  );
+  for (const r of hr.rows) assertClose(mine.get(r.patientId)!, r.geometricMeanSuvPeak, 1e-12, r.patientId);
+  assertClose(s.results['medianGeometricMeanSuvPeak'] as number, hr.median, 1e-12, 'median');
+});
+
+test('when the correction cannot be fitted the measured SUVpeak is used, and a warning says so', () => {
+  const s = outcomesByUptake(studyFromFixtures());
+  assert.equal(s.results['metric'], 'measured');
+  assert.ok((s.warnings ?? []).some((w) => /partial-volume correction could not be fitted/.test(w)));
 });
