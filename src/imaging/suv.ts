@@ -17,7 +17,8 @@
  *    NONE: per instance ·(λT/(1−e^(−λT)))·e^(λ(t_acq − t_adm)).
  *  - Injection time: RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the
  *    scan date with the midnight rule — refused for long-lived nuclides (T½ ≥ 41 400 s, e.g. 89Zr)
- *    where the uptake may exceed 24 h. Uptake must be ≥ 0 and < 10 half-lives.
+ *    where the uptake may exceed 24 h. Uptake must be ≥ 0 and < 10 half-lives; when full dates
+ *    disagree (anonymised date) a short-lived nuclide's uptake is taken from the times of day.
  *  - RadionuclideTotalDose < 1e5 is read as MBq; PatientWeight > 1000 as grams; PatientSize > 3 as
  *    cm (each reported in `warnings`). Missing or zero weight / dose / time / half-life: refused.
  *  - RescaleIntercept ≠ 0: refused (IBSI manual: never seen in 3433 series).
@@ -336,6 +337,14 @@ export function computeSuvFactors(
   const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
   const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
 
+  const modality = textValue(h0, 'Modality', s0);
+  if (modality !== undefined && modality.toUpperCase() !== 'PT') {
+    throw new InputError('not a PET image: SUV needs Modality PT', {
+      ...s0,
+      field: 'Modality',
+      value: modality,
+    });
+  }
   // Reprojections (MIPs) are pictures, not quantitative images (IBSI excluded them).
   const seriesType = textValues(h0, 'SeriesType', s0);
   if (seriesType !== undefined && seriesType[1] === 'REPROJECTION') {
@@ -681,21 +690,41 @@ export function computeSuvFactors(
     return { ms, field: 'RadiopharmaceuticalStartTime (0018,1072)' };
   };
 
-  const checkUptake = (tRef: number, inj: { ms: number; field: string }, t12: number, i: number): void => {
-    const uptakeS = (tRef - inj.ms) / 1000;
-    if (uptakeS < -60) {
-      throw new InputError(
-        `injection (${formatFloating(inj.ms)}) after the decay reference time (${formatFloating(tRef)})`,
-        { ...srcOf(i), field: inj.field },
-      );
+  /**
+   * Uptake time (s) from injection to `tRef`. When the full date-times disagree (negative or more
+   * than 10 half-lives: an anonymised or shifted scan or injection date) and the nuclide is
+   * short-lived, the times of day are used instead (midnight rule), with a warning; long-lived
+   * nuclides (uptake may exceed 24 h) are refused (IBSI v3 DRO_4_4 vs DRO_error_4_2).
+   */
+  let warnedDates = false;
+  const uptakeS = (tRef: number, inj: { ms: number; field: string }, t12: number, i: number): number => {
+    const s = (tRef - inj.ms) / 1000;
+    if (s >= -60 && s <= 10 * t12) return s;
+    const describe = `between injection ${formatFloating(inj.ms)} and ${formatFloating(tRef)}`;
+    if (t12 < LONG_HALF_LIFE_S && opts.injectionDateTime === undefined) {
+      let tod = (tRef - dayOf(tRef) - (inj.ms - dayOf(inj.ms))) / 1000;
+      if (tod < 0) tod += 86_400;
+      if (tod <= 10 * t12) {
+        if (!warnedDates) {
+          warnings.push(
+            `dates disagree (${(s / 3600).toFixed(1)} h ${describe}; anonymised date?): uptake taken from the ` +
+              `times of day (${(tod / 3600).toFixed(2)} h)`,
+          );
+          warnedDates = true;
+        }
+        return tod;
+      }
     }
-    if (uptakeS > 10 * t12) {
-      throw new InputError(
-        `implausible uptake time ${(uptakeS / 3600).toFixed(1)} h (> 10 half-lives) between injection ` +
-          `${formatFloating(inj.ms)} and ${formatFloating(tRef)}: anonymised or wrong date?`,
-        { ...srcOf(i), field: inj.field },
-      );
+    if (s < -60) {
+      throw new InputError(`injection after the decay reference time (${describe})`, {
+        ...srcOf(i),
+        field: inj.field,
+      });
     }
+    throw new InputError(
+      `implausible uptake time ${(s / 3600).toFixed(1)} h (> 10 half-lives) ${describe}: anonymised or wrong date?`,
+      { ...srcOf(i), field: inj.field },
+    );
   };
 
   if (dc === 'ADMIN') {
@@ -751,11 +780,8 @@ export function computeSuvFactors(
           field: 'ActualFrameDuration (0018,1242)',
         });
       }
-      checkUptake(tAcq, inj, t12, i);
-      const f =
-        (xTarget / doseBq) *
-        frameAverageFactor(lambda, afd / 1000) *
-        Math.exp((lambda * (tAcq - inj.ms)) / 1000);
+      const up = uptakeS(tAcq, inj, t12, i);
+      const f = (xTarget / doseBq) * frameAverageFactor(lambda, afd / 1000) * Math.exp(lambda * up);
       return {
         ...sopOf(h, src),
         scaleFactor: f * perInstanceScale(i),
@@ -831,8 +857,7 @@ export function computeSuvFactors(
   }
   const factors = headers.map((h, i) => {
     const tRef = refMs[i]!;
-    checkUptake(tRef, inj, t12, i);
-    const decayed = doseBq * Math.exp((-lambda * (tRef - inj.ms)) / 1000);
+    const decayed = doseBq * Math.exp(-lambda * uptakeS(tRef, inj, t12, i));
     return {
       ...sopOf(h, srcOf(i)),
       scaleFactor: (xTarget / decayed) * perInstanceScale(i),

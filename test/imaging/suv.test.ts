@@ -195,6 +195,13 @@ describe('89Zr: days of uptake', () => {
     assertClose(f[0]!, startFactor(80, 74e6, 48 * 3600, ZR89), TOL, 'factor');
   });
 
+  test('18F with an anonymised scan date: uptake from the times of day, with a warning (IBSI v3 DRO_4_4)', () => {
+    const h = { ...one('bqml-start'), SeriesDate: '19000101', AcquisitionDate: '19000101' };
+    const r = computeSuvFactors([h]);
+    assertClose(r.factors[0]!.scaleFactor, startFactor(80, 350e6, 3600, F18), TOL, 'factor');
+    assert.ok(r.meta.warnings.some((w) => /anonymised date/.test(w)));
+  });
+
   test('anonymised start date (1900) is refused (IBSI DRO_error_4_2)', () => {
     const h = one('zr89-datetime');
     h.RadiopharmaceuticalInformationSequence[0]!['RadiopharmaceuticalStartDateTime'] = '19000101101500';
@@ -341,6 +348,10 @@ describe('refusals name the tag (IBSI v3 error cases and §5.2)', () => {
     throwsInput(() => computeSuvFactors([none]), /CorrectedImage/);
   });
 
+  test('a non-PET object', () => {
+    throwsInput(() => computeSuvFactors([{ ...base(), Modality: 'RTSTRUCT' }]), /Modality/, /RTSTRUCT/);
+  });
+
   test('a reprojection (MIP) series', () => {
     throwsInput(
       () => computeSuvFactors([{ ...base(), SeriesType: ['WHOLE BODY', 'REPROJECTION'] }]),
@@ -356,7 +367,8 @@ describe('refusals name the tag (IBSI v3 error cases and §5.2)', () => {
   test('injection after the scan', () => {
     const h = base();
     rp(h)['RadiopharmaceuticalStartDateTime'] = '20250301111500';
-    throwsInput(() => computeSuvFactors([h]), /injection .* after the decay reference time/);
+    rp(h)['RadiopharmaceuticalStartTime'] = '111500';
+    throwsInput(() => computeSuvFactors([h]), /injection after the decay reference time/);
   });
 
   test('series-level values that differ between instances', () => {
