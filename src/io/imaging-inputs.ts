@@ -108,8 +108,18 @@ export function isDicomPath(p: string): boolean {
   return /\.dcm$/i.test(p);
 }
 
-/** Reads a label map of any supported format: NIfTI, NRRD or DICOM SEG (segment numbers as labels). */
+/**
+ * Reads a label map of any supported format: NIfTI, NRRD, DICOM SEG (segment numbers as labels), or a
+ * folder of per-organ masks (see `readPerOrganMasks`).
+ */
 export async function loadLabelMap(file: string): Promise<Volume<LabelData>> {
+  let dir: boolean;
+  try {
+    dir = statSync(file).isDirectory();
+  } catch {
+    throw new InputError('mask not found', { file });
+  }
+  if (dir) return readPerOrganMasks(file).volume;
   if (isDicomPath(file)) {
     const seg = await readDicomSeg(file);
     return seg.volume;

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { suvCommand } from '../../src/cli/commands/suv.js';
+import { suvCommand, suvCommandOn } from '../../src/cli/commands/suv.js';
+import { loadSuvImage } from '../../src/io/imaging-inputs.js';
 import { readNifti, writeNifti } from '../../src/io/nifti.js';
 import { readCsv } from '../../src/io/csv.js';
 import { projectRoot, sharedData } from '../helpers/shared-data.js';
@@ -25,8 +26,10 @@ test('IBSI SUV DROs (17): SUVbw min/median/max in the mask = DRO_list.csv to 2 d
     const id = row['ID']!;
     const dir = join(root, id);
     const rs = readdirSync(join(dir, 'RS'))[0]!;
+    // The series is read and converted once; both VOI paths run through the command on it.
+    const image = await loadSuvImage(join(dir, 'PT'), { suvType: 'bw' });
     for (const voi of [{ mask: join(dir, 'mask', 'DRO_mask.nii.gz') }, { rtstruct: join(dir, 'RS', rs) }]) {
-      const res = await suvCommand(join(dir, 'PT'), { ...voi, suvType: 'bw' });
+      const res = await suvCommandOn(join(dir, 'PT'), { ...voi, suvType: 'bw' }, image);
       assert.equal(res.vois.length, 1);
       const v = res.vois[0]!;
       // DRO_2_3 (Units CM2ML) stores values too coarsely (slope 0.01) to reach the exact SUVbw: ±0.02
@@ -102,6 +105,16 @@ test('STS_001: DICOM + RTSTRUCT and NIfTI image + mask agree; SUVpeak equals an 
   // Same sums in another order: 1e-12 relative.
   assertClose(b.suvPeakGlobal, ind.glob, 1e-12, 'global peak vs independent');
   assertClose(b.suvPeakLocal, ind.local, 1e-12, 'local peak vs independent');
+  // Eroding both VOIs by 5 mm keeps them identical (same voxels before, same rule after).
+  const de = await suvCommand(join(sts(), 'dicom', 'STS_001', 'PET', 'image'), {
+    rtstruct: join(sts(), 'dicom', 'STS_001', 'PET', 'mask', 'RS.dcm'),
+    suvType: 'bw',
+    erodeMm: '5',
+  });
+  const ne = await suvCommand(niiImg, { mask: niiMask, suvType: 'bw', erodeMm: '5' });
+  assert.ok(de.vois[0]!.voxelCount < a.voxelCount && de.vois[0]!.voxelCount > 0);
+  assert.equal(de.vois[0]!.voxelCount, ne.vois[0]!.voxelCount);
+  assertClose(de.vois[0]!.suvMean, ne.vois[0]!.suvMean, 1e-6, 'eroded SUVmean');
 });
 
 test('mask on another grid: clear error without --resample, resampled (same numbers) with it; no overlap → error', async () => {

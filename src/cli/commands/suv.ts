@@ -6,10 +6,12 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { quantifyLabelMap, voiStatistics } from '../../imaging/voi-stats.js';
+import { erodeLabels } from '../../imaging/morphology.js';
 import type { VoiStatistics } from '../../imaging/voi-stats.js';
 import { SUV_TYPES } from '../../imaging/suv.js';
 import type { SuvType } from '../../imaging/suv.js';
 import { labelMapOnGridAsync, loadSuvImage, rtstructMaskOnGrid } from '../../io/imaging-inputs.js';
+import type { SuvImage } from '../../io/imaging-inputs.js';
 import { formatTable, printJson, warn } from '../shared.js';
 
 interface SuvCliOptions {
@@ -20,6 +22,7 @@ interface SuvCliOptions {
   suvType: SuvType;
   resample?: boolean;
   frame?: string;
+  erodeMm?: string;
   json?: boolean;
 }
 
@@ -65,6 +68,18 @@ function row(label: number | string, s: VoiStatistics): SuvVoiJson {
  * @throws InputError for bad input (image, mask, ROI, label, grid).
  */
 export async function suvCommand(input: string, o: Omit<SuvCliOptions, 'json'>): Promise<SuvJson> {
+  return suvCommandOn(input, o);
+}
+
+/**
+ * `suvCommand` on an image that is already loaded (`preloaded`, e.g. to quantify several masks of one
+ * scan); loads `input` when `preloaded` is not given.
+ */
+export async function suvCommandOn(
+  input: string,
+  o: Omit<SuvCliOptions, 'json'>,
+  preloaded?: SuvImage,
+): Promise<SuvJson> {
   if (!o.mask && !o.rtstruct) {
     throw new InputError('give a VOI: --mask <label map> or --rtstruct <file> [--roi NAME]', {
       field: '--mask',
@@ -80,14 +95,24 @@ export async function suvCommand(input: string, o: Omit<SuvCliOptions, 'json'>):
     if (!Number.isInteger(frame) || frame < 0)
       throw new InputError('frame must be a whole number ≥ 0', { field: '--frame', value: o.frame });
   }
-  const img = await loadSuvImage(input, { suvType: o.suvType, ...(frame !== undefined ? { frame } : {}) });
-  for (const w of img.warnings) warn(w);
+  let erodeMm = 0;
+  if (o.erodeMm !== undefined) {
+    erodeMm = Number(o.erodeMm);
+    if (o.erodeMm.trim() === '' || !(erodeMm >= 0) || !Number.isFinite(erodeMm))
+      throw new InputError('erosion must be a distance ≥ 0 in mm', { field: '--erode-mm', value: o.erodeMm });
+  }
+  const img =
+    preloaded ??
+    (await loadSuvImage(input, { suvType: o.suvType, ...(frame !== undefined ? { frame } : {}) }));
+  if (!preloaded) for (const w of img.warnings) warn(w);
   const v = img.volume;
   const vois: SuvVoiJson[] = [];
   if (o.mask) {
-    const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, v, {
+    const placed = await labelMapOnGridAsync(o.mask, v, {
       resample: o.resample ?? false,
     });
+    const resampled = placed.resampled;
+    const labels = erodeMm > 0 ? erodeLabels(placed.volume, erodeMm) : placed.volume;
     if (resampled) warn(`${o.mask}: mask resampled onto the image grid (nearest neighbour)`);
     let list: number[] | undefined;
     if (o.label && o.label.length > 0) {
@@ -103,11 +128,14 @@ export async function suvCommand(input: string, o: Omit<SuvCliOptions, 'json'>):
     const stats = quantifyLabelMap(v, labels, list);
     for (const s of stats) {
       if (s.voxelCount === 0) {
-        throw new InputError('label not present in the mask (on the image grid)', {
-          file: o.mask,
-          field: '--label',
-          value: s.label,
-        });
+        throw new InputError(
+          `label not present in the mask (on the image grid${erodeMm > 0 ? ', after erosion' : ''})`,
+          {
+            file: o.mask,
+            field: '--label',
+            value: s.label,
+          },
+        );
       }
     }
     if (stats.length === 0)
@@ -117,7 +145,8 @@ export async function suvCommand(input: string, o: Omit<SuvCliOptions, 'json'>):
     const r = await rtstructMaskOnGrid(o.rtstruct, o.roi, v);
     if (r.contoursOutside > 0)
       warn(`${o.rtstruct}: ${r.contoursOutside} contour(s) of ${r.name} lie outside the image slices`);
-    vois.push(row(r.name, voiStatistics(v, r.mask)));
+    const mask = erodeMm > 0 ? erodeLabels({ ...v, data: r.mask, unit: 'mask' }, erodeMm).data : r.mask;
+    vois.push(row(r.name, voiStatistics(v, mask)));
   }
   return {
     suvType: img.suvType,
@@ -131,17 +160,18 @@ export function register(program: Command): void {
   program
     .command('suv')
     .description(
-      'SUV statistics per VOI: voxel count, volume (mL), SUVmin/max/mean/median/sd (population SD),\n' +
-        'SUVpeak local and global (IBSI 1: mean of voxels whose centres lie within 6.2035 mm, i.e. a 1 cm³\n' +
-        'sphere, of the hottest VOI voxel / of the VOI voxel that maximises it; voxels outside the VOI included).',
+      'SUV statistics per VOI: voxel count, volume (mL), SUVmin/max/mean/median/sd (population SD), SUVpeak ' +
+        'local and global (IBSI 1: mean of the voxels whose centres lie within 6.2035 mm — a 1 cm³ sphere — of ' +
+        'the hottest VOI voxel, or of the VOI voxel that maximises it; voxels outside the VOI included).',
     )
     .argument(
       '<image>',
       'PET DICOM series folder (converted to SUV), or .nii/.nii.gz/.nrrd image already in SUV',
     )
     .option(
-      '--mask <file>',
-      'label map (.nii, .nii.gz, .nrrd, or DICOM SEG .dcm): one VOI per nonzero label / segment',
+      '--mask <file|dir>',
+      'label map (.nii, .nii.gz, .nrrd, DICOM SEG .dcm, or a folder of per-organ masks such as TotalSegmentator\n' +
+        'segmentations/, numbered as TotalSegmentator v2): one VOI per nonzero label',
     )
     .option('--label <n...>', 'only these label values of --mask (repeat or comma-separate)')
     .option('--rtstruct <file>', 'DICOM RT Structure Set holding the VOI contours')
@@ -159,6 +189,10 @@ export function register(program: Command): void {
       'resample a mask on another grid onto the image grid (nearest neighbour, after an overlap check); without it, a mask on another grid is an error',
     )
     .option('--frame <n>', '0-based frame of a 4D NIfTI image')
+    .option(
+      '--erode-mm <mm>',
+      'erode every VOI by this distance in mm before the statistics (against spill-in)',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
