@@ -1,25 +1,40 @@
 /** `carto assay curve|qpcr|lysis` end to end (values cross-checked against the library tests' references). */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { register } from '../../src/cli/commands/assay.js';
+import { CartoError } from '../../src/errors.js';
 import { assertClose } from '../helpers/assert-close.js';
-import { projectRoot, sharedData } from '../helpers/shared-data.js';
+import { sharedData } from '../helpers/shared-data.js';
 
-function carto(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
-    cwd: projectRoot,
-    encoding: 'utf8',
+/** Runs the `assay` command group in-process (fast): stdout captured, CartoError → code 2 as src/cli/shared.ts. */
+async function carto(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
   });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  try {
+    await program.parseAsync(['node', 'carto', ...args]);
+    return { code: 0, out, err: '' };
+  } catch (err) {
+    if (err instanceof CartoError) return { code: 2, out, err: err.message };
+    throw err;
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 describe('carto assay', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carto-assay-cli-'));
-  it('curve --model 4pl on ryegrass matches drc (1e-5) and back-calculates', () => {
-    const r = carto(
+  it('curve --model 4pl on ryegrass matches drc (1e-5) and back-calculates', async () => {
+    const r = await carto(
       'assay',
       'curve',
       '--data',
@@ -42,17 +57,17 @@ describe('carto assay', () => {
     assertClose(j.parameters.find((p) => p.name === 'e')!.estimate, 3.057955, 1e-5, 'e');
     assert.equal(j.predictions[0]!.flag, 'ok');
   });
-  it('curve on flat data exits 2 with a clear message', () => {
+  it('curve on flat data exits 2 with a clear message', async () => {
     const f = join(dir, 'flat.csv');
     writeFileSync(f, 'x,y\n1,5\n2,5\n4,5\n8,5\n16,5\n32,5\n');
-    const r = carto('assay', 'curve', '--data', f, '--x', 'x', '--y', 'y');
+    const r = await carto('assay', 'curve', '--data', f, '--x', 'x', '--y', 'y');
     assert.equal(r.code, 2);
     assert.match(r.err, /flat/);
   });
-  it('qpcr ddct and lysis --json', () => {
+  it('qpcr ddct and lysis --json', async () => {
     const q = join(dir, 'q.csv');
     writeFileSync(q, 'g,t,r\nA,20,15\nA,20.2,15.1\nB,22,15\nB,22.1,15.2\n');
-    const r = carto(
+    const r = await carto(
       'assay',
       'qpcr',
       '--data',
@@ -76,7 +91,7 @@ describe('carto assay', () => {
       l,
       'well_type,et,cpm\nspontaneous,,500\nmaximum,,2500\nexperimental,40,2000\nexperimental,10,1000\n',
     );
-    const k = JSON.parse(carto('assay', 'lysis', '--data', l, '--json').out) as {
+    const k = JSON.parse((await carto('assay', 'lysis', '--data', l, '--json')).out) as {
       points: { meanPercent: number }[];
     };
     assert.deepEqual(
