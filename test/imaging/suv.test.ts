@@ -263,6 +263,26 @@ describe('body-size normalisations', () => {
     assertClose(bodySize('bsa', body(80, 180, 'M')), 0.007184 * 180 ** 0.725 * 80 ** 0.425 * 1e4, TOL, 'BSA');
   });
 
+  test('GML stored as SUVibw / SUV "LBM" (James 120) converts to SUVbw; sex and size are required', () => {
+    const gml = (extra: Record<string, unknown>): Record<string, unknown> => ({
+      ...one('bqml-start'),
+      Units: 'GML',
+      ...extra,
+    });
+    const ibwM = 48 + 1.06 * (180 - 152);
+    assertClose(factors(gml({ SUVType: 'IBW' }))[0]!, 80 / ibwM, TOL, 'IBW → BW');
+    const james120 = 1.1 * 80 - 120 * (80 / 180) ** 2;
+    assertClose(factors(gml({ SUVType: 'LBM' }))[0]!, 80 / james120, TOL, 'LBM (James 120) → BW');
+    assert.equal(factors(gml({ SUVType: 'IBW' }), { suvType: 'ibw' })[0], 1);
+    const noSex = gml({ SUVType: 'IBW' });
+    delete noSex['PatientSex'];
+    throwsInput(() => computeSuvFactors([noSex]), /PatientSex/); // IBSI DRO_error_2_2
+    throwsInput(() => computeSuvFactors([gml({ SUVType: 'IBW', PatientSex: 'U' })]), /PatientSex/); // 2_3
+    throwsInput(() => computeSuvFactors([gml({ SUVType: 'IBW', PatientSize: 0 })]), /PatientSize/); // 2_5
+    throwsInput(() => computeSuvFactors([gml({ SUVType: 'XYZ' })]), /SUVType/);
+    throwsInput(() => computeSuvFactors([gml({ Units: 'CM2ML', SUVType: 'BW' })]), /SUVType/);
+  });
+
   test('James LBM ≤ 0 (very high BMI) is a ComputationError, not a negative SUV', () => {
     assert.throws(() => bodySize('lbm', body(200, 150, 'F')), ComputationError);
   });
