@@ -72,3 +72,33 @@ describe('Gating-ML bad input', () => {
     assert.throws(() => applyGates(events, parseGatingMl(xml)), /unknown gate/);
   });
 });
+
+describe('Gating-ML: FlowKit 8-colour ICS strategy (fcs-misc/8color_ICS_gatingml.xml)', () => {
+  it('parses the gate hierarchy, transforms and the spectrum matrix (= 8color_den_comp.csv to its 6 decimals)', () => {
+    const s = readGatingMl(sharedData('flow', 'fcs-misc', '8color_ICS_gatingml.xml'));
+    assert.deepEqual(
+      s.gates.map((g) => `${g.id}<${g.parentId ?? ''}`),
+      [
+        'TimeGate<',
+        'Singlets<TimeGate',
+        'aAmine-<Singlets',
+        'CD3-pos<aAmine-',
+        'CD4-pos<CD3-pos',
+        'CD8-pos<CD3-pos',
+      ],
+    );
+    assert.deepEqual(Object.keys(s.transforms).sort(), ['Time', 'logicle-default', 'scatter-lin']);
+    const m = s.matrices['Acquisition-defined']!;
+    const csv = readFileSync(sharedData('flow', 'fcs-misc', '8color_den_comp.csv'), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    assert.deepEqual(csv[0]!.replace(/^#\s*/, '').split(','), m.detectors);
+    csv
+      .slice(1)
+      .forEach((line, i) =>
+        line
+          .split(',')
+          .forEach((v, j) => assert.ok(Math.abs(Number(v) - m.values[i]![j]!) <= 5e-7, `S[${i}][${j}]`)),
+      );
+  });
+});
