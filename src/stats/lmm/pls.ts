@@ -597,7 +597,7 @@ export function plsSolution(
   const u: Float64Array[] = sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
   for (const i of sys.denseTerms) {
     const t = sys.terms[i]!;
-    u[i]!.set(x.subarray(sys.denseOffset[i]!, sys.denseOffset[i]! + t.levels.length * t.p));
+    u[i]!.set(x.subarray(sys.denseOffset[i], sys.denseOffset[i]! + t.levels.length * t.p));
   }
   let maxS = 0;
   for (const sb of sys.blockSize) maxS = Math.max(maxS, sb);
@@ -610,7 +610,7 @@ export function plsSolution(
       for (let c = 0; c < k; c++) v -= ev.C[goff + a * m + c]! * x[c]!;
       ud[a] = v;
     }
-    backSolveT(ev.Ld, sb, sb, ud, sys.offSS[b]!);
+    backSolveT(ev.Ld, sb, sb, ud, sys.offSS[b]);
     for (let sg = sys.segPtr[b]!; sg < sys.segPtr[b + 1]!; sg++) {
       const ti = sys.segTerm[sg]!;
       const pt = sys.terms[ti]!.p;
