@@ -20,7 +20,7 @@ import type { AnalysisSection } from '../../src/analysis/types.js';
 const byId = (sections: AnalysisSection[], id: string): AnalysisSection => sections.find((s) => s.id === id)!;
 
 test('every section of the complete plan runs on a full study', () => {
-  const sections = runCompleteAnalyses(buildStudy());
+  const sections = runCompleteAnalyses(buildStudy({ patients: 9 }));
   assert.equal(sections.length, COMPLETE_ANALYSES.length);
   for (const s of sections) {
     if (s.id === 'outcomes-matv') continue; // all builder patients are below 480 mL: TTP part warns
@@ -43,10 +43,10 @@ test('no post-CART scans: pre → post and association do not run, the pre-CART 
 });
 
 test('a patient with no lesions is left out of the tumour analyses, which still run', () => {
-  const study = buildStudy({ patientWithoutLesions: true });
+  const study = buildStudy({ patientWithoutLesions: true, patients: 9 });
   const s = outcomesHazardRatios(study);
   assert.equal(s.status, 'ok', s.reason);
-  const full = outcomesHazardRatios(buildStudy());
+  const full = outcomesHazardRatios(buildStudy({ patients: 9 }));
   assert.equal(s.n!.patients, full.n!.patients! - 1);
   assert.equal(tumourPrePost(study).status, 'ok');
 });
@@ -62,7 +62,7 @@ test('all patients censored: hazard ratios do not run, MATV TTP part is skipped 
 });
 
 test('a timepoint with one patient is left out of the timepoint comparisons, named in the warnings', () => {
-  const study = buildStudy({ oneD5Patient: true });
+  const study = buildStudy({ oneD5Patient: true, patients: 9 });
   const s = tumourPrePost(study);
   assert.equal(s.status, 'ok', s.reason);
   assert.ok(s.warnings!.some((w) => /d5 left out/.test(w)));
