@@ -8,6 +8,8 @@ import type { SurvFieldNames } from './input.js';
 
 /** Options of `concordance`. */
 export interface ConcordanceOptions {
+  /** Merge times closer than √ε (R's `timefix = TRUE`, aeqSurv); default true. */
+  timefix?: boolean;
   /**
    * false (default): a larger predictor should go with LONGER survival (R `concordance(y ~ x)`);
    * true: larger predictor = higher risk = shorter survival (R `reverse = TRUE`, used for a Cox
@@ -62,7 +64,7 @@ export function concordance(
   predictor: ArrayLike<number>,
   opts: ConcordanceOptions = {},
 ): ConcordanceResult {
-  const { time: t, status: s } = survInput(time, status, opts.names);
+  const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const n = t.length;
   const pf = opts.names?.predictor ?? 'predictor';
   if (predictor.length !== n)

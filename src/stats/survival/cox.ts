@@ -18,6 +18,8 @@ export type CoxDesign =
 
 /** Options of `coxph`. */
 export interface CoxOptions {
+  /** Merge times closer than √ε (R's `timefix = TRUE`, aeqSurv); default true. */
+  timefix?: boolean;
   /** Tie handling: 'efron' (R default) or 'breslow'. */
   ties?: 'efron' | 'breslow';
   /** Stratum label per observation (R `strata()`): separate baseline hazards. */
@@ -156,7 +158,7 @@ export function prepareCox(
   x: CoxDesign,
   opts: CoxOptions,
 ): CoxPrepared {
-  const { time: t, status: s } = survInput(time, status, opts.names);
+  const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const n = t.length;
   const { names, columns } = designColumns(x, n);
   if (columns.length === 0) throw new InputError('the model has no covariates', { field: 'formula' });

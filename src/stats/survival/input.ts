@@ -32,6 +32,7 @@ export function survInput(
   time: ArrayLike<number>,
   status: ArrayLike<number>,
   names: SurvFieldNames = {},
+  fixTimes = true,
 ): SurvData {
   const tName = names.time ?? 'time';
   const sName = names.status ?? 'status';
@@ -61,7 +62,51 @@ export function survInput(
     }
     s[i] = st;
   }
-  return { time: t, status: s };
+  return { time: fixTimes ? timefix(t) : t, status: s };
+}
+
+/**
+ * R's `aeqSurv` (the `timefix = TRUE` default of survfit, survdiff, coxph and concordance): distinct
+ * times closer than `tol` (absolutely, or relative to the mean |time|) are merged into the smallest of
+ * their run, so that e.g. 0.1 + 0.2 and 0.3 count as tied. Returns `time` itself (unchanged) when no
+ * times are that close, else a new array.
+ */
+export function timefix(time: Float64Array, tol = Math.sqrt(Number.EPSILON)): Float64Array {
+  const n = time.length;
+  if (n < 2) return time;
+  const sorted = Float64Array.from(time).sort();
+  const uniq: number[] = [];
+  let sumAbs = 0;
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i]!;
+    if (i === 0 || v !== sorted[i - 1]) {
+      uniq.push(v);
+      sumAbs += Math.abs(v);
+    }
+  }
+  const meanAbs = sumAbs / uniq.length;
+  const cuts: number[] = [uniq[0]!];
+  let anyTied = false;
+  for (let k = 1; k < uniq.length; k++) {
+    const dy = uniq[k]! - uniq[k - 1]!;
+    if (dy <= tol || dy / meanAbs <= tol) anyTied = true;
+    else cuts.push(uniq[k]!);
+  }
+  if (!anyTied) return time;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    // largest cut ≤ time[i] (R findInterval)
+    const v = time[i]!;
+    let lo = 0;
+    let hi = cuts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (cuts[mid]! <= v) lo = mid;
+      else hi = mid - 1;
+    }
+    out[i] = cuts[lo]!;
+  }
+  return out;
 }
 
 /** Validates a label vector (group / strata) of length n: no missing values. */

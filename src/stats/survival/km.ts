@@ -18,6 +18,8 @@ export type KmConfType = 'log' | 'log-log' | 'plain';
 
 /** Options of `kaplanMeier`. */
 export interface KmOptions {
+  /** Merge times closer than √ε (R's `timefix = TRUE`, aeqSurv); default true. */
+  timefix?: boolean;
   /** CI transformation: 'log' (R's default), 'log-log' or 'plain'. */
   confType?: KmConfType;
   /** Confidence level in (0, 1); default 0.95. */
@@ -77,7 +79,7 @@ export interface KmResult {
  * log-log: exp(−exp(log(−log Ŝ) ∓ z·se/log Ŝ)); plain: Ŝ ± z·se·Ŝ clipped to [0, 1].
  * Median: first time with Ŝ < 0.5 + √ε; if Ŝ there equals 0.5 (within √ε) and the curve later drops
  * below it, the midpoint of that time and the time of the drop (R's `survmean`).
- * Times that differ by rounding error are NOT merged (R's `timefix` is not applied).
+ * Times closer than √ε are merged first (R's `timefix = TRUE`; `opts.timefix = false` turns it off).
  *
  * @param time   follow-up times (any unit; returned times are in the same unit), finite, ≥ 0.
  * @param status 1 = event, 0 = censored.
@@ -89,7 +91,7 @@ export function kaplanMeier(
   status: ArrayLike<number>,
   opts: KmOptions = {},
 ): KmResult {
-  const { time: t, status: s } = survInput(time, status, opts.names);
+  const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const conf = confOptions(opts);
   if (opts.reverse) for (let i = 0; i < s.length; i++) s[i] = 1 - s[i]!;
   const order = orderByTime(t);
@@ -108,7 +110,7 @@ export function kaplanMeierByGroup(
   group: ArrayLike<string>,
   opts: KmOptions & { levels?: readonly string[] } = {},
 ): { strata: (KmResult & { group: string })[] } {
-  const { time: t, status: s } = survInput(time, status, opts.names);
+  const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const conf = confOptions(opts);
   const gField = opts.names?.group ?? 'group';
   const labels = labelInput(group, t.length, gField);

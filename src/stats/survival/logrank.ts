@@ -9,6 +9,8 @@ import { solveSymmetric } from './linalg.js';
 
 /** Options of `logRank`. */
 export interface LogRankOptions {
+  /** Merge times closer than √ε (R's `timefix = TRUE`, aeqSurv); default true. */
+  timefix?: boolean;
   /** Gρ weight exponent: weight Ŝ(t−)^ρ with Ŝ the pooled (per-stratum) KM; 0 = log-rank (default), 1 = Peto–Peto. */
   rho?: number;
   /** Stratum label per observation (R: `+ strata(x)`); the statistic sums over strata. */
@@ -58,7 +60,7 @@ export function logRank(
   group: ArrayLike<string>,
   opts: LogRankOptions = {},
 ): LogRankResult {
-  const { time: t, status: s } = survInput(time, status, opts.names);
+  const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const nObs = t.length;
   const gField = opts.names?.group ?? 'group';
   const labels = labelInput(group, nObs, gField);
