@@ -5,7 +5,8 @@
  * - the pre → post geometric-mean ratio of SUVpeak per post-CART timepoint (truth.preToPostGmRatio);
  * - the TTP hazard ratio per e-fold of the pre-CART geometric-mean SUVpeak (Firth Cox, continuous;
  *   truth.logHrTtpPerLogGmSuvPeak).
- * Target: ≥ 17 of 20 for each. Usage: npm run bench simulation-check  (env SEEDS=20, PATIENTS=23).
+ * Target: ≥ 17 of 20 for each. Usage: npm run bench simulation-check  (env SEEDS=20, SEED_START=1,
+ * PATIENTS=23; SEED_START lets the seeds run in parallel processes).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { outcomesHazardRatios } from '../src/analysis/outcomes-hr.js';
 import { report, timeIt } from './util.js';
 
 const seeds = Number(process.env['SEEDS'] ?? 20);
+const seedStart = Number(process.env['SEED_START'] ?? 1);
 const patients = Number(process.env['PATIENTS'] ?? 23);
 const cover: Record<string, { hit: number; n: number }> = {};
 const count = (key: string, hit: boolean): void => {
@@ -27,7 +29,7 @@ const count = (key: string, hit: boolean): void => {
 };
 
 const { seconds } = await timeIt(async () => {
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = seedStart; seed < seedStart + seeds; seed++) {
     const work = mkdtempSync(join(tmpdir(), 'carto-simcheck-'));
     try {
       const bundle = join(work, 'bundle');
