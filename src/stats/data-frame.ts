@@ -1,6 +1,10 @@
 /**
  * A minimal column-oriented data frame for model fitting (the analogue of an R data.frame after
  * `read.csv`). Cells are numbers, strings or null (missing). No I/O: callers parse files in src/io.
+ *
+ * Missing cells are '' and 'NA' in every column. Note one difference from R: read.csv keeps an empty
+ * cell of a character column as the string "" (a factor level of its own); here it is missing, which is
+ * what an empty cell means in our tables. Golden files are therefore written with na = "NA".
  */
 import type { CsvTable } from '../io/csv.js';
 import { InputError } from '../errors.js';
