@@ -2,7 +2,8 @@
  * Writes a simulated trial (`src/sim/trial.ts`) as a study bundle v1 folder (docs/study-bundle.md):
  * study.json, patients/events/scans/vois/toxicity/labs/biopsies CSVs, one DICOM PET series per scan
  * (`images/<scan_id>/IM0001.dcm …`), NIfTI organ and lesion label maps per scan
- * (`masks/<scan_id>_organs.nii.gz`, `masks/<scan_id>_lesions.nii.gz`) and `truth.json` with every
+ * (`masks/<scan_id>_organs.nii.gz`, `masks/<scan_id>_lesions.nii.gz`), with option `fdg` one FDG
+ * SUV image per patient (`images/<patient>-fdg.nii.gz`, lesion mask only) and `truth.json` with every
  * true parameter. Deterministic: the same options give byte-identical files.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { formatCsv } from './csv.js';
 import { writePetSeries } from './dicom-write.js';
 import { gzipSync } from 'fflate';
 import { encodeNifti } from './nifti.js';
-import { ORGANS, type Organ } from '../sim/phantom.js';
+import { ORGANS, type Organ, type RenderedScan } from '../sim/phantom.js';
 import { simulateTrial, type SimulateOptions, type SimulatedTrial, type TrialTruth } from '../sim/trial.js';
 
 /** Options of `writeSimulatedBundle`. */
@@ -50,6 +51,32 @@ const GENERATED = [
   'images',
   'masks',
 ];
+
+/** Organ means (noise-free and noisy) in the organ masks and voxel counts of the lesion masks of a scan. */
+function imageTruth(trial: SimulatedTrial, scanId: string, img: RenderedScan): ScanImageTruth {
+  const patientId = trial.scans.find((s) => s.scanId === scanId)!.patientId;
+  const sums = ORGANS.map(() => [0, 0, 0]);
+  const lesionCounts = new Map<number, number>();
+  for (let n = 0; n < img.suv.data.length; n++) {
+    const g = img.organLabels.data[n]!;
+    if (g > 0) {
+      const s = sums[g - 1]!;
+      s[0]! += img.suvNoiseFree.data[n]!;
+      s[1]! += img.suv.data[n]!;
+      s[2]!++;
+    }
+    const l = img.lesionLabels.data[n]!;
+    if (l > 0) lesionCounts.set(l, (lesionCounts.get(l) ?? 0) + 1);
+  }
+  const r6 = (v: number): number => Number(v.toPrecision(6));
+  const lesionVoxelCount: Record<string, number> = {};
+  for (const lt of trial.truth.lesions) {
+    if (lt.patientId === patientId) lesionVoxelCount[lt.lesionId] = lesionCounts.get(lt.maskLabel) ?? 0;
+  }
+  const means = (k: number): Record<Organ, number> =>
+    Object.fromEntries(ORGANS.map((g, i) => [g, r6(sums[i]![k]! / sums[i]![2]!)])) as Record<Organ, number>;
+  return { organSuvMeanExpected: means(0), organSuvMeanImage: means(1), lesionVoxelCount };
+}
 
 /**
  * Simulates a virtual trial and writes it as a bundle folder.
@@ -218,7 +245,7 @@ export async function writeSimulatedBundle(
 
   const scanImages: Record<string, ScanImageTruth> = {};
   const tracer = trial.study.tracer;
-  const total = trial.acquisitions.length;
+  const total = trial.acquisitions.length + trial.suvImageScans.length;
   let done = 0;
   for (const acq of trial.acquisitions) {
     const img = trial.render(acq.scanId);
@@ -258,35 +285,36 @@ export async function writeSimulatedBundle(
     nii(img.lesionLabels, `${acq.scanId}_lesions.nii.gz`, 'lesion labels (vois.csv lesion_id/mask_label)');
     files.push(`masks/${acq.scanId}_organs.nii.gz`, `masks/${acq.scanId}_lesions.nii.gz`);
 
-    const sums = ORGANS.map(() => [0, 0, 0]);
-    const lesionCounts = new Map<number, number>();
-    for (let n = 0; n < img.suv.data.length; n++) {
-      const g = img.organLabels.data[n]!;
-      if (g > 0) {
-        const s = sums[g - 1]!;
-        s[0]! += img.suvNoiseFree.data[n]!;
-        s[1]! += img.suv.data[n]!;
-        s[2]!++;
-      }
-      const l = img.lesionLabels.data[n]!;
-      if (l > 0) lesionCounts.set(l, (lesionCounts.get(l) ?? 0) + 1);
-    }
-    const r6 = (v: number): number => Number(v.toPrecision(6));
-    const lesionVoxelCount: Record<string, number> = {};
-    for (const lt of trial.truth.lesions) {
-      if (lt.patientId === acq.patientId) lesionVoxelCount[lt.lesionId] = lesionCounts.get(lt.maskLabel) ?? 0;
-    }
-    scanImages[acq.scanId] = {
-      organSuvMeanExpected: Object.fromEntries(
-        ORGANS.map((g, i) => [g, r6(sums[i]![0]! / sums[i]![2]!)]),
-      ) as Record<Organ, number>,
-      organSuvMeanImage: Object.fromEntries(
-        ORGANS.map((g, i) => [g, r6(sums[i]![1]! / sums[i]![2]!)]),
-      ) as Record<Organ, number>,
-      lesionVoxelCount,
-    };
+    scanImages[acq.scanId] = imageTruth(trial, acq.scanId, img);
     done++;
     onProgress?.(done, total, acq.scanId);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
+  // NIfTI SUV images (FDG before lymphodepletion, option `fdg`) with their lesion masks.
+  for (const scanId of trial.suvImageScans) {
+    const img = trial.render(scanId);
+    writeFileSync(
+      join(out, 'images', `${scanId}.nii.gz`),
+      gzipSync(encodeNifti(img.suv, { description: 'SUVbw g/mL (simulated FDG PET)' }), {
+        level: 1,
+        mtime: 0,
+      }),
+    );
+    writeFileSync(
+      join(out, 'masks', `${scanId}_lesions.nii.gz`),
+      gzipSync(
+        encodeNifti(img.lesionLabels, { description: 'lesion labels (vois.csv lesion_id/mask_label)' }),
+        {
+          level: 6,
+          mtime: 0,
+        },
+      ),
+    );
+    files.push(`images/${scanId}.nii.gz`, `masks/${scanId}_lesions.nii.gz`);
+    scanImages[scanId] = imageTruth(trial, scanId, img);
+    done++;
+    onProgress?.(done, total, scanId);
     await new Promise<void>((r) => setImmediate(r));
   }
 

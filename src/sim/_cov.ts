@@ -1,11 +1,13 @@
-import { simulateTrial } from './trial.js';
+import { simulateTrial, SIM_MODEL } from './trial.js';
+if (process.env.DMIN) SIM_MODEL.lesion.diameterMinCm = Number(process.env.DMIN);
+const SEEDS = process.env.SEEDS ? process.env.SEEDS.split(',').map(Number) : null;
 import { quantifyLabelMap } from '../imaging/voi-stats.js';
 import { pvcFit } from '../stats/pvc.js';
 import { coxphFirth } from '../stats/survival/firth.js';
 import { tQuantileDf } from '../stats/distributions.js';
 const [from, to] = process.argv.slice(2).map(Number) as [number, number];
 const cover: Record<string, number[]> = { d2: [], d4: [], d5: [], d7: [], hr: [] };
-for (let seed = from; seed <= to; seed++) {
+for (const seed of SEEDS ?? Array.from({ length: to - from + 1 }, (_, i) => from + i)) {
   const t = simulateTrial({ seed, patients: 23 });
   const ebv = new Set(t.patients.filter((p) => p.histology === 'EBV+ DLBCL').map((p) => p.patientId));
   const rt = new Set(t.patients.filter((p) => p.bridging === 'radiotherapy' || p.bridging === 'combination').map((p) => p.patientId));

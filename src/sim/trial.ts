@@ -46,10 +46,17 @@ export interface SimulateOptions {
   voxelMm?: number;
   /** Scanner PSF (Gaussian) FWHM in mm. Default 6.5. */
   psfFwhmMm?: number;
+  /**
+   * Add one FDG PET per patient before lymphodepletion (day −6), as a NIfTI SUV image with lesion
+   * masks, for the MATV analyses. Default false (it adds a scan per patient).
+   */
+  fdg?: boolean;
 }
 
 /** Timepoint labels of the CD8 scans. */
 export type Timepoint = 'pre' | 'd2' | 'd4' | 'd5' | 'd7';
+/** Timepoint of any simulated scan: the CD8 timepoints and `pre-ld` (FDG before lymphodepletion). */
+export type ScanTimepoint = Timepoint | 'pre-ld';
 const POST_TIMEPOINTS = ['d2', 'd4', 'd5', 'd7'] as const;
 type PostTimepoint = (typeof POST_TIMEPOINTS)[number];
 const POST_DAY: Record<PostTimepoint, number> = { d2: 2, d4: 4, d5: 5, d7: 7 };
@@ -119,12 +126,30 @@ export const SIM_MODEL = {
     patientProbability: 0.3,
   },
   image: { noiseA: 0.2, noiseB: 0.03 },
+  /** FDG PET before lymphodepletion (option `fdg`): tissue SUVs, lesion SUV log-normal, 60 min uptake. */
+  fdg: {
+    day: -6,
+    tissueSuv: {
+      soft_tissue: 0.7,
+      lung: 0.5,
+      liver: 2.3,
+      spleen: 1.9,
+      small_bowel: 1.6,
+      bone_marrow: 1.8,
+      aorta: 1.7,
+      brain: 7.5,
+      lymph_node: 0.9,
+    },
+    lesionSuvMedian: 9,
+    lesionSuvSdLog: 0.5,
+    matvThresholdSuv: 2.5,
+  },
 };
 
 /** One lesion's truth on one scan. */
 export interface LesionScanTruth {
   scanId: string;
-  timepoint: Timepoint;
+  timepoint: ScanTimepoint;
   diameterCm: number;
   /** Volume of the true sphere (mL). */
   volumeMl: number;
@@ -158,6 +183,8 @@ export interface PatientTruth {
   progressionDayLatent: number;
   otherDeathDayLatent: number;
   followUpDays: number;
+  /** Option `fdg`: total volume (mL) of the true lesion spheres with FDG SUV ≥ 2.5 (null without FDG). */
+  matvTrueMl: number | null;
   ttp: { days: number; event: boolean };
   pfs: { days: number; event: boolean };
   os: { days: number; event: boolean };
@@ -167,7 +194,7 @@ export interface PatientTruth {
 export interface ScanTruth {
   scanId: string;
   patientId: string;
-  timepoint: Timepoint;
+  timepoint: ScanTimepoint;
   day: number;
   /** Days between tracer injection and scan. */
   uptakeDays: number;
@@ -229,6 +256,8 @@ export interface SimulatedTrial {
   labs: LabValue[];
   biopsies: Biopsy[];
   acquisitions: ScanAcquisition[];
+  /** Scans written as NIfTI SUV images (the FDG scans of option `fdg`). */
+  suvImageScans: string[];
   truth: TrialTruth;
   /** Renders a scan's images (SUV, noise-free SUV, organ and lesion label maps). */
   render(scanId: string): RenderedScan;
@@ -271,6 +300,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     patients: opts.patients ?? 6,
     voxelMm: opts.voxelMm ?? 6,
     psfFwhmMm: opts.psfFwhmMm ?? 6.5,
+    fdg: opts.fdg ?? false,
   };
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer (got ${o.seed})`);
   if (!Number.isInteger(o.patients) || o.patients < 3 || o.patients > 200)
@@ -383,6 +413,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
   const labs: LabValue[] = [];
   const biopsies: Biopsy[] = [];
   const acquisitions: ScanAcquisition[] = [];
+  const suvImageScans: string[] = [];
   const scenes = new Map<string, ScanScene>();
   const truth: TrialTruth = {
     generator: 'Cartography virtual trial v1 (src/sim/trial.ts)',
@@ -619,6 +650,77 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     }
     truth.lesions.push(...patLesions);
 
+    // FDG PET before lymphodepletion (own random stream, so the CD8 trial is the same with or without).
+    let matvTrueMl: number | null = null;
+    if (o.fdg) {
+      const F = M.fdg;
+      const fr = new Rng(o.seed, `fdg/${i}`);
+      const scanId = `${patientId}-fdg`;
+      scans.push({
+        scanId,
+        patientId,
+        tracer: 'FDG',
+        timepoint: 'pre-ld',
+        day: F.day,
+        path: `images/${scanId}.nii.gz`,
+        format: 'nifti-suv',
+      });
+      suvImageScans.push(scanId);
+      matvTrueMl = 0;
+      for (const lt of patLesions) {
+        const pre = lt.scans[0]!;
+        const suv = round(fr.logNormal(F.lesionSuvMedian, F.lesionSuvSdLog), 4);
+        if (suv >= F.matvThresholdSuv) matvTrueMl += pre.volumeMl;
+        lt.scans.push({
+          scanId,
+          timepoint: 'pre-ld',
+          diameterCm: pre.diameterCm,
+          volumeMl: pre.volumeMl,
+          suvPeakTrue: suv,
+        });
+      }
+      matvTrueMl = round(matvTrueMl, 4);
+      truth.scans.push({
+        scanId,
+        patientId,
+        timepoint: 'pre-ld',
+        day: F.day,
+        uptakeDays: 1 / 24,
+        organSuvTrue: Object.fromEntries(ORGANS.map((g) => [g, F.tissueSuv[g]])) as Record<Organ, number>,
+      });
+      scenes.set(scanId, {
+        tissueSuv: { ...F.tissueSuv },
+        lesions: patLesions.map((lt) => {
+          const st = lt.scans.find((x) => x.scanId === scanId)!;
+          return {
+            label: lt.maskLabel,
+            centreLps: lt.centreLps,
+            radiusMm: st.diameterCm * 5,
+            suv: st.suvPeakTrue,
+          };
+        }),
+        psfFwhmMm: o.psfFwhmMm,
+        noiseA: M.image.noiseA,
+        noiseB: M.image.noiseB,
+        noiseSeed: o.seed,
+        noiseStream: `noise/${scanId}`,
+      });
+      for (const lt of patLesions) {
+        vois.push({
+          voiId: `${scanId}:lesion:${lt.lesionId}`,
+          scanId,
+          kind: 'lesion',
+          label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
+          lesionId: lt.lesionId,
+          site: lt.site,
+          irradiated: lt.irradiated,
+          maskPath: `masks/${scanId}_lesions.nii.gz`,
+          maskLabel: lt.maskLabel,
+          roiName: null,
+        });
+      }
+    }
+
     // Scenes and VOIs.
     for (const s of scanList) {
       const scanId = `${patientId}-${s.tp}`;
@@ -715,6 +817,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
       progressionDayLatent: tProg,
       otherDeathDayLatent: tOther,
       followUpDays: followUp,
+      matvTrueMl,
       ttp: {
         days: progDay ?? endDay,
         event: progDay !== null,
@@ -806,6 +909,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     labs,
     biopsies,
     acquisitions,
+    suvImageScans,
     truth,
     render(scanId: string): RenderedScan {
       const scene = scenes.get(scanId);

@@ -11,13 +11,14 @@ import { parseCsv } from '../../src/io/csv.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readBundle } from '../../src/study/bundle.js';
 import { ORGANS } from '../../src/sim/phantom.js';
+import { voxelVolumeMl } from '../../src/imaging/volume.js';
 import { SIM_MODEL } from '../../src/sim/trial.js';
 
 const { noiseA: NA, noiseB: NB } = SIM_MODEL.image;
 const work = mkdtempSync(join(tmpdir(), 'carto-sim-bundle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-// Small and quick: 3 patients (one per cohort), 10 mm voxels.
-const OPTS = { seed: 21, patients: 3, voxelMm: 10 };
+// Small and quick: 3 patients (one per cohort), 10 mm voxels, with the FDG scans.
+const OPTS = { seed: 21, patients: 3, voxelMm: 10, fdg: true };
 let truth: BundleTruth;
 
 before(async () => {
@@ -90,6 +91,7 @@ test('written images: organ SUVmeans near truth, masks on the PET grid, no direc
     parseCsv(readFileSync(join(dir, 'patients.csv'), 'utf8')).rows.map((r) => r['patient_id']),
   );
   for (const st of truth.scans) {
+    if (st.timepoint === 'pre-ld') continue; // FDG NIfTI, checked below
     const files = walk(join(dir, 'images', st.scanId));
     const first = readDicom(files[0]!);
     const rp = (first['RadiopharmaceuticalInformationSequence'] as Record<string, unknown>[])[0]!;
@@ -141,6 +143,21 @@ test('written images: organ SUVmeans near truth, masks on the PET grid, no direc
       // Expected (blurred) vs true: partial-volume loss/spill of the PSF on 10 mm voxels ≤ 30 % (brain spill-in from scalp).
       assertClose(img.organSuvMeanExpected[g], st.organSuvTrue[g], 0.3, `${st.scanId} ${g} vs truth`);
     });
+  }
+  // FDG NIfTI SUV images: voxels ≥ 2.5 inside the lesion masks (measured MATV) near the true MATV
+  // (partial volume of the 6.5 mm PSF on 10 mm voxels trims small lesions: 0.4–1.3 × truth).
+  for (const st of truth.scans.filter((s) => s.timepoint === 'pre-ld')) {
+    const suv = readNifti(join(dir, 'images', `${st.scanId}.nii.gz`)).volume;
+    const les = readNifti(join(dir, 'masks', `${st.scanId}_lesions.nii.gz`)).volume;
+    assert.deepEqual(suv.size, les.size);
+    let n = 0;
+    for (let v = 0; v < suv.data.length; v++) if (les.data[v]! > 0 && suv.data[v]! >= 2.5) n++;
+    const matv = n * voxelVolumeMl(suv);
+    const truthMatv = truth.patients.find((p) => p.patientId === st.patientId)!.matvTrueMl!;
+    assert.ok(
+      matv > 0.4 * truthMatv && matv < 1.3 * truthMatv,
+      `${st.scanId}: MATV ${matv} vs true ${truthMatv}`,
+    );
   }
   // Lesion masks: every lesion has ≥ 1 voxel on every scan.
   for (const st of truth.scans)

@@ -147,6 +147,39 @@ test('simulateTrial: higher pre-CART uptake means longer TTP (pooled over seeds,
   assert.ok(evLow + evHigh > 40, `events ${evLow + evHigh}`);
 });
 
+test('simulateTrial with fdg: one FDG scan per patient before lymphodepletion; the CD8 trial is unchanged', () => {
+  const plain = simulateTrial({ seed: 9, patients: 6 });
+  const t = simulateTrial({ seed: 9, patients: 6, fdg: true });
+  const fdg = t.scans.filter((s) => s.tracer === 'FDG');
+  assert.equal(fdg.length, 6);
+  for (const s of fdg) {
+    assert.equal(s.format, 'nifti-suv');
+    assert.equal(s.timepoint, 'pre-ld');
+    assert.ok(s.day! < -5, 'before lymphodepletion');
+    const lesions = t.truth.lesions.filter((l) => l.patientId === s.patientId);
+    const v = t.vois.filter((x) => x.scanId === s.scanId);
+    assert.equal(v.length, lesions.length, 'one lesion VOI per lesion, no organ VOIs');
+    assert.ok(v.every((x) => x.kind === 'lesion'));
+    // True MATV = volume of the lesions whose FDG SUV ≥ 2.5.
+    const expected = lesions
+      .map((l) => l.scans.find((x) => x.scanId === s.scanId)!)
+      .filter((x) => x.suvPeakTrue >= 2.5)
+      .reduce((a, x) => a + x.volumeMl, 0);
+    const p = t.truth.patients.find((x) => x.patientId === s.patientId)!;
+    assert.ok(Math.abs(p.matvTrueMl! - expected) < 1e-3, `${p.patientId} MATV`);
+  }
+  // Without the FDG rows and lesion entries the trial is the same draw.
+  const cd8 = (x: ReturnType<typeof simulateTrial>): string =>
+    JSON.stringify({
+      p: x.patients,
+      e: x.events,
+      s: x.scans.filter((s) => s.tracer !== 'FDG'),
+      o: x.truth.patients.map((q) => ({ ...q, matvTrueMl: null })),
+      l: x.truth.lesions.map((l) => ({ ...l, scans: l.scans.filter((q) => q.timepoint !== 'pre-ld') })),
+    });
+  assert.equal(cd8(t), cd8(plain));
+});
+
 test('simulateTrial: bad options are refused', () => {
   assert.throws(() => simulateTrial({ patients: 2 }), /patients/);
   assert.throws(() => simulateTrial({ voxelMm: 0.5 }), /voxelMm/);

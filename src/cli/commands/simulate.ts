@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .option('--patients <n>', 'number of patients (3–200; the trial had 23)', '6')
     .option('--voxel-mm <x>', 'isotropic voxel size in mm (2–12)', '6')
     .option('--psf-mm <x>', 'scanner PSF (Gaussian) FWHM in mm', '6.5')
+    .option('--fdg', 'add one FDG PET per patient before lymphodepletion (NIfTI SUV + lesion mask) for MATV')
     .option('--json', 'print a JSON summary instead of a table')
     .addHelpText(
       'after',
@@ -44,6 +45,7 @@ export function register(program: Command): void {
         patients: string;
         voxelMm: string;
         psfMm: string;
+        fdg?: boolean;
         json?: boolean;
       }) => {
         const seed = parseNumber(opts.seed, '--seed', true);
@@ -62,6 +64,7 @@ export function register(program: Command): void {
           patients,
           voxelMm,
           psfFwhmMm,
+          fdg: Boolean(opts.fdg),
           onProgress: (done, total, scanId) => {
             process.stderr.write(
               `\rsimulate: scan ${done}/${total} (${scanId})${done === total ? '\n' : ''}`,
