@@ -30,7 +30,6 @@ export function unmixingMatrix(spectrum: number[][]): number[][] {
  * Compensates events with a spillover matrix; columns not in the matrix are returned unchanged (shared).
  * @param events events with columns named by `$PnN`
  * @param spill spillover matrix whose names are detectors of `events`
- * @param outputNames names of the compensated columns (default: the detector names)
  * @param inPlace overwrite the detector columns instead of allocating new ones (saves memory for big files)
  * @returns events whose detector columns are replaced by compensated values (row · S⁻¹)
  * @throws InputError when a matrix parameter is not in the events; ComputationError for a singular matrix

@@ -3,10 +3,11 @@
  * terminal effector) from CD45RA / CCR7 (± CD95, CD45RO), senescence markers (CD28lo, CD27lo, CD57+, KLRG1+) with
  * the number co-expressed, CD4/CD8 ratio, median fluorescence intensity and fold change vs a control sample.
  *
- * Definitions (Gattinoni et al., Nat Med 2017;23:18; Mahnke et al., Eur J Immunol 2013;43:2797):
- *   naive  TN   CD45RA+ CCR7+ CD95− (CD45RO−)      stem-cell memory TSCM  CD45RA+ CCR7+ CD95+ (CD45RO−)
- *   central memory TCM  CD45RA− CCR7+ (CD45RO+)    effector memory  TEM   CD45RA− CCR7− (CD45RO+)
- *   terminal effector TEMRA  CD45RA+ CCR7− (CD45RO−)
+ * Definitions. Project SPEC §4 (seed 002), by CD45RA / CCR7 / CD45RO:
+ *   naive RA+ CCR7+ RO−, stem-cell memory RA+ CCR7+ RO+, central memory RA− CCR7+ RO+, effector memory
+ *   RA− CCR7− RO+, terminal effector RA+ CCR7− RO−.
+ * Alternatively (Gattinoni et al., Nat Med 2017;23:18) TSCM is split from naive by CD95 (RA+ CCR7+ CD95+), chosen with
+ * `scmMarker: 'CD95'`. Without CD45RO the RO conditions are dropped; cells matching no subset are `unclassified`.
  * A marker is positive when value ≥ its threshold (thresholds from FMO or isotype controls, in the same scale as the
  * events, e.g. compensated). "lo" markers (CD28lo, CD27lo) are value < threshold.
  */
@@ -38,6 +39,10 @@ export interface MemorySubsets {
   centralMemory: SubsetCount;
   effectorMemory: SubsetCount;
   terminalEffector: SubsetCount;
+  /** Cells in none of the subsets (e.g. RA− RO− when CD45RO is given). */
+  unclassified: SubsetCount;
+  /** Marker that separated stem-cell memory from naive (null when neither CD45RO nor CD95 was given). */
+  scmMarker: 'CD45RO' | 'CD95' | null;
 }
 
 function channel(events: FlowEvents, name: string, field: string): Column {
@@ -60,11 +65,11 @@ const pct = (count: number, parentCount: number): SubsetCount => ({
 });
 
 /**
- * Memory subsets within a parent population.
+ * Memory subsets within a parent population (see module doc for the definitions).
  * @param parent 0/1 membership of the parent gate (null = all events)
- * @param markers CD45RA and CCR7 required; CD95 separates TSCM from naive; CD45RO (if given) must be negative for
- *   naive/TSCM/TEMRA and positive for TCM/TEM
- * @throws InputError for a channel that is not in the data
+ * @param markers CD45RA and CCR7 required; CD45RO and/or CD95 optional
+ * @param options.scmMarker marker splitting TSCM from naive: 'CD45RO' (SPEC, default when CD45RO is given) or 'CD95'
+ * @throws InputError for a channel that is not in the data, or a scmMarker whose channel is not given
  */
 export function memorySubsets(
   events: FlowEvents,
@@ -75,12 +80,18 @@ export function memorySubsets(
     CD95?: MarkerThreshold;
     CD45RO?: MarkerThreshold;
   },
+  options: { scmMarker?: 'CD45RO' | 'CD95' } = {},
 ): MemorySubsets {
   const mask = parentMask(events, parent);
   const ra = channel(events, markers.CD45RA.channel, 'CD45RA');
   const ccr7 = channel(events, markers.CCR7.channel, 'CCR7');
   const cd95 = markers.CD95 ? channel(events, markers.CD95.channel, 'CD95') : null;
   const ro = markers.CD45RO ? channel(events, markers.CD45RO.channel, 'CD45RO') : null;
+  const scmMarker = options.scmMarker ?? (ro ? 'CD45RO' : cd95 ? 'CD95' : null);
+  if (scmMarker === 'CD45RO' && !ro)
+    throw new InputError('scmMarker CD45RO needs a CD45RO channel', { field: 'scmMarker' });
+  if (scmMarker === 'CD95' && !cd95)
+    throw new InputError('scmMarker CD95 needs a CD95 channel', { field: 'scmMarker' });
   const tRa = markers.CD45RA.threshold;
   const tCcr7 = markers.CCR7.threshold;
   const t95 = markers.CD95?.threshold ?? 0;
@@ -92,6 +103,7 @@ export function memorySubsets(
   let cm = 0;
   let em = 0;
   let temra = 0;
+  let other = 0;
   for (let i = 0; i < events.eventCount; i++) {
     if (!mask[i]) continue;
     parentCount++;
@@ -99,26 +111,34 @@ export function memorySubsets(
     const ccr7Pos = ccr7[i]! >= tCcr7;
     const roPos = ro ? ro[i]! >= tRo : null;
     if (raPos && ccr7Pos) {
-      if (roPos === true) continue;
       naiveLike++;
-      if (cd95) {
-        if (cd95[i]! >= t95) scm++;
+      if (scmMarker === 'CD45RO') {
+        if (roPos) scm++;
+        else naive++;
+      } else if (scmMarker === 'CD95') {
+        if (roPos === true) other++;
+        else if (cd95![i]! >= t95) scm++;
         else naive++;
       }
     } else if (!raPos && ccr7Pos) {
       if (roPos !== false) cm++;
+      else other++;
     } else if (!raPos && !ccr7Pos) {
       if (roPos !== false) em++;
+      else other++;
     } else if (roPos !== true) temra++;
+    else other++;
   }
   return {
     parentCount,
-    naive: cd95 ? pct(naive, parentCount) : null,
-    stemCellMemory: cd95 ? pct(scm, parentCount) : null,
+    naive: scmMarker ? pct(naive, parentCount) : null,
+    stemCellMemory: scmMarker ? pct(scm, parentCount) : null,
     naiveLike: pct(naiveLike, parentCount),
     centralMemory: pct(cm, parentCount),
     effectorMemory: pct(em, parentCount),
     terminalEffector: pct(temra, parentCount),
+    unclassified: pct(other, parentCount),
+    scmMarker,
   };
 }
 

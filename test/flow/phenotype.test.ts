@@ -31,8 +31,26 @@ const parent = Uint8Array.from([1, 1, 1, 1, 1, 1, 0]);
 const m = (c: string): { channel: string; threshold: number } => ({ channel: c, threshold: 100 });
 
 describe('phenotyping', () => {
-  it('memory subsets with CD95', () => {
+  it('memory subsets by CD45RA/CCR7/CD45RO as SPEC §4 defines them', () => {
+    // Column CD95 reused as a CD45RO channel: RO+ on rows 1–6, RO− on row 0.
+    const r = memorySubsets(events, null, { CD45RA: m('CD45RA'), CCR7: m('CCR7'), CD45RO: m('CD95') });
+    assert.equal(r.scmMarker, 'CD45RO');
+    // row0 RA+CCR7+RO− naive; row1 RA+CCR7+RO+ SCM; row2 CM; rows 3–4 EM; rows 5–6 RA+CCR7−RO+ → unclassified
+    assert.deepEqual(
+      [
+        r.naive!.count,
+        r.stemCellMemory!.count,
+        r.centralMemory.count,
+        r.effectorMemory.count,
+        r.terminalEffector.count,
+        r.unclassified.count,
+      ],
+      [1, 1, 1, 2, 0, 2],
+    );
+  });
+  it('memory subsets with CD95 (Gattinoni TSCM)', () => {
     const r = memorySubsets(events, parent, { CD45RA: m('CD45RA'), CCR7: m('CCR7'), CD95: m('CD95') });
+    assert.equal(r.scmMarker, 'CD95');
     assert.equal(r.parentCount, 6);
     assert.deepEqual(
       [
