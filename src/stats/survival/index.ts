@@ -2,7 +2,7 @@
  * Survival analysis validated against R's survival package (3.5) and coxphf: Kaplan–Meier, log-rank /
  * Gρ tests, Cox proportional hazards, Firth-penalised Cox and Harrell's concordance. No I/O.
  */
-export { kaplanMeier, kaplanMeierByGroup, survivalAt, nRiskAt } from './km.js';
+export { kaplanMeier, kaplanMeierByGroup, medianFollowUp, survivalAt, nRiskAt } from './km.js';
 export type { KmConfType, KmOptions, KmResult, KmRow } from './km.js';
 export { logRank } from './logrank.js';
 export type { LogRankOptions, LogRankResult } from './logrank.js';

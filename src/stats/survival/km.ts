@@ -287,3 +287,20 @@ function medianRule(table: KmRow[], y: (r: KmRow) => number): number {
   }
   return x1;
 }
+
+/**
+ * Median follow-up by the reverse Kaplan–Meier method (Schemper & Smith 1996): the median of the
+ * KM curve with censorings as events (R: `survfit(Surv(time, 1 - status) ~ 1)`, printed median).
+ * @param time follow-up times (any unit; the result is in the same unit), ≥ 0.
+ * @param status 1 = event, 0 = censored (of the ORIGINAL outcome).
+ * @returns median follow-up with its confidence limits (NaN when not reached).
+ * @throws InputError as `kaplanMeier`.
+ */
+export function medianFollowUp(
+  time: ArrayLike<number>,
+  status: ArrayLike<number>,
+  opts: Omit<KmOptions, 'reverse'> = {},
+): { median: number; lower: number; upper: number } {
+  const km = kaplanMeier(time, status, { ...opts, reverse: true });
+  return { median: km.median, lower: km.medianLower, upper: km.medianUpper };
+}

@@ -6,7 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { kaplanMeier, kaplanMeierByGroup, nRiskAt, survivalAt } from '../../../src/stats/survival/index.js';
+import {
+  kaplanMeier,
+  kaplanMeierByGroup,
+  medianFollowUp,
+  nRiskAt,
+  survivalAt,
+} from '../../../src/stats/survival/index.js';
 import type { KmConfType, KmResult } from '../../../src/stats/survival/index.js';
 import { InputError } from '../../../src/errors.js';
 import { assertClose } from '../../helpers/assert-close.js';
@@ -102,6 +108,10 @@ test('reverse KM (median follow-up) equals R survfit(Surv(time, 1 - status) ~ 1)
   assertClose(km.medianLower, r.medianLower, TOL, 'lower');
   assertClose(km.medianUpper, r.medianUpper, TOL, 'upper');
   km.table.forEach((row, i) => assertClose(row.surv, r.surv[i]!, TOL, `surv[${i}]`));
+  const fu = medianFollowUp(r.time, r.status);
+  assertClose(fu.median, r.median, TOL, 'medianFollowUp');
+  assertClose(fu.lower, r.medianLower, TOL, 'medianFollowUp lower');
+  assertClose(fu.upper, r.medianUpper, TOL, 'medianFollowUp upper');
 });
 
 test('a 99% level changes the limits as R conf.int = 0.99 would (z = qnorm(0.995))', () => {
