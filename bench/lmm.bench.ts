@@ -1,7 +1,8 @@
 /**
  * Mixed-model fitting speed: `log_suv ~ timepoint + (1 | patient)` on the ≈800-row lesion data set
  * (test/stats/lmm/fixtures/lesions.csv) and on 200 000 simulated rows (20 000 patients × 10 scans), plus
- * the random-slope model `log_suv ~ day + (1 + day | patient)` on the large one. The data files are
+ * the random-slope model `log_suv ~ day + (1 + day | patient)` and the nested model
+ * `log_suv ~ timepoint + (1 | patient/lesion)` (60 000 lesions) on the large one. The data files are
  * written to a temp dir; when Rscript is on the PATH the same files are fitted by lme4::lmer (default
  * control) and timed with system.time(), printed beside ours. Times exclude CSV reading on both sides;
  * both wall time and CPU time (user + system) are printed, since the shared machine's load skews wall time.
@@ -29,14 +30,16 @@ const unif = (): number => {
 const norm = (): number => Math.sqrt(-2 * Math.log(unif())) * Math.cos(2 * Math.PI * unif());
 const tps = ['pre', 'd2', 'd5', 'd7'];
 const days = [0, 2, 5, 7];
-const lines = ['patient,timepoint,day,log_suv'];
+const lines = ['patient,lesion,timepoint,day,log_suv'];
 for (let p = 0; p < 20000; p++) {
   const u0 = 0.3 * norm();
   const u1 = 0.03 * norm();
+  const w = [0.2 * norm(), 0.2 * norm(), 0.2 * norm()];
   for (let k = 0; k < 10; k++) {
     const t = k % 4;
-    const y = 1.5 + [0, 0.25, 0.35, 0.3][t]! + u0 + u1 * days[t]! + 0.2 * norm();
-    lines.push(`P${p},${tps[t]},${days[t]},${y.toFixed(6)}`);
+    const les = Math.floor(k / 4); // lesions L0, L1 at 4 timepoints, L2 at pre and d2
+    const y = 1.5 + [0, 0.25, 0.35, 0.3][t]! + u0 + u1 * days[t]! + w[les]! + 0.2 * norm();
+    lines.push(`P${p},L${les},${tps[t]},${days[t]},${y.toFixed(6)}`);
   }
 }
 const large = join(dir, 'large.csv');
@@ -52,6 +55,11 @@ const cases = [
     name: 'large (200000 rows) log_suv ~ timepoint + (1|patient)',
     file: large,
     formula: 'log_suv ~ timepoint + (1 | patient)',
+  },
+  {
+    name: 'large (200000 rows) log_suv ~ timepoint + (1|patient/lesion)',
+    file: large,
+    formula: 'log_suv ~ timepoint + (1 | patient/lesion)',
   },
   {
     name: 'large (200000 rows) log_suv ~ day + (1 + day|patient)',
@@ -80,6 +88,7 @@ if (which.status === 0) {
 suppressMessages(library(lme4))
 for (cs in list(list("${small}", "log_suv ~ timepoint + (1 | patient)"),
                 list("${large}", "log_suv ~ timepoint + (1 | patient)"),
+                list("${large}", "log_suv ~ timepoint + (1 | patient/lesion)"),
                 list("${large}", "log_suv ~ day + (1 + day | patient)"))) {
   d <- read.csv(cs[[1]], stringsAsFactors = TRUE)
   if ("timepoint" %in% names(d)) d$timepoint <- relevel(d$timepoint, ref = "pre")
