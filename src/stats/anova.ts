@@ -52,7 +52,8 @@ export interface PairwiseResult {
   /** Pooled SD over the grouping's cells (as pairwise.t.test pool.sd = TRUE) and its df (N − k). */
   pooledSd: number;
   df: number;
-  levels: { level: string; n: number; mean: number }[];
+  /** Per level: n, mean and sample SD (for the usual mean ± SD report). */
+  levels: { level: string; n: number; mean: number; sd: number }[];
   comparisons: PairwiseComparison[];
 }
 
@@ -241,7 +242,12 @@ export function pairwiseTTests(
     familySize: m,
     pooledSd,
     df,
-    levels: stats.map(({ level: l, n, mean }) => ({ level: l, n, mean })),
+    levels: stats.map(({ level: l, n, mean, ss }) => ({
+      level: l,
+      n,
+      mean,
+      sd: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN,
+    })),
     comparisons,
   };
 }

@@ -75,6 +75,12 @@ describe('fixed-effects ANOVA vs R aov + pairwise.t.test', () => {
     assert.equal(r.balanced, true);
     assert.equal(r.posthoc!.familySize, 3);
     checkPairwise(r.posthoc!, g['pairwise'] as Pw[]);
+    const lv = g['levels'] as unknown as { level: string[]; n: number[]; mean: number[]; sd: number[] };
+    r.posthoc!.levels.forEach((l, i) => {
+      assert.deepEqual([l.level, l.n], [lv.level[i], lv.n[i]]);
+      assertClose(l.mean, lv.mean[i]!, TOL, `${l.level} mean`);
+      assertClose(l.sd, lv.sd[i]!, TOL, `${l.level} sd`);
+    });
     const c = r.posthoc!.comparisons[0]!;
     assert.ok(c.ciLower < c.diff && c.diff < c.ciUpper);
   });

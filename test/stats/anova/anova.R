@@ -26,7 +26,10 @@ pw <- function(y, g) {
   out
 }
 res <- list(
-  plantgrowth_oneway = list(anova = tab(aov(weight ~ group, pg)), pairwise = pw(pg$weight, pg$group)),
+  plantgrowth_oneway = list(anova = tab(aov(weight ~ group, pg)), pairwise = pw(pg$weight, pg$group),
+                            levels = list(level = levels(pg$group), n = as.vector(table(pg$group)),
+                                          mean = as.vector(tapply(pg$weight, pg$group, mean)),
+                                          sd = as.vector(tapply(pg$weight, pg$group, sd)))),
   toothgrowth_twoway = list(anova = tab(aov(len ~ supp * dose, tg)),
                             pairwise_dose = pw(tg$len, tg$dose),
                             pairwise_cells = pw(tg$len, interaction(tg$supp, tg$dose, sep = ":"))),
