@@ -102,6 +102,17 @@ export function violinFigure(
 ): ResultFigure {
   const y = { field: 'value', type: 'quantitative', title: yTitle, scale: { type: 'log' } };
   const groups = estimates.map((e) => e.group);
+  const rows: Row[] = [
+    ...values.map((v) => ({ kind: 'obs', group: v.group, value: v.value, logValue: Math.log(v.value) })),
+    ...estimates.map((e) => ({
+      kind: 'est',
+      group: e.group,
+      estimate: e.estimate,
+      lower: e.lower,
+      upper: e.upper,
+    })),
+  ];
+  const logScale = { type: 'log' };
   return {
     id,
     title,
@@ -110,7 +121,7 @@ export function violinFigure(
       kind: 'vega-lite',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        data: { values: values.map((v) => ({ ...v, logValue: Math.log(v.value) })) },
+        data: { values: rows },
         facet: { column: { field: 'group', type: 'nominal', title: null, sort: groups } },
         spec: {
           width: 110,
@@ -118,6 +129,7 @@ export function violinFigure(
           layer: [
             {
               transform: [
+                { filter: "datum.kind === 'obs'" },
                 {
                   density: 'logValue',
                   groupby: ['group'],
@@ -134,30 +146,21 @@ export function violinFigure(
               },
             },
             {
-              transform: [
-                {
-                  lookup: 'group',
-                  from: { data: { values: estimates }, key: 'group', fields: ['estimate', 'lower', 'upper'] },
-                },
-              ],
+              transform: [{ filter: "datum.kind === 'est'" }],
               mark: { type: 'rule', color: 'black', strokeWidth: 2 },
               encoding: {
-                y: { field: 'lower', type: 'quantitative', scale: { type: 'log' } },
+                y: { field: 'lower', type: 'quantitative', scale: logScale },
                 y2: { field: 'upper' },
               },
             },
             {
-              transform: [
-                {
-                  lookup: 'group',
-                  from: { data: { values: estimates }, key: 'group', fields: ['estimate'] },
-                },
-              ],
+              transform: [{ filter: "datum.kind === 'est'" }],
               mark: { type: 'point', filled: true, color: 'white', stroke: 'black', size: 60 },
-              encoding: { y: { field: 'estimate', type: 'quantitative', scale: { type: 'log' } } },
+              encoding: { y: { field: 'estimate', type: 'quantitative', scale: logScale } },
             },
           ],
         },
+        resolve: { scale: { y: 'shared' } },
       },
     },
   };

@@ -14,13 +14,15 @@ import { normalTissueModels } from '../../src/analysis/normal-tissue.js';
 import { tumourData, type LesionRow } from '../../src/analysis/lesions.js';
 import { chisqUpper } from '../../src/stats/distributions.js';
 import { buildStudy } from './study-builder.js';
+import { figureToSvg } from '../../src/report/figures.js';
 import { assertClose } from '../helpers/assert-close.js';
 import type { AnalysisSection } from '../../src/analysis/types.js';
 
 const byId = (sections: AnalysisSection[], id: string): AnalysisSection => sections.find((s) => s.id === id)!;
 
-test('every section of the complete plan runs on a full study', () => {
+test('every section of the complete plan runs on a full study and its figures render', async () => {
   const sections = runCompleteAnalyses(buildStudy({ patients: 9 }));
+  for (const s of sections) for (const f of s.figures) assert.match(await figureToSvg(f), /<svg/, f.id);
   assert.equal(sections.length, COMPLETE_ANALYSES.length);
   for (const s of sections) {
     if (s.id === 'outcomes-matv') continue; // all builder patients are below 480 mL: TTP part warns
