@@ -9,13 +9,9 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { readCsv, type CsvTable } from '../../io/csv.js';
 import { dataFrameFromCsv, type ColumnType } from '../../stats/data-frame.js';
-import { buildDesign } from '../../stats/design.js';
-import type { EvaluatedVariable } from '../../stats/design.js';
-import { deparse, parseFormula } from '../../stats/formula.js';
 import {
   concordance,
-  coxph,
-  coxphFirth,
+  coxphFormula,
   kaplanMeier,
   kaplanMeierByGroup,
   logRank,
@@ -222,40 +218,13 @@ function parseRefs(refs: string[] | undefined): Record<string, string> {
   return out;
 }
 
-function labelsOf(vars: EvaluatedVariable[]): string[] | undefined {
-  if (vars.length === 0) return undefined;
-  const n = vars[0]!.kind === 'factor' ? vars[0]!.codes.length : vars[0]!.values.length;
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    out.push(
-      vars.map((v) => (v.kind === 'factor' ? v.levels[v.codes[i]!]! : String(v.values[i]))).join(', '),
-    );
-  }
-  return out;
-}
-
 /**
  * `carto stats cox` result: coefficients (term, estimate, se, robustSe, z, p, hr, hrLower, hrUpper),
  * logLik [null model, fitted], lrt/wald/score {stat, df, p}, n, events, concordance(+Se).
  * Rows with a missing covariate, stratum or cluster are dropped (R's na.omit); missing times/status
- * are errors.
+ * are errors. See `coxphFormula` (src/stats/survival/cox-formula.ts).
  */
 export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknown> {
-  const f = parseFormula(o.formula);
-  const resp = f.response;
-  if (!resp || resp.type !== 'call' || resp.fn !== 'Surv' || resp.args.length !== 2) {
-    throw new InputError('the response must be Surv(time, status)', { field: '--formula', value: o.formula });
-  }
-  const [tArg, sArg] = resp.args as [(typeof resp.args)[0], (typeof resp.args)[0]];
-  if (tArg.type !== 'name' || sArg.type !== 'name') {
-    throw new InputError('Surv() arguments must be column names', {
-      field: '--formula',
-      value: deparse(resp),
-    });
-  }
-  // Validate time/status on every row (missing times are errors, not dropped rows).
-  timeColumn(table, tArg.name, '--formula');
-  const status01 = statusColumn(table, sArg.name, '--formula');
   const types: Record<string, ColumnType> = {};
   for (const c of (o.factor ?? '')
     .split(',')
@@ -264,62 +233,21 @@ export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknow
     requireColumn(table, c, '--factor');
     types[c] = 'factor';
   }
-  const df = dataFrameFromCsv(table, { types });
-  df.data[sArg.name] = status01;
-  const design = buildDesign(f, df, { types, ref: parseRefs(o.ref) });
-  if (design.aliased.length > 0) {
-    throw new InputError(
-      `covariate is constant or collinear with other covariates: ${design.aliased.join(', ')}`,
-      { file: table.file, field: design.aliased[0]! },
-    );
+  if (o.ties !== undefined && o.ties !== 'efron' && o.ties !== 'breslow') {
+    throw new InputError('must be efron or breslow', { field: '--ties', value: o.ties });
   }
-  const keep = design.columnNames.map((_, j) => j).filter((j) => design.columnNames[j] !== '(Intercept)');
-  const names = keep.map((j) => design.columnNames[j]!);
-  const columns = keep.map((j) => {
-    const c = new Float64Array(design.n);
-    for (let i = 0; i < design.n; i++) c[i] = design.X[i * design.p + j]!;
-    return c;
+  const res = coxphFormula(o.formula, dataFrameFromCsv(table, { types }), {
+    ...(o.ties !== undefined ? { ties: o.ties } : {}),
+    firth: o.firth === true,
+    ...(o.weights !== undefined ? { weights: o.weights } : {}),
+    types,
+    ref: parseRefs(o.ref),
+    confLevel: numberOption(o.confLevel, '--conf-level', 0.95),
+    file: table.file,
   });
-  const [time, status] = design.responseParts as [Float64Array, Float64Array];
-  if (design.nDropped > 0) warn(`${design.nDropped} row(s) with missing values dropped (as R's na.omit)`);
-  let weights: number[] | undefined;
-  if (o.weights !== undefined) {
-    requireColumn(table, o.weights, '--weights');
-    weights = design.rowsUsed.map((i) => {
-      const s = (table.rows[i]![o.weights!] ?? '').trim();
-      const v = Number(s);
-      if (s === '' || !(v > 0) || !Number.isFinite(v)) {
-        throw new InputError('weight must be a number > 0', {
-          file: table.file,
-          row: i + 1,
-          field: o.weights,
-          value: s,
-        });
-      }
-      return v;
-    });
-  }
-  const strata = labelsOf(design.strata);
-  const cluster = labelsOf(design.cluster);
-  const confLevel = numberOption(o.confLevel, '--conf-level', 0.95);
-  const x = { names, columns };
-  if (o.firth) {
-    if (strata || cluster || weights) {
-      throw new InputError('--firth supports neither strata(), cluster() nor --weights (as coxphf)', {
-        field: '--formula',
-      });
-    }
-    if (o.ties !== undefined && o.ties !== 'breslow') {
-      throw new InputError('Firth Cox uses Breslow ties (as coxphf)', { field: '--ties', value: o.ties });
-    }
-    const fit = coxphFirth(time, status, x, { confLevel });
-    const lp = new Float64Array(design.n);
-    for (let i = 0; i < design.n; i++) {
-      let s = 0;
-      fit.coefficients.forEach((c, j) => (s += c.estimate * columns[j]![i]!));
-      lp[i] = s;
-    }
-    const c = concordance(time, status, lp, { reverse: true });
+  if (res.nDropped > 0) warn(`${res.nDropped} row(s) with missing values dropped (as R's na.omit)`);
+  if (res.method === 'firth') {
+    const fit = res.fit;
     return {
       method: 'firth',
       ties: 'breslow',
@@ -342,27 +270,18 @@ export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknow
       wald: null,
       score: null,
       n: fit.n,
-      nDropped: design.nDropped,
+      nDropped: res.nDropped,
       events: fit.events,
-      concordance: c.concordance,
-      concordanceSe: c.se,
+      concordance: res.concordance,
+      concordanceSe: res.concordanceSe,
       converged: fit.converged,
     };
   }
-  const ties = o.ties ?? 'efron';
-  if (ties !== 'efron' && ties !== 'breslow')
-    throw new InputError('must be efron or breslow', { field: '--ties', value: ties });
-  const fit = coxph(time, status, x, {
-    ties,
-    confLevel,
-    ...(strata ? { strata } : {}),
-    ...(cluster ? { cluster } : {}),
-    ...(weights ? { weights } : {}),
-  });
+  const fit = res.fit;
   for (const w of fit.warnings) warn(w);
   return {
     method: 'cox',
-    ties,
+    ties: fit.ties,
     formula: o.formula,
     coefficients: fit.coefficients.map((k) => ({ ...k, robustSe: fit.robust ? k.robustSe : null })),
     logLik: fit.logLik,
@@ -371,7 +290,7 @@ export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknow
     score: fit.score,
     robustScore: fit.robustScore,
     n: fit.n,
-    nDropped: design.nDropped,
+    nDropped: res.nDropped,
     events: fit.events,
     concordance: fit.concordance,
     concordanceSe: fit.concordanceSe,
