@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
-import { formatTable, printJson } from '../shared.js';
+import { formatTable, printJson, progressEnabled } from '../shared.js';
 
 function parseNumber(value: string, option: string, integer: boolean): number {
   const v = Number(value);
@@ -66,9 +66,13 @@ export function register(program: Command): void {
           psfFwhmMm,
           fdg: Boolean(opts.fdg),
           onProgress: (done, total, scanId) => {
-            process.stderr.write(
-              `\rsimulate: scan ${done}/${total} (${scanId})${done === total ? '\n' : ''}`,
-            );
+            // A live line on a terminal; otherwise one line per 10 scans (logs stay readable).
+            if (progressEnabled())
+              process.stderr.write(
+                `\rsimulate: scan ${done}/${total} (${scanId})${done === total ? '\n' : ''}`,
+              );
+            else if (done % 10 === 0 || done === total)
+              process.stderr.write(`simulate: scan ${done}/${total}\n`);
           },
         });
         const summary = {
