@@ -9,7 +9,15 @@ import { readCsv } from '../../io/csv.js';
 import { dataFrameFromCsv, type ColumnType, type DataFrame } from '../../stats/data-frame.js';
 import { parseFormula } from '../../stats/formula.js';
 import { fixedEffectsAnova } from '../../stats/anova.js';
-import { anovaTypeIII, emmeans, fitLmm, lrt, satterthwaite, type LmmFit } from '../../stats/lmm/index.js';
+import {
+  anovaTypeIII,
+  emmeans,
+  fitLmm,
+  lrt,
+  satterthwaite,
+  satterthwaiteState,
+  type LmmFit,
+} from '../../stats/lmm/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
 
 interface CommonOpts {
@@ -89,6 +97,7 @@ export function lmmJson(fit: LmmFit): Record<string, unknown> {
       ciUpper: s.ciUpper,
     };
   });
+  for (const w of satterthwaiteState(fit).warnings) warn(`Satterthwaite: ${w}`);
   return {
     formula: fit.formula,
     reml: fit.reml,

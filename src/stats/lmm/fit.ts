@@ -81,7 +81,17 @@ export interface LmmFit {
   warnings: string[];
   /** Boundary (singular) fit: a diagonal θ below 1e-4 (lme4 isSingular). */
   singular: boolean;
-  optimizer: { evaluations: number; converged: boolean; message: string; gradient: number[] };
+  /**
+   * Convergence diagnostics: evaluations, status, finite-difference gradient of the objective at θ̂ and
+   * the Hessian-scaled gradient max|H⁻¹g| (lme4 warns above 2e-3).
+   */
+  optimizer: {
+    evaluations: number;
+    converged: boolean;
+    message: string;
+    gradient: number[];
+    scaledGradient: number;
+  };
   /** Internals used by inference (Satterthwaite, refitting). */
   internal: { sys: PlsSystem; design: Design; df: DataFrame; options: LmmOptions };
 }
@@ -140,6 +150,11 @@ export function fitLmm(formula: string, df: DataFrame, opts: LmmOptions = {}): L
   };
   const opt = minimizeBounded(f, opts.thetaStart ?? start, lower, fCoarse);
   if (!opt.converged) warnings.push(`optimizer: ${opt.message}`);
+  if (opt.scaledGradient > 2e-3) {
+    warnings.push(
+      `Model failed to converge with max|grad| = ${opt.scaledGradient.toPrecision(3)} (tol = 0.002)`,
+    );
+  }
   return assembleFit(
     formula,
     df,
@@ -153,6 +168,7 @@ export function fitLmm(formula: string, df: DataFrame, opts: LmmOptions = {}): L
       converged: opt.converged,
       message: opt.message,
       gradient: opt.gradient,
+      scaledGradient: opt.scaledGradient,
     },
     warnings,
   );

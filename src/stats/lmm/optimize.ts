@@ -15,6 +15,8 @@ export interface OptimResult {
   evaluations: number;
   /** Finite-difference gradient at x over the free parameters (0 for active bounds). */
   gradient: number[];
+  /** max |H⁻¹ g| over the free parameters at the last Newton iteration (lme4's scaled gradient). */
+  scaledGradient: number;
   /** Indices of parameters held at their lower bound. */
   atBound: number[];
   converged: boolean;
@@ -133,6 +135,7 @@ export function minimizeBounded(
   let converged = false;
   let message = 'Newton polish did not converge in 100 iterations';
   let grad = new Array<number>(k).fill(0);
+  let scaledGradient = 0;
   let active: number[] = [];
   for (let iter = 0; iter < 100; iter++) {
     const h = x.map((v) => 1e-5 * Math.max(Math.abs(v), 0.1));
@@ -206,6 +209,8 @@ export function minimizeBounded(
       for (let r = 0; r < kf; r++) proj += eig.vectors[r * kf + e]! * gf[r]!;
       for (let r = 0; r < kf; r++) dir[r]! -= (eig.vectors[r * kf + e]! * proj) / lam;
     }
+    // lme4's convergence check uses the Hessian-scaled gradient max|H⁻¹g| (tolerance 2e-3)
+    scaledGradient = Math.max(...dir.map(Math.abs));
     let step = 1;
     let improved = false;
     let xn = x;
@@ -237,5 +242,5 @@ export function minimizeBounded(
       break;
     }
   }
-  return { x, fx, evaluations: evals, gradient: grad, atBound: active, converged, message };
+  return { x, fx, evaluations: evals, gradient: grad, scaledGradient, atBound: active, converged, message };
 }

@@ -109,6 +109,10 @@ for (const set of ['sleepstudy', 'lesions']) {
       assert.deepEqual(fit.ngroups, m.ngroups);
       assert.deepEqual(fit.coefNames, m.coefNames);
       assert.equal(fit.singular, m.singular);
+      // convergence diagnostics: converged, lme4's scaled-gradient check (tol 2e-3) passes
+      assert.ok(fit.optimizer.converged, fit.optimizer.message);
+      assert.ok(fit.optimizer.scaledGradient < 2e-3, `scaled gradient ${fit.optimizer.scaledGradient}`);
+      assert.ok(!fit.warnings.some((w) => /failed to converge/.test(w)));
       assertAllClose(fit.theta, m.theta, TOL, 'theta', TOL * maxAbs(m.theta));
       assertAllClose(fit.beta, m.beta, TOL, 'beta');
       assertAllClose(fit.se, m.se, TOL, 'se');
