@@ -67,8 +67,85 @@ export interface Components {
   voxelCounts: number[];
 }
 
+/** Bounding box (inclusive) of the nonzero voxels of a mask, or null when empty. */
+export function maskBoundingBox(mask: ArrayLike<number>, size: Vec3): { lo: Vec3; hi: Vec3 } | null {
+  const [nx, ny, nz] = size;
+  const lo: Vec3 = [nx, ny, nz];
+  const hi: Vec3 = [-1, -1, -1];
+  for (let k = 0, q = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, q++) {
+        if (!mask[q]) continue;
+        if (i < lo[0]) lo[0] = i;
+        if (i > hi[0]) hi[0] = i;
+        if (j < lo[1]) lo[1] = j;
+        if (j > hi[1]) hi[1] = j;
+        if (k < lo[2]) lo[2] = k;
+        if (k > hi[2]) hi[2] = k;
+      }
+  return hi[0] < 0 ? null : { lo, hi };
+}
+
 /**
- * Labels the connected components of `mask` (nonzero = foreground) by breadth-first flood fill.
+ * Components of the mask cropped to its bounding box: local labels (crop grid), count, sizes.
+ * Work and memory scale with the bounding box, not the volume.
+ */
+function componentsInBox(mask: ArrayLike<number>, size: Vec3, connectivity: 6 | 18 | 26) {
+  const box = maskBoundingBox(mask, size);
+  if (!box) return null;
+  const [nx, ny] = size;
+  const bx = box.hi[0] - box.lo[0] + 1;
+  const by = box.hi[1] - box.lo[1] + 1;
+  const bz = box.hi[2] - box.lo[2] + 1;
+  const n = bx * by * bz;
+  const sub = new Uint8Array(n);
+  for (let k = 0, q = 0; k < bz; k++)
+    for (let j = 0; j < by; j++) {
+      const src = box.lo[0] + nx * (box.lo[1] + j + ny * (box.lo[2] + k));
+      for (let i = 0; i < bx; i++, q++) sub[q] = mask[src + i] ? 1 : 0;
+    }
+  const labels = new Int32Array(n);
+  const offs = neighbourOffsets(connectivity);
+  let queue = new Int32Array(1024);
+  const voxelCounts = [0];
+  let count = 0;
+  for (let seed = 0; seed < n; seed++) {
+    if (!sub[seed] || labels[seed] !== 0) continue;
+    count++;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = seed;
+    labels[seed] = count;
+    while (head < tail) {
+      const q = queue[head++]!;
+      const i = q % bx;
+      const j = ((q - i) / bx) % by;
+      const k = (q - i - bx * j) / (bx * by);
+      for (const [di, dj, dk] of offs) {
+        const a = i + di;
+        const b = j + dj;
+        const c = k + dk;
+        if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
+        const p = a + bx * (b + by * c);
+        if (sub[p] && labels[p] === 0) {
+          labels[p] = count;
+          if (tail === queue.length) {
+            const bigger = new Int32Array(queue.length * 2);
+            bigger.set(queue);
+            queue = bigger;
+          }
+          queue[tail++] = p;
+        }
+      }
+    }
+    voxelCounts.push(tail);
+  }
+  return { box, dims: [bx, by, bz] as Vec3, labels, count, voxelCounts };
+}
+
+/**
+ * Labels the connected components of `mask` (nonzero = foreground) by breadth-first flood fill inside
+ * the mask's bounding box.
  *
  * @param mask binary mask, i fastest; @param size grid size; @param connectivity 6, 18 or 26 (default 26).
  */
@@ -78,39 +155,21 @@ export function connectedComponents(
   connectivity: 6 | 18 | 26 = 26,
 ): Components {
   const [nx, ny, nz] = size;
-  const n = nx * ny * nz;
-  const labels = new Int32Array(n);
-  const offs = neighbourOffsets(connectivity);
-  const queue = new Int32Array(n);
-  const voxelCounts = [0];
-  let count = 0;
-  for (let seed = 0; seed < n; seed++) {
-    if (!mask[seed] || labels[seed] !== 0) continue;
-    count++;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = seed;
-    labels[seed] = count;
-    while (head < tail) {
-      const q = queue[head++]!;
-      const i = q % nx;
-      const j = ((q - i) / nx) % ny;
-      const k = (q - i - nx * j) / (nx * ny);
-      for (const [di, dj, dk] of offs) {
-        const a = i + di;
-        const b = j + dj;
-        const c = k + dk;
-        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue;
-        const p = a + nx * (b + ny * c);
-        if (mask[p] && labels[p] === 0) {
-          labels[p] = count;
-          queue[tail++] = p;
-        }
-      }
+  const labels = new Int32Array(nx * ny * nz);
+  const r = componentsInBox(mask, size, connectivity);
+  if (!r) return { labels, count: 0, voxelCounts: [0] };
+  const [bx, by, bz] = r.dims;
+  for (let k = 0, q = 0; k < bz; k++)
+    for (let j = 0; j < by; j++) {
+      const dst = r.box.lo[0] + nx * (r.box.lo[1] + j + ny * (r.box.lo[2] + k));
+      for (let i = 0; i < bx; i++, q++) labels[dst + i] = r.labels[q]!;
     }
-    voxelCounts.push(tail);
-  }
-  return { labels, count, voxelCounts };
+  return { labels, count: r.count, voxelCounts: r.voxelCounts };
+}
+
+/** Number of connected components of a mask (memory ∝ its bounding box). */
+export function componentCount(mask: ArrayLike<number>, size: Vec3, connectivity: 6 | 18 | 26 = 26): number {
+  return componentsInBox(mask, size, connectivity)?.count ?? 0;
 }
 
 /**
@@ -204,14 +263,13 @@ export function segmentLesion(
   }
   let count = 0;
   for (let q = 0; q < n; q++) count += mask[q]!;
-  const cc = connectedComponents(mask, suv.size, 26);
   return {
     mask,
     thresholdSuv: thr,
     suvMax: suvMax === -Infinity ? NaN : suvMax,
     voxelCount: count,
     matvMl: count * voxelVolumeMl(suv),
-    componentCount: cc.count,
+    componentCount: componentCount(mask, suv.size, 26),
   };
 }
 
@@ -241,6 +299,163 @@ export function patientMatv(suvGrid: Img, lesions: LesionSegmentation[]): Patien
     lesionCount: lesions.length,
     sumOfLesionsMl: sum,
     totalMl: c * voxelVolumeMl(suvGrid),
-    componentCount: connectedComponents(union, suvGrid.size, 26).count,
+    componentCount: componentCount(union, suvGrid.size, 26),
+  };
+}
+
+/** Components of a cropped 0/1 mask (modified: visited voxels become 2), counted without a label array. */
+function countComponentsInPlace(sub: Uint8Array, dims: Vec3, connectivity: 6 | 18 | 26): number {
+  const [bx, by, bz] = dims;
+  const n = bx * by * bz;
+  const offs = neighbourOffsets(connectivity);
+  let queue = new Int32Array(1024);
+  let count = 0;
+  for (let seed = 0; seed < n; seed++) {
+    if (sub[seed] !== 1) continue;
+    count++;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = seed;
+    sub[seed] = 2;
+    while (head < tail) {
+      const q = queue[head++]!;
+      const i = q % bx;
+      const j = ((q - i) / bx) % by;
+      const k = (q - i - bx * j) / (bx * by);
+      for (const [di, dj, dk] of offs) {
+        const a = i + di;
+        const b = j + dj;
+        const c = k + dk;
+        if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
+        const p = a + bx * (b + by * c);
+        if (sub[p] === 1) {
+          sub[p] = 2;
+          if (tail === queue.length) {
+            const bigger = new Int32Array(queue.length * 2);
+            bigger.set(queue);
+            queue = bigger;
+          }
+          queue[tail++] = p;
+        }
+      }
+    }
+    if (head > 1 << 20 && queue.length > 1 << 22) queue = new Int32Array(1024);
+  }
+  return count;
+}
+
+/** MATV of one lesion label (no mask returned). */
+export interface LesionMatv {
+  label: number;
+  thresholdSuv: number;
+  suvMax: number;
+  voxelCount: number;
+  matvMl: number;
+  componentCount: number;
+}
+
+/**
+ * MATV of every lesion of a label map in a few passes (work per lesion ∝ its bounding box): active
+ * voxels = voxels of the lesion label with SUV ≥ the lesion's threshold; per patient the union (labels
+ * do not overlap, so the total is the sum) and its 26-connected components.
+ *
+ * @param suv SUV image (g/mL); @param labels label map on the same grid; @param lesionLabels labels to
+ * segment; @param rule threshold rule (default fixed 2.5).
+ */
+export function matvForLabels(
+  suv: Img,
+  labels: { data: ArrayLike<number> },
+  lesionLabels: number[],
+  rule: ThresholdRule = DEFAULT_THRESHOLD,
+): { lesions: LesionMatv[]; patient: PatientMatv } {
+  const [nx, ny, nz] = suv.size;
+  const lab = labels.data;
+  const img = suv.data;
+  const index = new Map<number, number>();
+  lesionLabels.forEach((l, n) => index.set(l, n));
+  const m = lesionLabels.length;
+  const lo = Array.from({ length: m }, () => [nx, ny, nz] as Vec3);
+  const hi = Array.from({ length: m }, () => [-1, -1, -1] as Vec3);
+  const max = new Float64Array(m).fill(-Infinity);
+  for (let k = 0, q = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, q++) {
+        const v = lab[q]!;
+        if (v === 0) continue;
+        const g = index.get(v);
+        if (g === undefined) continue;
+        const a = lo[g]!;
+        const b = hi[g]!;
+        if (i < a[0]) a[0] = i;
+        if (i > b[0]) b[0] = i;
+        if (j < a[1]) a[1] = j;
+        if (j > b[1]) b[1] = j;
+        if (k < a[2]) a[2] = k;
+        if (k > b[2]) b[2] = k;
+        if (img[q]! > max[g]!) max[g] = img[q]!;
+      }
+  const vml = voxelVolumeMl(suv);
+  const thr = lesionLabels.map((_, g) => thresholdSuv(rule, max[g]!));
+  const lesions: LesionMatv[] = lesionLabels.map((label, g) => {
+    const a = lo[g]!;
+    const b = hi[g]!;
+    if (b[0] < 0)
+      return { label, thresholdSuv: NaN, suvMax: NaN, voxelCount: 0, matvMl: 0, componentCount: 0 };
+    const dims: Vec3 = [b[0] - a[0] + 1, b[1] - a[1] + 1, b[2] - a[2] + 1];
+    const sub = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    let count = 0;
+    for (let k = 0, q = 0; k < dims[2]; k++)
+      for (let j = 0; j < dims[1]; j++) {
+        const src = a[0] + nx * (a[1] + j + ny * (a[2] + k));
+        for (let i = 0; i < dims[0]; i++, q++) {
+          if (lab[src + i] === label && img[src + i]! >= thr[g]!) {
+            sub[q] = 1;
+            count++;
+          }
+        }
+      }
+    return {
+      label,
+      thresholdSuv: thr[g]!,
+      suvMax: max[g]!,
+      voxelCount: count,
+      matvMl: count * vml,
+      componentCount: countComponentsInPlace(sub, dims, 26),
+    };
+  });
+  // Patient: union of active voxels inside the joint bounding box.
+  const ulo: Vec3 = [nx, ny, nz];
+  const uhi: Vec3 = [-1, -1, -1];
+  lesions.forEach((l, g) => {
+    if (l.voxelCount === 0) return;
+    for (let d = 0; d < 3; d++) {
+      ulo[d] = Math.min(ulo[d]!, lo[g]![d]!);
+      uhi[d] = Math.max(uhi[d]!, hi[g]![d]!);
+    }
+  });
+  let components = 0;
+  let total = 0;
+  if (uhi[0] >= 0) {
+    const dims: Vec3 = [uhi[0] - ulo[0] + 1, uhi[1] - ulo[1] + 1, uhi[2] - ulo[2] + 1];
+    const sub = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    for (let k = 0, q = 0; k < dims[2]; k++)
+      for (let j = 0; j < dims[1]; j++) {
+        const src = ulo[0] + nx * (ulo[1] + j + ny * (ulo[2] + k));
+        for (let i = 0; i < dims[0]; i++, q++) {
+          const v = lab[src + i]!;
+          if (v === 0) continue;
+          const g = index.get(v);
+          if (g !== undefined && img[src + i]! >= thr[g]!) {
+            sub[q] = 1;
+            total++;
+          }
+        }
+      }
+    components = countComponentsInPlace(sub, dims, 26);
+  }
+  const sum = lesions.reduce((acc, l) => acc + l.matvMl, 0);
+  return {
+    lesions,
+    patient: { lesionCount: m, sumOfLesionsMl: sum, totalMl: total * vml, componentCount: components },
   };
 }

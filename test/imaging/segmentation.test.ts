@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   connectedComponents,
+  matvForLabels,
   patientMatv,
   percistLiverThreshold,
   regionGrow,
@@ -129,4 +130,43 @@ test('threshold rules: fixed, % SUVmax, PERCIST liver', () => {
   assertClose(thresholdSuv({ kind: 'percentMax', percent: 41 }, 10), 4.1, 1e-15);
   assertClose(percistLiverThreshold(2, 0.3), 3.6, 1e-15);
   assertClose(thresholdSuv({ kind: 'percist', liverMeanSuv: 2, liverSdSuv: 0.3 }, 0), 3.6, 1e-15);
+});
+
+test('matvForLabels (bounding-box passes) = per-lesion segmentLesion and the union of their masks', () => {
+  let x = 4242;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const size: Vec3 = [24, 20, 16];
+  const suv = vol(size, [2, 2, 2.5], () => 0.5 + 6 * rnd() ** 2);
+  const labels = new Uint8Array(suv.data.length);
+  const centres: Vec3[] = [
+    [5, 5, 4],
+    [15, 12, 9],
+    [8, 15, 12],
+  ];
+  centres.forEach((c, n) => {
+    for (let k = 0; k < 16; k++)
+      for (let j = 0; j < 20; j++)
+        for (let i = 0; i < 24; i++)
+          if ((i - c[0]) ** 2 + (j - c[1]) ** 2 + (k - c[2]) ** 2 <= 16)
+            labels[i + 24 * (j + 20 * k)] = n + 1;
+  });
+  for (const rule of [
+    { kind: 'fixed', suv: 2.5 },
+    { kind: 'percentMax', percent: 41 },
+  ] as const) {
+    const fast = matvForLabels(suv, { data: labels }, [1, 2, 3], rule);
+    const segs = [1, 2, 3].map((l) =>
+      segmentLesion(suv, { voi: labels.map((v) => (v === l ? 1 : 0)) }, rule),
+    );
+    fast.lesions.forEach((f, n) => {
+      assert.equal(f.voxelCount, segs[n]!.voxelCount);
+      assert.equal(f.componentCount, unionFindSizes(segs[n]!.mask, size).length);
+      assertClose(f.thresholdSuv, segs[n]!.thresholdSuv, 1e-15, 'threshold');
+    });
+    const pt = patientMatv(suv, segs);
+    assertClose(fast.patient.totalMl, pt.totalMl, 1e-12, 'patient total');
+    const union = new Uint8Array(labels.length);
+    for (const s of segs) s.mask.forEach((v, q) => (union[q] = union[q]! | v));
+    assert.equal(fast.patient.componentCount, unionFindSizes(union, size).length);
+  }
 });

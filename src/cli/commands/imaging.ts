@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { renderMip, renderSlice } from '../../imaging/mip.js';
 import type { View } from '../../imaging/mip.js';
-import { patientMatv, segmentLesion } from '../../imaging/segmentation.js';
+import { matvForLabels } from '../../imaging/segmentation.js';
 import type { ThresholdRule } from '../../imaging/segmentation.js';
 import { gaussianFilter } from '../../imaging/filter.js';
 import { quantifyLabelMap } from '../../imaging/voi-stats.js';
@@ -165,28 +165,17 @@ export function register(program: Command): void {
           .filter((x) => x !== 0 && x !== liverLabel)
           .sort((a, b) => a - b);
       if (list.length === 0) throw new InputError('no lesion label in the mask', { file: o.mask });
-      const lesions = list.map((l) => {
-        const voi = Uint8Array.from(labels.data, (x) => (x === l ? 1 : 0));
-        if (!voi.includes(1))
-          throw new InputError('label not present in the mask', { file: o.mask, field: '--label', value: l });
-        return { label: l, seg: segmentLesion(suv, { voi }, rule) };
-      });
-      const total = patientMatv(
-        suv,
-        lesions.map((x) => x.seg),
-      );
-      const res = {
-        rule,
-        lesions: lesions.map(({ label, seg }) => ({
-          label,
-          thresholdSuv: seg.thresholdSuv,
-          suvMax: seg.suvMax,
-          voxelCount: seg.voxelCount,
-          matvMl: seg.matvMl,
-          componentCount: seg.componentCount,
-        })),
-        patient: total,
-      };
+      const { lesions, patient: total } = matvForLabels(suv, labels, list, rule);
+      for (const l of lesions) {
+        if (l.voxelCount === 0 && Number.isNaN(l.suvMax)) {
+          throw new InputError('label not present in the mask', {
+            file: o.mask,
+            field: '--label',
+            value: l.label,
+          });
+        }
+      }
+      const res = { rule, lesions, patient: total };
       if (o.json) {
         printJson(res);
         return;
