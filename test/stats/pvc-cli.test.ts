@@ -123,3 +123,43 @@ test('carto stats corr --cluster equals the Lorenz 2011 R implementation; bad co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('carto stats pvc --method lmm --group equals lme4::lmer correction (5e-7, see pvc.test.ts)', () => {
+  const r = carto([
+    'stats',
+    'pvc',
+    '--data',
+    csv,
+    '--suv',
+    'suvpeak',
+    '--volume',
+    'volume',
+    '--scale',
+    'log-volume',
+    '--group',
+    'patient',
+    '--method',
+    'lmm',
+    '--knots-from',
+    'timepoint==pre && irradiated==FALSE',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { corrected: number[] };
+  const v = pvc.variants.find((x) => x.method === 'lmm' && x.scale === 'log-volume' && !x.allRows)!;
+  assertAllClose(out.corrected, v.corrected, 5e-7, 'corrected');
+  const noGroup = carto([
+    'stats',
+    'pvc',
+    '--data',
+    csv,
+    '--suv',
+    'suvpeak',
+    '--volume',
+    'volume',
+    '--method',
+    'lmm',
+  ]);
+  assert.equal(noGroup.code, 2);
+  assert.match(noGroup.stderr, /--group/);
+});
