@@ -337,15 +337,26 @@ export class RegistryStore {
       .execute();
   }
 
-  /** Session by token hash when not expired, or undefined. */
-  async session(tokenHash: string): Promise<{ userId: string; csrfToken: string } | undefined> {
+  /** Session and its (enabled) user by token hash when not expired, or undefined (one query). */
+  async session(tokenHash: string): Promise<{ user: UserRow; csrfToken: string } | undefined> {
     const r = await this.db
-      .selectFrom('reg_session')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .where('expires_at', '>', nowUtc())
+      .selectFrom('reg_session as s')
+      .innerJoin('reg_user as u', 'u.id', 's.user_id')
+      .select([
+        's.csrf_token',
+        'u.id',
+        'u.username',
+        'u.password_hash',
+        'u.role',
+        'u.centre_id',
+        'u.disabled',
+      ])
+      .where('s.token_hash', '=', tokenHash)
+      .where('s.expires_at', '>', nowUtc())
       .executeTakeFirst();
-    return r ? { userId: text(r['user_id']), csrfToken: text(r['csrf_token']) } : undefined;
+    if (!r) return undefined;
+    const user = this.userFromRow(r);
+    return user.disabled ? undefined : { user, csrfToken: text(r['csrf_token']) };
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
@@ -382,6 +393,12 @@ function fieldValues(spec: EntitySpec, r: Row): Record<string, unknown> {
 }
 
 type Db = Kysely<RegistryDb> | Transaction<RegistryDb>;
+
+/** Instance order of an entity's rows: by its clinical date, then entry time, then id (stable). */
+function inRowOrder<Q extends { orderBy(col: string): Q }>(spec: EntitySpec, q: Q): Q {
+  const dateCol = spec.dateField ? spec.fields.find((f) => f.name === spec.dateField)?.column : undefined;
+  return (dateCol ? q.orderBy(dateCol) : q).orderBy('created_at').orderBy('id');
+}
 
 /** The registry as one actor may see and change it. */
 export class ScopedRegistry {
@@ -583,13 +600,10 @@ export class ScopedRegistry {
   async listRows(path: string, patientId: string): Promise<ApiRow[]> {
     const spec = this.spec(path);
     await this.scopedRow(this.db, PATIENT_SPEC, patientId);
-    const rows = await this.db
-      .selectFrom(spec.table)
-      .selectAll()
-      .where('patient_id', '=', patientId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    const rows = await inRowOrder(
+      spec,
+      this.db.selectFrom(spec.table).selectAll().where('patient_id', '=', patientId),
+    ).execute();
     const centres = await this.store.centres();
     return rows.map((r) => rowToApi(spec, r, this.actor, centres));
   }
@@ -778,12 +792,10 @@ export class ScopedRegistry {
     const centres = await this.store.centres();
     const rows: Record<string, ApiRow[]> = {};
     for (const e of ENTITIES) {
-      const list = await this.db
-        .selectFrom(e.table)
-        .selectAll()
-        .where('patient_id', '=', patientId)
-        .orderBy('created_at')
-        .execute();
+      const list = await inRowOrder(
+        e,
+        this.db.selectFrom(e.table).selectAll().where('patient_id', '=', patientId),
+      ).execute();
       rows[e.path] = list.map((r) => rowToApi(e, r, this.actor, centres));
     }
     return { patient, rows };
@@ -819,7 +831,7 @@ export class ScopedRegistry {
     const byId = new Map<string, { patient: ApiRow; rows: Record<string, ApiRow[]> }>();
     for (const p of patients) byId.set(text(p['id']), { patient: p, rows: {} });
     for (const e of ENTITIES) {
-      let q = this.db.selectFrom(e.table).selectAll().orderBy('created_at').orderBy('id');
+      let q = inRowOrder(e, this.db.selectFrom(e.table).selectAll());
       if (c !== null) q = q.where('centre_id', '=', c);
       for (const r of await q.execute()) {
         const rec = byId.get(text(r['patient_id']));

@@ -48,16 +48,35 @@ export function fieldType(fs: FieldSpec): z.ZodType {
 
 const reason = z.string().trim().min(1).max(500);
 
-/** Body schema for creating a row: required fields, nullable optional fields, optional `reason`. */
+const createCache = new WeakMap<FieldSpec[], z.ZodObject>();
+const updateCache = new WeakMap<FieldSpec[], z.ZodObject>();
+
+/** Body schema for creating a row: required fields, nullable optional fields, optional `reason` (memoised). */
 export function createSchema(fields: FieldSpec[]): z.ZodObject {
+  const hit = createCache.get(fields);
+  if (hit) return hit;
+  const schema = buildCreateSchema(fields);
+  createCache.set(fields, schema);
+  return schema;
+}
+
+function buildCreateSchema(fields: FieldSpec[]): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   for (const fs of fields) shape[fs.name] = fs.required ? fieldType(fs) : fieldType(fs).nullable().optional();
   shape['reason'] = reason.optional();
   return z.strictObject(shape);
 }
 
-/** Body schema for updating a row: any subset of fields, plus the row `version` and a `reason`. */
+/** Body schema for updating a row: any subset of fields, plus the row `version` and a `reason` (memoised). */
 export function updateSchema(fields: FieldSpec[]): z.ZodObject {
+  const hit = updateCache.get(fields);
+  if (hit) return hit;
+  const schema = buildUpdateSchema(fields);
+  updateCache.set(fields, schema);
+  return schema;
+}
+
+function buildUpdateSchema(fields: FieldSpec[]): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   for (const fs of fields)
     shape[fs.name] = fs.required ? fieldType(fs).optional() : fieldType(fs).nullable().optional();

@@ -119,8 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const hash = tokenHash(token);
     const s = await store.session(hash);
     if (!s) throw new UnauthenticatedError();
-    const u = await store.userById(s.userId);
-    if (!u || u.disabled) throw new UnauthenticatedError();
+    const u = s.user;
     return {
       actor: { userId: u.id, username: u.username, role: u.role, centreId: u.centreId },
       csrfToken: s.csrfToken,
