@@ -5,7 +5,7 @@
  * Usage: npm run bench flow   (CARTO_BENCH_EVENTS overrides the event count)
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compensate } from '../src/flow/compensation.js';
 import { applyGates, type Dimension, type Gate, type GatingStrategy } from '../src/flow/gates.js';
@@ -205,6 +205,12 @@ function strategy(): GatingStrategy {
   };
 }
 
+/** CPU seconds (user + system) of this process since `since` (the machine is shared: wall time varies with load). */
+function cpuS(since: NodeJS.CpuUsage): string {
+  const u = process.cpuUsage(since);
+  return `CPU ${((u.user + u.system) / 1e6).toFixed(1)} s`;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'carto-flow-bench-'));
 const file = join(dir, 'big.fcs');
 try {
@@ -213,18 +219,21 @@ try {
     `generated ${N} events × ${P} parameters (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB) in ${w.seconds.toFixed(1)} s`,
   );
   const baseRss = peakRssMiB();
+  let c0 = process.cpuUsage();
   const read = await timeIt(() => readFcs(file, { precision: 32 }));
-  report('read FCS (float32 columns)', read.seconds);
+  report('read FCS (float32 columns)', read.seconds, cpuS(c0));
   const ds = read.result;
+  c0 = process.cpuUsage();
   const comp = await timeIt(() => compensate(ds.events!, ds.spillover!, { inPlace: true }));
-  report('compensate 17×17 in place', comp.seconds);
+  report('compensate 17×17 in place', comp.seconds, cpuS(c0));
   const st = strategy();
+  c0 = process.cpuUsage();
   const gated = await timeIt(() => applyGates(comp.result, st, null));
-  report(`apply ${st.gates.length} gates`, gated.seconds, `cells ${gated.result[0]!.count}`);
+  report(`apply ${st.gates.length} gates`, gated.seconds, `${cpuS(c0)}, cells ${gated.result[0]!.count}`);
   report(
     'total read + compensate + gate',
     read.seconds + comp.seconds + gated.seconds,
-    `RSS before read ${baseRss.toFixed(0)} MiB`,
+    `1-min load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs, RSS before read ${baseRss.toFixed(0)} MiB`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
