@@ -117,18 +117,27 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed of the virtual trial', '1')
     .option('--patients <n>', 'number of patients (the trial had 23)')
     .option('--voxel-mm <mm>', 'voxel size of the simulated PET in mm')
+    .option('--no-fdg', 'leave out the FDG PET before lymphodepletion (and so the MATV analyses)')
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
       'after',
       '\nExamples:\n  carto demo --out carto-demo\n  carto demo --patients 23 --out trial-size',
     )
     .action(
-      async (opts: { out: string; seed: string; patients?: string; voxelMm?: string; json?: boolean }) => {
+      async (opts: {
+        out: string;
+        seed: string;
+        patients?: string;
+        voxelMm?: string;
+        fdg: boolean;
+        json?: boolean;
+      }) => {
         const out = resolve(opts.out);
         const bundleDir = join(out, 'bundle');
         const t0 = performance.now();
         await writeSimulatedBundle(bundleDir, {
           seed: Number(opts.seed),
+          fdg: opts.fdg,
           ...(opts.patients !== undefined ? { patients: Number(opts.patients) } : {}),
           ...(opts.voxelMm !== undefined ? { voxelMm: Number(opts.voxelMm) } : {}),
         });
