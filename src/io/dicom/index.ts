@@ -2,7 +2,13 @@
  * DICOM input: PET series (volume + geometry + SUV header), RT Structure Sets, SUV loading and SUV
  * factors. Public entry points of `src/io/dicom`.
  */
-export { readDicomSeries, readDicomSeriesFrames, assembleSeries, assembleFrames } from './series.js';
+export {
+  readDicomSeries,
+  readDicomSeriesFrames,
+  readSeriesHeaders,
+  assembleSeries,
+  assembleFrames,
+} from './series.js';
 export type { PetSeries, PetSeriesFrames, PetFrame, PetInstanceHeader, ReadSeriesOptions } from './series.js';
 export { readRtstruct, rtstructFromDataset } from './rtstruct.js';
 export type { RtStructureSet, RtRoi, RtContour } from './rtstruct.js';

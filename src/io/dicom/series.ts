@@ -187,6 +187,23 @@ export async function readDicomSeriesFrames(
 }
 
 /**
+ * The sorted instance headers of every time frame of a series folder, with the same checks as
+ * `readDicomSeries` (pixel data present and complete) but without building the volumes.
+ * @throws InputError as `readDicomSeries`
+ */
+export async function readSeriesHeaders(
+  dir: string,
+  opts: ReadSeriesOptions = {},
+): Promise<Omit<PetSeriesFrames, 'frames'> & { frames: PetInstanceHeader[][] }> {
+  const s = await stat(dir).catch((err: Error) => {
+    throw new InputError(`cannot open series folder: ${err.message}`, { file: dir });
+  });
+  if (!s.isDirectory()) throw new InputError('expected a folder holding one DICOM series', { file: dir });
+  const all = assembleFrames(await parseAll(await listFiles(dir)), dir, opts, false);
+  return { ...all, frames: all.frames.map((f) => f.instances) };
+}
+
+/**
  * Builds every time frame of a series from already parsed files (see `readDicomSeriesFrames`).
  * @throws InputError as `readDicomSeries`.
  */
@@ -194,6 +211,7 @@ export function assembleFrames(
   parsedIn: ParsedDicom[],
   dir: string,
   opts: ReadSeriesOptions = {},
+  withPixels = true,
 ): PetSeriesFrames {
   // Series membership.
   const bySeries = new Map<string, ParsedDicom[]>();
@@ -414,7 +432,7 @@ export function assembleFrames(
   const frames: PetFrame[] = [];
   const pixelCache = new Map<ParsedDicom, ReturnType<typeof storedPixels>>();
   for (let f = 0; f < nFrames; f++) {
-    const data = new Float32Array(sliceLen * nz);
+    const data = new Float32Array(withPixels ? sliceLen * nz : 0);
     const instances: PetInstanceHeader[] = [];
     for (let k = 0; k < nz; k++) {
       const sl = groups[k]![f]!;
@@ -427,7 +445,7 @@ export function assembleFrames(
         sl.frameIndex !== undefined
           ? all.subarray(sl.frameIndex * sliceLen, (sl.frameIndex + 1) * sliceLen)
           : all;
-      rescaleInto(data, k * sliceLen, px, sliceLen, sl.rescaleSlope, sl.rescaleIntercept);
+      if (withPixels) rescaleInto(data, k * sliceLen, px, sliceLen, sl.rescaleSlope, sl.rescaleIntercept);
       const { parsed: _p, timeKey: _t, ...rest } = sl;
       instances.push(nFrames > 1 ? { ...rest, timeFrame: f + 1 } : rest);
     }

@@ -11,7 +11,7 @@ import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
 import { pickPetHeader } from './header.js';
 import { readDicomFile } from './parse.js';
 import { expandFrames, isMultiFrame } from './enhanced.js';
-import { readDicomSeriesFrames } from './series.js';
+import { readSeriesHeaders } from './series.js';
 
 /**
  * Reads a header.json file: a JSON object (one instance) or a non-empty array of objects.
@@ -60,12 +60,12 @@ export async function readSuvFactors(
   });
   if (s.isDirectory()) {
     // Every time frame of a dynamic series gets its own factors; entries are listed frame by frame.
-    const series = await readDicomSeriesFrames(input);
-    const per = series.frames.map((fr) =>
+    const series = await readSeriesHeaders(input);
+    const per = series.frames.map((instances) =>
       computeSuvFactors(
-        fr.instances.map((i) => i.header),
+        instances.map((i) => i.header),
         opts,
-        fr.instances.map((i) => ({ file: i.file })),
+        instances.map((i) => ({ file: i.file })),
       ),
     );
     return { factors: per.flatMap((r) => r.factors), meta: per[0]!.meta, source: 'series' };
