@@ -185,7 +185,9 @@ export interface EmmeanRow extends ContrastTest {
 /**
  * Least-squares (estimated marginal) means of a factor term with Satterthwaite CIs, and all pairwise
  * differences, as lmerTest::ls_means (numeric covariates at their mean, equal weights over the other
- * factors' levels). With opts.exp the estimates and limits are exponentiated: geometric means for a
+ * factors' levels). A numeric covariate enters at the mean of its data column(s) over the used rows, so
+ * `log(volume_ml)` is evaluated at log(mean(volume_ml)) as the emmeans package does (lmerTest's own
+ * ls_means cannot evaluate such terms). With opts.exp the estimates and limits are exponentiated: geometric means for a
  * log-scale response and ratios of geometric means for the pairs.
  * @param by a factor term of the model (`timepoint` or `timepoint:cohort`)
  * @throws InputError when `by` is not a factor term of the model
