@@ -247,3 +247,15 @@ for (const set of ['sleepstudy', 'lesions']) {
     });
   }
 }
+
+test('sleepstudy: (Days || Subject) is lme4 shorthand for the uncorrelated model', () => {
+  const { g, df } = load('sleepstudy');
+  const m = g.models.find((x) => x.name === 'uncorrelated')!;
+  const fit = fitLmm('Reaction ~ Days + (Days || Subject)', df);
+  assertAllClose(fit.theta, m.theta, TOL, 'theta');
+  assertClose(fit.criterion, m.criterion, TOL, 'criterion');
+  assert.deepEqual(
+    fit.varcorr.sd.map((s) => [s.group, s.term]),
+    m.varcorr.sd.map((s) => [s.group, s.term]),
+  );
+});
