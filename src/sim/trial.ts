@@ -16,7 +16,7 @@
  * - time to progression: Weibull proportional hazards, cumulative hazard
  *   H(t) = (t / λ)^k · exp(γ (x − x₀)), x = patient mean of log true pre-CART SUVpeak (log geometric
  *   mean), γ = −1.5 (true log-HR per unit of log GM SUVpeak), x₀ = log 4.2, k = 0.7, median 1000
- *   days at x₀; deaths from other causes at rate 1/2500 per day (competing, independent); lymphoma
+ *   days at x₀; deaths from other causes at rate 1/6000 per day (competing, independent); lymphoma
  *   death after progression ~ Exp(mean 150 d); administrative censoring at the data cut-off.
  */
 import type {
@@ -108,7 +108,7 @@ export const SIM_MODEL = {
     centreLogGmSuvPeak: Math.log(4.2),
     weibullShape: 0.7,
     medianTtpDaysAtCentre: 1000,
-    otherDeathRatePerDay: 1 / 2500,
+    otherDeathRatePerDay: 1 / 6000,
     lymphomaDeathAfterProgressionMeanDays: 150,
     firstInfusion: '2021-07-01',
     lastInfusion: '2023-10-15',
