@@ -25,10 +25,10 @@ async function carto(...args: string[]): Promise<{ code: number; out: string; er
   register(program);
   let out = '';
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+  process.stdout.write = (chunk: string | Uint8Array): boolean => {
     out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
-  });
+  };
   try {
     await program.parseAsync(['node', 'carto', ...args]);
     return { code: 0, out, err: '' };
