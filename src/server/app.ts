@@ -30,6 +30,7 @@ import {
   parseIcansWindow,
 } from '../registry/grading/astct.js';
 import { exportCsv, exportOdm } from '../registry/exchange/export.js';
+import { importRedcapText, parseMapping } from '../registry/exchange/import.js';
 import { LocalPasswordProvider, hashPassword, newToken, tokenHash, type IdentityProvider } from './auth.js';
 
 export const SESSION_COOKIE = 'carto_session';
@@ -84,6 +85,11 @@ const userBody = z.strictObject({
   password: z.string().min(10).max(200),
   role: z.enum(ROLES),
   centre: z.string().nullable().optional(),
+});
+const redcapImportBody = z.strictObject({
+  dictionaryCsv: z.string().min(1),
+  recordsCsv: z.string().min(1),
+  mapping: z.record(z.string(), z.unknown()),
 });
 const exportQuery = z.strictObject({ format: z.enum(['csv-long', 'csv-wide', 'odm']) });
 
@@ -483,6 +489,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       auth: true,
     },
     ({ req }) => Promise.resolve(gradeIcans(parseIcansWindow(req.body))),
+  );
+
+  route(
+    {
+      method: 'POST',
+      url: '/api/import/redcap',
+      summary: 'Import a REDCap project (dictionary + records CSV text, mapping object); all or nothing',
+      tag: 'exchange',
+      body: redcapImportBody,
+      auth: true,
+    },
+    async ({ reg, body, reply }) => {
+      const b = body as z.infer<typeof redcapImportBody>;
+      const summary = await importRedcapText(reg, {
+        dictionary: { file: 'dictionaryCsv', text: b.dictionaryCsv },
+        records: { file: 'recordsCsv', text: b.recordsCsv },
+        mapping: parseMapping(b.mapping, 'mapping'),
+        mappingFile: 'mapping',
+      });
+      reply.code(201);
+      return summary;
+    },
   );
 
   const openapi = openApiDocument(docs);

@@ -6,7 +6,10 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { projectRoot } from '../helpers/shared-data.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { ENTITIES } from '../../src/registry/model.js';
@@ -285,6 +288,34 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
         (await call(app, sA, 'GET', '/api/patients?pseudonymPrefix=API-A-B')).json<{ total: number }>().total,
         1,
       );
+    });
+
+    test('REDCap import over HTTP: an unknown column → 400 naming it, nothing written; a valid project → 201', async () => {
+      const fx = (f: string) =>
+        readFileSync(join(projectRoot, 'test', 'registry', 'fixtures', 'redcap', f), 'utf8');
+      const recordsCsv = fx('records.csv');
+      const lines = recordsCsv.split('\n');
+      const bad = lines.map((l, i) => (i === 0 ? `${l},shoe_size` : l === '' ? l : `${l},`)).join('\n');
+      const body = {
+        dictionaryCsv: fx('dictionary.csv'),
+        recordsCsv: bad,
+        mapping: JSON.parse(fx('mapping.json')) as unknown,
+      };
+      const before = await auditCount(w.store);
+      const r = await call(app, sA, 'POST', '/api/import/redcap', body);
+      assert.equal(r.statusCode, 400, r.body);
+      assert.equal(r.json<{ field: string }>().field, 'shoe_size');
+      assert.equal(await auditCount(w.store), before);
+      const ok = await call(app, sA, 'POST', '/api/import/redcap', { ...body, recordsCsv });
+      assert.equal(ok.statusCode, 201, ok.body);
+      assert.equal(ok.json<{ patients: number }>().patients, 2);
+      // the other centre's user cannot import into AMC
+      const other = await call(app, sB, 'POST', '/api/import/redcap', {
+        ...body,
+        recordsCsv: recordsCsv.replace(/RC-00/g, 'RX-00'),
+      });
+      assert.equal(other.statusCode, 400);
+      assert.equal(other.json<{ field: string }>().field, 'centre');
     });
 
     test('a stale version gets 409 and changes nothing; pagination and grading work', async () => {

@@ -78,6 +78,14 @@ export function readMapping(file: string): ImportMapping {
   } catch (e) {
     throw new InputError(`cannot read mapping: ${(e as Error).message}`, { file });
   }
+  return parseMapping(json, file);
+}
+
+/**
+ * Validates a mapping object (see the module doc).
+ * @throws InputError naming the mapping path of a bad entry
+ */
+export function parseMapping(json: unknown, file = 'mapping'): ImportMapping {
   const r = mappingSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -328,8 +336,34 @@ export async function importRedcap(
   reg: ScopedRegistry,
   files: { dictionary: string; records: string; mapping: string },
 ): Promise<ImportSummary> {
-  const m = readMapping(files.mapping);
-  const dict = parseRedcapDictionary(parseCsv(readFileSync(files.dictionary, 'utf8'), files.dictionary));
+  return importRedcapText(reg, {
+    dictionary: { file: files.dictionary, text: readFileSync(files.dictionary, 'utf8') },
+    records: { file: files.records, text: readFileSync(files.records, 'utf8') },
+    mapping: readMapping(files.mapping),
+    mappingFile: files.mapping,
+  });
+}
+
+/**
+ * Imports a REDCap project given as text (the HTTP import route); see `importRedcap`.
+ * @param input dictionary and records CSV text with the names used in error messages; a parsed mapping
+ */
+export async function importRedcapText(
+  reg: ScopedRegistry,
+  input: {
+    dictionary: { file: string; text: string };
+    records: { file: string; text: string };
+    mapping: ImportMapping;
+    mappingFile: string;
+  },
+): Promise<ImportSummary> {
+  const files = {
+    dictionary: input.dictionary.file,
+    records: input.records.file,
+    mapping: input.mappingFile,
+  };
+  const m = input.mapping;
+  const dict = parseRedcapDictionary(parseCsv(input.dictionary.text, files.dictionary));
   const byName = new Map(dict.map((d) => [d.name, d]));
   const recordId = dict[0]?.name;
   if (!recordId) throw new InputError('empty data dictionary', { file: files.dictionary });
@@ -358,7 +392,7 @@ export async function importRedcap(
       file: files.mapping,
       field: 'pseudonym',
     });
-  const recs = parseCsv(readFileSync(files.records, 'utf8'), files.records);
+  const recs = parseCsv(input.records.text, files.records);
   const forms = new Set(dict.map((d) => d.form));
   const checkboxCols = new Map<string, { base: string; code: string; label: string }>();
   for (const d of dict)
