@@ -87,7 +87,7 @@ gc?.();
 report(
   'carto kaplanMeier',
   km.seconds,
-  `median ${km.result.median}, ${km.result.table.length} distinct times`,
+  `cpu ${km.cpu.toFixed(3)} s, median ${km.result.median}, ${km.result.table.length} distinct times`,
 );
 const lr = await timed(() => logRank(T, S, G));
 report(
