@@ -53,10 +53,16 @@ export function gridOverlap(source: Grid, target: Grid): OverlapReport {
             hi = 0;
           }
         } else {
+          // −0.5 inclusive, n − 0.5 exclusive (as the nearest-neighbour rounding).
           const t0 = (-0.5 - b) / a;
           const t1 = (n - 0.5 - b) / a;
-          lo = Math.max(lo, Math.ceil(Math.min(t0, t1) - 1e-9));
-          hi = Math.min(hi, Math.floor(Math.max(t0, t1) + 1e-9));
+          if (a > 0) {
+            lo = Math.max(lo, Math.ceil(t0 - 1e-9));
+            hi = Math.min(hi, Math.ceil(t1 - 1e-9) - 1);
+          } else {
+            lo = Math.max(lo, Math.floor(t1 + 1e-9) + 1);
+            hi = Math.min(hi, Math.floor(t0 + 1e-9));
+          }
         }
       }
       if (hi >= lo) inside += hi - lo + 1;
