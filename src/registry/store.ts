@@ -791,13 +791,16 @@ export class ScopedRegistry {
     const patient = await this.getPatient(patientId);
     const centres = await this.store.centres();
     const rows: Record<string, ApiRow[]> = {};
-    for (const e of ENTITIES) {
-      const list = await inRowOrder(
-        e,
-        this.db.selectFrom(e.table).selectAll().where('patient_id', '=', patientId),
-      ).execute();
-      rows[e.path] = list.map((r) => rowToApi(e, r, this.actor, centres));
-    }
+    // issued together: on SQLite they queue back to back on the one connection, on PostgreSQL they run
+    // on several pool connections (one round of waiting instead of one per entity)
+    const lists = await Promise.all(
+      ENTITIES.map((e) =>
+        inRowOrder(e, this.db.selectFrom(e.table).selectAll().where('patient_id', '=', patientId)).execute(),
+      ),
+    );
+    ENTITIES.forEach((e, i) => {
+      rows[e.path] = (lists[i] ?? []).map((r) => rowToApi(e, r, this.actor, centres));
+    });
     return { patient, rows };
   }
 
