@@ -45,7 +45,10 @@ export interface CurveFit {
   logLik: number;
   n: number;
   fitted: number[];
+  /** Unweighted residuals yᵢ − f(xᵢ). */
   residuals: number[];
+  /** Whether the fit used weights (then SSE/RSE are of the weighted residuals). */
+  weighted: boolean;
   iterations: number;
   /** How many starting points were tried, and how many converged. */
   starts: { tried: number; converged: number };
@@ -115,6 +118,11 @@ export interface CurveFitOptions {
   starts?: number[][];
   /** Confidence level of the CIs (default 0.95). */
   level?: number;
+  /**
+   * Weights of the least-squares criterion Σ wᵢ(yᵢ − f(xᵢ))²: none (default), '1/y^2' (relative error, common for
+   * MFI/OD standard curves) or one positive weight per point. SEs, RSE and logLik then follow R nls(weights = w).
+   */
+  weights?: 'none' | '1/y^2' | number[];
 }
 
 /**
@@ -155,18 +163,20 @@ export function fitCurve(
   }
   const p = names.length;
   const g = new Float64Array(p);
+  const w = curveWeights(y, options.weights ?? 'none');
+  const sw = w.map(Math.sqrt);
   const problem: NlsProblem = {
     nParams: p,
     nResiduals: n,
     residuals(t, out) {
       const pp = toParams(model, t);
-      for (let i = 0; i < n; i++) out[i] = y[i]! - curveValue(pp, x[i]!);
+      for (let i = 0; i < n; i++) out[i] = sw[i]! * (y[i]! - curveValue(pp, x[i]!));
     },
     jacobian(t, out) {
       const pp = toParams(model, t);
       for (let i = 0; i < n; i++) {
         curveGradient(model, pp, x[i]!, g);
-        for (let j = 0; j < p; j++) out[i * p + j] = -g[j]!;
+        for (let j = 0; j < p; j++) out[i * p + j] = -sw[i]! * g[j]!;
       }
     },
   };
@@ -235,13 +245,35 @@ export function fitCurve(
     residualStandardError: Math.sqrt(sigma2),
     df,
     sse: best.sse,
-    logLik: -0.5 * n * (Math.log(2 * Math.PI) + Math.log(best.sse / n) + 1),
+    // R logLik.nls: −n/2·(log 2π + 1 − log n + log Σwr²) + Σ log(w)/2
+    logLik:
+      -0.5 * n * (Math.log(2 * Math.PI) + Math.log(best.sse / n) + 1) +
+      0.5 * w.reduce((s, v) => s + Math.log(v), 0),
     n,
     fitted,
     residuals: y.map((yi, i) => yi - fitted[i]!),
+    weighted: (options.weights ?? 'none') !== 'none',
     iterations: best.iterations,
     starts: { tried: starts.length, converged: nConv },
   };
+}
+
+function curveWeights(y: number[], spec: 'none' | '1/y^2' | number[]): number[] {
+  if (spec === 'none') return y.map(() => 1);
+  if (spec === '1/y^2') {
+    return y.map((v, i) => {
+      if (v === 0)
+        throw new InputError('weights 1/y^2 need non-zero responses', { row: i + 1, field: 'y', value: v });
+      return 1 / (v * v);
+    });
+  }
+  if (spec.length !== y.length)
+    throw new InputError('one weight per point is needed', { field: 'weights', value: spec.length });
+  spec.forEach((v, i) => {
+    if (!(v > 0) || !Number.isFinite(v))
+      throw new InputError('weights must be finite and > 0', { row: i + 1, field: 'weights', value: v });
+  });
+  return spec.slice();
 }
 
 /** Data-driven starting points: asymptotes from the extremes, b and e from a logit regression, both signs of b. */

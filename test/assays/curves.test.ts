@@ -92,6 +92,20 @@ describe('dose–response curves vs R nls (fixtures/ryegrass_nls.R)', () => {
   }
 });
 
+describe('weighted 4PL (weights 1/y², R nls(weights = 1/rootl^2))', () => {
+  it('coefficients, SEs, RSE and logLik to 1e-5', () => {
+    const f = fitCurve(x, y, '4pl', { weights: '1/y^2' });
+    const g = nls['LL4_w1y2']!;
+    f.parameterNames.forEach((k, i) => {
+      assertClose(f.estimates[i]!, g.coef[k]!, 1e-5, `w ${k}`);
+      assertClose(f.standardErrors[i]!, g.se[k]!, 1e-5, `w se ${k}`);
+    });
+    assertClose(f.residualStandardError, g.rse, 1e-6, 'weighted RSE');
+    assertClose(f.logLik, g.logLik, 1e-8, 'weighted logLik');
+    assert.equal(f.weighted, true);
+  });
+});
+
 describe('inverse prediction and limits of quantification', () => {
   // A rising ELISA-like standard curve generated from known 4PL parameters (b < 0: rising with x).
   const truth = { b: -1.2, c: 50, d: 30000, e: 120, f: 1 };

@@ -56,6 +56,11 @@ export function register(program: Command): void {
     .option('--model <model>', '4pl | 5pl | 3pl (3pl fixes the lower asymptote c = 0)', '4pl')
     .option('--predict <responses>', 'comma-separated responses to back-calculate into concentrations')
     .option(
+      '--weights <w>',
+      'none | 1/y^2 (least-squares weights; 1/y^2 for relative error, e.g. MFI)',
+      'none',
+    )
+    .option(
       '--loq',
       'derive LLOQ/ULOQ from the standards (80–120 % recovery, CV ≤ 20 %) and flag predictions outside',
     )
@@ -72,6 +77,7 @@ export function register(program: Command): void {
         x: string;
         y: string;
         model: string;
+        weights: string;
         predict?: string;
         loq?: boolean;
         json?: boolean;
@@ -79,10 +85,13 @@ export function register(program: Command): void {
         if (!['3pl', '4pl', '5pl'].includes(opts.model)) {
           throw new InputError('model must be 3pl, 4pl or 5pl', { field: '--model', value: opts.model });
         }
+        if (opts.weights !== 'none' && opts.weights !== '1/y^2') {
+          throw new InputError('weights must be none or 1/y^2', { field: '--weights', value: opts.weights });
+        }
         const t = readCsv(opts.data);
         const x = numbers(t, opts.x, '--x');
         const y = numbers(t, opts.y, '--y');
-        const fit = fitCurve(x, y, opts.model as CurveModel);
+        const fit = fitCurve(x, y, opts.model as CurveModel, { weights: opts.weights });
         const limits = opts.loq
           ? quantificationLimits(
               fit,
