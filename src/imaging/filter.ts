@@ -49,38 +49,57 @@ export function gaussianFilter(
     if (!(f >= 0) || !Number.isFinite(f)) throw new RangeError(`FWHM must be ≥ 0 mm, got ${f}`);
   const out = Float32Array.from(volume.data);
   const [nx, ny, nz] = volume.size;
-  const strides = [1, nx, nx * ny];
-  const lens = [nx, ny, nz];
   for (let ax = 0; ax < 3; ax++) {
     const sigmaVox = fwhm[ax]! / FWHM_PER_SIGMA / volume.spacingMm[ax]!;
     if (sigmaVox === 0) continue;
     const kern = gaussianKernel(sigmaVox, truncate);
     const r = (kern.length - 1) / 2;
-    const len = lens[ax]!;
-    const stride = strides[ax]!;
-    const line = new Float64Array(len);
-    const res = new Float64Array(len);
-    // Enumerate every line along `ax`: iterate over the other two axes.
-    const others = [0, 1, 2].filter((a) => a !== ax);
-    const o0 = others[0]!;
-    const o1 = others[1]!;
-    for (let b = 0; b < lens[o1]!; b++) {
-      for (let a = 0; a < lens[o0]!; a++) {
-        const start = a * strides[o0]! + b * strides[o1]!;
-        for (let t = 0; t < len; t++) line[t] = out[start + t * stride]!;
-        for (let t = 0; t < len; t++) {
-          let s = 0;
+    if (ax === 0) {
+      // Along i: rows are contiguous.
+      const line = new Float64Array(nx);
+      for (let row = 0; row < ny * nz; row++) {
+        const start = row * nx;
+        for (let t = 0; t < nx; t++) line[t] = out[start + t]!;
+        for (let t = 0; t < nx; t++) {
+          let acc = 0;
           let w = 0;
           const lo = Math.max(0, t - r);
-          const hi = Math.min(len - 1, t + r);
+          const hi = Math.min(nx - 1, t + r);
           for (let u = lo; u <= hi; u++) {
             const kw = kern[u - t + r]!;
-            s += kw * line[u]!;
+            acc += kw * line[u]!;
             w += kw;
           }
-          res[t] = s / w;
+          out[start + t] = acc / w;
         }
-        for (let t = 0; t < len; t++) out[start + t * stride] = res[t]!;
+      }
+      continue;
+    }
+    // Along j (within a slice) or k (across slices): gather the lines of one plane as rows of nx
+    // contiguous values, so the inner loop runs over i (cache-friendly).
+    const len = ax === 1 ? ny : nz;
+    const planes = ax === 1 ? nz : ny;
+    const buf = new Float64Array(len * nx);
+    const acc = new Float64Array(nx);
+    const base = (plane: number, t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
+    for (let plane = 0; plane < planes; plane++) {
+      for (let t = 0; t < len; t++) {
+        const src = base(plane, t);
+        for (let i = 0; i < nx; i++) buf[t * nx + i] = out[src + i]!;
+      }
+      for (let t = 0; t < len; t++) {
+        acc.fill(0);
+        let w = 0;
+        const lo = Math.max(0, t - r);
+        const hi = Math.min(len - 1, t + r);
+        for (let u = lo; u <= hi; u++) {
+          const kw = kern[u - t + r]!;
+          w += kw;
+          const o = u * nx;
+          for (let i = 0; i < nx; i++) acc[i] = acc[i]! + kw * buf[o + i]!;
+        }
+        const dst = base(plane, t);
+        for (let i = 0; i < nx; i++) out[dst + i] = acc[i]! / w;
       }
     }
   }
