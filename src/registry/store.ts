@@ -319,13 +319,14 @@ export class RegistryStore {
     };
   }
 
-  /** Stores a session (token hash, CSRF token, expiry as UTC ISO). */
+  /** Stores a session (token hash, CSRF token, expiry as UTC ISO) and drops expired sessions. */
   async createSession(s: {
     tokenHash: string;
     userId: string;
     csrfToken: string;
     expiresAt: string;
   }): Promise<void> {
+    await this.db.deleteFrom('reg_session').where('expires_at', '<=', nowUtc()).execute();
     await this.db
       .insertInto('reg_session')
       .values({
