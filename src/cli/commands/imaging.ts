@@ -43,6 +43,104 @@ interface MatvOptions {
   json?: boolean;
 }
 
+/**
+ * `carto mip`: renders and writes the PNG; returns what it wrote.
+ * @throws InputError for bad input (image, window, mask, slice).
+ */
+export async function mipCommand(
+  input: string,
+  o: Omit<MipOptions, 'json'>,
+): Promise<{ file: string; widthPx: number; heightPx: number; windowSuv: [number, number] }> {
+  const img = await loadSuvImage(input);
+  let windowSuv: [number, number] | undefined;
+  if (o.window !== undefined) {
+    const parts = o.window.split(',');
+    if (parts.length !== 2)
+      throw new InputError('window must be lo,hi', { field: '--window', value: o.window });
+    windowSuv = [num(parts[0]!, '--window'), num(parts[1]!, '--window')];
+    if (!(windowSuv[1] > windowSuv[0]))
+      throw new InputError('window hi must exceed lo', { field: '--window', value: o.window });
+  }
+  const outlines: Uint8Array[] = [];
+  if (o.mask) {
+    const { volume } = await labelMapOnGridAsync(o.mask, img.volume, { resample: o.resample ?? false });
+    const labels = [...new Set(Array.from(volume.data).filter((x) => x !== 0))].sort((a, b) => a - b);
+    for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
+  }
+  const opts = {
+    axis: o.axis,
+    outlines,
+    ...(windowSuv ? { windowSuv } : {}),
+    ...(o.pixelMm !== undefined ? { pixelMm: num(o.pixelMm, '--pixel-mm') } : {}),
+  };
+  let pic;
+  if (o.slice !== undefined) {
+    const k = num(o.slice, '--slice');
+    try {
+      pic = renderSlice(img.volume, k, opts);
+    } catch (e) {
+      throw new InputError((e as Error).message, { field: '--slice', value: o.slice });
+    }
+  } else {
+    pic = renderMip(img.volume, opts);
+  }
+  writePng(pic, o.out);
+  return { file: o.out, widthPx: pic.widthPx, heightPx: pic.heightPx, windowSuv: pic.windowSuv };
+}
+
+/**
+ * `carto matv`: MATV per lesion label and per patient.
+ * @throws InputError for bad input (image, mask, labels, rule options).
+ */
+export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
+  const rules = [o.threshold, o.percentMax, o.percistLiverLabel].filter((x) => x !== undefined);
+  if (rules.length > 1)
+    throw new InputError('give only one of --threshold, --percent-max, --percist-liver-label', {
+      field: '--threshold',
+    });
+  const img = await loadSuvImage(input);
+  let suv = img.volume;
+  if (o.filterFwhmMm !== undefined) suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'));
+  const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
+    resample: o.resample ?? false,
+  });
+  if (resampled) warn(`${o.mask}: resampled onto the image grid (nearest neighbour)`);
+  let rule: ThresholdRule = { kind: 'fixed', suv: 2.5 };
+  let liverLabel: number | undefined;
+  if (o.threshold !== undefined) rule = { kind: 'fixed', suv: num(o.threshold, '--threshold') };
+  if (o.percentMax !== undefined) rule = { kind: 'percentMax', percent: num(o.percentMax, '--percent-max') };
+  if (o.percistLiverLabel !== undefined) {
+    liverLabel = num(o.percistLiverLabel, '--percist-liver-label');
+    const [liver] = quantifyLabelMap(suv, labels, [liverLabel], { globalPeak: false });
+    if (!liver || liver.voxelCount === 0)
+      throw new InputError('liver label not in the mask', {
+        file: o.mask,
+        field: '--percist-liver-label',
+        value: liverLabel,
+      });
+    rule = { kind: 'percist', liverMeanSuv: liver.suvMean, liverSdSuv: liver.suvSd };
+  }
+  let list: number[];
+  if (o.label && o.label.length > 0)
+    list = o.label.flatMap((s) => s.split(',')).map((s) => num(s, '--label'));
+  else
+    list = [...new Set(Array.from(labels.data))]
+      .filter((x) => x !== 0 && x !== liverLabel)
+      .sort((a, b) => a - b);
+  if (list.length === 0) throw new InputError('no lesion label in the mask', { file: o.mask });
+  const { lesions, patient: total } = matvForLabels(suv, labels, list, rule);
+  for (const l of lesions) {
+    if (l.voxelCount === 0 && Number.isNaN(l.suvMax)) {
+      throw new InputError('label not present in the mask', {
+        file: o.mask,
+        field: '--label',
+        value: l.label,
+      });
+    }
+  }
+  return { rule, lesions, patient: total };
+}
+
 export function register(program: Command): void {
   program
     .command('mip')
@@ -63,41 +161,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON {file, widthPx, heightPx, windowSuv}')
     .addHelpText('after', '\nExample:\n  carto mip PET/ --out mip.png --window 0,8 --mask lesions.nii.gz\n')
     .action(async (input: string, o: MipOptions) => {
-      const img = await loadSuvImage(input);
-      let windowSuv: [number, number] | undefined;
-      if (o.window !== undefined) {
-        const parts = o.window.split(',');
-        if (parts.length !== 2)
-          throw new InputError('window must be lo,hi', { field: '--window', value: o.window });
-        windowSuv = [num(parts[0]!, '--window'), num(parts[1]!, '--window')];
-        if (!(windowSuv[1] > windowSuv[0]))
-          throw new InputError('window hi must exceed lo', { field: '--window', value: o.window });
-      }
-      const outlines: Uint8Array[] = [];
-      if (o.mask) {
-        const { volume } = await labelMapOnGridAsync(o.mask, img.volume, { resample: o.resample ?? false });
-        const labels = [...new Set(Array.from(volume.data).filter((x) => x !== 0))].sort((a, b) => a - b);
-        for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
-      }
-      const opts = {
-        axis: o.axis,
-        outlines,
-        ...(windowSuv ? { windowSuv } : {}),
-        ...(o.pixelMm !== undefined ? { pixelMm: num(o.pixelMm, '--pixel-mm') } : {}),
-      };
-      let pic;
-      if (o.slice !== undefined) {
-        const k = num(o.slice, '--slice');
-        try {
-          pic = renderSlice(img.volume, k, opts);
-        } catch (e) {
-          throw new InputError((e as Error).message, { field: '--slice', value: o.slice });
-        }
-      } else {
-        pic = renderMip(img.volume, opts);
-      }
-      writePng(pic, o.out);
-      const res = { file: o.out, widthPx: pic.widthPx, heightPx: pic.heightPx, windowSuv: pic.windowSuv };
+      const res = await mipCommand(input, o);
+      const pic = res;
       if (o.json) printJson(res);
       else
         process.stdout.write(
@@ -129,53 +194,8 @@ export function register(program: Command): void {
       '\nExamples:\n  carto matv PET/ --mask lesions.nii.gz\n  carto matv suv.nii.gz --mask l.nii.gz --percent-max 41 --json\n',
     )
     .action(async (input: string, o: MatvOptions) => {
-      const rules = [o.threshold, o.percentMax, o.percistLiverLabel].filter((x) => x !== undefined);
-      if (rules.length > 1)
-        throw new InputError('give only one of --threshold, --percent-max, --percist-liver-label', {
-          field: '--threshold',
-        });
-      const img = await loadSuvImage(input);
-      let suv = img.volume;
-      if (o.filterFwhmMm !== undefined) suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'));
-      const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
-        resample: o.resample ?? false,
-      });
-      if (resampled) warn(`${o.mask}: resampled onto the image grid (nearest neighbour)`);
-      let rule: ThresholdRule = { kind: 'fixed', suv: 2.5 };
-      let liverLabel: number | undefined;
-      if (o.threshold !== undefined) rule = { kind: 'fixed', suv: num(o.threshold, '--threshold') };
-      if (o.percentMax !== undefined)
-        rule = { kind: 'percentMax', percent: num(o.percentMax, '--percent-max') };
-      if (o.percistLiverLabel !== undefined) {
-        liverLabel = num(o.percistLiverLabel, '--percist-liver-label');
-        const [liver] = quantifyLabelMap(suv, labels, [liverLabel], { globalPeak: false });
-        if (!liver || liver.voxelCount === 0)
-          throw new InputError('liver label not in the mask', {
-            file: o.mask,
-            field: '--percist-liver-label',
-            value: liverLabel,
-          });
-        rule = { kind: 'percist', liverMeanSuv: liver.suvMean, liverSdSuv: liver.suvSd };
-      }
-      let list: number[];
-      if (o.label && o.label.length > 0)
-        list = o.label.flatMap((s) => s.split(',')).map((s) => num(s, '--label'));
-      else
-        list = [...new Set(Array.from(labels.data))]
-          .filter((x) => x !== 0 && x !== liverLabel)
-          .sort((a, b) => a - b);
-      if (list.length === 0) throw new InputError('no lesion label in the mask', { file: o.mask });
-      const { lesions, patient: total } = matvForLabels(suv, labels, list, rule);
-      for (const l of lesions) {
-        if (l.voxelCount === 0 && Number.isNaN(l.suvMax)) {
-          throw new InputError('label not present in the mask', {
-            file: o.mask,
-            field: '--label',
-            value: l.label,
-          });
-        }
-      }
-      const res = { rule, lesions, patient: total };
+      const res = await matvCommand(input, o);
+      const total = res.patient;
       if (o.json) {
         printJson(res);
         return;
