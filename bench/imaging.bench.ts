@@ -19,6 +19,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantifyLabelMap } from '../src/imaging/voi-stats.js';
+import { matvForLabels } from '../src/imaging/segmentation.js';
+import type { LesionMatv, ThresholdRule } from '../src/imaging/segmentation.js';
+import { gaussianFilter } from '../src/imaging/filter.js';
+import { renderMip } from '../src/imaging/mip.js';
 import type { LabelStatistics } from '../src/imaging/voi-stats.js';
 import type { Vec3, Volume } from '../src/imaging/volume.js';
 import { peakRssMiB, report, timeIt } from './util.js';
@@ -161,19 +165,37 @@ gc();
   );
   gc();
   const cpu0 = process.cpuUsage();
-  const { seconds, result } = await timeIt(() =>
-    quantifyLabelMap(ph.suv, ph.labels, labels, { matvThresholdSuv: 2.5 }),
-  );
+  const rules: [string, ThresholdRule][] = [
+    ['fixed2.5', { kind: 'fixed', suv: 2.5 }],
+    ['percentMax41', { kind: 'percentMax', percent: 41 }],
+  ];
+  const { seconds, result: both } = await timeIt(() => {
+    const stats = quantifyLabelMap(ph.suv, ph.labels, labels, { matvThresholdSuv: 2.5 });
+    const matv = rules.map(([name, rule]) => ({
+      name,
+      ...matvForLabels(ph.suv, ph.labels, ph.lesionLabels, rule),
+    }));
+    return { stats, matv };
+  });
+  const result = both.stats;
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const lesionSet = new Set(ph.lesionLabels);
   const totalMatv = result.filter((r) => lesionSet.has(r.label)).reduce((a, r) => a + r.matvMl, 0);
   const ours = peakRssMiB();
   report(
-    `issue 5: TypeScript ${result.length} VOIs, all stats incl. global SUVpeak + MATV (SUV≥2.5, total ${totalMatv.toFixed(1)} mL)`,
+    `issue 5: TypeScript ${result.length} VOIs, all stats incl. global SUVpeak + MATV of ${ph.lesionLabels.length} lesions (SUV≥2.5: ${totalMatv.toFixed(1)} mL, ${both.matv[0]!.patient.componentCount} components; 41 % SUVmax: ${both.matv[1]!.patient.totalMl.toFixed(1)} mL)`,
     seconds,
     `CPU ${cpuS.toFixed(3)} s, peak RSS / volume size = ${(ours / volMiB).toFixed(2)}×`,
   );
+
+  {
+    const f = await timeIt(() => gaussianFilter(ph.suv, 7));
+    report('issue 5: Gaussian filter 7 mm FWHM (EARL2 → EARL1) of the whole volume', f.seconds);
+    const m = await timeIt(() => renderMip(ph.suv, { axis: 'coronal', windowSuv: [0, 8] }));
+    report(`issue 5: coronal MIP PNG ${m.result.widthPx}×${m.result.heightPx} px`, m.seconds);
+  }
+  gc();
 
   if (process.env['BENCH_IMAGING_SKIP_NUMPY'] !== '1') {
     const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
@@ -182,7 +204,13 @@ gc();
       writeFileSync(join(dir, 'labels.u8'), ph.labels.data);
       writeFileSync(
         join(dir, 'meta.json'),
-        JSON.stringify({ size: ph.suv.size, spacingMm: ph.suv.spacingMm, matvThresholdSuv: 2.5, labels }),
+        JSON.stringify({
+          size: ph.suv.size,
+          spacingMm: ph.suv.spacingMm,
+          matvThresholdSuv: 2.5,
+          labels,
+          lesionLabels: ph.lesionLabels,
+        }),
       );
       const t0 = performance.now();
       const py = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], {
@@ -199,6 +227,14 @@ gc();
           cpuSeconds: number;
           peakRssMiB: number;
           vois: LabelStatistics[];
+          matv: Record<
+            string,
+            {
+              lesions: { label: number; voxelCount: number; componentCount: number }[];
+              patientVoxels: number;
+              patientComponents: number;
+            }
+          >;
         };
         console.log(
           `issue 5: NumPy/SciPy same statistics: ${np.seconds.toFixed(3)} s, CPU ${np.cpuSeconds.toFixed(3)} s (process wall incl. reading ${wall.toFixed(1)} s), peak RSS ${np.peakRssMiB.toFixed(0)} MiB, peak RSS / volume size = ${(np.peakRssMiB / volMiB).toFixed(2)}×`,
@@ -234,7 +270,22 @@ gc();
         console.log(
           `issue 5: agreement: ${countMismatch} voxel-count mismatches; largest relative difference ${maxRel.toExponential(2)} (${worst})`,
         );
-        if (countMismatch > 0 || maxRel > 1e-6) process.exitCode = 1;
+        let matvMismatch = 0;
+        for (const m of both.matv) {
+          const pm = np.matv[m.name]!;
+          m.lesions.forEach((l: LesionMatv, n: number) => {
+            const p = pm.lesions[n]!;
+            if (p.label !== l.label || p.voxelCount !== l.voxelCount || p.componentCount !== l.componentCount)
+              matvMismatch++;
+          });
+          if (Math.round(m.patient.totalMl / ((1.65 * 1.65 * 1.65) / 1000)) !== pm.patientVoxels)
+            matvMismatch++;
+          if (m.patient.componentCount !== pm.patientComponents) matvMismatch++;
+        }
+        console.log(
+          `issue 5: MATV agreement (2 rules × ${ph.lesionLabels.length} lesions + patient: voxels, components): ${matvMismatch} mismatches`,
+        );
+        if (countMismatch > 0 || maxRel > 1e-6 || matvMismatch > 0) process.exitCode = 1;
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

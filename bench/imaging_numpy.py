@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Independent NumPy/SciPy computation of the VOI statistics that bench/imaging.bench.ts computes.
 
+Also MATV per lesion label (fixed 2.5 and 41 % SUVmax) with 26-connected components per lesion and for
+the patient union.
+
 Usage: imaging_numpy.py DIR   (DIR holds meta.json, image.f32 (float32, i fastest) and labels.u8)
 Prints one JSON object: {"seconds": …, "peakRssMiB": …, "vois": [{label, voxelCount, volumeMl, suvMin,
 suvMax, suvMean, suvMedian, suvSd, suvPeakLocal, suvPeakGlobal, matvMl}, …]}.
@@ -99,6 +102,29 @@ def main() -> None:
             continue
         sel = (lab[sl] == L) & (img[sl] == maxs[n])
         local.append(float(peak[sl][sel].max()))
+    # MATV per lesion (fixed SUV 2.5 and 41 % of the lesion SUVmax): active = lesion voxels >= threshold;
+    # 26-connected components per lesion (scipy.ndimage.label) and of the patient union.
+    lesions = meta["lesionLabels"]
+    s26 = np.ones((3, 3, 3), dtype=bool)
+    matv = {}
+    for rule in ("fixed2.5", "percentMax41"):
+        thr_lut = np.full(256, np.inf, dtype=np.float64)
+        per = []
+        for L in lesions:
+            mx = float(maxs[labels_wanted.index(L)])
+            t = 2.5 if rule == "fixed2.5" else 0.41 * mx
+            thr_lut[L] = t
+            sl = objs[L - 1]
+            act = (lab[sl] == L) & (img[sl].astype(np.float64) >= t)  # compare in double, as the TS code
+            ncomp = ndimage.label(act, structure=s26)[1]
+            per.append({"label": L, "thresholdSuv": t, "voxelCount": int(act.sum()), "componentCount": int(ncomp)})
+        union = img.astype(np.float64) >= thr_lut[lab]
+        matv[rule] = {
+            "lesions": per,
+            "patientVoxels": int(union.sum()),
+            "patientComponents": int(ndimage.label(union, structure=s26)[1]),
+        }
+        del union
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     vml = sx * sy * sz / 1000.0
@@ -121,7 +147,7 @@ def main() -> None:
             }
         )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"seconds": seconds, "cpuSeconds": cpu, "peakRssMiB": peak_mib, "vois": out}))
+    print(json.dumps({"seconds": seconds, "cpuSeconds": cpu, "peakRssMiB": peak_mib, "vois": out, "matv": matv}))
 
 
 if __name__ == "__main__":
