@@ -146,7 +146,7 @@ export function register(program: Command): void {
   stats
     .command('rcs')
     .description(
-      'Restricted cubic spline knots and basis exactly as R rms::rcs (Harrell: quantiles .05/.35/.65/.95 for\n' +
+      'Restricted cubic spline knots and basis exactly as R rms::rcs (Harrell: quantiles .05/.35/.65/.95 for ' +
         '4 knots, 5th smallest/largest value when n < 100, tied extremes moved inward)',
     )
     .requiredOption('--data <file>', 'CSV file with a header row')
@@ -183,7 +183,7 @@ export function register(program: Command): void {
   stats
     .command('pvc')
     .description(
-      'Partial-volume correction of SUVpeak: log SUVpeak ~ rcs(volume, 4) fitted on a subset (OLS or a mixed\n' +
+      'Partial-volume correction of SUVpeak: log SUVpeak ~ rcs(volume, 4) fitted on a subset (OLS or a mixed ' +
         'model with a random intercept per group); corrected log SUVpeak = log SUVpeak − f(volume) + f(reference)',
     )
     .requiredOption('--data <file>', 'CSV file, one lesion measurement per row')
@@ -269,8 +269,8 @@ export function register(program: Command): void {
   stats
     .command('corr')
     .description(
-      'Pearson correlation: plain (t-test on n − 2 df, Fisher-z CI, as R cor.test) or, with --cluster,\n' +
-        'for repeated measures within clusters (Lorenz, Datta & Harkema 2011: equal cluster weights,\n' +
+      'Pearson correlation: plain (t-test on n − 2 df, Fisher-z CI, as R cor.test) or, with --cluster, ' +
+        'for repeated measures within clusters (Lorenz, Datta & Harkema 2011: equal cluster weights, ' +
         'delta-method SE, normal test and CI)',
     )
     .requiredOption('--data <file>', 'CSV file')
