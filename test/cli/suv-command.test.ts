@@ -154,6 +154,17 @@ test('mask on another grid: clear error without --resample, resampled (same numb
       suvType: 'bw',
     });
     assert.deepEqual(r.vois, ref.vois);
+    // NaN inside the VOI: refused, not averaged into the statistics.
+    const nanImg = readNifti(img).volume;
+    const nanData = Float32Array.from(nanImg.data);
+    const firstIn = Array.from(m.data).findIndex((x) => x !== 0);
+    nanData[firstIn] = NaN;
+    const nanFile = join(tmp, 'nan.nii.gz');
+    writeNifti({ ...nanImg, data: nanData }, nanFile);
+    await assert.rejects(
+      suvCommand(nanFile, { mask: join(sts(), 'nifti', 'STS_001', 'PET_mask.nii.gz'), suvType: 'bw' }),
+      (e: Error) => e.name === 'InputError' && /nan\.nii\.gz.*non-finite/.test(e.message),
+    );
     const far = join(tmp, 'far.nii.gz');
     writeNifti({ ...m, originLps: [o[0] + 5000, o[1], o[2]] }, far);
     await assert.rejects(

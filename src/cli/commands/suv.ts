@@ -148,6 +148,15 @@ export async function suvCommandOn(
     const mask = erodeMm > 0 ? erodeLabels({ ...v, data: r.mask, unit: 'mask' }, erodeMm).data : r.mask;
     vois.push(row(r.name, voiStatistics(v, mask)));
   }
+  for (const r of vois) {
+    if (r.voxelCount > 0 && !Number.isFinite(r.suvMean)) {
+      throw new InputError('the image holds non-finite values (NaN/Inf) inside this VOI', {
+        file: input,
+        field: 'VOI',
+        value: r.label,
+      });
+    }
+  }
   return {
     suvType: img.suvType,
     units: img.units,
