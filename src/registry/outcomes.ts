@@ -257,6 +257,50 @@ export function medianFollowUpReverseKm(time: readonly number[], status: readonl
   return kmMedian(time, status, true);
 }
 
+/**
+ * Cumulative incidence of one cause in the presence of competing risks (Aalen–Johansen estimator):
+ * CIF_k(t) = Σ_{t_j ≤ t} S(t_j−) · d_kj / n_j, with S the Kaplan–Meier estimate of being free of any event.
+ * Used for non-relapse mortality (cause 1) with progression/lymphoma death (cause 2) competing.
+ * @param time follow-up times (days); status 0 = censored, otherwise the cause code
+ * @param cause the cause whose incidence is wanted
+ * @param at times (days) to evaluate
+ * @returns CIF at each `at` (0 before the first event)
+ * Source: Aalen & Johansen, Scand J Stat 1978; R survival `survfit` with a factor status (`pstate`).
+ */
+export function cumulativeIncidence(
+  time: readonly number[],
+  status: readonly number[],
+  cause: number,
+  at: readonly number[],
+): number[] {
+  const times = [...new Set(time)].sort((a, b) => a - b);
+  const steps: { t: number; cif: number }[] = [];
+  let surv = 1;
+  let cif = 0;
+  for (const t of times) {
+    let n = 0;
+    let d = 0;
+    let dk = 0;
+    for (let i = 0; i < time.length; i++) {
+      const ti = time[i] ?? 0;
+      if (ti >= t) n++;
+      if (ti === t && status[i] !== 0) {
+        d++;
+        if (status[i] === cause) dk++;
+      }
+    }
+    if (d === 0) continue;
+    cif += (surv * dk) / n;
+    surv *= 1 - d / n;
+    steps.push({ t, cif });
+  }
+  return at.map((a) => {
+    let v = 0;
+    for (const st of steps) if (st.t <= a) v = st.cif;
+    return v;
+  });
+}
+
 /** Sample quantile, R type 7 (linear interpolation); null for an empty sample. */
 export function quantile7(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -275,7 +319,21 @@ export interface ProgrammeFigures {
   maxIcans: Record<string, number>;
   bestResponse: Record<string, number>;
   medianFollowUpDays: number | null;
+  /** Cumulative incidence of non-relapse mortality (Aalen–Johansen) at 100, 180 and 365 days after infusion. */
+  nrmCumulativeIncidence: { day100: number | null; day180: number | null; day365: number | null };
   byProduct: Record<string, { infused: number; medianPfsDays: number | null; medianOsDays: number | null }>;
+}
+
+function nrmCif(infused: PatientOutcome[]): ProgrammeFigures['nrmCumulativeIncidence'] {
+  const withNrm = infused.filter((o) => o.nrm !== null);
+  if (withNrm.length === 0) return { day100: null, day180: null, day365: null };
+  const [day100, day180, day365] = cumulativeIncidence(
+    withNrm.map((o) => o.nrm?.days ?? 0),
+    withNrm.map((o) => o.nrm?.status ?? 0),
+    1,
+    [100, 180, 365],
+  );
+  return { day100: day100 ?? null, day180: day180 ?? null, day365: day365 ?? null };
 }
 
 /** Programme dashboard figures over a set of patients (the caller's scope). */
@@ -328,6 +386,7 @@ export function programmeFigures(outcomes: PatientOutcome[]): ProgrammeFigures {
     maxCrs,
     maxIcans,
     bestResponse,
+    nrmCumulativeIncidence: nrmCif(infused),
     medianFollowUpDays: medianFollowUpReverseKm(
       infused.map((o) => o.os?.days ?? 0),
       infused.map((o) => o.os?.status ?? 0),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { assertClose } from '../helpers/assert-close.js';
 import { projectRoot } from '../helpers/shared-data.js';
 import {
+  cumulativeIncidence,
   medianFollowUpReverseKm,
   programmeFigures,
   quantile7,
@@ -84,4 +85,18 @@ test('programme figures over infused patients match R (follow-up, PFS/OS medians
   assertClose(f.veinToVein.medianDays ?? NaN, g.v2v_q[1] ?? NaN, 1e-12, 'median v2v');
   assert.deepEqual(f.maxCrs, { '0': 4, '1': 4, '2': 4 });
   assert.deepEqual(f.bestResponse, { CR: 6, PR: 6 });
+});
+
+test('cumulative incidence of NRM with progression competing (Aalen–Johansen) matches R survfit pstate', () => {
+  const n = JSON.parse(
+    readFileSync(join(projectRoot, 'test', 'registry', 'fixtures', 'outcomes', 'nrm.json'), 'utf8'),
+  ) as { time: number[]; status: number[]; at: number[]; cif_nrm: number[]; cif_progression: number[] };
+  // jsonlite writes 15 significant digits: 1e-12 relative
+  cumulativeIncidence(n.time, n.status, 1, n.at).forEach((v, i) =>
+    assertClose(v, n.cif_nrm[i] ?? NaN, 1e-12, `NRM at ${n.at[i]}`),
+  );
+  cumulativeIncidence(n.time, n.status, 2, n.at).forEach((v, i) =>
+    assertClose(v, n.cif_progression[i] ?? NaN, 1e-12, `progression at ${n.at[i]}`),
+  );
+  assert.deepEqual(cumulativeIncidence(n.time, n.status, 1, [5]), [0]);
 });
