@@ -4,9 +4,13 @@
  * Checks: no 5xx, every acknowledged write present afterwards. Prints throughput and p50/p99 latency.
  *
  * Usage: npm run bench registry [-- --seconds 10 --clients 200 --backend sqlite|postgres|both]
- * (or node --import tsx bench/registry.bench.ts --seconds 10). Server and clients share this process.
+ * (or node --import tsx bench/registry.bench.ts --seconds 10). The server runs in a child process
+ * (`--serve-db <target>` mode) so that the load generator does not share its event loop.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +51,40 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
 
-async function runOne(label: string, store: RegistryStore): Promise<boolean> {
+/** Child mode: serve the registry on a free loopback port, print it, stop on SIGTERM. */
+async function serveChild(target: string): Promise<void> {
+  const store = await RegistryStore.open(target, { poolSize: 20 });
+  const app = await buildApp({ store });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`PORT ${(app.server.address() as AddressInfo).port}\n`);
+  await once(process, 'SIGTERM');
+  await app.close();
+  await store.close();
+  process.exit(0);
+}
+
+async function startServer(target: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-db', target],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server child exited early (${String(code)})`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+async function runOne(label: string, target: string): Promise<boolean> {
+  const store = await RegistryStore.open(target);
   await store.createCentre({ code: 'AMC', name: 'Amsterdam UMC' });
   await store.createCentre({ code: 'UMCG', name: 'UMC Groningen' });
   const hash = await hashPassword(PASSWORD);
@@ -62,9 +99,8 @@ async function runOne(label: string, store: RegistryStore): Promise<boolean> {
       centreCode: centre,
     });
   }
-  const app = await buildApp({ store });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  await store.close();
+  const { child, base } = await startServer(target);
   const sessions: Session[] = [];
   for (const u of users) {
     const r = await fetch(`${base}/api/auth/login`, {
@@ -154,20 +190,22 @@ async function runOne(label: string, store: RegistryStore): Promise<boolean> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, (_, k) => client(k)));
   const elapsedS = (performance.now() - t0) / 1000;
-  await app.close();
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  const check = await RegistryStore.open(target);
 
   // every acknowledged write is in the database
   let present = 0;
   for (let i = 0; i < acknowledged.length; i += 500) {
     const chunk = acknowledged.slice(i, i + 500);
-    const rows = await store.db
+    const rows = await check.db
       .selectFrom('reg_adverse_event')
       .select('id')
       .where('id', 'in', chunk)
       .execute();
     present += rows.length;
   }
-  const audits = await store.db
+  const audits = await check.db
     .selectFrom('reg_audit')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('table_name', '=', 'reg_adverse_event')
@@ -190,28 +228,26 @@ async function runOne(label: string, store: RegistryStore): Promise<boolean> {
   return ok;
 }
 
-let allOk = true;
-if (BACKEND === 'sqlite' || BACKEND === 'both') {
-  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
-  const store = await RegistryStore.open(join(dir, 'registry.sqlite'));
-  try {
-    allOk = (await runOne('sqlite', store)) && allOk;
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-if (BACKEND === 'postgres' || BACKEND === 'both') {
-  const cluster = await startPgCluster();
-  try {
-    const store = await RegistryStore.open(await cluster.createDatabase('bench'), { poolSize: 20 });
+const serveDb = process.argv.indexOf('--serve-db');
+if (serveDb >= 0) {
+  await serveChild(process.argv[serveDb + 1] ?? '');
+} else {
+  let allOk = true;
+  if (BACKEND === 'sqlite' || BACKEND === 'both') {
+    const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
     try {
-      allOk = (await runOne('postgres', store)) && allOk;
+      allOk = (await runOne('sqlite', join(dir, 'registry.sqlite'))) && allOk;
     } finally {
-      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    cluster.stop();
   }
+  if (BACKEND === 'postgres' || BACKEND === 'both') {
+    const cluster = await startPgCluster();
+    try {
+      allOk = (await runOne('postgres', await cluster.createDatabase('bench'))) && allOk;
+    } finally {
+      cluster.stop();
+    }
+  }
+  process.exit(allOk ? 0 : 1);
 }
-process.exit(allOk ? 0 : 1);
