@@ -82,9 +82,20 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
       throw new InputError(`corrupt gzip stream: ${(e as Error).message}`, { file });
     }
   }
-  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  if (!nifti.isNIFTI(buf))
+  // Use the buffer as is when `bytes` spans all of it (large files, gunzip output): no copy.
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const buf = (
+    owned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
+  if (!nifti.isNIFTI(buf)) {
+    if (nifti.isNIFTI(buf, true)) {
+      throw new InputError('NIfTI .hdr/.img pairs are not supported: convert to a single-file .nii', {
+        file,
+        field: 'magic',
+      });
+    }
     throw new InputError('not a NIfTI-1/NIfTI-2 file (bad magic)', { file, field: 'magic' });
+  }
   let hdr: nifti.NIFTI1 | nifti.NIFTI2;
   try {
     hdr = nifti.readHeader(buf);
@@ -224,7 +235,11 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
     }
     case DT.FLOAT32: {
       if (le && offset % 4 === 0) {
-        data = new Float32Array(buf, offset, n).slice();
+        // A view on the file buffer (no copy) when that buffer is ours alone.
+        data =
+          owned && bytesIn !== bytes
+            ? new Float32Array(buf, offset, n)
+            : new Float32Array(buf, offset, n).slice();
       } else {
         const a = new Float32Array(n);
         for (let i = 0; i < n; i++) a[i] = dv.getFloat32(4 * i, le);
