@@ -35,6 +35,8 @@ import { LocalPasswordProvider, hashPassword, newToken, tokenHash, type Identity
 
 export const SESSION_COOKIE = 'carto_session';
 const SESSION_HOURS = 12;
+const MAX_FAILED_LOGINS = 10;
+const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export interface AppOptions {
   store: RegistryStore;
@@ -100,6 +102,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
   await app.register(cookie);
   const docs: RouteDoc[] = [];
+  /** Failed logins per username (this process): 10 within 15 min lock the account for the window. */
+  const failedLogins = new Map<string, { count: number; sinceMs: number }>();
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof InputError)
@@ -183,12 +187,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.post('/api/auth/login', async (req, reply) => {
     const c = parseOrThrow(loginBody, req.body ?? {});
+    const key = c.username.toLowerCase();
+    const f = failedLogins.get(key);
+    if (f && Date.now() - f.sinceMs < LOGIN_WINDOW_MS && f.count >= MAX_FAILED_LOGINS)
+      return reply.code(429).send({ error: 'too many failed logins for this account; try again later' });
     let user = null;
     for (const p of providers) {
       user = await p.authenticate(c);
       if (user) break;
     }
-    if (!user) throw new UnauthenticatedError();
+    if (!user) {
+      const fresh = !f || Date.now() - f.sinceMs >= LOGIN_WINDOW_MS;
+      failedLogins.set(
+        key,
+        fresh ? { count: 1, sinceMs: Date.now() } : { count: f.count + 1, sinceMs: f.sinceMs },
+      );
+      throw new UnauthenticatedError();
+    }
+    failedLogins.delete(key);
     const token = newToken();
     const csrfToken = newToken();
     await store.createSession({

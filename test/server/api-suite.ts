@@ -245,6 +245,28 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
         ).statusCode,
         401,
       );
+      // 10 failed logins lock the account for 15 minutes, even for the right password
+      for (let i = 0; i < 10; i++)
+        assert.equal(
+          (
+            await app.inject({
+              method: 'POST',
+              url: '/api/auth/login',
+              payload: { username: 'http-admin', password: `wrong ${i}` },
+            })
+          ).statusCode,
+          401,
+        );
+      assert.equal(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/api/auth/login',
+            payload: { username: 'http-admin', password: PASSWORD },
+          })
+        ).statusCode,
+        429,
+      );
       const s = await login(app, 'http-dm-a');
       assert.equal((await call(app, s, 'GET', '/api/auth/me')).statusCode, 200);
       assert.equal((await call(app, s, 'POST', '/api/auth/logout')).statusCode, 204);
