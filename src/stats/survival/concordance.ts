@@ -123,9 +123,23 @@ export function concordance(
   }
 
   const rev = opts.reverse === true;
-  const infC = new Float64Array(n);
-  const infD = new Float64Array(n);
-  const infT = new Float64Array(n);
+  // Gather rank/status/weight/time into the (stratum, time) order once: the passes below index them
+  // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
+  // order and scattered back at the end.
+  const rk = new Int32Array(n);
+  const st = new Uint8Array(n);
+  const wt = new Float64Array(n);
+  const tt = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    rk[q] = rank[i]!;
+    st[q] = s[i]!;
+    wt[q] = w[i]!;
+    tt[q] = t[i]!;
+  }
+  const cq = new Float64Array(n);
+  const dq = new Float64Array(n);
+  const tq0 = new Float64Array(n);
   let conc = 0;
   let disc = 0;
   let tiedX = 0;
@@ -145,9 +159,9 @@ export function concordance(
       return;
     }
     for (let k = from; k < to; k++) {
-      const i = order[k]!;
-      if (deathsOnly && s[i] !== 1) continue;
-      const r = rank[i]!;
+      const i = k;
+      if (deathsOnly && st[i] !== 1) continue;
+      const r = rk[i]!;
       atRank[r] = 0;
       for (let j = r; j <= m; j += j & -j) tree[j] = 0;
     }
@@ -166,55 +180,55 @@ export function concordance(
     let total = 0;
     let q = to - 1;
     while (q >= from) {
-      const tq = t[order[q]!]!;
+      const tq = tt[q]!;
       let g0 = q;
-      while (g0 - 1 >= from && t[order[g0 - 1]!] === tq) g0--;
+      while (g0 - 1 >= from && tt[g0 - 1] === tq) g0--;
       for (let k = g0; k <= q; k++) {
-        const i = order[k]!;
-        if (s[i] === 0) {
-          add(rank[i]!, w[i]!);
-          total += w[i]!;
+        const i = k;
+        if (st[i] === 0) {
+          add(rk[i]!, wt[i]!);
+          total += wt[i]!;
         }
       }
       for (let k = g0; k <= q; k++) {
-        const i = order[k]!;
-        if (s[i] !== 1) continue;
-        const r = rank[i]!;
+        const i = k;
+        if (st[i] !== 1) continue;
+        const r = rk[i]!;
         const below = prefix(r - 1);
         const tie = atRank[r]!;
         const above = total - below - tie;
         const c = rev ? below : above;
         const d = rev ? above : below;
-        infC[i]! += c;
-        infD[i]! += d;
-        infT[i]! += tie;
-        conc += w[i]! * c;
-        disc += w[i]! * d;
-        tiedX += w[i]! * tie;
+        cq[i]! += c;
+        dq[i]! += d;
+        tq0[i]! += tie;
+        conc += wt[i]! * c;
+        disc += wt[i]! * d;
+        tiedX += wt[i]! * tie;
       }
       // Tied event times among the deaths of this group.
       let sw = 0;
       let sw2 = 0;
       touched.length = 0;
       for (let k = g0; k <= q; k++) {
-        const i = order[k]!;
-        if (s[i] !== 1) continue;
-        sw += w[i]!;
-        sw2 += w[i]! * w[i]!;
+        const i = k;
+        if (st[i] !== 1) continue;
+        sw += wt[i]!;
+        sw2 += wt[i]! * wt[i]!;
         touched.push(i);
       }
       if (touched.length > 1) {
         const allPairs = (sw * sw - sw2) / 2;
-        touched.sort((a, b) => rank[a]! - rank[b]!);
+        touched.sort((a, b) => rk[a]! - rk[b]!);
         let same = 0;
         let a0 = 0;
         while (a0 < touched.length) {
           let a1 = a0;
           let gw = 0;
           let gw2 = 0;
-          while (a1 < touched.length && rank[touched[a1]!] === rank[touched[a0]!]) {
-            gw += w[touched[a1]!]!;
-            gw2 += w[touched[a1]!]! ** 2;
+          while (a1 < touched.length && rk[touched[a1]!] === rk[touched[a0]!]) {
+            gw += wt[touched[a1]!]!;
+            gw2 += wt[touched[a1]!]! ** 2;
             a1++;
           }
           same += (gw * gw - gw2) / 2;
@@ -224,10 +238,10 @@ export function concordance(
         tiedY += allPairs - same;
       }
       for (let k = g0; k <= q; k++) {
-        const i = order[k]!;
-        if (s[i] === 1) {
-          add(rank[i]!, w[i]!);
-          total += w[i]!;
+        const i = k;
+        if (st[i] === 1) {
+          add(rk[i]!, wt[i]!);
+          total += wt[i]!;
         }
       }
       q = g0 - 1;
@@ -238,33 +252,42 @@ export function concordance(
     total = 0;
     q = from;
     while (q < to) {
-      const tq = t[order[q]!]!;
+      const tq = tt[q]!;
       let g1 = q;
-      while (g1 + 1 < to && t[order[g1 + 1]!] === tq) g1++;
+      while (g1 + 1 < to && tt[g1 + 1] === tq) g1++;
       const credit = (i: number): void => {
-        const r = rank[i]!;
+        const r = rk[i]!;
         const below = prefix(r - 1);
         const tie = atRank[r]!;
         const above = total - below - tie;
         // partner j = i is the longer one: concordant when the event's x is smaller (not reversed)
-        infC[i]! += rev ? above : below;
-        infD[i]! += rev ? below : above;
-        infT[i]! += tie;
+        cq[i]! += rev ? above : below;
+        dq[i]! += rev ? below : above;
+        tq0[i]! += tie;
       };
-      for (let k = q; k <= g1; k++) if (s[order[k]!] === 1) credit(order[k]!);
+      for (let k = q; k <= g1; k++) if (st[k] === 1) credit(k);
       for (let k = q; k <= g1; k++) {
-        const i = order[k]!;
-        if (s[i] === 1) {
-          add(rank[i]!, w[i]!);
-          total += w[i]!;
+        const i = k;
+        if (st[i] === 1) {
+          add(rk[i]!, wt[i]!);
+          total += wt[i]!;
         }
       }
-      for (let k = q; k <= g1; k++) if (s[order[k]!] === 0) credit(order[k]!);
+      for (let k = q; k <= g1; k++) if (st[k] === 0) credit(k);
       q = g1 + 1;
     }
     clear(from, to, true);
   }
 
+  const infC = new Float64Array(n);
+  const infD = new Float64Array(n);
+  const infT = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    infC[i] = cq[q]!;
+    infD[i] = dq[q]!;
+    infT[i] = tq0[q]!;
+  }
   const npair = conc + disc + tiedX;
   const somer = (conc - disc) / npair;
   let v = 0;
