@@ -113,8 +113,9 @@ function phantom(size: Vec3, spacingMm: Vec3, organs: number, lesions: number, s
     sphereish(label, ci, cj, ck, r, (d) => 1 + (peak - 1) * Math.exp(-2.5 * d * d));
     lesionLabels.push(label);
   }
-  // Multiplicative noise (10 %) on the body.
-  for (let q = 0; q < n; q++) if (data[q] !== 0) data[q] = data[q]! * (0.9 + 0.2 * rnd());
+  // Multiplicative noise (10 %) on the body; low background (SUV ≈ 0.02) outside it, as in real PET,
+  // so that every page of the volume is resident (no untouched zero pages flattering the memory figure).
+  for (let q = 0; q < n; q++) data[q] = data[q] !== 0 ? data[q]! * (0.9 + 0.2 * rnd()) : 0.02 * rnd();
   const grid = {
     size,
     spacingMm,
