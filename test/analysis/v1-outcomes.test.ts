@@ -9,7 +9,7 @@ import { parseCsv } from '../../src/io/csv.js';
 import type { PatientEvent, QuantifiedVoi, StudyData } from '../../src/study/model.js';
 import { outcomesByUptake } from '../../src/analysis/v1-outcomes.js';
 import { derivePatientOutcome } from '../../src/analysis/outcomes.js';
-import { patientUptakeOutcomes } from '../../src/analysis/outcomes-hr.js';
+import { matvSection, patientUptakeOutcomes } from '../../src/analysis/outcomes-hr.js';
 import { assertAllClose, assertClose } from '../helpers/assert-close.js';
 
 const TOL = 1e-8;
@@ -252,4 +252,80 @@ test('when the correction cannot be fitted the measured SUVpeak is used, and a w
   const s = outcomesByUptake(studyFromFixtures());
   assert.equal(s.results['metric'], 'measured');
   assert.ok((s.warnings ?? []).some((w) => /partial-volume correction could not be fitted/.test(w)));
+});
+
+// MATV ≥ 480 mL vs TTP (matvSection) vs R: fixtures/matv.R → matv.json (survfit, survdiff and the
+// independent R Firth implementation). KM and log-rank to 1e-8 as above; Firth estimate 1e-6 and its
+// profile CI 1e-5 (the R reference maximises numerically, Richardson-extrapolated derivatives).
+interface MatvGolden {
+  patients: string[];
+  group: string[];
+  km: {
+    groups: string[];
+    n: number[];
+    events: number[];
+    median: (number | null)[];
+    medianLower: (number | null)[];
+  };
+  logrank: { chisq: number; p: number };
+  firth: { coef: number; hr: number; lower: number; upper: number; p: number };
+}
+
+test('MATV ≥ 480 mL vs TTP: groups, KM, log-rank and Firth HR equal R', () => {
+  const g = JSON.parse(fx('matv.json')) as MatvGolden;
+  const st = studyFromFixtures();
+  st.vois.forEach((v, i) => {
+    v.volumeMl = 0.5 + ((i * 7) % 39) / 2;
+  });
+  // One FDG PET per patient on day −6 with one lesion VOI carrying the patient's MATV.
+  for (const r of parseCsv(fx('v1-matv.csv')).rows) {
+    const pid = r['patient_id']!;
+    st.scans.push({
+      scanId: `${pid}-fdg`,
+      patientId: pid,
+      tracer: 'FDG',
+      timepoint: 'pre-ld',
+      day: -6,
+      path: '',
+      format: 'nifti-suv',
+    });
+    const base = st.vois.find((v) => v.patientId === pid)!;
+    st.vois.push({
+      ...base,
+      voiId: `${pid}-fdg:L1`,
+      scanId: `${pid}-fdg`,
+      tracer: 'FDG',
+      timepoint: 'pre-ld',
+      matvMl: Number(r['matv_ml']),
+    });
+  }
+  const s = matvSection(st);
+  assert.equal(s.status, 'ok', s.reason);
+  const pts = s.results['patients'] as { patientId: string; group: string }[];
+  const groupOf = new Map(pts.map((p) => [p.patientId, p.group]));
+  assert.deepEqual(
+    g.patients.map((p) => groupOf.get(p)),
+    g.group,
+  );
+  const ttp = s.results['ttp'] as {
+    km: { group: string; n: number; events: number; median: number; medianLower: number }[];
+    logRank: { chisq: number; p: number };
+    firthHr: { logHr: number; hr: number; lower: number; upper: number; p: number };
+  };
+  assert.deepEqual(
+    ttp.km.map((k) => k.group),
+    g.km.groups,
+  );
+  ttp.km.forEach((k, i) => {
+    assert.equal(k.n, g.km.n[i]);
+    assert.equal(k.events, g.km.events[i]);
+    assertClose(k.median, g.km.median[i]!, TOL, `median[${i}]`);
+    assertClose(k.medianLower, g.km.medianLower[i]!, TOL, `medianLower[${i}]`);
+  });
+  assertClose(ttp.logRank.chisq, g.logrank.chisq, TOL, 'chisq');
+  assertClose(ttp.logRank.p, g.logrank.p, TOL, 'p');
+  assertClose(ttp.firthHr.logHr, g.firth.coef, 1e-6, 'Firth log HR');
+  assertClose(ttp.firthHr.lower, g.firth.lower, 1e-5, 'Firth lower');
+  assertClose(ttp.firthHr.upper, g.firth.upper, 1e-5, 'Firth upper');
+  assertClose(ttp.firthHr.p, g.firth.p, 1e-5, 'Firth p');
 });
