@@ -72,6 +72,11 @@ const pageQuery = z.strictObject({
   histology: z.string().optional(),
   pseudonymPrefix: z.string().max(40).optional(),
 });
+/** Pagination of a patient's entity rows (list order: the store's; total in the X-Total-Count header). */
+const rowsPageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+});
 const auditQuery = z.strictObject({
   patientId: z.string().optional(),
   table: z.string().optional(),
@@ -390,11 +395,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       {
         method: 'GET',
         url: `/api/patients/:id/${e.path}`,
-        summary: `List ${e.label} rows of a patient`,
+        summary: `List ${e.label} rows of a patient (paginated: limit, offset; total in X-Total-Count)`,
         tag: e.path,
+        query: rowsPageQuery,
         auth: true,
       },
-      async ({ reg, params }) => reg.listRows(e.path, params['id'] ?? ''),
+      async ({ reg, params, query, reply }) => {
+        const rows = await reg.listRows(e.path, params['id'] ?? '');
+        const q = query as z.infer<typeof rowsPageQuery>;
+        const offset = q.offset ?? 0;
+        reply.header('x-total-count', String(rows.length));
+        return rows.slice(offset, q.limit !== undefined ? offset + q.limit : undefined);
+      },
     );
     route(
       {

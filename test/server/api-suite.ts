@@ -109,6 +109,28 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
       return {};
     };
 
+    test('entity lists paginate with limit and offset and give the total in X-Total-Count', async () => {
+      const e = ENTITIES.find((x) => x.path === 'adverse-events')!;
+      for (let k = 0; k < 2; k++) {
+        const r = await call(app, sA, 'POST', `/api/patients/${pA}/${e.path}`, sampleBody(e));
+        assert.equal(r.statusCode, 201, r.body);
+      }
+      const all = await call(app, sA, 'GET', `/api/patients/${pA}/${e.path}`);
+      const rows = all.json<{ id: string }[]>();
+      assert.ok(rows.length >= 3);
+      assert.equal(all.headers['x-total-count'], String(rows.length));
+      const page = await call(app, sA, 'GET', `/api/patients/${pA}/${e.path}?limit=2&offset=1`);
+      assert.equal(page.statusCode, 200);
+      assert.deepEqual(
+        page.json<{ id: string }[]>().map((r) => r.id),
+        rows.slice(1, 3).map((r) => r.id),
+      );
+      assert.equal(page.headers['x-total-count'], String(rows.length));
+      const bad = await call(app, sA, 'GET', `/api/patients/${pA}/${e.path}?limit=0`);
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /limit/);
+    });
+
     test('the OpenAPI document describes every entity route with body schemas', () => {
       assert.equal((doc as unknown as { openapi: string }).openapi, '3.1.0');
       for (const e of ENTITIES) {
