@@ -47,12 +47,13 @@ export function isNrrdPath(p: string): boolean {
  * whose values are taken to be SUV of the given type already (they are not converted).
  *
  * @param path series folder or image file.
- * @param opts suvType (default 'bw'); frame for 4D NIfTI.
+ * @param opts suvType (default 'bw'); frame (0-based) of a 4D NIfTI; dicomFrame (1-based time frame, or
+ *   'average' — the frame-duration-weighted mean SUV) of a dynamic DICOM series.
  * @throws InputError for unreadable input or a failed SUV conversion (naming file and tag).
  */
 export async function loadSuvImage(
   path: string,
-  opts: { suvType?: SuvType; frame?: number } = {},
+  opts: { suvType?: SuvType; frame?: number; dicomFrame?: number | 'average' } = {},
 ): Promise<SuvImage> {
   const suvType = opts.suvType ?? 'bw';
   const units = suvType === 'bsa' ? 'cm2/mL' : 'g/mL';
@@ -65,7 +66,10 @@ export async function loadSuvImage(
     });
   }
   if (isDir) {
-    const pet = await loadPetSuv(path, { suvType });
+    const pet = await loadPetSuv(path, {
+      suvType,
+      ...(opts.dicomFrame !== undefined ? { frame: opts.dicomFrame } : {}),
+    });
     return {
       volume: pet.volume,
       suvType: pet.meta.suvType,

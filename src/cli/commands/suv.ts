@@ -22,6 +22,7 @@ interface SuvCliOptions {
   suvType: SuvType;
   resample?: boolean;
   frame?: string;
+  dicomFrame?: string;
   erodeMm?: string;
   json?: boolean;
 }
@@ -95,6 +96,15 @@ export async function suvCommandOn(
     if (!Number.isInteger(frame) || frame < 0)
       throw new InputError('frame must be a whole number ≥ 0', { field: '--frame', value: o.frame });
   }
+  let dicomFrame: number | 'average' | undefined;
+  if (o.dicomFrame !== undefined) {
+    dicomFrame = o.dicomFrame === 'average' ? 'average' : Number(o.dicomFrame);
+    if (dicomFrame !== 'average' && (!Number.isInteger(dicomFrame) || dicomFrame < 1))
+      throw new InputError("DICOM time frame must be a whole number ≥ 1 or 'average'", {
+        field: '--dicom-frame',
+        value: o.dicomFrame,
+      });
+  }
   let erodeMm = 0;
   if (o.erodeMm !== undefined) {
     erodeMm = Number(o.erodeMm);
@@ -103,7 +113,11 @@ export async function suvCommandOn(
   }
   const img =
     preloaded ??
-    (await loadSuvImage(input, { suvType: o.suvType, ...(frame !== undefined ? { frame } : {}) }));
+    (await loadSuvImage(input, {
+      suvType: o.suvType,
+      ...(frame !== undefined ? { frame } : {}),
+      ...(dicomFrame !== undefined ? { dicomFrame } : {}),
+    }));
   if (!preloaded) for (const w of img.warnings) warn(w);
   const v = img.volume;
   const vois: SuvVoiJson[] = [];
@@ -198,6 +212,10 @@ export function register(program: Command): void {
       'resample a mask on another grid onto the image grid (nearest neighbour, after an overlap check); without it, a mask on another grid is an error',
     )
     .option('--frame <n>', '0-based frame of a 4D NIfTI image')
+    .option(
+      '--dicom-frame <n|average>',
+      "time frame of a dynamic DICOM series: 1-based frame number, or 'average' (frame-duration-weighted mean SUV)",
+    )
     .option(
       '--erode-mm <mm>',
       'erode every VOI by this distance in mm before the statistics (against spill-in)',

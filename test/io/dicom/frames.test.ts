@@ -12,13 +12,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import dcmjs from 'dcmjs';
 import { InputError } from '../../../src/errors.js';
 import { loadPetSuv } from '../../../src/io/dicom/load-pet-suv.js';
 import { withMetaGroupLength } from '../../../src/io/dicom/parse.js';
 import { readDicomSeries } from '../../../src/io/dicom/series.js';
 import { readSuvFactors } from '../../../src/io/dicom/suv-factor.js';
-import { sharedData } from '../../helpers/shared-data.js';
+import { projectRoot, sharedData } from '../../helpers/shared-data.js';
 import { minMedianMax, readNifti, rewriteDicom, tempDir } from './helpers.js';
 
 const droRoot = sharedData('imaging', 'ibsi-suv-dro');
@@ -72,6 +73,37 @@ describe('dynamic series (two time frames per slice position)', () => {
     const avg = await loadPetSuv(dir, { frame: 'average' });
     assert.equal(avg.frameFactors?.length, 2);
     assert.deepEqual(statsInMask(avg.volume.data, 'DRO_0_0'), [0.3, 1.5, 6]);
+  });
+
+  test('carto suv --dicom-frame picks a frame or averages them; a bad value exits 2 naming the option', () => {
+    const cli = (extra: string[]): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(projectRoot, 'src', 'cli', 'main.ts'),
+          'suv',
+          dir,
+          '--mask',
+          join(droRoot, 'DRO_0_0', 'mask', 'DRO_mask.nii.gz'),
+          '--json',
+          ...extra,
+        ],
+        { encoding: 'utf8', cwd: projectRoot },
+      );
+    const stats = (extra: string[]): number[] => {
+      const r = cli(extra);
+      assert.equal(r.status, 0, r.stderr);
+      const v = (JSON.parse(r.stdout) as { vois: { suvMin: number; suvMedian: number; suvMax: number }[] })
+        .vois[0]!;
+      return [v.suvMin, v.suvMedian, v.suvMax].map(round2);
+    };
+    assert.deepEqual(stats(['--dicom-frame', '2']), [0.4, 2, 8]);
+    assert.deepEqual(stats(['--dicom-frame', 'average']), [0.3, 1.5, 6]);
+    const bad = cli(['--dicom-frame', '0']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--dicom-frame/);
   });
 
   test('suv-factor lists every instance of every frame', async () => {
