@@ -9,7 +9,7 @@ import { table1 } from './table1.js';
 import type { AnalysisSection } from './types.js';
 import { normalTissueSummary } from './v1-normal-tissue.js';
 import { outcomesByUptake } from './v1-outcomes.js';
-import { consortFlow, labSummary, toxicitySummary } from './v1-descriptive.js';
+import { consortFlow, labSummary, qpcrSection, toxicitySummary } from './v1-descriptive.js';
 import { COMPLETE_ANALYSES, type CompleteAnalysis } from './plan-complete.js';
 
 /** One analysis of the plan. */
@@ -43,6 +43,7 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   { id: 'toxicity', title: 'Toxicity', run: toxicitySummary },
   ...part('toxicity'),
   { id: 'labs', title: 'Laboratory measurements', run: labSummary },
+  { id: 'qpcr', title: 'qPCR: standard curves and samples', run: qpcrSection },
 ];
 
 /**

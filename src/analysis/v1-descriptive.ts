@@ -159,3 +159,102 @@ export function labSummary(study: StudyData): AnalysisSection {
     figures: [],
   };
 }
+
+/**
+ * qPCR behind the copies-per-cell lab values: each plate's standard curves (slope, efficiency,
+ * R², MIQE acceptance: efficiency 90–110 % and R² ≥ 0.98) and each sample's replicate summary.
+ */
+export function qpcrSection(study: StudyData): AnalysisSection {
+  const base = {
+    id: 'qpcr',
+    title: 'qPCR: standard curves and samples',
+    description:
+      'Per plate and target, the standard curve Ct = slope·log10(copies/µL) + intercept (OLS), amplification ' +
+      'efficiency 10^(−1/slope) − 1 and R²; per sample, the mean Ct of the technical replicates (replicates more ' +
+      'than 0.5 cycles from the median, or undetermined, are flagged and left out) and copies/µL from the curve. ' +
+      'Copies per cell = target ÷ reference gene × 2 (SPEC §1), in the laboratory section.',
+  };
+  const q = study.qpcr;
+  if (!q || q.samples.length === 0) {
+    return {
+      ...base,
+      status: 'not-run',
+      reason: 'the study has no qPCR wells (qpcr.csv)',
+      results: {},
+      tables: [],
+      figures: [],
+    };
+  }
+  const bad = q.curves.filter((c) => !c.acceptable);
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: new Set(q.samples.map((s) => s.patientId)).size, observations: q.samples.length },
+    results: { curves: q.curves, samples: q.samples },
+    findings: [
+      `${q.curves.length} standard curve(s); ${bad.length === 0 ? 'all' : `${q.curves.length - bad.length}`} within MIQE limits.`,
+      `${q.samples.reduce((a, s) => a + s.nFlagged, 0)} replicate well(s) flagged.`,
+    ],
+    ...(bad.length > 0
+      ? {
+          warnings: bad.map(
+            (c) =>
+              `plate ${c.plate}, ${c.target}: efficiency ${c.efficiencyPercent.toFixed(1)} %, R² ${c.rSquared.toFixed(4)} outside MIQE limits`,
+          ),
+        }
+      : {}),
+    tables: [
+      {
+        id: 'qpcr-curves',
+        title: 'Standard curves',
+        columns: [
+          'plate',
+          'target',
+          'slope',
+          'intercept',
+          'r_squared',
+          'efficiency_percent',
+          'n',
+          'acceptable',
+        ],
+        rows: q.curves.map((c) => ({
+          plate: c.plate,
+          target: c.target,
+          slope: c.slope,
+          intercept: c.intercept,
+          r_squared: c.rSquared,
+          efficiency_percent: c.efficiencyPercent,
+          n: c.n,
+          acceptable: c.acceptable,
+        })),
+      },
+      {
+        id: 'qpcr-samples',
+        title: 'Samples (replicate means)',
+        columns: [
+          'patient',
+          'day',
+          'plate',
+          'target',
+          'mean_ct',
+          'sd_ct',
+          'n_used',
+          'n_flagged',
+          'copies_per_ul',
+        ],
+        rows: q.samples.map((s) => ({
+          patient: s.patientId,
+          day: s.day,
+          plate: s.plate,
+          target: s.target,
+          mean_ct: s.meanCt,
+          sd_ct: s.sdCt,
+          n_used: s.nUsed,
+          n_flagged: s.nFlagged,
+          copies_per_ul: s.copiesPerUl,
+        })),
+      },
+    ],
+    figures: [],
+  };
+}

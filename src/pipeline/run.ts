@@ -3,7 +3,8 @@
  * transaction), then analyse the stored study and write the report. This module orchestrates I/O;
  * the computations live in the core modules it calls.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { qpcrCopiesPerCell } from '../assays/qpcr-study.js';
 import { readBundle, type StudyBundle } from '../study/bundle.js';
 import type { VoiMetrics } from '../study/model.js';
 import { loadStudy, openStudyStore, saveStudy, findStudy, type ScanQuantification } from '../study/store.js';
@@ -52,6 +53,13 @@ export async function importBundle(
   let t0 = performance.now();
   const bundle = readBundle(bundleDir);
   const contentHash = bundleContentHash(bundle);
+  // qPCR wells → copies per cell per patient and day, stored as lab values (before any DB access:
+  // an error here leaves the database unchanged).
+  const qpcr =
+    bundle.qpcrWells.length > 0
+      ? qpcrCopiesPerCell(bundle.qpcrWells, qpcrReferenceTarget(bundle), join(bundle.dir, 'qpcr.csv'))
+      : undefined;
+  if (qpcr) bundle.labs.push(...qpcr.copiesPerCell);
   timings['validate'] = (performance.now() - t0) / 1000;
 
   const db = await openStudyStore(dbFile);
@@ -76,7 +84,7 @@ export async function importBundle(
     const { metrics, scans, picture } = await quantifyBundle(bundle, progress, opts.picture ?? false);
     timings['quantify'] = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const status = await saveStudy(db, bundle, metrics, scans, contentHash);
+    const status = await saveStudy(db, bundle, metrics, scans, contentHash, qpcr);
     timings['store'] = (performance.now() - t0) / 1000;
     return {
       studyName: bundle.name,
@@ -89,6 +97,12 @@ export async function importBundle(
   } finally {
     await db.destroy();
   }
+}
+
+/** The qPCR reference gene of the study (study.json `analysis.qpcrReferenceTarget`, default GATA2). */
+function qpcrReferenceTarget(bundle: StudyBundle): string {
+  const v = bundle.settings['qpcrReferenceTarget'];
+  return typeof v === 'string' ? v : 'GATA2';
 }
 
 /** The scan the report's MIP shows: the first pre-CART scan, else the first scan. */

@@ -11,6 +11,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { readCsv, type CsvTable } from '../io/csv.js';
+import type { QpcrWell } from '../assays/qpcr-study.js';
 import type {
   Biopsy,
   Bridging,
@@ -40,6 +41,8 @@ export interface StudyBundle {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** Raw wells of the optional qpcr.csv (standard curves and patient samples). */
+  qpcrWells: QpcrWell[];
 }
 
 /** Defaults of `study.json` `analysis` (docs/study-bundle.md). */
@@ -47,6 +50,7 @@ export const DEFAULT_SETTINGS: StudySettings = {
   suvPeak: 'global',
   excludeEbvPositive: true,
   matvThresholdSuv: 2.5,
+  qpcrReferenceTarget: 'GATA2',
 };
 
 const studyJsonSchema = z.object({
@@ -61,6 +65,7 @@ const studyJsonSchema = z.object({
       suvPeak: z.enum(['global', 'local']).optional(),
       excludeEbvPositive: z.boolean().optional(),
       matvThresholdSuv: z.number().positive().optional(),
+      qpcrReferenceTarget: z.string().min(1).optional(),
     })
     .passthrough()
     .optional(),
@@ -510,5 +515,26 @@ export function readBundle(dirIn: string): StudyBundle {
     });
   });
 
-  return { dir, ...head, patients, events, scans, vois, toxicity, labs, biopsies };
+  // qpcr.csv (optional): raw wells; copies per cell are computed at import (src/assays/qpcr-study.ts).
+  const qpcrWells: QpcrWell[] = [];
+  const qp = readTable(dir, 'qpcr.csv', ['plate', 'role', 'target', 'ct'], true);
+  qp?.rows.forEach((_, i) => {
+    const r = new RowReader(qp, i);
+    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
+    const ctRaw = r.raw('ct');
+    const undetermined = ctRaw === '' || /^(undetermined|nd|na)$/i.test(ctRaw);
+    const ct = undetermined ? NaN : r.number('ct', true, { min: 0, max: 60 });
+    qpcrWells.push({
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      role,
+      target: r.requiredString('target'),
+      quantity: role === 'standard' ? r.number('quantity', true, { min: Number.MIN_VALUE }) : null,
+      patientId: role === 'sample' ? knownPatient(r) : null,
+      day: role === 'sample' ? r.number('day', true) : null,
+      ct,
+    });
+  });
+
+  return { dir, ...head, patients, events, scans, vois, toxicity, labs, biopsies, qpcrWells };
 }

@@ -4,6 +4,7 @@
  * `StudyData`. Days are relative to the CAR T infusion (day 0). No direct identifiers anywhere.
  */
 import type { VoiStatistics } from '../imaging/voi-stats.js';
+import type { QpcrCurveRow, QpcrSampleRow } from '../assays/qpcr-study.js';
 
 export type Sex = 'M' | 'F';
 export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
@@ -146,4 +147,6 @@ export interface StudyData {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** qPCR quality and per-sample results behind the copies-per-cell lab values (when qpcr.csv was given). */
+  qpcr?: { curves: QpcrCurveRow[]; samples: QpcrSampleRow[] };
 }

@@ -115,8 +115,36 @@ export interface BiopsyTable {
   cd8_percent: number;
 }
 
+export interface QpcrCurveTable {
+  study_id: string;
+  plate: string;
+  target: string;
+  slope: number;
+  intercept: number;
+  r_squared: number;
+  efficiency_percent: number;
+  n: number;
+  acceptable: number;
+}
+
+export interface QpcrSampleTable {
+  study_id: string;
+  seq: number;
+  plate: string;
+  target: string;
+  patient_id: string;
+  day: number;
+  mean_ct: number | null;
+  sd_ct: number | null;
+  n_used: number;
+  n_flagged: number;
+  copies_per_ul: number | null;
+}
+
 /** The study store's database, as Kysely sees it. */
 export interface StudyDatabase {
+  qpcr_curve: QpcrCurveTable;
+  qpcr_sample: QpcrSampleTable;
   study: StudyTable;
   patient: PatientTable;
   event: EventTable;
@@ -252,6 +280,42 @@ export const studyMigrations: Record<string, Migration> = {
       for (const t of ['biopsy', 'lab', 'toxicity', 'voi', 'scan', 'event', 'patient', 'study']) {
         await db.schema.dropTable(t).execute();
       }
+    },
+  },
+  '0002_qpcr': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('qpcr_curve')
+        .addColumn('study_id', 'text', (c) => c.notNull().references('study.study_id').onDelete('cascade'))
+        .addColumn('plate', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('slope', 'double precision', (c) => c.notNull())
+        .addColumn('intercept', 'double precision', (c) => c.notNull())
+        .addColumn('r_squared', 'double precision', (c) => c.notNull())
+        .addColumn('efficiency_percent', 'double precision', (c) => c.notNull())
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addColumn('acceptable', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('qpcr_curve_pk', ['study_id', 'plate', 'target'])
+        .execute();
+      await db.schema
+        .createTable('qpcr_sample')
+        .addColumn('study_id', 'text', (c) => c.notNull().references('study.study_id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('plate', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('patient_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'double precision', (c) => c.notNull())
+        .addColumn('mean_ct', 'double precision')
+        .addColumn('sd_ct', 'double precision')
+        .addColumn('n_used', 'integer', (c) => c.notNull())
+        .addColumn('n_flagged', 'integer', (c) => c.notNull())
+        .addColumn('copies_per_ul', 'double precision')
+        .addPrimaryKeyConstraint('qpcr_sample_pk', ['study_id', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('qpcr_sample').execute();
+      await db.schema.dropTable('qpcr_curve').execute();
     },
   },
 };

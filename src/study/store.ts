@@ -10,6 +10,7 @@ import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { CartoError } from '../errors.js';
 import type { StudyBundle } from './bundle.js';
 import type { QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
+import type { QpcrStudyResult } from '../assays/qpcr-study.js';
 import { studyMigrations, type StudyDatabase } from './schema.js';
 
 export type StudyStore = Kysely<StudyDatabase>;
@@ -78,6 +79,7 @@ export async function saveStudy(
   metrics: Map<string, VoiMetrics>,
   scans: Map<string, ScanQuantification>,
   contentHash: string,
+  qpcr?: QpcrStudyResult,
 ): Promise<'unchanged' | 'written'> {
   const existing = await findStudy(db, bundle.name);
   if (existing?.contentHash === contentHash) return 'unchanged';
@@ -234,6 +236,45 @@ export async function saveStudy(
         )
         .execute();
     }
+    const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+    for (const c of chunks(qpcr?.curves ?? [])) {
+      await trx
+        .insertInto('qpcr_curve')
+        .values(
+          c.map((q) => ({
+            study_id: studyId,
+            plate: q.plate,
+            target: q.target,
+            slope: q.slope,
+            intercept: q.intercept,
+            r_squared: q.rSquared,
+            efficiency_percent: q.efficiencyPercent,
+            n: q.n,
+            acceptable: q.acceptable ? 1 : 0,
+          })),
+        )
+        .execute();
+    }
+    for (const c of chunks((qpcr?.samples ?? []).map((q, seq) => ({ q, seq })))) {
+      await trx
+        .insertInto('qpcr_sample')
+        .values(
+          c.map(({ q, seq }) => ({
+            study_id: studyId,
+            seq,
+            plate: q.plate,
+            target: q.target,
+            patient_id: q.patientId,
+            day: q.day,
+            mean_ct: num(q.meanCt),
+            sd_ct: num(q.sdCt),
+            n_used: q.nUsed,
+            n_flagged: q.nFlagged,
+            copies_per_ul: num(q.copiesPerUl),
+          })),
+        )
+        .execute();
+    }
     for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
       await trx
         .insertInto('biopsy')
@@ -260,7 +301,7 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
   const study = await db.selectFrom('study').selectAll().where('name', '=', name).executeTakeFirst();
   if (!study) throw new CartoError(`no study named ${JSON.stringify(name)} in the store`);
   const id = study.study_id;
-  const [patients, events, scans, vois, toxicity, labs, biopsies] = await Promise.all([
+  const [patients, events, scans, vois, toxicity, labs, biopsies, curves, samples] = await Promise.all([
     db.selectFrom('patient').selectAll().where('study_id', '=', id).orderBy('patient_id').execute(),
     db.selectFrom('event').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
     db.selectFrom('scan').selectAll().where('study_id', '=', id).orderBy('scan_id').execute(),
@@ -268,6 +309,14 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
     db.selectFrom('toxicity').selectAll().where('study_id', '=', id).orderBy('patient_id').execute(),
     db.selectFrom('lab').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
     db.selectFrom('biopsy').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
+    db
+      .selectFrom('qpcr_curve')
+      .selectAll()
+      .where('study_id', '=', id)
+      .orderBy('plate')
+      .orderBy('target')
+      .execute(),
+    db.selectFrom('qpcr_sample').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
   ]);
   const scanById = new Map(scans.map((s) => [s.scan_id, s]));
   return {
@@ -351,5 +400,33 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
       lesionId: b.lesion_id,
       cd8Percent: b.cd8_percent,
     })),
+    ...(curves.length > 0 || samples.length > 0
+      ? {
+          qpcr: {
+            curves: curves.map((q) => ({
+              plate: q.plate,
+              target: q.target,
+              slope: q.slope,
+              intercept: q.intercept,
+              rSquared: q.r_squared,
+              amplificationFactor: 10 ** (-1 / q.slope),
+              efficiencyPercent: q.efficiency_percent,
+              n: q.n,
+              acceptable: q.acceptable !== 0,
+            })),
+            samples: samples.map((q) => ({
+              plate: q.plate,
+              target: q.target,
+              patientId: q.patient_id,
+              day: q.day,
+              meanCt: q.mean_ct ?? NaN,
+              sdCt: q.sd_ct ?? NaN,
+              nUsed: q.n_used,
+              nFlagged: q.n_flagged,
+              copiesPerUl: q.copies_per_ul ?? NaN,
+            })),
+          },
+        }
+      : {}),
   };
 }

@@ -22,10 +22,9 @@ import { readNifti } from '../../src/io/nifti.js';
 import { voiStatistics } from '../../src/imaging/voi-stats.js';
 import { InputError } from '../../src/errors.js';
 import { projectRoot, sharedData } from '../helpers/shared-data.js';
-import { copySeriesEdited } from '../helpers/dicom-edit.js';
+import { droBundle } from '../helpers/bundles.js';
 
 const example = join(projectRoot, 'examples', 'sts-001');
-const dro = sharedData('imaging', 'ibsi-suv-dro', 'DRO_0_0');
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -81,35 +80,6 @@ test('carto run on the real STS_001 bundle writes a report with the lesion metri
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** A one-patient bundle around a copy of the IBSI DRO_0_0 series (BQML, START), edited by `edit`. */
-function droBundle(
-  dir: string,
-  edit: (ds: Record<string, unknown>, i: number) => void = () => undefined,
-): string {
-  const b = join(dir, 'bundle');
-  copySeriesEdited(join(dro, 'PT'), join(b, 'pt'), edit);
-  cpSync(join(dro, 'mask', 'DRO_mask.nii.gz'), join(b, 'mask.nii.gz'));
-  writeFileSync(
-    join(b, 'study.json'),
-    JSON.stringify({ name: 'DRO study', tracer: { name: 'FDG', nuclide: '18F', halfLifeS: 6586.2 } }),
-  );
-  writeFileSync(
-    join(b, 'patients.csv'),
-    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\n',
-  );
-  writeFileSync(join(b, 'events.csv'), 'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\n');
-  writeFileSync(
-    join(b, 'scans.csv'),
-    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\n',
-  );
-  writeFileSync(
-    join(b, 'vois.csv'),
-    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\nS1,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
-  );
-  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\n');
-  return b;
-}
 
 test('importing the same bundle twice changes nothing, byte for byte', async () => {
   const dir = tmp('carto-idem-');
