@@ -4,31 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/assay.js';
-import { CartoError } from '../../src/errors.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { sharedData } from '../helpers/shared-data.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
 
-/** Runs the `assay` command group in-process (fast): stdout captured, CartoError → code 2 as src/cli/shared.ts. */
-async function carto(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  };
-  try {
-    await program.parseAsync(['node', 'carto', ...args]);
-    return { code: 0, out, err: '' };
-  } catch (err) {
-    if (err instanceof CartoError) return { code: 2, out, err: err.message };
-    throw err;
-  } finally {
-    process.stdout.write = write;
-  }
+/** Runs the `assay` command group in-process (test/helpers/cli-in-process.ts). */
+function carto(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runInProcess(register, args);
 }
 
 describe('carto assay', () => {

@@ -5,10 +5,9 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/fcs.js';
-import { CartoError } from '../../src/errors.js';
 import { projectRoot, sharedData } from '../helpers/shared-data.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
 
 /** Runs `carto …` in a child process (used once, for the real exit code). */
 function cartoProcess(...args: string[]): { code: number; out: string; err: string } {
@@ -19,25 +18,9 @@ function cartoProcess(...args: string[]): { code: number; out: string; err: stri
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-/** Runs the `fcs` command group in-process (fast): stdout captured, CartoError → code 2 as src/cli/shared.ts. */
-async function carto(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  };
-  try {
-    await program.parseAsync(['node', 'carto', ...args]);
-    return { code: 0, out, err: '' };
-  } catch (err) {
-    if (err instanceof CartoError) return { code: 2, out, err: err.message };
-    throw err;
-  } finally {
-    process.stdout.write = write;
-  }
+/** Runs the `fcs` command group in-process (test/helpers/cli-in-process.ts). */
+function carto(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runInProcess(register, args);
 }
 
 describe('carto fcs', () => {

@@ -1,0 +1,29 @@
+/**
+ * Test helper: runs one CLI command group in-process (fast, no child process). stdout is captured;
+ * a CartoError becomes exit code 2 with its message, as src/cli/shared.ts does for the real CLI.
+ */
+import { Command } from 'commander';
+import { CartoError } from '../../src/errors.js';
+
+export async function runInProcess(
+  register: (program: Command) => void,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk: string | Uint8Array): boolean => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  };
+  try {
+    await program.parseAsync(['node', 'carto', ...args]);
+    return { code: 0, out, err: '' };
+  } catch (err) {
+    if (err instanceof CartoError) return { code: 2, out, err: err.message };
+    throw err;
+  } finally {
+    process.stdout.write = write;
+  }
+}
