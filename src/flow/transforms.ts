@@ -5,6 +5,7 @@
  * (typically [0, 1] for the top of scale T).
  */
 import { InputError } from '../errors.js';
+import { compileFlowJoBiex, type FlowJoBiexParams } from './flowjo-biex.js';
 
 /** A one-dimensional scale transformation (parameters named as in Gating-ML 2.0). */
 export type ScaleTransform =
@@ -12,7 +13,9 @@ export type ScaleTransform =
   | { kind: 'flog'; T: number; M: number }
   | { kind: 'fasinh'; T: number; M: number; A: number }
   | { kind: 'logicle'; T: number; W: number; M: number; A: number }
-  | { kind: 'hyperlog'; T: number; W: number; M: number; A: number };
+  | { kind: 'hyperlog'; T: number; W: number; M: number; A: number }
+  /** FlowJo 10's biex (not Gating-ML): see src/flow/flowjo-biex.ts. */
+  | ({ kind: 'flowjo-biex' } & FlowJoBiexParams);
 
 /** A compiled transform: forward (data → scale) and inverse (scale → data). */
 export interface CompiledTransform {
@@ -30,6 +33,7 @@ export function compileTransform(t: ScaleTransform): CompiledTransform {
   const bad = (msg: string): never => {
     throw new InputError(`${t.kind}: ${msg}`, { field: t.kind, value: t });
   };
+  if (t.kind === 'flowjo-biex') return compileFlowJoBiex(t);
   if (!(t.T > 0)) bad('T must be > 0');
   switch (t.kind) {
     case 'flin': {

@@ -5,10 +5,11 @@
  * `Population/Gate`, boolean `AndNode` / `OrNode` / `NotNode` with `Dependents`).
  *
  * FlowJo 10 stores gate vertices in data units; polygons are drawn (and so must be evaluated) on the display scale,
- * so vertices and events are mapped through the parameter's transform (linear/log/logicle/asinh). Rectangles do not
- * depend on a monotone transform and are evaluated on data units (min-inclusive, max-exclusive as Gating-ML).
- * Not supported (clear InputError): FlowJo "biex" axes under a polygon unless `approximateBiex` (logicle
- * approximation, see `biexAsLogicle`), ellipse gates (stored as foci/edge points), and quadrant gates stored other than as rectangles.
+ * so vertices and events are mapped through the parameter's transform (linear/log/logicle/asinh, and FlowJo's biex
+ * exactly as FlowJo's lookup table: src/flow/flowjo-biex.ts). Rectangles do not depend on a monotone transform and
+ * are evaluated on data units (min-inclusive, max-exclusive as Gating-ML).
+ * Not supported (clear InputError): ellipse gates (stored as foci/edge points), and quadrant gates stored other than
+ * as rectangles.
  * Source: FlowJo 10 workspace XML as written by FlowJo 10.x (Gating-ML 2.0 namespaces for gates/transforms);
  * FlowKit's workspace support was used to learn the structure.
  */
@@ -38,10 +39,7 @@ export interface FlowJoSample {
   keywords: Record<string, string>;
   spillover: (SpilloverMatrix & { id: string; prefix: string }) | null;
   /** Display transform per parameter name (null = linear). */
-  transforms: Record<
-    string,
-    ScaleTransform | { kind: 'biex'; pos: number; neg: number; width: number; maxRange: number } | null
-  >;
+  transforms: Record<string, ScaleTransform | null>;
   populations: FlowJoPopulation[];
   /** The gates as a strategy (ids = population paths). */
   strategy: GatingStrategy;
@@ -62,53 +60,17 @@ const kid = (n: XmlNode, tag: string): XmlNode | undefined => n.children.find((c
  * Reads a FlowJo 10 .wsp file.
  * @throws InputError for unreadable XML, a root that is not Workspace, or unsupported gate types
  */
-export function readFlowJoWorkspace(file: string, options: FlowJoOptions = {}): FlowJoWorkspace {
+export function readFlowJoWorkspace(file: string): FlowJoWorkspace {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`cannot read workspace: ${(err as Error).message}`, { file });
   }
-  return parseFlowJoWorkspace(text, file, options);
+  return parseFlowJoWorkspace(text, file);
 }
 
-/** Options of the workspace reader. */
-export interface FlowJoOptions {
-  /**
-   * Evaluate polygons on FlowJo "biex" axes with the logicle approximation of `biexAsLogicle` (default false:
-   * such gates are refused). The approximation reproduces FlowJo's biex lookup table to ≈ 5e-4 relative, so events
-   * within that distance of a polygon edge can be classified differently from FlowJo.
-   */
-  approximateBiex?: boolean;
-}
-
-/**
- * Logicle parameters approximating a FlowJo biex transform. FlowJo builds biex as a 4096-channel lookup table whose
- * zero sits on an integer channel z = ⌊(neg + w/2)·4096 / (pos + neg)⌋ with w = log10(−widthBasis); the logicle with
- * T = maxRange, W = w/2, total decades M + A = pos + neg and its zero at x1 = z/4097 (A = x1·(pos + neg) − W)
- * reproduces FlowJo's lookup table (shared/data/flow/fcs-misc/flowjo_biex_lut_*.csv) to 5.3e-4 relative — an
- * approximation, not FlowJo's algorithm.
- * @throws InputError for a non-negative width basis
- */
-export function biexAsLogicle(b: {
-  pos: number;
-  neg: number;
-  width: number;
-  maxRange: number;
-}): ScaleTransform {
-  if (!(b.width < 0))
-    throw new InputError('FlowJo biex width basis must be negative', { field: 'width', value: b.width });
-  const R = 4096;
-  const w = Math.log10(-b.width);
-  const total = b.pos + b.neg;
-  const z = Math.min(Math.floor(((b.neg + w / 2) * R) / total), R / 2);
-  const x1 = z / (R + 1);
-  const W = w / 2;
-  const A = x1 * total - W;
-  return { kind: 'logicle', T: b.maxRange, W, M: total - A, A };
-}
-
-export function parseFlowJoWorkspace(xml: string, file = '', options: FlowJoOptions = {}): FlowJoWorkspace {
+export function parseFlowJoWorkspace(xml: string, file = ''): FlowJoWorkspace {
   const root = parseXmlTree(xml, file);
   if (root.tag !== 'Workspace')
     throw new InputError('root element is not a FlowJo Workspace', { file, value: root.tag });
@@ -122,7 +84,7 @@ export function parseFlowJoWorkspace(xml: string, file = '', options: FlowJoOpti
       : [];
   }
   const list = kid(root, 'SampleList');
-  const samples = (list ? kids(list, 'Sample') : []).map((s) => parseSample(s, file, options));
+  const samples = (list ? kids(list, 'Sample') : []).map((s) => parseSample(s, file));
   return { file, samples, groups };
 }
 
@@ -138,7 +100,7 @@ function num(n: XmlNode, attr: string, file: string, dflt?: number): number {
   return x;
 }
 
-function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSample {
+function parseSample(s: XmlNode, file: string): FlowJoSample {
   const ds = kid(s, 'DataSet');
   const node = kid(s, 'SampleNode');
   const sampleId = ds?.attrs['sampleID'] ?? node?.attrs['sampleID'] ?? '';
@@ -208,11 +170,11 @@ function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSa
         break;
       case 'biex':
         transforms[name] = {
-          kind: 'biex',
+          kind: 'flowjo-biex',
           pos: num(t, 'pos', file),
           neg: num(t, 'neg', file, 0),
-          width: num(t, 'width', file),
-          maxRange: num(t, 'maxRange', file, 262144),
+          widthBasis: num(t, 'width', file),
+          maxValue: num(t, 'maxRange', file, 262144),
         };
         break;
       default:
@@ -298,16 +260,7 @@ function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSa
     return sibling;
   };
 
-  const displayTransform = (nm: string, id: string): ScaleTransform | null => {
-    const t = transforms[nm];
-    if (!t) return null;
-    if (t.kind !== 'biex') return t;
-    if (options.approximateBiex === true) return biexAsLogicle(t);
-    throw new InputError(
-      'polygon gate on a FlowJo biex axis: FlowJo biex is only approximated (≈5e-4); allow it with approximateBiex / --approximate-biex',
-      { file, field: 'biex', value: id },
-    );
-  };
+  const displayTransform = (nm: string): ScaleTransform | null => transforms[nm] ?? null;
 
   const convertGate = (g: XmlNode, id: string, parentId: string | null): Gate => {
     switch (g.tag) {
@@ -331,7 +284,7 @@ function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSa
         );
         const dims = names.map((nm) => {
           const d = dimension(nm);
-          const t = displayTransform(nm, id);
+          const t = displayTransform(nm);
           if (t) {
             const ref = `${nm}::display`;
             strategy.transforms[ref] = t;
@@ -340,7 +293,7 @@ function parseSample(s: XmlNode, file: string, options: FlowJoOptions): FlowJoSa
           return d;
         });
         const fwd = names.map((nm) => {
-          const t = displayTransform(nm, id);
+          const t = displayTransform(nm);
           return t ? compileTransform(t) : null;
         });
         vertices = vertices.map((v) => [

@@ -9,8 +9,7 @@ import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { applyGates } from '../../src/flow/gates.js';
 import { readFcs } from '../../src/io/fcs/reader.js';
-import { compileTransform } from '../../src/flow/transforms.js';
-import { biexAsLogicle, parseFlowJoWorkspace, strategyForSample } from '../../src/io/flowjo.js';
+import { parseFlowJoWorkspace, strategyForSample } from '../../src/io/flowjo.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const events = readFcs(sharedData('flow', 'gatingml2-compliance-set1', 'data1.fcs')).events!;
@@ -126,31 +125,46 @@ describe('FlowJo 10 workspace', () => {
   });
 });
 
-describe('FlowJo biex', () => {
-  it('logicle approximation matches the FlowJo biex lookup table to 6e-4 relative (documented approximation)', () => {
-    const rows = readFileSync(
+describe('FlowJo biex axes', () => {
+  it('a polygon on biex axes counts as an independent evaluation on the reference lookup table', () => {
+    // FL3-H and FL4-H on FlowJo biex (the reference table's parameters); the polygon is drawn on channels.
+    const biex =
+      '<transforms:biex transforms:pos="4.41854" transforms:neg="1" transforms:width="-7.943282" transforms:maxRange="262144"><data-type:parameter data-type:name="NAME"/></transforms:biex>';
+    const biexWsp = wsp
+      .replace(
+        '<transforms:log transforms:offset="1" transforms:decades="4"><data-type:parameter data-type:name="FL3-H"/></transforms:log>',
+        biex.replace('NAME', 'FL3-H'),
+      )
+      .replace(
+        '<transforms:log transforms:offset="1" transforms:decades="4"><data-type:parameter data-type:name="FL4-H"/></transforms:log>',
+        biex.replace('NAME', 'FL4-H'),
+      );
+    const ws2 = parseFlowJoWorkspace(biexWsp, 'b.wsp');
+    const { strategy, spillover } = strategyForSample(ws2, '/tmp/data1.fcs');
+    const res = new Map(applyGates(events, strategy, spillover).map((r) => [r.id, r]));
+    // Independent transform: linear interpolation in the reference LUT file (channels 0 … 4095, 6 digits).
+    const lut = readFileSync(
       sharedData('flow', 'fcs-misc', 'flowjo_biex_lut_l256_w-7.943282_n1_m4.418540_r262144.csv'),
       'utf8',
     )
       .trim()
       .split(/\r?\n/)
       .slice(1)
-      .map((l) => l.split(',').map(Number) as [number, number]);
-    const t = compileTransform(biexAsLogicle({ pos: 4.41854, neg: 1, width: -7.943282, maxRange: 262144 }));
-    // LUT channel i ↔ display position i / 4097 (FlowJo spreads 4097 channel points over the scale)
-    let worst = 0;
-    for (const [i, v] of rows)
-      worst = Math.max(worst, Math.abs(t.inverse(i / 4097) - v) / Math.max(1, Math.abs(v)));
-    assert.ok(worst < 6e-4, `max relative deviation ${worst}`);
-    assert.ok(worst > 1e-5, 'if this passes the approximation became exact: tighten the test and the docs');
-  });
-  it('polygons on biex axes are refused unless approximateBiex', () => {
-    const biexWsp = wsp.replace(
-      '<transforms:log transforms:offset="1" transforms:decades="4"><data-type:parameter data-type:name="FL3-H"/></transforms:log>',
-      '<transforms:biex transforms:pos="4.41854" transforms:neg="1" transforms:width="-7.943282" transforms:maxRange="262144"><data-type:parameter data-type:name="FL3-H"/></transforms:biex>',
-    );
-    assert.throws(() => parseFlowJoWorkspace(biexWsp), /biex/);
-    const ws2 = parseFlowJoWorkspace(biexWsp, 'b.wsp', { approximateBiex: true });
-    assert.equal(ws2.samples[0]!.strategy.gates.length, 4);
+      .map((l) => Number(l.split(',')[1]));
+    const channel = (x: number): number => {
+      let k = 0;
+      while (k < lut.length - 2 && lut[k + 1]! <= x) k++;
+      return k + (x - lut[k]!) / (lut[k + 1]! - lut[k]!);
+    };
+    const chPoly = poly.map(([a, b]) => [channel(a), channel(b)] as [number, number]);
+    const fsc = col('FSC-H');
+    const fl3 = col('FL3-H');
+    const fl4 = col('FL4-H');
+    let p = 0;
+    for (let i = 0; i < events.eventCount; i++) {
+      if (fsc[i]! >= 50 && fsc[i]! < 200 && inPoly(channel(fl3[i]!), channel(fl4[i]!), chPoly)) p++;
+    }
+    assert.ok(p > 100, `polygon holds ${p} events`);
+    assert.equal(res.get('Cells/Poly')!.count, p);
   });
 });

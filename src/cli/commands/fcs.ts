@@ -156,42 +156,37 @@ export function register(program: Command): void {
         '($PnE/$PnG) first; compensation-ref "FCS" uses the file\'s spillover.\n' +
         'Example:\n  carto fcs gate data1.fcs --gating gates.xml --json',
     )
-    .action(
-      (
-        file: string,
-        opts: ReadOpts & { gating: string; sample?: string; approximateBiex?: boolean; json?: boolean },
-      ) => {
-        const ds = readFcs(file, readOptions(opts));
-        for (const w of ds.warnings) warn(w);
-        let strategy: GatingStrategy;
-        let spill: SpilloverMatrix | null = ds.spillover;
-        if (/\.wsp$/i.test(opts.gating)) {
-          const ws = readFlowJoWorkspace(opts.gating, { approximateBiex: Boolean(opts.approximateBiex) });
-          const chosen = strategyForSample(ws, opts.sample ?? file, ds.keywords);
-          strategy = chosen.strategy;
-          if (chosen.spillover) spill = chosen.spillover;
-        } else strategy = readGatingMl(opts.gating);
-        const results = applyGates(ds.events!, strategy, spill);
-        const gates = results.map((r) => ({
-          id: r.id,
-          path: `/${r.path.join('/')}`,
-          count: r.count,
-          parentCount: r.parentCount,
-          percentOfParent: r.percentOfParent,
-        }));
-        if (opts.json) printJson({ file, events: ds.events!.eventCount, gates });
-        else
-          process.stdout.write(
-            `${formatTable(
-              ['gate', 'path', 'count', '% of parent'],
-              gates.map((g) => [
-                g.id,
-                g.path,
-                g.count,
-                Number.isFinite(g.percentOfParent) ? g.percentOfParent.toFixed(2) : 'NA',
-              ]),
-            )}\n`,
-          );
-      },
-    );
+    .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
+      const ds = readFcs(file, readOptions(opts));
+      for (const w of ds.warnings) warn(w);
+      let strategy: GatingStrategy;
+      let spill: SpilloverMatrix | null = ds.spillover;
+      if (/\.wsp$/i.test(opts.gating)) {
+        const ws = readFlowJoWorkspace(opts.gating);
+        const chosen = strategyForSample(ws, opts.sample ?? file, ds.keywords);
+        strategy = chosen.strategy;
+        if (chosen.spillover) spill = chosen.spillover;
+      } else strategy = readGatingMl(opts.gating);
+      const results = applyGates(ds.events!, strategy, spill);
+      const gates = results.map((r) => ({
+        id: r.id,
+        path: `/${r.path.join('/')}`,
+        count: r.count,
+        parentCount: r.parentCount,
+        percentOfParent: r.percentOfParent,
+      }));
+      if (opts.json) printJson({ file, events: ds.events!.eventCount, gates });
+      else
+        process.stdout.write(
+          `${formatTable(
+            ['gate', 'path', 'count', '% of parent'],
+            gates.map((g) => [
+              g.id,
+              g.path,
+              g.count,
+              Number.isFinite(g.percentOfParent) ? g.percentOfParent.toFixed(2) : 'NA',
+            ]),
+          )}\n`,
+        );
+    });
 }
