@@ -74,7 +74,7 @@ export interface CytokineSampleRow {
   /** Replicate wells averaged. */
   nWells: number;
   meanSignal: number;
-  /** CV of the replicate signals in % (null for a single well). */
+  /** CV of the replicate signals in % (null for a single well or a zero mean signal). */
   cvPercent: number | null;
   dilution: number;
   /** back-calculated × dilution; for a flagged sample the substituted value (null when omitted) */
