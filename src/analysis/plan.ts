@@ -10,6 +10,7 @@ import type { AnalysisSection } from './types.js';
 import { normalTissueSummary } from './v1-normal-tissue.js';
 import { outcomesByUptake } from './v1-outcomes.js';
 import { consortFlow, labSummary, qpcrSection, toxicitySummary } from './v1-descriptive.js';
+import { cytokineSection, cytotoxicitySection, flowSection } from './lab-assays.js';
 import { COMPLETE_ANALYSES, type CompleteAnalysis } from './plan-complete.js';
 
 /** One analysis of the plan. */
@@ -44,6 +45,9 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   ...part('toxicity'),
   { id: 'labs', title: 'Laboratory measurements', run: labSummary },
   { id: 'qpcr', title: 'qPCR: standard curves and samples', run: qpcrSection },
+  { id: 'cytokines', title: 'Cytokines: standard curves and concentrations', run: cytokineSection },
+  { id: 'cytotoxicity', title: 'Cytotoxicity (⁵¹Cr release)', run: cytotoxicitySection },
+  { id: 'flow', title: 'Flow cytometry: gates and phenotypes', run: flowSection },
 ];
 
 /**

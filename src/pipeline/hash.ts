@@ -1,6 +1,6 @@
 /**
  * Content hash of a study bundle: SHA-256 over study.json, every CSV table and every file the
- * bundle references (scan series and masks), in a fixed order, each prefixed by its path relative to
+ * bundle references (scan series, masks, FCS and gating files), in a fixed order, each prefixed by its path relative to
  * the bundle (or its absolute path when outside). Two imports with the same hash hold the same data.
  */
 import { createHash } from 'node:crypto';
@@ -29,6 +29,10 @@ export function bundleContentHash(bundle: StudyBundle): string {
   }
   for (const s of bundle.scans) for (const f of filesUnder(s.path)) files.add(f);
   for (const v of bundle.vois) files.add(v.maskPath);
+  for (const f of bundle.flowFiles) {
+    files.add(f.file);
+    files.add(f.gating);
+  }
   for (const f of [...files].sort()) {
     if (!existsSync(f)) continue;
     h.update(relative(bundle.dir, f));

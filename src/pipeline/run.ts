@@ -3,10 +3,15 @@
  * transaction), then analyse the stored study and write the report. This module orchestrates I/O;
  * the computations live in the core modules it calls.
  */
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { qpcrCopiesPerCell } from '../assays/qpcr-study.js';
+import { cytokineConcentrations, type BelowLloqRule } from '../assays/cytokine-study.js';
+import type { CurveModel } from '../assays/curves.js';
+import { lysisOfStudy } from '../assays/lysis-study.js';
+import { flowOfStudy } from './flow.js';
+import { InputError } from '../errors.js';
 import { readBundle, type StudyBundle } from '../study/bundle.js';
-import type { VoiMetrics } from '../study/model.js';
+import type { LabAssays, VoiMetrics } from '../study/model.js';
 import { loadStudy, openStudyStore, saveStudy, findStudy, type ScanQuantification } from '../study/store.js';
 import { runAnalysisPlan } from '../analysis/plan.js';
 import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
@@ -61,6 +66,9 @@ export async function importBundle(
       : undefined;
   if (qpcr) bundle.labs.push(...qpcr.copiesPerCell);
   timings['validate'] = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const labAssays = processLabAssays(bundle, progress);
+  if (labAssays) timings['lab-assays'] = (performance.now() - t0) / 1000;
 
   const db = await openStudyStore(dbFile);
   try {
@@ -84,7 +92,7 @@ export async function importBundle(
     const { metrics, scans, picture } = await quantifyBundle(bundle, progress, opts.picture ?? false);
     timings['quantify'] = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const status = await saveStudy(db, bundle, metrics, scans, contentHash, qpcr);
+    const status = await saveStudy(db, bundle, metrics, scans, contentHash, qpcr, labAssays);
     timings['store'] = (performance.now() - t0) / 1000;
     return {
       studyName: bundle.name,
@@ -97,6 +105,79 @@ export async function importBundle(
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * Cytokine plates, ⁵¹Cr-release plates and flow cytometry files of the bundle → lab values per patient and day
+ * (pushed onto `bundle.labs`) and the detail the store keeps. Runs before any database access, so an error leaves
+ * the store unchanged. Undefined when the bundle has none of these tables.
+ * @throws InputError naming the file, row and field (src/assays/*-study.ts, src/pipeline/flow.ts)
+ */
+function processLabAssays(bundle: StudyBundle, progress: PipelineProgress): LabAssays | undefined {
+  const { cytokineWells, lysisWells, flowFiles } = bundle;
+  if (cytokineWells.length === 0 && lysisWells.length === 0 && flowFiles.length === 0) return undefined;
+  // A lab value computed here must not also come from labs.csv (which one would the analyses use?).
+  const key = (l: { patientId: string; day: number; analyte: string }): string =>
+    `${l.patientId}\u0000${l.day}\u0000${l.analyte}`;
+  const fromLabsCsv = new Set(bundle.labs.map(key));
+  const add = (labs: StudyBundle['labs'], table: string): void => {
+    for (const l of labs) {
+      if (fromLabsCsv.has(key(l))) {
+        throw new InputError(
+          `${l.analyte} of patient ${l.patientId} on day ${l.day} is both in labs.csv and computed from ${table}`,
+          { file: join(bundle.dir, table), field: 'analyte', value: l.analyte },
+        );
+      }
+      bundle.labs.push(l);
+    }
+  };
+  const out: LabAssays = {
+    flowSamples: [],
+    flowGates: [],
+    cytokineCurves: [],
+    cytokineSamples: [],
+    lysisPlates: [],
+    lysisSamples: [],
+  };
+  if (cytokineWells.length > 0) {
+    const model = bundle.settings['cytokineCurveModel'];
+    const below = bundle.settings['cytokineBelowLloq'];
+    const r = cytokineConcentrations(
+      cytokineWells,
+      {
+        model: typeof model === 'string' ? (model as CurveModel) : '4pl',
+        belowLloq: typeof below === 'string' ? (below as BelowLloqRule) : 'half-lloq',
+      },
+      join(bundle.dir, 'cytokines.csv'),
+    );
+    add(r.labs, 'cytokines.csv');
+    out.cytokineCurves = r.curves;
+    out.cytokineSamples = r.samples;
+  }
+  if (lysisWells.length > 0) {
+    const r = lysisOfStudy(lysisWells, join(bundle.dir, 'cytotoxicity.csv'));
+    add(r.labs, 'cytotoxicity.csv');
+    out.lysisPlates = r.plates;
+    out.lysisSamples = r.samples;
+  }
+  if (flowFiles.length > 0) {
+    progress.stage('flow cytometry', flowFiles.length);
+    const results = flowOfStudy(flowFiles, bundle.flow!, join(bundle.dir, 'flow.csv'), () => progress.tick());
+    progress.done();
+    const rel = (f: string): string => relative(bundle.dir, f);
+    for (const r of results) {
+      add(r.labs, 'flow.csv');
+      out.flowSamples.push({
+        patientId: r.patientId,
+        day: r.day,
+        file: rel(r.file),
+        eventCount: r.eventCount,
+        compensated: r.compensated,
+      });
+      out.flowGates.push(...r.gates.map((g) => ({ ...g, file: rel(g.file) })));
+    }
+  }
+  return out;
 }
 
 /** The qPCR reference gene of the study (study.json `analysis.qpcrReferenceTarget`, default GATA2). */

@@ -12,6 +12,9 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { readCsv, type CsvTable } from '../io/csv.js';
 import type { QpcrWell } from '../assays/qpcr-study.js';
+import type { CytokineWell } from '../assays/cytokine-study.js';
+import type { LysisWell } from '../assays/lysis-study.js';
+import { FLOW_MARKERS, type FlowStudySettings } from '../flow/study.js';
 import type {
   Biopsy,
   Bridging,
@@ -43,6 +46,30 @@ export interface StudyBundle {
   biopsies: Biopsy[];
   /** Raw wells of the optional qpcr.csv (standard curves and patient samples). */
   qpcrWells: QpcrWell[];
+  /** Raw wells of the optional cytokines.csv (standard series and patient samples). */
+  cytokineWells: CytokineWell[];
+  /** ⁵¹Cr-release wells of the optional cytotoxicity.csv. */
+  lysisWells: LysisWell[];
+  /** FCS files of the optional flow.csv (absolute paths). */
+  flowFiles: FlowFileRow[];
+  /** `study.json` `flow` (null when absent; required when flow.csv is present). */
+  flow: FlowStudySettings | null;
+}
+
+/** One row of flow.csv. */
+export interface FlowFileRow {
+  /** 1-based data row. */
+  row: number;
+  patientId: string;
+  day: number;
+  /** Absolute path of the FCS file. */
+  file: string;
+  /** Absolute path of the Gating-ML 2.0 .xml or FlowJo .wsp file. */
+  gating: string;
+  /** FlowJo sample name (null: the FCS file name). */
+  sample: string | null;
+  /** 0-based data set of the FCS file. */
+  dataSet: number;
 }
 
 /** Defaults of `study.json` `analysis` (docs/study-bundle.md). */
@@ -66,8 +93,40 @@ const studyJsonSchema = z.object({
       excludeEbvPositive: z.boolean().optional(),
       matvThresholdSuv: z.number().positive().optional(),
       qpcrReferenceTarget: z.string().min(1).optional(),
+      cytokineCurveModel: z.enum(['3pl', '4pl', '5pl']).optional(),
+      cytokineBelowLloq: z.enum(['half-lloq', 'lloq', 'omit']).optional(),
     })
     .passthrough()
+    .optional(),
+  flow: z
+    .object({
+      compensate: z.boolean().default(true),
+      cd4Gate: z.string().min(1).optional(),
+      cd8Gate: z.string().min(1).optional(),
+      populations: z
+        .array(z.object({ label: z.string().regex(/^[a-z0-9_]+$/), gate: z.string().min(1) }).strict())
+        .default([]),
+      markers: z
+        .partialRecord(
+          z.enum(FLOW_MARKERS),
+          z.object({ channel: z.string().min(1), threshold: z.number().refine(Number.isFinite) }).strict(),
+        )
+        .default({}),
+      mfi: z.array(z.enum(FLOW_MARKERS)).default([]),
+    })
+    .strict()
+    .refine((f) => (f.cd4Gate === undefined) === (f.cd8Gate === undefined), {
+      message: 'cd4Gate and cd8Gate go together (the CD4/CD8 ratio needs both)',
+      path: ['cd4Gate'],
+    })
+    .refine((f) => f.mfi.every((m) => f.markers[m] !== undefined), {
+      message: 'every mfi marker needs a channel in flow.markers',
+      path: ['mfi'],
+    })
+    .refine((f) => (f.markers.CD45RA === undefined) === (f.markers.CCR7 === undefined), {
+      message: 'memory subsets need both CD45RA and CCR7',
+      path: ['markers'],
+    })
     .optional(),
 });
 
@@ -231,7 +290,7 @@ const EVENT_KINDS: readonly EventKind[] = [
 const BRIDGING: readonly Bridging[] = ['none', 'radiotherapy', 'systemic', 'combination'];
 const LUGANO: readonly Lugano[] = ['CR', 'PR', 'SD', 'PD'];
 
-function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'settings'> {
+function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'settings' | 'flow'> {
   const file = join(dir, 'study.json');
   if (!existsSync(file)) throw new InputError('study.json is missing from the bundle', { file });
   let raw: unknown;
@@ -254,6 +313,16 @@ function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'sett
     name: s.name,
     tracer: { name: s.tracer.name, nuclide: s.tracer.nuclide, halfLifeS: s.tracer.halfLifeS },
     settings: { ...DEFAULT_SETTINGS, ...(s.analysis ?? {}) },
+    flow: s.flow
+      ? {
+          compensate: s.flow.compensate,
+          cd4Gate: s.flow.cd4Gate ?? null,
+          cd8Gate: s.flow.cd8Gate ?? null,
+          populations: s.flow.populations,
+          markers: s.flow.markers,
+          mfi: s.flow.mfi,
+        }
+      : null,
   };
 }
 
@@ -536,5 +605,79 @@ export function readBundle(dirIn: string): StudyBundle {
     });
   });
 
-  return { dir, ...head, patients, events, scans, vois, toxicity, labs, biopsies, qpcrWells };
+  // cytokines.csv (optional): immunoassay wells; concentrations at import (src/assays/cytokine-study.ts).
+  const cytokineWells: CytokineWell[] = [];
+  const ck = readTable(dir, 'cytokines.csv', ['plate', 'role', 'analyte', 'signal'], true);
+  ck?.rows.forEach((_, i) => {
+    const r = new RowReader(ck, i);
+    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
+    cytokineWells.push({
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      role,
+      analyte: r.requiredString('analyte'),
+      concentrationPgMl: role === 'standard' ? r.number('concentration', true, { min: 0 }) : null,
+      patientId: role === 'sample' ? knownPatient(r) : null,
+      day: role === 'sample' ? r.number('day', true) : null,
+      dilution: role === 'sample' ? (r.number('dilution', false, { min: 1 }) ?? 1) : 1,
+      signal: r.number('signal', true),
+    });
+  });
+
+  // cytotoxicity.csv (optional): ⁵¹Cr-release wells; % specific lysis at import (src/assays/lysis-study.ts).
+  const lysisWells: LysisWell[] = [];
+  const cx = readTable(dir, 'cytotoxicity.csv', ['plate', 'target', 'role', 'cpm'], true);
+  cx?.rows.forEach((_, i) => {
+    const r = new RowReader(cx, i);
+    const role = r.enumValue('role', ['spontaneous', 'maximum', 'experimental'] as const, true);
+    const exp = role === 'experimental';
+    lysisWells.push({
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      target: r.requiredString('target'),
+      role,
+      patientId: exp ? knownPatient(r) : null,
+      day: exp ? r.number('day', true) : null,
+      effectorToTarget: exp ? r.number('effector_target_ratio', true, { min: Number.MIN_VALUE }) : null,
+      cpm: r.number('cpm', true, { min: 0 }),
+    });
+  });
+
+  // flow.csv (optional): FCS files with their gating; phenotyped at import (src/pipeline/flow.ts).
+  const flowFiles: FlowFileRow[] = [];
+  const fl = readTable(dir, 'flow.csv', ['patient_id', 'day', 'file', 'gating'], true);
+  if (fl && fl.rows.length > 0 && head.flow === null) {
+    throw new InputError('flow.csv is present but study.json has no "flow" block (populations, markers)', {
+      file: join(dir, 'study.json'),
+      field: 'flow',
+    });
+  }
+  fl?.rows.forEach((_, i) => {
+    const r = new RowReader(fl, i);
+    flowFiles.push({
+      row: i + 1,
+      patientId: knownPatient(r),
+      day: r.number('day', true),
+      file: r.path('file', dir, true),
+      gating: r.path('gating', dir, true),
+      sample: r.optionalString('sample'),
+      dataSet: r.number('data_set', false, { integer: true, min: 0 }) ?? 0,
+    });
+  });
+
+  return {
+    dir,
+    ...head,
+    patients,
+    events,
+    scans,
+    vois,
+    toxicity,
+    labs,
+    biopsies,
+    qpcrWells,
+    cytokineWells,
+    lysisWells,
+    flowFiles,
+  };
 }

@@ -5,6 +5,9 @@
  */
 import type { VoiStatistics } from '../imaging/voi-stats.js';
 import type { QpcrCurveRow, QpcrSampleRow } from '../assays/qpcr-study.js';
+import type { CytokineCurveRow, CytokineSampleRow } from '../assays/cytokine-study.js';
+import type { LysisPlateRow, LysisSampleRow } from '../assays/lysis-study.js';
+import type { FlowGateRow } from '../flow/study.js';
 
 export type Sex = 'M' | 'F';
 export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
@@ -149,4 +152,29 @@ export interface StudyData {
   biopsies: Biopsy[];
   /** qPCR quality and per-sample results behind the copies-per-cell lab values (when qpcr.csv was given). */
   qpcr?: { curves: QpcrCurveRow[]; samples: QpcrSampleRow[] };
+  /** Detail behind the flow, cytokine and cytotoxicity lab values (when those tables were given). */
+  labAssays?: LabAssays;
+}
+
+/** One phenotyped FCS file (paths relative to the bundle). */
+export interface FlowSampleSummary {
+  patientId: string;
+  day: number;
+  file: string;
+  eventCount: number;
+  compensated: boolean;
+}
+
+/**
+ * Quality and per-sample detail of the raw lab assays processed at import (docs/study-bundle.md); the per
+ * patient-day results themselves are lab values (`StudyData.labs`). Each list is empty when its table was absent.
+ */
+export interface LabAssays {
+  flowSamples: FlowSampleSummary[];
+  /** Every gate of every flow file (file relative to the bundle). */
+  flowGates: FlowGateRow[];
+  cytokineCurves: CytokineCurveRow[];
+  cytokineSamples: CytokineSampleRow[];
+  lysisPlates: LysisPlateRow[];
+  lysisSamples: LysisSampleRow[];
 }

@@ -141,8 +141,22 @@ export interface QpcrSampleTable {
   copies_per_ul: number | null;
 }
 
+/** Detail rows of the raw lab assays (flow gates, cytokine curves …): one JSON record per row. */
+export interface AssayRecordTable {
+  study_id: string;
+  /** Which list of `LabAssays` the row belongs to (e.g. 'flowGates'). */
+  kind: string;
+  seq: number;
+  /** The row's patient and day when it has them (for queries), else null. */
+  patient_id: string | null;
+  day: number | null;
+  /** The row as JSON (a non-finite number as `{"$number": "NaN"}`, `"Infinity"` or `"-Infinity"`). */
+  data_json: string;
+}
+
 /** The study store's database, as Kysely sees it. */
 export interface StudyDatabase {
+  assay_record: AssayRecordTable;
   qpcr_curve: QpcrCurveTable;
   qpcr_sample: QpcrSampleTable;
   study: StudyTable;
@@ -316,6 +330,28 @@ export const studyMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('qpcr_sample').execute();
       await db.schema.dropTable('qpcr_curve').execute();
+    },
+  },
+  '0003_lab_assays': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('assay_record')
+        .addColumn('study_id', 'text', (c) => c.notNull().references('study.study_id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('patient_id', 'text')
+        .addColumn('day', 'double precision')
+        .addColumn('data_json', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('assay_record_pk', ['study_id', 'kind', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('assay_record_patient')
+        .on('assay_record')
+        .columns(['study_id', 'patient_id', 'day'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('assay_record').execute();
     },
   },
 };

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { CartoError } from '../errors.js';
 import type { StudyBundle } from './bundle.js';
-import type { QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
+import type { LabAssays, QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
 import { studyMigrations, type StudyDatabase } from './schema.js';
 
@@ -80,6 +80,7 @@ export async function saveStudy(
   scans: Map<string, ScanQuantification>,
   contentHash: string,
   qpcr?: QpcrStudyResult,
+  labAssays?: LabAssays,
 ): Promise<'unchanged' | 'written'> {
   const existing = await findStudy(db, bundle.name);
   if (existing?.contentHash === contentHash) return 'unchanged';
@@ -275,6 +276,19 @@ export async function saveStudy(
         )
         .execute();
     }
+    const records = Object.entries(labAssays ?? {}).flatMap(([kind, rows]) =>
+      (rows as Record<string, unknown>[]).map((r, seq) => ({
+        study_id: studyId,
+        kind,
+        seq,
+        patient_id: typeof r['patientId'] === 'string' ? r['patientId'] : null,
+        day: typeof r['day'] === 'number' ? r['day'] : null,
+        data_json: JSON.stringify(r, (_k, v: unknown) =>
+          typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v,
+        ),
+      })),
+    );
+    for (const c of chunks(records)) await trx.insertInto('assay_record').values(c).execute();
     for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
       await trx
         .insertInto('biopsy')
@@ -318,6 +332,14 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
       .execute(),
     db.selectFrom('qpcr_sample').selectAll().where('study_id', '=', id).orderBy('seq').execute(),
   ]);
+  const records = await db
+    .selectFrom('assay_record')
+    .selectAll()
+    .where('study_id', '=', id)
+    .orderBy('kind')
+    .orderBy('seq')
+    .execute();
+  const labAssays = records.length > 0 ? decodeLabAssays(records) : undefined;
   const scanById = new Map(scans.map((s) => [s.scan_id, s]));
   return {
     name: study.name,
@@ -428,5 +450,35 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
           },
         }
       : {}),
+    ...(labAssays ? { labAssays } : {}),
   };
+}
+
+const LAB_ASSAY_KINDS = [
+  'flowSamples',
+  'flowGates',
+  'cytokineCurves',
+  'cytokineSamples',
+  'lysisPlates',
+  'lysisSamples',
+] as const satisfies readonly (keyof LabAssays)[];
+
+/** Rebuilds `LabAssays` from stored JSON records (`{"$number": "NaN"}` and ±Infinity back to numbers). */
+function decodeLabAssays(records: { kind: string; data_json: string }[]): LabAssays {
+  const out = Object.fromEntries(LAB_ASSAY_KINDS.map((k) => [k, [] as unknown[]])) as Record<
+    string,
+    unknown[]
+  >;
+  for (const r of records) {
+    const list = out[r.kind];
+    if (!list) throw new CartoError(`unknown lab-assay record kind in the store: ${r.kind}`);
+    list.push(
+      JSON.parse(r.data_json, (_k, v: unknown) =>
+        v !== null && typeof v === 'object' && '$number' in v
+          ? Number((v as { $number: string }).$number)
+          : v,
+      ),
+    );
+  }
+  return out as unknown as LabAssays;
 }
