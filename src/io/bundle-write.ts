@@ -1,6 +1,8 @@
 /**
  * Writes a simulated trial (`src/sim/trial.ts`) as a study bundle v1 folder (docs/study-bundle.md):
- * study.json, patients/events/scans/vois/toxicity/labs/biopsies CSVs, one DICOM PET series per scan
+ * study.json, patients/events/scans/vois/toxicity/labs/biopsies CSVs, the raw lab assays (qpcr.csv,
+ * cytokines.csv, cytotoxicity.csv; flow.csv with one FCS 3.1 file per sample under `flow/` and the
+ * Gating-ML 2.0 file `flow/gating.xml`), one DICOM PET series per scan
  * (`images/<scan_id>/IM0001.dcm …`), NIfTI organ and lesion label maps per scan
  * (`masks/<scan_id>_organs.nii.gz`, `masks/<scan_id>_lesions.nii.gz`), with option `fdg` one FDG
  * SUV image per patient (`images/<patient>-fdg.nii.gz`, lesion mask only) and `truth.json` with every
@@ -14,6 +16,8 @@ import { formatCsv } from './csv.js';
 import { writePetSeries } from './dicom-write.js';
 import { gzipSync } from 'fflate';
 import { encodeNifti } from './nifti.js';
+import { encodeFcs } from './fcs/writer.js';
+import { FLOW_CHANNELS, FLOW_MODEL, type FlowSampleCounts } from '../sim/flow.js';
 import { ORGANS, type Organ, type RenderedScan } from '../sim/phantom.js';
 import { simulateTrial, type SimulateOptions, type SimulatedTrial, type TrialTruth } from '../sim/trial.js';
 
@@ -34,7 +38,11 @@ export interface ScanImageTruth {
 }
 
 /** truth.json content. */
-export type BundleTruth = TrialTruth & { scanImages: Record<string, ScanImageTruth> };
+export type BundleTruth = TrialTruth & {
+  scanImages: Record<string, ScanImageTruth>;
+  /** Per FCS file (path relative to the bundle): the realised event counts of the drawn classes. */
+  flowCounts: Record<string, FlowSampleCounts>;
+};
 
 const yesNo = (b: boolean | null): string | null => (b === null ? null : b ? 'yes' : 'no');
 
@@ -47,9 +55,14 @@ const GENERATED = [
   'toxicity.csv',
   'labs.csv',
   'biopsies.csv',
+  'qpcr.csv',
+  'cytokines.csv',
+  'cytotoxicity.csv',
+  'flow.csv',
   'truth.json',
   'images',
   'masks',
+  'flow',
 ];
 
 /** Organ means (noise-free and noisy) in the organ masks and voxel counts of the lesion masks of a scan. */
@@ -243,6 +256,91 @@ export async function writeSimulatedBundle(
     ),
   );
 
+  put(
+    'qpcr.csv',
+    formatCsv(
+      ['plate', 'role', 'target', 'quantity', 'patient_id', 'day', 'ct'],
+      trial.qpcrWells.map((w) => ({
+        plate: w.plate,
+        role: w.role,
+        target: w.target,
+        quantity: w.quantity,
+        patient_id: w.patientId,
+        day: w.day,
+        ct: w.ct,
+      })),
+    ),
+  );
+  put(
+    'cytokines.csv',
+    formatCsv(
+      ['plate', 'role', 'analyte', 'concentration', 'patient_id', 'day', 'dilution', 'signal'],
+      trial.cytokineWells.map((w) => ({
+        plate: w.plate,
+        role: w.role,
+        analyte: w.analyte,
+        concentration: w.concentration,
+        patient_id: w.patientId,
+        day: w.day,
+        dilution: w.dilution,
+        signal: w.signal,
+      })),
+    ),
+  );
+  put(
+    'cytotoxicity.csv',
+    formatCsv(
+      ['plate', 'target', 'role', 'patient_id', 'day', 'effector_target_ratio', 'cpm'],
+      trial.cytotoxicityWells.map((w) => ({
+        plate: w.plate,
+        target: w.target,
+        role: w.role,
+        patient_id: w.patientId,
+        day: w.day,
+        effector_target_ratio: w.effectorTargetRatio,
+        cpm: w.cpm,
+      })),
+    ),
+  );
+  put(
+    'flow.csv',
+    formatCsv(
+      ['patient_id', 'day', 'file', 'gating', 'sample', 'data_set'],
+      // `sample` is for FlowJo workspaces (empty with Gating-ML); one data set per file.
+      trial.flowFiles.map((f) => ({
+        patient_id: f.patientId,
+        day: f.day,
+        file: f.file,
+        gating: f.gating,
+        sample: null,
+        data_set: 0,
+      })),
+    ),
+  );
+  mkdirSync(join(out, 'flow'), { recursive: true });
+  put('flow/gating.xml', trial.gatingMl);
+  const flowCounts: Record<string, FlowSampleCounts> = {};
+  for (const f of trial.flowFiles) {
+    const { columns, counts } = trial.renderFlow(f.file);
+    writeFileSync(
+      join(out, f.file),
+      encodeFcs({
+        parameters: FLOW_CHANNELS.map((c) => ({ name: c.name, stain: c.stain })),
+        columns,
+        spillover: FLOW_MODEL.spillover,
+        fileName: f.file.slice(f.file.lastIndexOf('/') + 1),
+        keywords: {
+          $CYT: 'Cartography virtual cytometer',
+          $SRC: f.day < 0 ? 'CAR T product' : 'peripheral blood',
+          CARTO_PATIENT: f.patientId,
+          CARTO_DAY: String(f.day),
+        },
+      }),
+    );
+    files.push(f.file);
+    flowCounts[f.file] = counts;
+  }
+
   const scanImages: Record<string, ScanImageTruth> = {};
   const tracer = trial.study.tracer;
   const total = trial.acquisitions.length + trial.suvImageScans.length;
@@ -318,7 +416,7 @@ export async function writeSimulatedBundle(
     await new Promise<void>((r) => setImmediate(r));
   }
 
-  const truth: BundleTruth = { ...trial.truth, scanImages };
+  const truth: BundleTruth = { ...trial.truth, scanImages, flowCounts };
   put('truth.json', `${JSON.stringify(truth, null, 1)}\n`);
   return { truth, files, trial };
 }

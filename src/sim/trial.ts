@@ -35,6 +35,23 @@ import type { Grid, Vec3 } from '../imaging/volume.js';
 import { BRAIN_LOCATION, LOCATIONS, placeSphere, type PlacedSphere } from './lesions.js';
 import { ORGANS, phantomGrid, renderScan, type Organ, type RenderedScan, type ScanScene } from './phantom.js';
 import { Rng } from './prng.js';
+import {
+  simulateLabAssays,
+  type AssayPatientInput,
+  type AssayTruth,
+  type CytokineWellRow,
+  type CytotoxicityWellRow,
+  type QpcrWellRow,
+} from './assays.js';
+import {
+  designFlowSamples,
+  flowGatingMl,
+  flowStudyBlock,
+  FLOW_MODEL,
+  renderFlowSample,
+  type FlowSampleCounts,
+  type FlowSampleTruth,
+} from './flow.js';
 
 /** Options of `simulateTrial`. */
 export interface SimulateOptions {
@@ -115,7 +132,10 @@ export const SIM_MODEL = {
     dataCutoff: '2024-03-26',
   },
   labs: {
-    /** cd8_copies_per_cell at each CD8 scan day = slope × true blood-pool SUVmean × exp(N(0, sd²)). */
+    /**
+     * True circulating CD8 copies per cell at each CD8 scan day = slope × true blood-pool SUVmean ×
+     * exp(N(0, sd²)); written as raw qPCR wells (qpcr.csv, src/sim/assays.ts), not as lab values.
+     */
     cd8PerBloodPoolSuv: 0.15,
     cd8SdLog: 0.25,
   },
@@ -219,6 +239,20 @@ export interface TrialTruth {
   patients: PatientTruth[];
   scans: ScanTruth[];
   lesions: LesionTruth[];
+  /** True values behind qpcr.csv, cytokines.csv and cytotoxicity.csv (src/sim/assays.ts). */
+  assays: AssayTruth;
+  /** Flow cytometry: the model and each FCS file's true design (src/sim/flow.ts). */
+  flow: { model: typeof FLOW_MODEL; samples: FlowSampleTruth[] };
+}
+
+/** One row of flow.csv. */
+export interface FlowFileRow {
+  patientId: string;
+  day: number;
+  /** FCS file relative to the bundle. */
+  file: string;
+  /** Gating-ML file relative to the bundle. */
+  gating: string;
 }
 
 /** What the DICOM writer needs to know about one scan (no direct identifiers: pseudonym only). */
@@ -241,6 +275,8 @@ export interface StudyJson {
   name: string;
   tracer: { name: string; nuclide: string; halfLifeS: number };
   analysis: Record<string, unknown>;
+  /** Flow phenotyping settings (docs/study-bundle.md `flow`). */
+  flow: Record<string, unknown>;
 }
 
 /** A simulated trial: bundle records (paths relative to the bundle folder), acquisitions, truth. */
@@ -258,9 +294,21 @@ export interface SimulatedTrial {
   acquisitions: ScanAcquisition[];
   /** Scans written as NIfTI SUV images (the FDG scans of option `fdg`). */
   suvImageScans: string[];
+  /** Raw lab-assay wells (qpcr.csv, cytokines.csv, cytotoxicity.csv). */
+  qpcrWells: QpcrWellRow[];
+  cytokineWells: CytokineWellRow[];
+  cytotoxicityWells: CytotoxicityWellRow[];
+  /** flow.csv rows and the Gating-ML 2.0 text of `flow/gating.xml`. */
+  flowFiles: FlowFileRow[];
+  gatingMl: string;
   truth: TrialTruth;
   /** Renders a scan's images (SUV, noise-free SUV, organ and lesion label maps). */
   render(scanId: string): RenderedScan;
+  /**
+   * Draws the events of a flow file (`flowFiles[].file`): uncompensated detector columns in
+   * `FLOW_CHANNELS` order and the realised counts.
+   */
+  renderFlow(file: string): { columns: Float64Array[]; counts: FlowSampleCounts };
 }
 
 const DAY_MS = 86_400_000;
@@ -415,7 +463,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
   const acquisitions: ScanAcquisition[] = [];
   const suvImageScans: string[] = [];
   const scenes = new Map<string, ScanScene>();
-  const truth: TrialTruth = {
+  const truthBase: Omit<TrialTruth, 'assays'> = {
     generator: 'Cartography virtual trial v1 (src/sim/trial.ts)',
     definitions: {
       suvPeakTrue:
@@ -428,6 +476,13 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
         'uniform SUV painted in the organ (TotalSegmentator-style mask) before PSF blur and noise',
       organSuvMeanExpected:
         'mean of the noise-free, PSF-blurred image in the organ mask (what SUVmean estimates)',
+      'assays.qpcr':
+        'true standard curves per plate and target (Ct = interceptCt + slope·log10 copies/µL) and per patient-day the true CD8 copies per cell = 2 × CD8 ÷ GATA2 copies/µL',
+      'assays.cytokines':
+        'true 4PL per plate and analyte (OD = c + (d − c)/(1 + (x/e)^b), x in pg/mL) and each sample’s true undiluted concentration (pg/mL) and dilution',
+      'assays.cytotoxicity':
+        'true mean spontaneous and maximum release (cpm) per plate and each product’s true % specific lysis per E:T (Lmax·E:T/(E:T + EC50))',
+      flow: 'per FCS file the true event-class, T-cell, CD4/CD8, memory-subset and senescence probabilities (the bundle writer adds the realised counts)',
     },
     seed: o.seed,
     options: o,
@@ -438,7 +493,9 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     patients: [],
     scans: [],
     lesions: [],
+    flow: { model: FLOW_MODEL, samples: [] },
   };
+  const assayInputs: AssayPatientInput[] = [];
   const logRatioSum: Partial<Record<PostTimepoint, { s: number; n: number }>> = {};
   let anyBiopsy = false;
 
@@ -564,7 +621,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
         ]),
       ) as Record<Organ, number>;
       organByScan.set(scanId, v);
-      truth.scans.push({
+      truthBase.scans.push({
         scanId,
         patientId,
         timepoint: s.tp,
@@ -648,7 +705,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
       }
       patLesions.push(lt);
     }
-    truth.lesions.push(...patLesions);
+    truthBase.lesions.push(...patLesions);
 
     // FDG PET before lymphodepletion (own random stream, so the CD8 trial is the same with or without).
     let matvTrueMl: number | null = null;
@@ -680,7 +737,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
         });
       }
       matvTrueMl = round(matvTrueMl, 4);
-      truth.scans.push({
+      truthBase.scans.push({
         scanId,
         patientId,
         timepoint: 'pre-ld',
@@ -807,7 +864,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     if (progDay !== null) ev({ event: 'progression', day: progDay });
     if (deathDay !== null) ev({ event: 'death', day: deathDay, deathCause });
     else ev({ event: 'last_follow_up', day: followUp });
-    truth.patients.push({
+    truthBase.patients.push({
       patientId,
       cohort,
       ebvPositive: ebv,
@@ -845,12 +902,13 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
 
     // Labs: circulating CD8 copies per cell on each scan day (tracks the true blood-pool SUV),
     // CAR copies and IL-6 after infusion.
+    // CD8 copies per cell and IL-6 are true values here: the bundle gets raw qPCR and cytokine wells.
+    const assayIn: AssayPatientInput = { patientId, crsGrade: crs, cd8CopiesPerCell: [], il6PgMl: [] };
+    assayInputs.push(assayIn);
     for (const s of scanList) {
       const bp = organByScan.get(`${patientId}-${s.tp}`)!.aorta;
-      labs.push({
-        patientId,
+      assayIn.cd8CopiesPerCell.push({
         day: s.day,
-        analyte: 'cd8_copies_per_cell',
         value: round(M.labs.cd8PerBloodPoolSuv * bp * Math.exp(rng.gauss(0, M.labs.cd8SdLog)), 4),
       });
     }
@@ -866,7 +924,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     for (const d of [0, 7, 28]) {
       if (d > endDay) continue;
       const base = d === 7 && crs >= 2 ? 60 : 8;
-      labs.push({ patientId, day: d, analyte: 'il6_pg_ml', value: round(rng.logNormal(base, 0.7), 2) });
+      assayIn.il6PgMl.push({ day: d, value: round(rng.logNormal(base, 0.7), 2) });
     }
 
     // Biopsy of the largest non-brain lesion in ~30 % of patients (at least one in the trial).
@@ -890,7 +948,19 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
   }
   for (const tp of POST_TIMEPOINTS) {
     const acc = logRatioSum[tp];
-    if (acc && acc.n > 0) truth.preToPostGmRatioSample[tp] = Math.exp(acc.s / acc.n);
+    if (acc && acc.n > 0) truthBase.preToPostGmRatioSample[tp] = Math.exp(acc.s / acc.n);
+  }
+
+  // Lab assays and flow cytometry (own random streams: the rest of the trial is the same draw).
+  const assays = simulateLabAssays(o.seed, assayInputs);
+  const truth: TrialTruth = { ...truthBase, assays: assays.truth };
+  const flowFiles: FlowFileRow[] = [];
+  for (const p of truth.patients) {
+    // os.days: death or last follow-up (days from infusion).
+    for (const f of designFlowSamples(o.seed, p.patientId, p.os.days)) {
+      truth.flow.samples.push(f);
+      flowFiles.push({ patientId: p.patientId, day: f.day, file: f.file, gating: 'flow/gating.xml' });
+    }
   }
 
   return {
@@ -900,6 +970,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
       name: `Virtual 89Zr-anti-CD8 PET CAR T trial (seed ${o.seed}, ${N} patients)`,
       tracer: { ...TRACER },
       analysis: { suvPeak: 'global', excludeEbvPositive: true, matvThresholdSuv: 2.5 },
+      flow: flowStudyBlock(),
     },
     patients,
     events,
@@ -910,11 +981,21 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     biopsies,
     acquisitions,
     suvImageScans,
+    qpcrWells: assays.qpcr,
+    cytokineWells: assays.cytokines,
+    cytotoxicityWells: assays.cytotoxicity,
+    flowFiles,
+    gatingMl: flowGatingMl(),
     truth,
     render(scanId: string): RenderedScan {
       const scene = scenes.get(scanId);
       if (!scene) throw new RangeError(`unknown scan ${scanId}`);
       return renderScan(grid, scene);
+    },
+    renderFlow(file: string) {
+      const f = truth.flow.samples.find((x) => x.file === file);
+      if (!f) throw new RangeError(`unknown flow file ${file}`);
+      return renderFlowSample(o.seed, f);
     },
   };
 }

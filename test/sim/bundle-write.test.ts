@@ -9,6 +9,9 @@ import { assertClose } from '../helpers/assert-close.js';
 import { writeSimulatedBundle, type BundleTruth } from '../../src/io/bundle-write.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { readNifti } from '../../src/io/nifti.js';
+import { readFcs } from '../../src/io/fcs/reader.js';
+import { readGatingMl } from '../../src/io/gatingml.js';
+import { applyGates } from '../../src/flow/gates.js';
 import { readBundle } from '../../src/study/bundle.js';
 import { ORGANS } from '../../src/sim/phantom.js';
 import { voxelVolumeMl } from '../../src/imaging/volume.js';
@@ -54,6 +57,10 @@ test('writeSimulatedBundle: same seed → byte-identical files; another seed →
     'patients.csv',
     'images/VT-01-pre/IM0040.dcm',
     'masks/VT-01-pre_lesions.nii.gz',
+    'qpcr.csv',
+    'cytokines.csv',
+    'cytotoxicity.csv',
+    'flow/VT-01_day-5.fcs',
   ])
     assert.notEqual(c.get(f), a.get(f), f);
   // A foreign non-empty folder is refused (an earlier simulated bundle would be replaced).
@@ -67,14 +74,17 @@ test('bundle tables have exactly the columns of docs/study-bundle.md, and the bu
   const sections = doc.split(/^## /m).slice(1);
   let checked = 0;
   for (const s of sections) {
-    const name = /^(\w+\.csv)/.exec(s)?.[1];
+    // "patients.csv — …" or a titled raw-assay section "qPCR wells: qpcr.csv (optional) — …".
+    const name = /^(?:[^\n:]*: )?(\w+\.csv)/.exec(s)?.[1];
     if (!name) continue;
-    const documented = [...s.matchAll(/^\|\s*`([a-z_0-9]+)`\s*\|/gm)].map((m) => m[1]!);
+    // The column table: the one whose header row starts with "| column" (flow.csv also has an analyte table).
+    const table = /^\| column[^\n]*\n(?:\|[^\n]*\n)*/m.exec(s)?.[0] ?? '';
+    const documented = [...table.matchAll(/^\|\s*`([a-z_0-9]+)`\s*\|/gm)].map((m) => m[1]!);
     const written = parseCsv(readFileSync(join(work, 'a', name), 'utf8'), name).columns;
     assert.deepEqual([...written].sort(), [...documented].sort(), name);
     checked++;
   }
-  assert.equal(checked, 7, 'patients, events, scans, vois, toxicity, labs, biopsies');
+  assert.equal(checked, 11, 'patients … biopsies, qpcr, cytokines, cytotoxicity, flow');
   const b = readBundle(join(work, 'a'));
   assert.equal(b.patients.length, 3);
   assert.equal(b.scans.length, truth.scans.length);
@@ -83,6 +93,29 @@ test('bundle tables have exactly the columns of docs/study-bundle.md, and the bu
     truth.lesions.reduce((s, l) => s + l.scans.length, 0),
   );
   assert.equal(b.tracer.halfLifeS, 282276);
+});
+
+test('flow.csv rows point at readable FCS 3.1 files and the Gating-ML file; study.json has the flow block', () => {
+  const dir = join(work, 'a');
+  const rows = parseCsv(readFileSync(join(dir, 'flow.csv'), 'utf8')).rows;
+  assert.equal(rows.length, truth.flow.samples.length);
+  assert.ok(rows.length >= 3, 'a product file per patient');
+  const strategy = readGatingMl(join(dir, 'flow', 'gating.xml'));
+  for (const r of rows) {
+    assert.equal(r['gating'], 'flow/gating.xml');
+    const ds = readFcs(join(dir, r['file']!));
+    assert.equal(ds.version, 'FCS3.1');
+    assert.equal(ds.keywords['CARTO_PATIENT'], r['patient_id']);
+    assert.equal(ds.totalEvents, truth.flow.samples.find((s) => s.file === r['file'])!.events);
+    const gates = applyGates(ds.events!, strategy, ds.spillover);
+    assert.equal(gates.find((g) => g.id === 'CD3')!.count, truth.flowCounts[r['file']!]!.tCells);
+  }
+  const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')) as { flow: { cd8Gate: string } };
+  assert.equal(study.flow.cd8Gate, 'CD8');
+  // The raw assay tables replace the ready-made lab values.
+  const labs = parseCsv(readFileSync(join(dir, 'labs.csv'), 'utf8')).rows.map((r) => r['analyte']);
+  assert.ok(!labs.includes('cd8_copies_per_cell') && !labs.includes('il6_pg_ml'));
+  assert.ok(labs.includes('car_copies_per_cell'));
 });
 
 test('written images: organ SUVmeans near truth, masks on the PET grid, no direct identifiers', () => {
