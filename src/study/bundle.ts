@@ -80,6 +80,49 @@ export const DEFAULT_SETTINGS: StudySettings = {
   qpcrReferenceTarget: 'GATA2',
 };
 
+/** Schema of `study.json` `flow` (docs/study-bundle.md "Flow cytometry"), also read by `carto fcs phenotype`. */
+export const flowSettingsSchema = z
+  .object({
+    compensate: z.boolean().default(true),
+    cd4Gate: z.string().min(1).optional(),
+    cd8Gate: z.string().min(1).optional(),
+    populations: z
+      .array(z.object({ label: z.string().regex(/^[a-z0-9_]+$/), gate: z.string().min(1) }).strict())
+      .default([]),
+    markers: z
+      .partialRecord(
+        z.enum(FLOW_MARKERS),
+        z.object({ channel: z.string().min(1), threshold: z.number().refine(Number.isFinite) }).strict(),
+      )
+      .default({}),
+    mfi: z.array(z.enum(FLOW_MARKERS)).default([]),
+  })
+  .strict()
+  .refine((f) => (f.cd4Gate === undefined) === (f.cd8Gate === undefined), {
+    message: 'cd4Gate and cd8Gate go together (the CD4/CD8 ratio needs both)',
+    path: ['cd4Gate'],
+  })
+  .refine((f) => f.mfi.every((m) => f.markers[m] !== undefined), {
+    message: 'every mfi marker needs a channel in flow.markers',
+    path: ['mfi'],
+  })
+  .refine((f) => (f.markers.CD45RA === undefined) === (f.markers.CCR7 === undefined), {
+    message: 'memory subsets need both CD45RA and CCR7',
+    path: ['markers'],
+  });
+
+/** The validated `flow` block as the flow phenotyping takes it (defaults filled in). */
+export function toFlowSettings(f: z.infer<typeof flowSettingsSchema>): FlowStudySettings {
+  return {
+    compensate: f.compensate,
+    cd4Gate: f.cd4Gate ?? null,
+    cd8Gate: f.cd8Gate ?? null,
+    populations: f.populations,
+    markers: f.markers,
+    mfi: f.mfi,
+  };
+}
+
 const studyJsonSchema = z.object({
   name: z.string().min(1),
   tracer: z.object({
@@ -98,36 +141,7 @@ const studyJsonSchema = z.object({
     })
     .passthrough()
     .optional(),
-  flow: z
-    .object({
-      compensate: z.boolean().default(true),
-      cd4Gate: z.string().min(1).optional(),
-      cd8Gate: z.string().min(1).optional(),
-      populations: z
-        .array(z.object({ label: z.string().regex(/^[a-z0-9_]+$/), gate: z.string().min(1) }).strict())
-        .default([]),
-      markers: z
-        .partialRecord(
-          z.enum(FLOW_MARKERS),
-          z.object({ channel: z.string().min(1), threshold: z.number().refine(Number.isFinite) }).strict(),
-        )
-        .default({}),
-      mfi: z.array(z.enum(FLOW_MARKERS)).default([]),
-    })
-    .strict()
-    .refine((f) => (f.cd4Gate === undefined) === (f.cd8Gate === undefined), {
-      message: 'cd4Gate and cd8Gate go together (the CD4/CD8 ratio needs both)',
-      path: ['cd4Gate'],
-    })
-    .refine((f) => f.mfi.every((m) => f.markers[m] !== undefined), {
-      message: 'every mfi marker needs a channel in flow.markers',
-      path: ['mfi'],
-    })
-    .refine((f) => (f.markers.CD45RA === undefined) === (f.markers.CCR7 === undefined), {
-      message: 'memory subsets need both CD45RA and CCR7',
-      path: ['markers'],
-    })
-    .optional(),
+  flow: flowSettingsSchema.optional(),
 });
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
@@ -313,16 +327,7 @@ function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'sett
     name: s.name,
     tracer: { name: s.tracer.name, nuclide: s.tracer.nuclide, halfLifeS: s.tracer.halfLifeS },
     settings: { ...DEFAULT_SETTINGS, ...(s.analysis ?? {}) },
-    flow: s.flow
-      ? {
-          compensate: s.flow.compensate,
-          cd4Gate: s.flow.cd4Gate ?? null,
-          cd8Gate: s.flow.cd8Gate ?? null,
-          populations: s.flow.populations,
-          markers: s.flow.markers,
-          mfi: s.flow.mfi,
-        }
-      : null,
+    flow: s.flow ? toFlowSettings(s.flow) : null,
   };
 }
 

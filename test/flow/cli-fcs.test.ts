@@ -1,4 +1,4 @@
-/** `carto fcs info|events|gate` end to end (JSON shapes of issue 7, exit codes for bad input). */
+/** `carto fcs info|events|gate|phenotype` end to end (JSON shapes of issue 7, exit codes for bad input). */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -75,5 +75,68 @@ describe('carto fcs', () => {
     const g = await carto('fcs', 'gate', join(dir, 'd.fcs'), '--gating', xml);
     assert.equal(g.code, 2);
     assert.match(g.err, /not in the data.*CD999/);
+  });
+  it('phenotype --json: per population values, fold change vs a control, settings errors exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carto-fcs-pheno-'));
+    const xml = join(dir, 'g.xml');
+    writeFileSync(
+      xml,
+      `<?xml version="1.0" encoding="UTF-8"?>
+<gating:Gating-ML xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating"
+  xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">
+  <gating:RectangleGate gating:id="CD8"><gating:dimension gating:compensation-ref="FCS" gating:min="20">
+    <data-type:fcs-dimension data-type:name="FL2-H" /></gating:dimension></gating:RectangleGate>
+</gating:Gating-ML>`,
+    );
+    const settings = join(dir, 'study.json');
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        name: 'x',
+        flow: {
+          populations: [{ label: 'cd8', gate: 'CD8' }],
+          markers: { KLRG1: { channel: 'FL1-H', threshold: 1e9 } },
+          mfi: ['KLRG1'],
+        },
+      }),
+    );
+    const fcsFile = join(set1, 'data1.fcs');
+    const r = await carto(
+      'fcs',
+      'phenotype',
+      fcsFile,
+      '--gating',
+      xml,
+      '--settings',
+      settings,
+      '--control',
+      fcsFile,
+      '--json',
+    );
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as {
+      compensated: boolean;
+      values: { analyte: string; value: number; control: number | null; foldChange: number | null }[];
+    };
+    const v = new Map(j.values.map((x) => [x.analyte, x]));
+    // independent count of FL2-H ≥ 20 on the file's scaled events
+    const ev = JSON.parse((await carto('fcs', 'events', fcsFile, '--json')).out) as {
+      parameters: string[];
+      events: number[][];
+    };
+    const k = ev.parameters.indexOf('FL2-H');
+    const cd8 = ev.events.filter((e) => e[k]! >= 20).length;
+    assert.equal(v.get('flow_cd8_count')!.value, cd8);
+    assert.equal(v.get('flow_cd8_count')!.foldChange, 1);
+    // nothing reaches 1e9: 0 % KLRG1+, and a control of 0 gives no fold change
+    assert.equal(v.get('flow_cd8_klrg1pos_pct')!.value, 0);
+    assert.equal(v.get('flow_cd8_klrg1pos_pct')!.foldChange, null);
+    assert.ok(v.has('flow_cd8_mfi_klrg1'));
+    assert.equal(j.compensated, false);
+
+    writeFileSync(settings, JSON.stringify({ populations: [{ label: 'CD8 T', gate: 'CD8' }] }));
+    const bad = await carto('fcs', 'phenotype', fcsFile, '--gating', xml, '--settings', settings);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /study\.json, field flow\.populations\.0\.label/);
   });
 });

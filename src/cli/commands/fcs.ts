@@ -1,6 +1,7 @@
 /**
- * `carto fcs info|events|gate` — FCS files (2.0/3.0/3.1): keywords and parameters, event values, gate counts
- * from Gating-ML 2.0 or FlowJo 10 workspaces.
+ * `carto fcs info|events|gate|phenotype` — FCS files (2.0/3.0/3.1): keywords and parameters, event values, gate
+ * counts from Gating-ML 2.0 or FlowJo 10 workspaces, T-cell phenotypes (memory subsets, senescence, CD4/CD8, MFI)
+ * with fold change vs a control sample.
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
@@ -10,6 +11,10 @@ import type { SpilloverMatrix } from '../../flow/types.js';
 import { readFcs, readFcsDataSetInfos, type FcsReadOptions } from '../../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample } from '../../io/flowjo.js';
 import { readGatingMl } from '../../io/gatingml.js';
+import { readFileSync } from 'node:fs';
+import { foldChange } from '../../flow/phenotype.js';
+import { phenotypeFlowSample, type FlowStudySettings } from '../../flow/study.js';
+import { flowSettingsSchema, toFlowSettings } from '../../study/bundle.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
 
 interface ReadOpts {
@@ -159,15 +164,8 @@ export function register(program: Command): void {
     .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
       const ds = readFcs(file, readOptions(opts));
       for (const w of ds.warnings) warn(w);
-      let strategy: GatingStrategy;
-      let spill: SpilloverMatrix | null = ds.spillover;
-      if (/\.wsp$/i.test(opts.gating)) {
-        const ws = readFlowJoWorkspace(opts.gating);
-        const chosen = strategyForSample(ws, opts.sample ?? file, ds.keywords);
-        strategy = chosen.strategy;
-        if (chosen.spillover) spill = chosen.spillover;
-      } else strategy = readGatingMl(opts.gating);
-      const results = applyGates(ds.events!, strategy, spill);
+      const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? file, ds.keywords, ds.spillover);
+      const results = applyGates(ds.events!, strategy, spillover);
       const gates = results.map((r) => ({
         id: r.id,
         path: `/${r.path.join('/')}`,
@@ -189,4 +187,126 @@ export function register(program: Command): void {
           )}\n`,
         );
     });
+
+  addReadOptions(
+    fcs
+      .command('phenotype')
+      .description(
+        'T-cell phenotypes of an FCS file: per population its count, memory subsets, senescence markers, MFI, ' +
+          'and the CD4/CD8 ratio — optionally as fold change vs a control sample',
+      )
+      .argument('<file>', 'FCS file')
+      .requiredOption('--gating <file>', 'Gating-ML 2.0 .xml or FlowJo 10 .wsp workspace')
+      .requiredOption(
+        '--settings <file>',
+        'JSON with the phenotyping: a study.json (its "flow" block is used) or the flow block alone ' +
+          '(docs/study-bundle.md "Flow cytometry")',
+      )
+      .option('--sample <name>', 'sample in the .wsp whose gates to use (default: the one matching FILE)')
+      .option(
+        '--control <file>',
+        'control FCS file (e.g. unstimulated or baseline): adds fold change = value ÷ control',
+      )
+      .option(
+        '--json',
+        'print {"file", "compensated", "values": [{"analyte", "value", "control", "foldChange"}]}',
+      ),
+  )
+    .addHelpText(
+      'after',
+      '\nMarkers are positive at value ≥ threshold (CD28/CD27: "lo" below it), on compensated, untransformed ' +
+        'values\nwhen the file has a spillover matrix and "compensate" is not false. Memory subsets (SPEC §4): naive ' +
+        'RA+CCR7+RO−,\nstem-cell memory RA+CCR7+RO+, central memory RA−CCR7+, effector memory RA−CCR7−, terminal ' +
+        'effector RA+CCR7−.\nExample settings: {"cd4Gate": "CD4", "cd8Gate": "CD8", "populations": [{"label": "cd8", ' +
+        '"gate": "CD8"}],\n  "markers": {"CD45RA": {"channel": "BV605-A", "threshold": 1000}, "CCR7": {"channel": ' +
+        '"PE-Cy7-A", "threshold": 800}}, "mfi": ["CD45RA"]}\nExample:\n  carto fcs phenotype day7.fcs --gating ' +
+        'gates.xml --settings flow.json --control day0.fcs --json',
+    )
+    .action(
+      (
+        file: string,
+        opts: ReadOpts & {
+          gating: string;
+          settings: string;
+          sample?: string;
+          control?: string;
+          json?: boolean;
+        },
+      ) => {
+        const settings = readFlowSettings(opts.settings);
+        const run = (f: string) => {
+          const ds = readFcs(f, readOptions(opts));
+          for (const w of ds.warnings) warn(w);
+          const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? f, ds.keywords, ds.spillover);
+          return phenotypeFlowSample(
+            { patientId: '', day: 0, file: f, events: ds.events!, strategy, spillover },
+            settings,
+          );
+        };
+        const r = run(file);
+        const control = opts.control !== undefined ? run(opts.control) : null;
+        const controlValue = new Map(control?.labs.map((l) => [l.analyte, l.value]) ?? []);
+        const values = r.labs.map((l) => {
+          const c = controlValue.get(l.analyte);
+          return {
+            analyte: l.analyte,
+            value: l.value,
+            ...(control
+              ? // no fold change against a control value ≤ 0 (an empty population, a negative MFI) or a missing one
+                { control: c ?? null, foldChange: c !== undefined && c > 0 ? foldChange(l.value, c) : null }
+              : {}),
+          };
+        });
+        if (opts.json) printJson({ file, compensated: r.compensated, events: r.eventCount, values });
+        else {
+          process.stdout.write(
+            `${formatTable(
+              control ? ['analyte', 'value', 'control', 'fold change'] : ['analyte', 'value'],
+              values.map((v) => {
+                const f = (x: number | null | undefined): string =>
+                  x === null || x === undefined || !Number.isFinite(x)
+                    ? 'NA'
+                    : String(Number(x.toPrecision(6)));
+                return control
+                  ? [v.analyte, f(v.value), f(v.control), f(v.foldChange)]
+                  : [v.analyte, f(v.value)];
+              }),
+            )}\n`,
+          );
+          if (!r.compensated)
+            warn('events were not compensated (no spillover matrix, or "compensate": false)');
+        }
+      },
+    );
+}
+
+/** Gates and spillover for a file: Gating-ML, or the matching sample of a FlowJo workspace. */
+function gatingFor(
+  gating: string,
+  sampleOrFile: string,
+  keywords: Record<string, string>,
+  fileSpillover: SpilloverMatrix | null,
+): { strategy: GatingStrategy; spillover: SpilloverMatrix | null } {
+  if (/\.wsp$/i.test(gating)) {
+    const chosen = strategyForSample(readFlowJoWorkspace(gating), sampleOrFile, keywords);
+    return { strategy: chosen.strategy, spillover: chosen.spillover ?? fileSpillover };
+  }
+  return { strategy: readGatingMl(gating), spillover: fileSpillover };
+}
+
+/** Reads `--settings`: a study.json (its `flow` block) or a bare flow block. */
+function readFlowSettings(file: string): FlowStudySettings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`cannot read the phenotyping settings: ${(e as Error).message}`, { file });
+  }
+  const block = raw !== null && typeof raw === 'object' && 'flow' in raw ? raw.flow : raw;
+  const parsed = flowSettingsSchema.safeParse(block);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(issue.message, { file, field: ['flow', ...issue.path].join('.') });
+  }
+  return toFlowSettings(parsed.data);
 }
