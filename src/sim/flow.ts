@@ -39,7 +39,8 @@ export const FLOW_CHANNELS: readonly { name: string; stain: string | null }[] = 
 ];
 
 const FLUOR = FLOW_CHANNELS.slice(2).map((c) => c.name);
-const ch = (stain: string): number => FLOW_CHANNELS.findIndex((c) => c.stain === stain);
+const CHANNEL_OF_STAIN = new Map(FLOW_CHANNELS.map((c, i) => [c.stain, i]));
+const ch = (stain: string): number => CHANNEL_OF_STAIN.get(stain) ?? -1;
 
 /** Spill of fluorochrome (row) into detector (column), in `FLOW_CHANNELS` order without the scatter. */
 function spilloverValues(): number[][] {
