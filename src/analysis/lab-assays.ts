@@ -147,7 +147,15 @@ export function cytotoxicitySection(study: StudyData): AnalysisSection {
         },
         mark: { type: 'line', point: true, strokeWidth: 1 },
         encoding: {
-          x: { field: 'et', type: 'quantitative', scale: { type: 'log' }, title: 'effector : target ratio' },
+          x: {
+            field: 'et',
+            type: 'quantitative',
+            scale: { type: 'log', nice: false, padding: 12 },
+            axis: {
+              values: [...new Set(a.lysisSamples.map((s) => s.effectorToTarget))].sort((p, q) => p - q),
+            },
+            title: 'effector : target ratio',
+          },
           y: { field: 'lysis', type: 'quantitative', title: '% specific lysis' },
           detail: { field: 'series', type: 'nominal' },
           color: { value: '#4c78a8' },

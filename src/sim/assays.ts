@@ -10,8 +10,9 @@
  *   sample has reference-gene (GATA2, two copies per cell) copies/µL g ~ logN(median 2·10⁴, 0.4) and
  *   CD8 copies/µL = true CD8 copies per cell × g / 2, measured in triplicate; every Ct + N(0, 0.1²).
  * - Cytokines (ELISA OD): per plate and analyte a true 4PL OD = c + (d − c) / (1 + (x / e)^b),
- *   b ~ N(−1.2, 0.05²), c ~ N(0.05, 0.005²), d ~ N(3.0, 0.1²), e ~ logN(300, 0.1) pg/mL; standards
- *   1000 pg/mL in 2-fold steps to 7.8125 plus a 0 blank, in duplicate; samples in duplicate, diluted
+ *   b ~ N(−1.2, 0.05²), c ~ N(0.05, 0.005²), d ~ N(3.0, 0.1²), e ~ logN(60, 0.1) pg/mL; standards
+ *   500 pg/mL in 2-fold steps to 0.98 plus a 0 blank (a high-sensitivity IL-6 ELISA range), in
+ *   duplicate; samples in duplicate, diluted
  *   10-fold when the true concentration exceeds the top standard; OD × exp(N(0, 0.03²)).
  * - ⁵¹Cr release: per plate and target (Raji) true maximum release M ~ N(4000, 200²) cpm and
  *   spontaneous S = M × U(0.10, 0.15); each product (day −5) lyses with the saturating curve
@@ -35,13 +36,13 @@ export const ASSAY_MODEL = {
   },
   cytokines: {
     analytes: ['IL6', 'IFNg'],
-    standardsPgMl: [1000, 500, 250, 125, 62.5, 31.25, 15.625, 7.8125, 0],
+    standardsPgMl: [500, 250, 125, 62.5, 31.25, 15.625, 7.8125, 3.90625, 1.953125, 0.9765625, 0],
     standardReplicates: 2,
     sampleReplicates: 2,
     b: { mean: -1.2, sd: 0.05 },
     c: { mean: 0.05, sd: 0.005 },
     d: { mean: 3.0, sd: 0.1 },
-    e: { median: 300, sdLog: 0.1 },
+    e: { median: 60, sdLog: 0.1 },
     signalNoiseSdLog: 0.03,
     highDilution: 10,
     samplesPerPlate: 15,

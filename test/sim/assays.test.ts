@@ -92,7 +92,7 @@ test('cytokines.csv: 8 standards + blank in duplicate; sample ODs invert the tru
     wells.filter((w) => w.role === 'standard'),
     (w) => key(w.plate, w.analyte),
   )) {
-    assert.equal(std.length, 18, k);
+    assert.equal(std.length, 2 * C.standardsPgMl.length, k);
     assert.deepEqual([...new Set(std.map((w) => w.concentration))], C.standardsPgMl);
     // Monotone in concentration (OD noise 3 % vs ≥ 25 % steps between 2-fold standards).
     const byConc = group(std, (w) => String(w.concentration));
@@ -110,7 +110,7 @@ test('cytokines.csv: 8 standards + blank in duplicate; sample ODs invert the tru
     const ws = samples.get(key(ts.plate, ts.analyte, ts.patientId, ts.day))!;
     assert.equal(ws.length, 2);
     assert.ok(ws.every((w) => w.dilution === ts.dilution));
-    assert.equal(ts.dilution, ts.concentrationPgMl > 1000 ? 10 : 1);
+    assert.equal(ts.dilution, ts.concentrationPgMl > Math.max(...C.standardsPgMl) ? 10 : 1);
     const p = T.cytokines.curves.find((c) => c.plate === ts.plate && c.analyte === ts.analyte)!;
     const y = mean(ws.map((w) => w.signal));
     const x = ts.concentrationPgMl / ts.dilution;
@@ -120,7 +120,7 @@ test('cytokines.csv: 8 standards + blank in duplicate; sample ODs invert the tru
     const slope = (yTrue * (p.d - p.c)) / (Math.abs(p.b) * (yTrue - p.c) * (p.d - yTrue));
     const sd = (0.03 / Math.SQRT2) * slope;
     // Between the lowest and the top standard (below it the curve is flat in the noise: <LLOQ).
-    if (x < 7.8125) continue;
+    if (x < Math.min(...C.standardsPgMl.filter((c) => c > 0))) continue;
     const xHat = p.e * ((p.d - p.c) / (y - p.c) - 1) ** (1 / p.b);
     assert.ok(
       Math.abs(Math.log(xHat / x)) < 4 * sd,
@@ -128,9 +128,9 @@ test('cytokines.csv: 8 standards + blank in duplicate; sample ODs invert the tru
     );
     checked++;
   }
-  // Half the baseline samples (IL-6 median 8, IFN-γ 6 pg/mL) lie below the lowest standard, as in patients.
+  // The high-sensitivity range (down to 0.98 pg/mL) covers most baseline samples (IL-6 median 8, IFN-γ 6 pg/mL).
   assert.ok(
-    checked > 0.4 * T.cytokines.samples.length,
+    checked > 0.8 * T.cytokines.samples.length,
     `${checked} of ${T.cytokines.samples.length} in range`,
   );
   // IL-6 stays related to CRS: day-7 IL-6 higher with CRS ≥ 2 (log-normal medians 60 vs 8 pg/mL).

@@ -20,7 +20,8 @@ export function register(program: Command): void {
     .description(
       'Write a virtual CD8-PET CAR T trial as a study bundle: three cohorts (post-CART scans at day +7, ' +
         '+5, and +2/+4/+7), 89Zr DICOM PET series of a whole-body phantom (organs, spherical lesions, ' +
-        'Gaussian PSF, noise), NIfTI organ and lesion label maps, clinical tables and truth.json.',
+        'Gaussian PSF, noise), NIfTI organ and lesion label maps, clinical tables, raw lab assays (qPCR wells, ' +
+        'cytokine ELISA plates, 51Cr release plates, flow cytometry FCS files with Gating-ML) and truth.json.',
     )
     .requiredOption('--out <dir>', 'output folder (created; must be empty or a previous simulated bundle)')
     .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', '1')
@@ -33,7 +34,7 @@ export function register(program: Command): void {
       'after',
       '\nThe bundle follows docs/study-bundle.md; truth.json holds the generative model and its draws\n' +
         '(organ SUVs per scan, lesion true SUVpeak and volume, pre → post geometric-mean ratios, the true\n' +
-        'log hazard ratio of pre-CART uptake on TTP).\n' +
+        'log hazard ratio of pre-CART uptake on TTP, and the true values behind every lab assay).\n' +
         'Examples:\n' +
         '  carto simulate --out vt/                       6 patients, 6 mm voxels (a few seconds)\n' +
         '  carto simulate --out vt23/ --patients 23 --seed 7 --voxel-mm 5   the trial’s size',
