@@ -11,7 +11,7 @@ import { formatPEquals, formatSig } from './format.js';
 import { scatterFitFigure } from './figures.js';
 import { tumourData } from './lesions.js';
 import { planSettings } from './settings.js';
-import type { AnalysisSection } from './types.js';
+import { notRunSection, type AnalysisSection } from './types.js';
 
 function corrFinding(label: string, r: CorrelationResult): string {
   return `${label}: r = ${formatSig(r.r)} (95% CI ${formatSig(r.ciLower)} to ${formatSig(r.ciUpper)}), ${formatPEquals(r.p)}; n = ${r.n}${r.clusters !== r.n ? ` in ${r.clusters} patients` : ''}.`;
@@ -51,14 +51,7 @@ export function bloodCd8Correlation(study: StudyData): AnalysisSection {
       `(${s.bloodPoolLabel}) of each scan, the lab value closest to the scan within ${s.labScanMaxGapDays} days.`,
     formula: `cor(log(${s.cd8Analyte}), SUVmean_${s.bloodPoolLabel} | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   const scans = new Map(study.scans.map((sc) => [sc.scanId, sc]));
   const labs = study.labs.filter((l) => l.analyte === s.cd8Analyte);
   if (labs.length === 0) return notRun(`no lab values of analyte ${s.cd8Analyte}`);
@@ -165,14 +158,7 @@ export function biopsyCd8Correlation(study: StudyData): AnalysisSection {
       "percentage of each biopsy (IHC) and the biopsied lesion's pre-CART volume-corrected SUVpeak.",
     formula: 'cor.test(cd8_percent, SUVpeak_corrected)',
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const pre = new Map(
     td.rows.filter((r) => r.timepoint === 'pre').map((r) => [`${r.patientId}\u0000${r.lesionId}`, r]),

@@ -4,21 +4,11 @@
  * values themselves are lab values, summarised in the "Laboratory measurements" section; these sections show the
  * quality behind them (curve fits, limits of quantification, flags, QC, compensation). No I/O.
  */
-import type { AnalysisSection, ResultFigure } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure } from './types.js';
 import type { StudyData } from '../study/model.js';
 import { formatSig } from './format.js';
 
-const notRun = (
-  base: Pick<AnalysisSection, 'id' | 'title' | 'description'>,
-  reason: string,
-): AnalysisSection => ({
-  ...base,
-  status: 'not-run',
-  reason,
-  results: {},
-  tables: [],
-  figures: [],
-});
+const notRun = notRunSection;
 
 const patientsOf = (rows: { patientId: string }[]): number => new Set(rows.map((r) => r.patientId)).size;
 

@@ -19,7 +19,7 @@ import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.
 import { formatCi, formatPEquals, formatSig, geometricMean, median } from './format.js';
 import { countPatients, primaryRows, tumourData } from './lesions.js';
 import { contrast, fitMixed, lrt, unitContrast } from './mixed.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
 import { kmFigure } from './v1-figures.js';
 import { scatterFitFigure } from './figures.js';
 
@@ -114,14 +114,7 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
       'coxphf(Surv(time, event) ~ high_uptake); coxphf(Surv(time, event) ~ log(gm_suvpeak)); ' +
       `coxph(Surv(ttp, event) ~ I(suvpeak/${td.settings.lesionHrPerUnits}) + cluster(patient))`,
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   const pu = patientUptakeOutcomes(study);
   if (typeof pu === 'string') return notRun(pu);
   const { rows, median: med } = pu;
@@ -300,14 +293,7 @@ export function matvSection(study: StudyData): AnalysisSection {
       'of pre-CART lesion log SUVpeak (volume-corrected) on MATV per 100 mL with a random patient intercept (REML estimate, ML likelihood-ratio p).',
     formula: `Surv(ttp, event) ~ (matv >= ${cut}); log(SUVpeak) ~ I(matv/100) + (1 | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const matv = patientMatv(study);
   const ex = new Set(td.excludedPatients);

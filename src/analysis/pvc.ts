@@ -8,7 +8,7 @@ import type { StudyData } from '../study/model.js';
 import { formatSig } from './format.js';
 import { scatterFitFigure } from './figures.js';
 import { countPatients, tumourData } from './lesions.js';
-import type { AnalysisSection } from './types.js';
+import { notRunSection, type AnalysisSection } from './types.js';
 
 /** Geometric grid of n volumes between lo and hi (mL). */
 export function volumeGrid(lo: number, hi: number, n = 60): number[] {
@@ -45,14 +45,7 @@ export function partialVolumeSection(study: StudyData): AnalysisSection {
         ? `log(SUVpeak) ~ rcs(${x}, ${s.knots})`
         : `log(SUVpeak) ~ rcs(${x}, ${s.knots}) + (1 | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   if (!s.enabled) return notRun('the correction is disabled (analysis.pvc.enabled = false)');
   if (td.rows.length === 0) return notRun('no tumour lesions on scans of the study tracer');
   if (!td.pvc) return notRun(td.pvcError ?? 'the correction could not be fitted');

@@ -10,7 +10,7 @@ import { formatCi, formatPEquals } from './format.js';
 import { estimateFigure } from './figures.js';
 import { scanEligible, scanUptakeDays } from './lesions.js';
 import { planSettings } from './settings.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
 
 /** Group means and the group difference of one timepoint. */
 export interface BrainIcansComparison {
@@ -65,14 +65,7 @@ export function brainVsIcans(study: StudyData): AnalysisSection {
       'compared between patients with maximum ICANS grade ≥ 2 and < 2 (ASTCT 2019) by least squares (pooled-variance two-sample t-test); means with 95% CIs.',
     formula: 'SUVmean_brain ~ icans_ge2',
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   const icans = new Map(study.toxicity.map((t) => [t.patientId, t.icansGrade]));
   if (icans.size === 0) return notRun('no toxicity data');
   const uptake = scanUptakeDays(study);

@@ -23,7 +23,7 @@ import {
   type LrtResult,
   type WaldFResult,
 } from './mixed.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
 
 /** One observation of a group comparison. */
 export interface GroupObservation {
@@ -198,15 +198,8 @@ function groupSection(
   }[],
   guard: string | null,
 ): AnalysisSection {
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    formula: 'log(y) ~ group + (1 | patient)',
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection =>
+    notRunSection({ ...base, formula: 'log(y) ~ group + (1 | patient)' }, reason);
   if (guard) return notRun(guard);
   const results: Record<string, unknown> = {};
   const tables: ResultTable[] = [];

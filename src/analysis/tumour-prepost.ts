@@ -22,7 +22,7 @@ import {
   type LrtResult,
   type ModelRecord,
 } from './mixed.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
 import { timepointOrder } from './v1-normal-tissue.js';
 import type { PrePostRandom } from './settings.js';
 
@@ -158,14 +158,7 @@ export function tumourPrePost(study: StudyData): AnalysisSection {
       'Volume change (%) = 100·(ratio − 1).',
     formula: `log(SUVpeak) ~ timepoint + ${re};  log(volume) ~ timepoint + ${re}`,
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const rows = primaryRows(td);
   if (!rows.some((r) => r.timepoint !== 'pre')) return notRun('no post-CART scans with tumour lesions');
@@ -320,14 +313,7 @@ export function tumourAssociation(study: StudyData): AnalysisSection {
       'variance explained as the marginal R² (Nakagawa & Schielzeth 2013; conditional R² also given).',
     formula: 'log(SUVpeak_post) ~ log(SUVpeak_pre) + (1 | patient)',
   };
-  const notRun = (reason: string): AnalysisSection => ({
-    ...base,
-    status: 'not-run',
-    reason,
-    results: {},
-    tables: [],
-    figures: [],
-  });
+  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const rows = primaryRows(td);
   const pre = new Map(

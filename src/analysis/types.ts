@@ -47,3 +47,15 @@ export interface AnalysisSection {
   /** Warnings raised while running (e.g. singular fit). */
   warnings?: string[];
 }
+
+/**
+ * A section that could not run: its id, title and description with the reason, and no results, tables or figures.
+ * @param base id, title and description (and any fields such as `formula` or `n` to keep)
+ * @param reason why the data cannot support the analysis, in words for the report
+ */
+export function notRunSection<B extends Pick<AnalysisSection, 'id' | 'title' | 'description'>>(
+  base: B,
+  reason: string,
+): AnalysisSection {
+  return { ...base, status: 'not-run', reason, results: {}, tables: [], figures: [] };
+}
