@@ -100,7 +100,69 @@ export function cytokineSection(study: StudyData): AnalysisSection {
         })),
       },
     ],
-    figures: [],
+    figures: [recoveryFigure(a.cytokineCurves)],
+  };
+}
+
+/** QC figure: back-calculated recovery of every standard level, per plate and analyte, with the 80–120 % band. */
+function recoveryFigure(curves: NonNullable<StudyData['labAssays']>['cytokineCurves']): ResultFigure {
+  const values = curves.flatMap((c) =>
+    c.recoveries
+      .filter((r) => r.recoveryPercent !== null)
+      .map((r) => ({
+        curve: `${c.analyte} · ${c.plate}`,
+        concentration: r.concentrationPgMl,
+        recovery: r.recoveryPercent,
+        used:
+          r.concentrationPgMl >= c.lloqPgMl && r.concentrationPgMl <= c.uloqPgMl ? 'within LOQ' : 'outside',
+      })),
+  );
+  const ys = values.map((v) => v.recovery!);
+  const yDomain = [Math.min(60, ...ys.map((y) => y - 5)), Math.max(140, ...ys.map((y) => y + 5))];
+  return {
+    id: 'cytokine-recovery',
+    title: 'Standard recovery (back-calculated ÷ nominal)',
+    caption:
+      'Each standard level of each plate and analyte; the grey band is 80–120 %, the acceptance range that sets ' +
+      'the limits of quantification (with CV ≤ 20 %).',
+    source: {
+      kind: 'vega-lite',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        width: 420,
+        height: 240,
+        layer: [
+          {
+            data: { values: [{ lo: 80, hi: 120 }] },
+            mark: { type: 'rect', color: '#dddddd', opacity: 0.6 },
+            encoding: {
+              y: { field: 'lo', type: 'quantitative', scale: { domain: yDomain } },
+              y2: { field: 'hi' },
+            },
+          },
+          {
+            data: { values },
+            mark: { type: 'line', point: true, strokeWidth: 1 },
+            encoding: {
+              x: {
+                field: 'concentration',
+                type: 'quantitative',
+                scale: { type: 'log', nice: false, padding: 8 },
+                title: 'nominal concentration (pg/mL)',
+              },
+              y: {
+                field: 'recovery',
+                type: 'quantitative',
+                title: 'recovery (%)',
+                scale: { domain: yDomain },
+              },
+              color: { field: 'curve', type: 'nominal', title: 'analyte · plate' },
+              shape: { field: 'used', type: 'nominal', title: 'standard' },
+            },
+          },
+        ],
+      },
+    },
   };
 }
 
@@ -125,7 +187,7 @@ export function cytotoxicitySection(study: StudyData): AnalysisSection {
     source: {
       kind: 'vega-lite',
       spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         width: 420,
         height: 260,
         data: {
@@ -267,6 +329,80 @@ export function flowSection(study: StudyData): AnalysisSection {
         })),
       },
     ],
-    figures: [],
+    figures: memorySubsetFigure(study),
   };
+}
+
+const SUBSETS: [string, string][] = [
+  ['naive', 'naive'],
+  ['naive_like', 'naive-like (RA+CCR7+)'],
+  ['scm', 'stem-cell memory'],
+  ['cm', 'central memory'],
+  ['em', 'effector memory'],
+  ['te', 'terminal effector'],
+];
+
+/** Mean memory-subset composition per phenotyped population and day (lab values flow_<label>_<subset>_pct). */
+function memorySubsetFigure(study: StudyData): ResultFigure[] {
+  const re = /^flow_([a-z0-9_]+?)_(naive_like|naive|scm|cm|em|te)_pct$/;
+  const sums = new Map<string, { population: string; day: number; subset: string; sum: number; n: number }>();
+  for (const l of study.labs) {
+    const m = re.exec(l.analyte);
+    if (!m) continue;
+    const k = `${m[1]}\u0000${l.day}\u0000${m[2]}`;
+    const e = sums.get(k) ?? { population: m[1]!, day: l.day, subset: m[2]!, sum: 0, n: 0 };
+    e.sum += l.value;
+    e.n++;
+    sums.set(k, e);
+  }
+  if (sums.size === 0) return [];
+  const order = new Map(SUBSETS.map(([k], i) => [k, i]));
+  const values = [...sums.values()].map((e) => ({
+    population: e.population,
+    day: `day ${e.day}`,
+    dayNum: e.day,
+    subset: SUBSETS.find(([k]) => k === e.subset)![1],
+    order: order.get(e.subset)!,
+    percent: e.sum / e.n,
+    patients: e.n,
+  }));
+  return [
+    {
+      id: 'flow-memory-subsets',
+      title: 'Memory subsets by population and day',
+      caption:
+        'Mean % of the population over patients (n per bar in the tooltip data); subsets by CD45RA/CCR7/CD45RO.',
+      source: {
+        kind: 'vega-lite',
+        spec: {
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          data: { values },
+          facet: { column: { field: 'population', type: 'nominal', title: null } },
+          spec: {
+            width: 200,
+            height: 220,
+            mark: 'bar',
+            encoding: {
+              x: {
+                field: 'day',
+                type: 'ordinal',
+                sort: { field: 'dayNum' },
+                title: null,
+                axis: { labelAngle: 0 },
+              },
+              y: { field: 'percent', type: 'quantitative', stack: 'zero', title: '% of population' },
+              color: {
+                field: 'subset',
+                type: 'nominal',
+                sort: SUBSETS.map(([, t]) => t),
+                scale: { scheme: 'tableau10' },
+                title: 'subset',
+              },
+              order: { field: 'order', type: 'quantitative' },
+            },
+          },
+        },
+      },
+    },
+  ];
 }

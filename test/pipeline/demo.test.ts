@@ -55,11 +55,27 @@ test('carto demo writes a complete report of a virtual trial', () => {
       'figures/km-os.svg',
       'figures/lesion-suvpeak-strip.svg',
       'figures/mip.svg',
+      'figures/cytokine-recovery.svg',
+      'figures/cytotoxicity-curves.svg',
+      'figures/flow-memory-subsets.svg',
+      'tables/flow-gates.csv',
+      'tables/cytokine-samples.csv',
+      'tables/qpcr-samples.csv',
     ]) {
       assert.ok(existsSync(join(report, f)), `${f} written`);
     }
     const ok = new Set(s.sections.filter((x) => x.status === 'ok').map((x) => x.id));
-    for (const id of ['table1', 'normal-tissue-summary', 'outcomes-uptake', 'quantification']) {
+    // the simulated raw lab assays are imported and reported (qPCR, cytokines, ⁵¹Cr, flow cytometry)
+    for (const id of [
+      'table1',
+      'normal-tissue-summary',
+      'outcomes-uptake',
+      'quantification',
+      'qpcr',
+      'cytokines',
+      'cytotoxicity',
+      'flow',
+    ]) {
       assert.ok(ok.has(id), `section ${id} ran: ${JSON.stringify(s.sections)}`);
     }
     const svg = readFileSync(join(report, 'figures', 'km-ttp.svg'), 'utf8');

@@ -193,6 +193,12 @@ test('cytokines, cytotoxicity and flow: lab values per patient and day, detail s
       assert.ok(s.tables.every((t) => t.rows.length > 0));
     }
     assert.ok(cytokineSection(study).warnings?.some((w) => /below the LLOQ/.test(w)));
+    assert.deepEqual(
+      [cytokineSection(study), cytotoxicitySection(study), flowSection(study)].map((x) =>
+        x.figures.map((f) => f.id),
+      ),
+      [['cytokine-recovery'], ['cytotoxicity-curves'], ['flow-memory-subsets']],
+    );
 
     // Re-import of the same content writes nothing; a changed FCS file changes the content hash.
     assert.equal((await importBundle(b, dbFile)).status, 'unchanged');
