@@ -15,7 +15,12 @@ export type ScaleTransform =
   | { kind: 'logicle'; T: number; W: number; M: number; A: number }
   | { kind: 'hyperlog'; T: number; W: number; M: number; A: number }
   /** FlowJo 10's biex (not Gating-ML): see src/flow/flowjo-biex.ts. */
-  | ({ kind: 'flowjo-biex' } & FlowJoBiexParams);
+  | ({ kind: 'flowjo-biex' } & FlowJoBiexParams)
+  /**
+   * FlowJo 10's log (`<transforms:log offset decades>`): y = (log10(max(x, offset)) − log10(offset)) / decades, so
+   * values at or below the offset sit at 0, on the axis, as FlowJo draws them (unlike Gating-ML flog).
+   */
+  | { kind: 'flowjo-log'; offset: number; decades: number };
 
 /** A compiled transform: forward (data → scale) and inverse (scale → data). */
 export interface CompiledTransform {
@@ -34,6 +39,16 @@ export function compileTransform(t: ScaleTransform): CompiledTransform {
     throw new InputError(`${t.kind}: ${msg}`, { field: t.kind, value: t });
   };
   if (t.kind === 'flowjo-biex') return compileFlowJoBiex(t);
+  if (t.kind === 'flowjo-log') {
+    const { offset, decades } = t;
+    if (!(offset > 0)) bad('offset must be > 0');
+    if (!(decades > 0)) bad('decades must be > 0');
+    const lo = Math.log10(offset);
+    return {
+      forward: (x) => (Number.isNaN(x) ? NaN : (Math.log10(Math.max(x, offset)) - lo) / decades),
+      inverse: (y) => 10 ** (y * decades + lo),
+    };
+  }
   if (!(t.T > 0)) bad('T must be > 0');
   switch (t.kind) {
     case 'flin': {

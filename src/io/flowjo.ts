@@ -146,9 +146,9 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
         break;
       case 'log':
         transforms[name] = {
-          kind: 'flog',
-          T: num(t, 'offset', file, 1) * 10 ** num(t, 'decades', file, 4),
-          M: num(t, 'decades', file, 4),
+          kind: 'flowjo-log',
+          offset: num(t, 'offset', file, 1),
+          decades: num(t, 'decades', file, 4),
         };
         break;
       case 'logicle':

@@ -89,7 +89,8 @@ describe('FlowJo 10 workspace', () => {
     const fl2 = col('FL2-H');
     const fl3 = col('FL3-H');
     const fl4 = col('FL4-H');
-    const lg = (v: number): number => Math.log10(v) / 4; // log display (offset 1, 4 decades), up to an affine map
+    // FlowJo log display (offset 1, 4 decades): values ≤ offset sit on the axis at 0
+    const lg = (v: number): number => Math.log10(Math.max(v, 1)) / 4;
     const logPoly = poly.map(([a, b]) => [lg(a), lg(b)] as [number, number]);
     let cells = 0;
     let p = 0;

@@ -66,4 +66,12 @@ describe('Gating-ML 2.0 transforms vs reference tables', () => {
     assert.throws(() => compileTransform({ kind: 'logicle', T: 1000, W: 3, M: 4, A: 0 }), InputError);
     assert.throws(() => compileTransform({ kind: 'flog', T: -1, M: 4 }), InputError);
   });
+  it('FlowJo log: (log10(max(x, offset)) − log10(offset)) / decades, values at or below the offset on the axis', () => {
+    const t = compileTransform({ kind: 'flowjo-log', offset: 1, decades: 4 });
+    for (const x of [-3, 0, 0.5, 1]) assert.equal(t.forward(x), 0, `clamped at ${x}`);
+    assert.equal(t.forward(10000), 1);
+    assert.equal(t.forward(100), 0.5);
+    assert.ok(Math.abs(t.inverse(t.forward(1234.5)) - 1234.5) < 1e-9);
+    assert.throws(() => compileTransform({ kind: 'flowjo-log', offset: 0, decades: 4 }), InputError);
+  });
 });
