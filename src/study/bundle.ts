@@ -331,6 +331,71 @@ function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'sett
   };
 }
 
+const CYTOKINE_COLUMNS = ['plate', 'role', 'analyte', 'signal'];
+const LYSIS_COLUMNS = ['plate', 'target', 'role', 'cpm'];
+
+/** A patient-ID check for a table cell: returns the ID or throws naming file, row and column. */
+type PatientCheck = (r: RowReader, column?: string) => string;
+const anyPatientId: PatientCheck = (r, column = 'patient_id') => r.id(column);
+
+/** The wells of a cytokines.csv table (docs/study-bundle.md "Cytokine plates"). */
+function cytokineWellsOf(table: CsvTable, patient: PatientCheck): CytokineWell[] {
+  return table.rows.map((_, i) => {
+    const r = new RowReader(table, i);
+    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
+    return {
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      role,
+      analyte: r.requiredString('analyte'),
+      concentrationPgMl: role === 'standard' ? r.number('concentration', true, { min: 0 }) : null,
+      patientId: role === 'sample' ? patient(r) : null,
+      day: role === 'sample' ? r.number('day', true) : null,
+      dilution: role === 'sample' ? (r.number('dilution', false, { min: 1 }) ?? 1) : 1,
+      signal: r.number('signal', true),
+    };
+  });
+}
+
+/** The wells of a cytotoxicity.csv table (docs/study-bundle.md "Cytotoxicity"). */
+function lysisWellsOf(table: CsvTable, patient: PatientCheck): LysisWell[] {
+  return table.rows.map((_, i) => {
+    const r = new RowReader(table, i);
+    const role = r.enumValue('role', ['spontaneous', 'maximum', 'experimental'] as const, true);
+    const exp = role === 'experimental';
+    return {
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      target: r.requiredString('target'),
+      role,
+      patientId: exp ? patient(r) : null,
+      day: exp ? r.number('day', true) : null,
+      effectorToTarget: exp ? r.number('effector_target_ratio', true, { min: Number.MIN_VALUE }) : null,
+      cpm: r.number('cpm', true, { min: 0 }),
+    };
+  });
+}
+
+/**
+ * Reads a cytokines.csv outside a bundle (`carto assay cytokines`): any well-formed patient ID is accepted.
+ * @throws InputError naming file, row and column for a missing column or a bad cell
+ */
+export function readCytokineTable(file: string): CytokineWell[] {
+  const table = readCsv(file);
+  requireColumns(table, CYTOKINE_COLUMNS);
+  return cytokineWellsOf(table, anyPatientId);
+}
+
+/**
+ * Reads a cytotoxicity.csv outside a bundle (`carto assay cytotoxicity`): any well-formed patient ID is accepted.
+ * @throws InputError naming file, row and column for a missing column or a bad cell
+ */
+export function readCytotoxicityTable(file: string): LysisWell[] {
+  const table = readCsv(file);
+  requireColumns(table, LYSIS_COLUMNS);
+  return lysisWellsOf(table, anyPatientId);
+}
+
 /**
  * Reads and validates a study bundle folder.
  *
@@ -610,43 +675,11 @@ export function readBundle(dirIn: string): StudyBundle {
     });
   });
 
-  // cytokines.csv (optional): immunoassay wells; concentrations at import (src/assays/cytokine-study.ts).
-  const cytokineWells: CytokineWell[] = [];
-  const ck = readTable(dir, 'cytokines.csv', ['plate', 'role', 'analyte', 'signal'], true);
-  ck?.rows.forEach((_, i) => {
-    const r = new RowReader(ck, i);
-    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
-    cytokineWells.push({
-      row: i + 1,
-      plate: r.requiredString('plate'),
-      role,
-      analyte: r.requiredString('analyte'),
-      concentrationPgMl: role === 'standard' ? r.number('concentration', true, { min: 0 }) : null,
-      patientId: role === 'sample' ? knownPatient(r) : null,
-      day: role === 'sample' ? r.number('day', true) : null,
-      dilution: role === 'sample' ? (r.number('dilution', false, { min: 1 }) ?? 1) : 1,
-      signal: r.number('signal', true),
-    });
-  });
-
-  // cytotoxicity.csv (optional): ⁵¹Cr-release wells; % specific lysis at import (src/assays/lysis-study.ts).
-  const lysisWells: LysisWell[] = [];
-  const cx = readTable(dir, 'cytotoxicity.csv', ['plate', 'target', 'role', 'cpm'], true);
-  cx?.rows.forEach((_, i) => {
-    const r = new RowReader(cx, i);
-    const role = r.enumValue('role', ['spontaneous', 'maximum', 'experimental'] as const, true);
-    const exp = role === 'experimental';
-    lysisWells.push({
-      row: i + 1,
-      plate: r.requiredString('plate'),
-      target: r.requiredString('target'),
-      role,
-      patientId: exp ? knownPatient(r) : null,
-      day: exp ? r.number('day', true) : null,
-      effectorToTarget: exp ? r.number('effector_target_ratio', true, { min: Number.MIN_VALUE }) : null,
-      cpm: r.number('cpm', true, { min: 0 }),
-    });
-  });
+  // cytokines.csv and cytotoxicity.csv (optional): raw wells, processed at import (src/assays/*-study.ts).
+  const ck = readTable(dir, 'cytokines.csv', CYTOKINE_COLUMNS, true);
+  const cytokineWells = ck ? cytokineWellsOf(ck, knownPatient) : [];
+  const cx = readTable(dir, 'cytotoxicity.csv', LYSIS_COLUMNS, true);
+  const lysisWells = cx ? lysisWellsOf(cx, knownPatient) : [];
 
   // flow.csv (optional): FCS files with their gating; phenotyped at import (src/pipeline/flow.ts).
   const flowFiles: FlowFileRow[] = [];

@@ -1,4 +1,4 @@
-/** `carto assay curve|qpcr|lysis` end to end (values cross-checked against the library tests' references). */
+/** `carto assay curve|qpcr|lysis|cytokines|cytotoxicity` end to end (values cross-checked against the library tests' references). */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,5 +81,52 @@ describe('carto assay', () => {
       k.points.map((p) => p.meanPercent),
       [75, 25],
     );
+  });
+  it('cytokines --json: plate curves and samples back-calculated (exact 4PL wells, 1e-6), bad --model exits 2', async () => {
+    const p = { b: -1.1, c: 0.05, d: 3.2, e: 250 };
+    const od = (x: number): number => p.c + (p.d - p.c) / (1 + (x / p.e) ** p.b);
+    const rows = ['plate,role,analyte,concentration,patient_id,day,dilution,signal'];
+    for (const x of [0, 7.8125, 15.625, 31.25, 62.5, 125, 250, 500, 1000])
+      rows.push(`P1,standard,IL6,${x},,,,${od(x)}`, `P1,standard,IL6,${x},,,,${od(x)}`);
+    rows.push(`P1,sample,IL6,,donor-7,0,5,${od(80)}`);
+    const f = join(dir, 'cyt.csv');
+    writeFileSync(f, `${rows.join('\n')}\n`);
+    const r = await carto('assay', 'cytokines', '--data', f, '--json');
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as {
+      curves: { lloqPgMl: number; uloqPgMl: number }[];
+      samples: { patientId: string; concentrationPgMl: number; flag: string }[];
+    };
+    assert.equal(j.curves.length, 1);
+    assert.equal(j.curves[0]!.lloqPgMl, 7.8125);
+    assert.equal(j.curves[0]!.uloqPgMl, 1000);
+    assert.equal(j.samples[0]!.patientId, 'donor-7');
+    assert.equal(j.samples[0]!.flag, 'ok');
+    assertClose(j.samples[0]!.concentrationPgMl, 400, 1e-6, '80 pg/mL × dilution 5');
+    const bad = await carto('assay', 'cytokines', '--data', f, '--model', '6pl');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--model/);
+  });
+  it('cytotoxicity --json: plate QC and % lysis per sample and E:T (hand arithmetic, 1e-12)', async () => {
+    const f = join(dir, 'cr.csv');
+    writeFileSync(
+      f,
+      'plate,target,role,patient_id,day,effector_target_ratio,cpm\n' +
+        'A,Raji,spontaneous,,,,200\nA,Raji,maximum,,,,1200\nA,Raji,experimental,d1,0,10,700\nA,Raji,experimental,d1,0,10,800\n',
+    );
+    const r = await carto('assay', 'cytotoxicity', '--data', f, '--json');
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as {
+      plates: { spontaneousPercentOfMaximum: number; qcPassed: boolean }[];
+      samples: { meanPercent: number; nWells: number }[];
+    };
+    assertClose(j.plates[0]!.spontaneousPercentOfMaximum, (100 * 200) / 1200, 1e-12, 'spontaneous %');
+    assert.equal(j.plates[0]!.qcPassed, true);
+    assertClose(j.samples[0]!.meanPercent, 55, 1e-12, '(50 % + 60 %) / 2');
+    assert.equal(j.samples[0]!.nWells, 2);
+    writeFileSync(f, 'plate,target,role,cpm\nA,Raji,experimental,5\n');
+    const bad = await carto('assay', 'cytotoxicity', '--data', f);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /cr\.csv, row 1, field patient_id/);
   });
 });

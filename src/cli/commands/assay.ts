@@ -1,6 +1,7 @@
 /**
- * `carto assay curve|qpcr|lysis` — standard/dose–response curves (3PL/4PL/5PL), qPCR (standard curve, ΔΔCt,
- * copies per cell) and ⁵¹Cr % specific lysis from CSV files.
+ * `carto assay curve|qpcr|lysis|cytokines|cytotoxicity` — standard/dose–response curves (3PL/4PL/5PL), qPCR
+ * (standard curve, ΔΔCt, copies per cell), ⁵¹Cr % specific lysis, and whole plates in the study-bundle formats
+ * (cytokine plates → pg/mL with limits of quantification; ⁵¹Cr plates → % lysis per sample and E:T).
  */
 import type { Command } from 'commander';
 import {
@@ -18,7 +19,10 @@ import {
   standardCurve,
   summariseReplicates,
 } from '../../assays/qpcr.js';
+import { cytokineConcentrations, type BelowLloqRule } from '../../assays/cytokine-study.js';
+import { lysisOfStudy } from '../../assays/lysis-study.js';
 import { InputError } from '../../errors.js';
+import { readCytokineTable, readCytotoxicityTable } from '../../study/bundle.js';
 import { readCsv, type CsvTable } from '../../io/csv.js';
 import { commandGroup, formatTable, printJson } from '../shared.js';
 
@@ -315,6 +319,116 @@ export function register(program: Command): void {
             res.points.map((p) => [p.effectorToTarget, p.meanPercent, p.sdPercent, p.replicates.length]),
           )}\nspontaneous/maximum ${res.spontaneousPercentOfMaximum.toFixed(1)} % (QC ${res.qcPassed ? 'passed' : 'FAILED'})` +
             `${lu !== null ? `; LU${opts.lu} per 10^6 effectors ${lu.toPrecision(4)}` : ''}\n`,
+        );
+    });
+
+  assay
+    .command('cytokines')
+    .description(
+      'Cytokine plates (ELISA OD / bead MFI): per plate and analyte a standard curve with limits of ' +
+        'quantification, and every sample back-calculated to pg/mL × dilution',
+    )
+    .requiredOption(
+      '--data <file>',
+      'CSV as cytokines.csv of a study bundle: plate, role (standard|sample), analyte, concentration ' +
+        '(standards, pg/mL), patient_id, day, dilution, signal',
+    )
+    .option('--model <m>', 'standard-curve model: 4pl, 5pl or 3pl', '4pl')
+    .option('--below-lloq <rule>', 'value given below the LLOQ: half-lloq, lloq or omit', 'half-lloq')
+    .option('--json', 'print {"curves": [...], "samples": [...]} as JSON')
+    .addHelpText(
+      'after',
+      '\nLLOQ/ULOQ: the lowest/highest standard whose back-calculated recovery is 80–120 % with CV ≤ 20 %\n' +
+        '(FDA 2018). Samples below the LLOQ are flagged <LLOQ and given the --below-lloq value; above the ULOQ\n' +
+        '>ULOQ and ULOQ × dilution (a lower bound). Format: docs/study-bundle.md "Cytokine plates".\n' +
+        'Example:\n  carto assay cytokines --data plates.csv --model 5pl --json',
+    )
+    .action((opts: { data: string; model: string; belowLloq: string; json?: boolean }) => {
+      const model = opts.model.toLowerCase();
+      if (!['3pl', '4pl', '5pl'].includes(model))
+        throw new InputError('--model must be 3pl, 4pl or 5pl', { field: '--model', value: opts.model });
+      if (!['half-lloq', 'lloq', 'omit'].includes(opts.belowLloq))
+        throw new InputError('--below-lloq must be half-lloq, lloq or omit', {
+          field: '--below-lloq',
+          value: opts.belowLloq,
+        });
+      const r = cytokineConcentrations(
+        readCytokineTable(opts.data),
+        { model: model as CurveModel, belowLloq: opts.belowLloq as BelowLloqRule },
+        opts.data,
+      );
+      if (opts.json) printJson({ curves: r.curves, samples: r.samples });
+      else {
+        const f = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'NA' : x.toPrecision(4));
+        process.stdout.write(
+          `${formatTable(
+            ['plate', 'analyte', 'model', 'LLOQ pg/mL', 'ULOQ pg/mL', 'RSE'],
+            r.curves.map((c) => [
+              c.plate,
+              c.analyte,
+              c.model,
+              f(c.lloqPgMl),
+              f(c.uloqPgMl),
+              f(c.residualStandardError),
+            ]),
+          )}\n\n${formatTable(
+            ['plate', 'analyte', 'patient', 'day', 'dilution', 'pg/mL', 'SE', 'flag'],
+            r.samples.map((x) => [
+              x.plate,
+              x.analyte,
+              x.patientId,
+              x.day,
+              x.dilution,
+              f(x.concentrationPgMl),
+              f(x.sePgMl),
+              x.flag,
+            ]),
+          )}\n`,
+        );
+      }
+    });
+
+  assay
+    .command('cytotoxicity')
+    .description('⁵¹Cr-release plates: controls QC per plate and target, % specific lysis per sample and E:T')
+    .requiredOption(
+      '--data <file>',
+      'CSV as cytotoxicity.csv of a study bundle: plate, target, role (spontaneous|maximum|experimental), ' +
+        'patient_id, day, effector_target_ratio, cpm',
+    )
+    .option('--json', 'print {"plates": [...], "samples": [...]} as JSON')
+    .addHelpText(
+      'after',
+      '\nControls (spontaneous, maximum) are per plate and target; a plate fails QC when spontaneous release\n' +
+        '> 30 % of maximum. Format: docs/study-bundle.md "Cytotoxicity". For a single assay without plates\n' +
+        'see `carto assay lysis`.\nExample:\n  carto assay cytotoxicity --data cr51-plates.csv --json',
+    )
+    .action((opts: { data: string; json?: boolean }) => {
+      const r = lysisOfStudy(readCytotoxicityTable(opts.data), opts.data);
+      if (opts.json) printJson({ plates: r.plates, samples: r.samples });
+      else
+        process.stdout.write(
+          `${formatTable(
+            ['plate', 'target', 'spontaneous % of max', 'QC'],
+            r.plates.map((p) => [
+              p.plate,
+              p.target,
+              p.spontaneousPercentOfMaximum.toFixed(1),
+              p.qcPassed ? 'passed' : 'FAILED',
+            ]),
+          )}\n\n${formatTable(
+            ['plate', 'target', 'patient', 'day', 'E:T', 'mean % lysis', 'SD', 'n'],
+            r.samples.map((x) => [
+              x.plate,
+              x.target,
+              x.patientId,
+              x.day,
+              x.effectorToTarget,
+              x.meanPercent.toFixed(2),
+              Number.isFinite(x.sdPercent) ? x.sdPercent.toFixed(2) : 'NA',
+              x.nWells,
+            ]),
+          )}\n`,
         );
     });
 }
