@@ -21,6 +21,7 @@ import {
   type CurveModel,
   type QuantificationLimits,
 } from './curves.js';
+import { compareStrings as cmpStr, wellField, wellGroupKey as key } from './wells.js';
 
 /** One well of `cytokines.csv`. `row` is its 1-based data row. */
 export interface CytokineWell {
@@ -121,20 +122,8 @@ export function cytokineAnalyteName(analyte: string): string {
   return `${labNameStem(analyte, 'analyte')}_pg_ml`;
 }
 
-const SEP = '\u0000';
-const key = (...p: (string | number)[]): string => p.join(SEP);
-const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 function validateWell(w: CytokineWell, file: string): void {
-  const at = (
-    field: string,
-    value: unknown,
-  ): { file: string; row: number; field: string; value: unknown } => ({
-    file,
-    row: w.row,
-    field,
-    value,
-  });
+  const at = (field: string, value: unknown) => wellField(file, w.row, field, value);
   if (w.plate === '') throw new InputError('plate is empty', at('plate', w.plate));
   if (w.analyte === '') throw new InputError('analyte is empty', at('analyte', w.analyte));
   try {

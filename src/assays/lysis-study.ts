@@ -13,6 +13,7 @@
 import { InputError } from '../errors.js';
 import { labNameStem } from './cytokine-study.js';
 import { analyseChromiumRelease } from './lysis.js';
+import { compareStrings as cmpStr, wellField, wellGroupKey as key } from './wells.js';
 
 /** One well of `cytotoxicity.csv`. `row` is its 1-based data row. */
 export interface LysisWell {
@@ -98,20 +99,8 @@ export function lysisAnalyteName(target: string, effectorToTarget: number): stri
   return `lysis_${labNameStem(target, 'target')}_et${ratio.replace('.', 'p')}_pct`;
 }
 
-const SEP = '\u0000';
-const key = (...p: (string | number)[]): string => p.join(SEP);
-const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 function validateWell(w: LysisWell, file: string): void {
-  const at = (
-    field: string,
-    value: unknown,
-  ): { file: string; row: number; field: string; value: unknown } => ({
-    file,
-    row: w.row,
-    field,
-    value,
-  });
+  const at = (field: string, value: unknown) => wellField(file, w.row, field, value);
   if (w.plate === '') throw new InputError('plate is empty', at('plate', w.plate));
   if (w.target === '') throw new InputError('target is empty', at('target', w.target));
   try {
