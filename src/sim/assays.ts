@@ -19,6 +19,7 @@
  *   lysis(E:T) = Lmax · E:T / (E:T + EC50), Lmax ~ U(50, 85) %, EC50 ~ logN(8, 0.5); well cpm =
  *   S + lysis/100 · (M − S) + N(0, mean + (0.03 · mean)²) (counting plus pipetting noise), triplicates.
  */
+import type { QpcrWell } from '../assays/qpcr-study.js';
 import { Rng } from './prng.js';
 
 /** Fixed parameters of the assay models (written to truth.json under `assays.model`). */
@@ -64,16 +65,8 @@ export const ASSAY_MODEL = {
   },
 };
 
-/** One row of qpcr.csv. */
-export interface QpcrWellRow {
-  plate: string;
-  role: 'standard' | 'sample';
-  target: string;
-  quantity: number | null;
-  patientId: string | null;
-  day: number | null;
-  ct: number;
-}
+/** One row of qpcr.csv: a well as the import reads it, without its row number. */
+export type QpcrWellRow = Omit<QpcrWell, 'row'>;
 
 /** One row of cytokines.csv. */
 export interface CytokineWellRow {
