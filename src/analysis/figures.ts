@@ -35,46 +35,37 @@ export function scatterFitFigure(
     scale: { type: axes.xScale ?? 'linear', zero: false },
   };
   const yScale = { type: axes.yScale ?? 'linear', zero: false };
-  return {
-    id,
-    title,
-    ...(caption ? { caption } : {}),
-    source: {
-      kind: 'vega-lite',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: WIDTH,
-        height: HEIGHT,
-        layer: [
-          {
-            data: { values: curve as unknown as Row[] },
-            mark: { type: 'area', opacity: 0.2, color: '#c0392b' },
-            encoding: {
-              x: xEnc,
-              y: { field: 'lower', type: 'quantitative', title: axes.y, scale: yScale },
-              y2: { field: 'upper' },
-            },
-          },
-          {
-            data: { values: points as unknown as Row[] },
-            mark: { type: 'point', filled: true, opacity: 0.6, size: 30 },
-            encoding: {
-              x: xEnc,
-              y: { field: 'y', type: 'quantitative', title: axes.y, scale: yScale },
-              ...(points.some((p) => p.group !== undefined)
-                ? { color: { field: 'group', type: 'nominal', title: null } }
-                : {}),
-            },
-          },
-          {
-            data: { values: curve as unknown as Row[] },
-            mark: { type: 'line', color: '#c0392b', strokeWidth: 2 },
-            encoding: { x: xEnc, y: { field: 'estimate', type: 'quantitative', scale: yScale } },
-          },
-        ],
+  return vegaLiteFigure(id, title, caption, {
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values: curve as unknown as Row[] },
+        mark: { type: 'area', opacity: 0.2, color: '#c0392b' },
+        encoding: {
+          x: xEnc,
+          y: { field: 'lower', type: 'quantitative', title: axes.y, scale: yScale },
+          y2: { field: 'upper' },
+        },
       },
-    },
-  };
+      {
+        data: { values: points as unknown as Row[] },
+        mark: { type: 'point', filled: true, opacity: 0.6, size: 30 },
+        encoding: {
+          x: xEnc,
+          y: { field: 'y', type: 'quantitative', title: axes.y, scale: yScale },
+          ...(points.some((p) => p.group !== undefined)
+            ? { color: { field: 'group', type: 'nominal', title: null } }
+            : {}),
+        },
+      },
+      {
+        data: { values: curve as unknown as Row[] },
+        mark: { type: 'line', color: '#c0392b', strokeWidth: 2 },
+        encoding: { x: xEnc, y: { field: 'estimate', type: 'quantitative', scale: yScale } },
+      },
+    ],
+  });
 }
 
 /** Geometric mean and CI of one group of a violin figure. */
@@ -113,57 +104,48 @@ export function violinFigure(
     })),
   ];
   const logScale = { type: 'log' };
-  return {
-    id,
-    title,
-    ...(caption ? { caption } : {}),
-    source: {
-      kind: 'vega-lite',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        data: { values: rows },
-        facet: { column: { field: 'group', type: 'nominal', title: null, sort: groups } },
-        spec: {
-          width: 110,
-          height: HEIGHT,
-          layer: [
+  return vegaLiteFigure(id, title, caption, {
+    data: { values: rows },
+    facet: { column: { field: 'group', type: 'nominal', title: null, sort: groups } },
+    spec: {
+      width: 110,
+      height: HEIGHT,
+      layer: [
+        {
+          transform: [
+            { filter: "datum.kind === 'obs'" },
             {
-              transform: [
-                { filter: "datum.kind === 'obs'" },
-                {
-                  density: 'logValue',
-                  groupby: ['group'],
-                  as: ['logValue', 'density'],
-                  extent: logExtent(values),
-                },
-                { calculate: 'exp(datum.logValue)', as: 'value' },
-              ],
-              mark: { type: 'area', orient: 'horizontal', opacity: 0.5 },
-              encoding: {
-                y,
-                x: { field: 'density', type: 'quantitative', stack: 'center', axis: null, title: null },
-                color: { field: 'group', type: 'nominal', legend: null },
-              },
+              density: 'logValue',
+              groupby: ['group'],
+              as: ['logValue', 'density'],
+              extent: logExtent(values),
             },
-            {
-              transform: [{ filter: "datum.kind === 'est'" }],
-              mark: { type: 'rule', color: 'black', strokeWidth: 2 },
-              encoding: {
-                y: { field: 'lower', type: 'quantitative', scale: logScale },
-                y2: { field: 'upper' },
-              },
-            },
-            {
-              transform: [{ filter: "datum.kind === 'est'" }],
-              mark: { type: 'point', filled: true, color: 'white', stroke: 'black', size: 60 },
-              encoding: { y: { field: 'estimate', type: 'quantitative', scale: logScale } },
-            },
+            { calculate: 'exp(datum.logValue)', as: 'value' },
           ],
+          mark: { type: 'area', orient: 'horizontal', opacity: 0.5 },
+          encoding: {
+            y,
+            x: { field: 'density', type: 'quantitative', stack: 'center', axis: null, title: null },
+            color: { field: 'group', type: 'nominal', legend: null },
+          },
         },
-        resolve: { scale: { y: 'shared' } },
-      },
+        {
+          transform: [{ filter: "datum.kind === 'est'" }],
+          mark: { type: 'rule', color: 'black', strokeWidth: 2 },
+          encoding: {
+            y: { field: 'lower', type: 'quantitative', scale: logScale },
+            y2: { field: 'upper' },
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'est'" }],
+          mark: { type: 'point', filled: true, color: 'white', stroke: 'black', size: 60 },
+          encoding: { y: { field: 'estimate', type: 'quantitative', scale: logScale } },
+        },
+      ],
     },
-  };
+    resolve: { scale: { y: 'shared' } },
+  });
 }
 
 function logExtent(values: { value: number }[]): [number, number] {
@@ -191,49 +173,40 @@ export function timeCourseFigure(
 ): ResultFigure {
   const x = { field: 'day', type: 'quantitative', title: 'Day relative to CAR T infusion' };
   const ys = { type: yScale, zero: false };
-  return {
-    id,
-    title,
-    ...(caption ? { caption } : {}),
-    source: {
-      kind: 'vega-lite',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: WIDTH,
-        height: HEIGHT,
-        layer: [
-          {
-            data: { values: curves as unknown as Row[] },
-            mark: { type: 'area', opacity: 0.2 },
-            encoding: {
-              x,
-              y: { field: 'lower', type: 'quantitative', title: yTitle, scale: ys },
-              y2: { field: 'upper' },
-              color: { field: 'series', type: 'nominal', title: null },
-            },
-          },
-          {
-            data: { values: curves as unknown as Row[] },
-            mark: { type: 'line', strokeWidth: 2 },
-            encoding: {
-              x,
-              y: { field: 'estimate', type: 'quantitative', scale: ys },
-              color: { field: 'series', type: 'nominal', title: null },
-            },
-          },
-          {
-            data: { values: points as unknown as Row[] },
-            mark: { type: 'point', opacity: 0.5, size: 20 },
-            encoding: {
-              x,
-              y: { field: 'value', type: 'quantitative', scale: ys },
-              color: { field: 'series', type: 'nominal', title: null },
-            },
-          },
-        ],
+  return vegaLiteFigure(id, title, caption, {
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values: curves as unknown as Row[] },
+        mark: { type: 'area', opacity: 0.2 },
+        encoding: {
+          x,
+          y: { field: 'lower', type: 'quantitative', title: yTitle, scale: ys },
+          y2: { field: 'upper' },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
       },
-    },
-  };
+      {
+        data: { values: curves as unknown as Row[] },
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          x,
+          y: { field: 'estimate', type: 'quantitative', scale: ys },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: points as unknown as Row[] },
+        mark: { type: 'point', opacity: 0.5, size: 20 },
+        encoding: {
+          x,
+          y: { field: 'value', type: 'quantitative', scale: ys },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+      },
+    ],
+  });
 }
 
 /**
@@ -250,32 +223,36 @@ export function estimateFigure(
 ): ResultFigure {
   const xs = { field: 'label', type: 'nominal', title: null, sort: estimates.map((e) => e.label) };
   const ys = { type: yScale, zero: false };
+  return vegaLiteFigure(id, title, caption, {
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: estimates as unknown as Row[] },
+    layer: [
+      {
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: {
+          x: xs,
+          y: { field: 'lower', type: 'quantitative', title: yTitle, scale: ys },
+          y2: { field: 'upper' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: { x: xs, y: { field: 'estimate', type: 'quantitative', scale: ys } },
+      },
+    ],
+  });
+}
+
+/** A Vega-Lite figure (schema v6) with the section's id, title and optional caption. */
+function vegaLiteFigure(id: string, title: string, caption: string | undefined, spec: Row): ResultFigure {
   return {
     id,
     title,
     ...(caption ? { caption } : {}),
     source: {
       kind: 'vega-lite',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: WIDTH,
-        height: HEIGHT,
-        data: { values: estimates as unknown as Row[] },
-        layer: [
-          {
-            mark: { type: 'rule', strokeWidth: 2 },
-            encoding: {
-              x: xs,
-              y: { field: 'lower', type: 'quantitative', title: yTitle, scale: ys },
-              y2: { field: 'upper' },
-            },
-          },
-          {
-            mark: { type: 'point', filled: true, size: 70 },
-            encoding: { x: xs, y: { field: 'estimate', type: 'quantitative', scale: ys } },
-          },
-        ],
-      },
+      spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec },
     },
   };
 }
