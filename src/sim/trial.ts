@@ -650,6 +650,40 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     const placed: PlacedSphere[] = [];
     const patLesions: LesionTruth[] = [];
     const lesionLogPre: number[] = [];
+    // The phantom scene of a scan (tissue SUVs, the patient's lesions as on that scan) and its lesion VOIs.
+    const sceneOf = (scanId: string, tissueSuv: ScanScene['tissueSuv']): ScanScene => ({
+      tissueSuv,
+      lesions: patLesions.map((lt) => {
+        const st = lt.scans.find((x) => x.scanId === scanId)!;
+        return {
+          label: lt.maskLabel,
+          centreLps: lt.centreLps,
+          radiusMm: st.diameterCm * 5,
+          suv: st.suvPeakTrue,
+        };
+      }),
+      psfFwhmMm: o.psfFwhmMm,
+      noiseA: M.image.noiseA,
+      noiseB: M.image.noiseB,
+      noiseSeed: o.seed,
+      noiseStream: `noise/${scanId}`,
+    });
+    const pushLesionVois = (scanId: string): void => {
+      for (const lt of patLesions) {
+        vois.push({
+          voiId: `${scanId}:lesion:${lt.lesionId}`,
+          scanId,
+          kind: 'lesion',
+          label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
+          lesionId: lt.lesionId,
+          site: lt.site,
+          irradiated: lt.irradiated,
+          maskPath: `masks/${scanId}_lesions.nii.gz`,
+          maskLabel: lt.maskLabel,
+          roiName: null,
+        });
+      }
+    };
     const nodalWeights = LOCATIONS.map((l) => l.weight);
     for (let l = 0; l < nLes; l++) {
       const irradiated = l < nIrr;
@@ -745,60 +779,15 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
         uptakeDays: 1 / 24,
         organSuvTrue: Object.fromEntries(ORGANS.map((g) => [g, F.tissueSuv[g]])) as Record<Organ, number>,
       });
-      scenes.set(scanId, {
-        tissueSuv: { ...F.tissueSuv },
-        lesions: patLesions.map((lt) => {
-          const st = lt.scans.find((x) => x.scanId === scanId)!;
-          return {
-            label: lt.maskLabel,
-            centreLps: lt.centreLps,
-            radiusMm: st.diameterCm * 5,
-            suv: st.suvPeakTrue,
-          };
-        }),
-        psfFwhmMm: o.psfFwhmMm,
-        noiseA: M.image.noiseA,
-        noiseB: M.image.noiseB,
-        noiseSeed: o.seed,
-        noiseStream: `noise/${scanId}`,
-      });
-      for (const lt of patLesions) {
-        vois.push({
-          voiId: `${scanId}:lesion:${lt.lesionId}`,
-          scanId,
-          kind: 'lesion',
-          label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
-          lesionId: lt.lesionId,
-          site: lt.site,
-          irradiated: lt.irradiated,
-          maskPath: `masks/${scanId}_lesions.nii.gz`,
-          maskLabel: lt.maskLabel,
-          roiName: null,
-        });
-      }
+      scenes.set(scanId, sceneOf(scanId, { ...F.tissueSuv }));
+      pushLesionVois(scanId);
     }
 
     // Scenes and VOIs.
     for (const s of scanList) {
       const scanId = `${patientId}-${s.tp}`;
       const org = organByScan.get(scanId)!;
-      scenes.set(scanId, {
-        tissueSuv: { ...M.backgroundSuv, ...org },
-        lesions: patLesions.map((lt) => {
-          const st = lt.scans.find((x) => x.scanId === scanId)!;
-          return {
-            label: lt.maskLabel,
-            centreLps: lt.centreLps,
-            radiusMm: st.diameterCm * 5,
-            suv: st.suvPeakTrue,
-          };
-        }),
-        psfFwhmMm: o.psfFwhmMm,
-        noiseA: M.image.noiseA,
-        noiseB: M.image.noiseB,
-        noiseSeed: o.seed,
-        noiseStream: `noise/${scanId}`,
-      });
+      scenes.set(scanId, sceneOf(scanId, { ...M.backgroundSuv, ...org }));
       ORGANS.forEach((g, gi) =>
         vois.push({
           voiId: `${scanId}:organ:${g}`,
@@ -813,20 +802,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
           roiName: null,
         }),
       );
-      for (const lt of patLesions) {
-        vois.push({
-          voiId: `${scanId}:lesion:${lt.lesionId}`,
-          scanId,
-          kind: 'lesion',
-          label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
-          lesionId: lt.lesionId,
-          site: lt.site,
-          irradiated: lt.irradiated,
-          maskPath: `masks/${scanId}_lesions.nii.gz`,
-          maskLabel: lt.maskLabel,
-          roiName: null,
-        });
-      }
+      pushLesionVois(scanId);
     }
 
     // Outcomes.
