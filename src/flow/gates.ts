@@ -68,6 +68,15 @@ export type Gate = { name?: string } & (
     }
 );
 
+/** True when a gate of `strategy` has a dimension with compensation-ref "FCS" (the file's own spillover). */
+export function usesFileCompensation(strategy: GatingStrategy): boolean {
+  return strategy.gates.some(
+    (g) =>
+      g.kind !== 'boolean' &&
+      g.dims.some((d: Dimension | { dim: Dimension }) => ('dim' in d ? d.dim : d).compensationRef === 'FCS'),
+  );
+}
+
 /** A set of gates with the transforms and matrices they refer to. */
 export interface GatingStrategy {
   gates: Gate[];
