@@ -2,20 +2,21 @@
  * FlowJo 10 workspace (.wsp) reader: samples (keywords, $FIL, sample id), sample groups, per-sample spillover
  * matrices (`transforms:spilloverMatrix`, compensated parameters named with its prefix, e.g. "Comp-FL1-A"),
  * per-parameter display transforms, and the population tree (Gating-ML-style RectangleGate / PolygonGate under
- * `Population/Gate`, boolean `AndNode` / `OrNode` / `NotNode` with `Dependents`).
+ * `Population/Gate`, EllipsoidGate, boolean `AndNode` / `OrNode` / `NotNode` with `Dependents`).
  *
  * FlowJo 10 stores gate vertices in data units; polygons are drawn (and so must be evaluated) on the display scale,
  * so vertices and events are mapped through the parameter's transform (linear/log/logicle/asinh, and FlowJo's biex
  * exactly as FlowJo's lookup table: src/flow/flowjo-biex.ts). Rectangles do not depend on a monotone transform and
- * are evaluated on data units (min-inclusive, max-exclusive as Gating-ML).
- * Not supported (clear InputError): ellipse gates (stored as foci/edge points), and quadrant gates stored other than
- * as rectangles.
+ * are evaluated on data units (min-inclusive, max-exclusive as Gating-ML). Ellipse gates (`EllipsoidGate`: two foci
+ * and four edge points on the plot's 256 × 256 display grid) become Gating-ML ellipsoids on the display scale
+ * (`ellipseFromFociAndEdge`, src/flow/gates.ts).
+ * Not supported (clear InputError): quadrant gates stored other than as rectangles, other gate types.
  * Source: FlowJo 10 workspace XML as written by FlowJo 10.x (Gating-ML 2.0 namespaces for gates/transforms);
  * FlowKit's workspace support was used to learn the structure.
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import type { Dimension, Gate, GatingStrategy } from '../flow/gates.js';
+import { ellipseFromFociAndEdge, type Dimension, type Gate, type GatingStrategy } from '../flow/gates.js';
 import { compileTransform, type ScaleTransform } from '../flow/transforms.js';
 import type { SpilloverMatrix } from '../flow/types.js';
 import { parseXmlTree, type XmlNode } from './gatingml.js';
@@ -135,6 +136,8 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
   }
 
   const transforms: FlowJoSample['transforms'] = {};
+  /** Axis range of each linear parameter (FlowJo's default axis when a parameter has no transform). */
+  const linearRanges: Record<string, { min: number; max: number }> = {};
   const tr = kid(s, 'Transformations');
   for (const t of tr ? tr.children : []) {
     const p = kid(t, 'parameter');
@@ -143,6 +146,7 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
     switch (t.tag) {
       case 'linear':
         transforms[name] = null;
+        linearRanges[name] = { min: num(t, 'minRange', file, 0), max: num(t, 'maxRange', file, 262144) };
         break;
       case 'log':
         transforms[name] = {
@@ -262,6 +266,43 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
 
   const displayTransform = (nm: string): ScaleTransform | null => transforms[nm] ?? null;
 
+  /** The gate dimensions of `names`, drawn on their display transforms (transformRef set when not linear). */
+  const displayDims = (names: string[]): Dimension[] =>
+    names.map((nm) => {
+      const d = dimension(nm);
+      const t = displayTransform(nm);
+      if (t) {
+        const ref = `${nm}::display`;
+        strategy.transforms[ref] = t;
+        d.transformRef = ref;
+      }
+      return d;
+    });
+
+  /**
+   * FlowJo ellipse coordinates sit on the 256 × 256 display grid of the plot: grid value g ↦ g/256 on a
+   * transformed axis (whose scale runs 0 … 1), and ↦ min + g/256·(max − min) on a linear axis (data units).
+   */
+  const fromDisplayGrid = (nm: string): { offset: number; scale: number } => {
+    if (displayTransform(nm)) return { offset: 0, scale: 1 / 256 };
+    const r = linearRanges[nm] ?? { min: 0, max: 262144 };
+    return { offset: r.min, scale: (r.max - r.min) / 256 };
+  };
+
+  const vertexList = (parent: XmlNode | undefined, what: string, id: string): [number, number][] => {
+    const vs = parent ? kids(parent, 'vertex') : [];
+    return vs.map((v) => {
+      const c = kids(v, 'coordinate').map((x) => num(x, 'value', file));
+      if (c.length !== 2)
+        throw new InputError(`EllipsoidGate ${what} vertex needs 2 coordinates`, {
+          file,
+          field: 'EllipsoidGate',
+          value: id,
+        });
+      return c as [number, number];
+    });
+  };
+
   const convertGate = (g: XmlNode, id: string, parentId: string | null): Gate => {
     switch (g.tag) {
       case 'RectangleGate':
@@ -282,16 +323,7 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
         let vertices = kids(g, 'vertex').map(
           (v) => kids(v, 'coordinate').map((c) => num(c, 'value', file)) as [number, number],
         );
-        const dims = names.map((nm) => {
-          const d = dimension(nm);
-          const t = displayTransform(nm);
-          if (t) {
-            const ref = `${nm}::display`;
-            strategy.transforms[ref] = t;
-            d.transformRef = ref;
-          }
-          return d;
-        });
+        const dims = displayDims(names);
         const fwd = names.map((nm) => {
           const t = displayTransform(nm);
           return t ? compileTransform(t) : null;
@@ -301,6 +333,39 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
           fwd[1] ? fwd[1].forward(v[1]) : v[1],
         ]);
         return { kind: 'polygon', id, parentId, dims: [dims[0]!, dims[1]!], vertices };
+      }
+      case 'EllipsoidGate': {
+        const names = kids(g, 'dimension').map(dimName);
+        if (names.length !== 2)
+          throw new InputError('EllipsoidGate needs 2 dimensions', {
+            file,
+            field: 'EllipsoidGate',
+            value: id,
+          });
+        const foci = vertexList(kid(g, 'foci'), 'foci', id);
+        const edge = vertexList(kid(g, 'edge'), 'edge', id);
+        if (foci.length !== 2 || edge.length < 4)
+          throw new InputError(
+            `EllipsoidGate needs 2 foci and 4 edge vertices (has ${foci.length} and ${edge.length})`,
+            { file, field: 'EllipsoidGate', value: id },
+          );
+        // the geometry on the display grid, where the foci are foci; then the axis-wise affine map to the
+        // gate's space (an ellipse stays an ellipse: μ' = offset + scale·μ, Σ' = D Σ D with D = diag(scale))
+        const e = ellipseFromFociAndEdge([foci[0]!, foci[1]!], edge, { file, gate: id });
+        const axes = names.map(fromDisplayGrid);
+        const mean = e.mean.map((m, k) => axes[k]!.offset + axes[k]!.scale * m);
+        const covariance = e.covariance.map((row, i) =>
+          row.map((c, j) => c * axes[i]!.scale * axes[j]!.scale),
+        );
+        return {
+          kind: 'ellipsoid',
+          id,
+          parentId,
+          dims: displayDims(names),
+          mean,
+          covariance,
+          distanceSquare: e.distanceSquare,
+        };
       }
       default:
         throw new InputError('unsupported FlowJo gate type', {

@@ -3,9 +3,10 @@
  * and phenotypes it (src/flow/study.ts). One file at a time, so memory stays at one sample's events.
  */
 import { InputError } from '../errors.js';
-import type { GatingStrategy } from '../flow/gates.js';
+import { usesFileCompensation, type GatingStrategy } from '../flow/gates.js';
+import type { SpilloverMatrix } from '../flow/types.js';
 import { phenotypeFlowSample, type FlowSampleResult, type FlowStudySettings } from '../flow/study.js';
-import { readFcs } from '../io/fcs/reader.js';
+import { readFcs, sampleSpillover } from '../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample, type FlowJoWorkspace } from '../io/flowjo.js';
 import { readGatingMl } from '../io/gatingml.js';
 import type { FlowFileRow } from '../study/bundle.js';
@@ -15,7 +16,8 @@ import type { FlowFileRow } from '../study/bundle.js';
  * @param files flow.csv rows (absolute paths)
  * @param settings study.json `flow`
  * @param onFile progress callback after each file
- * @throws InputError naming the FCS or gating file (unreadable, truncated, gate on an absent parameter, unknown
+ * @throws InputError naming the FCS or gating file (unreadable, truncated, compensation asked for but the file's
+ *   `$SPILLOVER` holds only names, gate on an absent parameter, unknown
  *   gate id in study.json), or flow.csv when two files give the same patient and day
  */
 export function flowOfStudy(
@@ -42,18 +44,23 @@ export function flowOfStudy(
   files.forEach((f, i) => {
     const ds = readFcs(f.file, { dataSet: f.dataSet });
     let strategy: GatingStrategy;
-    let spillover = ds.spillover;
+    let gatingSpillover: SpilloverMatrix | null = null;
     if (/\.wsp$/i.test(f.gating)) {
       let ws = workspaces.get(f.gating);
       if (!ws) workspaces.set(f.gating, (ws = readFlowJoWorkspace(f.gating)));
       const chosen = strategyForSample(ws, f.sample ?? f.file, ds.keywords);
       strategy = chosen.strategy;
-      if (chosen.spillover) spillover = chosen.spillover;
+      gatingSpillover = chosen.spillover;
     } else {
       let g = gatingMl.get(f.gating);
       if (!g) gatingMl.set(f.gating, (g = readGatingMl(f.gating)));
       strategy = g;
     }
+    const spillover = sampleSpillover(
+      ds,
+      gatingSpillover,
+      settings.compensate || usesFileCompensation(strategy),
+    );
     out.push(
       phenotypeFlowSample(
         { patientId: f.patientId, day: f.day, file: f.file, events: ds.events!, strategy, spillover },

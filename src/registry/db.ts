@@ -18,6 +18,7 @@ import {
 import pg from 'pg';
 import { CartoError } from '../errors.js';
 import { migration001 } from './migrations/001_initial.js';
+import { migration002 } from './migrations/002_login_throttle.js';
 
 /** Row of any registry table: column → value (text, number or null). */
 export type Row = Record<string, unknown>;
@@ -67,7 +68,10 @@ export function openRegistryDb(target: string, opts: { poolSize?: number } = {})
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '001_initial': migration001(this.dialect) });
+    return Promise.resolve({
+      '001_initial': migration001(this.dialect),
+      '002_login_throttle': migration002(this.dialect),
+    });
   }
 }
 

@@ -13,7 +13,7 @@
  * stale version throws ConflictError and changes nothing (optimistic concurrency).
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { CartoError, InputError } from '../errors.js';
 import {
   migrateRegistry,
@@ -105,10 +105,42 @@ export interface AuditEntry {
   table: string;
   rowId: string;
   patientId: string | null;
-  action: 'create' | 'update' | 'delete';
+  /** Data changes (`create`, `update`, `delete`) and access events (`sign-in`, `sign-in-failed`, `sign-out`, `export`). */
+  action: 'create' | 'update' | 'delete' | AccessAction;
   reason: string;
   oldValues: Record<string, unknown> | null;
   newValues: Record<string, unknown> | null;
+}
+
+/** Access events kept in the audit trail beside the data changes. */
+export type AccessAction = 'sign-in' | 'sign-in-failed' | 'sign-out' | 'export';
+
+/**
+ * `reg_audit.table_name` of access events: `access` for sign-in, failed sign-in and sign-out (row id = the
+ * user's id, empty for an unknown user name), `export` for exports (row id = the export format).
+ */
+export const ACCESS_TABLES = ['access', 'export'] as const;
+
+/** One access event for the audit trail. `detail` is stored as the entry's new values (JSON). */
+export interface AccessEvent {
+  action: AccessAction;
+  /** The user's id, or '' for a failed sign-in under an unknown user name. */
+  userId: string;
+  /** The account's user name (for an unknown user name: `(unknown user name)`, see app.ts). */
+  username: string;
+  centreId: string | null;
+  /** The row id of the entry: the user's id for sign-in events, the format for exports. */
+  rowId: string;
+  reason: string;
+  detail: Record<string, unknown>;
+}
+
+/** Failed sign-ins counted under one throttle key (`client:<ip>` or `user:<name>`). */
+export interface ThrottleState {
+  key: string;
+  failures: number;
+  /** Epoch milliseconds of the last failure. */
+  lastFailureMs: number;
 }
 
 const PATIENT_SPEC: EntitySpec = {
@@ -363,6 +395,67 @@ export class RegistryStore {
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('reg_session').where('token_hash', '=', tokenHash).execute();
   }
+
+  /** Appends an access event (sign-in, failed sign-in, sign-out, export) to the audit trail. */
+  async recordAccess(e: AccessEvent, atUtc = nowUtc()): Promise<void> {
+    await this.db
+      .insertInto('reg_audit')
+      .values({
+        at_utc: atUtc,
+        user_id: e.userId,
+        username: e.username,
+        centre_id: e.centreId,
+        table_name: e.action === 'export' ? 'export' : 'access',
+        row_id: e.rowId,
+        patient_id: null,
+        action: e.action,
+        reason: e.reason,
+        old_values: null,
+        new_values: JSON.stringify(e.detail),
+      })
+      .execute();
+  }
+
+  /** Throttle counters of the given keys (keys without failures are absent). */
+  async throttleStates(keys: string[]): Promise<ThrottleState[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('reg_login_throttle')
+      .selectAll()
+      .where('throttle_key', 'in', keys)
+      .execute();
+    return rows.map((r) => ({
+      key: text(r['throttle_key']),
+      failures: Number(r['failures']),
+      lastFailureMs: Number(r['last_failure_ms']),
+    }));
+  }
+
+  /**
+   * Counts one failed sign-in under each key (atomic increment, also across servers sharing the database).
+   * A counter whose last failure is older than `forgetAfterMs` starts again at 1; rows that old are dropped.
+   */
+  async recordThrottleFailure(keys: string[], nowMs: number, forgetAfterMs: number): Promise<void> {
+    const stale = nowMs - forgetAfterMs;
+    await this.db.deleteFrom('reg_login_throttle').where('last_failure_ms', '<', stale).execute();
+    for (const key of keys) {
+      await this.db
+        .insertInto('reg_login_throttle')
+        .values({ throttle_key: key, failures: 1, last_failure_ms: nowMs })
+        .onConflict((oc) =>
+          oc.column('throttle_key').doUpdateSet((eb) => ({
+            failures: eb(eb.ref('reg_login_throttle.failures'), '+', 1),
+            last_failure_ms: nowMs,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Forgets the failed sign-ins of a key (after a successful sign-in). */
+  async clearThrottle(key: string): Promise<void> {
+    await this.db.deleteFrom('reg_login_throttle').where('throttle_key', '=', key).execute();
+  }
 }
 
 /** Maps a DB row of `spec` to the API shape seen by `actor`. */
@@ -499,8 +592,11 @@ export class ScopedRegistry {
     const c = this.scopeCentre;
     if (c !== null) base = base.where('centre_id', '=', c);
     if (opts.histology) base = base.where('histology', '=', opts.histology);
-    if (opts.pseudonymPrefix)
-      base = base.where('pseudonym', 'like', `${opts.pseudonymPrefix.replace(/[%_\\]/g, '')}%`);
+    if (opts.pseudonymPrefix) {
+      // literal prefix (no LIKE wildcards: `%` and `_` match themselves), case-sensitive on both dialects
+      const prefix = opts.pseudonymPrefix;
+      base = base.where(sql<boolean>`substr(pseudonym, 1, ${prefix.length}) = ${prefix}`);
+    }
     const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
     const rows = await base
       .selectAll()
@@ -881,6 +977,23 @@ export class ScopedRegistry {
       newValues:
         r['new_values'] === null ? null : (JSON.parse(text(r['new_values'])) as Record<string, unknown>),
     }));
+  }
+
+  /**
+   * Records an export of this actor's scope in the audit trail (any role, the analyst included).
+   * @param e.format the export (`csv-long`, `csv-wide`, `odm`, `bundle`); e.patients how many patients it
+   *   holds; e.client the client address (HTTP) or `cli`
+   */
+  async recordExport(e: { format: string; patients: number; client: string }): Promise<void> {
+    await this.store.recordAccess({
+      action: 'export',
+      userId: this.actor.userId,
+      username: this.actor.username,
+      centreId: this.actor.centreId,
+      rowId: e.format,
+      reason: `export ${e.format} of ${e.patients} patient(s)`,
+      detail: { format: e.format, patients: e.patients, client: e.client, role: this.actor.role },
+    });
   }
 }
 

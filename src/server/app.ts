@@ -32,11 +32,12 @@ import {
 import { exportCsv, exportOdm } from '../registry/exchange/export.js';
 import { importRedcapText, parseMapping } from '../registry/exchange/import.js';
 import { LocalPasswordProvider, hashPassword, newToken, tokenHash, type IdentityProvider } from './auth.js';
+import { DEFAULT_THROTTLE, remainingDelayMs, throttleKeys, type ThrottlePolicy } from './throttle.js';
 
 export const SESSION_COOKIE = 'carto_session';
 const SESSION_HOURS = 12;
-const MAX_FAILED_LOGINS = 10;
-const LOGIN_WINDOW_MS = 15 * 60_000;
+/** Recorded as the user name of a failed sign-in under a name that is no account (it may be a password typed into the wrong field). */
+const UNKNOWN_USER = '(unknown user name)';
 
 export interface AppOptions {
   store: RegistryStore;
@@ -47,6 +48,15 @@ export interface AppOptions {
   /** Largest accepted JSON body in bytes (default 1 MiB). */
   bodyLimitBytes?: number;
   logger?: boolean;
+  /** Sign-in throttle (default DEFAULT_THROTTLE: src/server/throttle.ts). */
+  throttle?: Partial<ThrottlePolicy>;
+  /** Clock in epoch milliseconds (default Date.now; tests inject one). */
+  nowMs?: () => number;
+  /**
+   * Take the client address from X-Forwarded-For (behind a reverse proxy). Default false: the socket
+   * address, so that a client cannot choose its own throttle key.
+   */
+  trustProxy?: boolean;
 }
 
 class UnauthenticatedError extends CartoError {
@@ -64,6 +74,8 @@ interface RouteDoc {
   body?: z.ZodType;
   query?: z.ZodType;
   auth: boolean;
+  /** Responses beyond the common ones (status → description). */
+  responses?: Record<string, string>;
 }
 
 const pageQuery = z.strictObject({
@@ -104,11 +116,16 @@ const exportQuery = z.strictObject({ format: z.enum(['csv-long', 'csv-wide', 'od
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { store } = opts;
   const providers = opts.identityProviders ?? [new LocalPasswordProvider(store)];
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    trustProxy: opts.trustProxy ?? false,
+  });
   await app.register(cookie);
   const docs: RouteDoc[] = [];
-  /** Failed logins per username (this process): 10 within 15 min lock the account for the window. */
-  const failedLogins = new Map<string, { count: number; sinceMs: number }>();
+  const throttle: ThrottlePolicy = { ...DEFAULT_THROTTLE, ...opts.throttle };
+  const nowMs = opts.nowMs ?? Date.now;
+  const atUtc = (): string => new Date(nowMs()).toISOString();
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof InputError)
@@ -189,34 +206,63 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     tag: 'auth',
     body: loginBody,
     auth: false,
+    responses: {
+      '401': 'wrong user name or password',
+      '429':
+        'sign-in back-off running after failed sign-ins (from this client or for this user name); see Retry-After',
+    },
   });
   app.post('/api/auth/login', async (req, reply) => {
     const c = parseOrThrow(loginBody, req.body ?? {});
-    const key = c.username.toLowerCase();
-    const f = failedLogins.get(key);
-    if (f && Date.now() - f.sinceMs < LOGIN_WINDOW_MS && f.count >= MAX_FAILED_LOGINS)
-      return reply.code(429).send({ error: 'too many failed logins for this account; try again later' });
+    const keys = throttleKeys(req.ip, c.username);
+    const waitMs = await remainingDelayMs(store, keys, nowMs(), throttle);
+    if (waitMs > 0) {
+      // neither checked nor counted: the password is not tried while the back-off runs
+      reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+      return reply.code(429).send({ error: 'too many failed sign-ins; try again after Retry-After seconds' });
+    }
     let user = null;
     for (const p of providers) {
       user = await p.authenticate(c);
       if (user) break;
     }
     if (!user) {
-      const fresh = !f || Date.now() - f.sinceMs >= LOGIN_WINDOW_MS;
-      failedLogins.set(
-        key,
-        fresh ? { count: 1, sinceMs: Date.now() } : { count: f.count + 1, sinceMs: f.sinceMs },
+      await store.recordThrottleFailure([keys.client, keys.user], nowMs(), throttle.forgetAfterMs);
+      const known = await store.userByUsername(c.username);
+      await store.recordAccess(
+        {
+          action: 'sign-in-failed',
+          userId: known?.id ?? '',
+          username: known?.username ?? UNKNOWN_USER,
+          centreId: known?.centreId ?? null,
+          rowId: known?.id ?? '',
+          reason: 'failed sign-in',
+          detail: { client: req.ip },
+        },
+        atUtc(),
       );
       throw new UnauthenticatedError();
     }
-    failedLogins.delete(key);
+    await store.clearThrottle(keys.user);
+    await store.recordAccess(
+      {
+        action: 'sign-in',
+        userId: user.id,
+        username: user.username,
+        centreId: user.centreId,
+        rowId: user.id,
+        reason: 'signed in',
+        detail: { client: req.ip },
+      },
+      atUtc(),
+    );
     const token = newToken();
     const csrfToken = newToken();
     await store.createSession({
       tokenHash: tokenHash(token),
       userId: user.id,
       csrfToken,
-      expiresAt: new Date(Date.now() + SESSION_HOURS * 3600_000).toISOString(),
+      expiresAt: new Date(nowMs() + SESSION_HOURS * 3600_000).toISOString(),
     });
     reply.setCookie(SESSION_COOKIE, token, {
       httpOnly: true,
@@ -235,9 +281,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       tag: 'auth',
       auth: true,
     },
-    async ({ req, reply }) => {
+    async ({ req, reply, actor }) => {
       const token = req.cookies[SESSION_COOKIE];
       if (token) await store.deleteSession(tokenHash(token));
+      await store.recordAccess(
+        {
+          action: 'sign-out',
+          userId: actor.userId,
+          username: actor.username,
+          centreId: actor.centreId,
+          rowId: actor.userId,
+          reason: 'signed out',
+          detail: { client: req.ip },
+        },
+        atUtc(),
+      );
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return undefined;
     },
@@ -486,14 +544,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       query: exportQuery,
       auth: true,
     },
-    async ({ reg, query, reply }) => {
+    async ({ reg, query, reply, req }) => {
       const q = query as z.infer<typeof exportQuery>;
-      if (q.format === 'odm') {
-        reply.type('application/xml');
-        return exportOdm(await reg.allRecords(), reg.actor.role === 'analyst' ? [] : await reg.auditLog());
-      }
-      reply.type('text/csv');
-      return exportCsv(await reg.allRecords(), q.format === 'csv-long' ? 'long' : 'wide');
+      const records = await reg.allRecords();
+      const body =
+        q.format === 'odm'
+          ? exportOdm(records, reg.actor.role === 'analyst' ? [] : await reg.auditLog())
+          : exportCsv(records, q.format === 'csv-long' ? 'long' : 'wide');
+      await reg.recordExport({ format: q.format, patients: records.length, client: req.ip });
+      reply.type(q.format === 'odm' ? 'application/xml' : 'text/csv');
+      return body;
     },
   );
   route(
@@ -591,6 +651,7 @@ function openApiDocument(docs: RouteDoc[]): Record<string, unknown> {
         ...(d.method === 'PATCH' || d.method === 'DELETE'
           ? { '409': err('stale version; nothing changed') }
           : {}),
+        ...Object.fromEntries(Object.entries(d.responses ?? {}).map(([k, v]) => [k, err(v)])),
       },
     };
     if (d.auth) op['security'] = [{ session: [] }];

@@ -3,16 +3,22 @@
  * for this file (test/registry/pg-cluster.ts; fails — never skips — when PostgreSQL is not installed).
  */
 import { after } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RegistryStore } from '../../src/registry/store.js';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
 import { storeSuite } from './store-suite.js';
 import { apiSuite } from '../server/api-suite.js';
+import { accessSuite } from '../server/access-suite.js';
 
 let cluster: Promise<PgCluster> | null = null;
 let dbCounter = 0;
 const pgCluster = (): Promise<PgCluster> => (cluster ??= startPgCluster());
+const sqliteDir = mkdtempSync(join(tmpdir(), 'carto-registry-'));
 after(async () => {
   if (cluster) (await cluster).stop();
+  rmSync(sqliteDir, { recursive: true, force: true });
 });
 
 const openSqlite = () => RegistryStore.open(':memory:');
@@ -22,3 +28,5 @@ storeSuite('sqlite', openSqlite);
 storeSuite('postgres', openPg);
 apiSuite('sqlite', openSqlite);
 apiSuite('postgres', openPg);
+accessSuite('sqlite', () => Promise.resolve(join(sqliteDir, `access-${++dbCounter}.sqlite`)));
+accessSuite('postgres', async () => (await pgCluster()).createDatabase(`reg_${++dbCounter}`));

@@ -13,7 +13,7 @@ import { projectRoot } from '../helpers/shared-data.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { ENTITIES } from '../../src/registry/model.js';
-import type { RegistryStore } from '../../src/registry/store.js';
+import { ACCESS_TABLES, type RegistryStore } from '../../src/registry/store.js';
 import { fillPatient, patientBody, sampleBody, seedWorld, type World } from '../registry/fixtures.js';
 
 interface Session {
@@ -48,10 +48,12 @@ async function call(app: FastifyInstance, s: Session | null, method: Method, url
   });
 }
 
+/** Data-change entries of the audit trail (access events — sign-ins, exports — are not writes). */
 async function auditCount(store: RegistryStore): Promise<number> {
   const r = await store.db
     .selectFrom('reg_audit')
     .select((eb) => eb.fn.countAll().as('n'))
+    .where('table_name', 'not in', [...ACCESS_TABLES])
     .executeTakeFirstOrThrow();
   return Number(r['n']);
 }
@@ -266,28 +268,6 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
           })
         ).statusCode,
         401,
-      );
-      // 10 failed logins lock the account for 15 minutes, even for the right password
-      for (let i = 0; i < 10; i++)
-        assert.equal(
-          (
-            await app.inject({
-              method: 'POST',
-              url: '/api/auth/login',
-              payload: { username: 'http-admin', password: `wrong ${i}` },
-            })
-          ).statusCode,
-          401,
-        );
-      assert.equal(
-        (
-          await app.inject({
-            method: 'POST',
-            url: '/api/auth/login',
-            payload: { username: 'http-admin', password: PASSWORD },
-          })
-        ).statusCode,
-        429,
       );
       const s = await login(app, 'http-dm-a');
       assert.equal((await call(app, s, 'GET', '/api/auth/me')).statusCode, 200);

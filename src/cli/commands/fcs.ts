@@ -6,9 +6,16 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { compensate } from '../../flow/compensation.js';
-import { applyGates, type GatingStrategy } from '../../flow/gates.js';
+import { applyGates, usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
 import type { SpilloverMatrix } from '../../flow/types.js';
-import { readFcs, readFcsDataSetInfos, type FcsReadOptions } from '../../io/fcs/reader.js';
+import {
+  fileSpilloverForCompensation,
+  readFcs,
+  readFcsDataSetInfos,
+  sampleSpillover,
+  type FcsDataSet,
+  type FcsReadOptions,
+} from '../../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample } from '../../io/flowjo.js';
 import { readGatingMl } from '../../io/gatingml.js';
 import { readFileSync } from 'node:fs';
@@ -127,12 +134,13 @@ export function register(program: Command): void {
         for (const w of ds.warnings) warn(w);
         let ev = ds.events!;
         if (opts.compensate) {
-          if (!ds.spillover)
+          const spill = fileSpilloverForCompensation(ds);
+          if (!spill)
             throw new InputError('file has no $SPILLOVER/SPILL matrix to compensate with', {
               file,
               field: '--compensate',
             });
-          ev = compensate(ev, ds.spillover);
+          ev = compensate(ev, spill);
         }
         const rows: number[][] = [];
         for (let i = 0; i < ev.eventCount; i++) rows.push(ev.columns.map((c) => c[i]!));
@@ -164,7 +172,7 @@ export function register(program: Command): void {
     .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
       const ds = readFcs(file, readOptions(opts));
       for (const w of ds.warnings) warn(w);
-      const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? file, ds.keywords, ds.spillover);
+      const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? file, ds, false);
       const results = applyGates(ds.events!, strategy, spillover);
       const gates = results.map((r) => ({
         id: r.id,
@@ -237,7 +245,7 @@ export function register(program: Command): void {
         const run = (f: string) => {
           const ds = readFcs(f, readOptions(opts));
           for (const w of ds.warnings) warn(w);
-          const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? f, ds.keywords, ds.spillover);
+          const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? f, ds, settings.compensate);
           return phenotypeFlowSample(
             { patientId: '', day: 0, file: f, events: ds.events!, strategy, spillover },
             settings,
@@ -280,18 +288,23 @@ export function register(program: Command): void {
     );
 }
 
-/** Gates and spillover for a file: Gating-ML, or the matching sample of a FlowJo workspace. */
+/**
+ * Gates and spillover for a file: Gating-ML, or the matching sample of a FlowJo workspace. Compensation is asked
+ * for by `compensate` or by a gate with compensation-ref "FCS" (then a names-only `$SPILLOVER` is refused).
+ */
 function gatingFor(
   gating: string,
   sampleOrFile: string,
-  keywords: Record<string, string>,
-  fileSpillover: SpilloverMatrix | null,
+  ds: FcsDataSet,
+  compensate: boolean,
 ): { strategy: GatingStrategy; spillover: SpilloverMatrix | null } {
   if (/\.wsp$/i.test(gating)) {
-    const chosen = strategyForSample(readFlowJoWorkspace(gating), sampleOrFile, keywords);
-    return { strategy: chosen.strategy, spillover: chosen.spillover ?? fileSpillover };
+    const chosen = strategyForSample(readFlowJoWorkspace(gating), sampleOrFile, ds.keywords);
+    const spillover = sampleSpillover(ds, chosen.spillover, compensate);
+    return { strategy: chosen.strategy, spillover };
   }
-  return { strategy: readGatingMl(gating), spillover: fileSpillover };
+  const strategy = readGatingMl(gating);
+  return { strategy, spillover: sampleSpillover(ds, null, compensate || usesFileCompensation(strategy)) };
 }
 
 /** Reads `--settings`: a study.json (its `flow` block) or a bare flow block. */

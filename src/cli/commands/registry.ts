@@ -153,14 +153,18 @@ export function register(program: Command): void {
             const halfLifeS = Number(hl);
             if (!name || !nuclide || !(halfLifeS > 0))
               throw new InputError('use name:nuclide:halfLifeS', { field: '--tracer', value: o.tracer });
-            return {
-              patients: exportBundle(recs, o.out, {
-                name: o.studyName,
-                tracer: { name, nuclide, halfLifeS },
-              }),
-              out: o.out,
-            };
+            const patients = exportBundle(recs, o.out, {
+              name: o.studyName,
+              tracer: { name, nuclide, halfLifeS },
+            });
+            await r.recordExport({ format: 'bundle', patients, client: 'cli' });
+            return { patients, out: o.out };
           }
+          await r.recordExport({
+            format: o.format === 'csv' ? `csv-${o.shape}` : o.format,
+            patients: recs.length,
+            client: 'cli',
+          });
           return { patients: recs.length, out: o.out };
         });
         if (o.json) printJson({ format: o.format, ...result });

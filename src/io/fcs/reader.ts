@@ -61,6 +61,12 @@ export interface FcsDataSet {
   scaling: 'raw' | 'scaled';
   /** `$SPILLOVER` / `SPILL` / `$SPILL` matrix, or null. */
   spillover: SpilloverMatrix | null;
+  /**
+   * A spillover keyword that holds only channel names and no values (Miltenyi MACSQuant writes
+   * `$SPILLOVER` so): it is ignored (`spillover` is null, a warning says so) and compensating this file with
+   * its own matrix is refused (`fileSpilloverForCompensation`). Null otherwise.
+   */
+  spilloverIgnored: { keyword: string; value: string } | null;
   /** `$TIMESTEP` in seconds per time unit, or null. */
   timestepS: number | null;
   /** ANALYSIS segment keywords (empty when absent). */
@@ -335,8 +341,24 @@ function readDataSet(
       { file, field: '$TOT', value: tot },
     );
   }
+  // checked even when only TEXT is read: a cut-short file must not report its full $TOT as if readable
+  if (base + dBegin + expected > fileSize) {
+    throw new InputError(
+      `DATA segment is cut short (truncated file): DATA offsets $BEGINDATA ${dBegin} / $ENDDATA ${dEnd}` +
+        `${base > 0 ? ` (data set at byte ${base})` : ''} need bytes up to ${base + dBegin + expected} ` +
+        `for $TOT ${tot} events, but the file has ${fileSize} bytes`,
+      { file, field: 'DATA', value: `${dBegin}-${dEnd}` },
+    );
+  }
 
-  const spillover = parseSpillover(keywords, file);
+  const namesOnly = spilloverNamesOnly(keywords);
+  const spillover = namesOnly ? null : parseSpillover(keywords, file);
+  if (namesOnly) {
+    warnings.push(
+      `${namesOnly.keyword} holds only channel names and no spillover values (as Miltenyi MACSQuant writes it): ` +
+        'ignored; this file cannot be compensated with its own matrix',
+    );
+  }
   let timestepS: number | null = null;
   const tsRaw = keywords['$TIMESTEP'];
   if (tsRaw !== undefined && tsRaw.trim() !== '') {
@@ -382,6 +404,7 @@ function readDataSet(
     events: null,
     scaling: options.raw === true ? 'raw' : 'scaled',
     spillover,
+    spilloverIgnored: namesOnly,
     timestepS,
     analysis,
     nextDataOffset,
@@ -390,13 +413,6 @@ function readDataSet(
   if (options.textOnly === true) return ds;
 
   const nEvents = Math.min(tot, options.maxEvents ?? tot);
-  const needEnd = base + dBegin + nEvents * bytesPerEvent; // exclusive
-  if (needEnd > fileSize) {
-    throw new InputError(
-      `file is truncated: its ${fileSize} bytes end inside DATA, which needs bytes up to ${needEnd} for ${nEvents} events`,
-      { file, field: 'DATA', value: fileSize },
-    );
-  }
   const columns = readColumns(fd, ds, nEvents, bytesPerEvent, options.precision ?? 64);
   if (options.raw !== true) scaleColumns(ds, columns);
   ds.events = { parameterNames: parameters.map((p) => p.name), columns, eventCount: nEvents };
@@ -420,16 +436,69 @@ function parseTextAuto(
   }
 }
 
+/** The spillover keyword present in `keywords` (`$SPILLOVER`, `SPILL`, `$SPILL`, `SPILLOVER`), or undefined. */
+function spilloverKeyword(keywords: Record<string, string>): string | undefined {
+  const keys = Object.keys(keywords);
+  return ['$SPILLOVER', 'SPILL', '$SPILL', 'SPILLOVER']
+    .map((k) => keys.find((x) => x.toUpperCase() === k))
+    .find((k) => k !== undefined);
+}
+
+/**
+ * The spillover keyword when it holds only "n,name1,…,namen" and no values (Miltenyi MACSQuant FCS 3.1
+ * files), else null.
+ */
+export function spilloverNamesOnly(
+  keywords: Record<string, string>,
+): { keyword: string; value: string } | null {
+  const key = spilloverKeyword(keywords);
+  if (key === undefined) return null;
+  const raw = keywords[key]!.trim();
+  const parts = raw.split(',').map((x) => x.trim());
+  const n = Number(parts[0]);
+  if (!Number.isInteger(n) || n < 1 || parts.length !== 1 + n) return null;
+  return { keyword: key, value: raw };
+}
+
+/**
+ * The file's own spillover matrix for compensation.
+ * @returns the matrix, or null when the file has no spillover keyword
+ * @throws InputError naming the file and keyword when the keyword holds only channel names (MACSQuant)
+ */
+export function fileSpilloverForCompensation(ds: FcsDataSet): SpilloverMatrix | null {
+  if (ds.spilloverIgnored) {
+    throw new InputError(
+      `compensation asked for, but ${ds.spilloverIgnored.keyword} holds only channel names and no spillover ` +
+        'values (Miltenyi MACSQuant): give a spillover matrix (e.g. a FlowJo workspace) or turn compensation off',
+      { file: ds.file, field: ds.spilloverIgnored.keyword, value: ds.spilloverIgnored.value },
+    );
+  }
+  return ds.spillover;
+}
+
+/**
+ * The spillover to use for one sample: the gating's own matrix (a FlowJo workspace's) when it has one,
+ * else the file's.
+ * @param compensationAsked true when compensation is asked for (study `flow.compensate`, a gate with
+ *   compensation-ref "FCS")
+ * @throws InputError naming the file and keyword when the file's matrix is needed but holds only names
+ */
+export function sampleSpillover(
+  ds: FcsDataSet,
+  gatingSpillover: SpilloverMatrix | null,
+  compensationAsked: boolean,
+): SpilloverMatrix | null {
+  if (gatingSpillover) return gatingSpillover;
+  return compensationAsked ? fileSpilloverForCompensation(ds) : ds.spillover;
+}
+
 /**
  * Parses `$SPILLOVER` (FCS 3.1), `SPILL` or `$SPILL` (BD) — "n,name1,…,namen,s11,s12,…,snn", row-major.
  * @returns the matrix, or null when no such keyword exists
  * @throws InputError when the value does not hold n names and n² numbers
  */
 export function parseSpillover(keywords: Record<string, string>, file = ''): SpilloverMatrix | null {
-  const keys = Object.keys(keywords);
-  const key = ['$SPILLOVER', 'SPILL', '$SPILL', 'SPILLOVER']
-    .map((k) => keys.find((x) => x.toUpperCase() === k))
-    .find((k) => k !== undefined);
+  const key = spilloverKeyword(keywords);
   if (key === undefined) return null;
   const raw = keywords[key]!.trim();
   if (raw === '') return null;

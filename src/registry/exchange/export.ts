@@ -202,7 +202,8 @@ export function exportOdm(
   ];
   const lastSet = new Map<string, AuditEntry>(); // rowId|field → entry
   for (const a of audit) {
-    if (!a.newValues) continue;
+    // data changes only: access events (sign-in, export) set no item
+    if ((a.action !== 'create' && a.action !== 'update') || !a.newValues) continue;
     for (const [k, v] of Object.entries(a.newValues)) {
       if (k === 'version') continue;
       const prev = a.oldValues ? a.oldValues[k] : undefined;

@@ -94,7 +94,17 @@ describe('FCS reader: fcs-misc edge cases', () => {
   it('AriaFile1 (npm fcs): 2-byte offset discrepancy refused by default, accepted with tolerance; truncated', () => {
     assert.throws(() => readFcs(misc('AriaFile1_npm-fcs.fcs')), /disagree by 2 byte/);
     assert.throws(() => readFcs(misc('AriaFile1_npm-fcs.fcs'), { offsetTolerance: 2 }), /truncated/);
-    const ds = readFcs(misc('AriaFile1_npm-fcs.fcs'), { offsetTolerance: 2, maxEvents: 1000 });
+    // cut short: refused even for the first events and for TEXT only (it must not report a readable $TOT)
+    for (const o of [{ maxEvents: 1000 }, { textOnly: true }])
+      assert.throws(
+        () => readFcs(misc('AriaFile1_npm-fcs.fcs'), { offsetTolerance: 2, ...o }),
+        /DATA segment is cut short/,
+      );
+    // the events it does hold, read from a copy padded to the length $TOT needs
+    const bytes = readFileSync(misc('AriaFile1_npm-fcs.fcs'));
+    const padded = join(mkdtempSync(join(tmpdir(), 'carto-aria-')), 'padded.fcs');
+    writeFileSync(padded, Buffer.concat([bytes, Buffer.alloc(10000 * 12 * 4)]));
+    const ds = readFcs(padded, { offsetTolerance: 2, maxEvents: 1000 });
     assert.equal(ds.totalEvents, 10000);
     assert.equal(ds.events!.eventCount, 1000);
     assert.equal(Math.round(ds.events!.columns[0]![0]! * 100) / 100, 33471.21);
