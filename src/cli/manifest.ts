@@ -126,7 +126,7 @@ function optionSpec(o: Option): OptionSpec {
     ...(o.argChoices ? { choices: [...o.argChoices] } : {}),
     hidden: o.hidden,
     mandatory: o.mandatory,
-    ...(o.presetArg !== undefined ? { presetArg: o.presetArg as unknown } : {}),
+    ...(o.presetArg !== undefined ? { presetArg: o.presetArg } : {}),
     ...(o.envVar !== undefined ? { envVar: o.envVar } : {}),
     ...(o.helpGroupHeading !== undefined ? { helpGroup: o.helpGroupHeading } : {}),
   };
