@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run build` (and `prepare`, so `npm ci` leaves a working build): compiles src/ to dist/ with
+// tsc (tsconfig.build.json: ES modules with source maps), then writes dist/cli-manifest.json, the
+// command manifest the built CLI starts from (src/cli/manifest.ts). The manifest is written last: it
+// is also the build's time stamp, which bin/carto.js compares with the sources.
+// Usage: node scripts/build.mjs [out-dir]   (default dist/; out-dir is emptied first)
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = resolve(process.argv[2] ?? join(root, 'dist'));
+// Stale files of deleted sources must not survive (a deleted command module would still load).
+rmSync(out, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], {
+  stdio: 'inherit',
+});
+if (r.status !== 0) {
+  console.error(`build: tsc failed (exit ${r.status ?? r.signal})`);
+  process.exit(1);
+}
+const { commandManifest } = await import(pathToFileURL(join(out, 'cli', 'program.js')).href);
+const manifest = await commandManifest();
+writeFileSync(join(out, 'cli-manifest.json'), `${JSON.stringify(manifest)}\n`);
+console.log(`build: ${out} (${manifest.commands.length} top-level commands in cli-manifest.json)`);
