@@ -185,6 +185,12 @@ export async function writeOutputFolder<T>(
   const parent = dirname(abs);
   mkdirSync(parent, { recursive: true });
   const staging = mkdtempSync(join(parent, `${basename(abs)}.cartography-staging-`));
+  // Interrupted (Ctrl-C, kill): remove the staging folder, then die of the same signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    rmSync(staging, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     const result = await write(staging);
     writeFileSync(join(staging, OUTPUT_MARKER), outputMarkerText(opts.kind));
@@ -193,7 +199,33 @@ export async function writeOutputFolder<T>(
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw e;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Checks the `option` naming an output FILE (e.g. `carto mip --out pic.png`): it must not be an
+ * existing folder, and its folder must exist. An existing file is overwritten.
+ * @throws InputError `{ field: option, value: <absolute path> }`
+ */
+export function checkOutputFile(file: string, option: string): void {
+  const abs = resolve(file);
+  const where = { field: option, value: abs };
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    // absent: fine when its folder exists
+  }
+  if (isDir) throw new InputError('is a folder; give the path of a file to write', where);
+  let parentIsDir = false;
+  try {
+    parentIsDir = statSync(dirname(abs)).isDirectory();
+  } catch {
+    // missing
+  }
+  if (!parentIsDir) throw new InputError(`folder ${dirname(abs)} does not exist`, where);
 }
 
 /** Moves the finished `staging` folder to `target` (state from `checkOutputFolder`). */

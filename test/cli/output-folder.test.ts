@@ -3,7 +3,7 @@
 // --out and the path) or the right result, and that nothing outside the command's own output changed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -20,12 +20,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { droBundle } from '../helpers/bundles.js';
 import { projectRoot } from '../helpers/shared-data.js';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { register as registerSimulate } from '../../src/cli/commands/simulate.js';
 import { register as registerRegistry } from '../../src/cli/commands/registry.js';
+import { register as registerImaging } from '../../src/cli/commands/imaging.js';
 import { OUTPUT_MARKER, writeOutputFolder } from '../../src/io/output-folder.js';
 import { CartoError, InputError } from '../../src/errors.js';
 import { RegistryStore } from '../../src/registry/store.js';
@@ -380,4 +382,69 @@ test('carto registry export --format bundle writes a marked bundle and replaces 
     'bundle',
   );
   assert.deepEqual(stagingLeft(root), []);
+});
+
+test('interrupted (SIGINT) while writing: the staging folder is removed, the earlier report intact', async () => {
+  const out = join(root, 'report-interrupted');
+  cpSync(earlierReport, out, { recursive: true });
+  const script = join(root, 'interrupt.mts');
+  const moduleUrl = pathToFileURL(join(projectRoot, 'src', 'io', 'output-folder.ts')).href;
+  writeFileSync(
+    script,
+    `import { writeFileSync } from 'node:fs';\n` +
+      `import { join } from 'node:path';\n` +
+      `import { writeOutputFolder } from ${JSON.stringify(moduleUrl)};\n` +
+      `await writeOutputFolder(${JSON.stringify(out)}, { kind: 'report', option: '--out' }, async (dir) => {\n` +
+      `  writeFileSync(join(dir, 'results.json'), '{}');\n` +
+      `  process.stdout.write('ready\\n');\n` +
+      `  await new Promise(() => setInterval(() => undefined, 1000));\n` +
+      `});\n`,
+  );
+  const before = snapshot(root);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: projectRoot });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((res, rej) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) res();
+    });
+    child.on('exit', () => rej(new Error(`exited before writing: ${stderr}`)));
+  });
+  assert.equal(stagingLeft(root).length, 1, 'the staging folder exists while writing');
+  const exit = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, sig) => res(sig)));
+  child.kill('SIGINT');
+  assert.equal(await exit, 'SIGINT');
+  assert.deepEqual(stagingLeft(root), []);
+  assert.deepEqual(changed(before, snapshot(root)), []);
+});
+
+test('file outputs: carto mip / registry export --out naming a folder or a missing folder exits 2', async () => {
+  const folder = join(root, 'a-folder');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'keep.txt'), 'keep\n');
+  const missing = join(root, 'no-such-folder', 'mip.png');
+  const before = snapshot(root);
+  const image = join(bundle, 'pt');
+  assertRefused(await cli(registerImaging, ['mip', image, '--out', folder]), folder, /is a folder/);
+  assertRefused(
+    await cli(registerImaging, ['mip', image, '--out', missing]),
+    missing,
+    /no-such-folder does not exist/,
+  );
+  const db = join(root, 'registry-never-2.sqlite');
+  const r = await cli(registerRegistry, [
+    'registry',
+    'export',
+    '--format',
+    'csv',
+    '--out',
+    folder,
+    '--as',
+    'admin',
+    '--db',
+    db,
+  ]);
+  assertRefused(r, folder, /is a folder/);
+  assert.ok(!existsSync(db), 'the registry database was not created');
+  assert.deepEqual(changed(before, snapshot(root)), []);
 });

@@ -7,7 +7,12 @@ import { importCastor, importRedcap, type ImportSummary } from '../../registry/e
 import { exportCsv, exportOdm } from '../../registry/exchange/export.js';
 import { exportBundle } from '../../registry/exchange/bundle.js';
 import { commandGroup, formatTable, printJson } from '../shared.js';
-import { checkOutputFolder, writeOutputFolder, type OutputFolderOptions } from '../../io/output-folder.js';
+import {
+  checkOutputFile,
+  checkOutputFolder,
+  writeOutputFolder,
+  type OutputFolderOptions,
+} from '../../io/output-folder.js';
 
 async function asUser<T>(
   db: string,
@@ -148,13 +153,14 @@ export function register(program: Command): void {
           throw new InputError('use csv, odm or bundle', { field: '--format', value: o.format });
         if (!['long', 'wide'].includes(o.shape))
           throw new InputError('use long or wide', { field: '--shape', value: o.shape });
-        // Refuse a bad bundle folder before the registry is opened (src/io/output-folder.ts).
+        // Refuse a bad --out before the registry is opened (src/io/output-folder.ts).
         const bundleRule: OutputFolderOptions = {
           kind: 'bundle',
           option: '--out',
           inputs: /^postgres(ql)?:\/\//.test(o.db) ? [] : [o.db],
         };
         if (o.format === 'bundle') checkOutputFolder(o.out, bundleRule);
+        else checkOutputFile(o.out, '--out');
         const result = await asUser(o.db, o.as, async (r) => {
           const recs = await r.allRecords();
           if (o.format === 'csv') writeFileSync(o.out, exportCsv(recs, o.shape as 'long' | 'wide'));
