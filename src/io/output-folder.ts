@@ -15,6 +15,7 @@
  * On any failure the staging folder is removed and the target is as it was.
  */
 import {
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -26,6 +27,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { InputError } from '../errors.js';
@@ -71,8 +73,8 @@ export function outputMarkerText(kind: OutputKind): string {
   return `${JSON.stringify(marker, null, 2)}\n`;
 }
 
-/** The marker of folder `dir`, or undefined when it has none or an unreadable one. */
-export function readOutputMarker(dir: string): OutputMarker | undefined {
+/** The marker of folder `dir` (its kind as written), or undefined when it has none or an invalid one. */
+export function readOutputMarker(dir: string): { kind: string; version: string } | undefined {
   let text: string;
   try {
     text = readFileSync(join(dir, OUTPUT_MARKER), 'utf8');
@@ -80,9 +82,9 @@ export function readOutputMarker(dir: string): OutputMarker | undefined {
     return undefined;
   }
   try {
-    const m = JSON.parse(text) as Partial<OutputMarker>;
-    if (m.tool !== 'cartography' || typeof m.kind !== 'string') return undefined;
-    return { tool: 'cartography', kind: m.kind, version: String(m.version) };
+    const m = JSON.parse(text) as Record<string, unknown> | null;
+    if (m?.['tool'] !== 'cartography' || typeof m['kind'] !== 'string') return undefined;
+    return { kind: m['kind'], version: String(m['version']) };
   } catch {
     return undefined;
   }
@@ -112,7 +114,7 @@ function within(inner: string, outer: string): boolean {
 }
 
 /** What is at `target` now: nothing, an empty folder, or a replaceable earlier output (checked). */
-type TargetState = 'absent' | 'empty' | 'earlier';
+export type TargetState = 'absent' | 'empty' | 'earlier';
 
 /**
  * Checks that `target` may receive a folder of `opts.kind` under the rule of this module, without
@@ -122,11 +124,8 @@ type TargetState = 'absent' | 'empty' | 'earlier';
  */
 export function checkOutputFolder(target: string, opts: OutputFolderOptions): TargetState {
   const abs = resolve(target);
-  const refuse = (why: string): never => {
-    throw new InputError(`${why}; refusing to write there (nothing was changed)`, {
-      field: opts.option,
-      value: abs,
-    });
+  const refuse: (why: string) => never = (why) => {
+    throw new InputError(`${why}; nothing was written or changed`, { field: opts.option, value: abs });
   };
   const where = canonical(abs);
   if (within(canonical(process.cwd()), where))
@@ -134,35 +133,27 @@ export function checkOutputFolder(target: string, opts: OutputFolderOptions): Ta
   for (const input of opts.inputs ?? []) {
     if (within(canonical(input), where)) refuse(`is or contains the input ${resolve(input)}`);
   }
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(abs);
   } catch {
     // Absent: its nearest existing ancestor must be a folder (mkdir makes the rest).
     let up = dirname(abs);
-    while (up !== dirname(up)) {
-      try {
-        if (!statSync(up).isDirectory()) refuse(`cannot be created: ${up} is a file`);
-        break;
-      } catch (e) {
-        if (e instanceof InputError) throw e;
-        up = dirname(up);
-      }
-    }
+    while (!existsSync(up)) up = dirname(up);
+    if (!statSync(up).isDirectory()) refuse(`cannot be created: ${up} is a file`);
     return 'absent';
   }
   if (st.isSymbolicLink()) refuse('is a symbolic link');
   if (!st.isDirectory()) refuse('is a file, not a folder');
-  const entries = readdirSync(abs);
-  if (entries.length === 0) return 'empty';
+  if (readdirSync(abs).length === 0) return 'empty';
   const marker = readOutputMarker(abs);
   if (!marker)
     refuse(
       `is not empty and is not an earlier Cartography ${opts.kind} (no valid ${OUTPUT_MARKER}); ` +
         'choose a new or empty folder',
     );
-  if (marker!.kind !== opts.kind)
-    refuse(`holds a Cartography ${marker!.kind}, not a ${opts.kind}; choose another folder`);
+  if (marker.kind !== opts.kind)
+    refuse(`holds a Cartography ${marker.kind}, not a ${opts.kind}; choose another folder`);
   return 'earlier';
 }
 
