@@ -1,11 +1,10 @@
 /**
  * Writes a report folder: `index.html` (self-contained), `results.json` (every number unrounded),
- * `tables/<id>.csv` and `figures/<id>.svg`. The folder is assembled beside the target and renamed
- * into place at the end (src/io/output-folder.ts), so a failed run never leaves a half-written report.
+ * `tables/<id>.csv` and `figures/<id>.svg`, into a staging folder that src/io/output-folder.ts renames
+ * into place at the end, so a failed run never leaves a half-written report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { writeOutputFolder } from '../io/output-folder.js';
+import { join } from 'node:path';
 import type { AnalysisSection } from '../analysis/types.js';
 import { formatCsv } from '../io/csv.js';
 import { figureToSvg } from './figures.js';
@@ -55,7 +54,8 @@ export function resultsDocument(input: ReportInput): Record<string, unknown> {
 
 /**
  * Renders the report into the existing empty folder `dir`: `figures/<id>.svg`, `tables/<id>.csv`,
- * `results.json` and `index.html`. Use `writeReport` to write a report folder under the output rule.
+ * `results.json` and `index.html`. `runStudy` (src/pipeline/run.ts) calls it on the staging folder of
+ * the output rule (src/io/output-folder.ts).
  * @returns the paths written, relative to `dir`
  */
 export async function writeReportFiles(dir: string, input: ReportInput): Promise<string[]> {
@@ -98,21 +98,4 @@ export async function writeReportFiles(dir: string, input: ReportInput): Promise
     }),
   );
   return files;
-}
-
-/**
- * Renders and writes the report folder `outDir` under the output-folder rule (src/io/output-folder.ts):
- * a new or empty folder, or an earlier report (replaced by swapping); anything else is refused.
- * @returns the report folder's absolute path and the absolute paths of the files written
- * @throws InputError naming `--out` and the path when `outDir` is refused
- */
-export async function writeReport(
-  outDir: string,
-  input: ReportInput,
-): Promise<{ dir: string; files: string[] }> {
-  const dir = resolve(outDir);
-  const files = await writeOutputFolder(dir, { kind: 'report', option: '--out' }, (staging) =>
-    writeReportFiles(staging, input),
-  );
-  return { dir, files: files.map((f) => join(dir, f)) };
 }
