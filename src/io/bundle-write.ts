@@ -8,9 +8,9 @@
  * SUV image per patient (`images/<patient>-fdg.nii.gz`, lesion mask only) and `truth.json` with every
  * true parameter. Deterministic: the same options give byte-identical files.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeOutputFolder } from './output-folder.js';
 import type { Volume } from '../imaging/volume.js';
 import { formatCsv } from './csv.js';
 import { writePetSeries } from './dicom-write.js';
@@ -46,25 +46,6 @@ export type BundleTruth = TrialTruth & {
 
 const yesNo = (b: boolean | null): string | null => (b === null ? null : b ? 'yes' : 'no');
 
-const GENERATED = [
-  'study.json',
-  'patients.csv',
-  'events.csv',
-  'scans.csv',
-  'vois.csv',
-  'toxicity.csv',
-  'labs.csv',
-  'biopsies.csv',
-  'qpcr.csv',
-  'cytokines.csv',
-  'cytotoxicity.csv',
-  'flow.csv',
-  'truth.json',
-  'images',
-  'masks',
-  'flow',
-];
-
 /** Organ means (noise-free and noisy) in the organ masks and voxel counts of the lesion masks of a scan. */
 function imageTruth(trial: SimulatedTrial, scanId: string, img: RenderedScan): ScanImageTruth {
   const patientId = trial.scans.find((s) => s.scanId === scanId)!.patientId;
@@ -92,31 +73,30 @@ function imageTruth(trial: SimulatedTrial, scanId: string, img: RenderedScan): S
 }
 
 /**
- * Simulates a virtual trial and writes it as a bundle folder.
+ * Simulates a virtual trial and writes it as a bundle folder, under the output-folder rule
+ * (src/io/output-folder.ts): the folder is assembled beside `dir` and renamed into place.
  *
- * @param dir output folder: created when missing; an existing folder must be empty or a previous
- *   simulated bundle (it has `truth.json`), whose generated files are replaced.
+ * @param dir output folder: created when missing; an existing folder must be empty or an earlier
+ *   Cartography bundle (marker `.cartography-output.json` of kind `bundle`), which is replaced.
  * @param opts simulation options (seed, patients, voxelMm, psfFwhmMm) and a progress callback.
  * @returns the truth (with per-scan image means) and the written file paths (relative to `dir`).
- * @throws InputError when `dir` is a non-empty folder that is not a simulated bundle.
+ * @throws InputError naming `--out` and the path when `dir` is refused (e.g. a non-empty folder that
+ *   is not an earlier bundle); nothing is then written.
  */
 export async function writeSimulatedBundle(
   dir: string,
   opts: WriteSimulatedBundleOptions = {},
 ): Promise<{ truth: BundleTruth; files: string[]; trial: SimulatedTrial }> {
-  const out = resolve(dir);
-  if (existsSync(out)) {
-    const entries = readdirSync(out);
-    if (entries.length > 0 && !entries.includes('truth.json')) {
-      throw new InputError(
-        'output folder is not empty and is not a simulated bundle (no truth.json); refusing to write',
-        {
-          file: out,
-        },
-      );
-    }
-    for (const g of GENERATED) rmSync(join(out, g), { recursive: true, force: true });
-  }
+  return writeOutputFolder(dir, { kind: 'bundle', option: '--out' }, (staging) =>
+    writeBundleFiles(staging, opts),
+  );
+}
+
+/** Writes the simulated bundle's files into the empty folder `out` (see `writeSimulatedBundle`). */
+async function writeBundleFiles(
+  out: string,
+  opts: WriteSimulatedBundleOptions,
+): Promise<{ truth: BundleTruth; files: string[]; trial: SimulatedTrial }> {
   mkdirSync(join(out, 'images'), { recursive: true });
   mkdirSync(join(out, 'masks'), { recursive: true });
   const { onProgress, ...simOpts } = opts;

@@ -16,7 +16,8 @@ import { loadStudy, openStudyStore, saveStudy, findStudy, type ScanQuantificatio
 import { runAnalysisPlan } from '../analysis/plan.js';
 import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
 import { quantificationSection } from '../analysis/v1-quantification.js';
-import { writeReport } from '../report/write.js';
+import { writeReportFiles } from '../report/write.js';
+import { writeOutputFolder } from '../io/output-folder.js';
 import { bundleContentHash } from './hash.js';
 import { quantifyScan, type QuantifyOptions, type ScanPicture } from './quantify.js';
 
@@ -245,19 +246,51 @@ async function quantifyBundle(
 }
 
 export interface RunResult extends ImportResult {
+  /** Absolute path of the report folder. */
   reportDir: string;
+  /** Absolute path of the study store the run used (`REPORT_DB_NAME` in the report folder by default). */
+  dbFile: string;
   sections: { id: string; status: string; reason?: string }[];
 }
 
+/** File name of the study store a run keeps inside its report folder when no `--db` is given. */
+export const REPORT_DB_NAME = 'cartography.sqlite';
+
 /**
- * `carto run`: import (see `importBundle`), analyse the stored study, write the report to `outDir`.
+ * `carto run`: import (see `importBundle`), analyse the stored study, write the report folder
+ * `outDir` under the output-folder rule (src/io/output-folder.ts): a new or empty folder, or an
+ * earlier report, replaced only once the new one is complete.
+ * @param dbFile the study store; when undefined, a fresh store `REPORT_DB_NAME` inside the report
+ *   folder (written and replaced with it). An explicit file must not lie inside `outDir`.
+ * @throws InputError for invalid input, or naming `--out` and the path when `outDir` is refused (the
+ *   working folder, a non-empty folder that is not an earlier report, the bundle or a folder holding
+ *   it or `dbFile`); nothing is then written and an earlier report is intact
  */
 export async function runStudy(
   bundleDir: string,
   outDir: string,
-  dbFile: string,
+  dbFile?: string,
   progress: PipelineProgress = silent,
 ): Promise<RunResult> {
+  const reportDir = resolve(outDir);
+  const inputs = [bundleDir, ...(dbFile !== undefined ? [dbFile] : [])];
+  const run = await writeOutputFolder(reportDir, { kind: 'report', option: '--out', inputs }, (dir) =>
+    analyseAndReport(bundleDir, dir, dbFile ?? join(dir, REPORT_DB_NAME), progress),
+  );
+  return {
+    ...run,
+    reportDir,
+    dbFile: dbFile !== undefined ? resolve(dbFile) : join(reportDir, REPORT_DB_NAME),
+  };
+}
+
+/** Import, analysis and report files of `runStudy`, written into the (staging) folder `dir`. */
+async function analyseAndReport(
+  bundleDir: string,
+  dir: string,
+  dbFile: string,
+  progress: PipelineProgress,
+): Promise<Omit<RunResult, 'reportDir' | 'dbFile'>> {
   const imported = await importBundle(bundleDir, dbFile, progress, { picture: true });
   const timings = { ...imported.timings };
   let t0 = performance.now();
@@ -286,11 +319,7 @@ export async function runStudy(
     progress.done();
     timings['analyse'] = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    await writeReport(outDir, {
-      studyName: study.name,
-      tracer: study.tracer,
-      sections,
-    });
+    await writeReportFiles(dir, { studyName: study.name, tracer: study.tracer, sections });
     timings['report'] = (performance.now() - t0) / 1000;
   } finally {
     await db.destroy();
@@ -298,7 +327,6 @@ export async function runStudy(
   return {
     ...imported,
     timings,
-    reportDir: resolve(outDir),
     sections: sections.map((s) => ({
       id: s.id,
       status: s.status,

@@ -1,10 +1,10 @@
 /**
  * Writes a report folder: `index.html` (self-contained), `results.json` (every number unrounded),
- * `tables/<id>.csv` and `figures/<id>.svg`. The folder is assembled beside the target and renamed
+ * `tables/<id>.csv` and `figures/<id>.svg`, into a staging folder that src/io/output-folder.ts renames
  * into place at the end, so a failed run never leaves a half-written report.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AnalysisSection } from '../analysis/types.js';
 import { formatCsv } from '../io/csv.js';
 import { figureToSvg } from './figures.js';
@@ -53,61 +53,49 @@ export function resultsDocument(input: ReportInput): Record<string, unknown> {
 }
 
 /**
- * Renders and writes the report folder `outDir` (replacing an existing one).
- * @returns absolute paths of the files written
+ * Renders the report into the existing empty folder `dir`: `figures/<id>.svg`, `tables/<id>.csv`,
+ * `results.json` and `index.html`. `runStudy` (src/pipeline/run.ts) calls it on the staging folder of
+ * the output rule (src/io/output-folder.ts).
+ * @returns the paths written, relative to `dir`
  */
-export async function writeReport(
-  outDir: string,
-  input: ReportInput,
-): Promise<{ dir: string; files: string[] }> {
-  const target = resolve(outDir);
-  mkdirSync(dirname(target), { recursive: true });
-  const staging = `${target}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(join(staging, 'tables'), { recursive: true });
-  mkdirSync(join(staging, 'figures'), { recursive: true });
+export async function writeReportFiles(dir: string, input: ReportInput): Promise<string[]> {
+  mkdirSync(join(dir, 'tables'), { recursive: true });
+  mkdirSync(join(dir, 'figures'), { recursive: true });
   const files: string[] = [];
-  try {
-    const figureSvg = new Map<string, string>();
-    const seenIds = new Set<string>();
-    for (const s of input.sections) {
-      for (const f of s.figures) {
-        if (seenIds.has(f.id)) throw new Error(`duplicate figure id ${f.id}`);
-        seenIds.add(f.id);
-        let svg: string;
-        try {
-          svg = await figureToSvg(f);
-        } catch (e) {
-          // A figure that cannot be drawn must not take the report down: the section says so.
-          const msg = `figure ${f.id} could not be drawn: ${(e as Error).message}`;
-          (s.warnings ??= []).push(msg);
-          process.stderr.write(`warning: ${msg}\n`);
-          continue;
-        }
-        figureSvg.set(f.id, svg);
-        writeFileSync(join(staging, 'figures', `${f.id}.svg`), svg);
-        files.push(join(target, 'figures', `${f.id}.svg`));
+  const put = (name: string, text: string): void => {
+    writeFileSync(join(dir, name), text);
+    files.push(name);
+  };
+  const figureSvg = new Map<string, string>();
+  const seenIds = new Set<string>();
+  for (const s of input.sections) {
+    for (const f of s.figures) {
+      if (seenIds.has(f.id)) throw new Error(`duplicate figure id ${f.id}`);
+      seenIds.add(f.id);
+      let svg: string;
+      try {
+        svg = await figureToSvg(f);
+      } catch (e) {
+        // A figure that cannot be drawn must not take the report down: the section says so.
+        const msg = `figure ${f.id} could not be drawn: ${(e as Error).message}`;
+        (s.warnings ??= []).push(msg);
+        process.stderr.write(`warning: ${msg}\n`);
+        continue;
       }
-      for (const t of s.tables) {
-        writeFileSync(join(staging, 'tables', `${t.id}.csv`), formatCsv(t.columns, t.rows));
-        files.push(join(target, 'tables', `${t.id}.csv`));
-      }
+      figureSvg.set(f.id, svg);
+      put(`figures/${f.id}.svg`, svg);
     }
-    writeFileSync(join(staging, 'results.json'), `${JSON.stringify(resultsDocument(input), replacer, 2)}\n`);
-    files.push(join(target, 'results.json'));
-    const html = renderReportHtml({
+    for (const t of s.tables) put(`tables/${t.id}.csv`, formatCsv(t.columns, t.rows));
+  }
+  put('results.json', `${JSON.stringify(resultsDocument(input), replacer, 2)}\n`);
+  put(
+    'index.html',
+    renderReportHtml({
       title: `${input.studyName} — Cartography report`,
       subtitle: `Tracer ${input.tracer.name} (${input.tracer.nuclide}, half-life ${(input.tracer.halfLifeS / 3600).toFixed(2)} h)`,
       sections: input.sections,
       figureSvg,
-    });
-    writeFileSync(join(staging, 'index.html'), html);
-    files.push(join(target, 'index.html'));
-    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-    renameSync(staging, target);
-  } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
-  return { dir: target, files };
+    }),
+  );
+  return files;
 }

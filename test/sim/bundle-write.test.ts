@@ -66,7 +66,10 @@ test('writeSimulatedBundle: same seed → byte-identical files; another seed →
   // A foreign non-empty folder is refused (an earlier simulated bundle would be replaced).
   mkdirSync(join(work, 'foreign'));
   writeFileSync(join(work, 'foreign', 'notes.txt'), 'mine');
-  await assert.rejects(writeSimulatedBundle(join(work, 'foreign'), OPTS), /not a simulated bundle/);
+  await assert.rejects(
+    writeSimulatedBundle(join(work, 'foreign'), OPTS),
+    /field --out: is not empty and is not an earlier Cartography bundle/,
+  );
 });
 
 test('bundle tables have exactly the columns of docs/study-bundle.md, and the bundle reader accepts them', () => {

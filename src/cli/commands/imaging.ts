@@ -13,6 +13,7 @@ import { gaussianFilter } from '../../imaging/filter.js';
 import { quantifyLabelMap } from '../../imaging/voi-stats.js';
 import { labelMapOnGridAsync, loadSuvImage } from '../../io/imaging-inputs.js';
 import { writePng } from '../../io/png.js';
+import { checkOutputFile } from '../../io/output-folder.js';
 import { formatTable, printJson, warn } from '../shared.js';
 
 function num(s: string, field: string): number {
@@ -45,12 +46,13 @@ interface MatvOptions {
 
 /**
  * `carto mip`: renders and writes the PNG; returns what it wrote.
- * @throws InputError for bad input (image, window, mask, slice).
+ * @throws InputError for bad input (image, window, mask, slice; --out a folder or in a missing one).
  */
 export async function mipCommand(
   input: string,
   o: Omit<MipOptions, 'json'>,
 ): Promise<{ file: string; widthPx: number; heightPx: number; windowSuv: [number, number] }> {
+  checkOutputFile(o.out, '--out');
   const img = await loadSuvImage(input);
   let windowSuv: [number, number] | undefined;
   if (o.window !== undefined) {
@@ -149,7 +151,7 @@ export function register(program: Command): void {
         "convention (patient's right on the image left, head up), inverted grey over a fixed SUV window.",
     )
     .argument('<image>', 'PET DICOM series folder (SUVbw) or .nii/.nii.gz/.nrrd SUV image')
-    .requiredOption('--out <file.png>', 'PNG file to write')
+    .requiredOption('--out <file.png>', 'PNG file to write (overwritten if it exists; its folder must exist)')
     .addOption(
       new Option('--axis <view>', 'view').choices(['coronal', 'sagittal', 'axial']).default('coronal'),
     )

@@ -7,6 +7,12 @@ import { importCastor, importRedcap, type ImportSummary } from '../../registry/e
 import { exportCsv, exportOdm } from '../../registry/exchange/export.js';
 import { exportBundle } from '../../registry/exchange/bundle.js';
 import { commandGroup, formatTable, printJson } from '../shared.js';
+import {
+  checkOutputFile,
+  checkOutputFolder,
+  writeOutputFolder,
+  type OutputFolderOptions,
+} from '../../io/output-folder.js';
 
 async function asUser<T>(
   db: string,
@@ -113,7 +119,11 @@ export function register(program: Command): void {
       "Export the caller's scope: CSV (long or wide), CDISC ODM 1.3.2 with audit records, or a study bundle",
     )
     .requiredOption('--format <f>', 'csv | odm | bundle')
-    .requiredOption('--out <path>', 'output file (csv, odm) or folder (bundle)')
+    .requiredOption(
+      '--out <path>',
+      'output file (csv, odm) or folder (bundle: new, empty or an earlier Cartography bundle, which is\n' +
+        'replaced once the new one is complete; any other folder is refused and left untouched)',
+    )
     .requiredOption(
       '--as <username>',
       'registry user whose scope is exported (analysts get pseudonymised data)',
@@ -143,6 +153,14 @@ export function register(program: Command): void {
           throw new InputError('use csv, odm or bundle', { field: '--format', value: o.format });
         if (!['long', 'wide'].includes(o.shape))
           throw new InputError('use long or wide', { field: '--shape', value: o.shape });
+        // Refuse a bad --out before the registry is opened (src/io/output-folder.ts).
+        const bundleRule: OutputFolderOptions = {
+          kind: 'bundle',
+          option: '--out',
+          inputs: /^postgres(ql)?:\/\//.test(o.db) ? [] : [o.db],
+        };
+        if (o.format === 'bundle') checkOutputFolder(o.out, bundleRule);
+        else checkOutputFile(o.out, '--out');
         const result = await asUser(o.db, o.as, async (r) => {
           const recs = await r.allRecords();
           if (o.format === 'csv') writeFileSync(o.out, exportCsv(recs, o.shape as 'long' | 'wide'));
@@ -153,10 +171,9 @@ export function register(program: Command): void {
             const halfLifeS = Number(hl);
             if (!name || !nuclide || !(halfLifeS > 0))
               throw new InputError('use name:nuclide:halfLifeS', { field: '--tracer', value: o.tracer });
-            const patients = exportBundle(recs, o.out, {
-              name: o.studyName,
-              tracer: { name, nuclide, halfLifeS },
-            });
+            const patients = await writeOutputFolder(o.out, bundleRule, (dir) =>
+              exportBundle(recs, dir, { name: o.studyName, tracer: { name, nuclide, halfLifeS } }),
+            );
             await r.recordExport({ format: 'bundle', patients, client: 'cli' });
             return { patients, out: o.out };
           }

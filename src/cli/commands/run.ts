@@ -1,16 +1,21 @@
 /**
  * `carto import`, `carto run` and `carto demo`: the main job.
  */
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { importBundle, runStudy, type PipelineProgress } from '../../pipeline/run.js';
+import { importBundle, runStudy, REPORT_DB_NAME, type PipelineProgress } from '../../pipeline/run.js';
 import { printJson, progressEnabled, formatTable } from '../shared.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
+import { writeOutputFolder } from '../../io/output-folder.js';
 
-/** Default database file of the embedded store. */
+/** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
 export const DEFAULT_DB = 'cartography.sqlite';
+
+/** What `--out` of run, demo and simulate accepts (src/io/output-folder.ts). */
+const OUT_RULE =
+  'a new or empty folder, or an earlier output of the same command (replaced once the new one is\n' +
+  'complete); any other folder is refused (exit 2) and left untouched';
 
 /** A progress reporter drawing cli-progress bars on stderr when interactive, silent otherwise. */
 export function terminalProgress(): PipelineProgress {
@@ -78,22 +83,30 @@ export function register(program: Command): void {
     .description(
       'The main job: import a study bundle (see `carto import`), quantify every scan, run the analysis\n' +
         'plan and write the report: DIR/index.html (self-contained), DIR/results.json (every number,\n' +
-        'unrounded), DIR/tables/*.csv and DIR/figures/*.svg.',
+        'unrounded), DIR/tables/*.csv and DIR/figures/*.svg. Without --db the study store is a fresh\n' +
+        `DIR/${REPORT_DB_NAME}, written and replaced with the report.`,
     )
     .argument('<bundle>', 'study bundle folder')
-    .option('--out <dir>', 'report folder (replaced if it exists)', 'carto-report')
-    .option('--db <file>', 'SQLite database file of the study store', DEFAULT_DB)
+    .option('--out <dir>', 'report folder', 'carto-report')
+    .option(
+      '--db <file>',
+      `SQLite database file of the study store, kept across runs (default: DIR/${REPORT_DB_NAME})`,
+    )
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
-    .addHelpText('after', '\nExample:\n  carto run examples/sts-001 --out sts-001-report')
-    .action(async (bundle: string, opts: { out: string; db: string; json?: boolean }) => {
-      const r = await runStudy(bundle, opts.out, resolve(opts.db), terminalProgress());
+    .addHelpText(
+      'after',
+      `\n--out DIR: ${OUT_RULE}.\n\nExample:\n  carto run examples/sts-001 --out carto-sts-001`,
+    )
+    .action(async (bundle: string, opts: { out: string; db?: string; json?: boolean }) => {
+      const db = opts.db !== undefined ? resolve(opts.db) : undefined;
+      const r = await runStudy(bundle, opts.out, db, terminalProgress());
       if (opts.json) {
-        const { picture: _p, ...rest } = r;
-        printJson({ ...rest, db: resolve(opts.db) });
+        const { picture: _p, dbFile, ...rest } = r;
+        printJson({ ...rest, db: dbFile });
         return;
       }
       process.stdout.write(
-        `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\n\n` +
+        `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\ndatabase: ${r.dbFile}\n\n` +
           formatTable(
             ['section', 'status', 'reason'],
             r.sections.map((s) => [s.id, s.status, s.reason ?? '']),
@@ -113,7 +126,7 @@ export function register(program: Command): void {
       'Simulate a virtual trial (see `carto simulate`) and run the main job on it: writes the bundle,\n' +
         'the store and the report under --out.',
     )
-    .option('--out <dir>', 'output folder: bundle/, cartography.sqlite and report/ inside', 'carto-demo')
+    .option('--out <dir>', `output folder: bundle/, ${REPORT_DB_NAME} and report/ inside`, 'carto-demo')
     .option('--seed <n>', 'random seed of the virtual trial', '1')
     .option('--patients <n>', 'number of patients (the trial had 23)')
     .option('--voxel-mm <mm>', 'voxel size of the simulated PET in mm')
@@ -121,7 +134,7 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
       'after',
-      '\nExamples:\n  carto demo --out carto-demo\n  carto demo --patients 23 --out trial-size',
+      `\n--out DIR: ${OUT_RULE}.\n\nExamples:\n  carto demo --out carto-demo\n  carto demo --patients 23 --out carto-trial`,
     )
     .action(
       async (opts: {
@@ -134,20 +147,30 @@ export function register(program: Command): void {
       }) => {
         const out = resolve(opts.out);
         const bundleDir = join(out, 'bundle');
+        const dbFile = join(out, REPORT_DB_NAME);
         const t0 = performance.now();
-        await writeSimulatedBundle(bundleDir, {
-          seed: Number(opts.seed),
-          fdg: opts.fdg,
-          ...(opts.patients !== undefined ? { patients: Number(opts.patients) } : {}),
-          ...(opts.voxelMm !== undefined ? { voxelMm: Number(opts.voxelMm) } : {}),
+        let simulateS = 0;
+        // One demo folder (bundle, store, report), committed whole under the output rule.
+        const run = await writeOutputFolder(out, { kind: 'demo', option: '--out' }, async (dir) => {
+          await writeSimulatedBundle(join(dir, 'bundle'), {
+            seed: Number(opts.seed),
+            fdg: opts.fdg,
+            ...(opts.patients !== undefined ? { patients: Number(opts.patients) } : {}),
+            ...(opts.voxelMm !== undefined ? { voxelMm: Number(opts.voxelMm) } : {}),
+          });
+          simulateS = (performance.now() - t0) / 1000;
+          return runStudy(
+            join(dir, 'bundle'),
+            join(dir, 'report'),
+            join(dir, REPORT_DB_NAME),
+            terminalProgress(),
+          );
         });
-        const simulateS = (performance.now() - t0) / 1000;
-        const dbFile = join(out, 'cartography.sqlite');
-        rmSync(dbFile, { force: true });
-        const r = await runStudy(bundleDir, join(out, 'report'), dbFile, terminalProgress());
+        // The paths inside the staging folder become the committed ones.
+        const r = { ...run, reportDir: join(out, 'report'), dbFile };
         const timings = { simulate: simulateS, ...r.timings };
         if (opts.json) {
-          const { picture: _p, ...rest } = r;
+          const { picture: _p, dbFile: _d, ...rest } = r;
           printJson({ ...rest, timings, bundle: bundleDir, db: dbFile });
           return;
         }

@@ -23,7 +23,11 @@ export function register(program: Command): void {
         'Gaussian PSF, noise), NIfTI organ and lesion label maps, clinical tables, raw lab assays (qPCR wells, ' +
         'cytokine ELISA plates, 51Cr release plates, flow cytometry FCS files with Gating-ML) and truth.json.',
     )
-    .requiredOption('--out <dir>', 'output folder (created; must be empty or a previous simulated bundle)')
+    .requiredOption(
+      '--out <dir>',
+      'output folder: new, empty or an earlier Cartography bundle (replaced once the new one is complete);\n' +
+        'any other folder is refused (exit 2) and left untouched',
+    )
     .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', '1')
     .option('--patients <n>', 'number of patients (3–200; the trial had 23)', '6')
     .option('--voxel-mm <x>', 'isotropic voxel size in mm (2–12)', '6')
