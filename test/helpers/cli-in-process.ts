@@ -1,6 +1,9 @@
 /**
- * Test helper: runs one CLI command group in-process (fast, no child process). stdout is captured;
- * a CartoError becomes exit code 2 with its message, as src/cli/shared.ts does for the real CLI.
+ * Test helper: runs one CLI command group in-process (fast, no child process). What the command writes
+ * to stdout as text is captured; binary chunks pass through, because under `node --test` the runner
+ * reports to its parent over this process's stdout as serialized binary chunks, and capturing them
+ * would make test results vanish. A CartoError becomes exit code 2 with its message, as
+ * src/cli/shared.ts does for the real CLI.
  */
 import { Command } from 'commander';
 import { CartoError } from '../../src/errors.js';
@@ -13,10 +16,11 @@ export async function runInProcess(
   register(program);
   let out = '';
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]): boolean => {
+    if (typeof chunk !== 'string') return write(chunk, ...rest);
+    out += chunk;
     return true;
-  };
+  }) as typeof process.stdout.write;
   try {
     await program.parseAsync(['node', 'carto', ...args]);
     return { code: 0, out, err: '' };
