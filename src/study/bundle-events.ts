@@ -11,6 +11,7 @@ import {
   daysBetween,
   journeyConflict,
   maxPlausibleDayOffset,
+  type JourneyConflict,
   stepWords,
   type JourneyEntry,
   type JourneyStep,
@@ -170,6 +171,32 @@ function dayOf(ev: CsvTable, e: RawEvent, inf: RawEvent): number {
   return e.day;
 }
 
+/** Steps that come before the treatment: a death before one of these is the misplaced record. */
+const PRE_TREATMENT: readonly JourneyStep[] = [
+  'referral',
+  'apheresis',
+  'bridging',
+  'lymphodepletion',
+  'infusion',
+];
+
+/**
+ * The error for two events out of order, naming the misplaced row: a record after the death ("nothing
+ * after death"), a death before the treatment, or an event dated before one it must follow.
+ */
+function conflictError(file: string, c: JourneyConflict<RawEvent>): InputError {
+  const afterDeath = c.later.step === 'death' && !PRE_TREATMENT.includes(c.earlier.step);
+  const bad = afterDeath ? c.earlier : c.later;
+  const other = afterDeath ? c.later : c.earlier;
+  const field = bad.source.date !== null ? 'date' : 'day';
+  const where = `row ${other.source.row + 1}, day ${other.day}`;
+  const message = afterDeath
+    ? `${bad.source.event} on day ${bad.day} is after the death (${where}): nothing after death but the death record`
+    : `${bad.source.event} on day ${bad.day} is before ${stepWords(other.step)} (${where}); the journey runs ` +
+      'apheresis ≤ lymphodepletion ≤ infusion ≤ responses, progression, follow-up ≤ death';
+  return new InputError(message, { file, row: bad.source.row + 1, field, value: bad.source[field] });
+}
+
 /**
  * Reads events.csv (its header already checked against EVENTS_TABLE).
  *
@@ -211,15 +238,7 @@ export function readEvents(
       .filter((x) => x.raw.patientId === p)
       .map((x) => ({ step: STEP[x.raw.event], day: x.day, source: x.raw }));
     const c = journeyConflict(journey);
-    if (c) {
-      const field = c.later.source.date !== null ? 'date' : 'day';
-      throw new InputError(
-        `${c.later.source.event} on day ${c.later.day} is before ${stepWords(c.earlier.step)} ` +
-          `(row ${c.earlier.source.row + 1}, day ${c.earlier.day}); the journey runs apheresis ≤ ` +
-          'lymphodepletion ≤ infusion ≤ responses, progression, follow-up ≤ death, nothing after death',
-        { file: ev.file, row: c.later.source.row + 1, field, value: c.later.source[field] },
-      );
-    }
+    if (c) throw conflictError(ev.file, c);
   }
   return events.map(({ raw, day }) => {
     const { row: _row, ...rest } = raw;
