@@ -102,7 +102,8 @@ function buildUpdateSchema(fields: FieldSpec[]): z.ZodObject {
 export const deleteSchema = z.strictObject({ version: z.number().int().min(1), reason });
 
 /**
- * Parses `input` with `schema`, throwing an InputError that names the first offending field.
+ * Parses `input` with `schema`, throwing an InputError that names the first offending field and its value
+ * (a string value longer than 200 characters is left out of the error).
  * @throws InputError (field = dotted path, or the unknown key)
  */
 export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
@@ -114,9 +115,14 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
     throw new InputError(`unknown field(s): ${issue.keys.join(', ')}`, { field: issue.keys[0] ?? '' });
   }
   const field = issue.path.join('.');
+  let value: unknown = input;
+  for (const k of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
   const message =
     issue.code === 'invalid_type' && issue.input === undefined ? 'required field is missing' : issue.message;
-  throw new InputError(message, field ? { field } : {});
+  throw new InputError(message, {
+    ...(field ? { field } : {}),
+    ...(value !== undefined && (typeof value !== 'string' || value.length <= 200) ? { value } : {}),
+  });
 }
 
 /**
