@@ -17,7 +17,7 @@ import { timeCourseFigure } from './figures.js';
 import { scanEligible, scanUptakeDays } from './lesions.js';
 import { contrast, fitMixed, lrt, type ContrastEstimate, type LrtResult, type ModelRecord } from './mixed.js';
 import { planSettings } from './settings.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
+import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
 import { timepointOrder } from './v1-normal-tissue.js';
 
 type Curve = 'linear' | 'log-linear' | 'quadratic';
@@ -158,7 +158,8 @@ function fitTimepoints(organ: string, obs: OrganObs[], warnings: string[]): Orga
 /**
  * The normal-tissue mixed-model section (all organs of `analysis.normalTissue.organs` present).
  *
- * @returns 'not-run' when no organ has scans of at least 3 patients at 2 or more timepoints
+ * @returns 'not-run' when no organ has scans of at least 3 patients at 2 or more timepoints, or when an
+ *   organ's model cannot be fitted (the reason names the organ and the error)
  */
 export function normalTissueModels(study: StudyData): AnalysisSection {
   const s = planSettings(study.settings);
@@ -179,6 +180,7 @@ export function normalTissueModels(study: StudyData): AnalysisSection {
   const curves: OrganCurve[] = [];
   const timepoints: OrganTimepoints[] = [];
   const notRunOrgans: Record<string, string> = {};
+  const failedOrgans: string[] = [];
   const figures: ResultFigure[] = [];
   const tables: ResultTable[] = [];
   const findings: string[] = [];
@@ -243,8 +245,12 @@ export function normalTissueModels(study: StudyData): AnalysisSection {
         );
       }
     } catch (e) {
-      notRunOrgans[organ] = (e as Error).message;
+      failedOrgans.push(`${organ}: ${(e as Error).message}`);
     }
+  }
+  // A model of the plan that could not be fitted makes the section 'not-run' (never 'ok').
+  if (failedOrgans.length > 0) {
+    return notRunSection(base, `model(s) could not be fitted: ${failedOrgans.join('; ')}`);
   }
   for (const [o, r] of Object.entries(notRunOrgans)) warnings.push(`${o}: not analysed (${r})`);
   if (curves.length === 0) {

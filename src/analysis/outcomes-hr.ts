@@ -12,6 +12,9 @@
  * - MATV: per-patient total MATV on the FDG scan before lymphodepletion; high (≥ cut-off, 480 mL) vs
  *   low: Kaplan–Meier, log-rank and Firth HR for TTP; MATV vs uptake: LMM of lesion log SUVpeak on
  *   MATV (per 100 mL) with a random patient intercept (REML estimate, ML LRT).
+ *
+ * A model of either section that cannot be fitted makes the section 'not-run' with the reason (the
+ * failed models and their errors), never 'ok' with a warning.
  */
 import { concordance, coxph, coxphFirth, kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
 import type { StudyData } from '../study/model.js';
@@ -131,6 +134,8 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
     `Median per-patient geometric-mean pre-CART SUVpeak (corrected): ${formatSig(med)}; high n = ${nHigh}, low n = ${rows.length - nHigh}.`,
   ];
   const warnings: string[] = [];
+  /** Models of the plan that could not be fitted: any one makes the section 'not-run' (never 'ok'). */
+  const failed: string[] = [];
   let anyEvents = false;
   for (const ep of ENDPOINTS) {
     const time = rows.map((r) => r.outcome[ep].days / DAYS_PER_MONTH);
@@ -193,7 +198,7 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
           `per e-fold ${formatCi(cont.hr, cont.lower, cont.upper)}, ${formatPEquals(cont.p)}; C = ${formatSig(cCont.concordance)}.`,
       );
     } catch (e) {
-      warnings.push(`${NAMES[ep]}: Firth Cox model failed: ${(e as Error).message}`);
+      failed.push(`${NAMES[ep]} Firth Cox model failed: ${(e as Error).message}`);
     }
   }
   if (!anyEvents) return notRun('no events for TTP, PFS or OS (all patients censored)');
@@ -245,11 +250,12 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
       );
       warnings.push(...fit.warnings);
     } catch (e) {
-      warnings.push(`lesion-level Cox model failed: ${(e as Error).message}`);
+      failed.push(`lesion-level Cox model failed: ${(e as Error).message}`);
     }
   } else {
     warnings.push('lesion-level Cox model not done: no TTP events or fewer than 2 patients');
   }
+  if (failed.length > 0) return notRun(failed.join('; '));
   return {
     ...base,
     status: 'ok',
@@ -316,22 +322,28 @@ export function matvSection(study: StudyData): AnalysisSection {
   const findings: string[] = [];
   const figures: ResultFigure[] = [];
   const warnings: string[] = [];
+  /** Models of the plan that could not be fitted: any one makes the section 'not-run' (never 'ok'). */
+  const failed: string[] = [];
   const nHigh = group.filter((g) => g === 'high').length;
   const events = status.reduce((a, b) => a + b, 0);
   if (nHigh > 0 && nHigh < group.length && events > 0) {
-    const km = kaplanMeierByGroup(time, status, group, { confType: 'log', levels: ['low', 'high'] });
-    const lr = logRank(time, status, group);
-    const hr = firthHr(
-      time,
-      status,
-      group.map((g) => (g === 'high' ? 1 : 0)),
-      'high_matv',
-    );
-    results['ttp'] = { km: km.strata, logRank: lr, firthHr: hr };
-    figures.push(kmFigure('km-ttp-matv', `Time to progression by MATV (≥ ${cut} mL)`, km.strata, lr.p));
-    findings.push(
-      `TTP, MATV ≥ ${cut} mL (n = ${nHigh}) vs lower: log-rank ${formatPEquals(lr.p)}; Firth HR ${formatCi(hr.hr, hr.lower, hr.upper)}.`,
-    );
+    try {
+      const km = kaplanMeierByGroup(time, status, group, { confType: 'log', levels: ['low', 'high'] });
+      const lr = logRank(time, status, group);
+      const hr = firthHr(
+        time,
+        status,
+        group.map((g) => (g === 'high' ? 1 : 0)),
+        'high_matv',
+      );
+      results['ttp'] = { km: km.strata, logRank: lr, firthHr: hr };
+      figures.push(kmFigure('km-ttp-matv', `Time to progression by MATV (≥ ${cut} mL)`, km.strata, lr.p));
+      findings.push(
+        `TTP, MATV ≥ ${cut} mL (n = ${nHigh}) vs lower: log-rank ${formatPEquals(lr.p)}; Firth HR ${formatCi(hr.hr, hr.lower, hr.upper)}.`,
+      );
+    } catch (e) {
+      failed.push(`TTP by MATV (Kaplan–Meier, log-rank, Firth Cox) failed: ${(e as Error).message}`);
+    }
   } else {
     warnings.push(
       `TTP by MATV not done: ${events === 0 ? 'no TTP events' : `all patients in one MATV group (cut-off ${cut} mL)`}`,
@@ -377,9 +389,10 @@ export function matvSection(study: StudyData): AnalysisSection {
         ),
       );
     } catch (e) {
-      warnings.push(`MATV vs uptake model failed: ${(e as Error).message}`);
+      failed.push(`MATV vs uptake model failed: ${(e as Error).message}`);
     }
   }
+  if (failed.length > 0) return notRun(failed.join('; '));
   if (findings.length === 0) return notRun(warnings.join('; ') || 'nothing could be estimated');
   return {
     ...base,

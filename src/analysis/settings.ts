@@ -1,10 +1,11 @@
 /**
  * Settings of the complete analysis plan (study.json `analysis.*`), validated, with the defaults
- * filled in. Every default is stated in docs/analysis-plan.md. Unknown values throw InputError naming
- * the field (`analysis.pvc.method` …); a missing field takes its default.
+ * filled in. Every default is stated in docs/analysis-plan.md. Unknown values and unknown keys throw
+ * InputError naming the field (`analysis.pvc.method` …); a missing field takes its default.
  */
-import { InputError } from '../errors.js';
+import { z } from 'zod';
 import type { StudySettings } from '../study/model.js';
+import { parseStrict } from '../study/json-input.js';
 
 /** Partial-volume correction settings (`analysis.pvc`). */
 export interface PvcSettings {
@@ -77,105 +78,85 @@ export const DEFAULT_ORGANS = [
   'aorta',
 ];
 
-function obj(v: unknown, field: string): Record<string, unknown> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v))
-    throw new InputError('must be an object', { field, value: v });
-  return v as Record<string, unknown>;
-}
+const positive = z.number().positive();
+const label = z.string().min(1);
+const CURVES = ['linear', 'log-linear', 'quadratic'] as const;
+const PRE_POST_RANDOM = ['patient', 'patient/lesion', 'patient/lesion+timepoint'] as const;
 
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], def: T, field: string): T {
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new InputError(`must be one of ${allowed.join(', ')}`, { field, value: v });
-  }
-  return v as T;
-}
+/**
+ * Schema of study.json `analysis` (docs/study-bundle.md, docs/analysis-plan.md): every key optional, strict
+ * at every level (an unknown key is an error, never ignored). The one list of analysis settings: the
+ * plan's own (below) and those the import reads (`matvThresholdSuv`, `qpcrReferenceTarget`,
+ * `cytokineCurveModel`, `cytokineBelowLloq`).
+ */
+export const analysisSettingsSchema = z.strictObject({
+  suvPeak: z.enum(['global', 'local']).optional(),
+  excludeEbvPositive: z.boolean().optional(),
+  matvThresholdSuv: positive.optional(),
+  qpcrReferenceTarget: label.optional(),
+  cytokineCurveModel: z.enum(['3pl', '4pl', '5pl']).optional(),
+  cytokineBelowLloq: z.enum(['half-lloq', 'lloq', 'omit']).optional(),
+  pvc: z
+    .strictObject({
+      method: z.enum(['ols', 'lmm']).optional(),
+      scale: z.enum(['volume', 'log-volume']).optional(),
+      referenceMl: positive.optional(),
+      knots: z.number().int().min(3).optional(),
+      enabled: z.boolean().optional(),
+    })
+    .optional(),
+  normalTissue: z
+    .strictObject({
+      organs: z.array(label).min(1).optional(),
+      curves: z.array(z.enum(CURVES)).min(1).optional(),
+    })
+    .optional(),
+  associationTimepoint: label.optional(),
+  volumeChangeTimepoint: label.optional(),
+  lesionHrPerUnits: positive.optional(),
+  matvCutoffMl: positive.optional(),
+  cd8Analyte: label.optional(),
+  bloodPoolLabel: label.optional(),
+  brainLabel: label.optional(),
+  uptakeDays: positive.nullable().optional(),
+  prePostRandom: z.enum(PRE_POST_RANDOM).optional(),
+  labScanMaxGapDays: positive.optional(),
+});
 
-function positive(v: unknown, def: number, field: string): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
-    throw new InputError('must be a positive number', { field, value: v });
-  return v;
-}
-
-function str(v: unknown, def: string, field: string): string {
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || v.length === 0)
-    throw new InputError('must be a non-empty string', { field, value: v });
-  return v;
-}
-
-function bool(v: unknown, def: boolean, field: string): boolean {
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') throw new InputError('must be true or false', { field, value: v });
-  return v;
-}
+/** study.json `analysis` as validated (every key optional). */
+export type AnalysisSettingsInput = z.infer<typeof analysisSettingsSchema>;
 
 /**
  * Reads the plan's settings from `study.settings` (study.json `analysis`).
  *
- * @throws InputError naming `analysis.<field>` for a value of the wrong type or outside its choices
+ * @throws InputError naming `analysis.<field>` for a value of the wrong type or outside its choices, or
+ *   an unknown key (with the nearest known key)
  */
 export function planSettings(settings: StudySettings): PlanSettings {
-  const pvc = obj(settings['pvc'], 'analysis.pvc');
-  const nt = obj(settings['normalTissue'], 'analysis.normalTissue');
-  const knots = positive(pvc['knots'], 4, 'analysis.pvc.knots');
-  if (!Number.isInteger(knots) || knots < 3)
-    throw new InputError('must be an integer ≥ 3', { field: 'analysis.pvc.knots', value: knots });
-  let organs = DEFAULT_ORGANS;
-  if (nt['organs'] !== undefined) {
-    const o = nt['organs'];
-    if (!Array.isArray(o) || o.length === 0 || !o.every((s) => typeof s === 'string')) {
-      throw new InputError('must be a non-empty list of organ labels', {
-        field: 'analysis.normalTissue.organs',
-        value: o,
-      });
-    }
-    organs = o;
-  }
-  const allCurves = ['linear', 'log-linear', 'quadratic'] as const;
-  let curves: NormalTissueSettings['curves'] = [...allCurves];
-  if (nt['curves'] !== undefined) {
-    const c = nt['curves'];
-    if (
-      !Array.isArray(c) ||
-      c.length === 0 ||
-      !c.every((s) => (allCurves as readonly unknown[]).includes(s))
-    ) {
-      throw new InputError('must be a non-empty list of linear, log-linear, quadratic', {
-        field: 'analysis.normalTissue.curves',
-        value: c,
-      });
-    }
-    curves = c as NormalTissueSettings['curves'];
-  }
+  const a = parseStrict(analysisSettingsSchema, settings, { field: 'analysis' });
   return {
-    suvPeak: oneOf(settings.suvPeak, ['global', 'local'] as const, 'global', 'analysis.suvPeak'),
-    excludeEbvPositive: bool(settings.excludeEbvPositive, true, 'analysis.excludeEbvPositive'),
+    suvPeak: a.suvPeak ?? 'global',
+    excludeEbvPositive: a.excludeEbvPositive ?? true,
     pvc: {
-      method: oneOf(pvc['method'], ['ols', 'lmm'] as const, 'ols', 'analysis.pvc.method'),
-      scale: oneOf(pvc['scale'], ['volume', 'log-volume'] as const, 'volume', 'analysis.pvc.scale'),
-      referenceMl: positive(pvc['referenceMl'], 5, 'analysis.pvc.referenceMl'),
-      knots,
-      enabled: bool(pvc['enabled'], true, 'analysis.pvc.enabled'),
+      method: a.pvc?.method ?? 'ols',
+      scale: a.pvc?.scale ?? 'volume',
+      referenceMl: a.pvc?.referenceMl ?? 5,
+      knots: a.pvc?.knots ?? 4,
+      enabled: a.pvc?.enabled ?? true,
     },
-    normalTissue: { organs, curves },
-    associationTimepoint: str(settings['associationTimepoint'], 'd2', 'analysis.associationTimepoint'),
-    volumeChangeTimepoint: str(settings['volumeChangeTimepoint'], 'd7', 'analysis.volumeChangeTimepoint'),
-    lesionHrPerUnits: positive(settings['lesionHrPerUnits'], 10, 'analysis.lesionHrPerUnits'),
-    matvCutoffMl: positive(settings['matvCutoffMl'], 480, 'analysis.matvCutoffMl'),
-    cd8Analyte: str(settings['cd8Analyte'], 'cd8_copies_per_cell', 'analysis.cd8Analyte'),
-    bloodPoolLabel: str(settings['bloodPoolLabel'], 'aorta', 'analysis.bloodPoolLabel'),
-    brainLabel: str(settings['brainLabel'], 'brain', 'analysis.brainLabel'),
-    uptakeDays:
-      settings['uptakeDays'] === null ? null : positive(settings['uptakeDays'], 2, 'analysis.uptakeDays'),
-    prePostRandom: oneOf(
-      settings['prePostRandom'],
-      ['patient', 'patient/lesion', 'patient/lesion+timepoint'] as const,
-      'patient/lesion+timepoint',
-      'analysis.prePostRandom',
-    ),
-    labScanMaxGapDays: positive(settings['labScanMaxGapDays'], 10, 'analysis.labScanMaxGapDays'),
+    normalTissue: {
+      organs: a.normalTissue?.organs ?? DEFAULT_ORGANS,
+      curves: a.normalTissue?.curves ?? [...CURVES],
+    },
+    associationTimepoint: a.associationTimepoint ?? 'd2',
+    volumeChangeTimepoint: a.volumeChangeTimepoint ?? 'd7',
+    lesionHrPerUnits: a.lesionHrPerUnits ?? 10,
+    matvCutoffMl: a.matvCutoffMl ?? 480,
+    cd8Analyte: a.cd8Analyte ?? 'cd8_copies_per_cell',
+    bloodPoolLabel: a.bloodPoolLabel ?? 'aorta',
+    brainLabel: a.brainLabel ?? 'brain',
+    uptakeDays: a.uptakeDays === undefined ? 2 : a.uptakeDays,
+    prePostRandom: a.prePostRandom ?? 'patient/lesion+timepoint',
+    labScanMaxGapDays: a.labScanMaxGapDays ?? 10,
   };
 }

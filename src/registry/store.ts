@@ -39,7 +39,7 @@ import {
   type PatientOutcome,
   type ProgrammeFigures,
 } from './outcomes.js';
-import { createSchema, deleteSchema, parseOrThrow, updateSchema } from './validation.js';
+import { checkJourneyOrder, createSchema, deleteSchema, parseOrThrow, updateSchema } from './validation.js';
 
 /** The authenticated caller. */
 export interface Actor {
@@ -846,7 +846,7 @@ export class ScopedRegistry {
     return spec.path === 'patients' ? this.getPatient(id) : this.getRow(spec.path, id);
   }
 
-  /** Cross-row rules: infusion not before apheresis; toxicity windows consistent. */
+  /** Cross-row rules: the journey in order (src/clinical/timeline.ts); toxicity windows consistent. */
   private async checkDomain(
     trx: Db,
     spec: EntitySpec,
@@ -860,24 +860,13 @@ export class ScopedRegistry {
       const rows = await q.execute();
       return rows.map((r) => String(r[column])).filter((d) => d !== 'null');
     };
-    if (spec.path === 'infusions') {
-      const inf = String(fields['infusionDate']);
-      const aph = (await others('reg_apheresis', 'apheresis_date')).sort();
-      if (aph.length > 0 && inf < (aph[0] ?? inf))
-        throw new InputError(`infusion date is before the apheresis (${aph[0]})`, {
-          field: 'infusionDate',
-          value: inf,
-        });
-    }
-    if (spec.path === 'apheresis') {
-      const aph = String(fields['apheresisDate']);
-      const inf = await others('reg_infusion', 'infusion_date');
-      if (inf[0] !== undefined && aph > inf[0])
-        throw new InputError(`apheresis date is after the infusion (${inf[0]})`, {
-          field: 'apheresisDate',
-          value: aph,
-        });
-    }
+    await checkJourneyOrder(spec, fields, async (table, column) =>
+      table === 'reg_patient'
+        ? (await trx.selectFrom(table).select(column).where('id', '=', patientId).execute()).map((r) =>
+            String(r[column]),
+          )
+        : others(table, column),
+    );
     if (spec.path === 'toxicity-observations') checkToxObservation(fields);
   }
 

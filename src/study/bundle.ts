@@ -2,25 +2,24 @@
  * Study bundle v1 reader and validator (format: docs/study-bundle.md).
  *
  * `readBundle(dir)` reads `study.json` and the CSV tables, validates every cell against the schema
- * and every cross-reference (patient, scan, file paths), converts dates to days relative to each
- * patient's infusion, and returns typed records. It writes nothing. Every error is an InputError
- * naming the file, the 1-based data row and the column, with the offending value.
+ * (strict: an unknown key or column is an error), every cross-reference (patient, scan) and every path
+ * (inside the bundle or a declared data root; src/study/bundle-paths.ts), checks each patient's journey
+ * order (src/clinical/timeline.ts), converts dates to days relative to each patient's infusion, and
+ * returns typed records. It writes nothing. Every error is an InputError naming the file, the 1-based
+ * data row and the column, with the offending value.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { readCsv, type CsvTable } from '../io/csv.js';
 import type { QpcrWell } from '../assays/qpcr-study.js';
 import type { CytokineWell } from '../assays/cytokine-study.js';
 import type { LysisWell } from '../assays/lysis-study.js';
-import { FLOW_MARKERS, type FlowStudySettings } from '../flow/study.js';
+import type { FlowStudySettings } from '../flow/study.js';
 import type {
   Biopsy,
   Bridging,
-  EventKind,
   LabValue,
-  Lugano,
   Patient,
   PatientEvent,
   Scan,
@@ -29,6 +28,12 @@ import type {
   Tracer,
   Voi,
 } from './model.js';
+import { BundlePaths } from './bundle-paths.js';
+import { checkNotAfterDeath, EVENTS_TABLE, readEvents, type PatientCheck } from './bundle-events.js';
+import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
+import { readStudyJson } from './study-json.js';
+
+export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-json.js';
 
 /** A validated bundle: the study's records, before quantification. */
 export interface StudyBundle {
@@ -72,270 +77,64 @@ export interface FlowFileRow {
   dataSet: number;
 }
 
-/** Defaults of `study.json` `analysis` (docs/study-bundle.md). */
-export const DEFAULT_SETTINGS: StudySettings = {
-  suvPeak: 'global',
-  excludeEbvPositive: true,
-  matvThresholdSuv: 2.5,
-  qpcrReferenceTarget: 'GATA2',
-};
+/** The tables of a bundle and their columns (docs/study-bundle.md); any other column is an error. */
+const TABLES = {
+  patients: {
+    name: 'patients.csv',
+    required: ['patient_id', 'cohort', 'age', 'sex', 'histology', 'bridging'],
+    optional: [
+      'weight_kg',
+      'stage',
+      'cns_involvement',
+      'ecog',
+      'previous_lines',
+      'primary_refractory',
+      'prior_asct',
+      'product',
+    ],
+  },
+  events: EVENTS_TABLE,
+  scans: {
+    name: 'scans.csv',
+    required: ['scan_id', 'patient_id', 'tracer', 'timepoint', 'path', 'format'],
+    optional: ['day'],
+  },
+  vois: {
+    name: 'vois.csv',
+    required: ['scan_id', 'kind', 'label', 'mask_path'],
+    optional: ['lesion_id', 'site', 'irradiated', 'mask_label', 'roi_name'],
+  },
+  toxicity: {
+    name: 'toxicity.csv',
+    required: ['patient_id', 'crs_grade', 'icans_grade'],
+    optional: ['tocilizumab', 'steroids'],
+  },
+  labs: { name: 'labs.csv', required: ['patient_id', 'day', 'analyte', 'value'], optional: [] },
+  biopsies: { name: 'biopsies.csv', required: ['patient_id', 'lesion_id', 'cd8_percent'], optional: [] },
+  qpcr: {
+    name: 'qpcr.csv',
+    required: ['plate', 'role', 'target', 'ct'],
+    optional: ['quantity', 'patient_id', 'day'],
+  },
+  cytokines: {
+    name: 'cytokines.csv',
+    required: ['plate', 'role', 'analyte', 'signal'],
+    optional: ['concentration', 'patient_id', 'day', 'dilution'],
+  },
+  cytotoxicity: {
+    name: 'cytotoxicity.csv',
+    required: ['plate', 'target', 'role', 'cpm'],
+    optional: ['patient_id', 'day', 'effector_target_ratio'],
+  },
+  flow: {
+    name: 'flow.csv',
+    required: ['patient_id', 'day', 'file', 'gating'],
+    optional: ['sample', 'data_set'],
+  },
+} satisfies Record<string, TableSpec>;
 
-/** Schema of `study.json` `flow` (docs/study-bundle.md "Flow cytometry"), also read by `carto fcs phenotype`. */
-export const flowSettingsSchema = z
-  .object({
-    compensate: z.boolean().default(true),
-    cd4Gate: z.string().min(1).optional(),
-    cd8Gate: z.string().min(1).optional(),
-    populations: z
-      .array(z.object({ label: z.string().regex(/^[a-z0-9_]+$/), gate: z.string().min(1) }).strict())
-      .default([]),
-    markers: z
-      .partialRecord(
-        z.enum(FLOW_MARKERS),
-        z.object({ channel: z.string().min(1), threshold: z.number().refine(Number.isFinite) }).strict(),
-      )
-      .default({}),
-    mfi: z.array(z.enum(FLOW_MARKERS)).default([]),
-  })
-  .strict()
-  .refine((f) => (f.cd4Gate === undefined) === (f.cd8Gate === undefined), {
-    message: 'cd4Gate and cd8Gate go together (the CD4/CD8 ratio needs both)',
-    path: ['cd4Gate'],
-  })
-  .refine((f) => f.mfi.every((m) => f.markers[m] !== undefined), {
-    message: 'every mfi marker needs a channel in flow.markers',
-    path: ['mfi'],
-  })
-  .refine((f) => (f.markers.CD45RA === undefined) === (f.markers.CCR7 === undefined), {
-    message: 'memory subsets need both CD45RA and CCR7',
-    path: ['markers'],
-  });
-
-/** The validated `flow` block as the flow phenotyping takes it (defaults filled in). */
-export function toFlowSettings(f: z.infer<typeof flowSettingsSchema>): FlowStudySettings {
-  return {
-    compensate: f.compensate,
-    cd4Gate: f.cd4Gate ?? null,
-    cd8Gate: f.cd8Gate ?? null,
-    populations: f.populations,
-    markers: f.markers,
-    mfi: f.mfi,
-  };
-}
-
-const studyJsonSchema = z.object({
-  name: z.string().min(1),
-  tracer: z.object({
-    name: z.string().min(1),
-    nuclide: z.string().min(1),
-    halfLifeS: z.number().positive(),
-  }),
-  analysis: z
-    .object({
-      suvPeak: z.enum(['global', 'local']).optional(),
-      excludeEbvPositive: z.boolean().optional(),
-      matvThresholdSuv: z.number().positive().optional(),
-      qpcrReferenceTarget: z.string().min(1).optional(),
-      cytokineCurveModel: z.enum(['3pl', '4pl', '5pl']).optional(),
-      cytokineBelowLloq: z.enum(['half-lloq', 'lloq', 'omit']).optional(),
-    })
-    .passthrough()
-    .optional(),
-  flow: flowSettingsSchema.optional(),
-});
-
-const ID_RE = /^[A-Za-z0-9_.-]+$/;
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Cell readers: each returns the typed value or throws an InputError naming file/row/column. */
-class RowReader {
-  constructor(
-    private readonly table: CsvTable,
-    private readonly rowIndex: number,
-  ) {}
-
-  private get row(): Record<string, string> {
-    return this.table.rows[this.rowIndex]!;
-  }
-
-  private fail(column: string, message: string, value?: string): never {
-    throw new InputError(message, {
-      file: this.table.file,
-      row: this.rowIndex + 1,
-      field: column,
-      ...(value !== undefined ? { value } : {}),
-    });
-  }
-
-  raw(column: string): string {
-    return this.row[column] ?? '';
-  }
-
-  has(column: string): boolean {
-    const v = this.raw(column);
-    return v !== '' && v !== 'NA';
-  }
-
-  requiredString(column: string): string {
-    if (!this.has(column)) this.fail(column, 'required value is missing');
-    return this.raw(column);
-  }
-
-  optionalString(column: string): string | null {
-    return this.has(column) ? this.raw(column) : null;
-  }
-
-  id(column: string): string {
-    const v = this.requiredString(column);
-    if (!ID_RE.test(v)) this.fail(column, 'IDs may contain only letters, digits, ".", "-" and "_"', v);
-    return v;
-  }
-
-  number(column: string, required: true, opts?: { integer?: boolean; min?: number; max?: number }): number;
-  number(
-    column: string,
-    required: false,
-    opts?: { integer?: boolean; min?: number; max?: number },
-  ): number | null;
-  number(
-    column: string,
-    required: boolean,
-    opts: { integer?: boolean; min?: number; max?: number } = {},
-  ): number | null {
-    if (!this.has(column)) {
-      if (required) this.fail(column, 'required number is missing');
-      return null;
-    }
-    const s = this.raw(column);
-    const v = Number(s);
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) || !Number.isFinite(v)) {
-      this.fail(column, 'not a number', s);
-    }
-    if (opts.integer && !Number.isInteger(v)) this.fail(column, 'not a whole number', s);
-    if (opts.min !== undefined && v < opts.min) this.fail(column, `must be ≥ ${opts.min}`, s);
-    if (opts.max !== undefined && v > opts.max) this.fail(column, `must be ≤ ${opts.max}`, s);
-    return v;
-  }
-
-  enumValue<T extends string>(column: string, allowed: readonly T[], required: true): T;
-  enumValue<T extends string>(column: string, allowed: readonly T[], required: false): T | null;
-  enumValue<T extends string>(column: string, allowed: readonly T[], required: boolean): T | null {
-    if (!this.has(column)) {
-      if (required) this.fail(column, `required value is missing (one of ${allowed.join(', ')})`);
-      return null;
-    }
-    const v = this.raw(column);
-    if (!(allowed as readonly string[]).includes(v)) {
-      this.fail(column, `must be one of ${allowed.join(', ')}`, v);
-    }
-    return v as T;
-  }
-
-  yesNo(column: string, required: boolean): boolean | null {
-    const v = required
-      ? this.enumValue(column, ['yes', 'no'] as const, true)
-      : this.enumValue(column, ['yes', 'no'] as const, false);
-    return v === null ? null : v === 'yes';
-  }
-
-  date(column: string): string | null {
-    if (!this.has(column)) return null;
-    const v = this.raw(column);
-    if (!DATE_RE.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) {
-      this.fail(column, 'not an ISO date YYYY-MM-DD', v);
-    }
-    const back = new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10);
-    if (back !== v) this.fail(column, 'not a calendar date', v);
-    return v;
-  }
-
-  path(column: string, bundleDir: string, required: true): string;
-  path(column: string, bundleDir: string, required: false): string | null;
-  path(column: string, bundleDir: string, required: boolean): string | null {
-    if (!this.has(column)) {
-      if (required) this.fail(column, 'required path is missing');
-      return null;
-    }
-    const v = this.raw(column);
-    const p = isAbsolute(v) ? v : resolve(bundleDir, v);
-    if (!existsSync(p)) this.fail(column, `file or folder not found: ${p}`, v);
-    return p;
-  }
-
-  check(condition: boolean, column: string, message: string): void {
-    if (!condition) this.fail(column, message, this.raw(column));
-  }
-}
-
-function requireColumns(table: CsvTable, required: string[]): void {
-  for (const c of required) {
-    if (!table.columns.includes(c)) {
-      throw new InputError(`required column is missing from the header`, {
-        file: table.file,
-        row: 0,
-        field: c,
-      });
-    }
-  }
-}
-
-function readTable(dir: string, name: string, required: string[], optional = false): CsvTable | null {
-  const file = join(dir, name);
-  if (!existsSync(file)) {
-    if (optional) return null;
-    throw new InputError('required table is missing from the bundle', { file });
-  }
-  const table = readCsv(file);
-  requireColumns(table, required);
-  return table;
-}
-
-const EVENT_KINDS: readonly EventKind[] = [
-  'apheresis',
-  'bridging',
-  'lymphodepletion',
-  'infusion',
-  'tracer_injection',
-  'response',
-  'progression',
-  'death',
-  'last_follow_up',
-];
 const BRIDGING: readonly Bridging[] = ['none', 'radiotherapy', 'systemic', 'combination'];
-const LUGANO: readonly Lugano[] = ['CR', 'PR', 'SD', 'PD'];
 
-function readStudyJson(dir: string): Pick<StudyBundle, 'name' | 'tracer' | 'settings' | 'flow'> {
-  const file = join(dir, 'study.json');
-  if (!existsSync(file)) throw new InputError('study.json is missing from the bundle', { file });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { file });
-  }
-  const parsed = studyJsonSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.');
-    let value: unknown = raw;
-    for (const k of issue.path)
-      value = (value as Record<string | number, unknown> | undefined)?.[k as string];
-    throw new InputError(issue.message, { file, field, ...(value !== undefined ? { value } : {}) });
-  }
-  const s = parsed.data;
-  return {
-    name: s.name,
-    tracer: { name: s.tracer.name, nuclide: s.tracer.nuclide, halfLifeS: s.tracer.halfLifeS },
-    settings: { ...DEFAULT_SETTINGS, ...(s.analysis ?? {}) },
-    flow: s.flow ? toFlowSettings(s.flow) : null,
-  };
-}
-
-const CYTOKINE_COLUMNS = ['plate', 'role', 'analyte', 'signal'];
-const LYSIS_COLUMNS = ['plate', 'target', 'role', 'cpm'];
-
-/** A patient-ID check for a table cell: returns the ID or throws naming file, row and column. */
-type PatientCheck = (r: RowReader, column?: string) => string;
 const anyPatientId: PatientCheck = (r, column = 'patient_id') => r.id(column);
 
 /** The wells of a cytokines.csv table (docs/study-bundle.md "Cytokine plates"). */
@@ -378,41 +177,26 @@ function lysisWellsOf(table: CsvTable, patient: PatientCheck): LysisWell[] {
 
 /**
  * Reads a cytokines.csv outside a bundle (`carto assay cytokines`): any well-formed patient ID is accepted.
- * @throws InputError naming file, row and column for a missing column or a bad cell
+ * @throws InputError naming file, row and column for a missing or unknown column or a bad cell
  */
 export function readCytokineTable(file: string): CytokineWell[] {
   const table = readCsv(file);
-  requireColumns(table, CYTOKINE_COLUMNS);
+  checkColumns(table, TABLES.cytokines);
   return cytokineWellsOf(table, anyPatientId);
 }
 
 /**
  * Reads a cytotoxicity.csv outside a bundle (`carto assay cytotoxicity`): any well-formed patient ID is accepted.
- * @throws InputError naming file, row and column for a missing column or a bad cell
+ * @throws InputError naming file, row and column for a missing or unknown column or a bad cell
  */
 export function readCytotoxicityTable(file: string): LysisWell[] {
   const table = readCsv(file);
-  requireColumns(table, LYSIS_COLUMNS);
+  checkColumns(table, TABLES.cytotoxicity);
   return lysisWellsOf(table, anyPatientId);
 }
 
-/**
- * Reads and validates a study bundle folder.
- *
- * @param dirIn - bundle folder (relative to the working directory or absolute)
- * @returns the validated records, with absolute paths and days relative to infusion
- * @throws InputError naming file, row and column for any invalid cell, unknown reference, missing
- *   file, duplicate ID, or a patient without exactly one infusion
- */
-export function readBundle(dirIn: string): StudyBundle {
-  const dir = resolve(dirIn);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new InputError('study bundle folder not found', { file: dir });
-  }
-  const head = readStudyJson(dir);
-
-  // patients.csv
-  const pt = readTable(dir, 'patients.csv', ['patient_id', 'cohort', 'age', 'sex', 'histology', 'bridging'])!;
+/** patients.csv: one row per patient, unique IDs. */
+function readPatients(pt: CsvTable): Patient[] {
   const patients: Patient[] = [];
   const patientIds = new Set<string>();
   pt.rows.forEach((_, i) => {
@@ -437,27 +221,25 @@ export function readBundle(dirIn: string): StudyBundle {
       product: r.optionalString('product'),
     });
   });
-  const knownPatient = (r: RowReader, column = 'patient_id'): string => {
-    const id = r.requiredString(column);
-    r.check(patientIds.has(id), column, 'unknown patient (not in patients.csv)');
-    return id;
-  };
+  return patients;
+}
 
-  // scans.csv
-  const sc = readTable(dir, 'scans.csv', ['scan_id', 'patient_id', 'tracer', 'timepoint', 'path', 'format'])!;
+/** scans.csv: unique scan IDs, known patients, paths inside the bundle or a data root. */
+function readScans(sc: CsvTable, knownPatient: PatientCheck, paths: BundlePaths): Scan[] {
   const scans: Scan[] = [];
-  const scanById = new Map<string, Scan>();
+  const seen = new Set<string>();
   sc.rows.forEach((_, i) => {
     const r = new RowReader(sc, i);
     const scanId = r.id('scan_id');
-    r.check(!scanById.has(scanId), 'scan_id', 'duplicate scan_id');
+    r.check(!seen.has(scanId), 'scan_id', 'duplicate scan_id');
+    seen.add(scanId);
     const scan: Scan = {
       scanId,
       patientId: knownPatient(r),
       tracer: r.requiredString('tracer'),
       timepoint: r.requiredString('timepoint'),
       day: r.number('day', false),
-      path: r.path('path', dir, true),
+      path: r.path('path', paths, true),
       format: r.enumValue('format', ['dicom', 'nifti-suv'] as const, true),
     };
     if (scan.format === 'dicom') {
@@ -466,130 +248,21 @@ export function readBundle(dirIn: string): StudyBundle {
       r.check(/\.nii(\.gz)?$/.test(scan.path), 'path', 'a nifti-suv scan must be a .nii or .nii.gz file');
     }
     scans.push(scan);
-    scanById.set(scanId, scan);
   });
+  return scans;
+}
 
-  // events.csv
-  const ev = readTable(dir, 'events.csv', ['patient_id', 'event'])!;
-  if (!ev.columns.includes('date') && !ev.columns.includes('day')) {
-    throw new InputError('events.csv needs a date or a day column', { file: ev.file, row: 0, field: 'date' });
-  }
-  interface RawEvent extends Omit<PatientEvent, 'day'> {
-    day: number | null;
-    row: number;
-  }
-  const rawEvents: RawEvent[] = [];
-  ev.rows.forEach((_, i) => {
-    const r = new RowReader(ev, i);
-    const patientId = knownPatient(r);
-    const event = r.enumValue('event', EVENT_KINDS, true);
-    const date = r.date('date');
-    const day = r.number('day', false);
-    if (date === null && day === null) r.check(false, 'day', 'each event needs a date or a day');
-    const e: RawEvent = {
-      patientId,
-      event,
-      date,
-      day,
-      row: i,
-      bridgingType: null,
-      activityMbq: null,
-      scanId: null,
-      lugano: null,
-      deathCause: null,
-    };
-    if (event === 'bridging') {
-      e.bridgingType = r.enumValue(
-        'bridging_type',
-        ['radiotherapy', 'systemic', 'combination'] as const,
-        true,
-      );
-    }
-    if (event === 'tracer_injection') {
-      e.activityMbq = r.number('activity_mbq', true, { min: 0 });
-      if (r.has('scan_id')) {
-        const s = r.requiredString('scan_id');
-        r.check(scanById.has(s), 'scan_id', 'unknown scan (not in scans.csv)');
-        r.check(scanById.get(s)!.patientId === patientId, 'scan_id', 'scan belongs to another patient');
-        e.scanId = s;
-      }
-    }
-    if (event === 'response') e.lugano = r.enumValue('lugano', LUGANO, true);
-    if (event === 'death') e.deathCause = r.enumValue('death_cause', ['lymphoma', 'other'] as const, true);
-    rawEvents.push(e);
-  });
-  // Days relative to infusion.
-  const infusion = new Map<string, RawEvent>();
-  for (const e of rawEvents) {
-    if (e.event !== 'infusion') continue;
-    if (infusion.has(e.patientId)) {
-      throw new InputError('patient has more than one infusion event', {
-        file: ev.file,
-        row: e.row + 1,
-        field: 'event',
-        value: e.patientId,
-      });
-    }
-    infusion.set(e.patientId, e);
-  }
-  for (const p of patients) {
-    if (!infusion.has(p.patientId)) {
-      throw new InputError('patient has no infusion event', {
-        file: ev.file,
-        field: 'event',
-        value: p.patientId,
-      });
-    }
-    const hasEnd = rawEvents.some(
-      (e) => e.patientId === p.patientId && (e.event === 'last_follow_up' || e.event === 'death'),
-    );
-    if (!hasEnd) {
-      throw new InputError('patient has neither a last_follow_up nor a death event', {
-        file: ev.file,
-        field: 'event',
-        value: p.patientId,
-      });
-    }
-  }
-  const events: PatientEvent[] = rawEvents.map((e) => {
-    let day = e.day;
-    if (day === null) {
-      const inf = infusion.get(e.patientId)!;
-      if (inf.date === null) {
-        throw new InputError('event has a date but the infusion has only a day; give the infusion a date', {
-          file: ev.file,
-          row: e.row + 1,
-          field: 'date',
-          value: e.date,
-        });
-      }
-      day = Math.round(
-        (Date.parse(`${e.date!}T00:00:00Z`) - Date.parse(`${inf.date}T00:00:00Z`)) / 86_400_000,
-      );
-    }
-    if (e.event === 'infusion' && day !== 0) {
-      throw new InputError('the infusion is day 0 by definition', {
-        file: ev.file,
-        row: e.row + 1,
-        field: 'day',
-        value: day,
-      });
-    }
-    const { row: _row, ...rest } = e;
-    return { ...rest, day };
-  });
-
-  // vois.csv
-  const vo = readTable(dir, 'vois.csv', ['scan_id', 'kind', 'label', 'mask_path'])!;
+/** vois.csv: VOIs of known scans, one per scan and lesion/label, masks inside the bundle or a data root. */
+function readVois(vo: CsvTable, scanIds: ReadonlySet<string>, paths: BundlePaths): Voi[] {
   const vois: Voi[] = [];
   const voiKeys = new Set<string>();
   vo.rows.forEach((_, i) => {
     const r = new RowReader(vo, i);
     const scanId = r.requiredString('scan_id');
-    r.check(scanById.has(scanId), 'scan_id', 'unknown scan (not in scans.csv)');
+    r.check(scanIds.has(scanId), 'scan_id', 'unknown scan (not in scans.csv)');
     const kind = r.enumValue('kind', ['organ', 'lesion'] as const, true);
     const label = r.requiredString('label');
-    const maskPath = r.path('mask_path', dir, true);
+    const maskPath = r.path('mask_path', paths, true);
     const isRtstruct = !/\.(nii|nii\.gz|nrrd|nhdr)$/i.test(maskPath);
     const maskLabel = isRtstruct
       ? r.number('mask_label', false, { integer: true, min: 1 })
@@ -612,16 +285,18 @@ export function readBundle(dirIn: string): StudyBundle {
       roiName,
     });
   });
+  return vois;
+}
 
-  // toxicity.csv
-  const tx = readTable(dir, 'toxicity.csv', ['patient_id', 'crs_grade', 'icans_grade'])!;
+/** toxicity.csv: one row per known patient. */
+function readToxicity(tx: CsvTable, knownPatient: PatientCheck): Toxicity[] {
   const toxicity: Toxicity[] = [];
-  const toxSeen = new Set<string>();
+  const seen = new Set<string>();
   tx.rows.forEach((_, i) => {
     const r = new RowReader(tx, i);
     const patientId = knownPatient(r);
-    r.check(!toxSeen.has(patientId), 'patient_id', 'duplicate toxicity row for this patient');
-    toxSeen.add(patientId);
+    r.check(!seen.has(patientId), 'patient_id', 'duplicate toxicity row for this patient');
+    seen.add(patientId);
     toxicity.push({
       patientId,
       crsGrade: r.number('crs_grade', true, { integer: true, min: 0, max: 5 }),
@@ -630,10 +305,90 @@ export function readBundle(dirIn: string): StudyBundle {
       steroids: r.yesNo('steroids', false),
     });
   });
+  return toxicity;
+}
+
+/** qpcr.csv: raw wells; copies per cell are computed at import (src/assays/qpcr-study.ts). */
+function readQpcr(qp: CsvTable, knownPatient: PatientCheck): QpcrWell[] {
+  return qp.rows.map((_, i) => {
+    const r = new RowReader(qp, i);
+    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
+    const ctRaw = r.raw('ct');
+    const undetermined = ctRaw === '' || /^(undetermined|nd|na)$/i.test(ctRaw);
+    const ct = undetermined ? NaN : r.number('ct', true, { min: 0, max: 60 });
+    return {
+      row: i + 1,
+      plate: r.requiredString('plate'),
+      role,
+      target: r.requiredString('target'),
+      quantity: role === 'standard' ? r.number('quantity', true, { min: Number.MIN_VALUE }) : null,
+      patientId: role === 'sample' ? knownPatient(r) : null,
+      day: role === 'sample' ? r.number('day', true) : null,
+      ct,
+    };
+  });
+}
+
+/** flow.csv: FCS files with their gating, inside the bundle or a data root; phenotyped at import. */
+function readFlow(fl: CsvTable, knownPatient: PatientCheck, paths: BundlePaths): FlowFileRow[] {
+  return fl.rows.map((_, i) => {
+    const r = new RowReader(fl, i);
+    return {
+      row: i + 1,
+      patientId: knownPatient(r),
+      day: r.number('day', true),
+      file: r.path('file', paths, true),
+      gating: r.path('gating', paths, true),
+      sample: r.optionalString('sample'),
+      dataSet: r.number('data_set', false, { integer: true, min: 0 }) ?? 0,
+    };
+  });
+}
+
+/**
+ * Reads and validates a study bundle folder.
+ *
+ * @param dirIn - bundle folder (relative to the working directory or absolute)
+ * @param today - the date bounding plausible journey dates (today + 1 year; default: now)
+ * @returns the validated records, with absolute paths and days relative to infusion
+ * @throws InputError naming file, row and column for any invalid cell, unknown key in study.json or
+ *   unknown column (with the nearest known one), unknown reference, missing file, path outside the
+ *   bundle and its data roots, duplicate ID, a patient without exactly one infusion, or a journey out of
+ *   order (nothing after death; a day and a date that disagree; an implausible date)
+ */
+export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle {
+  const dir = resolve(dirIn);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new InputError('study bundle folder not found', { file: dir });
+  }
+  const { dataRoots, ...head } = readStudyJson(dir);
+  const paths = new BundlePaths(dir, dataRoots);
+  paths.checkOwnFile(join(dir, 'study.json'));
+  const table = (spec: TableSpec): CsvTable => readTable(dir, spec, { paths })!;
+  const optionalTable = (spec: TableSpec): CsvTable | null => readTable(dir, spec, { paths, optional: true });
+
+  const patients = readPatients(table(TABLES.patients));
+  const patientIds = new Set(patients.map((p) => p.patientId));
+  const knownPatient: PatientCheck = (r, column = 'patient_id') => {
+    const id = r.requiredString(column);
+    r.check(patientIds.has(id), column, 'unknown patient (not in patients.csv)');
+    return id;
+  };
+  const sc = table(TABLES.scans);
+  const scans = readScans(sc, knownPatient, paths);
+  const scanById = new Map(scans.map((s) => [s.scanId, s]));
+  const events = readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
+  checkNotAfterDeath(
+    sc.file,
+    scans.map((s, i) => ({ patientId: s.patientId, day: s.day, row: i + 1 })),
+    events,
+  );
+  const vois = readVois(table(TABLES.vois), new Set(scanById.keys()), paths);
+  const toxicity = readToxicity(table(TABLES.toxicity), knownPatient);
 
   // Optional tables.
   const labs: LabValue[] = [];
-  const lb = readTable(dir, 'labs.csv', ['patient_id', 'day', 'analyte', 'value'], true);
+  const lb = optionalTable(TABLES.labs);
   lb?.rows.forEach((_, i) => {
     const r = new RowReader(lb, i);
     labs.push({
@@ -643,8 +398,15 @@ export function readBundle(dirIn: string): StudyBundle {
       value: r.number('value', true),
     });
   });
+  if (lb) {
+    checkNotAfterDeath(
+      lb.file,
+      labs.map((l, i) => ({ ...l, row: i + 1 })),
+      events,
+    );
+  }
   const biopsies: Biopsy[] = [];
-  const bx = readTable(dir, 'biopsies.csv', ['patient_id', 'lesion_id', 'cd8_percent'], true);
+  const bx = optionalTable(TABLES.biopsies);
   bx?.rows.forEach((_, i) => {
     const r = new RowReader(bx, i);
     biopsies.push({
@@ -653,55 +415,34 @@ export function readBundle(dirIn: string): StudyBundle {
       cd8Percent: r.number('cd8_percent', true, { min: 0, max: 100 }),
     });
   });
-
-  // qpcr.csv (optional): raw wells; copies per cell are computed at import (src/assays/qpcr-study.ts).
-  const qpcrWells: QpcrWell[] = [];
-  const qp = readTable(dir, 'qpcr.csv', ['plate', 'role', 'target', 'ct'], true);
-  qp?.rows.forEach((_, i) => {
-    const r = new RowReader(qp, i);
-    const role = r.enumValue('role', ['standard', 'sample'] as const, true);
-    const ctRaw = r.raw('ct');
-    const undetermined = ctRaw === '' || /^(undetermined|nd|na)$/i.test(ctRaw);
-    const ct = undetermined ? NaN : r.number('ct', true, { min: 0, max: 60 });
-    qpcrWells.push({
-      row: i + 1,
-      plate: r.requiredString('plate'),
-      role,
-      target: r.requiredString('target'),
-      quantity: role === 'standard' ? r.number('quantity', true, { min: Number.MIN_VALUE }) : null,
-      patientId: role === 'sample' ? knownPatient(r) : null,
-      day: role === 'sample' ? r.number('day', true) : null,
-      ct,
-    });
-  });
-
-  // cytokines.csv and cytotoxicity.csv (optional): raw wells, processed at import (src/assays/*-study.ts).
-  const ck = readTable(dir, 'cytokines.csv', CYTOKINE_COLUMNS, true);
+  const qp = optionalTable(TABLES.qpcr);
+  const qpcrWells = qp ? readQpcr(qp, knownPatient) : [];
+  const ck = optionalTable(TABLES.cytokines);
   const cytokineWells = ck ? cytokineWellsOf(ck, knownPatient) : [];
-  const cx = readTable(dir, 'cytotoxicity.csv', LYSIS_COLUMNS, true);
+  const cx = optionalTable(TABLES.cytotoxicity);
   const lysisWells = cx ? lysisWellsOf(cx, knownPatient) : [];
+  for (const [t, wells] of [
+    [qp, qpcrWells],
+    [ck, cytokineWells],
+    [cx, lysisWells],
+  ] as const) {
+    if (t)
+      checkNotAfterDeath(
+        t.file,
+        wells.filter((w): w is typeof w & { patientId: string } => w.patientId !== null),
+        events,
+      );
+  }
 
-  // flow.csv (optional): FCS files with their gating; phenotyped at import (src/pipeline/flow.ts).
-  const flowFiles: FlowFileRow[] = [];
-  const fl = readTable(dir, 'flow.csv', ['patient_id', 'day', 'file', 'gating'], true);
+  const fl = optionalTable(TABLES.flow);
   if (fl && fl.rows.length > 0 && head.flow === null) {
     throw new InputError('flow.csv is present but study.json has no "flow" block (populations, markers)', {
       file: join(dir, 'study.json'),
       field: 'flow',
     });
   }
-  fl?.rows.forEach((_, i) => {
-    const r = new RowReader(fl, i);
-    flowFiles.push({
-      row: i + 1,
-      patientId: knownPatient(r),
-      day: r.number('day', true),
-      file: r.path('file', dir, true),
-      gating: r.path('gating', dir, true),
-      sample: r.optionalString('sample'),
-      dataSet: r.number('data_set', false, { integer: true, min: 0 }) ?? 0,
-    });
-  });
+  const flowFiles = fl ? readFlow(fl, knownPatient, paths) : [];
+  if (fl) checkNotAfterDeath(fl.file, flowFiles, events);
 
   return {
     dir,

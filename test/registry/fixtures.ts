@@ -62,9 +62,13 @@ export const toxObs = (date: string, patch: Record<string, unknown> = {}) => ({
 
 import { ENTITIES, type EntitySpec } from '../../src/registry/model.js';
 
-/** A valid create body for any entity (required fields only; dates 2024-03-01). */
+/**
+ * A valid create body for any entity (required fields only; dates 2024-03-01, the toxicity observation
+ * and the death 2024-03-02: nothing after death).
+ */
 export function sampleBody(e: EntitySpec): Record<string, unknown> {
   if (e.path === 'toxicity-observations') return toxObs('2024-03-02');
+  if (e.path === 'deaths') return { deathDate: '2024-03-02', cause: 'lymphoma' };
   const out: Record<string, unknown> = {};
   for (const fs of e.fields) {
     if (!fs.required) continue;

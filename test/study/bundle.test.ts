@@ -10,11 +10,11 @@ import { projectRoot, sharedData } from '../helpers/shared-data.js';
 
 const example = join(projectRoot, 'examples', 'sts-001');
 
-/** Copies the example bundle to a temp dir (rewriting its relative paths to absolute ones). */
+/** Copies the example bundle to a temp dir (rewriting its relative paths and data root to absolute ones). */
 function copyExample(): string {
   const dir = mkdtempSync(join(tmpdir(), 'carto-bundle-'));
   cpSync(example, dir, { recursive: true });
-  for (const f of ['scans.csv', 'vois.csv']) {
+  for (const f of ['study.json', 'scans.csv', 'vois.csv']) {
     const p = join(dir, f);
     writeFileSync(
       p,
