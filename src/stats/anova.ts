@@ -1,7 +1,10 @@
 /**
- * Fixed-effects ANOVA (one- and two-way, any fixed-effects formula) with type I (sequential) sums of squares,
- * exactly as R `anova(lm(...))` / `summary(aov(...))`, and Bonferroni pairwise t-tests with a pooled SD as R
- * `pairwise.t.test(y, g, pool.sd = TRUE, p.adjust.method = "bonferroni")`.
+ * Fixed-effects ANOVA (one- and two-way, a donor block `y ~ donor + condition`, any fixed-effects formula) with
+ * type I (sequential) sums of squares, exactly as R `anova(lm(...))` / `summary(aov(...))`, and the post-hoc
+ * comparisons labs report (GraphPad Prism's menu): all pairs by Bonferroni or Tukey HSD, against a control by
+ * Bonferroni or Dunnett, with multiplicity-adjusted p-values, simultaneous CIs, significance stars and per-group
+ * n, mean, SD and SEM. Post-hoc tests use the model's residual MSE and df, as R `TukeyHSD(aov(...))`; in a one-way
+ * design Bonferroni equals R `pairwise.t.test(y, g, pool.sd = TRUE, p.adjust.method = "bonferroni")`.
  *
  * Type I SS are order dependent when the design is unbalanced (`a * b` ≠ `b * a`); in balanced designs types I,
  * II and III coincide. The result states which (`sumsOfSquares: 'type I (sequential)'`, `balanced`).
@@ -12,7 +15,9 @@ import { ComputationError, InputError } from '../errors.js';
 import type { DataFrame } from './data-frame.js';
 import { buildDesign, type DesignOptions } from './design.js';
 import { fUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
+import { dunnettAdjustedP, dunnettCriticalValue, dunnettLambdas } from './dunnett.js';
 import { parseFormula } from './formula.js';
+import { ptukeyUpper, qtukey } from './studentized-range.js';
 
 /** One row of the ANOVA table. */
 export interface AnovaRow {
@@ -24,37 +29,50 @@ export interface AnovaRow {
   pValue: number;
 }
 
-/** One pairwise comparison. */
-export interface PairwiseComparison {
-  /** Level a and level b; diff = mean(a) − mean(b). */
+/** Post-hoc methods: Bonferroni t-tests, Tukey HSD (all pairs), Dunnett (against a control). */
+export type PosthocMethod = 'bonferroni' | 'tukey' | 'dunnett';
+
+/** One post-hoc comparison (a − b; against a control, b is the control). */
+export interface PosthocComparison {
   a: string;
   b: string;
+  /** mean(a) − mean(b). */
   diff: number;
+  /** SE of diff = √(MSE (1/n_a + 1/n_b)) with the model's residual MSE. */
   se: number;
+  /** t = diff / se (Tukey's studentized range statistic is q = √2·|t|). */
   t: number;
   df: number;
-  /** Unadjusted two-sided p. */
+  /** Unadjusted two-sided t-test p. */
   pValue: number;
-  /** Bonferroni: min(1, m·p). */
+  /** Multiplicity-adjusted p (Bonferroni min(1, m·p); Tukey P(Q ≥ √2|t|); Dunnett P(max|T_i| ≥ |t|)). */
   pAdjusted: number;
-  /** Simultaneous (Bonferroni) CI: diff ± t(1 − α/(2m), df)·se. */
-  ciLower: number;
-  ciUpper: number;
+  /** Simultaneous CI diff ± criticalValue·se at the requested level. */
+  lwr: number;
+  upr: number;
+  /** GraphPad Prism's summary of pAdjusted (`significanceStars`). */
+  stars: string;
 }
 
-/** Pairwise post-hoc tests over the levels of one grouping. */
-export interface PairwiseResult {
-  /** Grouping: a factor name or an interaction like "supp:dose" (cells). */
+/** Post-hoc comparisons over the levels of one model term. */
+export interface PosthocResult {
+  /** Grouping: a factor name or an interaction like "supp:dose" (cells); a term of the formula. */
   grouping: string;
-  method: 'bonferroni';
+  method: PosthocMethod;
+  /** 'all pairs' (Bonferroni, Tukey) or 'against control' (Dunnett, Bonferroni with a control). */
+  family: 'all pairs' | 'against control';
+  control: string | null;
   /** Family size m (number of comparisons). */
   familySize: number;
-  /** Pooled SD over the grouping's cells (as pairwise.t.test pool.sd = TRUE) and its df (N − k). */
+  /** √MSE of the ANOVA model and its residual df (the SD pooled over the model's cells). */
   pooledSd: number;
   df: number;
-  /** Per level: n, mean and sample SD (for the usual mean ± SD report). */
-  levels: { level: string; n: number; mean: number; sd: number }[];
-  comparisons: PairwiseComparison[];
+  /** Confidence level of lwr/upr and the critical value on the t scale (diff ± criticalValue·se). */
+  level: number;
+  criticalValue: number;
+  /** Per level: n, mean, sample SD and SEM = SD/√n (for mean ± SD or ± SEM). */
+  levels: { level: string; n: number; mean: number; sd: number; sem: number }[];
+  comparisons: PosthocComparison[];
 }
 
 /** Result of `fixedEffectsAnova`. */
@@ -68,26 +86,34 @@ export interface AnovaResult {
   balanced: boolean;
   rows: AnovaRow[];
   residual: { df: number; sumSq: number; meanSq: number };
-  posthoc: PairwiseResult | null;
+  posthoc: PosthocResult | null;
 }
 
 /** Options of `fixedEffectsAnova`. */
 export interface AnovaOptions extends DesignOptions {
-  /** Post-hoc method (only Bonferroni pairwise t-tests). */
-  posthoc?: 'bonferroni' | null;
-  /** Grouping for the post-hoc: a factor of the formula, or "a:b" for the cells (default: first factor). */
+  /** Post-hoc method (none by default). */
+  posthoc?: PosthocMethod | null;
+  /** Grouping for the post-hoc: a factor term of the formula, or "a:b" for an interaction term's cells
+   *  (default: the first factor). */
   posthocBy?: string;
+  /** Control level: Dunnett compares with it (default: the first level, as R's contr.treatment); Bonferroni
+   *  with a control tests only the comparisons with it. Not allowed with Tukey (all pairs). */
+  control?: string;
   /** Confidence level of the simultaneous CIs (default 0.95). */
   level?: number;
 }
 
 /**
- * Fixed-effects ANOVA with type I sums of squares (R `anova(lm(formula, df))`) and optional Bonferroni pairwise
- * t-tests (R `pairwise.t.test(pool.sd = TRUE, p.adjust.method = "bonferroni")`).
+ * Fixed-effects ANOVA with type I sums of squares (R `anova(lm(formula, df))`) and optional post-hoc comparisons
+ * over one term's levels (see `posthocComparisons`), with the model's residual MSE and df (R `TukeyHSD(aov())`).
+ * Post-hoc means are the raw group means: they are the model's estimates when the grouping is the formula's first
+ * term or the design is balanced without numeric covariates; otherwise (e.g. an unbalanced `y ~ donor + condition`)
+ * the comparison needs least-squares means and is refused.
  * @param formula R formula without random effects, e.g. "y ~ a * b" (factors: string columns or `types`)
  * @param df data frame (src/stats/data-frame.ts)
  * @returns the ANOVA table, residual line, balance flag and post-hoc comparisons
- * @throws InputError for random-effects terms, missing columns, an unknown post-hoc grouping, or no residual df
+ * @throws InputError for random-effects terms, missing columns, no residual df, a post-hoc grouping that is not a
+ *   factor term of the formula or needs least-squares means, an unknown control level, or Tukey with a control
  */
 export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOptions = {}): AnovaResult {
   const f = parseFormula(formula);
@@ -129,47 +155,59 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
     rows.push({ term: t.label, df: dfk, sumSq: ss[k + 1]!, meanSq, F, pValue: fUpper(F, dfk, dfRes) });
   });
   const factorNames = d.factors.map((x) => x.name);
-  const rowsUsed = d.rowsUsed;
   const cellKey = (i: number, names: string[]): string =>
     names.map((nm) => String(df.data[nm]![i])).join(':');
   const cellCounts = new Map<string, number>();
-  for (const i of rowsUsed)
+  for (const i of d.rowsUsed)
     cellCounts.set(cellKey(i, factorNames), (cellCounts.get(cellKey(i, factorNames)) ?? 0) + 1);
   const allCells = d.factors.reduce((s, x) => s * x.levels.length, 1);
   const counts = [...cellCounts.values()];
   const balanced =
     factorNames.length > 0 && cellCounts.size === allCells && counts.every((c) => c === counts[0]);
 
-  let posthoc: PairwiseResult | null = null;
-  if (opts.posthoc === 'bonferroni') {
+  let posthoc: PosthocResult | null = null;
+  if (opts.posthoc) {
     const by = opts.posthocBy ?? factorNames[0];
     if (by === undefined)
       throw new InputError('post-hoc tests need a factor in the formula', { field: 'posthoc' });
     const parts = by.split(':');
-    for (const part of parts) {
-      if (!factorNames.includes(part)) {
-        throw new InputError('post-hoc grouping is not a factor of the formula', {
-          field: 'posthocBy',
-          value: by,
-        });
-      }
+    const termIndex = d.terms.findIndex(
+      (t) => t.variables.length === parts.length && parts.every((x) => t.variables.includes(x)),
+    );
+    if (termIndex < 0 || parts.some((x) => !factorNames.includes(x))) {
+      throw new InputError(
+        `post-hoc grouping is not a factor term of the formula (terms: ${d.terms.map((t) => t.label).join(', ')})`,
+        { field: 'posthocBy', value: by },
+      );
     }
-    const order = (lv: string[]): string[] => {
+    const numericTerms = f.variables.some((v) => !factorNames.includes(v.label));
+    if (termIndex > 0 && (!balanced || numericTerms)) {
+      throw new InputError(
+        `post-hoc on "${by}" after other terms of an unbalanced design (or with numeric covariates) compares ` +
+          'adjusted means, which this ANOVA does not estimate: put the factor first in the formula, or use ' +
+          'carto stats emmeans with a mixed model (e.g. "y ~ condition + (1 | donor)")',
+        { field: 'posthocBy', value: by },
+      );
+    }
+    const levelLists = parts.map((pt) => d.factors.find((x) => x.name === pt)!.levels);
+    const all: string[] = [];
+    const rec = (k: number, acc: string[]): void => {
       // levels in the factors' order (first factor varies fastest, as R interaction())
-      const levelLists = parts.map((pt) => d.factors.find((x) => x.name === pt)!.levels);
-      const all: string[] = [];
-      const rec = (k: number, acc: string[]): void => {
-        if (k < 0) {
-          all.push(acc.join(':'));
-          return;
-        }
-        for (const l of levelLists[k]!) rec(k - 1, [l, ...acc]);
-      };
-      rec(levelLists.length - 1, []);
-      return all.filter((l) => lv.includes(l));
+      if (k < 0) all.push(acc.join(':'));
+      else for (const l of levelLists[k]!) rec(k - 1, [l, ...acc]);
     };
-    const groups = rowsUsed.map((i) => cellKey(i, parts));
-    posthoc = pairwiseTTests(Array.from(y), groups, by, order([...new Set(groups)]), opts.level ?? 0.95);
+    rec(levelLists.length - 1, []);
+    const groups = d.rowsUsed.map((i) => cellKey(i, parts));
+    const present = new Set(groups);
+    posthoc = posthocComparisons(Array.from(y), groups, {
+      grouping: by,
+      levels: all.filter((l) => present.has(l)),
+      method: opts.posthoc,
+      control: opts.control ?? null,
+      mse: msRes,
+      df: dfRes,
+      level: opts.level ?? 0.95,
+    });
   }
   return {
     formula,
@@ -184,72 +222,134 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
   };
 }
 
+/** Options of `posthocComparisons`. */
+export interface PosthocOptions {
+  grouping: string;
+  /** Level order (comparisons a − b with a after b in it); every group label must be one of them. */
+  levels: string[];
+  method: PosthocMethod;
+  /** Control level (see AnovaOptions.control); null: all pairs, or the first level for Dunnett. */
+  control: string | null;
+  /** Residual mean square and df of the ANOVA model. */
+  mse: number;
+  df: number;
+  /** Confidence level of the simultaneous CIs (e.g. 0.95). */
+  level: number;
+}
+
 /**
- * Bonferroni pairwise t-tests with a pooled SD over all groups, as R
- * `pairwise.t.test(y, g, pool.sd = TRUE, p.adjust.method = "bonferroni")`: t = (ȳ_a − ȳ_b)/(s_p √(1/n_a + 1/n_b)),
- * df = N − k, p_adj = min(1, m·p) with m = k(k − 1)/2.
- * @param y responses; @param groups group label per response; @param levels level order (comparisons a > b in it)
- * @throws ComputationError with fewer than 2 groups or no residual df
+ * Post-hoc comparisons of group means with the ANOVA model's residual MSE (t = diff / √(MSE (1/n_a + 1/n_b)),
+ * df = residual df). All pairs are in R's order (for each earlier level b, the later levels a); against a control,
+ * a runs over the other levels in order.
+ * - Bonferroni: p_adj = min(1, m·p), CI diff ± t_{1−α/(2m)}·se (all pairs: R `pairwise.t.test(pool.sd = TRUE)` in
+ *   a one-way design; in general the Bonferroni step of multcomp::glht on the model's contrasts).
+ * - Tukey HSD (Tukey–Kramer for unequal n): p_adj = P(Q_{k,df} ≥ √2|t|), CI diff ± q_{1−α;k,df}/√2·se
+ *   (R `TukeyHSD(aov(...))`; src/stats/studentized-range.ts).
+ * - Dunnett: p_adj = P(max_i |T_i| ≥ |t|) for the k − 1 comparisons with the control, CI diff ± d·se
+ *   (Dunnett 1955; src/stats/dunnett.ts; multcomp::glht(mcp(g = "Dunnett")) estimates the same).
+ * @param y responses; @param groups group label per response
+ * @throws InputError for an unknown control level or a control with Tukey; ComputationError with < 2 groups
  */
-export function pairwiseTTests(
-  y: number[],
-  groups: string[],
-  grouping: string,
-  levels: string[] = [...new Set(groups)],
-  level = 0.95,
-): PairwiseResult {
-  const stats = levels.map((lv) => {
+export function posthocComparisons(y: number[], groups: string[], o: PosthocOptions): PosthocResult {
+  const stats = o.levels.map((lv) => {
     const v = y.filter((_, i) => groups[i] === lv);
     const mean = v.reduce((s, x) => s + x, 0) / v.length;
-    const ss = v.reduce((s, x) => s + (x - mean) ** 2, 0);
-    return { level: lv, n: v.length, mean, ss };
+    const sd = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1)) : NaN;
+    return { level: lv, n: v.length, mean, sd, sem: sd / Math.sqrt(v.length) };
   });
   const k = stats.length;
-  const N = stats.reduce((s, g) => s + g.n, 0);
-  const df = N - k;
-  if (k < 2 || df <= 0)
-    throw new ComputationError('pairwise tests need ≥ 2 groups and residual df', { value: [k, df] });
-  const pooledSd = Math.sqrt(stats.reduce((s, g) => s + g.ss, 0) / df);
-  const m = (k * (k - 1)) / 2;
-  const q = tQuantileDf(1 - (1 - level) / (2 * m), df);
-  const comparisons: PairwiseComparison[] = [];
-  // R's order: for each column j (earlier level) the rows i > j
-  for (let j = 0; j < k; j++) {
-    for (let i = j + 1; i < k; i++) {
-      const a = stats[i]!;
-      const b = stats[j]!;
-      const diff = a.mean - b.mean;
-      const se = pooledSd * Math.sqrt(1 / a.n + 1 / b.n);
-      const t = diff / se;
-      const pValue = tTwoSidedP(t, df);
-      comparisons.push({
-        a: a.level,
-        b: b.level,
-        diff,
-        se,
-        t,
-        df,
-        pValue,
-        pAdjusted: Math.min(1, m * pValue),
-        ciLower: diff - q * se,
-        ciUpper: diff + q * se,
-      });
-    }
+  if (k < 2 || !(o.df > 0))
+    throw new ComputationError('post-hoc tests need ≥ 2 groups and residual df', { value: [k, o.df] });
+  if (o.control !== null && o.method === 'tukey') {
+    throw new InputError('Tukey HSD compares all pairs: a control applies to dunnett or bonferroni', {
+      field: 'control',
+      value: o.control,
+    });
   }
+  if (o.control !== null && !o.levels.includes(o.control)) {
+    throw new InputError(`control is not a level of ${o.grouping} (levels: ${o.levels.join(', ')})`, {
+      field: 'control',
+      value: o.control,
+    });
+  }
+  const control = o.method === 'dunnett' ? (o.control ?? o.levels[0]!) : o.control;
+  const pairs: [number, number][] = [];
+  if (control === null) for (let j = 0; j < k; j++) for (let i = j + 1; i < k; i++) pairs.push([i, j]);
+  else {
+    const c = o.levels.indexOf(control);
+    for (let i = 0; i < k; i++) if (i !== c) pairs.push([i, c]);
+  }
+  const m = pairs.length;
+  const alpha = 1 - o.level;
+  const lambdas =
+    control === null
+      ? []
+      : dunnettLambdas(
+          stats[pairs[0]![1]]!.n,
+          pairs.map(([i]) => stats[i]!.n),
+        );
+  const criticalValue =
+    o.method === 'bonferroni'
+      ? tQuantileDf(1 - alpha / (2 * m), o.df)
+      : o.method === 'tukey'
+        ? qtukey(o.level, k, o.df) / Math.SQRT2
+        : dunnettCriticalValue(o.level, lambdas, o.df);
+  const comparisons = pairs.map(([i, j]): PosthocComparison => {
+    const a = stats[i]!;
+    const b = stats[j]!;
+    const diff = a.mean - b.mean;
+    const se = Math.sqrt(o.mse * (1 / a.n + 1 / b.n));
+    const t = diff / se;
+    const pValue = tTwoSidedP(t, o.df);
+    const pAdjusted =
+      o.method === 'bonferroni'
+        ? Math.min(1, m * pValue)
+        : o.method === 'tukey'
+          ? ptukeyUpper(Math.SQRT2 * Math.abs(t), k, o.df)
+          : dunnettAdjustedP(t, lambdas, o.df);
+    return {
+      a: a.level,
+      b: b.level,
+      diff,
+      se,
+      t,
+      df: o.df,
+      pValue,
+      pAdjusted,
+      lwr: diff - criticalValue * se,
+      upr: diff + criticalValue * se,
+      stars: significanceStars(pAdjusted),
+    };
+  });
   return {
-    grouping,
-    method: 'bonferroni',
+    grouping: o.grouping,
+    method: o.method,
+    family: control === null ? 'all pairs' : 'against control',
+    control,
     familySize: m,
-    pooledSd,
-    df,
-    levels: stats.map(({ level: l, n, mean, ss }) => ({
-      level: l,
-      n,
-      mean,
-      sd: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN,
-    })),
+    pooledSd: Math.sqrt(o.mse),
+    df: o.df,
+    level: o.level,
+    criticalValue,
+    levels: stats,
     comparisons,
   };
+}
+
+/**
+ * GraphPad Prism's significance summary of a (multiplicity-adjusted) p-value: "ns" p > 0.05, "*" p ≤ 0.05,
+ * "**" p ≤ 0.01, "***" p ≤ 0.001, "****" p ≤ 0.0001 — Prism's "GP" P-value style (GraphPad FAQ "What is the meaning
+ * of * or ** or *** in reports of statistical significance from Prism or InStat?"; Prism Statistics Guide,
+ * "Extremely significant results"). Prism's APA/NEJM styles stop at "***"; this function does not.
+ * @returns the star string; "" for NaN
+ */
+export function significanceStars(p: number): string {
+  if (Number.isNaN(p)) return '';
+  if (p <= 0.0001) return '****';
+  if (p <= 0.001) return '***';
+  if (p <= 0.01) return '**';
+  if (p <= 0.05) return '*';
+  return 'ns';
 }
 
 /** Qᵀy of a Householder QR of X (row-major n×p, full column rank: aliased columns already removed). */

@@ -1,8 +1,9 @@
 /**
  * Fixed-effects ANOVA (type I) and Bonferroni pairwise t-tests vs R (test/stats/anova/anova.R → anova.json):
  * aov/anova(lm) tables for a balanced one-way (PlantGrowth), balanced two-way (ToothGrowth, dose as factor) and an
- * unbalanced two-way in both term orders (mtcars cyl × am: type I SS differ by order), and pairwise.t.test
- * (pool.sd = TRUE, bonferroni). Tolerance 1e-10 relative: jsonlite writes 15 significant digits; ours is QR
+ * unbalanced two-way in both term orders (mtcars cyl × am: type I SS differ by order), and Bonferroni pairwise
+ * t-tests: pairwise.t.test (pool.sd = TRUE) in the one-way and cell cases, the two-way model's residual MSE for
+ * dose (posthoc.test.ts covers Tukey, Dunnett and control comparisons). Tolerance 1e-10 relative: jsonlite writes 15 significant digits; ours is QR
  * arithmetic of the same model (p-values from the shared F/t distributions, tested elsewhere to ~1e-12).
  */
 import assert from 'node:assert/strict';
@@ -82,7 +83,7 @@ describe('fixed-effects ANOVA vs R aov + pairwise.t.test', () => {
       assertClose(l.sd, lv.sd[i]!, TOL, `${l.level} sd`);
     });
     const c = r.posthoc!.comparisons[0]!;
-    assert.ok(c.ciLower < c.diff && c.diff < c.ciUpper);
+    assert.ok(c.lwr < c.diff && c.diff < c.upr);
   });
   it('two-way balanced (ToothGrowth supp * dose) + pairwise over dose and over cells', () => {
     const g = golden['toothgrowth_twoway']!;

@@ -1,14 +1,14 @@
 /**
  * `carto stats lmm | lrt | anova | emmeans` — linear mixed models as lme4/lmerTest fit and test them
  * (src/stats/lmm). `stats anova` with a formula without random-effects terms dispatches to the
- * fixed-effects ANOVA of src/stats/anova.ts (R `anova(lm())`, Bonferroni post-hoc).
+ * fixed-effects ANOVA of src/stats/anova.ts (R `anova(lm())`; post-hoc Bonferroni, Tukey HSD, Dunnett).
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { readCsv } from '../../io/csv.js';
 import { dataFrameFromCsv, type ColumnType, type DataFrame } from '../../stats/data-frame.js';
 import { parseFormula } from '../../stats/formula.js';
-import { fixedEffectsAnova } from '../../stats/anova.js';
+import { fixedEffectsAnova, type PosthocMethod } from '../../stats/anova.js';
 import {
   anovaTypeIII,
   emmeans,
@@ -281,102 +281,83 @@ export function register(program: Command): void {
       .command('anova')
       .description(
         'Type III F tests with Satterthwaite denominator df (lmerTest) for a mixed model; a formula without\n' +
-          'random terms gives the fixed-effects ANOVA (R anova(lm()), type I) with optional Bonferroni post-hoc',
+          'random terms gives the fixed-effects ANOVA (R anova(lm()), type I) with optional post-hoc comparisons',
       )
       .requiredOption(
         '--formula <formula>',
         'R formula, e.g. "log(suvpeak) ~ timepoint * cohort + (1 | patient)"',
       )
       .option('--ml', 'mixed model: fit by ML instead of REML')
-      .option('--posthoc <method>', 'fixed-effects ANOVA only: pairwise tests (bonferroni)')
-      .option('--posthoc-by <factor>', 'fixed-effects ANOVA only: grouping for the post-hoc (factor or a:b)'),
+      .option(
+        '--posthoc <method>',
+        'fixed-effects ANOVA only: bonferroni (all pairs, or against --control), tukey (all pairs, Tukey HSD)\n' +
+          'or dunnett (against --control)',
+      )
+      .option(
+        '--posthoc-by <factor>',
+        'fixed-effects ANOVA only: grouping for the post-hoc (factor term or a:b)',
+      )
+      .option(
+        '--control <level>',
+        'control level for dunnett (default: the first level) or bonferroni (then only comparisons with it)',
+      ),
   )
     .addHelpText(
       'after',
       '\nJSON (mixed model): [{term, numDf, denDf, F, p}] — hypothesis matrices as lmerTest::anova(type = 3).\n' +
-        'Example:\n' +
-        '  carto stats anova --data lesions.csv --formula "log(suvpeak) ~ timepoint * cohort + (1 | patient)" --json',
+        'JSON (fixed effects): {rows[{term, df, sumSq, meanSq, F, pValue}], residual, balanced, posthoc{method,\n' +
+        '  family, control, familySize, pooledSd, df, criticalValue, levels[{level, n, mean, sd, sem}],\n' +
+        '  comparisons[{a, b, diff, se, t, df, pValue, pAdjusted, lwr, upr, stars}]}} — post-hoc tests use the\n' +
+        "  model's residual MSE and df (R TukeyHSD(aov())); stars as GraphPad Prism (ns > 0.05, * ≤ 0.05, ** ≤ 0.01,\n" +
+        '  *** ≤ 0.001, **** ≤ 0.0001 on the adjusted p).\n' +
+        'Examples:\n' +
+        '  carto stats anova --data lesions.csv --formula "log(suvpeak) ~ timepoint * cohort + (1 | patient)" --json\n' +
+        '  carto stats anova --data expansion.csv --formula "expansion ~ donor + condition" \\\n' +
+        '      --posthoc dunnett --posthoc-by condition --control ctrl --json',
     )
-    .action((o: CommonOpts & { formula: string; ml?: boolean; posthoc?: string; posthocBy?: string }) => {
-      const { df, ref, types } = loadData(o);
-      const f = parseFormula(o.formula);
-      if (f.random.length === 0) {
-        if (o.posthoc !== undefined && o.posthoc !== 'bonferroni') {
-          throw new InputError('unknown post-hoc method (expected bonferroni)', {
-            field: '--posthoc',
-            value: o.posthoc,
-          });
+    .action(
+      (
+        o: CommonOpts & {
+          formula: string;
+          ml?: boolean;
+          posthoc?: string;
+          posthocBy?: string;
+          control?: string;
+        },
+      ) => {
+        const { df, ref, types } = loadData(o);
+        const f = parseFormula(o.formula);
+        if (f.random.length === 0) {
+          fixedEffectsAnovaCommand(o, df, ref, types);
+          return;
         }
-        const r = fixedEffectsAnova(o.formula, df, {
-          ref,
-          types,
-          posthoc: o.posthoc === 'bonferroni' ? 'bonferroni' : null,
-          ...(o.posthocBy !== undefined ? { posthocBy: o.posthocBy } : {}),
-        });
-        if (o.json) printJson(r);
-        else {
-          const rows: (string | number)[][] = r.rows.map((x) => [
-            x.term,
-            x.df,
-            fmt(x.sumSq),
-            fmt(x.meanSq),
-            fmt(x.F),
-            fmtP(x.pValue),
-          ]);
-          rows.push(['Residuals', r.residual.df, fmt(r.residual.sumSq), fmt(r.residual.meanSq), '', '']);
-          process.stdout.write(`Analysis of Variance Table (${r.sumsOfSquares})\nResponse: ${r.response}\n`);
-          process.stdout.write(
-            `${formatTable(['', 'Df', 'Sum Sq', 'Mean Sq', 'F value', 'Pr(>F)'], rows)}\n`,
+        if (o.posthoc !== undefined || o.posthocBy !== undefined || o.control !== undefined) {
+          throw new InputError(
+            '--posthoc applies to fixed-effects ANOVA only; use carto stats emmeans for mixed models',
+            {
+              field: '--posthoc',
+            },
           );
-          if (r.posthoc) {
-            process.stdout.write(
-              `\nPairwise t-tests (pooled SD, Bonferroni, m = ${r.posthoc.familySize}) by ${r.posthoc.grouping}\n`,
-            );
-            process.stdout.write(
-              `${formatTable(
-                ['a', 'b', 'diff', 'se', 't', 'p (Bonferroni)', 'lower', 'upper'],
-                r.posthoc.comparisons.map((c) => [
-                  c.a,
-                  c.b,
-                  fmt(c.diff),
-                  fmt(c.se),
-                  fmt(c.t, 3),
-                  fmtP(c.pAdjusted),
-                  fmt(c.ciLower),
-                  fmt(c.ciUpper),
-                ]),
-              )}\n`,
-            );
-          }
         }
-        return;
-      }
-      if (o.posthoc !== undefined || o.posthocBy !== undefined) {
-        throw new InputError(
-          '--posthoc applies to fixed-effects ANOVA only; use carto stats emmeans for mixed models',
-          {
-            field: '--posthoc',
-          },
-        );
-      }
-      const fit = fitLmm(o.formula, df, { reml: !o.ml, ref, types });
-      reportWarnings(fit);
-      const rows = anovaTypeIII(fit).map((r) => ({
-        term: r.term,
-        numDf: r.numDf,
-        denDf: r.denDf,
-        F: r.F,
-        p: r.p,
-      }));
-      if (o.json) printJson(rows);
-      else
-        process.stdout.write(
-          `Type III Analysis of Variance Table with Satterthwaite's method\n${formatTable(
-            ['', 'NumDF', 'DenDF', 'F value', 'Pr(>F)'],
-            rows.map((r) => [r.term, r.numDf, fmt(r.denDf, 3), fmt(r.F), fmtP(r.p)]),
-          )}\n`,
-        );
-    });
+        const fit = fitLmm(o.formula, df, { reml: !o.ml, ref, types });
+        reportWarnings(fit);
+        const rows = anovaTypeIII(fit).map((r) => ({
+          term: r.term,
+          numDf: r.numDf,
+          denDf: r.denDf,
+          F: r.F,
+          p: r.p,
+        }));
+        if (o.json) printJson(rows);
+        else
+          process.stdout.write(
+            `Type III Analysis of Variance Table with Satterthwaite's method\n${formatTable(
+              ['', 'NumDF', 'DenDF', 'F value', 'Pr(>F)'],
+              rows.map((r) => [r.term, r.numDf, fmt(r.denDf, 3), fmt(r.F), fmtP(r.p)]),
+            )}\n`,
+          );
+      },
+    );
 
   addCommon(
     stats
@@ -479,4 +460,99 @@ export function register(program: Command): void {
         )}\n`,
       );
     });
+}
+
+const POSTHOC_METHODS: PosthocMethod[] = ['bonferroni', 'tukey', 'dunnett'];
+const POSTHOC_OPTION: Record<string, string> = {
+  posthoc: '--posthoc',
+  posthocBy: '--posthoc-by',
+  control: '--control',
+};
+
+/** `stats anova` with a fixed-effects formula: ANOVA table, then the post-hoc table (or JSON). */
+function fixedEffectsAnovaCommand(
+  o: CommonOpts & { formula: string; posthoc?: string; posthocBy?: string; control?: string },
+  df: DataFrame,
+  ref: Record<string, string>,
+  types: Record<string, ColumnType>,
+): void {
+  const method = o.posthoc as PosthocMethod | undefined;
+  if (method !== undefined && !POSTHOC_METHODS.includes(method)) {
+    throw new InputError(`unknown post-hoc method (expected ${POSTHOC_METHODS.join(', ')})`, {
+      field: '--posthoc',
+      value: o.posthoc,
+    });
+  }
+  if (method === undefined && (o.posthocBy !== undefined || o.control !== undefined)) {
+    throw new InputError('--posthoc-by and --control need --posthoc', {
+      field: o.control !== undefined ? '--control' : '--posthoc-by',
+    });
+  }
+  let r: ReturnType<typeof fixedEffectsAnova>;
+  try {
+    r = fixedEffectsAnova(o.formula, df, {
+      ref,
+      types,
+      posthoc: method ?? null,
+      ...(o.posthocBy !== undefined ? { posthocBy: o.posthocBy } : {}),
+      ...(o.control !== undefined ? { control: o.control } : {}),
+    });
+  } catch (e) {
+    // name the CLI option and the data file in errors about the post-hoc options
+    const field = e instanceof InputError ? e.location.field : undefined;
+    if (e instanceof InputError && field !== undefined && POSTHOC_OPTION[field] !== undefined) {
+      const message = e.message.replace(/^field \S+: /, '').replace(/ \(value: .*\)$/, '');
+      throw new InputError(message, { file: o.data, field: POSTHOC_OPTION[field], value: e.location.value });
+    }
+    throw e;
+  }
+  if (o.json) {
+    printJson(r);
+    return;
+  }
+  const rows: (string | number)[][] = r.rows.map((x) => [
+    x.term,
+    x.df,
+    fmt(x.sumSq),
+    fmt(x.meanSq),
+    fmt(x.F),
+    fmtP(x.pValue),
+  ]);
+  rows.push(['Residuals', r.residual.df, fmt(r.residual.sumSq), fmt(r.residual.meanSq), '', '']);
+  process.stdout.write(`Analysis of Variance Table (${r.sumsOfSquares})\nResponse: ${r.response}\n`);
+  process.stdout.write(`${formatTable(['', 'Df', 'Sum Sq', 'Mean Sq', 'F value', 'Pr(>F)'], rows)}\n`);
+  const ph = r.posthoc;
+  if (!ph) return;
+  const title = {
+    bonferroni: 'Bonferroni t-tests',
+    tukey: 'Tukey HSD',
+    dunnett: 'Dunnett',
+  }[ph.method];
+  const against = ph.control === null ? 'all pairs' : `against control ${ph.control}`;
+  process.stdout.write(
+    `\nGroups of ${ph.grouping}: n, mean, SD, SEM\n${formatTable(
+      ['level', 'n', 'mean', 'SD', 'SEM'],
+      ph.levels.map((l) => [l.level, l.n, fmt(l.mean), fmt(l.sd), fmt(l.sem)]),
+    )}\n`,
+  );
+  process.stdout.write(
+    `\n${title}, ${against} (m = ${ph.familySize}; residual SD ${fmt(ph.pooledSd)} on ${ph.df} df; ` +
+      `${Math.round(ph.level * 100)}% simultaneous CI)\n`,
+  );
+  process.stdout.write(
+    `${formatTable(
+      ['a', 'b', 'diff', 'se', 't', 'p adj', '', 'lower', 'upper'],
+      ph.comparisons.map((c) => [
+        c.a,
+        c.b,
+        fmt(c.diff),
+        fmt(c.se),
+        fmt(c.t, 3),
+        fmtP(c.pAdjusted),
+        c.stars,
+        fmt(c.lwr),
+        fmt(c.upr),
+      ]),
+    )}\n`,
+  );
 }
