@@ -16,11 +16,11 @@ export async function runInProcess(
   register(program);
   let out = '';
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]): boolean => {
+  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
     if (typeof chunk !== 'string') return write(chunk, ...rest);
     out += chunk;
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     await program.parseAsync(['node', 'carto', ...args]);
     return { code: 0, out, err: '' };
