@@ -213,21 +213,27 @@ export function resolveUnderRoots(
   loc: { file: string; field: string },
 ): string {
   const p = resolve(baseDir, name);
-  let real: string;
-  try {
-    real = realpathSync(p);
-  } catch (e) {
-    throw new InputError(`cannot read ${loc.field}: ${(e as Error).message}`, { ...loc, value: name });
-  }
-  for (const r of roots) {
-    let root: string;
+  const inside = (path: string, root: string): boolean => {
+    const rel = relative(root, path);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  };
+  // First the path as written, then its target after following symbolic links.
+  if (roots.some((r) => inside(p, resolve(r)))) {
+    let real: string;
     try {
-      root = realpathSync(r);
-    } catch {
-      continue;
+      real = realpathSync(p);
+    } catch (e) {
+      throw new InputError(`cannot read ${loc.field}: ${(e as Error).message}`, { ...loc, value: name });
     }
-    const rel = relative(root, real);
-    if (rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel))) return p;
+    for (const r of roots) {
+      let root: string;
+      try {
+        root = realpathSync(r);
+      } catch {
+        continue;
+      }
+      if (inside(real, root)) return p;
+    }
   }
   throw new InputError(`path leaves the allowed folders (${roots.join(', ')}): refused`, {
     ...loc,
