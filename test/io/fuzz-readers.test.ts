@@ -41,7 +41,10 @@ function mutate(src: Uint8Array, rng: Rng, hotEnd: number, fields: readonly [num
     case 0: {
       const out = src.slice();
       const n = rng.int(1, 8);
-      for (let t = 0; t < n; t++) out[pos()] ^= 1 << rng.int(0, 7);
+      for (let t = 0; t < n; t++) {
+        const p = pos();
+        out[p] = out[p]! ^ (1 << rng.int(0, 7));
+      }
       return out;
     }
     case 1:
