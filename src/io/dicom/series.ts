@@ -516,17 +516,16 @@ export function assembleFrames(
   const sliceLen = rows * cols;
   const direction: Direction3 = [...rowDir, ...colDir, ...normal] as Direction3;
   const frames: PetFrame[] = [];
+  // Every file's PixelData is checked against its Rows × Columns (views, no copies) before the
+  // volume is allocated, so a header claiming a huge matrix cannot allocate what the files do not hold.
   const pixelCache = new Map<ParsedDicom, ReturnType<typeof storedPixels>>();
+  for (const sl of slices) if (!pixelCache.has(sl.parsed)) pixelCache.set(sl.parsed, storedPixels(sl.parsed));
   for (let f = 0; f < nFrames; f++) {
     const data = new Float32Array(withPixels ? sliceLen * nz : 0);
     const instances: PetInstanceHeader[] = [];
     for (let k = 0; k < nz; k++) {
       const sl = groups[k]![f]!;
-      let all = pixelCache.get(sl.parsed);
-      if (!all) {
-        all = storedPixels(sl.parsed);
-        if (sl.frameIndex !== undefined) pixelCache.set(sl.parsed, all);
-      }
+      const all = pixelCache.get(sl.parsed)!;
       const px =
         sl.frameIndex !== undefined
           ? all.subarray(sl.frameIndex * sliceLen, (sl.frameIndex + 1) * sliceLen)

@@ -227,6 +227,24 @@ describe('header values that cannot be right', () => {
   }
 });
 
+test('headers claiming a 65535×65535 matrix are refused on their PixelData before any allocation', async () => {
+  const dir = tempDir();
+  try {
+    // Two slices: 2 × 65535² voxels is past the largest typed array, so an allocation made before
+    // the PixelData check would throw a RangeError instead of naming the file.
+    const names = readdirSync(src()).sort().slice(0, 2);
+    for (const name of names) {
+      rewriteDicom(join(src(), name), join(dir, name), (ds) => {
+        ds['Rows'] = 65535;
+        ds['Columns'] = 65535;
+      });
+    }
+    await rejectsInput(readDicomSeries(dir), new RegExp(names[0]!), /PixelData too short/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a sub-folder inside a series folder is ignored, not read as a slice', async () => {
   const dir = tempDir();
   try {
