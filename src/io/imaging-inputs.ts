@@ -6,6 +6,11 @@
  * Grid policy: a label map on another grid is an error unless `resample: true` is given, in which
  * case it is resampled with nearest neighbour after checking that the frames overlap (no overlap →
  * InputError). RTSTRUCT contours are always rasterised onto the image grid (they carry no grid).
+ *
+ * Files: an image or mask path must be a folder or a regular file (symbolic links followed; devices
+ * such as /dev/zero and FIFOs are refused before anything is read, src/io/files.ts); a NRRD detached
+ * `data file:` must lie under the header's folder or one of the `dataRoots` the caller passes (a
+ * study bundle's folder and its declared data roots). Label maps must hold whole numbers.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

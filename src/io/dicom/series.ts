@@ -9,8 +9,14 @@
  * spacing PixelSpacing[1]), j along the column direction (IOP[3..5], spacing PixelSpacing[0]),
  * k along the slice normal n = row × column; slices are sorted by ImagePositionPatient · n and the
  * slice spacing is taken from those positions (never from SliceThickness). Uneven spacing (a
- * missing slice), mixed SeriesInstanceUIDs, mixed orientations, non-DICOM and non-image files are
- * refused with an `InputError` naming the file and the tag.
+ * missing slice), a slice count other than NumberOfSlices (a slice missing at an end), duplicate
+ * positions, mixed SeriesInstanceUIDs, mixed orientations, RescaleSlope ≤ 0, PixelSpacing ≤ 0, NaN
+ * geometry, non-DICOM and non-image files are refused with an `InputError` naming the file (or the
+ * folder) and the tag (keyword and number).
+ *
+ * Files: symbolic links to regular files are slices like any other (they were once skipped
+ * silently); devices, FIFOs, sockets and dangling links are refused; sub-folders are ignored. Every
+ * file is read through src/io/files.ts (regular files within the byte budget).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
