@@ -480,6 +480,14 @@ export function assembleFrames(
     }
   }
   let dz = Number(numValue(h0, 'SliceThickness') ?? 1);
+  if (nz === 1 && !(dz > 0)) {
+    // One slice: its thickness is the only slice spacing there is.
+    throw new InputError('SliceThickness of a single-slice series must be > 0 mm', {
+      file: first.file,
+      field: 'SliceThickness (0018,0050)',
+      value: dz,
+    });
+  }
   if (nz > 1) {
     const gaps: number[] = [];
     for (let k = 1; k < nz; k++) gaps.push(pos[k]!.normalPositionMm - pos[k - 1]!.normalPositionMm);

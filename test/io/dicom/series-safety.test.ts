@@ -245,6 +245,20 @@ test('headers claiming a 65535×65535 matrix are refused on their PixelData befo
   }
 });
 
+test('a single slice with SliceThickness 0 is refused naming SliceThickness (0018,0050)', async () => {
+  const dir = tempDir();
+  try {
+    const name = readdirSync(src()).sort()[0]!;
+    rewriteDicom(join(src(), name), join(dir, name), (ds) => {
+      ds['SliceThickness'] = 0;
+    });
+    const e = await rejectsInput(readDicomSeries(dir), new RegExp(name), /must be > 0 mm/);
+    assert.equal(e.location.field, 'SliceThickness (0018,0050)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a sub-folder inside a series folder is ignored, not read as a slice', async () => {
   const dir = tempDir();
   try {
