@@ -8,6 +8,7 @@
  * mirrored or zero padding).
  * Source: Kaalep et al., EJNMMI Phys 2019 6:28 (EARL2 with 7 mm Gaussian ≈ EARL1); imaging-reference §1.7.
  */
+import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
@@ -15,6 +16,9 @@ export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
 
 /** EARL2 → EARL1 post-filter FWHM (mm). */
 export const EARL1_FROM_EARL2_FWHM_MM = 7;
+
+/** Largest FWHM accepted (mm): harmonisation filters are 4–10 mm; 50 mm bounds the kernel size. */
+export const MAX_FWHM_MM = 50;
 
 /** Normalised 1D Gaussian kernel (length 2r+1) for σ in voxels. */
 export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
@@ -37,16 +41,24 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
  * @param truncate kernel half-width in σ (default 4).
  * @returns a new Float32 volume on the same grid.
- * @throws RangeError for a negative or non-finite FWHM.
+ * @param opts field: the name to give `fwhmMm` in errors (e.g. the CLI option '--filter-fwhm-mm').
+ * @throws InputError naming the field for a FWHM that is not finite, negative or over `MAX_FWHM_MM`,
+ *   or a truncation outside 0.5…10 σ.
  */
 export function gaussianFilter(
   volume: Volume<Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array>,
   fwhmMm: number | Vec3,
   truncate = 4,
+  opts: { field?: string } = {},
 ): Volume<Float32Array> {
+  const field = opts.field ?? 'fwhmMm';
   const fwhm: Vec3 = typeof fwhmMm === 'number' ? [fwhmMm, fwhmMm, fwhmMm] : fwhmMm;
-  for (const f of fwhm)
-    if (!(f >= 0) || !Number.isFinite(f)) throw new RangeError(`FWHM must be ≥ 0 mm, got ${f}`);
+  for (const f of fwhm) {
+    if (!Number.isFinite(f) || f < 0 || f > MAX_FWHM_MM)
+      throw new InputError(`FWHM must be 0…${MAX_FWHM_MM} mm`, { field, value: f });
+  }
+  if (!(truncate >= 0.5 && truncate <= 10))
+    throw new InputError('kernel truncation must be 0.5…10 σ', { field: 'truncate', value: truncate });
   const out = Float32Array.from(volume.data);
   const [nx, ny, nz] = volume.size;
   for (let ax = 0; ax < 3; ax++) {

@@ -11,6 +11,7 @@
  * Source: plain max along an axis (imaging-reference §1.7); DICOM radiological viewing convention.
  */
 import { encode } from 'fast-png';
+import { InputError } from '../errors.js';
 import type { Volume } from './volume.js';
 
 export type View = 'coronal' | 'sagittal' | 'axial';
@@ -23,9 +24,14 @@ export interface RenderOptions {
   windowSuv?: [number, number];
   /** Masks on the same grid whose outlines are drawn (one colour each, cycling). */
   outlines?: Uint8Array[];
-  /** Output pixel size in mm (default: the finer in-plane spacing). */
+  /** Output pixel size in mm (default: the finer in-plane spacing); the picture must stay within `MAX_PICTURE_PIXELS`. */
   pixelMm?: number;
+  /** Names of the options in errors (e.g. the CLI's '--pixel-mm'); default the option names. */
+  fields?: { pixelMm?: string; windowSuv?: string; slice?: string };
 }
+
+/** Largest picture rendered (pixels): 8192 × 8192, 192 MB of RGB. */
+export const MAX_PICTURE_PIXELS = 8192 * 8192;
 
 /** A rendered picture. */
 export interface Picture {
@@ -97,6 +103,8 @@ function viewGeometry(volume: Volume<Float32Array | Float64Array>, view: View) {
  *
  * @param volume image (SUV g/mL); @param opts view, SUV window, outlines, pixel size.
  * @returns PNG bytes, size in pixels, the RGB pixels and the window used.
+ * @throws InputError naming the option for a pixel size that is not a positive finite number or
+ *   gives a picture over `MAX_PICTURE_PIXELS`, or a window that is not two finite numbers lo < hi.
  */
 export function renderMip(volume: Volume<Float32Array | Float64Array>, opts: RenderOptions = {}): Picture {
   return render(volume, opts, null);
@@ -106,7 +114,7 @@ export function renderMip(volume: Volume<Float32Array | Float64Array>, opts: Ren
  * One slice (perpendicular to the view axis; for 'axial' a transversal slice) rendered as PNG.
  *
  * @param index slice index along the grid axis that the view looks through (0-based).
- * @throws RangeError for an index outside the volume.
+ * @throws InputError naming the option for an index outside the volume, and as `renderMip`.
  */
 export function renderSlice(
   volume: Volume<Float32Array | Float64Array>,
@@ -127,8 +135,36 @@ function render(
   const nh = size[g.ah]!;
   const nv = size[g.av]!;
   const np = size[g.ap]!;
+  const fields = opts.fields ?? {};
   if (slice !== null && (!Number.isInteger(slice) || slice < 0 || slice >= np)) {
-    throw new RangeError(`slice ${slice} outside 0..${np - 1}`);
+    throw new InputError(`slice index must be a whole number 0…${np - 1}`, {
+      field: fields.slice ?? 'slice',
+      value: slice,
+    });
+  }
+  const spH = volume.spacingMm[g.ah]!;
+  const spV = volume.spacingMm[g.av]!;
+  const pix = opts.pixelMm ?? Math.min(spH, spV);
+  if (!Number.isFinite(pix) || pix <= 0) {
+    throw new InputError('pixel size must be a positive number of mm', {
+      field: fields.pixelMm ?? 'pixelMm',
+      value: opts.pixelMm,
+    });
+  }
+  const W = Math.max(1, Math.round((nh * spH) / pix));
+  const H = Math.max(1, Math.round((nv * spV) / pix));
+  if (!(W * H <= MAX_PICTURE_PIXELS)) {
+    throw new InputError(
+      `a pixel size of ${pix} mm gives a ${W}×${H} picture, over the ${MAX_PICTURE_PIXELS}-pixel limit`,
+      { field: fields.pixelMm ?? 'pixelMm', value: opts.pixelMm },
+    );
+  }
+  const w = opts.windowSuv;
+  if (w !== undefined && !(Number.isFinite(w[0]) && Number.isFinite(w[1]) && w[1] > w[0])) {
+    throw new InputError('window must be two finite SUVs lo < hi', {
+      field: fields.windowSuv ?? 'windowSuv',
+      value: w,
+    });
   }
   const strides = [1, size[0], size[0] * size[1]];
   const sh = strides[g.ah]!;
@@ -166,11 +202,6 @@ function render(
   let max = -Infinity;
   for (const x of proj) if (x > max) max = x;
   const win: [number, number] = opts.windowSuv ?? [0, max > 0 ? max : 1];
-  const spH = volume.spacingMm[g.ah]!;
-  const spV = volume.spacingMm[g.av]!;
-  const pix = opts.pixelMm ?? Math.min(spH, spV);
-  const W = Math.max(1, Math.round((nh * spH) / pix));
-  const H = Math.max(1, Math.round((nv * spV) / pix));
   const colOf = new Int32Array(W);
   const rowOf = new Int32Array(H);
   for (let c = 0; c < W; c++) {

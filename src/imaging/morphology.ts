@@ -6,28 +6,62 @@
  * Source: binary erosion with a spherical structuring element (Serra, Image Analysis and Mathematical
  * Morphology, 1982); voxel-centre sphere as in src/imaging/sphere.ts.
  */
+import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
 import type { LabelData } from './voi-stats.js';
+
+/** Largest erosion distance accepted (mm): spill-in corrections use a few mm; 50 mm is generous. */
+export const MAX_ERODE_MM = 50;
+
+/** Largest structuring element accepted (voxels): bounds memory and time of the erosion. */
+export const MAX_ERODE_ELEMENT_VOXELS = 1_000_000;
 
 /**
  * Erodes every nonzero label of `labels` by `radiusMm`.
  *
- * @param labels label map; @param radiusMm erosion distance in mm (0 = copy).
+ * @param labels label map; @param radiusMm erosion distance in mm (0 = copy), 0…`MAX_ERODE_MM`.
+ * @param opts field: the name to give `radiusMm` in errors (e.g. the CLI option '--erode-mm').
  * @returns a new label map of the same type on the same grid.
- * @throws RangeError for a negative or non-finite radius.
+ * @throws InputError naming the field for a radius that is not finite, negative or over
+ *   `MAX_ERODE_MM`, a sphere wider than the volume along an axis (every voxel would be eroded) or one
+ *   of more than `MAX_ERODE_ELEMENT_VOXELS` voxels.
  */
-export function erodeLabels<T extends LabelData>(labels: Volume<T>, radiusMm: number): Volume<T> {
-  if (!(radiusMm >= 0) || !Number.isFinite(radiusMm))
-    throw new RangeError(`erosion radius must be ≥ 0 mm, got ${radiusMm}`);
+export function erodeLabels<T extends LabelData>(
+  labels: Volume<T>,
+  radiusMm: number,
+  opts: { field?: string } = {},
+): Volume<T> {
+  const field = opts.field ?? 'radiusMm';
+  if (!Number.isFinite(radiusMm) || radiusMm < 0 || radiusMm > MAX_ERODE_MM) {
+    throw new InputError(`erosion distance must be 0…${MAX_ERODE_MM} mm`, { field, value: radiusMm });
+  }
   const [nx, ny, nz] = labels.size;
   const [sx, sy, sz] = labels.spacingMm;
+  const ri = Math.floor(radiusMm / sx + 1e-9);
+  const rj = Math.floor(radiusMm / sy + 1e-9);
+  const rk = Math.floor(radiusMm / sz + 1e-9);
+  const across = [2 * ri + 1, 2 * rj + 1, 2 * rk + 1];
+  const size = [nx, ny, nz];
+  for (let a = 0; a < 3; a++) {
+    if (across[a]! > size[a]!) {
+      throw new InputError(
+        `an erosion sphere of ${radiusMm} mm is ${across[a]} voxels across axis ${a}, wider than the ` +
+          `volume (${size[a]} voxels): every voxel would be eroded`,
+        { field, value: radiusMm },
+      );
+    }
+  }
+  if (across[0]! * across[1]! * across[2]! > MAX_ERODE_ELEMENT_VOXELS) {
+    throw new InputError(
+      `an erosion sphere of ${radiusMm} mm spans ${across.join('×')} voxels, over the ` +
+        `${MAX_ERODE_ELEMENT_VOXELS}-voxel limit`,
+      { field, value: radiusMm },
+    );
+  }
   const src = labels.data;
   const Ctor = src.constructor as new (n: number) => T;
   const out = new Ctor(src.length);
   const offs: Vec3[] = [];
-  const ri = Math.floor(radiusMm / sx + 1e-9);
-  const rj = Math.floor(radiusMm / sy + 1e-9);
-  const rk = Math.floor(radiusMm / sz + 1e-9);
   const r2 = radiusMm * radiusMm * (1 + 1e-9);
   for (let c = -rk; c <= rk; c++)
     for (let b = -rj; b <= rj; b++)

@@ -10,6 +10,7 @@
  * as in MUST-segmenter (imaging-reference §1.7).
  */
 import { voxelVolumeMl } from './volume.js';
+import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
 
 type Img = Volume<Float32Array | Float64Array>;
@@ -22,6 +23,33 @@ export type ThresholdRule =
 
 /** Default MATV rule: fixed SUV 2.5. */
 export const DEFAULT_THRESHOLD: ThresholdRule = { kind: 'fixed', suv: 2.5 };
+
+/**
+ * Checks a threshold rule: a fixed SUV finite and ≥ 0, a percentage of SUVmax in (0, 100], PERCIST
+ * liver mean and SD finite and ≥ 0.
+ * @param field name of the rule's value in errors (e.g. the CLI option '--percent-max').
+ * @throws InputError naming the field and value.
+ */
+export function checkThresholdRule(rule: ThresholdRule, field?: string): void {
+  const bad = (msg: string, f: string, value: number): never => {
+    throw new InputError(msg, { field: field ?? f, value });
+  };
+  switch (rule.kind) {
+    case 'fixed':
+      if (!Number.isFinite(rule.suv) || rule.suv < 0) bad('SUV threshold must be ≥ 0 g/mL', 'suv', rule.suv);
+      return;
+    case 'percentMax':
+      if (!Number.isFinite(rule.percent) || rule.percent <= 0 || rule.percent > 100)
+        bad('percent of SUVmax must be in (0, 100]', 'percent', rule.percent);
+      return;
+    case 'percist':
+      if (!Number.isFinite(rule.liverMeanSuv) || rule.liverMeanSuv < 0)
+        bad('liver SUVmean must be ≥ 0', 'liverMeanSuv', rule.liverMeanSuv);
+      if (!Number.isFinite(rule.liverSdSuv) || rule.liverSdSuv < 0)
+        bad('liver SUV SD must be ≥ 0', 'liverSdSuv', rule.liverSdSuv);
+      return;
+  }
+}
 
 /** PERCIST liver threshold: 1.5 × liver SUVmean + 2 × liver SUV SD (g/mL). */
 export function percistLiverThreshold(liverMeanSuv: number, liverSdSuv: number): number {
@@ -362,6 +390,7 @@ export interface LesionMatv {
  *
  * @param suv SUV image (g/mL); @param labels label map on the same grid; @param lesionLabels labels to
  * segment; @param rule threshold rule (default fixed 2.5).
+ * @throws InputError for a rule outside its range (`checkThresholdRule`).
  */
 export function matvForLabels(
   suv: Img,
@@ -369,6 +398,7 @@ export function matvForLabels(
   lesionLabels: number[],
   rule: ThresholdRule = DEFAULT_THRESHOLD,
 ): { lesions: LesionMatv[]; patient: PatientMatv } {
+  checkThresholdRule(rule);
   const [nx, ny, nz] = suv.size;
   const lab = labels.data;
   const img = suv.data;

@@ -6,6 +6,11 @@
  * Grid policy: a label map on another grid is an error unless `resample: true` is given, in which
  * case it is resampled with nearest neighbour after checking that the frames overlap (no overlap →
  * InputError). RTSTRUCT contours are always rasterised onto the image grid (they carry no grid).
+ *
+ * Files: an image or mask path must be a folder or a regular file (symbolic links followed; devices
+ * such as /dev/zero and FIFOs are refused before anything is read, src/io/files.ts); a NRRD detached
+ * `data file:` must lie under the header's folder or one of the `dataRoots` the caller passes (a
+ * study bundle's folder and its declared data roots). Label maps must hold whole numbers.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +23,7 @@ import { rasterizeContours } from '../imaging/rasterize.js';
 import type { SuvType } from '../imaging/suv.js';
 import { TOTALSEGMENTATOR_TOTAL_V2, totalSegmentatorLabel } from '../imaging/totalsegmentator.js';
 import { loadPetSuv } from './dicom/load-pet-suv.js';
+import { checkRegularFile } from './files.js';
 import { readRtstruct } from './dicom/rtstruct.js';
 import { readNifti } from './nifti.js';
 import { readNrrd } from './nrrd.js';
@@ -53,7 +59,13 @@ export function isNrrdPath(p: string): boolean {
  */
 export async function loadSuvImage(
   path: string,
-  opts: { suvType?: SuvType; frame?: number; dicomFrame?: number | 'average' } = {},
+  opts: {
+    suvType?: SuvType;
+    frame?: number;
+    dicomFrame?: number | 'average';
+    /** Folders a NRRD detached `data file:` may lie in (default the header's own folder). */
+    dataRoots?: readonly string[];
+  } = {},
 ): Promise<SuvImage> {
   const suvType = opts.suvType ?? 'bw';
   const units = suvType === 'bsa' ? 'cm2/mL' : 'g/mL';
@@ -65,6 +77,7 @@ export async function loadSuvImage(
       file: path,
     });
   }
+  if (!isDir) checkRegularFile(path);
   if (isDir) {
     const pet = await loadPetSuv(path, {
       suvType,
@@ -84,7 +97,8 @@ export async function loadSuvImage(
     return { volume: toFloat32(img), suvType, units, source: 'nifti', warnings: [] };
   }
   if (isNrrdPath(path)) {
-    return { volume: toFloat32(readNrrd(path, unit).volume), suvType, units, source: 'nrrd', warnings: [] };
+    const nrrd = readNrrd(path, unit, opts.dataRoots ? { roots: opts.dataRoots } : {});
+    return { volume: toFloat32(nrrd.volume), suvType, units, source: 'nrrd', warnings: [] };
   }
   throw new InputError(
     'unknown image format (expected a DICOM series folder, .nii, .nii.gz, .nrrd or .nhdr)',
@@ -98,13 +112,47 @@ function toFloat32(v: Volume<LabelData>): Volume<Float32Array> {
   return { ...v, data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data) };
 }
 
-/** Reads a label map (NIfTI or NRRD) on its own grid (DICOM SEG: `loadLabelMap`). */
-export function readLabelMap(file: string): Volume<LabelData> {
-  if (isNiftiPath(file)) return readNifti(file, { unit: 'label' }).volume;
-  if (isNrrdPath(file)) return readNrrd(file, 'label').volume;
+/** Options of the label-map readers. */
+export interface LabelMapOptions {
+  /** Folders a NRRD detached `data file:` may lie in (default the header's own folder). */
+  dataRoots?: readonly string[];
+}
+
+/**
+ * Reads a label map (NIfTI or NRRD) on its own grid (DICOM SEG: `loadLabelMap`). Every value, after
+ * the file's scaling (NIfTI scl_slope/scl_inter), must be a whole number: a label map with fractional
+ * values (e.g. a tiny scl_inter that turns background 0 into 1e-30) is refused, not rounded.
+ * @throws InputError naming the file, the scaling field and a sample value; errors of the readers.
+ */
+export function readLabelMap(file: string, opts: LabelMapOptions = {}): Volume<LabelData> {
+  if (isNiftiPath(file)) {
+    return checkWholeLabels(readNifti(file, { unit: 'label' }).volume, file, 'scl_slope/scl_inter');
+  }
+  if (isNrrdPath(file)) {
+    const roots = opts.dataRoots ? { roots: opts.dataRoots } : {};
+    return checkWholeLabels(readNrrd(file, 'label', roots).volume, file, 'type');
+  }
   throw new InputError('unknown mask format (expected .nii, .nii.gz, .nrrd, .nhdr, or a DICOM SEG .dcm)', {
     file,
   });
+}
+
+/** Refuses a label map holding a value that is not a whole number (see `readLabelMap`). */
+function checkWholeLabels(v: Volume<LabelData>, file: string, field: string): Volume<LabelData> {
+  const d = v.data;
+  if (!(d instanceof Float32Array || d instanceof Float64Array)) return v;
+  for (let q = 0; q < d.length; q++) {
+    const x = d[q]!;
+    if (!Number.isInteger(x)) {
+      const [nx, ny] = v.size;
+      const ijk = [q % nx, Math.floor(q / nx) % ny, Math.floor(q / (nx * ny))];
+      throw new InputError(
+        `label map values must be whole numbers after scaling; voxel (${ijk.join(', ')}) is ${x}`,
+        { file, field, value: x },
+      );
+    }
+  }
+  return v;
 }
 
 /** True for names taken as DICOM SEG label maps. */
@@ -116,19 +164,20 @@ export function isDicomPath(p: string): boolean {
  * Reads a label map of any supported format: NIfTI, NRRD, DICOM SEG (segment numbers as labels), or a
  * folder of per-organ masks (see `readPerOrganMasks`).
  */
-export async function loadLabelMap(file: string): Promise<Volume<LabelData>> {
+export async function loadLabelMap(file: string, opts: LabelMapOptions = {}): Promise<Volume<LabelData>> {
   let dir: boolean;
   try {
     dir = statSync(file).isDirectory();
   } catch {
     throw new InputError('mask not found', { file });
   }
-  if (dir) return readPerOrganMasks(file).volume;
+  if (!dir) checkRegularFile(file);
+  if (dir) return readPerOrganMasks(file, opts).volume;
   if (isDicomPath(file)) {
     const seg = await readDicomSeg(file);
     return seg.volume;
   }
-  return readLabelMap(file);
+  return readLabelMap(file, opts);
 }
 
 /**
@@ -143,9 +192,9 @@ export async function loadLabelMap(file: string): Promise<Volume<LabelData>> {
 export function labelMapOnGrid(
   file: string,
   grid: Grid,
-  opts: { resample?: boolean } = {},
+  opts: { resample?: boolean } & LabelMapOptions = {},
 ): { volume: Volume<LabelData>; resampled: boolean } {
-  return placeLabelMap(readLabelMap(file), file, grid, opts);
+  return placeLabelMap(readLabelMap(file, opts), file, grid, opts);
 }
 
 /**
@@ -155,9 +204,9 @@ export function labelMapOnGrid(
 export async function labelMapOnGridAsync(
   file: string,
   grid: Grid,
-  opts: { resample?: boolean } = {},
+  opts: { resample?: boolean } & LabelMapOptions = {},
 ): Promise<{ volume: Volume<LabelData>; resampled: boolean }> {
-  const labels = await loadLabelMap(file);
+  const labels = await loadLabelMap(file, opts);
   // A SEG stores only the frames that hold segment voxels: a SEG on the image's lattice (same spacing
   // and axes, origin a whole number of voxels away) is placed exactly, without --resample.
   if (isDicomPath(file) && !opts.resample && onSameLattice(labels, grid)) {
@@ -268,7 +317,7 @@ export interface PerOrganLabelMap {
  * @param dir folder of mask files (all on one grid).
  * @throws InputError when the folder holds no mask file or the files are on different grids.
  */
-export function readPerOrganMasks(dir: string): PerOrganLabelMap {
+export function readPerOrganMasks(dir: string, opts: LabelMapOptions = {}): PerOrganLabelMap {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -285,7 +334,7 @@ export function readPerOrganMasks(dir: string): PerOrganLabelMap {
   let overlapping = 0;
   for (const f of names) {
     const file = join(dir, f);
-    const m = readLabelMap(file);
+    const m = readLabelMap(file, opts);
     const cls = f.replace(/\.(nii(\.gz)?|nrrd|nhdr)$/i, '');
     const label = totalSegmentatorLabel(cls) ?? nextOther++;
     classes.set(label, totalSegmentatorLabel(cls) !== undefined ? TOTALSEGMENTATOR_TOTAL_V2[label]! : cls);

@@ -9,14 +9,16 @@
  * the orientation (any of the 48 axis-aligned orientations, or oblique).
  * Source: nifti1.h / nifti2.h (NIfTI Data Format Working Group), nifti1_io.c quaternion conventions.
  *
- * Header parsing uses nifti-reader-js; gzip uses fflate. Values: `scl_slope`/`scl_inter` are applied
+ * Header parsing uses nifti-reader-js; gzip is inflated by src/io/files.ts (bounded by the declared
+ * size); writing uses fflate. Values: `scl_slope`/`scl_inter` are applied
  * when slope ∉ {0, 1} or inter ≠ 0 (result Float32, or Float64 for 64-bit sources).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'fflate';
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'fflate';
 import * as nifti from 'nifti-reader-js';
 import { InputError } from '../errors.js';
 import type { Direction3, Vec3, Volume } from '../imaging/volume.js';
+import { gunzipBounded, gunzipPrefix, isGzip, MAX_INPUT_BYTES, readRegularFileSync } from './files.js';
 
 /** Typed arrays a NIfTI volume can be returned in. */
 export type NiftiData = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
@@ -38,6 +40,8 @@ export interface ReadNiftiOptions {
   frame?: number;
   /** `unit` string to put on the volume (default 'unknown'). */
   unit?: string;
+  /** Byte budget of the file and of its declared (inflated) size (default `MAX_INPUT_BYTES`). */
+  maxBytes?: number;
 }
 
 const DT = {
@@ -53,40 +57,60 @@ const DT = {
   UINT64: 1280,
 } as const;
 
+/** Bytes per voxel of each supported datatype code. */
+const BYTES_PER_VOXEL: Readonly<Record<number, number>> = {
+  [DT.UINT8]: 1,
+  [DT.INT8]: 1,
+  [DT.INT16]: 2,
+  [DT.UINT16]: 2,
+  [DT.INT32]: 4,
+  [DT.UINT32]: 4,
+  [DT.FLOAT32]: 4,
+  [DT.FLOAT64]: 8,
+  [DT.INT64]: 8,
+  [DT.UINT64]: 8,
+};
+
 /**
  * Reads a NIfTI-1 or NIfTI-2 file (`.nii` or gzip-compressed `.nii.gz`) into a `Volume` in LPS.
+ * The file must be a regular file (symbolic links are followed; devices, FIFOs and folders are
+ * refused) within the byte budget (`opts.maxBytes`, default `MAX_INPUT_BYTES` of src/io/files.ts).
  *
  * @param file path of the file.
- * @param opts frame (for 4D files) and unit label.
+ * @param opts frame (for 4D files), unit label, byte budget.
  * @returns the volume, datatype code, transform used and frame count.
  * @throws InputError (naming the file and header field) for unreadable files, unsupported datatypes
- *   (complex, RGB), zero/negative pixdim, a non-orthogonal (sheared) affine, or a 4D file without a frame.
+ *   (complex, RGB), zero/negative pixdim, a non-orthogonal (sheared) affine, a 4D file without a frame,
+ *   a vox_offset inside the header or beyond the data, or a declared size over the budget.
  */
 export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiImage {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new InputError(`cannot read NIfTI file: ${(e as Error).message}`, { file });
-  }
+  const bytes = readRegularFileSync(file, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {});
   return parseNifti(bytes, file, opts);
 }
 
-/** Parses NIfTI bytes (see `readNifti`); `file` is only used in error messages. */
-export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOptions = {}): NiftiImage {
-  let bytes = bytesIn;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new InputError(`corrupt gzip stream: ${(e as Error).message}`, { file });
-    }
-  }
-  // Use the buffer as is when `bytes` spans all of it (large files, gunzip output): no copy.
+/** Header facts checked before any voxel is read or any gzip data inflated. */
+interface CheckedHeader {
+  hdr: nifti.NIFTI1 | nifti.NIFTI2;
+  isV2: boolean;
+  nx: number;
+  ny: number;
+  nz: number;
+  frameCount: number;
+  bytesPerVoxel: number;
+  voxOffset: number;
+  /** vox_offset + every frame's voxels × bytes per voxel: the size the header declares. */
+  declaredBytes: number;
+}
+
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const buf = (
+  return (
     owned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   ) as ArrayBuffer;
+}
+
+/** Parses and checks the header: magic, dims, datatype/bitpix, vox_offset and the declared size. */
+function checkHeader(buf: ArrayBuffer, file: string, budget: number): CheckedHeader {
   if (!nifti.isNIFTI(buf)) {
     if (nifti.isNIFTI(buf, true)) {
       throw new InputError('NIfTI .hdr/.img pairs are not supported: convert to a single-file .nii', {
@@ -102,16 +126,15 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
   } catch (e) {
     throw new InputError(`unreadable NIfTI header: ${(e as Error).message}`, { file });
   }
+  if (!hdr) throw new InputError('unreadable NIfTI header', { file });
   const isV2 = hdr instanceof nifti.NIFTI2;
   const dims = hdr.dims;
   const ndim = dims[0] ?? 0;
-  if (ndim < 1 || ndim > 7)
+  if (!Number.isInteger(ndim) || ndim < 1 || ndim > 7)
     throw new InputError('dim[0] must be 1..7', { file, field: 'dim[0]', value: ndim });
   const nx = dims[1] ?? 1;
   const ny = ndim >= 2 ? (dims[2] ?? 1) : 1;
   const nz = ndim >= 3 ? (dims[3] ?? 1) : 1;
-  let frameCount = 1;
-  for (let d = 4; d <= ndim; d++) frameCount *= Math.max(1, dims[d] ?? 1);
   for (const [name, v] of [
     ['dim[1]', nx],
     ['dim[2]', ny],
@@ -120,6 +143,68 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
     if (!Number.isInteger(v) || v < 1)
       throw new InputError('dimension must be a positive integer', { file, field: name, value: v });
   }
+  let frameCount = 1;
+  for (let d = 4; d <= ndim; d++) {
+    const v = dims[d] ?? 1;
+    if (!Number.isInteger(v) || v < 0)
+      throw new InputError('dimension must be a whole number', { file, field: `dim[${d}]`, value: v });
+    frameCount *= Math.max(1, v);
+  }
+  const code = hdr.datatypeCode;
+  const bytesPerVoxel = BYTES_PER_VOXEL[code];
+  if (bytesPerVoxel === undefined) {
+    throw new InputError(
+      'unsupported NIfTI datatype (complex, RGB and 128-bit types are not scalar images)',
+      {
+        file,
+        field: 'datatype',
+        value: code,
+      },
+    );
+  }
+  if (hdr.numBitsPerVoxel !== 8 * bytesPerVoxel) {
+    throw new InputError(`bitpix does not match datatype ${code} (${8 * bytesPerVoxel} bits)`, {
+      file,
+      field: 'bitpix',
+      value: hdr.numBitsPerVoxel,
+    });
+  }
+  const headerBytes = isV2 ? 540 : 348;
+  const voxOffset = hdr.vox_offset;
+  if (!Number.isInteger(voxOffset) || voxOffset < headerBytes) {
+    throw new InputError(`vox_offset must be a whole number ≥ ${headerBytes} (the header size)`, {
+      file,
+      field: 'vox_offset',
+      value: voxOffset,
+    });
+  }
+  const declaredBytes = voxOffset + nx * ny * nz * frameCount * bytesPerVoxel;
+  if (!Number.isSafeInteger(declaredBytes) || declaredBytes > budget) {
+    throw new InputError(
+      `grid ${nx}×${ny}×${nz}×${frameCount} of ${bytesPerVoxel}-byte voxels needs ${declaredBytes} bytes, ` +
+        `over the ${budget}-byte budget of one input`,
+      { file, field: 'dim', value: [nx, ny, nz, frameCount] },
+    );
+  }
+  return { hdr, isV2, nx, ny, nz, frameCount, bytesPerVoxel, voxOffset, declaredBytes };
+}
+
+/**
+ * Parses NIfTI bytes (see `readNifti`); `file` is only used in error messages. gzip data are
+ * inflated only after the header (read from a bounded prefix) has declared a size within the
+ * budget, and must inflate to exactly that size.
+ */
+export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOptions = {}): NiftiImage {
+  const budget = opts.maxBytes ?? MAX_INPUT_BYTES;
+  let bytes = bytesIn;
+  if (isGzip(bytes)) {
+    const head = checkHeader(arrayBufferOf(gunzipPrefix(bytes, 544, file)), file, budget);
+    bytes = gunzipBounded(bytes, head.declaredBytes, file, { field: 'dim' });
+  }
+  // Use the buffer as is when `bytes` spans all of it (large files, gunzip output): no copy.
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const buf = arrayBufferOf(bytes);
+  const { hdr, isV2, nx, ny, nz, frameCount, bytesPerVoxel, voxOffset } = checkHeader(buf, file, budget);
   let frame = 0;
   if (frameCount > 1) {
     if (opts.frame === undefined) {
@@ -173,14 +258,20 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
     }
   }
   const origin: Vec3 = [m[0]![3]!, m[1]![3]!, m[2]![3]!];
+  if (!origin.every(Number.isFinite)) {
+    throw new InputError(`origin is not finite in the ${transform}`, {
+      file,
+      field: transform === 'sform' ? 'srow' : 'qoffset',
+      value: origin,
+    });
+  }
 
   const n = nx * ny * nz;
-  const bytesPerVoxel = hdr.numBitsPerVoxel / 8;
-  const offset = Math.round(hdr.vox_offset) + frame * n * bytesPerVoxel;
+  const offset = voxOffset + frame * n * bytesPerVoxel;
   if (offset + n * bytesPerVoxel > buf.byteLength) {
     throw new InputError(
-      `file is truncated: needs ${offset + n * bytesPerVoxel} bytes of data, has ${buf.byteLength}`,
-      { file, field: 'vox_offset' },
+      `file is truncated or vox_offset lies beyond the data: needs ${offset + n * bytesPerVoxel} bytes, has ${buf.byteLength}`,
+      { file, field: 'vox_offset', value: voxOffset },
     );
   }
   const dv = new DataView(buf, offset, n * bytesPerVoxel);
@@ -254,14 +345,7 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
       break;
     }
     default:
-      throw new InputError(
-        'unsupported NIfTI datatype (complex, RGB and 128-bit types are not scalar images)',
-        {
-          file,
-          field: 'datatype',
-          value: code,
-        },
-      );
+      throw new InputError('unsupported NIfTI datatype', { file, field: 'datatype', value: code });
   }
   const slope = hdr.scl_slope;
   const inter = hdr.scl_inter;

@@ -8,11 +8,10 @@
  * directions`, `spacings` give an identity-direction grid.
  * Source: Teem NRRD format specification v4/v5 (teem.sourceforge.net/nrrd/format.html).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { gunzipSync } from 'fflate';
+import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Direction3, Vec3, Volume } from '../imaging/volume.js';
+import { gunzipBounded, MAX_INPUT_BYTES, readRegularFileSync, resolveUnderRoots } from './files.js';
 
 export type NrrdData = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
 
@@ -53,22 +52,34 @@ for (const [names, bytes, kind] of [
   for (const n of names) TYPES[n] = { bytes, kind };
 }
 
+/** Options of `readNrrd`. */
+export interface ReadNrrdOptions {
+  /**
+   * Folders a detached `data file:` may lie in (after following symbolic links); default the
+   * header's own folder. A study bundle passes its folder and its declared data roots.
+   */
+  roots?: readonly string[];
+  /** Byte budget of the files and of the declared data size (default `MAX_INPUT_BYTES`). */
+  maxBytes?: number;
+}
+
 /**
- * Reads a 3D NRRD file (`.nrrd` attached, or `.nhdr` with `data file`).
+ * Reads a 3D NRRD file (`.nrrd` attached, or `.nhdr` with `data file`). Files must be regular
+ * files (symbolic links followed; devices, FIFOs and folders refused); a detached data file must lie
+ * under `opts.roots`; the declared grid × type size must fit the byte budget before gzip data are
+ * inflated, and gzip data must not inflate beyond it.
  *
  * @param file path of the .nrrd/.nhdr file.
  * @param unit `unit` label to put on the volume (default 'unknown').
+ * @param opts allowed roots of a detached data file, byte budget.
  * @returns the LPS volume and the raw header fields.
  * @throws InputError naming the file and field for: bad magic, dimension ≠ 3 (or 4 with a leading
- *   size-1 axis), unsupported type/encoding/space, truncated data.
+ *   size-1 axis), unsupported type/encoding/space, truncated data, a data file outside the roots or
+ *   not a regular file, a declared size over the budget.
  */
-export function readNrrd(file: string, unit = 'unknown'): NrrdImage {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new InputError(`cannot read NRRD file: ${(e as Error).message}`, { file });
-  }
+export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions = {}): NrrdImage {
+  const budget = opts.maxBytes ?? MAX_INPUT_BYTES;
+  const bytes = readRegularFileSync(file, { maxBytes: budget });
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (!/^NRRD000[1-5]$/.test(magic))
     throw new InputError('not a NRRD file (bad magic)', { file, field: 'magic', value: magic });
@@ -120,6 +131,13 @@ export function readNrrd(file: string, unit = 'unknown'): NrrdImage {
   }
   const [nx, ny, nz] = sizes as [number, number, number];
   const n = nx * ny * nz;
+  if (!Number.isSafeInteger(n * type.bytes) || n * type.bytes > budget) {
+    throw new InputError(
+      `grid ${nx}×${ny}×${nz} of ${type.bytes}-byte values needs ${n * type.bytes} bytes, over the ` +
+        `${budget}-byte budget of one input`,
+      { file, field: 'sizes', value: header['sizes'] },
+    );
+  }
 
   // Geometry.
   const spaceRaw = (header['space'] ?? '').toLowerCase();
@@ -191,38 +209,31 @@ export function readNrrd(file: string, unit = 'unknown'): NrrdImage {
   if (dataFile !== undefined) {
     if (/^list|%/.test(dataFile))
       throw new InputError('multi-file NRRD data are not supported', { file, field: 'data file' });
-    const p = resolve(dirname(file), dataFile);
-    try {
-      raw = readFileSync(p);
-    } catch (e) {
-      throw new InputError(`cannot read detached data: ${(e as Error).message}`, {
-        file: p,
-        field: 'data file',
-      });
-    }
+    const p = resolveUnderRoots(dataFile, dirname(file), opts.roots ?? [dirname(file)], {
+      file,
+      field: 'data file',
+    });
+    raw = readRegularFileSync(p, { maxBytes: budget, field: 'data file' });
   } else {
     if (dataStart < 0) throw new InputError('no data after the header', { file });
     raw = bytes.subarray(dataStart);
   }
   const enc = (header['encoding'] ?? 'raw').toLowerCase();
+  const byteSkip = Number(header['byte skip'] ?? header['byteskip'] ?? 0);
+  if (!(byteSkip === -1 || (Number.isSafeInteger(byteSkip) && byteSkip >= 0)))
+    throw new InputError('invalid byte skip', { file, field: 'byte skip', value: byteSkip });
+  const nbytes = n * type.bytes;
   let payload: Uint8Array;
   if (enc === 'raw') {
     payload = raw;
   } else if (enc === 'gzip' || enc === 'gz') {
-    try {
-      payload = gunzipSync(raw);
-    } catch (e) {
-      throw new InputError(`corrupt gzip data: ${(e as Error).message}`, { file, field: 'encoding' });
-    }
+    if (byteSkip === -1)
+      throw new InputError('byte skip -1 is only allowed with raw encoding', { file, field: 'byte skip' });
+    payload = gunzipBounded(raw, byteSkip + nbytes, file, { field: 'encoding' });
   } else {
     throw new InputError('unsupported NRRD encoding (raw or gzip)', { file, field: 'encoding', value: enc });
   }
-  const byteSkip = Number(header['byte skip'] ?? header['byteskip'] ?? 0);
-  const nbytes = n * type.bytes;
-  let start: number;
-  if (byteSkip === -1) start = payload.length - nbytes;
-  else if (Number.isInteger(byteSkip) && byteSkip >= 0) start = byteSkip;
-  else throw new InputError('invalid byte skip', { file, field: 'byte skip', value: byteSkip });
+  const start = byteSkip === -1 ? payload.length - nbytes : byteSkip;
   if (start < 0 || start + nbytes > payload.length) {
     throw new InputError(
       `data truncated: need ${nbytes} bytes, have ${payload.length - Math.max(0, start)}`,

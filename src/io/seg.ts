@@ -14,6 +14,7 @@
 import { InputError } from '../errors.js';
 import type { Direction3, Vec3, Volume } from '../imaging/volume.js';
 import { readDicomFile } from './dicom/parse.js';
+import { MAX_INPUT_BYTES } from './files.js';
 import type { NaturalDataset } from './dicom/parse.js';
 
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -108,6 +109,20 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
       field: iop.length !== 6 ? 'ImageOrientationPatient' : 'PixelSpacing',
     });
   }
+  if (!iop.every(Number.isFinite)) {
+    throw new InputError('ImageOrientationPatient holds a non-number', {
+      file,
+      field: 'ImageOrientationPatient (0020,0037)',
+      value: iop,
+    });
+  }
+  if (!ps.every((x) => Number.isFinite(x) && x > 0)) {
+    throw new InputError('pixel spacing must be > 0 mm', {
+      file,
+      field: 'PixelSpacing (0028,0030)',
+      value: ps,
+    });
+  }
   const rowDir: Vec3 = [iop[0]!, iop[1]!, iop[2]!];
   const colDir: Vec3 = [iop[3]!, iop[4]!, iop[5]!];
   const normal: Vec3 = [
@@ -121,7 +136,7 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
     const seg = Number(items(f, 'SegmentIdentificationSequence')[0]?.['ReferencedSegmentNumber'] ?? NaN);
     const ipp = nums(group(f, 'PlanePositionSequence')?.['ImagePositionPatient']);
     const o = nums(group(f, 'PlaneOrientationSequence')?.['ImageOrientationPatient']);
-    if (!Number.isInteger(seg) || ipp.length !== 3) {
+    if (!Number.isInteger(seg) || ipp.length !== 3 || !ipp.every(Number.isFinite)) {
       throw new InputError(`frame ${n + 1}: missing ReferencedSegmentNumber or ImagePositionPatient`, {
         file,
         field: 'PerFrameFunctionalGroupsSequence',
@@ -146,6 +161,13 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
   const first = frameInfo.reduce((a, b) => (b.d < a.d ? b : a));
   const nz = Math.round((ds0[ds0.length - 1]! - ds0[0]!) / spacing) + 1;
   const n = rows * cols * nz;
+  if (!Number.isSafeInteger(n) || 2 * n > MAX_INPUT_BYTES) {
+    throw new InputError(
+      `frames spread over ${nz} slices of ${cols}×${rows} at ${spacing} mm: a label map of ${2 * n} bytes, ` +
+        `over the ${MAX_INPUT_BYTES}-byte budget`,
+      { file, field: 'ImagePositionPatient (0020,0032)' },
+    );
+  }
   const data = new Uint16Array(n);
   const pix = parsed.pixelData;
   const perFrameBits = rows * cols;

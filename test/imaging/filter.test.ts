@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InputError } from '../../src/errors.js';
 import { gaussianFilter, earl2ToEarl1, FWHM_PER_SIGMA } from '../../src/imaging/filter.js';
 import type { Vec3, Volume } from '../../src/imaging/volume.js';
 import { assertClose } from '../helpers/assert-close.js';
@@ -83,5 +84,10 @@ test('flat image stays flat at the borders; zero FWHM is the identity; EARL filt
   const p = point([11, 11, 11], [2, 2, 2]);
   assert.deepEqual(Array.from(gaussianFilter(p, 0).data), Array.from(p.data));
   assert.deepEqual(Array.from(earl2ToEarl1(p).data), Array.from(gaussianFilter(p, 7).data));
-  assert.throws(() => gaussianFilter(p, -1), RangeError);
+  assert.throws(
+    () => gaussianFilter(p, -1),
+    (e: unknown) => e instanceof InputError && /fwhmMm/.test(e.message),
+  );
+  assert.throws(() => gaussianFilter(p, 1e6), /FWHM must be 0…50 mm/);
+  assert.throws(() => gaussianFilter(p, NaN, 4, { field: '--filter-fwhm-mm' }), /field --filter-fwhm-mm/);
 });

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InputError } from '../../src/errors.js';
 import { decode } from 'fast-png';
 import { renderMip, renderSlice } from '../../src/imaging/mip.js';
 import type { Volume } from '../../src/imaging/volume.js';
@@ -61,5 +62,8 @@ test('slices and outlines: an outlined 3×3 square has a coloured border and a g
   const at = (r: number, c: number) => Array.from(s.rgb.subarray(3 * (r * 10 + c), 3 * (r * 10 + c) + 3));
   assert.deepEqual(at(2, 2), [230, 25, 75]);
   assert.deepEqual(at(3, 3), [255, 255, 255]);
-  assert.throws(() => renderSlice(v, 12), RangeError);
+  assert.throws(
+    () => renderSlice(v, 12),
+    (e: unknown) => e instanceof InputError && /field slice/.test(e.message),
+  );
 });

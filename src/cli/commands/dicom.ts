@@ -20,10 +20,14 @@ interface SuvFactorCliOptions {
   json?: boolean;
 }
 
-function positiveNumber(text: string, option: string): number {
+/** Upper bounds of the explicit overrides: far beyond any patient or injection, to catch typos and units. */
+const OVERRIDE_MAX = { '--weight-kg': 700, '--dose-bq': 1e12, '--height-m': 3 } as const;
+
+function positiveNumber(text: string, option: keyof typeof OVERRIDE_MAX): number {
   const x = Number(text);
-  if (text.trim() === '' || !Number.isFinite(x) || x <= 0) {
-    throw new InputError('expected a positive number', { field: option, value: text });
+  const max = OVERRIDE_MAX[option];
+  if (text.trim() === '' || !Number.isFinite(x) || x <= 0 || x > max) {
+    throw new InputError(`expected a number > 0 and ≤ ${max}`, { field: option, value: text });
   }
   return x;
 }

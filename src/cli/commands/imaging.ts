@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { renderMip, renderSlice } from '../../imaging/mip.js';
 import type { View } from '../../imaging/mip.js';
-import { matvForLabels } from '../../imaging/segmentation.js';
+import { checkThresholdRule, matvForLabels } from '../../imaging/segmentation.js';
 import type { ThresholdRule } from '../../imaging/segmentation.js';
 import { gaussianFilter } from '../../imaging/filter.js';
 import { quantifyLabelMap } from '../../imaging/voi-stats.js';
@@ -19,6 +19,14 @@ import { formatTable, printJson, warn } from '../shared.js';
 function num(s: string, field: string): number {
   const n = Number(s);
   if (s.trim() === '' || !Number.isFinite(n)) throw new InputError('not a number', { field, value: s });
+  return n;
+}
+
+/** A label value or index option: a whole number ≥ `min`. */
+function whole(s: string, field: string, min: number): number {
+  const n = num(s, field);
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError(`must be a whole number ≥ ${min}`, { field, value: s });
   return n;
 }
 
@@ -74,15 +82,11 @@ export async function mipCommand(
     outlines,
     ...(windowSuv ? { windowSuv } : {}),
     ...(o.pixelMm !== undefined ? { pixelMm: num(o.pixelMm, '--pixel-mm') } : {}),
+    fields: { pixelMm: '--pixel-mm', windowSuv: '--window', slice: '--slice' },
   };
   let pic;
   if (o.slice !== undefined) {
-    const k = num(o.slice, '--slice');
-    try {
-      pic = renderSlice(img.volume, k, opts);
-    } catch (e) {
-      throw new InputError((e as Error).message, { field: '--slice', value: o.slice });
-    }
+    pic = renderSlice(img.volume, whole(o.slice, '--slice', 0), opts);
   } else {
     pic = renderMip(img.volume, opts);
   }
@@ -102,17 +106,26 @@ export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
     });
   const img = await loadSuvImage(input);
   let suv = img.volume;
-  if (o.filterFwhmMm !== undefined) suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'));
+  if (o.filterFwhmMm !== undefined)
+    suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'), undefined, {
+      field: '--filter-fwhm-mm',
+    });
   const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
     resample: o.resample ?? false,
   });
   if (resampled) warn(`${o.mask}: resampled onto the image grid (nearest neighbour)`);
   let rule: ThresholdRule = { kind: 'fixed', suv: 2.5 };
   let liverLabel: number | undefined;
-  if (o.threshold !== undefined) rule = { kind: 'fixed', suv: num(o.threshold, '--threshold') };
-  if (o.percentMax !== undefined) rule = { kind: 'percentMax', percent: num(o.percentMax, '--percent-max') };
+  if (o.threshold !== undefined) {
+    rule = { kind: 'fixed', suv: num(o.threshold, '--threshold') };
+    checkThresholdRule(rule, '--threshold');
+  }
+  if (o.percentMax !== undefined) {
+    rule = { kind: 'percentMax', percent: num(o.percentMax, '--percent-max') };
+    checkThresholdRule(rule, '--percent-max');
+  }
   if (o.percistLiverLabel !== undefined) {
-    liverLabel = num(o.percistLiverLabel, '--percist-liver-label');
+    liverLabel = whole(o.percistLiverLabel, '--percist-liver-label', 1);
     const [liver] = quantifyLabelMap(suv, labels, [liverLabel], { globalPeak: false });
     if (!liver || liver.voxelCount === 0)
       throw new InputError('liver label not in the mask', {
@@ -124,7 +137,7 @@ export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
   }
   let list: number[];
   if (o.label && o.label.length > 0)
-    list = o.label.flatMap((s) => s.split(',')).map((s) => num(s, '--label'));
+    list = o.label.flatMap((s) => s.split(',')).map((s) => whole(s, '--label', 1));
   else
     list = [...new Set(Array.from(labels.data))]
       .filter((x) => x !== 0 && x !== liverLabel)

@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { quantifyLabelMap, voiStatistics } from '../../imaging/voi-stats.js';
-import { erodeLabels } from '../../imaging/morphology.js';
+import { erodeLabels, MAX_ERODE_MM } from '../../imaging/morphology.js';
 import type { VoiStatistics } from '../../imaging/voi-stats.js';
 import { SUV_TYPES } from '../../imaging/suv.js';
 import type { SuvType } from '../../imaging/suv.js';
@@ -93,7 +93,7 @@ export async function suvCommandOn(
   let frame: number | undefined;
   if (o.frame !== undefined) {
     frame = Number(o.frame);
-    if (!Number.isInteger(frame) || frame < 0)
+    if (o.frame.trim() === '' || !Number.isInteger(frame) || frame < 0)
       throw new InputError('frame must be a whole number ≥ 0', { field: '--frame', value: o.frame });
   }
   let dicomFrame: number | 'average' | undefined;
@@ -108,8 +108,11 @@ export async function suvCommandOn(
   let erodeMm = 0;
   if (o.erodeMm !== undefined) {
     erodeMm = Number(o.erodeMm);
-    if (o.erodeMm.trim() === '' || !(erodeMm >= 0) || !Number.isFinite(erodeMm))
-      throw new InputError('erosion must be a distance ≥ 0 in mm', { field: '--erode-mm', value: o.erodeMm });
+    if (o.erodeMm.trim() === '' || !Number.isFinite(erodeMm) || erodeMm < 0 || erodeMm > MAX_ERODE_MM)
+      throw new InputError(`erosion must be a distance of 0…${MAX_ERODE_MM} mm`, {
+        field: '--erode-mm',
+        value: o.erodeMm,
+      });
   }
   const img =
     preloaded ??
@@ -126,7 +129,7 @@ export async function suvCommandOn(
       resample: o.resample ?? false,
     });
     const resampled = placed.resampled;
-    const labels = erodeMm > 0 ? erodeLabels(placed.volume, erodeMm) : placed.volume;
+    const labels = erodeMm > 0 ? erodeLabels(placed.volume, erodeMm, { field: '--erode-mm' }) : placed.volume;
     if (resampled) warn(`${o.mask}: mask resampled onto the image grid (nearest neighbour)`);
     let list: number[] | undefined;
     if (o.label && o.label.length > 0) {
@@ -134,8 +137,8 @@ export async function suvCommandOn(
         .flatMap((s) => s.split(','))
         .map((s) => {
           const n = Number(s);
-          if (s.trim() === '' || !Number.isFinite(n))
-            throw new InputError('label must be a number', { field: '--label', value: s });
+          if (s.trim() === '' || !Number.isInteger(n) || n < 1)
+            throw new InputError('label must be a whole number ≥ 1', { field: '--label', value: s });
           return n;
         });
     }
@@ -159,7 +162,10 @@ export async function suvCommandOn(
     const r = await rtstructMaskOnGrid(o.rtstruct, o.roi, v);
     if (r.contoursOutside > 0)
       warn(`${o.rtstruct}: ${r.contoursOutside} contour(s) of ${r.name} lie outside the image slices`);
-    const mask = erodeMm > 0 ? erodeLabels({ ...v, data: r.mask, unit: 'mask' }, erodeMm).data : r.mask;
+    const mask =
+      erodeMm > 0
+        ? erodeLabels({ ...v, data: r.mask, unit: 'mask' }, erodeMm, { field: '--erode-mm' }).data
+        : r.mask;
     vois.push(row(r.name, voiStatistics(v, mask)));
   }
   for (const r of vois) {
@@ -218,7 +224,7 @@ export function register(program: Command): void {
     )
     .option(
       '--erode-mm <mm>',
-      'erode every VOI by this distance in mm before the statistics (against spill-in)',
+      `erode every VOI by this distance in mm before the statistics (against spill-in; 0…${MAX_ERODE_MM})`,
     )
     .option('--json', 'print JSON')
     .addHelpText(

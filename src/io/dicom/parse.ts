@@ -13,9 +13,9 @@
  *  - a PixelData element shorter than Rows × Columns × frames × BitsAllocated/8 (a truncated file,
  *    which dcmjs itself reads without complaint) is refused.
  */
-import { readFile } from 'node:fs/promises';
 import dcmjs from 'dcmjs';
 import { InputError } from '../../errors.js';
+import { readRegularFile } from '../files.js';
 import { readPetHeaderFast } from './fast-header.js';
 
 dcmjs.log.setLevel('silent');
@@ -314,15 +314,13 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): ParsedDicom {
   return { file, transferSyntaxUid, dataset, ...(pixelData ? { pixelData } : {}) };
 }
 
-/** Reads and parses one DICOM file (see `parseDicomBytes`). @throws InputError as there. */
+/**
+ * Reads and parses one DICOM file (see `parseDicomBytes`): a regular file (symbolic links followed)
+ * within the byte budget of src/io/files.ts.
+ * @throws InputError as there, and for a device, FIFO or folder, or a file over the budget.
+ */
 export async function readDicomFile(file: string): Promise<ParsedDicom> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new InputError(`cannot read file: ${(err as Error).message}`, { file });
-  }
-  return parseDicomBytes(bytes, file);
+  return parseDicomBytes(await readRegularFile(file), file);
 }
 
 /**

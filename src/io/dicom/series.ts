@@ -9,12 +9,19 @@
  * spacing PixelSpacing[1]), j along the column direction (IOP[3..5], spacing PixelSpacing[0]),
  * k along the slice normal n = row × column; slices are sorted by ImagePositionPatient · n and the
  * slice spacing is taken from those positions (never from SliceThickness). Uneven spacing (a
- * missing slice), mixed SeriesInstanceUIDs, mixed orientations, non-DICOM and non-image files are
- * refused with an `InputError` naming the file and the tag.
+ * missing slice), a slice count other than NumberOfSlices (a slice missing at an end), duplicate
+ * positions, mixed SeriesInstanceUIDs, mixed orientations, RescaleSlope ≤ 0, PixelSpacing ≤ 0, NaN
+ * geometry, non-DICOM and non-image files are refused with an `InputError` naming the file (or the
+ * folder) and the tag (keyword and number).
+ *
+ * Files: symbolic links to regular files are slices like any other (they were once skipped
+ * silently); devices, FIFOs, sockets and dangling links are refused; sub-folders are ignored. Every
+ * file is read through src/io/files.ts (regular files within the byte budget).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { readRegularFile } from '../files.js';
 import type { Direction3, Vec3, Volume } from '../../imaging/volume.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
 import {
@@ -102,7 +109,11 @@ export interface ReadSeriesOptions {
 
 const SKIP_NAMES = /^(\.|DICOMDIR$|Thumbs\.db$|desktop\.ini$)/i;
 
-/** Lists the regular files of a folder (sorted, hidden files and DICOMDIR skipped). */
+/**
+ * Lists the files of a folder (sorted, hidden files and DICOMDIR skipped, sub-folders ignored).
+ * Symbolic links are followed: a link to a regular file is a slice like any other; a link to a folder
+ * is ignored like a folder; anything else (device, FIFO, socket, dangling link) is refused naming it.
+ */
 async function listFiles(dir: string): Promise<string[]> {
   let entries;
   try {
@@ -110,10 +121,29 @@ async function listFiles(dir: string): Promise<string[]> {
   } catch (err) {
     throw new InputError(`cannot read series folder: ${(err as Error).message}`, { file: dir });
   }
-  const files = entries
-    .filter((e) => e.isFile() && !SKIP_NAMES.test(e.name))
-    .map((e) => join(dir, e.name))
-    .sort();
+  const files: string[] = [];
+  for (const e of entries) {
+    if (SKIP_NAMES.test(e.name) || e.isDirectory()) continue;
+    const p = join(dir, e.name);
+    if (e.isFile()) {
+      files.push(p);
+      continue;
+    }
+    if (e.isSymbolicLink()) {
+      const target = await stat(p).catch((err: Error) => {
+        throw new InputError(`broken symbolic link in series folder: ${err.message}`, { file: p });
+      });
+      if (target.isDirectory()) continue;
+      if (target.isFile()) {
+        files.push(p);
+        continue;
+      }
+    }
+    throw new InputError('not a regular file (device, FIFO or socket) in the series folder: refused', {
+      file: p,
+    });
+  }
+  files.sort();
   if (files.length === 0) throw new InputError('no files in series folder', { file: dir });
   return files;
 }
@@ -126,13 +156,7 @@ async function parseAll(files: string[]): Promise<ParsedDicom[]> {
     while (next < files.length) {
       const idx = next++;
       const file = files[idx]!;
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(file);
-      } catch (err) {
-        throw new InputError(`cannot read file: ${(err as Error).message}`, { file });
-      }
-      out[idx] = parsePetImageBytes(bytes, file);
+      out[idx] = parsePetImageBytes(await readRegularFile(file), file);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, () => worker()));
@@ -144,12 +168,52 @@ function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1] + 0, a[2] * b[0] - a[0] * b[2] + 0, a[0] * b[1] - a[1] * b[0] + 0];
 }
 
+/** Tags of the geometry and rescale attributes, for error messages ("PixelSpacing (0028,0030)"). */
+const TAGS: Readonly<Record<string, string>> = {
+  ImagePositionPatient: '(0020,0032)',
+  ImageOrientationPatient: '(0020,0037)',
+  PixelSpacing: '(0028,0030)',
+  RescaleSlope: '(0028,1053)',
+  RescaleIntercept: '(0028,1052)',
+  NumberOfSlices: '(0054,0081)',
+};
+
+/** "Keyword (gggg,eeee)" of an attribute. */
+function tagField(key: string): string {
+  return TAGS[key] ? `${key} ${TAGS[key]}` : key;
+}
+
+/** Runs a header getter, re-throwing its InputError with the tag number in the field. */
+function withTag<T>(key: string, file: string, get: () => T): T {
+  try {
+    return get();
+  } catch (e) {
+    if (e instanceof InputError) {
+      throw new InputError('not a finite number', { file, field: tagField(key), value: e.location.value });
+    }
+    throw e;
+  }
+}
+
 function requireNums(h: DicomHeaderRecord, key: string, n: number, file: string): number[] {
-  const v = numValues(h, key, { file });
+  const v = withTag(key, file, () => numValues(h, key, { file }));
   if (v === undefined || v.length !== n) {
-    throw new InputError(`${key} missing or not ${n} numbers`, { file, field: key, value: v });
+    throw new InputError(`${key} missing or not ${n} numbers`, { file, field: tagField(key), value: v });
   }
   return v;
+}
+
+/** PixelSpacing: two numbers > 0 (mm). */
+function requireSpacing(h: DicomHeaderRecord, file: string): number[] {
+  const ps = requireNums(h, 'PixelSpacing', 2, file);
+  if (!ps.every((x) => x > 0)) {
+    throw new InputError('pixel spacing must be > 0 mm', {
+      file,
+      field: tagField('PixelSpacing'),
+      value: ps,
+    });
+  }
+  return ps;
 }
 
 /**
@@ -283,7 +347,7 @@ export function assembleFrames(
   const rows = numValue(h0, 'Rows', { file: first.file }) ?? 0;
   const cols = numValue(h0, 'Columns', { file: first.file }) ?? 0;
   const iop0 = requireNums(h0, 'ImageOrientationPatient', 6, first.file);
-  const ps0 = requireNums(h0, 'PixelSpacing', 2, first.file);
+  const ps0 = requireSpacing(h0, first.file);
   const rowDir: Vec3 = [iop0[0]! + 0, iop0[1]! + 0, iop0[2]! + 0];
   const colDir: Vec3 = [iop0[3]! + 0, iop0[4]! + 0, iop0[5]! + 0];
   const normal = cross(rowDir, colDir);
@@ -294,7 +358,7 @@ export function assembleFrames(
   ) {
     throw new InputError('ImageOrientationPatient is not two orthonormal unit vectors', {
       file: first.file,
-      field: 'ImageOrientationPatient',
+      field: tagField('ImageOrientationPatient'),
       value: iop0,
     });
   }
@@ -317,16 +381,16 @@ export function assembleFrames(
       if (Math.abs(iop[n]! - iop0[n]!) > 1e-4) {
         throw new InputError(`orientation differs from ${first.file}`, {
           file: where,
-          field: 'ImageOrientationPatient',
+          field: tagField('ImageOrientationPatient'),
           value: iop,
         });
       }
     }
-    const ps = requireNums(h, 'PixelSpacing', 2, where);
+    const ps = requireSpacing(h, where);
     if (Math.abs(ps[0]! - ps0[0]!) > 1e-4 || Math.abs(ps[1]! - ps0[1]!) > 1e-4) {
       throw new InputError(`pixel spacing differs from ${first.file}`, {
         file: where,
-        field: 'PixelSpacing',
+        field: tagField('PixelSpacing'),
         value: ps,
       });
     }
@@ -340,10 +404,18 @@ export function assembleFrames(
     }
     const ipp = requireNums(h, 'ImagePositionPatient', 3, where);
     const positionLps: Vec3 = [ipp[0]!, ipp[1]!, ipp[2]!];
-    const slope = numValue(h, 'RescaleSlope', { file });
+    const slope = withTag('RescaleSlope', where, () => numValue(h, 'RescaleSlope', { file }));
     if (slope === undefined)
-      throw new InputError('RescaleSlope missing', { file: where, field: 'RescaleSlope' });
-    const intercept = numValue(h, 'RescaleIntercept', { file }) ?? 0;
+      throw new InputError('RescaleSlope missing', { file: where, field: tagField('RescaleSlope') });
+    if (!(slope > 0)) {
+      throw new InputError('RescaleSlope must be > 0 (activity = slope × stored value + intercept)', {
+        file: where,
+        field: tagField('RescaleSlope'),
+        value: slope,
+      });
+    }
+    const intercept =
+      withTag('RescaleIntercept', where, () => numValue(h, 'RescaleIntercept', { file })) ?? 0;
     const inst = numValue(h, 'InstanceNumber', { file });
     return {
       file,
@@ -391,7 +463,31 @@ export function assembleFrames(
   // Slice spacing from positions; every gap must match.
   const nz = groups.length;
   const pos = groups.map((g) => g[0]!);
+  // The slice count the scanner declares must match the positions found (a slice missing at either
+  // end of the stack leaves the spacing even). A folder of one slice is a deliberate single-slice
+  // read (e.g. a sample slice for its header) and is not checked.
+  if (first.frameIndex === undefined && nz > 1) {
+    const declared = withTag('NumberOfSlices', first.file, () =>
+      numValue(h0, 'NumberOfSlices', { file: first.file }),
+    );
+    if (declared !== undefined && declared !== nz) {
+      throw new InputError(
+        `series folder ${dir} holds ${nz} slice positions (${pos[0]!.normalPositionMm.toFixed(3)} to ` +
+          `${pos[nz - 1]!.normalPositionMm.toFixed(3)} mm along the normal) but the header declares ` +
+          `${declared} slices: missing or unreadable slice files`,
+        { file: dir, field: tagField('NumberOfSlices'), value: declared },
+      );
+    }
+  }
   let dz = Number(numValue(h0, 'SliceThickness') ?? 1);
+  if (nz === 1 && !(dz > 0)) {
+    // One slice: its thickness is the only slice spacing there is.
+    throw new InputError('SliceThickness of a single-slice series must be > 0 mm', {
+      file: first.file,
+      field: 'SliceThickness (0018,0050)',
+      value: dz,
+    });
+  }
   if (nz > 1) {
     const gaps: number[] = [];
     for (let k = 1; k < nz; k++) gaps.push(pos[k]!.normalPositionMm - pos[k - 1]!.normalPositionMm);
@@ -400,10 +496,14 @@ export function assembleFrames(
     const tol = Math.max(1e-3, (opts.spacingRelTol ?? 0.01) * median);
     for (let k = 0; k < gaps.length; k++) {
       if (Math.abs(gaps[k]! - median) > tol) {
+        const missing = Math.round(gaps[k]! / median) - 1;
         throw new InputError(
           `uneven slice spacing: ${gaps[k]!.toFixed(3)} mm between ${pos[k]!.file} and ` +
-            `${pos[k + 1]!.file}, ${median.toFixed(3)} mm elsewhere (missing slice?)`,
-          { file: pos[k + 1]!.file, field: 'ImagePositionPatient' },
+            `${pos[k + 1]!.file} (slice positions ${pos[k]!.normalPositionMm.toFixed(3)} and ` +
+            `${pos[k + 1]!.normalPositionMm.toFixed(3)} mm along the normal), ${median.toFixed(3)} mm elsewhere ` +
+            `in series folder ${dir}` +
+            (missing >= 1 ? ` (${missing} slice(s) missing?)` : ' (inconsistent spacing)'),
+          { file: pos[k + 1]!.file, field: tagField('ImagePositionPatient'), value: pos[k + 1]!.positionLps },
         );
       }
     }
@@ -430,17 +530,16 @@ export function assembleFrames(
   const sliceLen = rows * cols;
   const direction: Direction3 = [...rowDir, ...colDir, ...normal] as Direction3;
   const frames: PetFrame[] = [];
+  // Every file's PixelData is checked against its Rows × Columns (views, no copies) before the
+  // volume is allocated, so a header claiming a huge matrix cannot allocate what the files do not hold.
   const pixelCache = new Map<ParsedDicom, ReturnType<typeof storedPixels>>();
+  for (const sl of slices) if (!pixelCache.has(sl.parsed)) pixelCache.set(sl.parsed, storedPixels(sl.parsed));
   for (let f = 0; f < nFrames; f++) {
     const data = new Float32Array(withPixels ? sliceLen * nz : 0);
     const instances: PetInstanceHeader[] = [];
     for (let k = 0; k < nz; k++) {
       const sl = groups[k]![f]!;
-      let all = pixelCache.get(sl.parsed);
-      if (!all) {
-        all = storedPixels(sl.parsed);
-        if (sl.frameIndex !== undefined) pixelCache.set(sl.parsed, all);
-      }
+      const all = pixelCache.get(sl.parsed)!;
       const px =
         sl.frameIndex !== undefined
           ? all.subarray(sl.frameIndex * sliceLen, (sl.frameIndex + 1) * sliceLen)

@@ -3,8 +3,9 @@
  * keyword → value, or an array of them; sequences as dcmjs naturalised arrays of items; private
  * attributes by 8-hex-digit tag). The rules live in src/imaging/suv.ts.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
+import { readRegularFile } from '../files.js';
 import { computeSuvFactors } from '../../imaging/suv.js';
 import type { SuvOptions, SuvResult } from '../../imaging/suv.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
@@ -18,12 +19,8 @@ import { readSeriesHeaders } from './series.js';
  * @throws InputError naming the file for unreadable JSON or a wrong shape
  */
 export async function readHeaderJson(file: string): Promise<DicomHeaderRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read file: ${(err as Error).message}`, { file });
-  }
+  // A header is a few kB: 64 MiB is generous and keeps /dev/zero or a huge file out.
+  const text = Buffer.from(await readRegularFile(file, { maxBytes: 64 << 20 })).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
