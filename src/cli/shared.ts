@@ -3,9 +3,11 @@
  *
  * Conventions: results go to stdout (JSON with `--json`, a readable table otherwise); progress and
  * warnings go to stderr, and progress bars only when stderr is a TTY and CI is not set.
- * Exit codes: 0 success, 2 bad input (`CartoError`), 1 anything else.
+ * Exit codes: 0 success, 2 bad input (`CartoError`, or a set-up mistake such as a missing folder), 1
+ * anything else (one line; `--debug` prints the stack trace).
  */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { CartoError } from '../errors.js';
 
 /** The sub-command group `name` of `program`, created on first use (e.g. `carto stats …`). */
@@ -53,18 +55,75 @@ export function warn(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
 }
 
-/** Runs the CLI body, mapping errors to messages on stderr and exit codes (see module doc). */
+/** Error codes of Node system calls that mean a set-up mistake (a path or a connection given wrong). */
+const SETUP_ERROR_CODES: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder is not empty',
+  ECONNREFUSED: 'connection refused (is the server running?)',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+/** The command-line option whose value is `path` (e.g. `--db`), or null when it is no option's value. */
+function optionGiving(path: string, argv: readonly string[]): string | null {
+  const target = resolve(path);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0 && resolve(a.slice(eq + 1)) === target) return a.slice(0, eq);
+    if (i > 0 && argv[i - 1]!.startsWith('-') && a !== '' && resolve(a) === target) return argv[i - 1]!;
+  }
+  return null;
+}
+
+/**
+ * The one-line message and exit code for an error that reached the top of the CLI:
+ * `CartoError` → its message, exit 2; a Node system error of a set-up mistake (ENOENT, EISDIR, EACCES,
+ * ECONNREFUSED, …) → the path (and the option that gave it) with what is wrong, exit 2; anything else →
+ * its first line and a pointer to `--debug`, exit 1. With `debug` the stack trace is added.
+ */
+export function describeError(
+  err: unknown,
+  argv: readonly string[] = process.argv,
+  debug = false,
+): { message: string; exitCode: 1 | 2 } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const stack = debug && e.stack ? `\n${e.stack}` : '';
+  if (err instanceof CartoError) return { message: `${e.message}${stack}`, exitCode: 2 };
+  const sys = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  const what = sys.code ? SETUP_ERROR_CODES[sys.code] : undefined;
+  if (what) {
+    const subject = sys.path ?? (sys.address ? `${sys.address}${sys.port ? `:${sys.port}` : ''}` : undefined);
+    const option = sys.path ? optionGiving(sys.path, argv) : null;
+    const where = [option ? `option ${option}` : null, subject].filter(Boolean).join(', ');
+    const syscall = sys.syscall ? ` (${sys.syscall})` : '';
+    return { message: `${where ? `${where}: ` : ''}${what}${syscall}${stack}`, exitCode: 2 };
+  }
+  const firstLine = (e.message.split('\n')[0] ?? '').trim() || e.name;
+  const hint = debug ? stack : ' (run with --debug for the stack trace)';
+  return { message: `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${firstLine}${hint}`, exitCode: 1 };
+}
+
+/**
+ * Runs the CLI body, mapping errors to one line `error: …` on stderr and an exit code (see
+ * `describeError`). `--debug` anywhere on the command line (removed before the body parses it) or
+ * `CARTO_DEBUG=1` adds the stack trace.
+ */
 export async function runCli(body: () => Promise<void>): Promise<void> {
+  const at = process.argv.indexOf('--debug');
+  const debug = at >= 2 || process.env['CARTO_DEBUG'] === '1';
+  if (at >= 2) process.argv.splice(at, 1);
   try {
     await body();
   } catch (err) {
-    if (err instanceof CartoError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = 2;
-    } else {
-      const e = err as Error;
-      process.stderr.write(`error: ${e.stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
+    const { message, exitCode } = describeError(err, process.argv, debug);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = exitCode;
   }
 }

@@ -4,7 +4,7 @@
  * caller — HTTP, CLI import — is validated the same way) and by the OpenAPI document.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { schemaIssueToInputError } from '../errors.js';
 import type { FieldSpec } from './model.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -95,13 +95,5 @@ export const deleteSchema = z.strictObject({ version: z.number().int().min(1), r
 export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (!issue) throw new InputError('invalid input');
-  if (issue.code === 'unrecognized_keys') {
-    throw new InputError(`unknown field(s): ${issue.keys.join(', ')}`, { field: issue.keys[0] ?? '' });
-  }
-  const field = issue.path.join('.');
-  const message =
-    issue.code === 'invalid_type' && issue.input === undefined ? 'required field is missing' : issue.message;
-  throw new InputError(message, field ? { field } : {});
+  throw schemaIssueToInputError(r.error.issues[0], input);
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { importBundle, runStudy, type PipelineProgress } from '../../pipeline/run.js';
 import { printJson, progressEnabled, formatTable } from '../shared.js';
+import { intOption, numberOption } from '../options.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 
 /** Default database file of the embedded store. */
@@ -114,9 +115,17 @@ export function register(program: Command): void {
         'the store and the report under --out.',
     )
     .option('--out <dir>', 'output folder: bundle/, cartography.sqlite and report/ inside', 'carto-demo')
-    .option('--seed <n>', 'random seed of the virtual trial', '1')
-    .option('--patients <n>', 'number of patients (the trial had 23)')
-    .option('--voxel-mm <mm>', 'voxel size of the simulated PET in mm')
+    .option('--seed <n>', 'random seed of the virtual trial', intOption('--seed'), 1)
+    .option(
+      '--patients <n>',
+      'number of patients (3–200; the trial had 23)',
+      intOption('--patients', { min: 3, max: 200 }),
+    )
+    .option(
+      '--voxel-mm <mm>',
+      'voxel size of the simulated PET in mm (2–12)',
+      numberOption('--voxel-mm', { min: 2, max: 12 }),
+    )
     .option('--no-fdg', 'leave out the FDG PET before lymphodepletion (and so the MATV analyses)')
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
@@ -126,9 +135,9 @@ export function register(program: Command): void {
     .action(
       async (opts: {
         out: string;
-        seed: string;
-        patients?: string;
-        voxelMm?: string;
+        seed: number;
+        patients?: number;
+        voxelMm?: number;
         fdg: boolean;
         json?: boolean;
       }) => {
@@ -136,10 +145,10 @@ export function register(program: Command): void {
         const bundleDir = join(out, 'bundle');
         const t0 = performance.now();
         await writeSimulatedBundle(bundleDir, {
-          seed: Number(opts.seed),
+          seed: opts.seed,
           fdg: opts.fdg,
-          ...(opts.patients !== undefined ? { patients: Number(opts.patients) } : {}),
-          ...(opts.voxelMm !== undefined ? { voxelMm: Number(opts.voxelMm) } : {}),
+          ...(opts.patients !== undefined ? { patients: opts.patients } : {}),
+          ...(opts.voxelMm !== undefined ? { voxelMm: opts.voxelMm } : {}),
         });
         const simulateS = (performance.now() - t0) / 1000;
         const dbFile = join(out, 'cartography.sqlite');

@@ -19,9 +19,11 @@ import {
   type LmmFit,
 } from '../../stats/lmm/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+import { parseNumberOption, SEP_HELP, separatorOption } from '../options.js';
 
 interface CommonOpts {
   data: string;
+  sep: string;
   ref?: string[];
   type?: string[];
   json?: boolean;
@@ -54,7 +56,7 @@ function loadData(o: CommonOpts): {
       throw new InputError('column type must be numeric or factor', { field: '--type', value: `${k}=${v}` });
     }
   }
-  const table = readCsv(o.data);
+  const table = readCsv(o.data, o.sep, '--sep');
   const df = dataFrameFromCsv(table, { types: types as Record<string, ColumnType> });
   return { df, ref: parsePairs(o.ref, '--ref'), types: types as Record<string, ColumnType> };
 }
@@ -65,6 +67,7 @@ function addCommon(cmd: Command): Command {
       '--data <file.csv>',
       'CSV table, one row per observation (header row; missing = empty or NA)',
     )
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .option(
       '--ref <factor=level>',
       'reference level of a factor (repeatable); default: first level as R sorts',
@@ -399,9 +402,12 @@ export function register(program: Command): void {
         '      --by timepoint --ref timepoint=pre --exp --json',
     )
     .action((o: CommonOpts & { formula: string; by: string; exp?: boolean; level: string }) => {
-      const level = Number(o.level);
-      if (!(level > 0 && level < 1))
-        throw new InputError('confidence level must be in (0, 1)', { field: '--level', value: o.level });
+      const level = parseNumberOption(o.level, '--level', {
+        min: 0,
+        max: 1,
+        exclusiveMin: true,
+        exclusiveMax: true,
+      });
       const { df, ref, types } = loadData(o);
       const fit = fitLmm(o.formula, df, { ref, types });
       reportWarnings(fit);

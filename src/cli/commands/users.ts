@@ -49,11 +49,15 @@ export function register(program: Command): void {
             field: '--role',
             value: opts.role,
           });
+        const password = readPassword(opts);
         let hash: string;
         try {
-          hash = await hashPassword(readPassword(opts));
+          hash = await hashPassword(password);
         } catch (e) {
-          throw new InputError((e as Error).message, { field: 'password' });
+          // e.g. "password must have at least 10 characters": name where the password came from
+          throw new InputError((e as Error).message, {
+            field: opts.passwordStdin ? '--password-stdin' : '--password-env',
+          });
         }
         const store = await RegistryStore.open(opts.db);
         try {
