@@ -29,11 +29,34 @@ export function jsonReplacer(_key: string, v: unknown): unknown {
   return v;
 }
 
-/** Formats a table of rows as aligned plain text (for output without --json). */
+/** A text cell this long or longer that repeats in a column is printed once, as a note under the table. */
+const NOTE_MIN_LENGTH = 40;
+
+/**
+ * Formats a table of rows as aligned plain text (for output without --json). Numbers get 6 significant
+ * digits, except in a column headed `seconds`, which holds durations: 3 significant digits
+ * (`formatSeconds`). A long text (≥ 40 characters) repeated in a column — e.g. the one reason twelve
+ * sections did not run — is printed once under the table as `[1] text` and the cells say `see [1]`.
+ */
 export function formatTable(header: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => formatCell(c)))];
+  const texts = rows.map((r) =>
+    r.map((c, j) => (header[j] === 'seconds' && typeof c === 'number' ? formatSeconds(c) : formatCell(c))),
+  );
+  const counts = new Map<string, number>();
+  for (const r of texts)
+    for (const c of r) if (c.length >= NOTE_MIN_LENGTH) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const notes: string[] = [];
+  const noted = texts.map((r) =>
+    r.map((c) => {
+      if ((counts.get(c) ?? 0) < 2) return c;
+      if (!notes.includes(c)) notes.push(c);
+      return `see [${notes.indexOf(c) + 1}]`;
+    }),
+  );
+  const cells = [header, ...noted];
   const widths = header.map((_, j) => Math.max(...cells.map((r) => (r[j] ?? '').length)));
-  return cells.map((r) => r.map((c, j) => (c ?? '').padStart(widths[j] ?? 0)).join('  ')).join('\n');
+  const table = cells.map((r) => r.map((c, j) => (c ?? '').padStart(widths[j] ?? 0)).join('  ')).join('\n');
+  return notes.length === 0 ? table : `${table}\n\n${notes.map((t, k) => `[${k + 1}] ${t}`).join('\n')}`;
 }
 
 function formatCell(c: string | number | null | undefined): string {
@@ -43,6 +66,16 @@ function formatCell(c: string | number | null | undefined): string {
     return Math.abs(c) >= 1e-3 && Math.abs(c) < 1e6 ? c.toPrecision(6) : c.toExponential(4);
   }
   return c;
+}
+
+/**
+ * A duration in seconds for people: 3 significant digits (`0.0123`, `4.56`, `789`), whole seconds from
+ * 1000 s on; NA when not finite. Machine output (--json) keeps the unrounded seconds.
+ */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return 'NA';
+  if (Math.abs(s) >= 1000) return String(Math.round(s));
+  return String(Number(s.toPrecision(3)));
 }
 
 /** True when progress bars may be drawn (interactive stderr, not CI). */
