@@ -9,6 +9,7 @@
  * the value as typed, which the CLI reports on one line with exit code 2.
  */
 import { InputError } from '../errors.js';
+import { checkSqlitePath } from '../io/sqlite-path.js';
 
 /** Allowed range of a numeric option; bounds are inclusive unless `exclusiveMin`/`exclusiveMax`. */
 export interface NumberRange {
@@ -81,5 +82,18 @@ export function separatorOption(option = '--sep'): (value: string) => string {
     if (value === 'tab' || value === '\\t' || value === '\t') return '\t';
     if (value === ',' || value === ';' || value === '|') return value;
     throw new InputError("must be ',', ';', '|' or tab", { field: option, value });
+  };
+}
+
+/**
+ * A commander argument parser for a `--db` option: a SQLite file path is checked at once (folder
+ * exists, path is not a folder, writable — `checkSqlitePath`), so a wrong path fails before any work;
+ * a `postgres://` URL passes unchanged (its connection is tried when the database opens).
+ * @throws InputError naming the option and the path
+ */
+export function databaseOption(option = '--db'): (value: string) => string {
+  return (value: string) => {
+    if (!/^[a-z]+:\/\//i.test(value)) checkSqlitePath(value, option);
+    return value;
   };
 }

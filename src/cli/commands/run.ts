@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { importBundle, runStudy, type PipelineProgress } from '../../pipeline/run.js';
 import { printJson, progressEnabled, formatTable } from '../shared.js';
-import { intOption, numberOption } from '../options.js';
+import { intOption, numberOption, databaseOption } from '../options.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 
 /** Default database file of the embedded store. */
@@ -65,7 +65,7 @@ export function register(program: Command): void {
         'unchanged; importing the same bundle twice changes nothing.',
     )
     .argument('<bundle>', 'study bundle folder (study.json + CSV tables)')
-    .option('--db <file>', 'SQLite database file of the study store', DEFAULT_DB)
+    .option('--db <file>', 'SQLite database file of the study store', databaseOption(), DEFAULT_DB)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
     .action(async (bundle: string, opts: { db: string; json?: boolean }) => {
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     )
     .argument('<bundle>', 'study bundle folder')
     .option('--out <dir>', 'report folder (replaced if it exists)', 'carto-report')
-    .option('--db <file>', 'SQLite database file of the study store', DEFAULT_DB)
+    .option('--db <file>', 'SQLite database file of the study store', databaseOption(), DEFAULT_DB)
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
     .addHelpText('after', '\nExample:\n  carto run examples/sts-001 --out sts-001-report')
     .action(async (bundle: string, opts: { out: string; db: string; json?: boolean }) => {

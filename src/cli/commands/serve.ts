@@ -1,6 +1,6 @@
 /** `carto serve` — the registry HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
 import type { Command } from 'commander';
-import { intOption } from '../options.js';
+import { intOption, databaseOption } from '../options.js';
 import { RegistryStore } from '../../registry/store.js';
 import { buildApp } from '../../server/app.js';
 
@@ -8,7 +8,12 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve the CAR T registry API (JSON; OpenAPI at /api/openapi.json)')
-    .option('--db <target>', 'SQLite file, or a postgres://user@host:port/db URL', 'registry.sqlite')
+    .option(
+      '--db <target>',
+      'SQLite file, or a postgres://user@host:port/db URL',
+      databaseOption(),
+      'registry.sqlite',
+    )
     .option(
       '--port <n>',
       'TCP port (0–65535; 0 picks a free one)',
