@@ -146,7 +146,8 @@ export function describeError(
 /**
  * Runs the CLI body, mapping errors to one line `error: …` on stderr and an exit code (see
  * `describeError`). `--debug` anywhere on the command line (removed before the body parses it) or
- * `CARTO_DEBUG=1` adds the stack trace.
+ * `CARTO_DEBUG=1` adds the stack trace. A commander error (program built with `exitOverride()`) has
+ * been printed by commander: exit 0 for --help/--version, 2 for a usage mistake.
  */
 export async function runCli(body: () => Promise<void>): Promise<void> {
   const at = process.argv.indexOf('--debug');
@@ -155,6 +156,13 @@ export async function runCli(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
+    // With program.exitOverride(), commander throws after printing its own message: --help and
+    // --version end with 0, a usage mistake (unknown option, missing argument) is bad input: 2.
+    const ce = err as { code?: unknown; exitCode?: unknown };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.') && typeof ce.exitCode === 'number') {
+      process.exitCode = ce.exitCode === 0 ? 0 : 2;
+      return;
+    }
     const { message, exitCode } = describeError(err, process.argv, debug);
     process.stderr.write(`error: ${message}\n`);
     process.exitCode = exitCode;

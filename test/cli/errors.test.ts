@@ -181,6 +181,19 @@ test('integer and number options: one line naming the option, the range and the 
   );
 });
 
+test('a commander usage mistake exits 2 (with exitOverride), --help exits 0', async () => {
+  const unknown = await carto('demo', '--bogus');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.out, /error: unknown option '--bogus'/);
+  assert.equal(unknown.err, '');
+  const missing = await carto('grade', 'crs');
+  assert.equal(missing.code, 2);
+  assert.match(missing.out, /missing required argument 'file'/);
+  const help = await carto('grade', 'crs', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /Fields \(all required\) and allowed values/);
+});
+
 test('parseIntOption / parseNumberOption: every rejected form names the option and the value', () => {
   for (const [v, re] of [
     ['', /must be an integer \(value: ""\)/],
