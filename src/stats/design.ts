@@ -519,6 +519,12 @@ export function buildModelFrame(
   if (f.response) {
     const resp = f.response;
     if (resp.type === 'call' && (resp.fn === 'Surv' || resp.fn === 'cbind')) {
+      if (resp.argNames?.some((a) => a !== null)) {
+        throw new InputError(
+          `${resp.fn}() takes its arguments by position ('=' names an argument; '==' compares)`,
+          { field: 'formula', value: f.text },
+        );
+      }
       partRaws = resp.args.map((a) => evalExpr(a, df, types));
       partRaws.forEach((r, k) => {
         if (r.kind !== 'num') {

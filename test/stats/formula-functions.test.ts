@@ -148,3 +148,40 @@ test('log(x) of non-positive values names the term, the count and the first row 
   ]);
   assert.equal(buildDesign('y ~ log(x)', withNa).nDropped, 1);
 });
+
+test('carto stats cox takes Surv(time, status == 2) from the command line (in-process)', async () => {
+  const { runInProcess } = await import('../helpers/cli-in-process.js');
+  const { register } = await import('../../src/cli/commands/stats-survival.js');
+  const file = fileURLToPath(new URL('./fixtures/formula-functions.csv', import.meta.url));
+  const r = await runInProcess(register, [
+    'stats',
+    'cox',
+    '--data',
+    file,
+    '--formula',
+    'Surv(time, status == 2) ~ x',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out) as { coefficients: { term: string; estimate: number }[] };
+  const golden0 = golden.coxph.find((c) => c.formula === 'Surv(time, status == 2) ~ x')!;
+  assert.equal(out.coefficients[0]!.term, 'x');
+  assertClose(out.coefficients[0]!.estimate, list(golden0.coef)[0]!, 1e-8, 'cli coef');
+  const bad = await runInProcess(register, [
+    'stats',
+    'cox',
+    '--data',
+    file,
+    '--formula',
+    'Surv(time, status = 2) ~ x',
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.err,
+    /Surv\(\) takes its arguments by position: write Surv\(time, status == …\) to compare/,
+  );
+  assert.throws(
+    () => buildDesign('cbind(y, x = 1) ~ arm', small),
+    /cbind\(\) takes its arguments by position/,
+  );
+});

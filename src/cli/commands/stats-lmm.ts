@@ -209,7 +209,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nFormula syntax as R/lme4: + - * : I() log() exp() sqrt(), (1 | g), (1 + x | g), (0 + x | g), (x || g),\n' +
-        '(1 | a/b) nested, crossed (1 | a) + (1 | b). Rows with missing values in used columns are dropped.\n' +
+        '(1 | a/b) nested, crossed (1 | a) + (1 | b); factor(x), relevel(x, ref = "a"), as.numeric(x) (of a\n' +
+        'factor: its level codes 1..k, as R), comparisons (dose > 5) as R logicals. Text columns are factors.\n' +
+        'Rows with missing values in used columns are dropped; log() of values ≤ 0 is an error.\n' +
         'JSON: {formula, reml, nobs, ngroups, theta, sigma, fixef[{term, estimate, se, df, t, p, ciLower, ciUpper}],\n' +
         '       varcorr[{group, term, sd} | {group, term1, term2, corr}], logLik, aic, bic, criterion, …}\n' +
         'Example:\n' +

@@ -431,7 +431,9 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nRows with missing covariates are dropped (R na.omit); missing times or status are errors.\n' +
+      '\nThe status may be a comparison as in R: Surv(time, status == 2), Surv(time, outcome != "alive")\n' +
+        '(TRUE = event). Terms may use factor(x), relevel(x, ref = "a"), as.numeric(x), log(x), I(…).\n' +
+        'Rows with missing covariates are dropped (R na.omit); missing times or status are errors.\n' +
         'cluster(id) gives robust (sandwich) SEs, used for z, p and the CI as in summary.coxph.\n' +
         'Example:\n  carto stats cox --data lesions.csv --formula "Surv(pfs_days, progressed) ~ suvmax + cluster(patient)" --json\n' +
         '  carto stats cox --data os.csv --formula "Surv(os_days, died) ~ cohort" --firth --json',

@@ -76,6 +76,12 @@ export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOpt
   if (!resp || resp.type !== 'call' || resp.fn !== 'Surv' || resp.args.length !== 2) {
     throw new InputError('the response must be Surv(time, status)', { field: 'formula', value: formula });
   }
+  if (resp.argNames?.some((a) => a !== null)) {
+    throw new InputError(
+      `Surv() takes its arguments by position: write Surv(time, ${resp.argNames.find((a) => a !== null)} == …) to compare ('=' names an argument)`,
+      { field: 'formula', value: formula },
+    );
+  }
   const tArg = resp.args[0]!;
   const sArg = resp.args[1]!;
   if (tArg.type !== 'name') {
