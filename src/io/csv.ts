@@ -32,7 +32,7 @@ function checkSeparator(columns: string[], file: string, separator: string, sepO
   if (!found) return;
   const [c, name] = found;
   const how = sepOption
-    ? `pass ${sepOption} '${c === '\t' ? '\\t' : c}'`
+    ? `pass ${sepOption} ${c === '\t' ? 'tab' : `'${c}'`}`
     : `save it with '${separator === '\t' ? 'tab' : separator}' separators`;
   throw new InputError(
     `the header is a single column; the file seems to use ${name} as separator, not '${separator === '\t' ? 'tab' : separator}': ${how}`,
