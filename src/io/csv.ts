@@ -14,11 +14,39 @@ export interface CsvTable {
   rows: Record<string, string>[];
 }
 
+/** Separators a CSV file may use instead of the expected one, with the name a message gives them. */
+const OTHER_SEPARATORS: [string, string][] = [
+  [';', "';'"],
+  ['\t', 'tab'],
+  [',', "','"],
+];
+
+/**
+ * Throws when the header row is one column that contains another separator (e.g. a semicolon CSV from
+ * a European Excel read as comma-separated): `time;status;age` would otherwise surface later as a
+ * confusing "no such column".
+ */
+function checkSeparator(columns: string[], file: string, separator: string, sepOption?: string): void {
+  if (columns.length !== 1) return;
+  const found = OTHER_SEPARATORS.find(([c]) => c !== separator && columns[0]!.includes(c));
+  if (!found) return;
+  const [c, name] = found;
+  const how = sepOption
+    ? `pass ${sepOption} ${c === '\t' ? 'tab' : `'${c}'`}`
+    : `save it with '${separator === '\t' ? 'tab' : separator}' separators`;
+  throw new InputError(
+    `the header is a single column; the file seems to use ${name} as separator, not '${separator === '\t' ? 'tab' : separator}': ${how}`,
+    { file, row: 0, value: columns[0] },
+  );
+}
+
 /**
  * Parses CSV text. Throws InputError (naming `file` and the row) on an unterminated quote, a row
- * with more cells than the header, or a duplicate/empty header name. Short rows are padded with ''.
+ * with more cells than the header, a duplicate/empty header name, or a header that is one column
+ * holding another separator (a hint names it; `sepOption` is the command-line option that sets the
+ * separator, e.g. `--sep`, named in that hint). Short rows are padded with ''.
  */
-export function parseCsv(text: string, file = '<csv>', separator = ','): CsvTable {
+export function parseCsv(text: string, file = '<csv>', separator = ',', sepOption?: string): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const records: string[][] = [];
   let field = '';
@@ -76,6 +104,7 @@ export function parseCsv(text: string, file = '<csv>', separator = ','): CsvTabl
   }
   if (records.length === 0) throw new InputError('empty CSV file: no header row', { file });
   const columns = records[0]!.map((h) => h.trim());
+  checkSeparator(columns, file, separator, sepOption);
   const seen = new Set<string>();
   for (const h of columns) {
     if (h === '') throw new InputError('empty column name in the header row', { file, row: 0 });
@@ -99,15 +128,15 @@ export function parseCsv(text: string, file = '<csv>', separator = ','): CsvTabl
   return { file, columns, rows };
 }
 
-/** Reads and parses a CSV file; a missing file is an InputError naming it. */
-export function readCsv(file: string, separator = ','): CsvTable {
+/** Reads and parses a CSV file (see `parseCsv`); a missing file is an InputError naming it. */
+export function readCsv(file: string, separator = ',', sepOption?: string): CsvTable {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read CSV file: ${(e as Error).message}`, { file });
   }
-  return parseCsv(text, file, separator);
+  return parseCsv(text, file, separator, sepOption);
 }
 
 /** Quotes one cell for CSV output when needed. */

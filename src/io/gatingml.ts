@@ -5,7 +5,7 @@
  * Namespace prefixes are ignored (matching is by local name). Rectangle limits are min-inclusive, max-exclusive.
  */
 import { readFileSync } from 'node:fs';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { InputError } from '../errors.js';
 import type { Dimension, Gate, GatingStrategy, RatioTransform } from '../flow/gates.js';
 import type { ScaleTransform } from '../flow/transforms.js';
@@ -20,8 +20,29 @@ export interface XmlNode {
 
 type Ordered = Record<string, unknown>;
 
-/** Parses XML into `XmlNode`s with namespace prefixes removed, keeping element order. */
+/**
+ * Checks that `xml` is well-formed; the error names the file and the line and column of the fault
+ * (fast-xml-parser's validator, whose column is missing for some faults such as an empty document).
+ * @throws InputError `FILE: not well-formed XML at line 3, column 7: <fault>`
+ */
+function assertWellFormed(xml: string, file: string): void {
+  const loc = file ? { file } : {};
+  if (xml.trim() === '') throw new InputError('not well-formed XML: the file is empty', loc);
+  const v = XMLValidator.validate(xml);
+  if (v === true) return;
+  const { line, col, msg } = v.err as { line?: number; col?: number; msg: string };
+  const at = [line !== undefined ? `line ${line}` : null, col !== undefined ? `column ${col}` : null]
+    .filter(Boolean)
+    .join(', ');
+  throw new InputError(`not well-formed XML${at ? ` at ${at}` : ''}: ${msg.replace(/\.$/, '')}`, loc);
+}
+
+/**
+ * Parses XML into `XmlNode`s with namespace prefixes removed, keeping element order.
+ * @throws InputError naming the file, line and column when the XML is not well-formed
+ */
 export function parseXmlTree(xml: string, file = ''): XmlNode {
+  assertWellFormed(xml, file);
   let raw: unknown;
   try {
     const parser = new XMLParser({
@@ -33,9 +54,9 @@ export function parseXmlTree(xml: string, file = ''): XmlNode {
       parseTagValue: false,
       trimValues: true,
     });
-    raw = parser.parse(xml, true);
+    raw = parser.parse(xml);
   } catch (err) {
-    throw new InputError(`not well-formed XML: ${(err as Error).message}`, { file });
+    throw new InputError(`not well-formed XML: ${(err as Error).message}`, file ? { file } : {});
   }
   const convert = (items: Ordered[]): XmlNode[] => {
     const out: XmlNode[] = [];

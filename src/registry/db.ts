@@ -16,7 +16,8 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import pg from 'pg';
-import { CartoError } from '../errors.js';
+import { CartoError, InputError } from '../errors.js';
+import { checkSqlitePath, sqliteOpenError } from '../io/sqlite-path.js';
 import { migration001 } from './migrations/001_initial.js';
 import { migration002 } from './migrations/002_login_throttle.js';
 
@@ -50,16 +51,32 @@ function pgTypes(): pg.CustomTypesConfig {
  * @param target a SQLite file path (`:memory:` for a throw-away one) or a `postgres://` / `postgresql://`
  *   connection URL
  * @param opts.poolSize PostgreSQL pool size (default 10)
- * @throws CartoError when the URL scheme is unknown
+ * @param opts.option the command-line option that gave `target`, named in errors (default `--db`)
+ * @throws CartoError when the URL scheme is unknown; InputError naming the option and path when the
+ *   SQLite file's folder is missing, the path is a folder, not writable or not a SQLite database
  */
-export function openRegistryDb(target: string, opts: { poolSize?: number } = {}): RegistryConnection {
+export function openRegistryDb(
+  target: string,
+  opts: { poolSize?: number; option?: string } = {},
+): RegistryConnection {
   if (/^postgres(ql)?:\/\//.test(target)) {
     const pool = new pg.Pool({ connectionString: target, max: opts.poolSize ?? 10, types: pgTypes() });
     return { db: new Kysely<RegistryDb>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
-  if (/^[a-z]+:\/\//i.test(target)) throw new CartoError(`unsupported database URL: ${target}`);
-  const database = new Database(target);
-  database.pragma('journal_mode = WAL');
+  const option = opts.option ?? '--db';
+  if (/^[a-z]+:\/\//i.test(target))
+    throw new InputError('unsupported database URL (use a SQLite file path or postgres://)', {
+      field: option,
+      value: target,
+    });
+  checkSqlitePath(target, option);
+  let database: Database.Database;
+  try {
+    database = new Database(target);
+    database.pragma('journal_mode = WAL');
+  } catch (e) {
+    throw sqliteOpenError(e, target, option);
+  }
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   return { db: new Kysely<RegistryDb>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };

@@ -4,7 +4,7 @@
  * caller — HTTP, CLI import — is validated the same way) and by the OpenAPI document.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, schemaIssueToInputError } from '../errors.js';
 import {
   candidateConflict,
   implausibleDate,
@@ -103,26 +103,13 @@ export const deleteSchema = z.strictObject({ version: z.number().int().min(1), r
 
 /**
  * Parses `input` with `schema`, throwing an InputError that names the first offending field and its value
- * (a string value longer than 200 characters is left out of the error).
+ * (`schemaIssueToInputError`).
  * @throws InputError (field = dotted path, or the unknown key)
  */
 export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (!issue) throw new InputError('invalid input');
-  if (issue.code === 'unrecognized_keys') {
-    throw new InputError(`unknown field(s): ${issue.keys.join(', ')}`, { field: issue.keys[0] ?? '' });
-  }
-  const field = issue.path.join('.');
-  let value: unknown = input;
-  for (const k of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
-  const message =
-    issue.code === 'invalid_type' && issue.input === undefined ? 'required field is missing' : issue.message;
-  throw new InputError(message, {
-    ...(field ? { field } : {}),
-    ...(value !== undefined && (typeof value !== 'string' || value.length <= 200) ? { value } : {}),
-  });
+  throw schemaIssueToInputError(r.error.issues[0], input);
 }
 
 /**

@@ -19,8 +19,27 @@ function cell(v: string | number | boolean | null): string {
   return `<td>${escapeHtml(v)}</td>`;
 }
 
+/** A text this long or longer that repeats in a table is shown once, as a note under the table. */
+const NOTE_MIN_LENGTH = 40;
+
+/**
+ * One result table as HTML (at most `maxRows` rows; the CSV has them all). A long text repeated in
+ * the shown rows (e.g. the one reason twelve rows could not be estimated) is printed once as a
+ * numbered note under the table, and its cells say "see note k".
+ */
 function tableHtml(t: ResultTable, maxRows = 200): string {
   const rows = t.rows.slice(0, maxRows);
+  const counts = new Map<string, number>();
+  for (const r of rows)
+    for (const c of t.columns) {
+      const v = r[c];
+      if (typeof v === 'string' && v.length >= NOTE_MIN_LENGTH) counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+  const notes = [...counts].filter(([, k]) => k >= 2).map(([text]) => text);
+  const shown = (v: string | number | boolean | null): string => {
+    const k = typeof v === 'string' ? notes.indexOf(v) : -1;
+    return k >= 0 ? `<td class="note">see note ${k + 1}</td>` : cell(v);
+  };
   const more =
     t.rows.length > maxRows
       ? `<p class="note">${t.rows.length - maxRows} more rows in <code>tables/${escapeHtml(t.id)}.csv</code>.</p>`
@@ -29,8 +48,10 @@ function tableHtml(t: ResultTable, maxRows = 200): string {
     `<figure class="table"><figcaption>${escapeHtml(t.title)} ` +
     `<a href="tables/${escapeHtml(t.id)}.csv">(CSV)</a></figcaption>` +
     `<table><thead><tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>` +
-    rows.map((r) => `<tr>${t.columns.map((c) => cell(r[c] ?? null)).join('')}</tr>`).join('') +
-    `</tbody></table>${more}</figure>`
+    rows.map((r) => `<tr>${t.columns.map((c) => shown(r[c] ?? null)).join('')}</tr>`).join('') +
+    `</tbody></table>` +
+    notes.map((text, k) => `<p class="note">Note ${k + 1}: ${escapeHtml(text)}</p>`).join('') +
+    `${more}</figure>`
   );
 }
 

@@ -1,14 +1,13 @@
 /**
  * Model frames and design matrices as R builds them (`model.frame` with `na.omit`, `model.matrix`
  * with treatment contrasts, rank-deficient columns dropped by a pivoted QR as `lm`/`lme4` do).
- *
- * Factor levels are sorted as R's `sort()` sorts strings on this machine: R 4.2 here runs in the
- * C.UTF-8 locale with ICU collation (capabilities('ICU') is TRUE), which is ICU's root collation
- * (e.g. "_x" < "a" < "A" < "b" < "d10" < "d2" < "Z10" < "z2"); `Intl.Collator('und')` of Node's ICU
- * gives the same order (checked on those strings). Factors built from numeric columns sort numerically.
+ * Variables are evaluated by src/stats/formula-eval.ts (factor level order, R functions and
+ * comparisons are documented there).
  */
-import type { Cell, ColumnType, DataFrame } from './data-frame.js';
+import type { ColumnType, DataFrame } from './data-frame.js';
+
 import { InputError } from '../errors.js';
+import { columnOf, evalExpr, factorLevels, isMissing, numToFactor, type Raw } from './formula-eval.js';
 import {
   deparse,
   exprColumns,
@@ -18,12 +17,7 @@ import {
   type ParsedFormula,
 } from './formula.js';
 
-const collator = new Intl.Collator('und');
-
-/** Compares level strings as R's sort() does on this machine (ICU root collation, see module doc). */
-export function compareLevels(a: string, b: string): number {
-  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
-}
+export { compareLevels, evaluateCells } from './formula-eval.js';
 
 /** A variable evaluated on the used rows: numeric values, or factor codes (0-based) with levels. */
 export type EvaluatedVariable =
@@ -69,155 +63,6 @@ export interface Design {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Expression evaluation.
-
-type Raw =
-  { kind: 'num'; v: Float64Array } | { kind: 'chr'; v: (string | null)[]; numericSource?: Float64Array };
-
-const UNARY_FNS: Record<string, (x: number) => number> = {
-  log: Math.log,
-  exp: Math.exp,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  log2: Math.log2,
-  log10: Math.log10,
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-  sin: Math.sin,
-  cos: Math.cos,
-};
-
-function columnOf(df: DataFrame, name: string, types: Record<string, ColumnType>): Raw {
-  const col: Cell[] | undefined = df.data[name];
-  if (col === undefined) {
-    throw new InputError(
-      `formula names a column that is not in the data (columns: ${df.columns.join(', ')})`,
-      {
-        field: name,
-      },
-    );
-  }
-  const forced = types[name];
-  const allNum = col.every((v) => v === null || typeof v === 'number');
-  if (forced === 'numeric' || (forced === undefined && allNum)) {
-    const out = new Float64Array(col.length);
-    for (let i = 0; i < col.length; i++) {
-      const v = col[i];
-      if (v === null || v === undefined) out[i] = NaN;
-      else if (typeof v === 'number') out[i] = v;
-      else {
-        const num = Number(v);
-        if (v.trim() === '' || !Number.isFinite(num)) {
-          throw new InputError('column declared numeric holds a non-number', {
-            row: i + 1,
-            field: name,
-            value: v,
-          });
-        }
-        out[i] = num;
-      }
-    }
-    return { kind: 'num', v: out };
-  }
-  if (allNum) {
-    const nums = Float64Array.from(col, (v) => (v === null ? NaN : v));
-    return numToFactor(nums);
-  }
-  return { kind: 'chr', v: col.map((v) => (v === null ? null : String(v))) };
-}
-
-function numToFactor(v: Float64Array): Raw {
-  return { kind: 'chr', v: Array.from(v, (x) => (Number.isNaN(x) ? null : String(x))), numericSource: v };
-}
-
-function evalExpr(e: FormulaExpr, df: DataFrame, types: Record<string, ColumnType>): Raw {
-  const n = df.nrow;
-  switch (e.type) {
-    case 'name':
-      return columnOf(df, e.name, types);
-    case 'num':
-      return { kind: 'num', v: new Float64Array(n).fill(e.value) };
-    case 'str':
-      throw new InputError('a string constant cannot be a model variable', {
-        field: 'formula',
-        value: e.value,
-      });
-    case 'paren':
-      return evalExpr(e.expr, df, types);
-    case 'unary': {
-      const a = asNum(evalExpr(e.arg, df, types), deparse(e.arg));
-      return { kind: 'num', v: e.op === '-' ? a.map((x) => -x) : a };
-    }
-    case 'binary': {
-      const a = asNum(evalExpr(e.left, df, types), deparse(e.left));
-      const b = asNum(evalExpr(e.right, df, types), deparse(e.right));
-      const out = new Float64Array(n);
-      const op = e.op;
-      for (let i = 0; i < n; i++) {
-        const x = a[i]!;
-        const y = b[i]!;
-        out[i] =
-          op === '+'
-            ? x + y
-            : op === '-'
-              ? x - y
-              : op === '*'
-                ? x * y
-                : op === '/'
-                  ? x / y
-                  : op === '^'
-                    ? Math.pow(x, y)
-                    : NaN;
-      }
-      if (!['+', '-', '*', '/', '^'].includes(op)) {
-        throw new InputError(`operator '${op}' is not supported inside an expression`, {
-          field: 'formula',
-          value: deparse(e),
-        });
-      }
-      return { kind: 'num', v: out };
-    }
-    case 'call': {
-      if (e.fn === 'I' && e.args.length === 1) return evalExpr(e.args[0]!, df, types);
-      if ((e.fn === 'factor' || e.fn === 'as.factor') && e.args.length === 1) {
-        const r = evalExpr(e.args[0]!, df, types);
-        return r.kind === 'chr' ? r : numToFactor(r.v);
-      }
-      if (e.fn === 'as.numeric' && e.args.length === 1) {
-        return { kind: 'num', v: asNum(evalExpr(e.args[0]!, df, types), deparse(e.args[0]!)) };
-      }
-      const f = UNARY_FNS[e.fn];
-      if (f && e.args.length === 1) {
-        const a = asNum(evalExpr(e.args[0]!, df, types), deparse(e.args[0]!));
-        return { kind: 'num', v: a.map(f) };
-      }
-      if (e.fn === 'log' && e.args.length === 2) {
-        const a = asNum(evalExpr(e.args[0]!, df, types), deparse(e.args[0]!));
-        const b = asNum(evalExpr(e.args[1]!, df, types), deparse(e.args[1]!));
-        return { kind: 'num', v: a.map((x, i) => Math.log(x) / Math.log(b[i]!)) };
-      }
-      throw new InputError(
-        `function ${e.fn}() with ${e.args.length} argument(s) is not supported in formulas`,
-        {
-          field: 'formula',
-          value: deparse(e),
-        },
-      );
-    }
-  }
-}
-
-function asNum(r: Raw, label: string): Float64Array {
-  if (r.kind === 'num') return r.v;
-  throw new InputError('arithmetic on a categorical (non-numeric) variable', { field: label });
-}
-
-function isMissing(r: Raw, i: number): boolean {
-  if (r.kind === 'num') return Number.isNaN(r.v[i]!);
-  return r.v[i] === null;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Model frame.
 
 /** Variables evaluated on the complete-case rows (R's model.frame with na.omit). */
@@ -237,7 +82,12 @@ export interface ModelFrame {
   cluster: EvaluatedVariable[];
 }
 
-function toEvaluated(label: string, r: Raw, rows: number[], ref: string | undefined): EvaluatedVariable {
+function toEvaluated(label: string, raw: Raw, rows: number[], ref: string | undefined): EvaluatedVariable {
+  // A logical variable enters a model as a factor with levels FALSE, TRUE (R's model.matrix).
+  const r: Raw =
+    raw.kind === 'num' && raw.logical
+      ? { kind: 'chr', v: Array.from(raw.v, (x) => (Number.isNaN(x) ? null : x === 1 ? 'TRUE' : 'FALSE')) }
+      : raw;
   if (r.kind === 'num') {
     if (ref !== undefined) {
       throw new InputError('reference level given for a numeric variable', { field: label, value: ref });
@@ -257,9 +107,7 @@ function toEvaluated(label: string, r: Raw, rows: number[], ref: string | undefi
     return { kind: 'numeric', label, values };
   }
   const vals = rows.map((i) => r.v[i]!);
-  const uniq = [...new Set(vals)];
-  if (r.numericSource) uniq.sort((a, b) => Number(a) - Number(b));
-  else uniq.sort(compareLevels);
+  const uniq = factorLevels(r, vals);
   if (ref !== undefined) {
     const at = uniq.indexOf(ref);
     if (at < 0) {
@@ -304,6 +152,12 @@ export function buildModelFrame(
   if (f.response) {
     const resp = f.response;
     if (resp.type === 'call' && (resp.fn === 'Surv' || resp.fn === 'cbind')) {
+      if (resp.argNames?.some((a) => a !== null)) {
+        throw new InputError(
+          `${resp.fn}() takes its arguments by position ('=' names an argument; '==' compares)`,
+          { field: 'formula', value: f.text },
+        );
+      }
       partRaws = resp.args.map((a) => evalExpr(a, df, types));
       partRaws.forEach((r, k) => {
         if (r.kind !== 'num') {

@@ -7,7 +7,10 @@
  * calls such as `log()`, `exp()`, `sqrt()` and `I(expr)` (arithmetic incl. `^` inside), random-effect
  * terms `(lhs | g)`, `(lhs || g)` (uncorrelated: split into one term per column, as lme4 does),
  * nested grouping `(1 | a/b)` → `(1 | a) + (1 | b:a)` (lme4's naming), and the survival specials
- * `strata(x)` and `cluster(x)`, which are returned separately.
+ * `strata(x)` and `cluster(x)`, which are returned separately. Comparisons (`==`, `!=`, `<`, `>`,
+ * `<=`, `>=`) and `&`, `|` inside calls (`Surv(time, status == 2)`), and named call arguments
+ * (`relevel(dose, ref = "10")`) parse with R's precedence; a comparison used as a term is a variable,
+ * as in R (`y ~ x > 2`).
  */
 import { InputError } from '../errors.js';
 
@@ -16,7 +19,13 @@ export type FormulaExpr =
   | { type: 'name'; name: string }
   | { type: 'num'; value: number; text: string }
   | { type: 'str'; value: string }
-  | { type: 'call'; fn: string; args: FormulaExpr[] }
+  | {
+      type: 'call';
+      fn: string;
+      args: FormulaExpr[];
+      /** Argument names (`ref` in `relevel(x, ref = "a")`), null for positional ones; absent if none. */
+      argNames?: (string | null)[];
+    }
   | { type: 'binary'; op: string; left: FormulaExpr; right: FormulaExpr }
   | { type: 'unary'; op: '-' | '+'; arg: FormulaExpr }
   | { type: 'paren'; expr: FormulaExpr };
@@ -126,12 +135,18 @@ function tokenize(text: string): Token[] {
       i = j + 1;
       continue;
     }
+    const two = text.slice(i, i + 2);
+    if (two === '==' || two === '!=' || two === '<=' || two === '>=' || two === '&&') {
+      out.push({ kind: 'op', text: two === '&&' ? '&' : two, pos: i });
+      i += 2;
+      continue;
+    }
     if (c === '*' && text[i + 1] === '*') {
       out.push({ kind: 'op', text: '^', pos: i });
       i += 2;
       continue;
     }
-    if ('~+-*/:^|(),'.includes(c)) {
+    if ('~+-*/:^|(),<>&='.includes(c)) {
       out.push({ kind: 'op', text: c, pos: i });
       i++;
       continue;
@@ -154,15 +169,25 @@ const BINARY: Record<string, { prec: number; right: boolean }> = {
   '~': { prec: 1, right: false },
   '|': { prec: 2, right: false },
   '||': { prec: 2, right: false },
-  '+': { prec: 4, right: false },
-  '-': { prec: 4, right: false },
-  '*': { prec: 5, right: false },
-  '/': { prec: 5, right: false },
-  '%': { prec: 6, right: false },
-  ':': { prec: 7, right: false },
-  '^': { prec: 9, right: true },
+  '&': { prec: 3, right: false },
+  '==': { prec: 4, right: false },
+  '!=': { prec: 4, right: false },
+  '<': { prec: 4, right: false },
+  '>': { prec: 4, right: false },
+  '<=': { prec: 4, right: false },
+  '>=': { prec: 4, right: false },
+  '+': { prec: 5, right: false },
+  '-': { prec: 5, right: false },
+  '*': { prec: 6, right: false },
+  '/': { prec: 6, right: false },
+  '%': { prec: 7, right: false },
+  ':': { prec: 8, right: false },
+  '^': { prec: 10, right: true },
 };
-const UNARY_PREC = 8;
+const UNARY_PREC = 9;
+
+/** Comparison and logical operators: evaluated inside expressions, a variable when used as a term. */
+export const COMPARISON_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 class Parser {
   private i = 0;
@@ -211,8 +236,14 @@ class Parser {
       if (this.peek().kind === 'op' && this.peek().text === '(') {
         this.next();
         const args: FormulaExpr[] = [];
+        const argNames: (string | null)[] = [];
         if (!(this.peek().kind === 'op' && this.peek().text === ')')) {
           for (;;) {
+            const after = this.toks[this.i + 1];
+            if (this.peek().kind === 'name' && after?.kind === 'op' && after.text === '=') {
+              argNames.push(this.next().text);
+              this.next();
+            } else argNames.push(null);
             args.push(this.parseExpr(1));
             if (this.peek().kind === 'op' && this.peek().text === ',') {
               this.next();
@@ -222,7 +253,9 @@ class Parser {
           }
         }
         this.expect(')');
-        return { type: 'call', fn: t.text, args };
+        return argNames.some((a) => a !== null)
+          ? { type: 'call', fn: t.text, args, argNames }
+          : { type: 'call', fn: t.text, args };
       }
       return { type: 'name', name: t.text };
     }
@@ -267,7 +300,7 @@ export function deparse(e: FormulaExpr): string {
       return JSON.stringify(e.value);
     case 'call':
       if (e.fn === '~') return `~${deparse(e.args[0]!)}`;
-      return `${e.fn}(${e.args.map(deparse).join(', ')})`;
+      return `${e.fn}(${e.args.map((a, k) => (e.argNames?.[k] ? `${e.argNames[k]} = ` : '') + deparse(a)).join(', ')})`;
     case 'paren':
       return `(${deparse(e.expr)})`;
     case 'unary':
@@ -391,7 +424,10 @@ class Expander {
       case '|':
       case '||':
         return this.fail('a random-effects term must be written in parentheses: (lhs | group)');
+      case '&':
+        return { terms: [[this.variable(e)]], intercept: undefined };
       default:
+        if (COMPARISON_OPS.has(e.op)) return { terms: [[this.variable(e)]], intercept: undefined };
         return this.fail(`operator '${e.op}' is not allowed outside I()`);
     }
   }

@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { CartoError } from '../errors.js';
+import { checkSqlitePath, sqliteOpenError } from '../io/sqlite-path.js';
 import type { StudyBundle } from './bundle.js';
 import type { LabAssays, QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
@@ -22,10 +23,19 @@ const provider: MigrationProvider = {
 /**
  * Opens (creating if needed) the SQLite study store at `file` and brings its schema up to date.
  * @param file - database file path, or ':memory:'
- * @throws CartoError when a migration fails
+ * @param option - the command-line option that gave `file`, named in errors (default `--db`)
+ * @throws InputError naming the option and path when the folder is missing, the path is a folder, it
+ *   is not writable or not a SQLite database; CartoError when a migration fails
  */
-export async function openStudyStore(file: string): Promise<StudyStore> {
-  const sqlite = new Database(file);
+export async function openStudyStore(file: string, option = '--db'): Promise<StudyStore> {
+  checkSqlitePath(file, option);
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(file);
+    sqlite.pragma('schema_version'); // reads the header: "file is not a database" surfaces here
+  } catch (e) {
+    throw sqliteOpenError(e, file, option);
+  }
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<StudyDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateStudyStore(db);

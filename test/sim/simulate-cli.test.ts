@@ -40,5 +40,5 @@ test('carto simulate --json writes a bundle and prints its summary with the true
 test('carto simulate: bad options exit 2 with the option named', () => {
   const r = carto(['simulate', '--out', join(work, 'bad'), '--patients', 'two']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--patients.*not an integer/);
+  assert.match(r.stderr, /^error: option --patients: must be an integer from 3 to 200 \(value: "two"\)\n$/);
 });

@@ -25,6 +25,7 @@ import { InputError } from '../../errors.js';
 import { readCytokineTable, readCytotoxicityTable } from '../../study/bundle.js';
 import { readCsv, type CsvTable } from '../../io/csv.js';
 import { commandGroup, formatTable, printJson } from '../shared.js';
+import { parseNumberOption } from '../options.js';
 
 function column(t: CsvTable, name: string, option: string): string[] {
   if (!t.columns.includes(name)) {
@@ -106,10 +107,7 @@ export function register(program: Command): void {
           .split(',')
           .filter((s) => s.trim() !== '')
           .map((s) => {
-            const v = Number(s);
-            if (!Number.isFinite(v))
-              throw new InputError('--predict value is not a number', { field: '--predict', value: s });
-            return inversePredict(fit, v, limits);
+            return inversePredict(fit, parseNumberOption(s, '--predict'), limits);
           });
         const out = {
           model: fit.model,
@@ -300,16 +298,23 @@ export function register(program: Command): void {
       });
       const res = analyseChromiumRelease(wells, spont, max);
       let lu: number | null = null;
+      let luPercent: number | null = null;
       if (opts.lu !== undefined) {
-        const targets = Number(opts.targets);
-        if (!(targets > 0))
-          throw new InputError('--lu needs --targets > 0', { field: '--targets', value: opts.targets });
-        lu = lyticUnits(res.points, Number(opts.lu), targets);
+        if (opts.targets === undefined)
+          throw new InputError('--lu needs --targets (target cells per well)', { field: '--targets' });
+        const targets = parseNumberOption(opts.targets, '--targets', { min: 0, exclusiveMin: true });
+        luPercent = parseNumberOption(opts.lu, '--lu', {
+          min: 0,
+          max: 100,
+          exclusiveMin: true,
+          exclusiveMax: true,
+        });
+        lu = lyticUnits(res.points, luPercent, targets);
       }
       const out = {
         ...res,
         lyticUnitsPer1e6Effectors: lu,
-        luPercent: opts.lu === undefined ? null : Number(opts.lu),
+        luPercent,
       };
       if (opts.json) printJson(out);
       else

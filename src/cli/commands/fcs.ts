@@ -4,7 +4,7 @@
  * with fold change vs a control sample.
  */
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { InputError, schemaIssueToInputError } from '../../errors.js';
 import { compensate } from '../../flow/compensation.js';
 import { applyGates, usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
 import type { SpilloverMatrix } from '../../flow/types.js';
@@ -23,6 +23,7 @@ import { foldChange } from '../../flow/phenotype.js';
 import { phenotypeFlowSample, type FlowStudySettings } from '../../flow/study.js';
 import { flowSettingsSchema, toFlowSettings } from '../../study/bundle.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+import { parseIntOption } from '../options.js';
 
 interface ReadOpts {
   dataSet?: string;
@@ -30,11 +31,7 @@ interface ReadOpts {
 }
 
 function intOption(v: string | undefined, name: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new InputError(`${name} must be an integer ≥ ${min}`, { field: name, value: v });
-  return n;
+  return v === undefined ? undefined : parseIntOption(v, name, { min });
 }
 
 function readOptions(o: ReadOpts): FcsReadOptions {
@@ -318,8 +315,7 @@ function readFlowSettings(file: string): FlowStudySettings {
   const block = raw !== null && typeof raw === 'object' && 'flow' in raw ? raw.flow : raw;
   const parsed = flowSettingsSchema.safeParse(block);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(issue.message, { file, field: ['flow', ...issue.path].join('.') });
+    throw schemaIssueToInputError(parsed.error.issues[0], block, { file, fieldPrefix: 'flow' });
   }
   return toFlowSettings(parsed.data);
 }

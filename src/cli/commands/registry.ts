@@ -1,6 +1,7 @@
 /** `carto registry import-redcap|import-castor|export` — exchange with the registry database. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { databaseOption } from '../options.js';
 import { InputError } from '../../errors.js';
 import { RegistryStore } from '../../registry/store.js';
 import { importCastor, importRedcap, type ImportSummary } from '../../registry/exchange/import.js';
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     )
     .requiredOption('--mapping <file>', 'mapping JSON (see src/registry/exchange/import.ts)')
     .requiredOption('--as <username>', 'registry user the import is recorded under (authorisation applies)')
-    .option('--db <target>', 'SQLite file or postgres:// URL', 'registry.sqlite')
+    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -86,7 +87,7 @@ export function register(program: Command): void {
     .option('--repeating <name=file...>', 'repeating-data CSV per name, e.g. daily_tox=tox.csv', [])
     .requiredOption('--mapping <file>', 'mapping JSON')
     .requiredOption('--as <username>', 'registry user the import is recorded under')
-    .option('--db <target>', 'SQLite file or postgres:// URL', 'registry.sqlite')
+    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -131,7 +132,7 @@ export function register(program: Command): void {
     .option('--shape <s>', 'CSV shape: long (one row per record row) or wide (one row per patient)', 'long')
     .option('--study-name <name>', 'bundle: study name', 'CAR T registry export')
     .option('--tracer <name:nuclide:halfLifeS>', 'bundle: tracer of study.json', 'FDG:18F:6586.2')
-    .option('--db <target>', 'SQLite file or postgres:// URL', 'registry.sqlite')
+    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
     .option('--json', 'print a summary as JSON')
     .addHelpText(
       'after',

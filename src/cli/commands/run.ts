@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { importBundle, runStudy, REPORT_DB_NAME, type PipelineProgress } from '../../pipeline/run.js';
 import { printJson, progressEnabled, formatTable } from '../shared.js';
+import { intOption, numberOption, databaseOption } from '../options.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 
@@ -69,7 +70,7 @@ export function register(program: Command): void {
         'unchanged; importing the same bundle twice changes nothing.',
     )
     .argument('<bundle>', 'study bundle folder (study.json + CSV tables)')
-    .option('--db <file>', 'SQLite database file of the study store', DEFAULT_DB)
+    .option('--db <file>', 'SQLite database file of the study store', databaseOption(), DEFAULT_DB)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
     .action(async (bundle: string, opts: { db: string; json?: boolean }) => {
@@ -91,6 +92,7 @@ export function register(program: Command): void {
     .option(
       '--db <file>',
       `SQLite database file of the study store, kept across runs (default: DIR/${REPORT_DB_NAME})`,
+      databaseOption(),
     )
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
     .addHelpText(
@@ -127,9 +129,17 @@ export function register(program: Command): void {
         'the store and the report under --out.',
     )
     .option('--out <dir>', `output folder: bundle/, ${REPORT_DB_NAME} and report/ inside`, 'carto-demo')
-    .option('--seed <n>', 'random seed of the virtual trial', '1')
-    .option('--patients <n>', 'number of patients (the trial had 23)')
-    .option('--voxel-mm <mm>', 'voxel size of the simulated PET in mm')
+    .option('--seed <n>', 'random seed of the virtual trial', intOption('--seed'), 1)
+    .option(
+      '--patients <n>',
+      'number of patients (3–200; the trial had 23)',
+      intOption('--patients', { min: 3, max: 200 }),
+    )
+    .option(
+      '--voxel-mm <mm>',
+      'voxel size of the simulated PET in mm (2–12)',
+      numberOption('--voxel-mm', { min: 2, max: 12 }),
+    )
     .option('--no-fdg', 'leave out the FDG PET before lymphodepletion (and so the MATV analyses)')
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
@@ -139,9 +149,9 @@ export function register(program: Command): void {
     .action(
       async (opts: {
         out: string;
-        seed: string;
-        patients?: string;
-        voxelMm?: string;
+        seed: number;
+        patients?: number;
+        voxelMm?: number;
         fdg: boolean;
         json?: boolean;
       }) => {
@@ -153,10 +163,10 @@ export function register(program: Command): void {
         // One demo folder (bundle, store, report), committed whole under the output rule.
         const run = await writeOutputFolder(out, { kind: 'demo', option: '--out' }, async (dir) => {
           await writeSimulatedBundle(join(dir, 'bundle'), {
-            seed: Number(opts.seed),
+            seed: opts.seed,
             fdg: opts.fdg,
-            ...(opts.patients !== undefined ? { patients: Number(opts.patients) } : {}),
-            ...(opts.voxelMm !== undefined ? { voxelMm: Number(opts.voxelMm) } : {}),
+            ...(opts.patients !== undefined ? { patients: opts.patients } : {}),
+            ...(opts.voxelMm !== undefined ? { voxelMm: opts.voxelMm } : {}),
           });
           simulateS = (performance.now() - t0) / 1000;
           return runStudy(

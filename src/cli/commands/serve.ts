@@ -1,6 +1,6 @@
 /** `carto serve` — the registry HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { intOption, databaseOption } from '../options.js';
 import { RegistryStore } from '../../registry/store.js';
 import { buildApp } from '../../server/app.js';
 
@@ -8,8 +8,18 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve the CAR T registry API (JSON; OpenAPI at /api/openapi.json)')
-    .option('--db <target>', 'SQLite file, or a postgres://user@host:port/db URL', 'registry.sqlite')
-    .option('--port <n>', 'TCP port', '8080')
+    .option(
+      '--db <target>',
+      'SQLite file, or a postgres://user@host:port/db URL',
+      databaseOption(),
+      'registry.sqlite',
+    )
+    .option(
+      '--port <n>',
+      'TCP port (0–65535; 0 picks a free one)',
+      intOption('--port', { min: 0, max: 65535 }),
+      8080,
+    )
     .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
     .option('--secure-cookies', 'mark the session cookie Secure (when served behind HTTPS)')
     .option('--json', 'print the listening address as JSON')
@@ -20,10 +30,8 @@ export function register(program: Command): void {
         '  carto serve --db postgres://carto@127.0.0.1:5432/registry',
     )
     .action(
-      async (opts: { db: string; port: string; host: string; secureCookies?: boolean; json?: boolean }) => {
-        const port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new InputError('port must be an integer 0–65535', { field: '--port', value: opts.port });
+      async (opts: { db: string; port: number; host: string; secureCookies?: boolean; json?: boolean }) => {
+        const port = opts.port;
         const store = await RegistryStore.open(opts.db);
         const app = await buildApp({ store, secureCookies: Boolean(opts.secureCookies), logger: true });
         const address = await app.listen({ port, host: opts.host });

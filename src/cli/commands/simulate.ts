@@ -3,16 +3,9 @@
  * virtual trial as a study bundle (DICOM PET series, NIfTI masks, clinical tables, truth.json).
  */
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 import { formatTable, printJson, progressEnabled } from '../shared.js';
-
-function parseNumber(value: string, option: string, integer: boolean): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
-    throw new InputError(`not ${integer ? 'an integer' : 'a number'}`, { field: option, value });
-  return v;
-}
+import { intOption, numberOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -28,10 +21,25 @@ export function register(program: Command): void {
       'output folder: new, empty or an earlier Cartography bundle (replaced once the new one is complete);\n' +
         'any other folder is refused (exit 2) and left untouched',
     )
-    .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', '1')
-    .option('--patients <n>', 'number of patients (3–200; the trial had 23)', '6')
-    .option('--voxel-mm <x>', 'isotropic voxel size in mm (2–12)', '6')
-    .option('--psf-mm <x>', 'scanner PSF (Gaussian) FWHM in mm', '6.5')
+    .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', intOption('--seed'), 1)
+    .option(
+      '--patients <n>',
+      'number of patients (3–200; the trial had 23)',
+      intOption('--patients', { min: 3, max: 200 }),
+      6,
+    )
+    .option(
+      '--voxel-mm <x>',
+      'isotropic voxel size in mm (2–12)',
+      numberOption('--voxel-mm', { min: 2, max: 12 }),
+      6,
+    )
+    .option(
+      '--psf-mm <x>',
+      'scanner PSF (Gaussian) FWHM in mm (0–30)',
+      numberOption('--psf-mm', { min: 0, max: 30 }),
+      6.5,
+    )
     .option('--fdg', 'add one FDG PET per patient before lymphodepletion (NIfTI SUV + lesion mask) for MATV')
     .option('--json', 'print a JSON summary instead of a table')
     .addHelpText(
@@ -46,23 +54,14 @@ export function register(program: Command): void {
     .action(
       async (opts: {
         out: string;
-        seed: string;
-        patients: string;
-        voxelMm: string;
-        psfMm: string;
+        seed: number;
+        patients: number;
+        voxelMm: number;
+        psfMm: number;
         fdg?: boolean;
         json?: boolean;
       }) => {
-        const seed = parseNumber(opts.seed, '--seed', true);
-        const patients = parseNumber(opts.patients, '--patients', true);
-        const voxelMm = parseNumber(opts.voxelMm, '--voxel-mm', false);
-        const psfFwhmMm = parseNumber(opts.psfMm, '--psf-mm', false);
-        if (patients < 3 || patients > 200)
-          throw new InputError('must be 3–200', { field: '--patients', value: patients });
-        if (voxelMm < 2 || voxelMm > 12)
-          throw new InputError('must be 2–12 mm', { field: '--voxel-mm', value: voxelMm });
-        if (psfFwhmMm < 0 || psfFwhmMm > 30)
-          throw new InputError('must be 0–30 mm', { field: '--psf-mm', value: psfFwhmMm });
+        const { seed, patients, voxelMm, psfMm: psfFwhmMm } = opts;
         const started = Date.now();
         const { truth, files, trial } = await writeSimulatedBundle(opts.out, {
           seed,

@@ -11,6 +11,7 @@ import { pvcFit } from '../../stats/pvc.js';
 import { rcsBasis, rcsKnots } from '../../stats/rcs.js';
 import { pvcLmmFitter } from '../../analysis/pvc-lmm.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+import { parseIntOption, parseNumberOption, SEP_HELP, separatorOption } from '../options.js';
 
 type Comparator = '==' | '!=' | '<=' | '>=' | '<' | '>';
 
@@ -100,21 +101,9 @@ function textColumn(table: CsvTable, col: string, option: string): string[] {
   });
 }
 
-function positiveInt(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 3) throw new InputError('must be an integer ≥ 3', { field: option, value });
-  return n;
-}
-
-function positiveNumber(value: string, option: string): number {
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new InputError('must be a positive number', { field: option, value });
-  return n;
-}
-
 interface RcsOpts {
   data: string;
+  sep: string;
   x: string;
   knots: string;
   subset?: string;
@@ -122,6 +111,7 @@ interface RcsOpts {
 }
 interface PvcOpts {
   data: string;
+  sep: string;
   suv: string;
   volume: string;
   group?: string;
@@ -133,6 +123,7 @@ interface PvcOpts {
 }
 interface CorrOpts {
   data: string;
+  sep: string;
   x: string;
   y: string;
   cluster?: string;
@@ -150,6 +141,7 @@ export function register(program: Command): void {
         '4 knots, 5th smallest/largest value when n < 100, tied extremes moved inward)',
     )
     .requiredOption('--data <file>', 'CSV file with a header row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--x <col>', 'numeric column to expand')
     .option('--knots <n>', 'number of knots (≥ 3)', '4')
     .option('--subset <expr>', 'rows to use, e.g. "timepoint==pre" or "site!=spleen && volume>0.5"')
@@ -161,11 +153,11 @@ export function register(program: Command): void {
         'Example:\n  carto stats rcs --data lesions.csv --x volume_ml --knots 4 --subset "timepoint==pre" --json',
     )
     .action((opts: RcsOpts) => {
-      const table = readCsv(opts.data);
+      const table = readCsv(opts.data, opts.sep, '--sep');
       const keep = opts.subset ? parseSubset(opts.subset, table, '--subset') : () => true;
       const sub: CsvTable = { ...table, rows: table.rows.filter(keep) };
       const x = numericColumn(sub, opts.x, '--x');
-      const { knots, warnings } = rcsKnots(x, positiveInt(opts.knots, '--knots'));
+      const { knots, warnings } = rcsKnots(x, parseIntOption(opts.knots, '--knots', { min: 3 }));
       for (const w of warnings) warn(w);
       const basis = rcsBasis(x, knots);
       if (opts.json) {
@@ -187,6 +179,7 @@ export function register(program: Command): void {
         'model with a random intercept per group); corrected log SUVpeak = log SUVpeak − f(volume) + f(reference)',
     )
     .requiredOption('--data <file>', 'CSV file, one lesion measurement per row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--suv <col>', 'SUVpeak column (g/mL, > 0)')
     .requiredOption('--volume <col>', 'lesion volume column (mL, > 0)')
     .option('--group <col>', 'cluster column (patient); required with --method lmm')
@@ -209,7 +202,7 @@ export function register(program: Command): void {
         '    --method lmm --knots-from "timepoint==pre && irradiated==FALSE" --json',
     )
     .action((opts: PvcOpts) => {
-      const table = readCsv(opts.data);
+      const table = readCsv(opts.data, opts.sep, '--sep');
       if (opts.method !== 'ols' && opts.method !== 'lmm') {
         throw new InputError('method must be ols or lmm', { field: '--method', value: opts.method });
       }
@@ -226,7 +219,7 @@ export function register(program: Command): void {
       const fit = pvcFit(suv, volume, {
         method: opts.method,
         scale: opts.scale,
-        referenceMl: positiveNumber(opts.referenceMl, '--reference-ml'),
+        referenceMl: parseNumberOption(opts.referenceMl, '--reference-ml', { min: 0, exclusiveMin: true }),
         knotsFrom: keep ? table.rows.map(keep) : undefined,
         group,
         lmmFitter: pvcLmmFitter,
@@ -274,6 +267,7 @@ export function register(program: Command): void {
         'delta-method SE, normal test and CI)',
     )
     .requiredOption('--data <file>', 'CSV file')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--x <col>', 'numeric column')
     .requiredOption('--y <col>', 'numeric column')
     .option('--cluster <col>', 'cluster column (e.g. patient) → clustered Pearson')
@@ -286,7 +280,7 @@ export function register(program: Command): void {
         'Example:\n  carto stats corr --data blood.csv --x cd8_copies --y suvmean_bloodpool --cluster patient --log --json',
     )
     .action((opts: CorrOpts) => {
-      const table = readCsv(opts.data);
+      const table = readCsv(opts.data, opts.sep, '--sep');
       let x = numericColumn(table, opts.x, '--x');
       let y = numericColumn(table, opts.y, '--y');
       if (opts.log) {

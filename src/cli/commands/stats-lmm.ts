@@ -19,9 +19,11 @@ import {
   type LmmFit,
 } from '../../stats/lmm/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+import { parseNumberOption, SEP_HELP, separatorOption } from '../options.js';
 
 interface CommonOpts {
   data: string;
+  sep: string;
   ref?: string[];
   type?: string[];
   json?: boolean;
@@ -54,7 +56,7 @@ function loadData(o: CommonOpts): {
       throw new InputError('column type must be numeric or factor', { field: '--type', value: `${k}=${v}` });
     }
   }
-  const table = readCsv(o.data);
+  const table = readCsv(o.data, o.sep, '--sep');
   const df = dataFrameFromCsv(table, { types: types as Record<string, ColumnType> });
   return { df, ref: parsePairs(o.ref, '--ref'), types: types as Record<string, ColumnType> };
 }
@@ -65,6 +67,7 @@ function addCommon(cmd: Command): Command {
       '--data <file.csv>',
       'CSV table, one row per observation (header row; missing = empty or NA)',
     )
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .option(
       '--ref <factor=level>',
       'reference level of a factor (repeatable); default: first level as R sorts',
@@ -206,7 +209,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nFormula syntax as R/lme4: + - * : I() log() exp() sqrt(), (1 | g), (1 + x | g), (0 + x | g), (x || g),\n' +
-        '(1 | a/b) nested, crossed (1 | a) + (1 | b). Rows with missing values in used columns are dropped.\n' +
+        '(1 | a/b) nested, crossed (1 | a) + (1 | b); factor(x), relevel(x, ref = "a"), as.numeric(x) (of a\n' +
+        'factor: its level codes 1..k, as R), comparisons (dose > 5) as R logicals. Text columns are factors.\n' +
+        'Rows with missing values in used columns are dropped; log() of values ≤ 0 is an error.\n' +
         'JSON: {formula, reml, nobs, ngroups, theta, sigma, fixef[{term, estimate, se, df, t, p, ciLower, ciUpper}],\n' +
         '       varcorr[{group, term, sd} | {group, term1, term2, corr}], logLik, aic, bic, criterion, …}\n' +
         'Example:\n' +
@@ -380,9 +385,12 @@ export function register(program: Command): void {
         '      --by timepoint --ref timepoint=pre --exp --json',
     )
     .action((o: CommonOpts & { formula: string; by: string; exp?: boolean; level: string }) => {
-      const level = Number(o.level);
-      if (!(level > 0 && level < 1))
-        throw new InputError('confidence level must be in (0, 1)', { field: '--level', value: o.level });
+      const level = parseNumberOption(o.level, '--level', {
+        min: 0,
+        max: 1,
+        exclusiveMin: true,
+        exclusiveMax: true,
+      });
       const { df, ref, types } = loadData(o);
       const fit = fitLmm(o.formula, df, { ref, types });
       reportWarnings(fit);

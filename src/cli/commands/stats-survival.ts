@@ -21,6 +21,7 @@ import {
 } from '../../stats/survival/index.js';
 import type { KmConfType, KmResult } from '../../stats/survival/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
+import { parseNumberOption, SEP_HELP, separatorOption, type NumberRange } from '../options.js';
 
 function requireColumn(table: CsvTable, col: string, option: string): void {
   if (!table.columns.includes(col)) {
@@ -70,12 +71,17 @@ function labelColumn(table: CsvTable, col: string, option: string): string[] {
   });
 }
 
-function numberOption(value: string | undefined, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isFinite(v)) throw new InputError('must be a number', { field: option, value });
-  return v;
+function numberOption(
+  value: string | undefined,
+  option: string,
+  fallback: number,
+  range: NumberRange = {},
+): number {
+  return value === undefined ? fallback : parseNumberOption(value, option, range);
 }
+
+/** A confidence level strictly between 0 and 1. */
+const LEVEL: NumberRange = { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true };
 
 function timesOption(value: string | undefined): number[] {
   if (value === undefined) return [];
@@ -111,7 +117,7 @@ export function runKm(table: CsvTable, o: KmCliOptions): { strata: Record<string
   const status = statusColumn(table, o.status);
   const opts = {
     confType: confTypeOption(o.confType),
-    confLevel: numberOption(o.confLevel, '--conf-level', 0.95),
+    confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
     reverse: o.reverse === true,
     names: { time: o.time, status: o.status, group: o.group ?? 'group' },
   };
@@ -153,7 +159,7 @@ export function runLogRank(table: CsvTable, o: LogRankCliOptions): Record<string
   const status = statusColumn(table, o.status);
   const group = labelColumn(table, o.group, '--group');
   const r = logRank(time, status, group, {
-    rho: numberOption(o.rho, '--rho', 0),
+    rho: numberOption(o.rho, '--rho', 0, { min: 0 }),
     ...(o.strata !== undefined ? { strata: labelColumn(table, o.strata, '--strata') } : {}),
     names: { time: o.time, status: o.status, group: o.group, ...(o.strata ? { strata: o.strata } : {}) },
   });
@@ -242,7 +248,7 @@ export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknow
     ...(o.weights !== undefined ? { weights: o.weights } : {}),
     types,
     ref: parseRefs(o.ref),
-    confLevel: numberOption(o.confLevel, '--conf-level', 0.95),
+    confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
     file: table.file,
   });
   if (res.nDropped > 0) warn(`${res.nDropped} row(s) with missing values dropped (as R's na.omit)`);
@@ -311,6 +317,7 @@ export function register(program: Command): void {
     .command('km')
     .description('Kaplan–Meier estimate with Greenwood SE, pointwise CIs and the median (R survfit)')
     .requiredOption('--data <file>', 'CSV file with a header row, one subject per row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--time <col>', 'follow-up time column (any unit, e.g. days; ≥ 0)')
     .requiredOption('--status <col>', 'event column: 0/1, 1/2 (2 = event) or TRUE/FALSE')
     .option('--group <col>', 'one curve per group (R factor order)')
@@ -325,8 +332,8 @@ export function register(program: Command): void {
         "R's print(survfit) rule. Example:\n" +
         '  carto stats km --data pfs.csv --time pfs_days --status progressed --group cohort --at 180,365 --json',
     )
-    .action((opts: KmCliOptions & { data: string; json?: boolean }) => {
-      const res = runKm(readCsv(opts.data), opts);
+    .action((opts: KmCliOptions & { data: string; sep: string; json?: boolean }) => {
+      const res = runKm(readCsv(opts.data, opts.sep, '--sep'), opts);
       if (opts.json) return printJson(res);
       for (const s of res.strata) {
         const km = s as unknown as KmResult & { group: string | null };
@@ -357,6 +364,7 @@ export function register(program: Command): void {
     .command('logrank')
     .description('Log-rank / Harrington–Fleming G-rho test between groups (R survdiff)')
     .requiredOption('--data <file>', 'CSV file with a header row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--time <col>', 'follow-up time column (≥ 0)')
     .requiredOption('--status <col>', 'event column: 0/1, 1/2 or TRUE/FALSE')
     .requiredOption('--group <col>', 'group column (2 or more groups)')
@@ -367,8 +375,8 @@ export function register(program: Command): void {
       'after',
       '\nExample:\n  carto stats logrank --data os.csv --time os_days --status died --group cohort --json',
     )
-    .action((opts: LogRankCliOptions & { data: string; json?: boolean }) => {
-      const r = runLogRank(readCsv(opts.data), opts) as {
+    .action((opts: LogRankCliOptions & { data: string; sep: string; json?: boolean }) => {
+      const r = runLogRank(readCsv(opts.data, opts.sep, '--sep'), opts) as {
         chisq: number;
         df: number;
         p: number;
@@ -398,6 +406,7 @@ export function register(program: Command): void {
     .command('cox')
     .description('Cox proportional-hazards model from a formula (R coxph; --firth: coxphf)')
     .requiredOption('--data <file>', 'CSV file with a header row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption(
       '--formula <f>',
       'e.g. "Surv(time, status) ~ age + sex + strata(site) + cluster(patient)"; factors as in R',
@@ -422,13 +431,15 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nRows with missing covariates are dropped (R na.omit); missing times or status are errors.\n' +
+      '\nThe status may be a comparison as in R: Surv(time, status == 2), Surv(time, outcome != "alive")\n' +
+        '(TRUE = event). Terms may use factor(x), relevel(x, ref = "a"), as.numeric(x), log(x), I(…).\n' +
+        'Rows with missing covariates are dropped (R na.omit); missing times or status are errors.\n' +
         'cluster(id) gives robust (sandwich) SEs, used for z, p and the CI as in summary.coxph.\n' +
         'Example:\n  carto stats cox --data lesions.csv --formula "Surv(pfs_days, progressed) ~ suvmax + cluster(patient)" --json\n' +
         '  carto stats cox --data os.csv --formula "Surv(os_days, died) ~ cohort" --firth --json',
     )
-    .action((opts: CoxCliOptions & { data: string; json?: boolean }) => {
-      const r = runCox(readCsv(opts.data), opts) as {
+    .action((opts: CoxCliOptions & { data: string; sep: string; json?: boolean }) => {
+      const r = runCox(readCsv(opts.data, opts.sep, '--sep'), opts) as {
         coefficients: Record<string, number | string | null>[];
         logLik: number[];
         lrt: { stat: number; df: number; p: number };
@@ -467,6 +478,7 @@ export function register(program: Command): void {
     .command('concordance')
     .description("Harrell's C of a predictor against survival, with its standard error (R concordance)")
     .requiredOption('--data <file>', 'CSV file with a header row')
+    .option('--sep <char>', SEP_HELP, separatorOption(), ',')
     .requiredOption('--time <col>', 'follow-up time column (≥ 0)')
     .requiredOption('--status <col>', 'event column: 0/1, 1/2 or TRUE/FALSE')
     .requiredOption('--predictor <col>', 'numeric predictor column')
@@ -476,8 +488,8 @@ export function register(program: Command): void {
       'after',
       '\nExample:\n  carto stats concordance --data os.csv --time os_days --status died --predictor mtv_ml --reverse --json',
     )
-    .action((opts: ConcordanceCliOptions & { data: string; json?: boolean }) => {
-      const r = runConcordance(readCsv(opts.data), opts);
+    .action((opts: ConcordanceCliOptions & { data: string; sep: string; json?: boolean }) => {
+      const r = runConcordance(readCsv(opts.data, opts.sep, '--sep'), opts);
       if (opts.json) return printJson(r);
       process.stdout.write(`${formatTable(Object.keys(r), [Object.values(r).map(fmt)])}\n`);
     });

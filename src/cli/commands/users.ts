@@ -1,6 +1,7 @@
 /** `carto users` — centres and local accounts of the registry (run on the server's database). */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { databaseOption } from '../options.js';
 import { InputError } from '../../errors.js';
 import { ROLES, type Role } from '../../registry/model.js';
 import { RegistryStore } from '../../registry/store.js';
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .requiredOption('--username <name>', 'login name (3–64 of letters, digits, . _ @ -)')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--centre <code>', 'centre code (required for data_manager and clinician)')
-    .option('--db <target>', 'SQLite file or postgres:// URL', 'registry.sqlite')
+    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
     .option('--password-env <VAR>', 'environment variable holding the password', 'CARTO_PASSWORD')
     .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print the new user as JSON')
@@ -49,11 +50,15 @@ export function register(program: Command): void {
             field: '--role',
             value: opts.role,
           });
+        const password = readPassword(opts);
         let hash: string;
         try {
-          hash = await hashPassword(readPassword(opts));
+          hash = await hashPassword(password);
         } catch (e) {
-          throw new InputError((e as Error).message, { field: 'password' });
+          // e.g. "password must have at least 10 characters": name where the password came from
+          throw new InputError((e as Error).message, {
+            field: opts.passwordStdin ? '--password-stdin' : '--password-env',
+          });
         }
         const store = await RegistryStore.open(opts.db);
         try {
@@ -79,7 +84,7 @@ export function register(program: Command): void {
     .description('Add a participating centre')
     .requiredOption('--code <code>', 'short code, e.g. AMC')
     .requiredOption('--name <name>', 'full name')
-    .option('--db <target>', 'SQLite file or postgres:// URL', 'registry.sqlite')
+    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
     .option('--json', 'print the centre as JSON')
     .addHelpText('after', '\nExample:\n  carto users add-centre --code AMC --name "Amsterdam UMC"')
     .action(async (opts: { code: string; name: string; db: string; json?: boolean }) => {

@@ -10,7 +10,7 @@
  * `InputError` naming the offending field; a missing field is an error, never a default.
  */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
+import { InputError, schemaIssueToInputError } from '../../errors.js';
 
 export const OXYGEN_DEVICES = [
   'none',
@@ -93,21 +93,6 @@ export interface GradeResult<D extends string> {
   drivenBy: D[];
 }
 
-/** Converts the first zod issue into an InputError naming the field. */
-function zodToInputError(err: z.ZodError, file?: string): InputError {
-  const issue = err.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
-  let message = issue?.message ?? 'invalid input';
-  if (issue?.code === 'invalid_type' && issue.input === undefined) message = 'required field is missing';
-  if (issue?.code === 'unrecognized_keys') {
-    return new InputError(`unknown field(s): ${issue.keys.join(', ')}`, {
-      ...(file ? { file } : {}),
-      field: issue.keys[0] ?? '',
-    });
-  }
-  return new InputError(message, { ...(file ? { file } : {}), ...(field ? { field } : {}) });
-}
-
 /**
  * Validates one CRS observation window from untyped JSON.
  * @param input parsed JSON object (fields of `crsWindowSchema`)
@@ -117,7 +102,7 @@ function zodToInputError(err: z.ZodError, file?: string): InputError {
  */
 export function parseCrsWindow(input: unknown, file?: string): CrsWindow {
   const r = crsWindowSchema.safeParse(input);
-  if (!r.success) throw zodToInputError(r.error, file);
+  if (!r.success) throw schemaIssueToInputError(r.error.issues[0], input, file ? { file } : {});
   const w = r.data;
   const loc = file ? { file } : {};
   if (w.vasopressors.length > 0 && !w.hypotension) {
@@ -159,7 +144,7 @@ export function parseCrsWindow(input: unknown, file?: string): CrsWindow {
  */
 export function parseIcansWindow(input: unknown, file?: string): IcansWindow {
   const r = icansWindowSchema.safeParse(input);
-  if (!r.success) throw zodToInputError(r.error, file);
+  if (!r.success) throw schemaIssueToInputError(r.error.issues[0], input, file ? { file } : {});
   const w = r.data;
   const loc = file ? { file } : {};
   if (w.iceScore === null && !w.iceNotPossible) {

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../../errors.js';
 import type { Cell, ColumnType, DataFrame } from '../data-frame.js';
-import { buildDesign } from '../design.js';
+import { buildDesign, evaluateCells } from '../design.js';
 import type { EvaluatedVariable } from '../design.js';
 import { deparse, parseFormula } from '../formula.js';
 import { concordance } from './concordance.js';
@@ -76,10 +76,19 @@ export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOpt
   if (!resp || resp.type !== 'call' || resp.fn !== 'Surv' || resp.args.length !== 2) {
     throw new InputError('the response must be Surv(time, status)', { field: 'formula', value: formula });
   }
+  if (resp.argNames?.some((a) => a !== null)) {
+    throw new InputError(
+      `Surv() takes its arguments by position: write Surv(time, ${resp.argNames.find((a) => a !== null)} == …) to compare ('=' names an argument)`,
+      { field: 'formula', value: formula },
+    );
+  }
   const tArg = resp.args[0]!;
   const sArg = resp.args[1]!;
-  if (tArg.type !== 'name' || sArg.type !== 'name') {
-    throw new InputError('Surv() arguments must be column names', { field: 'formula', value: deparse(resp) });
+  if (tArg.type !== 'name') {
+    throw new InputError('the time argument of Surv() must be a column name', {
+      field: 'formula',
+      value: deparse(resp),
+    });
   }
   const column = (name: string): Cell[] => {
     const c = df.data[name];
@@ -100,9 +109,17 @@ export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOpt
     }
     if (num < 0) throw new InputError('time must be ≥ 0', { ...at, row: i + 1, field: tArg.name, value: v });
   });
-  const status01 = Array.from(survStatus(column(sArg.name), sArg.name, opts.file));
   const types = opts.types ?? {};
-  const frame: DataFrame = { ...df, data: { ...df.data, [sArg.name]: status01 } };
+  // The status may be an expression such as `status == 2` (TRUE = event, as R's Surv): it is
+  // evaluated here, coded by R's Surv rule and put in a column of its own for the model frame.
+  const statusCells = sArg.type === 'name' ? column(sArg.name) : evaluateCells(sArg, df, types);
+  const statusCol = sArg.type === 'name' ? sArg.name : '.Surv.status';
+  const status01 = Array.from(survStatus(statusCells, deparse(sArg), opts.file));
+  const frame: DataFrame = { ...df, data: { ...df.data, [statusCol]: status01 } };
+  if (sArg.type !== 'name') {
+    const statusName = { type: 'name', name: statusCol } as const;
+    f.response = { ...resp, args: [tArg, statusName] };
+  }
   const design = buildDesign(f, frame, { types, ref: opts.ref ?? {} });
   if (design.aliased.length > 0) {
     throw new InputError(

@@ -266,7 +266,7 @@ test('bad input: negative/missing time, status outside coding, missing column, c
   );
   assert.throws(
     () => runKm(lung, { time: 'time', status: 'died' }),
-    is(/field --status: no such column.*"died"/),
+    is(/option --status: no such column.*"died"/),
   );
   assert.throws(() => runCox(lung, { formula: 'Surv(time, status) ~ age + karnofsky' }), is(/karnofsky/));
   const withConst = {
