@@ -2,6 +2,7 @@
 # pairwise.t.test(pool.sd = TRUE, p.adjust.method = "bonferroni"). Data are R datasets written as CSV beside
 # this script. Run: Rscript test/stats/anova/anova.R
 options(digits = 17)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "../../helpers/golden-meta.R"))
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 pg <- PlantGrowth
@@ -36,4 +37,5 @@ res <- list(
   mtcars_unbalanced_cyl_am = list(anova = tab(aov(mpg ~ cyl * am, mt))),
   mtcars_unbalanced_am_cyl = list(anova = tab(aov(mpg ~ am * cyl, mt)))
 )
+res$generatedWith <- golden_meta(c("jsonlite"))
 jsonlite::write_json(res, file.path(here, "anova.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
