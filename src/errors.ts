@@ -1,7 +1,7 @@
 /**
  * Error types shared by every module.
  *
- * Two layers (stack-reference §1.6 habit 5): numeric kernels return NaN and never throw; the API
+ * Two layers (docs/references/engineering.md §1): numeric kernels return NaN and never throw; the API
  * boundary validates and throws one of these, with a message that names the file, the field and the
  * offending value. The CLI maps `CartoError` to exit code 2 (user input) and anything else to 1.
  */

@@ -1,6 +1,6 @@
 /**
- * Report sections: correlations of tracer uptake with CD8 measured otherwise (seed 000, Results and
- * Fig. 5c; SPEC §3):
+ * Report sections: correlations of tracer uptake with CD8 measured otherwise (docs/references/trial.md §5,
+ * Fig. 5c):
  * - circulating CD8 copies vs blood-pool SUVmean, repeated per patient → clustered Pearson
  *   (Lorenz, Datta & Harkema 2011);
  * - biopsy CD8 % vs the biopsied lesion's pre-CART (volume-corrected) SUVpeak → Pearson with t-test.

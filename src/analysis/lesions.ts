@@ -1,7 +1,7 @@
 /**
  * The tumour-lesion table every tumour analysis reads: one row per lesion VOI on a scan of the study's
  * tracer, joined with its patient and scan, carrying the measured SUVpeak (the IBSI peak the settings
- * name) and the partial-volume-corrected SUVpeak (seed 000; SPEC §3; src/stats/pvc.ts).
+ * name) and the partial-volume-corrected SUVpeak (docs/references/trial.md §4; src/stats/pvc.ts).
  *
  * The correction is fitted on pre-CART lesions that were not targets of bridging radiotherapy
  * (`irradiated` not true), EBV+ DLBCL patients left out when `excludeEbvPositive`, and applied to every

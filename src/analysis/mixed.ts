@@ -1,5 +1,5 @@
 /**
- * The mixed-model steps the analysis plan repeats (SPEC §3; seed 000 "Statistical analyses"), on top of
+ * The mixed-model steps the analysis plan repeats (docs/references/trial.md §3), on top of
  * the LMM engine (src/stats/lmm): fits from plain records, linear contrasts of the fixed effects with
  * Satterthwaite df and t-based CIs (lmerTest), likelihood-ratio tests under ML (anova(m0, m1)), Wald F
  * tests under REML (lmerTest type III), and Nakagawa–Schielzeth R². No I/O.

@@ -1,6 +1,6 @@
 /**
- * Report section: normal-tissue uptake over time with linear mixed models (seed 000 "Statistical
- * analyses", Fig. 2f–h; SPEC §3). Per organ, SUVmean (untransformed) of scans of the study tracer:
+ * Report section: normal-tissue uptake over time with linear mixed models (docs/references/trial.md §3,
+ * §5: Fig. 2f–h). Per organ, SUVmean (untransformed) of scans of the study tracer:
  * - time course: day (relative to infusion) as a continuous variable; candidate curves linear
  *   (y ~ day), log-linear (y ~ log(day − d₀ + 1), d₀ = the organ's earliest scan day) and quadratic
  *   (y ~ day + day²), each with a random patient intercept, compared by AIC under ML; for the chosen

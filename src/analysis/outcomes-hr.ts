@@ -1,6 +1,6 @@
 /**
- * Report sections: outcomes by pre-CART tumour uptake as hazard ratios (seed 000 "Statistical
- * analyses", Fig. 6a; SPEC §3 Outcomes), and MATV (SPEC §6).
+ * Report sections: outcomes by pre-CART tumour uptake as hazard ratios (docs/references/trial.md §6,
+ * Fig. 6a), and MATV (same section).
  *
  * - Per patient, the geometric mean of the volume-corrected pre-CART SUVpeak over the patient's lesions
  *   (EBV+ excluded by default); Firth-penalised Cox models (coxphf: Breslow ties, profile penalised-

@@ -1,5 +1,5 @@
 /**
- * Per-patient outcomes derived from the event table, never typed (SPEC §1, seed 000 Methods).
+ * Per-patient outcomes derived from the event table, never typed (docs/references/clinical.md §6).
  *
  * All times are in days from the CAR T infusion (day 0):
  * - TTP: event = progression, or death from lymphoma; censored at death from other causes or at last

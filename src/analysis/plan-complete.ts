@@ -1,5 +1,5 @@
 /**
- * The complete analysis plan's sections in the paper's order (seed 000 Results; SPEC §3), for
+ * The complete analysis plan's sections in the paper's order (docs/references/trial.md §5), for
  * `src/analysis/plan.ts` to splice between its own sections: after Table 1 / CONSORT flow come normal
  * tissue, tumour pre-CART (partial-volume correction first: every tumour endpoint uses it), pre → post,
  * outcomes, toxicity, and the correlations with CD8 measured otherwise. Each entry is a pure function

@@ -1,5 +1,5 @@
 /**
- * The statistical analysis plan: the ordered list of report sections (seed 000's order: Table 1,
+ * The statistical analysis plan: the ordered list of report sections (docs/references/trial.md §5: Table 1,
  * normal tissue, tumour pre-CART, pre → post, outcomes, toxicity). Each analysis is a pure function
  * of the study data; one that throws becomes a 'not-run' section naming the error, and the others
  * still run.
@@ -24,7 +24,7 @@ const part = (p: CompleteAnalysis['part']): PlannedAnalysis[] =>
   COMPLETE_ANALYSES.filter((a) => a.part === p).map(({ id, title, run }) => ({ id, title, run }));
 
 /**
- * The analyses, in report order (seed 000's order): Table 1, patient flow, normal tissue, tumour
+ * The analyses, in report order (docs/references/trial.md §5): Table 1, patient flow, normal tissue, tumour
  * pre-CART (partial-volume correction first), pre → post, outcomes, toxicity, laboratory measurements.
  */
 export const ANALYSIS_PLAN: PlannedAnalysis[] = [

@@ -1,5 +1,5 @@
 /**
- * Report section: the partial-volume correction (seed 000, "Statistical analyses"; Supplementary
+ * Report section: the partial-volume correction (docs/references/trial.md §4; the paper's Supplementary
  * Fig. 3): the spline fit of log SUVpeak on lesion volume, its knots and coefficients, the estimate at
  * the reference volume, and every lesion's corrected SUVpeak beside the measured one.
  */

@@ -13,9 +13,9 @@ export interface PvcSettings {
   method: 'ols' | 'lmm';
   /** Spline abscissa: 'volume' (mL, default: the seed's "volume–SUVpeak relation") or 'log-volume'. */
   scale: 'volume' | 'log-volume';
-  /** Reference lesion volume in mL (default 5, seed 000). */
+  /** Reference lesion volume in mL (default 5, docs/references/trial.md §4). */
   referenceMl: number;
-  /** Number of spline knots (default 4, seed 000). */
+  /** Number of spline knots (default 4, docs/references/trial.md §4). */
   knots: number;
   /** Apply the correction (default true). When false, tumour analyses use the measured SUVpeak. */
   enabled: boolean;
@@ -54,7 +54,7 @@ export interface PlanSettings {
   brainLabel: string;
   /**
    * Days between tracer injection and scan that a scan must have to enter the uptake analyses (default 2,
-   * seed 000: "scans performed two days after tracer infusion"); null = every scan. Scans without a
+   * docs/references/trial.md §1: scans two days after an injection); null = every scan. Scans without a
    * tracer_injection event are kept.
    */
   uptakeDays: number | null;

@@ -1,5 +1,5 @@
 /**
- * Table 1: baseline characteristics per cohort and overall (seed 000 Table 1; SPEC §1).
+ * Table 1: baseline characteristics per cohort and overall (docs/references/trial.md §5; docs/references/clinical.md §2).
  * Continuous variables as median (range) — age — or median (IQR, R type-7 quantiles); categorical
  * variables as n (%) of the column's patients. No tests are done: it is a description.
  */

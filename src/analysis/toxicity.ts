@@ -1,5 +1,5 @@
 /**
- * Report section: brain uptake vs ICANS grade ≥ 2 (seed 000 Fig. 6d–e; SPEC §3). One value per patient
+ * Report section: brain uptake vs ICANS grade ≥ 2 (docs/references/trial.md §5, Fig. 6d–e). One value per patient
  * (brain SUVmean, untransformed; the mean of the patient's post-CART scans for the post value), compared
  * between patients with maximum ICANS grade ≥ 2 and < 2 by least squares (y ~ group: the two-sample
  * t-test with pooled variance), pre-CART and post-CART separately.

@@ -1,6 +1,6 @@
 /**
- * Report sections: pre-CART tumour uptake compared between groups of lesions or patients (seed 000
- * Fig. 3d–h, Fig. 6b–c; SPEC §3): EBV+ vs other, nodal vs extranodal (spleen excluded), by site,
+ * Report sections: pre-CART tumour uptake compared between groups of lesions or patients (docs/references/trial.md §5:
+ * Fig. 3d–h, Fig. 6b–c): EBV+ vs other, nodal vs extranodal (spleen excluded), by site,
  * irradiated vs not (volume and uptake), CR vs no CR, CRS grade ≥ 2 vs < 2.
  *
  * Each is the LMM log(y) ~ group + (1 | patient): geometric means per group and ratios to the reference

@@ -1,5 +1,5 @@
 /**
- * Report sections: tumour uptake and volume from pre- to post-CART (seed 000 Fig. 4a, 4c; SPEC §3).
+ * Report sections: tumour uptake and volume from pre- to post-CART (docs/references/trial.md §5, Fig. 4a, 4c).
  * - Pre → post: log SUVpeak (volume-corrected) ~ timepoint with random intercepts per patient and per
  *   lesion within patient (setting `prePostRandom`); geometric means per timepoint and post/pre
  *   geometric-mean ratios from the REML fit (Satterthwaite df), timepoint LRT under ML. The same model

@@ -122,7 +122,7 @@ export function labSummary(study: StudyData): AnalysisSection {
     title: 'Laboratory measurements',
     description:
       'Per analyte and day relative to infusion: number of measurements, median and interquartile range ' +
-      '(R type-7 quantiles). Copies per cell are qPCR target ÷ reference gene (GATA2) × 2 (SPEC §1).',
+      '(R type-7 quantiles). Copies per cell are qPCR target ÷ reference gene (GATA2) × 2 (docs/references/assays.md §1).',
   };
   if (labs.length === 0) {
     return {
@@ -172,7 +172,7 @@ export function qpcrSection(study: StudyData): AnalysisSection {
       'Per plate and target, the standard curve Ct = slope·log10(copies/µL) + intercept (OLS), amplification ' +
       'efficiency 10^(−1/slope) − 1 and R²; per sample, the mean Ct of the technical replicates (replicates more ' +
       'than 0.5 cycles from the median, or undetermined, are flagged and left out) and copies/µL from the curve. ' +
-      'Copies per cell = target ÷ reference gene × 2 (SPEC §1), in the laboratory section.',
+      'Copies per cell = target ÷ reference gene × 2 (docs/references/assays.md §1), in the laboratory section.',
   };
   const q = study.qpcr;
   if (!q || q.samples.length === 0) {

@@ -1,7 +1,7 @@
 /**
  * Vega-Lite figure specifications of analysis v1 (plain JSON; the report renders them to SVG).
  * - Kaplan–Meier step curves with censoring ticks and a numbers-at-risk table beneath.
- * - Per-patient lesion SUVpeak strip plot on a log axis with each patient's geometric mean (seed 000
+ * - Per-patient lesion SUVpeak strip plot on a log axis with each patient's geometric mean (docs/references/trial.md §5,
  *   Fig. 3a).
  */
 import type { ResultFigure } from './types.js';

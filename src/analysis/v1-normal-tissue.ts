@@ -1,5 +1,5 @@
 /**
- * Normal-tissue uptake per organ and timepoint (SPEC §3; seed 000 Fig. 2): descriptive SUVmean
+ * Normal-tissue uptake per organ and timepoint (docs/references/trial.md §5, Fig. 2): descriptive SUVmean
  * (g/mL) summaries of the organ VOIs — n, mean, SD (n − 1), median, min, max — per organ × timepoint.
  * The mixed-model time-course analysis builds on these data (analysis plan).
  */

@@ -1,5 +1,5 @@
 /**
- * Outcomes by pre-CART tumour uptake (seed 000 "Statistical analyses"; SPEC §3 Outcomes):
+ * Outcomes by pre-CART tumour uptake (docs/references/trial.md §6):
  * per patient, the geometric mean of pre-CART lesion SUVpeak over that patient's lesions; the median
  * split of those geometric means (high: above the median, low: at or below it); Kaplan–Meier curves
  * (Greenwood SE, log CI — R's survfit defaults) and log-rank tests (survdiff) for TTP, PFS and OS.
@@ -31,7 +31,7 @@ export interface PreCartUptake {
 
 /**
  * Pre-CART lesion SUVpeak per patient (EBV+ DLBCL excluded when the settings say so) and each
- * patient's geometric mean. The partial-volume-corrected SUVpeak is used (SPEC §3: it is the metric of
+ * patient's geometric mean. The partial-volume-corrected SUVpeak is used (docs/references/trial.md §4: it is the metric of
  * every tumour endpoint); when the correction cannot be fitted, or `metric: 'measured'` is asked for,
  * the measured SUVpeak is used and a warning says so.
  */

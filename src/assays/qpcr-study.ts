@@ -1,6 +1,6 @@
 /**
  * qPCR of a study: from the raw wells of a bundle's `qpcr.csv` to CAR-transgene (or CD8) copies per
- * cell per patient and day (SPEC §1: copies/µL target ÷ copies/µL reference gene × 2, both from a
+ * cell per patient and day (docs/references/assays.md §1: copies/µL target ÷ copies/µL reference gene × 2, both from a
  * standard curve of 10¹–10⁶ copies on the same plate; triplicates). No I/O.
  *
  * Per plate and target, the standard wells give a standard curve (`standardCurve`, OLS of Ct on
@@ -61,7 +61,7 @@ export interface QpcrStudyResult {
 /**
  * Standard curves, replicate summaries and copies per cell of a study's qPCR wells.
  * @param wells the wells of `qpcr.csv`
- * @param referenceTarget the single-copy reference gene (SPEC §1: GATA2), two copies per cell
+ * @param referenceTarget the single-copy reference gene (docs/references/assays.md §1: GATA2), two copies per cell
  * @param file the table's path, for error messages
  * @throws InputError naming file, row and field when a sample's target has no standard curve on its
  *   plate, or a patient-day has a target but no reference-gene measurement on the same plate

@@ -83,7 +83,7 @@ export function quantityFromCt(curve: StandardCurve, ct: number): number {
 
 /**
  * Copies per cell (vector copy number) = target copies ÷ reference-gene copies × 2, for a single-copy reference
- * gene in a diploid genome (SPEC §1; e.g. CAR transgene vs GATA2/albumin/RPP30).
+ * gene in a diploid genome (docs/references/assays.md §1; e.g. CAR transgene vs GATA2/albumin/RPP30).
  * @param targetCopies transgene copies (any unit, same as reference)
  * @param referenceCopies reference-gene copies in the same reaction volume
  * @throws InputError when the reference is not > 0

@@ -3,7 +3,7 @@
  * terminal effector) from CD45RA / CCR7 (± CD95, CD45RO), senescence markers (CD28lo, CD27lo, CD57+, KLRG1+) with
  * the number co-expressed, CD4/CD8 ratio, median fluorescence intensity and fold change vs a control sample.
  *
- * Definitions. Project SPEC §4 (seed 002), by CD45RA / CCR7 / CD45RO:
+ * Definitions. docs/references/assays.md §7 (the lab study's panel), by CD45RA / CCR7 / CD45RO:
  *   naive RA+ CCR7+ RO−, stem-cell memory RA+ CCR7+ RO+, central memory RA− CCR7+ RO+, effector memory
  *   RA− CCR7− RO+, terminal effector RA+ CCR7− RO−.
  * Alternatively (Gattinoni et al., Nat Med 2017;23:18) TSCM is split from naive by CD95 (RA+ CCR7+ CD95+), chosen with
@@ -68,7 +68,7 @@ const pct = (count: number, parentCount: number): SubsetCount => ({
  * Memory subsets within a parent population (see module doc for the definitions).
  * @param parent 0/1 membership of the parent gate (null = all events)
  * @param markers CD45RA and CCR7 required; CD45RO and/or CD95 optional
- * @param options.scmMarker marker splitting TSCM from naive: 'CD45RO' (SPEC, default when CD45RO is given) or 'CD95'
+ * @param options.scmMarker marker splitting TSCM from naive: 'CD45RO' (docs/references/assays.md §7; default when CD45RO is given) or 'CD95'
  * @throws InputError for a channel that is not in the data, or a scmMarker whose channel is not given
  */
 export function memorySubsets(

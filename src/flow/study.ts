@@ -5,7 +5,7 @@
  *
  * Per sample: every gate's count and % of parent (`applyGates`, Gating-ML 2.0 semantics, compensation-ref "FCS" =
  * the file's own spillover when compensation is on); then for each configured population its event count, memory
- * subsets (`memorySubsets`, SPEC §4), senescence markers with the number co-expressed (`senescenceProfile`), median
+ * subsets (`memorySubsets`, docs/references/assays.md §7), senescence markers with the number co-expressed (`senescenceProfile`), median
  * fluorescence intensity of chosen markers, and the CD4/CD8 ratio of two gates. Markers are evaluated on the
  * compensated events when the sample is compensated (thresholds in compensated, untransformed units).
  */

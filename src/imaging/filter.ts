@@ -6,7 +6,7 @@
  * kernel exp(−x²/(2σ²)) is truncated at ±ceil(4σ) voxels and normalised to sum 1. At the volume border
  * the weights that fall outside are dropped and the rest renormalised (a flat image stays flat; no
  * mirrored or zero padding).
- * Source: Kaalep et al., EJNMMI Phys 2019 6:28 (EARL2 with 7 mm Gaussian ≈ EARL1); imaging-reference §1.7.
+ * Source: Kaalep et al., EJNMMI Phys 2019 6:28 (EARL2 with 7 mm Gaussian ≈ EARL1); docs/references/imaging.md §8.
  */
 import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';

@@ -8,7 +8,7 @@
  * sagittal = along left–right (anterior on the left, head up); axial = along inferior–superior
  * (patient's right on the image left, anterior up). Pixels are square (`pixelMm`, default the finer of
  * the two in-plane spacings), nearest-neighbour.
- * Source: plain max along an axis (imaging-reference §1.7); DICOM radiological viewing convention.
+ * Source: plain max along an axis (docs/references/imaging.md §8); DICOM radiological viewing convention.
  */
 import { encode } from 'fast-png';
 import { InputError } from '../errors.js';

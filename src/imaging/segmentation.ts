@@ -7,7 +7,7 @@
  * volume (mL). Connectivity is 26 (face, edge or corner neighbours) unless stated.
  * Sources: MATV with SUV 2.5 and 41 % SUVmax (Boellaard et al., EANM FDG guideline 2.0, EJNMMI 2015);
  * PERCIST 1.0 liver threshold 1.5 × liver mean + 2 × liver SD (Wahl et al., JNM 2009); region growing
- * as in MUST-segmenter (imaging-reference §1.7).
+ * as in MUST-segmenter (docs/references/imaging.md §8).
  */
 import { voxelVolumeMl } from './volume.js';
 import { InputError } from '../errors.js';

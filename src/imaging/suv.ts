@@ -2,7 +2,7 @@
  * SUV scale factors from PET DICOM headers: the factor per instance that multiplies the rescaled
  * stored value (m·P + b) to give SUV (g/mL for bw/lbm/ibw, cm²/mL for bsa). No I/O.
  *
- * Rules (../shared/notes/imaging-reference.md §1–§5; IBSI SUV manual, oncoray/suv_computation;
+ * Rules (docs/references/imaging.md §1–§6; IBSI SUV manual, oncoray/suv_computation;
  * QIBA vendor-neutral SUV pseudo-code 2018; DICOM PS3.3 C.8.9.1 and C.8.9.4):
  *  - Units BQML: activity concentration; SUVbw = A · W[g] / D(t_ref).
  *    CNTS (Philips): (7053,1000) SUV scale factor → SUVbw directly; else (7053,1009) activity

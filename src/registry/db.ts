@@ -3,7 +3,7 @@
  *
  * PostgreSQL returns INT8 (count, identity) and NUMERIC as strings and DATE as a JS Date; the pool gets
  * its own type parsers (not the global ones) so both dialects hand back numbers and ISO text
- * (stack-reference §2.2, pitfall 1). Migrations run with their own Migrator tables
+ * (docs/references/engineering.md §2). Migrations run with their own Migrator tables
  * (`registry_migration`, `registry_migration_lock`) so they never collide with the study store's.
  */
 import Database from 'better-sqlite3';

@@ -1,5 +1,5 @@
 /**
- * The registry's data model: centres, users and the CAR T patient journey (SPEC §1) from referral to
+ * The registry's data model: centres, users and the CAR T patient journey (docs/references/clinical.md §1) from referral to
  * follow-up, as declarative entity specifications. One spec drives the database columns (migration
  * 001), the zod validation of API bodies, the analyst's pseudonymised view and the exports.
  *

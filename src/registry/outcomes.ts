@@ -4,7 +4,7 @@
  * non-relapse mortality per patient, and programme figures (median follow-up by reverse Kaplan–Meier).
  *
  * Pure functions over API-shaped rows (no I/O). Days are counted from the CAR T infusion (day 0).
- * Definitions (registry-and-assays-reference §1.9; docs/study-bundle.md): vein-to-vein = infusion −
+ * Definitions (docs/references/clinical.md §6; docs/study-bundle.md): vein-to-vein = infusion −
  * the last apheresis on or before it (days); best response = best Lugano response assessed on or after
  * infusion and before progression; OS event = death (any cause), PFS event = progression or death,
  * TTP event = progression or death from lymphoma; all censored at the last contact (the latest dated

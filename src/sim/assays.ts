@@ -5,7 +5,7 @@
  * changing an assay does not shift the rest of the trial.
  *
  * Models:
- * - qPCR (SPEC §1; MIQE): per plate and target a true standard curve Ct = a + s·log10(q) with
+ * - qPCR (docs/references/assays.md §1; MIQE): per plate and target a true standard curve Ct = a + s·log10(q) with
  *   a ~ N(38, 0.3²), s ~ N(−3.35, 0.05²); standards 10¹…10⁶ copies/µL in triplicate; each patient-day
  *   sample has reference-gene (GATA2, two copies per cell) copies/µL g ~ logN(median 2·10⁴, 0.4) and
  *   CD8 copies/µL = true CD8 copies per cell × g / 2, measured in triplicate; every Ct + N(0, 0.1²).

@@ -10,7 +10,7 @@
  *   CD8+ (p8) or double negative (2 %).
  * - CD4+ and CD8+ T cells: one memory subset (naive RA+ CCR7+ RO−, stem-cell memory RA+ CCR7+ RO+,
  *   central memory RA− CCR7+ RO+, effector memory RA− CCR7− RO+, terminal effector RA+ CCR7− RO−,
- *   SPEC §4) with per-file probabilities, and independently each senescence trait (CD28lo, CD27lo,
+ *   docs/references/assays.md §7) with per-file probabilities, and independently each senescence trait (CD28lo, CD27lo,
  *   CD57+, KLRG1+) with its own probability. Traits are independent of the subset (a simplification).
  * - intensities: negative N(150, 100²); positive log-normal (median per marker, sdLog 0.35), so the
  *   study thresholds (≥ 800) separate them (misclassification < 1e-6 per event). Scatter: debris
@@ -60,7 +60,7 @@ function spilloverValues(): number[][] {
   return S;
 }
 
-/** Memory subsets in SPEC §4 order. */
+/** Memory subsets in docs/references/assays.md §7 order. */
 export const MEMORY_SUBSETS = ['naive', 'scm', 'cm', 'em', 'te'] as const;
 export type MemorySubset = (typeof MEMORY_SUBSETS)[number];
 /** Senescence traits (a cell meets each independently). */

@@ -38,7 +38,7 @@ function inEllipsoid(rng: Rng, e: { c: Vec3; r: Vec3 }, rMm: number): Vec3 {
   }
 }
 
-/** The location catalogue (weights: nodal 0.68, extranodal 0.27, spleen 0.015; seed 000 had 148 / 62 / 4). */
+/** The location catalogue (weights: nodal 0.68, extranodal 0.27, spleen 0.015; the trial had 148 / 62 / 4, docs/references/trial.md §7). */
 export const LOCATIONS: LesionLocation[] = [
   {
     name: 'cervical',
@@ -190,7 +190,7 @@ function clearOfOrgans(c: Vec3, r: number): boolean {
 /**
  * Places a sphere of radius `rMm` at `location`, away from `placed` (gap ≥ 4 mm), inside the body
  * and — unless the location is inside an organ — clear of organs by 5 mm (so that organ uptake does
- * not spill into it: the partial-volume correction of seed 000 assumes it does not). Tries 80
+ * not spill into it: the trial's partial-volume correction, docs/references/trial.md §4, assumes it does not). Tries 80
  * centres at the location, then at roomy fallback stations; then shrinks the radius by 15 % (≤ 6 ×).
  */
 export function placeSphere(

@@ -1,6 +1,6 @@
 /**
  * The virtual trial: a deterministic (seeded) draw of a study like the 89Zr-anti-CD8 PET CAR T trial
- * of seed 000 (SPEC §6 calibration targets) — patients in three cohorts, their journey, toxicity,
+ * of docs/references/trial.md §1 (calibration targets: §7) — patients in three cohorts, their journey, toxicity,
  * labs, biopsies, outcomes, lesions and organ uptake per scan — with every true parameter kept in a
  * `TrialTruth`. Images are rendered on demand by `SimulatedTrial.render(scanId)` (see `phantom.ts`).
  * Pure computation: `src/io/bundle-write.ts` writes the bundle.
@@ -84,7 +84,7 @@ const TRACER = { name: '89Zr-ZED88082A', nuclide: '89Zr', halfLifeS: 282276 };
 export const SIM_MODEL = {
   tracer: TRACER,
   injectedActivityMbq: { mean: 37, sd: 1 },
-  /** Population mean true SUVmean per organ and timepoint (SPEC §6; between days interpolated). */
+  /** Population mean true SUVmean per organ and timepoint (docs/references/trial.md §7; between days interpolated). */
   organSuvMean: {
     spleen: { pre: 26.1, d2: 21.5, d4: 20.3, d5: 20.0, d7: 19.6 },
     liver: { pre: 3.6, d2: 2.9, d4: 2.5, d5: 2.4, d7: 2.2 },
@@ -559,7 +559,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     const posts: PostTimepoint[] = cohort === '3' ? ['d2', 'd4', 'd7'] : [mainPost];
 
     // Scans and tracer injections: 2 days before each scan; cohort 3 has one injection at day 0
-    // for its day +2, +4 and +7 scans (seed 000: only day +2 of cohort 3 is a 2-day uptake scan;
+    // for its day +2, +4 and +7 scans (docs/references/trial.md §1: only day +2 of cohort 3 is a 2-day uptake scan;
     // the analysis setting `uptakeDays` (default 2) leaves the others out).
     const scanList: { tp: Timepoint; day: number; injDay: number }[] = [
       { tp: 'pre', day: preDay, injDay: preDay - 2 },

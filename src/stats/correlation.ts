@@ -2,7 +2,7 @@
  * Pearson correlation: plain (R's `cor.test(x, y, method = "pearson")`: t-test on n − 2 df and
  * Fisher-z confidence interval) and marginal for clustered data (Lorenz, Datta & Harkema 2011,
  * Stat Med 30(27):3181–3191: inverse-cluster-size weighting, delta-method variance, normal test and
- * CI; the computation of CRAN htestClust `cortestClust(method = "pearson")`, statistics-reference §1.9).
+ * CI; the computation of CRAN htestClust `cortestClust(method = "pearson")`, docs/references/statistics.md §9).
  * Pure computation, no I/O.
  */
 import { InputError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
- * Partial-volume correction of lesion SUVpeak (seed 000, "Statistical analyses"; SPEC §3;
- * statistics-reference §1.11): log SUVpeak is modelled with a restricted cubic spline (`rms::rcs`
+ * Partial-volume correction of lesion SUVpeak (docs/references/trial.md §4;
+ * docs/references/statistics.md §11): log SUVpeak is modelled with a restricted cubic spline (`rms::rcs`
  * knots and basis) of lesion volume (or log volume) on a fitting subset (pre-CART lesions without
  * bridging radiotherapy), by OLS or by a linear mixed model with a random intercept per patient.
  * Each lesion's corrected log SUVpeak is its difference from the spline at its own volume plus the

@@ -3,7 +3,7 @@
  * `inclx = TRUE, norm = 2, fractied = 0.05`): Harrell's default knot placement and the Stone–Koo
  * truncated-power basis normalised by (t_k − t_1)^{2/3} per factor (i.e. the cubic terms divided by
  * (t_k − t_1)²). Source: harrelfe/Hmisc `R/rcspline.eval.s`, harrelfe/rms `R/rms.trans.s`
- * (statistics-reference §1.8). Pure computation, no I/O.
+ * (docs/references/statistics.md §8). Pure computation, no I/O.
  */
 import { InputError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 // Analysis v1 outcomes vs R (fixtures/v1-outcomes.R → v1-outcomes.json): per-patient geometric mean
-// of lesion SUVpeak, median split, TTP/PFS/OS derivation (SPEC §1), KM medians with log CIs and
+// of lesion SUVpeak, median split, TTP/PFS/OS derivation (docs/references/clinical.md §6), KM medians with log CIs and
 // log-rank χ²/p. Tolerance 1e-8 relative (the bar for KM and log-rank; both sides do the same
 // arithmetic in double precision, R prints 15 significant digits).
 import { test } from 'node:test';

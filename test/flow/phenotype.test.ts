@@ -31,7 +31,7 @@ const parent = Uint8Array.from([1, 1, 1, 1, 1, 1, 0]);
 const m = (c: string): { channel: string; threshold: number } => ({ channel: c, threshold: 100 });
 
 describe('phenotyping', () => {
-  it('memory subsets by CD45RA/CCR7/CD45RO as SPEC §4 defines them', () => {
+  it('memory subsets by CD45RA/CCR7/CD45RO as docs/references/assays.md §7 defines them', () => {
     // Column CD95 reused as a CD45RO channel: RO+ on rows 1–6, RO− on row 0.
     const r = memorySubsets(events, null, { CD45RA: m('CD45RA'), CCR7: m('CCR7'), CD45RO: m('CD95') });
     assert.equal(r.scmMarker, 'CD45RO');

@@ -2,7 +2,7 @@
 // SUVibw, DRO_2_3 SUVbsa) through loadPetSuv with the MATCHING --suv-type: the statistics inside the
 // mask must be the SUVbw reference values (DRO_list.csv: 0.20 / 1.00 / 4.00) times X / W, where X is
 // the body-size measure of that type computed here from the header's weight (70 kg), height (1.75 m)
-// and sex (IBSI SUV manual; imaging-reference §1.3):
+// and sex (IBSI SUV manual; docs/references/imaging.md §4):
 //   LBM James-128, male: 1.10·W − 128·(W/H)²              → SUVlbm = SUVbw · LBM / W
 //   IBW, sex "O" = mean of male 48.0 + 1.06·(H − 152) and female 45.5 + 0.91·(H − 152)
 //   BSA Du Bois 0.007184·H^0.725·W^0.425 m² → SUVbsa (cm²/mL) = SUVbw · BSA[cm²] / W[g]

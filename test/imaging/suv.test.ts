@@ -1,6 +1,6 @@
 /**
  * SUV scale-factor rules on small synthetic headers (test/fixtures/dicom/*.json, written from
- * imaging-reference §1–§5). Expected factors are recomputed here in closed form with powers of
+ * docs/references/imaging.md §1–§6). Expected factors are recomputed here in closed form with powers of
  * two (D·2^(−Δt/T½)) rather than the implementation's exp(−λΔt), from the times written in each
  * fixture. Tolerance: 1e-12 relative (double rounding only).
  */

@@ -26,7 +26,7 @@ test('simulateTrial at the trial size (23 patients): cohorts, design and calibra
   const t = simulateTrial({ seed: 5, patients: 23 });
   const byCohort = (c: string): number => t.patients.filter((p) => p.cohort === c).length;
   assert.deepEqual([byCohort('1'), byCohort('2'), byCohort('3')], [7, 8, 8]);
-  // Baseline decks reproduce Table 1 of seed 000 exactly at n = 23.
+  // Baseline decks reproduce Table 1 of the reference trial (docs/references/trial.md §7) exactly at n = 23.
   const count = <T>(xs: T[], v: T): number => xs.filter((x) => x === v).length;
   assert.equal(
     count(

@@ -21,7 +21,9 @@ interface Case {
   aliased: string[];
   y: number[];
 }
-const cases = JSON.parse(readFileSync(new URL('./fixtures/design.json', import.meta.url), 'utf8')) as Case[];
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/design.json', import.meta.url), 'utf8')) as {
+  cases: Case[];
+};
 const df = dataFrameFromCsv(readCsv(fileURLToPath(new URL('./fixtures/design-data.csv', import.meta.url))));
 
 for (const c of cases) {

@@ -220,7 +220,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nMarkers are positive at value ≥ threshold (CD28/CD27: "lo" below it), on compensated, untransformed ' +
-        'values\nwhen the file has a spillover matrix and "compensate" is not false. Memory subsets (SPEC §4): naive ' +
+        'values\nwhen the file has a spillover matrix and "compensate" is not false. Memory subsets (docs/references/assays.md §7): naive ' +
         'RA+CCR7+RO−,\nstem-cell memory RA+CCR7+RO+, central memory RA−CCR7+, effector memory RA−CCR7−, terminal ' +
         'effector RA+CCR7−.\nExample settings: {"cd4Gate": "CD4", "cd8Gate": "CD8", "populations": [{"label": "cd8", ' +
         '"gate": "CD8"}],\n  "markers": {"CD45RA": {"channel": "BV605-A", "threshold": 1000}, "CCR7": {"channel": ' +

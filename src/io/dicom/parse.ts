@@ -4,7 +4,7 @@
  * into `InputError`s that name the file and the tag.
  *
  * Built on dcmjs (`DicomMessage.readFile` + `DicomMetaDictionary.naturalizeDataset`). Quirks handled
- * here (imaging-reference §3/§4):
+ * here (docs/references/imaging.md §9):
  *  - files without the File Meta Information Group Length (0002,0000) — the IBSI SUV DROs — are
  *    accepted by inserting the group length before parsing (dcmjs issues #338/#93; strict parsing of
  *    the rest of the file is kept, so truncated or corrupt files still fail);

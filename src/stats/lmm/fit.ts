@@ -1,7 +1,7 @@
 /**
  * Linear mixed-model fitting by REML or ML as lme4::lmer does it: minimise the profiled deviance /
  * REML criterion over the relative covariance factor θ (Bates et al. 2015, JSS 67(1);
- * statistics-reference §1.1), then report β, Var(β), σ, variance components, conditional modes,
+ * docs/references/statistics.md §1), then report β, Var(β), σ, variance components, conditional modes,
  * log-likelihood, AIC/BIC and convergence/singularity diagnostics.
  */
 import type { DataFrame } from '../data-frame.js';

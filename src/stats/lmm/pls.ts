@@ -1,7 +1,7 @@
 /**
  * Random-effects structure and the penalised least-squares (PLS) evaluation of lme4's profiled
  * deviance / REML criterion (Bates, Mächler, Bolker & Walker 2015, JSS 67(1), eqs. for
- * `profiledDeviance` and `REMLprofiled`; statistics-reference §1.1).
+ * `profiledDeviance` and `REMLprofiled`; docs/references/statistics.md §1).
  *
  * Blocked algorithm: a blocking factor B is chosen among the grouping factors; every random-effect
  * term whose grouping factor is nested in B (each of its levels occurs within one level of B, which

@@ -1,6 +1,6 @@
 /**
  * Satterthwaite degrees of freedom for linear mixed models as lmerTest 3.1 computes them
- * (Kuznetsova, Brockhoff & Christensen 2017, JSS 82(13); statistics-reference §1.2): the Hessian of
+ * (Kuznetsova, Brockhoff & Christensen 2017, JSS 82(13); docs/references/statistics.md §2): the Hessian of
  * the unprofiled deviance in φ = (θ, σ) and the Jacobian of Var(β̂)(φ) by numDeriv's Richardson
  * extrapolation (same step rules, so results agree with lmerTest to its own numerical precision),
  * then ν = 2(lᵀCl)² / (gᵀAg) per contrast, and the multi-df F test of lmerTest's contestMD.

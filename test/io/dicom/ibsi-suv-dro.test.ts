@@ -172,7 +172,7 @@ describe('real PET headers', () => {
       const h = instances[0]!.header;
       const stored = Number(h['DecayFactor']);
       // 2e-4 relative: slice 2 carries 1.11682 where 2^(FRT/T½) with the header's T½ gives 1.11671
-      // (the scanner's own rounding of FRT/T½; imaging-reference §1.1 found the same 1e-4 gap).
+      // (the scanner's own rounding of FRT/T½; real series show the same 1e-4 gap, docs/references/imaging.md §2).
       assertClose(expectedDecayFactor(h)!, stored, 2e-4, name);
     }
   });

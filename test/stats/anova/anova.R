@@ -6,6 +6,7 @@
 # Data are R datasets written as CSV beside this script. Run: Rscript test/stats/anova/anova.R
 # R 4.2.2, multcomp 1.4-22, jsonlite 1.8.4 (versions also written to anova.json).
 options(digits = 17)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "../../helpers/golden-meta.R"))
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 pg <- PlantGrowth
@@ -59,4 +60,5 @@ res <- list(
   mtcars_unbalanced_cyl_am = list(anova = tab(aov(mpg ~ cyl * am, mt))),
   mtcars_unbalanced_am_cyl = list(anova = tab(aov(mpg ~ am * cyl, mt)))
 )
+res$generatedWith <- golden_meta(c("jsonlite"))
 jsonlite::write_json(res, file.path(here, "anova.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
