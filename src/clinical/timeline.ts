@@ -3,7 +3,7 @@
  * the study bundle reader (src/study/bundle-events.ts) and the registry's write path
  * (src/registry/validation.ts). This module owns the journey's ordering rules; it does no I/O.
  *
- * Order (SPEC §1; each "≤" allows the same day):
+ * Order (docs/references/clinical.md §1; each "≤" allows the same day):
  *   referral ≤ every other event;
  *   apheresis ≤ lymphodepletion ≤ infusion; apheresis ≤ infusion; bridging (start) ≤ infusion;
  *   infusion ≤ response assessments, progression, follow-up, death;
