@@ -22,21 +22,26 @@ type RegisterFn = (program: Command) => void;
 export function baseProgram(): Command {
   // src/cli and dist/cli are both two levels below the package root.
   const pkg = JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return new Command('carto')
-    .description(
-      'Cartography: CAR T-cell therapy studies from raw data to answers — PET quantification,\n' +
-        'patient journey, lab assays and the pre-specified statistical analysis, reproducibly.',
-    )
-    .version(pkg.version)
-    .option('--debug', 'print the stack trace of an unexpected error')
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n' +
-        '  carto demo --out report/          simulate a virtual trial and write its report\n' +
-        '  carto run examples/sts-001 --out out/   import, quantify, analyse and report a study bundle\n' +
-        '  carto suv <series-dir> --mask labels.nii.gz --json   SUV statistics per VOI',
-    );
+  return (
+    new Command('carto')
+      .description(
+        'Cartography: CAR T-cell therapy studies from raw data to answers — PET quantification,\n' +
+          'patient journey, lab assays and the pre-specified statistical analysis, reproducibly.',
+      )
+      .version(pkg.version)
+      .option('--debug', 'print the stack trace of an unexpected error')
+      // Usage errors (unknown option, missing argument) throw instead of exiting 1: runCli maps them to
+      // exit 2, the code of every other input error.
+      .exitOverride()
+      .showHelpAfterError('(run with --help for usage)')
+      .addHelpText(
+        'after',
+        '\nExamples:\n' +
+          '  carto demo --out carto-demo       simulate a virtual trial and write its report\n' +
+          '  carto run examples/sts-001 --out carto-sts-001   import, quantify, analyse and report a bundle\n' +
+          '  carto suv <series-dir> --mask labels.nii.gz --json   SUV statistics per VOI',
+      )
+  );
 }
 
 /** Names (without extension) of the command modules, in load order. */

@@ -29,6 +29,11 @@ export interface QuantifyOptions {
   netDoseBq?: number;
   /** Render the MIP of this scan. */
   picture?: boolean;
+  /**
+   * Folders a header may point into (an NRRD `data file:`): the bundle folder and its `dataRoots`
+   * (docs/study-bundle.md, Paths). Absent: each header's own folder only.
+   */
+  dataRoots?: readonly string[];
 }
 
 /** Loads the scan's SUV image (g/mL) and its provenance. */
@@ -47,7 +52,7 @@ async function loadSuv(
       },
     };
   }
-  const img = await loadSuvImage(scan.path);
+  const img = await loadSuvImage(scan.path, opts.dataRoots ? { dataRoots: opts.dataRoots } : {});
   return {
     volume: img.volume,
     provenance: { suvUnits: `SUVbw ${img.units} (${img.source})`, decayCorrection: 'n/a', suvType: 'bw' },
@@ -76,7 +81,7 @@ export async function quantifyScan(
   }
   const outlines: Uint8Array[] = [];
   for (const [file, list] of byMask) {
-    const labels = labelMapOnGrid(file, suv).volume;
+    const labels = labelMapOnGrid(file, suv, opts.dataRoots ? { dataRoots: opts.dataRoots } : {}).volume;
     const stats = quantifyLabelMap(
       suv,
       labels,

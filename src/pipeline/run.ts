@@ -214,6 +214,7 @@ function scanOptions(bundle: StudyBundle, scanId: string, picture: boolean): Qua
     matvThresholdSuv: bundle.settings.matvThresholdSuv,
     ...(doseEvent?.activityMbq != null ? { netDoseBq: doseEvent.activityMbq * 1e6 } : {}),
     picture,
+    dataRoots: [bundle.dir, ...bundle.dataRoots],
   };
 }
 

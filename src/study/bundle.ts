@@ -39,6 +39,8 @@ export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-js
 export interface StudyBundle {
   /** Absolute path of the bundle folder. */
   dir: string;
+  /** Real absolute paths of `study.json` `dataRoots` (image headers may point into these too). */
+  dataRoots: string[];
   name: string;
   tracer: Tracer;
   settings: StudySettings;
@@ -446,6 +448,7 @@ export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle
 
   return {
     dir,
+    dataRoots,
     ...head,
     patients,
     events,
