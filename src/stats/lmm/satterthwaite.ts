@@ -36,7 +36,8 @@ function devfunVp(sys: PlsSystem, reml: boolean, varpar: number[]): number {
 function covBeta(sys: PlsSystem, varpar: number[]): Float64Array {
   const k = varpar.length - 1;
   const s2 = varpar[k]! ** 2;
-  return unscaledVcov(sys, evaluatePls(sys, varpar.slice(0, k))).map((v) => v * s2);
+  // Var(β̂) needs only the factor, not the penalised RSS: skip the residual pass
+  return unscaledVcov(sys, evaluatePls(sys, varpar.slice(0, k), false)).map((v) => v * s2);
 }
 
 function richardson(a: number[][]): number[] {
