@@ -22,7 +22,7 @@
 import { ComputationError } from '../../errors.js';
 import { backSolveT, cholInPlace, cholInverse } from './dense.js';
 import type { PlsSystem } from './pls-system.js';
-import { templateOf, type ReTerm } from './re-terms.js';
+import { templateOf } from './re-terms.js';
 
 export { buildReTerms, templateOf, thetaLayout, type ReTerm } from './re-terms.js';
 export { buildPlsSystem, type PlsSystem } from './pls-system.js';
