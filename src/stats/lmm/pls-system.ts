@@ -66,8 +66,24 @@ export interface PlsSystem {
   /** The data (row-major X n×p and y), kept to recompute the penalised RSS from residuals. */
   X: Float64Array;
   y: Float64Array;
-  /** Scratch of length n for the residual pass (contents meaningless between calls). */
-  work: Float64Array;
+  /**
+   * Buffers reused by every evaluation on this system (evaluatePls, and plsSolution inside the residual
+   * pass), so a fit allocates nothing per evaluation: r (n) residuals, the factors M (m²), Ld and C, tmp
+   * (max s_b²) and the solution u, b (per term) and x (m − 1).
+   */
+  work: PlsWork;
+}
+
+/** Evaluation buffers of a PlsSystem (contents meaningless between calls). */
+export interface PlsWork {
+  r: Float64Array;
+  M: Float64Array;
+  Ld: Float64Array;
+  C: Float64Array;
+  tmp: Float64Array;
+  u: Float64Array[];
+  b: Float64Array[];
+  x: Float64Array;
 }
 
 /** Block of each level of `t` under blocking factor `B` (null when t is not nested in B). */
@@ -300,7 +316,16 @@ export function buildPlsSystem(
     lower,
     X,
     y,
-    work: new Float64Array(n),
+    work: {
+      r: new Float64Array(n),
+      M: new Float64Array(m * m),
+      Ld: new Float64Array(offSS[nb]!),
+      C: new Float64Array(offSC[nb]!),
+      tmp: new Float64Array(Math.max(0, ...blockSize) ** 2),
+      u: terms.map((t) => new Float64Array(t.levels.length * t.p)),
+      b: terms.map((t) => new Float64Array(t.levels.length * t.p)),
+      x: new Float64Array(m - 1),
+    },
   };
 }
 

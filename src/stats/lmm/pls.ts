@@ -67,6 +67,31 @@ function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, 
   }
 }
 
+/** Multiplies the dense-part row blocks of the row-major m×m matrix A on the left by Λ₂ᵀ. */
+function applyLambda2Left(sys: PlsSystem, Ts: Float64Array[], A: Float64Array): void {
+  const m = sys.m;
+  for (const i of sys.denseTerms) {
+    const t = sys.terms[i]!;
+    const T = Ts[i]!;
+    const pt = t.p;
+    for (let l = 0; l < t.levels.length; l++) {
+      const r0 = (sys.denseOffset[i]! + l * pt) * m;
+      // in place: row c of the result only needs input rows ≥ c
+      for (let c = 0; c < pt; c++) {
+        const rc = r0 + c * m;
+        const tcc = T[c * pt + c]!;
+        for (let j = 0; j < m; j++) A[rc + j]! *= tcc;
+        for (let k = c + 1; k < pt; k++) {
+          const tkc = T[k * pt + c]!;
+          if (tkc === 0) continue;
+          const rk = r0 + k * m;
+          for (let j = 0; j < m; j++) A[rc + j]! += tkc * A[rk + j]!;
+        }
+      }
+    }
+  }
+}
+
 /**
  * Multiplies the used dense columns of a block's compressed rows (rows × nc, row-major at `off`) on the
  * right by Λ₂, run by run (a run is one level's p_t columns of a crossed term).
@@ -106,24 +131,20 @@ function applyLambda2Runs(
  * Evaluates the PLS problem at θ (lme4 order): log|L|², log|R_X|², penalised RSS and the factors.
  * With exactPwrss (default) the penalised RSS is recomputed from the residuals (one O(n) pass);
  * without it, it comes from the factor (cheaper, rounding noise ~1e-14 relative: fine for a coarse search).
+ * The returned factors live in sys.work: they are valid until the next evaluation on the same system.
  * @throws ComputationError when the fixed-effects Schur complement is not positive definite
  */
 export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss = true): PlsEval {
   const { m, nb, q2 } = sys;
   const Ts = sys.terms.map((t) => templateOf(t, theta));
-  // M = Λwᵀ WᵀW Λw + diag(I_q2, 0); Λw = diag(Λ₂, I) (left product via the transpose: M is symmetric)
-  const M = Float64Array.from(sys.wtw);
+  // M = Λwᵀ WᵀW Λw + diag(I_q2, 0); Λw = diag(Λ₂, I)
+  const { M, Ld, C, tmp } = sys.work;
+  M.set(sys.wtw);
   if (q2 > 0) {
     applyLambda2Right(sys, Ts, M, m);
-    transposeInPlace(M, m);
-    applyLambda2Right(sys, Ts, M, m);
+    applyLambda2Left(sys, Ts, M);
     for (let k = 0; k < q2; k++) M[k * m + k]! += 1;
   }
-  const Ld = new Float64Array(sys.offSS[nb]!);
-  const C = new Float64Array(sys.offSC[nb]!);
-  let maxS = 0;
-  for (const sb of sys.blockSize) maxS = Math.max(maxS, sb);
-  const tmp = new Float64Array(maxS * maxS);
   let ldL2 = 0;
   for (let b = 0; b < nb; b++) ldL2 += factorBlock(sys, Ts, b, M, Ld, C, tmp);
   if (!cholInPlace(M, m - 1, m)) {
@@ -248,10 +269,10 @@ function factorBlock(
 
 /** ‖y − Xβ̂ − ZΛû‖² + ‖û‖² at θ from an evaluation's factors. */
 export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<number>): number {
-  const sol = plsSolution(sys, ev, theta);
+  const sol = plsSolution(sys, ev, theta, true);
   const { X, y, p, n } = sys;
   // column-wise passes keep the inner loops tight (n can be 10⁵–10⁶)
-  const r = sys.work;
+  const r = sys.work.r;
   r.set(y);
   for (let c = 0; c < p; c++) {
     const bc = sol.beta[c]!;
@@ -275,16 +296,6 @@ export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<numb
   return rss + uu;
 }
 
-function transposeInPlace(A: Float64Array, m: number): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) {
-      const t = A[i * m + j]!;
-      A[i * m + j] = A[j * m + i]!;
-      A[j * m + i] = t;
-    }
-  }
-}
-
 /** lme4's objective: REML criterion (reml) or ML deviance from a PLS evaluation. */
 export function objective(sys: PlsSystem, ev: PlsEval, reml: boolean): number {
   const n = sys.n;
@@ -295,20 +306,26 @@ export function objective(sys: PlsSystem, ev: PlsEval, reml: boolean): number {
   return ev.ldL2 + n * (1 + Math.log((2 * Math.PI * ev.pwrss) / n));
 }
 
-/** Solution of the PLS system: β, spherical u (per term, level-major) and b = Λu. */
+/**
+ * Solution of the PLS system: β, spherical u (per term, level-major) and b = Λu.
+ * With reuse the arrays are sys.work's (valid until the next evaluation; for the residual pass).
+ */
 export function plsSolution(
   sys: PlsSystem,
   ev: PlsEval,
   theta: ArrayLike<number>,
+  reuse = false,
 ): { beta: Float64Array; u: Float64Array[]; b: Float64Array[] } {
   const { m, q2, p, nb } = sys;
   const M = ev.M;
   const k = m - 1;
-  const x = new Float64Array(k);
+  const x = reuse ? sys.work.x : new Float64Array(k);
   for (let c = 0; c < k; c++) x[c] = M[(m - 1) * m + c]!;
   backSolveT(M, k, m, x);
-  const beta = x.slice(q2, q2 + p);
-  const u: Float64Array[] = sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
+  const beta = reuse ? x.subarray(q2, q2 + p) : x.slice(q2, q2 + p);
+  const u: Float64Array[] = reuse
+    ? sys.work.u
+    : sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
   for (const i of sys.denseTerms) {
     const t = sys.terms[i]!;
     u[i]!.set(x.subarray(sys.denseOffset[i], sys.denseOffset[i]! + t.levels.length * t.p));
@@ -338,7 +355,7 @@ export function plsSolution(
   }
   const bvals = sys.terms.map((t, i) => {
     const T = templateOf(t, theta);
-    const out = new Float64Array(u[i]!.length);
+    const out = reuse ? sys.work.b[i]! : new Float64Array(u[i]!.length);
     for (let l = 0; l < t.levels.length; l++) {
       for (let r = 0; r < t.p; r++) {
         let v = 0;
