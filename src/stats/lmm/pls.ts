@@ -15,6 +15,8 @@
  *  2. Per level b of the blocking factor: L_b L_bᵀ = Λ_bᵀ Zᵀ Z_b Λ_b + I (dense s_b×s_b), C_b = L_b⁻¹ Λ_bᵀ
  *     (Zᵀ W)_b Λ₂ on the n_b W columns that block's rows use, and the Schur update M −= C_bᵀ C_b
  *     scattered onto those columns (cost s_b·n_b², summed over blocks ≈ Σ_b nnz_b²).
+ *     Blocks of one intercept column with equal Σz² share the weight of their update, which is then
+ *     pre-summed once per model frame and subtracted as one m×m matrix (balanced designs).
  *  3. Dense Cholesky of M (its leading q₂ block completes L_θ, then R_X, then the last row gives
  *     ‖l‖² with pwrss = yᵀy − ‖l‖²).
  * The cost per evaluation is independent of n except for the optional residual pass below.
@@ -140,6 +142,15 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
   // M = Λwᵀ WᵀW Λw + diag(I_q2, 0); Λw = diag(Λ₂, I)
   const { M, Ld, C, tmp } = sys.work;
   M.set(sys.wtw);
+  // pre-summed Schur updates of classes of intercept-only blocks (pls-system.ts presumClasses), before
+  // the Λw scaling they share with Wᵀ W
+  for (const cl of sys.classes) {
+    const lam = Ts[cl.term]![0]!;
+    const w = (lam * lam) / (lam * lam * cl.d + 1);
+    if (w === 0) continue;
+    const S = cl.S;
+    for (let k = 0; k < M.length; k++) M[k]! -= w * S[k]!;
+  }
   if (q2 > 0) {
     applyLambda2Right(sys, Ts, M, m);
     applyLambda2Left(sys, Ts, M);
@@ -255,6 +266,7 @@ function factorBlock(
     for (let c = 0; c < nc; c++) C[row + c]! /= laa;
   }
   // M −= C_bᵀ C_b on the used columns (ascending, so the lower triangle maps to the lower triangle)
+  if (sys.blockClass[b]! >= 0) return ld; // pre-summed in evaluatePls
   for (let a = 0; a < sb; a++) {
     const row = coff + a * nc;
     for (let r = 0; r < nc; r++) {

@@ -69,7 +69,7 @@ test('crossed (1 | patient) + (1 | lesion): one term blocked, the other dense; o
   assertClose(a, b, 1e-12, 'objective with the second term switched off');
 });
 
-test('crossed factors with many levels: the larger factor is eliminated first, Zᵀ W compressed per block', () => {
+test('crossed factors with many levels: the larger factor eliminated first, Zᵀ W compressed per block, pre-summed and block-by-block Schur updates agree', () => {
   // 3 000 rows, a with 300 levels (10 rows each), b with 60 levels drawn at random (seeded LCG)
   let seed = 42;
   const unif = (): number => {
@@ -103,9 +103,14 @@ test('crossed factors with many levels: the larger factor is eliminated first, Z
     const levels = [...new Set(rows.map((i) => sys.terms[1]!.codes[i]!))].sort((u, v) => u - v);
     assert.deepEqual(used, [...levels, 60, 61, 62]);
   }
+  // every a level has 10 rows: one class of equal Σz², its Schur update pre-summed
+  assert.equal(sys.classes.length, 1);
+  assert.ok(sys.blockClass.every((c) => c === 0));
+  // b eliminated first instead: b levels have different row counts, blocks updated one by one
   const other = system(formula, 1, data);
   assert.deepEqual(other.blockTerms, [1]);
   assert.equal(other.q2, 300);
+  assert.equal(other.classes.length, 0);
   for (const th of [
     [0.5, 0.3],
     [1.2, 0],
