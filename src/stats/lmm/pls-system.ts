@@ -9,15 +9,17 @@
  * complement (m = q₂ + p + 1 columns) is factorised densely. Eliminating a block b only touches the W
  * columns its rows use: its n_b crossed-level columns plus X and y, so the Schur update costs
  * s_b·n_b² (not s_b·m² or n·q₂²) and Zᵀ W is stored per block compressed to those columns. B is the
- * grouping factor minimising the flop estimate Σ_b (c + s_b³/3 + s_b²·n_b + s_b·n_b²) + (m − 1)³/3 (c a fixed
- * per-block overhead), i.e. the
- * classical choice of eliminating the many small, sparsely coupled factor first (minimum degree on the
- * level graph: a level of B has degree ≈ n_b, the crossed levels are eliminated last in one dense block).
- * For crossed factors with random co-occurrence the Schur complement of the crossed part is dense
- * (2 000 × 500 levels on 10⁵ rows: each pair of b levels shares an a level with probability ≈ 1), so a
- * dense factor there loses nothing against a general sparse Cholesky; it is also what CHOLMOD's
- * supernodal factorisation does with that block (Bates et al. 2015 JSS 67(1) §3.2–3.4; Davis 2006,
- * Direct Methods for Sparse Linear Systems, ch. 7 on minimum degree orderings).
+ * grouping factor minimising the flop estimate Σ_b (c + s_b³/3 + s_b²·n_b + s_b·n_b²) + (m − 1)³/3 (c a
+ * fixed per-block overhead), i.e. the classical choice of eliminating the many small, sparsely coupled
+ * factor first (minimum degree on the level graph: a level of B has degree ≈ n_b, the crossed levels
+ * are eliminated last in one dense block). For crossed factors with random co-occurrence the Schur
+ * complement of the crossed part is dense (2 000 × 500 levels on 10⁵ rows: each pair of b levels shares
+ * an a level with probability ≈ 1), so a dense factor there loses nothing against a general sparse
+ * Cholesky; it is also what CHOLMOD's supernodal factorisation does with that block (Bates et al. 2015
+ * JSS 67(1) §3.2–3.4; Davis 2006, Direct Methods for Sparse Linear Systems, ch. 7 on minimum degree).
+ * Measured on that design, the dense Cholesky of the 503×503 Schur complement is then most of an
+ * evaluation and is the same under any ordering, so no general sparse (AMD, left-looking) Cholesky is
+ * written; it would pay only for crossed factors whose levels rarely co-occur.
  */
 import type { ReTerm } from './re-terms.js';
 import { thetaLayout } from './re-terms.js';
