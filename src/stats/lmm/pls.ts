@@ -1,103 +1,33 @@
 /**
- * Random-effects structure and the penalised least-squares (PLS) evaluation of lme4's profiled
- * deviance / REML criterion (Bates, Mächler, Bolker & Walker 2015, JSS 67(1), eqs. for
- * `profiledDeviance` and `REMLprofiled`; docs/references/statistics.md §1).
+ * Penalised least-squares (PLS) evaluation of lme4's profiled deviance / REML criterion at θ (Bates,
+ * Mächler, Bolker & Walker 2015, JSS 67(1) §3, eqs. for `profiledDeviance` and `REMLprofiled`;
+ * docs/references/statistics.md §1): the Cholesky factor of
+ *   [Λᵀ Zᵀ Z Λ + I   Λᵀ Zᵀ X   Λᵀ Zᵀ y]
+ *   [      ·           Xᵀ X      Xᵀ y  ]
+ *   [      ·             ·       yᵀ y  ]
+ * gives log|L_θ|², log|R_X|² and the penalised RSS.
  *
- * Blocked algorithm: a blocking factor B is chosen among the grouping factors; every random-effect
- * term whose grouping factor is nested in B (each of its levels occurs within one level of B, which
- * includes B itself) belongs to the "block part": Λᵀ Zᵀ Z Λ + I restricted to it is block diagonal with
- * one small dense block per level of B (e.g. a patient's intercept/slope, or a patient plus its
- * lesions for (1 | patient/lesion)), factorised block by block. The remaining (crossed) random effects,
- * the fixed effects and the response form a dense "rest" block W = [Z₂Λ₂ | X | y]; its Schur complement
- * is factorised densely, giving log|L|², log|R_X|² and the penalised RSS in one pass. B is chosen to
- * minimise the estimated flop count Σ_b s_b³ + (q₂ + p + 1)³. Cost per evaluation is then independent
- * of n after one O(n) setup (plus one O(n) residual pass for an exact penalised RSS).
+ * Sparse blocked algorithm (lme4 factorises with CHOLMOD and a fill-reducing ordering; this is the
+ * same factorisation written for the structure of random-effects models). The θ-independent
+ * cross-products Zᵀ Z, Zᵀ W and Wᵀ W are formed once per model frame (src/stats/lmm/pls-system.ts,
+ * which also chooses the elimination order); each evaluation only scales them by Λ(θ) and factorises:
+ *  1. Wᵀ W scaled by Λ₂ (the crossed terms' factor) plus I on the crossed part: M (m×m, m = q₂ + p + 1).
+ *  2. Per level b of the blocking factor: L_b L_bᵀ = Λ_bᵀ Zᵀ Z_b Λ_b + I (dense s_b×s_b), C_b = L_b⁻¹ Λ_bᵀ
+ *     (Zᵀ W)_b Λ₂ on the n_b W columns that block's rows use, and the Schur update M −= C_bᵀ C_b
+ *     scattered onto those columns (cost s_b·n_b², summed over blocks ≈ Σ_b nnz_b²).
+ *     Blocks of one intercept column with equal Σz² share the weight of their update, which is then
+ *     pre-summed once per model frame and subtracted as one m×m matrix (balanced designs).
+ *  3. Dense Cholesky of M (its leading q₂ block completes L_θ, then R_X, then the last row gives
+ *     ‖l‖² with pwrss = yᵀy − ‖l‖²).
+ * The cost per evaluation is independent of n except for the optional residual pass below.
  */
-import { ComputationError, InputError } from '../../errors.js';
-import type { ModelFrame } from '../design.js';
-import { termBlocks } from '../design.js';
+import { ComputationError } from '../../errors.js';
 import { backSolveT, cholInPlace, cholInverse } from './dense.js';
+import type { PlsSystem } from './pls-system.js';
+import { templateOf } from './re-terms.js';
 
-/** One random-effects term `(lhs | group)` on the used rows, in lme4's term order. */
-export interface ReTerm {
-  /** Grouping factor label (`Subject`, `lesion:patient`). */
-  group: string;
-  /** Column names of the lhs model matrix (`(Intercept)`, `Days`). */
-  cnms: string[];
-  /** Number of columns p_i. */
-  p: number;
-  /** Grouping factor levels (as R sorts them). */
-  levels: string[];
-  /** Level code per used row. */
-  codes: Int32Array;
-  /** lhs columns (n each). */
-  z: Float64Array[];
-  /** Offset of this term's θ block in θ. */
-  thetaOffset: number;
-  /** Number of θ elements p(p+1)/2. */
-  nTheta: number;
-}
-
-/** One random-effects term `(lhs | group)` on the used rows, in lme4's term order. */
-export interface ReTerm {
-  /** Grouping factor label (`Subject`, `lesion:patient`). */
-  group: string;
-  /** Column names of the lhs model matrix (`(Intercept)`, `Days`). */
-  cnms: string[];
-  /** Number of columns p_i. */
-  p: number;
-  /** Grouping factor levels (as R sorts them). */
-  levels: string[];
-  /** Level code per used row. */
-  codes: Int32Array;
-  /** lhs columns (n each). */
-  z: Float64Array[];
-  /** Offset of this term's θ block in θ. */
-  thetaOffset: number;
-  /** Number of θ elements p(p+1)/2. */
-  nTheta: number;
-}
-
-/** Precomputed cross-products for the blocked PLS (depends on the data only, not on θ). */
-export interface PlsSystem {
-  n: number;
-  p: number;
-  terms: ReTerm[];
-  /** Indices (into terms) of the block part and of the dense part. */
-  blockTerms: number[];
-  denseTerms: number[];
-  /** Column offset of each dense term within Z₂ (−1 for block terms). */
-  denseOffset: number[];
-  /** Number of blocks (levels of the blocking factor) and block sizes s_b. */
-  nb: number;
-  blockSize: Int32Array;
-  /** Offsets of block b in the flat s_b×s_b arrays, the s_b×m arrays and the s_b vectors. */
-  offSS: Int32Array;
-  offSM: Int32Array;
-  offS: Int32Array;
-  /** Segments of each block (CSR by block): term index, level and local start of a p_t-long run. */
-  segPtr: Int32Array;
-  segTerm: Int32Array;
-  segLevel: Int32Array;
-  segPos: Int32Array;
-  /** Block of each used row and, per block term, the local position of the row's level (n × nBlockTerms). */
-  rowBlock: Int32Array;
-  rowPos: Int32Array;
-  q2: number;
-  m: number;
-  /** Zᵀ Z per block (s_b² each). */
-  zdtzd: Float64Array;
-  /** Zᵀ W per block (s_b·m each). */
-  g: Float64Array;
-  /** Wᵀ W (m·m), W = [Z₂ | X | y]. */
-  wtw: Float64Array;
-  nTheta: number;
-  /** Lower bounds of θ (0 for diagonal elements of each T_i, −∞ otherwise). */
-  lower: number[];
-  /** The data (row-major X n×p and y), kept to recompute the penalised RSS from residuals. */
-  X: Float64Array;
-  y: Float64Array;
-}
+export { buildReTerms, templateOf, thetaLayout, type ReTerm } from './re-terms.js';
+export { buildPlsSystem, type PlsSystem } from './pls-system.js';
 
 /** Result of one PLS evaluation at θ. */
 export interface PlsEval {
@@ -109,300 +39,91 @@ export interface PlsEval {
   pwrss: number;
   /** Dense factor of the rest block (m×m, lower triangle). */
   M: Float64Array;
-  /** Per-block Cholesky factors L_b and solves C_b = L_b⁻¹ Λ_bᵀ G_b Λw (flat, offsets offSS/offSM). */
+  /**
+   * Per-block Cholesky factors L_b (offsets offSS) and solves C_b = L_b⁻¹ Λ_bᵀ (ZᵀW)_b Λ₂ on the
+   * block's used W columns (s_b × n_b row-major, offsets offSC).
+   */
   Ld: Float64Array;
   C: Float64Array;
 }
 
-/**
- * Builds the random-effects terms from a model frame, in lme4's order (mkReTrms: terms reordered by
- * decreasing number of levels, `rev(order(nl))`, when any later term has more levels).
- * @throws InputError for a grouping factor with one level, a term with n ≤ q (more random effects than
- *   observations), or a grouping factor with as many levels as observations
- */
-export function buildReTerms(mf: ModelFrame): ReTerm[] {
-  const f = mf.formula;
-  const raw = f.random.map((r) => {
-    const g = mf.groups.get(r.groupLabel)!;
-    const blocks = termBlocks(r.terms, r.intercept, mf.vars, mf.n);
-    const cnms = blocks.flatMap((b) => b.names);
-    const z = blocks.flatMap((b) => b.cols);
-    if (cnms.length === 0) throw new InputError('random-effects term has no columns', { field: r.lhsText });
-    return { group: r.groupLabel, cnms, p: cnms.length, levels: g.levels, codes: g.codes, z };
-  });
-  if (raw.length === 0) throw new InputError('formula has no random-effects term such as (1 | patient)');
-  let ord = raw.map((_, i) => i);
-  const nl = raw.map((r) => r.levels.length);
-  if (nl.some((v, i) => i > 0 && v > nl[i - 1]!)) {
-    // R: rev(order(nl)) — order() is stable ascending, rev() reverses ties too
-    ord = [...ord].sort((a, b) => nl[a]! - nl[b]! || a - b).reverse();
-  }
-  let off = 0;
-  return ord.map((i) => {
-    const r = raw[i]!;
-    if (r.levels.length < 2) {
-      throw new InputError(`grouping factor must have more than one level (it has ${r.levels.length})`, {
-        field: r.group,
-        value: r.levels[0],
-      });
-    }
-    if (r.levels.length >= mf.n) {
-      throw new InputError(
-        `number of levels of the grouping factor (${r.levels.length}) must be less than the number of observations (${mf.n})`,
-        { field: r.group },
-      );
-    }
-    const q = r.levels.length * r.p;
-    if (mf.n <= q) {
-      throw new InputError(
-        `number of observations (${mf.n}) <= number of random effects (${q}) for term (${r.cnms.join(' + ')} | ${r.group}); the random-effects parameters and the residual variance are unidentifiable`,
-        { field: r.group },
-      );
-    }
-    const nTheta = (r.p * (r.p + 1)) / 2;
-    const t: ReTerm = { ...r, thetaOffset: off, nTheta };
-    off += nTheta;
-    return t;
-  });
-}
-
-/** θ lower bounds and start value as lme4 (diagonal ≥ 0 start 1; off-diagonal free start 0). */
-export function thetaLayout(terms: ReTerm[]): { lower: number[]; start: number[] } {
-  const lower: number[] = [];
-  const start: number[] = [];
-  for (const t of terms) {
-    for (let c = 0; c < t.p; c++) {
-      for (let r = c; r < t.p; r++) {
-        lower.push(r === c ? 0 : -Infinity);
-        start.push(r === c ? 1 : 0);
-      }
-    }
-  }
-  return { lower, start };
-}
-
-/** The p×p lower-triangular template T_i (row-major) of term `t` from θ (column-major lower triangle). */
-export function templateOf(t: ReTerm, theta: ArrayLike<number>): Float64Array {
-  const T = new Float64Array(t.p * t.p);
-  let k = t.thetaOffset;
-  for (let c = 0; c < t.p; c++) for (let r = c; r < t.p; r++) T[r * t.p + c] = theta[k++]!;
-  return T;
-}
-
-/** Block of each level of `t` under blocking factor `B` (−1 when t is not nested in B). */
-function nestingMap(t: ReTerm, B: ReTerm): Int32Array | null {
-  const map = new Int32Array(t.levels.length).fill(-1);
-  for (let i = 0; i < t.codes.length; i++) {
-    const l = t.codes[i]!;
-    const b = B.codes[i]!;
-    if (map[l] === -1) map[l] = b;
-    else if (map[l] !== b) return null;
-  }
-  return map;
-}
-
-/**
- * Precomputes the data cross-products of the blocked PLS.
- * @param terms random-effects terms (lme4 order); X row-major n×p; y length n
- */
-export function buildPlsSystem(terms: ReTerm[], X: Float64Array, p: number, y: Float64Array): PlsSystem {
-  const n = y.length;
-  // choose the blocking factor by estimated cost
-  let best: { B: number; maps: (Int32Array | null)[]; cost: number } | null = null;
-  for (let cand = 0; cand < terms.length; cand++) {
-    const B = terms[cand]!;
-    if (terms.slice(0, cand).some((t) => t.group === B.group)) continue;
-    const maps = terms.map((t) => nestingMap(t, B));
-    const size = new Float64Array(B.levels.length);
-    let q2 = 0;
-    terms.forEach((t, i) => {
-      const mp = maps[i];
-      if (mp) for (let l = 0; l < t.levels.length; l++) size[mp[l]!]! += t.p;
-      else q2 += t.p * t.levels.length;
-    });
-    const m = q2 + p + 1;
-    let cost = m ** 3;
-    for (const sb of size) cost += sb ** 3 + sb * sb * m + sb * m * m;
-    if (!best || cost < best.cost) best = { B: cand, maps, cost };
-  }
-  const maps = best!.maps;
-  const nb = terms[best!.B]!.levels.length;
-  const blockTerms: number[] = [];
-  const denseTerms: number[] = [];
-  terms.forEach((_, i) => (maps[i] ? blockTerms : denseTerms).push(i));
-  const denseOffset = terms.map(() => -1);
-  let q2 = 0;
-  for (const i of denseTerms) {
-    denseOffset[i] = q2;
-    q2 += terms[i]!.p * terms[i]!.levels.length;
-  }
-  const m = q2 + p + 1;
-  // segments: per block, for each block term (in order), its levels in that block (ascending), p_t each
-  const blockSize = new Int32Array(nb);
-  const segCount = new Int32Array(nb);
-  for (const i of blockTerms) {
-    const mp = maps[i]!;
-    for (let l = 0; l < mp.length; l++) {
-      blockSize[mp[l]!]! += terms[i]!.p;
-      segCount[mp[l]!]!++;
-    }
-  }
-  const segPtr = new Int32Array(nb + 1);
-  for (let b = 0; b < nb; b++) segPtr[b + 1] = segPtr[b]! + segCount[b]!;
-  const nSeg = segPtr[nb]!;
-  const segTerm = new Int32Array(nSeg);
-  const segLevel = new Int32Array(nSeg);
-  const segPos = new Int32Array(nSeg);
-  const fill = Int32Array.from(segPtr.subarray(0, nb));
-  const posFill = new Int32Array(nb);
-  const levelPos: Int32Array[] = terms.map((t) => new Int32Array(t.levels.length).fill(-1));
-  for (const i of blockTerms) {
-    const mp = maps[i]!;
-    for (let l = 0; l < mp.length; l++) {
-      const b = mp[l]!;
-      const k = fill[b]!++;
-      segTerm[k] = i;
-      segLevel[k] = l;
-      segPos[k] = posFill[b]!;
-      levelPos[i]![l] = posFill[b]!;
-      posFill[b]! += terms[i]!.p;
-    }
-  }
-  const offSS = new Int32Array(nb + 1);
-  const offSM = new Int32Array(nb + 1);
-  const offS = new Int32Array(nb + 1);
-  for (let b = 0; b < nb; b++) {
-    const sb = blockSize[b]!;
-    offSS[b + 1] = offSS[b]! + sb * sb;
-    offSM[b + 1] = offSM[b]! + sb * m;
-    offS[b + 1] = offS[b]! + sb;
-  }
-  const nbt = blockTerms.length;
-  const rowBlock = new Int32Array(n);
-  const rowPos = new Int32Array(n * nbt);
-  const Bt = terms[best!.B]!;
-  for (let r = 0; r < n; r++) {
-    rowBlock[r] = Bt.codes[r]!;
-    blockTerms.forEach((i, k) => (rowPos[r * nbt + k] = levelPos[i]![terms[i]!.codes[r]!]!));
-  }
-  const zdtzd = new Float64Array(offSS[nb]!);
-  const g = new Float64Array(offSM[nb]!);
-  const wtw = new Float64Array(m * m);
-  const P = blockTerms.reduce((s2, i) => s2 + terms[i]!.p, 0);
-  const zd = new Float64Array(P);
-  const zpos = new Int32Array(P);
-  const wIdx = new Int32Array(denseTerms.reduce((s2, i) => s2 + terms[i]!.p, 0));
-  const wVal = new Float64Array(wIdx.length);
-  for (let r = 0; r < n; r++) {
-    // block-part entries of the row: local positions and values
-    let k = 0;
-    blockTerms.forEach((i, bt) => {
-      const t = terms[i]!;
-      const pos = rowPos[r * nbt + bt]!;
-      for (let c = 0; c < t.p; c++) {
-        zpos[k] = pos + c;
-        zd[k++] = t.z[c]![r]!;
-      }
-    });
-    // sparse Z2 entries of the row
-    let s2 = 0;
-    for (const i of denseTerms) {
-      const t = terms[i]!;
-      const base = denseOffset[i]! + t.codes[r]! * t.p;
-      for (let c = 0; c < t.p; c++) {
-        wIdx[s2] = base + c;
-        wVal[s2] = t.z[c]![r]!;
-        s2++;
-      }
-    }
-    const b = rowBlock[r]!;
-    const sb = blockSize[b]!;
-    const zoff = offSS[b]!;
-    for (let a = 0; a < P; a++) {
-      for (let c = 0; c < P; c++) zdtzd[zoff + zpos[a]! * sb + zpos[c]!]! += zd[a]! * zd[c]!;
-    }
-    const goff = offSM[b]!;
-    const xo = r * p;
-    for (let a = 0; a < P; a++) {
-      const za = zd[a]!;
-      if (za === 0) continue;
-      const row = goff + zpos[a]! * m;
-      for (let e = 0; e < s2; e++) g[row + wIdx[e]!]! += za * wVal[e]!;
-      for (let c = 0; c < p; c++) g[row + q2 + c]! += za * X[xo + c]!;
-      g[row + m - 1]! += za * y[r]!;
-    }
-    // WᵀW (full symmetric)
-    for (let e = 0; e < s2; e++) {
-      const ie = wIdx[e]!;
-      const ve = wVal[e]!;
-      for (let f2 = 0; f2 < s2; f2++) wtw[ie * m + wIdx[f2]!]! += ve * wVal[f2]!;
-      for (let c = 0; c < p; c++) {
-        const v = ve * X[xo + c]!;
-        wtw[ie * m + q2 + c]! += v;
-        wtw[(q2 + c) * m + ie]! += v;
-      }
-      const vy = ve * y[r]!;
-      wtw[ie * m + m - 1]! += vy;
-      wtw[(m - 1) * m + ie]! += vy;
-    }
-    for (let c = 0; c < p; c++) {
-      const xc = X[xo + c]!;
-      for (let d = 0; d < p; d++) wtw[(q2 + c) * m + q2 + d]! += xc * X[xo + d]!;
-      const v = xc * y[r]!;
-      wtw[(q2 + c) * m + m - 1]! += v;
-      wtw[(m - 1) * m + q2 + c]! += v;
-    }
-    wtw[m * m - 1]! += y[r]! * y[r]!;
-  }
-  const { lower } = thetaLayout(terms);
-  return {
-    n,
-    p,
-    terms,
-    blockTerms,
-    denseTerms,
-    denseOffset,
-    nb,
-    blockSize,
-    offSS,
-    offSM,
-    offS,
-    segPtr,
-    segTerm,
-    segLevel,
-    segPos,
-    rowBlock,
-    rowPos,
-    q2,
-    m,
-    zdtzd,
-    g,
-    wtw,
-    nTheta: lower.length,
-    lower,
-    X,
-    y,
-  };
-}
-
 /** Multiplies the dense-part column blocks of a row-major (rows×m) matrix on the right by Λ₂. */
-function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, rows: number, off = 0): void {
+function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, rows: number): void {
   const m = sys.m;
   for (const i of sys.denseTerms) {
     const t = sys.terms[i]!;
     const T = Ts[i]!;
     const pt = t.p;
-    const tmp = new Float64Array(pt);
     for (let l = 0; l < t.levels.length; l++) {
       const c0 = sys.denseOffset[i]! + l * pt;
+      // in place: column c of the result only needs input columns ≥ c
       for (let r = 0; r < rows; r++) {
-        const base = off + r * m + c0;
+        const base = r * m + c0;
         for (let c = 0; c < pt; c++) {
           let v = 0;
           for (let k = c; k < pt; k++) v += A[base + k]! * T[k * pt + c]!;
-          tmp[c] = v;
+          A[base + c] = v;
         }
-        for (let c = 0; c < pt; c++) A[base + c] = tmp[c]!;
+      }
+    }
+  }
+}
+
+/** Multiplies the dense-part row blocks of the row-major m×m matrix A on the left by Λ₂ᵀ. */
+function applyLambda2Left(sys: PlsSystem, Ts: Float64Array[], A: Float64Array): void {
+  const m = sys.m;
+  for (const i of sys.denseTerms) {
+    const t = sys.terms[i]!;
+    const T = Ts[i]!;
+    const pt = t.p;
+    for (let l = 0; l < t.levels.length; l++) {
+      const r0 = (sys.denseOffset[i]! + l * pt) * m;
+      // in place: row c of the result only needs input rows ≥ c
+      for (let c = 0; c < pt; c++) {
+        const rc = r0 + c * m;
+        const tcc = T[c * pt + c]!;
+        for (let j = 0; j < m; j++) A[rc + j]! *= tcc;
+        for (let k = c + 1; k < pt; k++) {
+          const tkc = T[k * pt + c]!;
+          if (tkc === 0) continue;
+          const rk = r0 + k * m;
+          for (let j = 0; j < m; j++) A[rc + j]! += tkc * A[rk + j]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Multiplies the used dense columns of a block's compressed rows (rows × nc, row-major at `off`) on the
+ * right by Λ₂, run by run (a run is one level's p_t columns of a crossed term).
+ */
+function applyLambda2Runs(
+  sys: PlsSystem,
+  Ts: Float64Array[],
+  A: Float64Array,
+  off: number,
+  rows: number,
+  nc: number,
+  c0: number,
+): void {
+  const { colRun, terms } = sys;
+  for (let k = 0; k < nc; k++) {
+    const ti = colRun[c0 + k]!;
+    if (ti < 0) continue;
+    const T = Ts[ti]!;
+    const pt = terms[ti]!.p;
+    if (pt === 1) {
+      const s = T[0]!;
+      for (let r = 0; r < rows; r++) A[off + r * nc + k]! *= s;
+      continue;
+    }
+    for (let r = 0; r < rows; r++) {
+      const base = off + r * nc + k;
+      for (let c = 0; c < pt; c++) {
+        let v = 0;
+        for (let j = c; j < pt; j++) v += A[base + j]! * T[j * pt + c]!;
+        A[base + c] = v;
       }
     }
   }
@@ -412,101 +133,31 @@ function applyLambda2Right(sys: PlsSystem, Ts: Float64Array[], A: Float64Array, 
  * Evaluates the PLS problem at θ (lme4 order): log|L|², log|R_X|², penalised RSS and the factors.
  * With exactPwrss (default) the penalised RSS is recomputed from the residuals (one O(n) pass);
  * without it, it comes from the factor (cheaper, rounding noise ~1e-14 relative: fine for a coarse search).
+ * The returned factors live in sys.work: they are valid until the next evaluation on the same system.
  * @throws ComputationError when the fixed-effects Schur complement is not positive definite
  */
 export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss = true): PlsEval {
-  const { m, nb } = sys;
+  const { m, nb, q2 } = sys;
   const Ts = sys.terms.map((t) => templateOf(t, theta));
-  // M = Λwᵀ WᵀW Λw + diag(I_q2, 0)
-  const M = Float64Array.from(sys.wtw);
-  applyLambda2Right(sys, Ts, M, m);
-  // left multiplication by Λwᵀ = (right multiplication of the transpose); M symmetric so transpose trick
-  transposeInPlace(M, m);
-  applyLambda2Right(sys, Ts, M, m);
-  for (let k = 0; k < sys.q2; k++) M[k * m + k]! += 1;
-  const Ld = new Float64Array(sys.offSS[nb]!);
-  const C = new Float64Array(sys.offSM[nb]!);
-  let ldL2 = 0;
-  const zdtzd = sys.zdtzd;
-  const G = sys.g;
-  const hasDense = sys.denseTerms.length > 0;
-  const { segPtr, segTerm, segPos } = sys;
-  let maxS = 0;
-  for (const sb of sys.blockSize) maxS = Math.max(maxS, sb);
-  const tmp = new Float64Array(maxS * maxS);
-  for (let b = 0; b < nb; b++) {
-    const sb = sys.blockSize[b]!;
-    const zoff = sys.offSS[b]!;
-    const goff = sys.offSM[b]!;
-    const s0 = segPtr[b]!;
-    const s1 = segPtr[b + 1]!;
-    // tmp = ZᵀZ_b Λ_b (columns of each segment mixed by its T)
-    for (let a = 0; a < sb; a++) {
-      for (let sg = s0; sg < s1; sg++) {
-        const T = Ts[segTerm[sg]!]!;
-        const pt = sys.terms[segTerm[sg]!]!.p;
-        const pos = segPos[sg]!;
-        for (let c = 0; c < pt; c++) {
-          let v = 0;
-          for (let k = c; k < pt; k++) v += zdtzd[zoff + a * sb + pos + k]! * T[k * pt + c]!;
-          tmp[a * sb + pos + c] = v;
-        }
-      }
-    }
-    // Ld_b = Λ_bᵀ tmp + I (lower triangle), then Cholesky in place
-    for (let sg = s0; sg < s1; sg++) {
-      const T = Ts[segTerm[sg]!]!;
-      const pt = sys.terms[segTerm[sg]!]!.p;
-      const pos = segPos[sg]!;
-      for (let c = 0; c < pt; c++) {
-        const row = pos + c;
-        for (let col = 0; col <= row; col++) {
-          let v = row === col ? 1 : 0;
-          for (let k = c; k < pt; k++) v += T[k * pt + c]! * tmp[(pos + k) * sb + col]!;
-          Ld[zoff + row * sb + col] = v;
-        }
-      }
-    }
-    if (!cholInPlace(Ld, sb, sb, zoff))
-      throw new ComputationError('random-effects system is not positive definite');
-    for (let a = 0; a < sb; a++) ldL2 += 2 * Math.log(Ld[zoff + a * sb + a]!);
-    // C_b = Λ_bᵀ G_b, then Λw on the right, then L_b⁻¹ (forward substitution in place)
-    for (let sg = s0; sg < s1; sg++) {
-      const T = Ts[segTerm[sg]!]!;
-      const pt = sys.terms[segTerm[sg]!]!.p;
-      const pos = segPos[sg]!;
-      for (let c = 0; c < pt; c++) {
-        const row = goff + (pos + c) * m;
-        for (let col = 0; col < m; col++) {
-          let v = 0;
-          for (let k = c; k < pt; k++) v += T[k * pt + c]! * G[goff + (pos + k) * m + col]!;
-          C[row + col] = v;
-        }
-      }
-    }
-    if (hasDense) applyLambda2Right(sys, Ts, C, sb, goff);
-    for (let a = 0; a < sb; a++) {
-      const row = goff + a * m;
-      for (let s2 = 0; s2 < a; s2++) {
-        const las = Ld[zoff + a * sb + s2]!;
-        if (las === 0) continue;
-        const srow = goff + s2 * m;
-        for (let c = 0; c < m; c++) C[row + c]! -= las * C[srow + c]!;
-      }
-      const laa = Ld[zoff + a * sb + a]!;
-      for (let c = 0; c < m; c++) C[row + c]! /= laa;
-    }
-    // M -= C_bᵀ C_b (lower triangle)
-    for (let a = 0; a < sb; a++) {
-      const row = goff + a * m;
-      for (let r = 0; r < m; r++) {
-        const v = C[row + r]!;
-        if (v === 0) continue;
-        const mr = r * m;
-        for (let c = 0; c <= r; c++) M[mr + c]! -= v * C[row + c]!;
-      }
-    }
+  // M = Λwᵀ WᵀW Λw + diag(I_q2, 0); Λw = diag(Λ₂, I)
+  const { M, Ld, C, tmp } = sys.work;
+  M.set(sys.wtw);
+  // pre-summed Schur updates of classes of intercept-only blocks (pls-system.ts presumClasses), before
+  // the Λw scaling they share with Wᵀ W
+  for (const cl of sys.classes) {
+    const lam = Ts[cl.term]![0]!;
+    const w = (lam * lam) / (lam * lam * cl.d + 1);
+    if (w === 0) continue;
+    const S = cl.S;
+    for (let k = 0; k < M.length; k++) M[k]! -= w * S[k]!;
   }
+  if (q2 > 0) {
+    applyLambda2Right(sys, Ts, M, m);
+    applyLambda2Left(sys, Ts, M);
+    for (let k = 0; k < q2; k++) M[k * m + k]! += 1;
+  }
+  let ldL2 = 0;
+  for (let b = 0; b < nb; b++) ldL2 += factorBlock(sys, Ts, b, M, Ld, C, tmp);
   if (!cholInPlace(M, m - 1, m)) {
     throw new ComputationError(
       'the fixed-effects cross-product is not positive definite (rank-deficient X?)',
@@ -523,9 +174,9 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
   }
   const pwrss = M[m * m - 1]! - ll;
   M[m * m - 1] = Math.sqrt(Math.max(pwrss, 0));
-  for (let k = 0; k < sys.q2; k++) ldL2 += 2 * Math.log(M[k * m + k]!);
+  for (let k = 0; k < q2; k++) ldL2 += 2 * Math.log(M[k * m + k]!);
   let ldRX2 = 0;
-  for (let k = sys.q2; k < m - 1; k++) ldRX2 += 2 * Math.log(M[k * m + k]!);
+  for (let k = q2; k < m - 1; k++) ldRX2 += 2 * Math.log(M[k * m + k]!);
   const ev: PlsEval = { ldL2, ldRX2, pwrss, M, Ld, C };
   // The factor's last diagonal gives pwrss as yᵀy − ‖l‖², which cancels badly when ‖y‖ ≫ residuals;
   // recompute it from the residuals and ‖u‖² (as lme4 does) so the objective is smooth to ~1e-15.
@@ -533,12 +184,108 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
   return ev;
 }
 
+/**
+ * Step 2 of the module doc for block b: factorises L_b, forms C_b and subtracts C_bᵀ C_b from the
+ * lower triangle of M on the block's used columns. Returns log|L_b|².
+ * @throws ComputationError when the block is not positive definite
+ */
+function factorBlock(
+  sys: PlsSystem,
+  Ts: Float64Array[],
+  b: number,
+  M: Float64Array,
+  Ld: Float64Array,
+  C: Float64Array,
+  tmp: Float64Array,
+): number {
+  const { m, segPtr, segTerm, segPos, terms, cols } = sys;
+  const zdtzd = sys.zdtzd;
+  const G = sys.g;
+  const sb = sys.blockSize[b]!;
+  const zoff = sys.offSS[b]!;
+  const coff = sys.offSC[b]!;
+  const c0 = sys.colPtr[b]!;
+  const nc = sys.colPtr[b + 1]! - c0;
+  const s0 = segPtr[b]!;
+  const s1 = segPtr[b + 1]!;
+  // tmp = ZᵀZ_b Λ_b (columns of each segment mixed by its T)
+  for (let a = 0; a < sb; a++) {
+    for (let sg = s0; sg < s1; sg++) {
+      const T = Ts[segTerm[sg]!]!;
+      const pt = terms[segTerm[sg]!]!.p;
+      const pos = segPos[sg]!;
+      for (let c = 0; c < pt; c++) {
+        let v = 0;
+        for (let k = c; k < pt; k++) v += zdtzd[zoff + a * sb + pos + k]! * T[k * pt + c]!;
+        tmp[a * sb + pos + c] = v;
+      }
+    }
+  }
+  // Ld_b = Λ_bᵀ tmp + I (lower triangle), then Cholesky in place
+  for (let sg = s0; sg < s1; sg++) {
+    const T = Ts[segTerm[sg]!]!;
+    const pt = terms[segTerm[sg]!]!.p;
+    const pos = segPos[sg]!;
+    for (let c = 0; c < pt; c++) {
+      const row = pos + c;
+      for (let col = 0; col <= row; col++) {
+        let v = row === col ? 1 : 0;
+        for (let k = c; k < pt; k++) v += T[k * pt + c]! * tmp[(pos + k) * sb + col]!;
+        Ld[zoff + row * sb + col] = v;
+      }
+    }
+  }
+  if (!cholInPlace(Ld, sb, sb, zoff))
+    throw new ComputationError('random-effects system is not positive definite');
+  let ld = 0;
+  for (let a = 0; a < sb; a++) ld += 2 * Math.log(Ld[zoff + a * sb + a]!);
+  // C_b = Λ_bᵀ G_b, then Λ₂ on the right, then L_b⁻¹ (forward substitution in place)
+  for (let sg = s0; sg < s1; sg++) {
+    const T = Ts[segTerm[sg]!]!;
+    const pt = terms[segTerm[sg]!]!.p;
+    const pos = segPos[sg]!;
+    for (let c = 0; c < pt; c++) {
+      const row = coff + (pos + c) * nc;
+      for (let col = 0; col < nc; col++) {
+        let v = 0;
+        for (let k = c; k < pt; k++) v += T[k * pt + c]! * G[coff + (pos + k) * nc + col]!;
+        C[row + col] = v;
+      }
+    }
+  }
+  if (nc > sys.p + 1) applyLambda2Runs(sys, Ts, C, coff, sb, nc, c0);
+  for (let a = 0; a < sb; a++) {
+    const row = coff + a * nc;
+    for (let s2 = 0; s2 < a; s2++) {
+      const las = Ld[zoff + a * sb + s2]!;
+      if (las === 0) continue;
+      const srow = coff + s2 * nc;
+      for (let c = 0; c < nc; c++) C[row + c]! -= las * C[srow + c]!;
+    }
+    const laa = Ld[zoff + a * sb + a]!;
+    for (let c = 0; c < nc; c++) C[row + c]! /= laa;
+  }
+  // M −= C_bᵀ C_b on the used columns (ascending, so the lower triangle maps to the lower triangle)
+  if (sys.blockClass[b]! >= 0) return ld; // pre-summed in evaluatePls
+  for (let a = 0; a < sb; a++) {
+    const row = coff + a * nc;
+    for (let r = 0; r < nc; r++) {
+      const v = C[row + r]!;
+      if (v === 0) continue;
+      const mr = cols[c0 + r]! * m;
+      for (let c = 0; c <= r; c++) M[mr + cols[c0 + c]!]! -= v * C[row + c]!;
+    }
+  }
+  return ld;
+}
+
 /** ‖y − Xβ̂ − ZΛû‖² + ‖û‖² at θ from an evaluation's factors. */
 export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<number>): number {
-  const sol = plsSolution(sys, ev, theta);
+  const sol = plsSolution(sys, ev, theta, true);
   const { X, y, p, n } = sys;
   // column-wise passes keep the inner loops tight (n can be 10⁵–10⁶)
-  const r = Float64Array.from(y);
+  const r = sys.work.r;
+  r.set(y);
   for (let c = 0; c < p; c++) {
     const bc = sol.beta[c]!;
     if (bc === 0) continue;
@@ -561,16 +308,6 @@ export function residualPwrss(sys: PlsSystem, ev: PlsEval, theta: ArrayLike<numb
   return rss + uu;
 }
 
-function transposeInPlace(A: Float64Array, m: number): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) {
-      const t = A[i * m + j]!;
-      A[i * m + j] = A[j * m + i]!;
-      A[j * m + i] = t;
-    }
-  }
-}
-
 /** lme4's objective: REML criterion (reml) or ML deviance from a PLS evaluation. */
 export function objective(sys: PlsSystem, ev: PlsEval, reml: boolean): number {
   const n = sys.n;
@@ -581,20 +318,26 @@ export function objective(sys: PlsSystem, ev: PlsEval, reml: boolean): number {
   return ev.ldL2 + n * (1 + Math.log((2 * Math.PI * ev.pwrss) / n));
 }
 
-/** Solution of the PLS system: β, spherical u (per term, level-major) and b = Λu. */
+/**
+ * Solution of the PLS system: β, spherical u (per term, level-major) and b = Λu.
+ * With reuse the arrays are sys.work's (valid until the next evaluation; for the residual pass).
+ */
 export function plsSolution(
   sys: PlsSystem,
   ev: PlsEval,
   theta: ArrayLike<number>,
+  reuse = false,
 ): { beta: Float64Array; u: Float64Array[]; b: Float64Array[] } {
   const { m, q2, p, nb } = sys;
   const M = ev.M;
   const k = m - 1;
-  const x = new Float64Array(k);
+  const x = reuse ? sys.work.x : new Float64Array(k);
   for (let c = 0; c < k; c++) x[c] = M[(m - 1) * m + c]!;
   backSolveT(M, k, m, x);
-  const beta = x.slice(q2, q2 + p);
-  const u: Float64Array[] = sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
+  const beta = reuse ? x.subarray(q2, q2 + p) : x.slice(q2, q2 + p);
+  const u: Float64Array[] = reuse
+    ? sys.work.u
+    : sys.terms.map((t) => new Float64Array(t.levels.length * t.p));
   for (const i of sys.denseTerms) {
     const t = sys.terms[i]!;
     u[i]!.set(x.subarray(sys.denseOffset[i], sys.denseOffset[i]! + t.levels.length * t.p));
@@ -604,10 +347,13 @@ export function plsSolution(
   const ud = new Float64Array(maxS);
   for (let b = 0; b < nb; b++) {
     const sb = sys.blockSize[b]!;
-    const goff = sys.offSM[b]!;
+    const coff = sys.offSC[b]!;
+    const c0 = sys.colPtr[b]!;
+    const nc = sys.colPtr[b + 1]! - c0;
     for (let a = 0; a < sb; a++) {
-      let v = ev.C[goff + a * m + m - 1]!;
-      for (let c = 0; c < k; c++) v -= ev.C[goff + a * m + c]! * x[c]!;
+      const row = coff + a * nc;
+      let v = ev.C[row + nc - 1]!;
+      for (let c = 0; c < nc - 1; c++) v -= ev.C[row + c]! * x[sys.cols[c0 + c]!]!;
       ud[a] = v;
     }
     backSolveT(ev.Ld, sb, sb, ud, sys.offSS[b]);
@@ -621,7 +367,7 @@ export function plsSolution(
   }
   const bvals = sys.terms.map((t, i) => {
     const T = templateOf(t, theta);
-    const out = new Float64Array(u[i]!.length);
+    const out = reuse ? sys.work.b[i]! : new Float64Array(u[i]!.length);
     for (let l = 0; l < t.levels.length; l++) {
       for (let r = 0; r < t.p; r++) {
         let v = 0;

@@ -24,19 +24,41 @@ export interface SatterthwaiteState {
 
 const ZERO_TOL = Math.sqrt(2.220446049250313e-16 / 7e-7);
 
-function devfunVp(sys: PlsSystem, reml: boolean, varpar: number[]): number {
+/**
+ * PLS results by θ for one state computation: numDeriv's steps in σ (and the cross steps pairing σ with
+ * a θ component) revisit θ values already evaluated, and the PLS does not depend on σ.
+ */
+interface PlsCache {
+  dev: Map<string, { ldL2: number; ldRX2: number; pwrss: number }>;
+  vcov: Map<string, Float64Array>;
+}
+
+function devfunVp(sys: PlsSystem, reml: boolean, varpar: number[], cache: PlsCache): number {
   const k = varpar.length - 1;
   const sigma2 = varpar[k]! ** 2;
-  const ev = evaluatePls(sys, varpar.slice(0, k));
+  const key = varpar.slice(0, k).join(',');
+  let ev = cache.dev.get(key);
+  if (!ev) {
+    const e = evaluatePls(sys, varpar.slice(0, k));
+    ev = { ldL2: e.ldL2, ldRX2: e.ldRX2, pwrss: e.pwrss };
+    cache.dev.set(key, ev);
+  }
   let dev = ev.ldL2 + ev.pwrss / sigma2 + sys.n * Math.log(2 * Math.PI * sigma2);
   if (reml) dev += ev.ldRX2 - sys.p * Math.log(2 * Math.PI * sigma2);
   return dev;
 }
 
-function covBeta(sys: PlsSystem, varpar: number[]): Float64Array {
+function covBeta(sys: PlsSystem, varpar: number[], cache: PlsCache): Float64Array {
   const k = varpar.length - 1;
   const s2 = varpar[k]! ** 2;
-  return unscaledVcov(sys, evaluatePls(sys, varpar.slice(0, k))).map((v) => v * s2);
+  const key = varpar.slice(0, k).join(',');
+  let V = cache.vcov.get(key);
+  if (!V) {
+    // Var(β̂) needs only the factor, not the penalised RSS: skip the residual pass
+    V = unscaledVcov(sys, evaluatePls(sys, varpar.slice(0, k), false));
+    cache.vcov.set(key, V);
+  }
+  return V.map((v) => v * s2);
 }
 
 function richardson(a: number[][]): number[] {
@@ -140,7 +162,8 @@ export function satterthwaiteState(fit: LmmFit): SatterthwaiteState {
   if (cached) return cached;
   const sys = fit.internal.sys;
   const varpar = [...fit.theta, fit.sigma];
-  const H = numDerivHessian((v) => devfunVp(sys, fit.reml, v), varpar);
+  const cache: PlsCache = { dev: new Map(), vcov: new Map() };
+  const H = numDerivHessian((v) => devfunVp(sys, fit.reml, v, cache), varpar);
   const k = varpar.length;
   const eig = symEigen(H, k);
   const tol = 1e-8;
@@ -158,7 +181,7 @@ export function satterthwaiteState(fit: LmmFit): SatterthwaiteState {
         A[a * k + b]! += (2 * eig.vectors[a * k + e]! * eig.vectors[b * k + e]!) / lam;
     }
   });
-  const jac = numDerivJacobian((v) => covBeta(sys, v), varpar);
+  const jac = numDerivJacobian((v) => covBeta(sys, v, cache), varpar);
   const state = { vcovVarpar: A, jac, hessianEigenvalues: eig.values, warnings };
   stateCache.set(fit, state);
   return state;
