@@ -116,7 +116,7 @@ function userFolder(name: string): string {
 
 function assertRefused(r: { code: number; err: string }, path: string, why: RegExp): void {
   assert.equal(r.code, 2, `exit code (${r.err})`);
-  assert.match(r.err, /field --out/);
+  assert.match(r.err, /option --out/);
   assert.ok(r.err.includes(JSON.stringify(path)), `names ${path}: ${r.err}`);
   assert.match(r.err, why);
 }
@@ -310,7 +310,7 @@ test('carto demo --out . through bin/carto.js exits 2 naming --out; the working 
     env: { ...process.env, CI: 'true' },
   });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^error: field --out: is the working folder or contains it/);
+  assert.match(r.stderr, /^error: option --out: is the working folder or contains it/m);
   assert.ok(r.stderr.includes(JSON.stringify(work)));
   assert.deepEqual(changed(before, snapshot(root)), []);
 });

@@ -89,5 +89,5 @@ test('flat image stays flat at the borders; zero FWHM is the identity; EARL filt
     (e: unknown) => e instanceof InputError && /fwhmMm/.test(e.message),
   );
   assert.throws(() => gaussianFilter(p, 1e6), /FWHM must be 0…50 mm/);
-  assert.throws(() => gaussianFilter(p, NaN, 4, { field: '--filter-fwhm-mm' }), /field --filter-fwhm-mm/);
+  assert.throws(() => gaussianFilter(p, NaN, 4, { field: '--filter-fwhm-mm' }), /option --filter-fwhm-mm/);
 });

@@ -68,7 +68,7 @@ test('writeSimulatedBundle: same seed → byte-identical files; another seed →
   writeFileSync(join(work, 'foreign', 'notes.txt'), 'mine');
   await assert.rejects(
     writeSimulatedBundle(join(work, 'foreign'), OPTS),
-    /field --out: is not empty and is not an earlier Cartography bundle/,
+    /option --out: is not empty and is not an earlier Cartography bundle/,
   );
 });
 

@@ -99,16 +99,16 @@ describe('carto stats anova --posthoc', () => {
 
   it('bad options exit 2 naming the option, file and value', async () => {
     const cases: [string[], RegExp][] = [
-      [['--posthoc', 'scheffe'], /field --posthoc: unknown post-hoc method.*"scheffe"/],
+      [['--posthoc', 'scheffe'], /option --posthoc: unknown post-hoc method.*"scheffe"/],
       [
         ['--posthoc', 'dunnett', '--control', 'none'],
-        /msc-experiment\.csv, field --control: control is not a level.*"none"/,
+        /msc-experiment\.csv, option --control: control is not a level.*"none"/,
       ],
-      [['--posthoc', 'tukey', '--control', 'ctrl'], /field --control: Tukey HSD compares all pairs/],
-      [['--control', 'ctrl'], /field --control: --posthoc-by and --control need --posthoc/],
+      [['--posthoc', 'tukey', '--control', 'ctrl'], /option --control: Tukey HSD compares all pairs/],
+      [['--control', 'ctrl'], /option --control: --posthoc-by and --control need --posthoc/],
       [
         ['--posthoc', 'tukey', '--posthoc-by', 'well'],
-        /field --posthoc-by: post-hoc grouping is not a factor term/,
+        /option --posthoc-by: post-hoc grouping is not a factor term/,
       ],
     ];
     for (const [extra, msg] of cases) {
@@ -129,6 +129,6 @@ describe('carto stats anova --posthoc', () => {
       'condition',
     ]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /unbalanced\.csv, field --posthoc-by: post-hoc on "condition" after other terms/);
+    assert.match(r.err, /unbalanced\.csv, option --posthoc-by: post-hoc on "condition" after other terms/);
   });
 });
