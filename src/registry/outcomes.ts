@@ -3,13 +3,10 @@
  * vein-to-vein time, CONSORT-style flow with drop-out reasons, best response, TTP/PFS/OS and
  * non-relapse mortality per patient, and programme figures (median follow-up by reverse Kaplan–Meier).
  *
- * Pure functions over API-shaped rows (no I/O). Days are counted from the CAR T infusion (day 0).
- * Definitions (registry-and-assays-reference §1.9; docs/study-bundle.md): vein-to-vein = infusion −
- * the last apheresis on or before it (days); best response = best Lugano response assessed on or after
- * infusion and before progression; OS event = death (any cause), PFS event = progression or death,
- * TTP event = progression or death from lymphoma; all censored at the last contact (the latest dated
- * record or follow-up). NRM = death without prior progression, not from lymphoma (status 1), with
- * progression or lymphoma death as the competing event (status 2).
+ * Pure functions over API-shaped rows (no I/O). The per-patient definitions are src/clinical/outcomes.ts
+ * (docs/outcomes.md): this module maps a patient's registry rows to a `ClinicalJourney` (days since
+ * 1970-01-01; last contact = every `…Date` of the patient's rows, biobank samples and study links
+ * excepted) and grades each toxicity observation with src/registry/grading/astct.ts.
  */
 import { kaplanMeier } from '../stats/survival/index.js';
 import {
@@ -24,7 +21,7 @@ import {
   type LuganoResponse,
 } from '../clinical/outcomes.js';
 import { daysBetween } from '../clinical/timeline.js';
-import { gradeCrs, gradeIcans, parseCrsWindow, parseIcansWindow } from './grading/astct.js';
+import { gradeCrs, gradeIcans, parseCrsWindow, parseIcansWindow } from '../clinical/astct.js';
 
 /** API-shaped row: camelCase fields as returned by the data layer. */
 export type ApiRow = Record<string, unknown>;

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register as registerRegistry } from '../../src/cli/commands/registry.js';
@@ -163,7 +163,7 @@ const FIELDS = Object.keys(JOURNEYS[0]!.want);
 
 /** The per-patient CSV row of the same values (docs/outcomes.md: empty = not applicable). */
 function csvRow(o: Record<string, unknown>): Record<string, string> {
-  const n = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  const n = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
   const t = (k: string) => o[k] as { days: number; status: number } | null;
   return {
     stage: n(o['stage']),

@@ -10,7 +10,6 @@ import { readBundle } from '../../src/study/bundle.js';
 import { InputError } from '../../src/errors.js';
 import { consortFlow } from '../../src/analysis/v1-descriptive.js';
 import { register } from '../../src/cli/commands/outcomes.js';
-import type { StudyData } from '../../src/study/model.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 
@@ -46,7 +45,7 @@ test('patients not infused are read with their stage, reason and date, counted a
     },
     { patientId: 'P03', cohort: '2', stage: 'referred', dropoutReason: null, dropoutDate: null },
   ]);
-  const flow = consortFlow({ ...s, vois: [] } as unknown as StudyData);
+  const flow = consortFlow({ ...s, vois: [] });
   assert.deepEqual(flow.tables[0]!.rows[0], { step: 'Included', 'Cohort 1': 2, 'Cohort 2': 1, All: 3 });
   assert.deepEqual(flow.tables[0]!.rows[1], {
     step: 'Infused (day 0)',
