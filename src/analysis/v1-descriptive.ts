@@ -12,7 +12,9 @@ import type { AnalysisSection } from './types.js';
  * post-CART scan (evaluable for the pre → post analyses).
  */
 export function consortFlow(study: StudyData): AnalysisSection {
-  const cohorts = [...new Set(study.patients.map((p) => p.cohort))].sort();
+  // Included = every patient of the bundle, infused or not (patients.csv consort_stage).
+  const all = [...study.patients, ...(study.notInfused ?? [])];
+  const cohorts = [...new Set(all.map((p) => p.cohort))].sort();
   const infused = new Set(study.events.filter((e) => e.event === 'infusion').map((e) => e.patientId));
   const withScan = (pred: (t: string) => boolean): Set<string> =>
     new Set(study.scans.filter((s) => pred(s.timepoint)).map((s) => s.patientId));
@@ -30,20 +32,20 @@ export function consortFlow(study: StudyData): AnalysisSection {
   const rows = steps.map((s) => {
     const r: Record<string, string | number> = { step: s.step };
     for (const c of cohorts)
-      r[`Cohort ${c}`] = s.ids(study.patients.filter((p) => p.cohort === c).map((p) => p.patientId)).length;
-    r['All'] = s.ids(study.patients.map((p) => p.patientId)).length;
+      r[`Cohort ${c}`] = s.ids(all.filter((p) => p.cohort === c).map((p) => p.patientId)).length;
+    r['All'] = s.ids(all.map((p) => p.patientId)).length;
     return r;
   });
   return {
     id: 'consort-flow',
     title: 'Patient flow',
-    status: study.patients.length > 0 ? 'ok' : 'not-run',
-    ...(study.patients.length === 0 ? { reason: 'the study has no patients' } : {}),
+    status: all.length > 0 ? 'ok' : 'not-run',
+    ...(all.length === 0 ? { reason: 'the study has no patients' } : {}),
     description:
       'CONSORT-style flow derived from the data: patients included, infused, with a pre-CART scan, and with ' +
       'a post-CART scan (evaluable for the pre → post analyses), per cohort.',
-    n: { patients: study.patients.length },
-    results: { flow: rows },
+    n: { patients: all.length },
+    results: { flow: rows, dropoutReasons: dropoutCounts(study) },
     tables: [
       {
         id: 'consort-flow',
@@ -54,6 +56,19 @@ export function consortFlow(study: StudyData): AnalysisSection {
     ],
     figures: [],
   };
+}
+
+/** Not-infused patients per CONSORT stage reached and drop-out reason (`still on the way` without one). */
+function dropoutCounts(study: StudyData): { stage: string; reason: string; n: number }[] {
+  const counts = new Map<string, { stage: string; reason: string; n: number }>();
+  for (const p of study.notInfused ?? []) {
+    const reason = p.dropoutReason ?? 'still on the way';
+    const k = `${p.stage}|${reason}`;
+    const c = counts.get(k) ?? { stage: p.stage, reason, n: 0 };
+    c.n++;
+    counts.set(k, c);
+  }
+  return [...counts.values()];
 }
 
 /** Toxicity: distribution of maximum CRS and ICANS grades (ASTCT 2019), grade ≥ 2 counts, treatments. */

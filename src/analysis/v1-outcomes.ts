@@ -7,7 +7,14 @@
 import { kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
 import type { StudyData } from '../study/model.js';
 import { primaryRows, tumourData } from './lesions.js';
-import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.js';
+import {
+  DAYS_PER_MONTH,
+  deriveOutcomes,
+  OUTCOME_COLUMNS,
+  outcomeCells,
+  outcomeRows,
+  type PatientOutcome,
+} from './outcomes.js';
 import { formatPEquals, formatSig, geometricMean, median } from './format.js';
 import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
 import { kmFigure, stripPlotFigure } from './v1-figures.js';
@@ -63,6 +70,29 @@ export function preCartUptake(
   return { lesions, patients, metric, warnings };
 }
 
+/**
+ * The per-patient table: every patient of the study, infused or not, with the clinical outcomes
+ * (src/analysis/outcomes.ts `OUTCOME_COLUMNS`, the values of `carto outcomes`) and, for patients with
+ * pre-CART lesions, the number of lesions, the geometric-mean SUVpeak and the uptake group.
+ */
+function perPatientTable(study: StudyData, uptake: PatientUptake[], med: number): ResultTable {
+  const byPatient = new Map(uptake.map((u) => [u.patientId, u]));
+  return {
+    id: 'outcomes-per-patient',
+    title: 'Per-patient outcomes (days from infusion) and pre-CART uptake',
+    columns: [...OUTCOME_COLUMNS, 'lesions', 'geomean_suvpeak', 'group'],
+    rows: outcomeRows(study).map((r) => {
+      const u = byPatient.get(r.patient);
+      return {
+        ...outcomeCells(r),
+        lesions: u?.lesions ?? null,
+        geomean_suvpeak: u?.geometricMeanSuvPeak ?? null,
+        group: u === undefined || Number.isNaN(med) ? null : u.geometricMeanSuvPeak > med ? 'high' : 'low',
+      };
+    }),
+  };
+}
+
 type Endpoint = 'ttp' | 'pfs' | 'os';
 const ENDPOINT_NAMES: Record<Endpoint, string> = {
   ttp: 'Time to progression',
@@ -81,6 +111,8 @@ export function outcomesByUptake(
 ): AnalysisSection {
   const pre = preCartUptake(study, opts);
   const uptake = pre.patients;
+  const med = uptake.length >= 2 ? median(uptake.map((u) => u.geometricMeanSuvPeak)) : NaN;
+  const perPatient = perPatientTable(study, uptake, med);
   const base = {
     id: 'outcomes-uptake',
     title: 'Outcomes by pre-CART tumour uptake',
@@ -99,11 +131,10 @@ export function outcomesByUptake(
       status: 'not-run',
       reason: `only ${uptake.length} patient(s) with pre-CART lesions`,
       results: {},
-      tables: [],
+      tables: [perPatient],
       figures: [],
     };
   }
-  const med = median(uptake.map((u) => u.geometricMeanSuvPeak));
   const groupOf = new Map(uptake.map((u) => [u.patientId, u.geometricMeanSuvPeak > med ? 'high' : 'low']));
   const outcomes = new Map(deriveOutcomes(study).map((o) => [o.patientId, o]));
   const included = uptake.map((u) => ({ u, o: outcomes.get(u.patientId)!, g: groupOf.get(u.patientId)! }));
@@ -126,36 +157,7 @@ export function outcomesByUptake(
       osEvent: x.o.os.event,
     })),
   };
-  const tables: ResultTable[] = [
-    {
-      id: 'outcomes-per-patient',
-      title: 'Per-patient pre-CART uptake and outcomes (days from infusion)',
-      columns: [
-        'patient',
-        'lesions',
-        'geomean_suvpeak',
-        'group',
-        'ttp_days',
-        'ttp_event',
-        'pfs_days',
-        'pfs_event',
-        'os_days',
-        'os_event',
-      ],
-      rows: included.map((x) => ({
-        patient: x.u.patientId,
-        lesions: x.u.lesions,
-        geomean_suvpeak: x.u.geometricMeanSuvPeak,
-        group: x.g,
-        ttp_days: x.o.ttp.days,
-        ttp_event: x.o.ttp.event ? 1 : 0,
-        pfs_days: x.o.pfs.days,
-        pfs_event: x.o.pfs.event ? 1 : 0,
-        os_days: x.o.os.days,
-        os_event: x.o.os.event ? 1 : 0,
-      })),
-    },
-  ];
+  const tables: ResultTable[] = [perPatient];
   const figures: ResultFigure[] = [stripPlotFigure(pre.lesions, uptake, med, pre.metric)];
   const findings: string[] = [
     `Median of per-patient geometric-mean pre-CART SUVpeak: ${formatSig(med)} (high n = ${nHigh}, low n = ${nLow}).`,

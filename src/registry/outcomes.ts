@@ -3,16 +3,25 @@
  * vein-to-vein time, CONSORT-style flow with drop-out reasons, best response, TTP/PFS/OS and
  * non-relapse mortality per patient, and programme figures (median follow-up by reverse Kaplan–Meier).
  *
- * Pure functions over API-shaped rows (no I/O). Days are counted from the CAR T infusion (day 0).
- * Definitions (docs/references/clinical.md §6; docs/study-bundle.md): vein-to-vein = infusion −
- * the last apheresis on or before it (days); best response = best Lugano response assessed on or after
- * infusion and before progression; OS event = death (any cause), PFS event = progression or death,
- * TTP event = progression or death from lymphoma; all censored at the last contact (the latest dated
- * record or follow-up). NRM = death without prior progression, not from lymphoma (status 1), with
- * progression or lymphoma death as the competing event (status 2).
+ * Pure functions over API-shaped rows (no I/O). The per-patient definitions are src/clinical/outcomes.ts
+ * (docs/outcomes.md): this module maps a patient's registry rows to a `ClinicalJourney` (days since
+ * 1970-01-01; last contact = every `…Date` of the patient's rows, biobank samples and study links
+ * excepted) and grades each toxicity observation with src/registry/grading/astct.ts.
  */
 import { kaplanMeier } from '../stats/survival/index.js';
-import { gradeCrs, gradeIcans, parseCrsWindow, parseIcansWindow } from './grading/astct.js';
+import {
+  clinicalOutcome,
+  dailyGrades,
+  maxGrade,
+  preInfusionStage,
+  type ClinicalJourney,
+  type ClinicalOutcome,
+  type ConsortStage,
+  type DailyGrade,
+  type LuganoResponse,
+} from '../clinical/outcomes.js';
+import { daysBetween } from '../clinical/timeline.js';
+import { gradeCrs, gradeIcans, parseCrsWindow, parseIcansWindow } from '../clinical/astct.js';
 
 /** API-shaped row: camelCase fields as returned by the data layer. */
 export type ApiRow = Record<string, unknown>;
@@ -23,47 +32,21 @@ export interface PatientRecord {
   rows: Record<string, ApiRow[]>;
 }
 
-export interface DailyGrade {
-  date: string;
-  /** Day relative to infusion, null before an infusion is recorded. */
-  day: number | null;
-  grade: number;
-  drivenBy: string[];
-}
+export type { DailyGrade, TimeToEvent } from '../clinical/outcomes.js';
 
-export interface TimeToEvent {
-  /** Days from infusion. */
-  days: number;
-  /** 1 = event, 0 = censored (NRM: 2 = competing event). */
-  status: 0 | 1 | 2;
-}
+/** Furthest CONSORT stage reached (src/clinical/outcomes.ts). */
+export type FlowStage = ConsortStage;
 
-export type FlowStage = 'referred' | 'accepted' | 'apheresed' | 'infused' | 'evaluable';
-
-export interface PatientOutcome {
+/** The registry's computed figures of one patient: the clinical outcomes plus the daily grades. */
+export interface PatientOutcome extends ClinicalOutcome {
   patientId: string;
   crsByDay: DailyGrade[];
   icansByDay: DailyGrade[];
-  /** Maximum grade over all observations; null when nothing was observed. */
-  maxCrs: number | null;
-  maxIcans: number | null;
-  veinToVeinDays: number | null;
-  /** Furthest CONSORT stage reached. */
-  stage: FlowStage;
-  /** Why the patient left the pathway before infusion (null if infused or still on the way). */
-  dropoutReason: string | null;
-  bestResponse: 'CR' | 'PR' | 'SD' | 'PD' | null;
-  os: TimeToEvent | null;
-  pfs: TimeToEvent | null;
-  ttp: TimeToEvent | null;
-  nrm: TimeToEvent | null;
   product: string | null;
 }
 
 /** Whole days from ISO date `a` to ISO date `b` (b − a). */
-export function daysBetween(a: string, b: string): number {
-  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
-}
+export { daysBetween } from '../clinical/timeline.js';
 
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
@@ -74,30 +57,6 @@ function dates(rows: ApiRow[] | undefined, field: string): string[] {
     .map((r) => str(r[field]))
     .filter((d): d is string => d !== null)
     .sort();
-}
-
-function dailyMax(
-  obs: ApiRow[],
-  infusion: string | null,
-  grade: (r: ApiRow) => { grade: number; drivenBy: string[] },
-): DailyGrade[] {
-  const byDate = new Map<string, { grade: number; drivenBy: Set<string> }>();
-  for (const r of obs) {
-    const date = str(r['observationDate']);
-    if (date === null) continue;
-    const g = grade(r);
-    const cur = byDate.get(date);
-    if (!cur || g.grade > cur.grade) byDate.set(date, { grade: g.grade, drivenBy: new Set(g.drivenBy) });
-    else if (g.grade === cur.grade) for (const d of g.drivenBy) cur.drivenBy.add(d);
-  }
-  return [...byDate.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([date, g]) => ({
-      date,
-      day: infusion ? daysBetween(infusion, date) : null,
-      grade: g.grade,
-      drivenBy: [...g.drivenBy],
-    }));
 }
 
 function crsOf(r: ApiRow): { grade: number; drivenBy: string[] } {
@@ -136,38 +95,45 @@ export function checkToxObservation(r: ApiRow): void {
   icansOf(r);
 }
 
-const RESPONSE_RANK: Record<string, number> = { CR: 4, PR: 3, SD: 2, PD: 1 };
+/** Days since 1970-01-01 of an ISO date: the registry's day axis for `ClinicalJourney`. */
+const epochDay = (d: string): number => daysBetween('1970-01-01', d);
+
+/** Every ISO date (`…Date` fields) of the patient's rows, except biobank samples and study links. */
+function datedRecords(rows: Record<string, ApiRow[]>): string[] {
+  const all: string[] = [];
+  for (const [path, list] of Object.entries(rows)) {
+    if (path === 'biobank-samples' || path === 'study-links') continue;
+    for (const r of list)
+      for (const [k, v] of Object.entries(r))
+        if (k.endsWith('Date') && typeof v === 'string' && /^\d{4}-/.test(v)) all.push(v);
+  }
+  return all;
+}
 
 /**
- * Computes every derived figure of one patient.
- * @param rec the patient row and its entity rows (API shape)
+ * The registry rows of one patient as a `ClinicalJourney` (src/clinical/outcomes.ts; days since
+ * 1970-01-01). Drop-out reason: the `dropouts` row, else the reason of a last tumour-board decision
+ * that did not accept the patient (`not-accepted` without a reason).
  */
-export function patientOutcome(rec: PatientRecord): PatientOutcome {
+export function registryJourney(
+  rec: PatientRecord,
+): ClinicalJourney & { crsByDay: DailyGrade[]; icansByDay: DailyGrade[] } {
   const rows = rec.rows;
   const infusion = dates(rows['infusions'], 'infusionDate')[0] ?? null;
-  const obs = rows['toxicity-observations'] ?? [];
-  const crsByDay = dailyMax(obs, infusion, crsOf);
-  const icansByDay = dailyMax(obs, infusion, icansOf);
-  const maxOf = (d: DailyGrade[]) => (d.length === 0 ? null : Math.max(...d.map((x) => x.grade)));
-
-  const apheresis = dates(rows['apheresis'], 'apheresisDate');
-  const lastApheresis = infusion ? apheresis.filter((d) => d <= infusion).pop() : undefined;
-  const veinToVeinDays = infusion && lastApheresis ? daysBetween(lastApheresis, infusion) : null;
-
+  const obs = (rows['toxicity-observations'] ?? []).filter((r) => str(r['observationDate']) !== null);
+  const dayOf = (d: string) => (infusion ? daysBetween(infusion, d) : null);
+  const graded = (f: (r: ApiRow) => { grade: number; drivenBy: string[] }) =>
+    dailyGrades(
+      obs.map((r) => ({ date: String(r['observationDate']), ...f(r) })),
+      dayOf,
+    );
+  const crsByDay = graded(crsOf);
+  const icansByDay = graded(icansOf);
   const decisions = [...(rows['tumorboard-decisions'] ?? [])].sort((a, b) =>
     String(a['decisionDate']).localeCompare(String(b['decisionDate'])),
   );
   const lastDecision = decisions[decisions.length - 1];
-  const accepted = decisions.some((d) => d['accepted'] === true);
-  const assessments = [...(rows['lugano-assessments'] ?? [])].sort((a, b) =>
-    String(a['assessmentDate']).localeCompare(String(b['assessmentDate'])),
-  );
-  const postInfusion = infusion ? assessments.filter((a) => String(a['assessmentDate']) >= infusion) : [];
-  let stage: FlowStage = 'referred';
-  if (accepted) stage = 'accepted';
-  if (accepted && apheresis.length > 0) stage = 'apheresed';
-  if (infusion) stage = 'infused';
-  if (infusion && postInfusion.length > 0) stage = 'evaluable';
+  const apheresis = dates(rows['apheresis'], 'apheresisDate');
   let dropoutReason: string | null = null;
   if (!infusion) {
     const dropout = rows['dropouts']?.[0];
@@ -175,64 +141,50 @@ export function patientOutcome(rec: PatientRecord): PatientOutcome {
     else if (lastDecision && lastDecision['accepted'] === false)
       dropoutReason = str(lastDecision['reason']) ?? 'not-accepted';
   }
-
-  const progression = dates(rows['progressions'], 'progressionDate')[0] ?? null;
   const deathRow = rows['deaths']?.[0];
   const death = deathRow ? str(deathRow['deathDate']) : null;
-  const deathCause = deathRow ? str(deathRow['cause']) : null;
-
-  let bestResponse: PatientOutcome['bestResponse'] = null;
-  for (const a of postInfusion) {
-    const d = String(a['assessmentDate']);
-    if (progression && d > progression) continue;
+  const responses: { day: number; response: LuganoResponse }[] = [];
+  for (const a of rows['lugano-assessments'] ?? []) {
+    const d = str(a['assessmentDate']);
     const r = str(a['response']);
-    if (r && (bestResponse === null || (RESPONSE_RANK[r] ?? 0) > (RESPONSE_RANK[bestResponse] ?? 0)))
-      bestResponse = r as PatientOutcome['bestResponse'];
+    if (d && r && r in RESPONSE) responses.push({ day: epochDay(d), response: r as LuganoResponse });
   }
+  return {
+    infusionDay: infusion ? epochDay(infusion) : null,
+    apheresisDays: apheresis.map(epochDay),
+    responses,
+    progressionDays: dates(rows['progressions'], 'progressionDate').map(epochDay),
+    death: death
+      ? { day: epochDay(death), cause: deathRow?.['cause'] === 'lymphoma' ? 'lymphoma' : 'other' }
+      : null,
+    contactDays: datedRecords(rows).map(epochDay),
+    preInfusionStage: preInfusionStage(
+      decisions.some((d) => d['accepted'] === true),
+      apheresis.length > 0,
+    ),
+    dropoutReason,
+    maxCrs: maxGrade(crsByDay),
+    maxIcans: maxGrade(icansByDay),
+    crsByDay,
+    icansByDay,
+  };
+}
 
-  let os: TimeToEvent | null = null;
-  let pfs: TimeToEvent | null = null;
-  let ttp: TimeToEvent | null = null;
-  let nrm: TimeToEvent | null = null;
-  if (infusion) {
-    const all: string[] = [];
-    for (const [path, list] of Object.entries(rows)) {
-      if (path === 'biobank-samples' || path === 'study-links') continue;
-      for (const r of list)
-        for (const [k, v] of Object.entries(r))
-          if (k.endsWith('Date') && typeof v === 'string' && /^\d{4}-/.test(v)) all.push(v);
-    }
-    const lastContact =
-      all
-        .filter((d) => d >= infusion)
-        .sort()
-        .pop() ?? infusion;
-    const day = (d: string) => daysBetween(infusion, d);
-    os = death ? { days: day(death), status: 1 } : { days: day(lastContact), status: 0 };
-    const pfsDate = [progression, death].filter((d): d is string => d !== null).sort()[0];
-    pfs = pfsDate ? { days: day(pfsDate), status: 1 } : { days: day(lastContact), status: 0 };
-    if (progression) ttp = { days: day(progression), status: 1 };
-    else if (death && deathCause === 'lymphoma') ttp = { days: day(death), status: 1 };
-    else ttp = { days: day(death ?? lastContact), status: 0 };
-    if (progression && (!death || progression <= death)) nrm = { days: day(progression), status: 2 };
-    else if (death) nrm = { days: day(death), status: deathCause === 'lymphoma' ? 2 : 1 };
-    else nrm = { days: day(lastContact), status: 0 };
-  }
+const RESPONSE = { CR: 1, PR: 1, SD: 1, PD: 1 };
+
+/**
+ * Computes every derived figure of one patient (definitions: src/clinical/outcomes.ts, docs/outcomes.md).
+ * @param rec the patient row and its entity rows (API shape)
+ */
+export function patientOutcome(rec: PatientRecord): PatientOutcome {
+  const j = registryJourney(rec);
+  const rows = rec.rows;
   const product = str(rows['products']?.[rows['products'].length - 1]?.['product']);
   return {
     patientId: String(rec.patient['id']),
-    crsByDay,
-    icansByDay,
-    maxCrs: maxOf(crsByDay),
-    maxIcans: maxOf(icansByDay),
-    veinToVeinDays,
-    stage,
-    dropoutReason,
-    bestResponse,
-    os,
-    pfs,
-    ttp,
-    nrm,
+    crsByDay: j.crsByDay,
+    icansByDay: j.icansByDay,
+    ...clinicalOutcome(j),
     product,
   };
 }

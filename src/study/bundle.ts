@@ -20,6 +20,7 @@ import type {
   Biopsy,
   Bridging,
   LabValue,
+  NotInfusedPatient,
   Patient,
   PatientEvent,
   Scan,
@@ -44,7 +45,10 @@ export interface StudyBundle {
   name: string;
   tracer: Tracer;
   settings: StudySettings;
+  /** The infused patients. */
   patients: Patient[];
+  /** Patients who were not infused (patients.csv `consort_stage` before infusion). */
+  notInfused: NotInfusedPatient[];
   events: PatientEvent[];
   scans: Scan[];
   vois: Voi[];
@@ -93,6 +97,9 @@ const TABLES = {
       'primary_refractory',
       'prior_asct',
       'product',
+      'consort_stage',
+      'dropout_reason',
+      'dropout_date',
     ],
   },
   events: EVENTS_TABLE,
@@ -197,33 +204,64 @@ export function readCytotoxicityTable(file: string): LysisWell[] {
   return lysisWellsOf(table, anyPatientId);
 }
 
-/** patients.csv: one row per patient, unique IDs. */
-function readPatients(pt: CsvTable): Patient[] {
+const CONSORT_STAGE = ['referred', 'accepted', 'apheresed', 'infused'] as const;
+
+/**
+ * patients.csv: one row per patient, unique IDs. A row whose `consort_stage` is a pre-infusion stage
+ * (docs/study-bundle.md) is a patient who was not infused: only its ID, cohort and CONSORT columns are
+ * required, its other cells are checked when given. An infused patient has no drop-out columns.
+ */
+function readPatients(pt: CsvTable, today: Date): { patients: Patient[]; notInfused: NotInfusedPatient[] } {
   const patients: Patient[] = [];
+  const notInfused: NotInfusedPatient[] = [];
   const patientIds = new Set<string>();
   pt.rows.forEach((_, i) => {
-    const r = new RowReader(pt, i);
+    const r = new RowReader(pt, i, today);
     const patientId = r.id('patient_id');
     r.check(!patientIds.has(patientId), 'patient_id', 'duplicate patient_id');
     patientIds.add(patientId);
-    patients.push({
-      patientId,
-      cohort: r.requiredString('cohort'),
-      age: r.number('age', true, { min: 0, max: 120 }),
-      sex: r.enumValue('sex', ['M', 'F'] as const, true),
+    const consortStage = r.enumValue('consort_stage', CONSORT_STAGE, false) ?? 'infused';
+    const dropoutReason = r.optionalString('dropout_reason');
+    const dropoutDate = r.date('dropout_date');
+    if (consortStage === 'infused') {
+      for (const [column, v] of [
+        ['dropout_reason', dropoutReason],
+        ['dropout_date', dropoutDate],
+      ] as const)
+        if (v !== null) r.fail(column, 'an infused patient has no drop-out (consort_stage is infused)', v);
+    } else if (dropoutDate !== null && dropoutReason === null) {
+      r.fail('dropout_reason', 'a drop-out date needs a drop-out reason', '');
+    }
+    const cohort = r.requiredString('cohort');
+    const common = {
       weightKg: r.number('weight_kg', false, { min: 1, max: 400 }),
-      histology: r.requiredString('histology'),
       stage: r.optionalString('stage'),
       cnsInvolvement: r.yesNo('cns_involvement', false),
       ecog: r.number('ecog', false, { integer: true, min: 0, max: 4 }),
       previousLines: r.number('previous_lines', false, { integer: true, min: 0 }),
       primaryRefractory: r.yesNo('primary_refractory', false),
       priorAsct: r.yesNo('prior_asct', false),
-      bridging: r.enumValue('bridging', BRIDGING, true),
       product: r.optionalString('product'),
-    });
+    };
+    if (consortStage === 'infused') {
+      patients.push({
+        patientId,
+        cohort,
+        age: r.number('age', true, { min: 0, max: 120 }),
+        sex: r.enumValue('sex', ['M', 'F'] as const, true),
+        histology: r.requiredString('histology'),
+        bridging: r.enumValue('bridging', BRIDGING, true),
+        ...common,
+      });
+      return;
+    }
+    // Not infused: the baseline cells are optional, but checked when given.
+    r.number('age', false, { min: 0, max: 120 });
+    r.enumValue('sex', ['M', 'F'] as const, false);
+    r.enumValue('bridging', BRIDGING, false);
+    notInfused.push({ patientId, cohort, stage: consortStage, dropoutReason, dropoutDate });
   });
-  return patients;
+  return { patients, notInfused };
 }
 
 /** scans.csv: unique scan IDs, known patients, paths inside the bundle or a data root. */
@@ -369,10 +407,18 @@ export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle
   const table = (spec: TableSpec): CsvTable => readTable(dir, spec, { paths })!;
   const optionalTable = (spec: TableSpec): CsvTable | null => readTable(dir, spec, { paths, optional: true });
 
-  const patients = readPatients(table(TABLES.patients));
+  const { patients, notInfused } = readPatients(table(TABLES.patients), today);
   const patientIds = new Set(patients.map((p) => p.patientId));
+  const notInfusedStage = new Map(notInfused.map((p) => [p.patientId, p.stage]));
   const knownPatient: PatientCheck = (r, column = 'patient_id') => {
     const id = r.requiredString(column);
+    const stage = notInfusedStage.get(id);
+    if (stage !== undefined)
+      r.fail(
+        column,
+        `patient was not infused (consort_stage ${stage} in patients.csv): only infused patients have rows here`,
+        id,
+      );
     r.check(patientIds.has(id), column, 'unknown patient (not in patients.csv)');
     return id;
   };
@@ -451,6 +497,7 @@ export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle
     dataRoots,
     ...head,
     patients,
+    notInfused,
     events,
     scans,
     vois,

@@ -8,6 +8,7 @@ import type { QpcrCurveRow, QpcrSampleRow } from '../assays/qpcr-study.js';
 import type { CytokineCurveRow, CytokineSampleRow } from '../assays/cytokine-study.js';
 import type { LysisPlateRow, LysisSampleRow } from '../assays/lysis-study.js';
 import type { FlowGateRow } from '../flow/study.js';
+import type { PreInfusionStage } from '../clinical/outcomes.js';
 
 export type Sex = 'M' | 'F';
 export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
@@ -60,6 +61,21 @@ export interface Patient {
   priorAsct: boolean | null;
   bridging: Bridging;
   product: string | null;
+}
+
+/**
+ * A patient of the bundle who was not infused (docs/study-bundle.md, patients.csv `consort_stage`):
+ * counted in the CONSORT flow and the per-patient outcome table, in no analysis that needs an infusion.
+ */
+export interface NotInfusedPatient {
+  patientId: string;
+  cohort: string;
+  /** Furthest CONSORT stage reached (src/clinical/outcomes.ts). */
+  stage: PreInfusionStage;
+  /** Why the patient left the pathway; null when still on the way. */
+  dropoutReason: string | null;
+  /** ISO date of the drop-out, when known. */
+  dropoutDate: string | null;
 }
 
 export interface PatientEvent {
@@ -143,7 +159,10 @@ export interface StudyData {
   name: string;
   tracer: Tracer;
   settings: StudySettings;
+  /** The infused patients (every analysis reads these). */
   patients: Patient[];
+  /** Patients of the bundle who were not infused (CONSORT flow, per-patient outcomes); absent = none. */
+  notInfused?: NotInfusedPatient[];
   events: PatientEvent[];
   scans: Scan[];
   vois: QuantifiedVoi[];

@@ -154,6 +154,17 @@ export interface AssayRecordTable {
   data_json: string;
 }
 
+/** A patient of the bundle who was not infused (patients.csv `consort_stage`; docs/study-bundle.md). */
+export interface NotInfusedPatientTable {
+  study_id: string;
+  patient_id: string;
+  cohort: string;
+  /** referred | accepted | apheresed */
+  consort_stage: string;
+  dropout_reason: string | null;
+  dropout_date: string | null;
+}
+
 /** The study store's database, as Kysely sees it. */
 export interface StudyDatabase {
   assay_record: AssayRecordTable;
@@ -161,6 +172,7 @@ export interface StudyDatabase {
   qpcr_sample: QpcrSampleTable;
   study: StudyTable;
   patient: PatientTable;
+  not_infused_patient: NotInfusedPatientTable;
   event: EventTable;
   scan: ScanTable;
   voi: VoiTable;
@@ -352,6 +364,23 @@ export const studyMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('assay_record').execute();
+    },
+  },
+  '0004_not_infused': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('not_infused_patient')
+        .addColumn('study_id', 'text', (c) => c.notNull().references('study.study_id').onDelete('cascade'))
+        .addColumn('patient_id', 'text', (c) => c.notNull())
+        .addColumn('cohort', 'text', (c) => c.notNull())
+        .addColumn('consort_stage', 'text', (c) => c.notNull())
+        .addColumn('dropout_reason', 'text')
+        .addColumn('dropout_date', 'text')
+        .addPrimaryKeyConstraint('not_infused_patient_pk', ['study_id', 'patient_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('not_infused_patient').execute();
     },
   },
 };

@@ -5,6 +5,7 @@
  * whose content hash equals the stored one is not written at all, so importing the same bundle
  * twice changes nothing (not even the file's bytes). Only pseudonymous IDs are stored.
  */
+import type { PreInfusionStage } from '../clinical/outcomes.js';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { CartoError } from '../errors.js';
@@ -115,6 +116,21 @@ export async function saveStudy(
       for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
       return out;
     };
+    for (const c of chunks(bundle.notInfused)) {
+      await trx
+        .insertInto('not_infused_patient')
+        .values(
+          c.map((p) => ({
+            study_id: studyId,
+            patient_id: p.patientId,
+            cohort: p.cohort,
+            consort_stage: p.stage,
+            dropout_reason: p.dropoutReason,
+            dropout_date: p.dropoutDate,
+          })),
+        )
+        .execute();
+    }
     for (const c of chunks(bundle.patients)) {
       await trx
         .insertInto('patient')
@@ -350,6 +366,12 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
     .orderBy('seq')
     .execute();
   const labAssays = records.length > 0 ? decodeLabAssays(records) : undefined;
+  const notInfused = await db
+    .selectFrom('not_infused_patient')
+    .selectAll()
+    .where('study_id', '=', id)
+    .orderBy('patient_id')
+    .execute();
   const scanById = new Map(scans.map((s) => [s.scan_id, s]));
   return {
     name: study.name,
@@ -371,6 +393,17 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
       bridging: p.bridging as StudyData['patients'][number]['bridging'],
       product: p.product,
     })),
+    ...(notInfused.length > 0
+      ? {
+          notInfused: notInfused.map((p) => ({
+            patientId: p.patient_id,
+            cohort: p.cohort,
+            stage: p.consort_stage as PreInfusionStage,
+            dropoutReason: p.dropout_reason,
+            dropoutDate: p.dropout_date,
+          })),
+        }
+      : {}),
     events: events.map((e) => ({
       patientId: e.patient_id,
       event: e.event as StudyData['events'][number]['event'],

@@ -234,11 +234,15 @@ test('study bundle export is read by the study reader with the computed grades',
       name: 'registry export',
       tracer: { name: 'FDG', nuclide: '18F', halfLifeS: 6586.2 },
     });
-    assert.equal(n, 1, 'only infused patients');
+    assert.equal(n, 2, 'every patient, infused or not');
     const b = readBundle(dir);
     assert.deepEqual(
       b.patients.map((x) => x.patientId),
       ['RC-001'],
+    );
+    assert.deepEqual(
+      b.notInfused.map((x) => x.patientId),
+      ['RC-002'],
     );
     assert.deepEqual(
       b.toxicity.map((t) => [t.crsGrade, t.icansGrade]),

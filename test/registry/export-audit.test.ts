@@ -42,8 +42,8 @@ test('carto registry export writes an export entry to the audit trail for csv, o
       [
         ['analyst', 'csv-wide', { format: 'csv-wide', patients: 1, client: 'cli', role: 'analyst' }],
         ['dm-a', 'odm', { format: 'odm', patients: 1, client: 'cli', role: 'data_manager' }],
-        // a bundle holds infused patients only: none here
-        ['admin', 'bundle', { format: 'bundle', patients: 0, client: 'cli', role: 'admin' }],
+        // a bundle holds every patient, infused or not (here one, not infused)
+        ['admin', 'bundle', { format: 'bundle', patients: 1, client: 'cli', role: 'admin' }],
       ],
     );
   } finally {

@@ -1,7 +1,9 @@
 /**
- * Study bundle export (docs/study-bundle.md, v1) of the infused patients in scope, for `carto run`:
- * study.json, patients.csv, events.csv (journey with ISO dates), toxicity.csv (computed maximum ASTCT
- * grades), and header-only scans.csv / vois.csv (imaging comes from the study store).
+ * Study bundle export (docs/study-bundle.md, v1) of every patient in scope, for `carto run` and
+ * `carto outcomes`: study.json, patients.csv (every patient; those not infused with their CONSORT stage,
+ * drop-out reason and date), events.csv (journey of the infused patients with ISO dates; the last
+ * follow-up at the last contact, docs/outcomes.md), toxicity.csv (computed maximum ASTCT grades of the
+ * infused patients), and header-only scans.csv / vois.csv (imaging comes from the study store).
  *
  * Nothing is defaulted silently: an infused patient without a recorded sex or without any toxicity
  * observation is an InputError naming the patient and the field, because the bundle requires them.
@@ -26,7 +28,7 @@ function s(v: unknown): string | null {
 
 /**
  * Writes the bundle into `outDir` (created if needed).
- * @returns the number of patients written
+ * @returns the number of patients written (infused or not)
  * @throws InputError naming the patient pseudonym and field when a required bundle value is missing
  */
 export function exportBundle(records: PatientRecord[], outDir: string, opts: BundleOptions): number {
@@ -36,9 +38,29 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
   for (const r of records) {
     const o = patientOutcome(r);
     const infusion = s(r.rows['infusions']?.[0]?.['infusionDate']);
-    if (!infusion || !o.os) continue;
     const id = s(r.patient['pseudonym']) ?? '';
-    const sex = s(r.patient['sex']);
+    const line = r.patient['lineOfTherapy'];
+    const baseline = {
+      patient_id: id,
+      cohort: o.product ?? 'unknown',
+      age: s(r.patient['ageAtReferral']),
+      sex: s(r.patient['sex']),
+      histology: s(r.patient['histology']),
+      previous_lines: typeof line === 'number' ? line - 1 : null,
+      product: o.product,
+    };
+    if (!infusion || !o.os) {
+      const dropout = r.rows['dropouts']?.[0];
+      patients.push({
+        ...baseline,
+        bridging: null,
+        consort_stage: o.stage,
+        dropout_reason: o.dropoutReason,
+        dropout_date: o.dropoutReason !== null && dropout ? s(dropout['dropoutDate']) : null,
+      });
+      continue;
+    }
+    const sex = baseline.sex;
     if (sex === null)
       throw new InputError('sex is not recorded; the study bundle requires it', {
         row: 0,
@@ -59,16 +81,12 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
         : bridgingTypes.has('combination') || bridgingTypes.size > 1
           ? 'combination'
           : ([...bridgingTypes][0] ?? 'none');
-    const line = r.patient['lineOfTherapy'];
     patients.push({
-      patient_id: id,
-      cohort: o.product ?? 'unknown',
-      age: s(r.patient['ageAtReferral']),
-      sex,
-      histology: s(r.patient['histology']),
-      previous_lines: typeof line === 'number' ? line - 1 : null,
+      ...baseline,
       bridging,
-      product: o.product,
+      consort_stage: 'infused',
+      dropout_reason: null,
+      dropout_date: null,
     });
     const ev = (event: string, date: string | null, extra: Record<string, Cell> = {}) => {
       if (date)
@@ -123,7 +141,19 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
   writeFileSync(
     join(outDir, 'patients.csv'),
     formatCsv(
-      ['patient_id', 'cohort', 'age', 'sex', 'histology', 'previous_lines', 'bridging', 'product'],
+      [
+        'patient_id',
+        'cohort',
+        'age',
+        'sex',
+        'histology',
+        'previous_lines',
+        'bridging',
+        'product',
+        'consort_stage',
+        'dropout_reason',
+        'dropout_date',
+      ],
       patients,
     ),
   );
