@@ -12,6 +12,7 @@
 # multcomp::glht(mcp(Dunnett)) p-values (randomised quasi-Monte Carlo, ~1e-4) for reference.
 options(digits = 17)
 suppressMessages(library(multcomp))
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "../../helpers/golden-meta.R"))
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 
@@ -147,7 +148,8 @@ for (cs in c("warpbreaks", "msc_blocked")) stopifnot(isTRUE(all.equal(
 
 versions <- list(R = R.version.string, multcomp = as.character(packageVersion("multcomp")),
                  mvtnorm = as.character(packageVersion("mvtnorm")), jsonlite = as.character(packageVersion("jsonlite")))
-jsonlite::write_json(c(list(versions = versions), cases), file.path(here, "posthoc.json"),
+meta <- golden_meta(c("multcomp", "mvtnorm", "jsonlite"))
+jsonlite::write_json(c(list(generatedWith = meta, versions = versions), cases), file.path(here, "posthoc.json"),
                      digits = NA, auto_unbox = TRUE, pretty = TRUE)
 
 # --- studentized range grid --------------------------------------------------------------------------------
@@ -162,5 +164,5 @@ qgrid$exact <- mapply(function(p, k, d) uniroot(function(q) ptukey(q, k, d) - p,
                       qgrid$p, qgrid$nmeans, qgrid$df)
 infToText <- function(x) ifelse(is.infinite(x), "Infinity", format(x, digits = 17))
 grid$df <- infToText(grid$df); qgrid$df <- infToText(qgrid$df)
-jsonlite::write_json(list(versions = versions, ptukey = grid, qtukey = qgrid),
+jsonlite::write_json(list(generatedWith = meta, versions = versions, ptukey = grid, qtukey = qgrid),
                      file.path(here, "studentized-range.json"), digits = NA, pretty = TRUE)
