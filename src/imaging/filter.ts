@@ -9,6 +9,8 @@
  * Source: Kaalep et al., EJNMMI Phys 2019 6:28 (EARL2 with 7 mm Gaussian ≈ EARL1); imaging-reference §1.7.
  */
 import type { Vec3, Volume } from './volume.js';
+import { barrier, newSyncState, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
+import type { SyncState } from '../parallel/pool.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
 export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
@@ -33,77 +35,137 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
 /**
  * Gaussian filter of a volume.
  *
+ * Large volumes (≥ 2²² voxels) are filtered on several threads (src/parallel/pool.ts): the output lives
+ * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes, so every
+ * voxel is computed exactly as on one thread (bit-identical results whatever the thread count).
+ *
  * @param volume image (any unit; the result keeps it).
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
  * @param truncate kernel half-width in σ (default 4).
+ * @param opts threads: thread count (default CARTO_THREADS, else os.availableParallelism(), for
+ *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume.
  * @returns a new Float32 volume on the same grid.
- * @throws RangeError for a negative or non-finite FWHM.
+ * @throws RangeError for a negative or non-finite FWHM, or a thread count that is not a whole number ≥ 1.
  */
 export function gaussianFilter(
   volume: Volume<Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array>,
   fwhmMm: number | Vec3,
   truncate = 4,
+  opts: { threads?: number } = {},
 ): Volume<Float32Array> {
   const fwhm: Vec3 = typeof fwhmMm === 'number' ? [fwhmMm, fwhmMm, fwhmMm] : fwhmMm;
   for (const f of fwhm)
     if (!(f >= 0) || !Number.isFinite(f)) throw new RangeError(`FWHM must be ≥ 0 mm, got ${f}`);
-  const out = Float32Array.from(volume.data);
-  const [nx, ny, nz] = volume.size;
-  for (let ax = 0; ax < 3; ax++) {
+  const n = volume.data.length;
+  const threads = Math.min(threadCount(n, opts.threads), Math.max(1, Math.min(...volume.size)));
+  const out = threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
+  out.set(volume.data);
+  const kernels: (Float64Array | null)[] = [0, 1, 2].map((ax) => {
     const sigmaVox = fwhm[ax]! / FWHM_PER_SIGMA / volume.spacingMm[ax]!;
-    if (sigmaVox === 0) continue;
-    const kern = gaussianKernel(sigmaVox, truncate);
-    const r = (kern.length - 1) / 2;
+    return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
+  });
+  const size: Vec3 = [...volume.size];
+  if (threads === 1) {
+    filterPart({ out, size, kernels, part: 0, parts: 1, sync: null });
+  } else {
+    const sync = newSyncState(threads);
+    const tasks: FilterTask[] = [];
+    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, part, parts: threads, sync });
+    runThreadsSync(import.meta.url, 'filterPart', filterPart, tasks, sync);
+  }
+  return { ...volume, size, data: out, unit: volume.unit };
+}
+
+/** One thread's share of the filter: part `part` of `parts` of every axis pass, in place on `out`. */
+interface FilterTask {
+  out: Float32Array;
+  size: Vec3;
+  kernels: (Float64Array | null)[];
+  part: number;
+  parts: number;
+  /** Barrier between the axis passes (null on one thread). */
+  sync: SyncState | null;
+}
+
+/** Worker entry (src/parallel/pool.ts) and single-thread body: the three axis passes. Internal. */
+export function filterPart(task: FilterTask): void {
+  const { out, size, kernels, part, parts, sync } = task;
+  const [nx, ny, nz] = size;
+  for (let ax = 0; ax < 3; ax++) {
+    const kern = kernels[ax];
+    if (!kern) continue;
     if (ax === 0) {
-      // Along i: rows are contiguous.
-      const line = new Float64Array(nx);
-      for (let row = 0; row < ny * nz; row++) {
-        const start = row * nx;
-        for (let t = 0; t < nx; t++) line[t] = out[start + t]!;
-        for (let t = 0; t < nx; t++) {
-          let acc = 0;
-          let w = 0;
-          const lo = Math.max(0, t - r);
-          const hi = Math.min(nx - 1, t + r);
-          for (let u = lo; u <= hi; u++) {
-            const kw = kern[u - t + r]!;
-            acc += kw * line[u]!;
-            w += kw;
-          }
-          out[start + t] = acc / w;
-        }
-      }
-      continue;
+      const [r0, r1] = splitRange(ny * nz, parts)[part]!;
+      filterRows(out, nx, kern, r0, r1);
+    } else {
+      // Along j (planes = slices k) or k (planes = rows j).
+      const [p0, p1] = splitRange(ax === 1 ? nz : ny, parts)[part]!;
+      filterPlanes(out, size, ax, kern, p0, p1);
     }
-    // Along j (within a slice) or k (across slices): gather the lines of one plane as rows of nx
-    // contiguous values, so the inner loop runs over i (cache-friendly).
-    const len = ax === 1 ? ny : nz;
-    const planes = ax === 1 ? nz : ny;
-    const buf = new Float64Array(len * nx);
-    const acc = new Float64Array(nx);
-    const base = (plane: number, t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
-    for (let plane = 0; plane < planes; plane++) {
-      for (let t = 0; t < len; t++) {
-        const src = base(plane, t);
-        for (let i = 0; i < nx; i++) buf[t * nx + i] = out[src + i]!;
+    if (sync) barrier(sync);
+  }
+}
+
+/** Filters rows [row0, row1) of length nx along i (rows are contiguous). */
+function filterRows(out: Float32Array, nx: number, kern: Float64Array, row0: number, row1: number): void {
+  const r = (kern.length - 1) / 2;
+  const line = new Float64Array(nx);
+  for (let row = row0; row < row1; row++) {
+    const start = row * nx;
+    for (let t = 0; t < nx; t++) line[t] = out[start + t]!;
+    for (let t = 0; t < nx; t++) {
+      let acc = 0;
+      let w = 0;
+      const lo = Math.max(0, t - r);
+      const hi = Math.min(nx - 1, t + r);
+      for (let u = lo; u <= hi; u++) {
+        const kw = kern[u - t + r]!;
+        acc += kw * line[u]!;
+        w += kw;
       }
-      for (let t = 0; t < len; t++) {
-        acc.fill(0);
-        let w = 0;
-        const lo = Math.max(0, t - r);
-        const hi = Math.min(len - 1, t + r);
-        for (let u = lo; u <= hi; u++) {
-          const kw = kern[u - t + r]!;
-          w += kw;
-          const o = u * nx;
-          for (let i = 0; i < nx; i++) acc[i] = acc[i]! + kw * buf[o + i]!;
-        }
-        const dst = base(plane, t);
-        for (let i = 0; i < nx; i++) out[dst + i] = acc[i]! / w;
-      }
+      out[start + t] = acc / w;
     }
   }
-  return { ...volume, size: [...volume.size], data: out, unit: volume.unit };
+}
+
+/**
+ * Filters along j (ax 1) or k (ax 2) in planes [plane0, plane1): the lines of one plane are gathered as
+ * rows of nx contiguous values, so the inner loop runs over i (cache-friendly).
+ */
+function filterPlanes(
+  out: Float32Array,
+  size: Vec3,
+  ax: number,
+  kern: Float64Array,
+  plane0: number,
+  plane1: number,
+): void {
+  const [nx, ny, nz] = size;
+  const r = (kern.length - 1) / 2;
+  const len = ax === 1 ? ny : nz;
+  const buf = new Float64Array(len * nx);
+  const acc = new Float64Array(nx);
+  const base = (plane: number, t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
+  for (let plane = plane0; plane < plane1; plane++) {
+    for (let t = 0; t < len; t++) {
+      const src = base(plane, t);
+      for (let i = 0; i < nx; i++) buf[t * nx + i] = out[src + i]!;
+    }
+    for (let t = 0; t < len; t++) {
+      acc.fill(0);
+      let w = 0;
+      const lo = Math.max(0, t - r);
+      const hi = Math.min(len - 1, t + r);
+      for (let u = lo; u <= hi; u++) {
+        const kw = kern[u - t + r]!;
+        w += kw;
+        const o = u * nx;
+        for (let i = 0; i < nx; i++) acc[i] = acc[i]! + kw * buf[o + i]!;
+      }
+      const dst = base(plane, t);
+      for (let i = 0; i < nx; i++) out[dst + i] = acc[i]! / w;
+    }
+  }
 }
 
 /** EARL2 → EARL1 harmonisation: Gaussian post-filter of 7 mm FWHM (Kaalep et al. 2019). */
