@@ -7,14 +7,19 @@
  *     30 lesions — all VOI statistics including global SUVpeak, and MATV (SUV ≥ 2.5 per lesion, and the
  *     patient total) — beside the independent NumPy/SciPy script bench/imaging_numpy.py on the same data
  *     (written to a raw file in a temp dir), in the same run; prints both times, both peak memories and
- *     the largest differences between the two sets of numbers.
+ *     the largest differences between the two sets of numbers; and the Gaussian filter's time beside
+ *     scipy.ndimage.gaussian_filter's on the same volume.
+ * (c) issue 18: the whole process on files — `carto suv image.nii --mask labels.nii --json` spawned (the
+ *     build when fresh, see bin/carto.js) beside `python3 bench/imaging_numpy.py` spawned on the same
+ *     NIfTI files (statistics only): wall time, peak RSS of each process (GNU time's %M when
+ *     /usr/bin/time exists, else the script's own figure for Python only) and agreement of the numbers.
  *
  * Volumes are synthesised deterministically here (seeded LCG). Our figures are measured in this process
  * (peak RSS includes the synthetic volume itself); NumPy's in its own process (ru_maxrss, includes its
  * copy of the volume). Set BENCH_IMAGING_SKIP_NUMPY=1 to skip the NumPy comparison.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +29,8 @@ import type { LesionMatv, ThresholdRule } from '../src/imaging/segmentation.js';
 import { gaussianFilter } from '../src/imaging/filter.js';
 import { renderMip } from '../src/imaging/mip.js';
 import type { LabelStatistics } from '../src/imaging/voi-stats.js';
+import type { Volume } from '../src/imaging/volume.js';
+import { writeNifti } from '../src/io/nifti.js';
 import { phantom } from './phantom.js';
 import { peakRssMiB, report, timeIt } from './util.js';
 
@@ -86,8 +93,10 @@ gc();
     `CPU ${cpuS.toFixed(3)} s, peak RSS / volume size = ${(ours / volMiB).toFixed(2)}×`,
   );
 
+  let gaussS: number;
   {
     const f = await timeIt(() => gaussianFilter(ph.suv, 7));
+    gaussS = f.seconds;
     report('issue 5: Gaussian filter 7 mm FWHM (EARL2 → EARL1) of the whole volume', f.seconds);
     const m = await timeIt(() => renderMip(ph.suv, { axis: 'coronal', windowSuv: [0, 8] }));
     report(`issue 5: coronal MIP PNG ${m.result.widthPx}×${m.result.heightPx} px`, m.seconds);
@@ -107,6 +116,7 @@ gc();
           matvThresholdSuv: 2.5,
           labels,
           lesionLabels: ph.lesionLabels,
+          gaussianFwhmMm: 7,
         }),
       );
       const t0 = performance.now();
@@ -123,6 +133,7 @@ gc();
           seconds: number;
           cpuSeconds: number;
           peakRssMiB: number;
+          gaussianSeconds: number;
           vois: LabelStatistics[];
           matv: Record<
             string,
@@ -138,6 +149,9 @@ gc();
         );
         console.log(
           `issue 5: speed-up TypeScript vs NumPy/SciPy: ${(np.seconds / seconds).toFixed(2)}× wall, ${(np.cpuSeconds / cpuS).toFixed(2)}× CPU (memory ${ours.toFixed(0)} vs ${np.peakRssMiB.toFixed(0)} MiB)`,
+        );
+        console.log(
+          `issue 5: Gaussian 7 mm FWHM: TypeScript ${gaussS.toFixed(3)} s vs scipy.ndimage.gaussian_filter ${np.gaussianSeconds.toFixed(3)} s (${(gaussS / np.gaussianSeconds).toFixed(2)}× scipy's time)`,
         );
         let maxRel = 0;
         let worst = '';
@@ -187,5 +201,106 @@ gc();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+  if (process.env['BENCH_IMAGING_SKIP_NUMPY'] !== '1') wholeProcess(ph.suv, ph.labels, labels);
+}
+
+/** Runs `cmd args` under GNU time when present: wall seconds, peak RSS (MiB, NaN without GNU time), output. */
+function spawnMeasured(
+  cmd: string,
+  args: string[],
+): { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string } {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M', cmd, ...args], {
+        encoding: 'utf8',
+        maxBuffer: 64 * MiB,
+      })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const seconds = (performance.now() - t0) / 1000;
+  const m = /carto-bench-maxrss-kib=(\d+)/.exec(r.stderr);
+  return {
+    seconds,
+    peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr.replace(/carto-bench-maxrss-kib=\d+\n?/, ''),
+  };
+}
+
+/** (c) issue 18: `carto suv` and the NumPy script as whole processes on the same NIfTI files. */
+function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, labels: number[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
+  try {
+    writeNifti(suv, join(dir, 'image.nii'));
+    writeNifti(labelMap, join(dir, 'labels.nii'));
+    writeFileSync(
+      join(dir, 'meta.json'),
+      JSON.stringify({
+        size: suv.size,
+        spacingMm: suv.spacingMm,
+        matvThresholdSuv: 2.5,
+        labels,
+        lesionLabels: [],
+      }),
+    );
+    const volMiB = suv.data.byteLength / MiB;
+    const carto = join(here, '..', 'bin', 'carto.js');
+    const ours = spawnMeasured(process.execPath, [
+      carto,
+      'suv',
+      join(dir, 'image.nii'),
+      '--mask',
+      join(dir, 'labels.nii'),
+      '--json',
+    ]);
+    const py = spawnMeasured('python3', [join(here, 'imaging_numpy.py'), dir]);
+    if (ours.status !== 0 || py.status !== 0) {
+      console.log(
+        `issue 18: whole process failed: carto exit ${ours.status} ${ours.stderr}; python exit ${py.status} ${py.stderr}`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const np = JSON.parse(py.stdout) as { peakRssMiB: number; vois: LabelStatistics[] };
+    const res = JSON.parse(ours.stdout) as { vois: LabelStatistics[] };
+    const pyRss = Number.isFinite(py.peakRssMiB) ? py.peakRssMiB : np.peakRssMiB;
+    const mode = ours.stderr.includes('running from source') ? 'from source' : 'from the build';
+    console.log(
+      `issue 18: whole process \`carto suv image.nii --mask labels.nii --json\` (${mode}): ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume)`,
+    );
+    console.log(
+      `issue 18: whole process \`python3 bench/imaging_numpy.py\` (NumPy/SciPy, same files, same statistics + MATV): ${py.seconds.toFixed(2)} s, peak RSS ${pyRss.toFixed(0)} MiB (${(pyRss / volMiB).toFixed(2)}× the volume)`,
+    );
+    console.log(
+      `issue 18: carto suv / NumPy whole-process time = ${(ours.seconds / py.seconds).toFixed(2)} (target ≤ 0.3), memory ${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume (target < 2×)`,
+    );
+    let maxRel = 0;
+    let mismatch = 0;
+    const keys = [
+      'suvMin',
+      'suvMax',
+      'suvMean',
+      'suvMedian',
+      'suvSd',
+      'suvPeakLocal',
+      'suvPeakGlobal',
+    ] as const;
+    res.vois.forEach((r, n) => {
+      const p = np.vois[n];
+      if (!p || p.label !== r.label || p.voxelCount !== r.voxelCount) {
+        mismatch++;
+        return;
+      }
+      for (const key of keys)
+        maxRel = Math.max(maxRel, Math.abs(r[key] - p[key]) / Math.max(1e-12, Math.abs(p[key])));
+    });
+    console.log(
+      `issue 18: agreement of ${res.vois.length} VOIs: ${mismatch} label/voxel-count mismatches, largest relative difference ${maxRel.toExponential(2)}`,
+    );
+    if (mismatch > 0 || res.vois.length !== np.vois.length || maxRel > 1e-6) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
