@@ -119,14 +119,33 @@ export function quantifyLabelMap(
 ): LabelStatistics[] {
   assertSameGrid(suv, labels, {});
   const data = labels.data;
-  const n = data.length;
-  // Histogram of label values (small non-negative integers in a table, others in a map).
+  const [nx, ny, nz] = labels.size;
+  // Histogram of label values (small non-negative integers in a table, others in a map), and the
+  // slices holding a nonzero label (a superset of the slices holding reported labels unless 0 is one).
   const counts = new Float64Array(LUT_SIZE);
   const other = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    const v = data[i]!;
-    if (v >= 0 && v < LUT_SIZE && (v | 0) === v) counts[v] = counts[v]! + 1;
-    else other.set(v, (other.get(v) ?? 0) + 1);
+  const sliceNonzero = new Uint8Array(nz);
+  const nxy = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    const q0 = k * nxy;
+    if (data instanceof Uint8Array || data instanceof Uint16Array) {
+      let any = 0;
+      for (let q = q0; q < q0 + nxy; q++) {
+        const v = data[q]!;
+        counts[v] = counts[v]! + 1;
+        any |= v;
+      }
+      sliceNonzero[k] = any !== 0 ? 1 : 0;
+    } else {
+      let any = 0;
+      for (let q = q0; q < q0 + nxy; q++) {
+        const v = data[q]!;
+        if (v !== 0) any = 1;
+        if (v >= 0 && v < LUT_SIZE && (v | 0) === v) counts[v] = counts[v]! + 1;
+        else other.set(v, (other.get(v) ?? 0) + 1);
+      }
+      sliceNonzero[k] = any;
+    }
   }
   let list: number[];
   if (labelList) {
@@ -143,11 +162,31 @@ export function quantifyLabelMap(
     if (label >= 0 && label < LUT_SIZE && (label | 0) === label) lut[label] = g;
     else map.set(label, g);
   });
-  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts);
+  // Voxel counts per group from the histogram (the same voxels `groupOf` selects), unless label 0 is
+  // reported (then the slices with a nonzero label are not a superset of the reported voxels' slices).
+  let pre: GroupCounts | undefined;
+  if (!list.includes(0)) {
+    const count = new Float64Array(list.length);
+    list.forEach((label, g) => {
+      count[g] =
+        label >= 0 && label < LUT_SIZE && (label | 0) === label ? counts[label]! : (other.get(label) ?? 0);
+    });
+    pre = { count, sliceHas: sliceNonzero };
+  }
+  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts, pre);
   return res.map((r, g) => ({ label: list[g]!, ...r }));
 }
 
-/** Core: statistics per group, the group of voxel `idx` being lut[labels[idx]] (or map) when ≥ 0. */
+/** Voxel count per group, and slices to visit (1 = may hold group voxels; a superset is allowed). */
+interface GroupCounts {
+  count: Float64Array;
+  sliceHas: Uint8Array;
+}
+
+/**
+ * Core: statistics per group, the group of voxel `idx` being lut[labels[idx]] (or map) when ≥ 0.
+ * `pre`: counts and slices already known (skips the counting pass).
+ */
 function quantifyGroups(
   suv: Volume<SuvData>,
   labels: LabelData,
@@ -155,6 +194,7 @@ function quantifyGroups(
   map: Map<number, number> | null,
   nGroups: number,
   opts: VoiStatsOptions,
+  pre?: GroupCounts,
 ): VoiStatistics[] {
   const [, , nz] = suv.size;
   const nxy = suv.size[0] * suv.size[1];
@@ -163,21 +203,7 @@ function quantifyGroups(
   const thr = opts.matvThresholdSuv ?? 2.5;
   const radius = opts.peakRadiusMm ?? PEAK_SPHERE_RADIUS_MM;
 
-  // Pass 1: counts per group, slices that hold VOI voxels.
-  const count = new Float64Array(nGroups);
-  const sliceHas = new Uint8Array(nz);
-  for (let k = 0; k < nz; k++) {
-    const base = k * nxy;
-    let any = 0;
-    for (let q = base; q < base + nxy; q++) {
-      const g = groupOf(labels[q]!);
-      if (g >= 0) {
-        count[g] = count[g]! + 1;
-        any = 1;
-      }
-    }
-    sliceHas[k] = any;
-  }
+  const { count, sliceHas } = pre ?? countGroups(labels, groupOf, nGroups, nz, nxy);
   const offset = new Float64Array(nGroups + 1);
   for (let g = 0; g < nGroups; g++) offset[g + 1] = offset[g]! + count[g]!;
   const total = offset[nGroups]!;
@@ -265,6 +291,31 @@ function quantifyGroups(
     });
   }
   return out;
+}
+
+/** Pass 1 of `quantifyGroups`: counts per group, slices that hold VOI voxels. */
+function countGroups(
+  labels: LabelData,
+  groupOf: (v: number) => number,
+  nGroups: number,
+  nz: number,
+  nxy: number,
+): GroupCounts {
+  const count = new Float64Array(nGroups);
+  const sliceHas = new Uint8Array(nz);
+  for (let k = 0; k < nz; k++) {
+    const base = k * nxy;
+    let any = 0;
+    for (let q = base; q < base + nxy; q++) {
+      const g = groupOf(labels[q]!);
+      if (g >= 0) {
+        count[g] = count[g]! + 1;
+        any = 1;
+      }
+    }
+    sliceHas[k] = any;
+  }
+  return { count, sliceHas };
 }
 
 /** Group of a label value: lut[v] for small whole v, else the map (−1 = not reported). */

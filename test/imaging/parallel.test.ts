@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quantifyLabelMap } from '../../src/imaging/voi-stats.js';
+import { quantifyLabelMap, voiStatistics } from '../../src/imaging/voi-stats.js';
 import { gaussianFilter } from '../../src/imaging/filter.js';
 import type { Vec3, Volume } from '../../src/imaging/volume.js';
 import { PARALLEL_MIN_VOXELS, runThreadsSync, splitRange, threadCount } from '../../src/parallel/pool.js';
@@ -57,6 +57,20 @@ test('an explicit thread count also works on data not in shared memory (copied),
     quantifyLabelMap(suv, labels, [2, 1, 9], { threads: 2 }),
     quantifyLabelMap(suv, labels, [2, 1, 9], { threads: 1 }),
   );
+});
+
+test('label-map statistics from the histogram counts equal per-mask statistics (uint8, float32, label 0 listed)', () => {
+  const { suv, labels } = phantom([22, 20, 24], false);
+  const asFloat = { ...labels, data: Float32Array.from(labels.data) };
+  for (const map of [labels, asFloat]) {
+    const rows = quantifyLabelMap(suv, map, [3, 0, 1, 2, 7]);
+    rows.forEach(({ label, ...stats }) => {
+      const mask = Uint8Array.from(labels.data, (v) => (v === label ? 1 : 0));
+      assert.deepStrictEqual(stats, voiStatistics(suv, mask), `label ${label}`);
+    });
+    assert.equal(rows[1]!.voxelCount, labels.data.filter((v) => v === 0).length);
+    assert.equal(rows[4]!.voxelCount, 0);
+  }
 });
 
 test('Gaussian filter: 2 and 3 threads equal 1 thread bit for bit (isotropic and per-axis FWHM)', () => {
