@@ -75,6 +75,12 @@ export function unmix(events: FlowEvents, detectorIdx: number[], U: number[][], 
   // (tight monomorphic loops), then write back — the in-place case is safe because a block is read fully first.
   const B = 4096;
   const N = events.eventCount;
+  // Nonzero coefficients of each output, in detector order (the order of the sums).
+  const terms = Array.from({ length: m }, (_, j) => {
+    const t: { i: number; u: number }[] = [];
+    for (let i = 0; i < n; i++) if (U[i]![j]! !== 0) t.push({ i, u: U[i]![j]! });
+    return t;
+  });
   const tmp = new Float64Array(n * B);
   const acc = new Float64Array(m * B);
   for (let start = 0; start < N; start += B) {
@@ -85,18 +91,49 @@ export function unmix(events: FlowEvents, detectorIdx: number[], U: number[][], 
       for (let e = 0; e < len; e++) tmp[o + e] = s[start + e]!;
     }
     acc.fill(0);
-    for (let j = 0; j < m; j++) {
-      const oj = j * B;
-      for (let i = 0; i < n; i++) {
-        const u = U[i]![j]!;
-        if (u === 0) continue;
-        const oi = i * B;
-        for (let e = 0; e < len; e++) acc[oj + e] = acc[oj + e]! + u * tmp[oi + e]!;
-      }
-    }
+    for (let j = 0; j < m; j++) accumulateOutput(acc, j * B, tmp, B, terms[j]!, len);
     for (let j = 0; j < m; j++) dst[j]!.set(acc.subarray(j * B, j * B + len), start);
   }
   return dst;
+}
+
+/**
+ * acc[oj + e] += Σ u·tmp[i·B + e] over `terms` for e < len, adding the terms one by one in their order
+ * (four per pass over the block, so the block's accumulator is loaded and stored once per four terms;
+ * the same operations in the same order as one term per pass: identical results).
+ */
+function accumulateOutput(
+  acc: Float64Array,
+  oj: number,
+  tmp: Float64Array,
+  B: number,
+  terms: { i: number; u: number }[],
+  len: number,
+): void {
+  let p = 0;
+  for (; p + 4 <= terms.length; p += 4) {
+    const u0 = terms[p]!.u;
+    const u1 = terms[p + 1]!.u;
+    const u2 = terms[p + 2]!.u;
+    const u3 = terms[p + 3]!.u;
+    const o0 = terms[p]!.i * B;
+    const o1 = terms[p + 1]!.i * B;
+    const o2 = terms[p + 2]!.i * B;
+    const o3 = terms[p + 3]!.i * B;
+    for (let e = 0; e < len; e++) {
+      let a = acc[oj + e]!;
+      a += u0 * tmp[o0 + e]!;
+      a += u1 * tmp[o1 + e]!;
+      a += u2 * tmp[o2 + e]!;
+      a += u3 * tmp[o3 + e]!;
+      acc[oj + e] = a;
+    }
+  }
+  for (; p < terms.length; p++) {
+    const u = terms[p]!.u;
+    const o = terms[p]!.i * B;
+    for (let e = 0; e < len; e++) acc[oj + e] = acc[oj + e]! + u * tmp[o + e]!;
+  }
 }
 
 function median(col: ArrayLike<number>): number {
