@@ -76,3 +76,39 @@ test('unmix equals the per-event detector-order sums bit for bit (float32/float6
     }
   }
 });
+
+test('unmix on columns in shared memory: 2 and 3 threads equal one thread bit for bit (in place and not)', () => {
+  const n = 6;
+  const U = matrix(n, n, 5);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const base = events(4096 * 5 + 77, n, true);
+  const sharedCopy = (): FlowEvents => ({
+    ...base,
+    columns: base.columns.map((c) => {
+      const s = new Float32Array(new SharedArrayBuffer(4 * c.length));
+      s.set(c);
+      return s;
+    }),
+  });
+  const one = unmix(sharedCopy(), idx, U, false, { threads: 1 }).map((c) => Array.from(c));
+  assert.deepStrictEqual(
+    one,
+    reference(base, idx, U).map((c) => Array.from(Float32Array.from(c))),
+  );
+  for (const threads of [2, 3]) {
+    const ev = sharedCopy();
+    const out = unmix(ev, idx, U, false, { threads });
+    assert.ok(out[0]!.buffer instanceof SharedArrayBuffer);
+    assert.deepStrictEqual(
+      out.map((c) => Array.from(c)),
+      one,
+    );
+    const evIn = sharedCopy();
+    const inPlace = unmix(evIn, idx, U, true, { threads });
+    assert.strictEqual(inPlace[0], evIn.columns[0]);
+    assert.deepStrictEqual(
+      inPlace.map((c) => Array.from(c)),
+      one,
+    );
+  }
+});
