@@ -107,4 +107,3 @@ export function phantom(size: Vec3, spacingMm: Vec3, organs: number, lesions: nu
     lesionLabels: lesionLabels.filter((l) => present.has(l)),
   };
 }
-
