@@ -271,7 +271,7 @@ function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, l
       `issue 18: whole process \`carto suv image.nii --mask labels.nii --json\` (${mode}): ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume)`,
     );
     console.log(
-      `issue 18: whole process \`python3 bench/imaging_numpy.py\` (NumPy/SciPy, same files, same statistics + MATV): ${py.seconds.toFixed(2)} s, peak RSS ${pyRss.toFixed(0)} MiB (${(pyRss / volMiB).toFixed(2)}× the volume)`,
+      `issue 18: whole process \`python3 bench/imaging_numpy.py\` (NumPy/SciPy, same files, same statistics): ${py.seconds.toFixed(2)} s, peak RSS ${pyRss.toFixed(0)} MiB (${(pyRss / volMiB).toFixed(2)}× the volume)`,
     );
     console.log(
       `issue 18: carto suv / NumPy whole-process time = ${(ours.seconds / py.seconds).toFixed(2)} (target ≤ 0.3), memory ${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume (target < 2×)`,

@@ -128,7 +128,7 @@ def main() -> None:
     lesions = meta["lesionLabels"]
     s26 = np.ones((3, 3, 3), dtype=bool)
     matv = {}
-    for rule in ("fixed2.5", "percentMax41"):
+    for rule in ("fixed2.5", "percentMax41") if lesions else ():  # no lesions: statistics only
         thr_lut = np.full(256, np.inf, dtype=np.float64)
         per = []
         for L in lesions:
