@@ -7,14 +7,19 @@
  *     30 lesions — all VOI statistics including global SUVpeak, and MATV (SUV ≥ 2.5 per lesion, and the
  *     patient total) — beside the independent NumPy/SciPy script bench/imaging_numpy.py on the same data
  *     (written to a raw file in a temp dir), in the same run; prints both times, both peak memories and
- *     the largest differences between the two sets of numbers.
+ *     the largest differences between the two sets of numbers; and the Gaussian filter's time beside
+ *     scipy.ndimage.gaussian_filter's on the same volume.
+ * (c) issue 18: the whole process on files — `carto suv image.nii --mask labels.nii --json` spawned (the
+ *     build when fresh, see bin/carto.js) beside `python3 bench/imaging_numpy.py` spawned on the same
+ *     NIfTI files (statistics only): wall time, peak RSS of each process (GNU time's %M when
+ *     /usr/bin/time exists, else the script's own figure for Python only) and agreement of the numbers.
  *
  * Volumes are synthesised deterministically here (seeded LCG). Our figures are measured in this process
  * (peak RSS includes the synthetic volume itself); NumPy's in its own process (ru_maxrss, includes its
  * copy of the volume). Set BENCH_IMAGING_SKIP_NUMPY=1 to skip the NumPy comparison.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,114 +29,12 @@ import type { LesionMatv, ThresholdRule } from '../src/imaging/segmentation.js';
 import { gaussianFilter } from '../src/imaging/filter.js';
 import { renderMip } from '../src/imaging/mip.js';
 import type { LabelStatistics } from '../src/imaging/voi-stats.js';
-import type { Vec3, Volume } from '../src/imaging/volume.js';
+import type { Volume } from '../src/imaging/volume.js';
+import { writeNifti } from '../src/io/nifti.js';
+import { phantom } from './phantom.js';
 import { peakRssMiB, report, timeIt } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Deterministic uniform [0, 1) generator. */
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 4294967296;
-  };
-}
-
-interface Phantom {
-  suv: Volume<Float32Array>;
-  labels: Volume<Uint8Array>;
-  organLabels: number[];
-  lesionLabels: number[];
-}
-
-/**
- * Whole-body phantom: elliptic-cylinder body (SUV ≈ 1 with noise), `organs` ellipsoids at uptakes
- * 0.3–6, `lesions` hot spheres (SUV peak 3–15, blurred edge) labelled after the organs.
- */
-function phantom(size: Vec3, spacingMm: Vec3, organs: number, lesions: number, seed: number): Phantom {
-  const [nx, ny, nz] = size;
-  const n = nx * ny * nz;
-  const rnd = lcg(seed);
-  const data = new Float32Array(n);
-  const lab = new Uint8Array(n);
-  const cx = nx / 2;
-  const cy = ny / 2;
-  const ax = nx * 0.41;
-  const ay = ny * 0.26;
-  const z0 = Math.floor(nz * 0.03);
-  const z1 = Math.ceil(nz * 0.97);
-  for (let k = z0; k < z1; k++)
-    for (let j = 0; j < ny; j++) {
-      const dy = (j - cy) / ay;
-      if (Math.abs(dy) >= 1) continue;
-      const half = ax * Math.sqrt(1 - dy * dy);
-      const i0 = Math.max(0, Math.ceil(cx - half));
-      const i1 = Math.min(nx - 1, Math.floor(cx + half));
-      const off = nx * (j + ny * k);
-      for (let i = i0; i <= i1; i++) data[off + i] = 1;
-    }
-  const inBody = (i: number, j: number, k: number) =>
-    k >= z0 && k < z1 && ((i - cx) / ax) ** 2 + ((j - cy) / ay) ** 2 < 1;
-  const sphereish = (
-    label: number,
-    ci: number,
-    cj: number,
-    ck: number,
-    r: Vec3,
-    value: (d: number) => number,
-  ): void => {
-    for (let k = Math.max(0, Math.floor(ck - r[2])); k <= Math.min(nz - 1, Math.ceil(ck + r[2])); k++)
-      for (let j = Math.max(0, Math.floor(cj - r[1])); j <= Math.min(ny - 1, Math.ceil(cj + r[1])); j++)
-        for (let i = Math.max(0, Math.floor(ci - r[0])); i <= Math.min(nx - 1, Math.ceil(ci + r[0])); i++) {
-          const d = Math.sqrt(((i - ci) / r[0]) ** 2 + ((j - cj) / r[1]) ** 2 + ((k - ck) / r[2]) ** 2);
-          if (d > 1 || !inBody(i, j, k)) continue;
-          const q = i + nx * (j + ny * k);
-          lab[q] = label;
-          data[q] = value(d);
-        }
-  };
-  const organLabels: number[] = [];
-  for (let o = 1; o <= organs; o++) {
-    const r: Vec3 = [(0.03 + 0.07 * rnd()) * nx, (0.03 + 0.05 * rnd()) * ny, (0.015 + 0.04 * rnd()) * nz];
-    const ci = cx + (rnd() * 2 - 1) * (ax - r[0]) * 0.8;
-    const cj = cy + (rnd() * 2 - 1) * (ay - r[1]) * 0.6;
-    const ck = z0 + r[2] + rnd() * (z1 - z0 - 2 * r[2]);
-    const uptake = 0.3 + 5.7 * rnd() ** 2;
-    sphereish(o, ci, cj, ck, r, () => uptake);
-    organLabels.push(o);
-  }
-  const lesionLabels: number[] = [];
-  for (let l = 0; l < lesions; l++) {
-    const label = organs + 1 + l;
-    const rMm = 5 + 20 * rnd();
-    const r: Vec3 = [rMm / spacingMm[0], rMm / spacingMm[1], rMm / spacingMm[2]];
-    const ci = cx + (rnd() * 2 - 1) * ax * 0.6;
-    const cj = cy + (rnd() * 2 - 1) * ay * 0.5;
-    const ck = z0 + r[2] + rnd() * (z1 - z0 - 2 * r[2]);
-    const peak = 3 + 12 * rnd();
-    sphereish(label, ci, cj, ck, r, (d) => 1 + (peak - 1) * Math.exp(-2.5 * d * d));
-    lesionLabels.push(label);
-  }
-  // Multiplicative noise (10 %) on the body; low background (SUV ≈ 0.02) outside it, as in real PET,
-  // so that every page of the volume is resident (no untouched zero pages flattering the memory figure).
-  for (let q = 0; q < n; q++) data[q] = data[q] !== 0 ? data[q]! * (0.9 + 0.2 * rnd()) : 0.02 * rnd();
-  const grid = {
-    size,
-    spacingMm,
-    originLps: [0, 0, 0] as Vec3,
-    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Volume['direction'],
-  };
-  // Keep only labels that have voxels (an organ may be fully overwritten by others).
-  const present = new Set<number>();
-  for (let q = 0; q < n; q++) if (lab[q]) present.add(lab[q]!);
-  return {
-    suv: { ...grid, data, unit: 'SUVbw g/mL' },
-    labels: { ...grid, data: lab, unit: 'label' },
-    organLabels: organLabels.filter((l) => present.has(l)),
-    lesionLabels: lesionLabels.filter((l) => present.has(l)),
-  };
-}
 
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -190,8 +93,10 @@ gc();
     `CPU ${cpuS.toFixed(3)} s, peak RSS / volume size = ${(ours / volMiB).toFixed(2)}×`,
   );
 
+  let gaussS: number;
   {
     const f = await timeIt(() => gaussianFilter(ph.suv, 7));
+    gaussS = f.seconds;
     report('issue 5: Gaussian filter 7 mm FWHM (EARL2 → EARL1) of the whole volume', f.seconds);
     const m = await timeIt(() => renderMip(ph.suv, { axis: 'coronal', windowSuv: [0, 8] }));
     report(`issue 5: coronal MIP PNG ${m.result.widthPx}×${m.result.heightPx} px`, m.seconds);
@@ -211,6 +116,7 @@ gc();
           matvThresholdSuv: 2.5,
           labels,
           lesionLabels: ph.lesionLabels,
+          gaussianFwhmMm: 7,
         }),
       );
       const t0 = performance.now();
@@ -227,6 +133,7 @@ gc();
           seconds: number;
           cpuSeconds: number;
           peakRssMiB: number;
+          gaussianSeconds: number;
           vois: LabelStatistics[];
           matv: Record<
             string,
@@ -242,6 +149,9 @@ gc();
         );
         console.log(
           `issue 5: speed-up TypeScript vs NumPy/SciPy: ${(np.seconds / seconds).toFixed(2)}× wall, ${(np.cpuSeconds / cpuS).toFixed(2)}× CPU (memory ${ours.toFixed(0)} vs ${np.peakRssMiB.toFixed(0)} MiB)`,
+        );
+        console.log(
+          `issue 5: Gaussian 7 mm FWHM: TypeScript ${gaussS.toFixed(3)} s vs scipy.ndimage.gaussian_filter ${np.gaussianSeconds.toFixed(3)} s (${(gaussS / np.gaussianSeconds).toFixed(2)}× scipy's time)`,
         );
         let maxRel = 0;
         let worst = '';
@@ -291,5 +201,106 @@ gc();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+  if (process.env['BENCH_IMAGING_SKIP_NUMPY'] !== '1') wholeProcess(ph.suv, ph.labels, labels);
+}
+
+/** Runs `cmd args` under GNU time when present: wall seconds, peak RSS (MiB, NaN without GNU time), output. */
+function spawnMeasured(
+  cmd: string,
+  args: string[],
+): { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string } {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M', cmd, ...args], {
+        encoding: 'utf8',
+        maxBuffer: 64 * MiB,
+      })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const seconds = (performance.now() - t0) / 1000;
+  const m = /carto-bench-maxrss-kib=(\d+)/.exec(r.stderr);
+  return {
+    seconds,
+    peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr.replace(/carto-bench-maxrss-kib=\d+\n?/, ''),
+  };
+}
+
+/** (c) issue 18: `carto suv` and the NumPy script as whole processes on the same NIfTI files. */
+function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, labels: number[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
+  try {
+    writeNifti(suv, join(dir, 'image.nii'));
+    writeNifti(labelMap, join(dir, 'labels.nii'));
+    writeFileSync(
+      join(dir, 'meta.json'),
+      JSON.stringify({
+        size: suv.size,
+        spacingMm: suv.spacingMm,
+        matvThresholdSuv: 2.5,
+        labels,
+        lesionLabels: [],
+      }),
+    );
+    const volMiB = suv.data.byteLength / MiB;
+    const carto = join(here, '..', 'bin', 'carto.js');
+    const ours = spawnMeasured(process.execPath, [
+      carto,
+      'suv',
+      join(dir, 'image.nii'),
+      '--mask',
+      join(dir, 'labels.nii'),
+      '--json',
+    ]);
+    const py = spawnMeasured('python3', [join(here, 'imaging_numpy.py'), dir]);
+    if (ours.status !== 0 || py.status !== 0) {
+      console.log(
+        `issue 18: whole process failed: carto exit ${ours.status} ${ours.stderr}; python exit ${py.status} ${py.stderr}`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const np = JSON.parse(py.stdout) as { peakRssMiB: number; vois: LabelStatistics[] };
+    const res = JSON.parse(ours.stdout) as { vois: LabelStatistics[] };
+    const pyRss = Number.isFinite(py.peakRssMiB) ? py.peakRssMiB : np.peakRssMiB;
+    const mode = ours.stderr.includes('running from source') ? 'from source' : 'from the build';
+    console.log(
+      `issue 18: whole process \`carto suv image.nii --mask labels.nii --json\` (${mode}): ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume)`,
+    );
+    console.log(
+      `issue 18: whole process \`python3 bench/imaging_numpy.py\` (NumPy/SciPy, same files, same statistics): ${py.seconds.toFixed(2)} s, peak RSS ${pyRss.toFixed(0)} MiB (${(pyRss / volMiB).toFixed(2)}× the volume)`,
+    );
+    console.log(
+      `issue 18: carto suv / NumPy whole-process time = ${(ours.seconds / py.seconds).toFixed(2)} (target ≤ 0.3), memory ${(ours.peakRssMiB / volMiB).toFixed(2)}× the volume (target < 2×)`,
+    );
+    let maxRel = 0;
+    let mismatch = 0;
+    const keys = [
+      'suvMin',
+      'suvMax',
+      'suvMean',
+      'suvMedian',
+      'suvSd',
+      'suvPeakLocal',
+      'suvPeakGlobal',
+    ] as const;
+    res.vois.forEach((r, n) => {
+      const p = np.vois[n];
+      if (!p || p.label !== r.label || p.voxelCount !== r.voxelCount) {
+        mismatch++;
+        return;
+      }
+      for (const key of keys)
+        maxRel = Math.max(maxRel, Math.abs(r[key] - p[key]) / Math.max(1e-12, Math.abs(p[key])));
+    });
+    console.log(
+      `issue 18: agreement of ${res.vois.length} VOIs: ${mismatch} label/voxel-count mismatches, largest relative difference ${maxRel.toExponential(2)}`,
+    );
+    if (mismatch > 0 || res.vois.length !== np.vois.length || maxRel > 1e-6) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,9 +4,12 @@
 Also MATV per lesion label (fixed 2.5 and 41 % SUVmax) with 26-connected components per lesion and for
 the patient union.
 
-Usage: imaging_numpy.py DIR   (DIR holds meta.json, image.f32 (float32, i fastest) and labels.u8)
+Usage: imaging_numpy.py DIR   (DIR holds meta.json, and image.f32 (float32, i fastest) and labels.u8, or
+the same volumes as uncompressed NIfTI-1 files image.nii (float32) and labels.nii (uint8) — the files
+`carto suv` reads in the whole-process comparison)
 Prints one JSON object: {"seconds": …, "peakRssMiB": …, "vois": [{label, voxelCount, volumeMl, suvMin,
-suvMax, suvMean, suvMedian, suvSd, suvPeakLocal, suvPeakGlobal, matvMl}, …]}.
+suvMax, suvMean, suvMedian, suvSd, suvPeakLocal, suvPeakGlobal, matvMl}, …]}, plus "gaussianSeconds"
+(scipy.ndimage.gaussian_filter, σ = FWHM/2.3548 per axis, truncate 4) when meta.json has gaussianFwhmMm.
 
 Definitions as in src/imaging/voi-stats.ts (IBSI 1): population SD; SUVpeak = mean of the image voxels
 whose centres lie within r = (3/(4π))^(1/3) cm of the centre voxel (voxels outside the image do not
@@ -17,12 +20,26 @@ bounding box of the labelled voxels grown by the sphere's reach (and the same on
 to count existing voxels at the borders).
 """
 import json
+import os
 import resource
 import sys
 import time
 
 import numpy as np
 from scipy import ndimage
+
+
+def read_nifti1(path: str, dtype, shape):
+    """Voxels of an uncompressed little-endian NIfTI-1 file (checks sizeof_hdr, dims and datatype)."""
+    with open(path, "rb") as f:
+        hdr = f.read(348)
+    assert np.frombuffer(hdr, "<i4", 1, 0)[0] == 348, f"{path}: not a little-endian NIfTI-1 file"
+    dims = np.frombuffer(hdr, "<i2", 8, 40)
+    code = np.frombuffer(hdr, "<i2", 1, 70)[0]
+    assert tuple(dims[1:4]) == shape[::-1], f"{path}: dims {dims[1:4]} != {shape[::-1]}"
+    assert code == {np.float32: 16, np.uint8: 2}[dtype], f"{path}: datatype {code}"
+    offset = int(np.frombuffer(hdr, "<f4", 1, 108)[0])
+    return np.fromfile(path, dtype=np.dtype(dtype).newbyteorder("<"), offset=offset).reshape(shape)
 
 
 def main() -> None:
@@ -32,8 +49,12 @@ def main() -> None:
     sx, sy, sz = meta["spacingMm"]
     thr = meta["matvThresholdSuv"]
     labels_wanted = meta["labels"]
-    img = np.fromfile(f"{d}/image.f32", dtype=np.float32).reshape(nz, ny, nx)
-    lab = np.fromfile(f"{d}/labels.u8", dtype=np.uint8).reshape(nz, ny, nx)
+    if os.path.exists(f"{d}/image.nii"):
+        img = read_nifti1(f"{d}/image.nii", np.float32, (nz, ny, nx))
+        lab = read_nifti1(f"{d}/labels.nii", np.uint8, (nz, ny, nx))
+    else:
+        img = np.fromfile(f"{d}/image.f32", dtype=np.float32).reshape(nz, ny, nx)
+        lab = np.fromfile(f"{d}/labels.u8", dtype=np.uint8).reshape(nz, ny, nx)
 
     t0 = time.perf_counter()
     c0 = time.process_time()
@@ -107,7 +128,7 @@ def main() -> None:
     lesions = meta["lesionLabels"]
     s26 = np.ones((3, 3, 3), dtype=bool)
     matv = {}
-    for rule in ("fixed2.5", "percentMax41"):
+    for rule in ("fixed2.5", "percentMax41") if lesions else ():  # no lesions: statistics only
         thr_lut = np.full(256, np.inf, dtype=np.float64)
         per = []
         for L in lesions:
@@ -147,7 +168,13 @@ def main() -> None:
             }
         )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"seconds": seconds, "cpuSeconds": cpu, "peakRssMiB": peak_mib, "vois": out, "matv": matv}))
+    res = {"seconds": seconds, "cpuSeconds": cpu, "peakRssMiB": peak_mib, "vois": out, "matv": matv}
+    if "gaussianFwhmMm" in meta:
+        sigma = [meta["gaussianFwhmMm"] / (2 * np.sqrt(2 * np.log(2))) / s for s in (sz, sy, sx)]
+        t1 = time.perf_counter()
+        ndimage.gaussian_filter(img, sigma=sigma, truncate=4.0, output=np.float32)
+        res["gaussianSeconds"] = time.perf_counter() - t1
+    print(json.dumps(res))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { ComputationError, InputError } from '../errors.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
+import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
 
 /**
  * Unmixing matrix U (detectors × fluorochromes) with fluorochromes = detectors · U: S⁻¹ for a square S,
@@ -56,28 +57,82 @@ export function compensate(
  * Applies an unmixing matrix to detector columns.
  * @param detectorIdx column indices of the detectors, in matrix row order
  * @param U detectors × outputs unmixing matrix
+ * @param opts threads: thread count when the detector columns live in SharedArrayBuffers (default
+ *   CARTO_THREADS, else os.availableParallelism(), for ≥ 2²² events); events are split into block
+ *   ranges, each event computed as on one thread (bit-identical). Non-shared columns: one thread.
  * @returns one new column per output (or the detector columns overwritten when `inPlace` and square)
  */
-export function unmix(events: FlowEvents, detectorIdx: number[], U: number[][], inPlace = false): Column[] {
+export function unmix(
+  events: FlowEvents,
+  detectorIdx: number[],
+  U: number[][],
+  inPlace = false,
+  opts: { threads?: number } = {},
+): Column[] {
   const n = detectorIdx.length;
   const m = U[0]?.length ?? 0;
   const src = detectorIdx.map((i) => events.columns[i]!);
   const square = n === m;
-  const dst: Column[] =
-    inPlace && square
-      ? src
-      : Array.from({ length: m }, () =>
-          src[0] instanceof Float32Array
-            ? new Float32Array(events.eventCount)
-            : new Float64Array(events.eventCount),
-        );
-  // Blocks of events: copy detectors into a float64 scratch, accumulate each output as column operations
-  // (tight monomorphic loops), then write back — the in-place case is safe because a block is read fully first.
-  const B = 4096;
   const N = events.eventCount;
+  // Threads only on columns in shared memory (no copy): explicit count, else CARTO_THREADS / cores
+  // for ≥ 2²² events.
+  const allShared = src.every((c) => isShared(c));
+  let threads = allShared ? threadCount(N, opts.threads) : 1;
+  threads = Math.max(1, Math.min(threads, Math.ceil(N / UNMIX_BLOCK)));
+  const alloc = (): Column => {
+    const buffer = threads > 1 ? new SharedArrayBuffer(N * (src[0] instanceof Float32Array ? 4 : 8)) : null;
+    if (src[0] instanceof Float32Array) return buffer ? new Float32Array(buffer) : new Float32Array(N);
+    return buffer ? new Float64Array(buffer) : new Float64Array(N);
+  };
+  const dst: Column[] = inPlace && square ? src : Array.from({ length: m }, alloc);
+  // Nonzero coefficients of each output, in detector order (the order of the sums).
+  const terms = Array.from({ length: m }, (_, j) => {
+    const t: { i: number; u: number }[] = [];
+    for (let i = 0; i < n; i++) if (U[i]![j]! !== 0) t.push({ i, u: U[i]![j]! });
+    return t;
+  });
+  if (threads === 1) {
+    unmixTask({ src, dst, terms, block0: 0, block1: Math.ceil(N / UNMIX_BLOCK), eventCount: N });
+    return dst;
+  }
+  const tasks: UnmixTask[] = splitRange(Math.ceil(N / UNMIX_BLOCK), threads).map(([block0, block1]) => ({
+    src,
+    dst,
+    terms,
+    block0,
+    block1,
+    eventCount: N,
+  }));
+  runThreadsSync(import.meta.url, 'unmixTask', unmixTask, tasks);
+  return dst;
+}
+
+/** Events per block of `unmix`. */
+const UNMIX_BLOCK = 4096;
+
+/** One thread's share of `unmix`: blocks [block0, block1) of UNMIX_BLOCK events. */
+interface UnmixTask {
+  src: Column[];
+  dst: Column[];
+  terms: { i: number; u: number }[][];
+  block0: number;
+  block1: number;
+  eventCount: number;
+}
+
+/**
+ * Worker entry (src/parallel/pool.ts) and single-thread body of `unmix`. Blocks of events: copy the
+ * detectors into a float64 scratch, accumulate each output as column operations (tight monomorphic
+ * loops), then write back — the in-place case is safe because a block is read fully first. Internal.
+ */
+export function unmixTask(task: UnmixTask): void {
+  const { src, dst, terms, eventCount: N } = task;
+  const B = UNMIX_BLOCK;
+  const n = src.length;
+  const m = dst.length;
   const tmp = new Float64Array(n * B);
   const acc = new Float64Array(m * B);
-  for (let start = 0; start < N; start += B) {
+  for (let start = task.block0 * B; start < Math.min(N, task.block1 * B); start += B) {
     const len = Math.min(B, N - start);
     for (let i = 0; i < n; i++) {
       const s = src[i]!;
@@ -85,18 +140,48 @@ export function unmix(events: FlowEvents, detectorIdx: number[], U: number[][], 
       for (let e = 0; e < len; e++) tmp[o + e] = s[start + e]!;
     }
     acc.fill(0);
-    for (let j = 0; j < m; j++) {
-      const oj = j * B;
-      for (let i = 0; i < n; i++) {
-        const u = U[i]![j]!;
-        if (u === 0) continue;
-        const oi = i * B;
-        for (let e = 0; e < len; e++) acc[oj + e] = acc[oj + e]! + u * tmp[oi + e]!;
-      }
-    }
+    for (let j = 0; j < m; j++) accumulateOutput(acc, j * B, tmp, B, terms[j]!, len);
     for (let j = 0; j < m; j++) dst[j]!.set(acc.subarray(j * B, j * B + len), start);
   }
-  return dst;
+}
+
+/**
+ * acc[oj + e] += Σ u·tmp[i·B + e] over `terms` for e < len, adding the terms one by one in their order
+ * (four per pass over the block, so the block's accumulator is loaded and stored once per four terms;
+ * the same operations in the same order as one term per pass: identical results).
+ */
+function accumulateOutput(
+  acc: Float64Array,
+  oj: number,
+  tmp: Float64Array,
+  B: number,
+  terms: { i: number; u: number }[],
+  len: number,
+): void {
+  let p = 0;
+  for (; p + 4 <= terms.length; p += 4) {
+    const u0 = terms[p]!.u;
+    const u1 = terms[p + 1]!.u;
+    const u2 = terms[p + 2]!.u;
+    const u3 = terms[p + 3]!.u;
+    const o0 = terms[p]!.i * B;
+    const o1 = terms[p + 1]!.i * B;
+    const o2 = terms[p + 2]!.i * B;
+    const o3 = terms[p + 3]!.i * B;
+    for (let e = 0; e < len; e++) {
+      let a = acc[oj + e]!;
+      a += u0 * tmp[o0 + e]!;
+      a += u1 * tmp[o1 + e]!;
+      a += u2 * tmp[o2 + e]!;
+      a += u3 * tmp[o3 + e]!;
+      acc[oj + e] = a;
+    }
+  }
+  for (; p < terms.length; p++) {
+    const u = terms[p]!.u;
+    const o = terms[p]!.i * B;
+    for (let e = 0; e < len; e++) acc[oj + e] = acc[oj + e]! + u * tmp[o + e]!;
+  }
 }
 
 function median(col: ArrayLike<number>): number {

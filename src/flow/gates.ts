@@ -192,6 +192,7 @@ class GateContext {
   private readonly dimCache = new Map<string, Column>();
   private readonly compCache = new Map<string, { names: string[]; columns: Column[] }>();
   private readonly full = new Map<string, Uint8Array>();
+  private readonly counts = new Map<string, number>();
   private readonly byId = new Map<string, Gate>();
   private readonly compiled = new Map<string, CompiledTransform>();
   private readonly visiting = new Set<string>();
@@ -224,8 +225,8 @@ class GateContext {
       if (path.length > this.byId.size)
         throw new InputError('cycle in parent gates', { field: 'gate', value: id });
     }
-    const count = countOnes(membership);
-    const parentCount = g.parentId ? countOnes(this.membership(g.parentId)) : this.n;
+    const count = this.count(id);
+    const parentCount = g.parentId ? this.count(g.parentId) : this.n;
     return {
       id,
       path,
@@ -235,6 +236,16 @@ class GateContext {
       percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN,
       membership,
     };
+  }
+
+  /** Events in a gate including its parents (counted once per gate: a parent's count is reused by its children). */
+  count(id: string): number {
+    let c = this.counts.get(id);
+    if (c === undefined) {
+      c = countOnes(this.membership(id));
+      this.counts.set(id, c);
+    }
+    return c;
   }
 
   /** Membership of a gate including its parents. */
@@ -289,6 +300,10 @@ class GateContext {
         const cols = g.dims.map((d) => this.dimension(d));
         const k = cols.length;
         const inv = unmixingMatrix(g.covariance); // plain matrix inverse for a square matrix
+        if (k === 2) {
+          ellipse2Membership(cols[0]!, cols[1]!, g.mean, inv, g.distanceSquare, m);
+          break;
+        }
         const d = new Float64Array(k);
         for (let i = 0; i < n; i++) {
           for (let a = 0; a < k; a++) d[a] = cols[a]![i]! - g.mean[a]!;
@@ -429,6 +444,40 @@ class GateContext {
     const out = { names: outNames, columns };
     this.compCache.set(ref, out);
     return out;
+  }
+}
+
+/**
+ * Two-dimensional ellipsoid gate: m[i] = 1 when (d·inv·d) ≤ distanceSquare with d = x − mean; the same
+ * operations in the same order as the general k-dimensional loop (identical results), unrolled.
+ */
+function ellipse2Membership(
+  x: Column,
+  y: Column,
+  mean: number[],
+  inv: number[][],
+  distanceSquare: number,
+  m: Uint8Array,
+): void {
+  const mx = mean[0]!;
+  const my = mean[1]!;
+  const a00 = inv[0]![0]!;
+  const a01 = inv[0]![1]!;
+  const a10 = inv[1]![0]!;
+  const a11 = inv[1]![1]!;
+  for (let i = 0; i < m.length; i++) {
+    const d0 = x[i]! - mx;
+    const d1 = y[i]! - my;
+    let s0 = 0;
+    s0 += a00 * d0;
+    s0 += a01 * d1;
+    let s1 = 0;
+    s1 += a10 * d0;
+    s1 += a11 * d1;
+    let q = 0;
+    q += d0 * s0;
+    q += d1 * s1;
+    m[i] = q <= distanceSquare ? 1 : 0;
   }
 }
 

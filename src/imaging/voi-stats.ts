@@ -16,12 +16,17 @@
  * Voxels outside the image are not part of any sphere (the mean is over existing voxels).
  *
  * Speed: the global peak uses per-row prefix sums of a sliding slab of 2·reach+1 slices, so each VOI
- * voxel costs one subtraction per (j, k) row of the sphere, and memory stays O(slice).
+ * voxel costs one subtraction per (j, k) row of the sphere, and memory stays O(slice). On large volumes
+ * whose image and label data live in SharedArrayBuffers (no copy), the peak search — the dominant cost —
+ * is split into slabs of slices across worker threads (src/parallel/pool.ts); each voxel's sphere mean
+ * is computed exactly as on one thread and the per-slab maxima are merged with max, so the results are
+ * bit-identical to the single-thread path. Counts, sums, medians and SDs stay on the calling thread.
  */
 import { assertSameGrid, voxelVolumeMl } from './volume.js';
 import type { Vec3, Volume } from './volume.js';
 import { PEAK_SPHERE_RADIUS_MM, sphereMeanAt, sphereRuns } from './sphere.js';
 import type { SphereRuns } from './sphere.js';
+import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
 
 /** SUV image data types. */
 export type SuvData = Float32Array | Float64Array;
@@ -57,6 +62,12 @@ export interface VoiStatsOptions {
   matvThresholdSuv?: number;
   /** Compute the global peak (default true; it is the costly part). */
   globalPeak?: boolean;
+  /**
+   * Threads for the global peak search (default: CARTO_THREADS, else os.availableParallelism(), for
+   * volumes of ≥ 2²² voxels whose image and labels are SharedArrayBuffer-backed; 1 otherwise). An
+   * explicit count > 1 is used on any volume, copying non-shared data into shared memory first.
+   */
+  threads?: number;
 }
 
 const LUT_SIZE = 65536;
@@ -108,14 +119,33 @@ export function quantifyLabelMap(
 ): LabelStatistics[] {
   assertSameGrid(suv, labels, {});
   const data = labels.data;
-  const n = data.length;
-  // Histogram of label values (small non-negative integers in a table, others in a map).
+  const [nx, ny, nz] = labels.size;
+  // Histogram of label values (small non-negative integers in a table, others in a map), and the
+  // slices holding a nonzero label (a superset of the slices holding reported labels unless 0 is one).
   const counts = new Float64Array(LUT_SIZE);
   const other = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    const v = data[i]!;
-    if (v >= 0 && v < LUT_SIZE && (v | 0) === v) counts[v] = counts[v]! + 1;
-    else other.set(v, (other.get(v) ?? 0) + 1);
+  const sliceNonzero = new Uint8Array(nz);
+  const nxy = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    const q0 = k * nxy;
+    if (data instanceof Uint8Array || data instanceof Uint16Array) {
+      let any = 0;
+      for (let q = q0; q < q0 + nxy; q++) {
+        const v = data[q]!;
+        counts[v] = counts[v]! + 1;
+        any |= v;
+      }
+      sliceNonzero[k] = any !== 0 ? 1 : 0;
+    } else {
+      let any = 0;
+      for (let q = q0; q < q0 + nxy; q++) {
+        const v = data[q]!;
+        if (v !== 0) any = 1;
+        if (v >= 0 && v < LUT_SIZE && (v | 0) === v) counts[v] = counts[v]! + 1;
+        else other.set(v, (other.get(v) ?? 0) + 1);
+      }
+      sliceNonzero[k] = any;
+    }
   }
   let list: number[];
   if (labelList) {
@@ -132,11 +162,31 @@ export function quantifyLabelMap(
     if (label >= 0 && label < LUT_SIZE && (label | 0) === label) lut[label] = g;
     else map.set(label, g);
   });
-  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts);
+  // Voxel counts per group from the histogram (the same voxels `groupOf` selects), unless label 0 is
+  // reported (then the slices with a nonzero label are not a superset of the reported voxels' slices).
+  let pre: GroupCounts | undefined;
+  if (!list.includes(0)) {
+    const count = new Float64Array(list.length);
+    list.forEach((label, g) => {
+      count[g] =
+        label >= 0 && label < LUT_SIZE && (label | 0) === label ? counts[label]! : (other.get(label) ?? 0);
+    });
+    pre = { count, sliceHas: sliceNonzero };
+  }
+  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts, pre);
   return res.map((r, g) => ({ label: list[g]!, ...r }));
 }
 
-/** Core: statistics per group, the group of voxel `idx` being lut[labels[idx]] (or map) when ≥ 0. */
+/** Voxel count per group, and slices to visit (1 = may hold group voxels; a superset is allowed). */
+interface GroupCounts {
+  count: Float64Array;
+  sliceHas: Uint8Array;
+}
+
+/**
+ * Core: statistics per group, the group of voxel `idx` being lut[labels[idx]] (or map) when ≥ 0.
+ * `pre`: counts and slices already known (skips the counting pass).
+ */
 function quantifyGroups(
   suv: Volume<SuvData>,
   labels: LabelData,
@@ -144,34 +194,16 @@ function quantifyGroups(
   map: Map<number, number> | null,
   nGroups: number,
   opts: VoiStatsOptions,
+  pre?: GroupCounts,
 ): VoiStatistics[] {
-  const [nx, ny, nz] = suv.size;
-  const nxy = nx * ny;
+  const [, , nz] = suv.size;
+  const nxy = suv.size[0] * suv.size[1];
   const img = suv.data;
-  const lutSize = lut.length;
-  const groupOf = (v: number): number => {
-    if (v >= 0 && v < lutSize && (v | 0) === v) return lut[v]!;
-    if (map === null) return -1;
-    return map.get(v) ?? -1;
-  };
+  const groupOf = groupFinder(lut, map);
   const thr = opts.matvThresholdSuv ?? 2.5;
   const radius = opts.peakRadiusMm ?? PEAK_SPHERE_RADIUS_MM;
 
-  // Pass 1: counts per group, slices that hold VOI voxels.
-  const count = new Float64Array(nGroups);
-  const sliceHas = new Uint8Array(nz);
-  for (let k = 0; k < nz; k++) {
-    const base = k * nxy;
-    let any = 0;
-    for (let q = base; q < base + nxy; q++) {
-      const g = groupOf(labels[q]!);
-      if (g >= 0) {
-        count[g] = count[g]! + 1;
-        any = 1;
-      }
-    }
-    sliceHas[k] = any;
-  }
+  const { count, sliceHas } = pre ?? countGroups(labels, groupOf, nGroups, nz, nxy);
   const offset = new Float64Array(nGroups + 1);
   for (let g = 0; g < nGroups; g++) offset[g + 1] = offset[g]! + count[g]!;
   const total = offset[nGroups]!;
@@ -208,7 +240,7 @@ function quantifyGroups(
   const peakGlobal =
     opts.globalPeak === false
       ? new Float64Array(nGroups).fill(NaN)
-      : globalPeaks(img, suv.size, labels, groupOf, nGroups, sliceHas, runs);
+      : globalPeaksThreaded({ img, size: suv.size, labels, lut, map, nGroups, sliceHas, runs }, opts.threads);
 
   const vml = voxelVolumeMl(suv);
   const out: VoiStatistics[] = [];
@@ -239,8 +271,8 @@ function quantifyGroups(
     const median = medianInPlace(slice);
     let local = -Infinity;
     for (const q of ties[g]!) {
-      const i = q % nx;
-      const j = Math.floor(q / nx) % ny;
+      const i = q % suv.size[0];
+      const j = Math.floor(q / suv.size[0]) % suv.size[1];
       const k = Math.floor(q / nxy);
       const m = sphereMeanAt(img, suv.size, runs, i, j, k);
       if (m > local) local = m;
@@ -261,19 +293,118 @@ function quantifyGroups(
   return out;
 }
 
-/**
- * Highest sphere mean over the voxels of each group (IBSI global intensity peak), with per-row
- * prefix sums over a sliding slab of slices.
- */
-function globalPeaks(
-  img: SuvData,
-  size: Vec3,
+/** Pass 1 of `quantifyGroups`: counts per group, slices that hold VOI voxels. */
+function countGroups(
   labels: LabelData,
   groupOf: (v: number) => number,
   nGroups: number,
-  sliceHas: Uint8Array,
-  runs: SphereRuns,
-): Float64Array {
+  nz: number,
+  nxy: number,
+): GroupCounts {
+  const count = new Float64Array(nGroups);
+  const sliceHas = new Uint8Array(nz);
+  for (let k = 0; k < nz; k++) {
+    const base = k * nxy;
+    let any = 0;
+    for (let q = base; q < base + nxy; q++) {
+      const g = groupOf(labels[q]!);
+      if (g >= 0) {
+        count[g] = count[g]! + 1;
+        any = 1;
+      }
+    }
+    sliceHas[k] = any;
+  }
+  return { count, sliceHas };
+}
+
+/** Group of a label value: lut[v] for small whole v, else the map (−1 = not reported). */
+function groupFinder(lut: Int32Array, map: Map<number, number> | null): (v: number) => number {
+  const lutSize = lut.length;
+  return (v: number): number => {
+    if (v >= 0 && v < lutSize && (v | 0) === v) return lut[v]!;
+    if (map === null) return -1;
+    return map.get(v) ?? -1;
+  };
+}
+
+/** Inputs of the global peak search (structured-clonable: sent to worker threads). */
+interface PeakJob {
+  img: SuvData;
+  size: Vec3;
+  labels: LabelData;
+  lut: Int32Array;
+  map: Map<number, number> | null;
+  nGroups: number;
+  sliceHas: Uint8Array;
+  runs: SphereRuns;
+}
+
+/** One thread's share: slices [k0, k1) of `job`, maxima written to out[0..nGroups). */
+interface PeakTask {
+  job: PeakJob;
+  k0: number;
+  k1: number;
+  out: Float64Array;
+}
+
+function sharedCopy<T extends SuvData | LabelData>(a: T): T {
+  if (isShared(a)) return a;
+  const ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  const c = new ctor(new SharedArrayBuffer(a.byteLength));
+  c.set(a);
+  return c;
+}
+
+/**
+ * Global peaks of every group, on `threads` threads when that pays (see `VoiStatsOptions.threads`):
+ * slabs of slices holding equal numbers of VOI slices, maxima merged per group (order-independent).
+ */
+function globalPeaksThreaded(job: PeakJob, threads?: number): Float64Array {
+  const nz = job.size[2];
+  const n = job.img.length;
+  let t = threadCount(n, threads);
+  if (t > 1 && threads === undefined && !(isShared(job.img) && isShared(job.labels))) t = 1;
+  const active: number[] = [];
+  for (let k = 0; k < nz; k++) if (job.sliceHas[k] !== 0) active.push(k);
+  t = Math.min(t, Math.max(1, active.length));
+  const peak = new Float64Array(job.nGroups);
+  if (t === 1) {
+    globalPeaks(job, 0, nz, peak);
+  } else {
+    const shared: PeakJob = { ...job, img: sharedCopy(job.img), labels: sharedCopy(job.labels) };
+    const out = new Float64Array(new SharedArrayBuffer(8 * t * job.nGroups));
+    const tasks: PeakTask[] = splitRange(active.length, t).map(([a, b], p) => ({
+      job: shared,
+      k0: p === 0 ? 0 : active[a]!,
+      k1: p === t - 1 ? nz : active[b]!,
+      out: out.subarray(p * job.nGroups, (p + 1) * job.nGroups),
+    }));
+    runThreadsSync(import.meta.url, 'globalPeaksTask', globalPeaksTask, tasks);
+    peak.fill(-Infinity);
+    for (let p = 0; p < t; p++)
+      for (let g = 0; g < job.nGroups; g++) {
+        const m = out[p * job.nGroups + g]!;
+        if (m > peak[g]!) peak[g] = m;
+      }
+  }
+  for (let g = 0; g < job.nGroups; g++) if (peak[g] === -Infinity) peak[g] = NaN;
+  return peak;
+}
+
+/** Worker entry (src/parallel/pool.ts): the global peaks of one slab. Internal. */
+export function globalPeaksTask(task: PeakTask): void {
+  globalPeaks(task.job, task.k0, task.k1, task.out);
+}
+
+/**
+ * Highest sphere mean over the voxels of each group (IBSI global intensity peak) whose slice lies in
+ * [k0, k1), with per-row prefix sums over a sliding slab of slices; writes the maxima (−∞ for none)
+ * into `peak`.
+ */
+function globalPeaks(job: PeakJob, k0: number, k1: number, peak: Float64Array): void {
+  const { img, size, labels, sliceHas, runs } = job;
+  const groupOf = groupFinder(job.lut, job.map);
   const [nx, ny, nz] = size;
   const nxy = nx * ny;
   const nxp = nx + 1;
@@ -288,7 +419,7 @@ function globalPeaks(
   const rowBase = new Int32Array(nRuns);
   let maxHalf = 0;
   for (let r = 0; r < nRuns; r++) if (half[r]! > maxHalf) maxHalf = half[r]!;
-  const peak = new Float64Array(nGroups).fill(-Infinity);
+  peak.fill(-Infinity);
 
   const ensure = (s: number): number => {
     const slot = s % ring;
@@ -311,7 +442,7 @@ function globalPeaks(
   };
   const slabOff = new Int32Array(2 * runs.reachK + 1);
 
-  for (let k = 0; k < nz; k++) {
+  for (let k = k0; k < k1; k++) {
     if (sliceHas[k] === 0) continue;
     for (let d = -runs.reachK; d <= runs.reachK; d++) {
       const s = k + d;
@@ -367,8 +498,6 @@ function globalPeaks(
       }
     }
   }
-  for (let g = 0; g < nGroups; g++) if (peak[g] === -Infinity) peak[g] = NaN;
-  return peak;
 }
 
 /** Median of `a` (reorders `a`): quickselect; mean of the two middle values when the length is even. */
