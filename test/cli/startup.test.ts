@@ -178,8 +178,9 @@ test('built: a command runs through its modules; bad input is exit 2 naming the 
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
     assert.ok(r.err.includes('no-such.csv'), r.err);
   }
+  // A usage error is an input error: exit 2, like every other (src/cli/shared.ts).
   const unknown = carto(['stats', 'kmm']);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown command 'kmm'/);
 });
 
