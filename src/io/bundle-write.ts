@@ -126,6 +126,11 @@ async function writeBundleFiles(
         'prior_asct',
         'bridging',
         'product',
+        // CONSORT columns of patients never infused (docs/study-bundle.md): the virtual trial infuses
+        // every patient, so they are written empty.
+        'consort_stage',
+        'dropout_reason',
+        'dropout_date',
       ],
       trial.patients.map((p) => ({
         patient_id: p.patientId,
@@ -142,6 +147,9 @@ async function writeBundleFiles(
         prior_asct: yesNo(p.priorAsct),
         bridging: p.bridging,
         product: p.product,
+        consort_stage: null,
+        dropout_reason: null,
+        dropout_date: null,
       })),
     ),
   );
