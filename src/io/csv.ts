@@ -40,70 +40,170 @@ function checkSeparator(columns: string[], file: string, separator: string, sepO
   );
 }
 
+const QUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * `s.trim()`, skipping the call when neither end can be white space (the common case in a table).
+ */
+export function trimCell(s: string): string {
+  if (s.length === 0) return s;
+  const a = s.charCodeAt(0);
+  const z = s.charCodeAt(s.length - 1);
+  return a <= 0x20 || a >= 0x7f || z <= 0x20 || z >= 0x7f ? s.trim() : s;
+}
+
+/** Cells of the tables `parseCsv` built, column by column, while nobody has read their `rows`. */
+const columnCellsOf = new WeakMap<CsvTable, string[][]>();
+
+/**
+ * The cells of a table `parseCsv` returned, column-major (`cells[c][r]`, trimmed; short rows padded
+ * with ''), as long as its `rows` have never been read or replaced (then the rows, which the caller
+ * may have changed, are the truth and this gives undefined). Lets `dataFrameFromCsv` skip building one
+ * record object per row.
+ */
+export function csvColumnCells(table: CsvTable): readonly (readonly string[])[] | undefined {
+  return columnCellsOf.get(table);
+}
+
+/**
+ * A CsvTable whose `rows` are built from the column cells on first access (one record per row costs
+ * more than the parse itself on 10⁶ rows, and analysis tables never need them).
+ */
+function lazyTable(file: string, columns: string[], cells: string[][], nrow: number): CsvTable {
+  let rows: Record<string, string>[] | undefined;
+  const table = { file, columns } as CsvTable;
+  Object.defineProperty(table, 'rows', {
+    enumerable: true,
+    configurable: true,
+    get(): Record<string, string>[] {
+      if (rows === undefined) {
+        columnCellsOf.delete(table);
+        rows = new Array<Record<string, string>>(nrow);
+        for (let r = 0; r < nrow; r++) {
+          const obj: Record<string, string> = {};
+          for (let c = 0; c < columns.length; c++) obj[columns[c]!] = cells[c]![r]!;
+          rows[r] = obj;
+        }
+      }
+      return rows;
+    },
+    set(v: Record<string, string>[]) {
+      columnCellsOf.delete(table);
+      rows = v;
+    },
+  });
+  columnCellsOf.set(table, cells);
+  return table;
+}
+
 /**
  * Parses CSV text. Throws InputError (naming `file` and the row) on an unterminated quote, a row
  * with more cells than the header, a duplicate/empty header name, or a header that is one column
  * holding another separator (a hint names it; `sepOption` is the command-line option that sets the
- * separator, e.g. `--sep`, named in that hint). Short rows are padded with ''.
+ * separator, e.g. `--sep`, named in that hint). Short rows are padded with ''. Cells and header names
+ * are trimmed. A quote opens a quoted section only at the start of a cell; blank lines are skipped.
+ * One pass: unquoted cells are slices of the text, stored column by column (see `csvColumnCells`).
  */
 export function parseCsv(text: string, file = '<csv>', separator = ',', sepOption?: string): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let inQuotes = false;
-  let i = 0;
+  // A separator of more than one character never matches (one cell per line), as before.
+  const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
   const n = text.length;
+  let header: string[] | null = null;
+  let width = 0;
+  let cells: string[][] = [];
+  let nrow = 0;
+  let firstLong: { row: number; length: number } | null = null;
+  const rec: string[] = []; // the header record, until it ends
+  let col = 0; // cells so far in the current record
+  let firstEmpty = false; // the current record's first cell is '' (a lone '' is a blank line)
   let line = 1;
+  const endRecord = (): void => {
+    if (col === 1 && (header === null ? rec[0] === '' : firstEmpty)) {
+      if (header !== null && width > 0) cells[0]!.pop();
+    } else if (header === null) {
+      header = rec.slice();
+      width = header.length;
+      cells = header.map(() => []);
+    } else {
+      nrow++;
+      if (col > width && firstLong === null) firstLong = { row: nrow, length: col };
+      for (let c = col; c < width; c++) cells[c]!.push('');
+    }
+    rec.length = 0;
+    col = 0;
+  };
+  let i = 0;
   while (i < n) {
-    const c = text[i]!;
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
+    let c = text.charCodeAt(i);
+    let value: string;
+    if (c === QUOTE) {
+      // Quoted cell: "" is a quote; after the closing quote the cell goes on to the separator.
+      let field = '';
+      let inQuotes = true;
+      i++;
+      while (i < n) {
+        c = text.charCodeAt(i);
+        if (inQuotes) {
+          const q = text.indexOf('"', i);
+          const end = q < 0 ? n : q;
+          for (let k = i; k < end; k++) if (text.charCodeAt(k) === LF) line++;
+          field += text.slice(i, end);
+          i = end;
+          if (q < 0) break;
+          if (text.charCodeAt(q + 1) === QUOTE) {
+            field += '"';
+            i = q + 2;
+          } else {
+            inQuotes = false;
+            i = q + 1;
+          }
           continue;
         }
-        inQuotes = false;
+        if (c === QUOTE && field.length === 0) {
+          inQuotes = true;
+          i++;
+          continue;
+        }
+        if (c === sepCode || c === CR || c === LF) break;
+        field += text[i];
         i++;
-        continue;
       }
-      if (c === '\n') line++;
-      field += c;
-      i++;
-      continue;
+      if (inQuotes) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
+      value = field;
+    } else {
+      const start = i;
+      while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = text.charCodeAt(i);
+      value = text.slice(start, i);
     }
-    if (c === '"' && field.length === 0) {
-      inQuotes = true;
-      i++;
-      continue;
+    if (header === null) rec.push(value);
+    else {
+      if (col === 0) firstEmpty = value === '';
+      if (col < width) cells[col]!.push(trimCell(value));
     }
-    if (c === separator) {
-      record.push(field);
-      field = '';
-      i++;
-      continue;
-    }
-    if (c === '\r' || c === '\n') {
-      record.push(field);
-      field = '';
-      if (!(record.length === 1 && record[0] === '')) records.push(record);
-      record = [];
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      i++;
-      line++;
-      continue;
-    }
-    field += c;
+    col++;
+    if (i >= n) break;
+    c = text.charCodeAt(i);
     i++;
+    if (c === sepCode) {
+      if (i >= n) {
+        // A separator at the very end: one more (empty) cell.
+        if (header === null) rec.push('');
+        else if (col < width) cells[col]!.push('');
+        col++;
+      }
+      continue;
+    }
+    // CR, LF or CRLF ends the record.
+    if (c === CR && text.charCodeAt(i) === LF) i++;
+    line++;
+    endRecord();
   }
-  if (inQuotes) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
-  if (field.length > 0 || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  if (records.length === 0) throw new InputError('empty CSV file: no header row', { file });
-  const columns = records[0]!.map((h) => h.trim());
+  if (col > 0) endRecord();
+  if (header === null) throw new InputError('empty CSV file: no header row', { file });
+  const columns = (header as string[]).map((h) => h.trim());
   checkSeparator(columns, file, separator, sepOption);
   const seen = new Set<string>();
   for (const h of columns) {
@@ -112,20 +212,14 @@ export function parseCsv(text: string, file = '<csv>', separator = ',', sepOptio
       throw new InputError('duplicate column name in the header row', { file, row: 0, field: h });
     seen.add(h);
   }
-  const rows: Record<string, string>[] = [];
-  for (let r = 1; r < records.length; r++) {
-    const rec = records[r]!;
-    if (rec.length > columns.length) {
-      throw new InputError(`row has ${rec.length} cells but the header has ${columns.length}`, {
-        file,
-        row: r,
-      });
-    }
-    const obj: Record<string, string> = {};
-    for (let c = 0; c < columns.length; c++) obj[columns[c]!] = (rec[c] ?? '').trim();
-    rows.push(obj);
+  const long = firstLong as { row: number; length: number } | null;
+  if (long !== null) {
+    throw new InputError(`row has ${long.length} cells but the header has ${columns.length}`, {
+      file,
+      row: long.row,
+    });
   }
-  return { file, columns, rows };
+  return lazyTable(file, columns, cells, nrow);
 }
 
 /** Reads and parses a CSV file (see `parseCsv`); a missing file is an InputError naming it. */

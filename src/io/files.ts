@@ -86,6 +86,21 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  *   the budget.
  */
 export function readRegularFileSync(path: string, opts: SafeReadOptions = {}): Uint8Array {
+  return readWholeSync(path, opts, (size) => Buffer.allocUnsafe(size));
+}
+
+/**
+ * `readRegularFileSync` into one preallocated `SharedArrayBuffer` (read straight from the file, no
+ * intermediate copy): typed-array views on it can be shared with worker threads (src/parallel/pool.ts).
+ * The returned bytes span the whole buffer unless the file shrank while being read.
+ * @throws InputError as `readRegularFileSync`.
+ */
+export function readRegularFileSharedSync(path: string, opts: SafeReadOptions = {}): Uint8Array {
+  return readWholeSync(path, opts, (size) => new Uint8Array(new SharedArrayBuffer(size)));
+}
+
+/** Opens, checks (fstat) and reads the whole file into the array `alloc(size)` gives. */
+function readWholeSync(path: string, opts: SafeReadOptions, alloc: (size: number) => Uint8Array): Uint8Array {
   checkRegularFile(path, opts);
   let fd: number;
   try {
@@ -95,7 +110,7 @@ export function readRegularFileSync(path: string, opts: SafeReadOptions = {}): U
   }
   try {
     const size = checkStats(fstatSync(fd), path, opts);
-    const out = Buffer.allocUnsafe(size);
+    const out = alloc(size);
     let got = 0;
     while (got < size) {
       const n = readSync(fd, out, got, size - got, got);

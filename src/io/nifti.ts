@@ -18,7 +18,8 @@ import { gzipSync } from 'fflate';
 import * as nifti from 'nifti-reader-js';
 import { InputError } from '../errors.js';
 import type { Direction3, Vec3, Volume } from '../imaging/volume.js';
-import { gunzipBounded, gunzipPrefix, isGzip, MAX_INPUT_BYTES, readRegularFileSync } from './files.js';
+import { endianness } from 'node:os';
+import { gunzipBounded, gunzipPrefix, isGzip, MAX_INPUT_BYTES, readRegularFileSharedSync } from './files.js';
 
 /** Typed arrays a NIfTI volume can be returned in. */
 export type NiftiData = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
@@ -84,8 +85,11 @@ const BYTES_PER_VOXEL: Readonly<Record<number, number>> = {
  *   a vox_offset inside the header or beyond the data, or a declared size over the budget.
  */
 export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiImage {
-  const bytes = readRegularFileSync(file, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {});
-  return parseNifti(bytes, file, opts);
+  const bytes = readRegularFileSharedSync(
+    file,
+    opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {},
+  );
+  return decodeNifti(bytes, file, opts, true);
 }
 
 /** Header facts checked before any voxel is read or any gzip data inflated. */
@@ -102,15 +106,16 @@ interface CheckedHeader {
   declaredBytes: number;
 }
 
-function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
-  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return (
-    owned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
-  ) as ArrayBuffer;
+/** The buffer under `bytes` when they span all of it, else a copy of just those bytes. */
+function arrayBufferOf(bytes: Uint8Array): ArrayBufferLike {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 /** Parses and checks the header: magic, dims, datatype/bitpix, vox_offset and the declared size. */
-function checkHeader(buf: ArrayBuffer, file: string, budget: number): CheckedHeader {
+function checkHeader(bufIn: ArrayBufferLike, file: string, budget: number): CheckedHeader {
+  // nifti-reader-js reads through a DataView, which takes a SharedArrayBuffer as well.
+  const buf = bufIn as ArrayBuffer;
   if (!nifti.isNIFTI(buf)) {
     if (nifti.isNIFTI(buf, true)) {
       throw new InputError('NIfTI .hdr/.img pairs are not supported: convert to a single-file .nii', {
@@ -192,18 +197,32 @@ function checkHeader(buf: ArrayBuffer, file: string, budget: number): CheckedHea
 /**
  * Parses NIfTI bytes (see `readNifti`); `file` is only used in error messages. gzip data are
  * inflated only after the header (read from a bounded prefix) has declared a size within the
- * budget, and must inflate to exactly that size.
+ * budget, and must inflate to exactly that size. The voxels of uncompressed `bytes` are copied (the
+ * result never aliases the caller's bytes); those of gzip data are a view on the inflated buffer.
  */
 export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOptions = {}): NiftiImage {
+  return decodeNifti(bytesIn, file, opts, false);
+}
+
+/**
+ * `parseNifti`; `ownsBytes` says that nobody else holds `bytesIn` (readNifti's own file buffer), so the
+ * voxel data may be views on it.
+ */
+function decodeNifti(
+  bytesIn: Uint8Array,
+  file: string,
+  opts: ReadNiftiOptions,
+  ownsBytes: boolean,
+): NiftiImage {
   const budget = opts.maxBytes ?? MAX_INPUT_BYTES;
   let bytes = bytesIn;
   if (isGzip(bytes)) {
     const head = checkHeader(arrayBufferOf(gunzipPrefix(bytes, 544, file)), file, budget);
     bytes = gunzipBounded(bytes, head.declaredBytes, file, { field: 'dim' });
   }
-  // Use the buffer as is when `bytes` spans all of it (large files, gunzip output): no copy.
-  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  // The buffer as is when `bytes` spans all of it (our file buffer, gunzip output), else a copy.
   const buf = arrayBufferOf(bytes);
+  const mayView = ownsBytes || bytes !== bytesIn || buf !== bytesIn.buffer;
   const { hdr, isV2, nx, ny, nz, frameCount, bytesPerVoxel, voxOffset } = checkHeader(buf, file, budget);
   let frame = 0;
   if (frameCount > 1) {
@@ -274,83 +293,16 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
       { file, field: 'vox_offset', value: voxOffset },
     );
   }
-  const dv = new DataView(buf, offset, n * bytesPerVoxel);
-  const le = hdr.littleEndian;
-  let data: NiftiData;
   const code = hdr.datatypeCode;
-  switch (code) {
-    case DT.UINT8:
-      data = new Uint8Array(buf, offset, n).slice();
-      break;
-    case DT.INT8: {
-      const a = new Int16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt8(i);
-      data = a;
-      break;
-    }
-    case DT.INT16: {
-      const a = new Int16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt16(2 * i, le);
-      data = a;
-      break;
-    }
-    case DT.UINT16: {
-      const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getUint16(2 * i, le);
-      data = a;
-      break;
-    }
-    case DT.INT32: {
-      const a = new Int32Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt32(4 * i, le);
-      data = a;
-      break;
-    }
-    case DT.UINT32: {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getUint32(4 * i, le);
-      data = a;
-      break;
-    }
-    case DT.INT64: {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigInt64(8 * i, le));
-      data = a;
-      break;
-    }
-    case DT.UINT64: {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigUint64(8 * i, le));
-      data = a;
-      break;
-    }
-    case DT.FLOAT32: {
-      if (le && offset % 4 === 0) {
-        // A view on the file buffer (no copy) when that buffer is ours alone.
-        data =
-          owned && bytesIn !== bytes
-            ? new Float32Array(buf, offset, n)
-            : new Float32Array(buf, offset, n).slice();
-      } else {
-        const a = new Float32Array(n);
-        for (let i = 0; i < n; i++) a[i] = dv.getFloat32(4 * i, le);
-        data = a;
-      }
-      break;
-    }
-    case DT.FLOAT64: {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getFloat64(8 * i, le);
-      data = a;
-      break;
-    }
-    default:
-      throw new InputError('unsupported NIfTI datatype', { file, field: 'datatype', value: code });
-  }
+  let data = voxelData(buf, offset, n, code, hdr.littleEndian, mayView, file);
   const slope = hdr.scl_slope;
   const inter = hdr.scl_inter;
   if (Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0))) {
-    const out = data instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+    // Shared memory stays shared (worker threads read it without a copy; src/parallel/pool.ts).
+    const shared = typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
+    const f64 = data instanceof Float64Array;
+    const outBuf = shared ? new SharedArrayBuffer(n * (f64 ? 8 : 4)) : new ArrayBuffer(n * (f64 ? 8 : 4));
+    const out = f64 ? new Float64Array(outBuf) : new Float32Array(outBuf);
     const b = Number.isFinite(inter) ? inter : 0;
     for (let i = 0; i < n; i++) out[i] = data[i]! * slope + b;
     data = out;
@@ -370,10 +322,90 @@ export function parseNifti(bytesIn: Uint8Array, file: string, opts: ReadNiftiOpt
   };
 }
 
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * The `n` voxels at byte `offset` of `buf` as a typed array. A view on `buf` (no copy) when `mayView`,
+ * the stored type is the returned type (uint8, int16, uint16, int32, float32, float64), its byte order
+ * is the host's and `offset` is aligned to its size; otherwise a converted copy (int8 → Int16,
+ * uint32/int64/uint64 → Float64, byte-swapped or unaligned data).
+ */
+function voxelData(
+  buf: ArrayBufferLike,
+  offset: number,
+  n: number,
+  code: number,
+  le: boolean,
+  mayView: boolean,
+  file: string,
+): NiftiData {
+  const native = le === HOST_LITTLE_ENDIAN;
+  const canView = (size: number): boolean => mayView && native && offset % size === 0;
+  const dv = new DataView(buf, offset, n * (BYTES_PER_VOXEL[code] ?? 1));
+  switch (code) {
+    case DT.UINT8: {
+      const v = new Uint8Array(buf, offset, n);
+      return mayView ? v : v.slice();
+    }
+    case DT.INT8: {
+      const a = new Int16Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getInt8(i);
+      return a;
+    }
+    case DT.INT16: {
+      if (canView(2)) return new Int16Array(buf, offset, n);
+      const a = new Int16Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getInt16(2 * i, le);
+      return a;
+    }
+    case DT.UINT16: {
+      if (canView(2)) return new Uint16Array(buf, offset, n);
+      const a = new Uint16Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getUint16(2 * i, le);
+      return a;
+    }
+    case DT.INT32: {
+      if (canView(4)) return new Int32Array(buf, offset, n);
+      const a = new Int32Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getInt32(4 * i, le);
+      return a;
+    }
+    case DT.UINT32: {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getUint32(4 * i, le);
+      return a;
+    }
+    case DT.INT64: {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigInt64(8 * i, le));
+      return a;
+    }
+    case DT.UINT64: {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigUint64(8 * i, le));
+      return a;
+    }
+    case DT.FLOAT32: {
+      if (canView(4)) return new Float32Array(buf, offset, n);
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getFloat32(4 * i, le);
+      return a;
+    }
+    case DT.FLOAT64: {
+      if (canView(8)) return new Float64Array(buf, offset, n);
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = dv.getFloat64(8 * i, le);
+      return a;
+    }
+    default:
+      throw new InputError('unsupported NIfTI datatype', { file, field: 'datatype', value: code });
+  }
+}
+
 /** 4×4 voxel → RAS affine (mm or file units) chosen as documented in the module header. */
 function niftiAffine(
   hdr: nifti.NIFTI1 | nifti.NIFTI2,
-  buf: ArrayBuffer,
+  buf: ArrayBufferLike,
   isV2: boolean,
   file: string,
 ): { affine: number[][]; transform: 'sform' | 'qform' | 'pixdim' } {

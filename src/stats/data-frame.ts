@@ -6,7 +6,7 @@
  * cell of a character column as the string "" (a factor level of its own); here it is missing, which is
  * what an empty cell means in our tables. Golden files are therefore written with na = "NA".
  */
-import type { CsvTable } from '../io/csv.js';
+import { csvColumnCells, trimCell, type CsvTable } from '../io/csv.js';
 import { InputError } from '../errors.js';
 
 /** One cell: a number (numeric column), a string (categorical column) or null (missing, R's NA). */
@@ -28,14 +28,68 @@ export function isMissingText(s: string): boolean {
   return t === '' || t === 'NA';
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const HEX = /^[+-]?0[xX][0-9a-fA-F]+$/;
+
 /** Parses a number the way R's type.convert accepts it (decimal, exponent, Inf, NaN); null if not numeric. */
 export function parseNumberText(s: string): number | null {
   const t = s.trim();
   if (t === 'Inf' || t === '+Inf') return Infinity;
   if (t === '-Inf') return -Infinity;
   if (t === 'NaN') return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(t)) return null;
+  if (!DECIMAL.test(t) && !HEX.test(t)) return null;
   return Number(t);
+}
+
+/** True when `t` matches `DECIMAL` (scanned by character codes: no RegExp on the hot path). */
+function isDecimalText(t: string): boolean {
+  const n = t.length;
+  let i = 0;
+  let c = t.charCodeAt(0);
+  if (c === 0x2b || c === 0x2d) c = t.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 0x30 && c <= 0x39) {
+    digits++;
+    c = t.charCodeAt(++i);
+  }
+  if (c === 0x2e) {
+    c = t.charCodeAt(++i);
+    while (c >= 0x30 && c <= 0x39) {
+      digits++;
+      c = t.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return false;
+  if (c === 0x65 || c === 0x45) {
+    c = t.charCodeAt(++i);
+    if (c === 0x2b || c === 0x2d) c = t.charCodeAt(++i);
+    const start = i;
+    while (c >= 0x30 && c <= 0x39) c = t.charCodeAt(++i);
+    if (i === start) return false;
+  }
+  return i === n;
+}
+
+/**
+ * The cells as numbers (null for missing), or null as soon as one non-missing cell is not a number.
+ * Same rules as `isMissingText` and `parseNumberText`, with the common case (a trimmed decimal) first.
+ * An all-missing column is logical NA in R; it is numeric here (every value missing).
+ */
+function numericCells(raw: readonly string[]): Cell[] | null {
+  const out = new Array<Cell>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const t = trimCell(raw[i]!);
+    if (t === '' || t === 'NA') {
+      out[i] = null;
+    } else if (isDecimalText(t)) {
+      out[i] = Number(t);
+    } else {
+      const v = parseNumberText(t);
+      if (v === null) return null;
+      out[i] = v;
+    }
+  }
+  return out;
 }
 
 /**
@@ -59,34 +113,29 @@ export function dataFrameFromCsv(
       });
     }
   }
+  const cells = csvColumnCells(table);
+  const nrow = cells ? (cells[0]?.length ?? 0) : table.rows.length;
   const data: Record<string, Cell[]> = {};
-  for (const col of table.columns) {
-    const raw = table.rows.map((r) => r[col] ?? '');
+  table.columns.forEach((col, c) => {
+    const raw = cells ? cells[c]! : table.rows.map((r) => r[col] ?? '');
     const forced = types[col];
-    let numeric = forced === 'numeric';
-    if (forced === undefined) {
-      numeric = raw.every((s) => isMissingText(s) || parseNumberText(s) !== null);
-      // An all-missing column is logical NA in R; treat it as numeric (every value missing).
-    }
-    if (numeric) {
-      data[col] = raw.map((s, i) => {
-        if (isMissingText(s)) return null;
-        const v = parseNumberText(s);
-        if (v === null) {
-          throw new InputError('column declared numeric holds a non-number', {
-            file: table.file,
-            row: i + 1,
-            field: col,
-            value: s,
-          });
-        }
-        return v;
+    // One pass: numbers while every cell parses (R's type.convert), else the column is a factor.
+    const values = forced === 'factor' ? null : numericCells(raw);
+    if (values !== null) {
+      data[col] = values;
+    } else if (forced === 'numeric') {
+      const i = raw.findIndex((s) => !isMissingText(s) && parseNumberText(s) === null);
+      throw new InputError('column declared numeric holds a non-number', {
+        file: table.file,
+        row: i + 1,
+        field: col,
+        value: raw[i],
       });
     } else {
       data[col] = raw.map((s) => (isMissingText(s) ? null : s.trim()));
     }
-  }
-  return { columns: [...table.columns], data, nrow: table.rows.length };
+  });
+  return { columns: [...table.columns], data, nrow };
 }
 
 /**
