@@ -262,41 +262,35 @@ function frameAverageFactor(lambdaPerS: number, durationS: number): number {
   return x < 1e-9 ? 1 + x / 2 : x / -Math.expm1(-x);
 }
 
-/**
- * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
- * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
- * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
- * @param sources per-instance file names for error messages (same order as `headers`)
- * @returns factors in input order, and the series-level facts used
- * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
- *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
- *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
- * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
- */
-export function computeSuvFactors(
-  headers: readonly DicomHeaderRecord[],
-  opts: SuvOptions = {},
-  sources: readonly HeaderSource[] = [],
-): SuvResult {
-  if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
-  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
-  const h0 = headers[0]!;
-  const s0 = srcOf(0);
-  const suvType: SuvType = opts.suvType ?? 'bw';
-  if (!SUV_TYPES.includes(suvType)) {
-    throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
-      field: 'suvType',
-      value: suvType,
-    });
-  }
-  const warnings: string[] = [];
-  const overrides: SuvMeta['overrides'] = [];
-  if (opts.weightKg !== undefined) overrides.push('weightKg');
-  if (opts.doseBq !== undefined) overrides.push('doseBq');
-  if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
-  if (opts.heightM !== undefined) overrides.push('heightM');
+/** Everything the per-branch factor builders share about one series. */
+interface SeriesContext {
+  headers: readonly DicomHeaderRecord[];
+  srcOf: (i: number) => HeaderSource;
+  h0: DicomHeaderRecord;
+  s0: HeaderSource;
+  opts: SuvOptions;
+  suvType: SuvType;
+  units: string;
+  dcRaw: string | undefined;
+  warnings: string[];
+  metaBase: Pick<SuvMeta, 'units' | 'suvType' | 'manufacturer' | 'overrides' | 'warnings'>;
+  body: Body;
+  /** The weight (kg) if it has been resolved so far, else undefined. */
+  cachedWeightKg: () => number | undefined;
+  /** First item of RadiopharmaceuticalInformationSequence, if any. */
+  rp0: DicomHeaderRecord | undefined;
+}
 
-  // Series-level attributes must agree across instances.
+/**
+ * Refuses a series whose series-level attributes (Units, DecayCorrection, SUVType, patient
+ * measures, series date/time, radiopharmaceutical item) differ between instances.
+ * @throws InputError naming the first differing instance and tag
+ */
+function checkSeriesAgreement(
+  headers: readonly DicomHeaderRecord[],
+  srcOf: (i: number) => HeaderSource,
+): void {
+  const h0 = headers[0]!;
   for (const key of [
     'Units',
     'DecayCorrection',
@@ -319,7 +313,7 @@ export function computeSuvFactors(
       }
     }
   }
-  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
+  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', srcOf(0))[0];
   const rpKey = JSON.stringify(rp0 ?? null);
   for (let i = 1; i < headers.length; i++) {
     const rpi = seqItems(headers[i]!, 'RadiopharmaceuticalInformationSequence', srcOf(i))[0];
@@ -330,13 +324,14 @@ export function computeSuvFactors(
       });
     }
   }
+}
 
-  const units = textValue(h0, 'Units', s0)?.toUpperCase();
-  if (units === undefined)
-    throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
-  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
-  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
-
+/**
+ * Refuses a series that is not a quantitative PET image: Modality other than PT, a reprojection
+ * (MIP), no attenuation correction, or decay correction contradicting DecayCorrection (0054,1102).
+ * @throws InputError naming Modality, SeriesType, CorrectedImage or DecayCorrection
+ */
+function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: string | undefined): void {
   const modality = textValue(h0, 'Modality', s0);
   if (modality !== undefined && modality.toUpperCase() !== 'PT') {
     throw new InputError('not a PET image: SUV needs Modality PT', {
@@ -383,8 +378,16 @@ export function computeSuvFactors(
       value: dcRaw,
     });
   }
+}
 
-  // Intercept must be 0 on every instance.
+/**
+ * Refuses any instance whose RescaleIntercept (0028,1052) is not 0.
+ * @throws InputError naming the instance and RescaleIntercept
+ */
+function checkZeroIntercepts(
+  headers: readonly DicomHeaderRecord[],
+  srcOf: (i: number) => HeaderSource,
+): void {
   headers.forEach((h, i) => {
     const b = numValue(h, 'RescaleIntercept', srcOf(i)) ?? 0;
     if (b !== 0) {
@@ -395,8 +398,20 @@ export function computeSuvFactors(
       });
     }
   });
+}
 
-  // Body measures (lazy: only what the normalisation needs).
+/**
+ * The patient's body measures, resolved lazily from the overrides or the first header: weight
+ * (kg; > 1000 read as g), height (cm; PatientSize ≤ 3 read as m) and sex. Unit heuristics push to
+ * `warnings`. `cachedWeightKg` tells whether the weight has been resolved yet.
+ * @throws InputError (when a measure is asked for) naming the override or tag that is missing or implausible
+ */
+function lazyBody(
+  h0: DicomHeaderRecord,
+  s0: HeaderSource,
+  opts: SuvOptions,
+  warnings: string[],
+): { body: Body; cachedWeightKg: () => number | undefined } {
   let weightCache: number | undefined;
   const body: Body = {
     weightKg(): number {
@@ -458,119 +473,100 @@ export function computeSuvFactors(
       });
     },
   };
-  const targetX = (): number => bodySize(suvType, body);
+  return { body, cachedWeightKg: () => weightCache };
+}
 
-  const metaBase = {
-    units,
-    suvType,
-    manufacturer,
-    overrides,
-    warnings,
+/**
+ * Result for a series whose values need no decay arithmetic: GML/CM2ML (already SUV) or Philips
+ * CNTS with the SUV scale factor (7053,1000). `scaleOf(i)` is the per-instance factor.
+ */
+function noDecayResult(
+  ctx: SeriesContext,
+  conversion: 'already-suv' | 'philips-suv-factor',
+  scaleOf: (i: number) => number,
+): SuvResult {
+  const { headers, srcOf, units, dcRaw, rp0, s0 } = ctx;
+  return {
+    factors: headers.map((h, i) => ({
+      ...sopOf(h, srcOf(i)),
+      scaleFactor: scaleOf(i),
+      units,
+      decayCorrection: dcRaw ?? '',
+      referenceTime: null,
+    })),
+    meta: {
+      ...ctx.metaBase,
+      conversion,
+      decayCorrection: dcRaw ?? '',
+      referenceTime: null,
+      referenceTimeRule: 'none',
+      halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
+      injectionTime: null,
+      weightKg: ctx.cachedWeightKg() ?? null,
+      doseBq: null,
+    },
   };
+}
 
-  // Already-normalised units: GML (SUVType, default BW) and CM2ML (SUVbsa).
-  if (units === 'GML' || units === 'CM2ML') {
-    const suvTypeTag = textValue(h0, 'SUVType', s0);
-    const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
-    if (units === 'CM2ML' && kind !== 'bsa') {
-      throw new InputError('Units CM2ML require SUVType BSA', {
-        ...s0,
-        field: 'SUVType (0054,1006)',
-        value: suvTypeTag,
-      });
-    }
-    const f = kind === suvType ? 1 : targetX() / bodySize(kind, body);
-    return {
-      factors: headers.map((h, i) => ({
-        ...sopOf(h, srcOf(i)),
-        scaleFactor: f,
-        units,
-        decayCorrection: dcRaw ?? '',
-        referenceTime: null,
-      })),
-      meta: {
-        ...metaBase,
-        conversion: 'already-suv',
-        decayCorrection: dcRaw ?? '',
-        referenceTime: null,
-        referenceTimeRule: 'none',
-        halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
-        injectionTime: null,
-        weightKg: weightCache ?? null,
-        doseBq: null,
-      },
-    };
-  }
-
-  // Philips CNTS.
-  let activityScale: number[] | undefined;
-  if (units === 'CNTS') {
-    const explicitInputs =
-      opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
-    const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
-    const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
-    const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
-    if (allPos(suvsf) && !explicitInputs) {
-      const conv = suvType === 'bw' ? 1 : targetX() / bodySize('bw', body);
-      return {
-        factors: headers.map((h, i) => ({
-          ...sopOf(h, srcOf(i)),
-          scaleFactor: suvsf[i]! * conv,
-          units,
-          decayCorrection: dcRaw ?? '',
-          referenceTime: null,
-        })),
-        meta: {
-          ...metaBase,
-          conversion: 'philips-suv-factor',
-          decayCorrection: dcRaw ?? '',
-          referenceTime: null,
-          referenceTimeRule: 'none',
-          halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
-          injectionTime: null,
-          weightKg: weightCache ?? null,
-          doseBq: null,
-        },
-      };
-    }
-    if (!allPos(acsf)) {
-      throw new InputError(
-        'Units CNTS need the Philips SUV scale factor (7053,1000) or activity concentration scale factor ' +
-          '(7053,1009) on every instance' +
-          (explicitInputs ? ' (with explicit weight/dose/time only (7053,1009) can be used)' : ''),
-        { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
-      );
-    }
-    activityScale = acsf;
-  } else if (units !== 'BQML') {
-    throw new InputError(
-      `Units ${units} cannot be converted to SUV (supported: BQML, CNTS with Philips factors, GML, CM2ML)`,
-      { ...s0, field: 'Units (0054,1001)', value: units },
-    );
-  }
-
-  // Activity concentration path (BQML, or CNTS via the activity factor).
-  const activityConversion: SuvConversion = activityScale ? 'philips-activity-factor' : 'activity';
-  const dc = dcRaw;
-  if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
-    throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
+/**
+ * Already-normalised units: GML (SUVType, default BW) and CM2ML (SUVbsa), converted to the
+ * requested SUV type by the body-size ratio.
+ * @throws InputError when CM2ML comes with an SUVType other than BSA, or SUVType is unknown
+ */
+function alreadySuvResult(ctx: SeriesContext): SuvResult {
+  const { h0, s0, units, body, suvType } = ctx;
+  const suvTypeTag = textValue(h0, 'SUVType', s0);
+  const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
+  if (units === 'CM2ML' && kind !== 'bsa') {
+    throw new InputError('Units CM2ML require SUVType BSA', {
       ...s0,
-      field: 'DecayCorrection',
-      value: dc ?? null,
+      field: 'SUVType (0054,1006)',
+      value: suvTypeTag,
     });
   }
-  if (rp0 === undefined) {
+  const f = kind === suvType ? 1 : bodySize(suvType, body) / bodySize(kind, body);
+  return noDecayResult(ctx, 'already-suv', () => f);
+}
+
+/**
+ * Philips CNTS: either a finished result from the SUV scale factor (7053,1000) (when no explicit
+ * weight/dose/time is given), or the per-instance activity concentration scale factors (7053,1009)
+ * for the activity path.
+ * @throws InputError when neither private factor is present and positive on every instance
+ */
+function philipsCounts(ctx: SeriesContext): { result: SuvResult } | { activityScale: number[] } {
+  const { headers, srcOf, opts, suvType, body, s0 } = ctx;
+  const explicitInputs =
+    opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
+  const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
+  const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
+  const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
+  if (allPos(suvsf) && !explicitInputs) {
+    const conv = suvType === 'bw' ? 1 : bodySize(suvType, body) / bodySize('bw', body);
+    return { result: noDecayResult(ctx, 'philips-suv-factor', (i) => suvsf[i]! * conv) };
+  }
+  if (!allPos(acsf)) {
     throw new InputError(
-      'RadiopharmaceuticalInformationSequence (0054,0016) absent: no dose or injection time',
-      {
-        ...s0,
-        field: 'RadiopharmaceuticalInformationSequence',
-      },
+      'Units CNTS need the Philips SUV scale factor (7053,1000) or activity concentration scale factor ' +
+        '(7053,1009) on every instance' +
+        (explicitInputs ? ' (with explicit weight/dose/time only (7053,1009) can be used)' : ''),
+      { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
     );
   }
-  const rpSrc = s0;
-  // Dose at injection, Bq.
-  let doseBq: number;
+  return { activityScale: acsf };
+}
+
+/**
+ * Net injected dose at the injection time, Bq: the override, else RadionuclideTotalDose
+ * (< 1e5 read as MBq, with a warning).
+ * @throws InputError naming doseBq or RadionuclideTotalDose when missing or implausible
+ */
+function resolveDoseBq(
+  opts: SuvOptions,
+  rp0: DicomHeaderRecord,
+  rpSrc: HeaderSource,
+  warnings: string[],
+): number {
   if (opts.doseBq !== undefined) {
     if (!(opts.doseBq >= 1e5)) {
       throw new InputError('dose override must be the net injected activity in Bq (≥ 1e5 Bq)', {
@@ -578,126 +574,136 @@ export function computeSuvFactors(
         value: opts.doseBq,
       });
     }
-    doseBq = opts.doseBq;
-  } else {
-    const d = numValue(rp0, 'RadionuclideTotalDose', rpSrc);
-    if (d === undefined || !(d > 0)) {
-      throw new InputError(
-        'RadionuclideTotalDose (0018,1074) missing or not positive: no SUV (give the dose explicitly)',
-        {
-          ...rpSrc,
-          field: 'RadionuclideTotalDose',
-          value: rawValue(rp0, 'RadionuclideTotalDose') ?? null,
-        },
-      );
-    }
-    if (d < 1e5) {
-      warnings.push(`RadionuclideTotalDose ${d} < 1e5 read as MBq (${d * 1e6} Bq)`);
-      doseBq = d * 1e6;
-    } else doseBq = d;
+    return opts.doseBq;
   }
-  const weightG = body.weightKg() * 1000;
-  const xTarget = targetX();
-  const perInstanceScale = (i: number): number => (activityScale ? activityScale[i]! : 1);
-
-  // Half-life (needed for START and NONE; checked against the nuclide code when present).
-  const halfLife = ((): number | null => {
-    const t = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
-    if (t === undefined) return null;
-    if (!(t > 0))
-      throw new InputError('RadionuclideHalfLife not positive', {
+  const d = numValue(rp0, 'RadionuclideTotalDose', rpSrc);
+  if (d === undefined || !(d > 0)) {
+    throw new InputError(
+      'RadionuclideTotalDose (0018,1074) missing or not positive: no SUV (give the dose explicitly)',
+      {
         ...rpSrc,
-        field: 'RadionuclideHalfLife',
-        value: t,
-      });
-    const code = seqItems(rp0, 'RadionuclideCodeSequence', rpSrc)[0];
-    const cv = code ? textValue(code, 'CodeValue', rpSrc) : undefined;
-    const known = cv !== undefined ? KNOWN_NUCLIDES[cv] : undefined;
-    if (known && Math.abs(t - known.halfLifeS) > 0.02 * known.halfLifeS) {
-      throw new InputError(
-        `RadionuclideHalfLife ${t} s does not match the radionuclide code ${cv} (${known.name}, ${known.halfLifeS} s)`,
-        { ...rpSrc, field: 'RadionuclideHalfLife (0018,1075)', value: t },
-      );
-    }
-    return t;
-  })();
-  const requireHalfLife = (): number => {
-    if (halfLife === null) {
-      throw new InputError('RadionuclideHalfLife (0018,1075) absent: cannot decay-correct the dose', {
+        field: 'RadionuclideTotalDose',
+        value: rawValue(rp0, 'RadionuclideTotalDose') ?? null,
+      },
+    );
+  }
+  if (d < 1e5) {
+    warnings.push(`RadionuclideTotalDose ${d} < 1e5 read as MBq (${d * 1e6} Bq)`);
+    return d * 1e6;
+  }
+  return d;
+}
+
+/**
+ * RadionuclideHalfLife (0018,1075) in s, or null when absent; checked against the radionuclide
+ * code when it is a known nuclide (2 % tolerance).
+ * @throws InputError when not positive or not matching the nuclide code
+ */
+function resolveHalfLifeS(rp0: DicomHeaderRecord, rpSrc: HeaderSource): number | null {
+  const t = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+  if (t === undefined) return null;
+  if (!(t > 0))
+    throw new InputError('RadionuclideHalfLife not positive', {
+      ...rpSrc,
+      field: 'RadionuclideHalfLife',
+      value: t,
+    });
+  const code = seqItems(rp0, 'RadionuclideCodeSequence', rpSrc)[0];
+  const cv = code ? textValue(code, 'CodeValue', rpSrc) : undefined;
+  const known = cv !== undefined ? KNOWN_NUCLIDES[cv] : undefined;
+  if (known && Math.abs(t - known.halfLifeS) > 0.02 * known.halfLifeS) {
+    throw new InputError(
+      `RadionuclideHalfLife ${t} s does not match the radionuclide code ${cv} (${known.name}, ${known.halfLifeS} s)`,
+      { ...rpSrc, field: 'RadionuclideHalfLife (0018,1075)', value: t },
+    );
+  }
+  return t;
+}
+
+/** Injection instant (ms, floating clock) and the field it came from. */
+interface Injection {
+  ms: number;
+  field: string;
+}
+
+/**
+ * Injection time: the override, else RadiopharmaceuticalStartDateTime, else
+ * RadiopharmaceuticalStartTime placed on the scan date (series or earliest acquisition) with the
+ * midnight rule (a warning when moved to the previous day).
+ * @throws InputError when absent, when only a time is given for a long-lived nuclide, or when there
+ *   is no date to place the time on
+ */
+function resolveInjection(
+  ctx: SeriesContext,
+  rp0: DicomHeaderRecord,
+  seriesDt: number | undefined,
+  earliestAcq: number | undefined,
+): Injection {
+  const { opts, warnings, s0: rpSrc } = ctx;
+  if (opts.injectionDateTime !== undefined) {
+    return {
+      ms: parseFloatingDateTime(opts.injectionDateTime, 'injectionDateTime'),
+      field: 'injectionDateTime',
+    };
+  }
+  const dt = textValue(rp0, 'RadiopharmaceuticalStartDateTime', rpSrc);
+  if (dt !== undefined) {
+    return {
+      ms: parseDicomDateTime(dt, 'RadiopharmaceuticalStartDateTime', rpSrc),
+      field: 'RadiopharmaceuticalStartDateTime (0018,1078)',
+    };
+  }
+  const tm = textValue(rp0, 'RadiopharmaceuticalStartTime', rpSrc);
+  if (tm === undefined) {
+    throw new InputError(
+      'injection time absent: neither RadiopharmaceuticalStartDateTime (0018,1078) nor RadiopharmaceuticalStartTime (0018,1072)',
+      { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime' },
+    );
+  }
+  const t12 = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+  if (t12 !== undefined && t12 >= LONG_HALF_LIFE_S) {
+    throw new InputError(
+      `only RadiopharmaceuticalStartTime (no date) with a long-lived nuclide (T½ ${t12} s): the uptake may ` +
+        'exceed 24 h, so the injection date cannot be inferred; RadiopharmaceuticalStartDateTime is required ' +
+        '(or give the injection date-time explicitly)',
+      { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime (0018,1078)' },
+    );
+  }
+  const scan =
+    seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)
+      ? seriesDt
+      : (earliestAcq ?? seriesDt);
+  if (scan === undefined) {
+    throw new InputError(
+      'RadiopharmaceuticalStartTime has no date and the series has no date to place it on',
+      {
         ...rpSrc,
-        field: 'RadionuclideHalfLife',
-      });
-    }
-    return halfLife;
-  };
+        field: 'SeriesDate',
+      },
+    );
+  }
+  let ms = dayOf(scan) + parseDicomTime(tm, 'RadiopharmaceuticalStartTime', rpSrc);
+  if (ms > scan) {
+    ms -= MS_PER_DAY; // injected before midnight, scanned after
+    warnings.push(
+      'RadiopharmaceuticalStartTime after the scan time of day: injection placed on the previous day',
+    );
+  }
+  return { ms, field: 'RadiopharmaceuticalStartTime (0018,1072)' };
+}
 
-  // Scan reference point for the midnight rule: series or earliest acquisition date-time.
-  const acqMs = headers.map((h, i) => acquisitionMs(h, srcOf(i)));
-  const definedAcq = acqMs.filter((x): x is number => x !== undefined);
-  const earliestAcq = definedAcq.length > 0 ? Math.min(...definedAcq) : undefined;
-  const seriesDt = seriesMs(h0, s0);
-
-  const injection = (): { ms: number; field: string } => {
-    if (opts.injectionDateTime !== undefined) {
-      return {
-        ms: parseFloatingDateTime(opts.injectionDateTime, 'injectionDateTime'),
-        field: 'injectionDateTime',
-      };
-    }
-    const dt = textValue(rp0, 'RadiopharmaceuticalStartDateTime', rpSrc);
-    if (dt !== undefined) {
-      return {
-        ms: parseDicomDateTime(dt, 'RadiopharmaceuticalStartDateTime', rpSrc),
-        field: 'RadiopharmaceuticalStartDateTime (0018,1078)',
-      };
-    }
-    const tm = textValue(rp0, 'RadiopharmaceuticalStartTime', rpSrc);
-    if (tm === undefined) {
-      throw new InputError(
-        'injection time absent: neither RadiopharmaceuticalStartDateTime (0018,1078) nor RadiopharmaceuticalStartTime (0018,1072)',
-        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime' },
-      );
-    }
-    const t12 = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
-    if (t12 !== undefined && t12 >= LONG_HALF_LIFE_S) {
-      throw new InputError(
-        `only RadiopharmaceuticalStartTime (no date) with a long-lived nuclide (T½ ${t12} s): the uptake may ` +
-          'exceed 24 h, so the injection date cannot be inferred; RadiopharmaceuticalStartDateTime is required ' +
-          '(or give the injection date-time explicitly)',
-        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime (0018,1078)' },
-      );
-    }
-    const scan =
-      seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)
-        ? seriesDt
-        : (earliestAcq ?? seriesDt);
-    if (scan === undefined) {
-      throw new InputError(
-        'RadiopharmaceuticalStartTime has no date and the series has no date to place it on',
-        {
-          ...rpSrc,
-          field: 'SeriesDate',
-        },
-      );
-    }
-    let ms = dayOf(scan) + parseDicomTime(tm, 'RadiopharmaceuticalStartTime', rpSrc);
-    if (ms > scan) {
-      ms -= MS_PER_DAY; // injected before midnight, scanned after
-      warnings.push(
-        'RadiopharmaceuticalStartTime after the scan time of day: injection placed on the previous day',
-      );
-    }
-    return { ms, field: 'RadiopharmaceuticalStartTime (0018,1072)' };
-  };
-
-  /**
-   * Uptake time (s) from injection to `tRef`. When the full date-times disagree (negative or more
-   * than 10 half-lives: an anonymised or shifted scan or injection date) and the nuclide is
-   * short-lived, the times of day are used instead (midnight rule), with a warning; long-lived
-   * nuclides (uptake may exceed 24 h) are refused (IBSI v3 DRO_4_4 vs DRO_error_4_2).
-   */
+/**
+ * Builds the uptake-time function: uptake (s) from injection to `tRef`. When the full date-times
+ * disagree (negative or more than 10 half-lives: an anonymised or shifted scan or injection date)
+ * and the nuclide is short-lived, the times of day are used instead (midnight rule), with one
+ * warning per series; long-lived nuclides (uptake may exceed 24 h) are refused (IBSI v3 DRO_4_4 vs
+ * DRO_error_4_2).
+ * @throws InputError (from the returned function) naming the instance and injection field
+ */
+function uptakeTimer(ctx: SeriesContext): (tRef: number, inj: Injection, t12: number, i: number) => number {
+  const { opts, warnings, srcOf } = ctx;
   let warnedDates = false;
-  const uptakeS = (tRef: number, inj: { ms: number; field: string }, t12: number, i: number): number => {
+  return (tRef, inj, t12, i) => {
     const s = (tRef - inj.ms) / 1000;
     if (s >= -60 && s <= 10 * t12) return s;
     const describe = `between injection ${formatFloating(inj.ms)} and ${formatFloating(tRef)}`;
@@ -726,160 +732,338 @@ export function computeSuvFactors(
       { ...srcOf(i), field: inj.field },
     );
   };
+}
 
-  if (dc === 'ADMIN') {
-    // The injection time is not needed for ADMIN; it is reported when readable.
-    let injMs: number | null;
-    try {
-      injMs = injection().ms;
-    } catch {
-      injMs = null;
-    }
-    const f = xTarget / doseBq;
-    const ref = injMs === null ? null : formatFloating(injMs);
-    return {
-      factors: headers.map((h, i) => ({
-        ...sopOf(h, srcOf(i)),
-        scaleFactor: f * perInstanceScale(i),
-        units,
-        decayCorrection: dc,
-        referenceTime: ref,
-      })),
-      meta: {
-        ...metaBase,
-        conversion: activityConversion,
-        decayCorrection: dc,
-        referenceTime: ref,
-        referenceTimeRule: 'injection',
-        halfLifeS: halfLife,
-        injectionTime: ref,
-        weightKg: weightG / 1000,
-        doseBq,
-      },
-    };
+/** Inputs of the activity-concentration path once dose, weight and timing are resolved. */
+interface ActivityInputs {
+  dc: 'START' | 'ADMIN' | 'NONE';
+  conversion: SuvConversion;
+  doseBq: number;
+  weightG: number;
+  xTarget: number;
+  perInstanceScale: (i: number) => number;
+  halfLife: number | null;
+  acqMs: (number | undefined)[];
+  earliestAcq: number | undefined;
+  seriesDt: number | undefined;
+  rp0: DicomHeaderRecord;
+}
+
+/** Meta of an activity-path result, with the reference-time facts of its DecayCorrection rule. */
+function activityMeta(
+  ctx: SeriesContext,
+  a: ActivityInputs,
+  ref: Pick<SuvMeta, 'referenceTime' | 'referenceTimeRule' | 'halfLifeS' | 'injectionTime'>,
+): SuvMeta {
+  return {
+    ...ctx.metaBase,
+    conversion: a.conversion,
+    decayCorrection: a.dc,
+    referenceTime: ref.referenceTime,
+    referenceTimeRule: ref.referenceTimeRule,
+    halfLifeS: ref.halfLifeS,
+    injectionTime: ref.injectionTime,
+    weightKg: a.weightG / 1000,
+    doseBq: a.doseBq,
+  };
+}
+
+/**
+ * DecayCorrection ADMIN: values refer to the injection time, so SUV = A·X/D. The injection time is
+ * not needed; it is reported when readable.
+ */
+function adminResult(ctx: SeriesContext, a: ActivityInputs): SuvResult {
+  let injMs: number | null;
+  try {
+    injMs = resolveInjection(ctx, a.rp0, a.seriesDt, a.earliestAcq).ms;
+  } catch {
+    injMs = null;
   }
+  const f = a.xTarget / a.doseBq;
+  const ref = injMs === null ? null : formatFloating(injMs);
+  return {
+    factors: ctx.headers.map((h, i) => ({
+      ...sopOf(h, ctx.srcOf(i)),
+      scaleFactor: f * a.perInstanceScale(i),
+      units: ctx.units,
+      decayCorrection: a.dc,
+      referenceTime: ref,
+    })),
+    meta: activityMeta(ctx, a, {
+      referenceTime: ref,
+      referenceTimeRule: 'injection',
+      halfLifeS: a.halfLife,
+      injectionTime: ref,
+    }),
+  };
+}
 
-  const t12 = requireHalfLife();
+/**
+ * DecayCorrection NONE: per instance ·(λT/(1−e^(−λT)))·e^(λ(t_acq − t_adm)).
+ * @throws InputError naming AcquisitionTime or ActualFrameDuration when missing on an instance
+ */
+function uncorrectedResult(
+  ctx: SeriesContext,
+  a: ActivityInputs,
+  t12: number,
+  inj: Injection,
+  uptakeS: ReturnType<typeof uptakeTimer>,
+): SuvResult {
   const lambda = Math.LN2 / t12;
-  const inj = injection();
-
-  if (dc === 'NONE') {
-    const factors = headers.map((h, i) => {
-      const src = srcOf(i);
-      const tAcq = acqMs[i];
-      if (tAcq === undefined) {
-        throw new InputError('DecayCorrection NONE needs the acquisition time of every instance', {
-          ...src,
-          field: 'AcquisitionTime (0008,0032)',
-        });
-      }
-      const afd = numValue(h, 'ActualFrameDuration', src);
-      if (afd === undefined || !(afd > 0)) {
-        throw new InputError('DecayCorrection NONE needs ActualFrameDuration', {
-          ...src,
-          field: 'ActualFrameDuration (0018,1242)',
-        });
-      }
-      const up = uptakeS(tAcq, inj, t12, i);
-      const f = (xTarget / doseBq) * frameAverageFactor(lambda, afd / 1000) * Math.exp(lambda * up);
-      return {
-        ...sopOf(h, src),
-        scaleFactor: f * perInstanceScale(i),
-        units,
-        decayCorrection: dc,
-        referenceTime: formatFloating(tAcq),
-      };
-    });
+  const factors = ctx.headers.map((h, i) => {
+    const src = ctx.srcOf(i);
+    const tAcq = a.acqMs[i];
+    if (tAcq === undefined) {
+      throw new InputError('DecayCorrection NONE needs the acquisition time of every instance', {
+        ...src,
+        field: 'AcquisitionTime (0008,0032)',
+      });
+    }
+    const afd = numValue(h, 'ActualFrameDuration', src);
+    if (afd === undefined || !(afd > 0)) {
+      throw new InputError('DecayCorrection NONE needs ActualFrameDuration', {
+        ...src,
+        field: 'ActualFrameDuration (0018,1242)',
+      });
+    }
+    const up = uptakeS(tAcq, inj, t12, i);
+    const f = (a.xTarget / a.doseBq) * frameAverageFactor(lambda, afd / 1000) * Math.exp(lambda * up);
     return {
-      factors,
-      meta: {
-        ...metaBase,
-        conversion: activityConversion,
-        decayCorrection: dc,
-        referenceTime: factors[0]!.referenceTime,
-        referenceTimeRule: 'acquisition',
-        halfLifeS: t12,
-        injectionTime: formatFloating(inj.ms),
-        weightKg: weightG / 1000,
-        doseBq,
-      },
+      ...sopOf(h, src),
+      scaleFactor: f * a.perInstanceScale(i),
+      units: ctx.units,
+      decayCorrection: a.dc,
+      referenceTime: formatFloating(tAcq),
     };
-  }
+  });
+  return {
+    factors,
+    meta: activityMeta(ctx, a, {
+      referenceTime: factors[0]!.referenceTime,
+      referenceTimeRule: 'acquisition',
+      halfLifeS: t12,
+      injectionTime: formatFloating(inj.ms),
+    }),
+  };
+}
 
-  // START: choose the reference time.
-  let rule: ReferenceTimeRule;
-  let refMs: number[];
+/**
+ * DecayCorrection START: the decay reference time per instance and the rule that chose it —
+ * DecayCorrectionDateTime, Siemens private, SeriesDate/Time (if not after the earliest
+ * acquisition), GE private, else back-computed from the frame timing (PS3.3 C.8.9.4.1.5).
+ * @throws InputError naming AcquisitionTime, ActualFrameDuration or FrameReferenceTime when back-computing fails
+ */
+function startReferenceTimes(
+  ctx: SeriesContext,
+  a: ActivityInputs,
+  lambda: number,
+): { rule: ReferenceTimeRule; refMs: number[] } {
+  const { headers, h0, s0, srcOf } = ctx;
+  const { seriesDt, earliestAcq } = a;
   const dcdt = textValue(h0, 'DecayCorrectionDateTime', s0);
   const siemens = privateDateTime(h0, '00711022', 'Siemens Decay Correction DateTime', s0);
   const ge = privateDateTime(h0, '0009100D', 'GE PET scan datetime', s0);
   if (dcdt !== undefined) {
-    rule = 'decay-correction-datetime';
     const t = parseDicomDateTime(dcdt, 'DecayCorrectionDateTime (0018,9701)', s0);
-    refMs = headers.map(() => t);
-  } else if (siemens !== undefined) {
-    rule = 'siemens-private';
-    refMs = headers.map(() => siemens);
-  } else if (seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)) {
-    rule = 'series-time';
-    refMs = headers.map(() => seriesDt);
-  } else if (ge !== undefined) {
-    rule = 'ge-private';
-    refMs = headers.map(() => ge);
-  } else {
-    rule = 'back-computed';
-    refMs = headers.map((h, i) => {
-      const src = srcOf(i);
-      const tAcq = acqMs[i];
-      if (tAcq === undefined) {
-        throw new InputError(
-          'SeriesDate/Time absent or after the acquisition, and no AcquisitionTime to back-compute the decay reference',
-          { ...src, field: 'AcquisitionTime (0008,0032)' },
-        );
-      }
-      const afd = numValue(h, 'ActualFrameDuration', src);
-      if (afd === undefined || !(afd > 0)) {
-        throw new InputError(
-          'SeriesTime is after AcquisitionTime and there is no vendor decay-reference tag: ActualFrameDuration ' +
-            'is needed to back-compute the reference time',
-          { ...src, field: 'ActualFrameDuration (0018,1242)' },
-        );
-      }
-      const frt = numValue(h, 'FrameReferenceTime', src);
-      if (frt === undefined) {
-        throw new InputError('FrameReferenceTime needed to back-compute the decay reference time', {
-          ...src,
-          field: 'FrameReferenceTime (0054,1300)',
-        });
-      }
-      const tAvgS = Math.log(frameAverageFactor(lambda, afd / 1000)) / lambda;
-      return tAcq + tAvgS * 1000 - frt;
-    });
+    return { rule: 'decay-correction-datetime', refMs: headers.map(() => t) };
   }
-  const factors = headers.map((h, i) => {
+  if (siemens !== undefined) return { rule: 'siemens-private', refMs: headers.map(() => siemens) };
+  if (seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)) {
+    return { rule: 'series-time', refMs: headers.map(() => seriesDt) };
+  }
+  if (ge !== undefined) return { rule: 'ge-private', refMs: headers.map(() => ge) };
+  const refMs = headers.map((h, i) => {
+    const src = srcOf(i);
+    const tAcq = a.acqMs[i];
+    if (tAcq === undefined) {
+      throw new InputError(
+        'SeriesDate/Time absent or after the acquisition, and no AcquisitionTime to back-compute the decay reference',
+        { ...src, field: 'AcquisitionTime (0008,0032)' },
+      );
+    }
+    const afd = numValue(h, 'ActualFrameDuration', src);
+    if (afd === undefined || !(afd > 0)) {
+      throw new InputError(
+        'SeriesTime is after AcquisitionTime and there is no vendor decay-reference tag: ActualFrameDuration ' +
+          'is needed to back-compute the reference time',
+        { ...src, field: 'ActualFrameDuration (0018,1242)' },
+      );
+    }
+    const frt = numValue(h, 'FrameReferenceTime', src);
+    if (frt === undefined) {
+      throw new InputError('FrameReferenceTime needed to back-compute the decay reference time', {
+        ...src,
+        field: 'FrameReferenceTime (0054,1300)',
+      });
+    }
+    const tAvgS = Math.log(frameAverageFactor(lambda, afd / 1000)) / lambda;
+    return tAcq + tAvgS * 1000 - frt;
+  });
+  return { rule: 'back-computed', refMs };
+}
+
+/** DecayCorrection START: SUV = A·X / (D·e^(−λ(t_ref − t_adm))) per instance. */
+function startResult(
+  ctx: SeriesContext,
+  a: ActivityInputs,
+  t12: number,
+  inj: Injection,
+  uptakeS: ReturnType<typeof uptakeTimer>,
+): SuvResult {
+  const lambda = Math.LN2 / t12;
+  const { rule, refMs } = startReferenceTimes(ctx, a, lambda);
+  const factors = ctx.headers.map((h, i) => {
     const tRef = refMs[i]!;
-    const decayed = doseBq * Math.exp(-lambda * uptakeS(tRef, inj, t12, i));
+    const decayed = a.doseBq * Math.exp(-lambda * uptakeS(tRef, inj, t12, i));
     return {
-      ...sopOf(h, srcOf(i)),
-      scaleFactor: (xTarget / decayed) * perInstanceScale(i),
-      units,
-      decayCorrection: dc,
+      ...sopOf(h, ctx.srcOf(i)),
+      scaleFactor: (a.xTarget / decayed) * a.perInstanceScale(i),
+      units: ctx.units,
+      decayCorrection: a.dc,
       referenceTime: formatFloating(tRef),
     };
   });
   return {
     factors,
-    meta: {
-      ...metaBase,
-      conversion: activityConversion,
-      decayCorrection: dc,
+    meta: activityMeta(ctx, a, {
       referenceTime: factors[0]!.referenceTime,
       referenceTimeRule: rule,
       halfLifeS: t12,
       injectionTime: formatFloating(inj.ms),
-      weightKg: weightG / 1000,
-      doseBq,
-    },
+    }),
   };
+}
+
+/**
+ * Activity concentration path (BQML, or CNTS via the Philips activity factor): resolves dose,
+ * weight, half-life and timing, then applies the DecayCorrection rule (ADMIN, NONE or START).
+ * @throws InputError naming DecayCorrection, the radiopharmaceutical sequence, dose, half-life or times
+ */
+function activityResult(ctx: SeriesContext, activityScale: number[] | undefined): SuvResult {
+  const { headers, srcOf, h0, s0, dcRaw: dc } = ctx;
+  if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
+    throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
+      ...s0,
+      field: 'DecayCorrection',
+      value: dc ?? null,
+    });
+  }
+  const rp0 = ctx.rp0;
+  if (rp0 === undefined) {
+    throw new InputError(
+      'RadiopharmaceuticalInformationSequence (0054,0016) absent: no dose or injection time',
+      {
+        ...s0,
+        field: 'RadiopharmaceuticalInformationSequence',
+      },
+    );
+  }
+  const doseBq = resolveDoseBq(ctx.opts, rp0, s0, ctx.warnings);
+  const weightG = ctx.body.weightKg() * 1000;
+  const xTarget = bodySize(ctx.suvType, ctx.body);
+  const halfLife = resolveHalfLifeS(rp0, s0);
+  // Scan reference point for the midnight rule: series or earliest acquisition date-time.
+  const acqMs = headers.map((h, i) => acquisitionMs(h, srcOf(i)));
+  const definedAcq = acqMs.filter((x): x is number => x !== undefined);
+  const a: ActivityInputs = {
+    dc,
+    conversion: activityScale ? 'philips-activity-factor' : 'activity',
+    doseBq,
+    weightG,
+    xTarget,
+    perInstanceScale: (i) => (activityScale ? activityScale[i]! : 1),
+    halfLife,
+    acqMs,
+    earliestAcq: definedAcq.length > 0 ? Math.min(...definedAcq) : undefined,
+    seriesDt: seriesMs(h0, s0),
+    rp0,
+  };
+  const uptakeS = uptakeTimer(ctx);
+  if (dc === 'ADMIN') return adminResult(ctx, a);
+  if (halfLife === null) {
+    throw new InputError('RadionuclideHalfLife (0018,1075) absent: cannot decay-correct the dose', {
+      ...s0,
+      field: 'RadionuclideHalfLife',
+    });
+  }
+  const inj = resolveInjection(ctx, rp0, a.seriesDt, a.earliestAcq);
+  if (dc === 'NONE') return uncorrectedResult(ctx, a, halfLife, inj, uptakeS);
+  return startResult(ctx, a, halfLife, inj, uptakeS);
+}
+
+/**
+ * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
+ * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
+ * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
+ * @param sources per-instance file names for error messages (same order as `headers`)
+ * @returns factors in input order, and the series-level facts used
+ * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
+ *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
+ *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
+ * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
+ */
+export function computeSuvFactors(
+  headers: readonly DicomHeaderRecord[],
+  opts: SuvOptions = {},
+  sources: readonly HeaderSource[] = [],
+): SuvResult {
+  if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
+  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
+  const h0 = headers[0]!;
+  const s0 = srcOf(0);
+  const suvType: SuvType = opts.suvType ?? 'bw';
+  if (!SUV_TYPES.includes(suvType)) {
+    throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
+      field: 'suvType',
+      value: suvType,
+    });
+  }
+  const warnings: string[] = [];
+  const overrides: SuvMeta['overrides'] = [];
+  if (opts.weightKg !== undefined) overrides.push('weightKg');
+  if (opts.doseBq !== undefined) overrides.push('doseBq');
+  if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
+  if (opts.heightM !== undefined) overrides.push('heightM');
+
+  checkSeriesAgreement(headers, srcOf);
+  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
+  const units = textValue(h0, 'Units', s0)?.toUpperCase();
+  if (units === undefined)
+    throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
+  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
+  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
+  checkQuantitativePet(h0, s0, dcRaw);
+  checkZeroIntercepts(headers, srcOf);
+
+  const { body, cachedWeightKg } = lazyBody(h0, s0, opts, warnings);
+  const ctx: SeriesContext = {
+    headers,
+    srcOf,
+    h0,
+    s0,
+    opts,
+    suvType,
+    units,
+    dcRaw,
+    warnings,
+    metaBase: { units, suvType, manufacturer, overrides, warnings },
+    body,
+    cachedWeightKg,
+    rp0,
+  };
+  if (units === 'GML' || units === 'CM2ML') return alreadySuvResult(ctx);
+  let activityScale: number[] | undefined;
+  if (units === 'CNTS') {
+    const philips = philipsCounts(ctx);
+    if ('result' in philips) return philips.result;
+    activityScale = philips.activityScale;
+  } else if (units !== 'BQML') {
+    throw new InputError(
+      `Units ${units} cannot be converted to SUV (supported: BQML, CNTS with Philips factors, GML, CM2ML)`,
+      { ...s0, field: 'Units (0054,1001)', value: units },
+    );
+  }
+  return activityResult(ctx, activityScale);
 }
 
 function sopOf(h: DicomHeaderRecord, src: HeaderSource): { sopInstanceUid?: string } {
