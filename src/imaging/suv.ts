@@ -25,20 +25,10 @@
  * Overrides (weight, net injected dose, injection date-time) are explicit options, never defaults.
  */
 import { ComputationError, InputError } from '../errors.js';
-import {
-  dayOf,
-  formatFloating,
-  numValue,
-  parseDicomDate,
-  parseDicomDateTime,
-  parseDicomTime,
-  parseFloatingDateTime,
-  rawValue,
-  seqItems,
-  textValue,
-  textValues,
-} from './suv-header.js';
+import { numValue, rawValue, seqItems, textValue, textValues } from './suv-header.js';
 import type { DicomHeaderRecord, HeaderSource } from './suv-header.js';
+import { activityResult, sopOf } from './suv-activity.js';
+import type { SeriesContext } from './suv-activity.js';
 
 /** SUV normalisations a caller may ask for. 'lbm' = James (1976) with 128 for men. */
 export type SuvType = 'bw' | 'lbm' | 'lbm-janma' | 'bsa' | 'ibw';
@@ -122,25 +112,6 @@ export interface SuvResult {
   meta: SuvMeta;
 }
 
-/** Reference half-lives (s) by radionuclide code value (SRT / SCT), for a sanity check. */
-const KNOWN_NUCLIDES: Record<string, { name: string; halfLifeS: number }> = {
-  'C-111A1': { name: '18F', halfLifeS: 6586.2 },
-  '77004003': { name: '18F', halfLifeS: 6586.2 },
-  'C-168A4': { name: '89Zr', halfLifeS: 282276 },
-  '63360001': { name: '89Zr', halfLifeS: 282276 },
-  'C-131A1': { name: '68Ga', halfLifeS: 4057.7 },
-  '41968003': { name: '68Ga', halfLifeS: 4057.7 },
-  'C-105A1': { name: '11C', halfLifeS: 1221.8 },
-  'C-107A1': { name: '13N', halfLifeS: 597.9 },
-  'C-B1031': { name: '15O', halfLifeS: 122.24 },
-  'C-163A8': { name: '64Cu', halfLifeS: 45720 },
-  'C-114A4': { name: '124I', halfLifeS: 360806 },
-};
-
-/** Half-life above which a time-only injection time cannot be placed on a date (Z-Rad PR #282). */
-const LONG_HALF_LIFE_S = 41_400;
-const MS_PER_DAY = 86_400_000;
-
 /** Maps a header SUVType to a body-size kind. */
 function storedKind(suvType: string | undefined, src: HeaderSource): BodyKind {
   switch ((suvType ?? 'BW').toUpperCase()) {
@@ -166,7 +137,7 @@ function storedKind(suvType: string | undefined, src: HeaderSource): BodyKind {
 }
 
 /** Patient body measures, resolved lazily (only what a normalisation needs is required). */
-interface Body {
+export interface Body {
   weightKg(): number;
   heightCm(): number;
   sex(): 'M' | 'F' | 'O';
@@ -219,84 +190,16 @@ export function bodySize(kind: BodyKind, body: Body): number {
   return kg * 1000;
 }
 
-/** Date-time of an instance's acquisition start (AcquisitionDateTime, else date + AcquisitionTime). */
-function acquisitionMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
-  const dt = textValue(h, 'AcquisitionDateTime', src);
-  if (dt !== undefined) return parseDicomDateTime(dt, 'AcquisitionDateTime', src);
-  const tm = textValue(h, 'AcquisitionTime', src);
-  if (tm === undefined) return undefined;
-  const da = textValue(h, 'AcquisitionDate', src) ?? textValue(h, 'SeriesDate', src);
-  if (da === undefined) {
-    throw new InputError('AcquisitionTime without AcquisitionDate or SeriesDate', {
-      ...src,
-      field: 'AcquisitionDate',
-    });
-  }
-  return parseDicomDate(da, 'AcquisitionDate', src) + parseDicomTime(tm, 'AcquisitionTime', src);
-}
-
-function seriesMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
-  const tm = textValue(h, 'SeriesTime', src);
-  if (tm === undefined) return undefined;
-  const da = textValue(h, 'SeriesDate', src) ?? textValue(h, 'AcquisitionDate', src);
-  if (da === undefined) return undefined;
-  return parseDicomDate(da, 'SeriesDate', src) + parseDicomTime(tm, 'SeriesTime', src);
-}
-
-function privateDateTime(
-  h: DicomHeaderRecord,
-  tag: string,
-  name: string,
-  src: HeaderSource,
-): number | undefined {
-  const v = rawValue(h, tag);
-  if (v === undefined || v === null) return undefined;
-  const t = textValue(h, tag, src);
-  if (t === undefined) return undefined;
-  return parseDicomDateTime(t, `${name} (${tag.slice(0, 4)},${tag.slice(4)})`, src);
-}
-
-/** λT / (1 − e^(−λT)): mean-activity correction over a frame of duration T (→ 1 as T → 0). */
-function frameAverageFactor(lambdaPerS: number, durationS: number): number {
-  const x = lambdaPerS * durationS;
-  return x < 1e-9 ? 1 + x / 2 : x / -Math.expm1(-x);
-}
-
 /**
- * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
- * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
- * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
- * @param sources per-instance file names for error messages (same order as `headers`)
- * @returns factors in input order, and the series-level facts used
- * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
- *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
- *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
- * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
+ * Refuses a series whose series-level attributes (Units, DecayCorrection, SUVType, patient
+ * measures, series date/time, radiopharmaceutical item) differ between instances.
+ * @throws InputError naming the first differing instance and tag
  */
-export function computeSuvFactors(
+function checkSeriesAgreement(
   headers: readonly DicomHeaderRecord[],
-  opts: SuvOptions = {},
-  sources: readonly HeaderSource[] = [],
-): SuvResult {
-  if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
-  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
+  srcOf: (i: number) => HeaderSource,
+): void {
   const h0 = headers[0]!;
-  const s0 = srcOf(0);
-  const suvType: SuvType = opts.suvType ?? 'bw';
-  if (!SUV_TYPES.includes(suvType)) {
-    throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
-      field: 'suvType',
-      value: suvType,
-    });
-  }
-  const warnings: string[] = [];
-  const overrides: SuvMeta['overrides'] = [];
-  if (opts.weightKg !== undefined) overrides.push('weightKg');
-  if (opts.doseBq !== undefined) overrides.push('doseBq');
-  if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
-  if (opts.heightM !== undefined) overrides.push('heightM');
-
-  // Series-level attributes must agree across instances.
   for (const key of [
     'Units',
     'DecayCorrection',
@@ -319,7 +222,7 @@ export function computeSuvFactors(
       }
     }
   }
-  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
+  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', srcOf(0))[0];
   const rpKey = JSON.stringify(rp0 ?? null);
   for (let i = 1; i < headers.length; i++) {
     const rpi = seqItems(headers[i]!, 'RadiopharmaceuticalInformationSequence', srcOf(i))[0];
@@ -330,13 +233,14 @@ export function computeSuvFactors(
       });
     }
   }
+}
 
-  const units = textValue(h0, 'Units', s0)?.toUpperCase();
-  if (units === undefined)
-    throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
-  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
-  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
-
+/**
+ * Refuses a series that is not a quantitative PET image: Modality other than PT, a reprojection
+ * (MIP), no attenuation correction, or decay correction contradicting DecayCorrection (0054,1102).
+ * @throws InputError naming Modality, SeriesType, CorrectedImage or DecayCorrection
+ */
+function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: string | undefined): void {
   const modality = textValue(h0, 'Modality', s0);
   if (modality !== undefined && modality.toUpperCase() !== 'PT') {
     throw new InputError('not a PET image: SUV needs Modality PT', {
@@ -383,8 +287,16 @@ export function computeSuvFactors(
       value: dcRaw,
     });
   }
+}
 
-  // Intercept must be 0 on every instance.
+/**
+ * Refuses any instance whose RescaleIntercept (0028,1052) is not 0.
+ * @throws InputError naming the instance and RescaleIntercept
+ */
+function checkZeroIntercepts(
+  headers: readonly DicomHeaderRecord[],
+  srcOf: (i: number) => HeaderSource,
+): void {
   headers.forEach((h, i) => {
     const b = numValue(h, 'RescaleIntercept', srcOf(i)) ?? 0;
     if (b !== 0) {
@@ -395,8 +307,20 @@ export function computeSuvFactors(
       });
     }
   });
+}
 
-  // Body measures (lazy: only what the normalisation needs).
+/**
+ * The patient's body measures, resolved lazily from the overrides or the first header: weight
+ * (kg; > 1000 read as g), height (cm; PatientSize ≤ 3 read as m) and sex. Unit heuristics push to
+ * `warnings`. `cachedWeightKg` tells whether the weight has been resolved yet.
+ * @throws InputError (when a measure is asked for) naming the override or tag that is missing or implausible
+ */
+function lazyBody(
+  h0: DicomHeaderRecord,
+  s0: HeaderSource,
+  opts: SuvOptions,
+  warnings: string[],
+): { body: Body; cachedWeightKg: () => number | undefined } {
   let weightCache: number | undefined;
   const body: Body = {
     weightKg(): number {
@@ -458,433 +382,163 @@ export function computeSuvFactors(
       });
     },
   };
-  const targetX = (): number => bodySize(suvType, body);
+  return { body, cachedWeightKg: () => weightCache };
+}
 
-  const metaBase = {
-    units,
-    suvType,
-    manufacturer,
-    overrides,
-    warnings,
+/**
+ * Result for a series whose values need no decay arithmetic: GML/CM2ML (already SUV) or Philips
+ * CNTS with the SUV scale factor (7053,1000). `scaleOf(i)` is the per-instance factor.
+ */
+function noDecayResult(
+  ctx: SeriesContext,
+  conversion: 'already-suv' | 'philips-suv-factor',
+  scaleOf: (i: number) => number,
+): SuvResult {
+  const { headers, srcOf, units, dcRaw, rp0, s0 } = ctx;
+  return {
+    factors: headers.map((h, i) => ({
+      ...sopOf(h, srcOf(i)),
+      scaleFactor: scaleOf(i),
+      units,
+      decayCorrection: dcRaw ?? '',
+      referenceTime: null,
+    })),
+    meta: {
+      ...ctx.metaBase,
+      conversion,
+      decayCorrection: dcRaw ?? '',
+      referenceTime: null,
+      referenceTimeRule: 'none',
+      halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
+      injectionTime: null,
+      weightKg: ctx.cachedWeightKg() ?? null,
+      doseBq: null,
+    },
   };
+}
 
-  // Already-normalised units: GML (SUVType, default BW) and CM2ML (SUVbsa).
-  if (units === 'GML' || units === 'CM2ML') {
-    const suvTypeTag = textValue(h0, 'SUVType', s0);
-    const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
-    if (units === 'CM2ML' && kind !== 'bsa') {
-      throw new InputError('Units CM2ML require SUVType BSA', {
-        ...s0,
-        field: 'SUVType (0054,1006)',
-        value: suvTypeTag,
-      });
-    }
-    const f = kind === suvType ? 1 : targetX() / bodySize(kind, body);
-    return {
-      factors: headers.map((h, i) => ({
-        ...sopOf(h, srcOf(i)),
-        scaleFactor: f,
-        units,
-        decayCorrection: dcRaw ?? '',
-        referenceTime: null,
-      })),
-      meta: {
-        ...metaBase,
-        conversion: 'already-suv',
-        decayCorrection: dcRaw ?? '',
-        referenceTime: null,
-        referenceTimeRule: 'none',
-        halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
-        injectionTime: null,
-        weightKg: weightCache ?? null,
-        doseBq: null,
-      },
-    };
+/**
+ * Already-normalised units: GML (SUVType, default BW) and CM2ML (SUVbsa), converted to the
+ * requested SUV type by the body-size ratio.
+ * @throws InputError when CM2ML comes with an SUVType other than BSA, or SUVType is unknown
+ */
+function alreadySuvResult(ctx: SeriesContext): SuvResult {
+  const { h0, s0, units, body, suvType } = ctx;
+  const suvTypeTag = textValue(h0, 'SUVType', s0);
+  const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
+  if (units === 'CM2ML' && kind !== 'bsa') {
+    throw new InputError('Units CM2ML require SUVType BSA', {
+      ...s0,
+      field: 'SUVType (0054,1006)',
+      value: suvTypeTag,
+    });
   }
+  const f = kind === suvType ? 1 : bodySize(suvType, body) / bodySize(kind, body);
+  return noDecayResult(ctx, 'already-suv', () => f);
+}
 
-  // Philips CNTS.
+/**
+ * Philips CNTS: either a finished result from the SUV scale factor (7053,1000) (when no explicit
+ * weight/dose/time is given), or the per-instance activity concentration scale factors (7053,1009)
+ * for the activity path.
+ * @throws InputError when neither private factor is present and positive on every instance
+ */
+function philipsCounts(ctx: SeriesContext): { result: SuvResult } | { activityScale: number[] } {
+  const { headers, srcOf, opts, suvType, body, s0 } = ctx;
+  const explicitInputs =
+    opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
+  const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
+  const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
+  const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
+  if (allPos(suvsf) && !explicitInputs) {
+    const conv = suvType === 'bw' ? 1 : bodySize(suvType, body) / bodySize('bw', body);
+    return { result: noDecayResult(ctx, 'philips-suv-factor', (i) => suvsf[i]! * conv) };
+  }
+  if (!allPos(acsf)) {
+    throw new InputError(
+      'Units CNTS need the Philips SUV scale factor (7053,1000) or activity concentration scale factor ' +
+        '(7053,1009) on every instance' +
+        (explicitInputs ? ' (with explicit weight/dose/time only (7053,1009) can be used)' : ''),
+      { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
+    );
+  }
+  return { activityScale: acsf };
+}
+
+/**
+ * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
+ * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
+ * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
+ * @param sources per-instance file names for error messages (same order as `headers`)
+ * @returns factors in input order, and the series-level facts used
+ * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
+ *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
+ *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
+ * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
+ */
+export function computeSuvFactors(
+  headers: readonly DicomHeaderRecord[],
+  opts: SuvOptions = {},
+  sources: readonly HeaderSource[] = [],
+): SuvResult {
+  if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
+  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
+  const h0 = headers[0]!;
+  const s0 = srcOf(0);
+  const suvType: SuvType = opts.suvType ?? 'bw';
+  if (!SUV_TYPES.includes(suvType)) {
+    throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
+      field: 'suvType',
+      value: suvType,
+    });
+  }
+  const warnings: string[] = [];
+  const overrides: SuvMeta['overrides'] = [];
+  if (opts.weightKg !== undefined) overrides.push('weightKg');
+  if (opts.doseBq !== undefined) overrides.push('doseBq');
+  if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
+  if (opts.heightM !== undefined) overrides.push('heightM');
+
+  checkSeriesAgreement(headers, srcOf);
+  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
+  const units = textValue(h0, 'Units', s0)?.toUpperCase();
+  if (units === undefined)
+    throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
+  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
+  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
+  checkQuantitativePet(h0, s0, dcRaw);
+  checkZeroIntercepts(headers, srcOf);
+
+  const { body, cachedWeightKg } = lazyBody(h0, s0, opts, warnings);
+  const ctx: SeriesContext = {
+    headers,
+    srcOf,
+    h0,
+    s0,
+    opts,
+    suvType,
+    units,
+    dcRaw,
+    warnings,
+    metaBase: { units, suvType, manufacturer, overrides, warnings },
+    body,
+    targetX: () => bodySize(suvType, body),
+    cachedWeightKg,
+    rp0,
+  };
+  if (units === 'GML' || units === 'CM2ML') return alreadySuvResult(ctx);
   let activityScale: number[] | undefined;
   if (units === 'CNTS') {
-    const explicitInputs =
-      opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
-    const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
-    const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
-    const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
-    if (allPos(suvsf) && !explicitInputs) {
-      const conv = suvType === 'bw' ? 1 : targetX() / bodySize('bw', body);
-      return {
-        factors: headers.map((h, i) => ({
-          ...sopOf(h, srcOf(i)),
-          scaleFactor: suvsf[i]! * conv,
-          units,
-          decayCorrection: dcRaw ?? '',
-          referenceTime: null,
-        })),
-        meta: {
-          ...metaBase,
-          conversion: 'philips-suv-factor',
-          decayCorrection: dcRaw ?? '',
-          referenceTime: null,
-          referenceTimeRule: 'none',
-          halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
-          injectionTime: null,
-          weightKg: weightCache ?? null,
-          doseBq: null,
-        },
-      };
-    }
-    if (!allPos(acsf)) {
-      throw new InputError(
-        'Units CNTS need the Philips SUV scale factor (7053,1000) or activity concentration scale factor ' +
-          '(7053,1009) on every instance' +
-          (explicitInputs ? ' (with explicit weight/dose/time only (7053,1009) can be used)' : ''),
-        { ...s0, field: '(7053,1009) Philips Activity Concentration Scale Factor' },
-      );
-    }
-    activityScale = acsf;
+    const philips = philipsCounts(ctx);
+    if ('result' in philips) return philips.result;
+    activityScale = philips.activityScale;
   } else if (units !== 'BQML') {
     throw new InputError(
       `Units ${units} cannot be converted to SUV (supported: BQML, CNTS with Philips factors, GML, CM2ML)`,
       { ...s0, field: 'Units (0054,1001)', value: units },
     );
   }
-
-  // Activity concentration path (BQML, or CNTS via the activity factor).
-  const activityConversion: SuvConversion = activityScale ? 'philips-activity-factor' : 'activity';
-  const dc = dcRaw;
-  if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
-    throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
-      ...s0,
-      field: 'DecayCorrection',
-      value: dc ?? null,
-    });
-  }
-  if (rp0 === undefined) {
-    throw new InputError(
-      'RadiopharmaceuticalInformationSequence (0054,0016) absent: no dose or injection time',
-      {
-        ...s0,
-        field: 'RadiopharmaceuticalInformationSequence',
-      },
-    );
-  }
-  const rpSrc = s0;
-  // Dose at injection, Bq.
-  let doseBq: number;
-  if (opts.doseBq !== undefined) {
-    if (!(opts.doseBq >= 1e5)) {
-      throw new InputError('dose override must be the net injected activity in Bq (≥ 1e5 Bq)', {
-        field: 'doseBq',
-        value: opts.doseBq,
-      });
-    }
-    doseBq = opts.doseBq;
-  } else {
-    const d = numValue(rp0, 'RadionuclideTotalDose', rpSrc);
-    if (d === undefined || !(d > 0)) {
-      throw new InputError(
-        'RadionuclideTotalDose (0018,1074) missing or not positive: no SUV (give the dose explicitly)',
-        {
-          ...rpSrc,
-          field: 'RadionuclideTotalDose',
-          value: rawValue(rp0, 'RadionuclideTotalDose') ?? null,
-        },
-      );
-    }
-    if (d < 1e5) {
-      warnings.push(`RadionuclideTotalDose ${d} < 1e5 read as MBq (${d * 1e6} Bq)`);
-      doseBq = d * 1e6;
-    } else doseBq = d;
-  }
-  const weightG = body.weightKg() * 1000;
-  const xTarget = targetX();
-  const perInstanceScale = (i: number): number => (activityScale ? activityScale[i]! : 1);
-
-  // Half-life (needed for START and NONE; checked against the nuclide code when present).
-  const halfLife = ((): number | null => {
-    const t = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
-    if (t === undefined) return null;
-    if (!(t > 0))
-      throw new InputError('RadionuclideHalfLife not positive', {
-        ...rpSrc,
-        field: 'RadionuclideHalfLife',
-        value: t,
-      });
-    const code = seqItems(rp0, 'RadionuclideCodeSequence', rpSrc)[0];
-    const cv = code ? textValue(code, 'CodeValue', rpSrc) : undefined;
-    const known = cv !== undefined ? KNOWN_NUCLIDES[cv] : undefined;
-    if (known && Math.abs(t - known.halfLifeS) > 0.02 * known.halfLifeS) {
-      throw new InputError(
-        `RadionuclideHalfLife ${t} s does not match the radionuclide code ${cv} (${known.name}, ${known.halfLifeS} s)`,
-        { ...rpSrc, field: 'RadionuclideHalfLife (0018,1075)', value: t },
-      );
-    }
-    return t;
-  })();
-  const requireHalfLife = (): number => {
-    if (halfLife === null) {
-      throw new InputError('RadionuclideHalfLife (0018,1075) absent: cannot decay-correct the dose', {
-        ...rpSrc,
-        field: 'RadionuclideHalfLife',
-      });
-    }
-    return halfLife;
-  };
-
-  // Scan reference point for the midnight rule: series or earliest acquisition date-time.
-  const acqMs = headers.map((h, i) => acquisitionMs(h, srcOf(i)));
-  const definedAcq = acqMs.filter((x): x is number => x !== undefined);
-  const earliestAcq = definedAcq.length > 0 ? Math.min(...definedAcq) : undefined;
-  const seriesDt = seriesMs(h0, s0);
-
-  const injection = (): { ms: number; field: string } => {
-    if (opts.injectionDateTime !== undefined) {
-      return {
-        ms: parseFloatingDateTime(opts.injectionDateTime, 'injectionDateTime'),
-        field: 'injectionDateTime',
-      };
-    }
-    const dt = textValue(rp0, 'RadiopharmaceuticalStartDateTime', rpSrc);
-    if (dt !== undefined) {
-      return {
-        ms: parseDicomDateTime(dt, 'RadiopharmaceuticalStartDateTime', rpSrc),
-        field: 'RadiopharmaceuticalStartDateTime (0018,1078)',
-      };
-    }
-    const tm = textValue(rp0, 'RadiopharmaceuticalStartTime', rpSrc);
-    if (tm === undefined) {
-      throw new InputError(
-        'injection time absent: neither RadiopharmaceuticalStartDateTime (0018,1078) nor RadiopharmaceuticalStartTime (0018,1072)',
-        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime' },
-      );
-    }
-    const t12 = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
-    if (t12 !== undefined && t12 >= LONG_HALF_LIFE_S) {
-      throw new InputError(
-        `only RadiopharmaceuticalStartTime (no date) with a long-lived nuclide (T½ ${t12} s): the uptake may ` +
-          'exceed 24 h, so the injection date cannot be inferred; RadiopharmaceuticalStartDateTime is required ' +
-          '(or give the injection date-time explicitly)',
-        { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime (0018,1078)' },
-      );
-    }
-    const scan =
-      seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)
-        ? seriesDt
-        : (earliestAcq ?? seriesDt);
-    if (scan === undefined) {
-      throw new InputError(
-        'RadiopharmaceuticalStartTime has no date and the series has no date to place it on',
-        {
-          ...rpSrc,
-          field: 'SeriesDate',
-        },
-      );
-    }
-    let ms = dayOf(scan) + parseDicomTime(tm, 'RadiopharmaceuticalStartTime', rpSrc);
-    if (ms > scan) {
-      ms -= MS_PER_DAY; // injected before midnight, scanned after
-      warnings.push(
-        'RadiopharmaceuticalStartTime after the scan time of day: injection placed on the previous day',
-      );
-    }
-    return { ms, field: 'RadiopharmaceuticalStartTime (0018,1072)' };
-  };
-
-  /**
-   * Uptake time (s) from injection to `tRef`. When the full date-times disagree (negative or more
-   * than 10 half-lives: an anonymised or shifted scan or injection date) and the nuclide is
-   * short-lived, the times of day are used instead (midnight rule), with a warning; long-lived
-   * nuclides (uptake may exceed 24 h) are refused (IBSI v3 DRO_4_4 vs DRO_error_4_2).
-   */
-  let warnedDates = false;
-  const uptakeS = (tRef: number, inj: { ms: number; field: string }, t12: number, i: number): number => {
-    const s = (tRef - inj.ms) / 1000;
-    if (s >= -60 && s <= 10 * t12) return s;
-    const describe = `between injection ${formatFloating(inj.ms)} and ${formatFloating(tRef)}`;
-    if (t12 < LONG_HALF_LIFE_S && opts.injectionDateTime === undefined) {
-      let tod = (tRef - dayOf(tRef) - (inj.ms - dayOf(inj.ms))) / 1000;
-      if (tod < 0) tod += 86_400;
-      if (tod <= 10 * t12) {
-        if (!warnedDates) {
-          warnings.push(
-            `dates disagree (${(s / 3600).toFixed(1)} h ${describe}; anonymised date?): uptake taken from the ` +
-              `times of day (${(tod / 3600).toFixed(2)} h)`,
-          );
-          warnedDates = true;
-        }
-        return tod;
-      }
-    }
-    if (s < -60) {
-      throw new InputError(`injection after the decay reference time (${describe})`, {
-        ...srcOf(i),
-        field: inj.field,
-      });
-    }
-    throw new InputError(
-      `implausible uptake time ${(s / 3600).toFixed(1)} h (> 10 half-lives) ${describe}: anonymised or wrong date?`,
-      { ...srcOf(i), field: inj.field },
-    );
-  };
-
-  if (dc === 'ADMIN') {
-    // The injection time is not needed for ADMIN; it is reported when readable.
-    let injMs: number | null;
-    try {
-      injMs = injection().ms;
-    } catch {
-      injMs = null;
-    }
-    const f = xTarget / doseBq;
-    const ref = injMs === null ? null : formatFloating(injMs);
-    return {
-      factors: headers.map((h, i) => ({
-        ...sopOf(h, srcOf(i)),
-        scaleFactor: f * perInstanceScale(i),
-        units,
-        decayCorrection: dc,
-        referenceTime: ref,
-      })),
-      meta: {
-        ...metaBase,
-        conversion: activityConversion,
-        decayCorrection: dc,
-        referenceTime: ref,
-        referenceTimeRule: 'injection',
-        halfLifeS: halfLife,
-        injectionTime: ref,
-        weightKg: weightG / 1000,
-        doseBq,
-      },
-    };
-  }
-
-  const t12 = requireHalfLife();
-  const lambda = Math.LN2 / t12;
-  const inj = injection();
-
-  if (dc === 'NONE') {
-    const factors = headers.map((h, i) => {
-      const src = srcOf(i);
-      const tAcq = acqMs[i];
-      if (tAcq === undefined) {
-        throw new InputError('DecayCorrection NONE needs the acquisition time of every instance', {
-          ...src,
-          field: 'AcquisitionTime (0008,0032)',
-        });
-      }
-      const afd = numValue(h, 'ActualFrameDuration', src);
-      if (afd === undefined || !(afd > 0)) {
-        throw new InputError('DecayCorrection NONE needs ActualFrameDuration', {
-          ...src,
-          field: 'ActualFrameDuration (0018,1242)',
-        });
-      }
-      const up = uptakeS(tAcq, inj, t12, i);
-      const f = (xTarget / doseBq) * frameAverageFactor(lambda, afd / 1000) * Math.exp(lambda * up);
-      return {
-        ...sopOf(h, src),
-        scaleFactor: f * perInstanceScale(i),
-        units,
-        decayCorrection: dc,
-        referenceTime: formatFloating(tAcq),
-      };
-    });
-    return {
-      factors,
-      meta: {
-        ...metaBase,
-        conversion: activityConversion,
-        decayCorrection: dc,
-        referenceTime: factors[0]!.referenceTime,
-        referenceTimeRule: 'acquisition',
-        halfLifeS: t12,
-        injectionTime: formatFloating(inj.ms),
-        weightKg: weightG / 1000,
-        doseBq,
-      },
-    };
-  }
-
-  // START: choose the reference time.
-  let rule: ReferenceTimeRule;
-  let refMs: number[];
-  const dcdt = textValue(h0, 'DecayCorrectionDateTime', s0);
-  const siemens = privateDateTime(h0, '00711022', 'Siemens Decay Correction DateTime', s0);
-  const ge = privateDateTime(h0, '0009100D', 'GE PET scan datetime', s0);
-  if (dcdt !== undefined) {
-    rule = 'decay-correction-datetime';
-    const t = parseDicomDateTime(dcdt, 'DecayCorrectionDateTime (0018,9701)', s0);
-    refMs = headers.map(() => t);
-  } else if (siemens !== undefined) {
-    rule = 'siemens-private';
-    refMs = headers.map(() => siemens);
-  } else if (seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)) {
-    rule = 'series-time';
-    refMs = headers.map(() => seriesDt);
-  } else if (ge !== undefined) {
-    rule = 'ge-private';
-    refMs = headers.map(() => ge);
-  } else {
-    rule = 'back-computed';
-    refMs = headers.map((h, i) => {
-      const src = srcOf(i);
-      const tAcq = acqMs[i];
-      if (tAcq === undefined) {
-        throw new InputError(
-          'SeriesDate/Time absent or after the acquisition, and no AcquisitionTime to back-compute the decay reference',
-          { ...src, field: 'AcquisitionTime (0008,0032)' },
-        );
-      }
-      const afd = numValue(h, 'ActualFrameDuration', src);
-      if (afd === undefined || !(afd > 0)) {
-        throw new InputError(
-          'SeriesTime is after AcquisitionTime and there is no vendor decay-reference tag: ActualFrameDuration ' +
-            'is needed to back-compute the reference time',
-          { ...src, field: 'ActualFrameDuration (0018,1242)' },
-        );
-      }
-      const frt = numValue(h, 'FrameReferenceTime', src);
-      if (frt === undefined) {
-        throw new InputError('FrameReferenceTime needed to back-compute the decay reference time', {
-          ...src,
-          field: 'FrameReferenceTime (0054,1300)',
-        });
-      }
-      const tAvgS = Math.log(frameAverageFactor(lambda, afd / 1000)) / lambda;
-      return tAcq + tAvgS * 1000 - frt;
-    });
-  }
-  const factors = headers.map((h, i) => {
-    const tRef = refMs[i]!;
-    const decayed = doseBq * Math.exp(-lambda * uptakeS(tRef, inj, t12, i));
-    return {
-      ...sopOf(h, srcOf(i)),
-      scaleFactor: (xTarget / decayed) * perInstanceScale(i),
-      units,
-      decayCorrection: dc,
-      referenceTime: formatFloating(tRef),
-    };
-  });
-  return {
-    factors,
-    meta: {
-      ...metaBase,
-      conversion: activityConversion,
-      decayCorrection: dc,
-      referenceTime: factors[0]!.referenceTime,
-      referenceTimeRule: rule,
-      halfLifeS: t12,
-      injectionTime: formatFloating(inj.ms),
-      weightKg: weightG / 1000,
-      doseBq,
-    },
-  };
-}
-
-function sopOf(h: DicomHeaderRecord, src: HeaderSource): { sopInstanceUid?: string } {
-  const uid = textValue(h, 'SOPInstanceUID', src);
-  return uid !== undefined ? { sopInstanceUid: uid } : {};
+  return activityResult(ctx, activityScale);
 }
 
 /**

@@ -24,17 +24,18 @@ import { InputError } from '../../errors.js';
 import { readRegularFile } from '../files.js';
 import type { Direction3, Vec3, Volume } from '../../imaging/volume.js';
 import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
-import {
-  numValue,
-  numValues,
-  parseDicomDate,
-  parseDicomDateTime,
-  parseDicomTime,
-  textValue,
-} from '../../imaging/suv-header.js';
+import { numValue, textValue } from '../../imaging/suv-header.js';
 import { expandFrames, isMultiFrame } from './enhanced.js';
 import { pickPetHeader } from './header.js';
 import { parsePetImageBytes, storedPixels } from './parse.js';
+import {
+  checkDeclaredSliceCount,
+  groupByPosition,
+  seriesGeometry,
+  sliceSpacingMm,
+  toSlice,
+} from './slices.js';
+import type { SeriesGeometry, Slice, SliceSource } from './slices.js';
 import type { ParsedDicom } from './parse.js';
 
 /** One PET instance (slice) of a series, with only the header attributes SUV and geometry need. */
@@ -58,15 +59,6 @@ export interface PetInstanceHeader {
 }
 
 /** One slice source before geometry checks. */
-interface SliceSource {
-  file: string;
-  header: DicomHeaderRecord;
-  frameIndex?: number;
-  parsed: ParsedDicom;
-}
-
-type Slice = PetInstanceHeader & { parsed: ParsedDicom; timeKey: number };
-
 /** One time frame of a series: its volume and instances (sorted along the slice normal). */
 export interface PetFrame {
   volume: Volume<Float32Array>;
@@ -163,59 +155,6 @@ async function parseAll(files: string[]): Promise<ParsedDicom[]> {
   return out;
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  // `+ 0` turns −0 into 0 so that directions compare equal to plain literals.
-  return [a[1] * b[2] - a[2] * b[1] + 0, a[2] * b[0] - a[0] * b[2] + 0, a[0] * b[1] - a[1] * b[0] + 0];
-}
-
-/** Tags of the geometry and rescale attributes, for error messages ("PixelSpacing (0028,0030)"). */
-const TAGS: Readonly<Record<string, string>> = {
-  ImagePositionPatient: '(0020,0032)',
-  ImageOrientationPatient: '(0020,0037)',
-  PixelSpacing: '(0028,0030)',
-  RescaleSlope: '(0028,1053)',
-  RescaleIntercept: '(0028,1052)',
-  NumberOfSlices: '(0054,0081)',
-};
-
-/** "Keyword (gggg,eeee)" of an attribute. */
-function tagField(key: string): string {
-  return TAGS[key] ? `${key} ${TAGS[key]}` : key;
-}
-
-/** Runs a header getter, re-throwing its InputError with the tag number in the field. */
-function withTag<T>(key: string, file: string, get: () => T): T {
-  try {
-    return get();
-  } catch (e) {
-    if (e instanceof InputError) {
-      throw new InputError('not a finite number', { file, field: tagField(key), value: e.location.value });
-    }
-    throw e;
-  }
-}
-
-function requireNums(h: DicomHeaderRecord, key: string, n: number, file: string): number[] {
-  const v = withTag(key, file, () => numValues(h, key, { file }));
-  if (v === undefined || v.length !== n) {
-    throw new InputError(`${key} missing or not ${n} numbers`, { file, field: tagField(key), value: v });
-  }
-  return v;
-}
-
-/** PixelSpacing: two numbers > 0 (mm). */
-function requireSpacing(h: DicomHeaderRecord, file: string): number[] {
-  const ps = requireNums(h, 'PixelSpacing', 2, file);
-  if (!ps.every((x) => x > 0)) {
-    throw new InputError('pixel spacing must be > 0 mm', {
-      file,
-      field: tagField('PixelSpacing'),
-      value: ps,
-    });
-  }
-  return ps;
-}
-
 /**
  * Reads a folder holding one single-frame PET DICOM series.
  * @param dir folder with the series' files (not searched recursively)
@@ -268,16 +207,11 @@ export async function readSeriesHeaders(
 }
 
 /**
- * Builds every time frame of a series from already parsed files (see `readDicomSeriesFrames`).
- * @throws InputError as `readDicomSeries`.
+ * The files of the one series to assemble: all of them, or those of `opts.seriesInstanceUid`.
+ * @throws InputError for a non-image file, a missing SeriesInstanceUID, a requested series not in
+ *   the folder, or a folder mixing series
  */
-export function assembleFrames(
-  parsedIn: ParsedDicom[],
-  dir: string,
-  opts: ReadSeriesOptions = {},
-  withPixels = true,
-): PetSeriesFrames {
-  // Series membership.
+function selectSeries(parsedIn: ParsedDicom[], dir: string, opts: ReadSeriesOptions): ParsedDicom[] {
   const bySeries = new Map<string, ParsedDicom[]>();
   for (const p of parsedIn) {
     if (p.pixelData === undefined) {
@@ -294,9 +228,8 @@ export function assembleFrames(
     list.push(p);
     bySeries.set(uid, list);
   }
-  let parsed: ParsedDicom[];
   if (opts.seriesInstanceUid !== undefined) {
-    parsed = bySeries.get(opts.seriesInstanceUid) ?? [];
+    const parsed = bySeries.get(opts.seriesInstanceUid) ?? [];
     if (parsed.length === 0) {
       throw new InputError('requested series not found in folder', {
         file: dir,
@@ -304,18 +237,24 @@ export function assembleFrames(
         value: opts.seriesInstanceUid,
       });
     }
-  } else if (bySeries.size > 1) {
+    return parsed;
+  }
+  if (bySeries.size > 1) {
     const [a, b] = [...bySeries.values()];
     throw new InputError(
       `folder mixes ${bySeries.size} series (SeriesInstanceUID ${[...bySeries.keys()].join(', ')}), e.g. ` +
         `${a![0]!.file} and ${b![0]!.file}; put one series per folder or choose one`,
       { file: dir, field: 'SeriesInstanceUID' },
     );
-  } else {
-    parsed = parsedIn;
   }
+  return parsedIn;
+}
 
-  // Slice sources: single-frame files, or the frames of Enhanced (multi-frame) files.
+/**
+ * Slice sources: single-frame files, or the frames of an Enhanced (multi-frame) file.
+ * @throws InputError for a non-PT Modality, or a multi-frame file that is not alone in its folder
+ */
+function sliceSources(parsed: ParsedDicom[]): SliceSource[] {
   const sources: SliceSource[] = [];
   for (const p of parsed) {
     const h = pickPetHeader(p.dataset);
@@ -340,198 +279,29 @@ export function assembleFrames(
       );
     } else sources.push({ file: p.file, header: h, parsed: p });
   }
+  return sources;
+}
 
-  const first = sources[0]!;
-  const h0 = first.header;
-  const seriesInstanceUid = textValue(h0, 'SeriesInstanceUID') ?? '';
-  const rows = numValue(h0, 'Rows', { file: first.file }) ?? 0;
-  const cols = numValue(h0, 'Columns', { file: first.file }) ?? 0;
-  const iop0 = requireNums(h0, 'ImageOrientationPatient', 6, first.file);
-  const ps0 = requireSpacing(h0, first.file);
-  const rowDir: Vec3 = [iop0[0]! + 0, iop0[1]! + 0, iop0[2]! + 0];
-  const colDir: Vec3 = [iop0[3]! + 0, iop0[4]! + 0, iop0[5]! + 0];
-  const normal = cross(rowDir, colDir);
-  if (
-    Math.abs(Math.hypot(...rowDir) - 1) > 1e-3 ||
-    Math.abs(Math.hypot(...colDir) - 1) > 1e-3 ||
-    Math.abs(Math.hypot(...normal) - 1) > 1e-3
-  ) {
-    throw new InputError('ImageOrientationPatient is not two orthonormal unit vectors', {
-      file: first.file,
-      field: tagField('ImageOrientationPatient'),
-      value: iop0,
-    });
-  }
-  const units0 = textValue(h0, 'Units', { file: first.file });
-  const manufacturer = textValue(h0, 'Manufacturer');
-  const frameOfReferenceUid = textValue(h0, 'FrameOfReferenceUID');
-
-  const slices: Slice[] = sources.map((s) => {
-    const { file, header: h } = s;
-    const where = s.frameIndex !== undefined ? `${file} frame ${s.frameIndex + 1}` : file;
-    if ((numValue(h, 'Rows', { file }) ?? 0) !== rows || (numValue(h, 'Columns', { file }) ?? 0) !== cols) {
-      throw new InputError(`image matrix differs from ${first.file} (${cols}×${rows})`, {
-        file: where,
-        field: 'Rows/Columns',
-        value: [numValue(h, 'Columns', { file }), numValue(h, 'Rows', { file })],
-      });
-    }
-    const iop = requireNums(h, 'ImageOrientationPatient', 6, where);
-    for (let n = 0; n < 6; n++) {
-      if (Math.abs(iop[n]! - iop0[n]!) > 1e-4) {
-        throw new InputError(`orientation differs from ${first.file}`, {
-          file: where,
-          field: tagField('ImageOrientationPatient'),
-          value: iop,
-        });
-      }
-    }
-    const ps = requireSpacing(h, where);
-    if (Math.abs(ps[0]! - ps0[0]!) > 1e-4 || Math.abs(ps[1]! - ps0[1]!) > 1e-4) {
-      throw new InputError(`pixel spacing differs from ${first.file}`, {
-        file: where,
-        field: tagField('PixelSpacing'),
-        value: ps,
-      });
-    }
-    const units = textValue(h, 'Units', { file });
-    if (units !== units0) {
-      throw new InputError(`Units differ within the series (${String(units0)} in ${first.file})`, {
-        file: where,
-        field: 'Units',
-        value: units,
-      });
-    }
-    const ipp = requireNums(h, 'ImagePositionPatient', 3, where);
-    const positionLps: Vec3 = [ipp[0]!, ipp[1]!, ipp[2]!];
-    const slope = withTag('RescaleSlope', where, () => numValue(h, 'RescaleSlope', { file }));
-    if (slope === undefined)
-      throw new InputError('RescaleSlope missing', { file: where, field: tagField('RescaleSlope') });
-    if (!(slope > 0)) {
-      throw new InputError('RescaleSlope must be > 0 (activity = slope × stored value + intercept)', {
-        file: where,
-        field: tagField('RescaleSlope'),
-        value: slope,
-      });
-    }
-    const intercept =
-      withTag('RescaleIntercept', where, () => numValue(h, 'RescaleIntercept', { file })) ?? 0;
-    const inst = numValue(h, 'InstanceNumber', { file });
-    return {
-      file,
-      sopInstanceUid: textValue(h, 'SOPInstanceUID', { file }) ?? '',
-      ...(inst !== undefined ? { instanceNumber: inst } : {}),
-      ...(s.frameIndex !== undefined ? { frameIndex: s.frameIndex } : {}),
-      positionLps,
-      normalPositionMm: positionLps[0] * normal[0] + positionLps[1] * normal[1] + positionLps[2] * normal[2],
-      rescaleSlope: slope,
-      rescaleIntercept: intercept,
-      header: h,
-      parsed: s.parsed,
-      timeKey: timeKey(h, file),
-    };
-  });
-
-  // Group by slice position; a dynamic series has the same number of frames at every position.
-  slices.sort((a, b) => a.normalPositionMm - b.normalPositionMm || a.timeKey - b.timeKey);
-  const groups: Slice[][] = [];
-  for (const sl of slices) {
-    const last = groups[groups.length - 1];
-    if (last && Math.abs(sl.normalPositionMm - last[0]!.normalPositionMm) < 1e-3) last.push(sl);
-    else groups.push([sl]);
-  }
-  const nFrames = groups[0]!.length;
-  for (const g of groups) {
-    if (g.length !== nFrames) {
-      throw new InputError(
-        `slice position ${g[0]!.normalPositionMm.toFixed(3)} mm has ${g.length} image(s) where ` +
-          `${groups[0]![0]!.normalPositionMm.toFixed(3)} mm has ${nFrames}: missing or duplicate files in a dynamic series`,
-        { file: g[0]!.file, field: 'ImagePositionPatient' },
-      );
-    }
-    for (let f = 1; f < g.length; f++) {
-      if (g[f]!.timeKey === g[f - 1]!.timeKey) {
-        throw new InputError(
-          `two images at the same slice position ${g[f]!.normalPositionMm.toFixed(3)} mm and the same time ` +
-            `(${g[f - 1]!.file} and ${g[f]!.file}): duplicate files`,
-          { file: g[f]!.file, field: 'ImagePositionPatient' },
-        );
-      }
-    }
-  }
-
-  // Slice spacing from positions; every gap must match.
+/**
+ * One volume per time frame from the grouped slices (`groups[k][f]`: position k, frame f), the
+ * values rescaled m·P + b (an empty data array when `withPixels` is false). Every file's PixelData is
+ * checked against its Rows × Columns (views, no copies) before a volume is allocated, so a header
+ * claiming a huge matrix cannot allocate what the files do not hold.
+ * @throws InputError (from `storedPixels`) naming a file whose PixelData is short
+ */
+function buildFrames(
+  slices: Slice[],
+  groups: Slice[][],
+  nFrames: number,
+  g: SeriesGeometry,
+  dz: number,
+  withPixels: boolean,
+): PetFrame[] {
+  const { rows, cols, rowDir, colDir, normal, ps0, units0 } = g;
   const nz = groups.length;
-  const pos = groups.map((g) => g[0]!);
-  // The slice count the scanner declares must match the positions found (a slice missing at either
-  // end of the stack leaves the spacing even). A folder of one slice is a deliberate single-slice
-  // read (e.g. a sample slice for its header) and is not checked.
-  if (first.frameIndex === undefined && nz > 1) {
-    const declared = withTag('NumberOfSlices', first.file, () =>
-      numValue(h0, 'NumberOfSlices', { file: first.file }),
-    );
-    if (declared !== undefined && declared !== nz) {
-      throw new InputError(
-        `series folder ${dir} holds ${nz} slice positions (${pos[0]!.normalPositionMm.toFixed(3)} to ` +
-          `${pos[nz - 1]!.normalPositionMm.toFixed(3)} mm along the normal) but the header declares ` +
-          `${declared} slices: missing or unreadable slice files`,
-        { file: dir, field: tagField('NumberOfSlices'), value: declared },
-      );
-    }
-  }
-  let dz = Number(numValue(h0, 'SliceThickness') ?? 1);
-  if (nz === 1 && !(dz > 0)) {
-    // One slice: its thickness is the only slice spacing there is.
-    throw new InputError('SliceThickness of a single-slice series must be > 0 mm', {
-      file: first.file,
-      field: 'SliceThickness (0018,0050)',
-      value: dz,
-    });
-  }
-  if (nz > 1) {
-    const gaps: number[] = [];
-    for (let k = 1; k < nz; k++) gaps.push(pos[k]!.normalPositionMm - pos[k - 1]!.normalPositionMm);
-    const sorted = [...gaps].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    const tol = Math.max(1e-3, (opts.spacingRelTol ?? 0.01) * median);
-    for (let k = 0; k < gaps.length; k++) {
-      if (Math.abs(gaps[k]! - median) > tol) {
-        const missing = Math.round(gaps[k]! / median) - 1;
-        throw new InputError(
-          `uneven slice spacing: ${gaps[k]!.toFixed(3)} mm between ${pos[k]!.file} and ` +
-            `${pos[k + 1]!.file} (slice positions ${pos[k]!.normalPositionMm.toFixed(3)} and ` +
-            `${pos[k + 1]!.normalPositionMm.toFixed(3)} mm along the normal), ${median.toFixed(3)} mm elsewhere ` +
-            `in series folder ${dir}` +
-            (missing >= 1 ? ` (${missing} slice(s) missing?)` : ' (inconsistent spacing)'),
-          { file: pos[k + 1]!.file, field: tagField('ImagePositionPatient'), value: pos[k + 1]!.positionLps },
-        );
-      }
-    }
-    dz = (pos[nz - 1]!.normalPositionMm - pos[0]!.normalPositionMm) / (nz - 1);
-    // In-plane position must move along the normal only (no gantry tilt / shear).
-    const o = pos[0]!.positionLps;
-    for (const inst of slices) {
-      const d = inst.normalPositionMm - pos[0]!.normalPositionMm;
-      for (let a = 0; a < 3; a++) {
-        if (Math.abs(inst.positionLps[a]! - (o[a]! + d * normal[a]!)) > Math.max(1e-2, 0.01 * dz)) {
-          throw new InputError(
-            'slice positions do not lie along the slice normal (tilted or sheared stack)',
-            {
-              file: inst.file,
-              field: 'ImagePositionPatient',
-              value: inst.positionLps,
-            },
-          );
-        }
-      }
-    }
-  }
-
   const sliceLen = rows * cols;
   const direction: Direction3 = [...rowDir, ...colDir, ...normal] as Direction3;
   const frames: PetFrame[] = [];
-  // Every file's PixelData is checked against its Rows × Columns (views, no copies) before the
-  // volume is allocated, so a header claiming a huge matrix cannot allocate what the files do not hold.
   const pixelCache = new Map<ParsedDicom, ReturnType<typeof storedPixels>>();
   for (const sl of slices) if (!pixelCache.has(sl.parsed)) pixelCache.set(sl.parsed, storedPixels(sl.parsed));
   for (let f = 0; f < nFrames; f++) {
@@ -553,7 +323,7 @@ export function assembleFrames(
         size: [cols, rows, nz],
         // PixelSpacing = [row spacing (between rows, along j), column spacing (along i)].
         spacingMm: [ps0[1]!, ps0[0]!, dz],
-        originLps: pos[0]!.positionLps,
+        originLps: groups[0]![0]!.positionLps,
         direction,
         data,
         unit: units0 ?? '',
@@ -561,11 +331,42 @@ export function assembleFrames(
       instances,
     });
   }
+  return frames;
+}
+
+/**
+ * Builds every time frame of a series from already parsed files (see `readDicomSeriesFrames`).
+ * @throws InputError as `readDicomSeries`.
+ */
+export function assembleFrames(
+  parsedIn: ParsedDicom[],
+  dir: string,
+  opts: ReadSeriesOptions = {},
+  withPixels = true,
+): PetSeriesFrames {
+  // Series membership.
+  const parsed = selectSeries(parsedIn, dir, opts);
+  // Slice sources: single-frame files, or the frames of Enhanced (multi-frame) files.
+  const sources = sliceSources(parsed);
+  const first = sources[0]!;
+  const h0 = first.header;
+  const seriesInstanceUid = textValue(h0, 'SeriesInstanceUID') ?? '';
+  const geometry = seriesGeometry(first);
+  const manufacturer = textValue(h0, 'Manufacturer');
+  const frameOfReferenceUid = textValue(h0, 'FrameOfReferenceUID');
+  const slices = sources.map((s) => toSlice(s, geometry, first.file));
+  // Group by slice position; a dynamic series has the same number of frames at every position.
+  const { groups, nFrames } = groupByPosition(slices);
+  // Slice spacing from positions; every gap must match.
+  const pos = groups.map((g) => g[0]!);
+  checkDeclaredSliceCount(first, pos, dir);
+  const dz = sliceSpacingMm(first, pos, slices, geometry.normal, dir, opts.spacingRelTol);
+  const frames = buildFrames(slices, groups, nFrames, geometry, dz, withPixels);
   return {
     frames,
     seriesInstanceUid,
     ...(frameOfReferenceUid !== undefined ? { frameOfReferenceUid } : {}),
-    units: units0 ?? '',
+    units: geometry.units0 ?? '',
     ...(manufacturer !== undefined ? { manufacturer } : {}),
   };
 }
@@ -581,26 +382,6 @@ function rescaleInto(
 ): void {
   if (b === 0) for (let i = 0; i < n; i++) data[off + i] = px[i]! * m;
   else for (let i = 0; i < n; i++) data[off + i] = px[i]! * m + b;
-}
-
-/** Orders images of one slice position in time (dynamic series). */
-function timeKey(h: DicomHeaderRecord, file: string): number {
-  const tpi = numValue(h, 'TemporalPositionIndex', { file });
-  if (tpi !== undefined) return tpi;
-  const idx = numValue(h, 'ImageIndex', { file });
-  const nSlices = numValue(h, 'NumberOfSlices', { file });
-  if (idx !== undefined && nSlices !== undefined && nSlices > 0) return Math.floor((idx - 1) / nSlices);
-  const dt = textValue(h, 'AcquisitionDateTime', { file });
-  const da = textValue(h, 'AcquisitionDate', { file });
-  const tm = textValue(h, 'AcquisitionTime', { file });
-  const frt = numValue(h, 'FrameReferenceTime', { file }) ?? 0;
-  if (dt !== undefined) return parseDicomDateTime(dt, 'AcquisitionDateTime', { file }) + frt;
-  if (da !== undefined && tm !== undefined) {
-    return (
-      parseDicomDate(da, 'AcquisitionDate', { file }) + parseDicomTime(tm, 'AcquisitionTime', { file }) + frt
-    );
-  }
-  return frt;
 }
 
 /**

@@ -44,26 +44,27 @@ export interface ConcordanceResult {
   n: number;
 }
 
+/** Validated inputs of `concordance`: times, statuses, predictor, weights and strata codes. */
+interface ConcordanceInputs {
+  n: number;
+  t: Float64Array;
+  s: Uint8Array;
+  x: Float64Array;
+  w: Float64Array;
+  strataCodes: Int32Array | null;
+  nStrata: number;
+}
+
 /**
- * Harrell's C (R: `concordance(Surv(time, status) ~ x, reverse)`, `timewt = "n"`).
- *
- * A pair is comparable when the shorter time is an event; two events at the same time are not
- * comparable (tiedY/tiedXY); a censoring at an event's time counts as the longer one. Somers'
- * D = (c − d)/(c + d + t_x), C = (D + 1)/2. Variance: Σ_i dfbeta_i²/4 with
- * dfbeta_i = w_i·((c_i − d_i)/N − D·(c_i + d_i + t_x,i)/N), where c_i, d_i, t_x,i are the (partner-
- * weighted) concordant, discordant and x-tied comparable pairs containing i and N = c + d + t_x.
- *
- * @param time follow-up times (≥ 0). @param status 1 event / 0 censored. @param predictor finite numbers.
- * @throws InputError for bad time/status/predictor/weights/strata.
- * Source: Harrell et al. (1982) JAMA 247:2543; Therneau & Watson, `concordance` vignette; R survival
- * `concordancefit` (concordance3.c).
+ * Validates time/status, the predictor (finite numbers), weights (> 0) and strata.
+ * @throws InputError naming the field, row and value
  */
-export function concordance(
+function concordanceInputs(
   time: ArrayLike<number>,
   status: ArrayLike<number>,
   predictor: ArrayLike<number>,
-  opts: ConcordanceOptions = {},
-): ConcordanceResult {
+  opts: ConcordanceOptions,
+): ConcordanceInputs {
   const { time: t, status: s } = survInput(time, status, opts.names, opts.timefix !== false);
   const n = t.length;
   const pf = opts.names?.predictor ?? 'predictor';
@@ -96,7 +97,12 @@ export function concordance(
     strataCodes = factorCodes(sl, lev);
     nStrata = lev.length;
   }
-  // Ranks of x (ties share a rank), 1-based for the Fenwick tree.
+  return { n, t, s, x, w, strataCodes, nStrata };
+}
+
+/** Ranks of x (ties share a rank), 1-based for the Fenwick tree; `m` is the largest rank. */
+function ranksOf(x: Float64Array): { rank: Int32Array; m: number } {
+  const n = x.length;
   const byX = orderByValue(x);
   const rank = new Int32Array(n);
   let m = 0;
@@ -105,8 +111,20 @@ export function concordance(
     if (k === 0 || x[i] !== x[byX[k - 1]!]) m++;
     rank[i] = m;
   }
+  return { rank, m };
+}
+
+/**
+ * Time order, stably partitioned by stratum.
+ * @returns `order` (input index per sorted position) and `starts` (first position of each stratum, n at the end)
+ */
+function strataTimeOrder(
+  t: Float64Array,
+  strataCodes: Int32Array | null,
+  nStrata: number,
+): { order: Uint32Array; starts: Int32Array } {
+  const n = t.length;
   const byTime = orderByTime(t);
-  // Stable partition by stratum.
   const starts = new Int32Array(nStrata + 1);
   let order = byTime;
   if (strataCodes !== null) {
@@ -121,9 +139,257 @@ export function concordance(
   } else {
     starts[1] = n;
   }
+  return { order, starts };
+}
 
-  const rev = opts.reverse === true;
-  // Gather rank/status/weight/time into the (stratum, time) order once: the passes below index them
+/**
+ * Rank/status/weight/time in (stratum, time) order, the Fenwick tree over ranks, and the running
+ * pair counts and per-position influence terms (concordant, discordant, x-tied).
+ */
+class PairCounter {
+  readonly cq: Float64Array;
+  readonly dq: Float64Array;
+  readonly tq0: Float64Array;
+  conc = 0;
+  disc = 0;
+  tiedX = 0;
+  tiedY = 0;
+  tiedXY = 0;
+  private readonly tree: Float64Array;
+  /** Weight per rank (exact ties without a second tree query). */
+  private readonly atRank: Float64Array;
+  private readonly touched: number[] = [];
+
+  readonly rk: Int32Array;
+  readonly st: Uint8Array;
+  readonly wt: Float64Array;
+  readonly tt: Float64Array;
+  readonly m: number;
+  readonly rev: boolean;
+
+  constructor(rk: Int32Array, st: Uint8Array, wt: Float64Array, tt: Float64Array, m: number, rev: boolean) {
+    this.rk = rk;
+    this.st = st;
+    this.wt = wt;
+    this.tt = tt;
+    this.m = m;
+    this.rev = rev;
+    const n = rk.length;
+    this.cq = new Float64Array(n);
+    this.dq = new Float64Array(n);
+    this.tq0 = new Float64Array(n);
+    this.tree = new Float64Array(m + 1);
+    this.atRank = new Float64Array(m + 1);
+  }
+
+  /** Adds weight `v` at rank `r`. */
+  add(r: number, v: number): void {
+    this.atRank[r]! += v;
+    for (let k = r; k <= this.m; k += k & -k) this.tree[k]! += v;
+  }
+
+  /** Removes the positions [from, to) (only events when `deathsOnly`) from the tree. */
+  clear(from: number, to: number, deathsOnly: boolean): void {
+    const { tree, atRank, st, rk, m } = this;
+    if ((to - from) * 20 > m) {
+      tree.fill(0);
+      atRank.fill(0);
+      return;
+    }
+    for (let k = from; k < to; k++) {
+      const i = k;
+      if (deathsOnly && st[i] !== 1) continue;
+      const r = rk[i]!;
+      atRank[r] = 0;
+      for (let j = r; j <= m; j += j & -j) tree[j] = 0;
+    }
+  }
+
+  /** Total weight at ranks 1..r. */
+  prefix(r: number): number {
+    let sum = 0;
+    for (let k = r; k > 0; k -= k & -k) sum += this.tree[k]!;
+    return sum;
+  }
+
+  /** Pass A over one stratum: descending time; the tree holds the weights of the subjects with longer follow-up. */
+  passDescending(from: number, to: number): void {
+    const { rk, st, wt, tt, rev, cq, dq, tq0, atRank } = this;
+    let total = 0;
+    let q = to - 1;
+    while (q >= from) {
+      const tq = tt[q]!;
+      let g0 = q;
+      while (g0 - 1 >= from && tt[g0 - 1] === tq) g0--;
+      for (let k = g0; k <= q; k++) {
+        const i = k;
+        if (st[i] === 0) {
+          this.add(rk[i]!, wt[i]!);
+          total += wt[i]!;
+        }
+      }
+      for (let k = g0; k <= q; k++) {
+        const i = k;
+        if (st[i] !== 1) continue;
+        const r = rk[i]!;
+        const below = this.prefix(r - 1);
+        const tie = atRank[r]!;
+        const above = total - below - tie;
+        const c = rev ? below : above;
+        const d = rev ? above : below;
+        cq[i]! += c;
+        dq[i]! += d;
+        tq0[i]! += tie;
+        this.conc += wt[i]! * c;
+        this.disc += wt[i]! * d;
+        this.tiedX += wt[i]! * tie;
+      }
+      this.countTiedTimes(g0, q);
+      for (let k = g0; k <= q; k++) {
+        const i = k;
+        if (st[i] === 1) {
+          this.add(rk[i]!, wt[i]!);
+          total += wt[i]!;
+        }
+      }
+      q = g0 - 1;
+    }
+  }
+
+  /** Tied event times among the deaths of the time group [g0, q]: adds to tiedXY and tiedY. */
+  private countTiedTimes(g0: number, q: number): void {
+    const { rk, st, wt, touched } = this;
+    let sw = 0;
+    let sw2 = 0;
+    touched.length = 0;
+    for (let k = g0; k <= q; k++) {
+      const i = k;
+      if (st[i] !== 1) continue;
+      sw += wt[i]!;
+      sw2 += wt[i]! * wt[i]!;
+      touched.push(i);
+    }
+    if (touched.length > 1) {
+      const allPairs = (sw * sw - sw2) / 2;
+      touched.sort((a, b) => rk[a]! - rk[b]!);
+      let same = 0;
+      let a0 = 0;
+      while (a0 < touched.length) {
+        let a1 = a0;
+        let gw = 0;
+        let gw2 = 0;
+        while (a1 < touched.length && rk[touched[a1]!] === rk[touched[a0]!]) {
+          gw += wt[touched[a1]!]!;
+          gw2 += wt[touched[a1]!]! ** 2;
+          a1++;
+        }
+        same += (gw * gw - gw2) / 2;
+        a0 = a1;
+      }
+      this.tiedXY += same;
+      this.tiedY += allPairs - same;
+    }
+  }
+
+  /** Pass B over one stratum: ascending time; the tree holds the weights of the earlier events (partner influence). */
+  passAscending(from: number, to: number): void {
+    const { rk, st, wt, tt, rev, cq, dq, tq0, atRank } = this;
+    let total = 0;
+    let q = from;
+    while (q < to) {
+      const tq = tt[q]!;
+      let g1 = q;
+      while (g1 + 1 < to && tt[g1 + 1] === tq) g1++;
+      const credit = (i: number): void => {
+        const r = rk[i]!;
+        const below = this.prefix(r - 1);
+        const tie = atRank[r]!;
+        const above = total - below - tie;
+        // partner j = i is the longer one: concordant when the event's x is smaller (not reversed)
+        cq[i]! += rev ? above : below;
+        dq[i]! += rev ? below : above;
+        tq0[i]! += tie;
+      };
+      for (let k = q; k <= g1; k++) if (st[k] === 1) credit(k);
+      for (let k = q; k <= g1; k++) {
+        const i = k;
+        if (st[i] === 1) {
+          this.add(rk[i]!, wt[i]!);
+          total += wt[i]!;
+        }
+      }
+      for (let k = q; k <= g1; k++) if (st[k] === 0) credit(k);
+      q = g1 + 1;
+    }
+  }
+}
+
+/**
+ * Infinitesimal-jackknife variance of C: Σ dfbeta²/4, with dfbeta summed within clusters first
+ * when `cluster` is given. Influence terms are in sorted order and scattered back by `order`.
+ * @throws InputError for bad cluster labels
+ */
+function jackknifeVariance(
+  pc: PairCounter,
+  order: Uint32Array,
+  w: Float64Array,
+  cluster: ArrayLike<string> | undefined,
+): { somer: number; variance: number } {
+  const n = w.length;
+  const infC = new Float64Array(n);
+  const infD = new Float64Array(n);
+  const infT = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    infC[i] = pc.cq[q]!;
+    infD[i] = pc.dq[q]!;
+    infT[i] = pc.tq0[q]!;
+  }
+  const npair = pc.conc + pc.disc + pc.tiedX;
+  const somer = (pc.conc - pc.disc) / npair;
+  let v = 0;
+  const dfb = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    dfb[i] = w[i]! * ((infC[i]! - infD[i]!) / npair - (somer / npair) * (infC[i]! + infD[i]! + infT[i]!));
+  }
+  if (cluster !== undefined) {
+    const cl = labelInput(cluster, n, 'cluster');
+    const lev = factorLevels(cl, undefined, 'cluster');
+    const codes = factorCodes(cl, lev);
+    const sums = new Float64Array(lev.length);
+    for (let i = 0; i < n; i++) sums[codes[i]!]! += dfb[i]!;
+    for (let c = 0; c < lev.length; c++) v += sums[c]! * sums[c]!;
+  } else {
+    for (let i = 0; i < n; i++) v += dfb[i]! * dfb[i]!;
+  }
+  return { somer, variance: v / 4 };
+}
+
+/**
+ * Harrell's C (R: `concordance(Surv(time, status) ~ x, reverse)`, `timewt = "n"`).
+ *
+ * A pair is comparable when the shorter time is an event; two events at the same time are not
+ * comparable (tiedY/tiedXY); a censoring at an event's time counts as the longer one. Somers'
+ * D = (c − d)/(c + d + t_x), C = (D + 1)/2. Variance: Σ_i dfbeta_i²/4 with
+ * dfbeta_i = w_i·((c_i − d_i)/N − D·(c_i + d_i + t_x,i)/N), where c_i, d_i, t_x,i are the (partner-
+ * weighted) concordant, discordant and x-tied comparable pairs containing i and N = c + d + t_x.
+ *
+ * @param time follow-up times (≥ 0). @param status 1 event / 0 censored. @param predictor finite numbers.
+ * @throws InputError for bad time/status/predictor/weights/strata.
+ * Source: Harrell et al. (1982) JAMA 247:2543; Therneau & Watson, `concordance` vignette; R survival
+ * `concordancefit` (concordance3.c).
+ */
+export function concordance(
+  time: ArrayLike<number>,
+  status: ArrayLike<number>,
+  predictor: ArrayLike<number>,
+  opts: ConcordanceOptions = {},
+): ConcordanceResult {
+  const { n, t, s, x, w, strataCodes, nStrata } = concordanceInputs(time, status, predictor, opts);
+  const { rank, m } = ranksOf(x);
+  const { order, starts } = strataTimeOrder(t, strataCodes, nStrata);
+
+  // Gather rank/status/weight/time into the (stratum, time) order once: the passes index them
   // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
   // order and scattered back at the end.
   const rk = new Int32Array(n);
@@ -137,184 +403,27 @@ export function concordance(
     wt[q] = w[i]!;
     tt[q] = t[i]!;
   }
-  const cq = new Float64Array(n);
-  const dq = new Float64Array(n);
-  const tq0 = new Float64Array(n);
-  let conc = 0;
-  let disc = 0;
-  let tiedX = 0;
-  let tiedY = 0;
-  let tiedXY = 0;
-  const tree = new Float64Array(m + 1);
-  // weight per rank (exact ties without a second tree query)
-  const atRank = new Float64Array(m + 1);
-  const add = (r: number, v: number): void => {
-    atRank[r]! += v;
-    for (let k = r; k <= m; k += k & -k) tree[k]! += v;
-  };
-  const clear = (from: number, to: number, deathsOnly: boolean): void => {
-    if ((to - from) * 20 > m) {
-      tree.fill(0);
-      atRank.fill(0);
-      return;
-    }
-    for (let k = from; k < to; k++) {
-      const i = k;
-      if (deathsOnly && st[i] !== 1) continue;
-      const r = rk[i]!;
-      atRank[r] = 0;
-      for (let j = r; j <= m; j += j & -j) tree[j] = 0;
-    }
-  };
-  const prefix = (r: number): number => {
-    let sum = 0;
-    for (let k = r; k > 0; k -= k & -k) sum += tree[k]!;
-    return sum;
-  };
-  const touched: number[] = [];
-
+  const pc = new PairCounter(rk, st, wt, tt, m, opts.reverse === true);
   for (let h = 0; h < nStrata; h++) {
     const from = starts[h]!;
     const to = starts[h + 1]!;
-    // Pass A: descending time; tree holds the weights of the subjects with longer follow-up.
-    let total = 0;
-    let q = to - 1;
-    while (q >= from) {
-      const tq = tt[q]!;
-      let g0 = q;
-      while (g0 - 1 >= from && tt[g0 - 1] === tq) g0--;
-      for (let k = g0; k <= q; k++) {
-        const i = k;
-        if (st[i] === 0) {
-          add(rk[i]!, wt[i]!);
-          total += wt[i]!;
-        }
-      }
-      for (let k = g0; k <= q; k++) {
-        const i = k;
-        if (st[i] !== 1) continue;
-        const r = rk[i]!;
-        const below = prefix(r - 1);
-        const tie = atRank[r]!;
-        const above = total - below - tie;
-        const c = rev ? below : above;
-        const d = rev ? above : below;
-        cq[i]! += c;
-        dq[i]! += d;
-        tq0[i]! += tie;
-        conc += wt[i]! * c;
-        disc += wt[i]! * d;
-        tiedX += wt[i]! * tie;
-      }
-      // Tied event times among the deaths of this group.
-      let sw = 0;
-      let sw2 = 0;
-      touched.length = 0;
-      for (let k = g0; k <= q; k++) {
-        const i = k;
-        if (st[i] !== 1) continue;
-        sw += wt[i]!;
-        sw2 += wt[i]! * wt[i]!;
-        touched.push(i);
-      }
-      if (touched.length > 1) {
-        const allPairs = (sw * sw - sw2) / 2;
-        touched.sort((a, b) => rk[a]! - rk[b]!);
-        let same = 0;
-        let a0 = 0;
-        while (a0 < touched.length) {
-          let a1 = a0;
-          let gw = 0;
-          let gw2 = 0;
-          while (a1 < touched.length && rk[touched[a1]!] === rk[touched[a0]!]) {
-            gw += wt[touched[a1]!]!;
-            gw2 += wt[touched[a1]!]! ** 2;
-            a1++;
-          }
-          same += (gw * gw - gw2) / 2;
-          a0 = a1;
-        }
-        tiedXY += same;
-        tiedY += allPairs - same;
-      }
-      for (let k = g0; k <= q; k++) {
-        const i = k;
-        if (st[i] === 1) {
-          add(rk[i]!, wt[i]!);
-          total += wt[i]!;
-        }
-      }
-      q = g0 - 1;
-    }
+    pc.passDescending(from, to);
     // clear the tree for the next pass / stratum
-    clear(from, to, false);
-    // Pass B: ascending time; tree holds the weights of the earlier events (partner influence).
-    total = 0;
-    q = from;
-    while (q < to) {
-      const tq = tt[q]!;
-      let g1 = q;
-      while (g1 + 1 < to && tt[g1 + 1] === tq) g1++;
-      const credit = (i: number): void => {
-        const r = rk[i]!;
-        const below = prefix(r - 1);
-        const tie = atRank[r]!;
-        const above = total - below - tie;
-        // partner j = i is the longer one: concordant when the event's x is smaller (not reversed)
-        cq[i]! += rev ? above : below;
-        dq[i]! += rev ? below : above;
-        tq0[i]! += tie;
-      };
-      for (let k = q; k <= g1; k++) if (st[k] === 1) credit(k);
-      for (let k = q; k <= g1; k++) {
-        const i = k;
-        if (st[i] === 1) {
-          add(rk[i]!, wt[i]!);
-          total += wt[i]!;
-        }
-      }
-      for (let k = q; k <= g1; k++) if (st[k] === 0) credit(k);
-      q = g1 + 1;
-    }
-    clear(from, to, true);
+    pc.clear(from, to, false);
+    pc.passAscending(from, to);
+    pc.clear(from, to, true);
   }
 
-  const infC = new Float64Array(n);
-  const infD = new Float64Array(n);
-  const infT = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    infC[i] = cq[q]!;
-    infD[i] = dq[q]!;
-    infT[i] = tq0[q]!;
-  }
-  const npair = conc + disc + tiedX;
-  const somer = (conc - disc) / npair;
-  let v = 0;
-  const dfb = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    dfb[i] = w[i]! * ((infC[i]! - infD[i]!) / npair - (somer / npair) * (infC[i]! + infD[i]! + infT[i]!));
-  }
-  if (opts.cluster !== undefined) {
-    const cl = labelInput(opts.cluster, n, 'cluster');
-    const lev = factorLevels(cl, undefined, 'cluster');
-    const codes = factorCodes(cl, lev);
-    const sums = new Float64Array(lev.length);
-    for (let i = 0; i < n; i++) sums[codes[i]!]! += dfb[i]!;
-    for (let c = 0; c < lev.length; c++) v += sums[c]! * sums[c]!;
-  } else {
-    for (let i = 0; i < n; i++) v += dfb[i]! * dfb[i]!;
-  }
-  const variance = v / 4;
+  const { somer, variance } = jackknifeVariance(pc, order, w, opts.cluster);
   return {
     concordance: (somer + 1) / 2,
     se: Math.sqrt(variance),
     variance,
-    concordant: conc,
-    discordant: disc,
-    tiedX,
-    tiedY,
-    tiedXY,
+    concordant: pc.conc,
+    discordant: pc.disc,
+    tiedX: pc.tiedX,
+    tiedY: pc.tiedY,
+    tiedXY: pc.tiedXY,
     n,
   };
 }

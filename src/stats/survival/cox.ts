@@ -5,11 +5,13 @@
  */
 import { chisqUpper, normalQuantileStd, normalTwoSidedP } from '../distributions.js';
 import { ComputationError, InputError } from '../../errors.js';
-import { coxEvaluate, coxScoreResiduals, sortCoxData } from './cox-core.js';
+import { coxScoreResiduals, sortCoxData } from './cox-core.js';
 import type { CoxData } from './cox-core.js';
 import { factorCodes, factorLevels, labelInput, survInput } from './input.js';
 import type { SurvFieldNames } from './input.js';
 import { cholesky, cholSolve, invertSymmetric } from './linalg.js';
+import { centreAndScale, newtonRaphson } from './cox-fit.js';
+import type { NewtonResult } from './cox-fit.js';
 import { concordance } from './concordance.js';
 
 /** A numeric design without intercept: named columns (R `model.matrix(fit)`), or rows of numbers. */
@@ -239,6 +241,146 @@ export function prepareCox(
   };
 }
 
+/** A fitted Cox model before its tests and summaries: coefficients and variances on the original scale. */
+interface CoxFit {
+  efron: boolean;
+  tol: number;
+  means: Float64Array;
+  scale: Float64Array;
+  nr: NewtonResult;
+  /** β̂ on the original covariate scale. */
+  betaHat: Float64Array;
+  /** Model-based variance V = I⁻¹ (p × p, row-major), original scale. */
+  naive: Float64Array;
+}
+
+/**
+ * Fits the model: centre and scale, Newton–Raphson, back to the original scale, and R's check for
+ * infinite coefficients (coxph.fit: |u · V| large relative to β; a warning per coefficient).
+ * @throws ComputationError when the information matrix is singular
+ */
+function fitCox(prep: CoxPrepared, opts: CoxOptions, efron: boolean, warnings: string[]): CoxFit {
+  const { data, n, names } = prep;
+  const p = data.p;
+  const maxIter = opts.maxIter ?? 20;
+  const eps = opts.eps ?? 1e-9;
+  const tol = opts.tolerChol ?? Math.pow(Number.EPSILON, 0.75);
+  // Centre and scale (coxfit6.c), on the sorted copy.
+  const { means, scale } = centreAndScale(data, n);
+  const nr = newtonRaphson(data, efron, maxIter, eps, tol, warnings);
+  const { ev } = nr;
+  const infoInvScaled = invertSymmetric(ev.imat, p);
+  if (infoInvScaled === null) throw new ComputationError('information matrix at β̂ is singular');
+  const betaHat = new Float64Array(p);
+  const naive = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    betaHat[i] = nr.betaScaled[i]! * scale[i]!;
+    for (let j = 0; j < p; j++) naive[i * p + j] = infoInvScaled[i * p + j]! * scale[i]! * scale[j]!;
+  }
+
+  // R's check for infinite coefficients (coxph.fit): |u · V| large relative to β.
+  const uOrig = new Float64Array(p);
+  for (let j = 0; j < p; j++) uOrig[j] = ev.u[j]! / scale[j]!;
+  for (let j = 0; j < p; j++) {
+    let inf = 0;
+    for (let k = 0; k < p; k++) inf += uOrig[k]! * naive[k * p + j]!;
+    inf = Math.abs(inf);
+    const tolInf = Math.sqrt(Number.EPSILON);
+    if (inf > tolInf && inf > tolInf * Math.abs(betaHat[j]!)) {
+      warnings.push(`Loglik converged before variable ${names[j]}; coefficient may be infinite`);
+    }
+  }
+  return { efron, tol, means, scale, nr, betaHat, naive };
+}
+
+/**
+ * Robust (sandwich) variance and the robust score test at β = 0 (null when its cluster
+ * crossproduct is singular).
+ */
+function robustVariance(
+  prep: CoxPrepared,
+  fit: CoxFit,
+): { variance: Float64Array; robustScore: ChisqTest | null } {
+  const { scale, efron, naive, tol, nr } = fit;
+  const p = prep.data.p;
+  const variance = sandwich(prep, nr.betaScaled, scale, efron, naive);
+  let robustScore: ChisqTest | null = null;
+  const zero = new Float64Array(p);
+  const b0 = clusterScoreCrossprod(prep, zero, scale, efron);
+  const l0 = cholesky(b0, p, tol);
+  if (l0 !== null) {
+    const u0 = new Float64Array(p);
+    for (let j = 0; j < p; j++) u0[j] = nr.ev0.u[j]! / scale[j]!;
+    const sol = cholSolve(l0, u0, p);
+    let st = 0;
+    for (let j = 0; j < p; j++) st += u0[j]! * sol[j]!;
+    robustScore = { stat: st, df: p, p: chisqUpper(st, p) };
+  }
+  return { variance, robustScore };
+}
+
+/** Wald statistic β̂ᵀ V⁻¹ β̂ with the reported variance (NaN when V is not positive definite). */
+function waldStatistic(betaHat: Float64Array, variance: Float64Array, p: number, tol: number): number {
+  const l = cholesky(variance, p, tol);
+  const vInvBeta = l === null ? null : cholSolve(l, betaHat, p);
+  let waldStat = NaN;
+  if (vInvBeta !== null) {
+    waldStat = 0;
+    for (let j = 0; j < p; j++) waldStat += betaHat[j]! * vInvBeta[j]!;
+  }
+  return waldStat;
+}
+
+/**
+ * Coefficient table: estimate, model-based and robust SE, z and p (robust when `robust`), hazard
+ * ratio with its confidence interval at `confLevel`.
+ */
+function coefficientTable(
+  names: readonly string[],
+  fit: CoxFit,
+  variance: Float64Array,
+  robust: boolean,
+  confLevel: number,
+): CoxCoefficient[] {
+  const { betaHat, naive } = fit;
+  const p = betaHat.length;
+  const z = normalQuantileStd(1 - (1 - confLevel) / 2);
+  return names.map((term, j) => {
+    const b = betaHat[j]!;
+    const se = Math.sqrt(naive[j * p + j]!);
+    const rse = robust ? Math.sqrt(variance[j * p + j]!) : NaN;
+    const useSe = robust ? rse : se;
+    const zz = b / useSe;
+    return {
+      term,
+      estimate: b,
+      se,
+      robustSe: rse,
+      z: zz,
+      p: normalTwoSidedP(zz),
+      hr: Math.exp(b),
+      hrLower: Math.exp(b - z * useSe),
+      hrUpper: Math.exp(b + z * useSe),
+    };
+  });
+}
+
+/** Linear predictor in input order, centred as R: Σ β_j (x_j − mean_j). */
+function linearPredictor(prep: CoxPrepared, fit: CoxFit): Float64Array {
+  const { betaHat, means } = fit;
+  const p = betaHat.length;
+  const n = prep.n;
+  const lp = new Float64Array(n);
+  let off = 0;
+  for (let j = 0; j < p; j++) off += betaHat[j]! * means[j]!;
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let j = 0; j < p; j++) v += betaHat[j]! * prep.columns[j]![i]!;
+    lp[i] = v - off;
+  }
+  return lp;
+}
+
 /**
  * Cox proportional-hazards model (R: `coxph(Surv(time, status) ~ x, ties, weights, strata, cluster)`).
  *
@@ -265,174 +407,36 @@ export function coxph(
   if (ties !== 'efron' && ties !== 'breslow') {
     throw new InputError('ties must be efron or breslow', { field: 'ties', value: ties });
   }
-  const efron = ties === 'efron';
-  const { data, names, n, events, weight } = prep;
-  const p = data.p;
-  const maxIter = opts.maxIter ?? 20;
-  const eps = opts.eps ?? 1e-9;
-  const tol = opts.tolerChol ?? Math.pow(Number.EPSILON, 0.75);
-  const confLevel = opts.confLevel ?? 0.95;
   const warnings: string[] = [];
+  const fit = fitCox(prep, opts, ties === 'efron', warnings);
+  return summariseCox(prep, fit, opts, ties, warnings);
+}
 
-  // Centre and scale (coxfit6.c), on the sorted copy.
-  const means = new Float64Array(p);
-  const scale = new Float64Array(p).fill(1);
-  let sumW = 0;
-  for (let q = 0; q < n; q++) sumW += data.weight[q]!;
-  for (let j = 0; j < p; j++) {
-    let zeroOne = true;
-    for (let q = 0; q < n; q++) {
-      const v = data.x[q * p + j]!;
-      if (v !== 0 && v !== 1 && v !== -1) {
-        zeroOne = false;
-        break;
-      }
-    }
-    if (zeroOne) continue;
-    let m = 0;
-    for (let q = 0; q < n; q++) m += data.weight[q]! * data.x[q * p + j]!;
-    m /= sumW;
-    means[j] = m;
-    let ad = 0;
-    for (let q = 0; q < n; q++) {
-      data.x[q * p + j]! -= m;
-      ad += data.weight[q]! * Math.abs(data.x[q * p + j]!);
-    }
-    const sc = ad > 0 ? sumW / ad : 1;
-    scale[j] = sc;
-    for (let q = 0; q < n; q++) data.x[q * p + j]! *= sc;
-  }
-
-  // Iteration 0.
-  let beta = new Float64Array(p);
-  const ev0 = coxEvaluate(data, beta, efron);
-  const loglik0 = ev0.loglik;
-  const chol0 = cholesky(ev0.imat, p, tol);
-  if (chol0 === null)
-    throw new ComputationError('information matrix at β = 0 is singular (collinear covariates?)');
-  const step0 = cholSolve(chol0, ev0.u, p);
-  let scoreStat = 0;
-  for (let j = 0; j < p; j++) scoreStat += ev0.u[j]! * step0[j]!;
-  let newbeta = new Float64Array(p);
-  for (let j = 0; j < p; j++) newbeta[j] = beta[j]! + step0[j]!;
-
-  let loglikPrev = loglik0;
-  let halving = false;
-  let converged = false;
-  let iter: number;
-  let ev = ev0;
-  if (maxIter === 0) newbeta = beta.slice();
-  for (iter = 1; iter <= maxIter; iter++) {
-    ev = coxEvaluate(data, newbeta, efron);
-    const newlk = ev.loglik;
-    if (Number.isFinite(newlk) && Math.abs(1 - loglikPrev / newlk) <= eps && !halving) {
-      converged = true;
-      break;
-    }
-    if (iter === maxIter) break;
-    if (!(newlk >= loglikPrev)) {
-      halving = true;
-      for (let j = 0; j < p; j++) newbeta[j] = (newbeta[j]! + beta[j]!) / 2;
-    } else {
-      halving = false;
-      loglikPrev = newlk;
-      const l = cholesky(ev.imat, p, tol);
-      if (l === null) throw new ComputationError('information matrix is singular (collinear covariates?)');
-      const step = cholSolve(l, ev.u, p);
-      beta = newbeta.slice();
-      newbeta = new Float64Array(p);
-      for (let j = 0; j < p; j++) {
-        newbeta[j] = beta[j]! + step[j]!;
-      }
-    }
-  }
-  if (!converged) {
-    iter = Math.min(iter, maxIter);
-    warnings.push(`Ran out of iterations (${maxIter}) and did not converge`);
-  }
-  const loglik1 = ev.loglik;
-  const infoInvScaled = invertSymmetric(ev.imat, p);
-  if (infoInvScaled === null) throw new ComputationError('information matrix at β̂ is singular');
-  const betaHat = new Float64Array(p);
-  const naive = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    betaHat[i] = newbeta[i]! * scale[i]!;
-    for (let j = 0; j < p; j++) naive[i * p + j] = infoInvScaled[i * p + j]! * scale[i]! * scale[j]!;
-  }
-
-  // R's check for infinite coefficients (coxph.fit): |u · V| large relative to β.
-  const uOrig = new Float64Array(p);
-  for (let j = 0; j < p; j++) uOrig[j] = ev.u[j]! / scale[j]!;
-  for (let j = 0; j < p; j++) {
-    let inf = 0;
-    for (let k = 0; k < p; k++) inf += uOrig[k]! * naive[k * p + j]!;
-    inf = Math.abs(inf);
-    const tolInf = Math.sqrt(Number.EPSILON);
-    if (inf > tolInf && inf > tolInf * Math.abs(betaHat[j]!)) {
-      warnings.push(`Loglik converged before variable ${names[j]}; coefficient may be infinite`);
-    }
-  }
-
+/**
+ * The summary of a fitted model as `summary(coxph(...))` reports it: robust variance when asked
+ * (default: with clusters or non-integer weights), coefficient table, likelihood-ratio, Wald and
+ * score tests, linear predictor and concordance (R `concordance(fit)`).
+ */
+function summariseCox(
+  prep: CoxPrepared,
+  fit: CoxFit,
+  opts: CoxOptions,
+  ties: 'efron' | 'breslow',
+  warnings: string[],
+): CoxResult {
+  const { names, n, events, weight } = prep;
+  const p = prep.data.p;
+  const { nr, naive, means } = fit;
+  const loglik0 = nr.ev0.loglik;
+  const loglik1 = nr.ev.loglik;
   const robust = opts.robust ?? (prep.clusterCodes !== null || hasNonInteger(weight));
   let variance: Float64Array = naive;
   let robustScore: ChisqTest | null = null;
-  if (robust) {
-    const betaScaled = newbeta;
-    const rv = sandwich(prep, betaScaled, scale, efron, naive);
-    variance = rv;
-    const zero = new Float64Array(p);
-    const b0 = clusterScoreCrossprod(prep, zero, scale, efron);
-    const l0 = cholesky(b0, p, tol);
-    if (l0 !== null) {
-      const u0 = new Float64Array(p);
-      for (let j = 0; j < p; j++) u0[j] = ev0.u[j]! / scale[j]!;
-      const sol = cholSolve(l0, u0, p);
-      let st = 0;
-      for (let j = 0; j < p; j++) st += u0[j]! * sol[j]!;
-      robustScore = { stat: st, df: p, p: chisqUpper(st, p) };
-    }
-  }
-
+  if (robust) ({ variance, robustScore } = robustVariance(prep, fit));
   // Wald test with the reported variance.
-  const vInvBeta = (() => {
-    const l = cholesky(variance, p, tol);
-    return l === null ? null : cholSolve(l, betaHat, p);
-  })();
-  let waldStat = NaN;
-  if (vInvBeta !== null) {
-    waldStat = 0;
-    for (let j = 0; j < p; j++) waldStat += betaHat[j]! * vInvBeta[j]!;
-  }
-
-  const z = normalQuantileStd(1 - (1 - confLevel) / 2);
-  const coefficients: CoxCoefficient[] = names.map((term, j) => {
-    const b = betaHat[j]!;
-    const se = Math.sqrt(naive[j * p + j]!);
-    const rse = robust ? Math.sqrt(variance[j * p + j]!) : NaN;
-    const useSe = robust ? rse : se;
-    const zz = b / useSe;
-    return {
-      term,
-      estimate: b,
-      se,
-      robustSe: rse,
-      z: zz,
-      p: normalTwoSidedP(zz),
-      hr: Math.exp(b),
-      hrLower: Math.exp(b - z * useSe),
-      hrUpper: Math.exp(b + z * useSe),
-    };
-  });
-
-  // Linear predictor in input order, centred as R: Σ β_j (x_j − mean_j).
-  const lp = new Float64Array(n);
-  let off = 0;
-  for (let j = 0; j < p; j++) off += betaHat[j]! * means[j]!;
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let j = 0; j < p; j++) v += betaHat[j]! * prep.columns[j]![i]!;
-    lp[i] = v - off;
-  }
+  const waldStat = waldStatistic(fit.betaHat, variance, p, fit.tol);
+  const coefficients = coefficientTable(names, fit, variance, robust, opts.confLevel ?? 0.95);
+  const lp = linearPredictor(prep, fit);
   const conc = concordance(prep.time, prep.status, lp, {
     reverse: true,
     ...(prep.strataLabels ? { strata: prep.strataLabels } : {}),
@@ -448,12 +452,12 @@ export function coxph(
     logLik: [loglik0, loglik1],
     lrt: { stat: lrtStat, df: p, p: chisqUpper(lrtStat, p) },
     wald: { stat: waldStat, df: p, p: chisqUpper(waldStat, p) },
-    score: { stat: scoreStat, df: p, p: chisqUpper(scoreStat, p) },
+    score: { stat: nr.scoreStat, df: p, p: chisqUpper(nr.scoreStat, p) },
     robustScore,
     n,
     events,
-    iterations: iter,
-    converged,
+    iterations: nr.iterations,
+    converged: nr.converged,
     ties,
     robust,
     means: Array.from(means),
