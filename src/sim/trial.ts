@@ -335,33 +335,27 @@ function deck<T>(rng: Rng, items: readonly (readonly [T, number])[], n: number):
   return rng.shuffled(out);
 }
 
-/**
- * Draws a virtual trial (deterministic for `opts.seed`).
- *
- * @param opts seed, number of patients (≥ 3, ≤ 200), voxel size (mm, 2–12) and PSF FWHM (mm, ≥ 0).
- * @returns the bundle records, per-scan acquisition facts, the truth and a scan renderer.
- * @throws RangeError for out-of-range options.
- */
-export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
-  const o: Required<SimulateOptions> = {
-    seed: opts.seed ?? 1,
-    patients: opts.patients ?? 6,
-    voxelMm: opts.voxelMm ?? 6,
-    psfFwhmMm: opts.psfFwhmMm ?? 6.5,
-    fdg: opts.fdg ?? false,
-  };
-  if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer (got ${o.seed})`);
-  if (!Number.isInteger(o.patients) || o.patients < 3 || o.patients > 200)
-    throw new RangeError(`patients must be an integer from 3 to 200 (got ${o.patients})`);
-  if (!(o.voxelMm >= 2 && o.voxelMm <= 12))
-    throw new RangeError(`voxelMm must be 2–12 mm (got ${o.voxelMm})`);
-  if (!(o.psfFwhmMm >= 0 && o.psfFwhmMm <= 30))
-    throw new RangeError(`psfFwhmMm must be 0–30 mm (got ${o.psfFwhmMm})`);
-  const M = SIM_MODEL;
-  const N = o.patients;
-  const grid = phantomGrid(o.voxelMm);
-  const dr = new Rng(o.seed, 'decks');
+/** The per-patient characteristics dealt from shuffled decks (exact trial proportions), by patient index. */
+interface TrialDecks {
+  cohorts: ('1' | '2' | '3')[];
+  sexes: Sex[];
+  histologies: Patient['histology'][];
+  stages: Patient['stage'][];
+  ecogs: Patient['ecog'][];
+  lines: Patient['previousLines'][];
+  refractory: boolean[];
+  asct: boolean[];
+  bridgings: Bridging[];
+  /** Indices of the patients with CNS involvement. */
+  cnsSet: Set<number>;
+}
 
+/**
+ * Deals cohort (7:8:8, enrolled in cohort order), sex, histology, stage, ECOG, previous lines,
+ * refractoriness, prior ASCT and bridging from shuffled decks, and CNS involvement in ~17 % of
+ * patients (all stage IV), in this order from the stream `dr`.
+ */
+function drawDecks(dr: Rng, N: number): TrialDecks {
   // Cohort sizes 7:8:8 (largest remainder: at least one each for N ≥ 3), enrolled in cohort order.
   const cohorts = deck(
     dr,
@@ -446,24 +440,31 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
   // CNS involvement in ~17 % of patients, all stage IV.
   const stageIv = stages.map((s, i) => (s === 'IV' ? i : -1)).filter((i) => i >= 0);
   const cnsSet = new Set(dr.shuffled(stageIv).slice(0, Math.round((N * 4) / 23)));
+  return { cohorts, sexes, histologies, stages, ecogs, lines, refractory, asct, bridgings, cnsSet };
+}
 
-  const width = Math.max(2, String(N).length);
-  const pid = (i: number): string => `VT-${String(i + 1).padStart(width, '0')}`;
-  const t0 = Date.parse(`${M.outcome.firstInfusion}T00:00:00Z`);
-  const t1 = Date.parse(`${M.outcome.lastInfusion}T00:00:00Z`);
-  const cutoff = Date.parse(`${M.outcome.dataCutoff}T00:00:00Z`);
+/** Everything the trial accumulates over its patients (the bundle records and the truth). */
+interface TrialRecords {
+  patients: Patient[];
+  events: PatientEvent[];
+  scans: Scan[];
+  vois: Voi[];
+  toxicity: Toxicity[];
+  labs: LabValue[];
+  biopsies: Biopsy[];
+  acquisitions: ScanAcquisition[];
+  suvImageScans: string[];
+  scenes: Map<string, ScanScene>;
+  truthBase: Omit<TrialTruth, 'assays'>;
+  assayInputs: AssayPatientInput[];
+  logRatioSum: Partial<Record<PostTimepoint, { s: number; n: number }>>;
+  anyBiopsy: boolean;
+}
 
-  const patients: Patient[] = [];
-  const events: PatientEvent[] = [];
-  const scans: Scan[] = [];
-  const vois: Voi[] = [];
-  const toxicity: Toxicity[] = [];
-  const labs: LabValue[] = [];
-  const biopsies: Biopsy[] = [];
-  const acquisitions: ScanAcquisition[] = [];
-  const suvImageScans: string[] = [];
-  const scenes = new Map<string, ScanScene>();
-  const truthBase: Omit<TrialTruth, 'assays'> = {
+/** The truth record before any patient is drawn: definitions, options, model and population ratios. */
+function emptyTruth(o: Required<SimulateOptions>): Omit<TrialTruth, 'assays'> {
+  const M = SIM_MODEL;
+  return {
     generator: 'Cartography virtual trial v1 (src/sim/trial.ts)',
     definitions: {
       suvPeakTrue:
@@ -495,433 +496,640 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     lesions: [],
     flow: { model: FLOW_MODEL, samples: [] },
   };
-  const assayInputs: AssayPatientInput[] = [];
-  const logRatioSum: Partial<Record<PostTimepoint, { s: number; n: number }>> = {};
-  let anyBiopsy = false;
+}
 
-  for (let i = 0; i < N; i++) {
-    const rng = new Rng(o.seed, `patient/${i}`);
-    const patientId = pid(i);
-    const cohort = cohorts[i]!;
-    const sex = sexes[i]!;
-    const histology = histologies[i]!;
-    const ebv = histology === 'EBV+ DLBCL';
-    const bridging = bridgings[i]!;
-    const cns = cnsSet.has(i);
-    const age = Math.round(Math.min(80, Math.max(39, rng.gauss(63, 10))));
-    const weightKg = round(
-      Math.min(130, Math.max(48, sex === 'M' ? rng.gauss(84, 12) : rng.gauss(70, 11))),
-      1,
-    );
-    patients.push({
+/** Study-wide dates and the patient ID format. */
+interface TrialTiming {
+  pid: (i: number) => string;
+  /** First and last infusion and data cut-off, epoch ms (UTC midnight). */
+  t0: number;
+  t1: number;
+  cutoff: number;
+}
+
+/** One scan of a patient: timepoint, scan day and tracer injection day (days from infusion). */
+interface PlannedScan {
+  tp: Timepoint;
+  day: number;
+  injDay: number;
+}
+
+/** A patient's identity and journey, shared by the per-patient drawing steps. */
+interface PatientDraw {
+  i: number;
+  rng: Rng;
+  patientId: string;
+  cohort: '1' | '2' | '3';
+  sex: Sex;
+  age: number;
+  weightKg: number;
+  ebv: boolean;
+  bridging: Bridging;
+  cns: boolean;
+  infusionMs: number;
+  /** Adds an event of this patient (date from `day`, unset fields null). */
+  ev: (e: Partial<PatientEvent> & Pick<PatientEvent, 'event' | 'day'>) => void;
+  scanList: PlannedScan[];
+}
+
+/**
+ * Journey (days relative to infusion): infusion date, apheresis, bridging, the scan plan and the
+ * tracer injections (2 days before each scan; cohort 3 has one injection at day 0 for its day +2,
+ * +4 and +7 scans), with the scans and acquisitions they give; then lymphodepletion and infusion.
+ */
+function drawJourney(
+  acc: TrialRecords,
+  base: Omit<PatientDraw, 'infusionMs' | 'ev' | 'scanList'>,
+  N: number,
+  timing: TrialTiming,
+): PatientDraw {
+  const M = SIM_MODEL;
+  const { rng, i, patientId, cohort, bridging, sex, age, weightKg } = base;
+  const { t0, t1 } = timing;
+  const { events, scans, acquisitions } = acc;
+  const frac = N === 1 ? 0 : i / (N - 1);
+  const infusionMs = Math.round((t0 + frac * (t1 - t0)) / DAY_MS + rng.int(-10, 10)) * DAY_MS;
+  const ev = (e: Partial<PatientEvent> & Pick<PatientEvent, 'event' | 'day'>): void => {
+    events.push({
       patientId,
-      cohort,
-      age,
-      sex,
-      weightKg,
-      histology,
-      stage: stages[i]!,
-      cnsInvolvement: cns,
-      ecog: ecogs[i]!,
-      previousLines: lines[i]!,
-      primaryRefractory: refractory[i]!,
-      priorAsct: asct[i]!,
-      bridging,
-      product: 'axi-cel',
+      date: isoDate(infusionMs + e.day * DAY_MS),
+      bridgingType: null,
+      activityMbq: null,
+      scanId: null,
+      lugano: null,
+      deathCause: null,
+      ...e,
     });
-
-    // Journey (days relative to infusion).
-    const frac = N === 1 ? 0 : i / (N - 1);
-    const infusionMs = Math.round((t0 + frac * (t1 - t0)) / DAY_MS + rng.int(-10, 10)) * DAY_MS;
-    const ev = (e: Partial<PatientEvent> & Pick<PatientEvent, 'event' | 'day'>): void => {
-      events.push({
-        patientId,
-        date: isoDate(infusionMs + e.day * DAY_MS),
-        bridgingType: null,
-        activityMbq: null,
-        scanId: null,
-        lugano: null,
-        deathCause: null,
-        ...e,
-      });
-    };
-    const apheresisDay = -28 + rng.int(-4, 3);
-    ev({ event: 'apheresis', day: apheresisDay });
-    let earliestPre = apheresisDay + 4;
-    if (bridging !== 'none') {
-      const bd = apheresisDay + rng.int(2, 5);
-      ev({ event: 'bridging', day: bd, bridgingType: bridging });
-      earliestPre = bd + 5;
-    }
-    const mainPost: PostTimepoint = cohort === '1' ? 'd7' : cohort === '2' ? 'd5' : 'd2';
-    const interval = { '1': 30, '2': 24, '3': 21 }[cohort] + rng.int(-3, 3);
-    const preDay = Math.min(-7, Math.max(earliestPre, POST_DAY[mainPost] - interval));
-    const posts: PostTimepoint[] = cohort === '3' ? ['d2', 'd4', 'd7'] : [mainPost];
-
-    // Scans and tracer injections: 2 days before each scan; cohort 3 has one injection at day 0
-    // for its day +2, +4 and +7 scans (docs/references/trial.md §1: only day +2 of cohort 3 is a 2-day uptake scan;
-    // the analysis setting `uptakeDays` (default 2) leaves the others out).
-    const scanList: { tp: Timepoint; day: number; injDay: number }[] = [
-      { tp: 'pre', day: preDay, injDay: preDay - 2 },
-      ...posts.map((tp) => ({ tp, day: POST_DAY[tp], injDay: cohort === '3' ? 0 : POST_DAY[tp] - 2 })),
-    ];
-    const injections = new Map<number, { activityMbq: number; ms: number; scanId: string }>();
-    for (const s of scanList) {
-      const scanId = `${patientId}-${s.tp}`;
-      let inj = injections.get(s.injDay);
-      if (!inj) {
-        inj = {
-          activityMbq: round(rng.gauss(M.injectedActivityMbq.mean, M.injectedActivityMbq.sd), 2),
-          ms: infusionMs + s.injDay * DAY_MS + (9 * 60 + rng.int(0, 120)) * 60_000 + rng.int(0, 59) * 1000,
-          scanId,
-        };
-        injections.set(s.injDay, inj);
-      }
-      // One row per scan (the bundle's `scan_id` names the scan an injection belongs to), so cohort 3's
-      // day +4 and +7 scans repeat the day-0 injection and their uptake time (4, 7 days) is known.
-      ev({ event: 'tracer_injection', day: s.injDay, activityMbq: inj.activityMbq, scanId });
-      const seriesMs =
-        inj.ms + (s.day - s.injDay) * DAY_MS + rng.int(-60, 60) * 60_000 + rng.int(0, 59) * 1000;
-      scans.push({
-        scanId,
-        patientId,
-        tracer: TRACER.name,
-        timepoint: s.tp,
-        day: s.day,
-        path: `images/${scanId}`,
-        format: 'dicom',
-      });
-      acquisitions.push({
-        scanId,
-        patientId,
-        timepoint: s.tp,
-        day: s.day,
-        sex,
-        ageYears: age,
-        weightKg,
-        injectionMs: inj.ms,
-        seriesMs,
-        injectedActivityBq: Math.round(inj.activityMbq * 1e6),
-      });
-    }
-    ev({ event: 'lymphodepletion', day: -5 });
-    ev({ event: 'infusion', day: 0 });
-
-    // Organ SUVs per scan.
-    const organPatient = Object.fromEntries(
-      ORGANS.map((g) => [g, Math.exp(rng.gauss(0, M.organPatientSdLog))]),
-    ) as Record<Organ, number>;
-    const organByScan = new Map<string, Record<Organ, number>>();
-    for (const s of scanList) {
-      const scanId = `${patientId}-${s.tp}`;
-      const v = Object.fromEntries(
-        ORGANS.map((g) => [
-          g,
-          round(M.organSuvMean[g][s.tp] * organPatient[g] * Math.exp(rng.gauss(0, M.organScanSdLog)), 4),
-        ]),
-      ) as Record<Organ, number>;
-      organByScan.set(scanId, v);
-      truthBase.scans.push({
-        scanId,
-        patientId,
-        timepoint: s.tp,
-        day: s.day,
-        uptakeDays: s.day - s.injDay,
-        organSuvTrue: v,
-      });
-    }
-
-    // Lesions.
-    const L = M.lesion;
-    let nLes = Math.round(Math.exp(rng.gauss(Math.log(L.countMedian), L.countSdLog)));
-    nLes = Math.max(1, Math.min(L.countMax, nLes));
-    const nBrain = cns ? Math.min(nLes, rng.int(1, 2)) : 0;
-    const nIrr =
-      bridging === 'radiotherapy' || bridging === 'combination' ? Math.min(nLes - nBrain, rng.int(1, 3)) : 0;
-    const mu = ebv ? L.logMeanPreEbv : L.logMeanPre;
-    const bPat = rng.gauss(0, L.patientSdLog);
-    const cPat: Record<PostTimepoint, number> = {
-      d2: rng.gauss(0, L.postPatientSdLog),
-      d4: 0,
-      d5: rng.gauss(0, L.postPatientSdLog),
-      d7: rng.gauss(0, L.postPatientSdLog),
-    };
-    cPat.d4 = (cPat.d2 + cPat.d7) / 2;
-    const placed: PlacedSphere[] = [];
-    const patLesions: LesionTruth[] = [];
-    const lesionLogPre: number[] = [];
-    // The phantom scene of a scan (tissue SUVs, the patient's lesions as on that scan) and its lesion VOIs.
-    const sceneOf = (scanId: string, tissueSuv: ScanScene['tissueSuv']): ScanScene => ({
-      tissueSuv,
-      lesions: patLesions.map((lt) => {
-        const st = lt.scans.find((x) => x.scanId === scanId)!;
-        return {
-          label: lt.maskLabel,
-          centreLps: lt.centreLps,
-          radiusMm: st.diameterCm * 5,
-          suv: st.suvPeakTrue,
-        };
-      }),
-      psfFwhmMm: o.psfFwhmMm,
-      noiseA: M.image.noiseA,
-      noiseB: M.image.noiseB,
-      noiseSeed: o.seed,
-      noiseStream: `noise/${scanId}`,
-    });
-    const pushLesionVois = (scanId: string): void => {
-      for (const lt of patLesions) {
-        vois.push({
-          voiId: `${scanId}:lesion:${lt.lesionId}`,
-          scanId,
-          kind: 'lesion',
-          label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
-          lesionId: lt.lesionId,
-          site: lt.site,
-          irradiated: lt.irradiated,
-          maskPath: `masks/${scanId}_lesions.nii.gz`,
-          maskLabel: lt.maskLabel,
-          roiName: null,
-        });
-      }
-    };
-    const nodalWeights = LOCATIONS.map((l) => l.weight);
-    for (let l = 0; l < nLes; l++) {
-      const irradiated = l < nIrr;
-      const isBrain = l >= nLes - nBrain;
-      let location = isBrain ? BRAIN_LOCATION : LOCATIONS[rng.weighted(nodalWeights)]!;
-      if (irradiated && location.maxDiameterCm < 5)
-        location = LOCATIONS.find((x) => x.name === 'mediastinal')!;
-      const dCm = irradiated
-        ? rng.logNormal(L.irradiatedDiameterMedianCm, L.irradiatedDiameterSdLog)
-        : rng.logNormal(L.diameterMedianCm, L.diameterSdLog);
-      const dClamped = Math.min(L.diameterMaxCm, location.maxDiameterCm, Math.max(L.diameterMinCm, dCm));
-      const sphere = placeSphere(rng, location, dClamped * 5, placed);
-      placed.push(sphere);
-      const logPre = mu + bPat + rng.gauss(0, L.lesionSdLog);
-      lesionLogPre.push(logPre);
-      const lesionId = `${patientId}-L${String(l + 1).padStart(2, '0')}`;
-      const lt: LesionTruth = {
-        lesionId,
-        patientId,
-        maskLabel: l + 1,
-        location: sphere.location.name,
-        site: sphere.location.site,
-        irradiated,
-        centreLps: sphere.centreLps.map((v) => round(v, 3)) as Vec3,
-        scans: [],
-      };
-      for (const s of scanList) {
-        const scanId = `${patientId}-${s.tp}`;
-        let logS = logPre;
-        let rMm = sphere.radiusMm;
-        if (s.tp !== 'pre') {
-          const tp = s.tp;
-          logS =
-            Math.log(L.gmRatio[tp]) +
-            mu +
-            L.postSlopeOnPreLog * (logPre - mu) +
-            cPat[tp] +
-            rng.gauss(0, L.postLesionSdLog);
-          rMm *= Math.cbrt(L.volumeRatio[tp] * Math.exp(rng.gauss(0, L.volumeSdLog)));
-          if (!ebv) {
-            const acc = (logRatioSum[tp] ??= { s: 0, n: 0 });
-            acc.s += logS - logPre;
-            acc.n++;
-          }
-        }
-        lt.scans.push({
-          scanId,
-          timepoint: s.tp,
-          diameterCm: round((2 * rMm) / 10, 4),
-          volumeMl: round(((4 / 3) * Math.PI * rMm ** 3) / 1000, 4),
-          suvPeakTrue: round(Math.exp(logS), 4),
-        });
-      }
-      patLesions.push(lt);
-    }
-    truthBase.lesions.push(...patLesions);
-
-    // FDG PET before lymphodepletion (own random stream, so the CD8 trial is the same with or without).
-    let matvTrueMl: number | null = null;
-    if (o.fdg) {
-      const F = M.fdg;
-      const fr = new Rng(o.seed, `fdg/${i}`);
-      const scanId = `${patientId}-fdg`;
-      scans.push({
-        scanId,
-        patientId,
-        tracer: 'FDG',
-        timepoint: 'pre-ld',
-        day: F.day,
-        path: `images/${scanId}.nii.gz`,
-        format: 'nifti-suv',
-      });
-      suvImageScans.push(scanId);
-      matvTrueMl = 0;
-      for (const lt of patLesions) {
-        const pre = lt.scans[0]!;
-        const suv = round(fr.logNormal(F.lesionSuvMedian, F.lesionSuvSdLog), 4);
-        if (suv >= F.matvThresholdSuv) matvTrueMl += pre.volumeMl;
-        lt.scans.push({
-          scanId,
-          timepoint: 'pre-ld',
-          diameterCm: pre.diameterCm,
-          volumeMl: pre.volumeMl,
-          suvPeakTrue: suv,
-        });
-      }
-      matvTrueMl = round(matvTrueMl, 4);
-      truthBase.scans.push({
-        scanId,
-        patientId,
-        timepoint: 'pre-ld',
-        day: F.day,
-        uptakeDays: 1 / 24,
-        organSuvTrue: Object.fromEntries(ORGANS.map((g) => [g, F.tissueSuv[g]])) as Record<Organ, number>,
-      });
-      scenes.set(scanId, sceneOf(scanId, { ...F.tissueSuv }));
-      pushLesionVois(scanId);
-    }
-
-    // Scenes and VOIs.
-    for (const s of scanList) {
-      const scanId = `${patientId}-${s.tp}`;
-      const org = organByScan.get(scanId)!;
-      scenes.set(scanId, sceneOf(scanId, { ...M.backgroundSuv, ...org }));
-      ORGANS.forEach((g, gi) =>
-        vois.push({
-          voiId: `${scanId}:organ:${g}`,
-          scanId,
-          kind: 'organ',
-          label: g,
-          lesionId: null,
-          site: null,
-          irradiated: null,
-          maskPath: `masks/${scanId}_organs.nii.gz`,
-          maskLabel: gi + 1,
-          roiName: null,
-        }),
-      );
-      pushLesionVois(scanId);
-    }
-
-    // Outcomes.
-    const Oc = M.outcome;
-    const x = lesionLogPre.reduce((a, b) => a + b, 0) / lesionLogPre.length;
-    const scale = Oc.medianTtpDaysAtCentre / Math.pow(Math.LN2, 1 / Oc.weibullShape);
-    const risk = Math.exp(Oc.logHrPerLogGmSuvPeak * (x - Oc.centreLogGmSuvPeak));
-    const tProg = scale * Math.pow(rng.exponential(1) / risk, 1 / Oc.weibullShape);
-    const tOther = rng.exponential(Oc.otherDeathRatePerDay);
-    const tLymDeath = tProg + rng.exponential(1 / Oc.lymphomaDeathAfterProgressionMeanDays);
-    const followUp = Math.round((cutoff - infusionMs) / DAY_MS);
-    const progressed = tProg < Math.min(tOther, followUp);
-    const progDay = progressed ? Math.max(1, Math.round(tProg)) : null;
-    let deathDay: number | null = null;
-    let deathCause: 'lymphoma' | 'other' | null = null;
-    const tDeath = progressed ? Math.min(tOther, tLymDeath) : tOther;
-    if (tDeath < followUp) {
-      deathDay = Math.max(progDay ?? 1, Math.round(tDeath));
-      deathCause = progressed && tLymDeath <= tOther ? 'lymphoma' : 'other';
-    }
-    const endDay = deathDay ?? followUp;
-    // Responses (Lugano 2014) at day +28 and month 3, while alive and followed.
-    const respond = (day: number, prev: Lugano | null): Lugano | null => {
-      if (day > endDay) return null;
-      if (progDay !== null && progDay <= day) return 'PD';
-      if (prev === 'CR') return 'CR';
-      if (progDay !== null && progDay < day + 100) return rng.bernoulli(0.7) ? 'PR' : 'SD';
-      return rng.bernoulli(prev === null ? 0.8 : 0.6) ? 'CR' : 'PR';
-    };
-    const r28 = respond(28, null);
-    if (r28) ev({ event: 'response', day: 28, lugano: r28 });
-    const m3Day = 90 + rng.int(-7, 7);
-    const r90 = respond(m3Day, r28);
-    if (r90) ev({ event: 'response', day: m3Day, lugano: r90 });
-    if (progDay !== null) ev({ event: 'progression', day: progDay });
-    if (deathDay !== null) ev({ event: 'death', day: deathDay, deathCause });
-    else ev({ event: 'last_follow_up', day: followUp });
-    truthBase.patients.push({
-      patientId,
-      cohort,
-      ebvPositive: ebv,
-      logGmSuvPeakPreTrue: x,
-      gmSuvPeakPreTrue: Math.exp(x),
-      infusionDate: isoDate(infusionMs),
-      progressionDayLatent: tProg,
-      otherDeathDayLatent: tOther,
-      followUpDays: followUp,
-      matvTrueMl,
-      ttp: {
-        days: progDay ?? endDay,
-        event: progDay !== null,
-      },
-      pfs: { days: progDay ?? endDay, event: progDay !== null || deathDay !== null },
-      os: { days: endDay, event: deathDay !== null },
-    });
-
-    // This patient's events in day order (stable for ties).
-    const firstEvent = events.findIndex((e) => e.patientId === patientId);
-    const mine = events.splice(firstEvent).sort((a, b) => a.day - b.day);
-    events.push(...mine);
-
-    // Toxicity (ASTCT 2019 grades): CRS ≥ 2 in ~55 %, ICANS ≥ 2 in ~40 % (more often with CRS ≥ 2).
-    const crs = [0, 1, 2, 3, 4][rng.weighted([0.1, 0.35, 0.4, 0.12, 0.03])]!;
-    const icansHigh = rng.bernoulli(crs >= 2 ? 0.55 : 0.2);
-    const icans = icansHigh ? [2, 3, 4][rng.weighted([0.6, 0.3, 0.1])]! : rng.bernoulli(0.3) ? 1 : 0;
-    toxicity.push({
-      patientId,
-      crsGrade: crs,
-      icansGrade: icans,
-      tocilizumab: rng.bernoulli(crs >= 2 ? 0.9 : crs === 1 ? 0.2 : 0),
-      steroids: rng.bernoulli(icans >= 2 ? 0.9 : crs >= 3 ? 0.8 : 0.1),
-    });
-
-    // Labs: circulating CD8 copies per cell on each scan day (tracks the true blood-pool SUV),
-    // CAR copies and IL-6 after infusion.
-    // CD8 copies per cell and IL-6 are true values here: the bundle gets raw qPCR and cytokine wells.
-    const assayIn: AssayPatientInput = { patientId, crsGrade: crs, cd8CopiesPerCell: [], il6PgMl: [] };
-    assayInputs.push(assayIn);
-    for (const s of scanList) {
-      const bp = organByScan.get(`${patientId}-${s.tp}`)!.aorta;
-      assayIn.cd8CopiesPerCell.push({
-        day: s.day,
-        value: round(M.labs.cd8PerBloodPoolSuv * bp * Math.exp(rng.gauss(0, M.labs.cd8SdLog)), 4),
-      });
-    }
-    for (const d of [7, 14, 28]) {
-      if (d > endDay) continue;
-      labs.push({
-        patientId,
-        day: d,
-        analyte: 'car_copies_per_cell',
-        value: round(rng.logNormal(d === 7 ? 0.3 : 0.1, 0.8), 4),
-      });
-    }
-    for (const d of [0, 7, 28]) {
-      if (d > endDay) continue;
-      const base = d === 7 && crs >= 2 ? 60 : 8;
-      assayIn.il6PgMl.push({ day: d, value: round(rng.logNormal(base, 0.7), 2) });
-    }
-
-    // Biopsy of the largest non-brain lesion in ~30 % of patients (at least one in the trial).
-    const wantBiopsy = rng.bernoulli(M.biopsy.patientProbability) || (!anyBiopsy && i === N - 1);
-    const candidates = patLesions.filter((lt) => lt.site !== 'brain');
-    if (wantBiopsy && candidates.length > 0) {
-      anyBiopsy = true;
-      const big = candidates.reduce((a, b) => (b.scans[0]!.volumeMl > a.scans[0]!.volumeMl ? b : a));
-      biopsies.push({
-        patientId,
-        lesionId: big.lesionId,
-        cd8Percent: round(
-          Math.min(
-            80,
-            M.biopsy.cd8PercentPerSuv * big.scans[0]!.suvPeakTrue * Math.exp(rng.gauss(0, M.biopsy.sdLog)),
-          ),
-          1,
-        ),
-      });
-    }
+  };
+  const apheresisDay = -28 + rng.int(-4, 3);
+  ev({ event: 'apheresis', day: apheresisDay });
+  let earliestPre = apheresisDay + 4;
+  if (bridging !== 'none') {
+    const bd = apheresisDay + rng.int(2, 5);
+    ev({ event: 'bridging', day: bd, bridgingType: bridging });
+    earliestPre = bd + 5;
   }
+  const mainPost: PostTimepoint = cohort === '1' ? 'd7' : cohort === '2' ? 'd5' : 'd2';
+  const interval = { '1': 30, '2': 24, '3': 21 }[cohort] + rng.int(-3, 3);
+  const preDay = Math.min(-7, Math.max(earliestPre, POST_DAY[mainPost] - interval));
+  const posts: PostTimepoint[] = cohort === '3' ? ['d2', 'd4', 'd7'] : [mainPost];
+
+  // Scans and tracer injections: 2 days before each scan; cohort 3 has one injection at day 0
+  // for its day +2, +4 and +7 scans (docs/references/trial.md §1: only day +2 of cohort 3 is a 2-day uptake scan;
+  // the analysis setting `uptakeDays` (default 2) leaves the others out).
+  const scanList: PlannedScan[] = [
+    { tp: 'pre', day: preDay, injDay: preDay - 2 },
+    ...posts.map((tp) => ({ tp, day: POST_DAY[tp], injDay: cohort === '3' ? 0 : POST_DAY[tp] - 2 })),
+  ];
+  const injections = new Map<number, { activityMbq: number; ms: number; scanId: string }>();
+  for (const s of scanList) {
+    const scanId = `${patientId}-${s.tp}`;
+    let inj = injections.get(s.injDay);
+    if (!inj) {
+      inj = {
+        activityMbq: round(rng.gauss(M.injectedActivityMbq.mean, M.injectedActivityMbq.sd), 2),
+        ms: infusionMs + s.injDay * DAY_MS + (9 * 60 + rng.int(0, 120)) * 60_000 + rng.int(0, 59) * 1000,
+        scanId,
+      };
+      injections.set(s.injDay, inj);
+    }
+    // One row per scan (the bundle's `scan_id` names the scan an injection belongs to), so cohort 3's
+    // day +4 and +7 scans repeat the day-0 injection and their uptake time (4, 7 days) is known.
+    ev({ event: 'tracer_injection', day: s.injDay, activityMbq: inj.activityMbq, scanId });
+    const seriesMs = inj.ms + (s.day - s.injDay) * DAY_MS + rng.int(-60, 60) * 60_000 + rng.int(0, 59) * 1000;
+    scans.push({
+      scanId,
+      patientId,
+      tracer: TRACER.name,
+      timepoint: s.tp,
+      day: s.day,
+      path: `images/${scanId}`,
+      format: 'dicom',
+    });
+    acquisitions.push({
+      scanId,
+      patientId,
+      timepoint: s.tp,
+      day: s.day,
+      sex,
+      ageYears: age,
+      weightKg,
+      injectionMs: inj.ms,
+      seriesMs,
+      injectedActivityBq: Math.round(inj.activityMbq * 1e6),
+    });
+  }
+  ev({ event: 'lymphodepletion', day: -5 });
+  ev({ event: 'infusion', day: 0 });
+  return { ...base, infusionMs, ev, scanList };
+}
+
+/** Organ SUVs per scan: a patient effect per organ and a scan effect, around the population means. */
+function drawOrganSuvs(acc: TrialRecords, p: PatientDraw): Map<string, Record<Organ, number>> {
+  const M = SIM_MODEL;
+  const { rng, patientId, scanList } = p;
+  const { truthBase } = acc;
+  const organPatient = Object.fromEntries(
+    ORGANS.map((g) => [g, Math.exp(rng.gauss(0, M.organPatientSdLog))]),
+  ) as Record<Organ, number>;
+  const organByScan = new Map<string, Record<Organ, number>>();
+  for (const s of scanList) {
+    const scanId = `${patientId}-${s.tp}`;
+    const v = Object.fromEntries(
+      ORGANS.map((g) => [
+        g,
+        round(M.organSuvMean[g][s.tp] * organPatient[g] * Math.exp(rng.gauss(0, M.organScanSdLog)), 4),
+      ]),
+    ) as Record<Organ, number>;
+    organByScan.set(scanId, v);
+    truthBase.scans.push({
+      scanId,
+      patientId,
+      timepoint: s.tp,
+      day: s.day,
+      uptakeDays: s.day - s.injDay,
+      organSuvTrue: v,
+    });
+  }
+  return organByScan;
+}
+
+/** A patient's lesions, the log pre-CART SUVpeaks, and the scene and VOI builders of their scans. */
+interface PatientLesions {
+  patLesions: LesionTruth[];
+  lesionLogPre: number[];
+  /** The phantom scene of a scan (tissue SUVs, the patient's lesions as on that scan). */
+  sceneOf: (scanId: string, tissueSuv: ScanScene['tissueSuv']) => ScanScene;
+  /** Adds the lesion VOIs of a scan. */
+  pushLesionVois: (scanId: string) => void;
+}
+
+/**
+ * Lesions: count, brain and irradiated lesions, sphere placement, true pre-CART SUVpeak and its
+ * post-CART change and volume change per scan (docs/references/trial.md).
+ */
+function drawLesions(acc: TrialRecords, p: PatientDraw, o: Required<SimulateOptions>): PatientLesions {
+  const M = SIM_MODEL;
+  const { rng, patientId, cns, ebv, bridging, scanList } = p;
+  const { vois, logRatioSum } = acc;
+  const L = M.lesion;
+  let nLes = Math.round(Math.exp(rng.gauss(Math.log(L.countMedian), L.countSdLog)));
+  nLes = Math.max(1, Math.min(L.countMax, nLes));
+  const nBrain = cns ? Math.min(nLes, rng.int(1, 2)) : 0;
+  const nIrr =
+    bridging === 'radiotherapy' || bridging === 'combination' ? Math.min(nLes - nBrain, rng.int(1, 3)) : 0;
+  const mu = ebv ? L.logMeanPreEbv : L.logMeanPre;
+  const bPat = rng.gauss(0, L.patientSdLog);
+  const cPat: Record<PostTimepoint, number> = {
+    d2: rng.gauss(0, L.postPatientSdLog),
+    d4: 0,
+    d5: rng.gauss(0, L.postPatientSdLog),
+    d7: rng.gauss(0, L.postPatientSdLog),
+  };
+  cPat.d4 = (cPat.d2 + cPat.d7) / 2;
+  const placed: PlacedSphere[] = [];
+  const patLesions: LesionTruth[] = [];
+  const lesionLogPre: number[] = [];
+  // The phantom scene of a scan (tissue SUVs, the patient's lesions as on that scan) and its lesion VOIs.
+  const sceneOf = (scanId: string, tissueSuv: ScanScene['tissueSuv']): ScanScene => ({
+    tissueSuv,
+    lesions: patLesions.map((lt) => {
+      const st = lt.scans.find((x) => x.scanId === scanId)!;
+      return {
+        label: lt.maskLabel,
+        centreLps: lt.centreLps,
+        radiusMm: st.diameterCm * 5,
+        suv: st.suvPeakTrue,
+      };
+    }),
+    psfFwhmMm: o.psfFwhmMm,
+    noiseA: M.image.noiseA,
+    noiseB: M.image.noiseB,
+    noiseSeed: o.seed,
+    noiseStream: `noise/${scanId}`,
+  });
+  const pushLesionVois = (scanId: string): void => {
+    for (const lt of patLesions) {
+      vois.push({
+        voiId: `${scanId}:lesion:${lt.lesionId}`,
+        scanId,
+        kind: 'lesion',
+        label: `L${String(lt.maskLabel).padStart(2, '0')} ${lt.location}`,
+        lesionId: lt.lesionId,
+        site: lt.site,
+        irradiated: lt.irradiated,
+        maskPath: `masks/${scanId}_lesions.nii.gz`,
+        maskLabel: lt.maskLabel,
+        roiName: null,
+      });
+    }
+  };
+  const nodalWeights = LOCATIONS.map((l) => l.weight);
+  for (let l = 0; l < nLes; l++) {
+    const irradiated = l < nIrr;
+    const isBrain = l >= nLes - nBrain;
+    let location = isBrain ? BRAIN_LOCATION : LOCATIONS[rng.weighted(nodalWeights)]!;
+    if (irradiated && location.maxDiameterCm < 5) location = LOCATIONS.find((x) => x.name === 'mediastinal')!;
+    const dCm = irradiated
+      ? rng.logNormal(L.irradiatedDiameterMedianCm, L.irradiatedDiameterSdLog)
+      : rng.logNormal(L.diameterMedianCm, L.diameterSdLog);
+    const dClamped = Math.min(L.diameterMaxCm, location.maxDiameterCm, Math.max(L.diameterMinCm, dCm));
+    const sphere = placeSphere(rng, location, dClamped * 5, placed);
+    placed.push(sphere);
+    const logPre = mu + bPat + rng.gauss(0, L.lesionSdLog);
+    lesionLogPre.push(logPre);
+    const lesionId = `${patientId}-L${String(l + 1).padStart(2, '0')}`;
+    const lt: LesionTruth = {
+      lesionId,
+      patientId,
+      maskLabel: l + 1,
+      location: sphere.location.name,
+      site: sphere.location.site,
+      irradiated,
+      centreLps: sphere.centreLps.map((v) => round(v, 3)) as Vec3,
+      scans: [],
+    };
+    for (const s of scanList) {
+      const scanId = `${patientId}-${s.tp}`;
+      let logS = logPre;
+      let rMm = sphere.radiusMm;
+      if (s.tp !== 'pre') {
+        const tp = s.tp;
+        logS =
+          Math.log(L.gmRatio[tp]) +
+          mu +
+          L.postSlopeOnPreLog * (logPre - mu) +
+          cPat[tp] +
+          rng.gauss(0, L.postLesionSdLog);
+        rMm *= Math.cbrt(L.volumeRatio[tp] * Math.exp(rng.gauss(0, L.volumeSdLog)));
+        if (!ebv) {
+          const acc = (logRatioSum[tp] ??= { s: 0, n: 0 });
+          acc.s += logS - logPre;
+          acc.n++;
+        }
+      }
+      lt.scans.push({
+        scanId,
+        timepoint: s.tp,
+        diameterCm: round((2 * rMm) / 10, 4),
+        volumeMl: round(((4 / 3) * Math.PI * rMm ** 3) / 1000, 4),
+        suvPeakTrue: round(Math.exp(logS), 4),
+      });
+    }
+    patLesions.push(lt);
+  }
+  return { patLesions, lesionLogPre, sceneOf, pushLesionVois };
+}
+
+/**
+ * FDG PET before lymphodepletion (own random stream, so the CD8 trial is the same with or without):
+ * the scan, each lesion's FDG SUV, its scene and VOIs.
+ * @returns the true MATV (mL of lesions with FDG SUV ≥ the threshold)
+ */
+function addFdgScan(
+  acc: TrialRecords,
+  p: PatientDraw,
+  o: Required<SimulateOptions>,
+  les: PatientLesions,
+): number {
+  const M = SIM_MODEL;
+  const { i, patientId } = p;
+  const { patLesions, sceneOf, pushLesionVois } = les;
+  const { scans, suvImageScans, truthBase, scenes } = acc;
+  let matvTrueMl: number;
+  const F = M.fdg;
+  const fr = new Rng(o.seed, `fdg/${i}`);
+  const scanId = `${patientId}-fdg`;
+  scans.push({
+    scanId,
+    patientId,
+    tracer: 'FDG',
+    timepoint: 'pre-ld',
+    day: F.day,
+    path: `images/${scanId}.nii.gz`,
+    format: 'nifti-suv',
+  });
+  suvImageScans.push(scanId);
+  matvTrueMl = 0;
+  for (const lt of patLesions) {
+    const pre = lt.scans[0]!;
+    const suv = round(fr.logNormal(F.lesionSuvMedian, F.lesionSuvSdLog), 4);
+    if (suv >= F.matvThresholdSuv) matvTrueMl += pre.volumeMl;
+    lt.scans.push({
+      scanId,
+      timepoint: 'pre-ld',
+      diameterCm: pre.diameterCm,
+      volumeMl: pre.volumeMl,
+      suvPeakTrue: suv,
+    });
+  }
+  matvTrueMl = round(matvTrueMl, 4);
+  truthBase.scans.push({
+    scanId,
+    patientId,
+    timepoint: 'pre-ld',
+    day: F.day,
+    uptakeDays: 1 / 24,
+    organSuvTrue: Object.fromEntries(ORGANS.map((g) => [g, F.tissueSuv[g]])) as Record<Organ, number>,
+  });
+  scenes.set(scanId, sceneOf(scanId, { ...F.tissueSuv }));
+  pushLesionVois(scanId);
+  return matvTrueMl;
+}
+
+/** Scenes and VOIs (organs, lesions) of the patient's CD8 scans. */
+function addScenesAndVois(
+  acc: TrialRecords,
+  p: PatientDraw,
+  organByScan: Map<string, Record<Organ, number>>,
+  les: PatientLesions,
+): void {
+  const M = SIM_MODEL;
+  const { patientId, scanList } = p;
+  const { sceneOf, pushLesionVois } = les;
+  const { scenes, vois } = acc;
+  for (const s of scanList) {
+    const scanId = `${patientId}-${s.tp}`;
+    const org = organByScan.get(scanId)!;
+    scenes.set(scanId, sceneOf(scanId, { ...M.backgroundSuv, ...org }));
+    ORGANS.forEach((g, gi) =>
+      vois.push({
+        voiId: `${scanId}:organ:${g}`,
+        scanId,
+        kind: 'organ',
+        label: g,
+        lesionId: null,
+        site: null,
+        irradiated: null,
+        maskPath: `masks/${scanId}_organs.nii.gz`,
+        maskLabel: gi + 1,
+        roiName: null,
+      }),
+    );
+    pushLesionVois(scanId);
+  }
+}
+
+/**
+ * Outcomes: Weibull PH time to progression on the mean log pre-CART SUVpeak, deaths from lymphoma
+ * and other causes, Lugano responses at day +28 and month 3, and the patient's truth record.
+ * @returns the last day the patient is followed (death or last follow-up)
+ */
+function drawOutcomes(
+  acc: TrialRecords,
+  p: PatientDraw,
+  les: PatientLesions,
+  matvTrueMl: number | null,
+  cutoff: number,
+): number {
+  const M = SIM_MODEL;
+  const { rng, patientId, cohort, ebv, infusionMs, ev } = p;
+  const { lesionLogPre } = les;
+  const { truthBase } = acc;
+  const Oc = M.outcome;
+  const x = lesionLogPre.reduce((a, b) => a + b, 0) / lesionLogPre.length;
+  const scale = Oc.medianTtpDaysAtCentre / Math.pow(Math.LN2, 1 / Oc.weibullShape);
+  const risk = Math.exp(Oc.logHrPerLogGmSuvPeak * (x - Oc.centreLogGmSuvPeak));
+  const tProg = scale * Math.pow(rng.exponential(1) / risk, 1 / Oc.weibullShape);
+  const tOther = rng.exponential(Oc.otherDeathRatePerDay);
+  const tLymDeath = tProg + rng.exponential(1 / Oc.lymphomaDeathAfterProgressionMeanDays);
+  const followUp = Math.round((cutoff - infusionMs) / DAY_MS);
+  const progressed = tProg < Math.min(tOther, followUp);
+  const progDay = progressed ? Math.max(1, Math.round(tProg)) : null;
+  let deathDay: number | null = null;
+  let deathCause: 'lymphoma' | 'other' | null = null;
+  const tDeath = progressed ? Math.min(tOther, tLymDeath) : tOther;
+  if (tDeath < followUp) {
+    deathDay = Math.max(progDay ?? 1, Math.round(tDeath));
+    deathCause = progressed && tLymDeath <= tOther ? 'lymphoma' : 'other';
+  }
+  const endDay = deathDay ?? followUp;
+  // Responses (Lugano 2014) at day +28 and month 3, while alive and followed.
+  const respond = (day: number, prev: Lugano | null): Lugano | null => {
+    if (day > endDay) return null;
+    if (progDay !== null && progDay <= day) return 'PD';
+    if (prev === 'CR') return 'CR';
+    if (progDay !== null && progDay < day + 100) return rng.bernoulli(0.7) ? 'PR' : 'SD';
+    return rng.bernoulli(prev === null ? 0.8 : 0.6) ? 'CR' : 'PR';
+  };
+  const r28 = respond(28, null);
+  if (r28) ev({ event: 'response', day: 28, lugano: r28 });
+  const m3Day = 90 + rng.int(-7, 7);
+  const r90 = respond(m3Day, r28);
+  if (r90) ev({ event: 'response', day: m3Day, lugano: r90 });
+  if (progDay !== null) ev({ event: 'progression', day: progDay });
+  if (deathDay !== null) ev({ event: 'death', day: deathDay, deathCause });
+  else ev({ event: 'last_follow_up', day: followUp });
+  truthBase.patients.push({
+    patientId,
+    cohort,
+    ebvPositive: ebv,
+    logGmSuvPeakPreTrue: x,
+    gmSuvPeakPreTrue: Math.exp(x),
+    infusionDate: isoDate(infusionMs),
+    progressionDayLatent: tProg,
+    otherDeathDayLatent: tOther,
+    followUpDays: followUp,
+    matvTrueMl,
+    ttp: {
+      days: progDay ?? endDay,
+      event: progDay !== null,
+    },
+    pfs: { days: progDay ?? endDay, event: progDay !== null || deathDay !== null },
+    os: { days: endDay, event: deathDay !== null },
+  });
+  return endDay;
+}
+
+/**
+ * Toxicity (ASTCT 2019 grades) and labs: CD8 copies per cell on each scan day and IL-6 (true
+ * values for the assay simulator), CAR copies after infusion.
+ */
+function drawToxicityAndLabs(
+  acc: TrialRecords,
+  p: PatientDraw,
+  organByScan: Map<string, Record<Organ, number>>,
+  endDay: number,
+): void {
+  const M = SIM_MODEL;
+  const { rng, patientId, scanList } = p;
+  const { toxicity, assayInputs, labs } = acc;
+  // Toxicity (ASTCT 2019 grades): CRS ≥ 2 in ~55 %, ICANS ≥ 2 in ~40 % (more often with CRS ≥ 2).
+  const crs = [0, 1, 2, 3, 4][rng.weighted([0.1, 0.35, 0.4, 0.12, 0.03])]!;
+  const icansHigh = rng.bernoulli(crs >= 2 ? 0.55 : 0.2);
+  const icans = icansHigh ? [2, 3, 4][rng.weighted([0.6, 0.3, 0.1])]! : rng.bernoulli(0.3) ? 1 : 0;
+  toxicity.push({
+    patientId,
+    crsGrade: crs,
+    icansGrade: icans,
+    tocilizumab: rng.bernoulli(crs >= 2 ? 0.9 : crs === 1 ? 0.2 : 0),
+    steroids: rng.bernoulli(icans >= 2 ? 0.9 : crs >= 3 ? 0.8 : 0.1),
+  });
+
+  // Labs: circulating CD8 copies per cell on each scan day (tracks the true blood-pool SUV),
+  // CAR copies and IL-6 after infusion.
+  // CD8 copies per cell and IL-6 are true values here: the bundle gets raw qPCR and cytokine wells.
+  const assayIn: AssayPatientInput = { patientId, crsGrade: crs, cd8CopiesPerCell: [], il6PgMl: [] };
+  assayInputs.push(assayIn);
+  for (const s of scanList) {
+    const bp = organByScan.get(`${patientId}-${s.tp}`)!.aorta;
+    assayIn.cd8CopiesPerCell.push({
+      day: s.day,
+      value: round(M.labs.cd8PerBloodPoolSuv * bp * Math.exp(rng.gauss(0, M.labs.cd8SdLog)), 4),
+    });
+  }
+  for (const d of [7, 14, 28]) {
+    if (d > endDay) continue;
+    labs.push({
+      patientId,
+      day: d,
+      analyte: 'car_copies_per_cell',
+      value: round(rng.logNormal(d === 7 ? 0.3 : 0.1, 0.8), 4),
+    });
+  }
+  for (const d of [0, 7, 28]) {
+    if (d > endDay) continue;
+    const base = d === 7 && crs >= 2 ? 60 : 8;
+    assayIn.il6PgMl.push({ day: d, value: round(rng.logNormal(base, 0.7), 2) });
+  }
+}
+
+/** Biopsy of the largest non-brain lesion in ~30 % of patients (at least one in the trial). */
+function drawBiopsy(acc: TrialRecords, p: PatientDraw, N: number, patLesions: LesionTruth[]): void {
+  const M = SIM_MODEL;
+  const { rng, i, patientId } = p;
+  const { biopsies } = acc;
+  const wantBiopsy = rng.bernoulli(M.biopsy.patientProbability) || (!acc.anyBiopsy && i === N - 1);
+  const candidates = patLesions.filter((lt) => lt.site !== 'brain');
+  if (wantBiopsy && candidates.length > 0) {
+    acc.anyBiopsy = true;
+    const big = candidates.reduce((a, b) => (b.scans[0]!.volumeMl > a.scans[0]!.volumeMl ? b : a));
+    biopsies.push({
+      patientId,
+      lesionId: big.lesionId,
+      cd8Percent: round(
+        Math.min(
+          80,
+          M.biopsy.cd8PercentPerSuv * big.scans[0]!.suvPeakTrue * Math.exp(rng.gauss(0, M.biopsy.sdLog)),
+        ),
+        1,
+      ),
+    });
+  }
+}
+
+/** Draws one patient (own random stream `patient/<i>`) and adds their records to `acc`, in a fixed order of draws. */
+function simulatePatient(
+  acc: TrialRecords,
+  i: number,
+  o: Required<SimulateOptions>,
+  d: TrialDecks,
+  timing: TrialTiming,
+): void {
+  const N = o.patients;
+  const rng = new Rng(o.seed, `patient/${i}`);
+  const patientId = timing.pid(i);
+  const cohort = d.cohorts[i]!;
+  const sex = d.sexes[i]!;
+  const histology = d.histologies[i]!;
+  const ebv = histology === 'EBV+ DLBCL';
+  const bridging = d.bridgings[i]!;
+  const cns = d.cnsSet.has(i);
+  const age = Math.round(Math.min(80, Math.max(39, rng.gauss(63, 10))));
+  const weightKg = round(Math.min(130, Math.max(48, sex === 'M' ? rng.gauss(84, 12) : rng.gauss(70, 11))), 1);
+  acc.patients.push({
+    patientId,
+    cohort,
+    age,
+    sex,
+    weightKg,
+    histology,
+    stage: d.stages[i]!,
+    cnsInvolvement: cns,
+    ecog: d.ecogs[i]!,
+    previousLines: d.lines[i]!,
+    primaryRefractory: d.refractory[i]!,
+    priorAsct: d.asct[i]!,
+    bridging,
+    product: 'axi-cel',
+  });
+
+  const p = drawJourney(
+    acc,
+    { i, rng, patientId, cohort, sex, age, weightKg, ebv, bridging, cns },
+    N,
+    timing,
+  );
+  const organByScan = drawOrganSuvs(acc, p);
+  const les = drawLesions(acc, p, o);
+  acc.truthBase.lesions.push(...les.patLesions);
+  const matvTrueMl = o.fdg ? addFdgScan(acc, p, o, les) : null;
+  addScenesAndVois(acc, p, organByScan, les);
+  const endDay = drawOutcomes(acc, p, les, matvTrueMl, timing.cutoff);
+
+  // This patient's events in day order (stable for ties).
+  const { events } = acc;
+  const firstEvent = events.findIndex((e) => e.patientId === patientId);
+  const mine = events.splice(firstEvent).sort((a, b) => a.day - b.day);
+  events.push(...mine);
+
+  drawToxicityAndLabs(acc, p, organByScan, endDay);
+  drawBiopsy(acc, p, N, les.patLesions);
+}
+
+/**
+ * Draws a virtual trial (deterministic for `opts.seed`).
+ *
+ * @param opts seed, number of patients (≥ 3, ≤ 200), voxel size (mm, 2–12) and PSF FWHM (mm, ≥ 0).
+ * @returns the bundle records, per-scan acquisition facts, the truth and a scan renderer.
+ * @throws RangeError for out-of-range options.
+ */
+export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
+  const o: Required<SimulateOptions> = {
+    seed: opts.seed ?? 1,
+    patients: opts.patients ?? 6,
+    voxelMm: opts.voxelMm ?? 6,
+    psfFwhmMm: opts.psfFwhmMm ?? 6.5,
+    fdg: opts.fdg ?? false,
+  };
+  if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer (got ${o.seed})`);
+  if (!Number.isInteger(o.patients) || o.patients < 3 || o.patients > 200)
+    throw new RangeError(`patients must be an integer from 3 to 200 (got ${o.patients})`);
+  if (!(o.voxelMm >= 2 && o.voxelMm <= 12))
+    throw new RangeError(`voxelMm must be 2–12 mm (got ${o.voxelMm})`);
+  if (!(o.psfFwhmMm >= 0 && o.psfFwhmMm <= 30))
+    throw new RangeError(`psfFwhmMm must be 0–30 mm (got ${o.psfFwhmMm})`);
+  const M = SIM_MODEL;
+  const N = o.patients;
+  const grid = phantomGrid(o.voxelMm);
+  const decks = drawDecks(new Rng(o.seed, 'decks'), N);
+  const width = Math.max(2, String(N).length);
+  const timing: TrialTiming = {
+    pid: (i: number): string => `VT-${String(i + 1).padStart(width, '0')}`,
+    t0: Date.parse(`${M.outcome.firstInfusion}T00:00:00Z`),
+    t1: Date.parse(`${M.outcome.lastInfusion}T00:00:00Z`),
+    cutoff: Date.parse(`${M.outcome.dataCutoff}T00:00:00Z`),
+  };
+  const acc: TrialRecords = {
+    patients: [],
+    events: [],
+    scans: [],
+    vois: [],
+    toxicity: [],
+    labs: [],
+    biopsies: [],
+    acquisitions: [],
+    suvImageScans: [],
+    scenes: new Map<string, ScanScene>(),
+    truthBase: emptyTruth(o),
+    assayInputs: [],
+    logRatioSum: {},
+    anyBiopsy: false,
+  };
+  for (let i = 0; i < N; i++) simulatePatient(acc, i, o, decks, timing);
+  const { patients, events, scans, vois, toxicity, labs, biopsies, acquisitions, suvImageScans, scenes } =
+    acc;
+  const { truthBase, assayInputs, logRatioSum } = acc;
   for (const tp of POST_TIMEPOINTS) {
     const acc = logRatioSum[tp];
     if (acc && acc.n > 0) truthBase.preToPostGmRatioSample[tp] = Math.exp(acc.s / acc.n);

@@ -49,9 +49,8 @@ function numbers(t: CsvTable, name: string, option: string, allowMissing = false
   });
 }
 
-export function register(program: Command): void {
-  const assay = commandGroup(program, 'assay', 'Lab assays: standard curves, qPCR, 51Cr cytotoxicity');
-
+/** `carto assay curve`: fit a 3PL/4PL/5PL log-logistic standard curve and back-calculate unknowns. */
+function registerCurve(assay: Command): void {
   assay
     .command('curve')
     .description('Fit a 3PL/4PL/5PL log-logistic curve (drc LL.3/LL.4/LL.5) and back-calculate unknowns')
@@ -146,7 +145,10 @@ export function register(program: Command): void {
         }
       },
     );
+}
 
+/** `carto assay qpcr`: standard curve (efficiency), ΔΔCt fold change, or copies per cell. */
+function registerQpcr(assay: Command): void {
   assay
     .command('qpcr')
     .description('qPCR: standard curve (efficiency), ΔΔCt fold change, or copies per cell')
@@ -250,7 +252,10 @@ export function register(program: Command): void {
         else process.stdout.write(`${table}\n`);
       },
     );
+}
 
+/** `carto assay lysis`: 51Cr release of one assay: % specific lysis per E:T, QC, lytic units. */
+function registerLysis(assay: Command): void {
   assay
     .command('lysis')
     .description('51Cr release: % specific lysis per E:T ratio, spontaneous-release QC, lytic units')
@@ -326,7 +331,10 @@ export function register(program: Command): void {
             `${lu !== null ? `; LU${opts.lu} per 10^6 effectors ${lu.toPrecision(4)}` : ''}\n`,
         );
     });
+}
 
+/** `carto assay cytokines`: cytokine plates: standard curves per plate and analyte, samples back-calculated. */
+function registerCytokines(assay: Command): void {
   assay
     .command('cytokines')
     .description(
@@ -392,7 +400,10 @@ export function register(program: Command): void {
         );
       }
     });
+}
 
+/** `carto assay cytotoxicity`: 51Cr-release plates: controls QC per plate and target, % lysis per sample. */
+function registerCytotoxicity(assay: Command): void {
   assay
     .command('cytotoxicity')
     .description('⁵¹Cr-release plates: controls QC per plate and target, % specific lysis per sample and E:T')
@@ -436,4 +447,15 @@ export function register(program: Command): void {
           )}\n`,
         );
     });
+}
+
+/** Registers `carto assay` and its sub-commands (curve, qpcr, lysis, cytokines, cytotoxicity). */
+export function register(program: Command): void {
+  const assay = commandGroup(program, 'assay', 'Lab assays: standard curves, qPCR, 51Cr cytotoxicity');
+
+  registerCurve(assay);
+  registerQpcr(assay);
+  registerLysis(assay);
+  registerCytokines(assay);
+  registerCytotoxicity(assay);
 }
