@@ -1,6 +1,7 @@
 // The output-folder rule (src/io/output-folder.ts) for every command that writes a folder: never
 // delete or change what Cartography did not write. Each case checks the clear error (exit 2, naming
 // --out and the path) or the right result, and that nothing outside the command's own output changed.
+import { runInProcess } from '../helpers/cli-in-process.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { droBundle } from '../helpers/bundles.js';
 import { projectRoot } from '../helpers/shared-data.js';
 import { register as registerRun } from '../../src/cli/commands/run.js';
@@ -29,7 +30,7 @@ import { register as registerSimulate } from '../../src/cli/commands/simulate.js
 import { register as registerRegistry } from '../../src/cli/commands/registry.js';
 import { register as registerImaging } from '../../src/cli/commands/imaging.js';
 import { OUTPUT_MARKER, writeOutputFolder } from '../../src/io/output-folder.js';
-import { CartoError, InputError } from '../../src/errors.js';
+import { InputError } from '../../src/errors.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { importRedcap } from '../../src/registry/exchange/import.js';
 import { readBundle } from '../../src/study/bundle.js';
@@ -72,36 +73,16 @@ function changed(before: Map<string, string>, after: Map<string, string>): strin
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
 
-/**
- * A CLI command in-process, in `cwd`: exit 2 for CartoError (as src/cli/shared.ts), 1 for any other
- * error. Captures the command's text output (strings) and passes binary writes through: under
- * `node --test` they are the runner's own reports on stdout (test/helpers/cli-in-process.ts swallows
- * them).
- */
+/** A CLI command in-process, in `cwd`: exit 2 for CartoError (as src/cli/shared.ts), 1 for any other error. */
 async function cli(
   register: (p: Command) => void,
   args: string[],
   cwd?: string,
 ): Promise<{ code: number; out: string; err: string }> {
-  const back = process.cwd();
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
-    if (typeof chunk !== 'string') return write(chunk, ...rest);
-    out += chunk;
-    return true;
-  };
-  if (cwd) process.chdir(cwd);
   try {
-    await program.parseAsync(['node', 'carto', ...args]);
-    return { code: 0, out, err: '' };
+    return await runInProcess(register, args, cwd ? { cwd } : {});
   } catch (e) {
-    return { code: e instanceof CartoError ? 2 : 1, out, err: (e as Error).message };
-  } finally {
-    process.stdout.write = write;
-    process.chdir(back);
+    return { code: 1, out: '', err: (e as Error).message };
   }
 }
 
