@@ -666,7 +666,7 @@ interface PatientLesions {
 
 /**
  * Lesions: count, brain and irradiated lesions, sphere placement, true pre-CART SUVpeak and its
- * post-CART change and volume change per scan (docs/references/trial.md).
+ * post-CART change and volume change per scan (docs/references/trial.md §7).
  */
 function drawLesions(acc: TrialRecords, p: PatientDraw, o: Required<SimulateOptions>): PatientLesions {
   const M = SIM_MODEL;
