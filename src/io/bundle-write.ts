@@ -12,7 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeOutputFolder } from './output-folder.js';
 import type { Volume } from '../imaging/volume.js';
-import { formatCsv } from './csv.js';
+import { writeBundleTable, writeStudyJson, type BundleRow } from '../study/bundle-write.js';
+import type { BundleTableKey } from '../study/bundle-tables.js';
 import { writePetSeries } from './dicom-write.js';
 import { gzipSync } from 'fflate';
 import { encodeNifti } from './nifti.js';
@@ -101,37 +102,23 @@ async function writeBundleFiles(
   mkdirSync(join(out, 'masks'), { recursive: true });
   const { onProgress, ...simOpts } = opts;
   const trial = simulateTrial(simOpts);
-  const files: string[] = [];
-  const put = (name: string, text: string): void => {
-    writeFileSync(join(out, name), text);
-    files.push(name);
-  };
+  const files = [writeStudyJson(out, trial.study), ...writeTrialTables(out, trial)];
+  const flowCounts = writeFlowFiles(out, trial, files);
+  const scanImages = await writeScanImages(out, trial, files, onProgress);
+  const truth: BundleTruth = { ...trial.truth, scanImages, flowCounts };
+  writeFileSync(join(out, 'truth.json'), `${JSON.stringify(truth, null, 1)}\n`);
+  files.push('truth.json');
+  return { truth, files, trial };
+}
 
-  put('study.json', `${JSON.stringify(trial.study, null, 2)}\n`);
-  put(
-    'patients.csv',
-    formatCsv(
-      [
-        'patient_id',
-        'cohort',
-        'age',
-        'sex',
-        'weight_kg',
-        'histology',
-        'stage',
-        'cns_involvement',
-        'ecog',
-        'previous_lines',
-        'primary_refractory',
-        'prior_asct',
-        'bridging',
-        'product',
-        // CONSORT columns of patients never infused (docs/study-bundle.md): the virtual trial infuses
-        // every patient, so they are written empty.
-        'consort_stage',
-        'dropout_reason',
-        'dropout_date',
-      ],
+/** The CSV tables of the virtual trial (src/study/bundle-tables.ts columns). Returns the files written. */
+function writeTrialTables(out: string, trial: SimulatedTrial): string[] {
+  const put = (key: BundleTableKey, rows: BundleRow[]): string => writeBundleTable(out, key, rows);
+  return [
+    put(
+      'patients',
+      // CONSORT columns of patients never infused (docs/study-bundle.md): the virtual trial infuses every
+      // patient, so they are written empty.
       trial.patients.map((p) => ({
         patient_id: p.patientId,
         cohort: p.cohort,
@@ -152,21 +139,8 @@ async function writeBundleFiles(
         dropout_date: null,
       })),
     ),
-  );
-  put(
-    'events.csv',
-    formatCsv(
-      [
-        'patient_id',
-        'event',
-        'date',
-        'day',
-        'bridging_type',
-        'activity_mbq',
-        'scan_id',
-        'lugano',
-        'death_cause',
-      ],
+    put(
+      'events',
       trial.events.map((e) => ({
         patient_id: e.patientId,
         event: e.event,
@@ -179,11 +153,8 @@ async function writeBundleFiles(
         death_cause: e.deathCause,
       })),
     ),
-  );
-  put(
-    'scans.csv',
-    formatCsv(
-      ['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format'],
+    put(
+      'scans',
       trial.scans.map((s) => ({
         scan_id: s.scanId,
         patient_id: s.patientId,
@@ -194,11 +165,8 @@ async function writeBundleFiles(
         format: s.format,
       })),
     ),
-  );
-  put(
-    'vois.csv',
-    formatCsv(
-      ['scan_id', 'kind', 'label', 'lesion_id', 'site', 'irradiated', 'mask_path', 'mask_label', 'roi_name'],
+    put(
+      'vois',
       trial.vois.map((v) => ({
         scan_id: v.scanId,
         kind: v.kind,
@@ -211,11 +179,8 @@ async function writeBundleFiles(
         roi_name: v.roiName,
       })),
     ),
-  );
-  put(
-    'toxicity.csv',
-    formatCsv(
-      ['patient_id', 'crs_grade', 'icans_grade', 'tocilizumab', 'steroids'],
+    put(
+      'toxicity',
       trial.toxicity.map((t) => ({
         patient_id: t.patientId,
         crs_grade: t.crsGrade,
@@ -224,30 +189,28 @@ async function writeBundleFiles(
         steroids: yesNo(t.steroids),
       })),
     ),
-  );
-  put(
-    'labs.csv',
-    formatCsv(
-      ['patient_id', 'day', 'analyte', 'value'],
+    put(
+      'labs',
       trial.labs.map((l) => ({ patient_id: l.patientId, day: l.day, analyte: l.analyte, value: l.value })),
     ),
-  );
-  put(
-    'biopsies.csv',
-    formatCsv(
-      ['patient_id', 'lesion_id', 'cd8_percent'],
+    put(
+      'biopsies',
       trial.biopsies.map((b) => ({
         patient_id: b.patientId,
         lesion_id: b.lesionId,
         cd8_percent: b.cd8Percent,
       })),
     ),
-  );
+    ...writeTrialAssayTables(out, trial),
+  ];
+}
 
-  put(
-    'qpcr.csv',
-    formatCsv(
-      ['plate', 'role', 'target', 'quantity', 'patient_id', 'day', 'ct'],
+/** The raw lab-assay tables of the virtual trial (qpcr, cytokines, cytotoxicity, flow). */
+function writeTrialAssayTables(out: string, trial: SimulatedTrial): string[] {
+  const put = (key: BundleTableKey, rows: BundleRow[]): string => writeBundleTable(out, key, rows);
+  return [
+    put(
+      'qpcr',
       trial.qpcrWells.map((w) => ({
         plate: w.plate,
         role: w.role,
@@ -258,11 +221,8 @@ async function writeBundleFiles(
         ct: w.ct,
       })),
     ),
-  );
-  put(
-    'cytokines.csv',
-    formatCsv(
-      ['plate', 'role', 'analyte', 'concentration', 'patient_id', 'day', 'dilution', 'signal'],
+    put(
+      'cytokines',
       trial.cytokineWells.map((w) => ({
         plate: w.plate,
         role: w.role,
@@ -274,11 +234,8 @@ async function writeBundleFiles(
         signal: w.signal,
       })),
     ),
-  );
-  put(
-    'cytotoxicity.csv',
-    formatCsv(
-      ['plate', 'target', 'role', 'patient_id', 'day', 'effector_target_ratio', 'cpm'],
+    put(
+      'cytotoxicity',
       trial.cytotoxicityWells.map((w) => ({
         plate: w.plate,
         target: w.target,
@@ -289,11 +246,8 @@ async function writeBundleFiles(
         cpm: w.cpm,
       })),
     ),
-  );
-  put(
-    'flow.csv',
-    formatCsv(
-      ['patient_id', 'day', 'file', 'gating', 'sample', 'data_set'],
+    put(
+      'flow',
       // `sample` is for FlowJo workspaces (empty with Gating-ML); one data set per file.
       trial.flowFiles.map((f) => ({
         patient_id: f.patientId,
@@ -304,9 +258,18 @@ async function writeBundleFiles(
         data_set: 0,
       })),
     ),
-  );
+  ];
+}
+
+/** The Gating-ML file and one FCS 3.1 file per flow sample; returns each file's true counts. */
+function writeFlowFiles(
+  out: string,
+  trial: SimulatedTrial,
+  files: string[],
+): Record<string, FlowSampleCounts> {
   mkdirSync(join(out, 'flow'), { recursive: true });
-  put('flow/gating.xml', trial.gatingMl);
+  writeFileSync(join(out, 'flow/gating.xml'), trial.gatingMl);
+  files.push('flow/gating.xml');
   const flowCounts: Record<string, FlowSampleCounts> = {};
   for (const f of trial.flowFiles) {
     const { columns, counts } = trial.renderFlow(f.file);
@@ -328,83 +291,92 @@ async function writeBundleFiles(
     files.push(f.file);
     flowCounts[f.file] = counts;
   }
+  return flowCounts;
+}
 
+// gzip without a timestamp (mtime 0), so the same seed gives byte-identical files.
+const gzipNifti = (v: Parameters<typeof encodeNifti>[0], description: string, level: 1 | 6): Uint8Array =>
+  gzipSync(encodeNifti(v, { description }), { level, mtime: 0 });
+
+/**
+ * The images of every scan: one DICOM PET series (Bq/mL) with organ and lesion label maps per CD8 scan,
+ * and with option `fdg` one NIfTI SUV image with its lesion map. Returns each scan's image truth.
+ */
+async function writeScanImages(
+  out: string,
+  trial: SimulatedTrial,
+  files: string[],
+  onProgress: WriteSimulatedBundleOptions['onProgress'],
+): Promise<Record<string, ScanImageTruth>> {
   const scanImages: Record<string, ScanImageTruth> = {};
-  const tracer = trial.study.tracer;
   const total = trial.acquisitions.length + trial.suvImageScans.length;
   let done = 0;
+  const step = async (scanId: string, img: RenderedScan): Promise<void> => {
+    scanImages[scanId] = imageTruth(trial, scanId, img);
+    done++;
+    onProgress?.(done, total, scanId);
+    await new Promise<void>((r) => setImmediate(r));
+  };
   for (const acq of trial.acquisitions) {
     const img = trial.render(acq.scanId);
-    // Bq/mL = SUV × dose decayed to the series start (Bq) / body weight (g).
-    const decayedBq =
-      acq.injectedActivityBq * Math.pow(2, -(acq.seriesMs - acq.injectionMs) / 1000 / tracer.halfLifeS);
-    const factor = decayedBq / (acq.weightKg * 1000);
-    const bq = new Float32Array(img.suv.data.length);
-    for (let n = 0; n < bq.length; n++) bq[n] = img.suv.data[n]! * factor;
-    const seriesFiles = writePetSeries(
-      join(out, 'images', acq.scanId),
-      { ...img.suv, data: bq, unit: 'Bq/mL' },
-      {
-        patientPseudonym: acq.patientId,
-        patientSex: acq.sex,
-        patientAgeYears: acq.ageYears,
-        patientWeightKg: acq.weightKg,
-        uidKey: `cartography-virtual-trial/${trial.options.seed}/${acq.scanId}`,
-        studyKey: `cartography-virtual-trial/${trial.options.seed}/${acq.patientId}`,
-        seriesDescription: `CD8 PET ${acq.timepoint} (day ${acq.day})`,
-        radiopharmaceutical: tracer.name,
-        nuclide: tracer.nuclide,
-        halfLifeS: tracer.halfLifeS,
-        injectedDoseBq: acq.injectedActivityBq,
-        injectionMs: acq.injectionMs,
-        seriesMs: acq.seriesMs,
-      },
-    );
-    for (const f of seriesFiles) files.push(f.slice(out.length + 1));
-    // gzip without a timestamp (mtime 0), so the same seed gives byte-identical masks.
-    const nii = (v: Volume<Uint8Array> | Volume<Uint16Array>, name: string, description: string): void =>
-      writeFileSync(
-        join(out, 'masks', name),
-        gzipSync(encodeNifti(v, { description }), { level: 6, mtime: 0 }),
-      );
-    nii(img.organLabels, `${acq.scanId}_organs.nii.gz`, 'organ labels (vois.csv label/mask_label)');
-    nii(img.lesionLabels, `${acq.scanId}_lesions.nii.gz`, 'lesion labels (vois.csv lesion_id/mask_label)');
-    files.push(`masks/${acq.scanId}_organs.nii.gz`, `masks/${acq.scanId}_lesions.nii.gz`);
-
-    scanImages[acq.scanId] = imageTruth(trial, acq.scanId, img);
-    done++;
-    onProgress?.(done, total, acq.scanId);
-    await new Promise<void>((r) => setImmediate(r));
+    writeAcquisition(out, trial, acq, img, files);
+    await step(acq.scanId, img);
   }
-
   // NIfTI SUV images (FDG before lymphodepletion, option `fdg`) with their lesion masks.
   for (const scanId of trial.suvImageScans) {
     const img = trial.render(scanId);
     writeFileSync(
       join(out, 'images', `${scanId}.nii.gz`),
-      gzipSync(encodeNifti(img.suv, { description: 'SUVbw g/mL (simulated FDG PET)' }), {
-        level: 1,
-        mtime: 0,
-      }),
+      gzipNifti(img.suv, 'SUVbw g/mL (simulated FDG PET)', 1),
     );
     writeFileSync(
       join(out, 'masks', `${scanId}_lesions.nii.gz`),
-      gzipSync(
-        encodeNifti(img.lesionLabels, { description: 'lesion labels (vois.csv lesion_id/mask_label)' }),
-        {
-          level: 6,
-          mtime: 0,
-        },
-      ),
+      gzipNifti(img.lesionLabels, 'lesion labels (vois.csv lesion_id/mask_label)', 6),
     );
     files.push(`images/${scanId}.nii.gz`, `masks/${scanId}_lesions.nii.gz`);
-    scanImages[scanId] = imageTruth(trial, scanId, img);
-    done++;
-    onProgress?.(done, total, scanId);
-    await new Promise<void>((r) => setImmediate(r));
+    await step(scanId, img);
   }
+  return scanImages;
+}
 
-  const truth: BundleTruth = { ...trial.truth, scanImages, flowCounts };
-  put('truth.json', `${JSON.stringify(truth, null, 1)}\n`);
-  return { truth, files, trial };
+/** One CD8 PET acquisition: its DICOM series in Bq/mL and its organ and lesion label maps. */
+function writeAcquisition(
+  out: string,
+  trial: SimulatedTrial,
+  acq: SimulatedTrial['acquisitions'][number],
+  img: RenderedScan,
+  files: string[],
+): void {
+  const tracer = trial.study.tracer;
+  // Bq/mL = SUV × dose decayed to the series start (Bq) / body weight (g).
+  const decayedBq =
+    acq.injectedActivityBq * Math.pow(2, -(acq.seriesMs - acq.injectionMs) / 1000 / tracer.halfLifeS);
+  const factor = decayedBq / (acq.weightKg * 1000);
+  const bq = new Float32Array(img.suv.data.length);
+  for (let n = 0; n < bq.length; n++) bq[n] = img.suv.data[n]! * factor;
+  const seriesFiles = writePetSeries(
+    join(out, 'images', acq.scanId),
+    { ...img.suv, data: bq, unit: 'Bq/mL' },
+    {
+      patientPseudonym: acq.patientId,
+      patientSex: acq.sex,
+      patientAgeYears: acq.ageYears,
+      patientWeightKg: acq.weightKg,
+      uidKey: `cartography-virtual-trial/${trial.options.seed}/${acq.scanId}`,
+      studyKey: `cartography-virtual-trial/${trial.options.seed}/${acq.patientId}`,
+      seriesDescription: `CD8 PET ${acq.timepoint} (day ${acq.day})`,
+      radiopharmaceutical: tracer.name,
+      nuclide: tracer.nuclide,
+      halfLifeS: tracer.halfLifeS,
+      injectedDoseBq: acq.injectedActivityBq,
+      injectionMs: acq.injectionMs,
+      seriesMs: acq.seriesMs,
+    },
+  );
+  for (const f of seriesFiles) files.push(f.slice(out.length + 1));
+  const nii = (v: Volume<Uint8Array> | Volume<Uint16Array>, name: string, description: string): void =>
+    writeFileSync(join(out, 'masks', name), gzipNifti(v, description, 6));
+  nii(img.organLabels, `${acq.scanId}_organs.nii.gz`, 'organ labels (vois.csv label/mask_label)');
+  nii(img.lesionLabels, `${acq.scanId}_lesions.nii.gz`, 'lesion labels (vois.csv lesion_id/mask_label)');
+  files.push(`masks/${acq.scanId}_organs.nii.gz`, `masks/${acq.scanId}_lesions.nii.gz`);
 }

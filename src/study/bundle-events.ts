@@ -17,13 +17,7 @@ import {
   type JourneyStep,
 } from '../clinical/timeline.js';
 import type { Bridging, EventKind, Lugano, PatientEvent, Scan } from './model.js';
-import { RowReader, type TableSpec } from './row-reader.js';
-
-export const EVENTS_TABLE: TableSpec = {
-  name: 'events.csv',
-  required: ['patient_id', 'event'],
-  optional: ['date', 'day', 'bridging_type', 'activity_mbq', 'scan_id', 'lugano', 'death_cause'],
-};
+import { RowReader } from './row-reader.js';
 
 const EVENT_KINDS: readonly EventKind[] = [
   'apheresis',
@@ -198,7 +192,7 @@ function conflictError(file: string, c: JourneyConflict<RawEvent>): InputError {
 }
 
 /**
- * Reads events.csv (its header already checked against EVENTS_TABLE).
+ * Reads events.csv (its header already checked against BUNDLE_TABLES.events).
  *
  * @param patientIds every patient of patients.csv (each needs one infusion and a follow-up or death)
  * @param today bounds plausible dates and days (src/clinical/timeline.ts)

@@ -30,7 +30,8 @@ import type {
   Voi,
 } from './model.js';
 import { BundlePaths } from './bundle-paths.js';
-import { checkNotAfterDeath, EVENTS_TABLE, readEvents, type PatientCheck } from './bundle-events.js';
+import { checkNotAfterDeath, readEvents, type PatientCheck } from './bundle-events.js';
+import { BUNDLE_TABLES } from './bundle-tables.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
 import { readStudyJson } from './study-json.js';
 
@@ -83,64 +84,8 @@ export interface FlowFileRow {
   dataSet: number;
 }
 
-/** The tables of a bundle and their columns (docs/study-bundle.md); any other column is an error. */
-const TABLES = {
-  patients: {
-    name: 'patients.csv',
-    required: ['patient_id', 'cohort', 'age', 'sex', 'histology', 'bridging'],
-    optional: [
-      'weight_kg',
-      'stage',
-      'cns_involvement',
-      'ecog',
-      'previous_lines',
-      'primary_refractory',
-      'prior_asct',
-      'product',
-      'consort_stage',
-      'dropout_reason',
-      'dropout_date',
-    ],
-  },
-  events: EVENTS_TABLE,
-  scans: {
-    name: 'scans.csv',
-    required: ['scan_id', 'patient_id', 'tracer', 'timepoint', 'path', 'format'],
-    optional: ['day'],
-  },
-  vois: {
-    name: 'vois.csv',
-    required: ['scan_id', 'kind', 'label', 'mask_path'],
-    optional: ['lesion_id', 'site', 'irradiated', 'mask_label', 'roi_name'],
-  },
-  toxicity: {
-    name: 'toxicity.csv',
-    required: ['patient_id', 'crs_grade', 'icans_grade'],
-    optional: ['tocilizumab', 'steroids'],
-  },
-  labs: { name: 'labs.csv', required: ['patient_id', 'day', 'analyte', 'value'], optional: [] },
-  biopsies: { name: 'biopsies.csv', required: ['patient_id', 'lesion_id', 'cd8_percent'], optional: [] },
-  qpcr: {
-    name: 'qpcr.csv',
-    required: ['plate', 'role', 'target', 'ct'],
-    optional: ['quantity', 'patient_id', 'day'],
-  },
-  cytokines: {
-    name: 'cytokines.csv',
-    required: ['plate', 'role', 'analyte', 'signal'],
-    optional: ['concentration', 'patient_id', 'day', 'dilution'],
-  },
-  cytotoxicity: {
-    name: 'cytotoxicity.csv',
-    required: ['plate', 'target', 'role', 'cpm'],
-    optional: ['patient_id', 'day', 'effector_target_ratio'],
-  },
-  flow: {
-    name: 'flow.csv',
-    required: ['patient_id', 'day', 'file', 'gating'],
-    optional: ['sample', 'data_set'],
-  },
-} satisfies Record<string, TableSpec>;
+/** The tables of a bundle (src/study/bundle-tables.ts, the one home of their columns). */
+const TABLES = BUNDLE_TABLES;
 
 const BRIDGING: readonly Bridging[] = ['none', 'radiotherapy', 'systemic', 'combination'];
 

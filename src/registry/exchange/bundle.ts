@@ -8,10 +8,9 @@
  * Nothing is defaulted silently: an infused patient without a recorded sex or without any toxicity
  * observation is an InputError naming the patient and the field, because the bundle requires them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { InputError } from '../../errors.js';
-import { formatCsv } from '../../io/csv.js';
+import { writeBundleTable, writeStudyJson } from '../../study/bundle-write.js';
 import { patientOutcome, type ApiRow, type PatientRecord } from '../outcomes.js';
 
 export interface BundleOptions {
@@ -134,47 +133,31 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
     });
   }
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, 'study.json'),
-    `${JSON.stringify({ name: opts.name, tracer: opts.tracer }, null, 2)}\n`,
-  );
-  writeFileSync(
-    join(outDir, 'patients.csv'),
-    formatCsv(
-      [
-        'patient_id',
-        'cohort',
-        'age',
-        'sex',
-        'histology',
-        'previous_lines',
-        'bridging',
-        'product',
-        'consort_stage',
-        'dropout_reason',
-        'dropout_date',
-      ],
-      patients,
-    ),
-  );
-  writeFileSync(
-    join(outDir, 'events.csv'),
-    formatCsv(['patient_id', 'event', 'date', 'bridging_type', 'lugano', 'death_cause'], events),
-  );
-  writeFileSync(
-    join(outDir, 'toxicity.csv'),
-    formatCsv(['patient_id', 'crs_grade', 'icans_grade', 'tocilizumab', 'steroids'], tox),
-  );
-  writeFileSync(
-    join(outDir, 'scans.csv'),
-    formatCsv(['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format'], []),
-  );
-  writeFileSync(
-    join(outDir, 'vois.csv'),
-    formatCsv(
-      ['scan_id', 'kind', 'label', 'lesion_id', 'site', 'irradiated', 'mask_path', 'mask_label', 'roi_name'],
-      [],
-    ),
-  );
+  writeStudyJson(outDir, { name: opts.name, tracer: opts.tracer });
+  writeBundleTable(outDir, 'patients', patients, [
+    'patient_id',
+    'cohort',
+    'age',
+    'sex',
+    'histology',
+    'previous_lines',
+    'bridging',
+    'product',
+    'consort_stage',
+    'dropout_reason',
+    'dropout_date',
+  ]);
+  writeBundleTable(outDir, 'events', events, [
+    'patient_id',
+    'event',
+    'date',
+    'bridging_type',
+    'lugano',
+    'death_cause',
+  ]);
+  writeBundleTable(outDir, 'toxicity', tox);
+  // The registry holds no scans: the tables are written with their headers only.
+  writeBundleTable(outDir, 'scans', []);
+  writeBundleTable(outDir, 'vois', []);
   return patients.length;
 }
