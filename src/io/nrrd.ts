@@ -80,6 +80,21 @@ export interface ReadNrrdOptions {
 export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions = {}): NrrdImage {
   const budget = opts.maxBytes ?? MAX_INPUT_BYTES;
   const bytes = readRegularFileSync(file, { maxBytes: budget });
+  const { header, dataStart } = parseHeader(bytes, file);
+  const grid = parseGrid(header, file, budget);
+  const geometry = parseGeometry(header, grid.leadingAxis, file);
+  const [nx, ny, nz] = grid.sizes;
+  const n = nx * ny * nz;
+  const { payload, start } = readPayload(header, bytes, dataStart, n * grid.type.bytes, file, budget, opts);
+  const le = grid.type.bytes === 1 || (header['endian'] ?? 'little').toLowerCase() !== 'big';
+  const data = decodeSamples(grid.type.kind, payload, start, n, le);
+  return { volume: { size: [nx, ny, nz], ...geometry, data, unit }, header };
+}
+
+type NrrdType = (typeof TYPES)[string];
+
+// step: the header — lines up to the first empty line, `key: value` (or `key:=value`), lower-cased keys.
+function parseHeader(bytes: Uint8Array, file: string): { header: Record<string, string>; dataStart: number } {
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (!/^NRRD000[1-5]$/.test(magic))
     throw new InputError('not a NRRD file (bad magic)', { file, field: 'magic', value: magic });
@@ -106,6 +121,15 @@ export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions =
     const m = /^([^:]+?):=?\s*(.*)$/.exec(line);
     if (m) header[m[1]!.trim().toLowerCase()] = m[2]!.trim();
   }
+  return { header, dataStart };
+}
+
+// step: type, dimension and sizes, checked against the byte budget before any data are read.
+function parseGrid(
+  header: Record<string, string>,
+  file: string,
+  budget: number,
+): { type: NrrdType; sizes: [number, number, number]; leadingAxis: boolean } {
   const need = (k: string): string => {
     const v = header[k];
     if (v === undefined) throw new InputError(`NRRD header field missing`, { file, field: k });
@@ -138,8 +162,15 @@ export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions =
       { file, field: 'sizes', value: header['sizes'] },
     );
   }
+  return { type, sizes: [nx, ny, nz], leadingAxis };
+}
 
-  // Geometry.
+// step: geometry — space (LPS or RAS, turned into LPS), space directions or spacings, space origin.
+function parseGeometry(
+  header: Record<string, string>,
+  leadingAxis: boolean,
+  file: string,
+): { spacingMm: Vec3; originLps: Vec3; direction: Direction3 } {
   const spaceRaw = (header['space'] ?? '').toLowerCase();
   let flipXY: boolean;
   if (
@@ -202,8 +233,20 @@ export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions =
     }
   }
   if (header['space origin'] !== undefined) origin = vec(header['space origin'], 'space origin');
+  return { spacingMm: spacing, originLps: origin, direction };
+}
 
-  // Data.
+// step: the data bytes — attached or in a detached data file under the roots, raw or gzip (bounded),
+// after `byte skip`; returns the payload and where the samples start in it.
+function readPayload(
+  header: Record<string, string>,
+  bytes: Uint8Array,
+  dataStart: number,
+  nbytes: number,
+  file: string,
+  budget: number,
+  opts: ReadNrrdOptions,
+): { payload: Uint8Array; start: number } {
   let raw: Uint8Array;
   const dataFile = header['data file'] ?? header['datafile'];
   if (dataFile !== undefined) {
@@ -222,7 +265,6 @@ export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions =
   const byteSkip = Number(header['byte skip'] ?? header['byteskip'] ?? 0);
   if (!(byteSkip === -1 || (Number.isSafeInteger(byteSkip) && byteSkip >= 0)))
     throw new InputError('invalid byte skip', { file, field: 'byte skip', value: byteSkip });
-  const nbytes = n * type.bytes;
   let payload: Uint8Array;
   if (enc === 'raw') {
     payload = raw;
@@ -240,70 +282,42 @@ export function readNrrd(file: string, unit = 'unknown', opts: ReadNrrdOptions =
       { file, field: 'sizes' },
     );
   }
-  const le = type.bytes === 1 || (header['endian'] ?? 'little').toLowerCase() !== 'big';
-  const dv = new DataView(payload.buffer, payload.byteOffset + start, nbytes);
-  let data: NrrdData;
-  switch (type.kind) {
-    case 'u8':
-      data = payload.slice(start, start + n);
-      break;
-    case 'i8': {
-      const a = new Int16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt8(i);
-      data = a;
-      break;
-    }
-    case 'i16': {
-      const a = new Int16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt16(2 * i, le);
-      data = a;
-      break;
-    }
-    case 'u16': {
-      const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getUint16(2 * i, le);
-      data = a;
-      break;
-    }
-    case 'i32': {
-      const a = new Int32Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getInt32(4 * i, le);
-      data = a;
-      break;
-    }
-    case 'u32': {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getUint32(4 * i, le);
-      data = a;
-      break;
-    }
-    case 'i64': {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigInt64(8 * i, le));
-      data = a;
-      break;
-    }
-    case 'u64': {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = Number(dv.getBigUint64(8 * i, le));
-      data = a;
-      break;
-    }
-    case 'f32': {
-      const a = new Float32Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getFloat32(4 * i, le);
-      data = a;
-      break;
-    }
-    case 'f64': {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = dv.getFloat64(8 * i, le);
-      data = a;
-      break;
-    }
-  }
-  return {
-    volume: { size: [nx, ny, nz], spacingMm: spacing, originLps: origin, direction, data, unit },
-    header,
+  return { payload, start };
+}
+
+// step: the samples, decoded into their typed array (64-bit and u32 integers as doubles, i8 as i16).
+function decodeSamples(
+  kind: NrrdType['kind'],
+  payload: Uint8Array,
+  start: number,
+  n: number,
+  le: boolean,
+): NrrdData {
+  const dv = new DataView(payload.buffer, payload.byteOffset + start, payload.length - start);
+  const fill = <A extends NrrdData>(a: A, get: (i: number) => number): A => {
+    for (let i = 0; i < n; i++) a[i] = get(i);
+    return a;
   };
+  switch (kind) {
+    case 'u8':
+      return payload.slice(start, start + n);
+    case 'i8':
+      return fill(new Int16Array(n), (i) => dv.getInt8(i));
+    case 'i16':
+      return fill(new Int16Array(n), (i) => dv.getInt16(2 * i, le));
+    case 'u16':
+      return fill(new Uint16Array(n), (i) => dv.getUint16(2 * i, le));
+    case 'i32':
+      return fill(new Int32Array(n), (i) => dv.getInt32(4 * i, le));
+    case 'u32':
+      return fill(new Float64Array(n), (i) => dv.getUint32(4 * i, le));
+    case 'i64':
+      return fill(new Float64Array(n), (i) => Number(dv.getBigInt64(8 * i, le)));
+    case 'u64':
+      return fill(new Float64Array(n), (i) => Number(dv.getBigUint64(8 * i, le)));
+    case 'f32':
+      return fill(new Float32Array(n), (i) => dv.getFloat32(4 * i, le));
+    case 'f64':
+      return fill(new Float64Array(n), (i) => dv.getFloat64(8 * i, le));
+  }
 }
