@@ -63,6 +63,64 @@ function str(v: unknown): string {
 export async function readDicomSeg(file: string): Promise<DicomSeg> {
   const parsed = await readDicomFile(file);
   const ds = parsed.dataset;
+  const { type, rows, cols, frames } = checkSegHeader(ds, file);
+  const segments: SegSegment[] = items(ds, 'SegmentSequence').map((s) => ({
+    number: Number(s['SegmentNumber']),
+    label: str(s['SegmentLabel']),
+  }));
+  const shared = items(ds, 'SharedFunctionalGroupsSequence')[0] ?? {};
+  const perFrame = items(ds, 'PerFrameFunctionalGroupsSequence');
+  if (perFrame.length !== frames) {
+    throw new InputError(
+      `PerFrameFunctionalGroupsSequence has ${perFrame.length} items for ${frames} frames`,
+      {
+        file,
+        field: 'PerFrameFunctionalGroupsSequence',
+      },
+    );
+  }
+  const group = (f: NaturalDataset, key: string): NaturalDataset | undefined =>
+    items(f, key)[0] ?? items(shared, key)[0];
+  const plane = framePlane(group, perFrame[0]!, file);
+  const frameInfo = perFrame.map((f, n) => frameInfoOf(f, n, group, plane, file));
+  const lattice = sliceLattice(frameInfo, plane.pixelMeasures, rows, cols, file);
+  const { data, overlapping } = paintFrames(parsed.pixelData, frameInfo, plane, lattice, {
+    type,
+    rows,
+    cols,
+    frames,
+    maxFrac: Number(ds['MaximumFractionalValue'] ?? 255),
+    file,
+  });
+  const direction = [...plane.rowDir, ...plane.colDir, ...plane.normal] as Direction3;
+  const rowSp = plane.pixelSpacing[1]!; // PixelSpacing = [row spacing (between rows), column spacing (between columns)]
+  const colSp = plane.pixelSpacing[0]!;
+  return {
+    volume: {
+      size: [cols, rows, lattice.nz],
+      spacingMm: [rowSp, colSp, lattice.spacing],
+      originLps: lattice.first.ipp,
+      direction,
+      data,
+      unit: 'label',
+    },
+    segments,
+    segmentationType: type,
+    overlappingVoxels: overlapping,
+    ...(typeof ds['FrameOfReferenceUID'] === 'string'
+      ? { frameOfReferenceUid: ds['FrameOfReferenceUID'] }
+      : {}),
+  };
+}
+
+const dot = (a: readonly number[], b: readonly number[]): number =>
+  a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
+
+// step: the SOP class, segmentation type and frame size.
+function checkSegHeader(
+  ds: NaturalDataset,
+  file: string,
+): { type: 'BINARY' | 'FRACTIONAL'; rows: number; cols: number; frames: number } {
   if (ds['SOPClassUID'] !== SEG_SOP_CLASS) {
     throw new InputError('not a DICOM Segmentation object', {
       file,
@@ -83,25 +141,23 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
   const frames = Number(ds['NumberOfFrames'] ?? 1);
   if (!(rows > 0 && cols > 0 && frames > 0))
     throw new InputError('invalid Rows/Columns/NumberOfFrames', { file, field: 'Rows' });
-  const segments: SegSegment[] = items(ds, 'SegmentSequence').map((s) => ({
-    number: Number(s['SegmentNumber']),
-    label: str(s['SegmentLabel']),
-  }));
-  const shared = items(ds, 'SharedFunctionalGroupsSequence')[0] ?? {};
-  const perFrame = items(ds, 'PerFrameFunctionalGroupsSequence');
-  if (perFrame.length !== frames) {
-    throw new InputError(
-      `PerFrameFunctionalGroupsSequence has ${perFrame.length} items for ${frames} frames`,
-      {
-        file,
-        field: 'PerFrameFunctionalGroupsSequence',
-      },
-    );
-  }
-  const group = (f: NaturalDataset, key: string): NaturalDataset | undefined =>
-    items(f, key)[0] ?? items(shared, key)[0];
-  const iop = nums(group(perFrame[0]!, 'PlaneOrientationSequence')?.['ImageOrientationPatient']);
-  const pm = group(perFrame[0]!, 'PixelMeasuresSequence');
+  return { type, rows, cols, frames };
+}
+
+interface FramePlane {
+  iop: number[];
+  pixelSpacing: number[];
+  pixelMeasures: NaturalDataset | undefined;
+  rowDir: Vec3;
+  colDir: Vec3;
+  normal: Vec3;
+}
+type GroupOf = (f: NaturalDataset, key: string) => NaturalDataset | undefined;
+
+// step: the plane of the frames (orientation and pixel spacing of the first frame's functional groups).
+function framePlane(group: GroupOf, frame0: NaturalDataset, file: string): FramePlane {
+  const iop = nums(group(frame0, 'PlaneOrientationSequence')?.['ImageOrientationPatient']);
+  const pm = group(frame0, 'PixelMeasuresSequence');
   const ps = nums(pm?.['PixelSpacing']);
   if (iop.length !== 6 || ps.length !== 2) {
     throw new InputError('missing ImageOrientationPatient or PixelSpacing in the functional groups', {
@@ -130,26 +186,51 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
     rowDir[2] * colDir[0] - rowDir[0] * colDir[2],
     rowDir[0] * colDir[1] - rowDir[1] * colDir[0],
   ];
-  const dot = (a: number[], b: number[]) => a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
-  // Per frame: segment number and position.
-  const frameInfo = perFrame.map((f, n) => {
-    const seg = Number(items(f, 'SegmentIdentificationSequence')[0]?.['ReferencedSegmentNumber'] ?? NaN);
-    const ipp = nums(group(f, 'PlanePositionSequence')?.['ImagePositionPatient']);
-    const o = nums(group(f, 'PlaneOrientationSequence')?.['ImageOrientationPatient']);
-    if (!Number.isInteger(seg) || ipp.length !== 3 || !ipp.every(Number.isFinite)) {
-      throw new InputError(`frame ${n + 1}: missing ReferencedSegmentNumber or ImagePositionPatient`, {
-        file,
-        field: 'PerFrameFunctionalGroupsSequence',
-      });
-    }
-    if (o.length === 6 && o.some((x, q) => Math.abs(x - iop[q]!) > 1e-4)) {
-      throw new InputError(`frame ${n + 1}: ImageOrientationPatient differs between frames`, {
-        file,
-        field: 'ImageOrientationPatient',
-      });
-    }
-    return { seg, ipp: ipp as Vec3, d: dot(ipp, normal) };
-  });
+  return { iop, pixelSpacing: ps, pixelMeasures: pm, rowDir, colDir, normal };
+}
+
+interface FrameInfo {
+  seg: number;
+  ipp: Vec3;
+  /** Position along the slice normal (mm). */
+  d: number;
+}
+
+// step: per frame, its segment number and position (same orientation as the first frame).
+function frameInfoOf(
+  f: NaturalDataset,
+  n: number,
+  group: GroupOf,
+  plane: FramePlane,
+  file: string,
+): FrameInfo {
+  const seg = Number(items(f, 'SegmentIdentificationSequence')[0]?.['ReferencedSegmentNumber'] ?? NaN);
+  const ipp = nums(group(f, 'PlanePositionSequence')?.['ImagePositionPatient']);
+  const o = nums(group(f, 'PlaneOrientationSequence')?.['ImageOrientationPatient']);
+  if (!Number.isInteger(seg) || ipp.length !== 3 || !ipp.every(Number.isFinite)) {
+    throw new InputError(`frame ${n + 1}: missing ReferencedSegmentNumber or ImagePositionPatient`, {
+      file,
+      field: 'PerFrameFunctionalGroupsSequence',
+    });
+  }
+  if (o.length === 6 && o.some((x, q) => Math.abs(x - plane.iop[q]!) > 1e-4)) {
+    throw new InputError(`frame ${n + 1}: ImageOrientationPatient differs between frames`, {
+      file,
+      field: 'ImageOrientationPatient',
+    });
+  }
+  return { seg, ipp: ipp as Vec3, d: dot(ipp, plane.normal) };
+}
+
+// step: the slice lattice — spacing (SpacingBetweenSlices, else the smallest gap between frame
+// positions, else SliceThickness, else 1 mm), the first frame and the number of slices (within budget).
+function sliceLattice(
+  frameInfo: FrameInfo[],
+  pm: NaturalDataset | undefined,
+  rows: number,
+  cols: number,
+  file: string,
+): { spacing: number; first: FrameInfo; nz: number } {
   const ds0 = [...new Set(frameInfo.map((f) => Math.round(f.d * 1000) / 1000))].sort((a, b) => a - b);
   let spacing = Number(pm?.['SpacingBetweenSlices']);
   if (!(spacing > 0)) {
@@ -168,8 +249,28 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
       { file, field: 'ImagePositionPatient (0020,0032)' },
     );
   }
-  const data = new Uint16Array(n);
-  const pix = parsed.pixelData;
+  return { spacing, first, nz };
+}
+
+// step: each frame's pixels painted into its slice with its segment number (the highest wins where
+// segments overlap; overlapping voxels are counted). BINARY frames are bit-packed; FRACTIONAL ≥ 0.5 is in.
+function paintFrames(
+  pix: Uint8Array | undefined,
+  frameInfo: FrameInfo[],
+  plane: FramePlane,
+  lattice: { spacing: number; first: FrameInfo; nz: number },
+  o: {
+    type: 'BINARY' | 'FRACTIONAL';
+    rows: number;
+    cols: number;
+    frames: number;
+    maxFrac: number;
+    file: string;
+  },
+): { data: Uint16Array; overlapping: number } {
+  const { type, rows, cols, frames, maxFrac, file } = o;
+  const { spacing, first } = lattice;
+  const data = new Uint16Array(rows * cols * lattice.nz);
   const perFrameBits = rows * cols;
   const needBytes = type === 'BINARY' ? Math.ceil((perFrameBits * frames) / 8) : perFrameBits * frames;
   if (!pix || pix.length < needBytes) {
@@ -178,12 +279,11 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
       field: 'PixelData',
     });
   }
-  const maxFrac = Number(ds['MaximumFractionalValue'] ?? 255);
   let overlapping = 0;
   frameInfo.forEach((f, fi) => {
     // In-plane offset of this frame relative to the first must be zero (same column/row lattice).
     const off = [f.ipp[0] - first.ipp[0], f.ipp[1] - first.ipp[1], f.ipp[2] - first.ipp[2]];
-    if (Math.abs(dot(off, rowDir)) > 1e-3 || Math.abs(dot(off, colDir)) > 1e-3) {
+    if (Math.abs(dot(off, plane.rowDir)) > 1e-3 || Math.abs(dot(off, plane.colDir)) > 1e-3) {
       throw new InputError(`frame ${fi + 1} is shifted in-plane relative to the others`, {
         file,
         field: 'ImagePositionPatient',
@@ -212,23 +312,5 @@ export async function readDicomSeg(file: string): Promise<DicomSeg> {
       if (f.seg > data[q]!) data[q] = f.seg;
     }
   });
-  const direction = [...rowDir, ...colDir, ...normal] as Direction3;
-  const rowSp = ps[1]!; // PixelSpacing = [row spacing (between rows), column spacing (between columns)]
-  const colSp = ps[0]!;
-  return {
-    volume: {
-      size: [cols, rows, nz],
-      spacingMm: [rowSp, colSp, spacing],
-      originLps: first.ipp,
-      direction,
-      data,
-      unit: 'label',
-    },
-    segments,
-    segmentationType: type,
-    overlappingVoxels: overlapping,
-    ...(typeof ds['FrameOfReferenceUID'] === 'string'
-      ? { frameOfReferenceUid: ds['FrameOfReferenceUID'] }
-      : {}),
-  };
+  return { data, overlapping };
 }
