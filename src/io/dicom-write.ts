@@ -145,6 +145,49 @@ function putAscii(out: Uint8Array, offset: number, text: string, padChar: string
  *   the series start.
  */
 export function writePetSeries(dir: string, volumeBqml: Volume, header: PetSeriesHeader): string[] {
+  const nuc = checkPetSeriesHeader(header);
+  mkdirSync(dir, { recursive: true });
+  const [nx, ny, nz] = volumeBqml.size;
+  const sz = volumeBqml.spacingMm[2];
+  const d = volumeBqml.direction;
+  const { bytes, at } = encodeSliceTemplate(petSeriesAttributes(volumeBqml, header, nuc), nx, ny);
+  const pixelOffset = bytes.length - nx * ny * 2;
+  const files: string[] = [];
+  const px = new Int16Array(nx * ny);
+  const pxBytes = new Uint8Array(px.buffer);
+  // step: per slice, its own RescaleSlope and pixels, UID, number and position patched into the template.
+  for (let k = 0; k < nz; k++) {
+    let maxAbs = 0;
+    const off = k * nx * ny;
+    for (let n = 0; n < nx * ny; n++) {
+      const a = Math.abs(volumeBqml.data[off + n]!);
+      if (a > maxAbs) maxAbs = a;
+    }
+    const slopeStr = formatDs(maxAbs > 0 ? maxAbs / 32767 : 1);
+    const slope = Number(slopeStr);
+    for (let n = 0; n < px.length; n++)
+      px[n] = Math.max(-32768, Math.min(32767, Math.round(volumeBqml.data[off + n]! / slope)));
+    const pos = [0, 1, 2].map((a) => formatDs(volumeBqml.originLps[a]! + k * sz * d[6 + a]!));
+    const sopUid = fixedLengthUid(`sop/${header.uidKey}/${k}`);
+    const out = bytes.slice();
+    putAscii(out, at.mediaSop, sopUid, '\0');
+    putAscii(out, at.sop, sopUid, '\0');
+    putAscii(out, at.instance, String(k + 1), ' ');
+    putAscii(out, at.position, pos.join('\\'), ' ');
+    putAscii(out, at.location, pos[2]!, ' ');
+    putAscii(out, at.slope, slopeStr, ' ');
+    out[at.index] = (k + 1) & 0xff;
+    out[at.index + 1] = ((k + 1) >> 8) & 0xff;
+    out.set(pxBytes, pixelOffset);
+    const file = join(dir, `IM${pad(k + 1, 4)}.dcm`);
+    writeFileSync(file, out);
+    files.push(file);
+  }
+  return files;
+}
+
+// step: the header's checks; returns the nuclide's code.
+function checkPetSeriesHeader(header: PetSeriesHeader): { code: string; meaning: string } {
   const nuc = RADIONUCLIDES[header.nuclide];
   if (!nuc) throw new InputError('unknown radionuclide', { field: 'nuclide', value: header.nuclide });
   if (!(header.patientWeightKg > 0))
@@ -161,14 +204,21 @@ export function writePetSeries(dir: string, volumeBqml: Volume, header: PetSerie
     throw new InputError('injection is after the series start', {
       field: 'RadiopharmaceuticalStartDateTime',
     });
-  mkdirSync(dir, { recursive: true });
+  return nuc;
+}
+
+// step: the attributes shared by every slice of the series (naturalised dcmjs dataset).
+function petSeriesAttributes(
+  volumeBqml: Volume,
+  header: PetSeriesHeader,
+  nuc: { code: string; meaning: string },
+): Record<string, unknown> {
   const [nx, ny, nz] = volumeBqml.size;
   const [sx, sy, sz] = volumeBqml.spacingMm;
   const d = volumeBqml.direction;
   const studyUid = deterministicUid(`study/${header.studyKey ?? header.uidKey}`);
   const seriesUid = deterministicUid(`series/${header.uidKey}`);
   const forUid = deterministicUid(`for/${header.uidKey}`);
-  const implUid = deterministicUid('cartography/implementation');
   const frameS = header.frameDurationS ?? 600;
   const lambda = Math.LN2 / header.halfLifeS;
   // Frame reference time such that the back-computed reference time (PS3.3 C.8.9.4.1.5, T_ave)
@@ -178,7 +228,7 @@ export function writePetSeries(dir: string, volumeBqml: Volume, header: PetSerie
   const time = dicomTime(header.seriesMs);
   const injDt = `${dicomDate(header.injectionMs)}${dicomTime(header.injectionMs)}`;
 
-  const base: Record<string, unknown> = {
+  return {
     SpecificCharacterSet: 'ISO_IR 100',
     ImageType: ['ORIGINAL', 'PRIMARY'],
     SOPClassUID: PET_IMAGE_STORAGE,
@@ -250,8 +300,12 @@ export function writePetSeries(dir: string, volumeBqml: Volume, header: PetSerie
     DecayFactor: formatDs(Math.pow(2, frtMs / 1000 / header.halfLifeS)),
     DoseCalibrationFactor: '1',
   };
-  // dcmjs encodes one template file per series (placeholders of fixed width for the per-slice
-  // values); each slice is that template with the per-slice values and pixels patched in place.
+}
+
+// step: one template file per series (placeholders of fixed width for the per-slice values); each slice
+// is that template with the per-slice values and pixels patched in place.
+function encodeSliceTemplate(base: Record<string, unknown>, nx: number, ny: number) {
+  const implUid = deterministicUid('cartography/implementation');
   // Fixed widths: UIDs 43 characters (+ NUL pad), IS/DS values padded with trailing spaces (PS3.5
   // §6.2 allows them in IS and DS; a multi-valued DS is padded after its last value).
   const placeholderUid = `2.25.1${'0'.repeat(37)}`;
@@ -286,36 +340,5 @@ export function writePetSeries(dir: string, volumeBqml: Volume, header: PetSerie
     slope: findElement(bytes, 0x0028, 0x1053, 'DS', DS_WIDTH),
     index: findElement(bytes, 0x0054, 0x1330, 'US', 2),
   };
-  const pixelOffset = bytes.length - nx * ny * 2;
-  const files: string[] = [];
-  const px = new Int16Array(nx * ny);
-  const pxBytes = new Uint8Array(px.buffer);
-  for (let k = 0; k < nz; k++) {
-    let maxAbs = 0;
-    const off = k * nx * ny;
-    for (let n = 0; n < nx * ny; n++) {
-      const a = Math.abs(volumeBqml.data[off + n]!);
-      if (a > maxAbs) maxAbs = a;
-    }
-    const slopeStr = formatDs(maxAbs > 0 ? maxAbs / 32767 : 1);
-    const slope = Number(slopeStr);
-    for (let n = 0; n < px.length; n++)
-      px[n] = Math.max(-32768, Math.min(32767, Math.round(volumeBqml.data[off + n]! / slope)));
-    const pos = [0, 1, 2].map((a) => formatDs(volumeBqml.originLps[a]! + k * sz * d[6 + a]!));
-    const sopUid = fixedLengthUid(`sop/${header.uidKey}/${k}`);
-    const out = bytes.slice();
-    putAscii(out, at.mediaSop, sopUid, '\0');
-    putAscii(out, at.sop, sopUid, '\0');
-    putAscii(out, at.instance, String(k + 1), ' ');
-    putAscii(out, at.position, pos.join('\\'), ' ');
-    putAscii(out, at.location, pos[2]!, ' ');
-    putAscii(out, at.slope, slopeStr, ' ');
-    out[at.index] = (k + 1) & 0xff;
-    out[at.index + 1] = ((k + 1) >> 8) & 0xff;
-    out.set(pxBytes, pixelOffset);
-    const file = join(dir, `IM${pad(k + 1, 4)}.dcm`);
-    writeFileSync(file, out);
-    files.push(file);
-  }
-  return files;
+  return { bytes, at };
 }
