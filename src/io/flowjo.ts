@@ -108,33 +108,71 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
   const keywords: Record<string, string> = {};
   const kw = kid(s, 'Keywords');
   for (const k of kw ? kids(kw, 'Keyword') : []) keywords[k.attrs['name'] ?? ''] = k.attrs['value'] ?? '';
-
-  let spillover: FlowJoSample['spillover'] = null;
-  const sm = kid(s, 'spilloverMatrix');
-  if (sm) {
-    const paramsNode = kid(sm, 'parameters');
-    const names = paramsNode ? kids(paramsNode, 'parameter').map((p) => p.attrs['name'] ?? '') : [];
-    const values = kids(sm, 'spillover').map((row) => {
-      const coefs = new Map(
-        kids(row, 'coefficient').map((c) => [c.attrs['parameter'] ?? '', num(c, 'value', file)]),
-      );
-      return names.map((nm) => coefs.get(nm) ?? 0);
-    });
-    if (values.length !== names.length) {
-      throw new InputError('spilloverMatrix is not square', {
-        file,
-        field: 'spilloverMatrix',
-        value: sampleId,
-      });
-    }
-    spillover = {
-      id: sm.attrs['id'] ?? 'FlowJo',
-      prefix: sm.attrs['prefix'] ?? 'Comp-',
-      parameterNames: names,
-      values,
+  const spillover = parseSpilloverMatrix(s, file, sampleId);
+  const { transforms, linearRanges } = parseTransformations(s, file);
+  const strategy: GatingStrategy = {
+    gates: [],
+    transforms: {},
+    ratios: {},
+    matrices: {},
+    closure: 'min-inclusive',
+  };
+  if (spillover) {
+    strategy.matrices[spillover.id] = {
+      fluorochromes: spillover.parameterNames,
+      detectors: spillover.parameterNames,
+      values: spillover.values,
     };
   }
+  const populations: FlowJoPopulation[] = [];
+  walkPopulations({ file, spillover, transforms, linearRanges, strategy }, node, null, populations);
+  return {
+    sampleId,
+    name: node?.attrs['name'] ?? '',
+    uri: ds?.attrs['uri'] ?? null,
+    keywords,
+    spillover,
+    transforms,
+    populations,
+    strategy,
+  };
+}
 
+// step: the sample's spillover matrix (null when it has none).
+function parseSpilloverMatrix(s: XmlNode, file: string, sampleId: string): FlowJoSample['spillover'] {
+  const sm = kid(s, 'spilloverMatrix');
+  if (!sm) return null;
+  const paramsNode = kid(sm, 'parameters');
+  const names = paramsNode ? kids(paramsNode, 'parameter').map((p) => p.attrs['name'] ?? '') : [];
+  const values = kids(sm, 'spillover').map((row) => {
+    const coefs = new Map(
+      kids(row, 'coefficient').map((c) => [c.attrs['parameter'] ?? '', num(c, 'value', file)]),
+    );
+    return names.map((nm) => coefs.get(nm) ?? 0);
+  });
+  if (values.length !== names.length) {
+    throw new InputError('spilloverMatrix is not square', {
+      file,
+      field: 'spilloverMatrix',
+      value: sampleId,
+    });
+  }
+  return {
+    id: sm.attrs['id'] ?? 'FlowJo',
+    prefix: sm.attrs['prefix'] ?? 'Comp-',
+    parameterNames: names,
+    values,
+  };
+}
+
+// step: the display transform of each parameter, and the axis range of each linear one.
+function parseTransformations(
+  s: XmlNode,
+  file: string,
+): {
+  transforms: FlowJoSample['transforms'];
+  linearRanges: Record<string, { min: number; max: number }>;
+} {
   const transforms: FlowJoSample['transforms'] = {};
   /** Axis range of each linear parameter (FlowJo's default axis when a parameter has no transform). */
   const linearRanges: Record<string, { min: number; max: number }> = {};
@@ -189,204 +227,199 @@ function parseSample(s: XmlNode, file: string): FlowJoSample {
         });
     }
   }
+  return { transforms, linearRanges };
+}
 
-  const strategy: GatingStrategy = {
-    gates: [],
-    transforms: {},
-    ratios: {},
-    matrices: {},
-    closure: 'min-inclusive',
-  };
-  if (spillover) {
-    strategy.matrices[spillover.id] = {
-      fluorochromes: spillover.parameterNames,
-      detectors: spillover.parameterNames,
-      values: spillover.values,
+/** What the gate converters of one sample need. */
+interface SampleContext {
+  file: string;
+  spillover: FlowJoSample['spillover'];
+  transforms: FlowJoSample['transforms'];
+  /** Axis range of each linear parameter (FlowJo's default axis when a parameter has no transform). */
+  linearRanges: Record<string, { min: number; max: number }>;
+  /** The strategy being built: gates are pushed, display transforms registered. */
+  strategy: GatingStrategy;
+}
+
+/** A gate dimension: compensated (`Comp-` prefix of the spillover matrix) or not. */
+function dimension(ctx: SampleContext, name: string): Dimension {
+  const { spillover } = ctx;
+  if (spillover && name.startsWith(spillover.prefix)) {
+    return {
+      kind: 'parameter',
+      name: name.slice(spillover.prefix.length),
+      compensationRef: spillover.id,
+      transformRef: null,
     };
   }
-  const populations: FlowJoPopulation[] = [];
+  return { kind: 'parameter', name, compensationRef: 'uncompensated', transformRef: null };
+}
 
-  const dimension = (name: string): Dimension => {
-    if (spillover && name.startsWith(spillover.prefix)) {
+function dimName(d: XmlNode, file: string): string {
+  const f = kid(d, 'fcs-dimension');
+  if (!f?.attrs['name'])
+    throw new InputError('gate dimension without fcs-dimension name', { file, field: 'dimension' });
+  return f.attrs['name'];
+}
+
+// step: the population tree, depth first: gates and boolean nodes with their paths and counts.
+function walkPopulations(
+  ctx: SampleContext,
+  container: XmlNode | undefined,
+  parentPath: string | null,
+  populations: FlowJoPopulation[],
+): void {
+  const { file, strategy } = ctx;
+  const subs = container ? kid(container, 'Subpopulations') : undefined;
+  if (!subs) return;
+  for (const pop of subs.children) {
+    const name = pop.attrs['name'] ?? '';
+    const path = parentPath === null ? name : `${parentPath}/${name}`;
+    const count = pop.attrs['count'] !== undefined ? Number(pop.attrs['count']) : null;
+    if (pop.tag === 'Population') {
+      const gateWrap = kid(pop, 'Gate');
+      const g = gateWrap?.children[0];
+      if (!g) throw new InputError('Population without a gate', { file, field: 'Population', value: path });
+      strategy.gates.push({ ...convertGate(ctx, g, path, parentPath), name });
+    } else if (pop.tag === 'AndNode' || pop.tag === 'OrNode' || pop.tag === 'NotNode') {
+      const deps = kid(pop, 'Dependents');
+      const refs = (deps ? kids(deps, 'Dependent') : []).map((d) =>
+        resolveDependent(d.attrs['name'] ?? '', parentPath),
+      );
+      const op = pop.tag === 'AndNode' ? 'and' : pop.tag === 'OrNode' ? 'or' : 'not';
+      strategy.gates.push({
+        kind: 'boolean',
+        id: path,
+        name,
+        parentId: parentPath,
+        op,
+        operands: refs.map((ref) => ({ ref, complement: false })),
+      });
+    } else continue;
+    populations.push({ name, path, count: Number.isFinite(count) ? count : null });
+    walkPopulations(ctx, pop, path, populations);
+  }
+}
+
+function resolveDependent(dep: string, parentPath: string | null): string {
+  // FlowJo writes paths relative to the boolean node's parent ("../CD4+") or with ':' separators.
+  const parts = dep.split(/[/:]/).filter((p) => p !== '' && p !== '..' && p !== '.');
+  const last = parts[parts.length - 1] ?? dep;
+  return parentPath === null ? last : `${parentPath}/${last}`;
+}
+
+const displayTransform = (ctx: SampleContext, nm: string): ScaleTransform | null =>
+  ctx.transforms[nm] ?? null;
+
+/** The gate dimensions of `names`, drawn on their display transforms (transformRef set when not linear). */
+function displayDims(ctx: SampleContext, names: string[]): Dimension[] {
+  return names.map((nm) => {
+    const d = dimension(ctx, nm);
+    const t = displayTransform(ctx, nm);
+    if (t) {
+      const ref = `${nm}::display`;
+      ctx.strategy.transforms[ref] = t;
+      d.transformRef = ref;
+    }
+    return d;
+  });
+}
+
+/**
+ * FlowJo ellipse coordinates sit on the 256 × 256 display grid of the plot: grid value g ↦ g/256 on a
+ * transformed axis (whose scale runs 0 … 1), and ↦ min + g/256·(max − min) on a linear axis (data units).
+ */
+function fromDisplayGrid(ctx: SampleContext, nm: string): { offset: number; scale: number } {
+  if (displayTransform(ctx, nm)) return { offset: 0, scale: 1 / 256 };
+  const r = ctx.linearRanges[nm] ?? { min: 0, max: 262144 };
+  return { offset: r.min, scale: (r.max - r.min) / 256 };
+}
+
+function vertexList(parent: XmlNode | undefined, what: string, id: string, file: string): [number, number][] {
+  const vs = parent ? kids(parent, 'vertex') : [];
+  return vs.map((v) => {
+    const c = kids(v, 'coordinate').map((x) => num(x, 'value', file));
+    if (c.length !== 2)
+      throw new InputError(`EllipsoidGate ${what} vertex needs 2 coordinates`, {
+        file,
+        field: 'EllipsoidGate',
+        value: id,
+      });
+    return c as [number, number];
+  });
+}
+
+/** One FlowJo gate element as a Gating-ML-style gate of `src/flow/gates.ts`. */
+function convertGate(ctx: SampleContext, g: XmlNode, id: string, parentId: string | null): Gate {
+  const { file } = ctx;
+  switch (g.tag) {
+    case 'RectangleGate':
       return {
-        kind: 'parameter',
-        name: name.slice(spillover.prefix.length),
-        compensationRef: spillover.id,
-        transformRef: null,
+        kind: 'rectangle',
+        id,
+        parentId,
+        dims: kids(g, 'dimension').map((d) => ({
+          dim: dimension(ctx, dimName(d, file)),
+          min: d.attrs['min'] !== undefined ? num(d, 'min', file) : null,
+          max: d.attrs['max'] !== undefined ? num(d, 'max', file) : null,
+        })),
       };
+    case 'PolygonGate': {
+      const names = kids(g, 'dimension').map((d) => dimName(d, file));
+      if (names.length !== 2)
+        throw new InputError('PolygonGate needs 2 dimensions', { file, field: 'PolygonGate', value: id });
+      let vertices = kids(g, 'vertex').map(
+        (v) => kids(v, 'coordinate').map((c) => num(c, 'value', file)) as [number, number],
+      );
+      const dims = displayDims(ctx, names);
+      const fwd = names.map((nm) => {
+        const t = displayTransform(ctx, nm);
+        return t ? compileTransform(t) : null;
+      });
+      vertices = vertices.map((v) => [
+        fwd[0] ? fwd[0].forward(v[0]) : v[0],
+        fwd[1] ? fwd[1].forward(v[1]) : v[1],
+      ]);
+      return { kind: 'polygon', id, parentId, dims: [dims[0]!, dims[1]!], vertices };
     }
-    return { kind: 'parameter', name, compensationRef: 'uncompensated', transformRef: null };
-  };
-  const dimName = (d: XmlNode): string => {
-    const f = kid(d, 'fcs-dimension');
-    if (!f?.attrs['name'])
-      throw new InputError('gate dimension without fcs-dimension name', { file, field: 'dimension' });
-    return f.attrs['name'];
-  };
-
-  const walk = (container: XmlNode | undefined, parentPath: string | null): void => {
-    const subs = container ? kid(container, 'Subpopulations') : undefined;
-    if (!subs) return;
-    for (const pop of subs.children) {
-      const name = pop.attrs['name'] ?? '';
-      const path = parentPath === null ? name : `${parentPath}/${name}`;
-      const count = pop.attrs['count'] !== undefined ? Number(pop.attrs['count']) : null;
-      if (pop.tag === 'Population') {
-        const gateWrap = kid(pop, 'Gate');
-        const g = gateWrap?.children[0];
-        if (!g) throw new InputError('Population without a gate', { file, field: 'Population', value: path });
-        strategy.gates.push({ ...convertGate(g, path, parentPath), name });
-      } else if (pop.tag === 'AndNode' || pop.tag === 'OrNode' || pop.tag === 'NotNode') {
-        const deps = kid(pop, 'Dependents');
-        const refs = (deps ? kids(deps, 'Dependent') : []).map((d) =>
-          resolveDependent(d.attrs['name'] ?? '', parentPath),
-        );
-        const op = pop.tag === 'AndNode' ? 'and' : pop.tag === 'OrNode' ? 'or' : 'not';
-        strategy.gates.push({
-          kind: 'boolean',
-          id: path,
-          name,
-          parentId: parentPath,
-          op,
-          operands: refs.map((ref) => ({ ref, complement: false })),
-        });
-      } else continue;
-      populations.push({ name, path, count: Number.isFinite(count) ? count : null });
-      walk(pop, path);
-    }
-  };
-
-  const resolveDependent = (dep: string, parentPath: string | null): string => {
-    // FlowJo writes paths relative to the boolean node's parent ("../CD4+") or with ':' separators.
-    const parts = dep.split(/[/:]/).filter((p) => p !== '' && p !== '..' && p !== '.');
-    const last = parts[parts.length - 1] ?? dep;
-    const sibling = parentPath === null ? last : `${parentPath}/${last}`;
-    return sibling;
-  };
-
-  const displayTransform = (nm: string): ScaleTransform | null => transforms[nm] ?? null;
-
-  /** The gate dimensions of `names`, drawn on their display transforms (transformRef set when not linear). */
-  const displayDims = (names: string[]): Dimension[] =>
-    names.map((nm) => {
-      const d = dimension(nm);
-      const t = displayTransform(nm);
-      if (t) {
-        const ref = `${nm}::display`;
-        strategy.transforms[ref] = t;
-        d.transformRef = ref;
-      }
-      return d;
-    });
-
-  /**
-   * FlowJo ellipse coordinates sit on the 256 × 256 display grid of the plot: grid value g ↦ g/256 on a
-   * transformed axis (whose scale runs 0 … 1), and ↦ min + g/256·(max − min) on a linear axis (data units).
-   */
-  const fromDisplayGrid = (nm: string): { offset: number; scale: number } => {
-    if (displayTransform(nm)) return { offset: 0, scale: 1 / 256 };
-    const r = linearRanges[nm] ?? { min: 0, max: 262144 };
-    return { offset: r.min, scale: (r.max - r.min) / 256 };
-  };
-
-  const vertexList = (parent: XmlNode | undefined, what: string, id: string): [number, number][] => {
-    const vs = parent ? kids(parent, 'vertex') : [];
-    return vs.map((v) => {
-      const c = kids(v, 'coordinate').map((x) => num(x, 'value', file));
-      if (c.length !== 2)
-        throw new InputError(`EllipsoidGate ${what} vertex needs 2 coordinates`, {
+    case 'EllipsoidGate': {
+      const names = kids(g, 'dimension').map((d) => dimName(d, file));
+      if (names.length !== 2)
+        throw new InputError('EllipsoidGate needs 2 dimensions', {
           file,
           field: 'EllipsoidGate',
           value: id,
         });
-      return c as [number, number];
-    });
-  };
-
-  const convertGate = (g: XmlNode, id: string, parentId: string | null): Gate => {
-    switch (g.tag) {
-      case 'RectangleGate':
-        return {
-          kind: 'rectangle',
-          id,
-          parentId,
-          dims: kids(g, 'dimension').map((d) => ({
-            dim: dimension(dimName(d)),
-            min: d.attrs['min'] !== undefined ? num(d, 'min', file) : null,
-            max: d.attrs['max'] !== undefined ? num(d, 'max', file) : null,
-          })),
-        };
-      case 'PolygonGate': {
-        const names = kids(g, 'dimension').map(dimName);
-        if (names.length !== 2)
-          throw new InputError('PolygonGate needs 2 dimensions', { file, field: 'PolygonGate', value: id });
-        let vertices = kids(g, 'vertex').map(
-          (v) => kids(v, 'coordinate').map((c) => num(c, 'value', file)) as [number, number],
+      const foci = vertexList(kid(g, 'foci'), 'foci', id, file);
+      const edge = vertexList(kid(g, 'edge'), 'edge', id, file);
+      if (foci.length !== 2 || edge.length < 4)
+        throw new InputError(
+          `EllipsoidGate needs 2 foci and 4 edge vertices (has ${foci.length} and ${edge.length})`,
+          { file, field: 'EllipsoidGate', value: id },
         );
-        const dims = displayDims(names);
-        const fwd = names.map((nm) => {
-          const t = displayTransform(nm);
-          return t ? compileTransform(t) : null;
-        });
-        vertices = vertices.map((v) => [
-          fwd[0] ? fwd[0].forward(v[0]) : v[0],
-          fwd[1] ? fwd[1].forward(v[1]) : v[1],
-        ]);
-        return { kind: 'polygon', id, parentId, dims: [dims[0]!, dims[1]!], vertices };
-      }
-      case 'EllipsoidGate': {
-        const names = kids(g, 'dimension').map(dimName);
-        if (names.length !== 2)
-          throw new InputError('EllipsoidGate needs 2 dimensions', {
-            file,
-            field: 'EllipsoidGate',
-            value: id,
-          });
-        const foci = vertexList(kid(g, 'foci'), 'foci', id);
-        const edge = vertexList(kid(g, 'edge'), 'edge', id);
-        if (foci.length !== 2 || edge.length < 4)
-          throw new InputError(
-            `EllipsoidGate needs 2 foci and 4 edge vertices (has ${foci.length} and ${edge.length})`,
-            { file, field: 'EllipsoidGate', value: id },
-          );
-        // the geometry on the display grid, where the foci are foci; then the axis-wise affine map to the
-        // gate's space (an ellipse stays an ellipse: μ' = offset + scale·μ, Σ' = D Σ D with D = diag(scale))
-        const e = ellipseFromFociAndEdge([foci[0]!, foci[1]!], edge, { file, gate: id });
-        const axes = names.map(fromDisplayGrid);
-        const mean = e.mean.map((m, k) => axes[k]!.offset + axes[k]!.scale * m);
-        const covariance = e.covariance.map((row, i) =>
-          row.map((c, j) => c * axes[i]!.scale * axes[j]!.scale),
-        );
-        return {
-          kind: 'ellipsoid',
-          id,
-          parentId,
-          dims: displayDims(names),
-          mean,
-          covariance,
-          distanceSquare: e.distanceSquare,
-        };
-      }
-      default:
-        throw new InputError('unsupported FlowJo gate type', {
-          file,
-          field: 'Gate',
-          value: `${g.tag} (${id})`,
-        });
+      // the geometry on the display grid, where the foci are foci; then the axis-wise affine map to the
+      // gate's space (an ellipse stays an ellipse: μ' = offset + scale·μ, Σ' = D Σ D with D = diag(scale))
+      const e = ellipseFromFociAndEdge([foci[0]!, foci[1]!], edge, { file, gate: id });
+      const axes = names.map((nm) => fromDisplayGrid(ctx, nm));
+      const mean = e.mean.map((m, k) => axes[k]!.offset + axes[k]!.scale * m);
+      const covariance = e.covariance.map((row, i) => row.map((c, j) => c * axes[i]!.scale * axes[j]!.scale));
+      return {
+        kind: 'ellipsoid',
+        id,
+        parentId,
+        dims: displayDims(ctx, names),
+        mean,
+        covariance,
+        distanceSquare: e.distanceSquare,
+      };
     }
-  };
-
-  walk(node, null);
-  return {
-    sampleId,
-    name: node?.attrs['name'] ?? '',
-    uri: ds?.attrs['uri'] ?? null,
-    keywords,
-    spillover,
-    transforms,
-    populations,
-    strategy,
-  };
+    default:
+      throw new InputError('unsupported FlowJo gate type', {
+        file,
+        field: 'Gate',
+        value: `${g.tag} (${id})`,
+      });
+  }
 }
 
 /**
