@@ -101,23 +101,14 @@ export function parseGatingMl(xml: string, file = ''): GatingStrategy {
   const root = parseXmlTree(xml, file);
   if (root.tag !== 'Gating-ML')
     throw new InputError('root element is not Gating-ML', { file, value: root.tag });
-  const num = (n: XmlNode, attr: string, required = true): number | null => {
-    const v = n.attrs[attr];
-    if (v === undefined) {
-      if (required) throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file, field: attr });
-      return null;
-    }
-    const x = Number(v);
-    if (!Number.isFinite(x))
-      throw new InputError(`<${n.tag}> ${attr} is not a number`, { file, field: attr, value: v });
-    return x;
-  };
-  const str = (n: XmlNode, attr: string): string => {
-    const v = n.attrs[attr];
-    if (v === undefined) throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file, field: attr });
-    return v;
-  };
-  const strategy: GatingStrategy = {
+  const parser = new GatingMlParser(file);
+  parser.visit(root);
+  return parser.strategy;
+}
+
+/** The elements of one Gating-ML document, turned into a strategy one element at a time. */
+class GatingMlParser {
+  readonly strategy: GatingStrategy = {
     gates: [],
     transforms: {},
     ratios: {},
@@ -125,214 +116,277 @@ export function parseGatingMl(xml: string, file = ''): GatingStrategy {
     closure: 'min-inclusive',
   };
 
-  const fcsNames = (n: XmlNode | undefined): string[] =>
-    n ? kids(n, 'fcs-dimension').map((d) => str(d, 'name')) : [];
+  constructor(private readonly file: string) {}
 
-  const dimension = (d: XmlNode): Dimension => {
-    const compensationRef = d.attrs['compensation-ref'];
-    if (compensationRef === undefined) {
-      throw new InputError('gate dimension lacks compensation-ref', { file, field: 'compensation-ref' });
-    }
-    const transformRef = d.attrs['transformation-ref'] ?? null;
-    const fcs = kid(d, 'fcs-dimension');
-    if (fcs) return { kind: 'parameter', name: str(fcs, 'name'), compensationRef, transformRef };
-    const nd = kid(d, 'new-dimension');
-    if (nd) return { kind: 'ratio', ratioRef: str(nd, 'transformation-ref'), compensationRef, transformRef };
-    throw new InputError('gate dimension has neither fcs-dimension nor new-dimension', {
-      file,
-      field: 'dimension',
-    });
-  };
-
-  const visit = (node: XmlNode): void => {
+  /** The children of `node` in document order (`<sample>` wrappers are searched; other elements skipped). */
+  visit(node: XmlNode): void {
     for (const el of node.children) {
       const id = el.attrs['id'];
       const parentId = el.attrs['parent_id'] ?? null;
       switch (el.tag) {
         case 'sample':
-          visit(el);
+          this.visit(el);
           break;
-        case 'spectrumMatrix': {
-          const fluorochromes = fcsNames(kid(el, 'fluorochromes'));
-          const detectors = fcsNames(kid(el, 'detectors'));
-          const values = kids(el, 'spectrum').map((s) => kids(s, 'coefficient').map((c) => num(c, 'value')!));
-          if (values.length !== fluorochromes.length || values.some((r) => r.length !== detectors.length)) {
-            throw new InputError('spectrumMatrix is not fluorochromes × detectors', {
-              file,
-              field: 'spectrumMatrix',
-              value: id,
-            });
-          }
-          strategy.matrices[str(el, 'id')] = { fluorochromes, detectors, values };
+        case 'spectrumMatrix':
+          this.spectrumMatrix(el, id, parentId);
           break;
-        }
-        case 'transformation': {
-          const tid = str(el, 'id');
-          const t = el.children[0];
-          if (!t) throw new InputError('empty transformation', { file, field: 'transformation', value: tid });
-          const p = (a: string): number => num(t, a)!;
-          let st: ScaleTransform | null = null;
-          if (t.tag === 'flin') st = { kind: 'flin', T: p('T'), A: p('A') };
-          else if (t.tag === 'flog') st = { kind: 'flog', T: p('T'), M: p('M') };
-          else if (t.tag === 'fasinh') st = { kind: 'fasinh', T: p('T'), M: p('M'), A: p('A') };
-          else if (t.tag === 'logicle' || t.tag === 'hyperlog')
-            st = { kind: t.tag, T: p('T'), W: p('W'), M: p('M'), A: p('A') };
-          else if (t.tag === 'fratio') {
-            const names = fcsNames(t);
-            if (names.length !== 2)
-              throw new InputError('fratio needs two fcs-dimensions', { file, field: 'fratio', value: tid });
-            const r: RatioTransform = {
-              numerator: names[0]!,
-              denominator: names[1]!,
-              A: p('A'),
-              B: p('B'),
-              C: p('C'),
-            };
-            strategy.ratios[tid] = r;
-          } else
-            throw new InputError('unsupported transformation', {
-              file,
-              field: 'transformation',
-              value: t.tag,
-            });
-          if (st) strategy.transforms[tid] = st;
+        case 'transformation':
+          this.transformation(el, id, parentId);
           break;
-        }
-        case 'RectangleGate': {
-          const dims = kids(el, 'dimension').map((d) => ({
-            dim: dimension(d),
-            min: num(d, 'min', false),
-            max: num(d, 'max', false),
-          }));
-          if (dims.length === 0)
-            throw new InputError('RectangleGate without dimensions', {
-              file,
-              field: 'RectangleGate',
-              value: id,
-            });
-          strategy.gates.push({ kind: 'rectangle', id: str(el, 'id'), parentId, dims });
+        case 'RectangleGate':
+          this.rectangleGate(el, id, parentId);
           break;
-        }
-        case 'PolygonGate': {
-          const dims = kids(el, 'dimension').map(dimension);
-          const vertices = kids(el, 'vertex').map((v) => kids(v, 'coordinate').map((c) => num(c, 'value')!));
-          if (dims.length !== 2 || vertices.length < 3 || vertices.some((v) => v.length !== 2)) {
-            throw new InputError('PolygonGate needs 2 dimensions and ≥ 3 two-coordinate vertices', {
-              file,
-              field: 'PolygonGate',
-              value: id,
-            });
-          }
-          strategy.gates.push({
-            kind: 'polygon',
-            id: str(el, 'id'),
-            parentId,
-            dims: [dims[0]!, dims[1]!],
-            vertices: vertices.map((v) => [v[0]!, v[1]!]),
-          });
+        case 'PolygonGate':
+          this.polygonGate(el, id, parentId);
           break;
-        }
-        case 'EllipsoidGate': {
-          const dims = kids(el, 'dimension').map(dimension);
-          const meanNode = kid(el, 'mean');
-          const covNode = kid(el, 'covarianceMatrix');
-          const dsNode = kid(el, 'distanceSquare');
-          if (!meanNode || !covNode || !dsNode) {
-            throw new InputError('EllipsoidGate needs mean, covarianceMatrix and distanceSquare', {
-              file,
-              field: 'EllipsoidGate',
-              value: id,
-            });
-          }
-          const mean = kids(meanNode, 'coordinate').map((c) => num(c, 'value')!);
-          const covariance = kids(covNode, 'row').map((r) => kids(r, 'entry').map((c) => num(c, 'value')!));
-          if (
-            mean.length !== dims.length ||
-            covariance.length !== dims.length ||
-            covariance.some((r) => r.length !== dims.length)
-          ) {
-            throw new InputError('EllipsoidGate mean/covariance do not match its dimensions', {
-              file,
-              field: 'EllipsoidGate',
-              value: id,
-            });
-          }
-          strategy.gates.push({
-            kind: 'ellipsoid',
-            id: str(el, 'id'),
-            parentId,
-            dims,
-            mean,
-            covariance,
-            distanceSquare: num(dsNode, 'value')!,
-          });
+        case 'EllipsoidGate':
+          this.ellipsoidGate(el, id, parentId);
           break;
-        }
-        case 'QuadrantGate': {
-          const dividers = new Map<string, { dim: Dimension; values: number[] }>();
-          for (const dv of kids(el, 'divider')) {
-            const values = kids(dv, 'value').map((v) => {
-              const x = Number(v.text);
-              if (!Number.isFinite(x))
-                throw new InputError('divider value is not a number', {
-                  file,
-                  field: 'divider',
-                  value: v.text,
-                });
-              return x;
-            });
-            values.sort((a, b) => a - b);
-            dividers.set(str(dv, 'id'), { dim: dimension(dv), values });
-          }
-          for (const q of kids(el, 'Quadrant')) {
-            const dims = kids(q, 'position').map((pos) => {
-              const ref = str(pos, 'divider_ref');
-              const dv = dividers.get(ref);
-              if (!dv)
-                throw new InputError('Quadrant position refers to an unknown divider', {
-                  file,
-                  field: 'divider_ref',
-                  value: ref,
-                });
-              const loc = num(pos, 'location')!;
-              let lo = -Infinity;
-              let hi = Infinity;
-              for (const v of dv.values) {
-                if (v <= loc) lo = v;
-                else {
-                  hi = v;
-                  break;
-                }
-              }
-              return { dim: dv.dim, lo, hi };
-            });
-            strategy.gates.push({ kind: 'quadrant', id: str(q, 'id'), parentId, dims });
-          }
+        case 'QuadrantGate':
+          this.quadrantGate(el, id, parentId);
           break;
-        }
-        case 'BooleanGate': {
-          const opNode = el.children.find((c) => c.tag === 'and' || c.tag === 'or' || c.tag === 'not');
-          if (!opNode)
-            throw new InputError('BooleanGate needs and/or/not', { file, field: 'BooleanGate', value: id });
-          const operands = kids(opNode, 'gateReference').map((r) => ({
-            ref: str(r, 'ref'),
-            complement: r.attrs['use-as-complement'] === 'true',
-          }));
-          const gate: Gate = {
-            kind: 'boolean',
-            id: str(el, 'id'),
-            parentId,
-            op: opNode.tag as 'and' | 'or' | 'not',
-            operands,
-          };
-          strategy.gates.push(gate);
+        case 'BooleanGate':
+          this.booleanGate(el, id, parentId);
           break;
-        }
         default:
           break; // custom_info and other non-gate elements
       }
     }
-  };
-  visit(root);
-  return strategy;
+  }
+
+  private num(n: XmlNode, attr: string, required = true): number | null {
+    const v = n.attrs[attr];
+    if (v === undefined) {
+      if (required)
+        throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file: this.file, field: attr });
+      return null;
+    }
+    const x = Number(v);
+    if (!Number.isFinite(x))
+      throw new InputError(`<${n.tag}> ${attr} is not a number`, { file: this.file, field: attr, value: v });
+    return x;
+  }
+
+  private str(n: XmlNode, attr: string): string {
+    const v = n.attrs[attr];
+    if (v === undefined)
+      throw new InputError(`<${n.tag}> lacks attribute ${attr}`, { file: this.file, field: attr });
+    return v;
+  }
+
+  private fcsNames(n: XmlNode | undefined): string[] {
+    return n ? kids(n, 'fcs-dimension').map((d) => this.str(d, 'name')) : [];
+  }
+
+  private dimension(d: XmlNode): Dimension {
+    const compensationRef = d.attrs['compensation-ref'];
+    if (compensationRef === undefined) {
+      throw new InputError('gate dimension lacks compensation-ref', {
+        file: this.file,
+        field: 'compensation-ref',
+      });
+    }
+    const transformRef = d.attrs['transformation-ref'] ?? null;
+    const fcs = kid(d, 'fcs-dimension');
+    if (fcs) return { kind: 'parameter', name: this.str(fcs, 'name'), compensationRef, transformRef };
+    const nd = kid(d, 'new-dimension');
+    if (nd)
+      return { kind: 'ratio', ratioRef: this.str(nd, 'transformation-ref'), compensationRef, transformRef };
+    throw new InputError('gate dimension has neither fcs-dimension nor new-dimension', {
+      file: this.file,
+      field: 'dimension',
+    });
+  }
+
+  /** `<spectrumMatrix>` (Gating-ML 2.0). */
+  private spectrumMatrix(el: XmlNode, id: string | undefined, _parentId: string | null): void {
+    const fluorochromes = this.fcsNames(kid(el, 'fluorochromes'));
+    const detectors = this.fcsNames(kid(el, 'detectors'));
+    const values = kids(el, 'spectrum').map((s) => kids(s, 'coefficient').map((c) => this.num(c, 'value')!));
+    if (values.length !== fluorochromes.length || values.some((r) => r.length !== detectors.length)) {
+      throw new InputError('spectrumMatrix is not fluorochromes × detectors', {
+        file: this.file,
+        field: 'spectrumMatrix',
+        value: id,
+      });
+    }
+    this.strategy.matrices[this.str(el, 'id')] = { fluorochromes, detectors, values };
+  }
+
+  /** `<transformation>` (Gating-ML 2.0). */
+  private transformation(el: XmlNode, _id: string | undefined, _parentId: string | null): void {
+    const tid = this.str(el, 'id');
+    const t = el.children[0];
+    if (!t)
+      throw new InputError('empty transformation', { file: this.file, field: 'transformation', value: tid });
+    const p = (a: string): number => this.num(t, a)!;
+    let st: ScaleTransform | null = null;
+    if (t.tag === 'flin') st = { kind: 'flin', T: p('T'), A: p('A') };
+    else if (t.tag === 'flog') st = { kind: 'flog', T: p('T'), M: p('M') };
+    else if (t.tag === 'fasinh') st = { kind: 'fasinh', T: p('T'), M: p('M'), A: p('A') };
+    else if (t.tag === 'logicle' || t.tag === 'hyperlog')
+      st = { kind: t.tag, T: p('T'), W: p('W'), M: p('M'), A: p('A') };
+    else if (t.tag === 'fratio') {
+      const names = this.fcsNames(t);
+      if (names.length !== 2)
+        throw new InputError('fratio needs two fcs-dimensions', {
+          file: this.file,
+          field: 'fratio',
+          value: tid,
+        });
+      const r: RatioTransform = {
+        numerator: names[0]!,
+        denominator: names[1]!,
+        A: p('A'),
+        B: p('B'),
+        C: p('C'),
+      };
+      this.strategy.ratios[tid] = r;
+    } else
+      throw new InputError('unsupported transformation', {
+        file: this.file,
+        field: 'transformation',
+        value: t.tag,
+      });
+    if (st) this.strategy.transforms[tid] = st;
+  }
+
+  /** `<RectangleGate>` (Gating-ML 2.0). */
+  private rectangleGate(el: XmlNode, id: string | undefined, parentId: string | null): void {
+    const dims = kids(el, 'dimension').map((d) => ({
+      dim: this.dimension(d),
+      min: this.num(d, 'min', false),
+      max: this.num(d, 'max', false),
+    }));
+    if (dims.length === 0)
+      throw new InputError('RectangleGate without dimensions', {
+        file: this.file,
+        field: 'RectangleGate',
+        value: id,
+      });
+    this.strategy.gates.push({ kind: 'rectangle', id: this.str(el, 'id'), parentId, dims });
+  }
+
+  /** `<PolygonGate>` (Gating-ML 2.0). */
+  private polygonGate(el: XmlNode, id: string | undefined, parentId: string | null): void {
+    const dims = kids(el, 'dimension').map((d) => this.dimension(d));
+    const vertices = kids(el, 'vertex').map((v) => kids(v, 'coordinate').map((c) => this.num(c, 'value')!));
+    if (dims.length !== 2 || vertices.length < 3 || vertices.some((v) => v.length !== 2)) {
+      throw new InputError('PolygonGate needs 2 dimensions and ≥ 3 two-coordinate vertices', {
+        file: this.file,
+        field: 'PolygonGate',
+        value: id,
+      });
+    }
+    this.strategy.gates.push({
+      kind: 'polygon',
+      id: this.str(el, 'id'),
+      parentId,
+      dims: [dims[0]!, dims[1]!],
+      vertices: vertices.map((v) => [v[0]!, v[1]!]),
+    });
+  }
+
+  /** `<EllipsoidGate>` (Gating-ML 2.0). */
+  private ellipsoidGate(el: XmlNode, id: string | undefined, parentId: string | null): void {
+    const dims = kids(el, 'dimension').map((d) => this.dimension(d));
+    const meanNode = kid(el, 'mean');
+    const covNode = kid(el, 'covarianceMatrix');
+    const dsNode = kid(el, 'distanceSquare');
+    if (!meanNode || !covNode || !dsNode) {
+      throw new InputError('EllipsoidGate needs mean, covarianceMatrix and distanceSquare', {
+        file: this.file,
+        field: 'EllipsoidGate',
+        value: id,
+      });
+    }
+    const mean = kids(meanNode, 'coordinate').map((c) => this.num(c, 'value')!);
+    const covariance = kids(covNode, 'row').map((r) => kids(r, 'entry').map((c) => this.num(c, 'value')!));
+    if (
+      mean.length !== dims.length ||
+      covariance.length !== dims.length ||
+      covariance.some((r) => r.length !== dims.length)
+    ) {
+      throw new InputError('EllipsoidGate mean/covariance do not match its dimensions', {
+        file: this.file,
+        field: 'EllipsoidGate',
+        value: id,
+      });
+    }
+    this.strategy.gates.push({
+      kind: 'ellipsoid',
+      id: this.str(el, 'id'),
+      parentId,
+      dims,
+      mean,
+      covariance,
+      distanceSquare: this.num(dsNode, 'value')!,
+    });
+  }
+
+  /** `<QuadrantGate>` (Gating-ML 2.0). */
+  private quadrantGate(el: XmlNode, id: string | undefined, parentId: string | null): void {
+    const dividers = new Map<string, { dim: Dimension; values: number[] }>();
+    for (const dv of kids(el, 'divider')) {
+      const values = kids(dv, 'value').map((v) => {
+        const x = Number(v.text);
+        if (!Number.isFinite(x))
+          throw new InputError('divider value is not a number', {
+            file: this.file,
+            field: 'divider',
+            value: v.text,
+          });
+        return x;
+      });
+      values.sort((a, b) => a - b);
+      dividers.set(this.str(dv, 'id'), { dim: this.dimension(dv), values });
+    }
+    for (const q of kids(el, 'Quadrant')) {
+      const dims = kids(q, 'position').map((pos) => {
+        const ref = this.str(pos, 'divider_ref');
+        const dv = dividers.get(ref);
+        if (!dv)
+          throw new InputError('Quadrant position refers to an unknown divider', {
+            file: this.file,
+            field: 'divider_ref',
+            value: ref,
+          });
+        const loc = this.num(pos, 'location')!;
+        let lo = -Infinity;
+        let hi = Infinity;
+        for (const v of dv.values) {
+          if (v <= loc) lo = v;
+          else {
+            hi = v;
+            break;
+          }
+        }
+        return { dim: dv.dim, lo, hi };
+      });
+      this.strategy.gates.push({ kind: 'quadrant', id: this.str(q, 'id'), parentId, dims });
+    }
+  }
+
+  /** `<BooleanGate>` (Gating-ML 2.0). */
+  private booleanGate(el: XmlNode, id: string | undefined, parentId: string | null): void {
+    const opNode = el.children.find((c) => c.tag === 'and' || c.tag === 'or' || c.tag === 'not');
+    if (!opNode)
+      throw new InputError('BooleanGate needs and/or/not', {
+        file: this.file,
+        field: 'BooleanGate',
+        value: id,
+      });
+    const operands = kids(opNode, 'gateReference').map((r) => ({
+      ref: this.str(r, 'ref'),
+      complement: r.attrs['use-as-complement'] === 'true',
+    }));
+    const gate: Gate = {
+      kind: 'boolean',
+      id: this.str(el, 'id'),
+      parentId,
+      op: opNode.tag as 'and' | 'or' | 'not',
+      operands,
+    };
+    this.strategy.gates.push(gate);
+  }
 }
