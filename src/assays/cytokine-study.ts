@@ -186,6 +186,60 @@ export function cytokineConcentrations(
       field: 'belowLloq',
       value: options.belowLloq,
     });
+  const { standards, samples } = groupWells(wells, file);
+  // Standard curves, per plate and analyte, in sorted order.
+  const fits = new Map<string, { fit: CurveFit; limits: QuantificationLimits }>();
+  const curves: CytokineCurveRow[] = [];
+  for (const k of [...standards.keys()].sort(cmpStr)) {
+    const { row, fit, limits } = standardCurve(standards.get(k)!, options.model, file);
+    fits.set(k, { fit, limits });
+    curves.push(row);
+  }
+  // Sample groups in sorted order (plate, analyte, patient, day).
+  const groups = [...samples.values()].sort((a, b) => {
+    const x = a[0]!;
+    const y = b[0]!;
+    return (
+      cmpStr(x.plate, y.plate) ||
+      cmpStr(x.analyte, y.analyte) ||
+      cmpStr(x.patientId!, y.patientId!) ||
+      x.day! - y.day!
+    );
+  });
+  // One result per patient, day and lab analyte: remember where each came from.
+  const seen = new Map<string, CytokineWell>();
+  const sampleRows = groups.map((ws) => {
+    checkSampleGroup(ws, seen, file);
+    const w0 = ws[0]!;
+    const curve = fits.get(key(w0.plate, w0.analyte));
+    if (!curve) {
+      const first = ws.reduce((a, b) => (b.row < a.row ? b : a));
+      throw new InputError(`no standard wells for analyte ${w0.analyte} on plate ${w0.plate}`, {
+        file,
+        row: first.row,
+        field: 'analyte',
+        value: w0.analyte,
+      });
+    }
+    return sampleConcentration(ws, curve, options.belowLloq);
+  });
+  const labs = sampleRows
+    .filter((s) => s.concentrationPgMl !== null)
+    .map((s) => ({
+      patientId: s.patientId,
+      day: s.day,
+      analyte: cytokineAnalyteName(s.analyte),
+      value: s.concentrationPgMl!,
+    }))
+    .sort((a, b) => cmpStr(a.patientId, b.patientId) || a.day - b.day || cmpStr(a.analyte, b.analyte));
+  return { curves, samples: sampleRows, labs };
+}
+
+// step: the wells, checked, grouped into standards per plate-analyte and samples per plate-analyte-patient-day.
+function groupWells(
+  wells: CytokineWell[],
+  file: string,
+): { standards: Map<string, CytokineWell[]>; samples: Map<string, CytokineWell[]> } {
   const standards = new Map<string, CytokineWell[]>();
   const samples = new Map<string, CytokineWell[]>();
   for (const w of wells) {
@@ -203,175 +257,153 @@ export function cytokineConcentrations(
     }
   }
 
-  // Standard curves, per plate and analyte, in sorted order.
-  const curveKeys = [...standards.keys()].sort(cmpStr);
-  const fits = new Map<string, { fit: CurveFit; limits: QuantificationLimits }>();
-  const curves: CytokineCurveRow[] = [];
-  for (const k of curveKeys) {
-    const ws = standards.get(k)!;
-    const w0 = ws[0]!;
-    const where = `standard curve of ${w0.analyte} on plate ${w0.plate}`;
-    let fit: CurveFit;
-    try {
-      fit = fitCurve(
-        ws.map((w) => w.concentrationPgMl!),
-        ws.map((w) => w.signal),
-        options.model,
-      );
-    } catch (e) {
-      if (!(e instanceof CartoError)) throw e;
-      throw new InputError(`${where}: ${e.message}`, {
-        file,
-        row: w0.row,
-        field: 'signal',
-        value: w0.analyte,
-      });
-    }
-    let loq: ReturnType<typeof quantificationLimits>;
-    try {
-      loq = quantificationLimits(
-        fit,
-        ws.map((w) => ({ concentration: w.concentrationPgMl!, response: w.signal })),
-      );
-    } catch (e) {
-      if (!(e instanceof CartoError)) throw e;
-      throw new InputError(`${where}: ${e.message}`, {
-        file,
-        row: w0.row,
-        field: 'concentration',
-        value: w0.analyte,
-      });
-    }
-    fits.set(k, { fit, limits: { lloq: loq.lloq, uloq: loq.uloq } });
-    curves.push({
-      plate: w0.plate,
-      analyte: w0.analyte,
-      model: fit.model,
-      parameterNames: fit.parameterNames,
-      estimates: fit.estimates,
-      standardErrors: fit.standardErrors,
-      residualStandardError: fit.residualStandardError,
-      nStandards: ws.length,
-      lloqPgMl: loq.lloq,
-      uloqPgMl: loq.uloq,
-      recoveries: loq.recoveries.map((r) => ({
-        concentrationPgMl: r.concentration,
-        recoveryPercent: r.recoveryPercent,
-        cvPercent: r.cvPercent,
-        ok: r.ok,
-      })),
-    });
-  }
+  return { standards, samples };
+}
 
-  // Sample groups in sorted order (plate, analyte, patient, day).
-  const groups = [...samples.values()].sort((a, b) => {
-    const x = a[0]!;
-    const y = b[0]!;
-    return (
-      cmpStr(x.plate, y.plate) ||
-      cmpStr(x.analyte, y.analyte) ||
-      cmpStr(x.patientId!, y.patientId!) ||
-      x.day! - y.day!
+// step: one plate-analyte's standard curve and its limits of quantification.
+function standardCurve(
+  ws: CytokineWell[],
+  model: CurveModel,
+  file: string,
+): { row: CytokineCurveRow; fit: CurveFit; limits: QuantificationLimits } {
+  const w0 = ws[0]!;
+  const where = `standard curve of ${w0.analyte} on plate ${w0.plate}`;
+  let fit: CurveFit;
+  try {
+    fit = fitCurve(
+      ws.map((w) => w.concentrationPgMl!),
+      ws.map((w) => w.signal),
+      model,
     );
-  });
-  // One result per patient, day and lab analyte: remember where each came from.
-  const seen = new Map<string, CytokineWell>();
-  const sampleRows: CytokineSampleRow[] = [];
-  for (const ws of groups) {
-    const w0 = ws[0]!;
-    const labName = cytokineAnalyteName(w0.analyte);
-    const odd = ws.find((w) => w.dilution !== w0.dilution);
-    if (odd) {
-      throw new InputError(
-        `replicate wells of ${w0.analyte}, patient ${w0.patientId}, day ${w0.day} on plate ${w0.plate} ` +
-          `have different dilutions (${w0.dilution} at row ${w0.row})`,
-        { file, row: odd.row, field: 'dilution', value: odd.dilution },
-      );
-    }
-    const lk = key(w0.patientId!, w0.day!, labName);
-    const prev = seen.get(lk);
-    if (prev) {
-      const later = prev.row > w0.row ? prev : w0;
-      const earlier = later === prev ? w0 : prev;
-      if (prev.plate !== w0.plate) {
-        throw new InputError(
-          `${w0.analyte} of patient ${w0.patientId}, day ${w0.day} is measured on two plates ` +
-            `(${earlier.plate} at row ${earlier.row} and ${later.plate})`,
-          { file, row: later.row, field: 'plate', value: later.plate },
-        );
-      }
-      throw new InputError(
-        `analytes ${earlier.analyte} (row ${earlier.row}) and ${later.analyte} both give lab analyte ${labName} ` +
-          `for patient ${w0.patientId}, day ${w0.day}`,
-        { file, row: later.row, field: 'analyte', value: later.analyte },
-      );
-    }
-    seen.set(lk, w0);
-    const curve = fits.get(key(w0.plate, w0.analyte));
-    if (!curve) {
-      const first = ws.reduce((a, b) => (b.row < a.row ? b : a));
-      throw new InputError(`no standard wells for analyte ${w0.analyte} on plate ${w0.plate}`, {
-        file,
-        row: first.row,
-        field: 'analyte',
-        value: w0.analyte,
-      });
-    }
-    const signals = ws.map((w) => w.signal);
-    const n = signals.length;
-    const meanSignal = signals.reduce((s, v) => s + v, 0) / n;
-    let cvPercent: number | null = null;
-    if (n > 1 && meanSignal !== 0) {
-      const sd = Math.sqrt(signals.reduce((s, v) => s + (v - meanSignal) ** 2, 0) / (n - 1));
-      cvPercent = (100 * sd) / Math.abs(meanSignal);
-    }
-    const p = inversePredict(curve.fit, meanSignal, curve.limits);
-    let flag: CytokineSampleRow['flag'];
-    if (p.flag === 'ok' || p.flag === '<LLOQ' || p.flag === '>ULOQ') flag = p.flag;
-    else {
-      // A signal beyond the asymptote nearest to zero concentration is below any standard.
-      const lowEnd = (p.flag === 'below-curve') === rising(curve.fit);
-      flag = lowEnd ? '<LLOQ' : '>ULOQ';
-    }
-    const dil = w0.dilution;
-    let concentrationPgMl: number | null;
-    let sePgMl: number | null = null;
-    if (flag === 'ok') {
-      concentrationPgMl = p.concentration! * dil;
-      sePgMl = p.se! * dil;
-    } else if (flag === '>ULOQ') {
-      concentrationPgMl = curve.limits.uloq * dil;
-    } else {
-      concentrationPgMl =
-        options.belowLloq === 'half-lloq'
-          ? (curve.limits.lloq / 2) * dil
-          : options.belowLloq === 'lloq'
-            ? curve.limits.lloq * dil
-            : null;
-    }
-    sampleRows.push({
-      plate: w0.plate,
-      analyte: w0.analyte,
-      patientId: w0.patientId!,
-      day: w0.day!,
-      nWells: n,
-      meanSignal,
-      cvPercent,
-      dilution: dil,
-      concentrationPgMl,
-      sePgMl,
-      flag,
+  } catch (e) {
+    if (!(e instanceof CartoError)) throw e;
+    throw new InputError(`${where}: ${e.message}`, {
+      file,
+      row: w0.row,
+      field: 'signal',
+      value: w0.analyte,
     });
   }
+  let loq: ReturnType<typeof quantificationLimits>;
+  try {
+    loq = quantificationLimits(
+      fit,
+      ws.map((w) => ({ concentration: w.concentrationPgMl!, response: w.signal })),
+    );
+  } catch (e) {
+    if (!(e instanceof CartoError)) throw e;
+    throw new InputError(`${where}: ${e.message}`, {
+      file,
+      row: w0.row,
+      field: 'concentration',
+      value: w0.analyte,
+    });
+  }
+  const row: CytokineCurveRow = {
+    plate: w0.plate,
+    analyte: w0.analyte,
+    model: fit.model,
+    parameterNames: fit.parameterNames,
+    estimates: fit.estimates,
+    standardErrors: fit.standardErrors,
+    residualStandardError: fit.residualStandardError,
+    nStandards: ws.length,
+    lloqPgMl: loq.lloq,
+    uloqPgMl: loq.uloq,
+    recoveries: loq.recoveries.map((r) => ({
+      concentrationPgMl: r.concentration,
+      recoveryPercent: r.recoveryPercent,
+      cvPercent: r.cvPercent,
+      ok: r.ok,
+    })),
+  };
+  return { row, fit, limits: { lloq: loq.lloq, uloq: loq.uloq } };
+}
 
-  const labs = sampleRows
-    .filter((s) => s.concentrationPgMl !== null)
-    .map((s) => ({
-      patientId: s.patientId,
-      day: s.day,
-      analyte: cytokineAnalyteName(s.analyte),
-      value: s.concentrationPgMl!,
-    }))
-    .sort((a, b) => cmpStr(a.patientId, b.patientId) || a.day - b.day || cmpStr(a.analyte, b.analyte));
-  return { curves, samples: sampleRows, labs };
+// step: replicate wells share one dilution; one result per patient, day and lab analyte.
+function checkSampleGroup(ws: CytokineWell[], seen: Map<string, CytokineWell>, file: string): void {
+  const w0 = ws[0]!;
+  const labName = cytokineAnalyteName(w0.analyte);
+  const odd = ws.find((w) => w.dilution !== w0.dilution);
+  if (odd) {
+    throw new InputError(
+      `replicate wells of ${w0.analyte}, patient ${w0.patientId}, day ${w0.day} on plate ${w0.plate} ` +
+        `have different dilutions (${w0.dilution} at row ${w0.row})`,
+      { file, row: odd.row, field: 'dilution', value: odd.dilution },
+    );
+  }
+  const lk = key(w0.patientId!, w0.day!, labName);
+  const prev = seen.get(lk);
+  if (prev) {
+    const later = prev.row > w0.row ? prev : w0;
+    const earlier = later === prev ? w0 : prev;
+    if (prev.plate !== w0.plate) {
+      throw new InputError(
+        `${w0.analyte} of patient ${w0.patientId}, day ${w0.day} is measured on two plates ` +
+          `(${earlier.plate} at row ${earlier.row} and ${later.plate})`,
+        { file, row: later.row, field: 'plate', value: later.plate },
+      );
+    }
+    throw new InputError(
+      `analytes ${earlier.analyte} (row ${earlier.row}) and ${later.analyte} both give lab analyte ${labName} ` +
+        `for patient ${w0.patientId}, day ${w0.day}`,
+      { file, row: later.row, field: 'analyte', value: later.analyte },
+    );
+  }
+  seen.set(lk, w0);
+}
+
+// step: a sample group's mean signal, CV and concentration (pg/mL, times its dilution), flagged
+// below the LLOQ or above the ULOQ.
+function sampleConcentration(
+  ws: CytokineWell[],
+  curve: { fit: CurveFit; limits: QuantificationLimits },
+  belowLloq: BelowLloqRule,
+): CytokineSampleRow {
+  const w0 = ws[0]!;
+  const signals = ws.map((w) => w.signal);
+  const n = signals.length;
+  const meanSignal = signals.reduce((s, v) => s + v, 0) / n;
+  let cvPercent: number | null = null;
+  if (n > 1 && meanSignal !== 0) {
+    const sd = Math.sqrt(signals.reduce((s, v) => s + (v - meanSignal) ** 2, 0) / (n - 1));
+    cvPercent = (100 * sd) / Math.abs(meanSignal);
+  }
+  const p = inversePredict(curve.fit, meanSignal, curve.limits);
+  let flag: CytokineSampleRow['flag'];
+  if (p.flag === 'ok' || p.flag === '<LLOQ' || p.flag === '>ULOQ') flag = p.flag;
+  else {
+    // A signal beyond the asymptote nearest to zero concentration is below any standard.
+    const lowEnd = (p.flag === 'below-curve') === rising(curve.fit);
+    flag = lowEnd ? '<LLOQ' : '>ULOQ';
+  }
+  const dil = w0.dilution;
+  let concentrationPgMl: number | null;
+  let sePgMl: number | null = null;
+  if (flag === 'ok') {
+    concentrationPgMl = p.concentration! * dil;
+    sePgMl = p.se! * dil;
+  } else if (flag === '>ULOQ') {
+    concentrationPgMl = curve.limits.uloq * dil;
+  } else {
+    concentrationPgMl =
+      belowLloq === 'half-lloq'
+        ? (curve.limits.lloq / 2) * dil
+        : belowLloq === 'lloq'
+          ? curve.limits.lloq * dil
+          : null;
+  }
+  return {
+    plate: w0.plate,
+    analyte: w0.analyte,
+    patientId: w0.patientId!,
+    day: w0.day!,
+    nWells: n,
+    meanSignal,
+    cvPercent,
+    dilution: dil,
+    concentrationPgMl,
+    sePgMl,
+    flag,
+  };
 }
