@@ -187,14 +187,7 @@ export function normalTissueModels(study: StudyData): AnalysisSection {
   const patientsAll = new Set<string>();
   let nObs = 0;
   for (const organ of s.normalTissue.organs) {
-    const obs: OrganObs[] = [];
-    for (const v of study.vois) {
-      if (v.kind !== 'organ' || v.label !== organ || v.tracer !== study.tracer.name) continue;
-      if (!scanEligible(uptake, v.scanId, s.uptakeDays)) continue;
-      const day = scans.get(v.scanId)?.day;
-      if (day === null || day === undefined || !Number.isFinite(v.suvMean)) continue;
-      obs.push({ patient: v.patientId, timepoint: v.timepoint, day, y: v.suvMean });
-    }
+    const obs = organObservations(study, organ, uptake, scans, s.uptakeDays);
     const patients = new Set(obs.map((o) => o.patient));
     const days = new Set(obs.map((o) => o.day));
     if (obs.length === 0) {
@@ -267,6 +260,41 @@ export function normalTissueModels(study: StudyData): AnalysisSection {
       figures: [],
     };
   }
+  tables.push(...normalTissueTables(curves, timepoints));
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: patientsAll.size, observations: nObs },
+    results: { curves, timepoints, notRunOrgans },
+    findings,
+    tables,
+    figures,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+// step: an organ's SUVmean observations on eligible scans of the study's tracer with a known day.
+function organObservations(
+  study: StudyData,
+  organ: string,
+  uptake: ReturnType<typeof scanUptakeDays>,
+  scans: Map<string, StudyData['scans'][number]>,
+  uptakeDays: ReturnType<typeof planSettings>['uptakeDays'],
+): OrganObs[] {
+  const obs: OrganObs[] = [];
+  for (const v of study.vois) {
+    if (v.kind !== 'organ' || v.label !== organ || v.tracer !== study.tracer.name) continue;
+    if (!scanEligible(uptake, v.scanId, uptakeDays)) continue;
+    const day = scans.get(v.scanId)?.day;
+    if (day === null || day === undefined || !Number.isFinite(v.suvMean)) continue;
+    obs.push({ patient: v.patientId, timepoint: v.timepoint, day, y: v.suvMean });
+  }
+  return obs;
+}
+
+// step: the section's tables — means per organ and timepoint, and the curves compared by AIC.
+function normalTissueTables(curves: OrganCurve[], timepoints: OrganTimepoints[]): ResultTable[] {
+  const tables: ResultTable[] = [];
   tables.push({
     id: 'normal-tissue-timepoints',
     title: 'Mean SUVmean per organ and timepoint (LMM, REML, 95% CI) and difference to pre-CART',
@@ -313,14 +341,5 @@ export function normalTissueModels(study: StudyData): AnalysisSection {
       random_slope: c.randomSlope,
     })),
   });
-  return {
-    ...base,
-    status: 'ok',
-    n: { patients: patientsAll.size, observations: nObs },
-    results: { curves, timepoints, notRunOrgans },
-    findings,
-    tables,
-    figures,
-    ...(warnings.length > 0 ? { warnings } : {}),
-  };
+  return tables;
 }
