@@ -1,9 +1,8 @@
 /**
- * Quantification of one scan: load its SUV image (DICOM series → SUVbw, from a folder or a PACS over
- * DICOMweb, or a NIfTI SUV image), bring
- * each VOI's mask onto the PET grid (label maps must share the grid; RTSTRUCT contours are
- * rasterised onto it), and compute the VOI metrics (src/imaging/voi-stats.ts). Optionally renders the
- * scan's maximum-intensity projection for the report.
+ * Quantification of one scan: load its SUV image (DICOM series → SUVbw, from a folder or from a PACS
+ * over DICOMweb; or a NIfTI SUV image), bring each VOI's mask onto the PET grid (label maps must share
+ * the grid; RTSTRUCT contours are rasterised onto it), and compute the VOI metrics
+ * (src/imaging/voi-stats.ts). Optionally renders the scan's maximum-intensity projection for the report.
  */
 import type { PacsScanSource, Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
@@ -38,18 +37,24 @@ export interface QuantifyOptions {
   dataRoots?: readonly string[];
 }
 
+const NO_PACS_URL =
+  'a dicomweb: scan needs a DICOMweb server: give study.json "pacs": {"url": …} or the --pacs URL option';
+
+/**
+ * Checks that every scan on a PACS (`dicomweb:` path) has a DICOMweb server URL.
+ * @throws InputError naming scans.csv, the row, `path` and the value of the first scan without one
+ */
+export function requirePacsUrls(scans: readonly Scan[]): void {
+  for (const s of scans) if (s.pacs && s.pacs.url === null) throw new InputError(NO_PACS_URL, s.pacs.at);
+}
+
 /**
  * The SUV of a scan whose series is on a DICOMweb server (src/io/dicomweb.ts).
  * @throws InputError naming scans.csv, the row and `path` when no server URL was given, or from
  *   `loadPetSuvFromPacs`
  */
 function loadFromPacs(pacs: PacsScanSource, suvOpts: LoadPetSuvOptions): Promise<PetSuv> {
-  if (pacs.url === null) {
-    throw new InputError(
-      'a dicomweb: scan needs a DICOMweb server: give study.json "pacs": {"url": …} or the --pacs URL option',
-      pacs.at,
-    );
-  }
+  if (pacs.url === null) throw new InputError(NO_PACS_URL, pacs.at);
   return loadPetSuvFromPacs(pacs.url, pacs, suvOpts, pacs.at);
 }
 

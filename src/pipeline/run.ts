@@ -19,7 +19,7 @@ import { quantificationSection } from '../analysis/v1-quantification.js';
 import { writeReportFiles } from '../report/write.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { bundleContentHash } from './hash.js';
-import { quantifyScan, type QuantifyOptions, type ScanPicture } from './quantify.js';
+import { quantifyScan, requirePacsUrls, type QuantifyOptions, type ScanPicture } from './quantify.js';
 
 /** Progress callbacks of the pipeline (the CLI draws bars from them). */
 export interface PipelineProgress {
@@ -63,6 +63,7 @@ export async function importBundle(
     undefined,
     opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {},
   );
+  requirePacsUrls(bundle.scans); // before any work: a dicomweb: scan without a server is a bundle error
   const contentHash = bundleContentHash(bundle);
   // qPCR wells → copies per cell per patient and day, stored as lab values (before any DB access:
   // an error here leaves the database unchanged).
