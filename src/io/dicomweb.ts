@@ -13,6 +13,7 @@
  * (`at`: scans.csv, its row and `path`, or the `--pacs` option) with the URL in the message. Nothing
  * is retried, and nothing falls back to a folder.
  */
+import type { api as DicomwebApi } from 'dicomweb-client';
 import { InputError, type ErrorLocation } from '../errors.js';
 import { assembleFrames } from './dicom/series.js';
 import { parsePetImageBytes } from './dicom/parse.js';
@@ -115,7 +116,7 @@ export function parsePacsUrl(value: string, at: ErrorLocation): string {
 /* ------------------------------------------------------------------------------------------------ */
 /* Requests                                                                                          */
 
-type Api = typeof import('dicomweb-client').api;
+type Api = typeof DicomwebApi;
 type Client = InstanceType<Api['DICOMwebClient']>;
 
 let apiPromise: Promise<Api> | undefined;
@@ -280,10 +281,12 @@ export async function storeInstances(
     const batch = datasets
       .slice(i, i + STOW_BATCH)
       .map((d) => d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) as ArrayBuffer);
-    const answer = await request(url, at, 'a STOW-RS store', (c) => c.storeInstances({ datasets: batch }));
+    const answer: unknown = await request(url, at, 'a STOW-RS store', (c) =>
+      c.storeInstances({ datasets: batch }),
+    );
     let ds: DicomJson;
     try {
-      ds = (typeof answer === 'string' ? JSON.parse(answer) : answer) as DicomJson;
+      ds = (typeof answer === 'string' ? (JSON.parse(answer) as unknown) : answer) as DicomJson;
     } catch {
       throw new InputError(`${url} did not answer a STOW-RS store with DICOM JSON`, at);
     }
@@ -291,7 +294,7 @@ export async function storeInstances(
     if (failed.length > 0) {
       const reason = firstValue((failed[0] ?? {}) as DicomJson, '00081197');
       throw new InputError(
-        `the DICOMweb server refused ${failed.length} of ${batch.length} instances (first failure reason ${String(reason ?? '?')}) (${url})`,
+        `the DICOMweb server refused ${failed.length} of ${batch.length} instances (first failure reason ${typeof reason === 'number' || typeof reason === 'string' ? reason : '?'}) (${url})`,
         at,
       );
     }
