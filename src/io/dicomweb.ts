@@ -239,7 +239,9 @@ export async function searchSeries(
 
 /**
  * WADO-RS retrieval of every instance of a series (`GET {url}/studies/{study}/series/{series}`,
- * PS3.18 §10.4) as DICOM Part-10 bytes, in the order the server sends them.
+ * PS3.18 §10.4) as DICOM Part-10 bytes, in the order the server sends them. The request accepts
+ * `application/dicom` without naming a transfer syntax, so the server sends Explicit VR Little Endian
+ * (the default of that media type), which the series reader reads.
  * @throws InputError (naming `at` and the URL) when the server cannot be reached, answers an HTTP
  *   error (404: no such series), or sends no instance
  */
