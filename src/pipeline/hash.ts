@@ -1,6 +1,6 @@
 /**
  * Content hash of a study bundle: SHA-256 over study.json, every CSV table and every file the
- * bundle references (scan series, masks, FCS and gating files), in a fixed order, each prefixed by its path relative to
+ * bundle references (scan series, masks, FCS and gating files; a series on a PACS by its UIDs), in a fixed order, each prefixed by its path relative to
  * the bundle (or its absolute path when outside). Two imports with the same hash hold the same data.
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +27,8 @@ export function bundleContentHash(bundle: StudyBundle): string {
   for (const f of readdirSync(bundle.dir)) {
     if (f === 'study.json' || f.endsWith('.csv')) files.add(join(bundle.dir, f));
   }
-  for (const s of bundle.scans) for (const f of filesUnder(s.path)) files.add(f);
+  // A series on a PACS is named by its UIDs in scans.csv (hashed above); DICOM UIDs name fixed content.
+  for (const s of bundle.scans) if (!s.pacs) for (const f of filesUnder(s.path)) files.add(f);
   for (const v of bundle.vois) files.add(v.maskPath);
   for (const f of bundle.flowFiles) {
     files.add(f.file);

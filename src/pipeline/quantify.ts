@@ -1,15 +1,16 @@
 /**
- * Quantification of one scan: load its SUV image (DICOM series → SUVbw, or a NIfTI SUV image), bring
- * each VOI's mask onto the PET grid (label maps must share the grid; RTSTRUCT contours are
- * rasterised onto it), and compute the VOI metrics (src/imaging/voi-stats.ts). Optionally renders the
- * scan's maximum-intensity projection for the report.
+ * Quantification of one scan: load its SUV image (DICOM series → SUVbw, from a folder or from a PACS
+ * over DICOMweb; or a NIfTI SUV image), bring each VOI's mask onto the PET grid (label maps must share
+ * the grid; RTSTRUCT contours are rasterised onto it), and compute the VOI metrics
+ * (src/imaging/voi-stats.ts). Optionally renders the scan's maximum-intensity projection for the report.
  */
-import type { Scan, Voi, VoiMetrics } from '../study/model.js';
+import type { PacsScanSource, Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
 import { InputError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import { quantifyLabelMap, voiStatistics } from '../imaging/voi-stats.js';
-import { loadPetSuv } from '../io/dicom/load-pet-suv.js';
+import { loadPetSuv, type LoadPetSuvOptions, type PetSuv } from '../io/dicom/load-pet-suv.js';
+import { loadPetSuvFromPacs } from '../io/dicomweb.js';
 import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import { renderMip } from '../imaging/mip.js';
 
@@ -36,13 +37,35 @@ export interface QuantifyOptions {
   dataRoots?: readonly string[];
 }
 
+const NO_PACS_URL =
+  'a dicomweb: scan needs a DICOMweb server: give study.json "pacs": {"url": …} or the --pacs URL option';
+
+/**
+ * Checks that every scan on a PACS (`dicomweb:` path) has a DICOMweb server URL.
+ * @throws InputError naming scans.csv, the row, `path` and the value of the first scan without one
+ */
+export function requirePacsUrls(scans: readonly Scan[]): void {
+  for (const s of scans) if (s.pacs && s.pacs.url === null) throw new InputError(NO_PACS_URL, s.pacs.at);
+}
+
+/**
+ * The SUV of a scan whose series is on a DICOMweb server (src/io/dicomweb.ts).
+ * @throws InputError naming scans.csv, the row and `path` when no server URL was given, or from
+ *   `loadPetSuvFromPacs`
+ */
+function loadFromPacs(pacs: PacsScanSource, suvOpts: LoadPetSuvOptions): Promise<PetSuv> {
+  if (pacs.url === null) throw new InputError(NO_PACS_URL, pacs.at);
+  return loadPetSuvFromPacs(pacs.url, pacs, suvOpts, pacs.at);
+}
+
 /** Loads the scan's SUV image (g/mL) and its provenance. */
 async function loadSuv(
   scan: Scan,
   opts: QuantifyOptions,
 ): Promise<{ volume: Volume<Float32Array>; provenance: Omit<ScanQuantification, 'grid'> }> {
   if (scan.format === 'dicom') {
-    const pet = await loadPetSuv(scan.path, opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {});
+    const suvOpts = opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {};
+    const pet = scan.pacs ? await loadFromPacs(scan.pacs, suvOpts) : await loadPetSuv(scan.path, suvOpts);
     return {
       volume: pet.volume,
       provenance: {

@@ -19,7 +19,7 @@ import { quantificationSection } from '../analysis/v1-quantification.js';
 import { writeReportFiles } from '../report/write.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { bundleContentHash } from './hash.js';
-import { quantifyScan, type QuantifyOptions, type ScanPicture } from './quantify.js';
+import { quantifyScan, requirePacsUrls, type QuantifyOptions, type ScanPicture } from './quantify.js';
 
 /** Progress callbacks of the pipeline (the CLI draws bars from them). */
 export interface PipelineProgress {
@@ -46,18 +46,24 @@ export interface ImportResult {
 /**
  * Imports a bundle into the store at `dbFile`: reads and validates it, quantifies every VOI on every
  * scan, and writes everything in one transaction. When the store already holds this exact content
- * (same hash), nothing is quantified or written.
+ * (same hash), nothing is quantified or written. `opts.pacsUrl`: the DICOMweb server of `dicomweb:`
+ * scans, overriding study.json `pacs.url`.
  * @throws InputError for any invalid input (the database is then unchanged)
  */
 export async function importBundle(
   bundleDir: string,
   dbFile: string,
   progress: PipelineProgress = silent,
-  opts: { picture?: boolean } = {},
+  opts: { picture?: boolean; pacsUrl?: string } = {},
 ): Promise<ImportResult> {
   const timings: Record<string, number> = {};
   let t0 = performance.now();
-  const bundle = readBundle(bundleDir);
+  const bundle = readBundle(
+    bundleDir,
+    undefined,
+    opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {},
+  );
+  requirePacsUrls(bundle.scans); // before any work: a dicomweb: scan without a server is a bundle error
   const contentHash = bundleContentHash(bundle);
   // qPCR wells → copies per cell per patient and day, stored as lab values (before any DB access:
   // an error here leaves the database unchanged).
@@ -263,6 +269,7 @@ export const REPORT_DB_NAME = 'cartography.sqlite';
  * earlier report, replaced only once the new one is complete.
  * @param dbFile the study store; when undefined, a fresh store `REPORT_DB_NAME` inside the report
  *   folder (written and replaced with it). An explicit file must not lie inside `outDir`.
+ * @param opts pacsUrl: the DICOMweb server of `dicomweb:` scans (overrides study.json `pacs.url`)
  * @throws InputError for invalid input, or naming `--out` and the path when `outDir` is refused (the
  *   working folder, a non-empty folder that is not an earlier report, the bundle or a folder holding
  *   it or `dbFile`); nothing is then written and an earlier report is intact
@@ -272,11 +279,12 @@ export async function runStudy(
   outDir: string,
   dbFile?: string,
   progress: PipelineProgress = silent,
+  opts: { pacsUrl?: string } = {},
 ): Promise<RunResult> {
   const reportDir = resolve(outDir);
   const inputs = [bundleDir, ...(dbFile !== undefined ? [dbFile] : [])];
   const run = await writeOutputFolder(reportDir, { kind: 'report', option: '--out', inputs }, (dir) =>
-    analyseAndReport(bundleDir, dir, dbFile ?? join(dir, REPORT_DB_NAME), progress),
+    analyseAndReport(bundleDir, dir, dbFile ?? join(dir, REPORT_DB_NAME), progress, opts),
   );
   return {
     ...run,
@@ -291,8 +299,9 @@ async function analyseAndReport(
   dir: string,
   dbFile: string,
   progress: PipelineProgress,
+  opts: { pacsUrl?: string },
 ): Promise<Omit<RunResult, 'reportDir' | 'dbFile'>> {
-  const imported = await importBundle(bundleDir, dbFile, progress, { picture: true });
+  const imported = await importBundle(bundleDir, dbFile, progress, { ...opts, picture: true });
   const timings = { ...imported.timings };
   let t0 = performance.now();
   const db = await openStudyStore(dbFile);

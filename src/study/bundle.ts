@@ -34,6 +34,7 @@ import { checkNotAfterDeath, readEvents, type PatientCheck } from './bundle-even
 import { BUNDLE_TABLES } from './bundle-tables.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
 import { readStudyJson } from './study-json.js';
+import { isDicomwebRef, parseDicomwebRef } from '../io/dicomweb.js';
 
 export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-json.js';
 
@@ -43,6 +44,8 @@ export interface StudyBundle {
   dir: string;
   /** Real absolute paths of `study.json` `dataRoots` (image headers may point into these too). */
   dataRoots: string[];
+  /** DICOMweb server of `dicomweb:` scans: the `pacsUrl` option, else study.json `pacs.url`, else null. */
+  pacsUrl: string | null;
   name: string;
   tracer: Tracer;
   settings: StudySettings;
@@ -209,8 +212,22 @@ function readPatients(pt: CsvTable, today: Date): { patients: Patient[]; notInfu
   return { patients, notInfused };
 }
 
-/** scans.csv: unique scan IDs, known patients, paths inside the bundle or a data root. */
-function readScans(sc: CsvTable, knownPatient: PatientCheck, paths: BundlePaths): Scan[] {
+/** scans.csv `path`: a `dicomweb:` reference as written, else a path resolved by `BundlePaths`. */
+function scanPath(r: RowReader, paths: BundlePaths): string {
+  const raw = r.requiredString('path');
+  return isDicomwebRef(raw) ? raw : r.path('path', paths, true);
+}
+
+/**
+ * scans.csv: unique scan IDs, known patients, paths inside the bundle or a data root, or a series on the
+ * PACS at `pacsUrl` (`dicomweb:<StudyInstanceUID>/<SeriesInstanceUID>`, format dicom).
+ */
+function readScans(
+  sc: CsvTable,
+  knownPatient: PatientCheck,
+  paths: BundlePaths,
+  pacsUrl: string | null,
+): Scan[] {
   const scans: Scan[] = [];
   const seen = new Set<string>();
   sc.rows.forEach((_, i) => {
@@ -224,10 +241,14 @@ function readScans(sc: CsvTable, knownPatient: PatientCheck, paths: BundlePaths)
       tracer: r.requiredString('tracer'),
       timepoint: r.requiredString('timepoint'),
       day: r.number('day', false),
-      path: r.path('path', paths, true),
+      path: scanPath(r, paths),
       format: r.enumValue('format', ['dicom', 'nifti-suv'] as const, true),
     };
-    if (scan.format === 'dicom') {
+    if (isDicomwebRef(scan.path)) {
+      const at = { file: sc.file, row: i + 1, field: 'path', value: scan.path };
+      r.check(scan.format === 'dicom', 'format', 'a dicomweb: scan is a DICOM series: format must be dicom');
+      scan.pacs = { ...parseDicomwebRef(scan.path, at), url: pacsUrl, at };
+    } else if (scan.format === 'dicom') {
       r.check(statSync(scan.path).isDirectory(), 'path', 'a dicom scan must point at a series folder');
     } else {
       r.check(/\.nii(\.gz)?$/.test(scan.path), 'path', 'a nifti-suv scan must be a .nii or .nii.gz file');
@@ -335,18 +356,24 @@ function readFlow(fl: CsvTable, knownPatient: PatientCheck, paths: BundlePaths):
  *
  * @param dirIn - bundle folder (relative to the working directory or absolute)
  * @param today - the date bounding plausible journey dates (today + 1 year; default: now)
+ * @param opts - pacsUrl: DICOMweb server of `dicomweb:` scans, overriding study.json `pacs.url` (checked
+ *   by the caller, e.g. `parsePacsUrl` of `--pacs`)
  * @returns the validated records, with absolute paths and days relative to infusion
  * @throws InputError naming file, row and column for any invalid cell, unknown key in study.json or
  *   unknown column (with the nearest known one), unknown reference, missing file, path outside the
  *   bundle and its data roots, duplicate ID, a patient without exactly one infusion, or a journey out of
  *   order (nothing after death; a day and a date that disagree; an implausible date)
  */
-export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle {
+export function readBundle(
+  dirIn: string,
+  today: Date = new Date(),
+  opts: { pacsUrl?: string } = {},
+): StudyBundle {
   const dir = resolve(dirIn);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new InputError('study bundle folder not found', { file: dir });
   }
-  const { dataRoots, ...head } = readStudyJson(dir);
+  const { dataRoots, pacsUrl: studyPacsUrl, ...head } = readStudyJson(dir);
   const paths = new BundlePaths(dir, dataRoots);
   paths.checkOwnFile(join(dir, 'study.json'));
   const table = (spec: TableSpec): CsvTable => readTable(dir, spec, { paths })!;
@@ -368,7 +395,8 @@ export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle
     return id;
   };
   const sc = table(TABLES.scans);
-  const scans = readScans(sc, knownPatient, paths);
+  const pacsUrl = opts.pacsUrl ?? studyPacsUrl;
+  const scans = readScans(sc, knownPatient, paths, pacsUrl);
   const scanById = new Map(scans.map((s) => [s.scanId, s]));
   const events = readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
   checkNotAfterDeath(
@@ -440,6 +468,7 @@ export function readBundle(dirIn: string, today: Date = new Date()): StudyBundle
   return {
     dir,
     dataRoots,
+    pacsUrl,
     ...head,
     patients,
     notInfused,

@@ -99,9 +99,21 @@ export interface Scan {
   /** 'pre' (pre-CART) or a post-CART label such as 'd2', 'd5', 'd7'. */
   timepoint: string;
   day: number | null;
-  /** Absolute path of the DICOM series folder or NIfTI SUV image. */
+  /** Absolute path of the DICOM series folder or NIfTI SUV image, or `dicomweb:<study>/<series>`. */
   path: string;
   format: 'dicom' | 'nifti-suv';
+  /** A series on a DICOMweb server (PACS), when `path` is `dicomweb:…` (docs/pacs.md). */
+  pacs?: PacsScanSource;
+}
+
+/** Where a scan's PET series lies on a DICOMweb server (scans.csv `path` `dicomweb:<study>/<series>`). */
+export interface PacsScanSource {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  /** DICOMweb base URL (`--pacs`, else study.json `pacs.url`); null when neither gives one (an error). */
+  url: string | null;
+  /** Where the reference is written (scans.csv, 1-based row, `path`, the value), named in errors. */
+  at: { file: string; row: number; field: string; value: string };
 }
 
 /** A VOI definition (before quantification). */

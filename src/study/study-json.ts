@@ -9,6 +9,7 @@ import { InputError } from '../errors.js';
 import { FLOW_MARKERS, type FlowStudySettings } from '../flow/study.js';
 import { analysisSettingsSchema } from '../analysis/settings.js';
 import { parseStrict } from './json-input.js';
+import { pacsUrlProblem, parsePacsUrl } from '../io/dicomweb.js';
 import type { StudySettings, Tracer } from './model.js';
 
 /** Defaults of `study.json` `analysis` that the import and the report read (docs/study-bundle.md). */
@@ -73,6 +74,14 @@ export const studyJsonSchema = z.strictObject({
   dataRoots: z.array(z.string().min(1)).optional(),
   analysis: analysisSettingsSchema.optional(),
   flow: flowSettingsSchema.optional(),
+  /** The DICOMweb server (PACS) that `dicomweb:` scan paths name series on (docs/pacs.md). */
+  pacs: z
+    .strictObject({
+      url: z.string().refine((u) => pacsUrlProblem(u) === null, {
+        message: 'must be an http:// or https:// DICOMweb base URL without query, fragment or credentials',
+      }),
+    })
+    .optional(),
 });
 
 /** What a bundle's study.json says. */
@@ -83,13 +92,16 @@ export interface StudyJson {
   flow: FlowStudySettings | null;
   /** Real (symlink-free) absolute paths of the declared `dataRoots`, in order. */
   dataRoots: string[];
+  /** DICOMweb base URL of `pacs.url` (trailing slashes dropped), or null. */
+  pacsUrl: string | null;
 }
 
 /**
  * Reads and validates `<dir>/study.json`.
  *
  * @param dir absolute bundle folder
- * @returns name, tracer, analysis settings (defaults filled in), flow block, real paths of the data roots
+ * @returns name, tracer, analysis settings (defaults filled in), flow block, real paths of the data roots,
+ *   the PACS URL
  * @throws InputError naming study.json and the field for a missing file, invalid JSON, a value of the
  *   wrong type, an unknown key (with the nearest known key), or a data root that is not a folder or is
  *   the file-system root
@@ -122,5 +134,6 @@ export function readStudyJson(dir: string): StudyJson {
     settings: { ...DEFAULT_SETTINGS, ...(s.analysis ?? {}) },
     flow: s.flow ? toFlowSettings(s.flow) : null,
     dataRoots,
+    pacsUrl: s.pacs ? parsePacsUrl(s.pacs.url, { file, field: 'pacs.url' }) : null,
   };
 }

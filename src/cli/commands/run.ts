@@ -9,6 +9,7 @@ import { printJson, progressEnabled, formatTable } from '../shared.js';
 import { intOption, numberOption, databaseOption } from '../options.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
+import { pacsOption } from './pacs.js';
 
 /** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
 export const DEFAULT_DB = 'cartography.sqlite';
@@ -17,6 +18,14 @@ export const DEFAULT_DB = 'cartography.sqlite';
 const OUT_RULE =
   'a new or empty folder, or an earlier output of the same command (replaced once the new one is\n' +
   'complete); any other folder is refused (exit 2) and left untouched';
+
+/** Help of `--pacs` (run, import). */
+const PACS_HELP = 'DICOMweb server of the dicomweb: scans (overrides study.json pacs.url; docs/pacs.md)';
+
+/** The `pacsUrl` option of the pipeline from `--pacs`. */
+function pacsOpts(opts: { pacs?: string }): { pacsUrl?: string } {
+  return opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {};
+}
 
 /** A progress reporter drawing cli-progress bars on stderr when interactive, silent otherwise. */
 export function terminalProgress(): PipelineProgress {
@@ -71,10 +80,11 @@ export function register(program: Command): void {
     )
     .argument('<bundle>', 'study bundle folder (study.json + CSV tables)')
     .option('--db <file>', 'SQLite database file of the study store', databaseOption(), DEFAULT_DB)
+    .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
-    .action(async (bundle: string, opts: { db: string; json?: boolean }) => {
-      const r = await importBundle(bundle, resolve(opts.db), terminalProgress());
+    .action(async (bundle: string, opts: { db: string; pacs?: string; json?: boolean }) => {
+      const r = await importBundle(bundle, resolve(opts.db), terminalProgress(), pacsOpts(opts));
       if (opts.json) printJson({ ...r, db: resolve(opts.db) });
       else process.stdout.write(`${summaryLines(r)}\ndatabase: ${resolve(opts.db)}\n`);
     });
@@ -94,14 +104,15 @@ export function register(program: Command): void {
       `SQLite database file of the study store, kept across runs (default: DIR/${REPORT_DB_NAME})`,
       databaseOption(),
     )
+    .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
     .addHelpText(
       'after',
       `\n--out DIR: ${OUT_RULE}.\n\nExample:\n  carto run examples/sts-001 --out carto-sts-001`,
     )
-    .action(async (bundle: string, opts: { out: string; db?: string; json?: boolean }) => {
+    .action(async (bundle: string, opts: { out: string; db?: string; pacs?: string; json?: boolean }) => {
       const db = opts.db !== undefined ? resolve(opts.db) : undefined;
-      const r = await runStudy(bundle, opts.out, db, terminalProgress());
+      const r = await runStudy(bundle, opts.out, db, terminalProgress(), pacsOpts(opts));
       if (opts.json) {
         const { picture: _p, dbFile, ...rest } = r;
         printJson({ ...rest, db: dbFile });

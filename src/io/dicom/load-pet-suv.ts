@@ -8,7 +8,7 @@ import type { ReferenceTimeRule, SuvConversion, SuvOptions, SuvType } from '../.
 import { InputError } from '../../errors.js';
 import { numValue } from '../../imaging/suv-header.js';
 import { readDicomSeriesFrames } from './series.js';
-import type { PetFrame, ReadSeriesOptions } from './series.js';
+import type { PetFrame, PetSeriesFrames, ReadSeriesOptions } from './series.js';
 
 /** A PET series in SUV. */
 export interface PetSuv {
@@ -78,15 +78,26 @@ function scaleSlices(v: Volume<Float32Array>, factors: number[]): void {
  * @throws InputError from the reader (file, tag) or the SUV rules (tag), see `computeSuvFactors`.
  */
 export async function loadPetSuv(dir: string, opts: LoadPetSuvOptions = {}): Promise<PetSuv> {
-  const { series: seriesOpts, frame, ...suvOpts } = opts;
-  const all = await readDicomSeriesFrames(dir, seriesOpts ?? {});
+  return petSuvOfFrames(await readDicomSeriesFrames(dir, opts.series ?? {}), dir, opts);
+}
+
+/**
+ * The SUV of a series already read and assembled (`readDicomSeriesFrames`, or `assembleFrames` of
+ * instances fetched from a PACS, src/io/dicomweb.ts): the second half of `loadPetSuv`.
+ * @param all every time frame of the series (its volumes are scaled in place)
+ * @param source the folder or series URL, named in errors
+ * @param opts as `loadPetSuv` (`series` is not used here)
+ * @throws InputError as `loadPetSuv`
+ */
+export function petSuvOfFrames(all: PetSeriesFrames, source: string, opts: LoadPetSuvOptions = {}): PetSuv {
+  const { series: _series, frame, ...suvOpts } = opts;
   const n = all.frames.length;
   let chosen: PetFrame[];
   if (frame === 'average') chosen = all.frames;
   else if (frame !== undefined) {
     if (!Number.isInteger(frame) || frame < 1 || frame > n) {
       throw new InputError(`frame must be an integer from 1 to ${n}`, {
-        file: dir,
+        file: source,
         field: 'frame',
         value: frame,
       });
@@ -94,7 +105,7 @@ export async function loadPetSuv(dir: string, opts: LoadPetSuvOptions = {}): Pro
     chosen = [all.frames[frame - 1]!];
   } else if (n > 1) {
     throw new InputError(`dynamic series with ${n} time frames: choose a frame (1…${n}) or 'average'`, {
-      file: dir,
+      file: source,
       field: 'frame',
     });
   } else chosen = all.frames;
