@@ -202,7 +202,38 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
     }
   }
   if (!anyEvents) return notRun('no events for TTP, PFS or OS (all patients censored)');
-  // Lesion level.
+  const lesions = lesionLevelCox(td, rows, { results, table, findings, warnings, failed });
+  if (failed.length > 0) return notRun(failed.join('; '));
+  return {
+    ...base,
+    status: 'ok',
+    n: { patients: rows.length, lesions: lesions.length },
+    results,
+    findings,
+    tables: [table],
+    figures: [],
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/** The section's accumulators, filled by each step. */
+interface HrAccumulators {
+  results: Record<string, unknown>;
+  table: ResultTable;
+  findings: string[];
+  warnings: string[];
+  /** Models of the plan that could not be fitted. */
+  failed: string[];
+}
+
+// step: the lesion-level Cox model of TTP on pre-CART lesion SUVpeak with patients as clusters (robust
+// SE); returns the lesions used.
+function lesionLevelCox(
+  td: ReturnType<typeof tumourData>,
+  rows: Exclude<ReturnType<typeof patientUptakeOutcomes>, string>['rows'],
+  acc: HrAccumulators,
+): ReturnType<typeof primaryRows> {
+  const { results, table, findings, warnings, failed } = acc;
   const outcome = new Map(rows.map((r) => [r.patientId, r.outcome]));
   const lesions = primaryRows(td).filter((r) => r.timepoint === 'pre' && outcome.has(r.patientId));
   const per = td.settings.lesionHrPerUnits;
@@ -255,17 +286,7 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
   } else {
     warnings.push('lesion-level Cox model not done: no TTP events or fewer than 2 patients');
   }
-  if (failed.length > 0) return notRun(failed.join('; '));
-  return {
-    ...base,
-    status: 'ok',
-    n: { patients: rows.length, lesions: lesions.length },
-    results,
-    findings,
-    tables: [table],
-    figures: [],
-    ...(warnings.length > 0 ? { warnings } : {}),
-  };
+  return lesions;
 }
 
 /** Per-patient total MATV (mL) on the latest FDG scan before infusion (lesion VOIs summed). */

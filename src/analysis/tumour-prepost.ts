@@ -230,60 +230,8 @@ export function tumourPrePost(study: StudyData): AnalysisSection {
       (r) => `${r.timepoint}/pre ratio ${formatCi(r.ratio, r.lower, r.upper)}, ${formatPEquals(r.p)}.`,
     ),
   ];
-  if (typeof volume === 'string') {
-    warnings.push(`volume model not done: ${volume}`);
-  } else {
-    results['volume'] = volume;
-    tables.push({
-      id: 'tumour-prepost-volume',
-      title: 'Geometric-mean lesion volume (mL) per timepoint and change from pre-CART',
-      columns: [
-        'timepoint',
-        'lesions',
-        'geomean_ml',
-        'ci_lower',
-        'ci_upper',
-        'change_percent',
-        'change_lower',
-        'change_upper',
-        'p',
-      ],
-      rows: volume.timepoints.map((t) => {
-        const r = volume.ratios.find((x) => x.timepoint === t.timepoint);
-        return {
-          timepoint: t.timepoint,
-          lesions: t.lesions,
-          geomean_ml: t.geometricMean,
-          ci_lower: t.lower,
-          ci_upper: t.upper,
-          change_percent: r?.changePercent ?? 0,
-          change_lower: r?.changeLower ?? null,
-          change_upper: r?.changeUpper ?? null,
-          p: r?.p ?? null,
-        };
-      }),
-    });
-    figures.push(
-      estimateFigure(
-        'tumour-prepost-volume',
-        'Geometric-mean lesion volume by timepoint',
-        volume.timepoints.map((t) => ({
-          label: t.timepoint,
-          estimate: t.geometricMean,
-          lower: t.lower,
-          upper: t.upper,
-        })),
-        'Volume (mL, geometric mean, 95% CI)',
-        'log',
-      ),
-    );
-    const v = volume.ratios.find((r) => r.timepoint === s.volumeChangeTimepoint);
-    if (v)
-      findings.push(
-        `Tumour volume change pre → ${v.timepoint}: ${formatSig(v.changePercent)}% (95% CI ${formatSig(v.changeLower)} to ${formatSig(v.changeUpper)}), ${formatPEquals(v.p)}.`,
-      );
-    else warnings.push(`no volume estimate at ${s.volumeChangeTimepoint} (analysis.volumeChangeTimepoint)`);
-  }
+  if (typeof volume === 'string') warnings.push(`volume model not done: ${volume}`);
+  else volumeOutputs(volume, s.volumeChangeTimepoint, { results, tables, figures, findings, warnings });
   return {
     ...base,
     status: 'ok',
@@ -435,4 +383,69 @@ export function tumourAssociation(study: StudyData): AnalysisSection {
     ],
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+// step: the volume model's table, figure and finding (volume change at `changeTimepoint`).
+function volumeOutputs(
+  volume: PrePostModel,
+  changeTimepoint: string,
+  out: {
+    results: Record<string, unknown>;
+    tables: ResultTable[];
+    figures: ResultFigure[];
+    findings: string[];
+    warnings: string[];
+  },
+): void {
+  const { results, tables, figures, findings, warnings } = out;
+  results['volume'] = volume;
+  tables.push({
+    id: 'tumour-prepost-volume',
+    title: 'Geometric-mean lesion volume (mL) per timepoint and change from pre-CART',
+    columns: [
+      'timepoint',
+      'lesions',
+      'geomean_ml',
+      'ci_lower',
+      'ci_upper',
+      'change_percent',
+      'change_lower',
+      'change_upper',
+      'p',
+    ],
+    rows: volume.timepoints.map((t) => {
+      const r = volume.ratios.find((x) => x.timepoint === t.timepoint);
+      return {
+        timepoint: t.timepoint,
+        lesions: t.lesions,
+        geomean_ml: t.geometricMean,
+        ci_lower: t.lower,
+        ci_upper: t.upper,
+        change_percent: r?.changePercent ?? 0,
+        change_lower: r?.changeLower ?? null,
+        change_upper: r?.changeUpper ?? null,
+        p: r?.p ?? null,
+      };
+    }),
+  });
+  figures.push(
+    estimateFigure(
+      'tumour-prepost-volume',
+      'Geometric-mean lesion volume by timepoint',
+      volume.timepoints.map((t) => ({
+        label: t.timepoint,
+        estimate: t.geometricMean,
+        lower: t.lower,
+        upper: t.upper,
+      })),
+      'Volume (mL, geometric mean, 95% CI)',
+      'log',
+    ),
+  );
+  const v = volume.ratios.find((r) => r.timepoint === changeTimepoint);
+  if (v)
+    findings.push(
+      `Tumour volume change pre → ${v.timepoint}: ${formatSig(v.changePercent)}% (95% CI ${formatSig(v.changeLower)} to ${formatSig(v.changeUpper)}), ${formatPEquals(v.p)}.`,
+    );
+  else warnings.push(`no volume estimate at ${changeTimepoint} (analysis.volumeChangeTimepoint)`);
 }
