@@ -2,11 +2,12 @@
  * Pearson correlation: plain (R's `cor.test(x, y, method = "pearson")`: t-test on n − 2 df and
  * Fisher-z confidence interval) and marginal for clustered data (Lorenz, Datta & Harkema 2011,
  * Stat Med 30(27):3181–3191: inverse-cluster-size weighting, delta-method variance, normal test and
- * CI; the computation of CRAN htestClust `cortestClust(method = "pearson")`, docs/references/statistics.md §9).
+ * CI; the computation of CRAN htestClust `cortestClust(method = "pearson")`, docs/references/statistics.md §9),
+ * and Spearman's rank correlation (R's `cor.test(method = "spearman", exact = FALSE)`, statistics.md §16).
  * Pure computation, no I/O.
  */
 import { InputError } from '../errors.js';
-import { normalQuantileStd, normalTwoSidedP, tTwoSidedP } from './distributions.js';
+import { normalQuantileStd, normalTwoSidedP, tTwoSidedP, tUpper } from './distributions.js';
 
 /** A correlation estimate with its test and 95 % (or `level`) confidence interval. */
 export interface CorrelationResult {
@@ -14,7 +15,7 @@ export interface CorrelationResult {
   r: number;
   /** Standard error of r: delta method (clustered) or √((1 − r²)/(n − 2)) (plain). */
   se: number;
-  /** t (plain, df = n − 2) or z (clustered). */
+  /** t (plain, df = n − 2), z (clustered) or Spearman's S. */
   statistic: number;
   /** Degrees of freedom of the t statistic (plain only; null for the normal test). */
   df: number | null;
@@ -26,7 +27,7 @@ export interface CorrelationResult {
   n: number;
   /** Number of clusters (plain: n). */
   clusters: number;
-  method: 'pearson' | 'pearson-clustered-lorenz2011';
+  method: 'pearson' | 'pearson-clustered-lorenz2011' | 'spearman';
 }
 
 function checkPairs(x: readonly number[], y: readonly number[]): void {
@@ -172,5 +173,56 @@ export function clusteredPearson(
     n: x.length,
     clusters: M,
     method: 'pearson-clustered-lorenz2011',
+  };
+}
+
+/** Ranks with ties given their average rank (R: `rank(x)`, ties.method = "average"), 1-based. */
+export function averageRanks(x: readonly number[]): number[] {
+  const order = x.map((_, i) => i).sort((a, b) => x[a]! - x[b]!);
+  const ranks = new Array<number>(x.length);
+  let k = 0;
+  while (k < order.length) {
+    let j = k;
+    while (j + 1 < order.length && x[order[j + 1]!] === x[order[k]!]) j++;
+    for (let m = k; m <= j; m++) ranks[order[m]!] = (k + j) / 2 + 1;
+    k = j + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Spearman's rank correlation with R's `cor.test(x, y, method = "spearman", exact = FALSE)`: ρ = the
+ * Pearson correlation of the average ranks; S = (n³ − n)(1 − ρ)/6; two-sided p = 2 × the tail beyond
+ * t = ρ√((n − 2)/(1 − ρ²)) on n − 2 df on the side of ρ, capped at 1 (R 4.2, `continuity = FALSE`). R's default for n < 1290 without ties is the exact / Edgeworth p-value (AS 89);
+ * this is the asymptotic one, which R also uses whenever there are ties. No confidence interval (NaN),
+ * as R gives none.
+ *
+ * @param x, y paired values (no missing values)
+ * @throws InputError when lengths differ, values are non-finite, n < 3 or a variable is constant
+ */
+export function spearman(x: readonly number[], y: readonly number[]): CorrelationResult {
+  checkPairs(x, y);
+  const n = x.length;
+  if (n < 3) throw new InputError('Spearman correlation needs at least 3 pairs', { value: n });
+  const rx = averageRanks(x);
+  const ry = averageRanks(y);
+  const r = pearson(rx, ry).r;
+  const den = (n * (n * n - 1)) / 6;
+  const s = den * (1 - r);
+  const df = n - 2;
+  const t = r / Math.sqrt((1 - r * r) / df);
+  // R: 2 × the tail on the side of ρ, capped at 1.
+  const tail = s > den ? tUpper(-t, df) : tUpper(t, df);
+  return {
+    r,
+    se: NaN,
+    statistic: s,
+    df,
+    p: Math.min(2 * tail, 1),
+    ciLower: NaN,
+    ciUpper: NaN,
+    n,
+    clusters: n,
+    method: 'spearman',
   };
 }
