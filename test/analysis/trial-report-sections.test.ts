@@ -32,19 +32,23 @@ import { buildStudy } from './study-builder.js';
 const study = buildStudy({ patients: 12 });
 const nonEbv = new Set(study.patients.filter((p) => !/EBV/.test(p.histology)).map((p) => p.patientId));
 
-const event = (patientId: string, e: PatientEvent['event'], day: number, extra: Partial<PatientEvent> = {}) =>
-  ({
-    patientId,
-    event: e,
-    day,
-    date: null,
-    bridgingType: null,
-    activityMbq: null,
-    scanId: null,
-    lugano: null,
-    deathCause: null,
-    ...extra,
-  }) as PatientEvent;
+const event = (
+  patientId: string,
+  e: PatientEvent['event'],
+  day: number,
+  extra: Partial<PatientEvent> = {},
+): PatientEvent => ({
+  patientId,
+  event: e,
+  day,
+  date: null,
+  bridgingType: null,
+  activityMbq: null,
+  scanId: null,
+  lugano: null,
+  deathCause: null,
+  ...extra,
+});
 
 test('response: best response per patient from src/clinical, ORR and CR rate with Clopper–Pearson CIs', () => {
   // A patient with a PR and a later progression gets a CR between the two (best: CR); a patient with a
