@@ -100,11 +100,20 @@ export function patientExpansion(
   };
 }
 
-function corrRow(measure: string, r: CorrelationResult | null, n: number) {
-  return { measure, n, rho: r?.r ?? null, s: r?.statistic ?? null, p: r?.p ?? null };
+type SpearmanResult = ReturnType<typeof spearman>;
+
+function corrRow(measure: string, r: SpearmanResult | null, n: number) {
+  return {
+    measure,
+    n,
+    rho: r?.r ?? null,
+    s: r?.statistic ?? null,
+    p: r?.p ?? null,
+    p_method: r?.pMethod ?? null,
+  };
 }
 
-function trySpearman(x: number[], y: number[]): CorrelationResult | null {
+function trySpearman(x: number[], y: number[]): SpearmanResult | null {
   try {
     return x.length >= 3 ? spearman(x, y) : null;
   } catch {
@@ -146,7 +155,7 @@ export function carTExpansion(study: StudyData): AnalysisSection {
       'curve by the trapezoid rule on the samples (no interpolation or extrapolation). Day 0 without a sample ' +
       'counts as 0 copies (no CAR T cells before infusion); a patient whose last sample is before day 28 has no ' +
       'AUC. Secondary endpoint; related to the per-patient geometric mean of pre-CART volume-corrected ' +
-      'lesion SUVpeak by Spearman rank correlation (t approximation, R cor.test exact = FALSE).',
+      'lesion SUVpeak by Spearman rank correlation (R cor.test: AS 89 exact / Edgeworth p without ties, t approximation with ties).',
     formula: 'cor.test(peak, geomean_suvpeak, method = "spearman"); AUC = trapz(day, copies)',
   };
   const car = carValues(study);
@@ -240,7 +249,7 @@ export function carTExpansion(study: StudyData): AnalysisSection {
       {
         id: 'car-t-expansion-uptake',
         title: 'Spearman correlation of CAR T expansion with pre-CART uptake',
-        columns: ['measure', 'n', 'rho', 's', 'p'],
+        columns: ['measure', 'n', 'rho', 's', 'p', 'p_method'],
         rows: [
           corrRow('peak', peakCorr, withUptake.length),
           corrRow('AUC days 0–28', aucCorr, withAuc.length),
@@ -301,7 +310,7 @@ export function cytokinesUptake(study: StudyData): AnalysisSection {
       'Serum cytokines (pg/mL; lab analytes *_pg_ml) at each sampling day against the per-patient geometric mean ' +
       'of pre-CART volume-corrected lesion SUVpeak: medians in the high and low uptake groups (split at the median, ' +
       'high = above) and the Spearman rank correlation of the concentration with uptake per analyte and day ' +
-      '(t approximation, R cor.test exact = FALSE). Descriptive (Supplementary Fig. 11); no multiplicity correction.',
+      '(R cor.test: AS 89 exact / Edgeworth p without ties, t approximation with ties). Descriptive (Supplementary Fig. 11); no multiplicity correction.',
     formula: 'cor.test(concentration[analyte, day], geomean_suvpeak, method = "spearman")',
   };
   const cyto = study.labs.filter((l) => l.analyte.endsWith('_pg_ml'));
@@ -337,6 +346,7 @@ export function cytokinesUptake(study: StudyData): AnalysisSection {
       rho: r?.r ?? null,
       s: r?.statistic ?? null,
       p: r?.p ?? null,
+      p_method: r?.pMethod ?? null,
     };
   });
   const analytes = [...new Set(keys.map((k) => k[0]))];
@@ -362,7 +372,7 @@ export function cytokinesUptake(study: StudyData): AnalysisSection {
         id: 'cytokines-uptake',
         title:
           'Cytokines by day: medians by pre-CART uptake group (pg/mL) and Spearman correlation with uptake',
-        columns: ['analyte', 'day', 'n', 'median_high', 'median_low', 'rho', 's', 'p'],
+        columns: ['analyte', 'day', 'n', 'median_high', 'median_low', 'rho', 's', 'p', 'p_method'],
         rows,
       },
     ],

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { clopperPearson } from '../../src/stats/binomial.js';
 import { trapezoidAuc } from '../../src/stats/auc.js';
-import { averageRanks, spearman } from '../../src/stats/correlation.js';
+import { averageRanks, spearman, spearmanUpperTail } from '../../src/stats/correlation.js';
 import { kaplanMeier, medianFollowUp } from '../../src/stats/survival/index.js';
 import { InputError } from '../../src/errors.js';
 import { assertAllClose, assertClose } from '../helpers/assert-close.js';
@@ -26,7 +26,10 @@ interface Golden {
     times: number[];
   }[];
   auc: { x: number[] | number; y: number[] | number; auc: number }[];
-  spearman: Record<string, { x: number[]; y: number[]; r: number; statistic: number; p: number }>;
+  spearman: Record<
+    string,
+    { x: number[]; y: number[]; exact: boolean | null; r: number; statistic: number; p: number }
+  >;
 }
 const fx = JSON.parse(
   readFileSync(new URL('./fixtures/trial-report.json', import.meta.url), 'utf8'),
@@ -90,9 +93,10 @@ test('trapezoidAuc refuses unequal lengths, no points, non-finite values and non
   assert.throws(() => trapezoidAuc([0, 7, 7], [1, 2, 3]), /row 3, field x: x must increase strictly/);
 });
 
-test('spearman equals cor.test(method = "spearman", exact = FALSE), with and without ties', () => {
+test('spearman equals cor.test(method = "spearman"): exact (n ≤ 9), Edgeworth, t approximation (ties, exact = FALSE)', () => {
+  assert.ok(Object.keys(fx.spearman).length >= 10);
   for (const [name, c] of Object.entries(fx.spearman)) {
-    const r = spearman(c.x, c.y);
+    const r = spearman(c.x, c.y, c.exact === false ? { exact: false } : {});
     assertClose(r.r, c.r, TOL, `${name} rho`);
     assertClose(r.statistic, c.statistic, 1e-10, `${name} S`);
     assertClose(r.p, c.p, 1e-9, `${name} p`);
@@ -100,4 +104,28 @@ test('spearman equals cor.test(method = "spearman", exact = FALSE), with and wit
   assert.deepEqual(averageRanks([3, 1, 3, 2]), [3.5, 1, 3.5, 2]);
   assert.throws(() => spearman([1, 2, 3], [1, 1, 1]), /constant variable/);
   assert.throws(() => spearman([1, 2], [1, 2]), /at least 3 pairs/);
+  assert.throws(
+    () => spearman([1, 1, 2], [1, 2, 3], { exact: true }),
+    /field exact: an exact Spearman p-value/,
+  );
+  assert.equal(spearman([1, 1, 2, 3], [1, 2, 3, 4]).pMethod, 't-approximation');
+  assert.equal(spearman([1, 2, 3, 4], [1, 3, 2, 4]).pMethod, 'exact');
+});
+
+test('spearmanUpperTail: 1 at S ≤ 0, 0 above the maximum (n³ − n)/3, in [0, 1]; exact tails fall in S', () => {
+  for (const n of [5, 9, 10, 23]) {
+    const max = (n ** 3 - n) / 3;
+    assert.equal(spearmanUpperTail(0, n), 1);
+    assert.equal(spearmanUpperTail(max + 2, n), 0);
+    let last = 1;
+    for (let s = 2; s <= max; s += 2) {
+      const p = spearmanUpperTail(s, n);
+      assert.ok(p >= 0 && p <= 1, `n ${n}, S ${s}`);
+      // The Edgeworth series (n > 9) is not monotone far in the tails (nor is R's).
+      if (n <= 9) assert.ok(p <= last, `n ${n}, S ${s}`);
+      last = p;
+    }
+  }
+  // n = 3: S ∈ {0, 2, 6, 8} with counts 1, 2, 2, 1 of 3! = 6.
+  assert.equal(spearmanUpperTail(6, 3), 3 / 6);
 });
