@@ -66,10 +66,15 @@ export function suvPeakVsSuvMax(study: StudyData): AnalysisSection {
     n: r.n,
     patients: countPatients(rows),
   });
+  const warnings =
+    patients < 30
+      ? [`${patients} clusters: the normal approximation of the clustered correlation is rough below 30`]
+      : [];
   return {
     ...base,
     status: 'ok',
     n: { patients, lesions: rows.length },
+    ...(warnings.length > 0 ? { warnings } : {}),
     results: {
       suvPeak: td.settings.suvPeak,
       clustered,
