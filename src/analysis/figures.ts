@@ -245,7 +245,12 @@ export function estimateFigure(
 }
 
 /** A Vega-Lite figure (schema v6) with the section's id, title and optional caption. */
-function vegaLiteFigure(id: string, title: string, caption: string | undefined, spec: Row): ResultFigure {
+export function vegaLiteFigure(
+  id: string,
+  title: string,
+  caption: string | undefined,
+  spec: Record<string, unknown>,
+): ResultFigure {
   return {
     id,
     title,

@@ -6,10 +6,13 @@
  * of the study; it returns a 'not-run' section with a reason when the data cannot support it.
  */
 import type { StudyData } from '../study/model.js';
+import { carTExpansion, cytokinesUptake } from './car-t-expansion.js';
 import { biopsyCd8Correlation, bloodCd8Correlation } from './correlations.js';
 import { normalTissueModels } from './normal-tissue.js';
 import { matvSection, outcomesHazardRatios } from './outcomes-hr.js';
 import { partialVolumeSection } from './pvc.js';
+import { anatomicalStations, suvPeakVsSuvMax } from './lesion-sites.js';
+import { followUpSection, responseSection } from './response.js';
 import { brainVsIcans } from './toxicity.js';
 import {
   tumourByCrs,
@@ -45,6 +48,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     run: bloodCd8Correlation,
   },
   {
+    id: 'suvpeak-suvmax',
+    title: 'SUVpeak vs SUVmax per lesion',
+    part: 'tumour-pre',
+    run: suvPeakVsSuvMax,
+  },
+  {
     id: 'tumour-pvc',
     title: 'Partial-volume correction of tumour SUVpeak',
     part: 'tumour-pre',
@@ -63,6 +72,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     run: tumourNodalExtranodal,
   },
   { id: 'tumour-site', title: 'Pre-CART tumour uptake by site', part: 'tumour-pre', run: tumourBySite },
+  {
+    id: 'anatomical-stations',
+    title: 'Lesions by anatomical station',
+    part: 'tumour-pre',
+    run: anatomicalStations,
+  },
   {
     id: 'tumour-irradiated',
     title: 'Irradiated vs non-irradiated lesions (bridging radiotherapy)',
@@ -87,6 +102,20 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     part: 'tumour-prepost',
     run: biopsyCd8Correlation,
   },
+  {
+    id: 'car-t-expansion',
+    title: 'CAR T expansion (copies/µg DNA, days 0–28) and tumour uptake',
+    part: 'correlations',
+    run: carTExpansion,
+  },
+  {
+    id: 'cytokines-uptake',
+    title: 'Cytokine courses and pre-CART tumour uptake',
+    part: 'correlations',
+    run: cytokinesUptake,
+  },
+  { id: 'response', title: 'Best overall response (Lugano 2014)', part: 'outcomes', run: responseSection },
+  { id: 'follow-up', title: 'Follow-up and vein-to-vein time', part: 'outcomes', run: followUpSection },
   {
     id: 'outcomes-hr',
     title: 'Outcomes: hazard ratios by pre-CART tumour uptake',

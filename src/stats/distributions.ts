@@ -75,3 +75,26 @@ export function fUpper(f: number, df1: number, df2: number): number {
 export function fQuantileDf(p: number, df1: number, df2: number): number {
   return fQuantile(p, df1, df2);
 }
+
+/**
+ * Quantile of the beta distribution Beta(a, b) (R: `qbeta(p, a, b)`), by bisection of the regularised
+ * incomplete beta function down to adjacent doubles (the lower tail I_x(a, b) for p ≤ 0.5, the upper
+ * tail for p > 0.5, so that both ends keep their digits). NaN for p outside [0, 1] or a, b ≤ 0.
+ */
+export function betaQuantile(p: number, a: number, b: number): number {
+  if (!(p >= 0 && p <= 1) || !(a > 0) || !(b > 0)) return NaN;
+  if (p === 0) return 0;
+  if (p === 1) return 1;
+  // f(x) < 0 left of the quantile, ≥ 0 right of it.
+  const f =
+    p <= 0.5 ? (x: number) => betainc(x, a, b) - p : (x: number) => 1 - p - betainc(x, a, b, true, true);
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < 2200; k++) {
+    const mid = lo + (hi - lo) / 2;
+    if (mid === lo || mid === hi) break;
+    if (f(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs(f(lo)) < Math.abs(f(hi)) ? lo : hi;
+}

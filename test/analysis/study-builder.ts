@@ -31,6 +31,13 @@ export interface BuildOptions {
   settings?: Record<string, unknown>;
 }
 
+/** The anatomical location word of a test lesion label (src/analysis/lesion-sites.ts maps it to a station). */
+function locationOf(site: string, i: number): string {
+  if (site === 'spleen') return 'spleen';
+  if (site === 'extranodal') return ['bone', 'liver'][i % 2]!;
+  return ['cervical', 'axillary', 'mediastinal', 'iliac'][i % 4]!;
+}
+
 /** mulberry32 PRNG with a Box–Muller normal. */
 class Rng {
   private s: number;
@@ -150,6 +157,7 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
       return {
         id: `L${j + 1}`,
         site,
+        location: locationOf(site, j + k),
         irradiated: bridging === 'radiotherapy' && j < 2,
         volPre: Math.exp(1 + 1.3 * rng.normal()) * (bridging === 'radiotherapy' && j < 2 ? 4 : 1),
         logTrue: logMu + 0.45 * rng.normal(),
@@ -203,7 +211,7 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
           voiId: `${scanId}-${l.id}`,
           scanId,
           kind: 'lesion',
-          label: l.id,
+          label: `${l.id} ${l.location}`,
           lesionId: l.id,
           site: l.site,
           irradiated: l.irradiated,
@@ -236,7 +244,7 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
           voiId: `${fdgId}-${l.id}`,
           scanId: fdgId,
           kind: 'lesion',
-          label: l.id,
+          label: `${l.id} ${l.location}`,
           lesionId: l.id,
           site: l.site,
           irradiated: l.irradiated,
@@ -279,6 +287,27 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
         analyte: 'cd8_copies_per_cell',
         value: Math.exp(-1 + 0.5 * rng.normal() + (d === 7 ? 0.4 : 0)),
       });
+    }
+    // CAR copies per cell (days 7, 14, 28) and cytokines (days 0, 7, 28): deterministic, no draw.
+    for (const [d, f] of [
+      [7, 3],
+      [14, 1],
+      [28, 0.3],
+    ] as const)
+      labs.push({
+        patientId: pid,
+        day: d,
+        analyte: 'car_copies_per_cell',
+        value: (0.2 + 0.05 * ((k * 7) % 11)) * f,
+      });
+    for (const d of [0, 7, 28]) {
+      labs.push({
+        patientId: pid,
+        day: d,
+        analyte: 'il6_pg_ml',
+        value: 8 + ((k * 13) % 17) * (d === 7 ? 5 : 1),
+      });
+      labs.push({ patientId: pid, day: d, analyte: 'ifng_pg_ml', value: 3 + ((k * 5) % 7) + d / 7 });
     }
     if (k < 8 && nLes > 0)
       biopsies.push({ patientId: pid, lesionId: 'L1', cd8Percent: Math.max(1, 10 + 5 * rng.normal()) });
