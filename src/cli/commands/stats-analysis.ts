@@ -133,7 +133,13 @@ interface CorrOpts {
 
 export function register(program: Command): void {
   const stats = commandGroup(program, 'stats', 'Statistics: models and building blocks of the analysis plan');
+  registerRcs(stats);
+  registerPvc(stats);
+  registerCorr(stats);
+}
 
+/** `carto stats rcs`: restricted cubic spline knots and basis as R rms::rcs. */
+function registerRcs(stats: Command): void {
   stats
     .command('rcs')
     .description(
@@ -171,7 +177,10 @@ export function register(program: Command): void {
       ];
       process.stdout.write(`${formatTable(header, basis)}\n`);
     });
+}
 
+/** `carto stats pvc`: partial-volume correction of SUVpeak by lesion volume. */
+function registerPvc(stats: Command): void {
   stats
     .command('pvc')
     .description(
@@ -258,7 +267,10 @@ export function register(program: Command): void {
         )}\n`,
       );
     });
+}
 
+/** `carto stats corr`: (clustered) correlation of two columns. */
+function registerCorr(stats: Command): void {
   stats
     .command('corr')
     .description(

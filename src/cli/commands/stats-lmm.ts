@@ -193,7 +193,14 @@ function printLmmTable(fit: LmmFit, json: Record<string, unknown>): void {
 
 export function register(program: Command): void {
   const stats = commandGroup(program, 'stats', 'Statistics matching R (mixed models, survival, ANOVA, …)');
+  registerLmm(stats);
+  registerLrt(stats);
+  registerAnova(stats);
+  registerEmmeans(stats);
+}
 
+/** `carto stats lmm`: a linear mixed model (lme4::lmer with lmerTest t-tests). */
+function registerLmm(stats: Command): void {
   addCommon(
     stats
       .command('lmm')
@@ -226,7 +233,10 @@ export function register(program: Command): void {
       if (o.json) printJson(json);
       else printLmmTable(fit, json);
     });
+}
 
+/** `carto stats lrt`: likelihood-ratio test of two nested mixed models. */
+function registerLrt(stats: Command): void {
   addCommon(
     stats
       .command('lrt')
@@ -280,7 +290,10 @@ export function register(program: Command): void {
           )}\n`,
         );
     });
+}
 
+/** `carto stats anova`: type III tests of a mixed model, or the fixed-effects ANOVA with post-hoc comparisons. */
+function registerAnova(stats: Command): void {
   addCommon(
     stats
       .command('anova')
@@ -363,7 +376,10 @@ export function register(program: Command): void {
           );
       },
     );
+}
 
+/** `carto stats emmeans`: least-squares means of a factor with Satterthwaite CIs. */
+function registerEmmeans(stats: Command): void {
   addCommon(
     stats
       .command('emmeans')
