@@ -12,14 +12,21 @@ function addDays(iso: string, n: number): string {
 
 /**
  * `n` infused patients of each of axi-cel and tisa-cel (pseudonyms KM-<product>-<i>), at `centre`.
- * Patient i progresses at day 60 + 30·i (every patient but every third) and dies at day 200 + 40·i
- * (every second patient); the others are followed up to day 400.
+ * Patient i progresses at day 60 + 30·i (axi-cel) or 45 + 20·i (tisa-cel) (every patient but every
+ * third) and dies at day 200 + 40·i (axi-cel) or 150 + 30·i (tisa-cel) (every second patient); the
+ * others are followed up to day 400.
  */
-export async function seedInfused(store: RegistryStore, admin: Actor, centre: string, n: number): Promise<void> {
+export async function seedInfused(
+  store: RegistryStore,
+  admin: Actor,
+  centre: string,
+  n: number,
+): Promise<void> {
   const reg = store.as(admin);
   for (const product of ['axi-cel', 'tisa-cel'] as const) {
+    const axi = product === 'axi-cel';
     for (let i = 0; i < n; i++) {
-      const referral = addDays('2023-01-02', i * 7 + (product === 'tisa-cel' ? 3 : 0));
+      const referral = addDays('2023-01-02', i * 7 + (axi ? 0 : 3));
       const p = await reg.createPatient({
         centre,
         pseudonym: `KM-${product}-${i}`,
@@ -40,9 +47,14 @@ export async function seedInfused(store: RegistryStore, admin: Actor, centre: st
       });
       const progresses = i % 3 !== 0;
       if (progresses)
-        await reg.createRow('progressions', id, { progressionDate: addDays(infusion, 60 + 30 * i) });
+        await reg.createRow('progressions', id, {
+          progressionDate: addDays(infusion, axi ? 60 + 30 * i : 45 + 20 * i),
+        });
       if (i % 2 === 1)
-        await reg.createRow('deaths', id, { deathDate: addDays(infusion, 200 + 40 * i), cause: 'lymphoma' });
+        await reg.createRow('deaths', id, {
+          deathDate: addDays(infusion, axi ? 200 + 40 * i : 150 + 30 * i),
+          cause: 'lymphoma',
+        });
       else await reg.createRow('follow-ups', id, { followUpDate: addDays(infusion, 400) });
     }
   }

@@ -54,7 +54,7 @@ export async function request<T>(
   });
   if (r.status === 204) return { data: undefined as T, headers: r.headers };
   const text = await r.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = text ? (JSON.parse(text) as unknown) : null;
   } catch {
@@ -62,7 +62,7 @@ export async function request<T>(
   }
   if (!r.ok) {
     if (r.status === 401 && url !== '/api/auth/login') onUnauthenticated();
-    throw new ApiError(r.status, (json ?? {}) as { error?: string });
+    throw new ApiError(r.status, json && typeof json === 'object' ? json : {});
   }
   return { data: json as T, headers: r.headers };
 }

@@ -65,11 +65,20 @@ export function veinToVeinSpec(daysList: number[]): VlSpec {
     data: { values: daysList.map((d) => ({ days: d })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'days', type: 'quantitative', bin: { maxbins: 20 }, title: 'Vein-to-vein time (days)' },
+      x: {
+        field: 'days',
+        type: 'quantitative',
+        bin: { maxbins: 20 },
+        title: 'Vein-to-vein time (days)',
+        axis: { format: 'd' },
+      },
       y: { aggregate: 'count', type: 'quantitative', title: 'Patients' },
     },
   };
 }
+
+const GRADES = ['not observed', 'grade 0', 'grade 1', 'grade 2', 'grade 3', 'grade 4', 'grade 5'];
+const GRADE_COLOURS = ['#bdbdbd', '#fee8c8', '#fdbb84', '#fc8d59', '#e34a33', '#b30000', '#4d0000'];
 
 /** Maximum CRS and ICANS grade per infused patient, as percentages. */
 export function gradeSpec(maxCrs: Record<string, number>, maxIcans: Record<string, number>): VlSpec {
@@ -77,7 +86,7 @@ export function gradeSpec(maxCrs: Record<string, number>, maxIcans: Record<strin
     const n = Object.values(counts).reduce((a, b) => a + b, 0);
     return Object.entries(counts).map(([grade, count]) => ({
       toxicity: tox,
-      grade: grade === 'not-observed' ? 'not observed' : `grade ${grade}`,
+      grade: grade === 'not-observed' ? GRADES[0] : `grade ${grade}`,
       percent: n ? (100 * count) / n : 0,
       count,
     }));
@@ -92,7 +101,13 @@ export function gradeSpec(maxCrs: Record<string, number>, maxIcans: Record<strin
     encoding: {
       y: { field: 'toxicity', type: 'nominal', title: null },
       x: { field: 'percent', type: 'quantitative', stack: 'normalize', title: 'Share of infused patients' },
-      color: { field: 'grade', type: 'ordinal', title: 'Maximum grade', scale: { scheme: 'orangered' } },
+      color: {
+        field: 'grade',
+        type: 'ordinal',
+        title: 'Maximum grade',
+        scale: { domain: GRADES, range: GRADE_COLOURS },
+      },
+      order: { field: 'grade', sort: 'ascending' },
       tooltip: [{ field: 'grade' }, { field: 'count' }, { field: 'percent', format: '.1f' }],
     },
   };

@@ -93,7 +93,7 @@ export function Field(props: {
     name: fs.name,
     'aria-invalid': error ? true : undefined,
     'aria-describedby': error ? errId : undefined,
-    required: fs.required && fs.kind !== 'bool' ? true : undefined,
+    required: fs.required && fs.kind !== 'bool' && fs.kind !== 'list' ? true : undefined,
   } as const;
   let input;
   if (fs.kind === 'bool' && fs.required)
@@ -133,7 +133,7 @@ export function Field(props: {
     <div className={`field field-${fs.kind}`}>
       <label htmlFor={id}>
         {fieldLabel(fs)}
-        {fs.required && fs.kind !== 'bool' ? <span aria-hidden="true"> *</span> : null}
+        {fs.required && fs.kind !== 'bool' && fs.kind !== 'list' ? <span aria-hidden="true"> *</span> : null}
       </label>
       {input}
       {error ? (

@@ -11,3 +11,12 @@ export function dayLabel(day: number | null): string {
 }
 
 export { daysBetween } from '../../src/clinical/timeline.js';
+
+/** A scalar API value as text ('' for null/undefined; lists joined by commas). */
+export function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(cell).join(', ');
+  return JSON.stringify(v);
+}

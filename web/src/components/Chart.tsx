@@ -11,7 +11,7 @@ export function Chart(props: { spec: VlSpec; label: string }) {
     import('vega-embed')
       .then(async (m) => {
         if (!live || !ref.current) return;
-        const r = await m.default(ref.current, props.spec as never, { actions: false, renderer: 'svg' });
+        const r = await m.default(ref.current, props.spec, { actions: false, renderer: 'svg' });
         finalize = () => r.finalize();
         if (!live) finalize();
       })

@@ -9,7 +9,7 @@ import { ENTITIES, PATIENT_FIELDS, type EntitySpec } from '../../../src/registry
 import { ApiError, get, may, type Row } from '../api.js';
 import { EntryForm } from '../components/EntryForm.js';
 import { gradeObservation, gradeText, ToxGradePreview } from '../components/ToxGrade.js';
-import { dayLabel, daysBetween } from '../labels.js';
+import { cell, dayLabel, daysBetween } from '../labels.js';
 import { navigate } from '../router.js';
 import { forgetOutcome, type PatientOutcome } from '../scope.js';
 import { useSession } from '../session.js';
@@ -72,7 +72,7 @@ export function PatientPage(props: { id: string }) {
   return (
     <>
       <div className="page-head">
-        <h1>Patient {String(p['pseudonym'])}</h1>
+        <h1>Patient {cell(p['pseudonym'])}</h1>
         {writer ? (
           <button
             type="button"
@@ -84,8 +84,8 @@ export function PatientPage(props: { id: string }) {
         ) : null}
       </div>
       <p className="patient-facts">
-        Centre {String(p['centre'] ?? '—')} · age {String(p['ageAtReferral'])} at referral ·{' '}
-        {String(p['histology'])} · line {String(p['lineOfTherapy'])}
+        Centre {cell(p['centre']) || '—'} · age {cell(p['ageAtReferral'])} at referral ·{' '}
+        {cell(p['histology'])} · line {cell(p['lineOfTherapy'])}
         {infusion ? ` · infused ${infusion}` : ' · not infused'}
       </p>
       {editing === 'patient' ? (

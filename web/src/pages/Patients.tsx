@@ -10,6 +10,7 @@ import { get, may, type Page, type Row } from '../api.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { allPatients, outcomesOf, type PatientOutcome } from '../scope.js';
 import { useSession } from '../session.js';
+import { cell } from '../labels.js';
 
 const PAGE_SIZE = 25;
 const STAGES = ['referred', 'accepted', 'apheresed', 'infused', 'evaluable'] as const;
@@ -225,13 +226,13 @@ export function PatientsPage() {
               {listed.rows.map((p) => (
                 <tr key={p.id}>
                   <td>
-                    <Link href={`/patients/${encodeURIComponent(p.id)}`}>{String(p['pseudonym'])}</Link>
+                    <Link href={`/patients/${encodeURIComponent(p.id)}`}>{cell(p['pseudonym'])}</Link>
                   </td>
-                  <td>{String(p['centre'] ?? '')}</td>
-                  <td>{String(p['referralDate'] ?? '')}</td>
-                  <td>{String(p['ageAtReferral'] ?? '')}</td>
-                  <td>{String(p['histology'] ?? '')}</td>
-                  <td>{String(p['lineOfTherapy'] ?? '')}</td>
+                  <td>{cell(p['centre'])}</td>
+                  <td>{cell(p['referralDate'])}</td>
+                  <td>{cell(p['ageAtReferral'])}</td>
+                  <td>{cell(p['histology'])}</td>
+                  <td>{cell(p['lineOfTherapy'])}</td>
                   {showOutcomeCols ? (
                     <>
                       <td>{p.stage ?? ''}</td>
@@ -270,7 +271,7 @@ function compare(a: unknown, b: unknown): number {
   if (a === null || a === undefined) return 1;
   if (b === null || b === undefined) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a).localeCompare(String(b));
+  return cell(a).localeCompare(cell(b));
 }
 
 /** A labelled select with an "any" option. */
