@@ -1,4 +1,5 @@
-// ESLint flat config: typescript-eslint's type-aware rules over src, test, bench and web/src.
+// ESLint flat config: typescript-eslint's type-aware rules over src, test, bench and web (the project
+// service reads web/tsconfig.json for the browser app: DOM lib, bundler resolution).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,7 +8,6 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'dist/**',
-      'web/vite.config.ts',
       'out/**',
       'tmp/**',
       'bin/**',
@@ -27,13 +27,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
-    },
-  },
-  {
-    // the browser app (web/): browser globals; its own tsconfig (DOM lib, bundler resolution)
-    files: ['web/src/**/*.{ts,tsx}'],
-    languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
   },
   {
