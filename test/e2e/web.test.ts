@@ -4,7 +4,7 @@
  * infusion and a CRS observation through the forms and sees the live ASTCT grade, the API's message
  * beside its field and the timeline; the other centre's data manager cannot see that patient; a stale
  * edit gets the 409 message with both versions; the dashboard's Kaplan–Meier medians equal
- * GET /api/dashboard; axe-core finds no serious or critical violation on any page. Writes the
+ * GET /api/dashboard; a new patient can be entered with the keyboard only; axe-core finds no serious or critical violation on any page. Writes the
  * screenshots of docs/screenshots/.
  */
 import { describe, test, before, after } from 'node:test';
@@ -243,11 +243,47 @@ describe('web app (chromium)', { timeout: 240_000 }, () => {
     await context.close();
   });
 
+  test('keyboard-only form entry: a new patient with Tab, typing and Enter', async () => {
+    const { context, page } = await newPage(h);
+    await signIn(page, 'dm-amc');
+    await page.goto('/patients/new');
+    await page.getByRole('form', { name: 'Referral' }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+    for (let i = 0; i < 12 && (await focused()) !== 'patient-pseudonym'; i++)
+      await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'patient-pseudonym', 'Tab reaches the first field');
+    await page.keyboard.type('AMC-KBD-001');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('58');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'patient-sex');
+    await page.keyboard.type('F');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'patient-referralDate');
+    await page.keyboard.type('02142024'); // the en-US date field: month, day, year
+    assert.equal(await page.locator('#patient-referralDate').inputValue(), '2024-02-14');
+    // Tab walks through the date's month, day and year parts before leaving the field
+    for (let i = 0; i < 3 && (await focused()) === 'patient-referralDate'; i++)
+      await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'patient-lineOfTherapy');
+    await page.keyboard.type('2');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'patient-histology');
+    await page.keyboard.type('DLBCL');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Patient AMC-KBD-001' }).waitFor();
+    const facts = (await page.locator('.patient-facts').textContent()) ?? '';
+    assert.match(facts, /age 58 at referral · DLBCL · line 2/);
+    assert.match((await page.locator('li.entry-referral').textContent()) ?? '', /2024-02-14/);
+    await context.close();
+  });
+
   test('every page is accessible (axe-core) and is photographed for docs/screenshots', async () => {
     const { context, page } = await newPage(h);
     await signIn(page, 'admin');
     const pages: [string, string, () => Promise<unknown>][] = [
-      ['patients', '/patients', () => page.getByRole('table').getByText('17 patients').waitFor()],
+      ['patients', '/patients', () => page.getByRole('table').getByText('18 patients').waitFor()],
       ['new-patient', '/patients/new', () => page.getByRole('form', { name: 'Referral' }).waitFor()],
       ['patient', patientUrl, () => page.locator('li.entry-toxicity-observations').waitFor()],
       ['dashboard', '/dashboard', () => page.locator('.chart svg').nth(3).waitFor()],
