@@ -5,15 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/**',
-      'dist/**',
-      'out/**',
-      'tmp/**',
-      'bin/**',
-      'scripts/**',
-      'eslint.config.js',
-    ],
+    ignores: ['node_modules/**', 'dist/**', 'out/**', 'tmp/**', 'bin/**', 'scripts/**', 'eslint.config.js'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
