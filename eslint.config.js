@@ -1,19 +1,11 @@
-// ESLint flat config: typescript-eslint's type-aware rules over src, test and bench.
+// ESLint flat config: typescript-eslint's type-aware rules over src, test, bench and web (the project
+// service reads web/tsconfig.json for the browser app: DOM lib, bundler resolution).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/**',
-      'dist/**',
-      'web/**',
-      'out/**',
-      'tmp/**',
-      'bin/**',
-      'scripts/**',
-      'eslint.config.js',
-    ],
+    ignores: ['node_modules/**', 'dist/**', 'out/**', 'tmp/**', 'bin/**', 'scripts/**', 'eslint.config.js'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (and `prepare`, so `npm ci` leaves a working build): compiles src/ to dist/ with
-// tsc (tsconfig.build.json: ES modules with source maps), then writes dist/cli-manifest.json, the
+// tsc (tsconfig.build.json: ES modules with source maps), builds the browser app (web/, Vite) into
+// dist/web/ (served by `carto serve` at `/`, src/server/web-assets.ts), then writes dist/cli-manifest.json, the
 // command manifest the built CLI starts from (src/cli/manifest.ts). The manifest is written last: it
 // is also the build's time stamp, which bin/carto.js compares with the sources.
 // Usage: node scripts/build.mjs [out-dir]   (default dist/; out-dir is emptied first)
@@ -33,7 +34,20 @@ if (r.status !== 0) {
   console.error(`build: tsc failed (exit ${r.status ?? r.signal})`);
   process.exit(1);
 }
+// the browser app: Vite (web/vite.config.ts) into <out>/web
+const { build: viteBuild } = await import('vite');
+try {
+  await viteBuild({
+    configFile: join(root, 'web', 'vite.config.ts'),
+    build: { outDir: join(out, 'web'), emptyOutDir: true },
+  });
+} catch (e) {
+  console.error(`build: the web app (vite, web/) failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
 const { commandManifest } = await import(pathToFileURL(join(out, 'cli', 'program.js')).href);
 const manifest = await commandManifest();
 writeFileSync(join(out, 'cli-manifest.json'), `${JSON.stringify(manifest)}\n`);
-console.log(`build: ${out} (${manifest.commands.length} top-level commands in cli-manifest.json)`);
+console.log(
+  `build: ${out} (${manifest.commands.length} top-level commands in cli-manifest.json; web app in web/)`,
+);

@@ -32,6 +32,7 @@ import {
 import { registerPatientRoutes } from './routes/patients.js';
 import { registerProgrammeRoutes } from './routes/programme.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
+import { registerWebAssets } from './web-assets.js';
 
 export { SESSION_COOKIE } from './routes/context.js';
 
@@ -150,5 +151,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const openapi = openApiDocument(docs);
   app.get('/api/openapi.json', () => Promise.resolve(openapi));
+  await registerWebAssets(app);
   return app;
 }

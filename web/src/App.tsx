@@ -1,0 +1,85 @@
+/**
+ * The app shell: asks the API who is signed in (GET /api/auth/me), shows the sign-in page until
+ * someone is, then the page of the current path inside the layout (header, navigation, main).
+ */
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { ApiError, get, request, setCsrfToken, setOnUnauthenticated, type Me } from './api.js';
+import { Layout } from './Layout.js';
+import { navigate, useLocation } from './router.js';
+import { SessionContext } from './session.js';
+import { SignIn } from './pages/SignIn.js';
+import { PatientsPage } from './pages/Patients.js';
+import { NewPatientPage } from './pages/NewPatient.js';
+import { PatientPage } from './pages/Patient.js';
+import { StudiesPage } from './pages/Studies.js';
+import { AuditPage } from './pages/Audit.js';
+import { NotFoundPage } from './pages/NotFound.js';
+
+// the dashboard brings the charts (vega-embed) and the statistics: loaded when first opened
+const DashboardPage = lazy(() => import('./pages/Dashboard.js').then((m) => ({ default: m.DashboardPage })));
+
+type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; me: Me };
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const { path } = useLocation();
+
+  const signedIn = useCallback((me: Me) => {
+    setCsrfToken(me.csrfToken);
+    setState({ kind: 'signed-in', me });
+  }, []);
+
+  useEffect(() => {
+    setOnUnauthenticated(() => {
+      setCsrfToken(null);
+      setState({ kind: 'signed-out' });
+    });
+    get<Me>('/api/auth/me').then(signedIn, (e: unknown) => {
+      if (e instanceof ApiError && e.status === 401) setState({ kind: 'signed-out' });
+      else setState({ kind: 'signed-out' });
+    });
+  }, [signedIn]);
+
+  const signOut = useCallback(async () => {
+    try {
+      await request('POST', '/api/auth/logout');
+    } finally {
+      setCsrfToken(null);
+      setState({ kind: 'signed-out' });
+      navigate('/', { replace: true });
+    }
+  }, []);
+
+  if (state.kind === 'loading') return <p className="loading">Loading…</p>;
+  if (state.kind === 'signed-out')
+    return (
+      <SignIn
+        onSignedIn={(me) => {
+          signedIn(me);
+          if (path === '/' || path === '/sign-in') navigate('/patients', { replace: true });
+        }}
+      />
+    );
+  return (
+    <SessionContext.Provider value={{ me: state.me, signOut }}>
+      <Layout>{page(path)}</Layout>
+    </SessionContext.Provider>
+  );
+}
+
+/** The page component of a path. */
+function page(path: string) {
+  if (path === '/' || path === '/sign-in' || path === '/patients') return <PatientsPage />;
+  if (path === '/patients/new') return <NewPatientPage />;
+  const m = /^\/patients\/([^/]+)$/.exec(path);
+  if (m?.[1]) return <PatientPage id={decodeURIComponent(m[1])} />;
+  if (path === '/dashboard')
+    return (
+      <Suspense fallback={<p role="status">Loading…</p>}>
+        <DashboardPage />
+      </Suspense>
+    );
+  if (path === '/studies') return <StudiesPage />;
+  if (path === '/audit') return <AuditPage />;
+  return <NotFoundPage />;
+}
