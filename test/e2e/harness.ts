@@ -18,7 +18,15 @@ import { RegistryStore, type Actor } from '../../src/registry/store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const PASSWORD = 'correct horse battery';
-export const SCREENSHOTS = join(projectRoot, 'docs', 'screenshots');
+/**
+ * Where the screenshots go: docs/screenshots/ when CARTO_UPDATE_SCREENSHOTS=1 (to refresh the committed
+ * pictures), else a temporary folder, so that a test run leaves the working tree unchanged (the audit
+ * page shows times, so its picture differs at every run).
+ */
+export const SCREENSHOTS =
+  process.env['CARTO_UPDATE_SCREENSHOTS'] === '1'
+    ? join(projectRoot, 'docs', 'screenshots')
+    : mkdtempSync(join(tmpdir(), 'carto-screenshots-'));
 
 export interface Harness {
   url: string;
@@ -120,7 +128,7 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-/** Writes a full-page screenshot to docs/screenshots/<name>.png. */
+/** Writes a full-page screenshot to `SCREENSHOTS`/<name>.png. */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
