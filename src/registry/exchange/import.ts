@@ -24,7 +24,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
+import { InputError, schemaIssueToInputError } from '../../errors.js';
+import { unknownNameHint } from '../../nearest-name.js';
 import { parseCsv, type CsvTable } from '../../io/csv.js';
 import { ENTITIES, PATIENT_FIELDS, entityByPath, type FieldSpec } from '../model.js';
 import type { ScopedRegistry } from '../store.js';
@@ -88,21 +89,41 @@ export function readMapping(file: string): ImportMapping {
 export function parseMapping(json: unknown, file = 'mapping'): ImportMapping {
   const r = mappingSchema.safeParse(json);
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(issue?.message ?? 'invalid mapping', { file, field: issue?.path.join('.') ?? '' });
+    throw schemaIssueToInputError(r.error.issues[0], json, { file });
   }
   const m = r.data;
   if (!m.centre && !m.centreField)
     throw new InputError('give centre or centreField', { file, field: 'centre' });
   for (const k of Object.keys(m.patient))
-    if (!PATIENT_FIELDS.some((f) => f.name === k) || k === 'pseudonym')
-      throw new InputError('not a patient field of the registry', { file, field: `patient.${k}` });
+    if (!PATIENT_FIELDS.some((f) => f.name === k) || k === 'pseudonym') {
+      const known = PATIENT_FIELDS.map((f) => f.name).filter((n) => n !== 'pseudonym');
+      throw new InputError(`not a patient field of the registry (${unknownNameHint(k, known)})`, {
+        file,
+        field: `patient.${k}`,
+      });
+    }
   for (const [path, e] of Object.entries(m.entities)) {
     const spec = entityByPath(path);
-    if (!spec) throw new InputError('unknown registry entity', { file, field: `entities.${path}` });
+    if (!spec)
+      throw new InputError(
+        `unknown registry entity (${unknownNameHint(
+          path,
+          ENTITIES.map((x) => x.path),
+        )})`,
+        {
+          file,
+          field: `entities.${path}`,
+        },
+      );
     for (const k of Object.keys(e.fields))
       if (!spec.fields.some((f) => f.name === k))
-        throw new InputError(`not a field of ${path}`, { file, field: `entities.${path}.fields.${k}` });
+        throw new InputError(
+          `not a field of ${path} (${unknownNameHint(
+            k,
+            spec.fields.map((f) => f.name),
+          )})`,
+          { file, field: `entities.${path}.fields.${k}` },
+        );
   }
   return m;
 }
