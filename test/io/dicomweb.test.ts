@@ -23,7 +23,8 @@ import {
 import { writeSimulatedBundle } from '../../src/io/bundle-write.js';
 import { copySeriesEdited } from '../helpers/dicom-edit.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
-import { freePort, seriesUidsOf, startOrthanc, type OrthancServer } from '../helpers/orthanc.js';
+import { freePort } from '../helpers/free-port.js';
+import { seriesUidsOf, startOrthanc, type OrthancServer } from '../helpers/orthanc.js';
 
 let work: string;
 let pacs: OrthancServer;

@@ -19,7 +19,8 @@ import { loadStudy, openStudyStore } from '../../src/study/store.js';
 import { register } from '../../src/cli/commands/run.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { copySeriesEdited } from '../helpers/dicom-edit.js';
-import { freePort, seriesUidsOf, startOrthanc, type OrthancServer } from '../helpers/orthanc.js';
+import { freePort } from '../helpers/free-port.js';
+import { seriesUidsOf, startOrthanc, type OrthancServer } from '../helpers/orthanc.js';
 
 let work: string;
 let pacs: OrthancServer;
