@@ -111,17 +111,18 @@ export class StudyAccess {
 
   /** The study row and the caller's visible patients. @throws NotFoundError when outside the scope */
   private async scopedStudy(studyId: string) {
-    const study = await this.db.selectFrom('study').selectAll().where('study_id', '=', studyId).executeTakeFirst();
+    const study = await this.db
+      .selectFrom('study')
+      .selectAll()
+      .where('study_id', '=', studyId)
+      .executeTakeFirst();
     if (!study) throw new NotFoundError('study');
     const visible = await this.visiblePatients(studyId);
     if (visible !== null && visible.size === 0) throw new NotFoundError('study');
     return { study, visible };
   }
 
-  private async summary(
-    study: StudyDatabase['study'],
-    visible: Set<string> | null,
-  ): Promise<StudySummary> {
+  private async summary(study: StudyDatabase['study'], visible: Set<string> | null): Promise<StudySummary> {
     const id = study.study_id;
     const ids = async (table: 'patient' | 'not_infused_patient' | 'scan') =>
       (await this.db.selectFrom(table).select('patient_id').where('study_id', '=', id).execute()).filter(
@@ -311,20 +312,18 @@ export class StudyAccess {
       ...(study.bundle_dir !== null ? [study.bundle_dir] : []),
       ...(study.data_roots_json !== null ? (JSON.parse(study.data_roots_json) as string[]) : []),
     ];
-    const vois = (await this.voiRows(s)).map(
-      (v): Voi => ({
-        voiId: v.voi_id,
-        scanId: v.scan_id,
-        kind: v.kind as Voi['kind'],
-        label: v.label,
-        lesionId: v.lesion_id,
-        site: v.site,
-        irradiated: unbool(v.irradiated),
-        maskPath: v.mask_path,
-        maskLabel: v.mask_label,
-        roiName: v.roi_name,
-      }),
-    );
+    const vois = (await this.voiRows(s)).map((v): Voi => ({
+      voiId: v.voi_id,
+      scanId: v.scan_id,
+      kind: v.kind as Voi['kind'],
+      label: v.label,
+      lesionId: v.lesion_id,
+      site: v.site,
+      irradiated: unbool(v.irradiated),
+      maskPath: v.mask_path,
+      maskLabel: v.mask_label,
+      roiName: v.roi_name,
+    }));
     return {
       source: {
         scan: {

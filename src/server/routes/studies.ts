@@ -16,7 +16,7 @@ import type { Handler, RouteContext } from './context.js';
 /** Registers the study and scan routes (module doc). */
 export function registerStudyRoutes(ctx: RouteContext): void {
   const { route, store } = ctx;
-  const access = (actor: Parameters<Handler>[0]['actor']): StudyAccess => 
+  const access = (actor: Parameters<Handler>[0]['actor']): StudyAccess =>
     new StudyAccess(store.db as unknown as Kysely<unknown>, actor);
   const tag = 'studies';
   route(
@@ -116,7 +116,8 @@ export function registerStudyRoutes(ctx: RouteContext): void {
         const { source, vois } = await access(actor).scanSource(params['id'] ?? '');
         let bytes: Uint8Array;
         try {
-          bytes = file === 'suv.nii.gz' ? await scanSuvNiftiGz(source) : await scanLabelsNiftiGz(source, vois);
+          bytes =
+            file === 'suv.nii.gz' ? await scanSuvNiftiGz(source) : await scanLabelsNiftiGz(source, vois);
         } catch (e) {
           if (!(e instanceof CartoError)) throw e;
           // the bundle is not (or no longer) readable here: logged with its path, never sent

@@ -22,9 +22,7 @@ export const analysisRun: Migration = {
       .execute();
     await db.schema
       .createTable('analysis_file')
-      .addColumn('run_id', 'text', (c) =>
-        c.notNull().references('analysis_run.run_id').onDelete('cascade'),
-      )
+      .addColumn('run_id', 'text', (c) => c.notNull().references('analysis_run.run_id').onDelete('cascade'))
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('file_id', 'text', (c) => c.notNull())
       .addColumn('media_type', 'text', (c) => c.notNull())
