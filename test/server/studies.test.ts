@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -266,6 +266,43 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
       assert.ok(Math.abs(max - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax));
       const other = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
       assert.equal((await get(s.dmA, `/api/scans/${other}/suv.nii.gz`)).statusCode, 404);
+    });
+
+    test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
+      const bundle = join(dir, `${name}-bundle`, 'bundle');
+      let err = '';
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
+        if (typeof chunk === 'string') err += chunk;
+        return write(chunk, ...rest);
+      };
+      let r: Awaited<ReturnType<typeof runInProcess>>;
+      try {
+        r = await runInProcess(registerRun, ['import', bundle, '--db', db]);
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /import: {3}unchanged/);
+      assert.match(err, /^warning: study DRO study: patient P02 matches no registry patient/m);
+      assert.ok(!/P01 matches/.test(err));
+    });
+
+    test('the NIfTI routes answer 404 when the bundle is not on this server, without its path', async () => {
+      const bundle = join(dir, `${name}-bundle`); // the folder holding the bundle
+      const id = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+      renameSync(bundle, `${bundle}-moved`);
+      try {
+        for (const file of ['suv.nii.gz', 'labels.nii.gz']) {
+          const r = await get(s.admin, `/api/scans/${id}/${file}`);
+          assert.equal(r.statusCode, 404, file);
+          assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);
+        }
+        // everything else is served from the database alone
+        assert.equal((await get(s.admin, `/api/scans/${id}/vois`)).statusCode, 200);
+      } finally {
+        renameSync(`${bundle}-moved`, bundle);
+      }
     });
 
     test('anonymous → 401 on every study route; every study route is in the OpenAPI document', async () => {
