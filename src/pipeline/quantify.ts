@@ -58,8 +58,8 @@ function loadFromPacs(pacs: PacsScanSource, suvOpts: LoadPetSuvOptions): Promise
   return loadPetSuvFromPacs(pacs.url, pacs, suvOpts, pacs.at);
 }
 
-/** Loads the scan's SUV image (g/mL) and its provenance. */
-async function loadSuv(
+/** Loads the scan's SUV image (g/mL) and its provenance (also used by src/pipeline/scan-images.ts). */
+export async function loadSuv(
   scan: Scan,
   opts: QuantifyOptions,
 ): Promise<{ volume: Volume<Float32Array>; provenance: Omit<ScanQuantification, 'grid'> }> {

@@ -3,6 +3,7 @@
  * transaction), then analyse the stored study and write the report. This module orchestrates I/O;
  * the computations live in the core modules it calls.
  */
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { qpcrCopiesPerCell } from '../assays/qpcr-study.js';
 import { cytokineConcentrations, type BelowLloqRule } from '../assays/cytokine-study.js';
@@ -12,7 +13,18 @@ import { flowOfStudy } from './flow.js';
 import { InputError } from '../errors.js';
 import { readBundle, type StudyBundle } from '../study/bundle.js';
 import type { LabAssays, VoiMetrics } from '../study/model.js';
-import { loadStudy, openStudyStore, saveStudy, findStudy, type ScanQuantification } from '../study/store.js';
+import {
+  loadStudy,
+  openStudyStore,
+  recordAnalysisRun,
+  saveStudy,
+  findStudy,
+  unlinkedPatients,
+  type AnalysisFile,
+  type ScanQuantification,
+  type StudyStore,
+} from '../study/store.js';
+import { isPostgresUrl } from '../store/db.js';
 import { runAnalysisPlan } from '../analysis/plan.js';
 import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
 import { quantificationSection } from '../analysis/v1-quantification.js';
@@ -41,13 +53,22 @@ export interface ImportResult {
   timings: Record<string, number>;
   /** MIP of the first scan (for the report), when quantification ran. */
   picture?: ScanPicture;
+  /**
+   * Study patients whose pseudonym matches no registry patient of the database (sorted; empty when
+   * every one links, or when the database holds no registry patients). They are stored all the same,
+   * visible to admins and analysts only (docs/database.md).
+   */
+  unlinkedPatients: string[];
+  /** One line per unlinked patient, for the CLI to print (exit code stays 0). */
+  warnings: string[];
 }
 
 /**
- * Imports a bundle into the store at `dbFile`: reads and validates it, quantifies every VOI on every
- * scan, and writes everything in one transaction. When the store already holds this exact content
- * (same hash), nothing is quantified or written. `opts.pacsUrl`: the DICOMweb server of `dicomweb:`
- * scans, overriding study.json `pacs.url`.
+ * Imports a bundle into the database `dbFile` (a SQLite file or a `postgres://` URL): reads and
+ * validates it, quantifies every VOI on every scan, and writes everything in one transaction. When the
+ * store already holds this exact content (same hash), nothing is quantified or written. Then checks
+ * the study patients' links to the registry patients of the same database (`unlinkedPatients`).
+ * `opts.pacsUrl`: the DICOMweb server of `dicomweb:` scans, overriding study.json `pacs.url`.
  * @throws InputError for any invalid input (the database is then unchanged)
  */
 export async function importBundle(
@@ -93,6 +114,7 @@ export async function importBundle(
         ...counts,
         timings,
         ...(picture ? { picture } : {}),
+        ...(await registryLinks(db, bundle.name)),
       };
     }
     t0 = performance.now();
@@ -108,10 +130,26 @@ export async function importBundle(
       ...counts,
       timings,
       ...(picture ? { picture } : {}),
+      ...(await registryLinks(db, bundle.name)),
     };
   } finally {
     await db.destroy();
   }
+}
+
+/** The stored study's unlinked patients and one warning line for each (see `ImportResult`). */
+async function registryLinks(
+  db: StudyStore,
+  studyName: string,
+): Promise<{ unlinkedPatients: string[]; warnings: string[] }> {
+  const unlinked = (await unlinkedPatients(db, studyName)) ?? [];
+  return {
+    unlinkedPatients: unlinked,
+    warnings: unlinked.map(
+      (p) =>
+        `study ${studyName}: patient ${p} matches no registry patient (pseudonym); stored, visible to admins and analysts only`,
+    ),
+  };
 }
 
 /**
@@ -255,8 +293,13 @@ async function quantifyBundle(
 export interface RunResult extends ImportResult {
   /** Absolute path of the report folder. */
   reportDir: string;
-  /** Absolute path of the study store the run used (`REPORT_DB_NAME` in the report folder by default). */
+  /**
+   * The database the run used: the absolute path of a SQLite file (`REPORT_DB_NAME` in the report
+   * folder by default) or the `postgres://` URL as given.
+   */
   dbFile: string;
+  /** Id of the analysis run recorded in the database (`analysis_run.run_id`). */
+  runId: string;
   sections: { id: string; status: string; reason?: string }[];
 }
 
@@ -266,9 +309,11 @@ export const REPORT_DB_NAME = 'cartography.sqlite';
 /**
  * `carto run`: import (see `importBundle`), analyse the stored study, write the report folder
  * `outDir` under the output-folder rule (src/io/output-folder.ts): a new or empty folder, or an
- * earlier report, replaced only once the new one is complete.
- * @param dbFile the study store; when undefined, a fresh store `REPORT_DB_NAME` inside the report
- *   folder (written and replaced with it). An explicit file must not lie inside `outDir`.
+ * earlier report, replaced only once the new one is complete; and record the run (results.json, the
+ * tables and figures) in the database, for `carto serve` (`recordAnalysisRun`).
+ * @param dbFile the database: a SQLite file or a `postgres://` URL; when undefined, a fresh SQLite
+ *   file `REPORT_DB_NAME` inside the report folder (written and replaced with it). An explicit file
+ *   must not lie inside `outDir`.
  * @param opts pacsUrl: the DICOMweb server of `dicomweb:` scans (overrides study.json `pacs.url`)
  * @throws InputError for invalid input, or naming `--out` and the path when `outDir` is refused (the
  *   working folder, a non-empty folder that is not an earlier report, the bundle or a folder holding
@@ -282,14 +327,15 @@ export async function runStudy(
   opts: { pacsUrl?: string } = {},
 ): Promise<RunResult> {
   const reportDir = resolve(outDir);
-  const inputs = [bundleDir, ...(dbFile !== undefined ? [dbFile] : [])];
+  const url = dbFile !== undefined && isPostgresUrl(dbFile);
+  const inputs = [bundleDir, ...(dbFile !== undefined && !url ? [dbFile] : [])];
   const run = await writeOutputFolder(reportDir, { kind: 'report', option: '--out', inputs }, (dir) =>
     analyseAndReport(bundleDir, dir, dbFile ?? join(dir, REPORT_DB_NAME), progress, opts),
   );
   return {
     ...run,
     reportDir,
-    dbFile: dbFile !== undefined ? resolve(dbFile) : join(reportDir, REPORT_DB_NAME),
+    dbFile: dbFile === undefined ? join(reportDir, REPORT_DB_NAME) : url ? dbFile : resolve(dbFile),
   };
 }
 
@@ -306,6 +352,7 @@ async function analyseAndReport(
   let t0 = performance.now();
   const db = await openStudyStore(dbFile);
   let sections: AnalysisSection[];
+  let runId: string;
   try {
     const study = await loadStudy(db, imported.studyName);
     progress.stage('analyse', 1);
@@ -329,18 +376,44 @@ async function analyseAndReport(
     progress.done();
     timings['analyse'] = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    await writeReportFiles(dir, { studyName: study.name, tracer: study.tracer, sections });
+    const written = await writeReportFiles(dir, { studyName: study.name, tracer: study.tracer, sections });
     timings['report'] = (performance.now() - t0) / 1000;
+    runId = await recordAnalysisRun(db, study.name, reportContents(dir, written));
   } finally {
     await db.destroy();
   }
   return {
     ...imported,
     timings,
+    runId,
     sections: sections.map((s) => ({
       id: s.id,
       status: s.status,
       ...(s.reason ? { reason: s.reason } : {}),
     })),
   };
+}
+
+/**
+ * results.json, the tables and the figures of a written report folder, as `recordAnalysisRun` takes
+ * them (index.html is not kept: it is the same content rendered, and the server renders its own).
+ * @param files the paths `writeReportFiles` wrote, relative to `dir`
+ */
+function reportContents(dir: string, files: string[]): { resultsJson: string; files: AnalysisFile[] } {
+  const out: AnalysisFile[] = [];
+  let resultsJson: string | undefined;
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const m = /^(tables|figures)\/(.+)\.(csv|svg)$/.exec(f);
+    if (f === 'results.json') resultsJson = text;
+    else if (m)
+      out.push({
+        kind: m[1] === 'tables' ? 'table' : 'figure',
+        fileId: m[2]!,
+        mediaType: m[3] === 'csv' ? 'text/csv' : 'image/svg+xml',
+        content: text,
+      });
+  }
+  if (resultsJson === undefined) throw new Error('the report writer wrote no results.json');
+  return { resultsJson, files: out };
 }

@@ -1,5 +1,5 @@
 /**
- * The registry HTTP API (Fastify, JSON). Every data route resolves the session cookie to an `Actor` and
+ * The registry and study HTTP API (Fastify, JSON; the stored studies read-only, src/server/routes/studies.ts). Every data route resolves the session cookie to an `Actor` and
  * calls the actor-scoped data layer (src/registry/store.ts), which enforces authorisation itself.
  *
  * Status codes: 400 bad input `{error, field}` (nothing written), 401 not authenticated, 403 role may not
@@ -31,6 +31,7 @@ import {
 } from './routes/context.js';
 import { registerPatientRoutes } from './routes/patients.js';
 import { registerProgrammeRoutes } from './routes/programme.js';
+import { registerStudyRoutes } from './routes/studies.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
 import { registerWebAssets } from './web-assets.js';
 
@@ -148,6 +149,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerAdminRoutes(ctx);
   registerPatientRoutes(ctx);
   registerProgrammeRoutes(ctx);
+  registerStudyRoutes(ctx);
 
   const openapi = openApiDocument(docs);
   app.get('/api/openapi.json', () => Promise.resolve(openapi));

@@ -35,7 +35,21 @@ export function openApiDocument(docs: RouteDoc[]): Record<string, unknown> {
       tags: [d.tag],
       parameters: params,
       responses: {
-        '200': { description: 'OK' },
+        '200': d.produces
+          ? {
+              description: 'OK',
+              content: {
+                [d.produces]: {
+                  schema:
+                    d.produces === 'application/json'
+                      ? { type: 'object' }
+                      : d.produces === 'application/gzip'
+                        ? { type: 'string', contentEncoding: 'binary' }
+                        : { type: 'string' },
+                },
+              },
+            }
+          : { description: 'OK' },
         '400': err('bad input; `field` names the offending field, nothing written'),
         ...(d.auth
           ? {
@@ -64,10 +78,11 @@ export function openApiDocument(docs: RouteDoc[]): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Cartography registry API',
+      title: 'Cartography registry and study API',
       version: '1.0.0',
       description:
-        'CAR T programme registry: patients from referral to follow-up across centres. Session cookie ' +
+        'CAR T programme registry: patients from referral to follow-up across centres; and the stored ' +
+        'studies (scans, VOI metrics, analysis results), read-only. Session cookie ' +
         `\`${SESSION_COOKIE}\` from POST /api/auth/login; state-changing requests need header x-csrf-token.`,
     },
     components: {

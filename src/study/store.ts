@@ -1,58 +1,39 @@
 /**
- * The study store: an embedded SQLite database (better-sqlite3) through Kysely, with migrations.
+ * The study tables of the deployment database (SQLite file or PostgreSQL, src/store/db.ts) through
+ * Kysely.
  *
  * `saveStudy` writes one study in ONE transaction: on any error the database is unchanged. A study
  * whose content hash equals the stored one is not written at all, so importing the same bundle
  * twice changes nothing (not even the file's bytes). Only pseudonymous IDs are stored.
  */
 import type { PreInfusionStage } from '../clinical/outcomes.js';
-import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { CartoError } from '../errors.js';
-import { checkSqlitePath, sqliteOpenError } from '../io/sqlite-path.js';
+import { openMigratedDatabase, type Connection } from '../store/db.js';
+import { scanUid } from '../store/ids.js';
 import type { StudyBundle } from './bundle.js';
 import type { LabAssays, QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
-import { studyMigrations, type StudyDatabase } from './schema.js';
+import type { StudyDatabase } from './schema.js';
 
 export type StudyStore = Kysely<StudyDatabase>;
 
-const provider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(studyMigrations),
-};
-
-/**
- * Opens (creating if needed) the SQLite study store at `file` and brings its schema up to date.
- * @param file - database file path, or ':memory:'
- * @param option - the command-line option that gave `file`, named in errors (default `--db`)
- * @throws InputError naming the option and path when the folder is missing, the path is a folder, it
- *   is not writable or not a SQLite database; CartoError when a migration fails
- */
-export async function openStudyStore(file: string, option = '--db'): Promise<StudyStore> {
-  checkSqlitePath(file, option);
-  let sqlite: Database.Database;
-  try {
-    sqlite = new Database(file);
-    sqlite.pragma('schema_version'); // reads the header: "file is not a database" surfaces here
-  } catch (e) {
-    throw sqliteOpenError(e, file, option);
-  }
-  sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<StudyDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrateStudyStore(db);
-  return db;
+/** The study tables' typed view of an open connection. */
+export function studyView(conn: Connection): StudyStore {
+  return conn.db;
 }
 
-/** Applies pending migrations; a database already at the latest version is only read. */
-export async function migrateStudyStore(db: Kysely<StudyDatabase>): Promise<void> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new CartoError(
-      `study store migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
-    );
-  }
+/**
+ * Opens (creating a SQLite file if needed) the deployment database and brings its schema up to date.
+ * @param target - SQLite file path, ':memory:', or a `postgres://` URL
+ * @param option - the command-line option that gave `target`, named in errors (default `--db`)
+ * @throws InputError naming the option and path when the folder is missing, the path is a folder, it
+ *   is not writable or not a SQLite database, or the URL scheme is unknown; CartoError when a
+ *   migration fails
+ */
+export async function openStudyStore(target: string, option = '--db'): Promise<StudyStore> {
+  return studyView(await openMigratedDatabase(target, { option }));
 }
 
 /** Per-scan SUV provenance kept in the store (no identifiers). */
@@ -109,6 +90,8 @@ export async function saveStudy(
         settings_json: JSON.stringify(bundle.settings),
         content_hash: contentHash,
         imported_at: new Date().toISOString(),
+        bundle_dir: bundle.dir,
+        data_roots_json: JSON.stringify(bundle.dataRoots),
       })
       .execute();
     const chunks = <T>(rows: T[], size = 200): T[][] => {
@@ -194,6 +177,7 @@ export async function saveStudy(
               decay_correction: q?.decayCorrection ?? null,
               suv_type: q?.suvType ?? null,
               grid_json: q ? JSON.stringify(q.grid) : null,
+              uid: scanUid(studyId, s.scanId),
             };
           }),
         )
@@ -524,4 +508,86 @@ function decodeLabAssays(records: { kind: string; data_json: string }[]): LabAss
     );
   }
   return out as unknown as LabAssays;
+}
+
+/** A table or figure of a report folder, kept with its analysis run (`analysis_file`). */
+export interface AnalysisFile {
+  kind: 'table' | 'figure';
+  /** The table's or figure's id: `tables/<id>.csv`, `figures/<id>.svg`. */
+  fileId: string;
+  mediaType: string;
+  content: string;
+}
+
+/**
+ * Records one analysis run of a stored study (results.json and the report's tables and figures) in
+ * one transaction (migration 0008; docs/database.md).
+ * @returns the new run's id
+ * @throws CartoError when no study of that name is stored
+ */
+export async function recordAnalysisRun(
+  db: StudyStore,
+  studyName: string,
+  run: { resultsJson: string; files: AnalysisFile[]; finishedAt?: string },
+): Promise<string> {
+  const study = await findStudy(db, studyName);
+  if (!study) throw new CartoError(`no study named ${JSON.stringify(studyName)} in the store`);
+  const runId = randomUUID();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('analysis_run')
+      .values({
+        run_id: runId,
+        study_id: study.studyId,
+        finished_at: run.finishedAt ?? new Date().toISOString(),
+        content_hash: study.contentHash,
+        results_json: run.resultsJson,
+      })
+      .execute();
+    for (const f of run.files) {
+      await trx
+        .insertInto('analysis_file')
+        .values({
+          run_id: runId,
+          kind: f.kind,
+          file_id: f.fileId,
+          media_type: f.mediaType,
+          content: f.content,
+        })
+        .execute();
+    }
+  });
+  return runId;
+}
+
+/**
+ * The study's patients (infused and not infused) whose pseudonym matches no registry patient, sorted;
+ * `null` when the database holds no registry patient at all (a study-only database: nothing to link).
+ * Study patients link to registry patients by pseudonym: `patient_id` = `reg_patient.pseudonym`.
+ * @throws CartoError when no study of that name is stored
+ */
+export async function unlinkedPatients(db: StudyStore, studyName: string): Promise<string[] | null> {
+  const study = await findStudy(db, studyName);
+  if (!study) throw new CartoError(`no study named ${JSON.stringify(studyName)} in the store`);
+  const reg = db.withTables<{ reg_patient: { pseudonym: string } }>();
+  const any = await reg.selectFrom('reg_patient').select('pseudonym').limit(1).executeTakeFirst();
+  if (!any) return null;
+  const unlinked = (table: 'patient' | 'not_infused_patient') =>
+    reg
+      .selectFrom(table)
+      .select('patient_id')
+      .where('study_id', '=', study.studyId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('reg_patient')
+              .select('pseudonym')
+              .whereRef('reg_patient.pseudonym', '=', `${table}.patient_id`),
+          ),
+        ),
+      )
+      .execute();
+  const rows = [...(await unlinked('patient')), ...(await unlinked('not_infused_patient'))];
+  return rows.map((r) => r.patient_id).sort();
 }

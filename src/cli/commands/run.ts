@@ -10,6 +10,7 @@ import { intOption, numberOption, databaseOption } from '../options.js';
 import { writeSimulatedBundle } from '../../io/bundle-write.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
+import { displayTarget, isPostgresUrl } from '../../store/db.js';
 
 /** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
 export const DEFAULT_DB = 'cartography.sqlite';
@@ -25,6 +26,16 @@ const PACS_HELP = 'DICOMweb server of the dicomweb: scans (overrides study.json 
 /** The `pacsUrl` option of the pipeline from `--pacs`. */
 function pacsOpts(opts: { pacs?: string }): { pacsUrl?: string } {
   return opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {};
+}
+
+/** A `--db` value as the pipeline takes it: a SQLite path made absolute, a `postgres://` URL as given. */
+function dbTarget(value: string): string {
+  return isPostgresUrl(value) ? value : resolve(value);
+}
+
+/** Prints each warning on stderr (`warning: …`); the exit code stays 0. */
+function printWarnings(warnings: string[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
 /** A progress reporter drawing cli-progress bars on stderr when interactive, silent otherwise. */
@@ -74,19 +85,27 @@ export function register(program: Command): void {
   program
     .command('import')
     .description(
-      'Import a study bundle (docs/study-bundle.md) into the study store: validate every table, quantify\n' +
+      'Import a study bundle (docs/study-bundle.md) into the database: validate every table, quantify\n' +
         'every VOI on every scan, and write it all in one transaction. On any error the database is\n' +
-        'unchanged; importing the same bundle twice changes nothing.',
+        'unchanged; importing the same bundle twice changes nothing. When the database holds registry\n' +
+        'patients, study patients whose pseudonym matches none are reported (warning, exit 0).',
     )
     .argument('<bundle>', 'study bundle folder (study.json + CSV tables)')
-    .option('--db <file>', 'SQLite database file of the study store', databaseOption(), DEFAULT_DB)
+    .option(
+      '--db <target>',
+      'database: SQLite file or postgres://user@host:port/db URL (docs/database.md)',
+      databaseOption(),
+      DEFAULT_DB,
+    )
     .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
     .action(async (bundle: string, opts: { db: string; pacs?: string; json?: boolean }) => {
-      const r = await importBundle(bundle, resolve(opts.db), terminalProgress(), pacsOpts(opts));
-      if (opts.json) printJson({ ...r, db: resolve(opts.db) });
-      else process.stdout.write(`${summaryLines(r)}\ndatabase: ${resolve(opts.db)}\n`);
+      const db = dbTarget(opts.db);
+      const r = await importBundle(bundle, db, terminalProgress(), pacsOpts(opts));
+      printWarnings(r.warnings);
+      if (opts.json) printJson({ ...r, db: displayTarget(db) });
+      else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
     });
 
   program
@@ -94,14 +113,15 @@ export function register(program: Command): void {
     .description(
       'The main job: import a study bundle (see `carto import`), quantify every scan, run the analysis\n' +
         'plan and write the report: DIR/index.html (self-contained), DIR/results.json (every number,\n' +
-        'unrounded), DIR/tables/*.csv and DIR/figures/*.svg. Without --db the study store is a fresh\n' +
+        'unrounded), DIR/tables/*.csv and DIR/figures/*.svg; the run (results, tables, figures) is also\n' +
+        'recorded in the database, for `carto serve`. Without --db the database is a fresh\n' +
         `DIR/${REPORT_DB_NAME}, written and replaced with the report.`,
     )
     .argument('<bundle>', 'study bundle folder')
     .option('--out <dir>', 'report folder', 'carto-report')
     .option(
-      '--db <file>',
-      `SQLite database file of the study store, kept across runs (default: DIR/${REPORT_DB_NAME})`,
+      '--db <target>',
+      `database kept across runs: SQLite file or postgres:// URL (default: DIR/${REPORT_DB_NAME})`,
       databaseOption(),
     )
     .option('--pacs <url>', PACS_HELP, pacsOption())
@@ -111,15 +131,16 @@ export function register(program: Command): void {
       `\n--out DIR: ${OUT_RULE}.\n\nExample:\n  carto run examples/sts-001 --out carto-sts-001`,
     )
     .action(async (bundle: string, opts: { out: string; db?: string; pacs?: string; json?: boolean }) => {
-      const db = opts.db !== undefined ? resolve(opts.db) : undefined;
+      const db = opts.db !== undefined ? dbTarget(opts.db) : undefined;
       const r = await runStudy(bundle, opts.out, db, terminalProgress(), pacsOpts(opts));
+      printWarnings(r.warnings);
       if (opts.json) {
         const { picture: _p, dbFile, ...rest } = r;
-        printJson({ ...rest, db: dbFile });
+        printJson({ ...rest, db: displayTarget(dbFile) });
         return;
       }
       process.stdout.write(
-        `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\ndatabase: ${r.dbFile}\n\n` +
+        `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\ndatabase: ${displayTarget(r.dbFile)}\n\n` +
           formatTable(
             ['section', 'status', 'reason'],
             r.sections.map((s) => [s.id, s.status, s.reason ?? '']),

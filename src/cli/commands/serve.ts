@@ -1,4 +1,4 @@
-/** `carto serve` — the registry HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
+/** `carto serve` — the registry and study HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
 import type { Command } from 'commander';
 import { intOption, databaseOption } from '../options.js';
 import { RegistryStore } from '../../registry/store.js';
@@ -7,10 +7,13 @@ import { buildApp } from '../../server/app.js';
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve the CAR T registry API (JSON; OpenAPI at /api/openapi.json)')
+    .description(
+      'Serve the CAR T registry API and the stored studies (read-only) of one database\n' +
+        '(JSON; OpenAPI at /api/openapi.json; docs/database.md)',
+    )
     .option(
       '--db <target>',
-      'SQLite file, or a postgres://user@host:port/db URL',
+      'the database: SQLite file, or a postgres://user@host:port/db URL (the one `carto run --db` wrote)',
       databaseOption(),
       'registry.sqlite',
     )
@@ -38,7 +41,7 @@ export function register(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify({ address })}\n`);
         else
           process.stdout.write(
-            `registry API listening on ${address} (OpenAPI: ${address}/api/openapi.json)\n`,
+            `registry and study API listening on ${address} (OpenAPI: ${address}/api/openapi.json)\n`,
           );
         const stop = () => {
           void app.close().then(() => store.close());

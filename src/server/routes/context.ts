@@ -31,6 +31,8 @@ export interface RouteDoc {
   auth: boolean;
   /** Responses beyond the common ones (status → description). */
   responses?: Record<string, string>;
+  /** Media type of the 200 response when it is not JSON (e.g. `text/csv`, `application/gzip`). */
+  produces?: string;
 }
 
 /** Handler of an authenticated route: the parsed body/query and the caller's scoped registry. */

@@ -1,11 +1,11 @@
 /**
- * Registry migration 001: centres, users, sessions, patients, one table per journey entity
+ * Migration 0001 (the registry's `001_initial` before the stores shared one history): centres, users, sessions, patients, one table per journey entity
  * (src/registry/model.ts at version 1) and the append-only audit log. Same Kysely schema calls on both
  * dialects; the only differences are the audit sequence column and the trigger syntax.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { DialectName, RegistryDb } from '../db.js';
-import { ENTITIES, PATIENT_FIELDS, type FieldSpec } from '../model.js';
+import type { DialectName } from '../db.js';
+import { ENTITIES, PATIENT_FIELDS, type FieldSpec } from '../../registry/model.js';
 
 function columnType(fs: FieldSpec): 'text' | 'integer' | 'double precision' {
   switch (fs.kind) {
@@ -19,9 +19,9 @@ function columnType(fs: FieldSpec): 'text' | 'integer' | 'double precision' {
   }
 }
 
-export function migration001(dialect: DialectName): Migration {
+export function registryInitial(dialect: DialectName): Migration {
   return {
-    async up(db: Kysely<RegistryDb>): Promise<void> {
+    async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
         .createTable('reg_centre')
         .addColumn('id', 'text', (c) => c.primaryKey())

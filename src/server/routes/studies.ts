@@ -1,0 +1,132 @@
+/**
+ * The stored studies, read-only (`/api/studies/*`, `/api/scans/*`): studies, their patients and scans,
+ * a scan's VOI metrics, the latest analysis run's results.json, tables and figures, and a scan's SUV
+ * volume and VOI label map as gzip NIfTI for a viewer. Authorisation is the registry's, applied by
+ * src/study/access.ts (scope per role; a study patient is a centre's when it links by pseudonym to one of
+ * that centre's registry patients). Errors: 404 outside the scope or not stored; 403 for study-wide
+ * results asked by a centre role.
+ */
+import type { Kysely } from 'kysely';
+import { CartoError } from '../../errors.js';
+import { scanLabelsNiftiGz, scanSuvNiftiGz } from '../../pipeline/scan-images.js';
+import { NotFoundError } from '../../registry/store.js';
+import { StudyAccess } from '../../study/access.js';
+import type { Handler, RouteContext } from './context.js';
+
+/** Registers the study and scan routes (module doc). */
+export function registerStudyRoutes(ctx: RouteContext): void {
+  const { route, store } = ctx;
+  const access = (actor: Parameters<Handler>[0]['actor']): StudyAccess =>
+    new StudyAccess(store.db as unknown as Kysely<unknown>, actor);
+  const tag = 'studies';
+  route(
+    { method: 'GET', url: '/api/studies', summary: 'Stored studies in scope, by name', tag, auth: true },
+    async ({ actor }) => access(actor).listStudies(),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/studies/:id',
+      summary: 'One stored study (tracer, analysis settings, counts in scope, latest analysis run)',
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).getStudy(params['id'] ?? ''),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/studies/:id/patients',
+      summary: "A study's patients in scope with their registry link (registryPatientId, centre)",
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).patients(params['id'] ?? ''),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/studies/:id/scans',
+      summary: "A study's scans in scope (`id` is the scan's API id for /api/scans/{id})",
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).scans(params['id'] ?? ''),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/studies/:id/results',
+      summary: "The latest analysis run's results.json (admins and analysts; run id in X-Analysis-Run)",
+      tag,
+      auth: true,
+      produces: 'application/json',
+    },
+    async ({ actor, params, reply }) => {
+      const r = await access(actor).latestResults(params['id'] ?? '');
+      reply.header('x-analysis-run', r.runId).type('application/json');
+      return r.resultsJson;
+    },
+  );
+  for (const [kind, folder, ext] of [
+    ['table', 'tables', 'csv'],
+    ['figure', 'figures', 'svg'],
+  ] as const) {
+    route(
+      {
+        method: 'GET',
+        url: `/api/studies/:id/results/${folder}/:fileId`,
+        summary: `A ${kind} of the latest analysis run (${folder}/<id>.${ext} of the report; admins and analysts)`,
+        tag,
+        auth: true,
+        produces: ext === 'csv' ? 'text/csv' : 'image/svg+xml',
+      },
+      async ({ actor, params, reply }) => {
+        const fileId = (params['fileId'] ?? '').replace(new RegExp(`\\.${ext}$`), '');
+        const f = await access(actor).latestRunFile(params['id'] ?? '', kind, fileId);
+        reply.header('x-analysis-run', f.runId).type(f.mediaType);
+        return f.content;
+      },
+    );
+  }
+  route(
+    {
+      method: 'GET',
+      url: '/api/scans/:id/vois',
+      summary: "A scan's VOI metrics (SUV g/mL, volumes mL; labelValue = its value in labels.nii.gz)",
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).vois(params['id'] ?? ''),
+  );
+  for (const [file, what] of [
+    ['suv.nii.gz', 'SUV volume (g/mL, float32)'],
+    ['labels.nii.gz', 'VOI label map on the PET grid (values: labelValue of /vois)'],
+  ] as const) {
+    route(
+      {
+        method: 'GET',
+        url: `/api/scans/:id/${file}`,
+        summary: `A scan's ${what} as gzip NIfTI-1, read from the study's bundle folder on the server`,
+        tag,
+        auth: true,
+        produces: 'application/gzip',
+      },
+      async ({ actor, params, reply, req }) => {
+        const { source, vois } = await access(actor).scanSource(params['id'] ?? '');
+        let bytes: Uint8Array;
+        try {
+          bytes =
+            file === 'suv.nii.gz' ? await scanSuvNiftiGz(source) : await scanLabelsNiftiGz(source, vois);
+        } catch (e) {
+          if (!(e instanceof CartoError)) throw e;
+          // the bundle is not (or no longer) readable here: logged with its path, never sent
+          req.log.warn({ err: e }, 'scan image not readable');
+          throw new NotFoundError('scan image on this server');
+        }
+        reply.type('application/gzip');
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      },
+    );
+  }
+}

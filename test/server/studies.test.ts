@@ -1,0 +1,332 @@
+/**
+ * The study routes on one database, on SQLite and on a real PostgreSQL server: `carto run <bundle>
+ * --db <target>` into a database that holds the registry (one study patient linked by pseudonym to a
+ * registry patient of AMC, one linked to none → a warning, exit 0), then the API of `carto serve` on that
+ * database: every study route, role and centre visibility, the unlinked patient's visibility, the
+ * latest run's results/tables/figures, the NIfTI routes (read back with the NIfTI reader), 401/403/404.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { gunzipSync } from 'fflate';
+import { register as registerRun } from '../../src/cli/commands/run.js';
+import { parseNifti } from '../../src/io/nifti.js';
+import { RegistryStore } from '../../src/registry/store.js';
+import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
+import { hashPassword } from '../../src/server/auth.js';
+import { droBundle } from '../helpers/bundles.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
+import { patientBody, seedWorld } from '../registry/fixtures.js';
+import { startPgCluster, type PgCluster } from '../registry/pg-cluster.js';
+
+const PASSWORD = 'correct horse battery';
+const dir = mkdtempSync(join(tmpdir(), 'carto-studies-'));
+let cluster: Promise<PgCluster> | null = null;
+after(async () => {
+  if (cluster) (await cluster).stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The DRO bundle with a second patient P02 (scan S2 on the same images), who is in no registry. */
+function twoPatientBundle(at: string): string {
+  const b = droBundle(at);
+  writeFileSync(
+    join(b, 'patients.csv'),
+    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\nP02,1,55,M,DLBCL,none\n',
+  );
+  writeFileSync(
+    join(b, 'events.csv'),
+    'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\nP02,infusion,0\nP02,last_follow_up,90\n',
+  );
+  writeFileSync(
+    join(b, 'scans.csv'),
+    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n',
+  );
+  writeFileSync(
+    join(b, 'vois.csv'),
+    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
+      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
+  );
+  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
+  return b;
+}
+
+interface Session {
+  cookie: string;
+}
+
+async function login(app: FastifyInstance, username: string): Promise<Session> {
+  const r = await app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password: PASSWORD },
+  });
+  assert.equal(r.statusCode, 200, r.body);
+  const c = r.cookies.find((x) => x.name === SESSION_COOKIE)!;
+  return { cookie: `${SESSION_COOKIE}=${c.value}` };
+}
+
+function studiesSuite(name: string, target: () => Promise<string>): void {
+  describe(`study routes after carto run --db (${name})`, () => {
+    let db: string;
+    let store: RegistryStore;
+    let app: FastifyInstance;
+    let runJson: { warnings: string[]; unlinkedPatients: string[]; runId: string; studyName: string };
+    const s: Record<'admin' | 'analyst' | 'dmA' | 'dmB', Session> = {} as never;
+    const get = (who: Session | null, url: string) =>
+      app.inject({ method: 'GET', url, headers: who ? { cookie: who.cookie } : {} });
+
+    before(async () => {
+      db = await target();
+      // the registry first: centres, users, and registry patient P01 at AMC
+      const reg = await RegistryStore.open(db);
+      const w = await seedWorld(reg);
+      await reg.as(w.adminActor).createPatient(patientBody('P01', 'AMC'));
+      const hash = await hashPassword(PASSWORD);
+      for (const [u, role, centre] of [
+        ['st-admin', 'admin', null],
+        ['st-analyst', 'analyst', null],
+        ['st-dm-a', 'data_manager', 'AMC'],
+        ['st-dm-b', 'data_manager', 'UMCG'],
+      ] as const)
+        await reg.createUser({ username: u, passwordHash: hash, role, centreCode: centre });
+      await reg.close();
+      // then the study, through the CLI
+      const bundle = twoPatientBundle(join(dir, `${name}-bundle`));
+      const r = await runInProcess(registerRun, [
+        'run',
+        bundle,
+        '--db',
+        db,
+        '--out',
+        join(dir, `${name}-report`),
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.err);
+      runJson = JSON.parse(r.out) as typeof runJson;
+      // and the server on the same database
+      store = await RegistryStore.open(db);
+      app = await buildApp({ store });
+      s.admin = await login(app, 'st-admin');
+      s.analyst = await login(app, 'st-analyst');
+      s.dmA = await login(app, 'st-dm-a');
+      s.dmB = await login(app, 'st-dm-b');
+    });
+    after(async () => {
+      await app?.close();
+      await store?.close();
+    });
+
+    test('the import warns about the study patient that matches no registry patient, and exits 0', () => {
+      assert.deepEqual(runJson.unlinkedPatients, ['P02']);
+      assert.equal(runJson.warnings.length, 1);
+      assert.match(runJson.warnings[0]!, /patient P02 matches no registry patient/);
+      assert.match(runJson.runId, /^[0-9a-f-]{36}$/);
+    });
+
+    test('admins and analysts see the study and every patient; the link names the centre (pseudo-code for the analyst)', async () => {
+      for (const [who, centre] of [
+        [s.admin, 'AMC'],
+        [s.analyst, /^C-/],
+      ] as const) {
+        const list = await get(who, '/api/studies');
+        assert.equal(list.statusCode, 200);
+        const studies =
+          list.json<{ id: string; patients: number; scans: number; latestRun: { runId: string } }[]>();
+        assert.equal(studies.length, 1);
+        assert.equal(studies[0]!.id, 'DRO study');
+        assert.equal(studies[0]!.patients, 2);
+        assert.equal(studies[0]!.scans, 2);
+        assert.equal(studies[0]!.latestRun.runId, runJson.runId);
+        const one = await get(who, '/api/studies/DRO%20study');
+        assert.equal(one.statusCode, 200);
+        assert.equal(one.json<{ name: string }>().name, 'DRO study');
+        const pts = (await get(who, '/api/studies/DRO%20study/patients')).json<
+          { patientId: string; registryPatientId: string | null; centre: string | null }[]
+        >();
+        assert.deepEqual(
+          pts.map((p) => p.patientId),
+          ['P01', 'P02'],
+        );
+        if (typeof centre === 'string') assert.equal(pts[0]!.centre, centre);
+        else assert.match(pts[0]!.centre ?? '', centre);
+        assert.ok(pts[0]!.registryPatientId);
+        assert.equal(pts[1]!.registryPatientId, null);
+        assert.equal(pts[1]!.centre, null);
+      }
+      const analystBody = (await get(s.analyst, '/api/studies/DRO%20study/patients')).body;
+      assert.ok(!analystBody.includes('AMC') && !analystBody.includes('Amsterdam'));
+    });
+
+    test("a centre's user sees only the study patients linked to the centre's registry patients", async () => {
+      const list = (await get(s.dmA, '/api/studies')).json<
+        { patients: number; scans: number; latestRun: unknown }[]
+      >();
+      assert.equal(list.length, 1);
+      assert.equal(list[0]!.patients, 1);
+      assert.equal(list[0]!.scans, 1);
+      assert.equal(list[0]!.latestRun, null);
+      const pts = (await get(s.dmA, '/api/studies/DRO%20study/patients')).json<{ patientId: string }[]>();
+      assert.deepEqual(
+        pts.map((p) => p.patientId),
+        ['P01'],
+      );
+      const scans = (await get(s.dmA, '/api/studies/DRO%20study/scans')).json<{ scanId: string }[]>();
+      assert.deepEqual(
+        scans.map((x) => x.scanId),
+        ['S1'],
+      );
+      // the other centre has no linked patient in the study: the study is not there for it
+      assert.deepEqual((await get(s.dmB, '/api/studies')).json(), []);
+      for (const url of [
+        '/api/studies/DRO%20study',
+        '/api/studies/DRO%20study/patients',
+        '/api/studies/DRO%20study/scans',
+      ])
+        assert.equal((await get(s.dmB, url)).statusCode, 404, url);
+      // results cover every patient: admins and analysts only
+      assert.equal((await get(s.dmA, '/api/studies/DRO%20study/results')).statusCode, 403);
+      assert.equal((await get(s.dmA, '/api/studies/DRO%20study/results/tables/voi-metrics')).statusCode, 403);
+    });
+
+    test('scans, VOI metrics (numeric) and the scan scope; the unlinked patient’s scan is for admins and analysts', async () => {
+      const scans = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<
+        { id: string; scanId: string; patientId: string; path?: string }[]
+      >();
+      assert.deepEqual(
+        scans.map((x) => x.scanId),
+        ['S1', 'S2'],
+      );
+      assert.ok(scans.every((x) => /^[0-9a-f]{16}$/.test(x.id) && x.path === undefined));
+      const [s1, s2] = scans;
+      const vois = (await get(s.admin, `/api/scans/${s1!.id}/vois`)).json<
+        { voiId: string; labelValue: number; voxelCount: number; suvMax: number; suvMean: number }[]
+      >();
+      assert.equal(vois.length, 1);
+      assert.equal(vois[0]!.labelValue, 1);
+      assert.equal(typeof vois[0]!.suvMax, 'number');
+      assert.ok(vois[0]!.voxelCount > 0 && vois[0]!.suvMax >= vois[0]!.suvMean);
+      assert.equal((await get(s.analyst, `/api/scans/${s2!.id}/vois`)).statusCode, 200);
+      assert.equal((await get(s.dmA, `/api/scans/${s1!.id}/vois`)).statusCode, 200);
+      for (const who of [s.dmA, s.dmB]) {
+        const r = await get(who, `/api/scans/${s2!.id}/vois`);
+        assert.equal(r.statusCode, 404);
+        assert.ok(!r.body.includes('P02'));
+      }
+      assert.equal((await get(s.dmB, `/api/scans/${s1!.id}/vois`)).statusCode, 404);
+      assert.equal((await get(s.admin, '/api/scans/0000000000000000/vois')).statusCode, 404);
+    });
+
+    test('the latest run: results.json, a table and a figure, as carto run wrote them', async () => {
+      const r = await get(s.analyst, '/api/studies/DRO%20study/results');
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.headers['x-analysis-run'], runJson.runId);
+      const results = r.json<{ study: { name: string }; sections: Record<string, { tables: string[] }> }>();
+      assert.equal(results.study.name, 'DRO study');
+      const t = await get(s.admin, '/api/studies/DRO%20study/results/tables/voi-metrics.csv');
+      assert.equal(t.statusCode, 200);
+      assert.match(String(t.headers['content-type']), /^text\/csv/);
+      assert.match(t.body, /P02/);
+      const f = await get(s.admin, '/api/studies/DRO%20study/results/figures/mip');
+      assert.equal(f.statusCode, 200);
+      assert.match(String(f.headers['content-type']), /^image\/svg\+xml/);
+      assert.match(f.body, /<svg/);
+      assert.equal((await get(s.admin, '/api/studies/DRO%20study/results/figures/nope')).statusCode, 404);
+      assert.equal((await get(s.admin, '/api/studies/nope/results')).statusCode, 404);
+    });
+
+    test('suv.nii.gz and labels.nii.gz: the SUV volume and the VOI label map on the PET grid', async () => {
+      const scans = (await get(s.dmA, '/api/studies/DRO%20study/scans')).json<
+        { id: string; grid: { size: number[] } }[]
+      >();
+      const id = scans[0]!.id;
+      const suvR = await get(s.dmA, `/api/scans/${id}/suv.nii.gz`);
+      assert.equal(suvR.statusCode, 200);
+      assert.equal(suvR.headers['content-type'], 'application/gzip');
+      const suv = parseNifti(gunzipSync(suvR.rawPayload), 'suv.nii.gz').volume;
+      assert.deepEqual([...suv.size], scans[0]!.grid.size);
+      const labR = await get(s.dmA, `/api/scans/${id}/labels.nii.gz`);
+      assert.equal(labR.statusCode, 200);
+      const labels = parseNifti(gunzipSync(labR.rawPayload), 'labels.nii.gz').volume;
+      assert.deepEqual([...labels.size], [...suv.size]);
+      const vois = (await get(s.dmA, `/api/scans/${id}/vois`)).json<
+        { voxelCount: number; suvMax: number }[]
+      >();
+      let count = 0;
+      let max = -Infinity;
+      for (let q = 0; q < labels.data.length; q++)
+        if (labels.data[q] === 1) {
+          count++;
+          max = Math.max(max, suv.data[q]!);
+        }
+      assert.equal(count, vois[0]!.voxelCount);
+      assert.ok(Math.abs(max - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax));
+      const other = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
+      assert.equal((await get(s.dmA, `/api/scans/${other}/suv.nii.gz`)).statusCode, 404);
+    });
+
+    test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
+      const bundle = join(dir, `${name}-bundle`, 'bundle');
+      let err = '';
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
+        if (typeof chunk === 'string') err += chunk;
+        return write(chunk, ...rest);
+      };
+      let r: Awaited<ReturnType<typeof runInProcess>>;
+      try {
+        r = await runInProcess(registerRun, ['import', bundle, '--db', db]);
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /import: {3}unchanged/);
+      assert.match(err, /^warning: study DRO study: patient P02 matches no registry patient/m);
+      assert.ok(!/P01 matches/.test(err));
+    });
+
+    test('the NIfTI routes answer 404 when the bundle is not on this server, without its path', async () => {
+      const bundle = join(dir, `${name}-bundle`); // the folder holding the bundle
+      const id = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+      renameSync(bundle, `${bundle}-moved`);
+      try {
+        for (const file of ['suv.nii.gz', 'labels.nii.gz']) {
+          const r = await get(s.admin, `/api/scans/${id}/${file}`);
+          assert.equal(r.statusCode, 404, file);
+          assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);
+        }
+        // everything else is served from the database alone
+        assert.equal((await get(s.admin, `/api/scans/${id}/vois`)).statusCode, 200);
+      } finally {
+        renameSync(`${bundle}-moved`, bundle);
+      }
+    });
+
+    test('anonymous → 401 on every study route; every study route is in the OpenAPI document', async () => {
+      const doc = (await get(null, '/api/openapi.json')).json<{ paths: Record<string, { get?: unknown }> }>();
+      const urls = [
+        '/api/studies',
+        '/api/studies/{id}',
+        '/api/studies/{id}/patients',
+        '/api/studies/{id}/scans',
+        '/api/studies/{id}/results',
+        '/api/studies/{id}/results/tables/{fileId}',
+        '/api/studies/{id}/results/figures/{fileId}',
+        '/api/scans/{id}/vois',
+        '/api/scans/{id}/suv.nii.gz',
+        '/api/scans/{id}/labels.nii.gz',
+      ];
+      for (const u of urls) {
+        assert.ok(doc.paths[u]?.get, `${u} in OpenAPI`);
+        const r = await get(null, u.replace('{id}', 'x').replace('{fileId}', 'y'));
+        assert.equal(r.statusCode, 401, u);
+      }
+    });
+  });
+}
+
+studiesSuite('sqlite', () => Promise.resolve(join(dir, 'deployment.sqlite')));
+studiesSuite('postgres', async () => (await (cluster ??= startPgCluster())).createDatabase('studies'));
