@@ -284,7 +284,7 @@ export function wellQc(
       stable: t.stable,
       flaggedRanges: t.bins.filter((b) => b.flagged).map((b) => [b.start, b.end]),
     };
-    if (!t.stable)
+    if (t.flaggedBins > 0)
       flags.push(`unstable flow: ${t.flaggedBins} of ${t.bins.length} time bins off the median rate`);
     if (t.timeResets > 0) flags.push(`time channel decreases ${t.timeResets} time(s)`);
   }

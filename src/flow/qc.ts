@@ -3,11 +3,13 @@
  *
  * - Time-channel stability (the flow-rate check of flowAI, Monaco et al., Bioinformatics 2016;32:2473, and the
  *   idea of flowClean, Fletez-Brant et al., Cytometry A 2016;89:461): the acquisition time range is cut into
- *   equal bins and the events per bin counted; with m the median count and MAD the median absolute deviation,
- *   a bin is flagged when |count − m| > k · max(1.4826 · MAD, √m) (k = 4 by default; √m is the Poisson sd, a
- *   floor so that a perfectly steady file does not flag counting noise). A clog or bubble shows as a run of
- *   low bins, a burst as high bins. The file is unstable when any bin is flagged. Steps where time decreases
- *   (a time-channel reset) are counted too.
+ *   equal bins (whole multiples of the time resolution) and the events per bin counted; with m the median rate
+ *   (events per time unit) over the bins, a bin of duration d expects e = m·d events and is flagged when its
+ *   count deviates from e by more than k Poisson SDs (k·√e, k = 4) AND by more than a fraction f of e (f = 0.2):
+ *   significant and large. The Poisson term keeps counting noise of small bins from flagging; the relative term
+ *   keeps the slight over-dispersion of real flow from flagging large bins. The median is robust to anomalies
+ *   that cover less than half of the acquisition time. A clog or bubble shows as a run of low bins, a burst as
+ *   high bins. The file is unstable when any bin is flagged or time decreases somewhere (a time-channel reset).
  * - Margin events: events at the upper limit of a channel's range, i.e. at the stored value $PnR − 1 (the
  *   largest value an integer channel holds; BD float files clip there too), scaled as the reader scales the
  *   channel ($PnE, $PnG). Saturated events carry no measurement in that channel (flowAI's dynamic-range check,
@@ -18,26 +20,32 @@ import type { Column, FlowEvents } from './types.js';
 
 /** Options of `timeStability`. */
 export interface TimeStabilityOptions {
-  /** Number of equal time bins (default: min(100, ⌊events / 100⌋), at least 1). */
+  /** Number of time bins aimed at (default: min(100, ⌊events / 100⌋), at least 1). */
   bins?: number;
-  /** k of the flag rule (default 4). */
+  /** k of the flag rule: Poisson SDs (default 4). */
   maxDeviation?: number;
+  /** f of the flag rule: relative deviation from the median rate (default 0.2). */
+  minRelativeDeviation?: number;
 }
 
 /** One time bin. */
 export interface TimeBin {
   start: number;
+  /** Exclusive end (the last bin may be shorter than the others). */
   end: number;
   count: number;
+  /** Median rate × this bin's duration. */
+  expected: number;
   flagged: boolean;
 }
 
 /** Result of `timeStability`. */
 export interface TimeStability {
   bins: TimeBin[];
-  medianCount: number;
-  /** max(1.4826 · MAD, √median): the scale the deviations are measured in. */
-  scale: number;
+  /** Median events per time unit over the full-width bins. */
+  medianRate: number;
+  /** Time resolution found (smallest step between successive distinct times; 0 when all times are equal). */
+  timeStep: number;
   flaggedBins: number;
   /** Events in flagged bins, as % of all events. */
   flaggedEventPercent: number;
@@ -46,14 +54,18 @@ export interface TimeStability {
   stable: boolean;
 }
 
-function median(a: number[]): number {
+function median(a: readonly number[]): number {
+  if (a.length === 0) return NaN;
   const s = [...a].sort((x, y) => x - y);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2]! : 0.5 * (s[n / 2 - 1]! + s[n / 2]!);
 }
 
 /**
- * Flow-rate stability of an acquisition from its time channel (module doc for the rule).
+ * Flow-rate stability of an acquisition from its time channel (module doc for the rule). Bins are whole
+ * multiples of the time channel's resolution (so ticks are never split between bins), and each bin's count is
+ * compared with the median rate × its duration: with e = m·d, a bin is flagged when |count − e| > k·√e and
+ * |count − e| > f·e.
  * @param time the time channel (any unit), in event order
  * @throws InputError for bins or maxDeviation out of range, or a non-finite time value
  */
@@ -61,54 +73,63 @@ export function timeStability(time: Column, options: TimeStabilityOptions = {}):
   const n = time.length;
   const B = options.bins ?? Math.max(1, Math.min(100, Math.floor(n / 100)));
   const k = options.maxDeviation ?? 4;
+  const f = options.minRelativeDeviation ?? 0.2;
+  if (!(f >= 0))
+    throw new InputError('minRelativeDeviation must be ≥ 0', { field: 'minRelativeDeviation', value: f });
   if (!(Number.isInteger(B) && B >= 1))
     throw new InputError('time bins must be a whole number ≥ 1', { field: 'bins', value: B });
   if (!(k > 0)) throw new InputError('maxDeviation must be > 0', { field: 'maxDeviation', value: k });
   let lo = Infinity;
   let hi = -Infinity;
   let resets = 0;
+  let step = Infinity;
   for (let i = 0; i < n; i++) {
     const t = time[i]!;
     if (!Number.isFinite(t))
       throw new InputError('time value is not a finite number', { field: 'Time', value: t });
     if (t < lo) lo = t;
     if (t > hi) hi = t;
-    if (i > 0 && t < time[i - 1]!) resets++;
+    if (i > 0) {
+      const d = t - time[i - 1]!;
+      if (d < 0) resets++;
+      else if (d > 0 && d < step) step = d;
+    }
   }
-  if (n === 0)
-    return {
-      bins: [],
-      medianCount: 0,
-      scale: 0,
-      flaggedBins: 0,
-      flaggedEventPercent: 0,
-      timeResets: 0,
-      stable: true,
-    };
-  const width = (hi - lo) / B;
-  const counts = new Array<number>(B).fill(0);
-  for (let i = 0; i < n; i++) {
-    const b = width > 0 ? Math.min(B - 1, Math.floor((time[i]! - lo) / width)) : 0;
-    counts[b]!++;
-  }
-  const m = median(counts);
-  const mad = median(counts.map((c) => Math.abs(c - m)));
-  const scale = Math.max(1.4826 * mad, Math.sqrt(m));
+  const empty = {
+    medianRate: 0,
+    flaggedBins: 0,
+    flaggedEventPercent: 0,
+    timeResets: resets,
+    stable: resets === 0,
+  };
+  if (n === 0 || !(hi > lo)) return { bins: [], timeStep: 0, ...empty };
+  // Time covered: each tick stands for one step of acquisition.
+  const span = hi - lo + step;
+  const width = Math.max(1, Math.round(span / step / B)) * step;
+  const nb = Math.max(1, Math.ceil(span / width - 1e-9));
+  const counts = new Array<number>(nb).fill(0);
+  for (let i = 0; i < n; i++) counts[Math.min(nb - 1, Math.floor((time[i]! - lo) / width + 1e-9))]!++;
+  const duration = counts.map((_, b) => Math.min(width, span - b * width));
+  const full = counts.map((c, b) => c / duration[b]!).filter((_, b) => duration[b]! >= 0.5 * width);
+  const m = median(full);
   let flaggedEvents = 0;
   const bins = counts.map((count, b) => {
-    const flagged = Math.abs(count - m) > k * scale;
+    const d = duration[b]!;
+    const expected = m * d;
+    const dev = Math.abs(count - expected);
+    const flagged = dev > k * Math.sqrt(expected) && dev > f * expected;
     if (flagged) flaggedEvents += count;
-    return { start: lo + b * width, end: b === B - 1 ? hi : lo + (b + 1) * width, count, flagged };
+    return { start: lo + b * width, end: lo + b * width + d, count, expected, flagged };
   });
   const flaggedBins = bins.filter((b) => b.flagged).length;
   return {
     bins,
-    medianCount: m,
-    scale,
+    medianRate: m,
+    timeStep: step,
     flaggedBins,
     flaggedEventPercent: (100 * flaggedEvents) / n,
     timeResets: resets,
-    stable: flaggedBins === 0,
+    stable: flaggedBins === 0 && resets === 0,
   };
 }
 

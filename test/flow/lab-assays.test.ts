@@ -165,7 +165,8 @@ describe('proliferation (dye dilution)', () => {
       close(fit.undividedMeanLog2, Math.log2(40000), 1e-3, 'undivided peak');
       close(fit.sdLog2, 0.12, 0.005, 'peak width');
       fit.generations.slice(0, counts.length).forEach((g, k) => close(g.count, counts[k]!, 1e-4, `gen ${k}`));
-      for (const g of fit.generations.slice(counts.length)) assert.ok(g.count < 1, `empty gen ${g.generation}`);
+      for (const g of fit.generations.slice(counts.length))
+        assert.ok(g.count < 1, `empty gen ${g.generation}`);
       for (const [k, v] of Object.entries(hand)) close(fit.indices[k as keyof typeof hand], v, 1e-5, k);
       close(fit.generations[1]!.peakIntensity, 20000, 0.002, 'gen 1 peak');
     }
@@ -197,7 +198,8 @@ describe('surface markers and senescence within memory subsets', () => {
     assert.equal(icam!.percentPositive, 37.5);
     assert.equal(icam!.mfi, 4.5);
     assert.throws(
-      () => markerPositivity({ events: s, parent: null }, [{ marker: 'HLA-DR', channel: 'BV421', threshold: 1 }]),
+      () =>
+        markerPositivity({ events: s, parent: null }, [{ marker: 'HLA-DR', channel: 'BV421', threshold: 1 }]),
       /marker HLA-DR: channel is not in the data.*BV421/,
     );
     assert.throws(
@@ -224,10 +226,13 @@ describe('surface markers and senescence within memory subsets', () => {
     const sen = { CD28: t('CD28'), CD57: t('CD57') };
     const r = senescenceByMemorySubset(ev, null, memory, sen);
     const sub = r.subsets;
-    assert.deepEqual(
-      Object.keys(sub),
-      ['naive', 'stemCellMemory', 'centralMemory', 'effectorMemory', 'terminalEffector'],
-    );
+    assert.deepEqual(Object.keys(sub), [
+      'naive',
+      'stemCellMemory',
+      'centralMemory',
+      'effectorMemory',
+      'terminalEffector',
+    ]);
     assert.deepEqual(
       Object.values(sub).map((p) => p.parentCount),
       [1, 1, 2, 1, 2],
