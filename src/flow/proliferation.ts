@@ -1,7 +1,7 @@
 /**
  * Proliferation from a dye-dilution channel (CFSE, CellTrace Violet, eFluor 670): the generation peaks fitted
- * as a Gaussian mixture on log2 intensity, and FlowJo's proliferation-platform indices (docs/references/assays.md
- * §9; FlowJo v10 documentation "Proliferation"; Roederer M, Cytometry A 2011;79:95).
+ * as a Gaussian mixture on log2 intensity, and FlowJo's proliferation-platform indices
+ * (docs/references/assays.md §9; FlowJo v10 documentation "Proliferation"; Roederer M, Cytometry A 2011;79:95).
  *
  * Model. Each division halves a cell's dye, so generation g sits at log2 intensity μ₀ − g·s (s = log2(1 / peak
  * ratio) = 1 for an ideal halving) with a common width σ: x ~ Σ_g π_g N(μ₀ − g·s, σ²) over g = 0 … G−1
