@@ -1,6 +1,6 @@
 /** Plate QC and `carto fcs plate` (issue 16 item 5): planted unstable flow and margin events, results, bad input. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { marginEvents, timeStability, upperLimitScaled } from '../../src/flow/qc
 import { writeFcs } from '../../src/io/fcs/writer.js';
 import { flowGatingMl, PLATE_RANGE, renderPlateWell, type PlateWellPlan } from '../../src/sim/flow.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const carto = (...args: string[]) =>
   runInProcess((p) => {
@@ -166,5 +167,59 @@ describe('carto fcs plate', () => {
     const d = await carto('fcs', 'plate', csv, '--gating', gating);
     assert.equal(d.code, 2);
     assert.match(d.err, /row 2, field well: well given twice \(first on row 1\)/);
+  });
+
+  it("a FlowJo workspace: --sample applies one sample's gates (with its spillover) to every file", async () => {
+    const wdir = join(dir, 'wsp');
+    mkdirSync(wdir);
+    const data1 = sharedData('flow', 'gatingml2-compliance-set1', 'data1.fcs');
+    copyFileSync(data1, join(wdir, 'run_C01.fcs'));
+    copyFileSync(data1, join(wdir, 'run_C02.fcs'));
+    const ws = join(dir, 'template.wsp');
+    writeFileSync(
+      ws,
+      `<?xml version="1.0" encoding="UTF-8"?>
+<Workspace version="20.0" xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating"
+  xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
+  xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">
+ <SampleList><Sample>
+  <DataSet uri="file:/data/data1.fcs" sampleID="1"/>
+  <transforms:spilloverMatrix prefix="Comp-" name="Acq" id="acq">
+   <data-type:parameters><data-type:parameter data-type:name="FL1-H"/><data-type:parameter data-type:name="FL2-H"/></data-type:parameters>
+   <transforms:spillover data-type:parameter="FL1-H"><transforms:coefficient data-type:parameter="FL1-H" transforms:value="1"/><transforms:coefficient data-type:parameter="FL2-H" transforms:value="0.2"/></transforms:spillover>
+   <transforms:spillover data-type:parameter="FL2-H"><transforms:coefficient data-type:parameter="FL1-H" transforms:value="0"/><transforms:coefficient data-type:parameter="FL2-H" transforms:value="1"/></transforms:spillover>
+  </transforms:spilloverMatrix>
+  <SampleNode name="data1.fcs" count="13367" sampleID="1"><Subpopulations>
+   <Population name="Cells"><Gate><gating:RectangleGate gating:id="g1">
+     <gating:dimension gating:min="50" gating:max="200"><data-type:fcs-dimension data-type:name="FSC-H"/></gating:dimension>
+    </gating:RectangleGate></Gate>
+    <Subpopulations>
+     <Population name="CompFL1"><Gate><gating:RectangleGate gating:id="g3">
+       <gating:dimension gating:min="10"><data-type:fcs-dimension data-type:name="Comp-FL1-H"/></gating:dimension>
+      </gating:RectangleGate></Gate></Population>
+    </Subpopulations>
+   </Population>
+  </Subpopulations></SampleNode>
+ </Sample></SampleList>
+</Workspace>`,
+    );
+    const r = await carto('fcs', 'plate', wdir, '--gating', ws, '--sample', 'data1.fcs', '--json');
+    assert.equal(r.code, 0, r.err);
+    const rows = (JSON.parse(r.out) as { results: { well: string; population: string; count: number }[] })
+      .results;
+    const g = await carto('fcs', 'gate', data1, '--gating', ws, '--json');
+    const gates = (JSON.parse(g.out) as { gates: { path: string; count: number }[] }).gates;
+    assert.deepEqual(
+      rows.map((x) => [x.well, x.population, x.count]),
+      ['C01', 'C02'].flatMap((w) => gates.map((x) => [w, x.path.slice(1), x.count])),
+    );
+    assert.ok(gates[1]!.count > 0 && gates[1]!.count < gates[0]!.count);
+    // without --sample the files (run_C01.fcs …) match no workspace sample
+    const miss = await carto('fcs', 'plate', wdir, '--gating', ws);
+    assert.equal(miss.code, 2);
+    assert.match(miss.err, /template\.wsp, option --sample: no sample in the workspace matches/);
+    const gml = await carto('fcs', 'plate', wdir, '--gating', gating, '--sample', 'x');
+    assert.equal(gml.code, 2);
+    assert.match(gml.err, /--sample chooses a sample of a FlowJo workspace/);
   });
 });

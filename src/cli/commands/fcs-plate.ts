@@ -67,10 +67,15 @@ export function plateWells(input: string): PlateWell[] {
 /** One gating for the plate: Gating-ML, or a FlowJo workspace (its sample per file, or `--sample` for all). */
 type PlateGating = { kind: 'gatingml'; strategy: GatingStrategy } | { kind: 'wsp'; ws: FlowJoWorkspace };
 
-function loadGating(file: string): PlateGating {
-  return /\.wsp$/i.test(file)
-    ? { kind: 'wsp', ws: readFlowJoWorkspace(file) }
-    : { kind: 'gatingml', strategy: readGatingMl(file) };
+function loadGating(file: string, sample: string | undefined): PlateGating {
+  if (/\.wsp$/i.test(file)) return { kind: 'wsp', ws: readFlowJoWorkspace(file) };
+  if (sample !== undefined)
+    throw new InputError('--sample chooses a sample of a FlowJo workspace (.wsp); the gating is Gating-ML', {
+      file,
+      field: '--sample',
+      value: sample,
+    });
+  return { kind: 'gatingml', strategy: readGatingMl(file) };
 }
 
 /** Reads one well's file and analyses it (src/flow/plate.ts). */
@@ -222,7 +227,7 @@ export function register(program: Command): void {
         .map((s) => s.trim())
         .filter((s) => s !== '');
       const wells = plateWells(input);
-      const gating = loadGating(opts.gating);
+      const gating = loadGating(opts.gating, opts.sample);
       const bar = progressEnabled()
         ? new SingleBar(
             {
