@@ -31,7 +31,7 @@ export interface TimeStabilityOptions {
 /** One time bin. */
 export interface TimeBin {
   start: number;
-  /** Exclusive end (the last bin may be shorter than the others). */
+  /** Exclusive end (the last bin also holds the remainder shorter than a bin). */
   end: number;
   count: number;
   /** Median rate × this bin's duration. */
@@ -106,12 +106,13 @@ export function timeStability(time: Column, options: TimeStabilityOptions = {}):
   // Time covered: each tick stands for one step of acquisition.
   const span = hi - lo + step;
   const width = Math.max(1, Math.round(span / step / B)) * step;
-  const nb = Math.max(1, Math.ceil(span / width - 1e-9));
+  // A remainder shorter than a full bin joins the last bin (the first and last ticks are only partly acquired).
+  const nb = Math.max(1, Math.floor(span / width + 1e-9));
   const counts = new Array<number>(nb).fill(0);
   for (let i = 0; i < n; i++) counts[Math.min(nb - 1, Math.floor((time[i]! - lo) / width + 1e-9))]!++;
-  const duration = counts.map((_, b) => Math.min(width, span - b * width));
-  const full = counts.map((c, b) => c / duration[b]!).filter((_, b) => duration[b]! >= 0.5 * width);
-  const m = median(full);
+  const duration = counts.map((_, b) => (b === nb - 1 ? span - b * width : width));
+  const rates = counts.map((c, b) => c / duration[b]!);
+  const m = median(rates);
   let flaggedEvents = 0;
   const bins = counts.map((count, b) => {
     const d = duration[b]!;
