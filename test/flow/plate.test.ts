@@ -132,6 +132,35 @@ describe('carto fcs plate', () => {
     assert.equal(typeof cd8['mfi_BV605-A'], 'number');
   });
 
+  it('two worker threads give the same results as one', async () => {
+    const one = await carto(
+      'fcs',
+      'plate',
+      plate,
+      '--gating',
+      gating,
+      '--mfi',
+      'PE-A',
+      '--json',
+      '--threads',
+      '1',
+    );
+    const two = await carto(
+      'fcs',
+      'plate',
+      plate,
+      '--gating',
+      gating,
+      '--mfi',
+      'PE-A',
+      '--json',
+      '--threads',
+      '2',
+    );
+    assert.equal(two.code, 0, two.err);
+    assert.deepEqual(JSON.parse(two.out), JSON.parse(one.out));
+  });
+
   it('a layout CSV keeps its columns; --out writes results.csv, qc.csv and results.json', async () => {
     const csv = join(dir, 'layout.csv');
     writeFileSync(csv, 'well,file,condition\nA1,plate/exp1_A01.fcs,MSC\nB1,plate/exp1_B01.fcs,control\n');
@@ -148,7 +177,7 @@ describe('carto fcs plate', () => {
   it('bad input: a gate naming an absent channel, a well without its FCS file (exit 2, clear message)', async () => {
     const bad = join(dir, 'bad.xml');
     writeFileSync(bad, flowGatingMl().replace('"BV510-A"', '"BV999-A"'));
-    const g = await carto('fcs', 'plate', plate, '--gating', bad);
+    const g = await carto('fcs', 'plate', plate, '--gating', bad, '--threads', '2'); // the error crosses a thread
     assert.equal(g.code, 2);
     assert.match(
       g.err,

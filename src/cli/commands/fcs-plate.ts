@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { InputError } from '../../errors.js';
+import { InputError, type ErrorLocation } from '../../errors.js';
 import { usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
 import {
   analyzePlateWell,
@@ -24,6 +24,7 @@ import { readFcs, sampleSpillover } from '../../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample, type FlowJoWorkspace } from '../../io/flowjo.js';
 import { readGatingMl } from '../../io/gatingml.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
+import { PARALLEL_MIN_VOXELS, runThreadsSync, threadCount } from '../../parallel/pool.js';
 import { parseIntOption, parseNumberOption } from '../options.js';
 import { commandGroup, formatTable, jsonReplacer, printJson, progressEnabled } from '../shared.js';
 
@@ -38,6 +39,7 @@ interface PlateOpts {
   timeBins?: string;
   timeDeviation?: string;
   maxMarginPercent?: string;
+  threads?: string;
 }
 
 /** The wells of `input`: a folder of .fcs/.lmd files or a layout CSV (well,file,…); every file must exist. */
@@ -79,7 +81,13 @@ function loadGating(file: string, sample: string | undefined): PlateGating {
 }
 
 /** Reads one well's file and analyses it (src/flow/plate.ts). */
-function runWell(w: PlateWell, gating: PlateGating, opts: PlateOpts, qc: PlateQcSettings, mfi: string[]) {
+function runWell(
+  w: PlateWell,
+  gating: PlateGating,
+  opts: { sample?: string; compensate: boolean },
+  qc: PlateQcSettings,
+  mfi: string[],
+): { result: PlateWellResult; warnings: string[] } {
   const ds = readFcs(w.file);
   let strategy: GatingStrategy;
   let gatingSpill = null;
@@ -88,7 +96,7 @@ function runWell(w: PlateWell, gating: PlateGating, opts: PlateOpts, qc: PlateQc
     strategy = chosen.strategy;
     gatingSpill = chosen.spillover;
   } else strategy = gating.strategy;
-  const compensate = Boolean(opts.compensate);
+  const compensate = opts.compensate;
   const spillover = sampleSpillover(ds, gatingSpill, compensate || usesFileCompensation(strategy));
   const result = analyzePlateWell(
     {
@@ -104,6 +112,109 @@ function runWell(w: PlateWell, gating: PlateGating, opts: PlateOpts, qc: PlateQc
     qc,
   );
   return { result, warnings: ds.warnings };
+}
+
+/** One thread's share of a plate run (`plateTask`); typed arrays on SharedArrayBuffers are shared by all threads. */
+export interface PlateTask {
+  wells: { index: number; well: PlateWell }[];
+  gatingFile: string;
+  sample?: string;
+  compensate: boolean;
+  qc: PlateQcSettings;
+  mfi: string[];
+  /** [wells done, over all threads]. */
+  progress: Int32Array;
+  /** This thread's outcome as JSON bytes, and [byte length]. */
+  out: Uint8Array;
+  outLength: Int32Array;
+}
+
+/** What a thread hands back: its wells' results, or the bad input that stopped it. */
+interface PlateOutcome {
+  results: { index: number; result: PlateWellResult; warnings: string[] }[];
+  error: { index: number; message: string; location: ErrorLocation } | null;
+}
+
+/** Called by the main thread's task after each of its wells (the progress bar); null in workers. */
+let mainThreadTick: (() => void) | null = null;
+
+/**
+ * Runs a share of the wells (on the calling thread or a worker, src/parallel/pool.ts): reads the gating, then each
+ * well's file; stops at the first bad input, which is handed back (InputError does not survive a thread
+ * boundary). The outcome is written as JSON into `task.out` (numbers that are not finite become null).
+ */
+export function plateTask(task: PlateTask): void {
+  const outcome: PlateOutcome = { results: [], error: null };
+  let current = -1;
+  try {
+    const gating = loadGating(task.gatingFile, task.sample);
+    for (const { index, well } of task.wells) {
+      current = index;
+      const r = runWell(well, gating, task, task.qc, task.mfi);
+      outcome.results.push({ index, ...r });
+      Atomics.add(task.progress, 0, 1);
+      mainThreadTick?.();
+    }
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    outcome.error = { index: current, message: e.message, location: e.location };
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(outcome, jsonReplacer));
+  if (bytes.length > task.out.length)
+    throw new Error(`plate results of one thread exceed ${task.out.length} bytes`);
+  task.out.set(bytes);
+  task.outLength[0] = bytes.length;
+}
+
+/** An InputError handed back by a thread, with its message as formatted there. */
+class ThreadInputError extends InputError {
+  constructor(message: string, location: ErrorLocation) {
+    super(message);
+    Object.defineProperty(this, 'location', { value: location });
+  }
+}
+
+/**
+ * Runs every well on `threads` threads (wells dealt round-robin) and returns the results in well order.
+ * @throws InputError of the first well (in plate order) with bad input
+ */
+function runPlate(
+  wells: PlateWell[],
+  threads: number,
+  settings: Omit<PlateTask, 'wells' | 'progress' | 'out' | 'outLength'>,
+  onProgress: (done: number) => void,
+): { results: PlateWellResult[]; warnings: string[] } {
+  const progress = new Int32Array(new SharedArrayBuffer(4));
+  const tasks: PlateTask[] = Array.from({ length: threads }, (_, t) => {
+    const mine = wells.map((well, index) => ({ index, well })).filter((x) => x.index % threads === t);
+    return {
+      ...settings,
+      wells: mine,
+      progress,
+      out: new Uint8Array(new SharedArrayBuffer((1 << 20) + mine.length * (1 << 16))),
+      outLength: new Int32Array(new SharedArrayBuffer(4)),
+    };
+  });
+  mainThreadTick = () => onProgress(Atomics.load(progress, 0));
+  try {
+    runThreadsSync(import.meta.url, 'plateTask', plateTask, tasks);
+  } finally {
+    mainThreadTick = null;
+  }
+  onProgress(Atomics.load(progress, 0));
+  const outcomes = tasks.map(
+    (t) => JSON.parse(new TextDecoder().decode(t.out.slice(0, t.outLength[0]))) as PlateOutcome,
+  );
+  const failed = outcomes
+    .map((o) => o.error)
+    .filter((e) => e !== null)
+    .sort((a, b) => a.index - b.index)[0];
+  if (failed) throw new ThreadInputError(failed.message, failed.location);
+  const all = outcomes.flatMap((o) => o.results).sort((a, b) => a.index - b.index);
+  return {
+    results: all.map((r) => r.result),
+    warnings: all.flatMap((r) => r.warnings.map((x) => `${r.result.file}: ${x}`)),
+  };
 }
 
 function qcSettings(o: PlateOpts): PlateQcSettings {
@@ -213,6 +324,10 @@ export function register(program: Command): void {
       '--max-margin-percent <p>',
       `a well with more than p % events at a channel's upper limit fails QC (default ${DEFAULT_PLATE_QC.maxMarginPercent})`,
     )
+    .option(
+      '--threads <n>',
+      'worker threads (default: CARTO_THREADS, else the number of CPUs, for plates of ≥ 8 files; 1 below)',
+    )
     .option('--out <dir>', 'write results.csv, qc.csv and results.json to this new (or earlier plate) folder')
     .option('--json', 'print {"wells": [{well, file, qc}], "results": [{well, gate, population, count, …}]}')
     .addHelpText(
@@ -227,30 +342,34 @@ export function register(program: Command): void {
         .map((s) => s.trim())
         .filter((s) => s !== '');
       const wells = plateWells(input);
-      const gating = loadGating(opts.gating, opts.sample);
+      loadGating(opts.gating, opts.sample); // bad gating or --sample: refused before any file is read
+      const threads = Math.min(
+        wells.length,
+        opts.threads !== undefined
+          ? parseIntOption(opts.threads, '--threads', { min: 1 })
+          : wells.length >= 8
+            ? threadCount(PARALLEL_MIN_VOXELS)
+            : 1,
+      );
       const bar = progressEnabled()
         ? new SingleBar(
-            {
-              format: 'plate      [{bar}] {value}/{total} {detail}',
-              stream: process.stderr,
-              hideCursor: true,
-            },
+            { format: 'plate      [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true },
             Presets.shades_classic,
           )
         : null;
-      bar?.start(wells.length, 0, { detail: '' });
-      const results: PlateWellResult[] = [];
-      const warnings: string[] = [];
+      bar?.start(wells.length, 0);
+      let run: { results: PlateWellResult[]; warnings: string[] };
       try {
-        for (const w of wells) {
-          const r = runWell(w, gating, opts, qc, mfi);
-          results.push(r.result);
-          warnings.push(...r.warnings.map((x) => `${w.file}: ${x}`));
-          bar?.increment(1, { detail: w.well });
-        }
+        run = runPlate(
+          wells,
+          threads,
+          { gatingFile: opts.gating, sample: opts.sample, compensate: Boolean(opts.compensate), qc, mfi },
+          (done) => bar?.update(done),
+        );
       } finally {
         bar?.stop();
       }
+      const { results, warnings } = run;
       for (const x of warnings) process.stderr.write(`warning: ${x}\n`);
       const t = tables(results, wells, mfi);
       const json = {
