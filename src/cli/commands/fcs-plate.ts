@@ -24,7 +24,7 @@ import { readFcs, sampleSpillover } from '../../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample, type FlowJoWorkspace } from '../../io/flowjo.js';
 import { readGatingMl } from '../../io/gatingml.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
-import { PARALLEL_MIN_VOXELS, runThreadsSync, threadCount } from '../../parallel/pool.js';
+import { runThreadsSync } from '../../parallel/pool.js';
 import { parseIntOption, parseNumberOption } from '../options.js';
 import { commandGroup, formatTable, jsonReplacer, printJson, progressEnabled } from '../shared.js';
 
@@ -324,10 +324,7 @@ export function register(program: Command): void {
       '--max-margin-percent <p>',
       `a well with more than p % events at a channel's upper limit fails QC (default ${DEFAULT_PLATE_QC.maxMarginPercent})`,
     )
-    .option(
-      '--threads <n>',
-      'worker threads (default: CARTO_THREADS, else the number of CPUs, for plates of ≥ 8 files; 1 below)',
-    )
+    .option('--threads <n>', 'worker threads sharing the wells (default 1; docs/flow-plates.md "Speed")')
     .option('--out <dir>', 'write results.csv, qc.csv and results.json to this new (or earlier plate) folder')
     .option('--json', 'print {"wells": [{well, file, qc}], "results": [{well, gate, population, count, …}]}')
     .addHelpText(
@@ -345,11 +342,7 @@ export function register(program: Command): void {
       loadGating(opts.gating, opts.sample); // bad gating or --sample: refused before any file is read
       const threads = Math.min(
         wells.length,
-        opts.threads !== undefined
-          ? parseIntOption(opts.threads, '--threads', { min: 1 })
-          : wells.length >= 8
-            ? threadCount(PARALLEL_MIN_VOXELS)
-            : 1,
+        opts.threads !== undefined ? parseIntOption(opts.threads, '--threads', { min: 1 }) : 1,
       );
       const bar = progressEnabled()
         ? new SingleBar(
