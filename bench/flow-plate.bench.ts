@@ -1,6 +1,7 @@
 /**
  * Plate bench (issue 16 item 5): writes a simulated 96-well plate (`renderPlateWell`: the trial's flow model, 12
- * channels + Time, 10⁵ events per well, float32 FCS 3.1 with $SPILLOVER), then times `carto fcs plate` on it end
+ * channels + Time, 10⁵ events per well, float32 FCS 3.1 with $SPILLOVER; 12 wells rendered, one with a clog and
+ * one with saturated events, the others copies of steady ones), then times `carto fcs plate` on it end
  * to end in a child process (start-up, reading, compensation-ref "FCS" gates, QC, MFIs of 4 channels, writing
  * the output folder), then in this process with 1 and 2 threads to report CPU time (the machine is shared: wall
  * time follows the load). Target: under 60 s. No peer tool is installed on this machine (no flowCore, FlowKit).

@@ -172,6 +172,14 @@ describe('carto fcs plate', () => {
     assert.equal(results[0], 'well,condition,file,gate,population,count,parentCount,percentOfParent');
     assert.match(results[1]!, /^A01,MSC,/);
     assert.ok(existsSync(join(out, 'qc.csv')) && existsSync(join(out, 'results.json')));
+    // an earlier plate output is replaced; a folder of other files is refused (exit 2) and left as it was
+    assert.equal((await carto('fcs', 'plate', csv, '--gating', gating, '--out', out)).code, 0);
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const refused = await carto('fcs', 'plate', csv, '--gating', gating, '--out', foreign);
+    assert.equal(refused.code, 2);
+    assert.deepEqual(readFileSync(join(foreign, 'notes.txt'), 'utf8'), 'mine');
   });
 
   it('bad input: a gate naming an absent channel, a well without its FCS file (exit 2, clear message)', async () => {

@@ -23,7 +23,7 @@ import { formatCsv, readCsv } from '../../io/csv.js';
 import { readFcs, sampleSpillover } from '../../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample, type FlowJoWorkspace } from '../../io/flowjo.js';
 import { readGatingMl } from '../../io/gatingml.js';
-import { writeOutputFolder } from '../../io/output-folder.js';
+import { checkOutputFolder, writeOutputFolder, type OutputFolderOptions } from '../../io/output-folder.js';
 import { runThreadsSync } from '../../parallel/pool.js';
 import { parseIntOption, parseNumberOption } from '../options.js';
 import { commandGroup, formatTable, jsonReplacer, printJson, progressEnabled } from '../shared.js';
@@ -318,7 +318,7 @@ export function register(program: Command): void {
     .option('--time-bins <n>', 'time bins of the flow-rate check (default min(100, events/100))')
     .option(
       '--time-deviation <k>',
-      'flag a bin whose count is more than k robust SDs off the median (default 4)',
+      'flag a time bin off the median rate by more than k Poisson SDs and 20 % (default k = 4)',
     )
     .option(
       '--max-margin-percent <p>',
@@ -340,6 +340,12 @@ export function register(program: Command): void {
         .filter((s) => s !== '');
       const wells = plateWells(input);
       loadGating(opts.gating, opts.sample); // bad gating or --sample: refused before any file is read
+      const outOpts: OutputFolderOptions = {
+        kind: 'plate',
+        option: '--out',
+        inputs: [resolve(input), resolve(opts.gating)],
+      };
+      if (opts.out !== undefined) checkOutputFolder(resolve(opts.out), outOpts); // refused before the work
       const threads = Math.min(
         wells.length,
         opts.threads !== undefined ? parseIntOption(opts.threads, '--threads', { min: 1 }) : 1,
@@ -372,15 +378,11 @@ export function register(program: Command): void {
         results: t.resultRows,
       };
       if (opts.out !== undefined) {
-        await writeOutputFolder(
-          opts.out,
-          { kind: 'plate', option: '--out', inputs: [resolve(input), resolve(opts.gating)] },
-          (dir) => {
-            writeFileSync(join(dir, 'results.csv'), formatCsv(t.resultCols, t.resultRows));
-            writeFileSync(join(dir, 'qc.csv'), formatCsv(t.qcCols, t.qcRows));
-            writeFileSync(join(dir, 'results.json'), `${JSON.stringify(json, jsonReplacer, 2)}\n`);
-          },
-        );
+        await writeOutputFolder(opts.out, outOpts, (dir) => {
+          writeFileSync(join(dir, 'results.csv'), formatCsv(t.resultCols, t.resultRows));
+          writeFileSync(join(dir, 'qc.csv'), formatCsv(t.qcCols, t.qcRows));
+          writeFileSync(join(dir, 'results.json'), `${JSON.stringify(json, jsonReplacer, 2)}\n`);
+        });
       }
       if (opts.json) {
         printJson(json);
