@@ -64,25 +64,31 @@ const pct = (count: number, parentCount: number): SubsetCount => ({
   percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN,
 });
 
-/**
- * Memory subsets within a parent population (see module doc for the definitions).
- * @param parent 0/1 membership of the parent gate (null = all events)
- * @param markers CD45RA and CCR7 required; CD45RO and/or CD95 optional
- * @param options.scmMarker marker splitting TSCM from naive: 'CD45RO' (docs/references/assays.md §7; default when CD45RO is given) or 'CD95'
- * @throws InputError for a channel that is not in the data, or a scmMarker whose channel is not given
- */
-export function memorySubsets(
+/** Memory-subset markers: CD45RA and CCR7 required; CD45RO and/or CD95 optional. */
+export interface MemoryMarkers {
+  CD45RA: MarkerThreshold;
+  CCR7: MarkerThreshold;
+  CD95?: MarkerThreshold;
+  CD45RO?: MarkerThreshold;
+}
+
+// Per-event subset codes: the five subsets, "other", RA+CCR7+ not split (no scmMarker), and "other" that is
+// RA+CCR7+ (RO+ when TSCM is split by CD95).
+const NAIVE = 0;
+const SCM = 1;
+const CM = 2;
+const EM = 3;
+const TE = 4;
+const OTHER = 5;
+const NAIVE_LIKE_UNSPLIT = 6;
+const OTHER_NAIVE_LIKE = 7;
+
+/** The per-event classifier of `memorySubsets` (module doc): a subset code per event index. */
+function memoryClassifier(
   events: FlowEvents,
-  parent: Uint8Array | null,
-  markers: {
-    CD45RA: MarkerThreshold;
-    CCR7: MarkerThreshold;
-    CD95?: MarkerThreshold;
-    CD45RO?: MarkerThreshold;
-  },
-  options: { scmMarker?: 'CD45RO' | 'CD95' } = {},
-): MemorySubsets {
-  const mask = parentMask(events, parent);
+  markers: MemoryMarkers,
+  options: { scmMarker?: 'CD45RO' | 'CD95' },
+): { scmMarker: 'CD45RO' | 'CD95' | null; classify: (i: number) => number } {
   const ra = channel(events, markers.CD45RA.channel, 'CD45RA');
   const ccr7 = channel(events, markers.CCR7.channel, 'CCR7');
   const cd95 = markers.CD95 ? channel(events, markers.CD95.channel, 'CD95') : null;
@@ -96,49 +102,102 @@ export function memorySubsets(
   const tCcr7 = markers.CCR7.threshold;
   const t95 = markers.CD95?.threshold ?? 0;
   const tRo = markers.CD45RO?.threshold ?? 0;
-  let parentCount = 0;
-  let naive = 0;
-  let scm = 0;
-  let naiveLike = 0;
-  let cm = 0;
-  let em = 0;
-  let temra = 0;
-  let other = 0;
-  for (let i = 0; i < events.eventCount; i++) {
-    if (!mask[i]) continue;
-    parentCount++;
+  const classify = (i: number): number => {
     const raPos = ra[i]! >= tRa;
     const ccr7Pos = ccr7[i]! >= tCcr7;
     const roPos = ro ? ro[i]! >= tRo : null;
     if (raPos && ccr7Pos) {
-      naiveLike++;
-      if (scmMarker === 'CD45RO') {
-        if (roPos) scm++;
-        else naive++;
-      } else if (scmMarker === 'CD95') {
-        if (roPos === true) other++;
-        else if (cd95![i]! >= t95) scm++;
-        else naive++;
-      }
-    } else if (!raPos && ccr7Pos) {
-      if (roPos !== false) cm++;
-      else other++;
-    } else if (!raPos && !ccr7Pos) {
-      if (roPos !== false) em++;
-      else other++;
-    } else if (roPos !== true) temra++;
-    else other++;
+      if (scmMarker === 'CD45RO') return roPos ? SCM : NAIVE;
+      if (scmMarker === 'CD95') return roPos === true ? OTHER_NAIVE_LIKE : cd95![i]! >= t95 ? SCM : NAIVE;
+      return NAIVE_LIKE_UNSPLIT;
+    }
+    if (!raPos && ccr7Pos) return roPos !== false ? CM : OTHER;
+    if (!raPos && !ccr7Pos) return roPos !== false ? EM : OTHER;
+    return roPos !== true ? TE : OTHER;
+  };
+  return { scmMarker, classify };
+}
+
+/**
+ * Memory subsets within a parent population (see module doc for the definitions).
+ * @param parent 0/1 membership of the parent gate (null = all events)
+ * @param markers CD45RA and CCR7 required; CD45RO and/or CD95 optional
+ * @param options.scmMarker marker splitting TSCM from naive: 'CD45RO' (docs/references/assays.md §7; default when CD45RO is given) or 'CD95'
+ * @throws InputError for a channel that is not in the data, or a scmMarker whose channel is not given
+ */
+export function memorySubsets(
+  events: FlowEvents,
+  parent: Uint8Array | null,
+  markers: MemoryMarkers,
+  options: { scmMarker?: 'CD45RO' | 'CD95' } = {},
+): MemorySubsets {
+  const mask = parentMask(events, parent);
+  const { scmMarker, classify } = memoryClassifier(events, markers, options);
+  const c = new Array<number>(8).fill(0);
+  let parentCount = 0;
+  for (let i = 0; i < events.eventCount; i++) {
+    if (!mask[i]) continue;
+    parentCount++;
+    c[classify(i)]!++;
   }
   return {
     parentCount,
-    naive: scmMarker ? pct(naive, parentCount) : null,
-    stemCellMemory: scmMarker ? pct(scm, parentCount) : null,
-    naiveLike: pct(naiveLike, parentCount),
-    centralMemory: pct(cm, parentCount),
-    effectorMemory: pct(em, parentCount),
-    terminalEffector: pct(temra, parentCount),
-    unclassified: pct(other, parentCount),
+    naive: scmMarker ? pct(c[NAIVE]!, parentCount) : null,
+    stemCellMemory: scmMarker ? pct(c[SCM]!, parentCount) : null,
+    naiveLike: pct(c[NAIVE]! + c[SCM]! + c[NAIVE_LIKE_UNSPLIT]! + c[OTHER_NAIVE_LIKE]!, parentCount),
+    centralMemory: pct(c[CM]!, parentCount),
+    effectorMemory: pct(c[EM]!, parentCount),
+    terminalEffector: pct(c[TE]!, parentCount),
+    unclassified: pct(c[OTHER]! + c[OTHER_NAIVE_LIKE]!, parentCount),
     scmMarker,
+  };
+}
+
+/** 0/1 memberships of each memory subset within a parent (same definitions and arguments as `memorySubsets`). */
+export interface MemorySubsetMasks {
+  scmMarker: 'CD45RO' | 'CD95' | null;
+  /** Null when no marker splits TSCM from naive (then only `naiveLike`). */
+  naive: Uint8Array | null;
+  stemCellMemory: Uint8Array | null;
+  naiveLike: Uint8Array;
+  centralMemory: Uint8Array;
+  effectorMemory: Uint8Array;
+  terminalEffector: Uint8Array;
+  unclassified: Uint8Array;
+}
+
+/**
+ * The events of each memory subset within a parent, as 0/1 masks (e.g. to phenotype within each subset).
+ * @throws InputError as `memorySubsets`
+ */
+export function memorySubsetMasks(
+  events: FlowEvents,
+  parent: Uint8Array | null,
+  markers: MemoryMarkers,
+  options: { scmMarker?: 'CD45RO' | 'CD95' } = {},
+): MemorySubsetMasks {
+  const mask = parentMask(events, parent);
+  const { scmMarker, classify } = memoryClassifier(events, markers, options);
+  const n = events.eventCount;
+  const m = Array.from({ length: 8 }, () => new Uint8Array(n));
+  const naiveLike = new Uint8Array(n);
+  const unclassified = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!mask[i]) continue;
+    const k = classify(i);
+    m[k]![i] = 1;
+    if (k === NAIVE || k === SCM || k === NAIVE_LIKE_UNSPLIT || k === OTHER_NAIVE_LIKE) naiveLike[i] = 1;
+    if (k === OTHER || k === OTHER_NAIVE_LIKE) unclassified[i] = 1;
+  }
+  return {
+    scmMarker,
+    naive: scmMarker ? m[NAIVE]! : null,
+    stemCellMemory: scmMarker ? m[SCM]! : null,
+    naiveLike,
+    centralMemory: m[CM]!,
+    effectorMemory: m[EM]!,
+    terminalEffector: m[TE]!,
+    unclassified,
   };
 }
 

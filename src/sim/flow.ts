@@ -20,6 +20,7 @@
  *   file's `$SPILLOVER` gives back the true values (up to float32 rounding).
  */
 import { Rng } from './prng.js';
+import { normalQuantileStd } from '../stats/distributions.js';
 import type { SpilloverMatrix } from '../flow/types.js';
 
 /** Detector channels ($PnN) and the markers they carry ($PnS); FSC-A and SSC-A first. */
@@ -406,5 +407,84 @@ export function flowStudyBlock(): Record<string, unknown> {
     ],
     markers,
     mfi: ['CD45RA', 'CCR7'],
+  };
+}
+
+/**
+ * A dye-dilution sample (CFSE, CellTrace Violet) whose cells per generation are exactly known: generation g holds
+ * `countsPerGeneration[g]` values, placed at the normal quantiles (k + ½)/N_g of log2 intensity
+ * N(log2(undividedIntensity) − g, sdLog2²) — a noise-free ("closed-form") sample whose histogram is the model of
+ * src/flow/proliferation.ts, so a fit must give the counts back and the indices their hand-computed values.
+ * @returns linear intensities, generation by generation (undivided first)
+ */
+export function dyeDilutionValues(
+  countsPerGeneration: readonly number[],
+  options: { undividedIntensity: number; sdLog2: number },
+): Float64Array {
+  const total = countsPerGeneration.reduce((a, b) => a + b, 0);
+  const out = new Float64Array(total);
+  const mu0 = Math.log2(options.undividedIntensity);
+  let i = 0;
+  countsPerGeneration.forEach((n, g) => {
+    for (let k = 0; k < n; k++) out[i++] = 2 ** (mu0 - g + options.sdLog2 * normalQuantileStd((k + 0.5) / n));
+  });
+  return out;
+}
+
+/** What to plant in a simulated plate well. */
+export interface PlateWellPlan {
+  /** Events in the file. */
+  events: number;
+  /** Events per second of the steady flow (default 2000). */
+  rate?: number;
+  /** A segment [start, end) (fractions of the acquisition's events) acquired at `rateFactor` × the rate (a clog). */
+  unstable?: { startFraction: number; endFraction: number; rateFactor: number };
+  /** Fraction of events whose FSC-A is set to the top of its range ($PnR − 1, saturated). */
+  marginFraction?: number;
+}
+
+/** Range ($PnR) of every channel of the simulated plate files. */
+export const PLATE_RANGE = 262144;
+
+/**
+ * One well of a simulated plate: the trial's flow model (`renderFlowSample`, same channels, spillover and gating
+ * `flowGatingMl()`) with a Time channel (0.01 s ticks, `$TIMESTEP` 0.01), optionally a segment of unsteady flow and
+ * saturated events.
+ * @returns FCS parameters, columns (detector values), the spillover matrix and keywords, ready for `writeFcs`
+ */
+export function renderPlateWell(
+  seed: number,
+  well: string,
+  plan: PlateWellPlan,
+): {
+  parameters: { name: string; stain: string | null; range: number }[];
+  columns: Float64Array[];
+  spillover: SpilloverMatrix;
+  keywords: Record<string, string>;
+} {
+  const design = designFlowSamples(seed, `well-${well}`, FLOW_MODEL.bloodDay)[1]!;
+  const { columns } = renderFlowSample(seed, { ...design, events: plan.events });
+  const rng = new Rng(seed, `flow/plate/${well}`);
+  const n = plan.events;
+  const rate = plan.rate ?? 2000;
+  const time = new Float64Array(n);
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    const u = plan.unstable;
+    const f = u && i >= u.startFraction * n && i < u.endFraction * n ? u.rateFactor : 1;
+    t += rng.exponential(rate * f);
+    time[i] = Math.round(t * 100);
+  }
+  const m = plan.marginFraction ?? 0;
+  if (m > 0) for (let i = 0; i < n; i++) if (rng.bernoulli(m)) columns[0]![i] = PLATE_RANGE - 1;
+  for (const c of columns) for (let i = 0; i < n; i++) c[i] = Math.min(PLATE_RANGE - 1, c[i]!);
+  return {
+    parameters: [
+      ...FLOW_CHANNELS.map((c) => ({ name: c.name, stain: c.stain, range: PLATE_RANGE })),
+      { name: 'Time', stain: null, range: PLATE_RANGE },
+    ],
+    columns: [...columns, time],
+    spillover: FLOW_MODEL.spillover,
+    keywords: { $TIMESTEP: '0.01', 'WELL ID': well },
   };
 }
