@@ -35,8 +35,9 @@ import { InputError } from '../errors.js';
 /** Name of the marker file at the top of every folder Cartography writes. */
 export const OUTPUT_MARKER = '.cartography-output.json';
 
-/** What a folder holds: a report (`carto run`), a demo (bundle + store + report) or a study bundle. */
-export type OutputKind = 'report' | 'demo' | 'bundle';
+/** What a folder holds: a report (`carto run`), a demo (bundle + store + report), a study bundle, a lab report
+ *  (`carto lab`) or a lab experiment bundle (`carto simulate-lab`). */
+export type OutputKind = 'report' | 'demo' | 'bundle' | 'lab' | 'lab-bundle';
 
 /** Content of the marker file. */
 export interface OutputMarker {

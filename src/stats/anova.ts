@@ -13,7 +13,7 @@
  */
 import { ComputationError, InputError } from '../errors.js';
 import type { DataFrame } from './data-frame.js';
-import { buildDesign, type DesignOptions } from './design.js';
+import { buildDesign, buildModelFrame, type DesignOptions } from './design.js';
 import { fUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
 import { dunnettAdjustedP, dunnettCriticalValue, dunnettLambdas } from './dunnett.js';
 import { parseFormula } from './formula.js';
@@ -155,11 +155,18 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
     rows.push({ term: t.label, df: dfk, sumSq: ss[k + 1]!, meanSq, F, pValue: fUpper(F, dfk, dfRes) });
   });
   const factorNames = d.factors.map((x) => x.name);
-  const cellKey = (i: number, names: string[]): string =>
-    names.map((nm) => String(df.data[nm]![i])).join(':');
+  // factor values per used row, from the model frame (a factor may be an expression such as factor(day))
+  const mf = buildModelFrame(f, df, opts);
+  const cellKey = (k: number, names: string[]): string =>
+    names
+      .map((nm) => {
+        const v = mf.vars.get(nm)!;
+        return v.kind === 'factor' ? v.levels[v.codes[k]!]! : '';
+      })
+      .join(':');
   const cellCounts = new Map<string, number>();
-  for (const i of d.rowsUsed)
-    cellCounts.set(cellKey(i, factorNames), (cellCounts.get(cellKey(i, factorNames)) ?? 0) + 1);
+  for (let k = 0; k < d.rowsUsed.length; k++)
+    cellCounts.set(cellKey(k, factorNames), (cellCounts.get(cellKey(k, factorNames)) ?? 0) + 1);
   const allCells = d.factors.reduce((s, x) => s * x.levels.length, 1);
   const counts = [...cellCounts.values()];
   const balanced =
@@ -197,7 +204,7 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
       else for (const l of levelLists[k]!) rec(k - 1, [l, ...acc]);
     };
     rec(levelLists.length - 1, []);
-    const groups = d.rowsUsed.map((i) => cellKey(i, parts));
+    const groups = d.rowsUsed.map((_, k) => cellKey(k, parts));
     const present = new Set(groups);
     posthoc = posthocComparisons(Array.from(y), groups, {
       grouping: by,
