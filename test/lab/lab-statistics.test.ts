@@ -48,7 +48,8 @@ function arrays(g: Record<string, unknown>): void {
     )
       for (const [f, x] of Object.entries(v)) {
         if (f === 'pairs') arrays({ pairs: x });
-        else if (f !== 'formula' && !Array.isArray(x) && typeof x !== 'object') (v as Record<string, unknown>)[f] = [x];
+        else if (f !== 'formula' && !Array.isArray(x) && typeof x !== 'object')
+          (v as Record<string, unknown>)[f] = [x];
       }
     if (k !== 'pairs' && v && typeof v === 'object' && !Array.isArray(v))
       arrays(v as Record<string, unknown>);
