@@ -112,7 +112,9 @@ export function readoutFigureSpec(
             axis: {
               values: keys.map((_, i) => i),
               labelExpr,
-              labelAngle: keys.length > 3 ? -30 : 0, labelOverlap: false, labelLimit: 160,
+              labelAngle: keys.length > 3 ? -30 : 0,
+              labelOverlap: false,
+              labelLimit: 160,
               grid: false,
             },
           }),

@@ -4,13 +4,15 @@
  * `figures/<id>.svg` — under the output-folder rule (src/io/output-folder.ts, kind `lab`). I/O only.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatCsv } from '../io/csv.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { figureToSvg } from '../report/figures.js';
 import { renderReportHtml } from '../report/html.js';
 import { readExperiment, type LabExperiment } from './read.js';
 import { labResultsDocument, labSections, type LabSection } from './report.js';
+import { writeSimulatedLabFiles } from './write-simulated.js';
+import type { SimulatedLab } from '../sim/lab.js';
 
 /** JSON replacer: non-finite numbers become null. */
 function replacer(_k: string, v: unknown): unknown {
@@ -80,4 +82,34 @@ export async function runLab(
     writeLabReportFiles(dir, exp, sections),
   );
   return { exp, sections, files };
+}
+
+/**
+ * `carto demo --lab`: a virtual experiment (src/sim/lab.ts) written to `<out>/bundle` and its report to
+ * `<out>/report`, committed as one folder under the output rule (kind `demo`).
+ * @returns the experiment, its sections and the simulation's truth, with the folders as committed
+ */
+export async function runLabDemo(
+  out: string,
+  seed: number,
+  onFcs: (done: number, total: number) => void = () => undefined,
+): Promise<{
+  exp: LabExperiment;
+  sections: LabSection[];
+  files: string[];
+  bundleDir: string;
+  reportDir: string;
+  truth: SimulatedLab['truth'];
+}> {
+  const abs = resolve(out);
+  const r = await writeOutputFolder(abs, { kind: 'demo', option: '--out' }, async (dir) => {
+    mkdirSync(join(dir, 'bundle'));
+    mkdirSync(join(dir, 'report'));
+    const { sim } = writeSimulatedLabFiles(join(dir, 'bundle'), seed);
+    const exp = readExperiment(join(dir, 'bundle'), onFcs);
+    const sections = labSections(exp.readouts, exp.samples, exp.design);
+    const files = await writeLabReportFiles(join(dir, 'report'), exp, sections);
+    return { exp, sections, files, truth: sim.truth };
+  });
+  return { ...r, bundleDir: join(abs, 'bundle'), reportDir: join(abs, 'report') };
 }

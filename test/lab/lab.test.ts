@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { register } from '../../src/cli/commands/lab.js';
+import { register as registerRun } from '../../src/cli/commands/run.js';
 import { InputError } from '../../src/errors.js';
 import { readExperiment } from '../../src/lab/read.js';
 import { labSections } from '../../src/lab/report.js';
@@ -89,6 +90,32 @@ describe('carto simulate-lab and carto lab', () => {
     assert.equal((await runInProcess(register, ['lab', exp, '--out', out, '--json'])).code, 0);
     const refused = await runInProcess(register, ['lab', exp, '--out', exp]);
     assert.equal(refused.code, 2);
+  });
+
+  it('carto demo --lab runs the virtual experiment end to end', async () => {
+    const out = join(root, 'demo-lab');
+    const r = await runInProcess(registerRun, ['demo', '--lab', '--out', out, '--seed', '2', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.readouts.length, 5);
+    assert.ok(j.readouts.every((x: { status: string }) => x.status === 'ok'));
+    for (const f of [
+      'bundle/experiment.json',
+      'bundle/truth.json',
+      'report/index.html',
+      'report/results.json',
+    ])
+      assert.ok(existsSync(join(out, f)), f);
+    const bad = await runInProcess(registerRun, [
+      'demo',
+      '--lab',
+      '--patients',
+      '5',
+      '--out',
+      join(root, 'demo-bad'),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /option --patients/);
   });
 
   it('recovers the planted effects and keeps the nulls (seeds 1–2)', () => {

@@ -3,7 +3,8 @@
  * `carto simulate-lab --out DIR [--seed N]` — a virtual experiment of seed 002's design with known effects.
  */
 import type { Command } from 'commander';
-import { runLab } from '../../lab/write-report.js';
+import { InputError } from '../../errors.js';
+import { runLab, runLabDemo } from '../../lab/write-report.js';
 import { writeSimulatedLab } from '../../lab/write-simulated.js';
 import { intOption } from '../options.js';
 import { formatTable, printJson, progressEnabled } from '../shared.js';
@@ -121,4 +122,28 @@ export function register(program: Command): void {
           `${formatTable(Object.keys(summary), [Object.values(summary) as (string | number)[]])}\n`,
         );
     });
+}
+
+/**
+ * `carto demo --lab`: simulate-lab and lab into one demo folder (called by the demo command in run.ts).
+ * @throws InputError when trial options (--patients, --voxel-mm) are given with --lab
+ */
+export async function labDemo(opts: {
+  out: string;
+  seed: number;
+  patients?: number;
+  voxelMm?: number;
+  json?: boolean;
+}): Promise<void> {
+  for (const [key, flag] of [
+    ['patients', '--patients'],
+    ['voxelMm', '--voxel-mm'],
+  ] as const)
+    if (opts[key] !== undefined)
+      throw new InputError('applies to the virtual trial, not to --lab', { field: flag, value: opts[key] });
+  const t0 = performance.now();
+  const r = await runLabDemo(opts.out, opts.seed, fcsProgress);
+  const seconds = (performance.now() - t0) / 1000;
+  printLabSummary(r, r.reportDir, Boolean(opts.json), { seed: opts.seed, bundle: r.bundleDir, seconds });
+  if (!opts.json) process.stdout.write(`bundle: ${r.bundleDir}\n`);
 }
