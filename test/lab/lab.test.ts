@@ -19,6 +19,21 @@ import { writeSimulatedLabFiles } from '../../src/lab/write-simulated.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { recoveryOfSeed, recoveryRates } from './recovery.js';
 
+/** The part of results.json the tests read. */
+interface ResultsDoc {
+  sections: Record<
+    string,
+    {
+      formula: string;
+      values: string;
+      tables: string[];
+      rows: Record<string, unknown>[];
+      posthoc: { comparisons: Record<string, unknown>[] };
+    }
+  >;
+  tables: Record<string, { columns: string[]; rows: unknown[] }>;
+}
+
 let root: string;
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'carto-lab-test-'));
@@ -52,7 +67,7 @@ describe('carto simulate-lab and carto lab', () => {
     const out = join(root, 'cli-report');
     const s = await runInProcess(register, ['simulate-lab', '--out', exp, '--seed', '3', '--json']);
     assert.equal(s.code, 0, s.err);
-    assert.equal(JSON.parse(s.out).fcsFiles, 36);
+    assert.equal((JSON.parse(s.out) as { fcsFiles: number }).fcsFiles, 36);
     const r = await runInProcess(register, ['lab', exp, '--out', out, '--json']);
     assert.equal(r.code, 0, r.err);
     for (const f of [
@@ -63,12 +78,12 @@ describe('carto simulate-lab and carto lab', () => {
       'tables/cells_per_ml-posthoc.csv',
     ])
       assert.ok(existsSync(join(out, f)), f);
-    const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    const sec = doc.sections.ifng_pg_ml;
+    const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsDoc;
+    const sec = doc.sections['ifng_pg_ml']!;
     assert.equal(sec.formula, 'value ~ donor + condition');
     assert.equal(sec.values, 'ifng_pg_ml-values');
     assert.ok(sec.tables.includes('ifng_pg_ml-values'));
-    assert.deepEqual(doc.tables['ifng_pg_ml-values'].columns, [
+    assert.deepEqual(doc.tables['ifng_pg_ml-values']!.columns, [
       'sample',
       'condition',
       'donor',
@@ -76,13 +91,13 @@ describe('carto simulate-lab and carto lab', () => {
       'day',
       'value',
     ]);
-    assert.equal(doc.tables['ifng_pg_ml-values'].rows.length, 36);
+    assert.equal(doc.tables['ifng_pg_ml-values']!.rows.length, 36);
     for (const row of sec.rows) for (const k of ['term', 'df', 'F', 'pValue']) assert.ok(k in row, k);
     assert.equal(sec.posthoc.comparisons.length, 3);
     for (const c of sec.posthoc.comparisons)
       for (const k of ['a', 'b', 'diff', 'pAdjusted']) assert.ok(k in c, k);
-    assert.equal(doc.sections.cells_per_ml.formula, 'value ~ donor + condition * factor(day)');
-    assert.equal(doc.sections.cells_per_ml.posthoc.comparisons.length, 12);
+    assert.equal(doc.sections['cells_per_ml']!.formula, 'value ~ donor + condition * factor(day)');
+    assert.equal(doc.sections['cells_per_ml']!.posthoc.comparisons.length, 12);
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     assert.match(html, /<svg/);
     assert.doesNotMatch(html, /<script|src="http/);
@@ -96,9 +111,9 @@ describe('carto simulate-lab and carto lab', () => {
     const out = join(root, 'demo-lab');
     const r = await runInProcess(registerRun, ['demo', '--lab', '--out', out, '--seed', '2', '--json']);
     assert.equal(r.code, 0, r.err);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out) as { readouts: { status: string }[] };
     assert.equal(j.readouts.length, 5);
-    assert.ok(j.readouts.every((x: { status: string }) => x.status === 'ok'));
+    assert.ok(j.readouts.every((x) => x.status === 'ok'));
     for (const f of [
       'bundle/experiment.json',
       'bundle/truth.json',

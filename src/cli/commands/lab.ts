@@ -119,7 +119,7 @@ export function register(program: Command): void {
       if (opts.json) printJson(summary);
       else
         process.stdout.write(
-          `${formatTable(Object.keys(summary), [Object.values(summary) as (string | number)[]])}\n`,
+          `${formatTable(Object.keys(summary), [Object.values<string | number>(summary)])}\n`,
         );
     });
 }
