@@ -1,5 +1,5 @@
 /**
- * The figure of one readout in the seed's style (Towers et al. 2024, Figs. 1–3; GraphPad Prism's look): bars at
+ * The figure of one readout in the style of Towers et al. 2024 (Figs. 1–3; GraphPad Prism's look): bars at
  * the group means with ± SD (or ± SEM) error bars, every replicate as a point, and comparison brackets with
  * the stars of the adjusted p-values; over time (strata by day), mean ± SD per condition with the replicates,
  * and the stars of each comparison at its day. A Vega-Lite spec (rendered to SVG by src/report/figures.ts).

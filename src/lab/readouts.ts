@@ -5,7 +5,7 @@
  * - ⁵¹Cr release (`cytotoxicity.csv`): % specific lysis per sample, target and E:T (src/assays/lysis-study.ts).
  * - Cytokine plates (`cytokines.csv`): pg/mL from each plate's standard curve (src/assays/cytokine-study.ts).
  * - qPCR wells (`qpcr.csv`): expression relative to the reference gene, 2^−(Ct_target − Ct_reference) of the
- *   replicate-mean Ct (replicates > 0.5 cycles from the median left out; src/assays/qpcr.ts), as the seed's
+ *   replicate-mean Ct (replicates > 0.5 cycles from the median left out; src/assays/qpcr.ts), as Towers et al. 2024 report
  *   "expression levels relative to that of GAPDH".
  * - Flow (`flow.csv`): per FCS file, a gate's % of parent or event count (src/flow/gates.ts).
  * - Cell counts (`counts.csv`): cells/mL as counted.

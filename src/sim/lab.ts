@@ -1,10 +1,10 @@
 /**
- * A virtual lab experiment of seed 002's design (Towers et al., Cancer Immunol Immunother 2024: MSCs and
+ * A virtual lab experiment of the design of Towers et al. (Cancer Immunol Immunother 2024; MSCs and
  * switchable CAR T cells in Transwell co-culture): four conditions — CAR T + target module (control), with MSCs,
  * with MSCs and the IDO-1 inhibitor 1-MT, without target module — × three donors (a block) × technical
  * triplicates, cells counted on days 1, 2, 5 and 7, and on day 7 ⁵¹Cr release against MOLM-13, IFN-γ ELISA,
  * IDO1 qPCR against GAPDH and PD-1 on CD8⁺ CAR T cells by flow (FCS files with Gating-ML 2.0 gates).
- * Known effects are planted (Fig. 2a/c/f, 3a/c; the seed's findings: MSCs slow expansion from day 5 and lower
+ * Known effects are planted (Fig. 2a/c/f, 3a/c; the paper's findings: MSCs slow expansion from day 5 and lower
  * IFN-γ, 1-MT restores expansion, killing and PD-1 do not depend on MSCs; without TM nothing happens) and listed
  * in the truth with the null comparisons. Pure: src/lab/write-simulated.ts writes the files.
  */
@@ -278,7 +278,7 @@ export function simulateLab(seed: number): SimulatedLab {
 
 function experimentJson(): Record<string, unknown> {
   return {
-    name: 'Virtual MSC × switchable CAR T co-culture (seed 002 design)',
+    name: 'Virtual MSC × switchable CAR T co-culture (design of Towers et al. 2024)',
     description:
       'CAR T cells redirected by a target module (TM) against MOLM-13 in Transwell co-culture with or without ' +
       'MSCs, with the IDO-1 inhibitor 1-MT, or without TM; three donors, technical triplicates.',

@@ -1,6 +1,6 @@
 /**
  * `carto lab <experiment> --out DIR` — the lab report of an experiment bundle (docs/experiment-bundle.md);
- * `carto simulate-lab --out DIR [--seed N]` — a virtual experiment of seed 002's design with known effects.
+ * `carto simulate-lab --out DIR [--seed N]` — a virtual experiment of the design of Towers et al. 2024 with known effects.
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
@@ -94,7 +94,7 @@ export function register(program: Command): void {
   program
     .command('simulate-lab')
     .description(
-      "Write a virtual lab experiment of seed 002's design (4 conditions × 3 donors × triplicates; cell counts\n" +
+      'Write a virtual lab experiment of the design of Towers et al. 2024 (4 conditions × 3 donors × triplicates; cell counts\n' +
         'on days 1, 2, 5, 7; 51Cr release, IFN-γ ELISA, IDO1 qPCR and PD-1 flow with FCS files on day 7) with\n' +
         'known planted effects and nulls (truth.json)',
     )
