@@ -53,6 +53,7 @@ export function labSections(readouts: Readout[], samples: Sample[], d: Experimen
       };
     }
     const ph = stats.posthoc;
+    const stratified = stats.groups.some((g) => g.stratum !== null);
     const timeOnly =
       d.time !== null &&
       stats.groups.some((g) => g.stratum?.startsWith(`${d.time!.name}=`)) &&
@@ -104,7 +105,10 @@ export function labSections(readouts: Readout[], samples: Sample[], d: Experimen
               table(
                 `${id}-posthoc`,
                 `Post-hoc: ${phText}`,
-                ['stratum', 'a', 'b', 'diff', 'se', 't', 'df', 'pValue', 'pAdjusted', 'stars', 'lwr', 'upr'],
+                [
+                  ...(stratified ? ['stratum'] : []),
+                  ...['a', 'b', 'diff', 'se', 't', 'df', 'pValue', 'pAdjusted', 'stars', 'lwr', 'upr'],
+                ],
                 ph.comparisons.map((c) => ({ ...c })),
               ),
             ]
@@ -112,7 +116,7 @@ export function labSections(readouts: Readout[], samples: Sample[], d: Experimen
         table(
           `${id}-groups`,
           `Groups: n, mean, SD, SEM`,
-          ['stratum', 'level', 'n', 'mean', 'sd', 'sem'],
+          [...(stratified ? ['stratum'] : []), 'level', 'n', 'mean', 'sd', 'sem'],
           stats.groups.map((g) => ({ ...g })),
         ),
         table(`${id}-values`, 'Values (one row per sample)', stats.columns, stats.values),
