@@ -223,4 +223,41 @@ describe('bad input', () => {
     assert.ok(s.stats!.warnings.some((w) => /unbalanced/.test(w)));
     assert.equal(s.stats!.values.length, 142);
   });
+
+  it('donor as a random effect in an unbalanced design: lmerTest-style F tests and post-hoc, stated', () => {
+    const dir = bundle('random-unbalanced', (d) => {
+      edit(join(d, 'experiment.json'), (t) => t.replace('"model": "block"', '"model": "random"'));
+      for (const f of [
+        'samples.csv',
+        'counts.csv',
+        'cytokines.csv',
+        'cytotoxicity.csv',
+        'qpcr.csv',
+        'flow.csv',
+      ])
+        edit(join(d, f), (t) =>
+          t
+            .split('\n')
+            .filter((l) => !l.includes('S-d7-c2-D1-r3'))
+            .join('\n'),
+        );
+      rmSync(join(d, 'fcs', 'S-d7-c2-D1-r3.fcs'));
+    });
+    const exp = readExperiment(dir);
+    assert.ok(
+      exp.warnings.some((w) => /D1 × 7 has 2 of 3 replicates/.test(w)),
+      exp.warnings.join('\n'),
+    );
+    const sections = labSections(exp.readouts, exp.samples, exp.design);
+    const ifng = sections.find((x) => x.readout.id === 'ifng_pg_ml')!.stats!;
+    assert.equal(ifng.formula, 'value ~ condition + (1 | donor)');
+    assert.equal(ifng.model, 'mixed');
+    assert.equal(ifng.values.length, 35);
+    assert.ok(ifng.rows[0]!.denDf! > 0 && ifng.rows[0]!.pValue < 1e-6);
+    assert.equal(ifng.posthoc!.comparisons.length, 3);
+    assert.ok(ifng.posthoc!.comparisons.every((c) => c.pAdjusted < 0.05));
+    const counts = sections.find((x) => x.readout.id === 'cells_per_ml')!.stats!;
+    assert.equal(counts.posthoc, null);
+    assert.ok(counts.warnings.some((w) => /random donor/.test(w)));
+  });
 });
