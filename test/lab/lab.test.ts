@@ -260,4 +260,45 @@ describe('bad input', () => {
     assert.equal(counts.posthoc, null);
     assert.ok(counts.warnings.some((w) => /random donor/.test(w)));
   });
+
+  it('FlowJo workspace gating gives the same flow readout as the Gating-ML', () => {
+    const dir = bundle('flowjo', (d) => {
+      const files = readFileSync(join(d, 'flow.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]!.replace(/^fcs\//, ''));
+      const dim = (name: string, min: number, max?: number): string =>
+        `<gating:dimension gating:min="${min}"${max !== undefined ? ` gating:max="${max}"` : ''}>` +
+        `<data-type:fcs-dimension data-type:name="${name}"/></gating:dimension>`;
+      const samples = files
+        .map(
+          (f, i) =>
+            `<Sample><DataSet uri="file:/x/${f}" sampleID="${i + 1}"/>` +
+            `<SampleNode name="${f}" sampleID="${i + 1}"><Subpopulations>` +
+            `<Population name="Lymphocytes"><Gate><gating:RectangleGate gating:id="l${i}">` +
+            `${dim('FSC-A', 40000, 130000)}${dim('SSC-A', 5000, 50000)}</gating:RectangleGate></Gate><Subpopulations>` +
+            `<Population name="CD8"><Gate><gating:RectangleGate gating:id="c${i}">${dim('PerCP-Cy5.5-A', 1000)}` +
+            `</gating:RectangleGate></Gate><Subpopulations><Population name="PD1pos"><Gate>` +
+            `<gating:RectangleGate gating:id="p${i}">${dim('PE-A', 1000)}</gating:RectangleGate></Gate></Population>` +
+            `</Subpopulations></Population></Subpopulations></Population></Subpopulations></SampleNode></Sample>`,
+        )
+        .join('\n');
+      writeFileSync(
+        join(d, 'gating.wsp'),
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Workspace version="20.0" ` +
+          `xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" ` +
+          `xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" ` +
+          `xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">\n<SampleList>${samples}</SampleList></Workspace>\n`,
+      );
+      edit(join(d, 'flow.csv'), (t) => t.replace(/gating\.xml/g, 'gating.wsp'));
+      edit(join(d, 'experiment.json'), (t) => t.replace('"PD1pos"', '"Lymphocytes/CD8/PD1pos"'));
+    });
+    const viaFlowJo = readExperiment(dir).readouts.find((r) => r.id === 'pd1_pct_of_cd8')!;
+    const viaGatingMl = readExperiment(bundle('flowjo-reference')).readouts.find(
+      (r) => r.id === 'pd1_pct_of_cd8',
+    )!;
+    assert.equal(viaFlowJo.values.size, 36);
+    for (const [sample, v] of viaGatingMl.values) assert.equal(viaFlowJo.values.get(sample), v, sample);
+  });
 });

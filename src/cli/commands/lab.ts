@@ -71,6 +71,7 @@ export function printLabSummary(
   );
 }
 
+/** Registers `carto lab` and `carto simulate-lab`. */
 export function register(program: Command): void {
   program
     .command('lab')
