@@ -213,30 +213,13 @@ export function readoutStatistics(
         'means; set experiment.json donors.model to "random"',
     );
   } else {
-    const comparisons: LabComparison[] = [];
-    const strata = [...new Set(rows.map(stratumOf))];
-    for (const st of strata) {
-      const sub = rows.filter((r) => stratumOf(r) === st);
-      const present = levels.filter((l) => sub.some((r) => r[main.name] === l));
-      if (present.length < 2 || (control !== null && !present.includes(control))) {
-        warnings.push(`${st ?? 'all samples'}: fewer than 2 groups (or no control): no comparisons`);
-        continue;
-      }
-      const ph = posthocComparisons(
-        sub.map((r) => Number(r['value'])),
-        sub.map((r) => String(r[main.name])),
-        {
-          grouping: main.name,
-          levels: present,
-          method,
-          control,
-          mse: a.residual.meanSq,
-          df: a.residual.df,
-          level,
-        },
-      );
-      comparisons.push(...ph.comparisons.map((c) => ({ ...c, stratum: st })));
-    }
+    const comparisons = simpleEffects(rows, main.name, levels, stratumOf, warnings, {
+      method,
+      control,
+      mse: a.residual.meanSq,
+      df: a.residual.df,
+      level,
+    });
     posthoc = { method, family, grouping: main.name, control, level, comparisons };
   }
   return {
@@ -251,6 +234,37 @@ export function readoutStatistics(
     groups,
     warnings,
   };
+}
+
+/**
+ * Post-hoc comparisons of `factor`'s levels within each stratum (cell of the other factors and time), each
+ * stratum its own family, with the whole model's residual MSE and df (src/stats/anova.ts `posthocComparisons`).
+ * A stratum with fewer than 2 groups (or without the control) is skipped with a warning.
+ */
+function simpleEffects(
+  rows: ValuesRow[],
+  factor: string,
+  levels: string[],
+  stratumOf: (r: ValuesRow) => string | null,
+  warnings: string[],
+  o: { method: PosthocMethod; control: string | null; mse: number; df: number; level: number },
+): LabComparison[] {
+  const comparisons: LabComparison[] = [];
+  for (const st of [...new Set(rows.map(stratumOf))]) {
+    const sub = rows.filter((r) => stratumOf(r) === st);
+    const present = levels.filter((l) => sub.some((r) => r[factor] === l));
+    if (present.length < 2 || (o.control !== null && !present.includes(o.control))) {
+      warnings.push(`${st ?? 'all samples'}: fewer than 2 groups (or no control): no comparisons`);
+      continue;
+    }
+    const ph = posthocComparisons(
+      sub.map((r) => Number(r['value'])),
+      sub.map((r) => String(r[factor])),
+      { grouping: factor, levels: present, ...o },
+    );
+    comparisons.push(...ph.comparisons.map((c) => ({ ...c, stratum: st })));
+  }
+  return comparisons;
 }
 
 function groupSummaries(

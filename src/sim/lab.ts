@@ -122,7 +122,7 @@ const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** 
 export function simulateLab(seed: number): SimulatedLab {
   const M = LAB_MODEL;
   const samples: SimulatedLab['samples'] = [];
-  const design: { id: string; condition: Condition; donor: string; replicate: number; day: number }[] = [];
+  const design: DesignedSample[] = [];
   for (const day of LAB_DAYS)
     for (const condition of LAB_CONDITIONS)
       for (const donor of LAB_DONORS)
@@ -133,10 +133,7 @@ export function simulateLab(seed: number): SimulatedLab {
           samples.push({ sample: id, condition, donor, replicate, day });
         }
   const endpoint = design.filter((s) => s.day === ENDPOINT_DAY);
-  const donorDraw = (stream: string, sd: number): Map<string, number> => {
-    const r = new Rng(seed, `lab/donor/${stream}`);
-    return new Map(LAB_DONORS.map((d) => [d, r.gauss(0, sd)]));
-  };
+  const donorDraw = (stream: string, sd: number): Map<string, number> => donorEffects(seed, stream, sd);
 
   // counts
   const rc = new Rng(seed, 'lab/counts');
@@ -230,9 +227,42 @@ export function simulateLab(seed: number): SimulatedLab {
         qpcr.push({ plate: 'QPCR-1', sample: s.id, target, ct: round(ct + rq.gauss(0, Q.technicalSd), 3) });
   }
 
-  // flow: one FCS file per day-7 sample
+  const { flow, fcs } = flowFiles(seed, endpoint);
+
+  return {
+    experimentJson: experimentJson(),
+    samples,
+    cytotoxicity,
+    cytokines,
+    qpcr,
+    counts,
+    flow,
+    fcs,
+    gatingMl: labGatingMl(),
+    truth: { seed, model: M, comparisons: truthComparisons() },
+  };
+}
+
+/** One sample of the simulated design. */
+interface DesignedSample {
+  id: string;
+  condition: Condition;
+  donor: string;
+  replicate: number;
+  day: number;
+}
+
+/** Each donor's effect on one readout: N(0, sd²), its own PRNG stream. */
+function donorEffects(seed: number, stream: string, sd: number): Map<string, number> {
+  const r = new Rng(seed, `lab/donor/${stream}`);
+  return new Map(LAB_DONORS.map((d) => [d, r.gauss(0, sd)]));
+}
+
+/** flow.csv rows and one FCS file per day-7 sample (PD-1⁺ % of CD8⁺ by condition, donor and replicate). */
+function flowFiles(seed: number, endpoint: DesignedSample[]): Pick<SimulatedLab, 'flow' | 'fcs'> {
+  const M = LAB_MODEL;
   const rf = new Rng(seed, 'lab/flow');
-  const df = donorDraw('flow', M.flow.donorSd);
+  const df = donorEffects(seed, 'flow', M.flow.donorSd);
   const fcs = new Map<string, FcsWriteData>();
   const flow = endpoint.map((s) => {
     const pct = Math.min(
@@ -244,6 +274,14 @@ export function simulateLab(seed: number): SimulatedLab {
     return { sample: s.id, file: name, gating: 'gating.xml' };
   });
 
+  return { flow, fcs };
+}
+
+/** Every comparison against the control the analysis makes, with its true difference (0: a planted null). */
+function truthComparisons(): LabTruthComparison[] {
+  const M = LAB_MODEL;
+  const L = M.lysis;
+  const Q = M.qpcr;
   const truth: LabTruthComparison[] = [];
   const vsControl = (readout: string, stratum: string | null, value: (c: Condition) => number): void => {
     for (const c of LAB_CONDITIONS.slice(1)) {
@@ -262,18 +300,7 @@ export function simulateLab(seed: number): SimulatedLab {
   vsControl('ido1_rel_gapdh', null, (c) => 2 ** -Q.deltaCt[c]);
   vsControl('pd1_pct_of_cd8', null, (c) => M.flow.pd1Percent[c]);
 
-  return {
-    experimentJson: experimentJson(),
-    samples,
-    cytotoxicity,
-    cytokines,
-    qpcr,
-    counts,
-    flow,
-    fcs,
-    gatingMl: labGatingMl(),
-    truth: { seed, model: M, comparisons: truth },
-  };
+  return truth;
 }
 
 function experimentJson(): Record<string, unknown> {
