@@ -35,8 +35,11 @@ import { InputError } from '../errors.js';
 /** Name of the marker file at the top of every folder Cartography writes. */
 export const OUTPUT_MARKER = '.cartography-output.json';
 
-/** What a folder holds: a report (`carto run`), a demo (bundle + store + report), a study bundle or plate results (`carto fcs plate`). */
-export type OutputKind = 'report' | 'demo' | 'bundle' | 'plate';
+/**
+ * What a folder holds: a report (`carto run`), a demo (bundle + store + report), a study bundle, plate
+ * results (`carto fcs plate`), a lab report (`carto lab`) or a lab experiment bundle (`carto simulate-lab`).
+ */
+export type OutputKind = 'report' | 'demo' | 'bundle' | 'plate' | 'lab' | 'lab-bundle';
 
 /** Content of the marker file. */
 export interface OutputMarker {

@@ -13,7 +13,7 @@
  */
 import { ComputationError, InputError } from '../errors.js';
 import type { DataFrame } from './data-frame.js';
-import { buildDesign, type DesignOptions } from './design.js';
+import { buildDesign, buildModelFrame, type DesignOptions } from './design.js';
 import { fUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
 import { dunnettAdjustedP, dunnettCriticalValue, dunnettLambdas } from './dunnett.js';
 import { parseFormula } from './formula.js';
@@ -155,11 +155,18 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
     rows.push({ term: t.label, df: dfk, sumSq: ss[k + 1]!, meanSq, F, pValue: fUpper(F, dfk, dfRes) });
   });
   const factorNames = d.factors.map((x) => x.name);
-  const cellKey = (i: number, names: string[]): string =>
-    names.map((nm) => String(df.data[nm]![i])).join(':');
+  // factor values per used row, from the model frame (a factor may be an expression such as factor(day))
+  const mf = buildModelFrame(f, df, opts);
+  const cellKey = (k: number, names: string[]): string =>
+    names
+      .map((nm) => {
+        const v = mf.vars.get(nm)!;
+        return v.kind === 'factor' ? v.levels[v.codes[k]!]! : '';
+      })
+      .join(':');
   const cellCounts = new Map<string, number>();
-  for (const i of d.rowsUsed)
-    cellCounts.set(cellKey(i, factorNames), (cellCounts.get(cellKey(i, factorNames)) ?? 0) + 1);
+  for (let k = 0; k < d.rowsUsed.length; k++)
+    cellCounts.set(cellKey(k, factorNames), (cellCounts.get(cellKey(k, factorNames)) ?? 0) + 1);
   const allCells = d.factors.reduce((s, x) => s * x.levels.length, 1);
   const counts = [...cellCounts.values()];
   const balanced =
@@ -197,7 +204,7 @@ export function fixedEffectsAnova(formula: string, df: DataFrame, opts: AnovaOpt
       else for (const l of levelLists[k]!) rec(k - 1, [l, ...acc]);
     };
     rec(levelLists.length - 1, []);
-    const groups = d.rowsUsed.map((i) => cellKey(i, parts));
+    const groups = d.rowsUsed.map((_, k) => cellKey(k, parts));
     const present = new Set(groups);
     posthoc = posthocComparisons(Array.from(y), groups, {
       grouping: by,
@@ -280,7 +287,6 @@ export function posthocComparisons(y: number[], groups: string[], o: PosthocOpti
     for (let i = 0; i < k; i++) if (i !== c) pairs.push([i, c]);
   }
   const m = pairs.length;
-  const alpha = 1 - o.level;
   const lambdas =
     control === null
       ? []
@@ -288,12 +294,7 @@ export function posthocComparisons(y: number[], groups: string[], o: PosthocOpti
           stats[pairs[0]![1]]!.n,
           pairs.map(([i]) => stats[i]!.n),
         );
-  const criticalValue =
-    o.method === 'bonferroni'
-      ? tQuantileDf(1 - alpha / (2 * m), o.df)
-      : o.method === 'tukey'
-        ? qtukey(o.level, k, o.df) / Math.SQRT2
-        : dunnettCriticalValue(o.level, lambdas, o.df);
+  const { criticalValue, adjust } = posthocFamily(o.method, { k, m, lambdas, df: o.df, level: o.level });
   const comparisons = pairs.map(([i, j]): PosthocComparison => {
     const a = stats[i]!;
     const b = stats[j]!;
@@ -301,12 +302,7 @@ export function posthocComparisons(y: number[], groups: string[], o: PosthocOpti
     const se = Math.sqrt(o.mse * (1 / a.n + 1 / b.n));
     const t = diff / se;
     const pValue = tTwoSidedP(t, o.df);
-    const pAdjusted =
-      o.method === 'bonferroni'
-        ? Math.min(1, m * pValue)
-        : o.method === 'tukey'
-          ? ptukeyUpper(Math.SQRT2 * Math.abs(t), k, o.df)
-          : dunnettAdjustedP(t, lambdas, o.df);
+    const pAdjusted = adjust(t, pValue);
     return {
       a: a.level,
       b: b.level,
@@ -333,6 +329,36 @@ export function posthocComparisons(y: number[], groups: string[], o: PosthocOpti
     criticalValue,
     levels: stats,
     comparisons,
+  };
+}
+
+/**
+ * The multiplicity adjustment of one post-hoc family, for comparisons given as t statistics on `df` degrees of
+ * freedom (from the ANOVA's residual MSE, or a mixed model's Satterthwaite tests of a balanced design):
+ * Bonferroni p_adj = min(1, m·p), critical t_{1−α/(2m), df}; Tukey p_adj = P(Q_{k,df} ≥ √2|t|), critical
+ * q_{1−α;k,df}/√2; Dunnett p_adj = P(max_i |T_i| ≥ |t|) with correlations λ_iλ_j, critical d_{1−α}.
+ * @param method post-hoc method; `k` groups, `m` comparisons, `lambdas` Dunnett's λ_i = √(n_i/(n_i + n_0))
+ *   (ignored otherwise), `df` error df, `level` confidence level of the simultaneous CIs
+ * @returns the critical value on the t scale and adjust(t, unadjusted two-sided p) → adjusted p
+ */
+export function posthocFamily(
+  method: PosthocMethod,
+  o: { k: number; m: number; lambdas: number[]; df: number; level: number },
+): { criticalValue: number; adjust: (t: number, pValue: number) => number } {
+  const alpha = 1 - o.level;
+  if (method === 'bonferroni')
+    return {
+      criticalValue: tQuantileDf(1 - alpha / (2 * o.m), o.df),
+      adjust: (_t, p) => Math.min(1, o.m * p),
+    };
+  if (method === 'tukey')
+    return {
+      criticalValue: qtukey(o.level, o.k, o.df) / Math.SQRT2,
+      adjust: (t) => ptukeyUpper(Math.SQRT2 * Math.abs(t), o.k, o.df),
+    };
+  return {
+    criticalValue: dunnettCriticalValue(o.level, o.lambdas, o.df),
+    adjust: (t) => dunnettAdjustedP(t, o.lambdas, o.df),
   };
 }
 

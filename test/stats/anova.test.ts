@@ -85,6 +85,19 @@ describe('fixed-effects ANOVA vs R aov + pairwise.t.test', () => {
     const c = r.posthoc!.comparisons[0]!;
     assert.ok(c.lwr < c.diff && c.diff < c.upr);
   });
+  it('a factor() term (numeric dose as factor(dose)) gives the same table, balance and post-hoc', () => {
+    const tgNumeric = dataFrameFromCsv(readCsv(fixture('toothgrowth.csv')));
+    const g = golden['toothgrowth_twoway']!;
+    const r = fixedEffectsAnova('len ~ supp * factor(dose)', tgNumeric, {
+      posthoc: 'bonferroni',
+      posthocBy: 'factor(dose)',
+    });
+    // R labels the terms factor(dose) and supp:factor(dose) too
+    const t = g['anova'] as Table;
+    checkTable(r, { ...t, terms: t.terms.map((x) => x.replace('dose', 'factor(dose)')) });
+    assert.equal(r.balanced, true);
+    checkPairwise(r.posthoc!, g['pairwise_dose'] as Pw[]);
+  });
   it('two-way balanced (ToothGrowth supp * dose) + pairwise over dose and over cells', () => {
     const g = golden['toothgrowth_twoway']!;
     const r = fixedEffectsAnova('len ~ supp * dose', tg, { posthoc: 'bonferroni', posthocBy: 'dose' });

@@ -11,6 +11,7 @@ import { writeSimulatedBundle } from '../../io/bundle-write.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
 import { displayTarget, isPostgresUrl } from '../../store/db.js';
+import { labDemo } from './lab.js';
 
 /** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
 export const DEFAULT_DB = 'cartography.sqlite';
@@ -173,6 +174,11 @@ export function register(program: Command): void {
       numberOption('--voxel-mm', { min: 2, max: 12 }),
     )
     .option('--no-fdg', 'leave out the FDG PET before lymphodepletion (and so the MATV analyses)')
+    .option(
+      '--lab',
+      'the lab study instead: simulate an experiment (carto simulate-lab) and run carto lab on it\n' +
+        '(bundle/ and report/ under --out)',
+    )
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
       'after',
@@ -185,8 +191,13 @@ export function register(program: Command): void {
         patients?: number;
         voxelMm?: number;
         fdg: boolean;
+        lab?: boolean;
         json?: boolean;
       }) => {
+        if (opts.lab) {
+          await labDemo(opts);
+          return;
+        }
         const out = resolve(opts.out);
         const bundleDir = join(out, 'bundle');
         const dbFile = join(out, REPORT_DB_NAME);
