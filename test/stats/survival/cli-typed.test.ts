@@ -81,9 +81,6 @@ test('group labels are the cells as written: 1.0 and 1 are two groups', () => {
     status: 's',
     group: 'g',
   });
-  assert.deepEqual(
-    r['groups'],
-    ['1.0', '1'].sort((a, b) => Number(a) - Number(b)),
-  );
-  assert.equal(r['groups'].length, 2);
+  assert.deepEqual(r['groups'], ['1.0', '1']);
+  assert.deepEqual(r['n'], [2, 2]);
 });
