@@ -18,7 +18,7 @@ import {
 import { dataFrameFromCsv, type ColumnType } from '../../stats/data-frame.js';
 import {
   concordance,
-  coxphFormula,
+  coxphFormulaLoaded,
   kaplanMeier,
   kaplanMeierByGroup,
   logRank,
@@ -27,7 +27,7 @@ import {
   survivalAt,
   survStatus,
 } from '../../stats/survival/index.js';
-import type { KmConfType, KmResult } from '../../stats/survival/index.js';
+import type { CoxFormulaOptions, KmConfType, KmResult } from '../../stats/survival/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
 import { parseNumberOption, SEP_HELP, separatorOption, type NumberRange } from '../options.js';
 
@@ -270,27 +270,40 @@ function parseRefs(refs: string[] | undefined): Record<string, string> {
  * logLik [null model, fitted], lrt/wald/score {stat, df, p}, n, events, concordance(+Se).
  * Rows with a missing covariate, stratum or cluster are dropped (R's na.omit); missing times/status
  * are errors. See `coxphFormula` (src/stats/survival/cox-formula.ts).
+ * `input` is a table or a function that reads it: then the table and its data frame are garbage
+ * before the fit starts (what the command does; 10⁶-row tables).
  */
-export function runCox(input: SurvTable, o: CoxCliOptions): Record<string, unknown> {
+export function runCox(input: SurvTable | (() => SurvTable), o: CoxCliOptions): Record<string, unknown> {
   const factors = coxFactors(o);
-  const table = typed(input, factors);
-  const types: Record<string, ColumnType> = {};
-  for (const c of factors) {
-    requireColumn(table, c, '--factor');
-    types[c] = 'factor';
-  }
-  if (o.ties !== undefined && o.ties !== 'efron' && o.ties !== 'breslow') {
-    throw new InputError('must be efron or breslow', { field: '--ties', value: o.ties });
-  }
-  const res = coxphFormula(o.formula, dataFrameFromCsv(table, { types }), {
-    ...(o.ties !== undefined ? { ties: o.ties } : {}),
-    firth: o.firth === true,
-    ...(o.weights !== undefined ? { weights: o.weights } : {}),
-    types,
-    ref: parseRefs(o.ref),
-    confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
-    file: table.file,
-  });
+  const fitOpts: CoxFormulaOptions = {};
+  // The table is read (when `input` reads it) and turned into a data frame inside the loader, and the
+  // fit's options are set there too, after the table's checks (the order errors are reported in).
+  const res = coxphFormulaLoaded(
+    o.formula,
+    () => {
+      const table = typed(typeof input === 'function' ? input() : input, factors);
+      const types: Record<string, ColumnType> = {};
+      for (const c of factors) {
+        requireColumn(table, c, '--factor');
+        types[c] = 'factor';
+      }
+      if (o.ties !== undefined && o.ties !== 'efron' && o.ties !== 'breslow') {
+        throw new InputError('must be efron or breslow', { field: '--ties', value: o.ties });
+      }
+      const df = dataFrameFromCsv(table, { types });
+      Object.assign(fitOpts, {
+        ...(o.ties !== undefined ? { ties: o.ties } : {}),
+        firth: o.firth === true,
+        ...(o.weights !== undefined ? { weights: o.weights } : {}),
+        types,
+        ref: parseRefs(o.ref),
+        confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
+        file: table.file,
+      });
+      return df;
+    },
+    fitOpts,
+  );
   if (res.nDropped > 0) warn(`${res.nDropped} row(s) with missing values dropped (as R's na.omit)`);
   if (res.method === 'firth') {
     const fit = res.fit;
@@ -481,7 +494,7 @@ export function register(program: Command): void {
     )
     .action((opts: CoxCliOptions & { data: string; sep: string; json?: boolean }) => {
       const text = coxFactors(opts);
-      const r = runCox(readCsvColumns(opts.data, opts.sep, '--sep', { text }), opts) as {
+      const r = runCox(() => readCsvColumns(opts.data, opts.sep, '--sep', { text }), opts) as {
         coefficients: Record<string, number | string | null>[];
         logLik: number[];
         lrt: { stat: number; df: number; p: number };
