@@ -33,6 +33,15 @@ test('lung.csv: km, logrank, cox (factor, cluster, NA rows) and concordance equa
   assert.deepEqual(runLogRank(readCsvColumns(f, ',', '--sep', { text: ['sex'] }), lr), runLogRank(s, lr));
   const cox = { formula: 'Surv(time, status) ~ age + ph.ecog + cluster(inst)', factor: 'ph.ecog' };
   assert.deepEqual(runCox(readCsvColumns(f, ',', '--sep', { text: ['ph.ecog'] }), cox), runCox(s, cox));
+  // Read by the command (a reader function): the same fit; a bad --ties is still named.
+  assert.deepEqual(
+    runCox(() => readCsvColumns(f, ',', '--sep', { text: ['ph.ecog'] }), cox),
+    runCox(s, cox),
+  );
+  assert.throws(
+    () => runCox(() => readCsvColumns(f), { ...cox, ties: 'exact' }),
+    (e: unknown) => e instanceof InputError && /option --ties: must be efron or breslow/.test(e.message),
+  );
   // Without `text` the factor column is re-read as written: same result.
   assert.deepEqual(runCox(readCsvColumns(f), cox), runCox(s, cox));
   const c = { time: 'time', status: 'status', predictor: 'age' };
