@@ -198,6 +198,54 @@ function cellDecoder(bytes: ByteBuffer): (start: number, end: number) => string 
   };
 }
 
+/**
+ * The quoted cell that starts at `bytes[start]` (a quote), as `parseCsv` reads it: "" is a quote;
+ * after the closing quote the cell goes on, as written, to the separator or line end (a quote there
+ * re-opens quoting only when nothing was read yet). Returns the cell, the index after it and the line
+ * ends inside quotes; `closed` is false when the last quote is never closed.
+ */
+function readQuoted(
+  bytes: ByteBuffer,
+  start: number,
+  sepCode: number,
+): { value: string; end: number; lineEnds: number; closed: boolean } {
+  const n = bytes.length;
+  let field = '';
+  let inQuotes = true;
+  let lineEnds = 0;
+  let i = start + 1;
+  while (i < n) {
+    let c = bytes[i]!;
+    if (inQuotes) {
+      const q = bytes.indexOf(QUOTE, i);
+      const end = q < 0 ? n : q;
+      for (let k = i; k < end; k++) if (bytes[k] === LF) lineEnds++;
+      field += bytes.utf8Slice(i, end);
+      i = end;
+      if (q < 0) break;
+      if (bytes[q + 1] === QUOTE) {
+        field += '"';
+        i = q + 2;
+      } else {
+        inQuotes = false;
+        i = q + 1;
+      }
+      continue;
+    }
+    if (c === QUOTE && field.length === 0) {
+      inQuotes = true;
+      i++;
+      continue;
+    }
+    if (c === sepCode || c === CR || c === LF) break;
+    // This byte (a quote too) and what follows up to the next quote, separator or line end.
+    const from = i;
+    while (++i < n && (c = bytes[i]!) !== QUOTE && c !== sepCode && c !== CR && c !== LF);
+    field += bytes.utf8Slice(from, i);
+  }
+  return { value: field, end: i, lineEnds, closed: !inQuotes };
+}
+
 /** Column builders while the bytes are scanned. */
 interface Builder {
   numeric: boolean;
@@ -350,45 +398,11 @@ function scanColumns(
     let c = bytes[i]!;
     let value: string | null = null;
     if (c === QUOTE) {
-      // Quoted cell: "" is a quote; after the closing quote the cell goes on to the separator.
-      let field = '';
-      let inQuotes = true;
-      i++;
-      while (i < n) {
-        c = bytes[i]!;
-        if (inQuotes) {
-          const q = bytes.indexOf(QUOTE, i);
-          const end = q < 0 ? n : q;
-          for (let k = i; k < end; k++) if (bytes[k] === LF) line++;
-          field += bytes.utf8Slice(i, end);
-          i = end;
-          if (q < 0) break;
-          if (bytes[q + 1] === QUOTE) {
-            field += '"';
-            i = q + 2;
-          } else {
-            inQuotes = false;
-            i = q + 1;
-          }
-          continue;
-        }
-        if (c === QUOTE && field.length === 0) {
-          inQuotes = true;
-          i++;
-          continue;
-        }
-        if (c === sepCode || c === CR || c === LF) break;
-        // Up to the next quote, separator or line end (whole UTF-8 characters).
-        const start = i;
-        while (++i < n && (c = bytes[i]!) !== QUOTE && c !== sepCode && c !== CR && c !== LF);
-        field += bytes.utf8Slice(start, i);
-        if (c === QUOTE) {
-          field += '"';
-          i++;
-        }
-      }
-      if (inQuotes) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
-      value = field;
+      const q = readQuoted(bytes, i, sepCode);
+      line += q.lineEnds;
+      if (!q.closed) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
+      i = q.end;
+      value = q.value;
     } else {
       const start = i;
       while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = bytes[i]!;
