@@ -1,21 +1,23 @@
 /**
  * CSV ingestion benchmark (issue 18 item 2): a table of ROWS (default 10⁶) rows — 5 numeric columns
  * (time, status, age, dose, crp) and one factor (arm) — read
- *  - in process: `readCsv` + `dataFrameFromCsv` (src/io/csv.ts, src/stats/data-frame.ts), with peak RSS;
+ *  - in process: the typed one-pass `readCsvColumns` (src/io/csv-columns.ts) + `dataFrameFromCsv`, and
+ *    for comparison the string parser `readCsv` + `dataFrameFromCsv`, with peak RSS;
  *  - whole process: `carto stats km --data big.csv --time time --status status --group arm --json`
  *    (bin/carto.js: the build when up to date, else the sources) beside
- *    `Rscript -e 'read.csv(...)'` and R's `survfit(Surv(time, status) ~ arm)` on the same file.
+ *    `Rscript -e 'read.csv(...)'` and R's `survfit(Surv(time, status) ~ arm)` on the same file,
+ *    alternating, ROUNDS times (default 3): median wall time and peak RSS (GNU time), load average.
  * The table is written to a temporary folder with a fixed seed. Indicative on a shared machine.
  * Usage: npm run bench csv   (ROWS=200000 npm run bench csv)
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCsv } from '../src/io/csv.js';
+import { readCsvColumns } from '../src/io/csv-columns.js';
 import { dataFrameFromCsv } from '../src/stats/data-frame.js';
-import { report, timeIt } from './util.js';
+import { loadAverage, median, report, runProcess, timeIt, type ProcessFigures } from './util.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rows = Number(process.env['ROWS'] ?? 1_000_000);
@@ -40,32 +42,58 @@ function writeTable(): void {
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
-/** Wall time (s) of one spawned process; throws with its stderr when it fails. */
-function wall(cmd: string, args: string[]): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 1 << 28 });
-  const s = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  if (r.stderr.startsWith('carto: running from source'))
-    console.log('  (carto ran FROM SOURCE: no up-to-date build)');
-  return s;
-}
-
 writeTable();
-console.log(`table: ${rows} rows × 6 columns`);
-const { seconds } = await timeIt(() => dataFrameFromCsv(readCsv(file)));
-report('readCsv + dataFrameFromCsv (in process)', seconds);
+console.log(`table: ${rows} rows × 6 columns, load ${loadAverage()}`);
+const gc = (globalThis as { gc?: () => void }).gc;
+const typed = await timeIt(() => dataFrameFromCsv(readCsvColumns(file)));
+report('readCsvColumns + dataFrameFromCsv (in process, typed one pass)', typed.seconds);
+const onlyTyped = await timeIt(() => readCsvColumns(file));
+report('readCsvColumns alone (typed columns)', onlyTyped.seconds);
+gc?.();
+const strings = await timeIt(() => dataFrameFromCsv(readCsv(file)));
+report('readCsv + dataFrameFromCsv (string cells, then typing)', strings.seconds);
+
+// Whole processes, alternating carto and R, ROUNDS times (default 3): median wall time and peak RSS.
+const rounds = Number(process.env['ROUNDS'] ?? 3);
 const carto = join(root, 'bin', 'carto.js');
-const km = wall(process.execPath, [
-  carto,
-  ...['stats', 'km', '--data', file, '--time', 'time', '--status', 'status', '--group', 'arm', '--json'],
-]);
-console.log(`carto stats km (whole process): ${km.toFixed(3)} s`);
-const rq = JSON.stringify(file);
-const rRead = wall('Rscript', ['-e', `d <- read.csv(${rq}); invisible(nrow(d))`]);
-console.log(`Rscript read.csv (whole process): ${rRead.toFixed(3)} s`);
-const rKm = wall('Rscript', [
-  '-e',
-  `suppressMessages(library(survival)); d <- read.csv(${rq}); invisible(summary(survfit(Surv(time, status) ~ arm, data = d)))`,
-]);
-console.log(`Rscript read.csv + survfit (whole process): ${rKm.toFixed(3)} s`);
+const q = JSON.stringify(file);
+const runs = { km: [] as ProcessFigures[], rRead: [] as ProcessFigures[], rKm: [] as ProcessFigures[] };
+let fromSource = false;
+for (let k = 0; k < rounds; k++) {
+  const km = runProcess(
+    process.execPath,
+    [
+      carto,
+      'stats',
+      'km',
+      '--data',
+      file,
+      '--time',
+      'time',
+      '--status',
+      'status',
+      '--group',
+      'arm',
+      '--json',
+    ],
+    root,
+  );
+  fromSource ||= km.stderr.startsWith('carto: running from source');
+  runs.km.push(km);
+  runs.rRead.push(runProcess('Rscript', ['-e', `d <- read.csv(${q}); invisible(nrow(d))`]));
+  runs.rKm.push(
+    runProcess('Rscript', [
+      '-e',
+      `suppressMessages(library(survival)); d <- read.csv(${q}); invisible(summary(survfit(Surv(time, status) ~ arm, data = d)))`,
+    ]),
+  );
+}
+const line = (name: string, xs: ProcessFigures[]): void =>
+  console.log(
+    `${name} (whole process, median of ${xs.length}): ${median(xs.map((x) => x.seconds)).toFixed(3)} s, ` +
+      `peak RSS ${median(xs.map((x) => x.maxRssMiB)).toFixed(0)} MiB`,
+  );
+line(`carto stats km --json${fromSource ? ' (FROM SOURCE: no up-to-date build)' : ''}`, runs.km);
+line('Rscript read.csv', runs.rRead);
+line('Rscript read.csv + survfit', runs.rKm);
+console.log(`load after: ${loadAverage()}`);

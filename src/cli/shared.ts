@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { CartoError } from '../errors.js';
+import { writeJson } from '../io/json-stream.js';
 
 /** The sub-command group `name` of `program`, created on first use (e.g. `carto stats …`). */
 export function commandGroup(program: Command, name: string, description: string): Command {
@@ -17,9 +18,14 @@ export function commandGroup(program: Command, name: string, description: string
   return program.command(name).description(description);
 }
 
-/** Prints `value` as indented JSON on stdout (non-finite numbers become null, as JSON requires). */
+/**
+ * Prints `value` as indented JSON on stdout (non-finite numbers become null, as JSON requires): the
+ * text of `JSON.stringify(value, jsonReplacer, 2)`, written in chunks as it is produced (a large result
+ * is never one string; src/io/json-stream.ts).
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  writeJson(value, (chunk) => process.stdout.write(chunk), { replacer: jsonReplacer, indent: 2 });
+  process.stdout.write('\n');
 }
 
 /** JSON.stringify replacer: NaN/±Infinity → null, typed arrays → arrays. */

@@ -26,7 +26,7 @@ const OTHER_SEPARATORS: [string, string][] = [
  * a European Excel read as comma-separated): `time;status;age` would otherwise surface later as a
  * confusing "no such column".
  */
-function checkSeparator(columns: string[], file: string, separator: string, sepOption?: string): void {
+export function checkSeparator(columns: string[], file: string, separator: string, sepOption?: string): void {
   if (columns.length !== 1) return;
   const found = OTHER_SEPARATORS.find(([c]) => c !== separator && columns[0]!.includes(c));
   if (!found) return;

@@ -7,68 +7,97 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { readCsv, type CsvTable } from '../../io/csv.js';
+import type { CsvTable } from '../../io/csv.js';
+import {
+  columnText,
+  csvColumnsFromTable,
+  readCsvColumns,
+  type CsvColumn,
+  type CsvColumns,
+} from '../../io/csv-columns.js';
 import { dataFrameFromCsv, type ColumnType } from '../../stats/data-frame.js';
 import {
   concordance,
-  coxphFormula,
+  coxphFormulaLoaded,
   kaplanMeier,
   kaplanMeierByGroup,
   logRank,
   nRiskAt,
+  statusFromCodes,
   survivalAt,
   survStatus,
 } from '../../stats/survival/index.js';
-import type { KmConfType, KmResult } from '../../stats/survival/index.js';
+import type { CoxFormulaOptions, KmConfType, KmResult } from '../../stats/survival/index.js';
 import { commandGroup, formatTable, printJson, warn } from '../shared.js';
 import { parseNumberOption, SEP_HELP, separatorOption, type NumberRange } from '../options.js';
 
-function requireColumn(table: CsvTable, col: string, option: string): void {
-  if (!table.columns.includes(col)) {
+/** A table as the commands read it: typed columns (`readCsvColumns`), or a string table (tests, callers). */
+export type SurvTable = CsvTable | CsvColumns;
+
+/** Typed columns of `table`; `text` names the columns that are labels (kept as written). */
+function typed(table: SurvTable, text: readonly (string | undefined)[] = []): CsvColumns {
+  return 'strings' in table
+    ? table
+    : csvColumnsFromTable(table, { text: text.filter((c): c is string => c !== undefined) });
+}
+
+function requireColumn(table: SurvTable, col: string, option: string): CsvColumn {
+  const c = table.columns.indexOf(col);
+  if (c < 0) {
     throw new InputError(`no such column in the data (columns: ${table.columns.join(', ')})`, {
       file: table.file,
       field: option,
       value: col,
     });
   }
+  return typed(table).data[c]!;
 }
 
-/** Follow-up times of column `col`: finite numbers ≥ 0; InputError naming file/row/column otherwise. */
-export function timeColumn(table: CsvTable, col: string, option = '--time'): number[] {
-  requireColumn(table, col, option);
-  return table.rows.map((r, i) => {
-    const s = (r[col] ?? '').trim();
+/** The numbers of a numeric column when none is missing and `ok` holds for each; else null. */
+function checkedNumbers(column: CsvColumn, ok: (v: number) => boolean): Float64Array | null {
+  if (column.kind !== 'number' || column.missing !== null) return null;
+  const v = column.values;
+  for (let i = 0; i < v.length; i++) if (!ok(v[i]!)) return null;
+  return v;
+}
+
+/**
+ * Follow-up times of column `col`: finite numbers ≥ 0; InputError naming file/row/column otherwise
+ * (the value quoted as written). A numeric column is returned as read (do not modify it).
+ */
+export function timeColumn(table: SurvTable, col: string, option = '--time'): Float64Array {
+  const t = typed(table);
+  const fast = checkedNumbers(requireColumn(t, col, option), (v) => v >= 0 && v < Infinity);
+  if (fast !== null) return fast;
+  const cells = columnText(t, col);
+  return Float64Array.from(cells, (s, i) => {
     if (s === '' || s === 'NA')
-      throw new InputError('missing time', { file: table.file, row: i + 1, field: col });
+      throw new InputError('missing time', { file: t.file, row: i + 1, field: col });
     const v = Number(s);
     if (!Number.isFinite(v))
-      throw new InputError('time is not a number', { file: table.file, row: i + 1, field: col, value: s });
-    if (v < 0)
-      throw new InputError('time must be ≥ 0', { file: table.file, row: i + 1, field: col, value: s });
+      throw new InputError('time is not a number', { file: t.file, row: i + 1, field: col, value: s });
+    if (v < 0) throw new InputError('time must be ≥ 0', { file: t.file, row: i + 1, field: col, value: s });
     return v;
   });
 }
 
-/** Status column converted to 0/1 (see survStatus); errors name the file. */
-export function statusColumn(table: CsvTable, col: string, option = '--status'): number[] {
-  requireColumn(table, col, option);
-  return Array.from(
-    survStatus(
-      table.rows.map((r) => r[col] ?? ''),
-      col,
-      table.file,
-    ),
-  );
+/** Status column converted to 0/1 (see survStatus); errors name the file and quote the cell as written. */
+export function statusColumn(table: SurvTable, col: string, option = '--status'): Uint8Array {
+  const t = typed(table);
+  const column = requireColumn(t, col, option);
+  const coded = column.kind === 'number' && column.missing === null ? statusFromCodes(column.values) : null;
+  return coded ?? survStatus(columnText(t, col), col, t.file);
 }
 
-function labelColumn(table: CsvTable, col: string, option: string): string[] {
-  requireColumn(table, col, option);
-  return table.rows.map((r, i) => {
-    const s = (r[col] ?? '').trim();
+function labelColumn(table: SurvTable, col: string, option: string): string[] {
+  const t = typed(table, [col]);
+  requireColumn(t, col, option);
+  const cells = columnText(t, col);
+  cells.forEach((s, i) => {
     if (s === '' || s === 'NA')
-      throw new InputError('missing value', { file: table.file, row: i + 1, field: col });
-    return s;
+      throw new InputError('missing value', { file: t.file, row: i + 1, field: col });
   });
+  return cells;
 }
 
 function numberOption(
@@ -112,7 +141,8 @@ export interface KmCliOptions {
 }
 
 /** `carto stats km` result: { strata: [{ group, n, events, median, medianLower, medianUpper, table, at? }] }. */
-export function runKm(table: CsvTable, o: KmCliOptions): { strata: Record<string, unknown>[] } {
+export function runKm(input: SurvTable, o: KmCliOptions): { strata: Record<string, unknown>[] } {
+  const table = typed(input, [o.group]);
   const time = timeColumn(table, o.time);
   const status = statusColumn(table, o.status);
   const opts = {
@@ -154,7 +184,8 @@ export interface LogRankCliOptions {
 }
 
 /** `carto stats logrank` result (survdiff): chisq, df, p, observed, expected, variance, groups, n. */
-export function runLogRank(table: CsvTable, o: LogRankCliOptions): Record<string, unknown> {
+export function runLogRank(input: SurvTable, o: LogRankCliOptions): Record<string, unknown> {
+  const table = typed(input, [o.group, o.strata]);
   const time = timeColumn(table, o.time);
   const status = statusColumn(table, o.status);
   const group = labelColumn(table, o.group, '--group');
@@ -183,23 +214,25 @@ export interface ConcordanceCliOptions {
 }
 
 /** `carto stats concordance` result: Harrell's C with its SE and pair counts. */
-export function runConcordance(table: CsvTable, o: ConcordanceCliOptions): Record<string, unknown> {
+export function runConcordance(input: SurvTable, o: ConcordanceCliOptions): Record<string, unknown> {
+  const table = typed(input);
   const time = timeColumn(table, o.time);
   const status = statusColumn(table, o.status);
-  requireColumn(table, o.predictor, '--predictor');
-  const x = table.rows.map((r, i) => {
-    const s = (r[o.predictor] ?? '').trim();
-    const v = Number(s);
-    if (s === '' || s === 'NA' || !Number.isFinite(v)) {
-      throw new InputError('predictor value missing or not a number', {
-        file: table.file,
-        row: i + 1,
-        field: o.predictor,
-        value: s,
-      });
-    }
-    return v;
-  });
+  const predictor = requireColumn(table, o.predictor, '--predictor');
+  const x =
+    checkedNumbers(predictor, Number.isFinite) ??
+    Float64Array.from(columnText(table, o.predictor), (s, i) => {
+      const v = Number(s);
+      if (s === '' || s === 'NA' || !Number.isFinite(v)) {
+        throw new InputError('predictor value missing or not a number', {
+          file: table.file,
+          row: i + 1,
+          field: o.predictor,
+          value: s,
+        });
+      }
+      return v;
+    });
   const r = concordance(time, status, x, { reverse: o.reverse === true });
   return { ...r };
 }
@@ -212,6 +245,14 @@ export interface CoxCliOptions {
   factor?: string;
   ref?: string[];
   confLevel?: string;
+}
+
+/** The columns of `--factor` (comma-separated). */
+function coxFactors(o: { factor?: string }): string[] {
+  return (o.factor ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function parseRefs(refs: string[] | undefined): Record<string, string> {
@@ -229,28 +270,40 @@ function parseRefs(refs: string[] | undefined): Record<string, string> {
  * logLik [null model, fitted], lrt/wald/score {stat, df, p}, n, events, concordance(+Se).
  * Rows with a missing covariate, stratum or cluster are dropped (R's na.omit); missing times/status
  * are errors. See `coxphFormula` (src/stats/survival/cox-formula.ts).
+ * `input` is a table or a function that reads it: then the table and its data frame are garbage
+ * before the fit starts (what the command does; 10⁶-row tables).
  */
-export function runCox(table: CsvTable, o: CoxCliOptions): Record<string, unknown> {
-  const types: Record<string, ColumnType> = {};
-  for (const c of (o.factor ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)) {
-    requireColumn(table, c, '--factor');
-    types[c] = 'factor';
-  }
-  if (o.ties !== undefined && o.ties !== 'efron' && o.ties !== 'breslow') {
-    throw new InputError('must be efron or breslow', { field: '--ties', value: o.ties });
-  }
-  const res = coxphFormula(o.formula, dataFrameFromCsv(table, { types }), {
-    ...(o.ties !== undefined ? { ties: o.ties } : {}),
-    firth: o.firth === true,
-    ...(o.weights !== undefined ? { weights: o.weights } : {}),
-    types,
-    ref: parseRefs(o.ref),
-    confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
-    file: table.file,
-  });
+export function runCox(input: SurvTable | (() => SurvTable), o: CoxCliOptions): Record<string, unknown> {
+  const factors = coxFactors(o);
+  const fitOpts: CoxFormulaOptions = {};
+  // The table is read (when `input` reads it) and turned into a data frame inside the loader, and the
+  // fit's options are set there too, after the table's checks (the order errors are reported in).
+  const res = coxphFormulaLoaded(
+    o.formula,
+    () => {
+      const table = typed(typeof input === 'function' ? input() : input, factors);
+      const types: Record<string, ColumnType> = {};
+      for (const c of factors) {
+        requireColumn(table, c, '--factor');
+        types[c] = 'factor';
+      }
+      if (o.ties !== undefined && o.ties !== 'efron' && o.ties !== 'breslow') {
+        throw new InputError('must be efron or breslow', { field: '--ties', value: o.ties });
+      }
+      const df = dataFrameFromCsv(table, { types });
+      Object.assign(fitOpts, {
+        ...(o.ties !== undefined ? { ties: o.ties } : {}),
+        firth: o.firth === true,
+        ...(o.weights !== undefined ? { weights: o.weights } : {}),
+        types,
+        ref: parseRefs(o.ref),
+        confLevel: numberOption(o.confLevel, '--conf-level', 0.95, LEVEL),
+        file: table.file,
+      });
+      return df;
+    },
+    fitOpts,
+  );
   if (res.nDropped > 0) warn(`${res.nDropped} row(s) with missing values dropped (as R's na.omit)`);
   if (res.method === 'firth') {
     const fit = res.fit;
@@ -333,7 +386,7 @@ export function register(program: Command): void {
         '  carto stats km --data pfs.csv --time pfs_days --status progressed --group cohort --at 180,365 --json',
     )
     .action((opts: KmCliOptions & { data: string; sep: string; json?: boolean }) => {
-      const res = runKm(readCsv(opts.data, opts.sep, '--sep'), opts);
+      const res = runKm(readCsvColumns(opts.data, opts.sep, '--sep', { text: [opts.group ?? ''] }), opts);
       if (opts.json) return printJson(res);
       for (const s of res.strata) {
         const km = s as unknown as KmResult & { group: string | null };
@@ -376,7 +429,8 @@ export function register(program: Command): void {
       '\nExample:\n  carto stats logrank --data os.csv --time os_days --status died --group cohort --json',
     )
     .action((opts: LogRankCliOptions & { data: string; sep: string; json?: boolean }) => {
-      const r = runLogRank(readCsv(opts.data, opts.sep, '--sep'), opts) as {
+      const text = [opts.group, opts.strata ?? ''];
+      const r = runLogRank(readCsvColumns(opts.data, opts.sep, '--sep', { text }), opts) as {
         chisq: number;
         df: number;
         p: number;
@@ -439,7 +493,8 @@ export function register(program: Command): void {
         '  carto stats cox --data os.csv --formula "Surv(os_days, died) ~ cohort" --firth --json',
     )
     .action((opts: CoxCliOptions & { data: string; sep: string; json?: boolean }) => {
-      const r = runCox(readCsv(opts.data, opts.sep, '--sep'), opts) as {
+      const text = coxFactors(opts);
+      const r = runCox(() => readCsvColumns(opts.data, opts.sep, '--sep', { text }), opts) as {
         coefficients: Record<string, number | string | null>[];
         logLik: number[];
         lrt: { stat: number; df: number; p: number };
@@ -489,7 +544,7 @@ export function register(program: Command): void {
       '\nExample:\n  carto stats concordance --data os.csv --time os_days --status died --predictor mtv_ml --reverse --json',
     )
     .action((opts: ConcordanceCliOptions & { data: string; sep: string; json?: boolean }) => {
-      const r = runConcordance(readCsv(opts.data, opts.sep, '--sep'), opts);
+      const r = runConcordance(readCsvColumns(opts.data, opts.sep, '--sep'), opts);
       if (opts.json) return printJson(r);
       process.stdout.write(`${formatTable(Object.keys(r), [Object.values(r).map(fmt)])}\n`);
     });

@@ -70,6 +70,39 @@ function labelsOf(vars: EvaluatedVariable[]): string[] | undefined {
  * Source: R survival `coxph` (model.frame + model.matrix without the intercept column).
  */
 export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOptions = {}): CoxFormulaResult {
+  return fitCoxInputs(formula, coxModelInputs(formula, df, opts), opts);
+}
+
+/**
+ * As `coxphFormula` on the data frame `load()` returns; the frame (and whatever `load` read it from)
+ * is unreachable before the fit starts, so the fit's memory can reuse it (10⁶-row tables).
+ */
+export function coxphFormulaLoaded(
+  formula: string,
+  load: () => DataFrame,
+  opts: CoxFormulaOptions = {},
+): CoxFormulaResult {
+  // The frame lives only in this inner call: once it returns nothing refers to the frame.
+  const inputs = ((): CoxInputs => coxModelInputs(formula, load(), opts))();
+  return fitCoxInputs(formula, inputs, opts);
+}
+
+/** What a fit needs of the model frame (no reference to the data frame it came from). */
+interface CoxInputs {
+  names: string[];
+  columns: Float64Array[];
+  time: Float64Array;
+  status: Float64Array;
+  n: number;
+  weights: number[] | undefined;
+  strata: string[] | undefined;
+  cluster: string[] | undefined;
+  nDropped: number;
+  rowsUsed: number[];
+}
+
+/** Model frame and design of `coxphFormula` (response checks, status coding, na.omit, aliasing). */
+function coxModelInputs(formula: string, df: DataFrame, opts: CoxFormulaOptions): CoxInputs {
   const at = opts.file !== undefined ? { file: opts.file } : {};
   const f = parseFormula(formula);
   const resp = f.response;
@@ -155,11 +188,26 @@ export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOpt
       return v;
     });
   }
-  const strata = labelsOf(design.strata);
-  const cluster = labelsOf(design.cluster);
+  return {
+    names,
+    columns,
+    time,
+    status,
+    n: design.n,
+    weights,
+    strata: labelsOf(design.strata),
+    cluster: labelsOf(design.cluster),
+    nDropped: design.nDropped,
+    rowsUsed: design.rowsUsed,
+  };
+}
+
+/** The Cox or Firth fit of `coxphFormula` on its model inputs. */
+function fitCoxInputs(formula: string, inputs: CoxInputs, opts: CoxFormulaOptions): CoxFormulaResult {
+  const { names, columns, time, status, weights, strata, cluster } = inputs;
   const confLevel = opts.confLevel ?? 0.95;
   const x = { names, columns };
-  const base = { terms: names, nDropped: design.nDropped, rowsUsed: design.rowsUsed };
+  const base = { terms: names, nDropped: inputs.nDropped, rowsUsed: inputs.rowsUsed };
   if (opts.firth) {
     if (strata || cluster || weights) {
       throw new InputError('Firth Cox supports neither strata(), cluster() nor weights (as coxphf)', {
@@ -171,8 +219,8 @@ export function coxphFormula(formula: string, df: DataFrame, opts: CoxFormulaOpt
       throw new InputError('Firth Cox uses Breslow ties (as coxphf)', { field: 'ties', value: opts.ties });
     }
     const fit = coxphFirth(time, status, x, { confLevel });
-    const lp = new Float64Array(design.n);
-    for (let i = 0; i < design.n; i++) {
+    const lp = new Float64Array(inputs.n);
+    for (let i = 0; i < inputs.n; i++) {
       let s = 0;
       fit.coefficients.forEach((c, j) => (s += c.estimate * columns[j]![i]!));
       lp[i] = s;

@@ -13,6 +13,6 @@ export { concordance } from './concordance.js';
 export type { ConcordanceOptions, ConcordanceResult } from './concordance.js';
 export { coxphFirth } from './firth.js';
 export type { FirthCoefficient, FirthOptions, FirthResult } from './firth.js';
-export { survStatus } from './input.js';
-export { coxphFormula } from './cox-formula.js';
+export { statusFromCodes, survStatus } from './input.js';
+export { coxphFormula, coxphFormulaLoaded } from './cox-formula.js';
 export type { CoxFormulaOptions, CoxFormulaResult } from './cox-formula.js';

@@ -234,14 +234,16 @@ export function orderByValue(values: Float64Array): Uint32Array {
  *   such values into NA with a warning; we refuse them).
  */
 export function survStatus(
-  values: readonly (string | number | null | undefined)[],
+  values: ArrayLike<string | number | null | undefined>,
   field = 'status',
   file?: string,
 ): Uint8Array {
+  const coded = statusFromCodes(values);
+  if (coded !== null) return coded;
   const at = file !== undefined ? { file } : {};
   const n = values.length;
   const out = new Uint8Array(n);
-  const text = values.map((v) => (v === null || v === undefined ? '' : String(v).trim()));
+  const text = Array.from(values, (v) => (v === null || v === undefined ? '' : String(v).trim()));
   text.forEach((s, i) => {
     if (s === '' || s === 'NA') throw new InputError(`missing ${field}`, { ...at, field, row: i + 1 });
   });
@@ -278,5 +280,29 @@ export function survStatus(
     }
     out[i] = s;
   });
+  return out;
+}
+
+/**
+ * The common case of `survStatus` without a string per value: every value is the number 0, 1 or 2
+ * (status − 1 when the largest is 2). Null when any value is something else (or 0 beside 2), for
+ * `survStatus` to read (and refuse) the values as text.
+ */
+export function statusFromCodes(values: ArrayLike<string | number | null | undefined>): Uint8Array | null {
+  const n = values.length;
+  const out = new Uint8Array(n);
+  let two = false;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== 0 && v !== 1 && v !== 2) return null;
+    out[i] = v;
+    if (v === 2) two = true;
+  }
+  if (two) {
+    for (let i = 0; i < n; i++) {
+      if (out[i] === 0) return null;
+      out[i]!--;
+    }
+  }
   return out;
 }
