@@ -108,7 +108,7 @@ export function unmix(
 }
 
 /** Events per block of `unmix`. */
-const UNMIX_BLOCK = 4096;
+const UNMIX_BLOCK = 1024;
 
 /** One thread's share of `unmix`: blocks [block0, block1) of UNMIX_BLOCK events. */
 interface UnmixTask {
@@ -147,8 +147,8 @@ export function unmixTask(task: UnmixTask): void {
 
 /**
  * acc[oj + e] += Σ u·tmp[i·B + e] over `terms` for e < len, adding the terms one by one in their order
- * (four per pass over the block, so the block's accumulator is loaded and stored once per four terms;
- * the same operations in the same order as one term per pass: identical results).
+ * (eight, then four per pass over the block, so the block's accumulator is loaded and stored once per
+ * eight terms; the same operations in the same order as one term per pass: identical results).
  */
 function accumulateOutput(
   acc: Float64Array,
@@ -159,6 +159,36 @@ function accumulateOutput(
   len: number,
 ): void {
   let p = 0;
+  for (; p + 8 <= terms.length; p += 8) {
+    const u0 = terms[p]!.u;
+    const u1 = terms[p + 1]!.u;
+    const u2 = terms[p + 2]!.u;
+    const u3 = terms[p + 3]!.u;
+    const u4 = terms[p + 4]!.u;
+    const u5 = terms[p + 5]!.u;
+    const u6 = terms[p + 6]!.u;
+    const u7 = terms[p + 7]!.u;
+    const o0 = terms[p]!.i * B;
+    const o1 = terms[p + 1]!.i * B;
+    const o2 = terms[p + 2]!.i * B;
+    const o3 = terms[p + 3]!.i * B;
+    const o4 = terms[p + 4]!.i * B;
+    const o5 = terms[p + 5]!.i * B;
+    const o6 = terms[p + 6]!.i * B;
+    const o7 = terms[p + 7]!.i * B;
+    for (let e = 0; e < len; e++) {
+      let a = acc[oj + e]!;
+      a += u0 * tmp[o0 + e]!;
+      a += u1 * tmp[o1 + e]!;
+      a += u2 * tmp[o2 + e]!;
+      a += u3 * tmp[o3 + e]!;
+      a += u4 * tmp[o4 + e]!;
+      a += u5 * tmp[o5 + e]!;
+      a += u6 * tmp[o6 + e]!;
+      a += u7 * tmp[o7 + e]!;
+      acc[oj + e] = a;
+    }
+  }
   for (; p + 4 <= terms.length; p += 4) {
     const u0 = terms[p]!.u;
     const u1 = terms[p + 1]!.u;
