@@ -206,22 +206,25 @@ export function applyGates(
   const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
   const shape = strategy.gates.map((g) => check.result(g.id));
   const memberships = strategy.gates.map(() => new Uint8Array(new SharedArrayBuffer(n)));
-  const counts = new Float64Array(new SharedArrayBuffer(8 * strategy.gates.length * threads));
-  const tasks: GateRangeTask[] = splitRange(n, threads).map(([e0, e1], part) => ({
+  // Ranges of events taken in turn from a shared counter (a thread the OS holds back does not hold back
+  // the others): several per thread.
+  const chunks = Math.min(n, threads * GATE_CHUNKS_PER_THREAD);
+  const counts = new Float64Array(new SharedArrayBuffer(8 * strategy.gates.length * chunks));
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const tasks: GateRangeTask[] = Array.from({ length: threads }, () => ({
     events,
     strategy,
     fileSpillover,
-    e0,
-    e1,
+    chunks,
+    next,
     memberships,
     counts,
-    part,
   }));
   runThreadsSync(import.meta.url, 'gateRangeTask', gateRangeTask, tasks);
   const total = new Map<string, number>();
   strategy.gates.forEach((g, k) => {
     let c = 0;
-    for (let part = 0; part < threads; part++) c += counts[k * threads + part]!;
+    for (let ch = 0; ch < chunks; ch++) c += counts[k * chunks + ch]!;
     total.set(g.id, c);
   });
   return shape.map((r, k) => {
@@ -237,6 +240,9 @@ export function applyGates(
   });
 }
 
+/** Event ranges per thread of the threaded `applyGates`. */
+const GATE_CHUNKS_PER_THREAD = 8;
+
 /** Events [e0, e1) as views on the same columns (no copy). */
 function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
   return {
@@ -246,30 +252,34 @@ function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
   };
 }
 
-/** One thread's share of `applyGates`: events [e0, e1). */
+/** A thread's view of the threaded `applyGates`: takes event ranges (of `chunks`) from `next`. */
 interface GateRangeTask {
   events: FlowEvents;
   strategy: GatingStrategy;
   fileSpillover: SpilloverMatrix | null;
-  e0: number;
-  e1: number;
-  /** Shared memberships (all events), one per gate in strategy order: this task writes [e0, e1). */
+  /** Number of event ranges (splitRange of the events). */
+  chunks: number;
+  /** Shared work counter: the next range to take. */
+  next: Int32Array;
+  /** Shared memberships (all events), one per gate in strategy order. */
   memberships: Uint8Array[];
-  /** Shared counts: [gate k · parts + part]. */
+  /** Shared counts: [gate k · chunks + range]. */
   counts: Float64Array;
-  part: number;
 }
 
 /** Worker entry (src/parallel/pool.ts) and calling-thread body of the threaded `applyGates`. Internal. */
 export function gateRangeTask(task: GateRangeTask): void {
-  const { strategy, e0, e1, memberships, counts, part } = task;
-  const parts = counts.length / strategy.gates.length;
-  const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
-  const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
-    threads: 1,
-    outputs,
-  });
-  strategy.gates.forEach((g, k) => (counts[k * parts + part] = ctx.count(g.id)));
+  const { strategy, chunks, next, memberships, counts } = task;
+  const ranges = splitRange(task.events.eventCount, chunks);
+  for (let ch = Atomics.add(next, 0, 1); ch < chunks; ch = Atomics.add(next, 0, 1)) {
+    const [e0, e1] = ranges[ch]!;
+    const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
+    const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
+      threads: 1,
+      outputs,
+    });
+    strategy.gates.forEach((g, k) => (counts[k * chunks + ch] = ctx.count(g.id)));
+  }
 }
 
 class GateContext {

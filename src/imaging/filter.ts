@@ -10,7 +10,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
-import { barrier, newSyncState, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
+import { barrier, newSyncState, runThreadsSync, threadCount } from '../parallel/pool.js';
 import type { SyncState } from '../parallel/pool.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
@@ -40,8 +40,9 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * Gaussian filter of a volume.
  *
  * Large volumes (≥ 2²² voxels) are filtered on several threads (src/parallel/pool.ts): the output lives
- * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes, so every
- * voxel is computed exactly as on one thread (bit-identical results whatever the thread count).
+ * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes that the
+ * threads take in turn from a shared counter, so every voxel is computed exactly as on one thread
+ * (bit-identical results whatever the thread count).
  *
  * @param volume image (any unit; the result keeps it).
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
@@ -76,42 +77,54 @@ export function gaussianFilter(
     return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
   });
   const size: Vec3 = [...volume.size];
+  // Work counters of the three passes (threads take chunks of lines in turn: a thread that the OS holds
+  // back does not hold back the others; each line is computed the same whoever takes it).
+  const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(12) : new ArrayBuffer(12));
   if (threads === 1) {
-    filterPart({ out, size, kernels, part: 0, parts: 1, sync: null });
+    filterPart({ out, size, kernels, next, sync: null });
   } else {
     const sync = newSyncState(threads);
     const tasks: FilterTask[] = [];
-    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, part, parts: threads, sync });
+    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, next, sync });
     runThreadsSync(import.meta.url, 'filterPart', filterPart, tasks, sync);
   }
   return { ...volume, size, data: out, unit: volume.unit };
 }
 
-/** One thread's share of the filter: part `part` of `parts` of every axis pass, in place on `out`. */
+/** Rows of the i pass per chunk taken from the work counter (the j and k passes take one plane). */
+const ROWS_PER_CHUNK = 64;
+
+/** A thread's view of the filter: every thread runs the three axis passes in place on `out`. */
 interface FilterTask {
   out: Float32Array;
   size: Vec3;
   kernels: (Float64Array | null)[];
-  part: number;
-  parts: number;
+  /** Shared work counters, one per axis pass: the next chunk to take. */
+  next: Int32Array;
   /** Barrier between the axis passes (null on one thread). */
   sync: SyncState | null;
 }
 
-/** Worker entry (src/parallel/pool.ts) and single-thread body: the three axis passes. Internal. */
+/**
+ * Worker entry (src/parallel/pool.ts) and single-thread body: the three axis passes, each as chunks of
+ * lines taken from the pass's work counter until none is left, then the barrier. Internal.
+ */
 export function filterPart(task: FilterTask): void {
-  const { out, size, kernels, part, parts, sync } = task;
+  const { out, size, kernels, next, sync } = task;
   const [nx, ny, nz] = size;
   for (let ax = 0; ax < 3; ax++) {
     const kern = kernels[ax];
     if (!kern) continue;
-    if (ax === 0) {
-      const [r0, r1] = splitRange(ny * nz, parts)[part]!;
-      filterRows(out, nx, kern, r0, r1);
-    } else {
-      // Along j (planes = slices k) or k (planes = rows j).
-      const [p0, p1] = splitRange(ax === 1 ? nz : ny, parts)[part]!;
-      filterPlanes(out, size, ax, kern, p0, p1);
+    // Along i (chunks of rows), j (planes = slices k) or k (planes = rows j).
+    const chunks = ax === 0 ? Math.ceil((ny * nz) / ROWS_PER_CHUNK) : ax === 1 ? nz : ny;
+    // Scratch: one line (i pass) or one plane of lines (j, k passes), and a float64 accumulator row.
+    const scratch = new Float32Array(ax === 0 ? nx : nx * (ax === 1 ? ny : nz));
+    const acc = new Float64Array(nx);
+    for (let c = Atomics.add(next, ax, 1); c < chunks; c = Atomics.add(next, ax, 1)) {
+      if (ax === 0) {
+        const row1 = Math.min(ny * nz, (c + 1) * ROWS_PER_CHUNK);
+        filterRows(out, nx, kern, c * ROWS_PER_CHUNK, row1, scratch, acc);
+      } else filterPlanes(out, size, ax, kern, c, scratch, acc);
     }
     if (sync) barrier(sync);
   }
@@ -271,14 +284,20 @@ function foldedScale(kern: Float64Array): number {
 }
 
 /**
- * Filters rows [row0, row1) of length nx along i (rows are contiguous): each row is copied to a scratch
- * line, the interior (r ≤ i < nx − r) is swept as shifted copies of the line (`foldedLine` with step 1),
+ * Filters rows [row0, row1) of length nx along i (rows are contiguous): each row is copied to the scratch
+ * `line` (nx; `acc` nx float64), the interior (r ≤ i < nx − r) is swept as shifted copies of the line (`foldedLine` with step 1),
  * the r values at either end renormalised (`borderLine` on one value).
  */
-function filterRows(out: Float32Array, nx: number, kern: Float64Array, row0: number, row1: number): void {
+function filterRows(
+  out: Float32Array,
+  nx: number,
+  kern: Float64Array,
+  row0: number,
+  row1: number,
+  line: Float32Array,
+  acc: Float64Array,
+): void {
   const r = (kern.length - 1) / 2;
-  const line = new Float32Array(nx);
-  const acc = new Float64Array(nx);
   const scale = foldedScale(kern);
   const inner = Math.max(0, nx - 2 * r);
   for (let row = row0; row < row1; row++) {
@@ -293,8 +312,8 @@ function filterRows(out: Float32Array, nx: number, kern: Float64Array, row0: num
   }
 }
 /**
- * Filters along j (ax 1) or k (ax 2) in planes [plane0, plane1): the plane's lines are copied as rows of
- * nx contiguous values into a scratch plane, then each output row is a kernel-weighted sum of whole rows
+ * Filters along j (ax 1) or k (ax 2) in one plane (slice k or row j): the plane's lines are copied as
+ * rows of nx contiguous values into the scratch `buf` (len × nx), then each output row is a kernel-weighted sum of whole rows
  * (`foldedLine` with step nx; `borderLine` for the r rows at either end), so every inner loop runs over
  * contiguous i.
  */
@@ -303,25 +322,23 @@ function filterPlanes(
   size: Vec3,
   ax: number,
   kern: Float64Array,
-  plane0: number,
-  plane1: number,
+  plane: number,
+  buf: Float32Array,
+  acc: Float64Array,
 ): void {
   const [nx, ny, nz] = size;
   const r = (kern.length - 1) / 2;
   const len = ax === 1 ? ny : nz;
-  const buf = new Float32Array(len * nx);
-  const acc = new Float64Array(nx);
   const scale = foldedScale(kern);
-  const base = (plane: number, t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
-  for (let plane = plane0; plane < plane1; plane++) {
-    if (ax === 1) buf.set(out.subarray(base(plane, 0), base(plane, len)));
-    else for (let t = 0; t < len; t++) buf.set(out.subarray(base(plane, t), base(plane, t) + nx), t * nx);
-    for (let t = 0; t < len; t++) {
-      if (t >= r && t < len - r) foldedLine(buf, t * nx, nx, nx, kern, scale, acc, out, base(plane, t));
-      else borderLine(buf, t, len, nx, nx, kern, acc, out, base(plane, t));
-    }
+  const base = (t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
+  if (ax === 1) buf.set(out.subarray(base(0), base(len)));
+  else for (let t = 0; t < len; t++) buf.set(out.subarray(base(t), base(t) + nx), t * nx);
+  for (let t = 0; t < len; t++) {
+    if (t >= r && t < len - r) foldedLine(buf, t * nx, nx, nx, kern, scale, acc, out, base(t));
+    else borderLine(buf, t, len, nx, nx, kern, acc, out, base(t));
   }
 }
+
 /** EARL2 → EARL1 harmonisation: Gaussian post-filter of 7 mm FWHM (Kaalep et al. 2019). */
 export function earl2ToEarl1(volume: Volume<Float32Array | Float64Array>): Volume<Float32Array> {
   return gaussianFilter(volume, EARL1_FROM_EARL2_FWHM_MM);
