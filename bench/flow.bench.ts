@@ -296,19 +296,20 @@ function spawnMeasured(cmd: string, args: string[]) {
   const gnuTime = existsSync('/usr/bin/time');
   const t0 = performance.now();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M', cmd, ...args], {
+    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
         encoding: 'utf8',
         maxBuffer: 256 * 2 ** 20,
       })
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
   const seconds = (performance.now() - t0) / 1000;
-  const m = /carto-bench-maxrss-kib=(\d+)/.exec(r.stderr);
+  const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   return {
     seconds,
     peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
     status: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
+    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
   };
 }
 
@@ -362,7 +363,7 @@ try {
   writeFileSync(xml, gatingMl(st));
   const carto = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carto.js');
   const repeat = Number(process.env['BENCH_FLOW_REPEAT'] ?? 3);
-  const runs: { seconds: number; peakRssMiB: number }[] = [];
+  const runs: { seconds: number; peakRssMiB: number; cpuSeconds: number }[] = [];
   let cliCounts: number[] = [];
   let mode = '';
   for (let k = 0; k < repeat; k++) {
@@ -377,7 +378,7 @@ try {
     cliCounts = st.gates.map((g) => res.gates.find((x) => x.id === g.id)?.count ?? NaN);
     runs.push(r);
     console.log(
-      `whole process \`carto fcs gate big.fcs --gating gates.xml --json\` (${mode}) run ${k + 1}: ${r.seconds.toFixed(2)} s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, 1-min load ${loadavg()[0]!.toFixed(1)}`,
+      `whole process \`carto fcs gate big.fcs --gating gates.xml --json\` (${mode}) run ${k + 1}: ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(1)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, 1-min load ${loadavg()[0]!.toFixed(1)}`,
     );
   }
   if (runs.length > 0) {
@@ -385,7 +386,7 @@ try {
     const inProcess = gated.result.map((g) => g.count);
     const differ = cliCounts.filter((c, k) => c !== inProcess[k]).length;
     console.log(
-      `whole process median of ${runs.length}: ${med(runs.map((r) => r.seconds)).toFixed(2)} s (target < 5 s), peak RSS ${med(runs.map((r) => r.peakRssMiB)).toFixed(0)} MiB; ` +
+      `whole process median of ${runs.length}: ${med(runs.map((r) => r.seconds)).toFixed(2)} s (target < 5 s), CPU ${med(runs.map((r) => r.cpuSeconds)).toFixed(1)} s, peak RSS ${med(runs.map((r) => r.peakRssMiB)).toFixed(0)} MiB; ` +
         `${st.gates.length} gate counts, ${differ} differ from the in-process float32 run (float64 columns in the command)`,
     );
   }

@@ -225,23 +225,31 @@ if (gaussianOnly) {
 function spawnMeasured(
   cmd: string,
   args: string[],
-): { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string } {
+): {
+  seconds: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
   const gnuTime = existsSync('/usr/bin/time');
   const t0 = performance.now();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M', cmd, ...args], {
+    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
         encoding: 'utf8',
         maxBuffer: 64 * MiB,
       })
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
   const seconds = (performance.now() - t0) / 1000;
-  const m = /carto-bench-maxrss-kib=(\d+)/.exec(r.stderr);
+  const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   return {
     seconds,
     peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
     status: r.status,
     stdout: r.stdout,
-    stderr: r.stderr.replace(/carto-bench-maxrss-kib=\d+\n?/, ''),
+    stderr: r.stderr.replace(/carto-bench-maxrss-kib=.*\n?/, ''),
+    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
   };
 }
 
@@ -349,22 +357,30 @@ function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Arr
     const carto = join(here, '..', 'bin', 'carto.js');
     const rows = {
       ours: [] as number[],
+      oursCpu: [] as number[],
       scipy: [] as number[],
+      scipyCpu: [] as number[],
       cartoS: [] as number[],
+      cartoCpu: [] as number[],
       cartoMiB: [] as number[],
     };
-    const py = { s: [] as number[], mib: [] as number[] };
+    const py = { s: [] as number[], cpu: [] as number[], mib: [] as number[] };
     let mode = '';
     let agreement = '';
     for (let k = 0; k < repeat; k++) {
       gc();
       const f = performance.now();
+      const c0 = process.cpuUsage();
       gaussianFilter(suv, 7);
+      const cpu = process.cpuUsage(c0); // the whole process: worker threads included
       rows.ours.push((performance.now() - f) / 1000);
+      rows.oursCpu.push((cpu.user + cpu.system) / 1e6);
       gc();
       const pk = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], { encoding: 'utf8' });
       if (pk.status !== 0) throw new Error(`imaging_numpy.py (gaussian) failed: ${pk.stderr}`);
-      rows.scipy.push((JSON.parse(pk.stdout) as { gaussianSeconds: number }).gaussianSeconds);
+      const sp = JSON.parse(pk.stdout) as { gaussianSeconds: number; gaussianCpuSeconds: number };
+      rows.scipy.push(sp.gaussianSeconds);
+      rows.scipyCpu.push(sp.gaussianCpuSeconds);
       // Whole processes on the same files, in turn.
       const ours = spawnMeasured(process.execPath, [
         carto,
@@ -391,6 +407,8 @@ function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Arr
       mode = ours.stderr.includes('running from source') ? 'from source' : 'from the build';
       rows.cartoS.push(ours.seconds);
       rows.cartoMiB.push(ours.peakRssMiB);
+      rows.cartoCpu.push(ours.cpuSeconds);
+      py.cpu.push(peer.cpuSeconds);
       py.s.push(peer.seconds);
       py.mib.push(peer.peakRssMiB);
       const o = JSON.parse(ours.stdout) as {
@@ -419,15 +437,15 @@ function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Arr
         `${Math.round(o.patient.totalMl / vml)} vs ${p.patientVoxels} voxels, ${o.patient.componentCount} vs ${p.patientComponents} components ` +
         '(the border rules differ: renormalised vs scipy reflect)';
       console.log(
-        `issue 18 Gaussian run ${k + 1} (1-min load ${loadavg()[0]!.toFixed(1)}): kernel ours ${rows.ours[k]!.toFixed(2)} s, scipy ${rows.scipy[k]!.toFixed(2)} s; ` +
-          `whole process carto matv --filter-fwhm-mm 7 ${ours.seconds.toFixed(2)} s / ${ours.peakRssMiB.toFixed(0)} MiB, python ${peer.seconds.toFixed(2)} s / ${peer.peakRssMiB.toFixed(0)} MiB`,
+        `issue 18 Gaussian run ${k + 1} (1-min load ${loadavg()[0]!.toFixed(1)}): kernel ours ${rows.ours[k]!.toFixed(2)} s (CPU ${rows.oursCpu[k]!.toFixed(2)} s), scipy ${rows.scipy[k]!.toFixed(2)} s (CPU ${rows.scipyCpu[k]!.toFixed(2)} s); ` +
+          `whole process carto matv --filter-fwhm-mm 7 ${ours.seconds.toFixed(2)} s (CPU ${ours.cpuSeconds.toFixed(1)} s) / ${ours.peakRssMiB.toFixed(0)} MiB, python ${peer.seconds.toFixed(2)} s (CPU ${peer.cpuSeconds.toFixed(1)} s) / ${peer.peakRssMiB.toFixed(0)} MiB`,
       );
     }
     console.log(
-      `issue 18: Gaussian 7 mm FWHM, median of ${repeat}: kernel TypeScript ${median(rows.ours).toFixed(2)} s vs scipy.ndimage.gaussian_filter ${median(rows.scipy).toFixed(2)} s (${(median(rows.ours) / median(rows.scipy)).toFixed(2)}× scipy's time, target ≤ 1)`,
+      `issue 18: Gaussian 7 mm FWHM, median of ${repeat}: kernel TypeScript ${median(rows.ours).toFixed(2)} s (CPU ${median(rows.oursCpu).toFixed(2)} s) vs scipy.ndimage.gaussian_filter ${median(rows.scipy).toFixed(2)} s (CPU ${median(rows.scipyCpu).toFixed(2)} s): ${(median(rows.ours) / median(rows.scipy)).toFixed(2)}× scipy's time (target ≤ 1), ${(median(rows.oursCpu) / median(rows.scipyCpu)).toFixed(2)}× its CPU`,
     );
     console.log(
-      `issue 18: whole process \`carto matv image.nii --mask labels.nii --filter-fwhm-mm 7 --json\` (${mode}) ${median(rows.cartoS).toFixed(2)} s, peak RSS ${median(rows.cartoMiB).toFixed(0)} MiB vs \`python3 bench/imaging_numpy.py\` (read, gaussian_filter, same MATV) ${median(py.s).toFixed(2)} s, peak RSS ${median(py.mib).toFixed(0)} MiB (${(median(rows.cartoS) / median(py.s)).toFixed(2)}× its time)`,
+      `issue 18: whole process \`carto matv image.nii --mask labels.nii --filter-fwhm-mm 7 --json\` (${mode}) ${median(rows.cartoS).toFixed(2)} s (CPU ${median(rows.cartoCpu).toFixed(1)} s), peak RSS ${median(rows.cartoMiB).toFixed(0)} MiB vs \`python3 bench/imaging_numpy.py\` (read, gaussian_filter, same MATV) ${median(py.s).toFixed(2)} s (CPU ${median(py.cpu).toFixed(1)} s), peak RSS ${median(py.mib).toFixed(0)} MiB (${(median(rows.cartoS) / median(py.s)).toFixed(2)}× its time)`,
     );
     console.log(`issue 18: Gaussian MATV agreement (last run): ${agreement}`);
   } finally {
