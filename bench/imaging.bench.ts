@@ -14,13 +14,21 @@
  *     NIfTI files (statistics only): wall time, peak RSS of each process (GNU time's %M when
  *     /usr/bin/time exists, else the script's own figure for Python only) and agreement of the numbers.
  *
+ * (d) issue 18 item 3: the Gaussian filter of 7 mm FWHM on the 440×440×645 volume beside
+ *     scipy.ndimage.gaussian_filter, BENCH_GAUSS_REPEAT times (default 3) in the same run, medians printed:
+ *     the kernels in-process (our `gaussianFilter` here; scipy's call timed inside its script), and the whole
+ *     processes on NIfTI files: `carto matv image.nii --mask labels.nii --filter-fwhm-mm 7 --json` beside
+ *     `python3 bench/imaging_numpy.py` reading the same files, filtering and computing the same MATV
+ *     (SUV ≥ 2.5 per label, voxels and 26-connected components): wall time, peak RSS, agreement.
+ *     BENCH_IMAGING_ONLY=gaussian runs (d) alone.
+ *
  * Volumes are synthesised deterministically here (seeded LCG). Our figures are measured in this process
  * (peak RSS includes the synthetic volume itself); NumPy's in its own process (ru_maxrss, includes its
  * copy of the volume). Set BENCH_IMAGING_SKIP_NUMPY=1 to skip the NumPy comparison.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantifyLabelMap } from '../src/imaging/voi-stats.js';
@@ -43,8 +51,10 @@ function gc(): void {
 
 const MiB = 1024 * 1024;
 
+const gaussianOnly = process.env['BENCH_IMAGING_ONLY'] === 'gaussian';
+
 // (a) issue 2 ------------------------------------------------------------------------------------------
-{
+if (!gaussianOnly) {
   const ph = phantom([200, 200, 400], [4, 4, 4], 80, 20, 2);
   const labels = [...ph.organLabels, ...ph.lesionLabels];
   const { seconds, result } = await timeIt(() => quantifyLabelMap(ph.suv, ph.labels, labels));
@@ -58,7 +68,10 @@ const MiB = 1024 * 1024;
 gc();
 
 // (b) issue 5 ------------------------------------------------------------------------------------------
-{
+if (gaussianOnly) {
+  const ph = phantom([440, 440, 645], [1.65, 1.65, 1.65], 117, 30, 5);
+  gaussianComparison(ph.suv, ph.labels, [...ph.organLabels, ...ph.lesionLabels]);
+} else {
   const tSynth = performance.now();
   const ph = phantom([440, 440, 645], [1.65, 1.65, 1.65], 117, 30, 5);
   const synthS = (performance.now() - tSynth) / 1000;
@@ -202,30 +215,41 @@ gc();
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  if (process.env['BENCH_IMAGING_SKIP_NUMPY'] !== '1') wholeProcess(ph.suv, ph.labels, labels);
+  if (process.env['BENCH_IMAGING_SKIP_NUMPY'] !== '1') {
+    wholeProcess(ph.suv, ph.labels, labels);
+    gaussianComparison(ph.suv, ph.labels, labels);
+  }
 }
 
 /** Runs `cmd args` under GNU time when present: wall seconds, peak RSS (MiB, NaN without GNU time), output. */
 function spawnMeasured(
   cmd: string,
   args: string[],
-): { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string } {
+): {
+  seconds: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
   const gnuTime = existsSync('/usr/bin/time');
   const t0 = performance.now();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M', cmd, ...args], {
+    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
         encoding: 'utf8',
         maxBuffer: 64 * MiB,
       })
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
   const seconds = (performance.now() - t0) / 1000;
-  const m = /carto-bench-maxrss-kib=(\d+)/.exec(r.stderr);
+  const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   return {
     seconds,
     peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
     status: r.status,
     stdout: r.stdout,
-    stderr: r.stderr.replace(/carto-bench-maxrss-kib=\d+\n?/, ''),
+    stderr: r.stderr.replace(/carto-bench-maxrss-kib=.*\n?/, ''),
+    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
   };
 }
 
@@ -300,6 +324,130 @@ function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, l
       `issue 18: agreement of ${res.vois.length} VOIs: ${mismatch} label/voxel-count mismatches, largest relative difference ${maxRel.toExponential(2)}`,
     );
     if (mismatch > 0 || res.vois.length !== np.vois.length || maxRel > 1e-6) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Median of a non-empty list. */
+function median(xs: number[]): number {
+  const a = xs.slice().sort((p, q) => p - q);
+  const m = a.length >> 1;
+  return a.length % 2 === 1 ? a[m]! : 0.5 * (a[m - 1]! + a[m]!);
+}
+
+/** (d) issue 18 item 3: Gaussian 7 mm FWHM, ours beside scipy's, kernels and whole processes, repeated. */
+function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, labels: number[]): void {
+  const repeat = Number(process.env['BENCH_GAUSS_REPEAT'] ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
+  try {
+    writeNifti(suv, join(dir, 'image.nii'));
+    writeNifti(labelMap, join(dir, 'labels.nii'));
+    const meta = {
+      size: suv.size,
+      spacingMm: suv.spacingMm,
+      labels,
+      lesionLabels: [],
+      matvThresholdSuv: 2.5,
+      gaussianFwhmMm: 7,
+      mode: 'gaussian',
+    };
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+    writeFileSync(join(dir, 'meta-matv.json'), JSON.stringify({ ...meta, matv: true }));
+    const carto = join(here, '..', 'bin', 'carto.js');
+    const rows = {
+      ours: [] as number[],
+      oursCpu: [] as number[],
+      scipy: [] as number[],
+      scipyCpu: [] as number[],
+      cartoS: [] as number[],
+      cartoCpu: [] as number[],
+      cartoMiB: [] as number[],
+    };
+    const py = { s: [] as number[], cpu: [] as number[], mib: [] as number[] };
+    let mode = '';
+    let agreement = '';
+    for (let k = 0; k < repeat; k++) {
+      gc();
+      const f = performance.now();
+      const c0 = process.cpuUsage();
+      gaussianFilter(suv, 7);
+      const cpu = process.cpuUsage(c0); // the whole process: worker threads included
+      rows.ours.push((performance.now() - f) / 1000);
+      rows.oursCpu.push((cpu.user + cpu.system) / 1e6);
+      gc();
+      const pk = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], { encoding: 'utf8' });
+      if (pk.status !== 0) throw new Error(`imaging_numpy.py (gaussian) failed: ${pk.stderr}`);
+      const sp = JSON.parse(pk.stdout) as { gaussianSeconds: number; gaussianCpuSeconds: number };
+      rows.scipy.push(sp.gaussianSeconds);
+      rows.scipyCpu.push(sp.gaussianCpuSeconds);
+      // Whole processes on the same files, in turn.
+      const ours = spawnMeasured(process.execPath, [
+        carto,
+        'matv',
+        join(dir, 'image.nii'),
+        '--mask',
+        join(dir, 'labels.nii'),
+        '--filter-fwhm-mm',
+        '7',
+        '--json',
+      ]);
+      const peer = spawnMeasured('python3', [
+        join(here, 'imaging_numpy.py'),
+        dir,
+        join(dir, 'meta-matv.json'),
+      ]);
+      if (ours.status !== 0 || peer.status !== 0) {
+        console.log(
+          `issue 18: Gaussian whole process failed: carto ${ours.status} ${ours.stderr}; python ${peer.status} ${peer.stderr}`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      mode = ours.stderr.includes('running from source') ? 'from source' : 'from the build';
+      rows.cartoS.push(ours.seconds);
+      rows.cartoMiB.push(ours.peakRssMiB);
+      rows.cartoCpu.push(ours.cpuSeconds);
+      py.cpu.push(peer.cpuSeconds);
+      py.s.push(peer.seconds);
+      py.mib.push(peer.peakRssMiB);
+      const o = JSON.parse(ours.stdout) as {
+        lesions: { label: number; voxelCount: number; componentCount: number }[];
+        patient: { totalMl: number; componentCount: number };
+      };
+      const p = (
+        JSON.parse(peer.stdout) as {
+          matv: {
+            lesions: { label: number; voxelCount: number; componentCount: number }[];
+            patientVoxels: number;
+            patientComponents: number;
+          };
+        }
+      ).matv;
+      let voxelDiff = 0;
+      let compDiff = 0;
+      for (const l of o.lesions) {
+        const q = p.lesions.find((x) => x.label === l.label);
+        if (!q || q.voxelCount !== l.voxelCount) voxelDiff++;
+        if (!q || q.componentCount !== l.componentCount) compDiff++;
+      }
+      const vml = (suv.spacingMm[0] * suv.spacingMm[1] * suv.spacingMm[2]) / 1000;
+      agreement =
+        `${o.lesions.length} labels: ${voxelDiff} voxel-count and ${compDiff} component-count differences; patient ` +
+        `${Math.round(o.patient.totalMl / vml)} vs ${p.patientVoxels} voxels, ${o.patient.componentCount} vs ${p.patientComponents} components ` +
+        '(the border rules differ: renormalised vs scipy reflect)';
+      console.log(
+        `issue 18 Gaussian run ${k + 1} (1-min load ${loadavg()[0]!.toFixed(1)}): kernel ours ${rows.ours[k]!.toFixed(2)} s (CPU ${rows.oursCpu[k]!.toFixed(2)} s), scipy ${rows.scipy[k]!.toFixed(2)} s (CPU ${rows.scipyCpu[k]!.toFixed(2)} s); ` +
+          `whole process carto matv --filter-fwhm-mm 7 ${ours.seconds.toFixed(2)} s (CPU ${ours.cpuSeconds.toFixed(1)} s) / ${ours.peakRssMiB.toFixed(0)} MiB, python ${peer.seconds.toFixed(2)} s (CPU ${peer.cpuSeconds.toFixed(1)} s) / ${peer.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+    console.log(
+      `issue 18: Gaussian 7 mm FWHM, median of ${repeat}: kernel TypeScript ${median(rows.ours).toFixed(2)} s (CPU ${median(rows.oursCpu).toFixed(2)} s) vs scipy.ndimage.gaussian_filter ${median(rows.scipy).toFixed(2)} s (CPU ${median(rows.scipyCpu).toFixed(2)} s): ${(median(rows.ours) / median(rows.scipy)).toFixed(2)}× scipy's time (target ≤ 1), ${(median(rows.oursCpu) / median(rows.scipyCpu)).toFixed(2)}× its CPU`,
+    );
+    console.log(
+      `issue 18: whole process \`carto matv image.nii --mask labels.nii --filter-fwhm-mm 7 --json\` (${mode}) ${median(rows.cartoS).toFixed(2)} s (CPU ${median(rows.cartoCpu).toFixed(1)} s), peak RSS ${median(rows.cartoMiB).toFixed(0)} MiB vs \`python3 bench/imaging_numpy.py\` (read, gaussian_filter, same MATV) ${median(py.s).toFixed(2)} s (CPU ${median(py.cpu).toFixed(1)} s), peak RSS ${median(py.mib).toFixed(0)} MiB (${(median(rows.cartoS) / median(py.s)).toFixed(2)}× its time)`,
+    );
+    console.log(`issue 18: Gaussian MATV agreement (last run): ${agreement}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,12 +4,15 @@
 Also MATV per lesion label (fixed 2.5 and 41 % SUVmax) with 26-connected components per lesion and for
 the patient union.
 
-Usage: imaging_numpy.py DIR   (DIR holds meta.json, and image.f32 (float32, i fastest) and labels.u8, or
+Usage: imaging_numpy.py DIR [META]   (DIR holds meta.json (or give another META file), and image.f32 (float32, i fastest) and labels.u8, or
 the same volumes as uncompressed NIfTI-1 files image.nii (float32) and labels.nii (uint8) — the files
 `carto suv` reads in the whole-process comparison)
 Prints one JSON object: {"seconds": …, "peakRssMiB": …, "vois": [{label, voxelCount, volumeMl, suvMin,
 suvMax, suvMean, suvMedian, suvSd, suvPeakLocal, suvPeakGlobal, matvMl}, …]}, plus "gaussianSeconds"
 (scipy.ndimage.gaussian_filter, σ = FWHM/2.3548 per axis, truncate 4) when meta.json has gaussianFwhmMm.
+With meta "mode": "gaussian" only the filter is run (and, with "matv": true, MATV at SUV >= 2.5 of the filtered
+image per label, as `carto matv --filter-fwhm-mm` computes it): {"gaussianSeconds", "gaussianCpuSeconds",
+"peakRssMiB"[, "matv"]}.
 
 Definitions as in src/imaging/voi-stats.ts (IBSI 1): population SD; SUVpeak = mean of the image voxels
 whose centres lie within r = (3/(4π))^(1/3) cm of the centre voxel (voxels outside the image do not
@@ -42,9 +45,35 @@ def read_nifti1(path: str, dtype, shape):
     return np.fromfile(path, dtype=np.dtype(dtype).newbyteorder("<"), offset=offset).reshape(shape)
 
 
+def gaussian_only(meta, img, lab):
+    """scipy.ndimage.gaussian_filter of the image (float64 sums, float32 output, truncate 4, reflect border);
+    with meta "matv": then MATV at SUV >= 2.5 of the filtered image in every listed label (voxels and 26-connected
+    components per label, voxels and components of their union) -- what `carto matv --filter-fwhm-mm` reports."""
+    sx, sy, sz = meta["spacingMm"]
+    sigma = [meta["gaussianFwhmMm"] / (2 * np.sqrt(2 * np.log(2))) / s for s in (sz, sy, sx)]
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    f = ndimage.gaussian_filter(img, sigma=sigma, truncate=4.0, output=np.float32)
+    res = {"gaussianSeconds": time.perf_counter() - t1, "gaussianCpuSeconds": time.process_time() - c1}
+    if meta.get("matv"):
+        s26 = np.ones((3, 3, 3), dtype=bool)
+        objs = ndimage.find_objects(lab)
+        per = []
+        for L in meta["labels"]:
+            sl = objs[L - 1]
+            act = (lab[sl] == L) & (f[sl].astype(np.float64) >= 2.5)
+            per.append({"label": L, "voxelCount": int(act.sum()), "componentCount": int(ndimage.label(act, structure=s26)[1])})
+        lut = np.zeros(256, dtype=bool)
+        lut[meta["labels"]] = True
+        union = lut[lab] & (f.astype(np.float64) >= 2.5)
+        res["matv"] = {"lesions": per, "patientVoxels": int(union.sum()), "patientComponents": int(ndimage.label(union, structure=s26)[1])}
+    res["peakRssMiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return res
+
+
 def main() -> None:
     d = sys.argv[1]
-    meta = json.load(open(f"{d}/meta.json"))
+    meta = json.load(open(sys.argv[2] if len(sys.argv) > 2 else f"{d}/meta.json"))
     nx, ny, nz = meta["size"]
     sx, sy, sz = meta["spacingMm"]
     thr = meta["matvThresholdSuv"]
@@ -55,6 +84,10 @@ def main() -> None:
     else:
         img = np.fromfile(f"{d}/image.f32", dtype=np.float32).reshape(nz, ny, nx)
         lab = np.fromfile(f"{d}/labels.u8", dtype=np.uint8).reshape(nz, ny, nx)
+
+    if meta.get("mode") == "gaussian":
+        print(json.dumps(gaussian_only(meta, img, lab)))
+        return
 
     t0 = time.perf_counter()
     c0 = time.process_time()

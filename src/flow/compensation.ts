@@ -8,7 +8,7 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { ComputationError, InputError } from '../errors.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
-import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
+import { isShared, runThreadsSync, threadCount } from '../parallel/pool.js';
 
 /**
  * Unmixing matrix U (detectors × fluorochromes) with fluorochromes = detectors · U: S⁻¹ for a square S,
@@ -58,8 +58,8 @@ export function compensate(
  * @param detectorIdx column indices of the detectors, in matrix row order
  * @param U detectors × outputs unmixing matrix
  * @param opts threads: thread count when the detector columns live in SharedArrayBuffers (default
- *   CARTO_THREADS, else os.availableParallelism(), for ≥ 2²² events); events are split into block
- *   ranges, each event computed as on one thread (bit-identical). Non-shared columns: one thread.
+ *   CARTO_THREADS, else os.availableParallelism(), for ≥ 2²² events); the threads take chunks of events
+ *   in turn, each event computed as on one thread (bit-identical). Non-shared columns: one thread.
  * @returns one new column per output (or the detector columns overwritten when `inPlace` and square)
  */
 export function unmix(
@@ -91,16 +91,14 @@ export function unmix(
     for (let i = 0; i < n; i++) if (U[i]![j]! !== 0) t.push({ i, u: U[i]![j]! });
     return t;
   });
-  if (threads === 1) {
-    unmixTask({ src, dst, terms, block0: 0, block1: Math.ceil(N / UNMIX_BLOCK), eventCount: N });
-    return dst;
-  }
-  const tasks: UnmixTask[] = splitRange(Math.ceil(N / UNMIX_BLOCK), threads).map(([block0, block1]) => ({
+  // Threads take chunks of blocks in turn from a shared counter (a thread the OS holds back does not hold
+  // back the others); each event is computed the same whoever takes it.
+  const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  const tasks: UnmixTask[] = Array.from({ length: threads }, () => ({
     src,
     dst,
     terms,
-    block0,
-    block1,
+    next,
     eventCount: N,
   }));
   runThreadsSync(import.meta.url, 'unmixTask', unmixTask, tasks);
@@ -108,15 +106,18 @@ export function unmix(
 }
 
 /** Events per block of `unmix`. */
-const UNMIX_BLOCK = 4096;
+const UNMIX_BLOCK = 1024;
 
-/** One thread's share of `unmix`: blocks [block0, block1) of UNMIX_BLOCK events. */
+/** Blocks per chunk taken from the work counter. */
+const UNMIX_CHUNK_BLOCKS = 16;
+
+/** A thread's view of `unmix`: takes chunks of UNMIX_CHUNK_BLOCKS blocks of UNMIX_BLOCK events from `next`. */
 interface UnmixTask {
   src: Column[];
   dst: Column[];
   terms: { i: number; u: number }[][];
-  block0: number;
-  block1: number;
+  /** Shared work counter: the next chunk to take. */
+  next: Int32Array;
   eventCount: number;
 }
 
@@ -132,8 +133,26 @@ export function unmixTask(task: UnmixTask): void {
   const m = dst.length;
   const tmp = new Float64Array(n * B);
   const acc = new Float64Array(m * B);
-  for (let start = task.block0 * B; start < Math.min(N, task.block1 * B); start += B) {
-    const len = Math.min(B, N - start);
+  const chunkEvents = UNMIX_CHUNK_BLOCKS * B;
+  for (let c = Atomics.add(task.next, 0, 1); c * chunkEvents < N; c = Atomics.add(task.next, 0, 1))
+    unmixChunk(src, dst, terms, tmp, acc, c * chunkEvents, Math.min(N, (c + 1) * chunkEvents));
+}
+
+/** Events [e0, e1) of `unmix`, block by block (see `unmixTask`). */
+function unmixChunk(
+  src: Column[],
+  dst: Column[],
+  terms: { i: number; u: number }[][],
+  tmp: Float64Array,
+  acc: Float64Array,
+  e0: number,
+  e1: number,
+): void {
+  const B = UNMIX_BLOCK;
+  const n = src.length;
+  const m = dst.length;
+  for (let start = e0; start < e1; start += B) {
+    const len = Math.min(B, e1 - start);
     for (let i = 0; i < n; i++) {
       const s = src[i]!;
       const o = i * B;
@@ -147,8 +166,8 @@ export function unmixTask(task: UnmixTask): void {
 
 /**
  * acc[oj + e] += Σ u·tmp[i·B + e] over `terms` for e < len, adding the terms one by one in their order
- * (four per pass over the block, so the block's accumulator is loaded and stored once per four terms;
- * the same operations in the same order as one term per pass: identical results).
+ * (eight, then four per pass over the block, so the block's accumulator is loaded and stored once per
+ * eight terms; the same operations in the same order as one term per pass: identical results).
  */
 function accumulateOutput(
   acc: Float64Array,
@@ -159,6 +178,36 @@ function accumulateOutput(
   len: number,
 ): void {
   let p = 0;
+  for (; p + 8 <= terms.length; p += 8) {
+    const u0 = terms[p]!.u;
+    const u1 = terms[p + 1]!.u;
+    const u2 = terms[p + 2]!.u;
+    const u3 = terms[p + 3]!.u;
+    const u4 = terms[p + 4]!.u;
+    const u5 = terms[p + 5]!.u;
+    const u6 = terms[p + 6]!.u;
+    const u7 = terms[p + 7]!.u;
+    const o0 = terms[p]!.i * B;
+    const o1 = terms[p + 1]!.i * B;
+    const o2 = terms[p + 2]!.i * B;
+    const o3 = terms[p + 3]!.i * B;
+    const o4 = terms[p + 4]!.i * B;
+    const o5 = terms[p + 5]!.i * B;
+    const o6 = terms[p + 6]!.i * B;
+    const o7 = terms[p + 7]!.i * B;
+    for (let e = 0; e < len; e++) {
+      let a = acc[oj + e]!;
+      a += u0 * tmp[o0 + e]!;
+      a += u1 * tmp[o1 + e]!;
+      a += u2 * tmp[o2 + e]!;
+      a += u3 * tmp[o3 + e]!;
+      a += u4 * tmp[o4 + e]!;
+      a += u5 * tmp[o5 + e]!;
+      a += u6 * tmp[o6 + e]!;
+      a += u7 * tmp[o7 + e]!;
+      acc[oj + e] = a;
+    }
+  }
   for (; p + 4 <= terms.length; p += 4) {
     const u0 = terms[p]!.u;
     const u1 = terms[p + 1]!.u;

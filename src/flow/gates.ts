@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { unmix, unmixingMatrix } from './compensation.js';
 import { compileTransform, fratio, type CompiledTransform, type ScaleTransform } from './transforms.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
+import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
 
 /** "uncompensated", "FCS" (the file's spillover), or the id of a spectrum matrix in the strategy. */
 export type CompensationRef = string;
@@ -171,10 +172,18 @@ export interface GateResult {
 
 /**
  * Applies every gate of a strategy to events.
+ *
+ * Every gate's value for an event depends on that event alone, so when the columns live in shared memory
+ * (e.g. `readFcs` of ≥ 2²² events) the events are split into contiguous ranges evaluated on worker threads
+ * (src/parallel/pool.ts), each writing its part of the shared memberships: results are identical to one
+ * thread. The strategy is first checked on zero events here, so bad references throw the same InputError
+ * as on one thread.
  * @param events pre-processed (scaled) events, columns named by $PnN
  * @param strategy gates, transforms, matrices
  * @param fileSpillover the sample's own spillover (used by compensation-ref "FCS"; null = none, then "FCS" means
  *   uncompensated, as the Gating-ML 2.0 compliance notes state)
+ * @param opts threads: thread count when all columns are in SharedArrayBuffers (default CARTO_THREADS, else
+ *   os.availableParallelism(), for ≥ 2²² events); columns not shared: one thread.
  * @returns one result per gate, in strategy order
  * @throws InputError for a dimension naming an absent parameter, an unknown transform/matrix/gate reference, or a
  *   cycle in parent/boolean references
@@ -183,9 +192,94 @@ export function applyGates(
   events: FlowEvents,
   strategy: GatingStrategy,
   fileSpillover: SpilloverMatrix | null = null,
+  opts: { threads?: number } = {},
 ): GateResult[] {
-  const ctx = new GateContext(events, strategy, fileSpillover);
-  return strategy.gates.map((g) => ctx.result(g.id));
+  const n = events.eventCount;
+  const shared = events.columns.length > 0 && events.columns.every((c) => isShared(c));
+  const threads = shared ? Math.min(threadCount(n, opts.threads), Math.max(1, n)) : 1;
+  if (threads === 1) {
+    const ctx = new GateContext(events, strategy, fileSpillover);
+    return strategy.gates.map((g) => ctx.result(g.id));
+  }
+  // Zero events: every reference, parameter, transform and matrix is checked (same errors as one thread).
+  const empty = sliceEvents(events, 0, 0);
+  const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
+  const shape = strategy.gates.map((g) => check.result(g.id));
+  const memberships = strategy.gates.map(() => new Uint8Array(new SharedArrayBuffer(n)));
+  // Ranges of events taken in turn from a shared counter (a thread the OS holds back does not hold back
+  // the others): several per thread.
+  const chunks = Math.min(n, threads * GATE_CHUNKS_PER_THREAD);
+  const counts = new Float64Array(new SharedArrayBuffer(8 * strategy.gates.length * chunks));
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const tasks: GateRangeTask[] = Array.from({ length: threads }, () => ({
+    events,
+    strategy,
+    fileSpillover,
+    chunks,
+    next,
+    memberships,
+    counts,
+  }));
+  runThreadsSync(import.meta.url, 'gateRangeTask', gateRangeTask, tasks);
+  const total = new Map<string, number>();
+  strategy.gates.forEach((g, k) => {
+    let c = 0;
+    for (let ch = 0; ch < chunks; ch++) c += counts[k * chunks + ch]!;
+    total.set(g.id, c);
+  });
+  return shape.map((r, k) => {
+    const count = total.get(r.id)!;
+    const parentCount = r.parentId ? total.get(r.parentId)! : n;
+    return {
+      ...r,
+      count,
+      parentCount,
+      percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN,
+      membership: memberships[k]!,
+    };
+  });
+}
+
+/** Event ranges per thread of the threaded `applyGates`. */
+const GATE_CHUNKS_PER_THREAD = 8;
+
+/** Events [e0, e1) as views on the same columns (no copy). */
+function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
+  return {
+    parameterNames: events.parameterNames,
+    columns: events.columns.map((c) => c.subarray(e0, e1)),
+    eventCount: e1 - e0,
+  };
+}
+
+/** A thread's view of the threaded `applyGates`: takes event ranges (of `chunks`) from `next`. */
+interface GateRangeTask {
+  events: FlowEvents;
+  strategy: GatingStrategy;
+  fileSpillover: SpilloverMatrix | null;
+  /** Number of event ranges (splitRange of the events). */
+  chunks: number;
+  /** Shared work counter: the next range to take. */
+  next: Int32Array;
+  /** Shared memberships (all events), one per gate in strategy order. */
+  memberships: Uint8Array[];
+  /** Shared counts: [gate k · chunks + range]. */
+  counts: Float64Array;
+}
+
+/** Worker entry (src/parallel/pool.ts) and calling-thread body of the threaded `applyGates`. Internal. */
+export function gateRangeTask(task: GateRangeTask): void {
+  const { strategy, chunks, next, memberships, counts } = task;
+  const ranges = splitRange(task.events.eventCount, chunks);
+  for (let ch = Atomics.add(next, 0, 1); ch < chunks; ch = Atomics.add(next, 0, 1)) {
+    const [e0, e1] = ranges[ch]!;
+    const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
+    const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
+      threads: 1,
+      outputs,
+    });
+    strategy.gates.forEach((g, k) => (counts[k * chunks + ch] = ctx.count(g.id)));
+  }
 }
 
 class GateContext {
@@ -198,10 +292,15 @@ class GateContext {
   private readonly visiting = new Set<string>();
   private readonly n: number;
 
+  /**
+   * @param opts threads: for the compensation (`unmix`); outputs: the arrays to write each gate's
+   *   membership into (by gate id; default a fresh array per gate).
+   */
   constructor(
     private readonly events: FlowEvents,
     private readonly strategy: GatingStrategy,
     private readonly fileSpillover: SpilloverMatrix | null,
+    private readonly opts: { threads?: number; outputs?: Map<string, Uint8Array> } = {},
   ) {
     this.n = events.eventCount;
     for (const g of strategy.gates) {
@@ -268,7 +367,9 @@ class GateContext {
   /** The gate's own region (a fresh array, computed once per gate by `membership`). */
   private ownMembership(g: Gate): Uint8Array {
     const n = this.n;
-    const m = new Uint8Array(n);
+    const out = this.opts.outputs?.get(g.id);
+    const m = out ?? new Uint8Array(n);
+    if (out) m.fill(0);
     const closed = this.strategy.closure === 'closed';
     switch (g.kind) {
       case 'rectangle': {
@@ -440,7 +541,7 @@ class GateContext {
         });
       return i;
     });
-    const columns = unmix(this.events, idx, unmixingMatrix(spectrum));
+    const columns = unmix(this.events, idx, unmixingMatrix(spectrum), false, { threads: this.opts.threads });
     const out = { names: outNames, columns };
     this.compCache.set(ref, out);
     return out;

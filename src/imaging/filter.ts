@@ -10,7 +10,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
-import { barrier, newSyncState, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
+import { barrier, newSyncState, runThreadsSync, threadCount } from '../parallel/pool.js';
 import type { SyncState } from '../parallel/pool.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
@@ -40,8 +40,9 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * Gaussian filter of a volume.
  *
  * Large volumes (≥ 2²² voxels) are filtered on several threads (src/parallel/pool.ts): the output lives
- * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes, so every
- * voxel is computed exactly as on one thread (bit-identical results whatever the thread count).
+ * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes that the
+ * threads take in turn from a shared counter, so every voxel is computed exactly as on one thread
+ * (bit-identical results whatever the thread count).
  *
  * @param volume image (any unit; the result keeps it).
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
@@ -76,140 +77,265 @@ export function gaussianFilter(
     return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
   });
   const size: Vec3 = [...volume.size];
+  // Work counters of the three passes (threads take chunks of lines in turn: a thread that the OS holds
+  // back does not hold back the others; each line is computed the same whoever takes it).
+  const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(12) : new ArrayBuffer(12));
   if (threads === 1) {
-    filterPart({ out, size, kernels, part: 0, parts: 1, sync: null });
+    filterPart({ out, size, kernels, next, sync: null });
   } else {
     const sync = newSyncState(threads);
     const tasks: FilterTask[] = [];
-    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, part, parts: threads, sync });
+    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, next, sync });
     runThreadsSync(import.meta.url, 'filterPart', filterPart, tasks, sync);
   }
   return { ...volume, size, data: out, unit: volume.unit };
 }
 
-/** One thread's share of the filter: part `part` of `parts` of every axis pass, in place on `out`. */
+/** Rows of the i pass per chunk taken from the work counter (the j and k passes take one plane). */
+const ROWS_PER_CHUNK = 64;
+
+/** A thread's view of the filter: every thread runs the three axis passes in place on `out`. */
 interface FilterTask {
   out: Float32Array;
   size: Vec3;
   kernels: (Float64Array | null)[];
-  part: number;
-  parts: number;
+  /** Shared work counters, one per axis pass: the next chunk to take. */
+  next: Int32Array;
   /** Barrier between the axis passes (null on one thread). */
   sync: SyncState | null;
 }
 
-/** Worker entry (src/parallel/pool.ts) and single-thread body: the three axis passes. Internal. */
+/**
+ * Worker entry (src/parallel/pool.ts) and single-thread body: the three axis passes, each as chunks of
+ * lines taken from the pass's work counter until none is left, then the barrier. Internal.
+ */
 export function filterPart(task: FilterTask): void {
-  const { out, size, kernels, part, parts, sync } = task;
+  const { out, size, kernels, next, sync } = task;
   const [nx, ny, nz] = size;
   for (let ax = 0; ax < 3; ax++) {
     const kern = kernels[ax];
     if (!kern) continue;
-    if (ax === 0) {
-      const [r0, r1] = splitRange(ny * nz, parts)[part]!;
-      filterRows(out, nx, kern, r0, r1);
-    } else {
-      // Along j (planes = slices k) or k (planes = rows j).
-      const [p0, p1] = splitRange(ax === 1 ? nz : ny, parts)[part]!;
-      filterPlanes(out, size, ax, kern, p0, p1);
+    // Along i (chunks of rows), j (planes = slices k) or k (planes = rows j).
+    const chunks = ax === 0 ? Math.ceil((ny * nz) / ROWS_PER_CHUNK) : ax === 1 ? nz : ny;
+    // Scratch: one line (i pass) or one plane of lines (j, k passes), and a float64 accumulator row.
+    const scratch = new Float32Array(ax === 0 ? nx : nx * (ax === 1 ? ny : nz));
+    const acc = new Float64Array(nx);
+    for (let c = Atomics.add(next, ax, 1); c < chunks; c = Atomics.add(next, ax, 1)) {
+      if (ax === 0) {
+        const row1 = Math.min(ny * nz, (c + 1) * ROWS_PER_CHUNK);
+        filterRows(out, nx, kern, c * ROWS_PER_CHUNK, row1, scratch, acc);
+      } else filterPlanes(out, size, ax, kern, c, scratch, acc);
     }
     if (sync) barrier(sync);
   }
 }
 
-/** Filters rows [row0, row1) of length nx along i (rows are contiguous). */
-function filterRows(out: Float32Array, nx: number, kern: Float64Array, row0: number, row1: number): void {
+/**
+ * One output line of `len` values from a symmetric kernel over rows of `src` (each `len` long):
+ * dst[o + i] = (c·src[mid + i] + Σ_{d=r…1} w_d·(src[mid − d·step + i] + src[mid + d·step + i])) · scale,
+ * with c = kern[r], w_d = kern[r − d] = kern[r + d]: the centre first, then the pairs from the outermost
+ * in (the order of scipy.ndimage.correlate1d for a symmetric kernel), accumulated in float64 in `acc`.
+ * The pairs are added eight per sweep over the line (`addPairs8`), then four, then one by one: the same
+ * sums in the same order whatever the grouping.
+ */
+function foldedLine(
+  src: Float32Array,
+  mid: number,
+  step: number,
+  len: number,
+  kern: Float64Array,
+  scale: number,
+  acc: Float64Array,
+  dst: Float32Array,
+  o: number,
+): void {
   const r = (kern.length - 1) / 2;
-  const line = new Float64Array(nx);
-  // Sum of the whole kernel, added in the same order as at a border position (same value).
-  let wFull = 0;
-  for (let u = 0; u < kern.length; u++) wFull += kern[u]!;
-  for (let row = row0; row < row1; row++) {
-    const start = row * nx;
-    for (let t = 0; t < nx; t++) line[t] = out[start + t]!;
-    for (let t = 0; t < nx; t++) {
-      let acc = 0;
-      const lo = t - r;
-      const hi = t + r;
-      if (lo >= 0 && hi <= nx - 1) {
-        for (let u = lo; u <= hi; u++) acc += kern[u - lo]! * line[u]!;
-        out[start + t] = acc / wFull;
-        continue;
-      }
-      let w = 0;
-      const lo0 = Math.max(0, lo);
-      const hi0 = Math.min(nx - 1, hi);
-      for (let u = lo0; u <= hi0; u++) {
-        const kw = kern[u - t + r]!;
-        acc += kw * line[u]!;
-        w += kw;
-      }
-      out[start + t] = acc / w;
-    }
+  const c = kern[r]!;
+  for (let i = 0; i < len; i++) acc[i] = c * src[mid + i]!;
+  let d = r;
+  for (; d >= 8; d -= 8) addPairs8(src, mid, step, len, kern, d, acc);
+  for (; d >= 4; d -= 4) addPairs4(src, mid, step, len, kern, d, acc);
+  for (; d >= 1; d--) {
+    const w = kern[r - d]!;
+    const a0 = mid - d * step;
+    const b0 = mid + d * step;
+    for (let i = 0; i < len; i++) acc[i] = acc[i]! + w * (src[a0 + i]! + src[b0 + i]!);
+  }
+  for (let i = 0; i < len; i++) dst[o + i] = acc[i]! * scale;
+}
+
+/** acc[i] += the pairs at distances d, d − 1, …, d − 7 (in that order) of `foldedLine`. */
+function addPairs8(
+  src: Float32Array,
+  mid: number,
+  step: number,
+  len: number,
+  kern: Float64Array,
+  d: number,
+  acc: Float64Array,
+): void {
+  const k = (kern.length - 1) / 2 - d;
+  const w0 = kern[k]!;
+  const w1 = kern[k + 1]!;
+  const w2 = kern[k + 2]!;
+  const w3 = kern[k + 3]!;
+  const w4 = kern[k + 4]!;
+  const w5 = kern[k + 5]!;
+  const w6 = kern[k + 6]!;
+  const w7 = kern[k + 7]!;
+  const a0 = mid - d * step;
+  const a1 = a0 + step;
+  const a2 = a1 + step;
+  const a3 = a2 + step;
+  const a4 = a3 + step;
+  const a5 = a4 + step;
+  const a6 = a5 + step;
+  const a7 = a6 + step;
+  const b0 = mid + d * step;
+  const b1 = b0 - step;
+  const b2 = b1 - step;
+  const b3 = b2 - step;
+  const b4 = b3 - step;
+  const b5 = b4 - step;
+  const b6 = b5 - step;
+  const b7 = b6 - step;
+  for (let i = 0; i < len; i++) {
+    let a = acc[i]!;
+    a += w0 * (src[a0 + i]! + src[b0 + i]!);
+    a += w1 * (src[a1 + i]! + src[b1 + i]!);
+    a += w2 * (src[a2 + i]! + src[b2 + i]!);
+    a += w3 * (src[a3 + i]! + src[b3 + i]!);
+    a += w4 * (src[a4 + i]! + src[b4 + i]!);
+    a += w5 * (src[a5 + i]! + src[b5 + i]!);
+    a += w6 * (src[a6 + i]! + src[b6 + i]!);
+    a += w7 * (src[a7 + i]! + src[b7 + i]!);
+    acc[i] = a;
+  }
+}
+
+/** acc[i] += the pairs at distances d, d − 1, d − 2, d − 3 (in that order) of `foldedLine`. */
+function addPairs4(
+  src: Float32Array,
+  mid: number,
+  step: number,
+  len: number,
+  kern: Float64Array,
+  d: number,
+  acc: Float64Array,
+): void {
+  const k = (kern.length - 1) / 2 - d;
+  const w0 = kern[k]!;
+  const w1 = kern[k + 1]!;
+  const w2 = kern[k + 2]!;
+  const w3 = kern[k + 3]!;
+  const a0 = mid - d * step;
+  const a1 = a0 + step;
+  const a2 = a1 + step;
+  const a3 = a2 + step;
+  const b0 = mid + d * step;
+  const b1 = b0 - step;
+  const b2 = b1 - step;
+  const b3 = b2 - step;
+  for (let i = 0; i < len; i++) {
+    let a = acc[i]!;
+    a += w0 * (src[a0 + i]! + src[b0 + i]!);
+    a += w1 * (src[a1 + i]! + src[b1 + i]!);
+    a += w2 * (src[a2 + i]! + src[b2 + i]!);
+    a += w3 * (src[a3 + i]! + src[b3 + i]!);
+    acc[i] = a;
   }
 }
 
 /**
- * Filters along j (ax 1) or k (ax 2) in planes [plane0, plane1): the lines of one plane are gathered as
- * rows of nx contiguous values, so the inner loop runs over i (cache-friendly).
+ * One output line near the volume border (taps u = lo…hi of the line's `count` rows exist): weights
+ * outside dropped and the rest renormalised, dst[o + i] = Σ_u kern[u − t + r]·src[u·step + i] / Σ_u kern[…].
+ */
+function borderLine(
+  src: Float32Array,
+  t: number,
+  count: number,
+  step: number,
+  len: number,
+  kern: Float64Array,
+  acc: Float64Array,
+  dst: Float32Array,
+  o: number,
+): void {
+  const r = (kern.length - 1) / 2;
+  const lo = Math.max(0, t - r);
+  const hi = Math.min(count - 1, t + r);
+  acc.fill(0, 0, len);
+  let w = 0;
+  for (let u = lo; u <= hi; u++) {
+    const kw = kern[u - t + r]!;
+    w += kw;
+    const s = u * step;
+    for (let i = 0; i < len; i++) acc[i] = acc[i]! + kw * src[s + i]!;
+  }
+  for (let i = 0; i < len; i++) dst[o + i] = acc[i]! / w;
+}
+
+/** 1 / (sum of the kernel in the folded order of `foldedLine`): interior voxels of a flat image stay flat. */
+function foldedScale(kern: Float64Array): number {
+  const r = (kern.length - 1) / 2;
+  let s = kern[r]!;
+  for (let d = r; d >= 1; d--) s += kern[r - d]! + kern[r + d]!;
+  return 1 / s;
+}
+
+/**
+ * Filters rows [row0, row1) of length nx along i (rows are contiguous): each row is copied to the scratch
+ * `line` (nx; `acc` nx float64), the interior (r ≤ i < nx − r) is swept as shifted copies of the line (`foldedLine` with step 1),
+ * the r values at either end renormalised (`borderLine` on one value).
+ */
+function filterRows(
+  out: Float32Array,
+  nx: number,
+  kern: Float64Array,
+  row0: number,
+  row1: number,
+  line: Float32Array,
+  acc: Float64Array,
+): void {
+  const r = (kern.length - 1) / 2;
+  const scale = foldedScale(kern);
+  const inner = Math.max(0, nx - 2 * r);
+  for (let row = row0; row < row1; row++) {
+    const start = row * nx;
+    line.set(out.subarray(start, start + nx));
+    if (inner > 0) foldedLine(line, r, 1, inner, kern, scale, acc, out, start + r);
+    for (let t = 0; t < nx; t++) {
+      if (t === r && inner > 0) t = nx - r;
+      if (t >= nx) break;
+      borderLine(line, t, nx, 1, 1, kern, acc, out, start + t);
+    }
+  }
+}
+/**
+ * Filters along j (ax 1) or k (ax 2) in one plane (slice k or row j): the plane's lines are copied as
+ * rows of nx contiguous values into the scratch `buf` (len × nx), then each output row is a kernel-weighted sum of whole rows
+ * (`foldedLine` with step nx; `borderLine` for the r rows at either end), so every inner loop runs over
+ * contiguous i.
  */
 function filterPlanes(
   out: Float32Array,
   size: Vec3,
   ax: number,
   kern: Float64Array,
-  plane0: number,
-  plane1: number,
+  plane: number,
+  buf: Float32Array,
+  acc: Float64Array,
 ): void {
   const [nx, ny, nz] = size;
   const r = (kern.length - 1) / 2;
   const len = ax === 1 ? ny : nz;
-  const buf = new Float64Array(len * nx);
-  const acc = new Float64Array(nx);
-  const base = (plane: number, t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
-  for (let plane = plane0; plane < plane1; plane++) {
-    for (let t = 0; t < len; t++) {
-      const src = base(plane, t);
-      for (let i = 0; i < nx; i++) buf[t * nx + i] = out[src + i]!;
-    }
-    for (let t = 0; t < len; t++) {
-      acc.fill(0);
-      let w = 0;
-      const lo = Math.max(0, t - r);
-      const hi = Math.min(len - 1, t + r);
-      // Taps four at a time (acc loaded and stored once per four), added in the same order as one by one.
-      let u = lo;
-      for (; u + 3 <= hi; u += 4) {
-        const k0 = kern[u - t + r]!;
-        const k1 = kern[u + 1 - t + r]!;
-        const k2 = kern[u + 2 - t + r]!;
-        const k3 = kern[u + 3 - t + r]!;
-        w += k0;
-        w += k1;
-        w += k2;
-        w += k3;
-        const o0 = u * nx;
-        const o1 = o0 + nx;
-        const o2 = o1 + nx;
-        const o3 = o2 + nx;
-        for (let i = 0; i < nx; i++) {
-          let a = acc[i]!;
-          a += k0 * buf[o0 + i]!;
-          a += k1 * buf[o1 + i]!;
-          a += k2 * buf[o2 + i]!;
-          a += k3 * buf[o3 + i]!;
-          acc[i] = a;
-        }
-      }
-      for (; u <= hi; u++) {
-        const kw = kern[u - t + r]!;
-        w += kw;
-        const o = u * nx;
-        for (let i = 0; i < nx; i++) acc[i] = acc[i]! + kw * buf[o + i]!;
-      }
-      const dst = base(plane, t);
-      for (let i = 0; i < nx; i++) out[dst + i] = acc[i]! / w;
-    }
+  const scale = foldedScale(kern);
+  const base = (t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
+  if (ax === 1) buf.set(out.subarray(base(0), base(len)));
+  else for (let t = 0; t < len; t++) buf.set(out.subarray(base(t), base(t) + nx), t * nx);
+  for (let t = 0; t < len; t++) {
+    if (t >= r && t < len - r) foldedLine(buf, t * nx, nx, nx, kern, scale, acc, out, base(t));
+    else borderLine(buf, t, len, nx, nx, kern, acc, out, base(t));
   }
 }
 

@@ -2,7 +2,8 @@
  * FCS 2.0 / 3.0 / 3.1 file reader: HEADER, TEXT (+ supplemental TEXT), DATA, ANALYSIS, `$NEXTDATA` data sets.
  *
  * DATA is streamed in chunks straight into one typed column per parameter, so a file of 10⁷ events is held
- * once (as columns), never as a raw copy plus a decoded copy. Integer data honour per-parameter `$PnB`
+ * once (as columns), never as a raw copy plus a decoded copy. Columns of ≥ 2²² events (when more than one
+ * thread is available, `threadCount`) are on SharedArrayBuffers, for the threaded compensation and gating. Integer data honour per-parameter `$PnB`
  * widths (8/16/24/32/64 bits, mixed) and `$PnR` bit masks; float and double data in either byte order.
  * By default values are pre-processed the way FlowIO / FlowKit do it: `$PnE` log decoding
  * 10^(f1·x/$PnR)·f2 (f2 = 0 read as 1), linear channels ÷ `$PnG`, the time channel × `$TIMESTEP`.
@@ -11,6 +12,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import type { Column, FlowEvents, SpilloverMatrix } from '../../flow/types.js';
+import { threadCount } from '../../parallel/pool.js';
 import { pow10 } from './pow10.js';
 import { parseHeader, parseText, type DoubledDelimiter, type FcsHeader } from './segments.js';
 
@@ -533,9 +535,14 @@ function readColumns(
   precision: 32 | 64,
 ): Column[] {
   const P = ds.parameters.length;
-  const columns: Column[] = ds.parameters.map(() =>
-    precision === 32 ? new Float32Array(nEvents) : new Float64Array(nEvents),
-  );
+  // Columns of files big enough to be processed on several threads live in shared memory, so that
+  // compensation and gating (src/parallel/pool.ts) can split the events without copying them.
+  const shared = threadCount(nEvents) > 1;
+  const bytes = precision === 32 ? 4 : 8;
+  const columns: Column[] = ds.parameters.map(() => {
+    const buf = shared ? new SharedArrayBuffer(nEvents * bytes) : new ArrayBuffer(nEvents * bytes);
+    return precision === 32 ? new Float32Array(buf) : new Float64Array(buf);
+  });
   if (nEvents === 0) return columns;
   const eventsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / bytesPerEvent));
   // Own ArrayBuffer (offset 0) so typed views are aligned.
@@ -588,14 +595,10 @@ function readColumns(
                 : w0 === 4
                   ? new Uint32Array(ab, 0, count * P)
                   : uint64AsNumbers(new BigUint64Array(ab, 0, count * P));
-      for (let p = 0; p < P; p++) {
-        const col = columns[p]!;
-        const m = masks[p]!;
-        if (m === 0) {
-          for (let e = 0, k = p; e < count; e++, k += P) col[done + e] = view[k]!;
-        } else {
-          for (let e = 0, k = p; e < count; e++, k += P) col[done + e] = view[k]! % m;
-        }
+      // Tiles of events whose interleaved values stay in cache while each parameter's are picked out.
+      for (let e0 = 0; e0 < count; e0 += TILE_EVENTS) {
+        const e1 = Math.min(count, e0 + TILE_EVENTS);
+        for (let p = 0; p < P; p++) deinterleave(view, P, p, e0, e1, columns[p]!, done, masks[p]!);
       }
     } else {
       // Mixed or odd integer widths (e.g. 24-bit): byte-wise decoding.
@@ -615,6 +618,27 @@ function readColumns(
     done += count;
   }
   return columns;
+}
+
+/** Events per tile of the de-interleaving copy (TILE_EVENTS × bytes per event fit in a core's L2 cache). */
+const TILE_EVENTS = 2048;
+
+/**
+ * col[dst + e] = view[e·P + p] (mod `modulus` when nonzero) for events e in [e0, e1) of the chunk `view`:
+ * one parameter's values out of interleaved events.
+ */
+function deinterleave(
+  view: ArrayLike<number>,
+  P: number,
+  p: number,
+  e0: number,
+  e1: number,
+  col: Column,
+  dst: number,
+  modulus: number,
+): void {
+  if (modulus === 0) for (let e = e0, k = e0 * P + p; e < e1; e++, k += P) col[dst + e] = view[k]!;
+  else for (let e = e0, k = e0 * P + p; e < e1; e++, k += P) col[dst + e] = view[k]! % modulus;
 }
 
 function uint64AsNumbers(a: BigUint64Array): Float64Array {
