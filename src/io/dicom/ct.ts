@@ -27,7 +27,10 @@ export interface CtSeries {
 export async function readCtSeries(dir: string): Promise<CtSeries> {
   const s = await readDicomSeries(dir, { modality: 'CT' });
   if (s.frameCount !== 1)
-    throw new InputError('a CT series has one frame per position', { file: dir, field: 'ImagePositionPatient' });
+    throw new InputError('a CT series has one frame per position', {
+      file: dir,
+      field: 'ImagePositionPatient',
+    });
   return {
     volume: { ...s.volume, unit: 'HU' },
     seriesInstanceUid: s.seriesInstanceUid,
