@@ -26,6 +26,8 @@ export interface FusedSliceOptions {
   petOpacity?: number;
   /** A mask on the PET grid whose outline is drawn (green). */
   outline?: Volume<Uint8Array>;
+  /** Names of the options in errors (e.g. the CLI's '--point-lps'); default the option names. */
+  fields?: { point?: string; pixelMm?: string; windowSuv?: string };
 }
 
 /** A rendered fused slice and the values it was drawn from. */
@@ -83,17 +85,21 @@ export function fusedTransversalSlice(
   pointLps: Vec3,
   opts: FusedSliceOptions,
 ): FusedSlice {
+  const fields = opts.fields ?? {};
   const pix = opts.pixelMm ?? 1;
   if (!Number.isFinite(pix) || pix <= 0 || pix > 100)
-    throw new InputError('pixel size must be a number of mm in (0, 100]', { field: 'pixelMm', value: pix });
+    throw new InputError('pixel size must be a number of mm in (0, 100]', {
+      field: fields.pixelMm ?? 'pixelMm',
+      value: pix,
+    });
   const winSuv = opts.windowSuv;
   const winHu = opts.windowHu ?? [-160, 240];
-  checkWindow(winSuv, 'windowSuv');
+  checkWindow(winSuv, fields.windowSuv ?? 'windowSuv');
   checkWindow(winHu, 'windowHu');
   const k = lpsToIjk(pet, pointLps)[2];
   if (!(k >= -0.5 && k <= pet.size[2] - 0.5))
     throw new InputError(`the point is outside the PET's ${pet.size[2]} slices`, {
-      field: 'point',
+      field: fields.point ?? 'point',
       value: pointLps.map((x) => x.toFixed(1)).join(','),
     });
   const grid = transversalPlane(pet, pointLps, pix);
@@ -124,7 +130,7 @@ export function fusedTransversalSlice(
         const g = 255 * clamp01((ctHu[q]! - winHu[0]) / (winHu[1] - winHu[0]));
         const a = petSuv[q]! >= winSuv[0] && t > 0 ? alpha : 0;
         const hot = [clamp01(3 * t), clamp01(3 * t - 1), clamp01(3 * t - 2)].map((x) => 255 * x);
-        px = [0, 1, 2].map((n) => (1 - a) * g + a * hot[n]!) as [number, number, number];
+        px = [(1 - a) * g + a * hot[0]!, (1 - a) * g + a * hot[1]!, (1 - a) * g + a * hot[2]!];
       }
       if (inMask(i, j) && !(inMask(i - 1, j) && inMask(i + 1, j) && inMask(i, j - 1) && inMask(i, j + 1)))
         px = [60, 220, 75];
@@ -150,16 +156,18 @@ export function fusedTransversalSlice(
 export function maskCentreLps(mask: Volume<Uint8Array>): Vec3 | null {
   const [nx, ny, nz] = mask.size;
   let n = 0;
-  const s = [0, 0, 0];
+  let si = 0;
+  let sj = 0;
+  let sk = 0;
   for (let k = 0, q = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++, q++)
         if (mask.data[q] !== 0) {
           n++;
-          s[0] += i;
-          s[1] += j;
-          s[2] += k;
+          si += i;
+          sj += j;
+          sk += k;
         }
   if (n === 0) return null;
-  return ijkToLps(mask, [s[0]! / n, s[1]! / n, s[2]! / n]);
+  return ijkToLps(mask, [si / n, sj / n, sk / n]);
 }

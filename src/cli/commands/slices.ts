@@ -72,20 +72,12 @@ export async function slicesCommand(
     point = maskCentreLps(outline)!; // rtstructMaskOnGrid refuses an ROI enclosing no voxel
   } else point = numbers(o.pointLps!, 3, '--point-lps') as Vec3;
   const pixelMm = o.pixelMm !== undefined ? numbers(o.pixelMm, 1, '--pixel-mm')[0]! : undefined;
-  let slice: FusedSlice;
-  try {
-    slice = fusedTransversalSlice(pet.volume, ct?.volume ?? null, point, {
-      windowSuv,
-      ...(pixelMm !== undefined ? { pixelMm } : {}),
-      ...(outline ? { outline } : {}),
-    });
-  } catch (e) {
-    if (e instanceof InputError && e.field === 'point')
-      throw new InputError(e.message, { file: petDir, field: '--point-lps', value: o.pointLps ?? '' });
-    if (e instanceof InputError && e.field === 'pixelMm')
-      throw new InputError(e.message, { field: '--pixel-mm', value: o.pixelMm ?? '' });
-    throw e;
-  }
+  const slice = fusedTransversalSlice(pet.volume, ct?.volume ?? null, point, {
+    windowSuv,
+    ...(pixelMm !== undefined ? { pixelMm } : {}),
+    ...(outline ? { outline } : {}),
+    fields: { point: '--point-lps', pixelMm: '--pixel-mm', windowSuv: '--window' },
+  });
   writePng(slice.picture, o.out);
   return {
     file: o.out,
