@@ -253,6 +253,11 @@ function readScans(
     } else {
       r.check(/\.nii(\.gz)?$/.test(scan.path), 'path', 'a nifti-suv scan must be a .nii or .nii.gz file');
     }
+    const ctPath = r.path('ct_path', paths, false);
+    if (ctPath !== null) {
+      r.check(statSync(ctPath).isDirectory(), 'ct_path', 'ct_path must point at a CT series folder');
+      scan.ctPath = ctPath;
+    }
     scans.push(scan);
   });
   return scans;
