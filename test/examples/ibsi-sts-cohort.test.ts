@@ -80,6 +80,21 @@ test('carto run on the 40-patient STS cohort: VOI metrics equal carto suv per sc
       assert.equal(s.reason, IMAGING_ONLY_REASON, id);
     }
     assert.equal(results.sections['table1']!.status, 'ok');
+    // Image panels: a MIP per scan, a fused PET/CT slice for the five scans with a CT.
+    const panels = results.sections['image-panels']!;
+    assert.equal(panels.status, 'ok');
+    assert.equal((panels.results['scans'] as string[]).length, 40);
+    const fused = panels.results['fused'] as { scanId: string; lesion: string }[];
+    assert.deepEqual(
+      fused.map((f) => f.scanId),
+      ['STS-001-PET', 'STS-002-PET', 'STS-003-PET', 'STS-004-PET', 'STS-005-PET'],
+    );
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.equal(
+      html.match(/data:image\/png;base64,/g)?.length,
+      1 + 40 + 5,
+      'quantification MIP + 40 MIPs + 5 fused',
+    );
     // Measured on the shared 2-core machine under load: ~25–40 s; a generous bound against regressions.
     assert.ok(seconds < 240, `run took ${seconds.toFixed(1)} s`);
   } finally {
@@ -205,6 +220,20 @@ test('carto slices: a CT of another frame of reference and a missing point are e
   }
 });
 
+test('readCtSeries reads HU through the series code and refuses a PET folder naming Modality', async () => {
+  const ct = await readCtSeries(cohort('dicom', 'STS_001', 'CT', 'image'));
+  assert.equal(ct.volume.unit, 'HU');
+  assert.deepEqual(ct.volume.size, [198, 202, 59]);
+  let min = Infinity;
+  for (const x of ct.volume.data) if (x < min) min = x;
+  assert.equal(min, -1000, 'air at −1000 HU (RescaleSlope 1, RescaleIntercept 0 in these files)');
+  await assert.rejects(
+    readCtSeries(cohort('dicom', 'STS_001', 'PET', 'image')),
+    (e: unknown) =>
+      e instanceof InputError && /field Modality: not a CT image.*\(value: "PT"\)/.test(e.message),
+  );
+});
+
 test('imaging-only bundle: a scan day or a journey row is an error naming the file, row and field', () => {
   const cases: { edit: (d: string) => void; expect: RegExp }[] = [
     {
@@ -223,6 +252,13 @@ test('imaging-only bundle: a scan day or a journey row is an error naming the fi
     {
       edit: (d) => writeFileSync(join(d, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nSTS-001,1,0\n'),
       expect: /toxicity\.csv, row 1, field patient_id: .*no patient journey/,
+    },
+    {
+      edit: (d) => {
+        const f = join(d, 'scans.csv');
+        writeFileSync(f, readFileSync(f, 'utf8').replace('/STS_001/CT/image', '/STS_001/CT/mask/RS.dcm'));
+      },
+      expect: /scans\.csv, row 1, field ct_path: ct_path must point at a CT series folder/,
     },
   ];
   for (const c of cases) {
