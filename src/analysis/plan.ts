@@ -26,7 +26,11 @@ export interface PlannedAnalysis {
 }
 
 /** Parts of the complete plan that need the CAR T journey (see `PlannedAnalysis.needsJourney`). */
-const JOURNEY_PARTS: ReadonlySet<CompleteAnalysis['part']> = new Set(['tumour-prepost', 'outcomes', 'toxicity']);
+const JOURNEY_PARTS: ReadonlySet<CompleteAnalysis['part']> = new Set([
+  'tumour-prepost',
+  'outcomes',
+  'toxicity',
+]);
 /** Single analyses outside those parts that need it: the irradiated lesions (bridging radiotherapy). */
 const JOURNEY_IDS: ReadonlySet<string> = new Set(['tumour-irradiated']);
 

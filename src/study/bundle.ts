@@ -432,7 +432,8 @@ export function readBundle(
   const scans = readScans(sc, knownPatient, paths, pacsUrl);
   const scanById = new Map(scans.map((s) => [s.scanId, s]));
   const imagingOnly = head.settings.imagingOnly === true;
-  if (imagingOnly) checkImagingOnly(sc, scans, [optionalTable(TABLES.events), optionalTable(TABLES.toxicity)]);
+  if (imagingOnly)
+    checkImagingOnly(sc, scans, [optionalTable(TABLES.events), optionalTable(TABLES.toxicity)]);
   const events = imagingOnly
     ? []
     : readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
