@@ -18,10 +18,34 @@ export interface PlannedAnalysis {
   id: string;
   title: string;
   run: (study: StudyData) => AnalysisSection;
+  /**
+   * Needs the CAR T journey (infusion, post-CART scans, response, follow-up, toxicity or bridging):
+   * not run in an imaging-only study (study.json `analysis.imagingOnly`, docs/study-bundle.md).
+   */
+  needsJourney?: boolean;
 }
 
+/** Parts of the complete plan that need the CAR T journey (see `PlannedAnalysis.needsJourney`). */
+const JOURNEY_PARTS: ReadonlySet<CompleteAnalysis['part']> = new Set([
+  'tumour-prepost',
+  'outcomes',
+  'toxicity',
+]);
+/** Single analyses outside those parts that need it: the irradiated lesions (bridging radiotherapy). */
+const JOURNEY_IDS: ReadonlySet<string> = new Set(['tumour-irradiated']);
+
 const part = (p: CompleteAnalysis['part']): PlannedAnalysis[] =>
-  COMPLETE_ANALYSES.filter((a) => a.part === p).map(({ id, title, run }) => ({ id, title, run }));
+  COMPLETE_ANALYSES.filter((a) => a.part === p).map(({ id, title, run }) => ({
+    id,
+    title,
+    run,
+    needsJourney: JOURNEY_PARTS.has(p) || JOURNEY_IDS.has(id),
+  }));
+
+/** Why an analysis that needs the journey is not run in an imaging-only study. */
+export const IMAGING_ONLY_REASON =
+  'imaging-only study (study.json analysis.imagingOnly): the patients were scanned, not treated with CAR T, ' +
+  'so there is no infusion, post-CART scan, response, follow-up or toxicity for this analysis';
 
 /**
  * The analyses, in report order (docs/references/trial.md §5): Table 1, patient flow, normal tissue, tumour
@@ -29,7 +53,7 @@ const part = (p: CompleteAnalysis['part']): PlannedAnalysis[] =>
  */
 export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   { id: 'table1', title: 'Baseline characteristics', run: table1 },
-  { id: 'consort-flow', title: 'Patient flow', run: consortFlow },
+  { id: 'consort-flow', title: 'Patient flow', run: consortFlow, needsJourney: true },
   {
     id: 'normal-tissue-summary',
     title: 'Normal-tissue uptake by organ and timepoint',
@@ -39,9 +63,14 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   ...part('tumour-pre'),
   ...part('tumour-prepost'),
   ...part('correlations'),
-  { id: 'outcomes-uptake', title: 'Outcomes by pre-CART tumour uptake', run: (s) => outcomesByUptake(s) },
+  {
+    id: 'outcomes-uptake',
+    title: 'Outcomes by pre-CART tumour uptake',
+    run: (s) => outcomesByUptake(s),
+    needsJourney: true,
+  },
   ...part('outcomes'),
-  { id: 'toxicity', title: 'Toxicity', run: toxicitySummary },
+  { id: 'toxicity', title: 'Toxicity', run: toxicitySummary, needsJourney: true },
   ...part('toxicity'),
   { id: 'labs', title: 'Laboratory measurements', run: labSummary },
   { id: 'qpcr', title: 'qPCR: standard curves and samples', run: qpcrSection },
@@ -52,7 +81,8 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
 
 /**
  * Runs every planned analysis on the study. An analysis that throws is reported as 'not-run' with
- * the error message as its reason.
+ * the error message as its reason; in an imaging-only study one that needs the CAR T journey is
+ * 'not-run' with `IMAGING_ONLY_REASON`.
  * @param onProgress - called after each analysis with (done, total, id)
  */
 export function runAnalysisPlan(
@@ -63,7 +93,9 @@ export function runAnalysisPlan(
   const out: AnalysisSection[] = [];
   plan.forEach((a, i) => {
     let section: AnalysisSection;
+    const imagingOnly = study.settings.imagingOnly === true && a.needsJourney === true;
     try {
+      if (imagingOnly) throw new Error(IMAGING_ONLY_REASON);
       section = a.run(study);
     } catch (e) {
       section = {

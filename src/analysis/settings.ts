@@ -121,6 +121,8 @@ export const analysisSettingsSchema = z.strictObject({
   uptakeDays: positive.nullable().optional(),
   prePostRandom: z.enum(PRE_POST_RANDOM).optional(),
   labScanMaxGapDays: positive.optional(),
+  /** Patients scanned, not treated with CAR T: no journey, outcomes or toxicity (docs/study-bundle.md). */
+  imagingOnly: z.boolean().optional(),
 });
 
 /** study.json `analysis` as validated (every key optional). */

@@ -13,6 +13,7 @@ import { loadPetSuv, type LoadPetSuvOptions, type PetSuv } from '../io/dicom/loa
 import { loadPetSuvFromPacs } from '../io/dicomweb.js';
 import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import { renderMip } from '../imaging/mip.js';
+import { renderScanPanel, type ScanPanel } from './panels.js';
 
 /** A maximum-intensity projection of a scan, as PNG bytes. */
 export interface ScanPicture {
@@ -30,6 +31,8 @@ export interface QuantifyOptions {
   netDoseBq?: number;
   /** Render the MIP of this scan. */
   picture?: boolean;
+  /** Render the scan's image panels (MIP, fused PET/CT when it has a CT; panels.ts). */
+  panel?: boolean;
   /**
    * Folders a header may point into (an NRRD `data file:`): the bundle folder and its `dataRoots`
    * (docs/study-bundle.md, Paths). Absent: each header's own folder only.
@@ -62,12 +65,17 @@ function loadFromPacs(pacs: PacsScanSource, suvOpts: LoadPetSuvOptions): Promise
 export async function loadSuv(
   scan: Scan,
   opts: QuantifyOptions,
-): Promise<{ volume: Volume<Float32Array>; provenance: Omit<ScanQuantification, 'grid'> }> {
+): Promise<{
+  volume: Volume<Float32Array>;
+  provenance: Omit<ScanQuantification, 'grid'>;
+  frameOfReferenceUid: string | null;
+}> {
   if (scan.format === 'dicom') {
     const suvOpts = opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {};
     const pet = scan.pacs ? await loadFromPacs(scan.pacs, suvOpts) : await loadPetSuv(scan.path, suvOpts);
     return {
       volume: pet.volume,
+      frameOfReferenceUid: pet.meta.frameOfReferenceUid,
       provenance: {
         suvUnits: pet.meta.units,
         decayCorrection: pet.meta.decayCorrection,
@@ -78,8 +86,17 @@ export async function loadSuv(
   const img = await loadSuvImage(scan.path, opts.dataRoots ? { dataRoots: opts.dataRoots } : {});
   return {
     volume: img.volume,
+    frameOfReferenceUid: null,
     provenance: { suvUnits: `SUVbw ${img.units} (${img.source})`, decayCorrection: 'n/a', suvType: 'bw' },
   };
+}
+
+/** What `quantifyScan` returns. */
+export interface ScanQuantified {
+  metrics: Map<string, VoiMetrics>;
+  provenance: ScanQuantification;
+  picture?: ScanPicture;
+  panel?: ScanPanel;
 }
 
 /**
@@ -88,12 +105,9 @@ export async function loadSuv(
  * @throws InputError naming the scan or mask file for unreadable images, a label map on another grid,
  *   an ROI missing from an RTSTRUCT, or an empty VOI
  */
-export async function quantifyScan(
-  scan: Scan,
-  vois: Voi[],
-  opts: QuantifyOptions,
-): Promise<{ metrics: Map<string, VoiMetrics>; provenance: ScanQuantification; picture?: ScanPicture }> {
-  const { volume: suv, provenance } = await loadSuv(scan, opts);
+export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOptions): Promise<ScanQuantified> {
+  const { volume: suv, provenance, frameOfReferenceUid } = await loadSuv(scan, opts);
+  let lesion: { label: string; mask: Uint8Array } | null = null;
   const metrics = new Map<string, VoiMetrics>();
   const statsOpts = { matvThresholdSuv: opts.matvThresholdSuv };
 
@@ -113,6 +127,8 @@ export async function quantifyScan(
     );
     list.forEach((v, i) => {
       const s = stats[i]!;
+      if (opts.panel && v.kind === 'lesion')
+        lesion ??= { label: v.label, mask: Uint8Array.from(labels.data, (x) => (x === v.maskLabel ? 1 : 0)) };
       if (s.voxelCount === 0) {
         throw new InputError(`label ${v.maskLabel} has no voxel in the mask`, {
           file,
@@ -144,13 +160,14 @@ export async function quantifyScan(
     }
     metrics.set(v.voiId, s);
     if (opts.picture) outlines.push(mask);
+    if (v.kind === 'lesion') lesion ??= { label: v.label, mask };
   }
 
-  const result: { metrics: Map<string, VoiMetrics>; provenance: ScanQuantification; picture?: ScanPicture } =
-    {
-      metrics,
-      provenance: { ...provenance, grid: { size: [...suv.size], spacingMm: [...suv.spacingMm] } },
-    };
+  const result: ScanQuantified = {
+    metrics,
+    provenance: { ...provenance, grid: { size: [...suv.size], spacingMm: [...suv.spacingMm] } },
+  };
+  if (opts.panel) result.panel = await renderScanPanel(scan, suv, frameOfReferenceUid, lesion);
   if (opts.picture) {
     const windowMaxSuv = 8;
     // 2 mm display pixels: a whole-body MIP of a few hundred pixels, whatever the voxel size.

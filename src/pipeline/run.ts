@@ -32,6 +32,7 @@ import { writeReportFiles } from '../report/write.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { bundleContentHash } from './hash.js';
 import { quantifyScan, requirePacsUrls, type QuantifyOptions, type ScanPicture } from './quantify.js';
+import { imagePanelsSection, type ScanPanel } from './panels.js';
 
 /** Progress callbacks of the pipeline (the CLI draws bars from them). */
 export interface PipelineProgress {
@@ -61,6 +62,8 @@ export interface ImportResult {
   unlinkedPatients: string[];
   /** One line per unlinked patient, for the CLI to print (exit code stays 0). */
   warnings: string[];
+  /** Image panels of every scan (for the report's `image-panels` section), when asked for a picture. */
+  panels?: ScanPanel[];
 }
 
 /**
@@ -105,7 +108,7 @@ export async function importBundle(
     if (existing?.contentHash === contentHash) {
       // Nothing to write; only the report's picture needs one scan loaded.
       t0 = performance.now();
-      const picture = opts.picture ? await pictureOnly(bundle) : undefined;
+      const { picture, panels } = opts.picture ? await pictureOnly(bundle) : {};
       if (picture) timings['picture'] = (performance.now() - t0) / 1000;
       return {
         studyName: bundle.name,
@@ -115,10 +118,11 @@ export async function importBundle(
         timings,
         ...(picture ? { picture } : {}),
         ...(await registryLinks(db, bundle.name)),
+        ...(panels ? { panels } : {}),
       };
     }
     t0 = performance.now();
-    const { metrics, scans, picture } = await quantifyBundle(bundle, progress, opts.picture ?? false);
+    const { metrics, scans, picture, panels } = await quantifyBundle(bundle, progress, opts.picture ?? false);
     timings['quantify'] = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const status = await saveStudy(db, bundle, metrics, scans, contentHash, qpcr, labAssays);
@@ -131,6 +135,7 @@ export async function importBundle(
       timings,
       ...(picture ? { picture } : {}),
       ...(await registryLinks(db, bundle.name)),
+      ...(opts.picture ? { panels } : {}),
     };
   } finally {
     await db.destroy();
@@ -236,28 +241,34 @@ function pictureScanOf(bundle: StudyBundle): string | undefined {
   return (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId;
 }
 
-/** Renders the MIP of the picture scan alone (the study is already stored). */
-async function pictureOnly(bundle: StudyBundle): Promise<ScanPicture | undefined> {
-  const scan = bundle.scans.find((s) => s.scanId === pictureScanOf(bundle));
-  if (!scan) return undefined;
-  const q = await quantifyScan(
-    scan,
-    bundle.vois.filter((v) => v.scanId === scan.scanId),
-    scanOptions(bundle, scan.scanId, true),
-  );
-  return q.picture;
+/** Renders the MIP of the picture scan and every scan's panels (the study is already stored). */
+async function pictureOnly(bundle: StudyBundle): Promise<{ picture?: ScanPicture; panels: ScanPanel[] }> {
+  const pictureScan = pictureScanOf(bundle);
+  let picture: ScanPicture | undefined;
+  const panels: ScanPanel[] = [];
+  for (const scan of bundle.scans) {
+    const q = await quantifyScan(
+      scan,
+      bundle.vois.filter((v) => v.scanId === scan.scanId),
+      scanOptions(bundle, scan.scanId, scan.scanId === pictureScan, true),
+    );
+    if (q.picture) picture = q.picture;
+    if (q.panel) panels.push(q.panel);
+  }
+  return { ...(picture ? { picture } : {}), panels };
 }
 
 /**
  * Quantification options of one scan: the study's MATV threshold and, when a tracer_injection event
  * names the scan, its net injected activity (replacing the header dose, explicitly).
  */
-function scanOptions(bundle: StudyBundle, scanId: string, picture: boolean): QuantifyOptions {
+function scanOptions(bundle: StudyBundle, scanId: string, picture: boolean, panel: boolean): QuantifyOptions {
   const doseEvent = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scanId);
   return {
     matvThresholdSuv: bundle.settings.matvThresholdSuv,
     ...(doseEvent?.activityMbq != null ? { netDoseBq: doseEvent.activityMbq * 1e6 } : {}),
     picture,
+    panel,
     dataRoots: [bundle.dir, ...bundle.dataRoots],
   };
 }
@@ -271,8 +282,10 @@ async function quantifyBundle(
   metrics: Map<string, VoiMetrics>;
   scans: Map<string, ScanQuantification>;
   picture?: ScanPicture;
+  panels: ScanPanel[];
 }> {
   const metrics = new Map<string, VoiMetrics>();
+  const panels: ScanPanel[] = [];
   const scans = new Map<string, ScanQuantification>();
   let picture: ScanPicture | undefined;
   progress.stage('quantify', bundle.scans.length);
@@ -280,14 +293,19 @@ async function quantifyBundle(
   const pictureScan = wantPicture ? pictureScanOf(bundle) : undefined;
   for (const scan of bundle.scans) {
     const vois = bundle.vois.filter((v) => v.scanId === scan.scanId);
-    const q = await quantifyScan(scan, vois, scanOptions(bundle, scan.scanId, scan.scanId === pictureScan));
+    const q = await quantifyScan(
+      scan,
+      vois,
+      scanOptions(bundle, scan.scanId, scan.scanId === pictureScan, wantPicture),
+    );
+    if (q.panel) panels.push(q.panel);
     for (const [id, m] of q.metrics) metrics.set(id, m);
     scans.set(scan.scanId, q.provenance);
     if (q.picture) picture = q.picture;
     progress.tick(scan.scanId);
   }
   progress.done();
-  return { metrics, scans, ...(picture ? { picture } : {}) };
+  return { metrics, scans, ...(picture ? { picture } : {}), panels };
 }
 
 export interface RunResult extends ImportResult {
@@ -371,7 +389,7 @@ async function analyseAndReport(
       };
       quant.figures.push(fig);
     }
-    sections = [...runAnalysisPlan(study), quant];
+    sections = [...runAnalysisPlan(study), quant, imagePanelsSection(imported.panels ?? [])];
     progress.tick();
     progress.done();
     timings['analyse'] = (performance.now() - t0) / 1000;
@@ -382,8 +400,9 @@ async function analyseAndReport(
   } finally {
     await db.destroy();
   }
+  const { panels: _panels, ...importedRest } = imported; // PNG bytes: in the report, not the result
   return {
-    ...imported,
+    ...importedRest,
     timings,
     runId,
     sections: sections.map((s) => ({

@@ -58,7 +58,7 @@ export const BUNDLE_TABLES = {
   ),
   scans: table(
     'scans.csv',
-    ['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format'],
+    ['scan_id', 'patient_id', 'tracer', 'timepoint', 'day', 'path', 'format', 'ct_path'],
     ['scan_id', 'patient_id', 'tracer', 'timepoint', 'path', 'format'],
   ),
   vois: table(

@@ -9,7 +9,7 @@
  * data row and the column, with the offending value.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { readCsv, type CsvTable } from '../io/csv.js';
 import type { QpcrWell } from '../assays/qpcr-study.js';
@@ -253,6 +253,11 @@ function readScans(
     } else {
       r.check(/\.nii(\.gz)?$/.test(scan.path), 'path', 'a nifti-suv scan must be a .nii or .nii.gz file');
     }
+    const ctPath = r.path('ct_path', paths, false);
+    if (ctPath !== null) {
+      r.check(statSync(ctPath).isDirectory(), 'ct_path', 'ct_path must point at a CT series folder');
+      scan.ctPath = ctPath;
+    }
     scans.push(scan);
   });
   return scans;
@@ -295,6 +300,34 @@ function readVois(vo: CsvTable, scanIds: ReadonlySet<string>, paths: BundlePaths
 }
 
 /** toxicity.csv: one row per known patient. */
+const IMAGING_ONLY = 'an imaging-only study (study.json analysis.imagingOnly)';
+
+/**
+ * An imaging-only study (study.json `analysis.imagingOnly`: patients scanned, not treated with CAR T,
+ * docs/study-bundle.md) has no patient journey: no scan `day` (days count from an infusion), and
+ * events.csv and toxicity.csv are absent or hold no rows.
+ * @throws InputError naming the file, row and field of the first scan day or journey row
+ */
+function checkImagingOnly(sc: CsvTable, scans: readonly Scan[], journey: readonly (CsvTable | null)[]): void {
+  scans.forEach((s, i) => {
+    if (s.day !== null)
+      throw new InputError(`${IMAGING_ONLY} has no infusion to count days from: leave day empty`, {
+        file: sc.file,
+        row: i + 1,
+        field: 'day',
+        value: s.day,
+      });
+  });
+  for (const t of journey) {
+    if (t && t.rows.length > 0)
+      throw new InputError(`${IMAGING_ONLY} has no patient journey: ${basename(t.file)} must hold no rows`, {
+        file: t.file,
+        row: 1,
+        field: t.columns[0] ?? 'patient_id',
+      });
+  }
+}
+
 function readToxicity(tx: CsvTable, knownPatient: PatientCheck): Toxicity[] {
   const toxicity: Toxicity[] = [];
   const seen = new Set<string>();
@@ -398,14 +431,19 @@ export function readBundle(
   const pacsUrl = opts.pacsUrl ?? studyPacsUrl;
   const scans = readScans(sc, knownPatient, paths, pacsUrl);
   const scanById = new Map(scans.map((s) => [s.scanId, s]));
-  const events = readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
+  const imagingOnly = head.settings.imagingOnly === true;
+  if (imagingOnly)
+    checkImagingOnly(sc, scans, [optionalTable(TABLES.events), optionalTable(TABLES.toxicity)]);
+  const events = imagingOnly
+    ? []
+    : readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
   checkNotAfterDeath(
     sc.file,
     scans.map((s, i) => ({ patientId: s.patientId, day: s.day, row: i + 1 })),
     events,
   );
   const vois = readVois(table(TABLES.vois), new Set(scanById.keys()), paths);
-  const toxicity = readToxicity(table(TABLES.toxicity), knownPatient);
+  const toxicity = imagingOnly ? [] : readToxicity(table(TABLES.toxicity), knownPatient);
 
   // Optional tables.
   const labs: LabValue[] = [];

@@ -104,6 +104,8 @@ export interface Scan {
   format: 'dicom' | 'nifti-suv';
   /** A series on a DICOMweb server (PACS), when `path` is `dicomweb:…` (docs/pacs.md). */
   pacs?: PacsScanSource;
+  /** Absolute path of the CT series folder of the same PET/CT study (scans.csv `ct_path`), for the fused PET/CT panel. */
+  ctPath?: string;
 }
 
 /** Where a scan's PET series lies on a DICOMweb server (scans.csv `path` `dicomweb:<study>/<series>`). */

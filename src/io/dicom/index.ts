@@ -20,3 +20,5 @@ export { loadPetSuv, suvUnit } from './load-pet-suv.js';
 export type { PetSuv, LoadPetSuvOptions } from './load-pet-suv.js';
 export { readSuvFactors, readHeaderJson } from './suv-factor.js';
 export type { SuvFactorSource } from './suv-factor.js';
+export { readCtSeries, checkSameFrameOfReference } from './ct.js';
+export type { CtSeries } from './ct.js';

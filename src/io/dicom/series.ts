@@ -97,6 +97,8 @@ export interface ReadSeriesOptions {
   spacingRelTol?: number;
   /** 1-based time frame to read from a dynamic series (required when the series has several). */
   frame?: number;
+  /** Modality every instance must have (default `PT`; `CT` for the CT of a PET/CT, see ct.ts). */
+  modality?: 'PT' | 'CT';
 }
 
 const SKIP_NAMES = /^(\.|DICOMDIR$|Thumbs\.db$|desktop\.ini$)/i;
@@ -252,15 +254,16 @@ function selectSeries(parsedIn: ParsedDicom[], dir: string, opts: ReadSeriesOpti
 
 /**
  * Slice sources: single-frame files, or the frames of an Enhanced (multi-frame) file.
- * @throws InputError for a non-PT Modality, or a multi-frame file that is not alone in its folder
+ * @throws InputError for a Modality other than `modality` (PT by default), or a multi-frame file that is
+ *   not alone in its folder
  */
-function sliceSources(parsed: ParsedDicom[]): SliceSource[] {
+function sliceSources(parsed: ParsedDicom[], expected: 'PT' | 'CT'): SliceSource[] {
   const sources: SliceSource[] = [];
   for (const p of parsed) {
     const h = pickPetHeader(p.dataset);
     const modality = textValue(h, 'Modality', { file: p.file });
-    if (modality !== 'PT') {
-      throw new InputError('not a PET image (Modality must be PT)', {
+    if (modality !== expected) {
+      throw new InputError(`not a ${expected === 'PT' ? 'PET' : 'CT'} image (Modality must be ${expected})`, {
         file: p.file,
         field: 'Modality',
         value: modality,
@@ -347,7 +350,7 @@ export function assembleFrames(
   // Series membership.
   const parsed = selectSeries(parsedIn, dir, opts);
   // Slice sources: single-frame files, or the frames of Enhanced (multi-frame) files.
-  const sources = sliceSources(parsed);
+  const sources = sliceSources(parsed, opts.modality ?? 'PT');
   const first = sources[0]!;
   const h0 = first.header;
   const seriesInstanceUid = textValue(h0, 'SeriesInstanceUID') ?? '';
