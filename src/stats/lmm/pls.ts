@@ -22,7 +22,7 @@
  * The cost per evaluation is independent of n except for the optional residual pass below.
  */
 import { ComputationError } from '../../errors.js';
-import { backSolveT, cholInPlace, cholInverse } from './dense.js';
+import { backSolveT, cholInPlace, cholInverse } from '../linalg.js';
 import type { PlsSystem } from './pls-system.js';
 import { templateOf } from './re-terms.js';
 
