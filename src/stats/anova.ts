@@ -17,6 +17,7 @@ import { buildDesign, buildModelFrame, type DesignOptions } from './design.js';
 import { fUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
 import { dunnettAdjustedP, dunnettCriticalValue, dunnettLambdas } from './dunnett.js';
 import { parseFormula } from './formula.js';
+import { householderQrInPlace } from './linalg.js';
 import { ptukeyUpper, qtukey } from './studentized-range.js';
 
 /** One row of the ANOVA table. */
@@ -381,33 +382,6 @@ export function significanceStars(p: number): string {
 /** Qᵀy of a Householder QR of X (row-major n×p, full column rank: aliased columns already removed). */
 function qrEffects(Xrm: Float64Array, y: Float64Array, n: number, p: number): Float64Array {
   const A = Float64Array.from(Xrm);
-  for (let j = 0; j < p; j++) {
-    let norm = 0;
-    for (let i = j; i < n; i++) norm += A[i * p + j]! ** 2;
-    norm = Math.sqrt(norm);
-    if (norm === 0) throw new ComputationError('rank-deficient model matrix');
-    const alpha = A[j * p + j]! > 0 ? -norm : norm;
-    const v0 = A[j * p + j]! - alpha;
-    let vn2 = v0 * v0;
-    for (let i = j + 1; i < n; i++) vn2 += A[i * p + j]! ** 2;
-    const reflect = (get: (i: number) => number, set: (i: number, v: number) => void): void => {
-      let dot = v0 * get(j);
-      for (let i = j + 1; i < n; i++) dot += A[i * p + j]! * get(i);
-      const fct = (2 * dot) / vn2;
-      set(j, get(j) - fct * v0);
-      for (let i = j + 1; i < n; i++) set(i, get(i) - fct * A[i * p + j]!);
-    };
-    for (let c = j + 1; c < p; c++) {
-      reflect(
-        (i) => A[i * p + c]!,
-        (i, v) => (A[i * p + c] = v),
-      );
-    }
-    reflect(
-      (i) => y[i]!,
-      (i, v) => (y[i] = v),
-    );
-    A[j * p + j] = alpha;
-  }
+  if (householderQrInPlace(A, n, p, y).length > 0) throw new ComputationError('rank-deficient model matrix');
   return y;
 }

@@ -16,6 +16,7 @@ import {
   type FormulaTerm,
   type ParsedFormula,
 } from './formula.js';
+import { aliasedColumns } from './linalg.js';
 
 export { compareLevels, evaluateCells } from './formula-eval.js';
 
@@ -348,54 +349,6 @@ export function termBlocks(
     blocks.push({ label: t.label, names, cols });
   });
   return blocks;
-}
-
-/**
- * Indices of columns that are linearly dependent on earlier columns, by Householder QR with R's
- * limited pivoting (LINPACK dqrdc2, tol 1e-7 relative to the column's original norm), as lm() and
- * lme4's chkRank.drop.cols use it.
- */
-export function aliasedColumns(cols: Float64Array[], tol = 1e-7): number[] {
-  const n = cols[0]?.length ?? 0;
-  const work = cols.map((c) => Float64Array.from(c));
-  const norms0 = cols.map((c) => Math.sqrt(dot(c, c)));
-  const kept: Float64Array[] = []; // Householder vectors
-  const keptStart: number[] = [];
-  const aliased: number[] = [];
-  for (let j = 0; j < work.length; j++) {
-    const v = work[j]!;
-    // apply previous reflections
-    for (let k = 0; k < kept.length; k++) {
-      const h = kept[k]!;
-      const s = keptStart[k]!;
-      let d = 0;
-      for (let i = s; i < n; i++) d += h[i]! * v[i]!;
-      for (let i = s; i < n; i++) v[i]! -= 2 * d * h[i]!;
-    }
-    const s = kept.length;
-    let rem = 0;
-    for (let i = s; i < n; i++) rem += v[i]! * v[i]!;
-    rem = Math.sqrt(rem);
-    if (norms0[j] === 0 || rem < tol * norms0[j]! || s >= n) {
-      aliased.push(j);
-      continue;
-    }
-    const h = new Float64Array(n);
-    const alpha = v[s]! >= 0 ? -rem : rem;
-    h[s] = v[s]! - alpha;
-    for (let i = s + 1; i < n; i++) h[i] = v[i]!;
-    const hn = Math.sqrt(dot(h, h));
-    for (let i = s; i < n; i++) h[i]! /= hn;
-    kept.push(h);
-    keptStart.push(s);
-  }
-  return aliased;
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
 
 /** Packs column vectors into a row-major n×p Float64Array. */

@@ -5,6 +5,7 @@
  */
 import { ComputationError, InputError } from '../errors.js';
 import { tQuantileDf, tTwoSidedP } from './distributions.js';
+import { backSolveUpper, householderQrInPlace, inverseFromR } from './linalg.js';
 
 /** Result of {@link ols}. Coefficient arrays follow the columns of X. */
 export interface OlsFit {
@@ -62,63 +63,30 @@ export function ols(
   }
   if (n <= p) throw new InputError(`least squares needs more observations (${n}) than coefficients (${p})`);
 
-  // Column-major copy for Householder.
-  const A: number[][] = [];
-  for (let j = 0; j < p; j++) A.push(X.map((r) => r[j]!));
-  const qty = y.slice();
-  const rdiag: number[] = [];
-  const colNorm0 = A.map((c) => Math.hypot(...c));
-  for (let k = 0; k < p; k++) {
-    const col = A[k]!;
-    let norm = 0;
-    for (let i = k; i < n; i++) norm = Math.hypot(norm, col[i]!);
-    if (norm <= 1e-10 * Math.max(colNorm0[k]!, 1e-300)) {
-      throw new ComputationError(`design matrix is rank-deficient at column ${k + 1}`);
-    }
-    const alpha = col[k]! > 0 ? -norm : norm;
-    // v = x − alpha e_k, stored in col[k..n-1]
-    col[k] = col[k]! - alpha;
-    let vnorm2 = 0;
-    for (let i = k; i < n; i++) vnorm2 += col[i]! * col[i]!;
-    const apply = (target: number[]): void => {
-      let s = 0;
-      for (let i = k; i < n; i++) s += col[i]! * target[i]!;
-      const f = (2 * s) / vnorm2;
-      for (let i = k; i < n; i++) target[i] = target[i]! - f * col[i]!;
-    };
-    for (let j = k + 1; j < p; j++) apply(A[j]!);
-    apply(qty);
-    rdiag.push(alpha);
-  }
-  // R (upper triangular): R[k][k] = rdiag[k], R[k][j] = A[j][k] for j > k.
-  const R = (i: number, j: number): number => (i === j ? rdiag[i]! : A[j]![i]!);
-  const beta = new Array<number>(p).fill(0);
-  for (let i = p - 1; i >= 0; i--) {
-    let s = qty[i]!;
-    for (let j = i + 1; j < p; j++) s -= R(i, j) * beta[j]!;
-    beta[i] = s / R(i, i);
-  }
-  // Rinv (upper triangular), (XᵀX)⁻¹ = Rinv Rinvᵀ
-  const Rinv: number[][] = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-  for (let j = 0; j < p; j++) {
-    Rinv[j]![j] = 1 / R(j, j);
-    for (let i = j - 1; i >= 0; i--) {
-      let s = 0;
-      for (let k = i + 1; k <= j; k++) s += R(i, k) * Rinv[k]![j]!;
-      Rinv[i]![j] = -s / R(i, i);
-    }
-  }
+  // Row-major copy for the Householder QR; a column is rank-deficient when its part orthogonal to the
+  // earlier columns is below 1e-10 of its norm.
+  const A = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) A[i * p + j] = X[i]![j]!;
+  const colNorm0 = Array.from({ length: p }, (_, j) => Math.hypot(...X.map((r) => r[j]!)));
+  const qty = Float64Array.from(y);
+  const skipped = householderQrInPlace(
+    A,
+    n,
+    p,
+    qty,
+    (j, norm) => norm <= 1e-10 * Math.max(colNorm0[j]!, 1e-300),
+  );
+  if (skipped.length > 0)
+    throw new ComputationError(`design matrix is rank-deficient at column ${skipped[0]! + 1}`);
+  const beta = Array.from(backSolveUpper(A, p, p, qty));
+  const xtxInv = inverseFromR(A, p, p);
   const fitted = X.map((r) => r.reduce((s, v, j) => s + v * beta[j]!, 0));
   const residuals = y.map((v, i) => v - fitted[i]!);
   const rss = residuals.reduce((s, r) => s + r * r, 0);
   const dfResidual = n - p;
   const sigma2 = rss / dfResidual;
   const covariance: number[][] = Array.from({ length: p }, (_, i) =>
-    Array.from({ length: p }, (_, j) => {
-      let s = 0;
-      for (let k = Math.max(i, j); k < p; k++) s += Rinv[i]![k]! * Rinv[j]![k]!;
-      return s * sigma2;
-    }),
+    Array.from({ length: p }, (_, j) => xtxInv[i * p + j]! * sigma2),
   );
   const se = covariance.map((r, i) => Math.sqrt(r[i]!));
   const tValue = beta.map((b, i) => b / se[i]!);

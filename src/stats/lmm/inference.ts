@@ -8,7 +8,8 @@ import { buildModelFrame, termBlocks, type EvaluatedVariable } from '../design.j
 import { chisqUpper } from '../distributions.js';
 import { InputError } from '../../errors.js';
 import { exprColumns, parseFormula } from '../formula.js';
-import { cholInPlace, cholInverse, projectionResidual, zapsmall } from './dense.js';
+import { cholInPlace, cholInverse } from '../linalg.js';
+import { projectionResidual, zapsmall } from './dense.js';
 import { fitLmm, type LmmFit } from './fit.js';
 import { contestMD, satterthwaite, type ContrastTest, type FTest } from './satterthwaite.js';
 

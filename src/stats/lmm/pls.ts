@@ -22,7 +22,7 @@
  * The cost per evaluation is independent of n except for the optional residual pass below.
  */
 import { ComputationError } from '../../errors.js';
-import { backSolveT, cholInPlace, cholInverse } from './dense.js';
+import { backSolveT, cholInPlace, cholInverse, forwardSolve } from '../linalg.js';
 import type { PlsSystem } from './pls-system.js';
 import { templateOf } from './re-terms.js';
 
@@ -164,14 +164,10 @@ export function evaluatePls(sys: PlsSystem, theta: ArrayLike<number>, exactPwrss
     );
   }
   // last row: l = L⁻¹ r ; pwrss = yᵀy − ‖l‖²
+  const lastRow = M.subarray((m - 1) * m, m * m - 1);
+  forwardSolve(M, m - 1, m, lastRow);
   let ll = 0;
-  for (let c = 0; c < m - 1; c++) {
-    let v = M[(m - 1) * m + c]!;
-    for (let s2 = 0; s2 < c; s2++) v -= M[(m - 1) * m + s2]! * M[c * m + s2]!;
-    v /= M[c * m + c]!;
-    M[(m - 1) * m + c] = v;
-    ll += v * v;
-  }
+  for (let c = 0; c < m - 1; c++) ll += lastRow[c]! * lastRow[c]!;
   const pwrss = M[m * m - 1]! - ll;
   M[m * m - 1] = Math.sqrt(Math.max(pwrss, 0));
   for (let k = 0; k < q2; k++) ldL2 += 2 * Math.log(M[k * m + k]!);
@@ -239,7 +235,8 @@ function factorBlock(
     throw new ComputationError('random-effects system is not positive definite');
   let ld = 0;
   for (let a = 0; a < sb; a++) ld += 2 * Math.log(Ld[zoff + a * sb + a]!);
-  // C_b = Λ_bᵀ G_b, then Λ₂ on the right, then L_b⁻¹ (forward substitution in place)
+  // C_b = Λ_bᵀ G_b, then Λ₂ on the right, then L_b⁻¹ (forward substitution in place; kept apart from
+  // linalg.forwardSolve: all nc right-hand sides at once, row-wise, skipping zero entries of L_b)
   for (let sg = s0; sg < s1; sg++) {
     const T = Ts[segTerm[sg]!]!;
     const pt = terms[segTerm[sg]!]!.p;

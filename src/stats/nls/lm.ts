@@ -8,6 +8,7 @@
  * Validated against the NIST StRD nonlinear regression problems (certified values) and R drc.
  */
 import { ComputationError } from '../../errors.js';
+import { backSolveUpper, householderQrInPlace, inverseFromR } from '../linalg.js';
 
 /** Residual function: r(θ) (length n) and its Jacobian ∂r/∂θ (n rows of p). */
 export interface NlsProblem {
@@ -196,53 +197,10 @@ function dampedStep(
  * @throws ComputationError when A is rank deficient
  */
 export function qrSolve(A: Float64Array, b: Float64Array, m: number, p: number): Float64Array {
-  const R = householder(A, b, m, p);
-  const x = new Float64Array(p);
-  for (let j = p - 1; j >= 0; j--) {
-    let s = b[j]!;
-    for (let k = j + 1; k < p; k++) s -= R[j * p + k]! * x[k]!;
-    const d = R[j * p + j]!;
-    if (d === 0) throw new ComputationError('rank-deficient least-squares problem');
-    x[j] = s / d;
-  }
-  return x;
-}
-
-function householder(A: Float64Array, b: Float64Array | null, m: number, p: number): Float64Array {
-  for (let j = 0; j < p; j++) {
-    let norm = 0;
-    for (let i = j; i < m; i++) norm += A[i * p + j]! ** 2;
-    norm = Math.sqrt(norm);
-    if (norm === 0) continue;
-    const alpha = A[j * p + j]! > 0 ? -norm : norm;
-    // v = a_j − alpha e_j (stored in place below the diagonal, v_j separately)
-    const v0 = A[j * p + j]! - alpha;
-    let vnorm2 = v0 * v0;
-    for (let i = j + 1; i < m; i++) vnorm2 += A[i * p + j]! ** 2;
-    if (vnorm2 === 0) continue;
-    const apply = (get: (i: number) => number, set: (i: number, v: number) => void): void => {
-      let dot = v0 * get(j);
-      for (let i = j + 1; i < m; i++) dot += A[i * p + j]! * get(i);
-      const f = (2 * dot) / vnorm2;
-      set(j, get(j) - f * v0);
-      for (let i = j + 1; i < m; i++) set(i, get(i) - f * A[i * p + j]!);
-    };
-    for (let k = j + 1; k < p; k++) {
-      apply(
-        (i) => A[i * p + k]!,
-        (i, v) => (A[i * p + k] = v),
-      );
-    }
-    if (b) {
-      apply(
-        (i) => b[i]!,
-        (i, v) => (b[i] = v),
-      );
-    }
-    A[j * p + j] = alpha;
-    for (let i = j + 1; i < m; i++) A[i * p + j] = 0;
-  }
-  return A;
+  householderQrInPlace(A, m, p, b);
+  for (let j = 0; j < p; j++)
+    if (A[j * p + j] === 0) throw new ComputationError('rank-deficient least-squares problem');
+  return backSolveUpper(A, p, p, b);
 }
 
 /**
@@ -250,30 +208,11 @@ function householder(A: Float64Array, b: Float64Array | null, m: number, p: numb
  * @throws ComputationError when J is rank deficient (parameters not identifiable)
  */
 export function inverseNormalMatrix(J: Float64Array, n: number, p: number): number[][] {
-  const A = Float64Array.from(J);
-  const R = householder(A, null, n, p);
-  // Rinv (upper triangular)
-  const Ri = new Float64Array(p * p);
-  for (let j = 0; j < p; j++) {
-    const d = R[j * p + j]!;
-    if (Math.abs(d) < 1e-300)
+  const R = Float64Array.from(J);
+  householderQrInPlace(R, n, p);
+  for (let j = 0; j < p; j++)
+    if (Math.abs(R[j * p + j]!) < 1e-300)
       throw new ComputationError('singular Jacobian: parameters are not identifiable');
-    Ri[j * p + j] = 1 / d;
-    for (let i = j - 1; i >= 0; i--) {
-      let s = 0;
-      for (let k = i + 1; k <= j; k++) s += R[i * p + k]! * Ri[k * p + j]!;
-      Ri[i * p + j] = -s / R[i * p + i]!;
-    }
-  }
-  const out: number[][] = [];
-  for (let i = 0; i < p; i++) {
-    const row: number[] = [];
-    for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let k = Math.max(i, j); k < p; k++) s += Ri[i * p + k]! * Ri[j * p + k]!;
-      row.push(s);
-    }
-    out.push(row);
-  }
-  return out;
+  const inv = inverseFromR(R, p, p);
+  return Array.from({ length: p }, (_, i) => Array.from(inv.subarray(i * p, (i + 1) * p)));
 }

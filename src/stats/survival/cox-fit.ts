@@ -6,7 +6,7 @@
 import { ComputationError } from '../../errors.js';
 import { coxEvaluate } from './cox-core.js';
 import type { CoxData } from './cox-core.js';
-import { cholesky, cholSolve } from './linalg.js';
+import { cholesky, cholSolve } from '../linalg.js';
 
 /**
  * Centres and scales the sorted covariates in place as coxfit6.c: columns coded in {−1, 0, 1} are

@@ -9,7 +9,7 @@ import { coxScoreResiduals, sortCoxData } from './cox-core.js';
 import type { CoxData } from './cox-core.js';
 import { factorCodes, factorLevels, labelInput, survInput } from './input.js';
 import type { SurvFieldNames } from './input.js';
-import { cholesky, cholSolve, invertSymmetric } from './linalg.js';
+import { cholesky, cholSolve, invertSymmetric } from '../linalg.js';
 import { centreAndScale, newtonRaphson } from './cox-fit.js';
 import type { NewtonResult } from './cox-fit.js';
 import { concordance } from './concordance.js';

@@ -8,7 +8,7 @@ import { ComputationError, InputError } from '../../errors.js';
 import { prepareCox } from './cox.js';
 import type { CoxDesign, CoxOptions } from './cox.js';
 import type { CoxData } from './cox-core.js';
-import { cholesky, cholSolve, invertSymmetric, logDetFromChol } from './linalg.js';
+import { cholesky, cholSolve, invertSymmetric, logDetFromChol } from '../linalg.js';
 
 /** Options of `coxphFirth`. */
 export interface FirthOptions {

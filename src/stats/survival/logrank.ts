@@ -5,7 +5,7 @@ import { chisqUpper } from '../distributions.js';
 import { ComputationError, InputError } from '../../errors.js';
 import { factorCodes, factorLevels, labelInput, orderByTime, survInput } from './input.js';
 import type { SurvFieldNames } from './input.js';
-import { solveSymmetric } from './linalg.js';
+import { solveSymmetric } from '../linalg.js';
 
 /** Options of `logRank`. */
 export interface LogRankOptions {
