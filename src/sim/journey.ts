@@ -159,7 +159,7 @@ export function drawJourney(
   const { rng, i, patientId, cohort, bridging, sex, age, weightKg } = base;
   const { t0, t1 } = timing;
   const { events, scans, acquisitions } = acc;
-  const frac = N === 1 ? 0 : i / (N - 1);
+  const frac = N === 1 ? 0 : Math.pow(i / (N - 1), M.outcome.enrolmentShape);
   const infusionMs = Math.round((t0 + frac * (t1 - t0)) / DAY_MS + rng.int(-10, 10)) * DAY_MS;
   const ev = (e: Partial<PatientEvent> & Pick<PatientEvent, 'event' | 'day'>): void => {
     events.push({

@@ -13,6 +13,8 @@ import { round, type LesionTruth, type PatientDraw, type TrialRecords } from './
 export interface PatientLesions {
   patLesions: LesionTruth[];
   lesionLogPre: number[];
+  /** Whether the patient has bulky disease (SIM_MODEL.lesion.bulkyFraction; raises the progression hazard). */
+  bulky: boolean;
   /** The phantom scene of a scan (tissue SUVs, the patient's lesions as on that scan). */
   sceneOf: (scanId: string, tissueSuv: ScanScene['tissueSuv']) => ScanScene;
   /** Adds the lesion VOIs of a scan. */
@@ -28,11 +30,14 @@ export function drawLesions(acc: TrialRecords, p: PatientDraw, o: Required<Simul
   const { rng, patientId, cns, ebv, bridging, scanList } = p;
   const { vois, logRatioSum } = acc;
   const L = M.lesion;
-  let nLes = Math.round(Math.exp(rng.gauss(Math.log(L.countMedian), L.countSdLog)));
-  nLes = Math.max(1, Math.min(L.countMax, nLes));
+  const nLes = rng.bernoulli(L.limitedDiseaseFraction)
+    ? rng.int(1, L.limitedCountMax)
+    : Math.max(1, Math.min(L.countMax, Math.round(rng.logNormal(L.countMedian, L.countSdLog))));
+  const bulky = rng.bernoulli(L.bulkyFraction);
   const nBrain = cns ? Math.min(nLes, rng.int(1, 2)) : 0;
   const nIrr =
     bridging === 'radiotherapy' || bridging === 'combination' ? Math.min(nLes - nBrain, rng.int(1, 3)) : 0;
+  const nBulky = bulky ? Math.max(0, Math.min(L.bulkyLesionCount, nLes - nBrain - nIrr)) : 0;
   const mu = ebv ? L.logMeanPreEbv : L.logMeanPre;
   const bPat = rng.gauss(0, L.patientSdLog);
   const cPat: Record<PostTimepoint, number> = {
@@ -80,14 +85,19 @@ export function drawLesions(acc: TrialRecords, p: PatientDraw, o: Required<Simul
     }
   };
   const nodalWeights = LOCATIONS.map((l) => l.weight);
+  // Bulky lesions go where a sphere of the bulky diameter fits (not the spleen).
+  const bulkyWeights = LOCATIONS.map((l) => (l.maxDiameterCm >= 7 && l.site !== 'spleen' ? l.weight : 0));
   for (let l = 0; l < nLes; l++) {
     const irradiated = l < nIrr;
     const isBrain = l >= nLes - nBrain;
-    let location = isBrain ? BRAIN_LOCATION : LOCATIONS[rng.weighted(nodalWeights)]!;
+    const isBulky = !irradiated && !isBrain && l < nIrr + nBulky;
+    let location = isBrain ? BRAIN_LOCATION : LOCATIONS[rng.weighted(isBulky ? bulkyWeights : nodalWeights)]!;
     if (irradiated && location.maxDiameterCm < 5) location = LOCATIONS.find((x) => x.name === 'mediastinal')!;
     const dCm = irradiated
       ? rng.logNormal(L.irradiatedDiameterMedianCm, L.irradiatedDiameterSdLog)
-      : rng.logNormal(L.diameterMedianCm, L.diameterSdLog);
+      : isBulky
+        ? rng.logNormal(L.bulkyDiameterMedianCm, L.bulkyDiameterSdLog)
+        : rng.logNormal(L.diameterMedianCm, L.diameterSdLog);
     const dClamped = Math.min(L.diameterMaxCm, location.maxDiameterCm, Math.max(L.diameterMinCm, dCm));
     const sphere = placeSphere(rng, location, dClamped * 5, placed);
     placed.push(sphere);
@@ -133,7 +143,7 @@ export function drawLesions(acc: TrialRecords, p: PatientDraw, o: Required<Simul
     }
     patLesions.push(lt);
   }
-  return { patLesions, lesionLogPre, sceneOf, pushLesionVois };
+  return { patLesions, lesionLogPre, bulky: nBulky > 0, sceneOf, pushLesionVois };
 }
 
 /**

@@ -35,7 +35,9 @@ export function drawOutcomes(
   const Oc = M.outcome;
   const x = lesionLogPre.reduce((a, b) => a + b, 0) / lesionLogPre.length;
   const scale = Oc.medianTtpDaysAtCentre / Math.pow(Math.LN2, 1 / Oc.weibullShape);
-  const risk = Math.exp(Oc.logHrPerLogGmSuvPeak * (x - Oc.centreLogGmSuvPeak));
+  const risk = Math.exp(
+    Oc.logHrPerLogGmSuvPeak * (x - Oc.centreLogGmSuvPeak) + (les.bulky ? Oc.logHrBulky : 0),
+  );
   const tProg = scale * Math.pow(rng.exponential(1) / risk, 1 / Oc.weibullShape);
   const tOther = rng.exponential(Oc.otherDeathRatePerDay);
   const tLymDeath = tProg + rng.exponential(1 / Oc.lymphomaDeathAfterProgressionMeanDays);
@@ -100,16 +102,25 @@ export function drawToxicityAndLabs(
   const M = SIM_MODEL;
   const { rng, patientId, scanList } = p;
   const { toxicity, assayInputs, labs } = acc;
-  // Toxicity (ASTCT 2019 grades): CRS ≥ 2 in ~55 %, ICANS ≥ 2 in ~40 % (more often with CRS ≥ 2).
-  const crs = [0, 1, 2, 3, 4][rng.weighted([0.1, 0.35, 0.4, 0.12, 0.03])]!;
-  const icansHigh = rng.bernoulli(crs >= 2 ? 0.55 : 0.2);
-  const icans = icansHigh ? [2, 3, 4][rng.weighted([0.6, 0.3, 0.1])]! : rng.bernoulli(0.3) ? 1 : 0;
+  // Toxicity (ASTCT 2019 grades), calibrated in SIM_MODEL.toxicity.
+  const T = M.toxicity;
+  const crs = [0, 1, 2, 3, 4][rng.weighted(T.crsGradeWeights)]!;
+  const icansHigh = rng.bernoulli(
+    crs >= 2 ? T.icansHighProbabilityIfCrsHigh : T.icansHighProbabilityOtherwise,
+  );
+  const icans = icansHigh
+    ? [2, 3, 4][rng.weighted(T.icansHighGradeWeights)]!
+    : rng.bernoulli(T.icansGrade1Probability)
+      ? 1
+      : 0;
+  const toci = T.tocilizumabProbability;
+  const ster = T.steroidProbability;
   toxicity.push({
     patientId,
     crsGrade: crs,
     icansGrade: icans,
-    tocilizumab: rng.bernoulli(crs >= 2 ? 0.9 : crs === 1 ? 0.2 : 0),
-    steroids: rng.bernoulli(icans >= 2 ? 0.9 : crs >= 3 ? 0.8 : 0.1),
+    tocilizumab: rng.bernoulli(crs >= 2 ? toci.crsHigh : crs === 1 ? toci.crs1 : toci.crs0),
+    steroids: rng.bernoulli(icans >= 2 ? ster.icansHigh : crs >= 2 ? ster.crsHigh : ster.other),
   });
 
   // Labs: circulating CD8 copies per cell on each scan day (tracks the true blood-pool SUV),
@@ -124,13 +135,15 @@ export function drawToxicityAndLabs(
       value: round(M.labs.cd8PerBloodPoolSuv * bp * Math.exp(rng.gauss(0, M.labs.cd8SdLog)), 4),
     });
   }
-  for (const d of [7, 14, 28]) {
+  for (const [d, med] of Object.entries(M.labs.carCopiesMedianByDay).map(
+    ([k, v]) => [Number(k), v] as const,
+  )) {
     if (d > endDay) continue;
     labs.push({
       patientId,
       day: d,
       analyte: 'car_copies_per_cell',
-      value: round(rng.logNormal(d === 7 ? 0.3 : 0.1, 0.8), 4),
+      value: round(rng.logNormal(med, M.labs.carCopiesSdLog), 4),
     });
   }
   for (const d of [0, 7, 28]) {

@@ -1,6 +1,6 @@
 /**
  * The virtual trial's options, timepoints and fixed parameters (`SIM_MODEL`), each calibrated
- * against the reference trial (docs/references/trial.md §7; docs/virtual-trial.md lists every
+ * against the reference trial (docs/references/trial.md §7 and §11; docs/virtual-trial.md lists every
  * target with its source). Split out of trial.ts; the generative model is described there.
  */
 import type { Organ } from './phantom.js';
@@ -56,9 +56,26 @@ export const SIM_MODEL = {
     logMeanPreEbv: Math.log(11),
     patientSdLog: 0.45,
     lesionSdLog: 0.5,
-    countMedian: 8.5,
-    countSdLog: 0.8,
+    /**
+     * Lesions per patient: a fraction with limited disease (1…limitedCountMax lesions, uniform), the
+     * rest log-normal(countMedian, countSdLog) capped at countMax. The paper, Results (tumour lesions
+     * ¶1): 251 lesions in 23 patients, median 11 per patient (IQR 3–14), at most 30.
+     */
+    limitedDiseaseFraction: 0.3,
+    limitedCountMax: 4,
+    countMedian: 13,
+    countSdLog: 0.35,
     countMax: 30,
+    /**
+     * Bulky disease: a fraction of patients has bulkyLesionCount large lesions (diameter log-normal
+     * around bulkyDiameterMedianCm, at locations that fit it), so their MATV reaches the paper's
+     * 480 mL cut-off. The paper, Results (MATV ¶, Suppl. Fig. 10): high MATV in part of the cohort,
+     * with shorter TTP (P = 0.02); the paper gives no count, so the fraction is our choice.
+     */
+    bulkyFraction: 0.25,
+    bulkyLesionCount: 5,
+    bulkyDiameterMedianCm: 7,
+    bulkyDiameterSdLog: 0.08,
     diameterMedianCm: 1.7,
     diameterSdLog: 0.5,
     diameterMinCm: 1.0,
@@ -73,17 +90,54 @@ export const SIM_MODEL = {
     volumeSdLog: 0.25,
   },
   outcome: {
-    logHrPerLogGmSuvPeak: -1.5,
+    /**
+     * True log HR of progression per unit of log GM SUVpeak: chosen so that the median-split HR of a
+     * 23-patient trial is near the paper's 0.21 (95 % CI 0.04–0.80, P 0.02; the paper, Results
+     * "outcomes" ¶2, Fig. 6a), checked by bench/simulation-targets.ts.
+     */
+    logHrPerLogGmSuvPeak: -3.2,
+    /** Extra log HR of progression for bulky disease (MATV ≥ 480 mL shortens TTP; the paper, Results MATV ¶). */
+    logHrBulky: Math.log(3),
     centreLogGmSuvPeak: Math.log(4.2),
-    weibullShape: 0.7,
-    medianTtpDaysAtCentre: 1000,
+    weibullShape: 1.3,
+    medianTtpDaysAtCentre: 450,
     otherDeathRatePerDay: 1 / 6000,
     lymphomaDeathAfterProgressionMeanDays: 150,
-    firstInfusion: '2021-07-01',
-    lastInfusion: '2023-10-15',
+    /**
+     * Infusion dates: patient i of N at firstInfusion + (i/(N−1))^enrolmentShape × (last − first),
+     * ± 10 days. The paper, Results "outcomes" ¶1: data cut-off 26 March 2024, median follow-up 8.8
+     * months (range 2.4–30.0): the first infusion 30 months and the last ~2.4 months before the
+     * cut-off, accrual faster late in the trial (shape < 1) for the 8.8-month median.
+     */
+    firstInfusion: '2021-09-26',
+    lastInfusion: '2024-01-10',
+    enrolmentShape: 0.66,
     dataCutoff: '2024-03-26',
   },
+  /**
+   * Toxicity (ASTCT 2019 grades). The paper, Results (toxicity ¶): CRS ≥ 2 in 12/21 (57 %), ICANS ≥ 2
+   * in 9–12/21 (the paper is inconsistent; docs/references/trial.md §7: ~40 %), tocilizumab in 15/21
+   * (with steroids 11, alone 4), steroids in 14/21 (with tocilizumab 11, alone 3).
+   */
+  toxicity: {
+    crsGradeWeights: [0.1, 0.35, 0.4, 0.12, 0.03],
+    icansHighProbabilityIfCrsHigh: 0.55,
+    icansHighProbabilityOtherwise: 0.2,
+    icansHighGradeWeights: [0.6, 0.3, 0.1],
+    icansGrade1Probability: 0.3,
+    /** P(tocilizumab) for CRS ≥ 2, CRS 1, CRS 0. */
+    tocilizumabProbability: { crsHigh: 0.95, crs1: 0.45, crs0: 0 },
+    /** P(steroids) for ICANS ≥ 2, else CRS ≥ 2, else. */
+    steroidProbability: { icansHigh: 0.95, crsHigh: 0.85, other: 0.25 },
+  },
   labs: {
+    /**
+     * Days of blood for CAR transgene qPCR (copies per cell, log-normal medians by day): the paper,
+     * Methods (circulating T-cells): days 0, +7 and +28 (docs/references/trial.md §1). Day 0 is
+     * before infusion: essentially no CAR copies.
+     */
+    carCopiesMedianByDay: { 0: 0.001, 7: 0.3, 28: 0.1 } as Record<number, number>,
+    carCopiesSdLog: 0.8,
     /**
      * True circulating CD8 copies per cell at each CD8 scan day = slope × true blood-pool SUVmean ×
      * exp(N(0, sd²)); written as raw qPCR wells (qpcr.csv, src/sim/assays.ts), not as lab values.
