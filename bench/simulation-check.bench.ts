@@ -73,6 +73,7 @@ const { seconds } = await timeIt(async () => {
       if (hr.status === 'ok' && ttp?.medianSplit) {
         row['estimated median-split TTP HR'] = ttp.medianSplit.hr;
         row['estimated split significant %'] = ttp.medianSplit.p <= 0.05 ? 100 : 0;
+        line.push(`split HR ${ttp.medianSplit.hr.toFixed(3)} p ${ttp.medianSplit.p.toFixed(4)}`);
       }
       if (hr.status === 'ok' && ttp?.continuous) {
         const t = Math.exp(truth.logHrTtpPerLogGmSuvPeak);

@@ -13,11 +13,16 @@
  * - post-CART at timepoint t: log S_t = log r_t + μ + β (log S − μ) + c_patient + d_lesion with
  *   β = 0.75, c ~ N(0, 0.25²), d ~ N(0, 0.35²), so the population pre → post geometric-mean
  *   ratio is exactly r_t (d2 0.75, d4 0.62, d5 0.60, d7 0.90). Lesion volume × v_t·exp(N(0, 0.25²)).
+ * - lesions per patient: limited disease (1–4) in 30 %, else log-normal (median 13, capped at 30);
+ *   bulky disease (5 lesions of ~7 cm, MATV ≥ 480 mL) in 25 % of patients.
  * - time to progression: Weibull proportional hazards, cumulative hazard
- *   H(t) = (t / λ)^k · exp(γ (x − x₀)), x = patient mean of log true pre-CART SUVpeak (log geometric
- *   mean), γ = −1.5 (true log-HR per unit of log GM SUVpeak), x₀ = log 4.2, k = 0.7, median 1000
- *   days at x₀; deaths from other causes at rate 1/6000 per day (competing, independent); lymphoma
- *   death after progression ~ Exp(mean 150 d); administrative censoring at the data cut-off.
+ *   H(t) = (t / λ)^k · exp(γ (x − x₀) + δ·bulky), x = patient mean of log true pre-CART SUVpeak (log
+ *   geometric mean), γ = −3.2 (true log-HR per unit of log GM SUVpeak), δ = log 3, x₀ = log 4.2,
+ *   k = 1.3, median 450 days at x₀; deaths from other causes at rate 1/6000 per day (competing,
+ *   independent); lymphoma death after progression ~ Exp(mean 150 d); administrative censoring at the
+ *   data cut-off.
+ * Every number is a named parameter of `SIM_MODEL` (src/sim/trial-params.ts) with its source in the
+ * paper (docs/references/trial.md §7, §11); docs/virtual-trial.md has the calibration table.
  */
 
 import type { SimulateOptions as Opts } from './trial-params.js';
