@@ -43,12 +43,14 @@ export function drawOutcomes(
   const tLymDeath = tProg + rng.exponential(1 / Oc.lymphomaDeathAfterProgressionMeanDays);
   const followUp = Math.round((cutoff - infusionMs) / DAY_MS);
   const progressed = tProg < Math.min(tOther, followUp);
-  const progDay = progressed ? Math.max(1, Math.round(tProg)) : null;
+  // Evaluable patients were alive at their last CD8 scan (day ≤ +7): no event before the day after it.
+  const firstEventDay = Math.max(1, ...p.scanList.map((s) => s.day + 1));
+  const progDay = progressed ? Math.max(firstEventDay, Math.round(tProg)) : null;
   let deathDay: number | null = null;
   let deathCause: 'lymphoma' | 'other' | null = null;
   const tDeath = progressed ? Math.min(tOther, tLymDeath) : tOther;
   if (tDeath < followUp) {
-    deathDay = Math.max(progDay ?? 1, Math.round(tDeath));
+    deathDay = Math.max(progDay ?? firstEventDay, Math.round(tDeath));
     deathCause = progressed && tLymDeath <= tOther ? 'lymphoma' : 'other';
   }
   const endDay = deathDay ?? followUp;

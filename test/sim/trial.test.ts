@@ -235,3 +235,20 @@ test('simulateTrial calibration (issue 15 item 6): pooled over 10 seeds × 23 pa
     `MATV ≥ 480 mL in ${bulkyPct} of patients (part of the cohort)`,
   );
 });
+
+test('simulateTrial: no progression or death before the last CD8 scan (evaluable patients), over 40 seeds', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const t = simulateTrial({ seed, patients: 23 });
+    for (const p of t.patients) {
+      const mine = t.events.filter((e) => e.patientId === p.patientId);
+      const lastScan = Math.max(...t.scans.filter((s) => s.patientId === p.patientId).map((s) => s.day));
+      for (const e of mine.filter((x) => x.event === 'progression' || x.event === 'death'))
+        assert.ok(
+          e.day > lastScan,
+          `seed ${seed} ${p.patientId}: ${e.event} on day ${e.day}, last scan day ${lastScan}`,
+        );
+      const death = mine.find((e) => e.event === 'death');
+      if (death) assert.equal(mine.at(-1), death, `seed ${seed} ${p.patientId}: nothing after death`);
+    }
+  }
+});
