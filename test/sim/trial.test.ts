@@ -241,7 +241,7 @@ test('simulateTrial: no progression or death before the last CD8 scan (evaluable
     const t = simulateTrial({ seed, patients: 23 });
     for (const p of t.patients) {
       const mine = t.events.filter((e) => e.patientId === p.patientId);
-      const lastScan = Math.max(...t.scans.filter((s) => s.patientId === p.patientId).map((s) => s.day));
+      const lastScan = Math.max(...t.scans.filter((s) => s.patientId === p.patientId).map((s) => s.day ?? 0));
       for (const e of mine.filter((x) => x.event === 'progression' || x.event === 'death'))
         assert.ok(
           e.day > lastScan,
