@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { SIM_MODEL } from '../../src/sim/trial.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'carto-simulate-cli-'));
@@ -31,7 +32,7 @@ test('carto simulate --json writes a bundle and prints its summary with the true
   assert.equal(s.scans, 2 + 2 + 4);
   assert.deepEqual(s.grid.spacingMm, [12, 12, 12]);
   assert.equal(s.truth.preToPostGmRatio['d5'], 0.6);
-  assert.equal(s.truth.logHrTtpPerLogGmSuvPeak, -1.5);
+  assert.equal(s.truth.logHrTtpPerLogGmSuvPeak, SIM_MODEL.outcome.logHrPerLogGmSuvPeak);
   for (const f of ['study.json', 'patients.csv', 'events.csv', 'scans.csv', 'vois.csv', 'truth.json'])
     assert.ok(existsSync(join(out, f)), f);
   assert.equal((JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as { seed: number }).seed, 4);

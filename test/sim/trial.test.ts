@@ -185,3 +185,70 @@ test('simulateTrial: bad options are refused', () => {
   assert.throws(() => simulateTrial({ voxelMm: 0.5 }), /voxelMm/);
   assert.throws(() => simulateTrial({ seed: 1.5 }), /seed/);
 });
+
+test('simulateTrial calibration (issue 15 item 6): pooled over 10 seeds × 23 patients, near the paper (docs/references/trial.md §11)', () => {
+  const trials = Array.from({ length: 10 }, (_, k) =>
+    simulateTrial({ seed: 100 + k, patients: 23, fdg: true }),
+  );
+  const med = (v: number[]): number => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const perPatient: number[] = [];
+  const followUp: number[] = [];
+  let patients = 0;
+  let icans = 0;
+  let steroids = 0;
+  let bulkyMatv = 0;
+  for (const t of trials) {
+    for (const p of t.patients)
+      perPatient.push(t.truth.lesions.filter((l) => l.patientId === p.patientId).length);
+    for (const p of t.truth.patients) {
+      followUp.push(p.os.days / 30.4375);
+      if ((p.matvTrueMl ?? 0) >= 480) bulkyMatv++;
+    }
+    patients += t.patients.length;
+    icans += t.toxicity.filter((x) => x.icansGrade >= 2).length;
+    steroids += t.toxicity.filter((x) => x.steroids).length;
+    // CAR transgene qPCR on days 0, +7 and +28 only (the paper, Methods; docs/references/trial.md §1).
+    const carDays = new Set(t.labs.filter((l) => l.analyte === 'car_copies_per_cell').map((l) => l.day));
+    assert.deepEqual(
+      [...carDays].sort((a, b) => a - b),
+      [0, 7, 28],
+    );
+  }
+  const m = med(perPatient);
+  assert.ok(m >= 9 && m <= 13, `median lesions per patient ${m} (trial 11)`);
+  assert.ok(Math.max(...perPatient) <= 30);
+  const mean = perPatient.reduce((a, b) => a + b, 0) / patients;
+  assert.ok(mean > 8.5 && mean < 12.5, `mean lesions per patient ${mean} (trial 251 / 23 = 10.9)`);
+  const fu = med(followUp);
+  assert.ok(fu > 6.5 && fu < 11, `median follow-up ${fu} months (trial 8.8)`);
+  assert.ok(Math.max(...followUp) <= 31, `longest follow-up ${Math.max(...followUp)} months (trial 30.0)`);
+  const icansPct = icans / patients;
+  assert.ok(icansPct > 0.28 && icansPct < 0.52, `ICANS ≥ 2 ${icansPct} (target ~0.40)`);
+  const sterPct = steroids / patients;
+  assert.ok(sterPct > 0.55 && sterPct < 0.78, `steroids ${sterPct} (trial 14/21 = 0.67)`);
+  const bulkyPct = bulkyMatv / patients;
+  assert.ok(
+    bulkyPct > 0.05 && bulkyPct < 0.35,
+    `MATV ≥ 480 mL in ${bulkyPct} of patients (part of the cohort)`,
+  );
+});
+
+test('simulateTrial: no progression or death before the last CD8 scan (evaluable patients), over 40 seeds', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const t = simulateTrial({ seed, patients: 23 });
+    for (const p of t.patients) {
+      const mine = t.events.filter((e) => e.patientId === p.patientId);
+      const lastScan = Math.max(...t.scans.filter((s) => s.patientId === p.patientId).map((s) => s.day ?? 0));
+      for (const e of mine.filter((x) => x.event === 'progression' || x.event === 'death'))
+        assert.ok(
+          e.day > lastScan,
+          `seed ${seed} ${p.patientId}: ${e.event} on day ${e.day}, last scan day ${lastScan}`,
+        );
+      const death = mine.find((e) => e.event === 'death');
+      if (death) assert.equal(mine.at(-1), death, `seed ${seed} ${p.patientId}: nothing after death`);
+    }
+  }
+});
