@@ -62,6 +62,28 @@ function grid(vol: NVImage): Grid {
   return { size: [d[1]!, d[2]!, d[3]!], value: (q) => img[q]! * slope + inter };
 }
 
+/**
+ * niivue's RAS-ordered voxel → the file's voxel (i, j, k): `toRASvox` maps the former to the latter
+ * (niivue's getValue does the same), a permutation with flips plus an offset.
+ */
+function rasToNative(vol: NVImage, ras: [number, number, number]): [number, number, number] {
+  const m = vol.toRASvox;
+  if (!m) return ras;
+  const r = (row: number) =>
+    Math.round(m[row]! * ras[0] + m[4 + row]! * ras[1] + m[8 + row]! * ras[2] + m[12 + row]!);
+  return [r(0), r(1), r(2)];
+}
+
+/** The inverse of `rasToNative` (the matrix's 3×3 part is orthogonal: its inverse is its transpose). */
+function nativeToRas(vol: NVImage, vox: [number, number, number]): [number, number, number] {
+  const m = vol.toRASvox;
+  if (!m) return vox;
+  const d = [vox[0] - m[12], vox[1] - m[13], vox[2] - m[14]];
+  const c = (col: number) =>
+    Math.round(m[col * 4]! * d[0]! + m[col * 4 + 1]! * d[1]! + m[col * 4 + 2]! * d[2]!);
+  return [c(0), c(1), c(2)];
+}
+
 export function ScanViewerPage(props: { id: string }) {
   const { query } = useLocation();
   const vois = useApi<VoiMetricsRow[]>(`/api/scans/${props.id}/vois`);
@@ -74,17 +96,21 @@ export function ScanViewerPage(props: { id: string }) {
   const [readout, setReadout] = useState<Readout | null>(null);
   const [loadMs, setLoadMs] = useState<number | null>(null);
 
+  // niivue's voxel coordinates are RAS-ordered; the readout and the hook speak the file's (native) order
   const readAt = (nv: Niivue) => {
     const [suvVol, labVol] = nv.volumes;
     if (!suvVol || !labVol) return;
-    const v = nv.frac2vox(nv.scene.crosshairPos);
-    const vox: [number, number, number] = [v[0], v[1], v[2]];
-    setReadout({ vox, suv: suvVol.getValue(...vox), labelValue: Math.round(labVol.getValue(...vox)) });
+    const ras = nv.frac2vox(nv.scene.crosshairPos);
+    const vox = rasToNative(suvVol, [ras[0], ras[1], ras[2]]);
+    const g = grid(suvVol);
+    const q = vox[0] + g.size[0] * (vox[1] + g.size[1] * vox[2]);
+    setReadout({ vox, suv: g.value(q), labelValue: Math.round(grid(labVol).value(q)) });
   };
   const moveToVoxel = (i: number, j: number, k: number) => {
     const nv = nvRef.current;
-    if (!nv) return;
-    nv.scene.crosshairPos = nv.vox2frac([i, j, k] as never);
+    const suvVol = nv?.volumes[0];
+    if (!nv || !suvVol) return;
+    nv.scene.crosshairPos = nv.vox2frac(nativeToRas(suvVol, [i, j, k]));
     nv.drawScene();
     readAt(nv);
   };

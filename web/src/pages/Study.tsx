@@ -158,7 +158,6 @@ function ReportSection(props: { studyId: string; id: string; section: ResultsSec
           <img
             src={studyUrl(props.studyId, `/results/figures/${encodeURIComponent(f)}`)}
             alt={`Figure ${f} of ${s.title}`}
-            loading="lazy"
           />
           <figcaption>{f}</figcaption>
         </figure>
