@@ -189,11 +189,11 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     assert.ok(new Set(voxels.map((v) => at(...v))).size > 1, 'the chosen voxels differ in SUV');
     for (const [i, j, k] of voxels) {
       await page.evaluate(
-        ([a, b, c]) =>
+        (v) =>
           (
-            window as unknown as { __cartoViewer: { moveToVoxel: (...v: number[]) => void } }
-          ).__cartoViewer.moveToVoxel(a, b, c),
-        [i, j, k],
+            window as unknown as { __cartoViewer: { moveToVoxel: (i: number, j: number, k: number) => void } }
+          ).__cartoViewer.moveToVoxel(v.i, v.j, v.k),
+        { i, j, k },
       );
       await page.getByTestId('readout-voxel').getByText(`${i}, ${j}, ${k}`, { exact: true }).waitFor();
       const r = await readout(page);

@@ -95,6 +95,7 @@ export function ScanViewerPage(props: { id: string }) {
   const [colourMap, setColourMap] = useState<ColourMap>('inverted-grey');
   const [readout, setReadout] = useState<Readout | null>(null);
   const [loadMs, setLoadMs] = useState<number | null>(null);
+  const [phases, setPhases] = useState<string | null>(null);
 
   // niivue's voxel coordinates are RAS-ordered; the readout and the hook speak the file's (native) order
   const readAt = (nv: Niivue) => {
@@ -137,6 +138,7 @@ export function ScanViewerPage(props: { id: string }) {
           { url: `/api/scans/${props.id}/suv.nii.gz`, colormap: 'gray', cal_min: 0, cal_max: 5 },
           { url: `/api/scans/${props.id}/labels.nii.gz`, opacity: 0.45 },
         ]);
+        const tLoaded = performance.now();
         if (!live) return;
         nv.onLocationChange = () => readAt(nv);
         const [suvVol, labVol] = nv.volumes;
@@ -155,6 +157,9 @@ export function ScanViewerPage(props: { id: string }) {
         moveToVoxel(Math.floor(size[0] / 2), Math.floor(size[1] / 2), Math.floor(size[2] / 2));
         (window as unknown as { __cartoViewer?: ViewerHook }).__cartoViewer = { moveToVoxel, size };
         setLoadMs(Math.round(performance.now() - t0));
+        setPhases(
+          `volumes ${Math.round(tLoaded - t0)} ms, overlay ${Math.round(performance.now() - tLoaded)} ms`,
+        );
         setStatus('ready');
       } catch (e) {
         if (live) setStatus(e instanceof Error ? e.message : String(e));
@@ -198,7 +203,12 @@ export function ScanViewerPage(props: { id: string }) {
       {status !== 'loading' && status !== 'ready' && (
         <p role="alert">The scan could not be shown: {status}</p>
       )}
-      <div className="viewer" data-status={status} data-load-ms={loadMs ?? undefined}>
+      <div
+        className="viewer"
+        data-status={status}
+        data-load-ms={loadMs ?? undefined}
+        data-phases={phases ?? undefined}
+      >
         <div className="viewer-images">
           <canvas
             ref={canvas}
