@@ -363,6 +363,10 @@ function drawMip(nv: Niivue, cv: HTMLCanvasElement | null, windowMax: number, co
   const mip = coronalMip(g);
   cv.width = nx;
   cv.height = nz;
+  // millimetres, not voxels, set the shape (pixDims: spacing along i, j, k)
+  const dx = vol.hdr!.pixDims[1] || 1;
+  const dz = vol.hdr!.pixDims[3] || 1;
+  cv.style.aspectRatio = `${nx * dx} / ${nz * dz}`;
   const img = ctx.createImageData(nx, nz);
   for (let k = 0; k < nz; k++)
     for (let i = 0; i < nx; i++) {
