@@ -99,7 +99,7 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     assert.equal(await row.count(), 1);
     assert.match((await row.textContent()) ?? '', /DRO study.*FDG \(18F\)\s*22/);
     await assertAccessible(page, 'studies list');
-    await screenshot(page, 'studies');
+    await screenshot(page, 'studies-list');
     await page.getByRole('link', { name: 'DRO study' }).click();
     await page.getByRole('heading', { name: 'Study DRO study' }).waitFor();
     await page.locator('.report-section').first().waitFor();
