@@ -37,8 +37,14 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-/** Builds the app, starts the server and the browser. Close with `h.close()`. */
-export async function startHarness(): Promise<Harness> {
+/**
+ * Builds the app, starts the server and the browser. Close with `h.close()`. `prepare` runs after the
+ * centres and users exist and before the server opens the database (`dbFile`, the registry's SQLite
+ * file, closed meanwhile): e.g. `carto run --db` of a study into it.
+ */
+export async function startHarness(
+  opts: { prepare?: (dbFile: string, store: RegistryStore, actors: Harness['actors']) => Promise<void> } = {},
+): Promise<Harness> {
   assert.ok(
     existsSync(CHROMIUM),
     `${CHROMIUM} is missing: install Debian's chromium package (.ci/setup-system does it)`,
@@ -51,7 +57,8 @@ export async function startHarness(): Promise<Harness> {
     logLevel: 'error',
   });
   process.env['CARTO_WEB_DIR'] = webDir;
-  const store = await RegistryStore.open(join(work, 'registry.sqlite'));
+  const dbFile = join(work, 'registry.sqlite');
+  let store = await RegistryStore.open(dbFile);
   await store.createCentre({ code: 'AMC', name: 'Amsterdam UMC' });
   await store.createCentre({ code: 'UMCG', name: 'UMC Groningen' });
   const passwordHash = await hashPassword(PASSWORD);
@@ -65,6 +72,11 @@ export async function startHarness(): Promise<Harness> {
     dmB: await mk('dm-umcg', 'data_manager', 'UMCG'),
     analyst: await mk('analyst', 'analyst', null),
   };
+  if (opts.prepare) {
+    await opts.prepare(dbFile, store, actors);
+    await store.close();
+    store = await RegistryStore.open(dbFile);
+  }
   const app = await buildApp({ store });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await chromium.launch({

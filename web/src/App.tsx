@@ -12,9 +12,14 @@ import { PatientsPage } from './pages/Patients.js';
 import { NewPatientPage } from './pages/NewPatient.js';
 import { PatientPage } from './pages/Patient.js';
 import { StudiesPage } from './pages/Studies.js';
+import { StudyPage } from './pages/Study.js';
 import { AuditPage } from './pages/Audit.js';
 import { NotFoundPage } from './pages/NotFound.js';
 
+// the PET viewer brings niivue (WebGL): loaded on the viewer route only
+const ScanViewerPage = lazy(() =>
+  import('./pages/ScanViewer.js').then((m) => ({ default: m.ScanViewerPage })),
+);
 // the dashboard brings the charts (vega-embed) and the statistics: loaded when first opened
 const DashboardPage = lazy(() => import('./pages/Dashboard.js').then((m) => ({ default: m.DashboardPage })));
 
@@ -80,6 +85,15 @@ function page(path: string) {
       </Suspense>
     );
   if (path === '/studies') return <StudiesPage />;
+  const st = /^\/studies\/([^/]+)$/.exec(path);
+  if (st?.[1]) return <StudyPage id={decodeURIComponent(st[1])} />;
+  const sc = /^\/scans\/([0-9a-f]+)$/.exec(path);
+  if (sc?.[1])
+    return (
+      <Suspense fallback={<p role="status">Loading the viewer…</p>}>
+        <ScanViewerPage id={sc[1]} />
+      </Suspense>
+    );
   if (path === '/audit') return <AuditPage />;
   return <NotFoundPage />;
 }

@@ -20,7 +20,8 @@ export function Layout(props: { children: ReactNode }) {
     { href: '/studies', name: 'Studies' },
   ];
   if (may.audit(me.role)) links.push({ href: '/audit', name: 'Audit' });
-  const current = (href: string) => path === href || path.startsWith(`${href}/`);
+  const current = (href: string) =>
+    path === href || path.startsWith(`${href}/`) || (href === '/studies' && path.startsWith('/scans/'));
   return (
     <>
       <a className="skip-link" href="#main">

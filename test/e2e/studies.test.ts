@@ -1,0 +1,226 @@
+/**
+ * The studies pages and the PET viewer end to end (issue 14 items 5 and 6) in the Debian chromium: the
+ * DRO study (one lesion VOI; P01 linked to an AMC registry patient, P02 linked to none) is run with
+ * `carto run --db` into the harness's registry database. The studies list and the study page (report
+ * sections, findings, tables, SVG figures) are axe-clean; a centre's data manager sees the polite note
+ * instead of the report and only P01's scan; the viewer opens a scan, its SUV readout under the
+ * crosshair equals the volume's value at that voxel (read with the project's NIfTI reader), the VOI row
+ * moves the crosshair to the VOI's SUVmax voxel, and the window preset changes the colour bar.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { register as registerRun } from '../../src/cli/commands/run.js';
+import { parseNifti } from '../../src/io/nifti.js';
+import { droBundle } from '../helpers/bundles.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
+import { newPage, screenshot, seriousViolations, signIn, startHarness, type Harness } from './harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'carto-e2e-studies-'));
+
+/** The DRO bundle with a second patient P02 (scan S2 on the same images) who is in no registry. */
+function twoPatientBundle(at: string): string {
+  const b = droBundle(at);
+  writeFileSync(
+    join(b, 'patients.csv'),
+    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\nP02,1,55,M,DLBCL,none\n',
+  );
+  writeFileSync(
+    join(b, 'events.csv'),
+    'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\nP02,infusion,0\nP02,last_follow_up,90\n',
+  );
+  writeFileSync(
+    join(b, 'scans.csv'),
+    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n',
+  );
+  writeFileSync(
+    join(b, 'vois.csv'),
+    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
+      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
+  );
+  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
+  return b;
+}
+
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  assert.deepEqual(await seriousViolations(page), [], `${what}: serious/critical axe violations`);
+}
+
+/** The viewer's readout: voxel, SUV (exact, from data-value) and VOI. */
+async function readout(page: Page): Promise<{ vox: string; suv: number; voi: string }> {
+  return {
+    vox: (await page.getByTestId('readout-voxel').textContent()) ?? '',
+    suv: Number(await page.getByTestId('readout-suv').getAttribute('data-value')),
+    voi: (await page.getByTestId('readout-voi').textContent()) ?? '',
+  };
+}
+
+describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      prepare: async (dbFile, store, actors) => {
+        await store.as(actors.admin).createPatient({
+          centre: 'AMC',
+          pseudonym: 'P01',
+          ageAtReferral: 60,
+          referralDate: '2024-01-10',
+          lineOfTherapy: 3,
+          histology: 'DLBCL',
+        });
+        const bundle = twoPatientBundle(join(dir, 'dro'));
+        const r = await runInProcess(registerRun, [
+          'run',
+          bundle,
+          '--db',
+          dbFile,
+          '--out',
+          join(dir, 'report'),
+        ]);
+        assert.equal(r.code, 0, r.err);
+      },
+    });
+  });
+  after(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the admin sees the studies list and the study page with its report; both axe-clean', async () => {
+    const { context, page } = await newPage(h);
+    await signIn(page, 'admin');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Studies' }).click();
+    const row = page.locator('table.studies tbody tr');
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1);
+    assert.match((await row.textContent()) ?? '', /DRO study.*FDG \(18F\)\s*22/);
+    await assertAccessible(page, 'studies list');
+    await screenshot(page, 'studies-list');
+    await page.getByRole('link', { name: 'DRO study' }).click();
+    await page.getByRole('heading', { name: 'Study DRO study' }).waitFor();
+    await page.locator('.report-section').first().waitFor();
+    // every section of results.json, in its order, with its status
+    const results = (await (await page.request.get('/api/studies/DRO%20study/results')).json()) as {
+      sectionOrder: string[];
+      sections: Record<string, { title: string; status: string; figures: string[]; tables: string[] }>;
+    };
+    const titles = await page.locator('.report-section h3').allTextContents();
+    assert.deepEqual(
+      titles,
+      results.sectionOrder.map((id) => {
+        const s = results.sections[id]!;
+        return `${s.title} ${s.status === 'ok' ? 'run' : 'not run'}`;
+      }),
+    );
+    // the figures are the report's SVGs, drawn; the tables are the report's CSVs
+    const figures = Object.values(results.sections).flatMap((s) => s.figures);
+    assert.ok(figures.length > 0);
+    assert.equal(await page.locator('.report-section figure img').count(), figures.length);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.report-section img')].every((i) => i.complete),
+    );
+    const widths = await page
+      .locator('.report-section figure img')
+      .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+    assert.ok(
+      widths.every((w) => w > 0),
+      `every figure drawn: ${widths.join(',')}`,
+    );
+    const voiTable = page.locator('.report-table table', { hasText: 'Table voi-metrics' });
+    await voiTable.waitFor();
+    assert.match((await voiTable.locator('tbody').textContent()) ?? '', /P02/);
+    // both patients with their scans, each a link into the viewer
+    assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01', 'P02']);
+    assert.equal(await page.locator('.scan-links a').count(), 2);
+    await assertAccessible(page, 'study page');
+    await screenshot(page, 'study');
+    await context.close();
+  });
+
+  test("a centre's data manager sees only the linked patient's scan and a note instead of the report", async () => {
+    const { context, page } = await newPage(h);
+    await signIn(page, 'dm-amc');
+    await page.goto('/studies/DRO%20study');
+    await page.getByTestId('report-restricted').waitFor();
+    assert.equal(await page.locator('.report-section').count(), 0);
+    assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01']);
+    assert.deepEqual(await page.locator('.scan-links a').allTextContents(), ['S1 (pre)']);
+    await assertAccessible(page, 'study page (centre role)');
+    // the other centre does not have the study at all
+    const other = await newPage(h);
+    await signIn(other.page, 'dm-umcg');
+    await other.page.goto('/studies');
+    await other.page.getByText('No study is stored with patients you may see.').waitFor();
+    await other.context.close();
+    await context.close();
+  });
+
+  test('the viewer: SUV readout equals the volume at the crosshair, VOI row → SUVmax voxel, window presets', async () => {
+    const { context, page } = await newPage(h);
+    await signIn(page, 'admin');
+    await page.goto('/studies/DRO%20study');
+    await page.getByRole('link', { name: /^S1 / }).click();
+    await page.getByRole('heading', { name: 'Scan S1' }).waitFor();
+    await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
+    const scanId = new URL(page.url()).pathname.split('/').pop()!;
+    const suvBytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
+    const suv = parseNifti(gunzipSync(new Uint8Array(suvBytes)), 'suv.nii.gz').volume;
+    const [nx, ny, nz] = suv.size;
+    const at = (i: number, j: number, k: number) => suv.data[i + nx * (j + ny * k)]!;
+    // the file's hottest voxel, its neighbours on each axis and voxels away from the centre: the readout
+    // is the file's value at (i, j, k) (niivue orders voxels RAS: a flip or swap would show another value)
+    let hot = 0;
+    for (let q = 1; q < suv.data.length; q++) if (suv.data[q]! > suv.data[hot]!) hot = q;
+    const hi = hot % nx;
+    const hj = Math.floor(hot / nx) % ny;
+    const hk = Math.floor(hot / (nx * ny));
+    const voxels: [number, number, number][] = [
+      [hi, hj, hk],
+      [Math.max(0, hi - 3), hj, hk],
+      [hi, Math.min(ny - 1, hj + 3), hk],
+      [hi, hj, Math.max(0, hk - 3)],
+      [Math.floor(nx / 3), Math.floor((2 * ny) / 3), Math.floor(nz / 4)],
+      [1, ny - 2, nz - 3],
+    ];
+    assert.ok(new Set(voxels.map((v) => at(...v))).size > 1, 'the chosen voxels differ in SUV');
+    for (const [i, j, k] of voxels) {
+      await page.evaluate(
+        (v) =>
+          (
+            window as unknown as { __cartoViewer: { moveToVoxel: (i: number, j: number, k: number) => void } }
+          ).__cartoViewer.moveToVoxel(v.i, v.j, v.k),
+        { i, j, k },
+      );
+      await page.getByTestId('readout-voxel').getByText(`${i}, ${j}, ${k}`, { exact: true }).waitFor();
+      const r = await readout(page);
+      assert.ok(
+        Math.abs(r.suv - at(i, j, k)) <= 1e-6 * Math.max(1, Math.abs(at(i, j, k))),
+        `SUV at ${i},${j},${k}: ${r.suv} vs ${at(i, j, k)}`,
+      );
+    }
+    // the VOI row's button moves the crosshair to the VOI's SUVmax voxel
+    const vois = (await (await page.request.get(`/api/scans/${scanId}/vois`)).json()) as {
+      label: string;
+      suvMax: number;
+    }[];
+    await page.getByRole('button', { name: 'Go to SUVmax of L1' }).click();
+    await page.getByTestId('readout-voi').getByText('L1').waitFor();
+    const r = await readout(page);
+    assert.ok(
+      Math.abs(r.suv - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax),
+      `${r.suv} vs ${vois[0]!.suvMax}`,
+    );
+    // window presets change the colour bar
+    assert.equal(await page.getByTestId('colorbar-max').textContent(), '5 g/mL');
+    await page.getByRole('radio', { name: '0–30' }).check();
+    assert.equal(await page.getByTestId('colorbar-max').textContent(), '30 g/mL');
+    assert.equal(await page.getByRole('img', { name: 'SUV colour bar, 0 to 30 g/mL' }).count(), 1);
+    await assertAccessible(page, 'viewer');
+    await screenshot(page, 'viewer');
+    await context.close();
+  });
+});
