@@ -22,8 +22,9 @@ export default tseslint.config(
     },
   },
   {
-    // node:test's test() and describe() return promises that the runner itself awaits.
-    files: ['test/**/*.ts'],
+    // node:test's test() and describe() return promises that the runner itself awaits (also in the web
+    // benches, which run through node:test in chromium).
+    files: ['test/**/*.ts', 'bench/web-*.bench.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
 );

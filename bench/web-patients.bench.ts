@@ -5,8 +5,8 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPage, signIn, startHarness, type Harness } from './harness.js';
-import { seedBulk } from './seed.js';
+import { newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
+import { seedBulk } from '../test/e2e/seed.js';
 
 describe('web app timing (chromium)', { timeout: 240_000 }, () => {
   let h: Harness;

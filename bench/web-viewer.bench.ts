@@ -9,9 +9,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'fflate';
-import { encodeNifti } from '../../src/io/nifti.js';
-import { IDENTITY_DIRECTION } from '../../src/imaging/volume.js';
-import { newPage, signIn, startHarness, type Harness } from './harness.js';
+import { encodeNifti } from '../src/io/nifti.js';
+import { IDENTITY_DIRECTION } from '../src/imaging/volume.js';
+import { newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
 const SCAN = '00000000000000aa';
