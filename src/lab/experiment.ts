@@ -275,7 +275,7 @@ function withFlowKinds(raw: unknown, file: string): unknown {
     if (kind === undefined) return { kind: 'gate', ...r };
     if (!(FLOW_READOUT_KINDS as readonly unknown[]).includes(kind))
       throw new InputError(
-        `unknown flow readout kind (${unknownNameHint(String(kind), [...FLOW_READOUT_KINDS])})`,
+        `unknown flow readout kind (${unknownNameHint(typeof kind === 'string' ? kind : JSON.stringify(kind), [...FLOW_READOUT_KINDS])})`,
         { file, field: `assays.flow.readouts[${i}].kind`, value: kind },
       );
     return r;
