@@ -23,6 +23,93 @@ const factorSchema = z.strictObject({
   control: z.string().min(1).optional(),
 });
 
+const readoutId = z.string().regex(/^[a-z0-9_]+$/, 'a readout id matches [a-z0-9_]+');
+const markerThreshold = z.strictObject({
+  channel: z.string().min(1),
+  threshold: z.number().refine(Number.isFinite),
+});
+const gateId = z.string().min(1);
+
+/** The kinds of flow readout (docs/experiment-bundle.md); `gate` when `kind` is absent. */
+export const FLOW_READOUT_KINDS = [
+  'gate',
+  'beadCount',
+  'viability',
+  'proliferation',
+  'percentPositive',
+] as const;
+
+/** One flow readout of `assays.flow.readouts` (docs/experiment-bundle.md, src/flow/*). */
+const flowReadoutSchema = z.discriminatedUnion('kind', [
+  /** A gate's % of parent or event count (src/flow/gates.ts). */
+  z.strictObject({
+    kind: z.literal('gate'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    gate: gateId,
+    statistic: z.enum(['percent-of-parent', 'count']).default('percent-of-parent'),
+  }),
+  /** Cells/µL from counting beads (src/flow/counts.ts `absoluteCountPerUl`). */
+  z.strictObject({
+    kind: z.literal('beadCount'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    cellGate: gateId,
+    beadGate: gateId,
+    beadsPerTest: z.number().positive(),
+    volumeUl: z.number().positive(),
+    dilution: z.number().positive().default(1),
+  }),
+  /** One Annexin V / dead-dye quadrant, % of the parent (src/flow/viability.ts `viabilityQuadrants`). */
+  z.strictObject({
+    kind: z.literal('viability'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    gate: gateId.optional(),
+    annexin: markerThreshold,
+    dead: markerThreshold,
+    fraction: z.enum(['live', 'earlyApoptotic', 'lateApoptotic', 'necrotic']),
+  }),
+  /** A proliferation index of a dye-dilution channel (src/flow/proliferation.ts `fitDyeDilution`). */
+  z.strictObject({
+    kind: z.literal('proliferation'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    gate: gateId.optional(),
+    channel: z.string().min(1),
+    index: z.enum([
+      'percentDivided',
+      'divisionIndex',
+      'proliferationIndex',
+      'expansionIndex',
+      'replicationIndex',
+    ]),
+    /** Sample of samples.csv (with its FCS file in flow.csv) whose dye places the undivided peak. */
+    undividedControl: z.string().min(1).optional(),
+    generations: z.number().int().min(2).max(20).default(8),
+  }),
+  /** % of the gate positive for a marker (src/flow/markers.ts `markerPositivity`). */
+  z
+    .strictObject({
+      kind: z.literal('percentPositive'),
+      id: readoutId,
+      title: z.string().min(1).optional(),
+      gate: gateId.optional(),
+      channel: z.string().min(1),
+      threshold: z.number().refine(Number.isFinite).optional(),
+      /** FMO / isotype control sample: the threshold is its `controlQuantile` quantile in the same gate. */
+      fmoSample: z.string().min(1).optional(),
+      controlQuantile: z.number().gt(0).lt(1).default(0.99),
+    })
+    .refine((r) => (r.threshold === undefined) !== (r.fmoSample === undefined), {
+      message: 'give either threshold or fmoSample',
+      path: ['threshold'],
+    }),
+]);
+
+/** A flow readout of experiment.json `assays.flow.readouts`. */
+export type FlowReadoutSpec = z.infer<typeof flowReadoutSchema>;
+
 const assaysSchema = z.strictObject({
   cytotoxicity: z.strictObject({ file: z.string().min(1) }).optional(),
   cytokines: z
@@ -37,16 +124,7 @@ const assaysSchema = z.strictObject({
     .strictObject({
       file: z.string().min(1),
       compensate: z.boolean().default(true),
-      readouts: z
-        .array(
-          z.strictObject({
-            id: z.string().regex(/^[a-z0-9_]+$/, 'a readout id matches [a-z0-9_]+'),
-            title: z.string().min(1).optional(),
-            gate: z.string().min(1),
-            statistic: z.enum(['percent-of-parent', 'count']).default('percent-of-parent'),
-          }),
-        )
-        .min(1),
+      readouts: z.array(flowReadoutSchema).min(1),
     })
     .optional(),
   counts: z.strictObject({ file: z.string().min(1) }).optional(),
@@ -122,7 +200,7 @@ export interface ExperimentDesign {
  *   Dunnett with `compare: all`, no assay
  */
 export function parseExperimentJson(raw: unknown, file: string): ExperimentDesign {
-  const e = parseStrict(experimentJsonSchema, raw, { file });
+  const e = parseStrict(experimentJsonSchema, withFlowKinds(raw, file), { file });
   const fail = (field: string, message: string, value?: unknown): never => {
     throw new InputError(message, { file, field, ...(value !== undefined ? { value } : {}) });
   };
@@ -182,6 +260,28 @@ export function parseExperimentJson(raw: unknown, file: string): ExperimentDesig
     statistics: { posthoc: s.posthoc, compare, errorBars: s.errorBars, level: s.level },
     assays: e.assays,
   };
+}
+
+/**
+ * experiment.json with `kind: "gate"` filled into flow readouts that have none (today's gate readouts).
+ * @throws InputError naming `assays.flow.readouts[i].kind` for a kind that is not known (with the nearest one)
+ */
+function withFlowKinds(raw: unknown, file: string): unknown {
+  const flow = (raw as { assays?: { flow?: { readouts?: unknown } } } | null)?.assays?.flow;
+  if (!flow || !Array.isArray(flow.readouts)) return raw;
+  const readouts = flow.readouts.map((r: unknown, i) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return r;
+    const kind = (r as { kind?: unknown }).kind;
+    if (kind === undefined) return { kind: 'gate', ...r };
+    if (!(FLOW_READOUT_KINDS as readonly unknown[]).includes(kind))
+      throw new InputError(
+        `unknown flow readout kind (${unknownNameHint(typeof kind === 'string' ? kind : JSON.stringify(kind), [...FLOW_READOUT_KINDS])})`,
+        { file, field: `assays.flow.readouts[${i}].kind`, value: kind },
+      );
+    return r;
+  });
+  const o = raw as { assays: { flow: object } };
+  return { ...o, assays: { ...o.assays, flow: { ...o.assays.flow, readouts } } };
 }
 
 /** One sample: a culture well of one condition, donor, replicate and time. */

@@ -12,6 +12,7 @@ import { readCsv, type CsvTable } from '../io/csv.js';
 import { readFcs, sampleSpillover } from '../io/fcs/reader.js';
 import { readFlowJoWorkspace, strategyForSample, type FlowJoWorkspace } from '../io/flowjo.js';
 import { readGatingMl } from '../io/gatingml.js';
+import { unknownNameHint } from '../nearest-name.js';
 import { BundlePaths } from '../study/bundle-paths.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from '../study/row-reader.js';
 import {
@@ -29,11 +30,14 @@ import {
   cytotoxicityReadouts,
   flowReadouts,
   flowReadoutValues,
+  gateFlowSample,
   LAB_TABLES,
   qpcrReadouts,
   sampleOf,
   samplesById,
+  readsChannels,
   samplesTableSpec,
+  type GatedFlowSample,
   type Readout,
 } from './readouts.js';
 
@@ -148,9 +152,8 @@ function readFlow(
       dataSet: r.number('data_set', false, { integer: true, min: 0 }) ?? 0,
     };
   });
-  const out = new Map<string, number[]>();
-  rows.forEach((x, i) => {
-    if (out.has(x.sample)) x.r.fail('sample', 'sample has a second FCS file', x.sample);
+  const needsChannels = flow.readouts.some(readsChannels);
+  const gate = (x: (typeof rows)[number]): GatedFlowSample => {
     const ds = readFcs(x.fcs, { dataSet: x.dataSet });
     let strategy: GatingStrategy;
     let gatingSpillover: SpilloverMatrix | null = null;
@@ -167,13 +170,32 @@ function readFlow(
     }
     const asked = flow.compensate || usesFileCompensation(strategy);
     const spill = asked ? sampleSpillover(ds, gatingSpillover, asked) : null;
+    return gateFlowSample(ds.events!, strategy, spill, needsChannels && flow.compensate, x);
+  };
+  // Control samples (undivided / FMO) are gated once and kept while the files are read.
+  const controls = new Map<string, GatedFlowSample>();
+  const control = (sample: string, field: string): GatedFlowSample => {
+    let c = controls.get(sample);
+    if (c) return c;
+    const x = rows.find((y) => y.sample === sample);
+    if (!x)
+      throw new InputError(
+        `control sample has no FCS file in ${basename(t.file)} (${unknownNameHint(
+          sample,
+          rows.map((y) => y.sample),
+        )})`,
+        { file: experimentFile, field, value: sample },
+      );
+    controls.set(sample, (c = gate(x)));
+    return c;
+  };
+  const out = new Map<string, number[]>();
+  rows.forEach((x, i) => {
+    if (out.has(x.sample)) x.r.fail('sample', 'sample has a second FCS file', x.sample);
+    const g = controls.get(x.sample) ?? gate(x);
     out.set(
       x.sample,
-      flowReadoutValues(ds.events!, strategy, spill, flow.readouts, {
-        fcs: x.fcs,
-        gating: x.gating,
-        experiment: experimentFile,
-      }),
+      flowReadoutValues(g, flow.readouts, { gating: x.gating, experiment: experimentFile, control }),
     );
     onFcs(i + 1, rows.length);
   });

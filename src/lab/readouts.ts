@@ -7,7 +7,8 @@
  * - qPCR wells (`qpcr.csv`): expression relative to the reference gene, 2^−(Ct_target − Ct_reference) of the
  *   replicate-mean Ct (replicates > 0.5 cycles from the median left out; src/assays/qpcr.ts), as Towers et al. 2024 report
  *   "expression levels relative to that of GAPDH".
- * - Flow (`flow.csv`): per FCS file, a gate's % of parent or event count (src/flow/gates.ts).
+ * - Flow (`flow.csv`): per FCS file, a gate's % of parent or event count (src/flow/gates.ts), bead-based cells/µL,
+ *   a viability quadrant, a proliferation index or a marker's % positive (src/flow/*; `flowReadoutValues`).
  * - Cell counts (`counts.csv`): cells/mL as counted.
  * The assay functions key results by patient and day; here the sample ID takes the patient's place.
  */
@@ -20,12 +21,17 @@ import {
 import { lysisAnalyteName, lysisOfStudy, type LysisWell } from '../assays/lysis-study.js';
 import { summariseReplicates } from '../assays/qpcr.js';
 import { InputError } from '../errors.js';
-import { applyGates, type GatingStrategy } from '../flow/gates.js';
-import type { FlowEvents, SpilloverMatrix } from '../flow/types.js';
+import { compensate } from '../flow/compensation.js';
+import { absoluteCountPerUl } from '../flow/counts.js';
+import { applyGates, type GateResult, type GatingStrategy } from '../flow/gates.js';
+import { markerPositivity, type GatedEvents } from '../flow/markers.js';
+import { fitDyeDilution, undividedPeakFromControl, type UndividedPeak } from '../flow/proliferation.js';
+import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from '../flow/types.js';
+import { viabilityQuadrants } from '../flow/viability.js';
 import type { CsvTable } from '../io/csv.js';
 import { unknownNameHint } from '../nearest-name.js';
 import { RowReader, type TableSpec } from '../study/row-reader.js';
-import type { Sample } from './experiment.js';
+import type { FlowReadoutSpec, Sample } from './experiment.js';
 
 /** The assays an experiment bundle can hold. */
 export type LabAssay = 'cytotoxicity' | 'cytokines' | 'qpcr' | 'flow' | 'counts';
@@ -273,34 +279,45 @@ export function countReadouts(table: CsvTable, samples: Map<string, Sample>): Re
   return group('counts', triples, () => ({ title: 'Cells per mL', unit: 'cells/mL' }));
 }
 
-/** A flow readout of experiment.json `assays.flow.readouts`. */
-export interface FlowReadoutSpec {
-  id: string;
-  title?: string | undefined;
-  gate: string;
-  statistic: 'percent-of-parent' | 'count';
+/** A sample's events with its gate results, as the flow readouts read them. */
+export interface GatedFlowSample {
+  /** The FCS file (named in errors). */
+  fcs: string;
+  /** Events; detector columns compensated when the experiment asks for compensation. */
+  events: FlowEvents;
+  gates: Map<string, GateResult>;
+}
+
+/** Whether a readout reads channel values (not only gate counts). */
+export function readsChannels(r: FlowReadoutSpec): boolean {
+  return r.kind !== 'gate' && r.kind !== 'beadCount';
+}
+
+/** The message of an InputError without its location (formatMessage adds it again). */
+function bareMessage(e: InputError): string {
+  return e.message.replace(/^.*?field [^:]*: /, '').replace(/ \(value: .*\)$/, '');
 }
 
 /**
- * The flow readouts of one FCS file: each gate's % of parent or event count (Gating-ML 2.0 semantics).
- * @param where the FCS file, the gating file and the experiment.json (named in errors)
- * @throws InputError naming the FCS and gating file for a gate on a channel the file does not have, and
- *   experiment.json `assays.flow.readouts[i].gate` for a gate that is not in the gating (with the nearest id)
+ * Gates one FCS file (Gating-ML 2.0 semantics, src/flow/gates.ts `applyGates`).
+ * @param spillover compensation for the gates, and for the channel values when `compensateChannels`
+ * @param compensateChannels compensate the detector columns the channel readouts read (src/flow/compensation.ts)
+ * @throws InputError naming the FCS and gating file for a gate on a channel the file does not have
  */
-export function flowReadoutValues(
+export function gateFlowSample(
   events: FlowEvents,
   strategy: GatingStrategy,
   spillover: SpilloverMatrix | null,
-  readouts: FlowReadoutSpec[],
-  where: { fcs: string; gating: string; experiment: string },
-): number[] {
-  let results: ReturnType<typeof applyGates>;
+  compensateChannels: boolean,
+  where: { fcs: string; gating: string },
+): GatedFlowSample {
   try {
-    results = applyGates(events, strategy, spillover);
+    const results = applyGates(events, strategy, spillover);
+    const ev = compensateChannels && spillover ? compensate(events, spillover) : events;
+    return { fcs: where.fcs, events: ev, gates: new Map(results.map((r) => [r.id, r])) };
   } catch (e) {
     if (e instanceof InputError) {
-      const m = e.message.replace(/ \(value: .*\)$/, '');
-      throw new InputError(`gating ${where.gating} on ${where.fcs}: ${m}`, {
+      throw new InputError(`gating ${where.gating} on ${where.fcs}: ${bareMessage(e)}`, {
         file: where.fcs,
         ...(e.location.field !== undefined ? { field: e.location.field } : {}),
         ...(e.location.value !== undefined ? { value: e.location.value } : {}),
@@ -308,32 +325,167 @@ export function flowReadoutValues(
     }
     throw e;
   }
-  const byId = new Map(results.map((r) => [r.id, r]));
+}
+
+/** Where flow readouts are computed, and the control samples they may need. */
+export interface FlowReadoutContext {
+  gating: string;
+  experiment: string;
+  /**
+   * A control sample's gated events (an undivided or FMO control).
+   * @throws InputError naming experiment.json `field` when the sample has no FCS file in flow.csv
+   */
+  control: (sample: string, field: string) => GatedFlowSample;
+}
+
+/**
+ * The flow readouts of one gated FCS file, in `readouts` order (docs/experiment-bundle.md):
+ * - `gate`: the gate's % of parent or event count (src/flow/gates.ts);
+ * - `beadCount`: cells/µL = cell-gate events / bead-gate events × beadsPerTest / volumeUl × dilution
+ *   (src/flow/counts.ts `absoluteCountPerUl`);
+ * - `viability`: one Annexin V / dead-dye quadrant as % of the gate (src/flow/viability.ts `viabilityQuadrants`);
+ * - `proliferation`: an index of the dye-dilution fit, the undivided peak from `undividedControl` when given
+ *   (src/flow/proliferation.ts `fitDyeDilution`, `undividedPeakFromControl`);
+ * - `percentPositive`: % of the gate ≥ the threshold, given or the `controlQuantile` of the FMO sample's values
+ *   in the same gate (src/flow/markers.ts `markerPositivity`).
+ * `gate` absent = all events.
+ * @throws InputError naming experiment.json `assays.flow.readouts[i].<field>` for a gate not in the gating (with
+ *   the nearest id); naming the FCS file and the readout field for a channel the file does not have (with the
+ *   nearest channel), a bead gate without events, or what the assay function refuses (too few dye values …)
+ */
+export function flowReadoutValues(
+  sample: GatedFlowSample,
+  readouts: FlowReadoutSpec[],
+  ctx: FlowReadoutContext,
+): number[] {
   return readouts.map((ro, i) => {
-    const g = byId.get(ro.gate);
-    if (!g)
-      throw new InputError(`gate is not in ${where.gating} (${unknownNameHint(ro.gate, [...byId.keys()])})`, {
-        file: where.experiment,
-        field: `assays.flow.readouts[${i}].gate`,
-        value: ro.gate,
-      });
-    return ro.statistic === 'count' ? g.count : g.percentOfParent;
+    const field = (f: string): string => `assays.flow.readouts[${i}].${f}`;
+    const gate = (g: GatedFlowSample, id: string, f: string): GateResult => {
+      const r = g.gates.get(id);
+      if (!r)
+        throw new InputError(`gate is not in ${ctx.gating} (${unknownNameHint(id, [...g.gates.keys()])})`, {
+          file: ctx.experiment,
+          field: field(f),
+          value: id,
+        });
+      return r;
+    };
+    const parent = (g: GatedFlowSample, id: string | undefined): Uint8Array | null =>
+      id === undefined ? null : gate(g, id, 'gate').membership;
+    const channel = (g: GatedFlowSample, name: string, f: string): Column => {
+      const k = parameterIndex(g.events, name);
+      if (k < 0)
+        throw new InputError(
+          `channel is not in the FCS file (${unknownNameHint(name, g.events.parameterNames)})`,
+          { file: g.fcs, field: field(f), value: name },
+        );
+      return g.events.columns[k]!;
+    };
+    try {
+      switch (ro.kind) {
+        case 'gate': {
+          const g = gate(sample, ro.gate, 'gate');
+          return ro.statistic === 'count' ? g.count : g.percentOfParent;
+        }
+        case 'beadCount': {
+          const cells = gate(sample, ro.cellGate, 'cellGate');
+          const beads = gate(sample, ro.beadGate, 'beadGate');
+          if (beads.count === 0)
+            throw new InputError('the bead gate has no events: no absolute count without beads', {
+              file: sample.fcs,
+              field: field('beadGate'),
+              value: ro.beadGate,
+            });
+          return absoluteCountPerUl({
+            cellEvents: cells.count,
+            beadEvents: beads.count,
+            beadsPerTest: ro.beadsPerTest,
+            sampleVolumeUl: ro.volumeUl,
+            dilutionFactor: ro.dilution,
+          });
+        }
+        case 'viability': {
+          channel(sample, ro.annexin.channel, 'annexin.channel');
+          channel(sample, ro.dead.channel, 'dead.channel');
+          const q = viabilityQuadrants(sample.events, parent(sample, ro.gate), {
+            annexinV: ro.annexin,
+            deadDye: ro.dead,
+          });
+          return q[ro.fraction].percentOfParent;
+        }
+        case 'proliferation': {
+          const values = channel(sample, ro.channel, 'channel');
+          let undividedPeak: UndividedPeak | undefined;
+          if (ro.undividedControl !== undefined) {
+            const c = ctx.control(ro.undividedControl, field('undividedControl'));
+            undividedPeak = undividedPeakFromControl(channel(c, ro.channel, 'channel'), parent(c, ro.gate));
+          }
+          const fit = fitDyeDilution(values, parent(sample, ro.gate), {
+            generations: ro.generations,
+            ...(undividedPeak ? { undividedPeak } : {}),
+          });
+          return fit.indices[ro.index];
+        }
+        case 'percentPositive': {
+          channel(sample, ro.channel, 'channel');
+          let control: GatedEvents | undefined;
+          if (ro.fmoSample !== undefined) {
+            const c = ctx.control(ro.fmoSample, field('fmoSample'));
+            channel(c, ro.channel, 'channel');
+            control = { events: c.events, parent: parent(c, ro.gate) };
+          }
+          const [m] = markerPositivity({ events: sample.events, parent: parent(sample, ro.gate) }, [
+            {
+              marker: ro.id,
+              channel: ro.channel,
+              ...(ro.threshold !== undefined ? { threshold: ro.threshold } : {}),
+              ...(control ? { control, controlQuantile: ro.controlQuantile } : {}),
+            },
+          ]);
+          return m!.percentPositive;
+        }
+      }
+    } catch (e) {
+      if (e instanceof InputError && e.location.file === undefined)
+        throw new InputError(`readout ${ro.id}: ${bareMessage(e)}`, {
+          file: sample.fcs,
+          field: field(e.location.field ?? 'kind'),
+          ...(e.location.value !== undefined ? { value: e.location.value } : {}),
+        });
+      throw e;
+    }
   });
 }
 
-/** Flow readouts as `Readout`s from per-sample values (in `specs` order). */
+/** Title and unit of a flow readout. */
+function describeFlowReadout(s: FlowReadoutSpec): { title: string; unit: string } {
+  const within = (gate: string | undefined): string => (gate !== undefined ? ` of ${gate}` : '');
+  switch (s.kind) {
+    case 'gate': {
+      const unit = s.statistic === 'count' ? 'events' : '% of parent';
+      return { title: `${s.gate} (${unit})`, unit };
+    }
+    case 'beadCount':
+      return { title: `${s.cellGate} per µL (counting beads)`, unit: 'cells/µL' };
+    case 'viability':
+      return { title: `${s.fraction}${within(s.gate)} (Annexin V / ${s.dead.channel})`, unit: '% of parent' };
+    case 'proliferation':
+      return {
+        title: `${s.index}${within(s.gate)} (${s.channel} dye dilution)`,
+        unit: s.index === 'percentDivided' ? '%' : 'index',
+      };
+    case 'percentPositive':
+      return { title: `${s.channel}+${within(s.gate)}`, unit: '% positive' };
+  }
+}
+
+/** Flow readouts as `Readout`s from per-sample values (in `specs` order; non-finite values left out). */
 export function flowReadouts(specs: FlowReadoutSpec[], perSample: Map<string, number[]>): Readout[] {
   return specs.map((s, k) => {
     const values = new Map<string, number>();
     for (const [sample, v] of perSample) if (Number.isFinite(v[k])) values.set(sample, v[k]!);
-    return {
-      id: s.id,
-      assay: 'flow' as const,
-      title: s.title ?? `${s.gate} (${s.statistic === 'count' ? 'events' : '% of parent'})`,
-      unit: s.statistic === 'count' ? 'events' : '% of parent',
-      values,
-      notes: [],
-    };
+    const d = describeFlowReadout(s);
+    return { id: s.id, assay: 'flow' as const, title: s.title ?? d.title, unit: d.unit, values, notes: [] };
   });
 }
 
