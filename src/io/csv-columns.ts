@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { checkSeparator, csvColumnCells, parseCsv, trimCell, type CsvTable } from './csv.js';
+import { checkedHeader, csvColumnCells, parseCsv, trimCell, type CsvTable } from './csv.js';
 
 /** One column of a typed table: numbers (NaN where `missing[i]` is 1) or trimmed cell strings. */
 export type CsvColumn =
@@ -442,23 +442,7 @@ function scanColumns(
     endRecord();
   }
   if (col > 0) endRecord();
-  if (header === null) throw new InputError('empty CSV file: no header row', { file });
-  const columns = (header as string[]).map((h) => h.trim());
-  checkSeparator(columns, file, separator, sepOption);
-  const seen = new Set<string>();
-  for (const h of columns) {
-    if (h === '') throw new InputError('empty column name in the header row', { file, row: 0 });
-    if (seen.has(h))
-      throw new InputError('duplicate column name in the header row', { file, row: 0, field: h });
-    seen.add(h);
-  }
-  const long = firstLong as { row: number; length: number } | null;
-  if (long !== null) {
-    throw new InputError(`row has ${long.length} cells but the header has ${columns.length}`, {
-      file,
-      row: long.row,
-    });
-  }
+  const columns = checkedHeader(header, firstLong, file, separator, sepOption);
   if (cols.some((b) => b.textFrom > 0)) {
     // Columns that turned out text after numeric rows: their first cells as written.
     const cells = csvColumnCells(strings())!;

@@ -22,6 +22,38 @@ const OTHER_SEPARATORS: [string, string][] = [
 ];
 
 /**
+ * The header of a parsed table, checked: present, names trimmed, the separator plausible
+ * (`checkSeparator`), no empty or duplicate name, and no data row longer than the header.
+ * Shared by `parseCsv` and the typed reader (src/io/csv-columns.ts).
+ * @throws InputError naming the file (and row 0 or the long row) for each of those faults
+ */
+export function checkedHeader(
+  header: string[] | null,
+  firstLong: { row: number; length: number } | null,
+  file: string,
+  separator: string,
+  sepOption: string | undefined,
+): string[] {
+  if (header === null) throw new InputError('empty CSV file: no header row', { file });
+  const columns = header.map((h) => h.trim());
+  checkSeparator(columns, file, separator, sepOption);
+  const seen = new Set<string>();
+  for (const h of columns) {
+    if (h === '') throw new InputError('empty column name in the header row', { file, row: 0 });
+    if (seen.has(h))
+      throw new InputError('duplicate column name in the header row', { file, row: 0, field: h });
+    seen.add(h);
+  }
+  if (firstLong !== null) {
+    throw new InputError(`row has ${firstLong.length} cells but the header has ${columns.length}`, {
+      file,
+      row: firstLong.row,
+    });
+  }
+  return columns;
+}
+
+/**
  * Throws when the header row is one column that contains another separator (e.g. a semicolon CSV from
  * a European Excel read as comma-separated): `time;status;age` would otherwise surface later as a
  * confusing "no such column".
@@ -202,23 +234,7 @@ export function parseCsv(text: string, file = '<csv>', separator = ',', sepOptio
     endRecord();
   }
   if (col > 0) endRecord();
-  if (header === null) throw new InputError('empty CSV file: no header row', { file });
-  const columns = (header as string[]).map((h) => h.trim());
-  checkSeparator(columns, file, separator, sepOption);
-  const seen = new Set<string>();
-  for (const h of columns) {
-    if (h === '') throw new InputError('empty column name in the header row', { file, row: 0 });
-    if (seen.has(h))
-      throw new InputError('duplicate column name in the header row', { file, row: 0, field: h });
-    seen.add(h);
-  }
-  const long = firstLong as { row: number; length: number } | null;
-  if (long !== null) {
-    throw new InputError(`row has ${long.length} cells but the header has ${columns.length}`, {
-      file,
-      row: long.row,
-    });
-  }
+  const columns = checkedHeader(header, firstLong, file, separator, sepOption);
   return lazyTable(file, columns, cells, nrow);
 }
 
