@@ -360,17 +360,31 @@ export function renderFlowSample(
   return { columns, counts };
 }
 
-/** The Gating-ML 2.0 gating of the simulated files (Lymphocytes → CD3 → CD4, CD8). */
-export function flowGatingMl(): string {
-  const G = FLOW_MODEL.gates;
-  const dim = (name: string, comp: string, min: number | null, max: number | null): string =>
-    `    <gating:dimension gating:compensation-ref="${comp}"` +
-    (min !== null ? ` gating:min="${min}"` : '') +
-    (max !== null ? ` gating:max="${max}"` : '') +
-    `>\n      <data-type:fcs-dimension data-type:name="${name}" />\n    </gating:dimension>\n`;
-  const rect = (id: string, parent: string | null, dims: string[]): string =>
-    `  <gating:RectangleGate gating:id="${id}"${parent ? ` gating:parent_id="${parent}"` : ''}>\n` +
-    dims.join('') +
+/** One dimension of a rectangle gate: FCS parameter, compensation reference, bounds (null: open). */
+export interface RectangleDimension {
+  name: string;
+  compensation: string;
+  min: number | null;
+  max: number | null;
+}
+
+/**
+ * A Gating-ML 2.0 document of rectangle gates (with parents), as the simulators write their gating.
+ * @param gates - each gate's id, parent id (null at the top) and dimensions
+ * @param customInfo - optional text of a `<data-type:custom_info>` element
+ */
+export function rectangleGatingMl(
+  gates: readonly { id: string; parent: string | null; dims: readonly RectangleDimension[] }[],
+  customInfo?: string,
+): string {
+  const dim = (d: RectangleDimension): string =>
+    `    <gating:dimension gating:compensation-ref="${d.compensation}"` +
+    (d.min !== null ? ` gating:min="${d.min}"` : '') +
+    (d.max !== null ? ` gating:max="${d.max}"` : '') +
+    `>\n      <data-type:fcs-dimension data-type:name="${d.name}" />\n    </gating:dimension>\n`;
+  const rect = (g: (typeof gates)[number]): string =>
+    `  <gating:RectangleGate gating:id="${g.id}"${g.parent ? ` gating:parent_id="${g.parent}"` : ''}>\n` +
+    g.dims.map(dim).join('') +
     '  </gating:RectangleGate>\n';
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
@@ -378,16 +392,50 @@ export function flowGatingMl(): string {
     '  xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating"\n' +
     '  xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations"\n' +
     '  xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">\n' +
-    '  <data-type:custom_info>Cartography virtual trial: lymphocytes on scatter, T cells on compensated CD3, ' +
-    'then CD4+ CD8− and CD8+ CD4− T cells.</data-type:custom_info>\n' +
-    rect('Lymphocytes', null, [
-      dim('FSC-A', 'uncompensated', G.lymphocytes.fsc[0]!, G.lymphocytes.fsc[1]!),
-      dim('SSC-A', 'uncompensated', G.lymphocytes.ssc[0]!, G.lymphocytes.ssc[1]!),
-    ]) +
-    rect('CD3', 'Lymphocytes', [dim('APC-H7-A', 'FCS', G.cd3Min, null)]) +
-    rect('CD4', 'CD3', [dim('BV510-A', 'FCS', G.cd4Min, null), dim('PerCP-Cy5.5-A', 'FCS', null, G.cd8Min)]) +
-    rect('CD8', 'CD3', [dim('PerCP-Cy5.5-A', 'FCS', G.cd8Min, null), dim('BV510-A', 'FCS', null, G.cd4Min)]) +
+    (customInfo !== undefined ? `  <data-type:custom_info>${customInfo}</data-type:custom_info>\n` : '') +
+    gates.map(rect).join('') +
     '</gating:Gating-ML>\n'
+  );
+}
+
+/** The Gating-ML 2.0 gating of the simulated files (Lymphocytes → CD3 → CD4, CD8). */
+export function flowGatingMl(): string {
+  const G = FLOW_MODEL.gates;
+  const d = (
+    name: string,
+    compensation: string,
+    min: number | null,
+    max: number | null,
+  ): RectangleDimension => ({
+    name,
+    compensation,
+    min,
+    max,
+  });
+  return rectangleGatingMl(
+    [
+      {
+        id: 'Lymphocytes',
+        parent: null,
+        dims: [
+          d('FSC-A', 'uncompensated', G.lymphocytes.fsc[0]!, G.lymphocytes.fsc[1]!),
+          d('SSC-A', 'uncompensated', G.lymphocytes.ssc[0]!, G.lymphocytes.ssc[1]!),
+        ],
+      },
+      { id: 'CD3', parent: 'Lymphocytes', dims: [d('APC-H7-A', 'FCS', G.cd3Min, null)] },
+      {
+        id: 'CD4',
+        parent: 'CD3',
+        dims: [d('BV510-A', 'FCS', G.cd4Min, null), d('PerCP-Cy5.5-A', 'FCS', null, G.cd8Min)],
+      },
+      {
+        id: 'CD8',
+        parent: 'CD3',
+        dims: [d('PerCP-Cy5.5-A', 'FCS', G.cd8Min, null), d('BV510-A', 'FCS', null, G.cd4Min)],
+      },
+    ],
+    'Cartography virtual trial: lymphocytes on scatter, T cells on compensated CD3, ' +
+      'then CD4+ CD8− and CD8+ CD4− T cells.',
   );
 }
 

@@ -10,6 +10,7 @@
  */
 import type { FcsWriteData } from '../io/fcs/writer.js';
 import { Rng } from './prng.js';
+import { rectangleGatingMl, type RectangleDimension } from './flow.js';
 
 /** The conditions, control first. */
 export const LAB_CONDITIONS = ['CAR+TM', 'CAR+TM+MSC', 'CAR+TM+MSC+1MT', 'CAR-TM'] as const;
@@ -366,24 +367,15 @@ function flowEvents(r: Rng, pd1: number, sample: string): FcsWriteData {
 
 /** Gating-ML 2.0: Lymphocytes (FSC/SSC) → CD8 (PerCP-Cy5.5 ≥ 1000) → PD1pos (PE ≥ 1000). */
 export function labGatingMl(): string {
-  const dim = (name: string, min: number | null, max: number | null): string =>
-    `    <gating:dimension gating:compensation-ref="uncompensated"` +
-    (min !== null ? ` gating:min="${min}"` : '') +
-    (max !== null ? ` gating:max="${max}"` : '') +
-    `>\n      <data-type:fcs-dimension data-type:name="${name}" />\n    </gating:dimension>\n`;
-  const rect = (id: string, parent: string | null, dims: string[]): string =>
-    `  <gating:RectangleGate gating:id="${id}"${parent ? ` gating:parent_id="${parent}"` : ''}>\n` +
-    dims.join('') +
-    '  </gating:RectangleGate>\n';
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    '<gating:Gating-ML\n' +
-    '  xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating"\n' +
-    '  xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations"\n' +
-    '  xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">\n' +
-    rect('Lymphocytes', null, [dim('FSC-A', 40000, 130000), dim('SSC-A', 5000, 50000)]) +
-    rect('CD8', 'Lymphocytes', [dim('PerCP-Cy5.5-A', 1000, null)]) +
-    rect('PD1pos', 'CD8', [dim('PE-A', 1000, null)]) +
-    '</gating:Gating-ML>\n'
-  );
+  const d = (name: string, min: number | null, max: number | null): RectangleDimension => ({
+    name,
+    compensation: 'uncompensated',
+    min,
+    max,
+  });
+  return rectangleGatingMl([
+    { id: 'Lymphocytes', parent: null, dims: [d('FSC-A', 40000, 130000), d('SSC-A', 5000, 50000)] },
+    { id: 'CD8', parent: 'Lymphocytes', dims: [d('PerCP-Cy5.5-A', 1000, null)] },
+    { id: 'PD1pos', parent: 'CD8', dims: [d('PE-A', 1000, null)] },
+  ]);
 }
