@@ -16,6 +16,7 @@ import { ForbiddenError, NotFoundError, type Actor } from '../registry/store.js'
 import { voiLabelValues, type ScanSource } from '../pipeline/scan-images.js';
 import type { Voi } from './model.js';
 import type { StudyDatabase } from './schema.js';
+import { voiMetricsOfRow } from './store.js';
 
 /** The registry tables the scope needs, beside the study tables. */
 interface LinkTables {
@@ -275,16 +276,7 @@ export class StudyAccess {
       site: v.site,
       irradiated: unbool(v.irradiated),
       labelValue: values.get(v.voi_id)!,
-      voxelCount: v.voxel_count,
-      volumeMl: v.volume_ml,
-      suvMin: v.suv_min,
-      suvMax: v.suv_max,
-      suvMean: v.suv_mean,
-      suvMedian: v.suv_median,
-      suvSd: v.suv_sd,
-      suvPeakLocal: v.suv_peak_local,
-      suvPeakGlobal: v.suv_peak_global,
-      matvMl: v.matv_ml,
+      ...voiMetricsOfRow(v),
     }));
   }
 

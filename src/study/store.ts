@@ -8,7 +8,7 @@
  */
 import type { PreInfusionStage } from '../clinical/outcomes.js';
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { CartoError } from '../errors.js';
 import { openMigratedDatabase, type Connection } from '../store/db.js';
 import { scanUid } from '../store/ids.js';
@@ -59,6 +59,22 @@ export async function findStudy(
 
 const bool = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
 const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
+
+/** The VOI metrics of a stored `voi` row (one numeric column per metric). */
+export function voiMetricsOfRow(v: Selectable<StudyDatabase['voi']>): VoiMetrics {
+  return {
+    voxelCount: v.voxel_count,
+    volumeMl: v.volume_ml,
+    suvMin: v.suv_min,
+    suvMax: v.suv_max,
+    suvMean: v.suv_mean,
+    suvMedian: v.suv_median,
+    suvSd: v.suv_sd,
+    suvPeakLocal: v.suv_peak_local,
+    suvPeakGlobal: v.suv_peak_global,
+    matvMl: v.matv_ml,
+  };
+}
 
 /**
  * Writes a validated, quantified study in one transaction, replacing an earlier import of the same
@@ -424,16 +440,7 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
         patientId: scan.patient_id,
         timepoint: scan.timepoint,
         tracer: scan.tracer,
-        voxelCount: v.voxel_count,
-        volumeMl: v.volume_ml,
-        suvMin: v.suv_min,
-        suvMax: v.suv_max,
-        suvMean: v.suv_mean,
-        suvMedian: v.suv_median,
-        suvSd: v.suv_sd,
-        suvPeakLocal: v.suv_peak_local,
-        suvPeakGlobal: v.suv_peak_global,
-        matvMl: v.matv_ml,
+        ...voiMetricsOfRow(v),
       };
     }),
     toxicity: toxicity.map((t) => ({
