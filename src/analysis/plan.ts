@@ -12,6 +12,7 @@ import { outcomesByUptake } from './v1-outcomes.js';
 import { consortFlow, labSummary, qpcrSection, toxicitySummary } from './v1-descriptive.js';
 import { cytokineSection, cytotoxicitySection, flowSection } from './lab-assays.js';
 import { COMPLETE_ANALYSES, type CompleteAnalysis } from './plan-complete.js';
+import { safetyAdverseEvents } from './safety.js';
 
 /** One analysis of the plan. */
 export interface PlannedAnalysis {
@@ -72,6 +73,12 @@ export const ANALYSIS_PLAN: PlannedAnalysis[] = [
   ...part('outcomes'),
   { id: 'toxicity', title: 'Toxicity', run: toxicitySummary, needsJourney: true },
   ...part('toxicity'),
+  {
+    id: 'safety-adverse-events',
+    title: 'Safety: adverse events',
+    run: safetyAdverseEvents,
+    needsJourney: true,
+  },
   { id: 'labs', title: 'Laboratory measurements', run: labSummary },
   { id: 'qpcr', title: 'qPCR: standard curves and samples', run: qpcrSection },
   { id: 'cytokines', title: 'Cytokines: standard curves and concentrations', run: cytokineSection },

@@ -3,64 +3,120 @@
  * toxicity (ASTCT 2019 CRS and ICANS grades, tocilizumab and steroids) and laboratory measurements
  * per analyte and day (n, median, IQR by R's type-7 quantiles).
  */
+import { PRE_INFUSION_STAGES, type PreInfusionStage } from '../clinical/outcomes.js';
 import type { StudyData } from '../study/model.js';
+import { consortDiagramFigure } from './consort-figure.js';
 import { median, quantile7 } from './format.js';
-import type { AnalysisSection } from './types.js';
+import { notRunSection, type AnalysisSection } from './types.js';
+
+/** One step of the patient flow: patients per cohort and in all. */
+export interface ConsortStepRow {
+  step: string;
+  /** Patients per cohort label. */
+  cohorts: Record<string, number>;
+  all: number;
+}
+
+/** Patients who left the pathway before infusion, per CONSORT stage reached and drop-out reason. */
+export interface DropoutCount {
+  stage: PreInfusionStage;
+  /** patients.csv `dropout_reason`; `still on the way` when the patient has none. */
+  reason: string;
+  n: number;
+}
+
+/** `results` of the section `consort-flow` (the seed's Fig. 1a, derived from the bundle). */
+export interface ConsortFlowResults {
+  /** Assessed for eligibility, included, infused, with a pre-CART scan, evaluable (pre- and post-CART scan). */
+  flow: ConsortStepRow[];
+  /** Not included (stage `referred`) and included but not infused (`accepted`, `apheresed`), by reason. */
+  dropoutReasons: DropoutCount[];
+  /** Infused patients without a pre- or post-CART scan (not evaluable for the pre → post analyses). */
+  infusedNotEvaluable: number;
+}
 
 /**
- * CONSORT-style flow per cohort: included (patients.csv) → infused → with a pre-CART scan → with a
- * post-CART scan (evaluable for the pre → post analyses).
+ * CONSORT flow per cohort, derived from patients.csv (every patient, infused or not) and the scans:
+ * assessed for eligibility (every patient) → included (`consort_stage` past `referred`) → infused →
+ * with a pre-CART scan → with a post-CART scan (evaluable for the pre → post analyses), with the
+ * drop-out reasons at each step; drawn as a flow diagram (the seed's Fig. 1a) beside the table.
  */
 export function consortFlow(study: StudyData): AnalysisSection {
-  // Included = every patient of the bundle, infused or not (patients.csv consort_stage).
-  const all = [...study.patients, ...(study.notInfused ?? [])];
+  const notInfused = study.notInfused ?? [];
+  const all = [
+    ...study.patients.map((p) => ({ id: p.patientId, cohort: p.cohort })),
+    ...notInfused.map((p) => ({ id: p.patientId, cohort: p.cohort })),
+  ];
   const cohorts = [...new Set(all.map((p) => p.cohort))].sort();
+  const referredOnly = new Set(notInfused.filter((p) => p.stage === 'referred').map((p) => p.patientId));
   const infused = new Set(study.events.filter((e) => e.event === 'infusion').map((e) => e.patientId));
   const withScan = (pred: (t: string) => boolean): Set<string> =>
     new Set(study.scans.filter((s) => pred(s.timepoint)).map((s) => s.patientId));
   const pre = withScan((t) => t === 'pre');
   const post = withScan((t) => t !== 'pre');
-  const steps: { step: string; ids: (ids: string[]) => string[] }[] = [
-    { step: 'Included', ids: (ids) => ids },
-    { step: 'Infused (day 0)', ids: (ids) => ids.filter((i) => infused.has(i)) },
-    { step: 'Pre-CART scan', ids: (ids) => ids.filter((i) => infused.has(i) && pre.has(i)) },
-    {
-      step: 'Post-CART scan (evaluable)',
-      ids: (ids) => ids.filter((i) => infused.has(i) && pre.has(i) && post.has(i)),
-    },
+  const steps: { step: string; keep: (id: string) => boolean }[] = [
+    { step: 'Assessed for eligibility', keep: () => true },
+    { step: 'Included', keep: (i) => !referredOnly.has(i) },
+    { step: 'Infused (day 0)', keep: (i) => infused.has(i) },
+    { step: 'Pre-CART scan', keep: (i) => infused.has(i) && pre.has(i) },
+    { step: 'Post-CART scan (evaluable)', keep: (i) => infused.has(i) && pre.has(i) && post.has(i) },
   ];
-  const rows = steps.map((s) => {
-    const r: Record<string, string | number> = { step: s.step };
-    for (const c of cohorts)
-      r[`Cohort ${c}`] = s.ids(all.filter((p) => p.cohort === c).map((p) => p.patientId)).length;
-    r['All'] = s.ids(all.map((p) => p.patientId)).length;
-    return r;
-  });
-  return {
+  const flow: ConsortStepRow[] = steps.map((s) => ({
+    step: s.step,
+    cohorts: Object.fromEntries(
+      cohorts.map((c) => [c, all.filter((p) => p.cohort === c && s.keep(p.id)).length]),
+    ),
+    all: all.filter((p) => s.keep(p.id)).length,
+  }));
+  const results: ConsortFlowResults = {
+    flow,
+    dropoutReasons: dropoutCounts(study),
+    infusedNotEvaluable: flow[2]!.all - flow[4]!.all,
+  };
+  const base = {
     id: 'consort-flow',
     title: 'Patient flow',
-    status: all.length > 0 ? 'ok' : 'not-run',
-    ...(all.length === 0 ? { reason: 'the study has no patients' } : {}),
     description:
-      'CONSORT-style flow derived from the data: patients included, infused, with a pre-CART scan, and with ' +
-      'a post-CART scan (evaluable for the pre → post analyses), per cohort.',
+      'CONSORT flow derived from the data: patients assessed for eligibility (every patient of patients.csv), ' +
+      'included, infused, with a pre-CART scan, and with a post-CART scan (evaluable for the pre → post ' +
+      'analyses), per cohort, with the drop-out reasons before infusion (patients.csv consort_stage, ' +
+      'dropout_reason), drawn as a flow diagram.',
+  };
+  if (all.length === 0) return notRunSection(base, 'the study has no patients');
+  return {
+    ...base,
+    status: 'ok',
     n: { patients: all.length },
-    results: { flow: rows, dropoutReasons: dropoutCounts(study) },
+    results: { ...results },
+    findings: [
+      `${flow[0]!.all} assessed, ${flow[1]!.all} included, ${flow[2]!.all} infused, ${flow[4]!.all} evaluable.`,
+      ...results.dropoutReasons.map((d) => `Not infused (${d.stage}): ${d.reason}, ${d.n}.`),
+    ],
     tables: [
       {
         id: 'consort-flow',
         title: 'Patient flow per cohort',
         columns: ['step', ...cohorts.map((c) => `Cohort ${c}`), 'All'],
-        rows,
+        rows: flow.map((r) => ({
+          step: r.step,
+          ...Object.fromEntries(cohorts.map((c) => [`Cohort ${c}`, r.cohorts[c]!])),
+          All: r.all,
+        })),
+      },
+      {
+        id: 'consort-dropouts',
+        title: 'Patients not infused, by stage reached and reason',
+        columns: ['stage', 'reason', 'n'],
+        rows: results.dropoutReasons.map((d) => ({ ...d })),
       },
     ],
-    figures: [],
+    figures: [consortDiagramFigure(results, cohorts)],
   };
 }
 
 /** Not-infused patients per CONSORT stage reached and drop-out reason (`still on the way` without one). */
-function dropoutCounts(study: StudyData): { stage: string; reason: string; n: number }[] {
-  const counts = new Map<string, { stage: string; reason: string; n: number }>();
+function dropoutCounts(study: StudyData): DropoutCount[] {
+  const counts = new Map<string, DropoutCount>();
   for (const p of study.notInfused ?? []) {
     const reason = p.dropoutReason ?? 'still on the way';
     const k = `${p.stage}|${reason}`;
@@ -68,7 +124,10 @@ function dropoutCounts(study: StudyData): { stage: string; reason: string; n: nu
     c.n++;
     counts.set(k, c);
   }
-  return [...counts.values()];
+  const order = (s: PreInfusionStage): number => PRE_INFUSION_STAGES.indexOf(s);
+  return [...counts.values()].sort(
+    (a, b) => order(a.stage) - order(b.stage) || b.n - a.n || a.reason.localeCompare(b.reason),
+  );
 }
 
 /** Toxicity: distribution of maximum CRS and ICANS grades (ASTCT 2019), grade ≥ 2 counts, treatments. */

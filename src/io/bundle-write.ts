@@ -1,6 +1,6 @@
 /**
  * Writes a simulated trial (`src/sim/trial.ts`) as a study bundle v1 folder (docs/study-bundle.md):
- * study.json, patients/events/scans/vois/toxicity/labs/biopsies CSVs, the raw lab assays (qpcr.csv,
+ * study.json, patients/events/scans/vois/toxicity/adverse_events/labs/biopsies CSVs, the raw lab assays (qpcr.csv,
  * cytokines.csv, cytotoxicity.csv; flow.csv with one FCS 3.1 file per sample under `flow/` and the
  * Gating-ML 2.0 file `flow/gating.xml`), one DICOM PET series per scan
  * (`images/<scan_id>/IM0001.dcm …`), NIfTI organ and lesion label maps per scan
@@ -117,27 +117,37 @@ function writeTrialTables(out: string, trial: SimulatedTrial): string[] {
   return [
     put(
       'patients',
-      // CONSORT columns of patients never infused (docs/study-bundle.md): the virtual trial infuses every
-      // patient, so they are written empty.
-      trial.patients.map((p) => ({
-        patient_id: p.patientId,
-        cohort: p.cohort,
-        age: p.age,
-        sex: p.sex,
-        weight_kg: p.weightKg,
-        histology: p.histology,
-        stage: p.stage,
-        cns_involvement: yesNo(p.cnsInvolvement),
-        ecog: p.ecog,
-        previous_lines: p.previousLines,
-        primary_refractory: yesNo(p.primaryRefractory),
-        prior_asct: yesNo(p.priorAsct),
-        bridging: p.bridging,
-        product: p.product,
-        consort_stage: null,
-        dropout_reason: null,
-        dropout_date: null,
-      })),
+      // Infused patients (CONSORT columns empty), then those assessed but never infused: only their ID,
+      // cohort and CONSORT columns (docs/study-bundle.md).
+      trial.patients
+        .map((p): BundleRow => ({
+          patient_id: p.patientId,
+          cohort: p.cohort,
+          age: p.age,
+          sex: p.sex,
+          weight_kg: p.weightKg,
+          histology: p.histology,
+          stage: p.stage,
+          cns_involvement: yesNo(p.cnsInvolvement),
+          ecog: p.ecog,
+          previous_lines: p.previousLines,
+          primary_refractory: yesNo(p.primaryRefractory),
+          prior_asct: yesNo(p.priorAsct),
+          bridging: p.bridging,
+          product: p.product,
+          consort_stage: null,
+          dropout_reason: null,
+          dropout_date: null,
+        }))
+        .concat(
+          trial.notInfused.map((p) => ({
+            patient_id: p.patientId,
+            cohort: p.cohort,
+            consort_stage: p.stage,
+            dropout_reason: p.dropoutReason,
+            dropout_date: p.dropoutDate,
+          })),
+        ),
     ),
     put(
       'events',
@@ -187,6 +197,18 @@ function writeTrialTables(out: string, trial: SimulatedTrial): string[] {
         icans_grade: t.icansGrade,
         tocilizumab: yesNo(t.tocilizumab),
         steroids: yesNo(t.steroids),
+      })),
+    ),
+    put(
+      'adverseEvents',
+      trial.adverseEvents.map((e) => ({
+        patient_id: e.patientId,
+        ctcae_term: e.ctcaeTerm,
+        grade: e.grade,
+        onset_date: e.onsetDate,
+        onset_day: e.onsetDay,
+        attribution: e.attribution,
+        tracer_scan_id: e.tracerScanId,
       })),
     ),
     put(

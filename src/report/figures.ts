@@ -6,6 +6,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ResultFigure } from '../analysis/types.js';
+import { withTitleAndDesc } from './svg-accessible.js';
 
 /** Collects Vega-Lite compiler warnings instead of printing them. */
 class CollectingLogger {
@@ -59,9 +60,10 @@ export function pngToSvg(dataBase64: string, widthPx: number, heightPx: number):
   );
 }
 
-/** Renders any result figure to SVG. */
+/** Renders any result figure to SVG, titled and described by its title and caption (<title>, <desc>). */
 export async function figureToSvg(figure: ResultFigure): Promise<string> {
   const s = figure.source;
-  if (s.kind === 'vega-lite') return vegaLiteToSvg(s.spec);
-  return pngToSvg(s.dataBase64, s.widthPx, s.heightPx);
+  const svg =
+    s.kind === 'vega-lite' ? await vegaLiteToSvg(s.spec) : pngToSvg(s.dataBase64, s.widthPx, s.heightPx);
+  return withTitleAndDesc(svg, figure.id, figure.title, figure.caption);
 }

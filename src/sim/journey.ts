@@ -2,9 +2,9 @@
  * The virtual trial's patient characteristics (decks dealt in the trial's exact proportions), each
  * patient's journey (apheresis, bridging, scans, tracer injections, infusion) and organ uptake per scan.
  */
-import type { Bridging, PatientEvent, Patient, Sex } from '../study/model.js';
+import type { Bridging, NotInfusedPatient, PatientEvent, Patient, Sex } from '../study/model.js';
 import { ORGANS, type Organ } from './phantom.js';
-import type { Rng } from './prng.js';
+import { Rng } from './prng.js';
 import { POST_DAY, SIM_MODEL, TRACER, type PostTimepoint } from './trial-params.js';
 import {
   DAY_MS,
@@ -264,4 +264,45 @@ export function drawOrganSuvs(acc: TrialRecords, p: PatientDraw): Map<string, Re
     });
   }
   return organByScan;
+}
+
+/**
+ * The patients assessed but never infused (CONSORT, `SIM_MODEL.consort`): for each drop-out reason,
+ * round(count × N / 23) patients, in their own random stream `consort` (the infused patients' draws
+ * are unchanged). Each takes the place in the enrolment order, and so the cohort and the would-be
+ * infusion date, of a random infused patient; the drop-out date is `daysBeforeInfusion` before it.
+ * IDs are `VT-S01`, `VT-S02`, … in order of drop-out date.
+ */
+export function drawNotInfused(
+  seed: number,
+  N: number,
+  cohorts: readonly ('1' | '2' | '3')[],
+  timing: TrialTiming,
+): NotInfusedPatient[] {
+  const C = SIM_MODEL.consort;
+  const rng = new Rng(seed, 'consort');
+  const drawn: (Omit<NotInfusedPatient, 'patientId'> & { ms: number })[] = [];
+  for (const r of C.notInfused) {
+    const n = Math.round((r.count * N) / C.evaluablePatients);
+    for (let k = 0; k < n; k++) {
+      const i = rng.int(0, N - 1);
+      const frac = N === 1 ? 0 : Math.pow(i / (N - 1), SIM_MODEL.outcome.enrolmentShape);
+      const infusionDay =
+        Math.round((timing.t0 + frac * (timing.t1 - timing.t0)) / DAY_MS) + rng.int(-10, 10);
+      const ms = (infusionDay - r.daysBeforeInfusion) * DAY_MS;
+      drawn.push({
+        cohort: cohorts[i]!,
+        stage: r.stage,
+        dropoutReason: r.reason,
+        dropoutDate: isoDate(ms),
+        ms,
+      });
+    }
+  }
+  drawn.sort((a, b) => a.ms - b.ms);
+  const width = Math.max(2, String(drawn.length).length);
+  return drawn.map(({ ms: _ms, ...p }, k) => ({
+    patientId: `VT-S${String(k + 1).padStart(width, '0')}`,
+    ...p,
+  }));
 }

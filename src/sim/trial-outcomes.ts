@@ -2,7 +2,8 @@
  * The virtual trial's outcomes (Weibull PH time to progression, deaths, responses), toxicity, labs
  * and biopsies.
  */
-import type { Lugano } from '../study/model.js';
+import type { AdverseEvent, Lugano } from '../study/model.js';
+import { Rng } from './prng.js';
 import type { AssayPatientInput } from './assays.js';
 import type { Organ } from './phantom.js';
 import { SIM_MODEL } from './trial-params.js';
@@ -177,4 +178,60 @@ export function drawBiopsy(acc: TrialRecords, p: PatientDraw, N: number, patLesi
       ),
     });
   }
+}
+
+/**
+ * Adverse events (CTCAE v5.0) of one patient, rates in `SIM_MODEL.adverseEvents` (sources there), in
+ * the patient's own random stream `adverse-events/<i>` (the other draws are unchanged): tracer-related
+ * events after each tracer injection, grade 3–4 cytopenias and febrile neutropenia of CAR T, low-grade
+ * events, a late infection, and a grade-5 sepsis before a death from another cause than lymphoma.
+ * Only events with onset on or before `endDay` (death or last follow-up) are kept.
+ */
+export function drawAdverseEvents(acc: TrialRecords, p: PatientDraw, seed: number, endDay: number): void {
+  const A = SIM_MODEL.adverseEvents;
+  const { patientId, infusionMs } = p;
+  const rng = new Rng(seed, `adverse-events/${p.i}`);
+  const day = (range: readonly [number, number]): number => rng.int(range[0], range[1]);
+  const drawn: Omit<AdverseEvent, 'patientId' | 'onsetDate'>[] = [];
+  const none = { tracerInjectionDay: null, tracerScanId: null };
+  const injections = new Map<number, string>();
+  for (const s of p.scanList) if (!injections.has(s.injDay)) injections.set(s.injDay, `${patientId}-${s.tp}`);
+  for (const [injDay, scanId] of injections) {
+    if (!rng.bernoulli(A.tracerRelatedProbabilityPerInjection)) continue;
+    const t = A.tracerRelatedEvent;
+    drawn.push({
+      ctcaeTerm: t.term,
+      grade: t.grade,
+      onsetDay: injDay + day(t.onsetDays),
+      attribution: 'tracer',
+      tracerInjectionDay: injDay,
+      tracerScanId: scanId,
+    });
+  }
+  for (const e of A.carTGrade3) {
+    if (!rng.bernoulli(e.probability)) continue;
+    const grade = rng.bernoulli(e.grade4Fraction) ? 4 : 3;
+    drawn.push({ ctcaeTerm: e.term, grade, onsetDay: day(e.onsetDays), attribution: 'car-t', ...none });
+  }
+  for (const e of A.lowGrade) {
+    if (!rng.bernoulli(e.probability)) continue;
+    const grade = rng.int(1, 2);
+    drawn.push({ ctcaeTerm: e.term, grade, onsetDay: day(e.onsetDays), attribution: e.attribution, ...none });
+  }
+  const L = A.lateInfection;
+  if (rng.bernoulli(L.probability))
+    drawn.push({
+      ctcaeTerm: L.term,
+      grade: L.grade,
+      onsetDay: day(L.onsetDays),
+      attribution: 'car-t',
+      ...none,
+    });
+  const death = acc.events.find((e) => e.patientId === patientId && e.event === 'death');
+  if (death?.deathCause === 'other') {
+    const onsetDay = Math.max(0, death.day - rng.int(0, A.fatalInfectionOnsetDaysBefore));
+    drawn.push({ ctcaeTerm: 'Sepsis', grade: 5, onsetDay, attribution: 'car-t', ...none });
+  }
+  for (const e of drawn.filter((x) => x.onsetDay <= endDay).sort((a, b) => a.onsetDay - b.onsetDay))
+    acc.adverseEvents.push({ patientId, ...e, onsetDate: isoDate(infusionMs + e.onsetDay * DAY_MS) });
 }

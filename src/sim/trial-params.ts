@@ -130,6 +130,54 @@ export const SIM_MODEL = {
     /** P(steroids) for ICANS ≥ 2, else CRS ≥ 2, else. */
     steroidProbability: { icansHigh: 0.95, crsHigh: 0.85, other: 0.25 },
   },
+  /**
+   * Patients assessed but never infused (CONSORT), per 23 evaluable patients; for N evaluable patients
+   * each count is scaled by N/23 and rounded. The seed, Results ¶1 and Fig. 1a: 35 assessed for
+   * eligibility; 6 declined participation and 2 were excluded for other reasons; of the 27 included, 3
+   * withdrew consent before the first tracer injection and 1 was non-evaluable for CAR T-cell production
+   * failure; 23 evaluable. No patient died before infusion (count 0, kept so the reason exists).
+   * `stage` is the furthest CONSORT stage reached (patients.csv `consort_stage`); the drop-out date is
+   * `daysBeforeInfusion` before the infusion date the patient would have had (a uniform time in the
+   * trial's infusion span, ± 10 days): our choice, the seed gives no dates.
+   */
+  consort: {
+    evaluablePatients: 23,
+    notInfused: [
+      { reason: 'declined-participation', stage: 'referred', count: 6, daysBeforeInfusion: 45 },
+      { reason: 'excluded-other-reasons', stage: 'referred', count: 2, daysBeforeInfusion: 45 },
+      { reason: 'withdrew-consent', stage: 'accepted', count: 3, daysBeforeInfusion: 38 },
+      { reason: 'production-failure', stage: 'apheresed', count: 1, daysBeforeInfusion: 8 },
+      { reason: 'died-before-infusion', stage: 'apheresed', count: 0, daysBeforeInfusion: 12 },
+    ] as const,
+  },
+  /**
+   * Adverse events (CTCAE v5.0; adverse_events.csv). The seed, Results (safety ¶): no side effects of
+   * the tracer (0 tracer-related events after ~2 injections in each of 23 patients), and grade ≥ 3 events
+   * of CAR T "consistent with" its reference 11 (Neelapu et al., NEJM 2017, ZUMA-1: grade ≥ 3
+   * neutropenia 78 %, anaemia 43 %, thrombocytopenia 38 %, febrile neutropenia 31 %) — those are the
+   * per-patient probabilities here, with onset uniform on `onsetDays` (after lymphodepletion on day −5).
+   * The seed, Results (outcomes ¶2): two patients died from infections — every death from another cause
+   * than lymphoma gets a grade-5 `Sepsis` attributed to CAR T with onset up to `fatalInfectionOnsetDaysBefore`
+   * days before death. Low-grade events and late infections are our choice (the seed gives no rates).
+   */
+  adverseEvents: {
+    tracerRelatedProbabilityPerInjection: 0,
+    /** What a tracer-related event would be (none with probability 0): term, grade, onset days after injection. */
+    tracerRelatedEvent: { term: 'Infusion related reaction', grade: 1, onsetDays: [0, 1] as const },
+    carTGrade3: [
+      { term: 'Neutrophil count decreased', probability: 0.78, grade4Fraction: 0.6, onsetDays: [-2, 10] },
+      { term: 'Anemia', probability: 0.43, grade4Fraction: 0.05, onsetDays: [-1, 14] },
+      { term: 'Platelet count decreased', probability: 0.38, grade4Fraction: 0.4, onsetDays: [0, 14] },
+      { term: 'Febrile neutropenia', probability: 0.31, grade4Fraction: 0, onsetDays: [0, 10] },
+    ] as const,
+    lowGrade: [
+      { term: 'Fatigue', probability: 0.5, onsetDays: [0, 28], attribution: 'car-t' },
+      { term: 'Nausea', probability: 0.3, onsetDays: [-5, 7], attribution: 'other' },
+      { term: 'Headache', probability: 0.2, onsetDays: [-30, 60], attribution: 'unrelated' },
+    ] as const,
+    lateInfection: { term: 'Lung infection', grade: 3, probability: 0.15, onsetDays: [31, 180] as const },
+    fatalInfectionOnsetDaysBefore: 7,
+  },
   labs: {
     /**
      * Days of blood for CAR transgene qPCR (copies per cell, log-normal medians by day): the paper,

@@ -3,6 +3,8 @@
  * internal per-patient records the drawing steps share; plus small date/rounding helpers.
  */
 import type {
+  AdverseEvent,
+  NotInfusedPatient,
   Biopsy,
   LabValue,
   Patient,
@@ -151,6 +153,10 @@ export interface SimulatedTrial {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** Patients assessed but never infused (CONSORT; patients.csv consort_stage, drop-out reason and date). */
+  notInfused: NotInfusedPatient[];
+  /** CTCAE adverse events of the infused patients (adverse_events.csv). */
+  adverseEvents: AdverseEvent[];
   acquisitions: ScanAcquisition[];
   /** Scans written as NIfTI SUV images (the FDG scans of option `fdg`). */
   suvImageScans: string[];
@@ -180,6 +186,7 @@ export interface TrialRecords {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  adverseEvents: AdverseEvent[];
   acquisitions: ScanAcquisition[];
   suvImageScans: string[];
   scenes: Map<string, ScanScene>;

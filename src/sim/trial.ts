@@ -33,9 +33,9 @@ import { designFlowSamples, flowGatingMl, flowStudyBlock, FLOW_MODEL, renderFlow
 import { POST_TIMEPOINTS, SIM_MODEL, TRACER } from './trial-params.js';
 import type { FlowFileRow, SimulatedTrial, TrialRecords, TrialTiming, TrialTruth } from './trial-types.js';
 import { round } from './trial-types.js';
-import { drawDecks, drawJourney, drawOrganSuvs, type TrialDecks } from './journey.js';
+import { drawDecks, drawJourney, drawNotInfused, drawOrganSuvs, type TrialDecks } from './journey.js';
 import { addFdgScan, addScenesAndVois, drawLesions } from './trial-lesions.js';
-import { drawBiopsy, drawOutcomes, drawToxicityAndLabs } from './trial-outcomes.js';
+import { drawAdverseEvents, drawBiopsy, drawOutcomes, drawToxicityAndLabs } from './trial-outcomes.js';
 
 export { SIM_MODEL } from './trial-params.js';
 export type { SimulateOptions, Timepoint, ScanTimepoint } from './trial-params.js';
@@ -146,6 +146,7 @@ function simulatePatient(
 
   drawToxicityAndLabs(acc, p, organByScan, endDay);
   drawBiopsy(acc, p, N, les.patLesions);
+  drawAdverseEvents(acc, p, o.seed, endDay);
 }
 
 /**
@@ -189,6 +190,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     toxicity: [],
     labs: [],
     biopsies: [],
+    adverseEvents: [],
     acquisitions: [],
     suvImageScans: [],
     scenes: new Map<string, ScanScene>(),
@@ -234,6 +236,8 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     toxicity,
     labs,
     biopsies,
+    notInfused: drawNotInfused(o.seed, N, decks.cohorts, timing),
+    adverseEvents: acc.adverseEvents,
     acquisitions,
     suvImageScans,
     qpcrWells: assays.qpcr,

@@ -71,6 +71,11 @@ export const BUNDLE_TABLES = {
     ['patient_id', 'crs_grade', 'icans_grade', 'tocilizumab', 'steroids'],
     ['patient_id', 'crs_grade', 'icans_grade'],
   ),
+  adverseEvents: table(
+    'adverse_events.csv',
+    ['patient_id', 'ctcae_term', 'grade', 'onset_date', 'onset_day', 'attribution', 'tracer_scan_id'],
+    ['patient_id', 'ctcae_term', 'grade', 'attribution'],
+  ),
   labs: table(
     'labs.csv',
     ['patient_id', 'day', 'analyte', 'value'],

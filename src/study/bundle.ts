@@ -17,6 +17,7 @@ import type { CytokineWell } from '../assays/cytokine-study.js';
 import type { LysisWell } from '../assays/lysis-study.js';
 import type { FlowStudySettings } from '../flow/study.js';
 import type {
+  AdverseEvent,
   Biopsy,
   Bridging,
   LabValue,
@@ -34,6 +35,7 @@ import { checkNotAfterDeath, readEvents, type PatientCheck } from './bundle-even
 import { BUNDLE_TABLES } from './bundle-tables.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
 import { readStudyJson } from './study-json.js';
+import { readAdverseEvents } from './adverse-events.js';
 import { isDicomwebRef, parseDicomwebRef } from '../io/dicomweb.js';
 
 export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-json.js';
@@ -59,6 +61,8 @@ export interface StudyBundle {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** CTCAE adverse events of the optional adverse_events.csv (empty when absent). */
+  adverseEvents: AdverseEvent[];
   /** Raw wells of the optional qpcr.csv (standard curves and patient samples). */
   qpcrWells: QpcrWell[];
   /** Raw wells of the optional cytokines.csv (standard series and patient samples). */
@@ -444,6 +448,8 @@ export function readBundle(
   );
   const vois = readVois(table(TABLES.vois), new Set(scanById.keys()), paths);
   const toxicity = imagingOnly ? [] : readToxicity(table(TABLES.toxicity), knownPatient);
+  const ae = optionalTable(TABLES.adverseEvents);
+  const adverseEvents = ae ? readAdverseEvents(ae, knownPatient, events, today) : [];
 
   // Optional tables.
   const labs: LabValue[] = [];
@@ -516,6 +522,7 @@ export function readBundle(
     toxicity,
     labs,
     biopsies,
+    adverseEvents,
     qpcrWells,
     cytokineWells,
     lysisWells,

@@ -155,6 +155,30 @@ export interface Toxicity {
   steroids: boolean | null;
 }
 
+/** Who or what an adverse event is attributed to (adverse_events.csv `attribution`). */
+export type AdverseEventAttribution = 'tracer' | 'car-t' | 'other' | 'unrelated';
+
+/**
+ * An adverse event graded by CTCAE v5.0 (docs/study-bundle.md `adverse_events.csv`); CRS and ICANS
+ * (ASTCT 2019) are in `Toxicity`.
+ */
+export interface AdverseEvent {
+  patientId: string;
+  /** CTCAE v5.0 term, e.g. `Neutrophil count decreased`. */
+  ctcaeTerm: string;
+  /** CTCAE grade 1–5 (5 = death related to the event). */
+  grade: number;
+  /** Onset, day relative to infusion (from `onset_date` when the bundle gives dates). */
+  onsetDay: number;
+  /** ISO onset date when the bundle gave one. */
+  onsetDate: string | null;
+  attribution: AdverseEventAttribution;
+  /** Tracer-related events: day of the tracer injection the event follows (events.csv `tracer_injection`). */
+  tracerInjectionDay: number | null;
+  /** Tracer-related events: the `scan_id` of that injection row. */
+  tracerScanId: string | null;
+}
+
 export interface LabValue {
   patientId: string;
   day: number;
@@ -183,6 +207,8 @@ export interface StudyData {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** CTCAE adverse events (adverse_events.csv); absent = the study has none recorded. */
+  adverseEvents?: AdverseEvent[];
   /** qPCR quality and per-sample results behind the copies-per-cell lab values (when qpcr.csv was given). */
   qpcr?: { curves: QpcrCurveRow[]; samples: QpcrSampleRow[] };
   /** Detail behind the flow, cytokine and cytotoxicity lab values (when those tables were given). */

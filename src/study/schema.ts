@@ -102,6 +102,21 @@ export interface ToxicityTable {
   steroids: number | null;
 }
 
+/** A CTCAE adverse event (adverse_events.csv; migration 0009). */
+export interface AdverseEventTable {
+  study_id: string;
+  seq: number;
+  patient_id: string;
+  ctcae_term: string;
+  grade: number;
+  onset_day: number;
+  onset_date: string | null;
+  /** tracer | car-t | other | unrelated */
+  attribution: string;
+  tracer_injection_day: number | null;
+  tracer_scan_id: string | null;
+}
+
 export interface LabTable {
   study_id: string;
   seq: number;
@@ -208,6 +223,7 @@ export interface StudyDatabase {
   scan: ScanTable;
   voi: VoiTable;
   toxicity: ToxicityTable;
+  adverse_event: AdverseEventTable;
   lab: LabTable;
   biopsy: BiopsyTable;
   analysis_run: AnalysisRunTable;

@@ -16,6 +16,7 @@ import type { StudyBundle } from './bundle.js';
 import type { LabAssays, QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
 import type { StudyDatabase } from './schema.js';
+import { loadAdverseEvents, saveAdverseEvents } from './adverse-events-store.js';
 
 export type StudyStore = Kysely<StudyDatabase>;
 
@@ -315,6 +316,7 @@ export async function saveStudy(
       })),
     );
     for (const c of chunks(records)) await trx.insertInto('assay_record').values(c).execute();
+    await saveAdverseEvents(trx, studyId, bundle.adverseEvents);
     for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
       await trx
         .insertInto('biopsy')
@@ -485,6 +487,7 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
         }
       : {}),
     ...(labAssays ? { labAssays } : {}),
+    ...(await loadAdverseEvents(db, id)),
   };
 }
 

@@ -100,6 +100,7 @@ test('patient flow counts each step per cohort', () => {
   assert.deepEqual(
     rows.map((r) => [r['step'], r['Cohort 1'], r['Cohort 2'], r['All']]),
     [
+      ['Assessed for eligibility', 2, 1, 3],
       ['Included', 2, 1, 3],
       ['Infused (day 0)', 2, 1, 3],
       ['Pre-CART scan', 2, 1, 3],

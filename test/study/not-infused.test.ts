@@ -46,8 +46,15 @@ test('patients not infused are read with their stage, reason and date, counted a
     { patientId: 'P03', cohort: '2', stage: 'referred', dropoutReason: null, dropoutDate: null },
   ]);
   const flow = consortFlow({ ...s, vois: [] });
-  assert.deepEqual(flow.tables[0]!.rows[0], { step: 'Included', 'Cohort 1': 2, 'Cohort 2': 1, All: 3 });
-  assert.deepEqual(flow.tables[0]!.rows[1], {
+  assert.deepEqual(flow.tables[0]!.rows[0], {
+    step: 'Assessed for eligibility',
+    'Cohort 1': 2,
+    'Cohort 2': 1,
+    All: 3,
+  });
+  // P03 was only referred (assessed), P02 included and apheresed.
+  assert.deepEqual(flow.tables[0]!.rows[1], { step: 'Included', 'Cohort 1': 2, 'Cohort 2': 0, All: 2 });
+  assert.deepEqual(flow.tables[0]!.rows[2], {
     step: 'Infused (day 0)',
     'Cohort 1': 1,
     'Cohort 2': 0,
