@@ -146,60 +146,68 @@ export function consortDiagramFigure(r: ConsortFlowResults, cohorts: readonly st
     '. Evaluable per cohort: ' +
     cohorts.map((c) => `cohort ${c} ${evaluable!.cohorts[c] ?? 0}`).join(', ') +
     '.';
-  const px = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', scale: null });
   return {
     id: 'consort-flow-diagram',
     title: 'CONSORT flow diagram',
     caption,
-    source: {
-      kind: 'vega-lite',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        description: caption,
-        width: WIDTH,
-        height,
-        autosize: { type: 'none' },
-        padding: 0,
-        config: { view: { stroke: null }, text: { font: 'sans-serif', fontSize: 11 } },
-        layer: [
-          {
-            data: { values: segments },
-            mark: { type: 'rule', color: '#333333', strokeWidth: 1.2 },
-            encoding: { x: px('x'), y: px('y'), x2: { field: 'x2' }, y2: { field: 'y2' } },
-          },
-          {
-            data: { values: heads },
-            mark: { type: 'point', filled: true, color: '#333333', size: 50, opacity: 1 },
-            encoding: { x: px('x'), y: px('y'), shape: { field: 'shape', type: 'nominal', scale: null } },
-          },
-          {
-            data: { values: boxes },
-            mark: { type: 'rect', stroke: '#333333', strokeWidth: 1 },
-            encoding: {
-              x: px('x'),
-              x2: { field: 'x2' },
-              y: px('y'),
-              y2: { field: 'y2' },
-              fill: { field: 'fill', type: 'nominal', scale: null },
-            },
-          },
-          ...(['center', 'left'] as const).map((align) => ({
-            data: { values: boxes.filter((b) => b.align === align) },
-            transform: [
-              { calculate: `datum.y + ${align === 'center' ? (BOX_H - LINE_H) / 2 + 1 : PAD}`, as: 'ty' },
-            ],
-            mark: {
-              type: 'text',
-              align,
-              baseline: 'top',
-              lineBreak: '\n',
-              lineHeight: LINE_H,
-              color: '#111111',
-            },
-            encoding: { x: px('tx'), y: px('ty'), text: { field: 'text', type: 'nominal' } },
-          })),
-        ],
+    source: { kind: 'vega-lite', spec: diagramSpec(boxes, segments, heads, height, caption) },
+  };
+}
+
+/** The Vega-Lite layers of the diagram: arrows (rules and triangle heads), boxes, and their text. */
+function diagramSpec(
+  boxes: readonly Box[],
+  segments: readonly Segment[],
+  heads: readonly Head[],
+  height: number,
+  caption: string,
+): Record<string, unknown> {
+  const px = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', scale: null });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    description: caption,
+    width: WIDTH,
+    height,
+    autosize: { type: 'none' },
+    padding: 0,
+    config: { view: { stroke: null }, text: { font: 'sans-serif', fontSize: 11 } },
+    layer: [
+      {
+        data: { values: segments },
+        mark: { type: 'rule', color: '#333333', strokeWidth: 1.2 },
+        encoding: { x: px('x'), y: px('y'), x2: { field: 'x2' }, y2: { field: 'y2' } },
       },
-    },
+      {
+        data: { values: heads },
+        mark: { type: 'point', filled: true, color: '#333333', size: 50, opacity: 1 },
+        encoding: { x: px('x'), y: px('y'), shape: { field: 'shape', type: 'nominal', scale: null } },
+      },
+      {
+        data: { values: boxes },
+        mark: { type: 'rect', stroke: '#333333', strokeWidth: 1 },
+        encoding: {
+          x: px('x'),
+          x2: { field: 'x2' },
+          y: px('y'),
+          y2: { field: 'y2' },
+          fill: { field: 'fill', type: 'nominal', scale: null },
+        },
+      },
+      ...(['center', 'left'] as const).map((align) => ({
+        data: { values: boxes.filter((b) => b.align === align) },
+        transform: [
+          { calculate: `datum.y + ${align === 'center' ? (BOX_H - LINE_H) / 2 + 1 : PAD}`, as: 'ty' },
+        ],
+        mark: {
+          type: 'text',
+          align,
+          baseline: 'top',
+          lineBreak: '\n',
+          lineHeight: LINE_H,
+          color: '#111111',
+        },
+        encoding: { x: px('tx'), y: px('ty'), text: { field: 'text', type: 'nominal' } },
+      })),
+    ],
   };
 }
