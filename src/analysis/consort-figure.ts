@@ -1,5 +1,5 @@
 /**
- * The CONSORT flow diagram (the seed's Fig. 1a) as a Vega-Lite specification (plain JSON; the report
+ * The CONSORT flow diagram (the paper's Fig. 1a) as a Vega-Lite specification (plain JSON; the report
  * renders it to SVG with <title> and <desc>): boxes with counts down the main column (assessed,
  * included, infused, evaluable, and the evaluable patients per cohort), arrows between them, and beside
  * each step a box with the patients who left there and why. Coordinates are pixels (scales off).

@@ -1,14 +1,14 @@
 /**
- * Report section `safety-adverse-events`: the seed's Supplementary Tables 1–2 and the tocilizumab /
+ * Report section `safety-adverse-events`: the paper's Supplementary Tables 1–2 and the tocilizumab /
  * steroid combinations of its Results (toxicity ¶), from the bundle's CTCAE adverse events
  * (adverse_events.csv) and toxicity.csv.
  *
  * - Grade ≥ 3 adverse events by CTCAE term and period of onset (`SAFETY_PERIODS`: before infusion,
- *   days 0–30, after day 30; the 30-day boundary is the seed's Methods safety monitoring window):
+ *   days 0–30, after day 30; the 30-day boundary is the paper's Methods safety monitoring window):
  *   patients with at least one such event (n, % of the infused patients) and the number of events.
  * - Per tracer-injection occasion (pre-CART: injected before the infusion; post-CART: on or after it),
  *   the adverse events with onset within 30 days of the injection (injection day ≤ onset ≤ day + 30;
- *   the seed's Methods: tracer-related events are monitored until 30 days after the tracer), of which
+ *   the paper's Methods: tracer-related events are monitored until 30 days after the tracer), of which
  *   attributed to the tracer, and the patients with a tracer-related event with an exact CI; and the
  *   same events by term and attribution.
  * - Tocilizumab and steroids (toxicity.csv): neither, tocilizumab alone, steroids alone, both, and

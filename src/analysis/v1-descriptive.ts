@@ -25,7 +25,7 @@ export interface DropoutCount {
   n: number;
 }
 
-/** `results` of the section `consort-flow` (the seed's Fig. 1a, derived from the bundle). */
+/** `results` of the section `consort-flow` (the paper's Fig. 1a, derived from the bundle). */
 export interface ConsortFlowResults {
   /** Assessed for eligibility, included, infused, with a pre-CART scan, evaluable (pre- and post-CART scan). */
   flow: ConsortStepRow[];
@@ -39,7 +39,7 @@ export interface ConsortFlowResults {
  * CONSORT flow per cohort, derived from patients.csv (every patient, infused or not) and the scans:
  * assessed for eligibility (every patient) → included (`consort_stage` past `referred`) → infused →
  * with a pre-CART scan → with a post-CART scan (evaluable for the pre → post analyses), with the
- * drop-out reasons at each step; drawn as a flow diagram (the seed's Fig. 1a) beside the table.
+ * drop-out reasons at each step; drawn as a flow diagram (the paper's Fig. 1a) beside the table.
  */
 export function consortFlow(study: StudyData): AnalysisSection {
   const notInfused = study.notInfused ?? [];

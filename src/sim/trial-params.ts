@@ -132,13 +132,13 @@ export const SIM_MODEL = {
   },
   /**
    * Patients assessed but never infused (CONSORT), per 23 evaluable patients; for N evaluable patients
-   * each count is scaled by N/23 and rounded. The seed, Results ¶1 and Fig. 1a: 35 assessed for
-   * eligibility; 6 declined participation and 2 were excluded for other reasons; of the 27 included, 3
-   * withdrew consent before the first tracer injection and 1 was non-evaluable for CAR T-cell production
-   * failure; 23 evaluable. No patient died before infusion (count 0, kept so the reason exists).
+   * each count is scaled by N/23 and rounded. The paper, Results ¶1 and Fig. 1a (docs/references/trial.md
+   * §7): 35 assessed for eligibility; 6 declined participation and 2 were excluded for other reasons; of
+   * the 27 included, 3 withdrew consent before the first tracer injection and 1 was non-evaluable for CAR
+   * T-cell production failure; 23 evaluable. No patient died before infusion (count 0, kept so the reason exists).
    * `stage` is the furthest CONSORT stage reached (patients.csv `consort_stage`); the drop-out date is
    * `daysBeforeInfusion` before the infusion date the patient would have had (a uniform time in the
-   * trial's infusion span, ± 10 days): our choice, the seed gives no dates.
+   * trial's infusion span, ± 10 days): our choice, the paper gives no dates.
    */
   consort: {
     evaluablePatients: 23,
@@ -151,14 +151,14 @@ export const SIM_MODEL = {
     ] as const,
   },
   /**
-   * Adverse events (CTCAE v5.0; adverse_events.csv). The seed, Results (safety ¶): no side effects of
+   * Adverse events (CTCAE v5.0; adverse_events.csv). The paper, Results (safety ¶): no side effects of
    * the tracer (0 tracer-related events after ~2 injections in each of 23 patients), and grade ≥ 3 events
    * of CAR T "consistent with" its reference 11 (Neelapu et al., NEJM 2017, ZUMA-1: grade ≥ 3
    * neutropenia 78 %, anaemia 43 %, thrombocytopenia 38 %, febrile neutropenia 31 %) — those are the
    * per-patient probabilities here, with onset uniform on `onsetDays` (after lymphodepletion on day −5).
-   * The seed, Results (outcomes ¶2): two patients died from infections — every death from another cause
+   * The paper, Results (outcomes ¶2): two patients died from infections — every death from another cause
    * than lymphoma gets a grade-5 `Sepsis` attributed to CAR T with onset up to `fatalInfectionOnsetDaysBefore`
-   * days before death. Low-grade events and late infections are our choice (the seed gives no rates).
+   * days before death. Low-grade events and late infections are our choice (the paper gives no rates).
    */
   adverseEvents: {
     tracerRelatedProbabilityPerInjection: 0,

@@ -5,7 +5,7 @@
  * naming the file, the 1-based data row, the column and the value.
  *
  * Source: NCI Common Terminology Criteria for Adverse Events v5.0 (2017): grades 1–5, grade 5 = death
- * related to the event; the seed's Methods (safety): tracer-related events are monitored from the
+ * related to the event; the paper's Methods (safety): tracer-related events are monitored from the
  * tracer injection until 30 days after it.
  */
 import { daysBetween, maxPlausibleDayOffset } from '../clinical/timeline.js';

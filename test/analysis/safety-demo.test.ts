@@ -1,5 +1,5 @@
 // `carto demo --patients 23` (issue 15, "What it must show"): results.json has `consort-flow` with the
-// never-infused patients and their reasons (the seed's Fig. 1a: SIM_MODEL.consort) and its flow diagram
+// never-infused patients and their reasons (the paper's Fig. 1a: SIM_MODEL.consort) and its flow diagram
 // on disk, and `safety-adverse-events` with status ok, its tables on disk and its numbers unrounded.
 // Large voxels (12 mm) keep the run short; nothing here depends on the image grid.
 import { test } from 'node:test';
@@ -81,7 +81,7 @@ test('carto demo --patients 23: consort-flow and safety-adverse-events are ok, w
     // Unrounded: every percentage is exactly 100 × n / 23 as a double.
     for (const row of safety.results.grade3ByTermAndPeriod)
       assert.equal(row.percent, (100 * row.patients) / 23);
-    // The seed: no tracer-related events (SIM_MODEL.adverseEvents.tracerRelatedProbabilityPerInjection = 0).
+    // The paper: no tracer-related events (SIM_MODEL.adverseEvents.tracerRelatedProbabilityPerInjection = 0).
     assert.deepEqual(
       safety.results.tracerInjections.map((o) => [o.occasion, o.injections, o.tracerRelatedEvents]),
       [
