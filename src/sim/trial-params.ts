@@ -132,10 +132,10 @@ export const SIM_MODEL = {
   },
   /**
    * Patients assessed but never infused (CONSORT), per 23 evaluable patients; for N evaluable patients
-   * each count is scaled by N/23 and rounded. The paper, Results ¶1 and Fig. 1a (docs/references/trial.md
-   * §7): 35 assessed for eligibility; 6 declined participation and 2 were excluded for other reasons; of
-   * the 27 included, 3 withdrew consent before the first tracer injection and 1 was non-evaluable for CAR
-   * T-cell production failure; 23 evaluable. No patient died before infusion (count 0, kept so the reason exists).
+   * each count is scaled by N/23 and rounded. Source: docs/references/trial.md §7 (the paper, Results
+   * ¶1 and Fig. 1a): 35 assessed for eligibility; 6 declined participation and 2 were excluded for other
+   * reasons; of the 27 included, 3 withdrew consent before the first tracer injection and 1 was
+   * non-evaluable for CAR T-cell production failure; 23 evaluable. No patient died before infusion (count 0, kept so the reason exists).
    * `stage` is the furthest CONSORT stage reached (patients.csv `consort_stage`); the drop-out date is
    * `daysBeforeInfusion` before the infusion date the patient would have had (a uniform time in the
    * trial's infusion span, ± 10 days): our choice, the paper gives no dates.
