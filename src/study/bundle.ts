@@ -309,7 +309,7 @@ const IMAGING_ONLY = 'an imaging-only study (study.json analysis.imagingOnly)';
 /**
  * An imaging-only study (study.json `analysis.imagingOnly`: patients scanned, not treated with CAR T,
  * docs/study-bundle.md) has no patient journey: no scan `day` (days count from an infusion), and
- * events.csv and toxicity.csv are absent or hold no rows.
+ * events.csv, toxicity.csv and adverse_events.csv are absent or hold no rows.
  * @throws InputError naming the file, row and field of the first scan day or journey row
  */
 function checkImagingOnly(sc: CsvTable, scans: readonly Scan[], journey: readonly (CsvTable | null)[]): void {
@@ -437,7 +437,11 @@ export function readBundle(
   const scanById = new Map(scans.map((s) => [s.scanId, s]));
   const imagingOnly = head.settings.imagingOnly === true;
   if (imagingOnly)
-    checkImagingOnly(sc, scans, [optionalTable(TABLES.events), optionalTable(TABLES.toxicity)]);
+    checkImagingOnly(sc, scans, [
+      optionalTable(TABLES.events),
+      optionalTable(TABLES.toxicity),
+      optionalTable(TABLES.adverseEvents),
+    ]);
   const events = imagingOnly
     ? []
     : readEvents(table(TABLES.events), knownPatient, [...patientIds], scanById, today);
@@ -449,7 +453,7 @@ export function readBundle(
   const vois = readVois(table(TABLES.vois), new Set(scanById.keys()), paths);
   const toxicity = imagingOnly ? [] : readToxicity(table(TABLES.toxicity), knownPatient);
   const ae = optionalTable(TABLES.adverseEvents);
-  const adverseEvents = ae ? readAdverseEvents(ae, knownPatient, events, today) : [];
+  const adverseEvents = ae && !imagingOnly ? readAdverseEvents(ae, knownPatient, events, today) : [];
 
   // Optional tables.
   const labs: LabValue[] = [];

@@ -199,3 +199,29 @@ for (const c of refused) {
     assert.match(r.err, c.message);
   });
 }
+
+test('an imaging-only study has no adverse events: a row is refused, naming the file and row 1', () => {
+  const b = droBundle(join(work, `case-${++n}`));
+  writeFileSync(
+    join(b, 'study.json'),
+    JSON.stringify({
+      name: 'imaging only',
+      tracer: { name: 'FDG', nuclide: '18F', halfLifeS: 6586.2 },
+      analysis: { imagingOnly: true },
+    }),
+  );
+  writeFileSync(join(b, 'events.csv'), 'patient_id,event,day\n');
+  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\n');
+  writeFileSync(join(b, 'adverse_events.csv'), `${HEADER}P01,Anemia,3,,3,car-t,\n`);
+  assert.throws(
+    () => readBundle(b),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /imaging-only study .* adverse_events\.csv must hold no rows/.test(e.message) &&
+      resolve(e.location.file ?? '') === resolve(b, 'adverse_events.csv') &&
+      e.location.row === 1 &&
+      e.location.field === 'patient_id',
+  );
+  writeFileSync(join(b, 'adverse_events.csv'), HEADER);
+  assert.deepEqual(readBundle(b).adverseEvents, []);
+});
