@@ -151,6 +151,27 @@ export const SIM_MODEL = {
     sdLog: 0.35,
     patientProbability: 0.3,
   },
+  /**
+   * Which lesions relapse (lesion_progression.csv; own random stream `lesion-outcomes/<i>`). In a patient
+   * who progresses, 1 + Poisson(relapsedLesionsMean − 1) lesions (at most all) relapse on the patient's
+   * progression day, drawn without replacement with weight exp(relapseLogHrPerSuvPeak × true pre-CART
+   * SUVpeak): lower uptake, more likely to relapse. The paper, Results ("outcomes" ¶2, Suppl. Table 3):
+   * 7 relapsed lesions in 3 patients (cohort 3), 6 of 7 below the median uptake; lesion-level HR 0.52
+   * per 10 SUVpeak units (95 % CI 0.19–1.49).
+   */
+  lesionRelapse: {
+    relapsedLesionsMean: 7 / 3,
+    relapseLogHrPerSuvPeak: Math.log(0.52) / 10,
+  },
+  /**
+   * Bridging radiotherapy dose per lesion (radiotherapy.csv): each patient bridged with radiotherapy
+   * gets one schedule of fractions (uniform fractionsMin…fractionsMax) × dosePerFractionGy to every
+   * target lesion; the patient's other lesions get 0 Gy. The paper, Methods ("bridging therapy"):
+   * 8 to 20 Gy in 2 to 5 fractions; Results (irradiated lesions): 20 target and 57 non-target lesions
+   * in 9 patients (the target count per patient is `drawLesions`' 1–3). Dose does not change uptake
+   * (the paper: no difference between target and non-irradiated lesions, P = 0.61).
+   */
+  radiotherapy: { dosePerFractionGy: 4, fractionsMin: 2, fractionsMax: 5 },
   image: { noiseA: 0.2, noiseB: 0.03 },
   /** FDG PET before lymphodepletion (option `fdg`): tissue SUVs, lesion SUV log-normal, 60 min uptake. */
   fdg: {

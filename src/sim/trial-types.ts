@@ -2,6 +2,7 @@
  * Types of the virtual trial (src/sim/trial.ts): the truth records, the simulated trial, and the
  * internal per-patient records the drawing steps share; plus small date/rounding helpers.
  */
+import type { LesionOutcomes } from '../study/lesion-outcomes.js';
 import type {
   Biopsy,
   LabValue,
@@ -151,6 +152,8 @@ export interface SimulatedTrial {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** lesion_progression.csv and radiotherapy.csv rows (src/sim/trial-lesions.ts `drawLesionOutcomes`). */
+  lesionOutcomes: LesionOutcomes;
   acquisitions: ScanAcquisition[];
   /** Scans written as NIfTI SUV images (the FDG scans of option `fdg`). */
   suvImageScans: string[];
@@ -180,6 +183,7 @@ export interface TrialRecords {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  lesionOutcomes: LesionOutcomes;
   acquisitions: ScanAcquisition[];
   suvImageScans: string[];
   scenes: Map<string, ScanScene>;

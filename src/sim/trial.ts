@@ -34,7 +34,7 @@ import { POST_TIMEPOINTS, SIM_MODEL, TRACER } from './trial-params.js';
 import type { FlowFileRow, SimulatedTrial, TrialRecords, TrialTiming, TrialTruth } from './trial-types.js';
 import { round } from './trial-types.js';
 import { drawDecks, drawJourney, drawOrganSuvs, type TrialDecks } from './journey.js';
-import { addFdgScan, addScenesAndVois, drawLesions } from './trial-lesions.js';
+import { addFdgScan, addScenesAndVois, drawLesionOutcomes, drawLesions } from './trial-lesions.js';
 import { drawBiopsy, drawOutcomes, drawToxicityAndLabs } from './trial-outcomes.js';
 
 export { SIM_MODEL } from './trial-params.js';
@@ -146,6 +146,7 @@ function simulatePatient(
 
   drawToxicityAndLabs(acc, p, organByScan, endDay);
   drawBiopsy(acc, p, N, les.patLesions);
+  drawLesionOutcomes(acc, p, o, les);
 }
 
 /**
@@ -189,6 +190,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     toxicity: [],
     labs: [],
     biopsies: [],
+    lesionOutcomes: { lesionProgression: [], lesionRadiotherapy: [] },
     acquisitions: [],
     suvImageScans: [],
     scenes: new Map<string, ScanScene>(),
@@ -234,6 +236,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     toxicity,
     labs,
     biopsies,
+    lesionOutcomes: acc.lesionOutcomes,
     acquisitions,
     suvImageScans,
     qpcrWells: assays.qpcr,

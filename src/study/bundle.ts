@@ -35,6 +35,7 @@ import { BUNDLE_TABLES } from './bundle-tables.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
 import { readStudyJson } from './study-json.js';
 import { isDicomwebRef, parseDicomwebRef } from '../io/dicomweb.js';
+import { readLesionOutcomes, type LesionOutcomes } from './lesion-outcomes.js';
 
 export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-json.js';
 
@@ -59,6 +60,8 @@ export interface StudyBundle {
   toxicity: Toxicity[];
   labs: LabValue[];
   biopsies: Biopsy[];
+  /** Relapsed lesions and radiotherapy dose per lesion (optional lesion_progression.csv, radiotherapy.csv). */
+  lesionOutcomes: LesionOutcomes;
   /** Raw wells of the optional qpcr.csv (standard curves and patient samples). */
   qpcrWells: QpcrWell[];
   /** Raw wells of the optional cytokines.csv (standard series and patient samples). */
@@ -474,6 +477,11 @@ export function readBundle(
       cd8Percent: r.number('cd8_percent', true, { min: 0, max: 100 }),
     });
   });
+  const lesionOutcomes = readLesionOutcomes(
+    optionalTable(TABLES.lesionProgression),
+    optionalTable(TABLES.radiotherapy),
+    { knownPatient, vois, scans, events, patients, imagingOnly },
+  );
   const qp = optionalTable(TABLES.qpcr);
   const qpcrWells = qp ? readQpcr(qp, knownPatient) : [];
   const ck = optionalTable(TABLES.cytokines);
@@ -516,6 +524,7 @@ export function readBundle(
     toxicity,
     labs,
     biopsies,
+    lesionOutcomes,
     qpcrWells,
     cytokineWells,
     lysisWells,
