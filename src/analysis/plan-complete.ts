@@ -12,6 +12,7 @@ import { normalTissueModels } from './normal-tissue.js';
 import { matvSection, outcomesHazardRatios } from './outcomes-hr.js';
 import { partialVolumeSection } from './pvc.js';
 import { anatomicalStations, suvPeakVsSuvMax } from './lesion-sites.js';
+import { lesionProgressionSection } from './lesion-progression.js';
 import { followUpSection, responseSection } from './response.js';
 import { brainVsIcans } from './toxicity.js';
 import {
@@ -121,6 +122,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     title: 'Outcomes: hazard ratios by pre-CART tumour uptake',
     part: 'outcomes',
     run: outcomesHazardRatios,
+  },
+  {
+    id: 'lesion-progression',
+    title: 'Lesion-level progression and pre-CART uptake',
+    part: 'outcomes',
+    run: lesionProgressionSection,
   },
   {
     id: 'tumour-response',
