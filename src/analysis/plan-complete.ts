@@ -13,6 +13,7 @@ import { matvSection, outcomesHazardRatios } from './outcomes-hr.js';
 import { partialVolumeSection } from './pvc.js';
 import { anatomicalStations, suvPeakVsSuvMax } from './lesion-sites.js';
 import { lesionProgressionSection } from './lesion-progression.js';
+import { radiotherapyDoseSection } from './radiotherapy.js';
 import { followUpSection, responseSection } from './response.js';
 import { brainVsIcans } from './toxicity.js';
 import {
@@ -84,6 +85,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     title: 'Irradiated vs non-irradiated lesions (bridging radiotherapy)',
     part: 'tumour-pre',
     run: tumourIrradiated,
+  },
+  {
+    id: 'radiotherapy-dose',
+    title: 'Radiotherapy dose per lesion and pre-CART uptake',
+    part: 'tumour-pre',
+    run: radiotherapyDoseSection,
   },
   {
     id: 'tumour-prepost',

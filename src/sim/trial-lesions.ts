@@ -267,13 +267,18 @@ export function drawLesionOutcomes(
   if (p.bridging === 'radiotherapy' || p.bridging === 'combination') {
     const R = M.radiotherapy;
     const fractions = rng.int(R.fractionsMin, R.fractionsMax);
-    for (const lt of les.patLesions)
+    const prescribedGy = fractions * R.dosePerFractionGy;
+    for (const lt of les.patLesions) {
+      const share = lt.irradiated
+        ? rng.between(R.targetDoseRange[0], R.targetDoseRange[1])
+        : Math.min(R.outOfFieldMax, rng.logNormal(R.outOfFieldMedian, R.outOfFieldSdLog));
       lesionRadiotherapy.push({
         patientId: p.patientId,
         lesionId: lt.lesionId,
-        doseGy: lt.irradiated ? fractions * R.dosePerFractionGy : 0,
-        fractions: lt.irradiated ? fractions : null,
+        doseGy: round(prescribedGy * share, 2),
+        fractions,
       });
+    }
   }
   const prog = acc.events.find((e) => e.patientId === p.patientId && e.event === 'progression');
   if (!prog) return;
