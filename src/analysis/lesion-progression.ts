@@ -352,22 +352,50 @@ export function lesionProgressionSection(study: StudyData): AnalysisSection {
         ],
       },
     ],
-    figures: [lesionStripFigure(study, td.rows, progression)],
+    figures: [lesionStripFigure(study, stripPoints(study, td.settings.suvPeak), progression)],
   };
 }
 
+/** One lesion on one scan of the strip plot. */
+export interface StripPoint {
+  patientId: string;
+  lesionId: string;
+  timepoint: string;
+  /** Measured SUVpeak (the settings' IBSI peak), g/mL. */
+  suvPeak: number;
+  volumeMl: number;
+  site: string;
+}
+
 /**
- * Fig. 3a/b: every lesion's measured SUVpeak per patient (patients ordered by their pre-CART geometric
- * mean SUVpeak), one panel per timepoint; point size the lesion volume (mL), colour the site, relapsed
- * lesions as triangles; a black tick at each patient's geometric mean.
+ * Every lesion VOI on every scan of the study's tracer (all timepoints, whatever the tracer uptake
+ * interval), with the measured SUVpeak of the settings (`global` or `local` IBSI peak).
+ */
+export function stripPoints(study: StudyData, peak: 'global' | 'local'): StripPoint[] {
+  return study.vois
+    .filter((v) => v.kind === 'lesion' && v.tracer === study.tracer.name)
+    .map((v) => ({
+      patientId: v.patientId,
+      lesionId: v.lesionId ?? v.voiId,
+      timepoint: v.timepoint,
+      suvPeak: peak === 'global' ? v.suvPeakGlobal : v.suvPeakLocal,
+      volumeMl: v.volumeMl,
+      site: v.site ?? 'unknown',
+    }));
+}
+
+/**
+ * Fig. 3a/b at every timepoint: every lesion's measured SUVpeak per patient (patients ordered by their
+ * pre-CART geometric mean SUVpeak), one panel per timepoint; point size the lesion volume (mL), colour
+ * the site, relapsed lesions as triangles; a black tick at each patient's geometric mean.
  */
 export function lesionStripFigure(
   study: StudyData,
-  rows: readonly LesionRow[],
+  rows: readonly StripPoint[],
   progression: readonly LesionProgression[],
 ): ResultFigure {
   const relapsed = new Set(progression.map((p) => `${p.patientId}\u0000${p.lesionId}`));
-  const gm = (rs: readonly LesionRow[]) =>
+  const gm = (rs: readonly StripPoint[]) =>
     Math.exp(rs.reduce((a, r) => a + Math.log(r.suvPeak), 0) / rs.length);
   const patients = [...new Set(rows.map((r) => r.patientId))];
   const preGm = new Map(
