@@ -1,6 +1,6 @@
 // The sections `lesion-progression` (Suppl. Table 3, lesion-level HR per 10 SUVpeak, Fig. 3a/b strip
 // plot) and `radiotherapy-dose` (uptake on dose per lesion by rcs) on the small test study
-// (study-builder.ts) with lesion outcomes added here: the right rows and numbers, tables and SVG figures
+// (study-builder.ts, whose lesion outcomes are the lowest-uptake lesions and doses per lesion): the right rows and numbers, tables and SVG figures
 // on disk with every number unrounded in results.json, and 'not-run' with a reason without the tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StudyData } from '../../src/study/model.js';
-import type { LesionOutcomes } from '../../src/study/lesion-outcomes.js';
 import {
   lesionHazard,
   lesionProgressionSection,
@@ -23,37 +22,7 @@ import {
 import { writeReportFiles } from '../../src/report/write.js';
 import { buildStudy } from './study-builder.js';
 
-/** Relapses: in each patient who progressed, the lowest-uptake pre-CART lesion (and the second in every
- * other such patient); doses: every lesion of the radiotherapy patients, targets 8–20 Gy, others 0–3 Gy. */
-function withOutcomes(study: StudyData): StudyData {
-  const out: LesionOutcomes = { lesionProgression: [], lesionRadiotherapy: [] };
-  study.patients.forEach((p, k) => {
-    const pre = study.vois
-      .filter((v) => v.patientId === p.patientId && v.kind === 'lesion' && v.timepoint === 'pre')
-      .sort((a, b) => a.suvPeakGlobal - b.suvPeakGlobal);
-    const prog = study.events.find((e) => e.patientId === p.patientId && e.event === 'progression');
-    if (prog)
-      for (const v of pre.slice(0, k % 2 === 0 ? 2 : 1))
-        out.lesionProgression.push({
-          patientId: p.patientId,
-          lesionId: v.lesionId!,
-          day: prog.day,
-          date: null,
-        });
-    if (p.bridging === 'radiotherapy')
-      pre.forEach((v, j) =>
-        out.lesionRadiotherapy.push({
-          patientId: p.patientId,
-          lesionId: v.lesionId!,
-          doseGy: v.irradiated ? 8 + 4 * (k % 4) + 0.3 * j : (0.37 * j + 0.11 * k) % 3,
-          fractions: 2,
-        }),
-      );
-  });
-  return { ...study, lesionOutcomes: out };
-}
-
-const study = withOutcomes(buildStudy());
+const study = buildStudy();
 
 /** Last day of a patient's follow-up: progression, else death or last follow-up. */
 function ttpDays(s: StudyData, patientId: string): number {

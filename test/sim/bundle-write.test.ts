@@ -87,7 +87,11 @@ test('bundle tables have exactly the columns of docs/study-bundle.md, and the bu
     assert.deepEqual([...written].sort(), [...documented].sort(), name);
     checked++;
   }
-  assert.equal(checked, 11, 'patients … biopsies, qpcr, cytokines, cytotoxicity, flow');
+  assert.equal(
+    checked,
+    13,
+    'patients … biopsies, lesion_progression, radiotherapy, qpcr, cytokines, cytotoxicity, flow',
+  );
   const b = readBundle(join(work, 'a'));
   assert.equal(b.patients.length, 3);
   assert.equal(b.scans.length, truth.scans.length);
