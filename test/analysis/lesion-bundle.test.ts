@@ -11,6 +11,8 @@ import { InputError } from '../../src/errors.js';
 import { register } from '../../src/cli/commands/outcomes.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
+import { importBundle } from '../../src/pipeline/run.js';
+import { loadStudy, openStudyStore } from '../../src/study/store.js';
 
 const work = mkdtempSync(join(tmpdir(), 'carto-lesion-bundle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -51,6 +53,29 @@ test('lesion progression by day and by date, and doses per lesion, are read', ()
   assert.deepEqual(byDay.lesionOutcomes.lesionProgression, [
     { patientId: 'P01', lesionId: 'L1', day: 63, date: null },
   ]);
+});
+
+test('the lesion outcomes are stored at import and loaded back for the analyses', async () => {
+  const b = bundle(
+    {
+      'lesion_progression.csv': 'patient_id,lesion_id,day\nP01,L1,50\n',
+      'radiotherapy.csv': 'patient_id,lesion_id,dose_gy,fractions\nP01,L1,12.25,3\n',
+    },
+    { bridging: 'radiotherapy' },
+  );
+  const dbFile = join(work, `store-${n}.sqlite`);
+  assert.equal((await importBundle(b, dbFile)).status, 'written');
+  const db = await openStudyStore(dbFile);
+  try {
+    const study = await loadStudy(db, 'DRO study');
+    assert.deepEqual(study.lesionOutcomes, {
+      lesionProgression: [{ patientId: 'P01', lesionId: 'L1', day: 50, date: null }],
+      lesionRadiotherapy: [{ patientId: 'P01', lesionId: 'L1', doseGy: 12.25, fractions: 3 }],
+    });
+    assert.equal(study.labAssays, undefined, 'the records are not lab assays');
+  } finally {
+    await db.destroy();
+  }
 });
 
 test('without the tables there are no lesion outcomes', () => {
