@@ -1,5 +1,5 @@
 /**
- * Report section `lesion-progression` (docs/references/trial.md; the paper, Results "outcomes" ¶2,
+ * Report section `lesion-progression` (docs/references/trial.md §5–§6; the paper, Results "outcomes" ¶2,
  * Suppl. Table 3, Fig. 3a/b): the lesions that relapsed with their pre- and post-CART uptake, the
  * lesion-level hazard of progression at that lesion per 10 SUVpeak units with patients as clusters,
  * and the per-patient lesion strip plot at every timepoint (size and site encoded).

@@ -3,7 +3,7 @@
  * dose per lesion"): which lesions relapsed and when (`lesion_progression.csv`), and the bridging
  * radiotherapy dose each lesion received (`radiotherapy.csv`). Both tables are optional; every row
  * names a lesion of vois.csv (its `lesion_id`) on a scan of the same patient. The reference trial
- * (docs/references/trial.md; the paper, Results "outcomes" ¶2, Suppl. Table 3; Methods "bridging
+ * (docs/references/trial.md §1, §6; the paper, Results "outcomes" ¶2, Suppl. Table 3; Methods "bridging
  * therapy": 8–20 Gy in 2–5 fractions) reports both.
  *
  * The records travel through the study store as JSON records (`assay_record`, kinds below), so no
