@@ -220,42 +220,29 @@ function stationObs(rows: { patientId: string; station: string; value: number }[
   return rows.map((r) => ({ patientId: r.patientId, group: r.station, value: r.value }));
 }
 
+/** A pre-CART lesion with the station its label names. */
+export interface StationLesion {
+  patientId: string;
+  lesionId: string;
+  label: string;
+  station: string;
+  region: StationRegion;
+  site: string;
+  /** Volume-corrected pre-CART SUVpeak. */
+  value: number;
+}
+
 /**
- * Lesions by anatomical station: each pre-CART lesion's station from its label (`stationOfLabel`), the
- * lesion and patient counts per station, and the geometric mean volume-corrected SUVpeak per station
- * with 95 % CIs and the station p-value from log(SUVpeak) ~ station + (1 | patient) (primary population),
- * for nodal stations and for all stations. Lesions whose label names no station are listed and left out.
+ * Maps each pre-CART primary lesion to the station of its label (`stationOfLabel`): the mapped lesions,
+ * those whose label names no station, and the lesions whose label region disagrees with their site column.
  */
-export function anatomicalStations(study: StudyData): AnalysisSection {
-  const td = tumourData(study);
-  const base = {
-    id: 'anatomical-stations',
-    title: 'Lesions by anatomical station',
-    description:
-      'The station of each pre-CART lesion from its label (mapping: docs/references/trial.md §9, STATION_TABLE in ' +
-      'src/analysis/lesion-sites.ts). Counts of lesions and patients per station; geometric mean volume-corrected ' +
-      'SUVpeak per station with 95% CIs from the mixed model log(SUVpeak) ~ station + (1 | patient) (REML, ' +
-      'Satterthwaite df; station p-value by the type III Wald F test, or the ML likelihood-ratio test for two ' +
-      'stations), for nodal stations and for all stations' +
-      (td.excludedPatients.length > 0 ? '; EBV+ DLBCL patients left out.' : '.'),
-    formula: 'log(SUVpeak_corrected) ~ station + (1 | patient)',
-  };
-  if (td.pvcError) return notRunSection(base, td.pvcError);
+function mapStations(study: StudyData, rows: LesionRow[]) {
   const labelOf = new Map(
     study.vois
       .filter((v) => v.kind === 'lesion')
       .map((v) => [`${v.scanId}\u0000${v.lesionId ?? v.voiId}`, v.label]),
   );
-  const rows = primaryRows(td).filter((r) => r.timepoint === 'pre');
-  const mapped: {
-    patientId: string;
-    lesionId: string;
-    label: string;
-    station: string;
-    region: StationRegion;
-    site: string;
-    value: number;
-  }[] = [];
+  const mapped: StationLesion[] = [];
   const unmapped: { patientId: string; lesionId: string; label: string }[] = [];
   const siteMismatch: string[] = [];
   for (const r of rows) {
@@ -277,6 +264,80 @@ export function anatomicalStations(study: StudyData): AnalysisSection {
       value: r.suvPeakCorrected,
     });
   }
+  return { mapped, unmapped, siteMismatch };
+}
+
+/** The table, figure, findings and warnings of one station model (nodal or all stations). */
+function stationModelParts(
+  key: 'nodal' | 'all',
+  cmp: GroupComparison | string,
+  title: string,
+  out: { tables: ResultTable[]; figures: ResultFigure[]; findings: string[]; warnings: string[] },
+): void {
+  const { tables, figures, findings, warnings } = out;
+  if (typeof cmp === 'string') {
+    warnings.push(`${title}: not fitted (${cmp})`);
+    return;
+  }
+  warnings.push(...cmp.warnings.map((w) => `${title}: ${w}`));
+  tables.push({
+    id: `anatomical-stations-${key}`,
+    title: `${title}: geometric mean SUVpeak (volume-corrected) per station`,
+    columns: ['station', 'n', 'patients', 'geometric_mean', 'ci_lower', 'ci_upper', 'station_p'],
+    rows: cmp.means.map((m) => ({
+      station: m.group,
+      n: m.n,
+      patients: m.patients,
+      geometric_mean: m.geometricMean,
+      ci_lower: m.lower,
+      ci_upper: m.upper,
+      station_p: cmp.p,
+    })),
+  });
+  figures.push(
+    estimateFigure(
+      `anatomical-stations-${key}`,
+      `${title}: pre-CART SUVpeak per station`,
+      cmp.means.map((m) => ({
+        label: `${m.group} (${m.n})`,
+        estimate: m.geometricMean,
+        lower: m.lower,
+        upper: m.upper,
+      })),
+      'Geometric mean SUVpeak (volume-corrected)',
+      'log',
+      `Station ${formatPEquals(cmp.p)}; 95% CIs from the mixed model.`,
+    ),
+  );
+  const gm = cmp.means.map((m) => m.geometricMean);
+  findings.push(
+    `${title}: geometric mean SUVpeak ${formatSig(Math.min(...gm))} to ${formatSig(Math.max(...gm))} across ${cmp.levels.length} stations, ${formatPEquals(cmp.p)}.`,
+  );
+}
+
+/**
+ * Lesions by anatomical station: each pre-CART lesion's station from its label (`stationOfLabel`), the
+ * lesion and patient counts per station, and the geometric mean volume-corrected SUVpeak per station
+ * with 95 % CIs and the station p-value from log(SUVpeak) ~ station + (1 | patient) (primary population),
+ * for nodal stations and for all stations. Lesions whose label names no station are listed and left out.
+ */
+export function anatomicalStations(study: StudyData): AnalysisSection {
+  const td = tumourData(study);
+  const base = {
+    id: 'anatomical-stations',
+    title: 'Lesions by anatomical station',
+    description:
+      'The station of each pre-CART lesion from its label (mapping: docs/references/trial.md §9, STATION_TABLE in ' +
+      'src/analysis/lesion-sites.ts). Counts of lesions and patients per station; geometric mean volume-corrected ' +
+      'SUVpeak per station with 95% CIs from the mixed model log(SUVpeak) ~ station + (1 | patient) (REML, ' +
+      'Satterthwaite df; station p-value by the type III Wald F test, or the ML likelihood-ratio test for two ' +
+      'stations), for nodal stations and for all stations' +
+      (td.excludedPatients.length > 0 ? '; EBV+ DLBCL patients left out.' : '.'),
+    formula: 'log(SUVpeak_corrected) ~ station + (1 | patient)',
+  };
+  if (td.pvcError) return notRunSection(base, td.pvcError);
+  const rows = primaryRows(td).filter((r) => r.timepoint === 'pre');
+  const { mapped, unmapped, siteMismatch } = mapStations(study, rows);
   if (mapped.length === 0)
     return notRunSection(
       base,
@@ -325,46 +386,9 @@ export function anatomicalStations(study: StudyData): AnalysisSection {
   const findings: string[] = [
     `${mapped.length} pre-CART lesions in ${counts.length} stations${unmapped.length > 0 ? ` (${unmapped.length} unmapped)` : ''}.`,
   ];
-  const model = (key: 'nodal' | 'all', cmp: GroupComparison | string, title: string) => {
-    if (typeof cmp === 'string') {
-      warnings.push(`${title}: not fitted (${cmp})`);
-      return;
-    }
-    warnings.push(...cmp.warnings.map((w) => `${title}: ${w}`));
-    tables.push({
-      id: `anatomical-stations-${key}`,
-      title: `${title}: geometric mean SUVpeak (volume-corrected) per station`,
-      columns: ['station', 'n', 'patients', 'geometric_mean', 'ci_lower', 'ci_upper', 'station_p'],
-      rows: cmp.means.map((m) => ({
-        station: m.group,
-        n: m.n,
-        patients: m.patients,
-        geometric_mean: m.geometricMean,
-        ci_lower: m.lower,
-        ci_upper: m.upper,
-        station_p: cmp.p,
-      })),
-    });
-    figures.push(
-      estimateFigure(
-        `anatomical-stations-${key}`,
-        `${title}: pre-CART SUVpeak per station`,
-        cmp.means.map((m) => ({
-          label: `${m.group} (${m.n})`,
-          estimate: m.geometricMean,
-          lower: m.lower,
-          upper: m.upper,
-        })),
-        'Geometric mean SUVpeak (volume-corrected)',
-        'log',
-        `Station ${formatPEquals(cmp.p)}; 95% CIs from the mixed model.`,
-      ),
-    );
-    const gm = cmp.means.map((m) => m.geometricMean);
-    findings.push(
-      `${title}: geometric mean SUVpeak ${formatSig(Math.min(...gm))} to ${formatSig(Math.max(...gm))} across ${cmp.levels.length} stations, ${formatPEquals(cmp.p)}.`,
-    );
-  };
+  const parts = { tables, figures, findings, warnings };
+  const model = (key: 'nodal' | 'all', cmp: GroupComparison | string, title: string) =>
+    stationModelParts(key, cmp, title, parts);
   model('nodal', nodal, 'Nodal stations');
   model('all', all, 'All stations');
   figures.unshift(

@@ -12,6 +12,8 @@ import { normalTissueModels } from './normal-tissue.js';
 import { matvSection, outcomesHazardRatios } from './outcomes-hr.js';
 import { partialVolumeSection } from './pvc.js';
 import { anatomicalStations, suvPeakVsSuvMax } from './lesion-sites.js';
+import { lesionProgressionSection } from './lesion-progression.js';
+import { radiotherapyDoseSection } from './radiotherapy.js';
 import { followUpSection, responseSection } from './response.js';
 import { brainVsIcans } from './toxicity.js';
 import {
@@ -85,6 +87,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     run: tumourIrradiated,
   },
   {
+    id: 'radiotherapy-dose',
+    title: 'Radiotherapy dose per lesion and pre-CART uptake',
+    part: 'tumour-pre',
+    run: radiotherapyDoseSection,
+  },
+  {
     id: 'tumour-prepost',
     title: 'Tumour uptake and volume from pre- to post-CART',
     part: 'tumour-prepost',
@@ -121,6 +129,12 @@ export const COMPLETE_ANALYSES: CompleteAnalysis[] = [
     title: 'Outcomes: hazard ratios by pre-CART tumour uptake',
     part: 'outcomes',
     run: outcomesHazardRatios,
+  },
+  {
+    id: 'lesion-progression',
+    title: 'Lesion-level progression and pre-CART uptake',
+    part: 'outcomes',
+    run: lesionProgressionSection,
   },
   {
     id: 'tumour-response',

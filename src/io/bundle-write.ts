@@ -8,6 +8,7 @@
  * SUV image per patient (`images/<patient>-fdg.nii.gz`, lesion mask only) and `truth.json` with every
  * true parameter. Deterministic: the same options give byte-identical files.
  */
+import { writeLesionOutcomeTables } from '../study/lesion-outcomes-write.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeOutputFolder } from './output-folder.js';
@@ -223,6 +224,7 @@ function writeTrialTables(out: string, trial: SimulatedTrial): string[] {
         cd8_percent: b.cd8Percent,
       })),
     ),
+    ...writeLesionOutcomeTables(out, trial.lesionOutcomes),
     ...writeTrialAssayTables(out, trial),
   ];
 }

@@ -234,3 +234,71 @@ export function addScenesAndVois(
     pushLesionVois(scanId);
   }
 }
+
+/** Poisson(mean) by inversion of the CDF (small means only). */
+function poisson(rng: Rng, mean: number): number {
+  const u = rng.uniform();
+  let k = 0;
+  let pk = Math.exp(-mean);
+  let cdf = pk;
+  while (u > cdf && k < 1000) {
+    k++;
+    pk *= mean / k;
+    cdf += pk;
+  }
+  return k;
+}
+
+/**
+ * Lesion-level outcomes of a patient (own random stream `lesion-outcomes/<i>`, so the rest of the trial
+ * is the same draw): the radiotherapy dose of every lesion of a patient bridged with radiotherapy
+ * (SIM_MODEL.radiotherapy) and, when the patient progressed (a `progression` event already drawn), the
+ * lesions that relapsed on that day (SIM_MODEL.lesionRelapse).
+ */
+export function drawLesionOutcomes(
+  acc: TrialRecords,
+  p: PatientDraw,
+  o: Required<SimulateOptions>,
+  les: PatientLesions,
+): void {
+  const M = SIM_MODEL;
+  const rng = new Rng(o.seed, `lesion-outcomes/${p.i}`);
+  const { lesionProgression, lesionRadiotherapy } = acc.lesionOutcomes;
+  if (p.bridging === 'radiotherapy' || p.bridging === 'combination') {
+    const R = M.radiotherapy;
+    const fractions = rng.int(R.fractionsMin, R.fractionsMax);
+    const prescribedGy = fractions * R.dosePerFractionGy;
+    for (const lt of les.patLesions) {
+      const share = lt.irradiated
+        ? rng.between(R.targetDoseRange[0], R.targetDoseRange[1])
+        : Math.min(R.outOfFieldMax, rng.logNormal(R.outOfFieldMedian, R.outOfFieldSdLog));
+      lesionRadiotherapy.push({
+        patientId: p.patientId,
+        lesionId: lt.lesionId,
+        doseGy: round(prescribedGy * share, 2),
+        fractions,
+      });
+    }
+  }
+  const prog = acc.events.find((e) => e.patientId === p.patientId && e.event === 'progression');
+  if (!prog) return;
+  const L = M.lesionRelapse;
+  const pool = les.patLesions.map((lt) => ({
+    lt,
+    w: Math.exp(L.relapseLogHrPerSuvPeak * lt.scans.find((s) => s.timepoint === 'pre')!.suvPeakTrue),
+  }));
+  const k = Math.min(pool.length, 1 + poisson(rng, L.relapsedLesionsMean - 1));
+  const chosen: LesionTruth[] = [];
+  for (let j = 0; j < k; j++) {
+    const idx = rng.weighted(pool.map((x) => x.w));
+    chosen.push(pool.splice(idx, 1)[0]!.lt);
+  }
+  chosen.sort((a, b) => a.maskLabel - b.maskLabel);
+  for (const lt of chosen)
+    lesionProgression.push({
+      patientId: p.patientId,
+      lesionId: lt.lesionId,
+      day: prog.day,
+      date: prog.date,
+    });
+}

@@ -199,6 +199,38 @@ export const SIM_MODEL = {
     sdLog: 0.35,
     patientProbability: 0.3,
   },
+  /**
+   * Which lesions relapse (lesion_progression.csv; own random stream `lesion-outcomes/<i>`). In a patient
+   * who progresses, 1 + Poisson(relapsedLesionsMean − 1) lesions (at most all) relapse on the patient's
+   * progression day, drawn without replacement with weight exp(relapseLogHrPerSuvPeak × true pre-CART
+   * SUVpeak): lower uptake, more likely to relapse. The paper, Results ("outcomes" ¶2, Suppl. Table 3):
+   * 7 relapsed lesions in 3 patients (cohort 3), 6 of 7 below the median uptake; lesion-level HR 0.52
+   * per 10 SUVpeak units (95 % CI 0.19–1.49).
+   */
+  lesionRelapse: {
+    relapsedLesionsMean: 7 / 3,
+    relapseLogHrPerSuvPeak: Math.log(0.52) / 10,
+  },
+  /**
+   * Bridging radiotherapy dose per lesion (radiotherapy.csv, the mean dose over the lesion from the
+   * plan's dose map): each patient bridged with radiotherapy gets one schedule of fractions (uniform
+   * fractionsMin…fractionsMax) × dosePerFractionGy, prescribed to its target lesions, which receive the
+   * prescription × uniform(targetDoseRange); every other lesion of the patient receives an out-of-field
+   * dose of prescription × min(outOfFieldMax, log-normal(outOfFieldMedian, outOfFieldSdLog)). The paper,
+   * Methods ("bridging therapy"): 8 to 20 Gy in 2 to 5 fractions; Results (irradiated lesions): 20
+   * target and 57 non-target lesions in 9 patients (the target count per patient is `drawLesions`' 1–3).
+   * The paper gives no out-of-field doses: the target spread and the out-of-field distribution are our
+   * choice. Dose does not change uptake (the paper: target vs non-irradiated lesions, P = 0.61).
+   */
+  radiotherapy: {
+    dosePerFractionGy: 4,
+    fractionsMin: 2,
+    fractionsMax: 5,
+    targetDoseRange: [0.95, 1.07] as const,
+    outOfFieldMedian: 0.03,
+    outOfFieldSdLog: 1.2,
+    outOfFieldMax: 0.5,
+  },
   image: { noiseA: 0.2, noiseB: 0.03 },
   /** FDG PET before lymphodepletion (option `fdg`): tissue SUVs, lesion SUV log-normal, 60 min uptake. */
   fdg: {

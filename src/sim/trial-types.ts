@@ -2,6 +2,7 @@
  * Types of the virtual trial (src/sim/trial.ts): the truth records, the simulated trial, and the
  * internal per-patient records the drawing steps share; plus small date/rounding helpers.
  */
+import type { LesionOutcomes } from '../study/lesion-outcomes.js';
 import type {
   AdverseEvent,
   NotInfusedPatient,
@@ -157,6 +158,8 @@ export interface SimulatedTrial {
   notInfused: NotInfusedPatient[];
   /** CTCAE adverse events of the infused patients (adverse_events.csv). */
   adverseEvents: AdverseEvent[];
+  /** lesion_progression.csv and radiotherapy.csv rows (src/sim/trial-lesions.ts `drawLesionOutcomes`). */
+  lesionOutcomes: LesionOutcomes;
   acquisitions: ScanAcquisition[];
   /** Scans written as NIfTI SUV images (the FDG scans of option `fdg`). */
   suvImageScans: string[];
@@ -187,6 +190,7 @@ export interface TrialRecords {
   labs: LabValue[];
   biopsies: Biopsy[];
   adverseEvents: AdverseEvent[];
+  lesionOutcomes: LesionOutcomes;
   acquisitions: ScanAcquisition[];
   suvImageScans: string[];
   scenes: Map<string, ScanScene>;

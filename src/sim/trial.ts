@@ -34,7 +34,7 @@ import { POST_TIMEPOINTS, SIM_MODEL, TRACER } from './trial-params.js';
 import type { FlowFileRow, SimulatedTrial, TrialRecords, TrialTiming, TrialTruth } from './trial-types.js';
 import { round } from './trial-types.js';
 import { drawDecks, drawJourney, drawNotInfused, drawOrganSuvs, type TrialDecks } from './journey.js';
-import { addFdgScan, addScenesAndVois, drawLesions } from './trial-lesions.js';
+import { addFdgScan, addScenesAndVois, drawLesionOutcomes, drawLesions } from './trial-lesions.js';
 import { drawAdverseEvents, drawBiopsy, drawOutcomes, drawToxicityAndLabs } from './trial-outcomes.js';
 
 export { SIM_MODEL } from './trial-params.js';
@@ -147,6 +147,7 @@ function simulatePatient(
   drawToxicityAndLabs(acc, p, organByScan, endDay);
   drawBiopsy(acc, p, N, les.patLesions);
   drawAdverseEvents(acc, p, o.seed, endDay);
+  drawLesionOutcomes(acc, p, o, les);
 }
 
 /**
@@ -191,6 +192,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     labs: [],
     biopsies: [],
     adverseEvents: [],
+    lesionOutcomes: { lesionProgression: [], lesionRadiotherapy: [] },
     acquisitions: [],
     suvImageScans: [],
     scenes: new Map<string, ScanScene>(),
@@ -238,6 +240,7 @@ export function simulateTrial(opts: SimulateOptions = {}): SimulatedTrial {
     biopsies,
     notInfused: drawNotInfused(o.seed, N, decks.cohorts, timing),
     adverseEvents: acc.adverseEvents,
+    lesionOutcomes: acc.lesionOutcomes,
     acquisitions,
     suvImageScans,
     qpcrWells: assays.qpcr,

@@ -6,6 +6,8 @@
  * (docs/references/statistics.md §8). Pure computation, no I/O.
  */
 import { InputError } from '../errors.js';
+import { chisqUpper } from './distributions.js';
+import { solveSymmetric } from './linalg.js';
 
 /** Knot placement result: the knots (ascending, unique) and the warnings R would have raised. */
 export interface RcsKnots {
@@ -208,4 +210,52 @@ export function rcsBasis(x: readonly number[], knots: readonly number[]): number
     }
   }
   return x.map((v) => rcsBasisRow(v, knots));
+}
+
+/** A Wald χ² test of a set of coefficients. */
+export interface RcsWaldTest {
+  chisq: number;
+  df: number;
+  p: number;
+}
+
+/**
+ * The Wald χ² tests `anova()` of an rms fit reports for one restricted-cubic-spline term: the whole term
+ * (all k − 1 spline coefficients: the association) and its nonlinear part (the k − 2 cubic coefficients:
+ * H0 linear in x). χ² = bᵀV⁻¹b over the chosen coefficients.
+ *
+ * @param beta the fitted coefficients (any order)
+ * @param vcov their covariance, p × p row-major (Float64Array or array of rows)
+ * @param spline indices in `beta` of the term's columns [x, x', x'', …] in basis order (≥ 2)
+ * @throws InputError when fewer than 2 spline indices, an index out of range, or the covariance of the
+ *   tested coefficients is not positive definite
+ * Source: Harrell, Regression Modeling Strategies (2015) §2.4.5, §9.2; rms `anova.rms`.
+ */
+export function rcsWaldTests(
+  beta: readonly number[],
+  vcov: ArrayLike<number> | readonly (readonly number[])[],
+  spline: readonly number[],
+): { overall: RcsWaldTest; nonlinear: RcsWaldTest } {
+  const p = beta.length;
+  if (spline.length < 2)
+    throw new InputError('a spline term has at least 2 coefficients', { value: spline.length });
+  for (const j of spline)
+    if (!Number.isInteger(j) || j < 0 || j >= p)
+      throw new InputError('spline index out of range', { value: j });
+  const at = (i: number, j: number): number =>
+    Array.isArray(vcov)
+      ? (vcov as readonly (readonly number[])[])[i]![j]!
+      : (vcov as ArrayLike<number>)[i * p + j]!;
+  const wald = (idx: readonly number[]): RcsWaldTest => {
+    const k = idx.length;
+    const v = new Float64Array(k * k);
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) v[a * k + b] = at(idx[a]!, idx[b]!);
+    const b = idx.map((j) => beta[j]!);
+    const sol = solveSymmetric(v, b, k);
+    if (sol === null)
+      throw new InputError('covariance of the spline coefficients is not positive definite', {});
+    const chisq = b.reduce((s, bj, a) => s + bj * sol[a]!, 0);
+    return { chisq, df: k, p: chisqUpper(chisq, k) };
+  };
+  return { overall: wald(spline), nonlinear: wald(spline.slice(1)) };
 }

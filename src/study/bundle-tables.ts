@@ -106,6 +106,16 @@ export const BUNDLE_TABLES = {
     ['patient_id', 'day', 'file', 'gating', 'sample', 'data_set'],
     ['patient_id', 'day', 'file', 'gating'],
   ),
+  lesionProgression: table(
+    'lesion_progression.csv',
+    ['patient_id', 'lesion_id', 'date', 'day'],
+    ['patient_id', 'lesion_id'],
+  ),
+  radiotherapy: table(
+    'radiotherapy.csv',
+    ['patient_id', 'lesion_id', 'dose_gy', 'fractions'],
+    ['patient_id', 'lesion_id', 'dose_gy'],
+  ),
 } satisfies Record<string, BundleTable>;
 
 /** The key of a bundle table (`patients`, `events`, …). */

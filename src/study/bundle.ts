@@ -37,6 +37,7 @@ import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader
 import { readStudyJson } from './study-json.js';
 import { readAdverseEvents } from './adverse-events.js';
 import { isDicomwebRef, parseDicomwebRef } from '../io/dicomweb.js';
+import { readLesionOutcomes, type LesionOutcomes } from './lesion-outcomes.js';
 
 export { DEFAULT_SETTINGS, flowSettingsSchema, toFlowSettings } from './study-json.js';
 
@@ -63,6 +64,8 @@ export interface StudyBundle {
   biopsies: Biopsy[];
   /** CTCAE adverse events of the optional adverse_events.csv (empty when absent). */
   adverseEvents: AdverseEvent[];
+  /** Relapsed lesions and radiotherapy dose per lesion (optional lesion_progression.csv, radiotherapy.csv). */
+  lesionOutcomes: LesionOutcomes;
   /** Raw wells of the optional qpcr.csv (standard curves and patient samples). */
   qpcrWells: QpcrWell[];
   /** Raw wells of the optional cytokines.csv (standard series and patient samples). */
@@ -484,6 +487,11 @@ export function readBundle(
       cd8Percent: r.number('cd8_percent', true, { min: 0, max: 100 }),
     });
   });
+  const lesionOutcomes = readLesionOutcomes(
+    optionalTable(TABLES.lesionProgression),
+    optionalTable(TABLES.radiotherapy),
+    { knownPatient, vois, scans, events, patients, imagingOnly },
+  );
   const qp = optionalTable(TABLES.qpcr);
   const qpcrWells = qp ? readQpcr(qp, knownPatient) : [];
   const ck = optionalTable(TABLES.cytokines);
@@ -527,6 +535,7 @@ export function readBundle(
     labs,
     biopsies,
     adverseEvents,
+    lesionOutcomes,
     qpcrWells,
     cytokineWells,
     lysisWells,

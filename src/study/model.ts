@@ -9,6 +9,7 @@ import type { CytokineCurveRow, CytokineSampleRow } from '../assays/cytokine-stu
 import type { LysisPlateRow, LysisSampleRow } from '../assays/lysis-study.js';
 import type { FlowGateRow } from '../flow/study.js';
 import type { PreInfusionStage } from '../clinical/outcomes.js';
+import type { LesionOutcomes } from './lesion-outcomes.js';
 
 export type Sex = 'M' | 'F';
 export type Bridging = 'none' | 'radiotherapy' | 'systemic' | 'combination';
@@ -209,6 +210,8 @@ export interface StudyData {
   biopsies: Biopsy[];
   /** CTCAE adverse events (adverse_events.csv); absent = the study has none recorded. */
   adverseEvents?: AdverseEvent[];
+  /** Relapsed lesions and radiotherapy dose per lesion (lesion_progression.csv, radiotherapy.csv); absent = neither table. */
+  lesionOutcomes?: LesionOutcomes;
   /** qPCR quality and per-sample results behind the copies-per-cell lab values (when qpcr.csv was given). */
   qpcr?: { curves: QpcrCurveRow[]; samples: QpcrSampleRow[] };
   /** Detail behind the flow, cytokine and cytotoxicity lab values (when those tables were given). */

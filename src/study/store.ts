@@ -6,6 +6,7 @@
  * whose content hash equals the stored one is not written at all, so importing the same bundle
  * twice changes nothing (not even the file's bytes). Only pseudonymous IDs are stored.
  */
+import { lesionOutcomeRecords, splitLesionOutcomeRecords } from './lesion-outcomes.js';
 import type { PreInfusionStage } from '../clinical/outcomes.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
@@ -315,6 +316,7 @@ export async function saveStudy(
         ),
       })),
     );
+    records.push(...lesionOutcomeRecords(bundle.lesionOutcomes).map((r) => ({ study_id: studyId, ...r })));
     for (const c of chunks(records)) await trx.insertInto('assay_record').values(c).execute();
     await saveAdverseEvents(trx, studyId, bundle.adverseEvents);
     for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
@@ -367,7 +369,8 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
     .orderBy('kind')
     .orderBy('seq')
     .execute();
-  const labAssays = records.length > 0 ? decodeLabAssays(records) : undefined;
+  const { outcomes: lesionOutcomes, rest: assayRecords } = splitLesionOutcomeRecords(records);
+  const labAssays = assayRecords.length > 0 ? decodeLabAssays(assayRecords) : undefined;
   const notInfused = await db
     .selectFrom('not_infused_patient')
     .selectAll()
@@ -488,6 +491,9 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
       : {}),
     ...(labAssays ? { labAssays } : {}),
     ...(await loadAdverseEvents(db, id)),
+    ...(lesionOutcomes.lesionProgression.length > 0 || lesionOutcomes.lesionRadiotherapy.length > 0
+      ? { lesionOutcomes }
+      : {}),
   };
 }
 

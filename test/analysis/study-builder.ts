@@ -15,6 +15,7 @@ import type {
   Toxicity,
   VoiMetrics,
 } from '../../src/study/model.js';
+import type { LesionOutcomes } from '../../src/study/lesion-outcomes.js';
 
 /** Options of {@link buildStudy}. */
 export interface BuildOptions {
@@ -29,6 +30,8 @@ export interface BuildOptions {
   /** The first non-EBV patient has no lesions. */
   patientWithoutLesions?: boolean;
   settings?: Record<string, unknown>;
+  /** No lesion_progression.csv / radiotherapy.csv records. */
+  noLesionOutcomes?: boolean;
 }
 
 /** The anatomical location word of a test lesion label (src/analysis/lesion-sites.ts maps it to a station). */
@@ -328,5 +331,43 @@ export function buildStudy(opts: BuildOptions = {}): StudyData {
     toxicity,
     labs,
     biopsies,
+    ...(opts.noLesionOutcomes ? {} : { lesionOutcomes: lesionOutcomesOf(patients, events, vois) }),
   };
+}
+
+/**
+ * Lesion outcomes: in each patient who progressed, the lowest-uptake pre-CART lesion relapses (and the
+ * second in every other such patient) on the progression day; every lesion of a radiotherapy patient
+ * has a dose: targets 8–20 Gy, the others 0–3 Gy.
+ */
+function lesionOutcomesOf(
+  patients: Patient[],
+  events: PatientEvent[],
+  vois: QuantifiedVoi[],
+): LesionOutcomes {
+  const out: LesionOutcomes = { lesionProgression: [], lesionRadiotherapy: [] };
+  patients.forEach((p, k) => {
+    const pre = vois
+      .filter((v) => v.patientId === p.patientId && v.kind === 'lesion' && v.timepoint === 'pre')
+      .sort((a, b) => a.suvPeakGlobal - b.suvPeakGlobal);
+    const prog = events.find((e) => e.patientId === p.patientId && e.event === 'progression');
+    if (prog)
+      for (const v of pre.slice(0, k % 2 === 0 ? 2 : 1))
+        out.lesionProgression.push({
+          patientId: p.patientId,
+          lesionId: v.lesionId!,
+          day: prog.day,
+          date: null,
+        });
+    if (p.bridging === 'radiotherapy')
+      pre.forEach((v, j) =>
+        out.lesionRadiotherapy.push({
+          patientId: p.patientId,
+          lesionId: v.lesionId!,
+          doseGy: v.irradiated ? 8 + 4 * (k % 4) + 0.3 * j : (0.37 * j + 0.11 * k) % 3,
+          fractions: 2,
+        }),
+      );
+  });
+  return out;
 }

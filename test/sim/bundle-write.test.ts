@@ -89,8 +89,8 @@ test('bundle tables have exactly the columns of docs/study-bundle.md, and the bu
   }
   assert.equal(
     checked,
-    12,
-    'patients … toxicity, adverse_events, labs, biopsies, qpcr, cytokines, cytotoxicity, flow',
+    14,
+    'patients … toxicity, adverse_events, labs, biopsies, lesion_progression, radiotherapy, qpcr, cytokines, cytotoxicity, flow',
   );
   const b = readBundle(join(work, 'a'));
   assert.equal(b.patients.length, 3);
