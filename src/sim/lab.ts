@@ -2,8 +2,10 @@
  * A virtual lab experiment of the design of Towers et al. (Cancer Immunol Immunother 2024; MSCs and
  * switchable CAR T cells in Transwell co-culture): four conditions — CAR T + target module (control), with MSCs,
  * with MSCs and the IDO-1 inhibitor 1-MT, without target module — × three donors (a block) × technical
- * triplicates, cells counted on days 1, 2, 5 and 7, and on day 7 ⁵¹Cr release against MOLM-13, IFN-γ ELISA,
- * IDO1 qPCR against GAPDH and PD-1 on CD8⁺ CAR T cells by flow (FCS files with Gating-ML 2.0 gates).
+ * triplicates, cells counted on days 1, 2, 5 and 7 (CAR T cells and the surviving MOLM-13 targets of each well:
+ * expansion folds against day 1 and killing kinetics), and on day 7 ⁵¹Cr release against MOLM-13, IFN-γ ELISA,
+ * IDO1 qPCR against GAPDH, PD-1 on CD8⁺ CAR T cells and CD57⁺ within their memory subsets by flow (FCS files with
+ * Gating-ML 2.0 gates).
  * Known effects are planted (Fig. 2a/c/f, 3a/c; the paper's findings: MSCs slow expansion from day 5 and lower
  * IFN-γ, 1-MT restores expansion, killing and PD-1 do not depend on MSCs; without TM nothing happens) and listed
  * in the truth with the null comparisons. Pure: src/lab/write-simulated.ts writes the files.
