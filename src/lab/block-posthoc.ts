@@ -7,12 +7,13 @@
  * SE = √(L V Lᵀ) with V = σ̂² (XᵀX)⁻¹, df the residual df — as R
  * `multcomp::glht(lm(...), linfct = mcp(condition = "Dunnett" | "Tukey"))` (for strata, with the interaction,
  * `emmeans(fit, pairwise ~ condition | day)`).
- * Adjustment within each family (stratum): Bonferroni, p_adj = min(1, m·p), CI L β̂ ± t_{1−α/(2m), df}·SE
- * (glht `summary(…, test = adjusted("bonferroni"))`, `confint(…, calpha = univariate_calpha())` at α/m).
- * Limit: the single-step Dunnett / Tukey adjustment needs P(max_i |T_i| ≥ |t|) for the multivariate t of these
- * contrasts, whose correlations in an unbalanced block design have no product structure (src/stats/dunnett.ts
- * covers only that) — glht estimates it by quasi-Monte Carlo. It is not computed here: asked for, the family is
- * Bonferroni-adjusted (conservative) and `blockModelComparisons` states it.
+ * Adjustment within each family (stratum):
+ * - Bonferroni: p_adj = min(1, m·p), CI L β̂ ± t_{1−α/(2m), df}·SE (glht `summary(…, test = adjusted("bonferroni"))`);
+ * - single-step Dunnett / Tukey (glht's default): p_adj = P(max_i |T_i| ≥ |t|) for the multivariate t of the
+ *   family's contrasts, whose correlations in an unbalanced block have no product structure, so src/stats/dunnett.ts
+ *   does not apply; computed by src/lab/max-t.ts (an integral, ~1e-10; glht estimates the same probability by
+ *   quasi-Monte Carlo) for up to 4 compared levels (contrast space of dimension ≤ 3); CI L β̂ ± c·SE, c the
+ *   simultaneous critical value. With more levels: Bonferroni instead, stated.
  * No I/O.
  */
 import { ComputationError } from '../errors.js';
@@ -21,13 +22,17 @@ import { buildDesign } from '../stats/design.js';
 import { tQuantileDf, tTwoSidedP } from '../stats/distributions.js';
 import { significanceStars, type PosthocMethod } from '../stats/anova.js';
 import { ols } from '../stats/ols.js';
+import { maxAbsTCritical, maxAbsTUpper } from './max-t.js';
 import type { LabComparison, ValuesRow } from './statistics.js';
+
+/** Levels compared in one family up to which the single-step adjustment is computed (contrast space ≤ 3-D). */
+export const MAX_SINGLE_STEP_LEVELS = 4;
 
 /**
  * Comparisons of `factor`'s levels within each stratum from the fitted model `formula` (module doc).
  * @param rows the values table; @param levels the compared levels in design order
  * @param stratumOf the stratum of a row (null without strata)
- * @param warnings receives what was stated (Bonferroni instead of the single-step method asked for)
+ * @param warnings receives what was stated (Bonferroni instead of single-step for a family of > 4 levels)
  * @throws ComputationError when the model matrix of the comparisons does not match the fit's
  */
 export function blockModelComparisons(
@@ -40,12 +45,6 @@ export function blockModelComparisons(
   o: { method: PosthocMethod; control: string | null; level: number },
   warnings: string[],
 ): LabComparison[] {
-  if (o.method !== 'bonferroni')
-    warnings.push(
-      `unbalanced design with a donor block: comparisons of the model's estimated marginal means, ` +
-        `Bonferroni-adjusted (the single-step ${o.method === 'tukey' ? 'Tukey' : 'Dunnett'} adjustment of these ` +
-        'contrasts is not computed: see docs/experiment-bundle.md)',
-    );
   const strata = [...new Set(rows.map(stratumOf))];
   const d0 = String(rows[0]![donor]);
   // one grid row per stratum and level present: a row of the stratum with the level and donor d0
@@ -93,12 +92,22 @@ export function blockModelComparisons(
     const se = cov.map((c, i) => Math.sqrt(c[i]!));
     const m = pairs.length;
     const df = f.dfResidual;
-    const crit = tQuantileDf(1 - (1 - o.level) / (2 * m), df);
+    const singleStep = o.method !== 'bonferroni' && present.length <= MAX_SINGLE_STEP_LEVELS;
+    if (o.method !== 'bonferroni' && !singleStep)
+      warnings.push(
+        `${st ?? 'all samples'}: ${present.length} levels in an unbalanced donor block: the single-step ` +
+          `${o.method === 'tukey' ? 'Tukey' : 'Dunnett'} adjustment is computed for up to ` +
+          `${MAX_SINGLE_STEP_LEVELS} levels; Bonferroni-adjusted instead`,
+      );
+    const corr = cov.map((c, i) => c.map((v, j) => v / (se[i]! * se[j]!)));
+    const crit = singleStep
+      ? maxAbsTCritical(corr, df, o.level)
+      : tQuantileDf(1 - (1 - o.level) / (2 * m), df);
     pairs.forEach(([a, b], i) => {
       const diff = L[i]!.reduce((s, v, k) => s + v * f.coefficients[k]!, 0);
       const t = diff / se[i]!;
       const pValue = tTwoSidedP(t, df);
-      const pAdjusted = Math.min(1, m * pValue);
+      const pAdjusted = singleStep ? maxAbsTUpper(Math.abs(t), corr, df) : Math.min(1, m * pValue);
       out.push({
         a,
         b,

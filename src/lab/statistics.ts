@@ -12,7 +12,7 @@
  * Post-hoc: the first factor's levels, within each cell of the other factors and time when there are any
  * ("simple effects", Prism's "compare within each row"), each family adjusted on its own, with the whole
  * model's residual MSE and df (fixed) — or, with a donor block in an unbalanced design, the fitted model's
- * estimated marginal means, Bonferroni-adjusted (src/lab/block-posthoc.ts) — or the mixed model's Satterthwaite
+ * estimated marginal means (src/lab/block-posthoc.ts; single-step up to 4 levels) — or the mixed model's Satterthwaite
  * t tests of least-squares means (random donor, designs without other factors).
  */
 import { InputError } from '../errors.js';
@@ -28,7 +28,7 @@ import { dataFrameFromRecords } from '../stats/data-frame.js';
 import { dunnettLambdas } from '../stats/dunnett.js';
 import { tTwoSidedP } from '../stats/distributions.js';
 import { anovaTypeIII, emmeans, fitLmm } from '../stats/lmm/index.js';
-import { blockModelComparisons } from './block-posthoc.js';
+import { blockModelComparisons, MAX_SINGLE_STEP_LEVELS } from './block-posthoc.js';
 import type { ExperimentDesign, Sample } from './experiment.js';
 import type { Readout } from './readouts.js';
 
@@ -220,7 +220,16 @@ export function readoutStatistics(
       { method, control, level },
       warnings,
     );
-    posthoc = { method: 'bonferroni', family, grouping: main.name, control, level, comparisons };
+    const bonferroni =
+      comparisons.length > 0 && levels.length > MAX_SINGLE_STEP_LEVELS && method !== 'bonferroni';
+    posthoc = {
+      method: bonferroni ? 'bonferroni' : method,
+      family,
+      grouping: main.name,
+      control,
+      level,
+      comparisons,
+    };
   } else {
     const comparisons = simpleEffects(rows, main.name, levels, stratumOf, warnings, {
       method,

@@ -7,8 +7,9 @@
 #   (2) counts: lm(value ~ donor + condition * factor(day)); per day the contrasts x(a, day) - x(b, day) of the
 #       model matrix (donor held at one level; it cancels) against the control and all pairs, as
 #       emmeans(fit, pairwise ~ condition | day) would give; glht(fit, linfct = L) per day.
-# p adjusted by summary(glht, test = adjusted("bonferroni")) (exact, no Monte Carlo); the single-step values of
-# glht (quasi-Monte Carlo, mvtnorm) are recorded too, for information (not computed by carto for this case).
+# p adjusted by summary(glht, test = adjusted("bonferroni")) (exact, no Monte Carlo) and single-step (glht's
+# default; mvtnorm's randomised quasi-Monte Carlo, here with 2e6 points: error ~1e-6, recorded beside each value),
+# and the single-step simultaneous critical value of confint(glht) (qmvt at its default precision).
 # Run: Rscript test/lab/golden/block-posthoc.R   (writes block-posthoc.json and the two CSVs beside it)
 options(digits = 17)
 suppressMessages({ library(multcomp); library(jsonlite) })
@@ -29,12 +30,16 @@ unbalanced <- function(file, drop, out) {
 
 rowsOf <- function(g, stratum) {
   s <- summary(g, test = adjusted("none")); b <- summary(g, test = adjusted("bonferroni"))
-  ss <- summary(g)  # single-step (default), quasi-Monte Carlo
+  # single-step (glht's default), by randomised quasi-Monte Carlo: with 2e6 points its error is ~1e-6 (recorded)
+  ss <- summary(g, test = adjusted("single-step",
+    algorithm = GenzBretz(maxpts = 2e6, abseps = 1e-7, releps = 0)))
+  calpha <- attr(confint(g)$confint, "calpha")  # simultaneous critical value (qmvt, default precision)
   nm <- strsplit(names(coef(g)), " - ", fixed = TRUE)
   lapply(seq_along(nm), function(i) list(stratum = stratum, a = nm[[i]][1], b = nm[[i]][2],
     estimate = unname(s$test$coefficients[i]), se = unname(s$test$sigma[i]), t = unname(s$test$tstat[i]),
     p = unname(s$test$pvalues[i]), pBonferroni = unname(b$test$pvalues[i]),
-    pSingleStep = unname(ss$test$pvalues[i])))
+    pSingleStep = unname(ss$test$pvalues[i]), pSingleStepError = attr(ss$test$pvalues, "error"),
+    calpha = calpha))
 }
 
 pd1 <- unbalanced("pd1_pct_of_cd8-values.csv",
