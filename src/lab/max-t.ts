@@ -16,7 +16,7 @@
  *   coordinates about the foot point, with w = z − n_k and |z|² = 1 + |w|²,
  *   p = (1/4π) Σ_faces Σ_edges ∫₀¹ Ψ(|w(t)|) n_k·(w × w′)/|w|² dt,  Ψ(R) = ∫₁^{√(1+R²)} F̄_{3,ν}(c² r²/3) / r² dr.
  * Every integrand is smooth (analytic) on its interval: the edge integrals by adaptive Gauss–Kronrod (q = 2,
- * src/stats/dunnett.ts `adaptiveIntegral`) or four 15-point Gauss–Legendre panels (q = 3), Ψ from a cumulative
+ * src/stats/dunnett.ts `adaptiveIntegral`) or two 15-point Gauss–Legendre panels (q = 3), Ψ from a cumulative
  * table of 15-point Gauss–Legendre panels ≤ 0.05 wide.
  * The vertices come from the intersections of the planes ±a_i·z = 1 (pairs for q = 2, triples for q = 3) that lie
  * in P. Checked against the exact Dunnett integral (product correlations, src/stats/dunnett.ts) and glht.
@@ -184,7 +184,7 @@ export function maxAbsTUpper(c: number, corr: number[][], df: number): number {
         if (w2 < 1e-30) return 0;
         return (psi(Math.sqrt(1 + w2)) * dot(n, cross3(w, d))) / w2;
       };
-      total += gauss15(f, 0, 0.25) + gauss15(f, 0.25, 0.5) + gauss15(f, 0.5, 0.75) + gauss15(f, 0.75, 1);
+      total += gauss15(f, 0, 0.5) + gauss15(f, 0.5, 1);
     });
   }
   return Math.min(1, Math.max(0, total / (4 * Math.PI)));
