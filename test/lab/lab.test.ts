@@ -222,6 +222,9 @@ describe('bad input', () => {
     assert.equal(s.stats!.balanced, false);
     assert.ok(s.stats!.warnings.some((w) => /unbalanced/.test(w)));
     assert.equal(s.stats!.values.length, 142);
+    // the donor block's post-hoc: the model's marginal means, single-step Dunnett (test/lab/block-posthoc.test.ts)
+    assert.equal(s.stats!.posthoc!.method, 'dunnett');
+    assert.equal(s.stats!.posthoc!.comparisons.length, 12);
   });
 
   it('donor as a random effect in an unbalanced design: lmerTest-style F tests and post-hoc, stated', () => {
