@@ -37,7 +37,13 @@ export const FLOW_READOUT_KINDS = [
   'viability',
   'proliferation',
   'percentPositive',
+  'senescence',
 ] as const;
+
+/** Memory subsets a senescence readout is reported within (src/flow/phenotype.ts). */
+export const MEMORY_SUBSET_NAMES = ['naive', 'tscm', 'tcm', 'tem', 'temra'] as const;
+/** A memory subset of a senescence readout. */
+export type MemorySubsetName = (typeof MEMORY_SUBSET_NAMES)[number];
 
 /** One flow readout of `assays.flow.readouts` (docs/experiment-bundle.md, src/flow/*). */
 const flowReadoutSchema = z.discriminatedUnion('kind', [
@@ -105,7 +111,56 @@ const flowReadoutSchema = z.discriminatedUnion('kind', [
       message: 'give either threshold or fmoSample',
       path: ['threshold'],
     }),
+  /**
+   * % of each memory subset (CD45RA / CCR7 ± CD45RO, CD95) meeting a senescence criterion (CD28lo, CD27lo,
+   * CD57+, KLRG1+; src/flow/markers.ts `senescenceByMemorySubset`): one readout `<id>_<subset>` per subset.
+   */
+  z.strictObject({
+    kind: z.literal('senescence'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    gate: gateId.optional(),
+    memory: z.strictObject({
+      CD45RA: markerThreshold,
+      CCR7: markerThreshold,
+      CD45RO: markerThreshold.optional(),
+      CD95: markerThreshold.optional(),
+    }),
+    marker: z.enum(['CD28', 'CD27', 'CD57', 'KLRG1']),
+    channel: z.string().min(1),
+    threshold: z.number().refine(Number.isFinite),
+    subsets: z.array(z.enum(MEMORY_SUBSET_NAMES)).min(1).default(['naive', 'tcm', 'tem', 'temra']),
+  }),
 ]);
+
+/**
+ * A readout derived across samples from another readout (docs/experiment-bundle.md "Derived readouts"):
+ * expansion folds against a reference time, killing kinetics of target counts over time.
+ */
+const derivedSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('expansionFold'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    /** The count readout (e.g. `cells_per_ml`, a flow `beadCount`). */
+    from: readoutId,
+    reference: z.strictObject({ time: z.number().refine(Number.isFinite) }),
+  }),
+  z.strictObject({
+    kind: z.literal('killingKinetics'),
+    id: readoutId,
+    title: z.string().min(1).optional(),
+    /** The surviving-target count readout (e.g. `molm_13_per_ml`). */
+    from: readoutId,
+    /** `initial`: against the series' count at the first time point; `{ control }`: the target-alone level. */
+    reference: z.union([z.literal('initial'), z.strictObject({ control: z.string().min(1) })]),
+    /** `perTime`: % killed of each sample; `auc`: trapezoid AUC of % killed over time per series. */
+    value: z.enum(['perTime', 'auc']).default('perTime'),
+  }),
+]);
+
+/** A derived readout of experiment.json `derived`. */
+export type DerivedReadoutSpec = z.infer<typeof derivedSchema>;
 
 /** A flow readout of experiment.json `assays.flow.readouts`. */
 export type FlowReadoutSpec = z.infer<typeof flowReadoutSchema>;
@@ -161,6 +216,7 @@ export const experimentJsonSchema = z.strictObject({
     })
     .default({ posthoc: 'dunnett', errorBars: 'sd', level: 0.95 }),
   assays: assaysSchema,
+  derived: z.array(derivedSchema).optional(),
 });
 
 /** The validated experiment.json. */
@@ -188,6 +244,7 @@ export interface ExperimentDesign {
     level: number;
   };
   assays: ExperimentJson['assays'];
+  derived: DerivedReadoutSpec[];
 }
 
 /**
@@ -259,7 +316,54 @@ export function parseExperimentJson(raw: unknown, file: string): ExperimentDesig
     time: e.time ?? null,
     statistics: { posthoc: s.posthoc, compare, errorBars: s.errorBars, level: s.level },
     assays: e.assays,
+    derived: checkedDerived(e, factors, file),
   };
+}
+
+/**
+ * Checks what the schema cannot: a senescence readout's subsets against its memory markers, and each derived
+ * readout against the design (time points, control level).
+ * @throws InputError naming experiment.json, the field and the value
+ */
+function checkedDerived(e: ExperimentJson, factors: DesignFactor[], file: string): DerivedReadoutSpec[] {
+  const fail = (field: string, message: string, value: unknown): never => {
+    throw new InputError(message, { file, field, value });
+  };
+  (e.assays.flow?.readouts ?? []).forEach((r, i) => {
+    if (r.kind !== 'senescence') return;
+    const field = `assays.flow.readouts[${i}].subsets`;
+    const dup = r.subsets.find((x, k) => r.subsets.indexOf(x) !== k);
+    if (dup !== undefined) fail(field, 'a subset is listed twice', dup);
+    if (r.subsets.includes('tscm') && !r.memory.CD45RO && !r.memory.CD95)
+      fail(field, 'stem-cell memory (tscm) needs a CD45RO or CD95 channel in memory', 'tscm');
+  });
+  const derived = e.derived ?? [];
+  derived.forEach((d, i) => {
+    const field = (f: string): string => `derived[${i}].${f}`;
+    const time = e.time;
+    if (!time)
+      throw new InputError(`${d.kind} works over time: experiment.json has no time (time.levels)`, {
+        file,
+        field: field('kind'),
+        value: d.kind,
+      });
+    if (d.kind === 'expansionFold' && !time.levels.includes(d.reference.time))
+      fail(
+        field('reference.time'),
+        `reference time is not in experiment.json time.levels (${time.levels.join(', ')})`,
+        d.reference.time,
+      );
+    if (d.kind === 'killingKinetics' && d.reference !== 'initial') {
+      const main = factors[0]!;
+      if (!main.levels.includes(d.reference.control))
+        fail(
+          field('reference.control'),
+          `the target-alone control is not a level of ${main.name} (${unknownNameHint(d.reference.control, main.levels)})`,
+          d.reference.control,
+        );
+    }
+  });
+  return derived;
 }
 
 /**

@@ -28,18 +28,21 @@ import {
   countReadouts,
   cytokineReadouts,
   cytotoxicityReadouts,
-  flowReadouts,
-  flowReadoutValues,
-  gateFlowSample,
   LAB_TABLES,
   qpcrReadouts,
   sampleOf,
   samplesById,
-  readsChannels,
   samplesTableSpec,
-  type GatedFlowSample,
   type Readout,
 } from './readouts.js';
+import {
+  flowReadouts,
+  flowReadoutValues,
+  gateFlowSample,
+  readsChannels,
+  type GatedFlowSample,
+} from './flow-readouts.js';
+import { derivedReadouts } from './derived.js';
 
 /** An experiment as read: design, samples, readouts and what was stated about them. */
 export interface LabExperiment {
@@ -125,6 +128,8 @@ export function readExperiment(
   }
   if (a.counts)
     readouts.push(...countReadouts(table('assays.counts.file', a.counts.file, LAB_TABLES.counts), byId));
+  checkReadoutIds(readouts, file);
+  readouts.push(...derivedReadouts(design, readouts, byId, file));
   checkReadoutIds(readouts, file);
   for (const r of readouts) warnings.push(...r.notes.map((n) => `${r.id}: ${n}`));
   return { dir, file, design, samples, readouts, warnings, fcsFiles };

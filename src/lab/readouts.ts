@@ -7,9 +7,9 @@
  * - qPCR wells (`qpcr.csv`): expression relative to the reference gene, 2^−(Ct_target − Ct_reference) of the
  *   replicate-mean Ct (replicates > 0.5 cycles from the median left out; src/assays/qpcr.ts), as Towers et al. 2024 report
  *   "expression levels relative to that of GAPDH".
- * - Flow (`flow.csv`): per FCS file, a gate's % of parent or event count (src/flow/gates.ts), bead-based cells/µL,
- *   a viability quadrant, a proliferation index or a marker's % positive (src/flow/*; `flowReadoutValues`).
- * - Cell counts (`counts.csv`): cells/mL as counted.
+ * - Flow (`flow.csv`): src/lab/flow-readouts.ts.
+ * - Cell counts (`counts.csv`): cells/mL as counted, per population.
+ * - Derived across samples (expansion folds, killing kinetics): src/lab/derived.ts.
  * The assay functions key results by patient and day; here the sample ID takes the patient's place.
  */
 import {
@@ -21,26 +21,23 @@ import {
 import { lysisAnalyteName, lysisOfStudy, type LysisWell } from '../assays/lysis-study.js';
 import { summariseReplicates } from '../assays/qpcr.js';
 import { InputError } from '../errors.js';
-import { compensate } from '../flow/compensation.js';
-import { absoluteCountPerUl } from '../flow/counts.js';
-import { applyGates, type GateResult, type GatingStrategy } from '../flow/gates.js';
-import { markerPositivity, type GatedEvents } from '../flow/markers.js';
-import { fitDyeDilution, undividedPeakFromControl, type UndividedPeak } from '../flow/proliferation.js';
-import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from '../flow/types.js';
-import { viabilityQuadrants } from '../flow/viability.js';
 import type { CsvTable } from '../io/csv.js';
 import { unknownNameHint } from '../nearest-name.js';
 import { RowReader, type TableSpec } from '../study/row-reader.js';
-import type { FlowReadoutSpec, Sample } from './experiment.js';
+import type { Sample } from './experiment.js';
 
 /** The assays an experiment bundle can hold. */
 export type LabAssay = 'cytotoxicity' | 'cytokines' | 'qpcr' | 'flow' | 'counts';
 
 /** One readout: a value per sample. */
 export interface Readout {
-  /** Stable id (`ifng_pg_ml`, `lysis_t2_et10_pct`, `ido1_rel_gapdh`, a flow readout id, `cells_per_ml`). */
+  /**
+   * Stable id (`ifng_pg_ml`, `lysis_t2_et10_pct`, `ido1_rel_gapdh`, a flow readout id, `cells_per_ml`, a derived
+   * readout id).
+   */
   id: string;
-  assay: LabAssay;
+  /** The assay table it comes from, or `derived` (experiment.json `derived`, src/lab/derived.ts). */
+  assay: LabAssay | 'derived';
   title: string;
   unit: string;
   /** Value per sample ID (samples without a value are absent). */
@@ -63,7 +60,7 @@ export const LAB_TABLES: Record<LabAssay, TableSpec> = {
   },
   qpcr: { name: 'qpcr', required: ['plate', 'sample', 'target', 'ct'], optional: [] },
   flow: { name: 'flow', required: ['sample', 'file', 'gating'], optional: ['workspace_sample', 'data_set'] },
-  counts: { name: 'counts', required: ['sample', 'cells_per_ml'], optional: [] },
+  counts: { name: 'counts', required: ['sample', 'cells_per_ml'], optional: ['population'] },
 };
 
 /** The samples.csv spec for a design. */
@@ -262,230 +259,43 @@ export function qpcrReadouts(table: CsvTable, samples: Map<string, Sample>, refe
 }
 
 /**
- * Cell counts per sample (cells/mL, as counted; bead-based absolute counts can feed the same column).
+ * Cell counts per sample (cells/mL, as counted; bead-based absolute counts can feed the same column). Without a
+ * `population` (column absent or empty) the readout is `cells_per_ml`; with one, `<population stem>_per_ml`
+ * (e.g. the surviving MOLM-13 targets of a co-culture: `molm_13_per_ml`).
  * @throws InputError naming counts.csv, row and column: unknown sample, a count that is not a number ≥ 0, a
- *   sample counted twice
+ *   sample counted twice for the same population, a population without letters or digits
  */
 export function countReadouts(table: CsvTable, samples: Map<string, Sample>): Readout[] {
   const seen = new Map<string, number>();
+  const names = new Map<string, string>();
   const triples = table.rows.map((_, i) => {
     const r = new RowReader(table, i);
     const sample = sampleOf(r, 'sample', samples).id;
-    const prev = seen.get(sample);
-    if (prev !== undefined) r.fail('sample', `sample already counted in row ${prev}`, sample);
-    seen.set(sample, i + 1);
-    return { sample, id: 'cells_per_ml', value: r.number('cells_per_ml', true, { min: 0 }) };
-  });
-  return group('counts', triples, () => ({ title: 'Cells per mL', unit: 'cells/mL' }));
-}
-
-/** A sample's events with its gate results, as the flow readouts read them. */
-export interface GatedFlowSample {
-  /** The FCS file (named in errors). */
-  fcs: string;
-  /** Events; detector columns compensated when the experiment asks for compensation. */
-  events: FlowEvents;
-  gates: Map<string, GateResult>;
-}
-
-/** Whether a readout reads channel values (not only gate counts). */
-export function readsChannels(r: FlowReadoutSpec): boolean {
-  return r.kind !== 'gate' && r.kind !== 'beadCount';
-}
-
-/** The message of an InputError without its location (formatMessage adds it again). */
-function bareMessage(e: InputError): string {
-  return e.message.replace(/^.*?field [^:]*: /, '').replace(/ \(value: .*\)$/, '');
-}
-
-/**
- * Gates one FCS file (Gating-ML 2.0 semantics, src/flow/gates.ts `applyGates`).
- * @param spillover compensation for the gates, and for the channel values when `compensateChannels`
- * @param compensateChannels compensate the detector columns the channel readouts read (src/flow/compensation.ts)
- * @throws InputError naming the FCS and gating file for a gate on a channel the file does not have
- */
-export function gateFlowSample(
-  events: FlowEvents,
-  strategy: GatingStrategy,
-  spillover: SpilloverMatrix | null,
-  compensateChannels: boolean,
-  where: { fcs: string; gating: string },
-): GatedFlowSample {
-  try {
-    const results = applyGates(events, strategy, spillover);
-    const ev = compensateChannels && spillover ? compensate(events, spillover) : events;
-    return { fcs: where.fcs, events: ev, gates: new Map(results.map((r) => [r.id, r])) };
-  } catch (e) {
-    if (e instanceof InputError) {
-      throw new InputError(`gating ${where.gating} on ${where.fcs}: ${bareMessage(e)}`, {
-        file: where.fcs,
-        ...(e.location.field !== undefined ? { field: e.location.field } : {}),
-        ...(e.location.value !== undefined ? { value: e.location.value } : {}),
-      });
-    }
-    throw e;
-  }
-}
-
-/** Where flow readouts are computed, and the control samples they may need. */
-export interface FlowReadoutContext {
-  gating: string;
-  experiment: string;
-  /**
-   * A control sample's gated events (an undivided or FMO control).
-   * @throws InputError naming experiment.json `field` when the sample has no FCS file in flow.csv
-   */
-  control: (sample: string, field: string) => GatedFlowSample;
-}
-
-/**
- * The flow readouts of one gated FCS file, in `readouts` order (docs/experiment-bundle.md):
- * - `gate`: the gate's % of parent or event count (src/flow/gates.ts);
- * - `beadCount`: cells/µL = cell-gate events / bead-gate events × beadsPerTest / volumeUl × dilution
- *   (src/flow/counts.ts `absoluteCountPerUl`);
- * - `viability`: one Annexin V / dead-dye quadrant as % of the gate (src/flow/viability.ts `viabilityQuadrants`);
- * - `proliferation`: an index of the dye-dilution fit, the undivided peak from `undividedControl` when given
- *   (src/flow/proliferation.ts `fitDyeDilution`, `undividedPeakFromControl`);
- * - `percentPositive`: % of the gate ≥ the threshold, given or the `controlQuantile` of the FMO sample's values
- *   in the same gate (src/flow/markers.ts `markerPositivity`).
- * `gate` absent = all events.
- * @throws InputError naming experiment.json `assays.flow.readouts[i].<field>` for a gate not in the gating (with
- *   the nearest id); naming the FCS file and the readout field for a channel the file does not have (with the
- *   nearest channel), a bead gate without events, or what the assay function refuses (too few dye values …)
- */
-export function flowReadoutValues(
-  sample: GatedFlowSample,
-  readouts: FlowReadoutSpec[],
-  ctx: FlowReadoutContext,
-): number[] {
-  return readouts.map((ro, i) => {
-    const field = (f: string): string => `assays.flow.readouts[${i}].${f}`;
-    const gate = (g: GatedFlowSample, id: string, f: string): GateResult => {
-      const r = g.gates.get(id);
-      if (!r)
-        throw new InputError(`gate is not in ${ctx.gating} (${unknownNameHint(id, [...g.gates.keys()])})`, {
-          file: ctx.experiment,
-          field: field(f),
-          value: id,
-        });
-      return r;
-    };
-    const parent = (g: GatedFlowSample, id: string | undefined): Uint8Array | null =>
-      id === undefined ? null : gate(g, id, 'gate').membership;
-    const channel = (g: GatedFlowSample, name: string, f: string): Column => {
-      const k = parameterIndex(g.events, name);
-      if (k < 0)
-        throw new InputError(
-          `channel is not in the FCS file (${unknownNameHint(name, g.events.parameterNames)})`,
-          { file: g.fcs, field: field(f), value: name },
-        );
-      return g.events.columns[k]!;
-    };
-    try {
-      switch (ro.kind) {
-        case 'gate': {
-          const g = gate(sample, ro.gate, 'gate');
-          return ro.statistic === 'count' ? g.count : g.percentOfParent;
-        }
-        case 'beadCount': {
-          const cells = gate(sample, ro.cellGate, 'cellGate');
-          const beads = gate(sample, ro.beadGate, 'beadGate');
-          if (beads.count === 0)
-            throw new InputError('the bead gate has no events: no absolute count without beads', {
-              file: sample.fcs,
-              field: field('beadGate'),
-              value: ro.beadGate,
-            });
-          return absoluteCountPerUl({
-            cellEvents: cells.count,
-            beadEvents: beads.count,
-            beadsPerTest: ro.beadsPerTest,
-            sampleVolumeUl: ro.volumeUl,
-            dilutionFactor: ro.dilution,
-          });
-        }
-        case 'viability': {
-          channel(sample, ro.annexin.channel, 'annexin.channel');
-          channel(sample, ro.dead.channel, 'dead.channel');
-          const q = viabilityQuadrants(sample.events, parent(sample, ro.gate), {
-            annexinV: ro.annexin,
-            deadDye: ro.dead,
-          });
-          return q[ro.fraction].percentOfParent;
-        }
-        case 'proliferation': {
-          const values = channel(sample, ro.channel, 'channel');
-          let undividedPeak: UndividedPeak | undefined;
-          if (ro.undividedControl !== undefined) {
-            const c = ctx.control(ro.undividedControl, field('undividedControl'));
-            undividedPeak = undividedPeakFromControl(channel(c, ro.channel, 'channel'), parent(c, ro.gate));
-          }
-          const fit = fitDyeDilution(values, parent(sample, ro.gate), {
-            generations: ro.generations,
-            ...(undividedPeak ? { undividedPeak } : {}),
-          });
-          return fit.indices[ro.index];
-        }
-        case 'percentPositive': {
-          channel(sample, ro.channel, 'channel');
-          let control: GatedEvents | undefined;
-          if (ro.fmoSample !== undefined) {
-            const c = ctx.control(ro.fmoSample, field('fmoSample'));
-            channel(c, ro.channel, 'channel');
-            control = { events: c.events, parent: parent(c, ro.gate) };
-          }
-          const [m] = markerPositivity({ events: sample.events, parent: parent(sample, ro.gate) }, [
-            {
-              marker: ro.id,
-              channel: ro.channel,
-              ...(ro.threshold !== undefined ? { threshold: ro.threshold } : {}),
-              ...(control ? { control, controlQuantile: ro.controlQuantile } : {}),
-            },
-          ]);
-          return m!.percentPositive;
-        }
+    const population = r.optionalString('population') ?? '';
+    let id = 'cells_per_ml';
+    if (population !== '') {
+      try {
+        id = `${labNameStem(population, 'population')}_per_ml`;
+      } catch (e) {
+        if (e instanceof InputError) r.fail('population', 'no letter or digit to name a readout', population);
+        throw e;
       }
-    } catch (e) {
-      if (e instanceof InputError && e.location.file === undefined)
-        throw new InputError(`readout ${ro.id}: ${bareMessage(e)}`, {
-          file: sample.fcs,
-          field: field(e.location.field ?? 'kind'),
-          ...(e.location.value !== undefined ? { value: e.location.value } : {}),
-        });
-      throw e;
     }
+    names.set(id, population);
+    const k = `${sample}\u0000${id}`;
+    const prev = seen.get(k);
+    if (prev !== undefined)
+      r.fail(
+        'sample',
+        `sample already counted in row ${prev}${population ? ` for population ${population}` : ''}`,
+        sample,
+      );
+    seen.set(k, i + 1);
+    return { sample, id, value: r.number('cells_per_ml', true, { min: 0 }) };
   });
-}
-
-/** Title and unit of a flow readout. */
-function describeFlowReadout(s: FlowReadoutSpec): { title: string; unit: string } {
-  const within = (gate: string | undefined): string => (gate !== undefined ? ` of ${gate}` : '');
-  switch (s.kind) {
-    case 'gate': {
-      const unit = s.statistic === 'count' ? 'events' : '% of parent';
-      return { title: `${s.gate} (${unit})`, unit };
-    }
-    case 'beadCount':
-      return { title: `${s.cellGate} per µL (counting beads)`, unit: 'cells/µL' };
-    case 'viability':
-      return { title: `${s.fraction}${within(s.gate)} (Annexin V / ${s.dead.channel})`, unit: '% of parent' };
-    case 'proliferation':
-      return {
-        title: `${s.index}${within(s.gate)} (${s.channel} dye dilution)`,
-        unit: s.index === 'percentDivided' ? '%' : 'index',
-      };
-    case 'percentPositive':
-      return { title: `${s.channel}+${within(s.gate)}`, unit: '% positive' };
-  }
-}
-
-/** Flow readouts as `Readout`s from per-sample values (in `specs` order; non-finite values left out). */
-export function flowReadouts(specs: FlowReadoutSpec[], perSample: Map<string, number[]>): Readout[] {
-  return specs.map((s, k) => {
-    const values = new Map<string, number>();
-    for (const [sample, v] of perSample) if (Number.isFinite(v[k])) values.set(sample, v[k]!);
-    const d = describeFlowReadout(s);
-    return { id: s.id, assay: 'flow' as const, title: s.title ?? d.title, unit: d.unit, values, notes: [] };
+  return group('counts', triples, (id) => {
+    const p = names.get(id);
+    return { title: p ? `${p} cells per mL` : 'Cells per mL', unit: 'cells/mL' };
   });
 }
 
@@ -496,7 +306,7 @@ export function samplesById(samples: Sample[]): Map<string, Sample> {
 
 /** A readout id must be unique across assays. @throws InputError naming experiment.json `assays` */
 export function checkReadoutIds(readouts: Readout[], file: string): void {
-  const seen = new Map<string, LabAssay>();
+  const seen = new Map<string, LabAssay | 'derived'>();
   for (const r of readouts) {
     const prev = seen.get(r.id);
     if (prev !== undefined)

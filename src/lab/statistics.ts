@@ -11,8 +11,9 @@
  *   `anova()`, src/stats/lmm).
  * Post-hoc: the first factor's levels, within each cell of the other factors and time when there are any
  * ("simple effects", Prism's "compare within each row"), each family adjusted on its own, with the whole
- * model's residual MSE and df (fixed) — or the mixed model's Satterthwaite t tests of least-squares means
- * (random donor, designs without other factors).
+ * model's residual MSE and df (fixed) — or, with a donor block in an unbalanced design, the fitted model's
+ * estimated marginal means (src/lab/block-posthoc.ts; single-step up to 4 levels) — or the mixed model's Satterthwaite
+ * t tests of least-squares means (random donor, designs without other factors).
  */
 import { InputError } from '../errors.js';
 import {
@@ -27,6 +28,7 @@ import { dataFrameFromRecords } from '../stats/data-frame.js';
 import { dunnettLambdas } from '../stats/dunnett.js';
 import { tTwoSidedP } from '../stats/distributions.js';
 import { anovaTypeIII, emmeans, fitLmm } from '../stats/lmm/index.js';
+import { blockModelComparisons, MAX_SINGLE_STEP_LEVELS } from './block-posthoc.js';
 import type { ExperimentDesign, Sample } from './experiment.js';
 import type { Readout } from './readouts.js';
 
@@ -208,10 +210,26 @@ export function readoutStatistics(
   if (control !== null && !levels.includes(control)) {
     // stated above
   } else if (donors !== null && !a.balanced) {
-    warnings.push(
-      'post-hoc comparisons not computed: with a donor block in an unbalanced design they need least-squares ' +
-        'means; set experiment.json donors.model to "random"',
+    const comparisons = blockModelComparisons(
+      rows,
+      formula,
+      main.name,
+      donors.name,
+      levels,
+      stratumOf,
+      { method, control, level },
+      warnings,
     );
+    const bonferroni =
+      comparisons.length > 0 && levels.length > MAX_SINGLE_STEP_LEVELS && method !== 'bonferroni';
+    posthoc = {
+      method: bonferroni ? 'bonferroni' : method,
+      family,
+      grouping: main.name,
+      control,
+      level,
+      comparisons,
+    };
   } else {
     const comparisons = simpleEffects(rows, main.name, levels, stratumOf, warnings, {
       method,

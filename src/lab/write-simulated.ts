@@ -15,7 +15,7 @@ const TABLES: [keyof SimulatedLab, string, string[]][] = [
   ['cytotoxicity', 'cytotoxicity.csv', ['plate', 'target', 'role', 'sample', 'effector_target_ratio', 'cpm']],
   ['cytokines', 'cytokines.csv', ['plate', 'role', 'analyte', 'concentration', 'sample', 'signal']],
   ['qpcr', 'qpcr.csv', ['plate', 'sample', 'target', 'ct']],
-  ['counts', 'counts.csv', ['sample', 'cells_per_ml']],
+  ['counts', 'counts.csv', ['sample', 'population', 'cells_per_ml']],
   ['flow', 'flow.csv', ['sample', 'file', 'gating']],
 ];
 

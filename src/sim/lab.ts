@@ -2,13 +2,16 @@
  * A virtual lab experiment of the design of Towers et al. (Cancer Immunol Immunother 2024; MSCs and
  * switchable CAR T cells in Transwell co-culture): four conditions — CAR T + target module (control), with MSCs,
  * with MSCs and the IDO-1 inhibitor 1-MT, without target module — × three donors (a block) × technical
- * triplicates, cells counted on days 1, 2, 5 and 7, and on day 7 ⁵¹Cr release against MOLM-13, IFN-γ ELISA,
- * IDO1 qPCR against GAPDH and PD-1 on CD8⁺ CAR T cells by flow (FCS files with Gating-ML 2.0 gates).
+ * triplicates, cells counted on days 1, 2, 5 and 7 (CAR T cells and the surviving MOLM-13 targets of each well:
+ * expansion folds against day 1 and killing kinetics), and on day 7 ⁵¹Cr release against MOLM-13, IFN-γ ELISA,
+ * IDO1 qPCR against GAPDH, PD-1 on CD8⁺ CAR T cells and CD57⁺ within their memory subsets by flow (FCS files with
+ * Gating-ML 2.0 gates).
  * Known effects are planted (Fig. 2a/c/f, 3a/c; the paper's findings: MSCs slow expansion from day 5 and lower
  * IFN-γ, 1-MT restores expansion, killing and PD-1 do not depend on MSCs; without TM nothing happens) and listed
  * in the truth with the null comparisons. Pure: src/lab/write-simulated.ts writes the files.
  */
 import type { FcsWriteData } from '../io/fcs/writer.js';
+import { trapezoidAuc } from '../stats/auc.js';
 import { Rng } from './prng.js';
 import { rectangleGatingMl, type RectangleDimension } from './flow.js';
 
@@ -85,7 +88,37 @@ export const LAB_MODEL = {
     lymphocyteFraction: 0.85,
     cd8Fraction: 0.7,
   },
+  /** Surviving MOLM-13 targets counted in each co-culture well (counts.csv population `MOLM-13`). */
+  targets: {
+    population: 'MOLM-13',
+    /** Targets/mL on the first day; each condition's surviving fraction of them by day. */
+    initialPerMl: 2e5,
+    survival: {
+      'CAR+TM': { 1: 1, 2: 0.6, 5: 0.25, 7: 0.15 },
+      'CAR+TM+MSC': { 1: 1, 2: 0.6, 5: 0.25, 7: 0.15 },
+      'CAR+TM+MSC+1MT': { 1: 1, 2: 0.6, 5: 0.25, 7: 0.15 },
+      'CAR-TM': { 1: 1, 2: 1.1, 5: 1.6, 7: 2 },
+    } as Record<Condition, Record<number, number>>,
+    donorSdLog: 0.05,
+    replicateCv: 0.06,
+  },
+  /**
+   * Memory subsets of the CD8⁺ cells (CD45RA / CCR7; no CD45RO, so naive = CD45RA⁺ CCR7⁺) and CD57⁺ % within
+   * each subset: MSCs raise CD57 in effector memory (1-MT does not reverse it), without TM fewer TEMRA are CD57⁺.
+   */
+  senescence: {
+    subsetFraction: { naive: 0.2, tcm: 0.3, tem: 0.3, temra: 0.2 },
+    cd57Percent: {
+      naive: { 'CAR+TM': 3, 'CAR+TM+MSC': 3, 'CAR+TM+MSC+1MT': 3, 'CAR-TM': 3 },
+      tcm: { 'CAR+TM': 10, 'CAR+TM+MSC': 10, 'CAR+TM+MSC+1MT': 10, 'CAR-TM': 10 },
+      tem: { 'CAR+TM': 30, 'CAR+TM+MSC': 45, 'CAR+TM+MSC+1MT': 45, 'CAR-TM': 30 },
+      temra: { 'CAR+TM': 60, 'CAR+TM+MSC': 60, 'CAR+TM+MSC+1MT': 60, 'CAR-TM': 40 },
+    } as Record<SenescenceSubset, Record<Condition, number>>,
+    replicateSd: 1.5,
+  },
 };
+type SenescenceSubset = 'naive' | 'tcm' | 'tem' | 'temra';
+const SENESCENCE_SUBSETS: SenescenceSubset[] = ['naive', 'tcm', 'tem', 'temra'];
 
 /** One comparison the analysis should make and its true difference (0 for a planted null). */
 export interface LabTruthComparison {
@@ -139,11 +172,12 @@ export function simulateLab(seed: number): SimulatedLab {
   // counts
   const rc = new Rng(seed, 'lab/counts');
   const dc = donorDraw('counts', M.counts.donorSdLog);
-  const counts = design.map((s) => {
+  const counts: SimulatedLab['counts'] = design.map((s) => {
     const mean = M.counts.controlPerMl[s.day]! * M.counts.multiplier[s.condition][s.day]!;
     const v = mean * Math.exp(dc.get(s.donor)!) * (1 + rc.gauss(0, M.counts.replicateCv));
-    return { sample: s.id, cells_per_ml: Math.round(Math.max(0, v)) };
+    return { sample: s.id, population: '', cells_per_ml: Math.round(Math.max(0, v)) };
   });
+  counts.push(...targetCounts(seed, design));
 
   // IFN-γ ELISA: standards in duplicate, samples in duplicate wells on one plate
   const re = new Rng(seed, 'lab/ifng');
@@ -253,6 +287,18 @@ interface DesignedSample {
   day: number;
 }
 
+/** counts.csv rows of the surviving targets (population MOLM-13) in every well, their own PRNG streams. */
+function targetCounts(seed: number, design: DesignedSample[]): SimulatedLab['counts'] {
+  const T = LAB_MODEL.targets;
+  const r = new Rng(seed, 'lab/targets');
+  const dt = donorEffects(seed, 'targets', T.donorSdLog);
+  return design.map((s) => {
+    const mean = T.initialPerMl * T.survival[s.condition][s.day]!;
+    const v = mean * Math.exp(dt.get(s.donor)!) * (1 + r.gauss(0, T.replicateCv));
+    return { sample: s.id, population: T.population, cells_per_ml: Math.round(Math.max(0, v)) };
+  });
+}
+
 /** Each donor's effect on one readout: N(0, sd²), its own PRNG stream. */
 function donorEffects(seed: number, stream: string, sd: number): Map<string, number> {
   const r = new Rng(seed, `lab/donor/${stream}`);
@@ -271,7 +317,13 @@ function flowFiles(seed: number, endpoint: DesignedSample[]): Pick<SimulatedLab,
       Math.max(1, M.flow.pd1Percent[s.condition] + df.get(s.donor)! + rf.gauss(0, M.flow.replicateSd)),
     );
     const name = `fcs/${s.id}.fcs`;
-    fcs.set(name, flowEvents(rf, pct / 100, s.id));
+    const rm = new Rng(seed, `lab/memory/${s.id}`);
+    const cd57 = {} as Record<SenescenceSubset, number>;
+    for (const sub of SENESCENCE_SUBSETS) {
+      const p = M.senescence.cd57Percent[sub][s.condition] + rm.gauss(0, M.senescence.replicateSd);
+      cd57[sub] = Math.min(0.99, Math.max(0.001, p / 100));
+    }
+    fcs.set(name, flowEvents(rf, rm, pct / 100, cd57, s.id));
     return { sample: s.id, file: name, gating: 'gating.xml' };
   });
 
@@ -300,6 +352,22 @@ function truthComparisons(): LabTruthComparison[] {
   vsControl('lysis_molm_13_et10_pct', null, (c) => L.percent[c]);
   vsControl('ido1_rel_gapdh', null, (c) => 2 ** -Q.deltaCt[c]);
   vsControl('pd1_pct_of_cd8', null, (c) => M.flow.pd1Percent[c]);
+  const T = M.targets;
+  for (const day of LAB_DAYS.slice(1)) {
+    vsControl('expansion_fold', `day=${day}`, (c) => {
+      const count = (d: number): number => M.counts.controlPerMl[d]! * M.counts.multiplier[c][d]!;
+      return count(day) / count(LAB_DAYS[0]!);
+    });
+    vsControl('molm_13_killed_pct', `day=${day}`, (c) => 100 * (1 - T.survival[c][day]!));
+  }
+  vsControl('molm_13_killed_auc', null, (c) =>
+    trapezoidAuc(
+      LAB_DAYS,
+      LAB_DAYS.map((d) => 100 * (1 - T.survival[c][d]!)),
+    ),
+  );
+  for (const sub of SENESCENCE_SUBSETS)
+    vsControl(`cd57_${sub}`, null, (c) => M.senescence.cd57Percent[sub][c]);
 
   return truth;
 }
@@ -329,10 +397,34 @@ function experimentJson(): Record<string, unknown> {
             gate: 'PD1pos',
             statistic: 'percent-of-parent',
           },
+          {
+            id: 'cd57',
+            kind: 'senescence',
+            gate: 'CD8',
+            memory: {
+              CD45RA: { channel: 'BV421-A', threshold: 1000 },
+              CCR7: { channel: 'BV605-A', threshold: 1000 },
+            },
+            marker: 'CD57',
+            channel: 'FITC-A',
+            threshold: 1000,
+            subsets: SENESCENCE_SUBSETS,
+          },
         ],
       },
       counts: { file: 'counts.csv' },
     },
+    derived: [
+      { id: 'expansion_fold', kind: 'expansionFold', from: 'cells_per_ml', reference: { time: LAB_DAYS[0] } },
+      { id: 'molm_13_killed_pct', kind: 'killingKinetics', from: 'molm_13_per_ml', reference: 'initial' },
+      {
+        id: 'molm_13_killed_auc',
+        kind: 'killingKinetics',
+        from: 'molm_13_per_ml',
+        reference: 'initial',
+        value: 'auc',
+      },
+    ],
   };
 }
 
@@ -342,13 +434,35 @@ const CHANNELS = [
   { name: 'SSC-A', stain: null },
   { name: 'PerCP-Cy5.5-A', stain: 'CD8' },
   { name: 'PE-A', stain: 'PD-1' },
+  { name: 'BV421-A', stain: 'CD45RA' },
+  { name: 'BV605-A', stain: 'CCR7' },
+  { name: 'FITC-A', stain: 'CD57' },
 ];
+/** CD45RA⁺ and CCR7⁺ of each memory subset. */
+const SUBSET_MARKERS: Record<SenescenceSubset, [boolean, boolean]> = {
+  naive: [true, true],
+  tcm: [false, true],
+  tem: [false, false],
+  temra: [true, false],
+};
 
-/** Events of one sample: debris and lymphocytes on scatter; CD8⁺ cells, PD-1⁺ with probability `pd1`. */
-function flowEvents(r: Rng, pd1: number, sample: string): FcsWriteData {
+/**
+ * Events of one sample: debris and lymphocytes on scatter; CD8⁺ cells, PD-1⁺ with probability `pd1`; CD8⁺ cells
+ * in memory subsets (CD45RA, CCR7), CD57⁺ with the subset's probability `cd57` (drawn from `m`, a stream of
+ * its own, so the scatter, CD8 and PD-1 values do not depend on it).
+ */
+function flowEvents(
+  r: Rng,
+  m: Rng,
+  pd1: number,
+  cd57: Record<SenescenceSubset, number>,
+  sample: string,
+): FcsWriteData {
   const F = LAB_MODEL.flow;
+  const frac = LAB_MODEL.senescence.subsetFraction;
   const n = F.events;
   const cols = CHANNELS.map(() => new Float32Array(n));
+  const level = (pos: boolean): number => (pos ? m.logNormal(5000, 0.3) : m.logNormal(150, 0.4));
   for (let i = 0; i < n; i++) {
     const lymph = r.uniform() < F.lymphocyteFraction;
     cols[0]![i] = lymph ? r.gauss(80000, 10000) : r.between(1000, 25000);
@@ -356,6 +470,15 @@ function flowEvents(r: Rng, pd1: number, sample: string): FcsWriteData {
     const cd8 = lymph && r.uniform() < F.cd8Fraction;
     cols[2]![i] = cd8 ? r.logNormal(6000, 0.3) : r.logNormal(150, 0.4);
     cols[3]![i] = cd8 && r.uniform() < pd1 ? r.logNormal(5000, 0.3) : r.logNormal(120, 0.4);
+    let sub: SenescenceSubset | null = null;
+    if (cd8) {
+      let u = m.uniform();
+      sub = SENESCENCE_SUBSETS.find((k) => (u -= frac[k]) < 0) ?? 'temra';
+    }
+    const [ra, ccr7] = sub ? SUBSET_MARKERS[sub] : [m.uniform() < 0.5, m.uniform() < 0.5];
+    cols[4]![i] = level(ra);
+    cols[5]![i] = level(ccr7);
+    cols[6]![i] = level(sub !== null && m.uniform() < cd57[sub]);
   }
   return {
     parameters: CHANNELS,

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { markerPositivity, thresholdFromControl } from '../../src/flow/markers.js';
-import { fitDyeDilution, undividedPeakFromControl } from '../../src/flow/proliferation.js';
+import {
+  fitDyeDilution,
+  proliferationIndices,
+  undividedPeakFromControl,
+} from '../../src/flow/proliferation.js';
 import { parameterIndex, type FlowEvents } from '../../src/flow/types.js';
 import { viabilityQuadrants } from '../../src/flow/viability.js';
 import { readFcs } from '../../src/io/fcs/reader.js';
@@ -195,6 +199,36 @@ describe('lab flow readout kinds', () => {
     // U1's PD-1 is 0, 10, … 990 four times each: its 0.99 quantile is the 396th value, 980, and 8 of 400 are ≥ 980
     assert.equal(value('pd1_fmo_pct', 'U1'), 2);
     assert.ok(value('pd1_fmo_pct', 'C1') > 40);
+  });
+
+  it('proliferation without an undivided control: the free fit of fitDyeDilution, its generations recovered', () => {
+    const free = (index: string): Record<string, unknown> => ({
+      id: `free_${index.toLowerCase()}`,
+      kind: 'proliferation',
+      gate: 'Cells',
+      channel: 'CFSE-A',
+      index,
+      generations: 8,
+    });
+    const exp = readExperiment(
+      bundle('free-fit', [free('percentDivided'), free('divisionIndex'), free('proliferationIndex')]),
+    );
+    const value = (id: string, s: string): number | undefined =>
+      exp.readouts.find((r) => r.id === id)!.values.get(s);
+    for (const s of ['C1', 'C2']) {
+      const { events, cells } = eventsOf(exp.dir, s);
+      const cfse = events.columns[parameterIndex(events, 'CFSE-A')]!;
+      const fit = fitDyeDilution(cfse, cells, { generations: 8 });
+      // the bundle's value is the free fit's, bit for bit
+      assert.equal(value('free_percentdivided', s), fit.indices.percentDivided, s);
+      assert.equal(value('free_divisionindex', s), fit.indices.divisionIndex, s);
+      assert.equal(value('free_proliferationindex', s), fit.indices.proliferationIndex, s);
+      // and the closed-form sample's known generations come back without a control to place the peak
+      assert.ok(Math.abs(fit.undividedMeanLog2 - Math.log2(50000)) < 0.05, `${s} undivided peak`);
+      const truth = proliferationIndices(GENERATIONS[s]!);
+      assert.ok(Math.abs(fit.indices.percentDivided - truth.percentDivided) < 1, `${s} % divided`);
+      assert.ok(Math.abs(fit.indices.divisionIndex - truth.divisionIndex) < 0.05, `${s} division index`);
+    }
   });
 
   it('an unknown kind names the field, the value and the nearest kind', () => {

@@ -112,7 +112,7 @@ describe('carto simulate-lab and carto lab', () => {
     const r = await runInProcess(registerRun, ['demo', '--lab', '--out', out, '--seed', '2', '--json']);
     assert.equal(r.code, 0, r.err);
     const j = JSON.parse(r.out) as { readouts: { status: string }[] };
-    assert.equal(j.readouts.length, 5);
+    assert.equal(j.readouts.length, 13);
     assert.ok(j.readouts.every((x) => x.status === 'ok'));
     for (const f of [
       'bundle/experiment.json',
@@ -155,12 +155,12 @@ describe('bad input', () => {
 
   it('a gate naming a channel the FCS files do not have: the FCS file, the gating file and the channel', () => {
     const dir = bundle('bad-channel', (d) =>
-      edit(join(d, 'gating.xml'), (t) => t.replace('"PE-A"', '"BV421-A"')),
+      edit(join(d, 'gating.xml'), (t) => t.replace('"PE-A"', '"BV786-A"')),
     );
     const e = inputError(() => readExperiment(dir));
     assert.match(String(e.location.file), /\.fcs$/);
     assert.match(e.message, /gating\.xml/);
-    assert.match(e.message, /BV421-A/);
+    assert.match(e.message, /BV786-A/);
   });
 
   it('a readout gate that is not in the gating: experiment.json field and the nearest gate', () => {
@@ -201,18 +201,18 @@ describe('bad input', () => {
 
   it('an unbalanced design is stated, not refused', () => {
     const dir = bundle('unbalanced', (d) => {
-      // drop two day-1 samples (counted only) from samples.csv and counts.csv
+      // drop two day-2 samples (counted only) from samples.csv and counts.csv
       for (const f of ['samples.csv', 'counts.csv'])
         edit(join(d, f), (t) =>
           t
             .split('\n')
-            .filter((l) => !l.startsWith('S-d1-c2-D1-r3,') && !l.startsWith('S-d1-c4-D2-r1,'))
+            .filter((l) => !l.startsWith('S-d2-c2-D1-r3,') && !l.startsWith('S-d2-c4-D2-r1,'))
             .join('\n'),
         );
     });
     const exp = readExperiment(dir);
     assert.ok(
-      exp.warnings.some((w) => /CAR\+TM\+MSC × D1 × 1 has 2 of 3 replicates/.test(w)),
+      exp.warnings.some((w) => /CAR\+TM\+MSC × D1 × 2 has 2 of 3 replicates/.test(w)),
       exp.warnings.join('\n'),
     );
     const s = labSections(exp.readouts, exp.samples, exp.design).find(
@@ -222,6 +222,9 @@ describe('bad input', () => {
     assert.equal(s.stats!.balanced, false);
     assert.ok(s.stats!.warnings.some((w) => /unbalanced/.test(w)));
     assert.equal(s.stats!.values.length, 142);
+    // the donor block's post-hoc: the model's marginal means, single-step Dunnett (test/lab/block-posthoc.test.ts)
+    assert.equal(s.stats!.posthoc!.method, 'dunnett');
+    assert.equal(s.stats!.posthoc!.comparisons.length, 12);
   });
 
   it('donor as a random effect in an unbalanced design: lmerTest-style F tests and post-hoc, stated', () => {
@@ -292,7 +295,11 @@ describe('bad input', () => {
           `xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">\n<SampleList>${samples}</SampleList></Workspace>\n`,
       );
       edit(join(d, 'flow.csv'), (t) => t.replace(/gating\.xml/g, 'gating.wsp'));
-      edit(join(d, 'experiment.json'), (t) => t.replace('"PD1pos"', '"Lymphocytes/CD8/PD1pos"'));
+      edit(join(d, 'experiment.json'), (t) =>
+        t
+          .replace('"PD1pos"', '"Lymphocytes/CD8/PD1pos"')
+          .replace('"gate": "CD8"', '"gate": "Lymphocytes/CD8"'),
+      );
     });
     const viaFlowJo = readExperiment(dir).readouts.find((r) => r.id === 'pd1_pct_of_cd8')!;
     const viaGatingMl = readExperiment(bundle('flowjo-reference')).readouts.find(

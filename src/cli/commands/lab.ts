@@ -95,9 +95,10 @@ export function register(program: Command): void {
   program
     .command('simulate-lab')
     .description(
-      'Write a virtual lab experiment of the design of Towers et al. 2024 (4 conditions × 3 donors × triplicates; cell counts\n' +
-        'on days 1, 2, 5, 7; 51Cr release, IFN-γ ELISA, IDO1 qPCR and PD-1 flow with FCS files on day 7) with\n' +
-        'known planted effects and nulls (truth.json)',
+      'Write a virtual lab experiment of the design of Towers et al. 2024 (4 conditions × 3 donors × triplicates; CAR T\n' +
+        'and target counts on days 1, 2, 5, 7 with expansion folds and killing kinetics; 51Cr release, IFN-γ ELISA,\n' +
+        'IDO1 qPCR, PD-1 and CD57 within memory subsets by flow with FCS files on day 7) with known planted effects\n' +
+        'and nulls (truth.json)',
     )
     .requiredOption('--out <dir>', 'bundle folder')
     .option('--seed <n>', 'PRNG seed (integer); the same seed gives identical files', intOption('--seed'), 1)
