@@ -34,11 +34,9 @@ import {
 import {
   checkToxObservation,
   patientOutcome,
-  programmeFigures,
   type ApiRow,
   type PatientOutcome,
   type PatientRecord,
-  type ProgrammeFigures,
 } from './outcomes.js';
 import {
   filterPatients,
@@ -47,6 +45,10 @@ import {
   sortComputed,
   type PatientListQuery,
 } from './patient-list.js';
+import { dashboardFigures, type DashboardFigures } from './dashboard.js';
+
+/** The dashboard's filters (a subset of the patient list's). */
+export type DashboardFilter = Pick<PatientListQuery, 'centre' | 'referredFrom' | 'referredTo' | 'product'>;
 import { checkJourneyOrder, createSchema, deleteSchema, parseOrThrow, updateSchema } from './validation.js';
 
 /** The authenticated caller. */
@@ -615,10 +617,7 @@ export class ScopedRegistry {
     if (!Number.isInteger(offset) || offset < 0)
       throw new InputError('offset must be a non-negative integer', { field: 'offset', value: offset });
     const centres = await this.store.centres();
-    let scoped = this.db.selectFrom('reg_patient');
-    const c = this.scopeCentre;
-    if (c !== null) scoped = scoped.where('centre_id', '=', c);
-    const base = filterPatients(scoped, opts, this.centreFilter(opts.centre, centres));
+    const base = filterPatients(this.scopedPatients(), opts, this.centreFilter(opts.centre, centres));
     const analyst = this.actor.role === 'analyst';
     const withOutcomes = async (rows: Row[]) => {
       const recs = await this.recordsOf(rows, centres);
@@ -639,6 +638,13 @@ export class ScopedRegistry {
     }
     const all = sortComputed(await withOutcomes(await base.selectAll().execute()), opts);
     return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map((r) => r.row) };
+  }
+
+  /** The patients of the caller's scope (a query to filter further). */
+  private scopedPatients() {
+    const q = this.db.selectFrom('reg_patient');
+    const c = this.scopeCentre;
+    return c !== null ? q.where('centre_id', '=', c) : q;
   }
 
   /**
@@ -993,10 +999,23 @@ export class ScopedRegistry {
     return [...byId.values()];
   }
 
-  /** Programme dashboard figures over the caller's scope. */
-  async dashboard(): Promise<ProgrammeFigures & { patients: number }> {
-    const recs = await this.allRecords();
-    return { patients: recs.length, ...programmeFigures(recs.map(patientOutcome)) };
+  /**
+   * Programme dashboard figures over the caller's scope, optionally filtered by centre, referral
+   * period and product (src/registry/dashboard.ts).
+   * @throws InputError naming `centre` (see `listPatients`)
+   */
+  async dashboard(filter: DashboardFilter = {}): Promise<DashboardFigures> {
+    return dashboardFigures(await this.outcomesWhere(filter));
+  }
+
+  /** Computed outcomes of the patients in scope matching `filter` (the dashboard's filters). */
+  async outcomesWhere(filter: DashboardFilter): Promise<PatientOutcome[]> {
+    if (!filter.centre && !filter.referredFrom && !filter.referredTo && !filter.product)
+      return (await this.allRecords()).map(patientOutcome);
+    const centres = await this.store.centres();
+    const base = filterPatients(this.scopedPatients(), filter, this.centreFilter(filter.centre, centres));
+    const recs = await this.recordsOf(await base.selectAll().execute(), centres);
+    return recs.map(patientOutcome).filter((o) => !filter.product || o.product === filter.product);
   }
 
   /**

@@ -217,6 +217,17 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
       }
     });
 
+    test("GET /api/auth/me gives the user's centre (null for programme-wide roles)", async () => {
+      const me = async (who: string) =>
+        (
+          await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookies[who] ?? '' } })
+        ).json<{
+          centre: unknown;
+        }>().centre;
+      assert.deepEqual(await me('l-dm-a'), { code: 'AMC', name: 'Amsterdam UMC' });
+      assert.equal(await me('l-admin'), null);
+    });
+
     test('the OpenAPI document lists the parameters', async () => {
       const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
         paths: Record<string, Record<string, { parameters: { name: string }[] }>>;

@@ -6,9 +6,10 @@ import { PATIENT_SORTS } from '../../registry/patient-list.js';
 import { createSchema, deleteSchema, updateSchema } from '../../registry/validation.js';
 import type { RouteContext } from './context.js';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date YYYY-MM-DD');
+/** An ISO date query parameter (YYYY-MM-DD). */
+export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date YYYY-MM-DD');
 /** GET /api/patients: paging, filters and sort (src/registry/patient-list.ts); periods inclusive. */
-const pageQuery = z.strictObject({
+export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).optional(),
   offset: z.coerce.number().int().min(0).optional(),
   pseudonymPrefix: z.string().max(40).optional().describe('case-sensitive prefix of the pseudonym'),
