@@ -228,6 +228,52 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
       assert.equal(await me('l-admin'), null);
     });
 
+    test('GET /api/dashboard and its SVG figures honour the filters; bad names and values are refused', async () => {
+      const dash = async (who: string, qs: string) => {
+        const r = await app.inject({
+          method: 'GET',
+          url: `/api/dashboard?${qs}`,
+          headers: { cookie: cookies[who] ?? '' },
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        return r.json<{
+          patients: number;
+          flow: Record<string, number>;
+          survival: { product: string; infused: number }[];
+        }>();
+      };
+      const all = await dash('l-admin', '');
+      assert.ok(all.patients >= 6);
+      const axi = await dash('l-admin', 'product=axi-cel');
+      assert.equal(axi.patients, 2);
+      assert.deepEqual(
+        axi.survival.map((s) => [s.product, s.infused]),
+        [['axi-cel', 2]],
+      );
+      const amc = await dash('l-admin', 'centre=AMC&referredFrom=2024-01-02&referredTo=2024-01-04');
+      assert.deepEqual([amc.patients, amc.flow['infused']], [3, 2]);
+      const fig = (qs: string) =>
+        app.inject({
+          method: 'GET',
+          url: `/api/dashboard/figures/${qs}`,
+          headers: { cookie: cookies['l-admin'] ?? '' },
+        });
+      const svg = await fig('km-os.svg?product=tisa-cel');
+      assert.equal(svg.statusCode, 200, svg.body);
+      assert.match(String(svg.headers['content-type']), /^image\/svg\+xml/);
+      assert.match(svg.body, /^<svg[\s\S]*tisa-cel[\s\S]*<\/svg>$/);
+      assert.doesNotMatch(svg.body, /axi-cel/);
+      for (const name of ['vein-to-vein.svg', 'grades.svg', 'km-pfs.svg'])
+        assert.equal((await fig(name)).statusCode, 200, name);
+      assert.equal((await fig('pie.svg')).statusCode, 404);
+      assert.equal((await fig('km-os.png')).statusCode, 404);
+      const bad = await fig('km-os.svg?product=zz-cel');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json<{ field: string }>().field, 'product');
+      const anon = await app.inject({ method: 'GET', url: '/api/dashboard/figures/km-os.svg' });
+      assert.equal(anon.statusCode, 401);
+    });
+
     test('the OpenAPI document lists the parameters', async () => {
       const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
         paths: Record<string, Record<string, { parameters: { name: string }[] }>>;
