@@ -620,7 +620,8 @@ export class ScopedRegistry {
     const base = filterPatients(this.scopedPatients(), opts, this.centreFilter(opts.centre, centres));
     const analyst = this.actor.role === 'analyst';
     const withOutcomes = async (rows: Row[]) => {
-      const recs = await this.recordsOf(rows, centres);
+      // many patients: one scan of each entity over the scope beats hundreds of id-chunk queries
+      const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
       return recs.map((rec) => {
         const outcome = patientOutcome(rec);
         return { row: listed(rec, outcome), outcome };
@@ -638,6 +639,11 @@ export class ScopedRegistry {
     }
     const all = sortComputed(await withOutcomes(await base.selectAll().execute()), opts);
     return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map((r) => r.row) };
+  }
+
+  /** How `recordsOf` reads a whole scope: every row, or the centre's. */
+  private get scopeMode(): 'all' | 'centre' {
+    return this.scopeCentre === null ? 'all' : 'centre';
   }
 
   /** The patients of the caller's scope (a query to filter further). */
@@ -965,7 +971,7 @@ export class ScopedRegistry {
     const c = this.scopeCentre;
     let pq = this.db.selectFrom('reg_patient').selectAll().orderBy('pseudonym');
     if (c !== null) pq = pq.where('centre_id', '=', c);
-    return this.recordsOf(await pq.execute(), await this.store.centres(), c === null ? 'all' : 'centre');
+    return this.recordsOf(await pq.execute(), await this.store.centres(), this.scopeMode);
   }
 
   /**
@@ -1014,7 +1020,8 @@ export class ScopedRegistry {
       return (await this.allRecords()).map(patientOutcome);
     const centres = await this.store.centres();
     const base = filterPatients(this.scopedPatients(), filter, this.centreFilter(filter.centre, centres));
-    const recs = await this.recordsOf(await base.selectAll().execute(), centres);
+    const rows = await base.selectAll().execute();
+    const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
     return recs.map(patientOutcome).filter((o) => !filter.product || o.product === filter.product);
   }
 
