@@ -68,47 +68,55 @@ async function seed(store: RegistryStore, admin: Actor): Promise<void> {
   }
 }
 
-function listSuite(name: string, open: () => Promise<RegistryStore>): void {
-  describe(`GET /api/patients filters and sort (${name})`, () => {
-    let app: FastifyInstance;
-    let store: RegistryStore;
-    const cookies: Record<string, string> = {};
-    const get = async (who: string, qs: string) =>
-      app.inject({ method: 'GET', url: `/api/patients?${qs}`, headers: { cookie: cookies[who] ?? '' } });
-    const list = async (who: string, qs: string): Promise<Listed> => {
-      const r = await get(who, qs);
-      assert.equal(r.statusCode, 200, `${qs}: ${r.body}`);
-      return r.json<Listed>();
-    };
-    const names = async (who: string, qs: string) => (await list(who, qs)).items.map((i) => i.pseudonym);
+/** A seeded server for one suite (started before its tests, closed after) and request helpers. */
+function seededServer(open: () => Promise<RegistryStore>) {
+  const srv = { app: undefined as unknown as FastifyInstance, cookies: {} as Record<string, string> };
+  let store: RegistryStore | undefined;
+  before(async () => {
+    store = await open();
+    const w = await seedWorld(store);
+    const hash = await hashPassword(PASSWORD);
+    for (const [u, role, centre] of [
+      ['l-admin', 'admin', null],
+      ['l-dm-a', 'data_manager', 'AMC'],
+      ['l-analyst', 'analyst', null],
+    ] as const)
+      await store.createUser({ username: u, passwordHash: hash, role, centreCode: centre });
+    await seed(store, w.adminActor);
+    srv.app = await buildApp({ store });
+    for (const u of ['l-admin', 'l-dm-a', 'l-analyst']) {
+      const r = await srv.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: u, password: PASSWORD },
+      });
+      const c = r.cookies.find((x) => x.name === SESSION_COOKIE);
+      assert.ok(c);
+      srv.cookies[u] = `${SESSION_COOKIE}=${c.value}`;
+    }
+  });
+  after(async () => {
+    await srv.app?.close();
+    await store?.close();
+  });
+  const get = async (who: string, qs: string) =>
+    srv.app.inject({
+      method: 'GET',
+      url: `/api/patients?${qs}`,
+      headers: { cookie: srv.cookies[who] ?? '' },
+    });
+  const list = async (who: string, qs: string): Promise<Listed> => {
+    const r = await get(who, qs);
+    assert.equal(r.statusCode, 200, `${qs}: ${r.body}`);
+    return r.json<Listed>();
+  };
+  const names = async (who: string, qs: string) => (await list(who, qs)).items.map((i) => i.pseudonym);
+  return { srv, get, list, names };
+}
 
-    before(async () => {
-      store = await open();
-      const w = await seedWorld(store);
-      const hash = await hashPassword(PASSWORD);
-      for (const [u, role, centre] of [
-        ['l-admin', 'admin', null],
-        ['l-dm-a', 'data_manager', 'AMC'],
-        ['l-analyst', 'analyst', null],
-      ] as const)
-        await store.createUser({ username: u, passwordHash: hash, role, centreCode: centre });
-      await seed(store, w.adminActor);
-      app = await buildApp({ store });
-      for (const u of ['l-admin', 'l-dm-a', 'l-analyst']) {
-        const r = await app.inject({
-          method: 'POST',
-          url: '/api/auth/login',
-          payload: { username: u, password: PASSWORD },
-        });
-        const c = r.cookies.find((x) => x.name === SESSION_COOKIE);
-        assert.ok(c);
-        cookies[u] = `${SESSION_COOKIE}=${c.value}`;
-      }
-    });
-    after(async () => {
-      await app?.close();
-      await store?.close();
-    });
+function filterSuite(name: string, open: () => Promise<RegistryStore>): void {
+  describe(`GET /api/patients filters and sort (${name})`, () => {
+    const { get, list, names } = seededServer(open);
 
     test('default order: referral date, newest first; items carry stage, product, infusion date', async () => {
       const l = await list('l-admin', 'pseudonymPrefix=L-');
@@ -216,11 +224,21 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
         if (value !== null) assert.ok(body.error.includes(value), `${qs}: ${body.error}`);
       }
     });
+  });
+}
+
+function extraSuite(name: string, open: () => Promise<RegistryStore>): void {
+  describe(`GET /api/auth/me, /api/dashboard filters and figures, OpenAPI (${name})`, () => {
+    const { srv } = seededServer(open);
 
     test("GET /api/auth/me gives the user's centre (null for programme-wide roles)", async () => {
       const me = async (who: string) =>
         (
-          await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookies[who] ?? '' } })
+          await srv.app.inject({
+            method: 'GET',
+            url: '/api/auth/me',
+            headers: { cookie: srv.cookies[who] ?? '' },
+          })
         ).json<{
           centre: unknown;
         }>().centre;
@@ -230,10 +248,10 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
 
     test('GET /api/dashboard and its SVG figures honour the filters; bad names and values are refused', async () => {
       const dash = async (who: string, qs: string) => {
-        const r = await app.inject({
+        const r = await srv.app.inject({
           method: 'GET',
           url: `/api/dashboard?${qs}`,
-          headers: { cookie: cookies[who] ?? '' },
+          headers: { cookie: srv.cookies[who] ?? '' },
         });
         assert.equal(r.statusCode, 200, r.body);
         return r.json<{
@@ -253,10 +271,10 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
       const amc = await dash('l-admin', 'centre=AMC&referredFrom=2024-01-02&referredTo=2024-01-04');
       assert.deepEqual([amc.patients, amc.flow['infused']], [3, 2]);
       const fig = (qs: string) =>
-        app.inject({
+        srv.app.inject({
           method: 'GET',
           url: `/api/dashboard/figures/${qs}`,
-          headers: { cookie: cookies['l-admin'] ?? '' },
+          headers: { cookie: srv.cookies['l-admin'] ?? '' },
         });
       const svg = await fig('km-os.svg?product=tisa-cel');
       assert.equal(svg.statusCode, 200, svg.body);
@@ -270,12 +288,12 @@ function listSuite(name: string, open: () => Promise<RegistryStore>): void {
       const bad = await fig('km-os.svg?product=zz-cel');
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json<{ field: string }>().field, 'product');
-      const anon = await app.inject({ method: 'GET', url: '/api/dashboard/figures/km-os.svg' });
+      const anon = await srv.app.inject({ method: 'GET', url: '/api/dashboard/figures/km-os.svg' });
       assert.equal(anon.statusCode, 401);
     });
 
     test('the OpenAPI document lists the parameters', async () => {
-      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      const doc = (await srv.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
         paths: Record<string, Record<string, { parameters: { name: string }[] }>>;
       }>();
       const params = doc.paths['/api/patients']?.['get']?.parameters.map((p) => p.name) ?? [];
@@ -289,7 +307,12 @@ let cluster: Promise<PgCluster> | null = null;
 after(async () => {
   if (cluster) (await cluster).stop();
 });
-listSuite('sqlite', () => RegistryStore.open(':memory:'));
-listSuite('postgres', async () =>
-  RegistryStore.open(await (await (cluster ??= startPgCluster())).createDatabase('reg_patient_list')),
-);
+let dbNo = 0;
+const openPg = async () =>
+  RegistryStore.open(
+    await (await (cluster ??= startPgCluster())).createDatabase(`reg_patient_list_${++dbNo}`),
+  );
+for (const suite of [filterSuite, extraSuite]) {
+  suite('sqlite', () => RegistryStore.open(':memory:'));
+  suite('postgres', openPg);
+}

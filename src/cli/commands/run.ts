@@ -85,6 +85,12 @@ function summaryLines(r: {
 }
 
 export function register(program: Command): void {
+  registerImport(program);
+  registerRun(program);
+  registerDemo(program);
+}
+
+function registerImport(program: Command): void {
   program
     .command('import')
     .description(
@@ -110,7 +116,9 @@ export function register(program: Command): void {
       if (opts.json) printJson({ ...r, db: displayTarget(db) });
       else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
     });
+}
 
+function registerRun(program: Command): void {
   program
     .command('run')
     .description(
@@ -156,7 +164,9 @@ export function register(program: Command): void {
           '\n',
       );
     });
+}
 
+function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
