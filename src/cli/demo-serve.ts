@@ -156,7 +156,10 @@ export async function demoServe(opts: DemoServeOptions): Promise<DemoServer> {
 export function demoServeLines(d: DemoServer, out: string): string {
   return (
     `study:    ${d.studyName} (report: ${join(resolve(out), 'report', 'index.html')})\n` +
-    `registry: ${d.registryPatients} patients of centre ${DEMO_CENTRE.code}, linked to the study\n` +
+    `registry: ${d.registryPatients} patients of centre ${DEMO_CENTRE.code}, ` +
+    (d.warnings.length === 0
+      ? 'every study patient linked\n'
+      : `${d.warnings.length} unlinked (see warnings)\n`) +
     `database: ${d.db}\n` +
     `web app:  ${d.url}\n` +
     `login:    ${d.username} / ${d.password}   (shown once; stop with Ctrl-C)\n`

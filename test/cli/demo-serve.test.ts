@@ -48,6 +48,7 @@ describe('carto demo --serve', { timeout: 300_000 }, () => {
     const lines = demoServeLines(d, join(tmp, 'demo'));
     assert.ok(lines.includes(`web app:  ${d.url}`));
     assert.ok(lines.includes(`login:    demo-admin / ${d.password}`));
+    assert.ok(lines.includes('4 patients of centre DEMO, every study patient linked'));
     assert.deepEqual(d.warnings, []);
     assert.equal(d.registryPatients, 4);
   });
