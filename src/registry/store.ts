@@ -13,7 +13,7 @@
  * stale version throws ConflictError and changes nothing (optimistic concurrency).
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { CartoError, InputError } from '../errors.js';
 import {
   migrateRegistry,
@@ -34,11 +34,21 @@ import {
 import {
   checkToxObservation,
   patientOutcome,
-  programmeFigures,
   type ApiRow,
   type PatientOutcome,
-  type ProgrammeFigures,
+  type PatientRecord,
 } from './outcomes.js';
+import {
+  filterPatients,
+  needsOutcomes,
+  orderPatients,
+  sortComputed,
+  type PatientListQuery,
+} from './patient-list.js';
+import { dashboardFigures, type DashboardFigures } from './dashboard.js';
+
+/** The dashboard's filters (a subset of the patient list's). */
+export type DashboardFilter = Pick<PatientListQuery, 'centre' | 'referredFrom' | 'referredTo' | 'product'>;
 import { checkJourneyOrder, createSchema, deleteSchema, parseOrThrow, updateSchema } from './validation.js';
 
 /** The authenticated caller. */
@@ -488,6 +498,23 @@ function fieldValues(spec: EntitySpec, r: Row): Record<string, unknown> {
 
 type Db = Kysely<RegistryDb> | Transaction<RegistryDb>;
 
+/** `xs` in slices of at most `n`. */
+function chunk<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** A list item: the patient row with its computed stage and product and its infusion date. */
+function listed(rec: PatientRecord, o: PatientOutcome): ApiRow {
+  return {
+    ...rec.patient,
+    stage: o.stage,
+    product: o.product,
+    infusionDate: rec.rows['infusions']?.[0]?.['infusionDate'] ?? null,
+  };
+}
+
 /** Instance order of an entity's rows: by its clinical date, then entry time, then id (stable). */
 function inRowOrder<Q extends { orderBy(col: string): Q }>(spec: EntitySpec, q: Q): Q {
   const dateCol = spec.dateField ? spec.fields.find((f) => f.name === spec.dateField)?.column : undefined;
@@ -576,42 +603,71 @@ export class ScopedRegistry {
   // ---------------------------------------------------------------- patients
 
   /**
-   * Lists patients in scope, newest referral first.
-   * @param opts.limit 1–500 (default 50); opts.offset ≥ 0; filters: histology, pseudonymPrefix
+   * Lists patients in scope, filtered, sorted and paged (src/registry/patient-list.ts); each item
+   * carries its computed `stage`, `product` and `infusionDate`.
+   * @param opts.limit 1–500 (default 50); opts.offset ≥ 0; filters and sort: `PatientListQuery`
+   * @throws InputError naming `limit`, `offset` or `centre` (unknown code, or another centre than a
+   *   centre role's own)
    */
-  async listPatients(
-    opts: { limit?: number; offset?: number; histology?: string; pseudonymPrefix?: string } = {},
-  ): Promise<Page<ApiRow>> {
+  async listPatients(opts: PatientListQuery = {}): Promise<Page<ApiRow>> {
     const limit = opts.limit ?? 50;
     const offset = opts.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500)
       throw new InputError('limit must be an integer 1–500', { field: 'limit', value: limit });
     if (!Number.isInteger(offset) || offset < 0)
       throw new InputError('offset must be a non-negative integer', { field: 'offset', value: offset });
-    let base = this.db.selectFrom('reg_patient');
-    const c = this.scopeCentre;
-    if (c !== null) base = base.where('centre_id', '=', c);
-    if (opts.histology) base = base.where('histology', '=', opts.histology);
-    if (opts.pseudonymPrefix) {
-      // literal prefix (no LIKE wildcards: `%` and `_` match themselves), case-sensitive on both dialects
-      const prefix = opts.pseudonymPrefix;
-      base = base.where(sql<boolean>`substr(pseudonym, 1, ${prefix.length}) = ${prefix}`);
-    }
-    const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-    const rows = await base
-      .selectAll()
-      .orderBy('referral_date', 'desc')
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .execute();
     const centres = await this.store.centres();
-    return {
-      total: Number(totalRow?.['n'] ?? 0),
-      limit,
-      offset,
-      items: rows.map((r) => rowToApi(PATIENT_SPEC, r, this.actor, centres)),
+    const base = filterPatients(this.scopedPatients(), opts, this.centreFilter(opts.centre, centres));
+    const analyst = this.actor.role === 'analyst';
+    const withOutcomes = async (rows: Row[]) => {
+      // many patients: one scan of each entity over the scope beats hundreds of id-chunk queries
+      const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
+      return recs.map((rec) => {
+        const outcome = patientOutcome(rec);
+        return { row: listed(rec, outcome), outcome };
+      });
     };
+    if (!needsOutcomes(opts)) {
+      const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+      const rows = await orderPatients(base.selectAll(), opts, analyst).limit(limit).offset(offset).execute();
+      return {
+        total: Number(totalRow?.['n'] ?? 0),
+        limit,
+        offset,
+        items: (await withOutcomes(rows)).map((r) => r.row),
+      };
+    }
+    const all = sortComputed(await withOutcomes(await base.selectAll().execute()), opts);
+    return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map((r) => r.row) };
+  }
+
+  /** How `recordsOf` reads a whole scope: every row, or the centre's. */
+  private get scopeMode(): 'all' | 'centre' {
+    return this.scopeCentre === null ? 'all' : 'centre';
+  }
+
+  /** The patients of the caller's scope (a query to filter further). */
+  private scopedPatients() {
+    const q = this.db.selectFrom('reg_patient');
+    const c = this.scopeCentre;
+    return c !== null ? q.where('centre_id', '=', c) : q;
+  }
+
+  /**
+   * The centre id of a list's `centre` filter (a code; the analyst's pseudo-code), or null.
+   * @throws InputError (field centre) for an unknown code, or another centre than a centre role's own
+   */
+  private centreFilter(code: string | undefined, centres: Map<string, Centre>): string | null {
+    if (!code) return null;
+    const analyst = this.actor.role === 'analyst';
+    const found = [...centres.values()].find((x) => (analyst ? x.pseudoCode : x.code) === code);
+    const own = this.scopeCentre;
+    if (!found || (own !== null && found.id !== own))
+      throw new InputError(own !== null ? 'a centre role lists its own centre only' : 'unknown centre', {
+        field: 'centre',
+        value: code,
+      });
+    return found.id;
   }
 
   /** One patient in scope. @throws NotFoundError */
@@ -913,30 +969,60 @@ export class ScopedRegistry {
   /** All patient records in scope (bulk, for exports and the dashboard). */
   async allRecords(): Promise<{ patient: ApiRow; rows: Record<string, ApiRow[]> }[]> {
     const c = this.scopeCentre;
-    const centres = await this.store.centres();
     let pq = this.db.selectFrom('reg_patient').selectAll().orderBy('pseudonym');
     if (c !== null) pq = pq.where('centre_id', '=', c);
-    const patients = (await pq.execute()).map((r) => rowToApi(PATIENT_SPEC, r, this.actor, centres));
-    const byId = new Map<string, { patient: ApiRow; rows: Record<string, ApiRow[]> }>();
-    for (const p of patients) byId.set(text(p['id']), { patient: p, rows: {} });
+    return this.recordsOf(await pq.execute(), await this.store.centres(), this.scopeMode);
+  }
+
+  /**
+   * The records of the given patient rows (in scope), in their order: every entity's rows, fetched by
+   * patient id in chunks, or (`by` all/centre) every row of the scope, for whole-scope reads.
+   */
+  private async recordsOf(
+    patientRows: Row[],
+    centres: Map<string, Centre>,
+    by: 'ids' | 'all' | 'centre' = 'ids',
+  ): Promise<PatientRecord[]> {
+    const byId = new Map<string, PatientRecord>();
+    for (const r of patientRows)
+      byId.set(text(r['id']), { patient: rowToApi(PATIENT_SPEC, r, this.actor, centres), rows: {} });
+    const ids = [...byId.keys()];
+    const chunks = by === 'ids' ? chunk(ids, 500) : [null];
+    if (chunks.length === 0) return [];
     for (const e of ENTITIES) {
-      let q = inRowOrder(e, this.db.selectFrom(e.table).selectAll());
-      if (c !== null) q = q.where('centre_id', '=', c);
-      for (const r of await q.execute()) {
-        const rec = byId.get(text(r['patient_id']));
-        if (!rec) continue;
-        const list: ApiRow[] = rec.rows[e.path] ?? [];
-        list.push(rowToApi(e, r, this.actor, centres));
-        rec.rows[e.path] = list;
+      for (const part of chunks) {
+        let q = inRowOrder(e, this.db.selectFrom(e.table).selectAll());
+        if (part !== null) q = q.where('patient_id', 'in', part);
+        else if (by === 'centre' && this.scopeCentre !== null)
+          q = q.where('centre_id', '=', this.scopeCentre);
+        for (const r of await q.execute()) {
+          const rec = byId.get(text(r['patient_id']));
+          if (!rec) continue;
+          (rec.rows[e.path] ??= []).push(rowToApi(e, r, this.actor, centres));
+        }
       }
     }
     return [...byId.values()];
   }
 
-  /** Programme dashboard figures over the caller's scope. */
-  async dashboard(): Promise<ProgrammeFigures & { patients: number }> {
-    const recs = await this.allRecords();
-    return { patients: recs.length, ...programmeFigures(recs.map(patientOutcome)) };
+  /**
+   * Programme dashboard figures over the caller's scope, optionally filtered by centre, referral
+   * period and product (src/registry/dashboard.ts).
+   * @throws InputError naming `centre` (see `listPatients`)
+   */
+  async dashboard(filter: DashboardFilter = {}): Promise<DashboardFigures> {
+    return dashboardFigures(await this.outcomesWhere(filter));
+  }
+
+  /** Computed outcomes of the patients in scope matching `filter` (the dashboard's filters). */
+  async outcomesWhere(filter: DashboardFilter): Promise<PatientOutcome[]> {
+    if (!filter.centre && !filter.referredFrom && !filter.referredTo && !filter.product)
+      return (await this.allRecords()).map(patientOutcome);
+    const centres = await this.store.centres();
+    const base = filterPatients(this.scopedPatients(), filter, this.centreFilter(filter.centre, centres));
+    const rows = await base.selectAll().execute();
+    const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
+    return recs.map(patientOutcome).filter((o) => !filter.product || o.product === filter.product);
   }
 
   /**

@@ -242,10 +242,28 @@ describe('web app (chromium)', { timeout: 240_000 }, () => {
     // the CONSORT flow: 16 seeded + 1 created patients referred, 17 infused
     assert.equal(await page.getByTestId('flow-referred').textContent(), '17');
     assert.equal(await page.getByTestId('flow-infused').textContent(), '17');
-    // a product filter recomputes the figures in the browser
+    // the four figures are server-rendered SVG images with a text alternative; no chart library loads
+    await figuresDrawn(page, 4);
+    const alts = await page
+      .locator('.chart img')
+      .evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')));
+    assert.ok(
+      alts.every((a) => a && a.length > 10),
+      alts.join(' | '),
+    );
+    const svg = await page.request.get('/api/dashboard/figures/km-pfs.svg?product=tisa-cel');
+    assert.equal(svg.status(), 200);
+    assert.match(svg.headers()['content-type'] ?? '', /^image\/svg\+xml/);
+    assert.match(await svg.text(), /^<svg[\s\S]*tisa-cel[\s\S]*<\/svg>$/);
+    assert.doesNotMatch(await svg.text(), /axi-cel/);
+    // a product filter: the figures and numbers of GET /api/dashboard?product=…
     await page.getByLabel('Product', { exact: true }).selectOption('tisa-cel');
     await page.getByTestId('flow-infused').getByText(/^8$/).waitFor();
     assert.equal(await page.getByTestId('median-pfs-axi-cel').count(), 0);
+    assert.ok(
+      (await page.locator('.chart img').first().getAttribute('src'))?.endsWith('?product=tisa-cel'),
+      'the figures are asked for with the filter',
+    );
     await context.close();
   });
 
@@ -332,7 +350,7 @@ describe('web app (chromium)', { timeout: 240_000 }, () => {
       ],
       ['new-patient', '/patients/new', () => page.getByRole('form', { name: 'Referral' }).waitFor()],
       ['patient', patientUrl, () => page.locator('li.entry-toxicity-observations').waitFor()],
-      ['dashboard', '/dashboard', () => page.locator('.chart svg').nth(3).waitFor()],
+      ['dashboard', '/dashboard', () => figuresDrawn(page, 4)],
       ['studies', '/studies', () => page.getByRole('heading', { name: 'Studies' }).waitFor()],
       ['audit', '/audit', () => page.getByRole('table').waitFor()],
     ];
@@ -356,3 +374,11 @@ describe('web app (chromium)', { timeout: 240_000 }, () => {
     await context.close();
   });
 });
+
+/** Waits until the page shows `n` dashboard figures, each an SVG image that loaded. */
+async function figuresDrawn(page: Page, n: number): Promise<void> {
+  await page.waitForFunction((count) => {
+    const imgs = [...document.querySelectorAll<HTMLImageElement>('.chart img')];
+    return imgs.length === count && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, n);
+}

@@ -20,7 +20,7 @@ import { NotFoundPage } from './pages/NotFound.js';
 const ScanViewerPage = lazy(() =>
   import('./pages/ScanViewer.js').then((m) => ({ default: m.ScanViewerPage })),
 );
-// the dashboard brings the charts (vega-embed) and the statistics: loaded when first opened
+// the dashboard: loaded when first opened (its figures are SVG rendered by the server)
 const DashboardPage = lazy(() => import('./pages/Dashboard.js').then((m) => ({ default: m.DashboardPage })));
 
 type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; me: Me };

@@ -42,7 +42,8 @@ export function Layout(props: { children: ReactNode }) {
         </nav>
         <div className="user">
           <span>
-            {me.username} ({ROLE_NAMES[me.role]})
+            {me.username} ({ROLE_NAMES[me.role]}
+            {me.centre ? `, ${me.centre.code}` : ''})
           </span>
           <button type="button" className="secondary" onClick={() => void signOut()}>
             Sign out

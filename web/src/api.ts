@@ -94,7 +94,8 @@ export interface Me {
   username: string;
   role: Role;
   csrfToken: string;
-  centre?: string | null;
+  /** The user's centre (GET /api/auth/me); null for the programme-wide roles (admin, analyst). */
+  centre: { code: string; name: string } | null;
 }
 
 /** What a role may do, exactly as the data layer enforces it (docs/registry.md, Roles). */

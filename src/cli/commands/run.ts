@@ -12,6 +12,8 @@ import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
 import { displayTarget, isPostgresUrl } from '../../store/db.js';
 import { labDemo } from './lab.js';
+import { demoServe, demoServeLines } from '../demo-serve.js';
+import { InputError } from '../../errors.js';
 
 /** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
 export const DEFAULT_DB = 'cartography.sqlite';
@@ -83,6 +85,12 @@ function summaryLines(r: {
 }
 
 export function register(program: Command): void {
+  registerImport(program);
+  registerRun(program);
+  registerDemo(program);
+}
+
+function registerImport(program: Command): void {
   program
     .command('import')
     .description(
@@ -108,7 +116,9 @@ export function register(program: Command): void {
       if (opts.json) printJson({ ...r, db: displayTarget(db) });
       else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
     });
+}
 
+function registerRun(program: Command): void {
   program
     .command('run')
     .description(
@@ -154,7 +164,9 @@ export function register(program: Command): void {
           '\n',
       );
     });
+}
 
+function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
@@ -179,10 +191,25 @@ export function register(program: Command): void {
       'the lab study instead: simulate an experiment (carto simulate-lab) and run carto lab on it\n' +
         '(bundle/ and report/ under --out)',
     )
+    .option(
+      '--serve',
+      "also register the trial's patients (with their journeys) in the same database, then serve the\n" +
+        'web app on 127.0.0.1 and print its URL and a demo login (random password, shown once)',
+    )
+    .option(
+      '--port <n>',
+      'with --serve: TCP port (0 picks a free one)',
+      intOption('--port', { min: 0, max: 65535 }),
+    )
+    .option(
+      '--db <target>',
+      `with --serve: database (SQLite file or postgres:// URL) without registry users or patients (default: DIR/${REPORT_DB_NAME})`,
+      databaseOption(),
+    )
     .option('--json', 'print a JSON summary instead of text')
     .addHelpText(
       'after',
-      `\n--out DIR: ${OUT_RULE}.\n\nExamples:\n  carto demo --out carto-demo\n  carto demo --patients 23 --out carto-trial`,
+      `\n--out DIR: ${OUT_RULE}.\n\nExamples:\n  carto demo --out carto-demo\n  carto demo --patients 23 --out carto-trial\n  carto demo --serve --port 8080`,
     )
     .action(
       async (opts: {
@@ -193,7 +220,17 @@ export function register(program: Command): void {
         fdg: boolean;
         lab?: boolean;
         json?: boolean;
+        serve?: boolean;
+        port?: number;
+        db?: string;
       }) => {
+        if (opts.serve) {
+          await serveDemo(opts);
+          return;
+        }
+        for (const o of ['port', 'db'] as const)
+          if (opts[o] !== undefined)
+            throw new InputError(`--${o} needs --serve`, { field: `--${o}`, value: opts[o] });
         if (opts.lab) {
           await labDemo(opts);
           return;
@@ -237,4 +274,45 @@ export function register(program: Command): void {
         );
       },
     );
+}
+
+/** `carto demo --serve`: the demo, then the server until SIGINT/SIGTERM (src/cli/demo-serve.ts). */
+async function serveDemo(opts: {
+  out: string;
+  seed: number;
+  patients?: number;
+  voxelMm?: number;
+  fdg: boolean;
+  lab?: boolean;
+  json?: boolean;
+  port?: number;
+  db?: string;
+}): Promise<void> {
+  if (opts.lab) throw new InputError('--serve serves the trial demo, not --lab', { field: '--lab' });
+  const d = await demoServe({
+    out: opts.out,
+    port: opts.port ?? 8080,
+    seed: opts.seed,
+    fdg: opts.fdg,
+    progress: terminalProgress(),
+    ...(opts.db !== undefined ? { db: opts.db } : {}),
+    ...(opts.patients !== undefined ? { patients: opts.patients } : {}),
+    ...(opts.voxelMm !== undefined ? { voxelMm: opts.voxelMm } : {}),
+  });
+  printWarnings(d.warnings);
+  if (opts.json) {
+    printJson({
+      url: d.url,
+      username: d.username,
+      password: d.password,
+      studyName: d.studyName,
+      registryPatients: d.registryPatients,
+      db: d.db,
+    });
+  } else process.stdout.write(demoServeLines(d, opts.out));
+  const stop = () => {
+    void d.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -124,13 +124,20 @@ export function registerAuthRoutes(ctx: RouteContext): void {
     {
       method: 'GET',
       url: '/api/auth/me',
-      summary: 'The current user and CSRF token',
+      summary:
+        "The current user, the user's centre (code and name; null for the programme-wide roles) and the CSRF token",
       tag: 'auth',
       auth: true,
     },
     async ({ req, actor }) => {
       const s = await sessionOf(req);
-      return { username: actor.username, role: actor.role, csrfToken: s.csrfToken };
+      const centre = actor.centreId !== null ? (await store.centres()).get(actor.centreId) : undefined;
+      return {
+        username: actor.username,
+        role: actor.role,
+        centre: centre ? { code: centre.code, name: centre.name } : null,
+        csrfToken: s.csrfToken,
+      };
     },
   );
 }

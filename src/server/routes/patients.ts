@@ -1,14 +1,32 @@
 /** Patients and their journey rows (`/api/patients/*`, one route group per registry entity). */
 import { z } from 'zod';
-import { ENTITIES, PATIENT_FIELDS, type EntitySpec } from '../../registry/model.js';
+import { CONSORT_STAGES } from '../../clinical/outcomes.js';
+import { ENTITIES, HISTOLOGIES, PATIENT_FIELDS, PRODUCTS, type EntitySpec } from '../../registry/model.js';
+import { PATIENT_SORTS } from '../../registry/patient-list.js';
 import { createSchema, deleteSchema, updateSchema } from '../../registry/validation.js';
 import type { RouteContext } from './context.js';
 
-const pageQuery = z.strictObject({
+/** An ISO date query parameter (YYYY-MM-DD). */
+export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date YYYY-MM-DD');
+/** GET /api/patients: paging, filters and sort (src/registry/patient-list.ts); periods inclusive. */
+export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).optional(),
   offset: z.coerce.number().int().min(0).optional(),
-  histology: z.string().optional(),
-  pseudonymPrefix: z.string().max(40).optional(),
+  pseudonymPrefix: z.string().max(40).optional().describe('case-sensitive prefix of the pseudonym'),
+  histology: z.enum(HISTOLOGIES).optional(),
+  centre: z
+    .string()
+    .max(40)
+    .optional()
+    .describe('centre code (analyst: pseudo-code); a centre role may give its own centre only'),
+  stage: z.enum(CONSORT_STAGES).optional().describe('furthest CONSORT stage (computed)'),
+  product: z.enum(PRODUCTS).optional().describe('CAR T product (computed: the last product row)'),
+  referredFrom: isoDate.optional(),
+  referredTo: isoDate.optional(),
+  infusedFrom: isoDate.optional(),
+  infusedTo: isoDate.optional(),
+  sort: z.enum(PATIENT_SORTS).optional().describe('default: referralDate, newest first'),
+  order: z.enum(['asc', 'desc']).optional().describe('default: asc with sort, desc without'),
 });
 /** Pagination of a patient's entity rows (list order: the store's; total in the X-Total-Count header). */
 const rowsPageQuery = z.strictObject({
@@ -27,7 +45,8 @@ export function registerPatientRoutes(ctx: RouteContext): void {
     {
       method: 'GET',
       url: '/api/patients',
-      summary: 'List patients in scope (paginated, filterable)',
+      summary:
+        'List patients in scope: filter (pseudonym, histology, centre, stage, product, referral and infusion period), sort, page; items carry stage, product, infusionDate',
       tag: 'patients',
       query: pageQuery,
       auth: true,

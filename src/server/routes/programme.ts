@@ -10,7 +10,14 @@ import {
 } from '../../registry/grading/astct.js';
 import { exportCsv, exportOdm } from '../../registry/exchange/export.js';
 import { importRedcapText, parseMapping } from '../../registry/exchange/import.js';
+import { vegaLiteToSvg } from '../../report/figures.js';
+import { DASHBOARD_FIGURES, dashboardSpec } from '../../registry/dashboard.js';
+import { NotFoundError } from '../../registry/store.js';
 import type { RouteContext } from './context.js';
+import { pageQuery } from './patients.js';
+
+/** The dashboard's filters: those of the patient list for centre, referral period and product. */
+const dashboardQuery = pageQuery.pick({ centre: true, referredFrom: true, referredTo: true, product: true });
 
 const auditQuery = z.strictObject({
   patientId: z.string().optional(),
@@ -35,11 +42,32 @@ export function registerProgrammeRoutes(ctx: RouteContext): void {
       method: 'GET',
       url: '/api/dashboard',
       summary:
-        'Programme figures over the caller scope (CONSORT flow, vein-to-vein, toxicity, response, follow-up)',
+        'Programme figures over the caller scope, filtered by centre, referral period and product (CONSORT flow with drop-outs per step, vein-to-vein, toxicity, response, follow-up, PFS/OS medians with 95% CI and numbers at risk by product)',
       tag: 'programme',
+      query: dashboardQuery,
       auth: true,
     },
-    async ({ reg }) => reg.dashboard(),
+    async ({ reg, query }) => reg.dashboard(query as z.infer<typeof dashboardQuery>),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/dashboard/figures/:name',
+      summary: `A dashboard figure as SVG (name: ${DASHBOARD_FIGURES.map((n) => `${n}.svg`).join(', ')}), with the dashboard's filters`,
+      tag: 'programme',
+      query: dashboardQuery,
+      produces: 'image/svg+xml',
+      auth: true,
+    },
+    async ({ reg, query, params, reply }) => {
+      const name = params['name'] ?? '';
+      const figure = name.endsWith('.svg') ? name.slice(0, -4) : '';
+      if (!(DASHBOARD_FIGURES as readonly string[]).includes(figure)) throw new NotFoundError('figure');
+      const outcomes = await reg.outcomesWhere(query as z.infer<typeof dashboardQuery>);
+      const svg = await vegaLiteToSvg(dashboardSpec(figure, outcomes));
+      reply.type('image/svg+xml').header('cache-control', 'private, no-store');
+      return svg;
+    },
   );
   route(
     {

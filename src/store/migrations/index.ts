@@ -15,6 +15,7 @@ import { studyNotInfused } from './0006_study_not_infused.js';
 import { studySources } from './0007_study_sources.js';
 import { analysisRun } from './0008_analysis_run.js';
 import { studyAdverseEvents } from './0009_study_adverse_events.js';
+import { registryPatientList } from './0010_registry_patient_list.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -28,5 +29,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0007_study_sources': studySources,
     '0008_analysis_run': analysisRun,
     '0009_study_adverse_events': studyAdverseEvents,
+    '0010_registry_patient_list': registryPatientList,
   };
 }

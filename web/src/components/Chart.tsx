@@ -1,30 +1,19 @@
-/** One Vega-Lite figure, rendered by vega-embed (loaded on first use, so the other pages stay small). */
-import { useEffect, useRef, useState } from 'react';
-import type { VlSpec } from '../charts.js';
+/**
+ * One dashboard figure: an SVG the server renders from its Vega-Lite spec (GET
+ * /api/dashboard/figures/{name}.svg), shown as an image with its text alternative and caption.
+ */
+import { useState } from 'react';
 
-export function Chart(props: { spec: VlSpec; label: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let finalize: (() => void) | null = null;
-    let live = true;
-    import('vega-embed')
-      .then(async (m) => {
-        if (!live || !ref.current) return;
-        const r = await m.default(ref.current, props.spec, { actions: false, renderer: 'svg' });
-        finalize = () => r.finalize();
-        if (!live) finalize();
-      })
-      .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
-    return () => {
-      live = false;
-      finalize?.();
-    };
-  }, [props.spec]);
+export function Figure(props: { src: string; label: string }) {
+  const [failed, setFailed] = useState<string | null>(null);
   return (
     <figure className="chart">
-      <div ref={ref} role="img" aria-label={props.label} />
-      <figcaption>{error ? `The figure could not be drawn: ${error}` : props.label}</figcaption>
+      {failed === props.src ? null : (
+        <img src={props.src} alt={props.label} onError={() => setFailed(props.src)} />
+      )}
+      <figcaption>
+        {failed === props.src ? `The figure could not be drawn: ${props.label}` : props.label}
+      </figcaption>
     </figure>
   );
 }

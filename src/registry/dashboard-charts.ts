@@ -1,10 +1,11 @@
 /**
- * Vega-Lite specifications of the dashboard's figures (rendered with vega-embed, loaded with the
- * dashboard only). Each spec carries a `description` (the chart's accessible name) and its data inline.
+ * Vega-Lite specifications of the programme dashboard's figures, rendered to SVG on the server by the
+ * report's renderer (src/report/figures.ts `vegaLiteToSvg`; GET /api/dashboard/figures/{name}.svg).
+ * Each spec carries a `description` (the chart's accessible name) and its data inline.
  */
-import type { KmResult } from '../../src/stats/survival/km.js';
+import type { KmResult } from '../stats/survival/km.js';
 
-/** A Vega-Lite spec (the subset of keys used here; vega-embed validates the rest). */
+/** A Vega-Lite spec (the subset of keys used here; the compiler validates the rest). */
 export type VlSpec = Record<string, unknown>;
 
 const WIDTH = 420;
