@@ -334,9 +334,11 @@ function cpuS(since: NodeJS.CpuUsage): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-flow-bench-'));
-const file = join(dir, 'big.fcs');
+// CARTO_BENCH_FCS names a file to keep between runs (written when absent, reused when present).
+const keep = process.env['CARTO_BENCH_FCS'];
+const file = keep ?? join(dir, 'big.fcs');
 try {
-  const w = await timeIt(() => writeFcs(file));
+  const w = await timeIt(() => (keep !== undefined && existsSync(keep) ? undefined : writeFcs(file)));
   console.log(
     `generated ${N} events × ${P} parameters (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB) in ${w.seconds.toFixed(1)} s`,
   );

@@ -541,7 +541,10 @@ class GateContext {
         });
       return i;
     });
-    const columns = unmix(this.events, idx, unmixingMatrix(spectrum), false, { threads: this.opts.threads });
+    const columns = unmix(this.events, idx, unmixingMatrix(spectrum), false, {
+      threads: this.opts.threads,
+      float64: true,
+    });
     const out = { names: outNames, columns };
     this.compCache.set(ref, out);
     return out;
