@@ -63,7 +63,7 @@ export function compensate(
  *   CARTO_THREADS, else os.availableParallelism(), for ≥ 2²² events); the threads take chunks of events
  *   in turn, each event computed as on one thread (bit-identical). Non-shared columns: one thread.
  *   float64: new output columns are float64 even when the detectors are float32 (default: the detectors'
- *   precision, to save memory).
+ *   precision, to save memory). outputs: m float64 columns of N values to write the outputs into (not in place).
  * @returns one new column per output (or the detector columns overwritten when `inPlace` and square)
  */
 export function unmix(
@@ -71,7 +71,7 @@ export function unmix(
   detectorIdx: number[],
   U: number[][],
   inPlace = false,
-  opts: { threads?: number; float64?: boolean } = {},
+  opts: { threads?: number; float64?: boolean; outputs?: Float64Array[] } = {},
 ): Column[] {
   const n = detectorIdx.length;
   const m = U[0]?.length ?? 0;
@@ -83,13 +83,14 @@ export function unmix(
   const allShared = src.every((c) => isShared(c));
   let threads = allShared ? threadCount(N, opts.threads) : 1;
   threads = Math.max(1, Math.min(threads, Math.ceil(N / UNMIX_BLOCK)));
+  if (opts.outputs && !opts.outputs.every((c) => isShared(c))) threads = 1;
   const f32 = src[0] instanceof Float32Array && opts.float64 !== true;
   const alloc = (): Column => {
     const buffer = threads > 1 ? new SharedArrayBuffer(N * (f32 ? 4 : 8)) : null;
     if (f32) return buffer ? new Float32Array(buffer) : new Float32Array(N);
     return buffer ? new Float64Array(buffer) : new Float64Array(N);
   };
-  const dst: Column[] = inPlace && square ? src : Array.from({ length: m }, alloc);
+  const dst: Column[] = inPlace && square ? src : (opts.outputs ?? Array.from({ length: m }, alloc));
   // Nonzero coefficients of each output, in detector order (the order of the sums).
   const terms = Array.from({ length: m }, (_, j) => {
     const t: { i: number; u: number }[] = [];
