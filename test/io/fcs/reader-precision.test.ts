@@ -68,7 +68,7 @@ test('compensating float32 columns gives float64 columns equal to compensating f
   const a = compensate(ds.events!, ds.spillover!);
   const b = compensate(wide.events!, wide.spillover!);
   assert.ok(a.columns[1] instanceof Float64Array && a.columns[2] instanceof Float64Array);
-  assert.ok(Math.abs(a.columns[1]![10]! - ds.events!.columns[1]![10]!) > 1, 'compensation changed FL1-A');
+  assert.ok(Math.abs(a.columns[1][10]! - ds.events!.columns[1]![10]!) > 1, 'compensation changed FL1-A');
   for (const j of [1, 2])
     assert.deepEqual(Array.from(a.columns[j]!), Array.from(b.columns[j]!), `column ${j}`);
   // In place keeps the columns (and their precision).
