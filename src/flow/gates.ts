@@ -201,8 +201,11 @@ export function applyGates(
 ): GateResult[] {
   const n = events.eventCount;
   const shared = events.columns.length > 0 && events.columns.every((c) => isShared(c));
-  const blocks = Math.ceil(n / GATE_BLOCK);
-  const threads = shared ? Math.max(1, Math.min(threadCount(n, opts.threads), blocks)) : 1;
+  const asked = shared ? threadCount(n, opts.threads) : 1;
+  // Blocks of GATE_BLOCK events, smaller when that leaves fewer than four per thread.
+  const blockSize = Math.max(1024, Math.min(GATE_BLOCK, Math.ceil(n / (4 * asked))));
+  const blocks = Math.ceil(n / blockSize);
+  const threads = Math.max(1, Math.min(asked, blocks));
   // Zero events: every reference, parameter, transform and matrix is checked (same errors as one thread).
   const empty = sliceEvents(events, 0, 0);
   const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
@@ -215,6 +218,7 @@ export function applyGates(
     events,
     strategy,
     fileSpillover,
+    blockSize,
     blocks,
     next,
     memberships,
@@ -252,11 +256,13 @@ function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
   };
 }
 
-/** A thread's view of `applyGates`: takes blocks of GATE_BLOCK events from `next`. */
+/** A thread's view of `applyGates`: takes blocks of events from `next`. */
 interface GateRangeTask {
   events: FlowEvents;
   strategy: GatingStrategy;
   fileSpillover: SpilloverMatrix | null;
+  /** Events per block (the last may be shorter). */
+  blockSize: number;
   /** Number of blocks. */
   blocks: number;
   /** Work counter: the next block to take. */
@@ -269,12 +275,12 @@ interface GateRangeTask {
 
 /** Worker entry (src/parallel/pool.ts) and calling-thread body of `applyGates`. Internal. */
 export function gateRangeTask(task: GateRangeTask): void {
-  const { strategy, blocks, next, memberships, counts } = task;
+  const { strategy, blockSize, blocks, next, memberships, counts } = task;
   const n = task.events.eventCount;
-  const scratch = new ScratchColumns(Math.min(n, GATE_BLOCK));
+  const scratch = new ScratchColumns(Math.min(n, blockSize));
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
-    const e0 = b * GATE_BLOCK;
-    const e1 = Math.min(n, e0 + GATE_BLOCK);
+    const e0 = b * blockSize;
+    const e1 = Math.min(n, e0 + blockSize);
     const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
     scratch.reset();
     const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
