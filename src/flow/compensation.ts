@@ -31,8 +31,10 @@ export function unmixingMatrix(spectrum: number[][]): number[][] {
  * Compensates events with a spillover matrix; columns not in the matrix are returned unchanged (shared).
  * @param events events with columns named by `$PnN`
  * @param spill spillover matrix whose names are detectors of `events`
- * @param inPlace overwrite the detector columns instead of allocating new ones (saves memory for big files)
- * @returns events whose detector columns are replaced by compensated values (row · S⁻¹)
+ * @param inPlace overwrite the detector columns instead of allocating new ones (saves memory for big files; the
+ *   values are then rounded to the columns' precision)
+ * @returns events whose detector columns are replaced by compensated values (row · S⁻¹; float64 columns
+ *   unless in place)
  * @throws InputError when a matrix parameter is not in the events; ComputationError for a singular matrix
  */
 export function compensate(
@@ -47,7 +49,7 @@ export function compensate(
     return i;
   });
   const U = unmixingMatrix(spill.values);
-  const out = unmix(events, idx, U, options.inPlace === true);
+  const out = unmix(events, idx, U, options.inPlace === true, { float64: true });
   const columns = events.columns.slice();
   idx.forEach((ci, k) => (columns[ci] = out[k]!));
   return { parameterNames: events.parameterNames.slice(), columns, eventCount: events.eventCount };
@@ -60,6 +62,8 @@ export function compensate(
  * @param opts threads: thread count when the detector columns live in SharedArrayBuffers (default
  *   CARTO_THREADS, else os.availableParallelism(), for ≥ 2²² events); the threads take chunks of events
  *   in turn, each event computed as on one thread (bit-identical). Non-shared columns: one thread.
+ *   float64: new output columns are float64 even when the detectors are float32 (default: the detectors'
+ *   precision, to save memory). outputs: m float64 columns of N values to write the outputs into (not in place).
  * @returns one new column per output (or the detector columns overwritten when `inPlace` and square)
  */
 export function unmix(
@@ -67,7 +71,7 @@ export function unmix(
   detectorIdx: number[],
   U: number[][],
   inPlace = false,
-  opts: { threads?: number } = {},
+  opts: { threads?: number; float64?: boolean; outputs?: Float64Array[] } = {},
 ): Column[] {
   const n = detectorIdx.length;
   const m = U[0]?.length ?? 0;
@@ -79,12 +83,14 @@ export function unmix(
   const allShared = src.every((c) => isShared(c));
   let threads = allShared ? threadCount(N, opts.threads) : 1;
   threads = Math.max(1, Math.min(threads, Math.ceil(N / UNMIX_BLOCK)));
+  if (opts.outputs && !opts.outputs.every((c) => isShared(c))) threads = 1;
+  const f32 = src[0] instanceof Float32Array && opts.float64 !== true;
   const alloc = (): Column => {
-    const buffer = threads > 1 ? new SharedArrayBuffer(N * (src[0] instanceof Float32Array ? 4 : 8)) : null;
-    if (src[0] instanceof Float32Array) return buffer ? new Float32Array(buffer) : new Float32Array(N);
+    const buffer = threads > 1 ? new SharedArrayBuffer(N * (f32 ? 4 : 8)) : null;
+    if (f32) return buffer ? new Float32Array(buffer) : new Float32Array(N);
     return buffer ? new Float64Array(buffer) : new Float64Array(N);
   };
-  const dst: Column[] = inPlace && square ? src : Array.from({ length: m }, alloc);
+  const dst: Column[] = inPlace && square ? src : (opts.outputs ?? Array.from({ length: m }, alloc));
   // Nonzero coefficients of each output, in detector order (the order of the sums).
   const terms = Array.from({ length: m }, (_, j) => {
     const t: { i: number; u: number }[] = [];

@@ -7,7 +7,10 @@ import { InputError } from '../errors.js';
 import { unmix, unmixingMatrix } from './compensation.js';
 import { compileTransform, fratio, type CompiledTransform, type ScaleTransform } from './transforms.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
-import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
+import { isShared, runThreadsSync, threadCount } from '../parallel/pool.js';
+import { countOnes, ellipse2Membership, polygonMembership } from './gate-kernels.js';
+
+export { polygonMembership } from './gate-kernels.js';
 
 /** "uncompensated", "FCS" (the file's spillover), or the id of a spectrum matrix in the strategy. */
 export type CompensationRef = string;
@@ -173,11 +176,13 @@ export interface GateResult {
 /**
  * Applies every gate of a strategy to events.
  *
- * Every gate's value for an event depends on that event alone, so when the columns live in shared memory
- * (e.g. `readFcs` of ≥ 2²² events) the events are split into contiguous ranges evaluated on worker threads
- * (src/parallel/pool.ts), each writing its part of the shared memberships: results are identical to one
- * thread. The strategy is first checked on zero events here, so bad references throw the same InputError
- * as on one thread.
+ * Every gate's value for an event depends on that event alone, so the events are evaluated in blocks of
+ * GATE_BLOCK events, each block's compensated, ratio and transformed dimensions computed into scratch columns
+ * that are reused from block to block (no full-length temporary columns: the memory in use is the events, the
+ * memberships and a few MiB per thread). When the columns live in shared memory (e.g. `readFcs` of ≥ 2²²
+ * events) the blocks are shared out among worker threads (src/parallel/pool.ts), each writing its part of the
+ * shared memberships: results are identical to one thread. The strategy is first checked on zero events, so
+ * bad references throw the same InputError however many threads run.
  * @param events pre-processed (scaled) events, columns named by $PnN
  * @param strategy gates, transforms, matrices
  * @param fileSpillover the sample's own spillover (used by compensation-ref "FCS"; null = none, then "FCS" means
@@ -196,26 +201,25 @@ export function applyGates(
 ): GateResult[] {
   const n = events.eventCount;
   const shared = events.columns.length > 0 && events.columns.every((c) => isShared(c));
-  const threads = shared ? Math.min(threadCount(n, opts.threads), Math.max(1, n)) : 1;
-  if (threads === 1) {
-    const ctx = new GateContext(events, strategy, fileSpillover);
-    return strategy.gates.map((g) => ctx.result(g.id));
-  }
+  const asked = shared ? threadCount(n, opts.threads) : 1;
+  // Blocks of GATE_BLOCK events, smaller when that leaves fewer than four per thread.
+  const blockSize = Math.max(1024, Math.min(GATE_BLOCK, Math.ceil(n / (4 * asked))));
+  const blocks = Math.ceil(n / blockSize);
+  const threads = Math.max(1, Math.min(asked, blocks));
   // Zero events: every reference, parameter, transform and matrix is checked (same errors as one thread).
   const empty = sliceEvents(events, 0, 0);
   const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
   const shape = strategy.gates.map((g) => check.result(g.id));
-  const memberships = strategy.gates.map(() => new Uint8Array(new SharedArrayBuffer(n)));
-  // Ranges of events taken in turn from a shared counter (a thread the OS holds back does not hold back
-  // the others): several per thread.
-  const chunks = Math.min(n, threads * GATE_CHUNKS_PER_THREAD);
-  const counts = new Float64Array(new SharedArrayBuffer(8 * strategy.gates.length * chunks));
-  const next = new Int32Array(new SharedArrayBuffer(4));
+  const memory = (bytes: number) => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const memberships = strategy.gates.map(() => new Uint8Array(memory(n)));
+  const counts = new Float64Array(memory(8 * strategy.gates.length * blocks));
+  const next = new Int32Array(memory(4));
   const tasks: GateRangeTask[] = Array.from({ length: threads }, () => ({
     events,
     strategy,
     fileSpillover,
-    chunks,
+    blockSize,
+    blocks,
     next,
     memberships,
     counts,
@@ -224,7 +228,7 @@ export function applyGates(
   const total = new Map<string, number>();
   strategy.gates.forEach((g, k) => {
     let c = 0;
-    for (let ch = 0; ch < chunks; ch++) c += counts[k * chunks + ch]!;
+    for (let b = 0; b < blocks; b++) c += counts[k * blocks + b]!;
     total.set(g.id, c);
   });
   return shape.map((r, k) => {
@@ -240,8 +244,8 @@ export function applyGates(
   });
 }
 
-/** Event ranges per thread of the threaded `applyGates`. */
-const GATE_CHUNKS_PER_THREAD = 8;
+/** Events per block of `applyGates` (its scratch columns stay a few MiB per thread). */
+const GATE_BLOCK = 1 << 16;
 
 /** Events [e0, e1) as views on the same columns (no copy). */
 function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
@@ -252,33 +256,56 @@ function sliceEvents(events: FlowEvents, e0: number, e1: number): FlowEvents {
   };
 }
 
-/** A thread's view of the threaded `applyGates`: takes event ranges (of `chunks`) from `next`. */
+/** A thread's view of `applyGates`: takes blocks of events from `next`. */
 interface GateRangeTask {
   events: FlowEvents;
   strategy: GatingStrategy;
   fileSpillover: SpilloverMatrix | null;
-  /** Number of event ranges (splitRange of the events). */
-  chunks: number;
-  /** Shared work counter: the next range to take. */
+  /** Events per block (the last may be shorter). */
+  blockSize: number;
+  /** Number of blocks. */
+  blocks: number;
+  /** Work counter: the next block to take. */
   next: Int32Array;
-  /** Shared memberships (all events), one per gate in strategy order. */
+  /** Memberships (all events), one per gate in strategy order. */
   memberships: Uint8Array[];
-  /** Shared counts: [gate k · chunks + range]. */
+  /** Counts: [gate k · blocks + block]. */
   counts: Float64Array;
 }
 
-/** Worker entry (src/parallel/pool.ts) and calling-thread body of the threaded `applyGates`. Internal. */
+/** Worker entry (src/parallel/pool.ts) and calling-thread body of `applyGates`. Internal. */
 export function gateRangeTask(task: GateRangeTask): void {
-  const { strategy, chunks, next, memberships, counts } = task;
-  const ranges = splitRange(task.events.eventCount, chunks);
-  for (let ch = Atomics.add(next, 0, 1); ch < chunks; ch = Atomics.add(next, 0, 1)) {
-    const [e0, e1] = ranges[ch]!;
+  const { strategy, blockSize, blocks, next, memberships, counts } = task;
+  const n = task.events.eventCount;
+  const scratch = new ScratchColumns(Math.min(n, blockSize));
+  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
+    const e0 = b * blockSize;
+    const e1 = Math.min(n, e0 + blockSize);
     const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
+    scratch.reset();
     const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
       threads: 1,
       outputs,
+      scratch,
     });
-    strategy.gates.forEach((g, k) => (counts[k * chunks + ch] = ctx.count(g.id)));
+    strategy.gates.forEach((g, k) => (counts[k * blocks + b] = ctx.count(g.id)));
+  }
+}
+
+/** Float64 scratch columns of at most `capacity` values, handed out in turn and taken back all at once. */
+class ScratchColumns {
+  private readonly columns: Float64Array[] = [];
+  private used = 0;
+  constructor(private readonly capacity: number) {}
+
+  /** A column of `n` ≤ capacity values (contents undefined) until the next `reset`. */
+  take(n: number): Float64Array {
+    if (this.used === this.columns.length) this.columns.push(new Float64Array(this.capacity));
+    return this.columns[this.used++]!.subarray(0, n);
+  }
+
+  reset(): void {
+    this.used = 0;
   }
 }
 
@@ -294,13 +321,18 @@ class GateContext {
 
   /**
    * @param opts threads: for the compensation (`unmix`); outputs: the arrays to write each gate's
-   *   membership into (by gate id; default a fresh array per gate).
+   *   membership into (by gate id; default a fresh array per gate); scratch: where computed dimensions
+   *   (compensated, ratio, transformed) are held (default fresh arrays).
    */
   constructor(
     private readonly events: FlowEvents,
     private readonly strategy: GatingStrategy,
     private readonly fileSpillover: SpilloverMatrix | null,
-    private readonly opts: { threads?: number; outputs?: Map<string, Uint8Array> } = {},
+    private readonly opts: {
+      threads?: number;
+      outputs?: Map<string, Uint8Array>;
+      scratch?: ScratchColumns;
+    } = {},
   ) {
     this.n = events.eventCount;
     for (const g of strategy.gates) {
@@ -475,17 +507,22 @@ class GateContext {
         });
       const x1 = this.parameter(r.numerator, dim.compensationRef);
       const x2 = this.parameter(r.denominator, dim.compensationRef);
-      base = new Float64Array(this.n);
+      base = this.column();
       for (let i = 0; i < this.n; i++) base[i] = fratio(x1[i]!, x2[i]!, r.A, r.B, r.C);
     }
     if (dim.transformRef !== null) {
       const t = this.transform(dim.transformRef);
-      const out = new Float64Array(this.n);
+      const out = this.column();
       for (let i = 0; i < this.n; i++) out[i] = t.forward(base[i]!);
       base = out;
     }
     this.dimCache.set(key, base);
     return base;
+  }
+
+  /** A float64 column of the events' length for a computed dimension. */
+  private column(): Float64Array {
+    return this.opts.scratch ? this.opts.scratch.take(this.n) : new Float64Array(this.n);
   }
 
   private parameter(name: string, compRef: CompensationRef): Column {
@@ -541,84 +578,14 @@ class GateContext {
         });
       return i;
     });
-    const columns = unmix(this.events, idx, unmixingMatrix(spectrum), false, { threads: this.opts.threads });
+    const U = unmixingMatrix(spectrum);
+    const columns = unmix(this.events, idx, U, false, {
+      threads: this.opts.threads,
+      float64: true,
+      outputs: this.opts.scratch ? outNames.map(() => this.column()) : undefined,
+    });
     const out = { names: outNames, columns };
     this.compCache.set(ref, out);
     return out;
-  }
-}
-
-/**
- * Two-dimensional ellipsoid gate: m[i] = 1 when (d·inv·d) ≤ distanceSquare with d = x − mean; the same
- * operations in the same order as the general k-dimensional loop (identical results), unrolled.
- */
-function ellipse2Membership(
-  x: Column,
-  y: Column,
-  mean: number[],
-  inv: number[][],
-  distanceSquare: number,
-  m: Uint8Array,
-): void {
-  const mx = mean[0]!;
-  const my = mean[1]!;
-  const a00 = inv[0]![0]!;
-  const a01 = inv[0]![1]!;
-  const a10 = inv[1]![0]!;
-  const a11 = inv[1]![1]!;
-  for (let i = 0; i < m.length; i++) {
-    const d0 = x[i]! - mx;
-    const d1 = y[i]! - my;
-    let s0 = 0;
-    s0 += a00 * d0;
-    s0 += a01 * d1;
-    let s1 = 0;
-    s1 += a10 * d0;
-    s1 += a11 * d1;
-    let q = 0;
-    q += d0 * s0;
-    q += d1 * s1;
-    m[i] = q <= distanceSquare ? 1 : 0;
-  }
-}
-
-function countOnes(m: Uint8Array): number {
-  let c = 0;
-  for (let i = 0; i < m.length; i++) c += m[i]!;
-  return c;
-}
-
-/** Even–odd (crossing number) point-in-polygon test for every event (works for non-simple polygons). */
-export function polygonMembership(x: Column, y: Column, vertices: [number, number][], out: Uint8Array): void {
-  const nv = vertices.length;
-  const vx = Float64Array.from(vertices.map((v) => v[0]));
-  const vy = Float64Array.from(vertices.map((v) => v[1]));
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let k = 0; k < nv; k++) {
-    minX = Math.min(minX, vx[k]!);
-    maxX = Math.max(maxX, vx[k]!);
-    minY = Math.min(minY, vy[k]!);
-    maxY = Math.max(maxY, vy[k]!);
-  }
-  for (let i = 0; i < x.length; i++) {
-    const px = x[i]!;
-    const py = y[i]!;
-    if (px < minX || px > maxX || py < minY || py > maxY) {
-      out[i] = 0;
-      continue;
-    }
-    let inside = 0;
-    for (let a = 0, b = nv - 1; a < nv; b = a++) {
-      const ya = vy[a]!;
-      const yb = vy[b]!;
-      if (ya > py !== yb > py) {
-        const xc = ((vx[b]! - vx[a]!) * (py - ya)) / (yb - ya) + vx[a]!;
-        if (px < xc) inside ^= 1;
-      }
-    }
-    out[i] = inside;
   }
 }

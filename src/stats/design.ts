@@ -329,9 +329,12 @@ export function termBlocks(
       const nextCols: Float64Array[] = [];
       const sep = (s: string): string => (s === '' ? '' : `${s}:`);
       if (v.kind === 'numeric') {
+        // Each column of this term is used once here: multiplied in place (no copy per variable).
         for (let c = 0; c < cols.length; c++) {
           nextNames.push(sep(names[c]!) + vl);
-          nextCols.push(cols[c]!.map((x, i) => x * v.values[i]!));
+          const col = cols[c]!;
+          for (let i = 0; i < n; i++) col[i] = col[i]! * v.values[i]!;
+          nextCols.push(col);
         }
       } else {
         const start = full || codes[j]![a] === 2 ? 0 : 1;
