@@ -3,7 +3,8 @@
  * --db <target>` into a database that holds the registry (one study patient linked by pseudonym to a
  * registry patient of AMC, one linked to none → a warning, exit 0), then the API of `carto serve` on that
  * database: every study route, role and centre visibility, the unlinked patient's visibility, the
- * latest run's results/tables/figures, the NIfTI routes (read back with the NIfTI reader), 401/403/404.
+ * latest run's results/tables/figures, a scan's record, the NIfTI routes (read back with the NIfTI reader;
+ * built once, cached, rebuilt when the bundle moves away → 404), 401/403/404.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -220,6 +221,44 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
       assert.equal((await get(s.admin, '/api/scans/0000000000000000/vois')).statusCode, 404);
     });
 
+    test('GET /api/scans/{id}: the scan record in scope; a centre user outside it gets 404', async () => {
+      const scans = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<
+        { id: string; grid: { size: number[]; spacingMm: number[] } }[]
+      >();
+      const [s1, s2] = scans;
+      const r = await get(s.dmA, `/api/scans/${s1!.id}`);
+      assert.equal(r.statusCode, 200, r.body);
+      const rec = r.json<Record<string, unknown>>();
+      assert.deepEqual(rec, {
+        id: s1!.id,
+        scanId: 'S1',
+        studyId: 'DRO study',
+        patientId: 'P01',
+        tracer: 'FDG',
+        timepoint: 'pre',
+        day: rec['day'],
+        size: s1!.grid.size,
+        voxelSizeMm: s1!.grid.spacingMm,
+        voiCount: 1,
+      });
+      assert.equal(s1!.grid.size.length, 3);
+      assert.ok(s1!.grid.spacingMm.every((x) => x > 0));
+      assert.ok(rec['day'] === null || typeof rec['day'] === 'number');
+      assert.ok(!r.body.includes(dir), 'no server path in the record');
+      assert.equal((await get(s.analyst, `/api/scans/${s2!.id}`)).json<{ scanId: string }>().scanId, 'S2');
+      // P02 links to no registry patient: no centre sees S2; UMCG sees neither
+      for (const [who, id] of [
+        [s.dmA, s2!.id],
+        [s.dmB, s1!.id],
+        [s.dmB, s2!.id],
+        [s.admin, '0000000000000000'],
+      ] as const) {
+        const x = await get(who, `/api/scans/${id}`);
+        assert.equal(x.statusCode, 404, `${id}`);
+        assert.ok(!x.body.includes('P02') && !x.body.includes('P01'));
+      }
+    });
+
     test('the latest run: results.json, a table and a figure, as carto run wrote them', async () => {
       const r = await get(s.analyst, '/api/studies/DRO%20study/results');
       assert.equal(r.statusCode, 200);
@@ -243,8 +282,14 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
         { id: string; grid: { size: number[] } }[]
       >();
       const id = scans[0]!.id;
-      const suvR = await get(s.dmA, `/api/scans/${id}/suv.nii.gz`);
+      // the viewer asks for both at once: one build answers both; a second ask is the same bytes
+      const [suvR, labR0] = await Promise.all([
+        get(s.dmA, `/api/scans/${id}/suv.nii.gz`),
+        get(s.dmA, `/api/scans/${id}/labels.nii.gz`),
+      ]);
       assert.equal(suvR.statusCode, 200);
+      assert.equal(labR0.statusCode, 200);
+      assert.deepEqual((await get(s.admin, `/api/scans/${id}/suv.nii.gz`)).rawPayload, suvR.rawPayload);
       assert.equal(suvR.headers['content-type'], 'application/gzip');
       const suv = parseNifti(gunzipSync(suvR.rawPayload), 'suv.nii.gz').volume;
       assert.deepEqual([...suv.size], scans[0]!.grid.size);
@@ -315,6 +360,7 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
         '/api/studies/{id}/results',
         '/api/studies/{id}/results/tables/{fileId}',
         '/api/studies/{id}/results/figures/{fileId}',
+        '/api/scans/{id}',
         '/api/scans/{id}/vois',
         '/api/scans/{id}/suv.nii.gz',
         '/api/scans/{id}/labels.nii.gz',
