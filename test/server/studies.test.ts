@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { gunzipSync } from 'fflate';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { parseNifti } from '../../src/io/nifti.js';
@@ -237,7 +237,7 @@ studiesSuite('postgres', async () => (await (cluster ??= startPgCluster())).crea
 /** What the suite's tests share: the app's GET as a user, the sessions, the database and the run. */
 interface SuiteContext {
   name: string;
-  get: (who: Session | null, url: string) => ReturnType<FastifyInstance['inject']>;
+  get: (who: Session | null, url: string) => Promise<LightMyRequestResponse>;
   s: Record<'admin' | 'analyst' | 'dmA' | 'dmB', Session>;
   readonly db: string;
   readonly runJson: { warnings: string[]; unlinkedPatients: string[]; runId: string; studyName: string };
