@@ -8,7 +8,9 @@
  * - first render: niivue's textures built and the first frame drawn (a 1-pixel readPixels waits for
  *   the GPU; in headless chromium the GPU is SwiftShader, a software renderer on the CPU);
  * - ready: crosshair readout and the coronal MIP drawn, the viewer usable.
- * Prints the machine's load (uptime) beside the figures.
+ * The same opens are then timed in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over
+ * EGL) instead of SwiftShader, when the machine has it: both are software renderers on the CPU; on a
+ * GPU niivue's texture passes take milliseconds. Prints the machine's load (uptime) beside the figures.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +22,8 @@ import { register as registerRun } from '../src/cli/commands/run.js';
 import { IDENTITY_DIRECTION } from '../src/imaging/volume.js';
 import { writeNifti } from '../src/io/nifti.js';
 import { runInProcess } from '../test/helpers/cli-in-process.js';
-import { newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
 const dir = mkdtempSync(join(tmpdir(), 'carto-bench-viewer-'));
@@ -64,6 +67,24 @@ function bigScanBundle(): { bundle: string; suv: Float32Array } {
   return { bundle: b, suv };
 }
 
+/** chromium's flags for WebGL on Mesa's llvmpipe (ANGLE's OpenGL ES backend over EGL). */
+const LLVMPIPE = ['--use-gl=angle', '--use-angle=gl-egl', '--ignore-gpu-blocklist'];
+
+/** Opens the scan in the viewer; its times since the navigation started (see module doc). */
+async function openTimed(page: Page, id: string): Promise<string> {
+  await page.goto('about:blank');
+  const t0 = Date.now();
+  await page.goto(`/scans/${id}`);
+  await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 300_000 });
+  const wall = Date.now() - t0;
+  const v = page.locator('.viewer');
+  const at = async (name: string) => Number(await v.getAttribute(name));
+  return (
+    `data ${await at('data-data-at')} ms, first render ${await at('data-render-at')} ms, ` +
+    `ready ${await at('data-load-ms')} ms since navigation (wall ${wall} ms; pane: ${await v.getAttribute('data-phases')})`
+  );
+}
+
 describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
   let h: Harness;
   let suv: Float32Array;
@@ -98,18 +119,26 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
     }[];
     const id = scans[0]!.id;
     const lines: string[] = [];
-    for (const run of ['cold', 'warm', 'warm']) {
-      await page.goto('about:blank');
-      const t0 = Date.now();
-      await page.goto(`/scans/${id}`);
-      await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 300_000 });
-      const wall = Date.now() - t0;
-      const v = page.locator('.viewer');
-      const at = async (name: string) => Number(await v.getAttribute(name));
-      lines.push(
-        `  ${run}: data ${await at('data-data-at')} ms, first render ${await at('data-render-at')} ms, ` +
-          `ready ${await at('data-load-ms')} ms since navigation (wall ${wall} ms; pane: ${await v.getAttribute('data-phases')})`,
-      );
+    for (const run of ['cold', 'warm', 'warm'])
+      lines.push(`  SwiftShader, ${run}: ${await openTimed(page, id)}`);
+    // the same app in chromium on Mesa's llvmpipe (ANGLE over EGL), when this machine has it: the same
+    // GPU work on another software renderer
+    const llvmpipe = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...LLVMPIPE] });
+    try {
+      const context2 = await llvmpipe.newContext({ baseURL: h.url, viewport: { width: 1280, height: 900 } });
+      const page2 = await context2.newPage();
+      const renderer = await page2.evaluate(`(() => {
+        const gl = document.createElement('canvas').getContext('webgl2');
+        const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
+        return ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : 'no WebGL2';
+      })()`);
+      if (/llvmpipe/.test(String(renderer))) {
+        await signIn(page2, 'admin');
+        for (const run of ['warm', 'warm']) lines.push(`  llvmpipe, ${run}: ${await openTimed(page2, id)}`);
+      } else lines.push(`  llvmpipe: not available here (${String(renderer)})`);
+      await context2.close();
+    } finally {
+      await llvmpipe.close();
     }
     const load = execFileSync('uptime', { encoding: 'utf8' }).trim();
     console.log(
