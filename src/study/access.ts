@@ -59,6 +59,24 @@ export interface VoiMetricsRow {
   matvMl: number;
 }
 
+/** A stored scan as GET /api/scans/{id} answers it (see `StudyAccess.scan`). */
+export interface ScanRecord {
+  id: string;
+  scanId: string;
+  studyId: string;
+  /** The study patient's pseudonym. */
+  patientId: string;
+  tracer: string;
+  timepoint: string;
+  /** Days from infusion, null when the bundle gave none. */
+  day: number | null;
+  /** Grid size [nx, ny, nz] in voxels. */
+  size: number[] | null;
+  /** Voxel size [dx, dy, dz] in mm. */
+  voxelSizeMm: number[] | null;
+  voiCount: number;
+}
+
 const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
 
 /** The stored studies as one actor may see them (see module doc). */
@@ -254,6 +272,29 @@ export class StudyAccess {
     return scan;
   }
 
+  /**
+   * A scan's record in scope (no file paths): API id, study, patient pseudonym, timepoint, day relative
+   * to infusion, grid size (voxels) and voxel size (mm; null when the import stored no grid) and its
+   * number of VOIs. @throws NotFoundError outside the scope
+   */
+  async scan(scanUid: string): Promise<ScanRecord> {
+    const s = await this.scopedScan(scanUid);
+    const grid =
+      s.grid_json === null ? null : (JSON.parse(s.grid_json) as { size: number[]; spacingMm: number[] });
+    return {
+      id: s.uid,
+      scanId: s.scan_id,
+      studyId: s.study_id,
+      patientId: s.patient_id,
+      tracer: s.tracer,
+      timepoint: s.timepoint,
+      day: s.day,
+      size: grid ? grid.size : null,
+      voxelSizeMm: grid ? grid.spacingMm : null,
+      voiCount: (await this.voiRows(s)).length,
+    };
+  }
+
   private async voiRows(scan: { study_id: string; scan_id: string }) {
     return this.db
       .selectFrom('voi')
@@ -285,11 +326,11 @@ export class StudyAccess {
    * VOI definitions (server-side only: these hold paths).
    * @throws NotFoundError outside the scope
    */
-  async scanSource(scanUid: string): Promise<{ source: ScanSource; vois: Voi[] }> {
+  async scanSource(scanUid: string): Promise<{ source: ScanSource; vois: Voi[]; importedAt: string }> {
     const s = await this.scopedScan(scanUid);
     const study = await this.db
       .selectFrom('study')
-      .select(['bundle_dir', 'data_roots_json'])
+      .select(['bundle_dir', 'data_roots_json', 'imported_at'])
       .where('study_id', '=', s.study_id)
       .executeTakeFirstOrThrow();
     const dose = await this.db
@@ -331,6 +372,7 @@ export class StudyAccess {
         dataRoots: roots,
       },
       vois,
+      importedAt: study.imported_at,
     };
   }
 

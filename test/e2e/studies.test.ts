@@ -5,7 +5,10 @@
  * sections, findings, tables, SVG figures) are axe-clean; a centre's data manager sees the polite note
  * instead of the report and only P01's scan; the viewer opens a scan, its SUV readout under the
  * crosshair equals the volume's value at that voxel (read with the project's NIfTI reader), the VOI row
- * moves the crosshair to the VOI's SUVmax voxel, and the window preset changes the colour bar.
+ * moves the crosshair to the VOI's SUVmax voxel, and the window preset changes the colour bar. P01's
+ * post-CART scan S3 (an SUV NIfTI on a shifted grid) opens beside S1: a crosshair move in either pane
+ * lands the other on the same patient coordinate (mm, LPS), on the voxel the NIfTI affines give, and
+ * shows that scan's own SUV there (computed here from the volume); outside its grid it says so.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,12 +18,41 @@ import { join } from 'node:path';
 import { gunzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { register as registerRun } from '../../src/cli/commands/run.js';
-import { parseNifti } from '../../src/io/nifti.js';
+import { IDENTITY_DIRECTION, ijkToLps, lpsToIjk, type Vec3 } from '../../src/imaging/volume.js';
+import { parseNifti, writeNifti } from '../../src/io/nifti.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { newPage, screenshot, seriousViolations, signIn, startHarness, type Harness } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-e2e-studies-'));
+
+/**
+ * P01's post-CART scan S3 (SUV NIfTI) on another grid than the DRO's (256×256×20, 4 mm, origin 0): 4 mm
+ * voxels, 200×180×16, origin (40, 80, 8) mm LPS — its voxel (i, j, k) is the DRO's (i+10, j+20, k+2) —
+ * with values that differ from voxel to voxel, and a lesion label map.
+ */
+function writePostScan(b: string): void {
+  const size: [number, number, number] = [200, 180, 16];
+  const [nx, ny, nz] = size;
+  const suv = new Float32Array(nx * ny * nz);
+  const mask = new Uint8Array(nx * ny * nz);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const q = i + nx * (j + ny * k);
+        const lesion = (i - 100) ** 2 + (j - 90) ** 2 + (k - 8) ** 2 < 16;
+        suv[q] = (lesion ? 6 : 0.2) + ((i * 7 + j * 13 + k * 31) % 23) / 5;
+        mask[q] = lesion ? 1 : 0;
+      }
+  const grid = {
+    size,
+    spacingMm: [4, 4, 4] as Vec3,
+    originLps: [40, 80, 8] as Vec3,
+    direction: IDENTITY_DIRECTION,
+  };
+  writeNifti({ ...grid, data: suv, unit: 'SUVbw g/mL' }, join(b, 'post-suv.nii.gz'));
+  writeNifti({ ...grid, data: mask, unit: 'label' }, join(b, 'post-mask.nii.gz'));
+}
 
 /** The DRO bundle with a second patient P02 (scan S2 on the same images) who is in no registry. */
 function twoPatientBundle(at: string): string {
@@ -35,19 +67,41 @@ function twoPatientBundle(at: string): string {
   );
   writeFileSync(
     join(b, 'scans.csv'),
-    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n',
+    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n' +
+      'S3,P01,FDG,post,post-suv.nii.gz,nifti-suv\n',
   );
   writeFileSync(
     join(b, 'vois.csv'),
     'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
-      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
+      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n' +
+      'S3,lesion,L1,L1,nodal,no,post-mask.nii.gz,1\n',
   );
+  writePostScan(b);
   writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
   return b;
 }
 
 async function assertAccessible(page: Page, what: string): Promise<void> {
   assert.deepEqual(await seriousViolations(page), [], `${what}: serious/critical axe violations`);
+}
+
+type Hook = '__cartoViewer' | '__cartoCompareViewer';
+
+/** Moves a pane's crosshair to the file's voxel through its test hook (src/viewer/useScanPane.ts). */
+async function moveTo(page: Page, hook: Hook, vox: Vec3): Promise<void> {
+  await page.evaluate(
+    (a) =>
+      (window as unknown as Record<string, { moveToVoxel: (i: number, j: number, k: number) => void }>)[
+        a.hook
+      ]!.moveToVoxel(...a.vox),
+    { hook, vox },
+  );
+}
+
+/** A scan's SUV volume as the server sends it, read with the project's NIfTI reader (LPS grid). */
+async function suvVolume(page: Page, scanId: string) {
+  const bytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
+  return parseNifti(gunzipSync(new Uint8Array(bytes)), 'suv.nii.gz').volume;
 }
 
 /** The viewer's readout: voxel, SUV (exact, from data-value) and VOI. */
@@ -97,7 +151,7 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     const row = page.locator('table.studies tbody tr');
     await row.first().waitFor();
     assert.equal(await row.count(), 1);
-    assert.match((await row.textContent()) ?? '', /DRO study.*FDG \(18F\)\s*22/);
+    assert.match((await row.textContent()) ?? '', /DRO study.*FDG \(18F\)\s*23/);
     await assertAccessible(page, 'studies list');
     await screenshot(page, 'studies-list');
     await page.getByRole('link', { name: 'DRO study' }).click();
@@ -135,7 +189,7 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     assert.match((await voiTable.locator('tbody').textContent()) ?? '', /P02/);
     // both patients with their scans, each a link into the viewer
     assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01', 'P02']);
-    assert.equal(await page.locator('.scan-links a').count(), 2);
+    assert.equal(await page.locator('.scan-links a').count(), 3);
     await assertAccessible(page, 'study page');
     await screenshot(page, 'study');
     await context.close();
@@ -148,7 +202,7 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     await page.getByTestId('report-restricted').waitFor();
     assert.equal(await page.locator('.report-section').count(), 0);
     assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01']);
-    assert.deepEqual(await page.locator('.scan-links a').allTextContents(), ['S1 (pre)']);
+    assert.deepEqual(await page.locator('.scan-links a').allTextContents(), ['S1 (pre)', 'S3 (post)']);
     await assertAccessible(page, 'study page (centre role)');
     // the other centre does not have the study at all
     const other = await newPage(h);
@@ -159,68 +213,139 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     await context.close();
   });
 
-  test('the viewer: SUV readout equals the volume at the crosshair, VOI row → SUVmax voxel, window presets', async () => {
-    const { context, page } = await newPage(h);
-    await signIn(page, 'admin');
-    await page.goto('/studies/DRO%20study');
-    await page.getByRole('link', { name: /^S1 / }).click();
-    await page.getByRole('heading', { name: 'Scan S1' }).waitFor();
-    await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
-    const scanId = new URL(page.url()).pathname.split('/').pop()!;
-    const suvBytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
-    const suv = parseNifti(gunzipSync(new Uint8Array(suvBytes)), 'suv.nii.gz').volume;
-    const [nx, ny, nz] = suv.size;
-    const at = (i: number, j: number, k: number) => suv.data[i + nx * (j + ny * k)]!;
-    // the file's hottest voxel, its neighbours on each axis and voxels away from the centre: the readout
-    // is the file's value at (i, j, k) (niivue orders voxels RAS: a flip or swap would show another value)
-    let hot = 0;
-    for (let q = 1; q < suv.data.length; q++) if (suv.data[q]! > suv.data[hot]!) hot = q;
-    const hi = hot % nx;
-    const hj = Math.floor(hot / nx) % ny;
-    const hk = Math.floor(hot / (nx * ny));
-    const voxels: [number, number, number][] = [
-      [hi, hj, hk],
-      [Math.max(0, hi - 3), hj, hk],
-      [hi, Math.min(ny - 1, hj + 3), hk],
-      [hi, hj, Math.max(0, hk - 3)],
-      [Math.floor(nx / 3), Math.floor((2 * ny) / 3), Math.floor(nz / 4)],
-      [1, ny - 2, nz - 3],
-    ];
-    assert.ok(new Set(voxels.map((v) => at(...v))).size > 1, 'the chosen voxels differ in SUV');
-    for (const [i, j, k] of voxels) {
-      await page.evaluate(
-        (v) =>
-          (
-            window as unknown as { __cartoViewer: { moveToVoxel: (i: number, j: number, k: number) => void } }
-          ).__cartoViewer.moveToVoxel(v.i, v.j, v.k),
-        { i, j, k },
-      );
-      await page.getByTestId('readout-voxel').getByText(`${i}, ${j}, ${k}`, { exact: true }).waitFor();
-      const r = await readout(page);
-      assert.ok(
-        Math.abs(r.suv - at(i, j, k)) <= 1e-6 * Math.max(1, Math.abs(at(i, j, k))),
-        `SUV at ${i},${j},${k}: ${r.suv} vs ${at(i, j, k)}`,
-      );
-    }
-    // the VOI row's button moves the crosshair to the VOI's SUVmax voxel
-    const vois = (await (await page.request.get(`/api/scans/${scanId}/vois`)).json()) as {
-      label: string;
-      suvMax: number;
-    }[];
-    await page.getByRole('button', { name: 'Go to SUVmax of L1' }).click();
-    await page.getByTestId('readout-voi').getByText('L1').waitFor();
+  test('the viewer: SUV readout equals the volume at the crosshair, VOI row → SUVmax voxel, window presets', () =>
+    viewerReadout(h));
+
+  test('pre vs post side by side: linked crosshairs land on the same patient coordinate and show each scan’s SUV there', () =>
+    linkedCrosshairs(h));
+});
+
+/** The viewer: SUV readout = the volume at the crosshair, VOI row → SUVmax voxel, window presets. */
+async function viewerReadout(h: Harness): Promise<void> {
+  const { context, page } = await newPage(h);
+  await signIn(page, 'admin');
+  await page.goto('/studies/DRO%20study');
+  await page.getByRole('link', { name: /^S1 / }).click();
+  await page.getByRole('heading', { name: 'Scan S1' }).waitFor();
+  await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
+  const scanId = new URL(page.url()).pathname.split('/').pop()!;
+  const suvBytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
+  const suv = parseNifti(gunzipSync(new Uint8Array(suvBytes)), 'suv.nii.gz').volume;
+  const [nx, ny, nz] = suv.size;
+  const at = (i: number, j: number, k: number) => suv.data[i + nx * (j + ny * k)]!;
+  // the file's hottest voxel, its neighbours on each axis and voxels away from the centre: the readout
+  // is the file's value at (i, j, k) (niivue orders voxels RAS: a flip or swap would show another value)
+  let hot = 0;
+  for (let q = 1; q < suv.data.length; q++) if (suv.data[q]! > suv.data[hot]!) hot = q;
+  const hi = hot % nx;
+  const hj = Math.floor(hot / nx) % ny;
+  const hk = Math.floor(hot / (nx * ny));
+  const voxels: [number, number, number][] = [
+    [hi, hj, hk],
+    [Math.max(0, hi - 3), hj, hk],
+    [hi, Math.min(ny - 1, hj + 3), hk],
+    [hi, hj, Math.max(0, hk - 3)],
+    [Math.floor(nx / 3), Math.floor((2 * ny) / 3), Math.floor(nz / 4)],
+    [1, ny - 2, nz - 3],
+  ];
+  assert.ok(new Set(voxels.map((v) => at(...v))).size > 1, 'the chosen voxels differ in SUV');
+  for (const [i, j, k] of voxels) {
+    await page.evaluate(
+      (v) =>
+        (
+          window as unknown as { __cartoViewer: { moveToVoxel: (i: number, j: number, k: number) => void } }
+        ).__cartoViewer.moveToVoxel(v.i, v.j, v.k),
+      { i, j, k },
+    );
+    await page.getByTestId('readout-voxel').getByText(`${i}, ${j}, ${k}`, { exact: true }).waitFor();
     const r = await readout(page);
     assert.ok(
-      Math.abs(r.suv - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax),
-      `${r.suv} vs ${vois[0]!.suvMax}`,
+      Math.abs(r.suv - at(i, j, k)) <= 1e-6 * Math.max(1, Math.abs(at(i, j, k))),
+      `SUV at ${i},${j},${k}: ${r.suv} vs ${at(i, j, k)}`,
     );
-    // window presets change the colour bar
-    assert.equal(await page.getByTestId('colorbar-max').textContent(), '5 g/mL');
-    await page.getByRole('radio', { name: '0–30' }).check();
-    assert.equal(await page.getByTestId('colorbar-max').textContent(), '30 g/mL');
-    assert.equal(await page.getByRole('img', { name: 'SUV colour bar, 0 to 30 g/mL' }).count(), 1);
-    await assertAccessible(page, 'viewer');
-    await screenshot(page, 'viewer');
-    await context.close();
-  });
-});
+  }
+  // the VOI row's button moves the crosshair to the VOI's SUVmax voxel
+  const vois = (await (await page.request.get(`/api/scans/${scanId}/vois`)).json()) as {
+    label: string;
+    suvMax: number;
+  }[];
+  await page.getByRole('button', { name: 'Go to SUVmax of L1' }).click();
+  await page.getByTestId('readout-voi').getByText('L1').waitFor();
+  const r = await readout(page);
+  assert.ok(
+    Math.abs(r.suv - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax),
+    `${r.suv} vs ${vois[0]!.suvMax}`,
+  );
+  // window presets change the colour bar
+  assert.equal(await page.getByTestId('colorbar-max').textContent(), '5 g/mL');
+  await page.getByRole('radio', { name: '0–30' }).check();
+  assert.equal(await page.getByTestId('colorbar-max').textContent(), '30 g/mL');
+  assert.equal(await page.getByRole('img', { name: 'SUV colour bar, 0 to 30 g/mL' }).count(), 1);
+  await assertAccessible(page, 'viewer');
+  await screenshot(page, 'viewer');
+  await context.close();
+}
+
+/** Two timepoints of P01 side by side: linked crosshairs by patient coordinate (mm, LPS), both ways. */
+async function linkedCrosshairs(h: Harness): Promise<void> {
+  const { context, page } = await newPage(h);
+  await signIn(page, 'admin');
+  const scans = (await (await page.request.get('/api/studies/DRO%20study/scans')).json()) as {
+    id: string;
+    scanId: string;
+  }[];
+  const idOf = (scanId: string) => scans.find((x) => x.scanId === scanId)!.id;
+  const [pre, post] = [idOf('S1'), idOf('S3')];
+  await page.goto(`/scans/${pre}`);
+  await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
+  // only the same patient's other scan is offered (S2 is P02's)
+  const compare = page.getByLabel('Compare with');
+  assert.deepEqual(await compare.locator('option').allTextContents(), ['No other scan', 'S3 (post)']);
+  await compare.selectOption({ label: 'S3 (post)' });
+  await page.locator('[data-testid="compare-pane"][data-status="ready"]').waitFor({ timeout: 60_000 });
+  const [a, b] = [await suvVolume(page, pre), await suvVolume(page, post)];
+  const value = (v: typeof a, [i, j, k]: Vec3) => v.data[i + v.size[0] * (j + v.size[1] * k)]!;
+  // the expected voxel of B at A's voxel: A's voxel centre in mm (LPS) mapped through B's affine
+  const partner = (from: typeof a, to: typeof a, vox: Vec3): Vec3 =>
+    lpsToIjk(to, ijkToLps(from, vox)).map((x) => Math.round(x)) as Vec3;
+  for (const vox of [
+    [110, 120, 10],
+    [15, 25, 3],
+    [200, 190, 17],
+  ] as Vec3[]) {
+    await moveTo(page, '__cartoViewer', vox);
+    await page.getByTestId('readout-voxel').getByText(vox.join(', '), { exact: true }).waitFor();
+    const expected = partner(a, b, vox);
+    assert.notDeepEqual(expected, vox, 'the grids differ: the linked voxel is another index');
+    await page.getByTestId('compare-readout-voxel').getByText(expected.join(', '), { exact: true }).waitFor();
+    const mmA = await page.getByTestId('readout-mm').getAttribute('data-value');
+    const mmB = await page.getByTestId('compare-readout-mm').getAttribute('data-value');
+    // the same patient coordinate, A's voxel centre (niivue's matrices are float32: to 1 µm)
+    const [mm, mmAtB] = [mmA!.split(',').map(Number), mmB!.split(',').map(Number)];
+    ijkToLps(a, vox).forEach((x, d) => {
+      assert.ok(Math.abs(mm[d]! - x) < 1e-3, `A at ${mm.join(',')} mm`);
+      assert.ok(Math.abs(mmAtB[d]! - x) < 1e-3, `B at ${mmAtB.join(',')} mm`);
+    });
+    const shown = Number(await page.getByTestId('compare-readout-suv').getAttribute('data-value'));
+    assert.ok(
+      Math.abs(shown - value(b, expected)) <= 1e-6 * Math.max(1, value(b, expected)),
+      `B at ${expected.join(',')}`,
+    );
+    assert.notEqual(value(b, expected), value(a, vox));
+  }
+  // and the other way round: a move in B moves A
+  const inB: Vec3 = [100, 90, 8];
+  await moveTo(page, '__cartoCompareViewer', inB);
+  const inA = partner(b, a, inB);
+  await page.getByTestId('readout-voxel').getByText(inA.join(', '), { exact: true }).waitFor();
+  const shownA = Number(await page.getByTestId('readout-suv').getAttribute('data-value'));
+  assert.ok(Math.abs(shownA - value(a, inA)) <= 1e-6 * Math.max(1, value(a, inA)), `A at ${inA.join(',')}`);
+  assert.equal(await page.getByTestId('compare-readout-voi').textContent(), 'L1');
+  // a position outside B's field of view: B says so instead of showing a value
+  await moveTo(page, '__cartoViewer', [2, 2, 0]);
+  await page.getByTestId('compare-readout-voxel').getByText('outside this scan').waitFor();
+  assert.equal(await page.getByTestId('compare-readout-suv').textContent(), '—');
+  await assertAccessible(page, 'viewer, two timepoints');
+  await screenshot(page, 'viewer-compare');
+  await context.close();
+}

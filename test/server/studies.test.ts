@@ -3,14 +3,15 @@
  * --db <target>` into a database that holds the registry (one study patient linked by pseudonym to a
  * registry patient of AMC, one linked to none → a warning, exit 0), then the API of `carto serve` on that
  * database: every study route, role and centre visibility, the unlinked patient's visibility, the
- * latest run's results/tables/figures, the NIfTI routes (read back with the NIfTI reader), 401/403/404.
+ * latest run's results/tables/figures, a scan's record, the NIfTI routes (read back with the NIfTI reader;
+ * built once, cached, rebuilt when the bundle moves away → 404), 401/403/404.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { gunzipSync } from 'fflate';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { parseNifti } from '../../src/io/nifti.js';
@@ -192,118 +193,19 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
       assert.equal((await get(s.dmA, '/api/studies/DRO%20study/results/tables/voi-metrics')).statusCode, 403);
     });
 
-    test('scans, VOI metrics (numeric) and the scan scope; the unlinked patient’s scan is for admins and analysts', async () => {
-      const scans = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<
-        { id: string; scanId: string; patientId: string; path?: string }[]
-      >();
-      assert.deepEqual(
-        scans.map((x) => x.scanId),
-        ['S1', 'S2'],
-      );
-      assert.ok(scans.every((x) => /^[0-9a-f]{16}$/.test(x.id) && x.path === undefined));
-      const [s1, s2] = scans;
-      const vois = (await get(s.admin, `/api/scans/${s1!.id}/vois`)).json<
-        { voiId: string; labelValue: number; voxelCount: number; suvMax: number; suvMean: number }[]
-      >();
-      assert.equal(vois.length, 1);
-      assert.equal(vois[0]!.labelValue, 1);
-      assert.equal(typeof vois[0]!.suvMax, 'number');
-      assert.ok(vois[0]!.voxelCount > 0 && vois[0]!.suvMax >= vois[0]!.suvMean);
-      assert.equal((await get(s.analyst, `/api/scans/${s2!.id}/vois`)).statusCode, 200);
-      assert.equal((await get(s.dmA, `/api/scans/${s1!.id}/vois`)).statusCode, 200);
-      for (const who of [s.dmA, s.dmB]) {
-        const r = await get(who, `/api/scans/${s2!.id}/vois`);
-        assert.equal(r.statusCode, 404);
-        assert.ok(!r.body.includes('P02'));
-      }
-      assert.equal((await get(s.dmB, `/api/scans/${s1!.id}/vois`)).statusCode, 404);
-      assert.equal((await get(s.admin, '/api/scans/0000000000000000/vois')).statusCode, 404);
-    });
-
-    test('the latest run: results.json, a table and a figure, as carto run wrote them', async () => {
-      const r = await get(s.analyst, '/api/studies/DRO%20study/results');
-      assert.equal(r.statusCode, 200);
-      assert.equal(r.headers['x-analysis-run'], runJson.runId);
-      const results = r.json<{ study: { name: string }; sections: Record<string, { tables: string[] }> }>();
-      assert.equal(results.study.name, 'DRO study');
-      const t = await get(s.admin, '/api/studies/DRO%20study/results/tables/voi-metrics.csv');
-      assert.equal(t.statusCode, 200);
-      assert.match(String(t.headers['content-type']), /^text\/csv/);
-      assert.match(t.body, /P02/);
-      const f = await get(s.admin, '/api/studies/DRO%20study/results/figures/mip');
-      assert.equal(f.statusCode, 200);
-      assert.match(String(f.headers['content-type']), /^image\/svg\+xml/);
-      assert.match(f.body, /<svg/);
-      assert.equal((await get(s.admin, '/api/studies/DRO%20study/results/figures/nope')).statusCode, 404);
-      assert.equal((await get(s.admin, '/api/studies/nope/results')).statusCode, 404);
-    });
-
-    test('suv.nii.gz and labels.nii.gz: the SUV volume and the VOI label map on the PET grid', async () => {
-      const scans = (await get(s.dmA, '/api/studies/DRO%20study/scans')).json<
-        { id: string; grid: { size: number[] } }[]
-      >();
-      const id = scans[0]!.id;
-      const suvR = await get(s.dmA, `/api/scans/${id}/suv.nii.gz`);
-      assert.equal(suvR.statusCode, 200);
-      assert.equal(suvR.headers['content-type'], 'application/gzip');
-      const suv = parseNifti(gunzipSync(suvR.rawPayload), 'suv.nii.gz').volume;
-      assert.deepEqual([...suv.size], scans[0]!.grid.size);
-      const labR = await get(s.dmA, `/api/scans/${id}/labels.nii.gz`);
-      assert.equal(labR.statusCode, 200);
-      const labels = parseNifti(gunzipSync(labR.rawPayload), 'labels.nii.gz').volume;
-      assert.deepEqual([...labels.size], [...suv.size]);
-      const vois = (await get(s.dmA, `/api/scans/${id}/vois`)).json<
-        { voxelCount: number; suvMax: number }[]
-      >();
-      let count = 0;
-      let max = -Infinity;
-      for (let q = 0; q < labels.data.length; q++)
-        if (labels.data[q] === 1) {
-          count++;
-          max = Math.max(max, suv.data[q]!);
-        }
-      assert.equal(count, vois[0]!.voxelCount);
-      assert.ok(Math.abs(max - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax));
-      const other = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
-      assert.equal((await get(s.dmA, `/api/scans/${other}/suv.nii.gz`)).statusCode, 404);
-    });
-
-    test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
-      const bundle = join(dir, `${name}-bundle`, 'bundle');
-      let err = '';
-      const write = process.stderr.write.bind(process.stderr);
-      process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
-        if (typeof chunk === 'string') err += chunk;
-        return write(chunk, ...rest);
-      };
-      let r: Awaited<ReturnType<typeof runInProcess>>;
-      try {
-        r = await runInProcess(registerRun, ['import', bundle, '--db', db]);
-      } finally {
-        process.stderr.write = write;
-      }
-      assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /import: {3}unchanged/);
-      assert.match(err, /^warning: study DRO study: patient P02 matches no registry patient/m);
-      assert.ok(!/P01 matches/.test(err));
-    });
-
-    test('the NIfTI routes answer 404 when the bundle is not on this server, without its path', async () => {
-      const bundle = join(dir, `${name}-bundle`); // the folder holding the bundle
-      const id = (await get(s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
-      renameSync(bundle, `${bundle}-moved`);
-      try {
-        for (const file of ['suv.nii.gz', 'labels.nii.gz']) {
-          const r = await get(s.admin, `/api/scans/${id}/${file}`);
-          assert.equal(r.statusCode, 404, file);
-          assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);
-        }
-        // everything else is served from the database alone
-        assert.equal((await get(s.admin, `/api/scans/${id}/vois`)).statusCode, 200);
-      } finally {
-        renameSync(`${bundle}-moved`, bundle);
-      }
-    });
+    const ctx: SuiteContext = {
+      name,
+      get,
+      s,
+      get db() {
+        return db;
+      },
+      get runJson() {
+        return runJson;
+      },
+    };
+    scanRouteTests(ctx);
+    fileRouteTests(ctx);
 
     test('anonymous → 401 on every study route; every study route is in the OpenAPI document', async () => {
       const doc = (await get(null, '/api/openapi.json')).json<{ paths: Record<string, { get?: unknown }> }>();
@@ -315,6 +217,7 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
         '/api/studies/{id}/results',
         '/api/studies/{id}/results/tables/{fileId}',
         '/api/studies/{id}/results/figures/{fileId}',
+        '/api/scans/{id}',
         '/api/scans/{id}/vois',
         '/api/scans/{id}/suv.nii.gz',
         '/api/scans/{id}/labels.nii.gz',
@@ -330,3 +233,175 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
 
 studiesSuite('sqlite', () => Promise.resolve(join(dir, 'deployment.sqlite')));
 studiesSuite('postgres', async () => (await (cluster ??= startPgCluster())).createDatabase('studies'));
+
+/** What the suite's tests share: the app's GET as a user, the sessions, the database and the run. */
+interface SuiteContext {
+  name: string;
+  get: (who: Session | null, url: string) => Promise<LightMyRequestResponse>;
+  s: Record<'admin' | 'analyst' | 'dmA' | 'dmB', Session>;
+  readonly db: string;
+  readonly runJson: { warnings: string[]; unlinkedPatients: string[]; runId: string; studyName: string };
+}
+
+/** The scan routes' tests: scans and VOI metrics in scope, GET /api/scans/{id}. */
+function scanRouteTests(c: SuiteContext): void {
+  test('scans, VOI metrics (numeric) and the scan scope; the unlinked patient’s scan is for admins and analysts', async () => {
+    const scans = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<
+      { id: string; scanId: string; patientId: string; path?: string }[]
+    >();
+    assert.deepEqual(
+      scans.map((x) => x.scanId),
+      ['S1', 'S2'],
+    );
+    assert.ok(scans.every((x) => /^[0-9a-f]{16}$/.test(x.id) && x.path === undefined));
+    const [s1, s2] = scans;
+    const vois = (await c.get(c.s.admin, `/api/scans/${s1!.id}/vois`)).json<
+      { voiId: string; labelValue: number; voxelCount: number; suvMax: number; suvMean: number }[]
+    >();
+    assert.equal(vois.length, 1);
+    assert.equal(vois[0]!.labelValue, 1);
+    assert.equal(typeof vois[0]!.suvMax, 'number');
+    assert.ok(vois[0]!.voxelCount > 0 && vois[0]!.suvMax >= vois[0]!.suvMean);
+    assert.equal((await c.get(c.s.analyst, `/api/scans/${s2!.id}/vois`)).statusCode, 200);
+    assert.equal((await c.get(c.s.dmA, `/api/scans/${s1!.id}/vois`)).statusCode, 200);
+    for (const who of [c.s.dmA, c.s.dmB]) {
+      const r = await c.get(who, `/api/scans/${s2!.id}/vois`);
+      assert.equal(r.statusCode, 404);
+      assert.ok(!r.body.includes('P02'));
+    }
+    assert.equal((await c.get(c.s.dmB, `/api/scans/${s1!.id}/vois`)).statusCode, 404);
+    assert.equal((await c.get(c.s.admin, '/api/scans/0000000000000000/vois')).statusCode, 404);
+  });
+
+  test('GET /api/scans/{id}: the scan record in scope; a centre user outside it gets 404', async () => {
+    const scans = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<
+      { id: string; grid: { size: number[]; spacingMm: number[] } }[]
+    >();
+    const [s1, s2] = scans;
+    const r = await c.get(c.s.dmA, `/api/scans/${s1!.id}`);
+    assert.equal(r.statusCode, 200, r.body);
+    const rec = r.json<Record<string, unknown>>();
+    assert.deepEqual(rec, {
+      id: s1!.id,
+      scanId: 'S1',
+      studyId: 'DRO study',
+      patientId: 'P01',
+      tracer: 'FDG',
+      timepoint: 'pre',
+      day: rec['day'],
+      size: s1!.grid.size,
+      voxelSizeMm: s1!.grid.spacingMm,
+      voiCount: 1,
+    });
+    assert.equal(s1!.grid.size.length, 3);
+    assert.ok(s1!.grid.spacingMm.every((x) => x > 0));
+    assert.ok(rec['day'] === null || typeof rec['day'] === 'number');
+    assert.ok(!r.body.includes(dir), 'no server path in the record');
+    assert.equal((await c.get(c.s.analyst, `/api/scans/${s2!.id}`)).json<{ scanId: string }>().scanId, 'S2');
+    // P02 links to no registry patient: no centre sees S2; UMCG sees neither
+    for (const [who, id] of [
+      [c.s.dmA, s2!.id],
+      [c.s.dmB, s1!.id],
+      [c.s.dmB, s2!.id],
+      [c.s.admin, '0000000000000000'],
+    ] as const) {
+      const x = await c.get(who, `/api/scans/${id}`);
+      assert.equal(x.statusCode, 404, `${id}`);
+      assert.ok(!x.body.includes('P02') && !x.body.includes('P01'));
+    }
+  });
+}
+
+/** The latest run's files and the scan images (NIfTI), the import warning, the moved bundle. */
+function fileRouteTests(c: SuiteContext): void {
+  test('the latest run: results.json, a table and a figure, as carto run wrote them', async () => {
+    const r = await c.get(c.s.analyst, '/api/studies/DRO%20study/results');
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['x-analysis-run'], c.runJson.runId);
+    const results = r.json<{ study: { name: string }; sections: Record<string, { tables: string[] }> }>();
+    assert.equal(results.study.name, 'DRO study');
+    const t = await c.get(c.s.admin, '/api/studies/DRO%20study/results/tables/voi-metrics.csv');
+    assert.equal(t.statusCode, 200);
+    assert.match(String(t.headers['content-type']), /^text\/csv/);
+    assert.match(t.body, /P02/);
+    const f = await c.get(c.s.admin, '/api/studies/DRO%20study/results/figures/mip');
+    assert.equal(f.statusCode, 200);
+    assert.match(String(f.headers['content-type']), /^image\/svg\+xml/);
+    assert.match(f.body, /<svg/);
+    assert.equal((await c.get(c.s.admin, '/api/studies/DRO%20study/results/figures/nope')).statusCode, 404);
+    assert.equal((await c.get(c.s.admin, '/api/studies/nope/results')).statusCode, 404);
+  });
+
+  test('suv.nii.gz and labels.nii.gz: the SUV volume and the VOI label map on the PET grid', async () => {
+    const scans = (await c.get(c.s.dmA, '/api/studies/DRO%20study/scans')).json<
+      { id: string; grid: { size: number[] } }[]
+    >();
+    const id = scans[0]!.id;
+    // the viewer asks for both at once: one build answers both; a second ask is the same bytes
+    const [suvR, labR0] = await Promise.all([
+      c.get(c.s.dmA, `/api/scans/${id}/suv.nii.gz`),
+      c.get(c.s.dmA, `/api/scans/${id}/labels.nii.gz`),
+    ]);
+    assert.equal(suvR.statusCode, 200);
+    assert.equal(labR0.statusCode, 200);
+    assert.deepEqual((await c.get(c.s.admin, `/api/scans/${id}/suv.nii.gz`)).rawPayload, suvR.rawPayload);
+    assert.equal(suvR.headers['content-type'], 'application/gzip');
+    const suv = parseNifti(gunzipSync(suvR.rawPayload), 'suv.nii.gz').volume;
+    assert.deepEqual([...suv.size], scans[0]!.grid.size);
+    const labR = await c.get(c.s.dmA, `/api/scans/${id}/labels.nii.gz`);
+    assert.equal(labR.statusCode, 200);
+    const labels = parseNifti(gunzipSync(labR.rawPayload), 'labels.nii.gz').volume;
+    assert.deepEqual([...labels.size], [...suv.size]);
+    const vois = (await c.get(c.s.dmA, `/api/scans/${id}/vois`)).json<
+      { voxelCount: number; suvMax: number }[]
+    >();
+    let count = 0;
+    let max = -Infinity;
+    for (let q = 0; q < labels.data.length; q++)
+      if (labels.data[q] === 1) {
+        count++;
+        max = Math.max(max, suv.data[q]!);
+      }
+    assert.equal(count, vois[0]!.voxelCount);
+    assert.ok(Math.abs(max - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax));
+    const other = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
+    assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/suv.nii.gz`)).statusCode, 404);
+  });
+
+  test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
+    const bundle = join(dir, `${c.name}-bundle`, 'bundle');
+    let err = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]): boolean => {
+      if (typeof chunk === 'string') err += chunk;
+      return write(chunk, ...rest);
+    };
+    let r: Awaited<ReturnType<typeof runInProcess>>;
+    try {
+      r = await runInProcess(registerRun, ['import', bundle, '--db', c.db]);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /import: {3}unchanged/);
+    assert.match(err, /^warning: study DRO study: patient P02 matches no registry patient/m);
+    assert.ok(!/P01 matches/.test(err));
+  });
+
+  test('the NIfTI routes answer 404 when the bundle is not on this server, without its path', async () => {
+    const bundle = join(dir, `${c.name}-bundle`); // the folder holding the bundle
+    const id = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+    renameSync(bundle, `${bundle}-moved`);
+    try {
+      for (const file of ['suv.nii.gz', 'labels.nii.gz']) {
+        const r = await c.get(c.s.admin, `/api/scans/${id}/${file}`);
+        assert.equal(r.statusCode, 404, file);
+        assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);
+      }
+      // everything else is served from the database alone
+      assert.equal((await c.get(c.s.admin, `/api/scans/${id}/vois`)).statusCode, 200);
+    } finally {
+      renameSync(`${bundle}-moved`, bundle);
+    }
+  });
+}

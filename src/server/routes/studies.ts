@@ -1,14 +1,15 @@
 /**
  * The stored studies, read-only (`/api/studies/*`, `/api/scans/*`): studies, their patients and scans,
  * a scan's VOI metrics, the latest analysis run's results.json, tables and figures, and a scan's SUV
- * volume and VOI label map as gzip NIfTI for a viewer. Authorisation is the registry's, applied by
+ * volume and VOI label map as gzip NIfTI for a viewer (built once per scan and kept in a bounded
+ * in-memory cache, src/pipeline/scan-images.ts). Authorisation is the registry's, applied by
  * src/study/access.ts (scope per role; a study patient is a centre's when it links by pseudonym to one of
  * that centre's registry patients). Errors: 404 outside the scope or not stored; 403 for study-wide
  * results asked by a centre role.
  */
 import type { Kysely } from 'kysely';
 import { CartoError } from '../../errors.js';
-import { scanLabelsNiftiGz, scanSuvNiftiGz } from '../../pipeline/scan-images.js';
+import { ScanImageCache } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
@@ -19,6 +20,7 @@ export function registerStudyRoutes(ctx: RouteContext): void {
   const access = (actor: Parameters<Handler>[0]['actor']): StudyAccess =>
     new StudyAccess(store.db as unknown as Kysely<unknown>, actor);
   const tag = 'studies';
+  const images = new ScanImageCache();
   route(
     { method: 'GET', url: '/api/studies', summary: 'Stored studies in scope, by name', tag, auth: true },
     async ({ actor }) => access(actor).listStudies(),
@@ -92,6 +94,17 @@ export function registerStudyRoutes(ctx: RouteContext): void {
   route(
     {
       method: 'GET',
+      url: '/api/scans/:id',
+      summary:
+        'One stored scan: study, patient pseudonym, timepoint, day, grid size (voxels), voxel size (mm), VOI count',
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).scan(params['id'] ?? ''),
+  );
+  route(
+    {
+      method: 'GET',
       url: '/api/scans/:id/vois',
       summary: "A scan's VOI metrics (SUV g/mL, volumes mL; labelValue = its value in labels.nii.gz)",
       tag,
@@ -107,17 +120,18 @@ export function registerStudyRoutes(ctx: RouteContext): void {
       {
         method: 'GET',
         url: `/api/scans/:id/${file}`,
-        summary: `A scan's ${what} as gzip NIfTI-1, read from the study's bundle folder on the server`,
+        summary: `A scan's ${what} as gzip NIfTI-1, read from the study's bundle folder on the server (cached)`,
         tag,
         auth: true,
         produces: 'application/gzip',
       },
       async ({ actor, params, reply, req }) => {
-        const { source, vois } = await access(actor).scanSource(params['id'] ?? '');
+        const id = params['id'] ?? '';
+        const { source, vois, importedAt } = await access(actor).scanSource(id);
         let bytes: Uint8Array;
         try {
-          bytes =
-            file === 'suv.nii.gz' ? await scanSuvNiftiGz(source) : await scanLabelsNiftiGz(source, vois);
+          const built = await images.get(id, importedAt, source, vois);
+          bytes = file === 'suv.nii.gz' ? built.suv : built.labels;
         } catch (e) {
           if (!(e instanceof CartoError)) throw e;
           // the bundle is not (or no longer) readable here: logged with its path, never sent

@@ -56,6 +56,21 @@ export interface StudyScan {
   grid: { size: number[]; spacingMm?: number[] } | null;
 }
 
+/** A stored scan's record (GET /api/scans/{id}; src/study/access.ts's ScanRecord). */
+export interface ScanRecord {
+  id: string;
+  scanId: string;
+  studyId: string;
+  /** The study patient's pseudonym. */
+  patientId: string;
+  tracer: string;
+  timepoint: string;
+  day: number | null;
+  size: number[] | null;
+  voxelSizeMm: number[] | null;
+  voiCount: number;
+}
+
 /** One section of results.json (docs/results.schema.json). */
 export interface ResultsSection {
   title: string;
