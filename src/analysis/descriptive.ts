@@ -5,13 +5,27 @@
  */
 import type { StudyData } from '../study/model.js';
 import { median, quantile7 } from './format.js';
-import type { AnalysisSection } from './types.js';
+import type { SectionBody } from './types.js';
+
+/** Results of the patient-flow section: the rows of the flow table and the drop-outs. */
+export interface ConsortFlowResults {
+  /** One row per step: `step` and the number of patients per `Cohort <c>` and `All`. */
+  flow: Record<string, string | number>[];
+  dropoutReasons: DropoutCount[];
+}
+
+/** Not-infused patients with one CONSORT stage reached and drop-out reason. */
+export interface DropoutCount {
+  stage: string;
+  reason: string;
+  n: number;
+}
 
 /**
  * CONSORT-style flow per cohort: included (patients.csv) → infused → with a pre-CART scan → with a
  * post-CART scan (evaluable for the pre → post analyses).
  */
-export function consortFlow(study: StudyData): AnalysisSection {
+export function consortFlow(study: StudyData): SectionBody<ConsortFlowResults> {
   // Included = every patient of the bundle, infused or not (patients.csv consort_stage).
   const all = [...study.patients, ...(study.notInfused ?? [])];
   const cohorts = [...new Set(all.map((p) => p.cohort))].sort();
@@ -37,8 +51,6 @@ export function consortFlow(study: StudyData): AnalysisSection {
     return r;
   });
   return {
-    id: 'consort-flow',
-    title: 'Patient flow',
     status: all.length > 0 ? 'ok' : 'not-run',
     ...(all.length === 0 ? { reason: 'the study has no patients' } : {}),
     description:
@@ -59,8 +71,8 @@ export function consortFlow(study: StudyData): AnalysisSection {
 }
 
 /** Not-infused patients per CONSORT stage reached and drop-out reason (`still on the way` without one). */
-function dropoutCounts(study: StudyData): { stage: string; reason: string; n: number }[] {
-  const counts = new Map<string, { stage: string; reason: string; n: number }>();
+function dropoutCounts(study: StudyData): DropoutCount[] {
+  const counts = new Map<string, DropoutCount>();
   for (const p of study.notInfused ?? []) {
     const reason = p.dropoutReason ?? 'still on the way';
     const k = `${p.stage}|${reason}`;
@@ -71,12 +83,20 @@ function dropoutCounts(study: StudyData): { stage: string; reason: string; n: nu
   return [...counts.values()];
 }
 
+/** Results of the toxicity summary: patients with grade ≥ 2 and treatments, and counts per grade. */
+export interface ToxicitySummaryResults {
+  patients: number;
+  crsGrade2OrMore: number;
+  icansGrade2OrMore: number;
+  tocilizumab: number;
+  steroids: number;
+  byGrade: { grade: number; crs: number; icans: number }[];
+}
+
 /** Toxicity: distribution of maximum CRS and ICANS grades (ASTCT 2019), grade ≥ 2 counts, treatments. */
-export function toxicitySummary(study: StudyData): AnalysisSection {
+export function toxicitySummary(study: StudyData): SectionBody<ToxicitySummaryResults> {
   const tox = study.toxicity;
   const base = {
-    id: 'toxicity',
-    title: 'Toxicity',
     description:
       'Maximum CRS and ICANS grade per patient (ASTCT 2019 consensus grading), the number with grade ≥ 2, ' +
       'and tocilizumab and steroid use.',
@@ -92,7 +112,7 @@ export function toxicitySummary(study: StudyData): AnalysisSection {
     };
   }
   const n = tox.length;
-  const rows: Record<string, string | number>[] = [];
+  const rows: ToxicitySummaryResults['byGrade'] = [];
   for (let g = 0; g <= 5; g++) {
     rows.push({
       grade: g,
@@ -129,12 +149,15 @@ export function toxicitySummary(study: StudyData): AnalysisSection {
   };
 }
 
+/** Results of the laboratory summary: one summary per analyte and day. */
+export interface LabSummaryResults {
+  summaries: { analyte: string; day: number; n: number; median: number; q1: number; q3: number }[];
+}
+
 /** Laboratory measurements (labs.csv: qPCR copies per cell, cytokines …) per analyte and day. */
-export function labSummary(study: StudyData): AnalysisSection {
+export function labSummary(study: StudyData): SectionBody<LabSummaryResults> {
   const labs = study.labs;
   const base = {
-    id: 'labs',
-    title: 'Laboratory measurements',
     description:
       'Per analyte and day relative to infusion: number of measurements, median and interquartile range ' +
       '(R type-7 quantiles). Copies per cell are qPCR target ÷ reference gene (GATA2) × 2 (docs/references/assays.md §1).',
@@ -175,14 +198,18 @@ export function labSummary(study: StudyData): AnalysisSection {
   };
 }
 
+/** Results of the qPCR section: the standard curves and the samples' replicate summaries. */
+export interface QpcrResults {
+  curves: NonNullable<StudyData['qpcr']>['curves'];
+  samples: NonNullable<StudyData['qpcr']>['samples'];
+}
+
 /**
  * qPCR behind the copies-per-cell lab values: each plate's standard curves (slope, efficiency,
  * R², MIQE acceptance: efficiency 90–110 % and R² ≥ 0.98) and each sample's replicate summary.
  */
-export function qpcrSection(study: StudyData): AnalysisSection {
+export function qpcrSection(study: StudyData): SectionBody<QpcrResults> {
   const base = {
-    id: 'qpcr',
-    title: 'qPCR: standard curves and samples',
     description:
       'Per plate and target, the standard curve Ct = slope·log10(copies/µL) + intercept (OLS), amplification ' +
       'efficiency 10^(−1/slope) − 1 and R²; per sample, the mean Ct of the technical replicates (replicates more ' +
