@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSimulatedBundle } from '../src/io/bundle-write.js';
+import { writeSimulatedBundle } from '../src/cli/simulated-bundle.js';
 import { importBundle } from '../src/pipeline/run.js';
 import { loadStudy, openStudyStore } from '../src/study/store.js';
 import { tumourPrePost, type PrePostModel } from '../src/analysis/tumour-prepost.js';
