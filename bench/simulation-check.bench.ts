@@ -15,10 +15,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSimulatedBundle } from '../src/io/bundle-write.js';
+import { writeSimulatedBundle } from '../src/cli/simulated-bundle.js';
 import { importBundle } from '../src/pipeline/run.js';
 import { loadStudy, openStudyStore } from '../src/study/store.js';
-import { tumourPrePost, type PrePostModel } from '../src/analysis/tumour-prepost.js';
+import { tumourPrePost } from '../src/analysis/tumour-prepost.js';
 import { outcomesHazardRatios } from '../src/analysis/outcomes-hr.js';
 import { report, timeIt } from './util.js';
 import { printTargetTable, trialQuantities } from './simulation-targets.js';
@@ -51,7 +51,7 @@ const { seconds } = await timeIt(async () => {
       const line: string[] = [`seed ${seed}`];
       const pp = tumourPrePost(study);
       if (pp.status === 'ok') {
-        const m = pp.results['uptake'] as PrePostModel;
+        const m = pp.results.uptake;
         for (const r of m.ratios) {
           const t = truth.preToPostGmRatio[r.timepoint as keyof typeof truth.preToPostGmRatio];
           if (t === undefined) continue;

@@ -4,7 +4,7 @@
  * - `car-t-expansion`: CAR T expansion per patient — peak and area under the curve of CAR transgene
  *   copies/µg DNA over days 0–28 by the trapezoid rule (statistics.md §15) — and its Spearman
  *   correlation (statistics.md §16) with the plan's pre-specified uptake measure, the per-patient
- *   geometric mean of pre-CART volume-corrected lesion SUVpeak (src/analysis/v1-outcomes.ts `preCartUptake`);
+ *   geometric mean of pre-CART volume-corrected lesion SUVpeak (src/analysis/outcomes-uptake.ts `preCartUptake`);
  * - `cytokines-uptake`: cytokine courses (lab analytes `*_pg_ml`) by pre-CART uptake (median split, as
  *   the outcome analyses) with the Spearman correlation of each day's concentration with uptake.
  */
@@ -13,8 +13,9 @@ import { spearman, type CorrelationResult } from '../stats/correlation.js';
 import type { LabValue, StudyData } from '../study/model.js';
 import { vegaLiteFigure } from './figures.js';
 import { formatPEquals, formatSig, median } from './format.js';
-import { notRunSection, type AnalysisSection, type ResultFigure } from './types.js';
-import { preCartUptake } from './v1-outcomes.js';
+import { notRunSection, type ResultFigure, type SectionBody } from './types.js';
+import type { PatientUptake } from './outcomes-uptake.js';
+import { preCartUptake } from './outcomes-uptake.js';
 
 /** Lab analyte of CAR copies per µg genomic DNA (used as it is). */
 export const CAR_PER_UG_ANALYTE = 'car_copies_per_ug_dna';
@@ -141,14 +142,28 @@ function logScatter(
   });
 }
 
+/** Results of the CAR T expansion section. */
+export interface CarTExpansionResults {
+  /** The lab analyte used (copies/µg DNA, or copies per cell converted). */
+  analyte: string;
+  convertedFromCopiesPerCell: boolean;
+  /** pg DNA per diploid cell used for the conversion; null when none was needed. */
+  diploidGenomePg: number | null;
+  windowDays: readonly [number, number];
+  uptakeMetric: 'corrected' | 'measured';
+  patients: (PatientExpansion & { geometricMeanSuvPeak: number | null })[];
+  peakVsUptake: CorrelationResult | null;
+  aucVsUptake: CorrelationResult | null;
+  medianPeak: number;
+  medianAuc: number;
+}
+
 /**
  * CAR T expansion (peak, AUC days 0–28) per patient and its Spearman correlation with pre-CART
  * uptake. Not run without CAR lab values, or without patients who have both a course and uptake.
  */
-export function carTExpansion(study: StudyData): AnalysisSection {
+export function carTExpansion(study: StudyData): SectionBody<CarTExpansionResults> {
   const base = {
-    id: 'car-t-expansion',
-    title: 'CAR T expansion (copies/µg DNA, days 0–28) and tumour uptake',
     description:
       'Per patient, the CAR transgene course in blood (copies/µg genomic DNA; copies per cell × 10⁶/6.6 when the ' +
       `bundle gives copies per cell) over days ${EXPANSION_WINDOW_DAYS[0]}–${EXPANSION_WINDOW_DAYS[1]}: the peak, its day, and the area under the ` +
@@ -296,16 +311,38 @@ function medianAuc(expansions: PatientExpansion[]): number {
   return a.length > 0 ? median(a) : NaN;
 }
 
+/** One analyte and day of the cytokine-uptake section. */
+export type CytokineUptakeRow = {
+  analyte: string;
+  day: number;
+  n: number;
+  /** Median concentration (pg/mL) in the high and low uptake groups; null when the group has none. */
+  median_high: number | null;
+  median_low: number | null;
+  /** Spearman ρ, its S statistic, p and p method; null when not computed. */
+  rho: number | null;
+  s: number | null;
+  p: number | null;
+  p_method: 'exact' | 'edgeworth' | 't-approximation' | null;
+};
+
+/** Results of the cytokine-uptake section. */
+export interface CytokinesUptakeResults {
+  uptakeMetric: 'corrected' | 'measured';
+  medianGeometricMeanSuvPeak: number;
+  analytes: string[];
+  byAnalyteDay: CytokineUptakeRow[];
+  patients: (PatientUptake & { group: 'high' | 'low' })[];
+}
+
 /**
  * Cytokine courses (every lab analyte ending in `_pg_ml`) against pre-CART uptake: per analyte and day,
  * the median concentration in the high and low uptake groups (median split of the per-patient geometric
  * mean SUVpeak, high = above the median) and the Spearman correlation of concentration with uptake.
  * Not run without cytokine values or without patients who have both.
  */
-export function cytokinesUptake(study: StudyData): AnalysisSection {
+export function cytokinesUptake(study: StudyData): SectionBody<CytokinesUptakeResults> {
   const base = {
-    id: 'cytokines-uptake',
-    title: 'Cytokine courses and pre-CART tumour uptake',
     description:
       'Serum cytokines (pg/mL; lab analytes *_pg_ml) at each sampling day against the per-patient geometric mean ' +
       'of pre-CART volume-corrected lesion SUVpeak: medians in the high and low uptake groups (split at the median, ' +
@@ -324,11 +361,11 @@ export function cytokinesUptake(study: StudyData): AnalysisSection {
       `no patient with both cytokine values and pre-CART lesions (${uptake.size} with lesions)`,
     );
   const med = median([...uptake.values()]);
-  const group = (id: string) => (uptake.get(id)! > med ? 'high' : 'low');
+  const group = (id: string): 'high' | 'low' => (uptake.get(id)! > med ? 'high' : 'low');
   const keys = [...new Set(used.map((l) => `${l.analyte}\u0000${l.day}`))]
     .map((k) => k.split('\u0000') as [string, string])
     .sort((a, b) => a[0].localeCompare(b[0]) || Number(a[1]) - Number(b[1]));
-  const rows = keys.map(([analyte, dayText]) => {
+  const rows = keys.map(([analyte, dayText]): CytokineUptakeRow => {
     const day = Number(dayText);
     const obs = used.filter((l) => l.analyte === analyte && l.day === day);
     const hi = obs.filter((l) => group(l.patientId) === 'high').map((l) => l.value);

@@ -4,7 +4,7 @@
  * included, infused, evaluable, and the evaluable patients per cohort), arrows between them, and beside
  * each step a box with the patients who left there and why. Coordinates are pixels (scales off).
  */
-import type { ConsortFlowResults } from './v1-descriptive.js';
+import type { ConsortFlowResults } from './descriptive.js';
 import type { ResultFigure } from './types.js';
 
 const MAIN_X = 20;

@@ -11,7 +11,31 @@ import { formatPEquals, formatSig } from './format.js';
 import { scatterFitFigure } from './figures.js';
 import { tumourData } from './lesions.js';
 import { planSettings } from './settings.js';
-import { notRunSection, type AnalysisSection } from './types.js';
+import { notRunSection, type SectionBody } from './types.js';
+
+/** One blood sample paired with the blood-pool uptake of a scan (x: log CD8, y: SUVmean). */
+export interface BloodCd8Pair {
+  patientId: string;
+  timepoint: string;
+  x: number;
+  y: number;
+  labDay: number;
+  scanDay: number;
+}
+
+/** One biopsied lesion: CD8 density (%) and its pre-CART SUVpeak (g/mL). */
+export interface BiopsyCd8Pair {
+  patientId: string;
+  lesionId: string;
+  cd8Percent: number;
+  suvPeak: number;
+}
+
+/** Results of a correlation section: the correlation and the pairs it used. */
+export interface CorrelationResults<P> {
+  correlation: CorrelationResult;
+  pairs: P[];
+}
 
 function corrFinding(label: string, r: CorrelationResult): string {
   return `${label}: r = ${formatSig(r.r)} (95% CI ${formatSig(r.ciLower)} to ${formatSig(r.ciUpper)}), ${formatPEquals(r.p)}; n = ${r.n}${r.clusters !== r.n ? ` in ${r.clusters} patients` : ''}.`;
@@ -40,29 +64,20 @@ function lsLine(x: number[], y: number[]): { x: number; estimate: number; lower:
  * `analysis.bloodPoolLabel`) per scan; each scan is paired with the patient's lab value closest in
  * time within `analysis.labScanMaxGapDays`. Clustered Pearson with patients as clusters.
  */
-export function bloodCd8Correlation(study: StudyData): AnalysisSection {
+export function bloodCd8Correlation(study: StudyData): SectionBody<CorrelationResults<BloodCd8Pair>> {
   const s = planSettings(study.settings);
   const base = {
-    id: 'correlation-blood-cd8',
-    title: 'Circulating CD8 vs blood-pool uptake',
     description:
       `Marginal Pearson correlation for repeated measures (Lorenz, Datta & Harkema 2011; equal weight per patient, ` +
       `delta-method SE, normal test and CI) between log circulating CD8 (${s.cd8Analyte}) and blood-pool SUVmean ` +
       `(${s.bloodPoolLabel}) of each scan, the lab value closest to the scan within ${s.labScanMaxGapDays} days.`,
     formula: `cor(log(${s.cd8Analyte}), SUVmean_${s.bloodPoolLabel} | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   const scans = new Map(study.scans.map((sc) => [sc.scanId, sc]));
   const labs = study.labs.filter((l) => l.analyte === s.cd8Analyte);
   if (labs.length === 0) return notRun(`no lab values of analyte ${s.cd8Analyte}`);
-  const pairs: {
-    patientId: string;
-    timepoint: string;
-    x: number;
-    y: number;
-    labDay: number;
-    scanDay: number;
-  }[] = [];
+  const pairs: BloodCd8Pair[] = [];
   for (const v of study.vois) {
     if (v.kind !== 'organ' || v.label !== s.bloodPoolLabel || v.tracer !== study.tracer.name) continue;
     const day = scans.get(v.scanId)?.day;
@@ -148,22 +163,20 @@ export function bloodCd8Correlation(study: StudyData): AnalysisSection {
  * Biopsy CD8 % vs the biopsied lesion's pre-CART volume-corrected SUVpeak: Pearson correlation with
  * the t-test and Fisher-z CI (R cor.test). One pair per biopsy whose lesion has a pre-CART measurement.
  */
-export function biopsyCd8Correlation(study: StudyData): AnalysisSection {
+export function biopsyCd8Correlation(study: StudyData): SectionBody<CorrelationResults<BiopsyCd8Pair>> {
   const td = tumourData(study);
   const base = {
-    id: 'correlation-biopsy-cd8',
-    title: 'Biopsy CD8 density vs tumour uptake',
     description:
       'Pearson correlation (two-sided t-test on n − 2 df, Fisher-z 95% CI, as R cor.test) between the CD8+ cell ' +
       "percentage of each biopsy (IHC) and the biopsied lesion's pre-CART volume-corrected SUVpeak.",
     formula: 'cor.test(cd8_percent, SUVpeak_corrected)',
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const pre = new Map(
     td.rows.filter((r) => r.timepoint === 'pre').map((r) => [`${r.patientId}\u0000${r.lesionId}`, r]),
   );
-  const pairs: { patientId: string; lesionId: string; cd8Percent: number; suvPeak: number }[] = [];
+  const pairs: BiopsyCd8Pair[] = [];
   for (const b of study.biopsies) {
     const r = pre.get(`${b.patientId}\u0000${b.lesionId}`);
     if (r)

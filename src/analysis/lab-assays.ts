@@ -4,19 +4,38 @@
  * values themselves are lab values, summarised in the "Laboratory measurements" section; these sections show the
  * quality behind them (curve fits, limits of quantification, flags, QC, compensation). No I/O.
  */
-import { notRunSection, type AnalysisSection, type ResultFigure } from './types.js';
+import { notRunSection, type ResultFigure, type SectionBody } from './types.js';
 import type { StudyData } from '../study/model.js';
 import { formatSig } from './format.js';
 
 const notRun = notRunSection;
 
+/** The lab assays processed at import (src/study/model.ts `StudyData.labAssays`). */
+type LabAssays = NonNullable<StudyData['labAssays']>;
+
+/** Results of the cytokine section: standard curves and sample results. */
+export interface CytokineResults {
+  curves: LabAssays['cytokineCurves'];
+  samples: LabAssays['cytokineSamples'];
+}
+
+/** Results of the cytotoxicity section: plate QC and % specific lysis per sample. */
+export interface CytotoxicityResults {
+  plates: LabAssays['lysisPlates'];
+  samples: LabAssays['lysisSamples'];
+}
+
+/** Results of the flow cytometry section: files read and gate counts. */
+export interface FlowResults {
+  samples: LabAssays['flowSamples'];
+  gates: LabAssays['flowGates'];
+}
+
 const patientsOf = (rows: { patientId: string }[]): number => new Set(rows.map((r) => r.patientId)).size;
 
 /** Cytokines: per plate and analyte the log-logistic standard curve and its LLOQ/ULOQ; per sample the result. */
-export function cytokineSection(study: StudyData): AnalysisSection {
+export function cytokineSection(study: StudyData): SectionBody<CytokineResults> {
   const base = {
-    id: 'cytokines',
-    title: 'Cytokines: standard curves and concentrations',
     description:
       'Per plate and analyte, a log-logistic standard curve of signal on concentration (drc parameterisation ' +
       'c + (d − c)/(1 + (x/e)^b)^f, least squares with several starts), limits of quantification from the ' +
@@ -167,10 +186,8 @@ function recoveryFigure(curves: NonNullable<StudyData['labAssays']>['cytokineCur
 }
 
 /** ⁵¹Cr-release cytotoxicity: plate QC and % specific lysis per patient, day, target and E:T ratio. */
-export function cytotoxicitySection(study: StudyData): AnalysisSection {
+export function cytotoxicitySection(study: StudyData): SectionBody<CytotoxicityResults> {
   const base = {
-    id: 'cytotoxicity',
-    title: 'Cytotoxicity (⁵¹Cr release)',
     description:
       '% specific lysis = 100 × (experimental − mean spontaneous) / (mean maximum − mean spontaneous) per well, ' +
       'averaged over replicate wells per patient, day, target and effector:target ratio. A plate whose ' +
@@ -277,10 +294,8 @@ export function cytotoxicitySection(study: StudyData): AnalysisSection {
 }
 
 /** Flow cytometry: files read, compensation, and every gate's count and % of parent. */
-export function flowSection(study: StudyData): AnalysisSection {
+export function flowSection(study: StudyData): SectionBody<FlowResults> {
   const base = {
-    id: 'flow',
-    title: 'Flow cytometry: gates and phenotypes',
     description:
       'Each FCS file is compensated with its own spillover matrix (when it has one and study.json flow.compensate ' +
       'is true) and gated with its Gating-ML 2.0 or FlowJo 10 gates; counts and % of parent per gate below. ' +

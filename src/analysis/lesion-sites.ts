@@ -14,22 +14,36 @@ import { estimateFigure, vegaLiteFigure } from './figures.js';
 import { formatCi, formatPEquals, formatSig } from './format.js';
 import { countPatients, primaryRows, tumourData, type LesionRow } from './lesions.js';
 import { compareGroups, type GroupComparison } from './tumour-groups.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
+import type { PlanSettings } from './settings.js';
+import {
+  notRunSection,
+  type AnalysisSection,
+  type ResultFigure,
+  type ResultTable,
+  type SectionBody,
+} from './types.js';
 
 /** Pre-CART lesion rows of every patient (EBV+ included: Suppl. Fig. 2 shows all 251 lesions). */
 function preLesions(study: StudyData): LesionRow[] {
   return tumourData(study).rows.filter((r) => r.timepoint === 'pre');
 }
 
+/** Results of the SUVpeak-vs-SUVmax section. */
+export interface SuvPeakVsSuvMaxResults {
+  /** Which IBSI intensity peak the SUVpeak is ('global' or 'local'). */
+  suvPeak: PlanSettings['suvPeak'];
+  clustered: CorrelationResult;
+  plain: CorrelationResult;
+  lesions: { patientId: string; lesionId: string; suvPeak: number; suvMax: number }[];
+}
+
 /**
  * SUVpeak (the IBSI peak of the settings, measured, not volume-corrected) vs SUVmax per pre-CART lesion:
  * clustered Pearson (patients as clusters) and plain Pearson. Not run with fewer than 3 patients.
  */
-export function suvPeakVsSuvMax(study: StudyData): AnalysisSection {
+export function suvPeakVsSuvMax(study: StudyData): SectionBody<SuvPeakVsSuvMaxResults> {
   const td = tumourData(study);
   const base = {
-    id: 'suvpeak-suvmax',
-    title: 'SUVpeak vs SUVmax per lesion',
     description:
       `Pre-CART lesions of all patients: measured SUVpeak (IBSI ${td.settings.suvPeak} intensity peak, 1 mL sphere) vs SUVmax. ` +
       'Marginal Pearson correlation for clustered data with patients as clusters (Lorenz, Datta & Harkema 2011; ' +

@@ -17,8 +17,8 @@ import { timeCourseFigure } from './figures.js';
 import { scanEligible, scanUptakeDays } from './lesions.js';
 import { contrast, fitMixed, lrt, type ContrastEstimate, type LrtResult, type ModelRecord } from './mixed.js';
 import { planSettings } from './settings.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
-import { timepointOrder } from './v1-normal-tissue.js';
+import { notRunSection, type ResultFigure, type ResultTable, type SectionBody } from './types.js';
+import { timepointOrder } from './normal-tissue-summary.js';
 
 type Curve = 'linear' | 'log-linear' | 'quadratic';
 
@@ -37,6 +37,16 @@ function curveRow(curve: Curve, day: number, d0: number): number[] {
   if (curve === 'linear') return [1, day];
   if (curve === 'log-linear') return [1, Math.log(day - d0 + 1)];
   return [1, day, day * day];
+}
+
+/**
+ * Results of the normal-tissue mixed models: per organ the time-course curves and the by-timepoint
+ * model (absent when every model failed), and the organs not analysed with the reason.
+ */
+export interface NormalTissueModelResults {
+  curves?: OrganCurve[];
+  timepoints?: OrganTimepoints[];
+  notRunOrgans: Record<string, string>;
 }
 
 /** Result of the time-course model of one organ. */
@@ -161,11 +171,9 @@ function fitTimepoints(organ: string, obs: OrganObs[], warnings: string[]): Orga
  * @returns 'not-run' when no organ has scans of at least 3 patients at 2 or more timepoints, or when an
  *   organ's model cannot be fitted (the reason names the organ and the error)
  */
-export function normalTissueModels(study: StudyData): AnalysisSection {
+export function normalTissueModels(study: StudyData): SectionBody<NormalTissueModelResults> {
   const s = planSettings(study.settings);
   const base = {
-    id: 'normal-tissue-lmm',
-    title: 'Normal-tissue uptake over time (mixed models)',
     description:
       'SUVmean (untransformed) per organ. Time course: day relative to infusion as a continuous variable; linear, ' +
       'log-linear (log(day − d₀ + 1)) and quadratic curves with a random patient intercept compared by AIC under ML; ' +

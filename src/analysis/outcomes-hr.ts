@@ -16,14 +16,22 @@
  * A model of either section that cannot be fitted makes the section 'not-run' with the reason (the
  * failed models and their errors), never 'ok' with a warning.
  */
-import { concordance, coxph, coxphFirth, kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
+import {
+  concordance,
+  coxph,
+  coxphFirth,
+  kaplanMeierByGroup,
+  logRank,
+  type KmResult,
+  type LogRankResult,
+} from '../stats/survival/index.js';
 import type { StudyData } from '../study/model.js';
 import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.js';
 import { formatCi, formatPEquals, formatSig, geometricMean, median } from './format.js';
 import { countPatients, primaryRows, tumourData } from './lesions.js';
-import { contrast, fitMixed, lrt, unitContrast } from './mixed.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
-import { kmFigure } from './v1-figures.js';
+import { contrast, fitMixed, lrt, unitContrast, type ContrastEstimate, type LrtResult } from './mixed.js';
+import { notRunSection, type ResultFigure, type ResultTable, type SectionBody } from './types.js';
+import { kmFigure } from './outcome-figures.js';
 import { scatterFitFigure } from './figures.js';
 
 type Endpoint = 'ttp' | 'pfs' | 'os';
@@ -49,6 +57,45 @@ export interface HazardRatio {
   upper: number;
   p: number;
   method: 'firth-profile' | 'cox-robust';
+}
+
+/** A hazard ratio with Harrell's C of the model's linear predictor (and its SE). */
+export type HazardRatioWithC = HazardRatio & { cIndex: number; cIndexSe: number };
+
+/** Hazard ratios of one endpoint: none when it had no events. */
+export type EndpointHazardRatios =
+  | { events: 0; notRun: string }
+  | { events: number; medianSplit: HazardRatioWithC; continuous: HazardRatioWithC };
+
+/** Results of the hazard-ratio section (an endpoint's entry is absent when its model failed). */
+export interface OutcomesHazardRatioResults {
+  medianGeometricMeanSuvPeak: number;
+  /** Number of patients with pre-CART uptake and outcomes. */
+  patients: number;
+  ttp?: EndpointHazardRatios;
+  pfs?: EndpointHazardRatios;
+  os?: EndpointHazardRatios;
+  /** Lesion-level Cox model of TTP (robust SE clustered by patient). */
+  lesionLevel?: HazardRatio & { naiveSe: number; lesions: number; patients: number; events: number };
+}
+
+/** A Kaplan–Meier curve of one group. */
+export type KmStratum = KmResult & { group: string };
+
+/** Results of the MATV section. */
+export interface MatvResults {
+  cutoffMl: number;
+  patients: {
+    patientId: string;
+    matvMl: number;
+    group: 'high' | 'low';
+    ttpDays: number;
+    ttpEvent: boolean;
+  }[];
+  /** TTP by MATV group: absent when not done (no events, one group) or failed. */
+  ttp?: { km: KmStratum[]; logRank: LogRankResult; firthHr: HazardRatio };
+  /** MATV vs pre-CART uptake (LMM): absent with fewer than 3 patients or a failed fit. */
+  uptake?: { slopePer100Ml: ContrastEstimate; lrt: LrtResult; lesions: number; patients: number };
 }
 
 /** Per-patient geometric mean of the corrected pre-CART SUVpeak with median split and outcomes. */
@@ -101,11 +148,9 @@ function firthHr(time: number[], status: number[], x: number[], term: string): H
 /**
  * Hazard ratios of TTP, PFS and OS by per-patient pre-CART uptake (Firth Cox), lesion-level Cox, C-index.
  */
-export function outcomesHazardRatios(study: StudyData): AnalysisSection {
+export function outcomesHazardRatios(study: StudyData): SectionBody<OutcomesHazardRatioResults> {
   const td = tumourData(study);
   const base = {
-    id: 'outcomes-hr',
-    title: 'Outcomes: hazard ratios by pre-CART tumour uptake',
     description:
       "Per patient, the geometric mean of the volume-corrected pre-CART SUVpeak over the patient's lesions" +
       (td.settings.excludeEbvPositive ? ' (EBV+ DLBCL excluded)' : '') +
@@ -117,13 +162,13 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
       'coxphf(Surv(time, event) ~ high_uptake); coxphf(Surv(time, event) ~ log(gm_suvpeak)); ' +
       `coxph(Surv(ttp, event) ~ I(suvpeak/${td.settings.lesionHrPerUnits}) + cluster(patient))`,
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   const pu = patientUptakeOutcomes(study);
   if (typeof pu === 'string') return notRun(pu);
   const { rows, median: med } = pu;
   const nHigh = rows.filter((r) => r.group === 'high').length;
   if (nHigh === 0 || nHigh === rows.length) return notRun('the median split leaves an empty group');
-  const results: Record<string, unknown> = { medianGeometricMeanSuvPeak: med, patients: rows.length };
+  const results: OutcomesHazardRatioResults = { medianGeometricMeanSuvPeak: med, patients: rows.length };
   const table: ResultTable = {
     id: 'outcomes-hr',
     title: 'Hazard ratios (Firth Cox, profile 95% CI) and C-index',
@@ -218,7 +263,7 @@ export function outcomesHazardRatios(study: StudyData): AnalysisSection {
 
 /** The section's accumulators, filled by each step. */
 interface HrAccumulators {
-  results: Record<string, unknown>;
+  results: OutcomesHazardRatioResults;
   table: ResultTable;
   findings: string[];
   warnings: string[];
@@ -308,34 +353,32 @@ export function patientMatv(study: StudyData): Map<string, number> {
 }
 
 /** MATV ≥ cut-off vs TTP (KM, log-rank, Firth HR) and MATV vs pre-CART uptake (LMM). */
-export function matvSection(study: StudyData): AnalysisSection {
+export function matvSection(study: StudyData): SectionBody<MatvResults> {
   const td = tumourData(study);
   const cut = td.settings.matvCutoffMl;
   const base = {
-    id: 'outcomes-matv',
-    title: 'Metabolic tumour volume (MATV) before lymphodepletion',
     description:
       `Per-patient MATV: voxels with SUV ≥ ${study.settings.matvThresholdSuv} inside the lesion VOIs of the last FDG PET before infusion, summed (mL). ` +
       `High MATV ≥ ${cut} mL vs low: Kaplan–Meier and log-rank for TTP, Firth Cox HR. MATV vs uptake: linear mixed model ` +
       'of pre-CART lesion log SUVpeak (volume-corrected) on MATV per 100 mL with a random patient intercept (REML estimate, ML likelihood-ratio p).',
     formula: `Surv(ttp, event) ~ (matv >= ${cut}); log(SUVpeak) ~ I(matv/100) + (1 | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const matv = patientMatv(study);
   const ex = new Set(td.excludedPatients);
   const outcomes = deriveOutcomes(study).filter((o) => matv.has(o.patientId) && !ex.has(o.patientId));
   if (outcomes.length < 3)
     return notRun(`only ${outcomes.length} patient(s) with an FDG PET before infusion`);
-  const group = outcomes.map((o) => (matv.get(o.patientId)! >= cut ? 'high' : 'low'));
+  const group = outcomes.map((o): 'high' | 'low' => (matv.get(o.patientId)! >= cut ? 'high' : 'low'));
   const time = outcomes.map((o) => o.ttp.days / DAYS_PER_MONTH);
   const status: number[] = outcomes.map((o) => (o.ttp.event ? 1 : 0));
-  const results: Record<string, unknown> = {
+  const results: MatvResults = {
     cutoffMl: cut,
     patients: outcomes.map((o, i) => ({
       patientId: o.patientId,
       matvMl: matv.get(o.patientId)!,
-      group: group[i],
+      group: group[i]!,
       ttpDays: o.ttp.days,
       ttpEvent: o.ttp.event,
     })),

@@ -3,12 +3,40 @@
  * Fig. 3): the spline fit of log SUVpeak on lesion volume, its knots and coefficients, the estimate at
  * the reference volume, and every lesion's corrected SUVpeak beside the measured one.
  */
-import { pvcCurve } from '../stats/pvc.js';
+import { pvcCurve, type PvcCurvePoint, type PvcFit } from '../stats/pvc.js';
 import type { StudyData } from '../study/model.js';
 import { formatSig } from './format.js';
 import { scatterFitFigure } from './figures.js';
 import { countPatients, tumourData } from './lesions.js';
-import { notRunSection, type AnalysisSection } from './types.js';
+import { notRunSection, type SectionBody } from './types.js';
+
+/** Results of the partial-volume-correction section: the fit, its curve and every lesion corrected. */
+export interface PartialVolumeResults extends Pick<
+  PvcFit,
+  | 'method'
+  | 'scale'
+  | 'referenceMl'
+  | 'knots'
+  | 'coefficients'
+  | 'covariance'
+  | 'splineAtReference'
+  | 'geometricMeanAtReference'
+  | 'nFit'
+  | 'df'
+  | 'extra'
+> {
+  patientsFit: number;
+  curve: PvcCurvePoint[];
+  lesions: {
+    patientId: string;
+    lesionId: string;
+    timepoint: string;
+    volumeMl: number;
+    suvPeak: number;
+    suvPeakCorrected: number;
+    inFit: boolean;
+  }[];
+}
 
 /** Geometric grid of n volumes between lo and hi (mL). */
 export function volumeGrid(lo: number, hi: number, n = 60): number[] {
@@ -23,13 +51,11 @@ export function volumeGrid(lo: number, hi: number, n = 60): number[] {
  * @param study the study; settings `analysis.pvc` (method, scale, referenceMl, knots, enabled)
  * @returns status 'not-run' when the correction is disabled, there are no lesions, or the fit fails
  */
-export function partialVolumeSection(study: StudyData): AnalysisSection {
+export function partialVolumeSection(study: StudyData): SectionBody<PartialVolumeResults> {
   const td = tumourData(study);
   const s = td.settings.pvc;
   const x = s.scale === 'volume' ? 'volume' : 'log(volume)';
   const base = {
-    id: 'tumour-pvc',
-    title: 'Partial-volume correction of tumour SUVpeak',
     description:
       `log SUVpeak is modelled with a ${s.knots}-knot restricted cubic spline (knots and basis as R rms::rcs) ` +
       `of lesion ${s.scale === 'volume' ? 'volume (mL)' : 'log volume'}, fitted by ` +
@@ -45,7 +71,7 @@ export function partialVolumeSection(study: StudyData): AnalysisSection {
         ? `log(SUVpeak) ~ rcs(${x}, ${s.knots})`
         : `log(SUVpeak) ~ rcs(${x}, ${s.knots}) + (1 | patient)`,
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   if (!s.enabled) return notRun('the correction is disabled (analysis.pvc.enabled = false)');
   if (td.rows.length === 0) return notRun('no tumour lesions on scans of the study tracer');
   if (!td.pvc) return notRun(td.pvcError ?? 'the correction could not be fitted');
@@ -54,7 +80,7 @@ export function partialVolumeSection(study: StudyData): AnalysisSection {
   const vols = fitRows.map((r) => r.volumeMl);
   const grid = volumeGrid(Math.min(...vols), Math.max(...vols));
   const curve = pvcCurve(fit, grid);
-  const results = {
+  const results: PartialVolumeResults = {
     method: fit.method,
     scale: fit.scale,
     referenceMl: fit.referenceMl,

@@ -10,14 +10,61 @@
  */
 import type { LuganoResponse } from '../clinical/outcomes.js';
 import { clopperPearson, type BinomialCi } from '../stats/binomial.js';
-import { kaplanMeier, medianFollowUp } from '../stats/survival/index.js';
+import { kaplanMeier, medianFollowUp, type KmRow } from '../stats/survival/index.js';
 import type { StudyData } from '../study/model.js';
 import { vegaLiteFigure } from './figures.js';
 import { formatCi, formatSig, median, quantile7 } from './format.js';
 import { isEbvPositiveHistology } from './lesions.js';
 import { DAYS_PER_MONTH, deriveOutcomes, type PatientOutcome } from './outcomes.js';
-import { notRunSection, type AnalysisSection } from './types.js';
-import { kmFigure } from './v1-figures.js';
+import { notRunSection, type SectionBody } from './types.js';
+
+/** Results of the best-response section (primary population). */
+export interface ResponseResults {
+  /** The population in words and the patients left out of it. */
+  population: string;
+  excludedPatients: string[];
+  evaluable: number;
+  notEvaluable: string[];
+  counts: Record<LuganoResponse, number>;
+  orr: BinomialCi;
+  completeResponseRate: BinomialCi;
+  patients: { patientId: string; bestResponse: LuganoResponse | null }[];
+}
+
+/** n, median, quartiles (type 7) and range of some values. */
+export interface Described {
+  n: number;
+  median: number;
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+}
+
+/** Results of the follow-up section (times in months unless named in days). */
+export interface FollowUpResults {
+  population: string;
+  excludedPatients: string[];
+  timeUnit: 'months';
+  reverseKaplanMeier: {
+    median: number;
+    lower: number;
+    upper: number;
+    n: number;
+    censoredByDeath: number;
+    table: KmRow[];
+  };
+  observed: Described;
+  veinToVeinDays: Described | null;
+  patients: {
+    patientId: string;
+    followUpDays: number;
+    followUpMonths: number;
+    died: boolean;
+    veinToVeinDays: number | null;
+  }[];
+}
+import { kmFigure } from './outcome-figures.js';
 
 const LUGANO_ORDER: readonly LuganoResponse[] = ['CR', 'PR', 'SD', 'PD'];
 
@@ -52,11 +99,9 @@ const rateRow = (measure: string, ci: BinomialCi) => ({
  * Best overall response per patient and the ORR / CR rate with exact 95 % CIs among the evaluable
  * patients (a best response on or after infusion). Not run without an evaluable patient.
  */
-export function responseSection(study: StudyData): AnalysisSection {
+export function responseSection(study: StudyData): SectionBody<ResponseResults> {
   const pop = primaryOutcomes(study);
   const base = {
-    id: 'response',
-    title: 'Best overall response (Lugano 2014)',
     description:
       `Best overall response per patient (Lugano 2014: the best of CR > PR > SD > PD among assessments from ` +
       `infusion up to the first progression; src/clinical/outcomes.ts) in the primary population (${pop.words}). ` +
@@ -130,14 +175,7 @@ export function responseSection(study: StudyData): AnalysisSection {
 }
 
 /** n, median, quartiles (type 7) and range of values. */
-function describe(values: number[]): {
-  n: number;
-  median: number;
-  q1: number;
-  q3: number;
-  min: number;
-  max: number;
-} {
+function describe(values: number[]): Described {
   return {
     n: values.length,
     median: median(values),
@@ -154,11 +192,9 @@ function describe(values: number[]): {
  * and range of the follow-up times; and vein-to-vein time (apheresis → infusion, days). Not run
  * without an infused patient.
  */
-export function followUpSection(study: StudyData): AnalysisSection {
+export function followUpSection(study: StudyData): SectionBody<FollowUpResults> {
   const pop = primaryOutcomes(study);
   const base = {
-    id: 'follow-up',
-    title: 'Follow-up and vein-to-vein time',
     description:
       `Primary population (${pop.words}). Follow-up runs from infusion to death or last contact (the overall-` +
       'survival time, src/clinical/outcomes.ts). Median follow-up by the reverse Kaplan–Meier method (deaths ' +
@@ -213,7 +249,7 @@ export function followUpSection(study: StudyData): AnalysisSection {
       patients: fu.map((o, i) => ({
         patientId: o.patientId,
         followUpDays: o.os.days,
-        followUpMonths: months[i],
+        followUpMonths: months[i]!,
         died: o.os.event,
         veinToVeinDays: o.clinical.veinToVeinDays,
       })),

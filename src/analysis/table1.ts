@@ -4,13 +4,23 @@
  * variables as n (%) of the column's patients. No tests are done: it is a description.
  */
 import type { Patient, StudyData } from '../study/model.js';
-import type { AnalysisSection, ResultTable } from './types.js';
+import type { ResultTable, SectionBody } from './types.js';
 import { median, quantile7 } from './format.js';
+
+/** The unrounded value of one characteristic in one column (cohort or 'All'). */
+export type Table1Value =
+  | number
+  | { median: number; min: number; max: number }
+  | { median: number; q1: number; q3: number; n: number }
+  | { n: number; unknown: number; of: number };
+
+/** Results of Table 1: per characteristic (row label), per column (`Cohort <c>`, `All`), the value. */
+export type Table1Results = Record<string, Record<string, Table1Value>>;
 
 interface Row {
   characteristic: string;
   values: (ps: Patient[]) => string;
-  raw: (ps: Patient[]) => unknown;
+  raw: (ps: Patient[]) => Table1Value;
 }
 
 function pct(n: number, d: number): string {
@@ -49,7 +59,7 @@ function levelsOf(patients: Patient[], key: (p: Patient) => string | null): stri
  * Builds Table 1 from the study's patients.
  * @returns a section with one table: rows = characteristics, columns = each cohort and 'All'
  */
-export function table1(study: Pick<StudyData, 'patients'>): AnalysisSection {
+export function table1(study: Pick<StudyData, 'patients'>): SectionBody<Table1Results> {
   const patients = study.patients;
   const cohorts = [...new Set(patients.map((p) => p.cohort))].sort();
   const groups: { name: string; patients: Patient[] }[] = [
@@ -111,15 +121,13 @@ export function table1(study: Pick<StudyData, 'patients'>): AnalysisSection {
       return out;
     }),
   };
-  const results: Record<string, unknown> = {};
+  const results: Table1Results = {};
   for (const r of rows) {
-    const o: Record<string, unknown> = {};
+    const o: Record<string, Table1Value> = {};
     for (const g of groups) o[g.name] = r.raw(g.patients);
     results[r.characteristic] = o;
   }
   return {
-    id: 'table1',
-    title: 'Baseline characteristics',
     status: patients.length > 0 ? 'ok' : 'not-run',
     ...(patients.length === 0 ? { reason: 'the study has no patients' } : {}),
     description:

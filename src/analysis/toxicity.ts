@@ -10,7 +10,7 @@ import { formatCi, formatPEquals } from './format.js';
 import { estimateFigure } from './figures.js';
 import { scanEligible, scanUptakeDays } from './lesions.js';
 import { planSettings } from './settings.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
+import { notRunSection, type ResultFigure, type ResultTable, type SectionBody } from './types.js';
 
 /** Group means and the group difference of one timepoint. */
 export interface BrainIcansComparison {
@@ -54,18 +54,22 @@ function compare(
   };
 }
 
+/** Results of the brain-uptake-and-ICANS section: the comparison per timepoint (absent when not done). */
+export interface BrainIcansResults {
+  pre?: BrainIcansComparison;
+  post?: BrainIcansComparison;
+}
+
 /** Brain SUVmean pre- and post-CART by ICANS grade ≥ 2 vs < 2. */
-export function brainVsIcans(study: StudyData): AnalysisSection {
+export function brainVsIcans(study: StudyData): SectionBody<BrainIcansResults> {
   const s = planSettings(study.settings);
   const base = {
-    id: 'toxicity-brain-icans',
-    title: 'Brain uptake and ICANS',
     description:
       `Brain SUVmean (organ ${s.brainLabel}, untransformed) per patient, pre-CART and post-CART (mean of the patient's post-CART scans), ` +
       'compared between patients with maximum ICANS grade ≥ 2 and < 2 (ASTCT 2019) by least squares (pooled-variance two-sample t-test); means with 95% CIs.',
     formula: 'SUVmean_brain ~ icans_ge2',
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   const icans = new Map(study.toxicity.map((t) => [t.patientId, t.icansGrade]));
   if (icans.size === 0) return notRun('no toxicity data');
   const uptake = scanUptakeDays(study);
@@ -83,7 +87,7 @@ export function brainVsIcans(study: StudyData): AnalysisSection {
       y: ys.reduce((a, b) => a + b, 0) / ys.length,
       high: icans.get(pid)! >= 2,
     }));
-  const results: Record<string, unknown> = {};
+  const results: BrainIcansResults = {};
   const warnings: string[] = [];
   const findings: string[] = [];
   const rowsT: ResultTable['rows'] = [];

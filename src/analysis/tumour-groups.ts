@@ -23,7 +23,7 @@ import {
   type LrtResult,
   type WaldFResult,
 } from './mixed.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
+import { notRunSection, type ResultFigure, type ResultTable, type SectionBody } from './types.js';
 
 /** One observation of a group comparison. */
 export interface GroupObservation {
@@ -185,11 +185,23 @@ const MODEL_WORDS =
   'and 95% CIs from the REML fit (Satterthwaite df), back-transformed. p: likelihood-ratio test of ML fits for two groups, ' +
   'type III Wald F test (REML, Satterthwaite ddf) for more.';
 
-/** Builds a section from one or more comparisons (e.g. volume and uptake). */
+/**
+ * Results of a group-comparison section: the comparison of pre-CART uptake and, where the section
+ * compares it, of lesion volume.
+ */
+export interface TumourGroupResults {
+  volume?: GroupComparison;
+  uptake?: GroupComparison;
+}
+
+/**
+ * Builds a section from one or more comparisons (e.g. volume and uptake).
+ * @param base the description and `idPrefix`, the prefix of the section's table and figure ids
+ */
 function groupSection(
-  base: { id: string; title: string; description: string },
+  { idPrefix, ...base }: { idPrefix: string; description: string },
   parts: {
-    key: string;
+    key: keyof TumourGroupResults;
     label: string;
     unit: string;
     obs: GroupObservation[];
@@ -197,11 +209,11 @@ function groupSection(
     yTitle: string;
   }[],
   guard: string | null,
-): AnalysisSection {
-  const notRun = (reason: string): AnalysisSection =>
+): SectionBody<TumourGroupResults> {
+  const notRun = (reason: string) =>
     notRunSection({ ...base, formula: 'log(y) ~ group + (1 | patient)' }, reason);
   if (guard) return notRun(guard);
-  const results: Record<string, unknown> = {};
+  const results: TumourGroupResults = {};
   const tables: ResultTable[] = [];
   const figures: ResultFigure[] = [];
   const findings: string[] = [];
@@ -215,11 +227,11 @@ function groupSection(
     nLes = Math.max(nLes, cmp.n);
     nPat = Math.max(nPat, cmp.patients);
     tables.push(
-      meansTable(`${base.id}-${part.key}`, `${part.label}: geometric means by group`, cmp, part.unit),
+      meansTable(`${idPrefix}-${part.key}`, `${part.label}: geometric means by group`, cmp, part.unit),
     );
     figures.push(
       violinFigure(
-        `${base.id}-${part.key}`,
+        `${idPrefix}-${part.key}`,
         `${part.label} by group`,
         part.obs.filter((o) => cmp.levels.includes(o.group)).map((o) => ({ group: o.group, value: o.value })),
         cmp.means.map((m) => ({ group: m.group, estimate: m.geometricMean, lower: m.lower, upper: m.upper })),
@@ -263,12 +275,11 @@ function guardTumour(td: TumourData): string | null {
 }
 
 /** EBV+ DLBCL vs other lymphomas (all patients, whatever the exclusion setting), pre-CART SUVpeak. */
-export function tumourByEbv(study: StudyData): AnalysisSection {
+export function tumourByEbv(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   return groupSection(
     {
-      id: 'tumour-ebv',
-      title: 'Pre-CART tumour uptake: EBV+ DLBCL vs other',
+      idPrefix: 'tumour-ebv',
       description: `Pre-CART volume-corrected SUVpeak of all lesions, EBV+ DLBCL vs other histologies. ${MODEL_WORDS}`,
     },
     [
@@ -286,12 +297,11 @@ export function tumourByEbv(study: StudyData): AnalysisSection {
 }
 
 /** Nodal vs extranodal lesions (spleen lesions excluded), pre-CART SUVpeak, primary population. */
-export function tumourNodalExtranodal(study: StudyData): AnalysisSection {
+export function tumourNodalExtranodal(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   return groupSection(
     {
-      id: 'tumour-nodal',
-      title: 'Pre-CART tumour uptake: nodal vs extranodal',
+      idPrefix: 'tumour-nodal',
       description: `Pre-CART volume-corrected SUVpeak, nodal vs extranodal lesions (spleen lesions excluded${td.settings.excludeEbvPositive ? '; EBV+ DLBCL patients excluded' : ''}). ${MODEL_WORDS}`,
     },
     [
@@ -311,7 +321,7 @@ export function tumourNodalExtranodal(study: StudyData): AnalysisSection {
 }
 
 /** Pre-CART SUVpeak by lesion site (every site label), primary population. */
-export function tumourBySite(study: StudyData): AnalysisSection {
+export function tumourBySite(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   const rows = preRows(primaryRows(td));
   const counts = new Map<string, number>();
@@ -321,8 +331,7 @@ export function tumourBySite(study: StudyData): AnalysisSection {
     .map(([s]) => s);
   return groupSection(
     {
-      id: 'tumour-site',
-      title: 'Pre-CART tumour uptake by site',
+      idPrefix: 'tumour-site',
       description: `Pre-CART volume-corrected SUVpeak by lesion site (reference: the most frequent site). ${MODEL_WORDS}`,
     },
     [
@@ -343,7 +352,7 @@ export function tumourBySite(study: StudyData): AnalysisSection {
  * Irradiated (target of bridging radiotherapy) vs non-irradiated lesions in patients bridged with
  * radiotherapy (alone or combined): pre-CART volume and volume-corrected SUVpeak.
  */
-export function tumourIrradiated(study: StudyData): AnalysisSection {
+export function tumourIrradiated(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   const rows = preRows(primaryRows(td)).filter(
     (r) => (r.bridging === 'radiotherapy' || r.bridging === 'combination') && r.irradiated !== null,
@@ -351,8 +360,7 @@ export function tumourIrradiated(study: StudyData): AnalysisSection {
   const group = (r: LesionRow): string => (r.irradiated ? 'irradiated' : 'not irradiated');
   return groupSection(
     {
-      id: 'tumour-irradiated',
-      title: 'Irradiated vs non-irradiated lesions (bridging radiotherapy)',
+      idPrefix: 'tumour-irradiated',
       description: `Lesions of patients bridged with radiotherapy: pre-CART lesion volume and volume-corrected SUVpeak, radiotherapy target lesions vs the others. ${MODEL_WORDS}`,
     },
     [
@@ -378,13 +386,12 @@ export function tumourIrradiated(study: StudyData): AnalysisSection {
 }
 
 /** Pre-CART SUVpeak, patients with a complete response (best Lugano response CR) vs not. */
-export function tumourByResponse(study: StudyData): AnalysisSection {
+export function tumourByResponse(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   const best = new Map(deriveOutcomes(study).map((o) => [o.patientId, o.bestResponse]));
   return groupSection(
     {
-      id: 'tumour-response',
-      title: 'Pre-CART tumour uptake: complete response vs not',
+      idPrefix: 'tumour-response',
       description: `Pre-CART volume-corrected SUVpeak of patients whose best Lugano response was CR vs PR/SD/PD (patients without a response assessment left out). ${MODEL_WORDS}`,
     },
     [
@@ -405,13 +412,12 @@ export function tumourByResponse(study: StudyData): AnalysisSection {
 }
 
 /** Pre-CART SUVpeak, patients with CRS grade ≥ 2 vs < 2 (ASTCT 2019). */
-export function tumourByCrs(study: StudyData): AnalysisSection {
+export function tumourByCrs(study: StudyData): SectionBody<TumourGroupResults> {
   const td = tumourData(study);
   const crs = new Map(study.toxicity.map((t) => [t.patientId, t.crsGrade]));
   return groupSection(
     {
-      id: 'tumour-crs',
-      title: 'Pre-CART tumour uptake: CRS grade ≥ 2 vs < 2',
+      idPrefix: 'tumour-crs',
       description: `Pre-CART volume-corrected SUVpeak of patients with maximum CRS grade ≥ 2 vs < 2 (ASTCT 2019). ${MODEL_WORDS}`,
     },
     [

@@ -22,8 +22,8 @@ import {
   type LrtResult,
   type ModelRecord,
 } from './mixed.js';
-import { notRunSection, type AnalysisSection, type ResultFigure, type ResultTable } from './types.js';
-import { timepointOrder } from './v1-normal-tissue.js';
+import { notRunSection, type ResultFigure, type ResultTable, type SectionBody } from './types.js';
+import { timepointOrder } from './normal-tissue-summary.js';
 import type { PrePostRandom } from './settings.js';
 
 /** lme4 random-effects terms of a pre → post structure. */
@@ -142,14 +142,18 @@ export function prePostModel(
   return { formula, timepoints, ratios, lrt: t, droppedTimepoints: dropped, warnings: fit.warnings };
 }
 
+/** Results of the pre → post section: the uptake model and, when it could be fitted, the volume model. */
+export interface TumourPrePostResults {
+  uptake: PrePostModel;
+  volume?: PrePostModel;
+}
+
 /** Pre → post tumour uptake and volume section. */
-export function tumourPrePost(study: StudyData): AnalysisSection {
+export function tumourPrePost(study: StudyData): SectionBody<TumourPrePostResults> {
   const td = tumourData(study);
   const s = td.settings;
   const re = randomTerms(s.prePostRandom);
   const base = {
-    id: 'tumour-prepost',
-    title: 'Tumour uptake and volume from pre- to post-CART',
     description:
       'Linear mixed models of log volume-corrected SUVpeak and of log lesion volume with the scan timepoint as fixed effect and random ' +
       `intercepts ${RANDOM_WORDS[s.prePostRandom]}` +
@@ -158,7 +162,7 @@ export function tumourPrePost(study: StudyData): AnalysisSection {
       'Volume change (%) = 100·(ratio − 1).',
     formula: `log(SUVpeak) ~ timepoint + ${re};  log(volume) ~ timepoint + ${re}`,
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const rows = primaryRows(td);
   if (!rows.some((r) => r.timepoint !== 'pre')) return notRun('no post-CART scans with tumour lesions');
@@ -175,7 +179,7 @@ export function tumourPrePost(study: StudyData): AnalysisSection {
     ...uptake.warnings,
     ...uptake.droppedTimepoints.map((t) => `timepoint ${t} left out: fewer than 2 patients`),
   ];
-  const results: Record<string, unknown> = { uptake };
+  const results: TumourPrePostResults = { uptake };
   const tables: ResultTable[] = [
     {
       id: 'tumour-prepost-uptake',
@@ -248,20 +252,38 @@ export function tumourPrePost(study: StudyData): AnalysisSection {
   };
 }
 
+/** One lesion measured pre-CART and at the association timepoint (volume-corrected SUVpeak, g/mL). */
+export interface LesionPair {
+  patientId: string;
+  lesionId: string;
+  pre: number;
+  post: number;
+}
+
+/** Results of the lesion-level association section. */
+export interface TumourAssociationResults {
+  /** The post-CART timepoint (settings `associationTimepoint`). */
+  timepoint: string;
+  intercept: number;
+  slope: ContrastEstimate;
+  lrt: LrtResult;
+  r2Marginal: number;
+  r2Conditional: number;
+  pairs: LesionPair[];
+}
+
 /** Lesion-level association of pre-CART with post-CART (`associationTimepoint`) uptake. */
-export function tumourAssociation(study: StudyData): AnalysisSection {
+export function tumourAssociation(study: StudyData): SectionBody<TumourAssociationResults> {
   const td = tumourData(study);
   const tp = td.settings.associationTimepoint;
   const base = {
-    id: 'tumour-association',
-    title: `Lesion-level association of pre-CART and ${tp} uptake`,
     description:
       `Lesions measured both pre-CART and at ${tp}: linear mixed model of log ${tp} SUVpeak on log pre-CART SUVpeak (both volume-corrected) ` +
       'with a random patient intercept. Slope with 95% CI from the REML fit (Satterthwaite df); p from the likelihood-ratio test under ML; ' +
       'variance explained as the marginal R² (Nakagawa & Schielzeth 2013; conditional R² also given).',
     formula: 'log(SUVpeak_post) ~ log(SUVpeak_pre) + (1 | patient)',
   };
-  const notRun = (reason: string): AnalysisSection => notRunSection(base, reason);
+  const notRun = (reason: string) => notRunSection(base, reason);
   if (td.pvcError) return notRun(td.pvcError);
   const rows = primaryRows(td);
   const pre = new Map(
@@ -269,7 +291,7 @@ export function tumourAssociation(study: StudyData): AnalysisSection {
   );
   const pairs = rows
     .filter((r) => r.timepoint === tp)
-    .flatMap((r) => {
+    .flatMap((r): LesionPair[] => {
       const p = pre.get(`${r.patientId}\u0000${r.lesionId}`);
       return p
         ? [
@@ -390,7 +412,7 @@ function volumeOutputs(
   volume: PrePostModel,
   changeTimepoint: string,
   out: {
-    results: Record<string, unknown>;
+    results: TumourPrePostResults;
     tables: ResultTable[];
     figures: ResultFigure[];
     findings: string[];
@@ -398,7 +420,7 @@ function volumeOutputs(
   },
 ): void {
   const { results, tables, figures, findings, warnings } = out;
-  results['volume'] = volume;
+  results.volume = volume;
   tables.push({
     id: 'tumour-prepost-volume',
     title: 'Geometric-mean lesion volume (mL) per timepoint and change from pre-CART',

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { InputError } from '../errors.js';
-import { writeSimulatedBundle } from '../io/bundle-write.js';
+import { writeSimulatedBundle } from './simulated-bundle.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { REPORT_DB_NAME, runStudy, type PipelineProgress } from '../pipeline/run.js';
 import { importStudyPatients } from '../registry/exchange/study-import.js';

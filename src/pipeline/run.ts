@@ -27,7 +27,7 @@ import {
 import { isPostgresUrl } from '../store/db.js';
 import { runAnalysisPlan } from '../analysis/plan.js';
 import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
-import { quantificationSection } from '../analysis/v1-quantification.js';
+import { quantificationSection } from '../analysis/quantification.js';
 import { writeReportFiles } from '../report/write.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { bundleContentHash } from './hash.js';

@@ -14,8 +14,34 @@ export interface ReportInput {
   studyName: string;
   tracer: { name: string; nuclide: string; halfLifeS: number };
   sections: AnalysisSection[];
-  /** Extra top-level entries of results.json (e.g. stage timings). */
-  extra?: Record<string, unknown>;
+  /** Extra top-level entries of results.json: the stage timings (s) of the run. */
+  extra?: { timings?: Record<string, number> };
+}
+
+/** One section in results.json: the section without its tables' and figures' content (their ids only). */
+export interface ResultsDocumentSection {
+  title: string;
+  status: AnalysisSection['status'];
+  reason?: string;
+  description: string;
+  formula?: string;
+  n?: AnalysisSection['n'];
+  /** The section's results, of its own exported interface (src/analysis, e.g. `ResponseResults`). */
+  results: AnalysisSection['results'];
+  findings?: string[];
+  warnings?: string[];
+  tables: string[];
+  figures: string[];
+}
+
+/** The results.json document (schema: docs/results.schema.json). */
+export interface ResultsDocument {
+  generator: string;
+  study: { name: string; tracer: ReportInput['tracer'] };
+  /** Section ids in report order. */
+  sectionOrder: string[];
+  sections: Record<string, ResultsDocumentSection>;
+  timings?: Record<string, number>;
 }
 
 /** JSON replacer: non-finite numbers become null; typed arrays become arrays. */
@@ -26,8 +52,8 @@ function replacer(_k: string, v: unknown): unknown {
 }
 
 /** The results.json document (schema: docs/results.schema.json). */
-export function resultsDocument(input: ReportInput): Record<string, unknown> {
-  const sections: Record<string, unknown> = {};
+export function resultsDocument(input: ReportInput): ResultsDocument {
+  const sections: Record<string, ResultsDocumentSection> = {};
   for (const s of input.sections) {
     sections[s.id] = {
       title: s.title,

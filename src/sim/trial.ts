@@ -3,7 +3,7 @@
  * of docs/references/trial.md §1 (calibration targets: §7) — patients in three cohorts, their journey, toxicity,
  * labs, biopsies, outcomes, lesions and organ uptake per scan — with every true parameter kept in a
  * `TrialTruth`. Images are rendered on demand by `SimulatedTrial.render(scanId)` (see `phantom.ts`).
- * Pure computation: `src/io/bundle-write.ts` writes the bundle.
+ * Pure computation: `src/cli/simulated-bundle.ts` writes the bundle.
  *
  * Generative model (all logs natural):
  * - pre-CART true lesion SUVpeak: log S = μ + b_patient + e_lesion, μ = log 4.2 (log 11 for EBV+

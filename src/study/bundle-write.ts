@@ -1,7 +1,7 @@
 /**
  * Writing the files of a study bundle (docs/study-bundle.md): study.json and the CSV tables, each with
  * the columns of src/study/bundle-tables.ts in their order. The one writer of the format: the virtual
- * trial (src/io/bundle-write.ts) and `carto registry export --format bundle`
+ * trial (src/cli/simulated-bundle.ts) and `carto registry export --format bundle`
  * (src/registry/exchange/bundle.ts) hand it records.
  */
 import { writeFileSync } from 'node:fs';

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import type { StudyData } from '../../src/study/model.js';
 import { followUpSection, responseSection } from '../../src/analysis/response.js';
 import { carTExpansion, cytokinesUptake, type PatientExpansion } from '../../src/analysis/car-t-expansion.js';
-import type { BinomialCi } from '../../src/stats/binomial.js';
 import type { CorrelationResult } from '../../src/stats/correlation.js';
 import { assertClose } from '../helpers/assert-close.js';
 
@@ -66,7 +65,7 @@ test('response: ORR and CR rate with exact CIs equal binom.test on the saved tri
     ['orr', R.response.orr],
     ['completeResponseRate', R.response.cr],
   ] as const) {
-    const ci = s.results[k] as BinomialCi;
+    const ci = s.results[k];
     assert.equal(ci.x, g.x, k);
     assertClose(ci.lower, g.lower, 1e-12, `${k} lower`);
     assertClose(ci.upper, g.upper, 1e-12, `${k} upper`);

@@ -1,4 +1,4 @@
-// docs/results.schema.json against real results documents: the complete plan run on a test study (and
+// docs/results.schema.json against real results documents: the model sections of the plan run on a test study (and
 // on one where sections do not run) goes through the report's resultsDocument() and must validate;
 // a corrupted document must not. The validator below implements the JSON Schema keywords the schema
 // uses (type, enum, const, required, properties, additionalProperties, items, minItems,
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resultsDocument } from '../../src/report/write.js';
-import { COMPLETE_ANALYSES, runCompleteAnalyses } from '../../src/analysis/plan-complete.js';
+import { MODEL_SECTIONS, runModelSections } from './plan-sections.js';
 import { buildStudy } from './study-builder.js';
 
 type Schema = Record<string, unknown>;
@@ -71,7 +71,7 @@ function documentOf(opts: Parameters<typeof buildStudy>[0]): unknown {
   const doc = resultsDocument({
     studyName: study.name,
     tracer: study.tracer,
-    sections: runCompleteAnalyses(study),
+    sections: runModelSections(study),
   });
   const text = JSON.stringify(doc, (_k, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) return null;
@@ -84,7 +84,7 @@ function documentOf(opts: Parameters<typeof buildStudy>[0]): unknown {
 
 const fullDoc = documentOf({ patients: 9, settings: { normalTissue: { organs: ['spleen', 'brain'] } } });
 
-test('results.json of the complete plan validates against docs/results.schema.json', () => {
+test('results.json of the model sections of the plan validates against docs/results.schema.json', () => {
   for (const doc of [fullDoc, documentOf({ noPost: true, allCensored: true, patients: 9 })]) {
     const errors: string[] = [];
     validate(doc, schema, '$', errors);
@@ -104,12 +104,12 @@ test('the schema rejects a corrupted document', () => {
   assert.ok(errors.some((e) => e.includes('tumour-prepost.status')));
 });
 
-test('the schema names every section of the complete plan', () => {
+test('the schema names every section of the model sections of the plan', () => {
   const props = Object.keys(
     ((schema['properties'] as Record<string, Schema>)['sections']!['properties'] as Record<
       string,
       unknown
     >) ?? {},
   );
-  for (const a of COMPLETE_ANALYSES) assert.ok(props.includes(a.id), a.id);
+  for (const a of MODEL_SECTIONS) assert.ok(props.includes(a.id), a.id);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readBundle } from '../../src/study/bundle.js';
 import { safetyAdverseEvents, type SafetyAdverseEventsResults } from '../../src/analysis/safety.js';
-import { consortFlow, type ConsortFlowResults } from '../../src/analysis/v1-descriptive.js';
+import { consortFlow, type ConsortFlowResults } from '../../src/analysis/descriptive.js';
 import { figureToSvg } from '../../src/report/figures.js';
 import type { StudyData } from '../../src/study/model.js';
 import { droBundle } from '../helpers/bundles.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { projectRoot } from '../helpers/shared-data.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { SIM_MODEL } from '../../src/sim/trial-params.js';
-import type { ConsortFlowResults } from '../../src/analysis/v1-descriptive.js';
+import type { ConsortFlowResults } from '../../src/analysis/descriptive.js';
 import type { SafetyAdverseEventsResults } from '../../src/analysis/safety.js';
 
 interface Section<R> {

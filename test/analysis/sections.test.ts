@@ -1,4 +1,4 @@
-// The complete plan's sections on small StudyData built in the test (study-builder.ts): every section
+// The model sections of the plan on small StudyData built in the test (study-builder.ts): every section
 // runs on a full study; bad input (no post-CART scans, a patient without lesions, all censored, a
 // timepoint with one patient) makes exactly the affected sections 'not-run' (or warn) with a reason
 // while the others run; and invariants of the estimates (ratios = quotients of geometric means, LRT =
@@ -6,7 +6,7 @@
 // virtual trial (r-trial.test.ts) and in test/stats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCompleteAnalyses, COMPLETE_ANALYSES } from '../../src/analysis/plan-complete.js';
+import { MODEL_SECTIONS, runModelSections } from './plan-sections.js';
 import { compareGroups, tumourByEbv } from '../../src/analysis/tumour-groups.js';
 import { prePostModel, tumourPrePost, tumourAssociation } from '../../src/analysis/tumour-prepost.js';
 import { outcomesHazardRatios, matvSection } from '../../src/analysis/outcomes-hr.js';
@@ -20,10 +20,10 @@ import type { AnalysisSection } from '../../src/analysis/types.js';
 
 const byId = (sections: AnalysisSection[], id: string): AnalysisSection => sections.find((s) => s.id === id)!;
 
-test('every section of the complete plan runs on a full study and its figures render', async () => {
-  const sections = runCompleteAnalyses(buildStudy({ patients: 9 }));
+test('every section of the model sections of the plan runs on a full study and its figures render', async () => {
+  const sections = runModelSections(buildStudy({ patients: 9 }));
   for (const s of sections) for (const f of s.figures) assert.match(await figureToSvg(f), /<svg/, f.id);
-  assert.equal(sections.length, COMPLETE_ANALYSES.length);
+  assert.equal(sections.length, MODEL_SECTIONS.length);
   for (const s of sections) {
     if (s.id === 'outcomes-matv') continue; // all builder patients are below 480 mL: TTP part warns
     assert.equal(s.status, 'ok', `${s.id}: ${s.reason}`);
@@ -33,7 +33,7 @@ test('every section of the complete plan runs on a full study and its figures re
 });
 
 test('no post-CART scans: pre → post and association do not run, the pre-CART sections do', () => {
-  const sections = runCompleteAnalyses(buildStudy({ noPost: true, patients: 9 }));
+  const sections = runModelSections(buildStudy({ noPost: true, patients: 9 }));
   const prepost = byId(sections, 'tumour-prepost');
   assert.equal(prepost.status, 'not-run');
   assert.match(prepost.reason!, /no post-CART/);

@@ -20,7 +20,7 @@ import {
   suvPeakVsSuvMax,
 } from '../../src/analysis/lesion-sites.js';
 import { DAYS_PER_MONTH, deriveOutcomes } from '../../src/analysis/outcomes.js';
-import { preCartUptake } from '../../src/analysis/v1-outcomes.js';
+import { preCartUptake } from '../../src/analysis/outcomes-uptake.js';
 import { tumourData } from '../../src/analysis/lesions.js';
 import { clopperPearson } from '../../src/stats/binomial.js';
 import { clusteredPearson, spearman, type CorrelationResult } from '../../src/stats/correlation.js';
@@ -265,7 +265,8 @@ test('anatomical-stations: counts per station, nodal and all-station models; unm
   );
   const sec = anatomicalStations({ ...study, vois });
   assert.equal(sec.status, 'ok', sec.reason);
-  const counts = sec.results['counts'] as { station: string; lesions: number }[];
+  const results = sec.results as { counts: { station: string; lesions: number }[]; unmapped: unknown[] };
+  const counts = results.counts;
   const pre = tumourData(study).rows.filter((r) => r.timepoint === 'pre' && nonEbv.has(r.patientId));
   assert.equal(
     counts.reduce((a, c) => a + c.lesions, 0),
@@ -280,7 +281,7 @@ test('anatomical-stations: counts per station, nodal and all-station models; unm
   assert.ok(sec.warnings!.some((w) => /1 lesion\(s\) whose label names no station/.test(w)));
   assert.ok(sec.tables.some((t) => t.id === 'anatomical-stations-nodal'));
   assert.ok(sec.tables.some((t) => t.id === 'anatomical-stations-all'));
-  assert.equal((sec.results['unmapped'] as unknown[]).length, 1);
+  assert.equal(results.unmapped.length, 1);
 });
 
 test('anatomical-stations: not run when no label names a station', () => {

@@ -20,7 +20,7 @@ import {
   type DicomwebSeries,
   type PacsSeries,
 } from '../../src/io/dicomweb.js';
-import { writeSimulatedBundle } from '../../src/io/bundle-write.js';
+import { writeSimulatedBundle } from '../../src/cli/simulated-bundle.js';
 import { copySeriesEdited } from '../helpers/dicom-edit.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { freePort } from '../helpers/free-port.js';

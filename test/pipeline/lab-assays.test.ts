@@ -188,8 +188,12 @@ test('cytokines, cytotoxicity and flow: lab values per patient and day, detail s
     );
 
     // Report sections
-    for (const s of [cytokineSection(study), cytotoxicitySection(study), flowSection(study)]) {
-      assert.equal(s.status, 'ok', `${s.id}: ${s.reason ?? ''}`);
+    for (const [id, s] of Object.entries({
+      cytokines: cytokineSection(study),
+      cytotoxicity: cytotoxicitySection(study),
+      flow: flowSection(study),
+    })) {
+      assert.equal(s.status, 'ok', `${id}: ${s.reason ?? ''}`);
       assert.ok(s.tables.every((t) => t.rows.length > 0));
     }
     assert.ok(cytokineSection(study).warnings?.some((w) => /below the LLOQ/.test(w)));

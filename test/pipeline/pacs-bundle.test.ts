@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSimulatedBundle } from '../../src/io/bundle-write.js';
+import { writeSimulatedBundle } from '../../src/cli/simulated-bundle.js';
 import { storeInstances, type DicomwebSeries } from '../../src/io/dicomweb.js';
 import { importBundle } from '../../src/pipeline/run.js';
 import { loadStudy, openStudyStore } from '../../src/study/store.js';

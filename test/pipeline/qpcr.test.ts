@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { importBundle } from '../../src/pipeline/run.js';
 import { loadStudy, openStudyStore } from '../../src/study/store.js';
-import { qpcrSection } from '../../src/analysis/v1-descriptive.js';
+import { qpcrSection } from '../../src/analysis/descriptive.js';
 import { InputError } from '../../src/errors.js';
 import { droBundle } from '../helpers/bundles.js';
 import { assertClose } from '../helpers/assert-close.js';

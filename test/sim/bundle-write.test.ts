@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import dcmjs from 'dcmjs';
 import { assertClose } from '../helpers/assert-close.js';
-import { writeSimulatedBundle, type BundleTruth } from '../../src/io/bundle-write.js';
+import { writeSimulatedBundle, type BundleTruth } from '../../src/cli/simulated-bundle.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readFcs } from '../../src/io/fcs/reader.js';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readBundle } from '../../src/study/bundle.js';
 import { InputError } from '../../src/errors.js';
-import { consortFlow } from '../../src/analysis/v1-descriptive.js';
+import { consortFlow } from '../../src/analysis/descriptive.js';
 import { register } from '../../src/cli/commands/outcomes.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';

@@ -52,7 +52,14 @@ function addReadOptions(cmd: Command): Command {
 
 export function register(program: Command): void {
   const fcs = commandGroup(program, 'fcs', 'Flow cytometry FCS files: keywords, events, gating');
+  registerInfo(fcs);
+  registerEvents(fcs);
+  registerGate(fcs);
+  registerPhenotype(fcs);
+}
 
+/** `carto fcs info`: version, parameters and keywords of a file. */
+function registerInfo(fcs: Command): void {
   addReadOptions(
     fcs
       .command('info')
@@ -109,7 +116,10 @@ export function register(program: Command): void {
         )}\n`,
       );
     });
+}
 
+/** `carto fcs events`: event values, optionally raw or compensated. */
+function registerEvents(fcs: Command): void {
   addReadOptions(
     fcs
       .command('events')
@@ -145,7 +155,10 @@ export function register(program: Command): void {
         else process.stdout.write(`${formatTable(ev.parameterNames, rows)}\n`);
       },
     );
+}
 
+/** `carto fcs gate`: gate counts from Gating-ML or a FlowJo workspace. */
+function registerGate(fcs: Command): void {
   addReadOptions(
     fcs
       .command('gate')
@@ -192,7 +205,10 @@ export function register(program: Command): void {
           )}\n`,
         );
     });
+}
 
+/** `carto fcs phenotype`: T-cell phenotypes and fold change vs a control. */
+function registerPhenotype(fcs: Command): void {
   addReadOptions(
     fcs
       .command('phenotype')

@@ -45,6 +45,13 @@ export function register(program: Command): void {
     'registry',
     'CAR T registry: import from REDCap/Castor, export CSV/ODM/bundle',
   );
+  registerImportRedcap(reg);
+  registerImportCastor(reg);
+  registerExport(reg);
+}
+
+/** `carto registry import-redcap`: a REDCap export through a mapping file. */
+function registerImportRedcap(reg: Command): void {
   reg
     .command('import-redcap')
     .description(
@@ -78,6 +85,10 @@ export function register(program: Command): void {
         printSummary(s, Boolean(o.json));
       },
     );
+}
+
+/** `carto registry import-castor`: a Castor EDC export through a mapping file. */
+function registerImportCastor(reg: Command): void {
   reg
     .command('import-castor')
     .description(
@@ -114,6 +125,10 @@ export function register(program: Command): void {
         printSummary(s, Boolean(o.json));
       },
     );
+}
+
+/** `carto registry export`: the caller's scope as CSV, CDISC ODM or a study bundle. */
+function registerExport(reg: Command): void {
   reg
     .command('export')
     .description(

@@ -7,7 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { importBundle, runStudy, REPORT_DB_NAME, type PipelineProgress } from '../../pipeline/run.js';
 import { printJson, progressEnabled, formatTable } from '../shared.js';
 import { intOption, numberOption, databaseOption } from '../options.js';
-import { writeSimulatedBundle } from '../../io/bundle-write.js';
+import { writeSimulatedBundle } from '../simulated-bundle.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
 import { displayTarget, isPostgresUrl } from '../../store/db.js';

@@ -3,7 +3,7 @@
  * virtual trial as a study bundle (DICOM PET series, NIfTI masks, clinical tables, truth.json).
  */
 import type { Command } from 'commander';
-import { writeSimulatedBundle } from '../../io/bundle-write.js';
+import { writeSimulatedBundle } from '../simulated-bundle.js';
 import { formatTable, printJson, progressEnabled } from '../shared.js';
 import { intOption, numberOption } from '../options.js';
 

@@ -365,7 +365,14 @@ const fmt = (v: unknown): string | number | null =>
 
 export function register(program: Command): void {
   const stats = commandGroup(program, 'stats', 'Statistics: models and building blocks of the analysis plan');
+  registerKm(stats);
+  registerLogRank(stats);
+  registerCox(stats);
+  registerConcordance(stats);
+}
 
+/** `carto stats km`: Kaplan–Meier estimate (R survfit). */
+function registerKm(stats: Command): void {
   stats
     .command('km')
     .description('Kaplan–Meier estimate with Greenwood SE, pointwise CIs and the median (R survfit)')
@@ -412,7 +419,10 @@ export function register(program: Command): void {
         }
       }
     });
+}
 
+/** `carto stats logrank`: log-rank / G-rho test (R survdiff). */
+function registerLogRank(stats: Command): void {
   stats
     .command('logrank')
     .description('Log-rank / Harrington–Fleming G-rho test between groups (R survdiff)')
@@ -455,7 +465,10 @@ export function register(program: Command): void {
         )}\n\nChisq = ${r.chisq.toPrecision(6)} on ${r.df} df, p = ${r.p.toPrecision(4)}\n`,
       );
     });
+}
 
+/** `carto stats cox`: Cox model from a formula (R coxph, coxphf). */
+function registerCox(stats: Command): void {
   stats
     .command('cox')
     .description('Cox proportional-hazards model from a formula (R coxph; --firth: coxphf)')
@@ -528,7 +541,10 @@ export function register(program: Command): void {
           `Concordance = ${r.concordance.toFixed(4)} (se = ${r.concordanceSe.toFixed(4)})\n`,
       );
     });
+}
 
+/** `carto stats concordance`: Harrell's C (R concordance). */
+function registerConcordance(stats: Command): void {
   stats
     .command('concordance')
     .description("Harrell's C of a predictor against survival, with its standard error (R concordance)")

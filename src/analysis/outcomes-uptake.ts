@@ -4,7 +4,7 @@
  * split of those geometric means (high: above the median, low: at or below it); Kaplan–Meier curves
  * (Greenwood SE, log CI — R's survfit defaults) and log-rank tests (survdiff) for TTP, PFS and OS.
  */
-import { kaplanMeierByGroup, logRank } from '../stats/survival/index.js';
+import { kaplanMeierByGroup, logRank, type KmResult, type LogRankResult } from '../stats/survival/index.js';
 import type { StudyData } from '../study/model.js';
 import { primaryRows, tumourData } from './lesions.js';
 import {
@@ -16,8 +16,8 @@ import {
   type PatientOutcome,
 } from './outcomes.js';
 import { formatPEquals, formatSig, geometricMean, median } from './format.js';
-import type { AnalysisSection, ResultFigure, ResultTable } from './types.js';
-import { kmFigure, stripPlotFigure } from './v1-figures.js';
+import type { ResultFigure, ResultTable, SectionBody } from './types.js';
+import { kmFigure, stripPlotFigure } from './outcome-figures.js';
 
 export interface PatientUptake {
   patientId: string;
@@ -94,6 +94,40 @@ function perPatientTable(study: StudyData, uptake: PatientUptake[], med: number)
 }
 
 type Endpoint = 'ttp' | 'pfs' | 'os';
+
+/** Kaplan–Meier curves (months) per uptake group and the log-rank test (null without events). */
+export interface EndpointByUptake {
+  timeUnit: 'months';
+  km: (KmResult & { group: string })[];
+  logRank: LogRankResult | null;
+}
+
+/** One patient of the outcomes-by-uptake section. */
+export type PatientUptakeGroup = {
+  patientId: string;
+  lesions: number;
+  geometricMeanSuvPeak: number;
+  group: 'high' | 'low';
+  ttpDays: number;
+  ttpEvent: boolean;
+  pfsDays: number;
+  pfsEvent: boolean;
+  osDays: number;
+  osEvent: boolean;
+};
+
+/**
+ * Results of the outcomes-by-uptake section (`{}` with fewer than 2 patients; without the endpoints
+ * when the median split leaves an empty group).
+ */
+export interface OutcomesByUptakeResults {
+  metric: 'corrected' | 'measured';
+  medianGeometricMeanSuvPeak: number;
+  patients: PatientUptakeGroup[];
+  ttp?: EndpointByUptake;
+  pfs?: EndpointByUptake;
+  os?: EndpointByUptake;
+}
 const ENDPOINT_NAMES: Record<Endpoint, string> = {
   ttp: 'Time to progression',
   pfs: 'Progression-free survival',
@@ -101,21 +135,19 @@ const ENDPOINT_NAMES: Record<Endpoint, string> = {
 };
 
 /**
- * The outcomes section of analysis v1: median split of per-patient pre-CART uptake, KM and log-rank
+ * The outcomes-by-uptake section: median split of per-patient pre-CART uptake, KM and log-rank
  * for TTP, PFS and OS. Not run (with a reason) when fewer than 2 patients have pre-CART lesions, when
  * the split leaves an empty group, or (per endpoint) when no event occurred.
  */
 export function outcomesByUptake(
   study: StudyData,
   opts: { metric?: 'corrected' | 'measured' } = {},
-): AnalysisSection {
+): SectionBody<OutcomesByUptakeResults> {
   const pre = preCartUptake(study, opts);
   const uptake = pre.patients;
   const med = uptake.length >= 2 ? median(uptake.map((u) => u.geometricMeanSuvPeak)) : NaN;
   const perPatient = perPatientTable(study, uptake, med);
   const base = {
-    id: 'outcomes-uptake',
-    title: 'Outcomes by pre-CART tumour uptake',
     description:
       `Per patient, the geometric mean of ${pre.metric === 'corrected' ? 'partial-volume-corrected' : 'measured'} ` +
       `pre-CART lesion SUVpeak (IBSI ${study.settings.suvPeak} intensity peak) over the patient's lesions` +
@@ -135,13 +167,15 @@ export function outcomesByUptake(
       figures: [],
     };
   }
-  const groupOf = new Map(uptake.map((u) => [u.patientId, u.geometricMeanSuvPeak > med ? 'high' : 'low']));
+  const groupOf = new Map(
+    uptake.map((u) => [u.patientId, u.geometricMeanSuvPeak > med ? ('high' as const) : ('low' as const)]),
+  );
   const outcomes = new Map(deriveOutcomes(study).map((o) => [o.patientId, o]));
   const included = uptake.map((u) => ({ u, o: outcomes.get(u.patientId)!, g: groupOf.get(u.patientId)! }));
   const nHigh = included.filter((x) => x.g === 'high').length;
   const nLow = included.length - nHigh;
 
-  const results: Record<string, unknown> = {
+  const results: OutcomesByUptakeResults = {
     metric: pre.metric,
     medianGeometricMeanSuvPeak: med,
     patients: included.map((x) => ({

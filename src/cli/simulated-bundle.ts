@@ -1,5 +1,8 @@
 /**
- * Writes a simulated trial (`src/sim/trial.ts`) as a study bundle v1 folder (docs/study-bundle.md):
+ * `carto simulate` and `carto demo`: simulates a virtual trial (`src/sim/trial.ts` hands its records
+ * over) and writes it as a study bundle v1 folder (docs/study-bundle.md) with the one bundle writer
+ * (src/study/bundle-write.ts) for study.json and the tables, and the format writers of src/io for the
+ * images and FCS files:
  * study.json, patients/events/scans/vois/toxicity/adverse_events/labs/biopsies CSVs, the raw lab assays (qpcr.csv,
  * cytokines.csv, cytotoxicity.csv; flow.csv with one FCS 3.1 file per sample under `flow/` and the
  * Gating-ML 2.0 file `flow/gating.xml`), one DICOM PET series per scan
@@ -11,14 +14,14 @@
 import { writeLesionOutcomeTables } from '../study/lesion-outcomes-write.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeOutputFolder } from './output-folder.js';
+import { writeOutputFolder } from '../io/output-folder.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeBundleTable, writeStudyJson, type BundleRow } from '../study/bundle-write.js';
 import type { BundleTableKey } from '../study/bundle-tables.js';
-import { writePetSeries } from './dicom-write.js';
+import { writePetSeries } from '../io/dicom-write.js';
 import { gzipSync } from 'fflate';
-import { encodeNifti } from './nifti.js';
-import { encodeFcs } from './fcs/writer.js';
+import { encodeNifti } from '../io/nifti.js';
+import { encodeFcs } from '../io/fcs/writer.js';
 import { FLOW_CHANNELS, FLOW_MODEL, type FlowSampleCounts } from '../sim/flow.js';
 import { ORGANS, type Organ, type RenderedScan } from '../sim/phantom.js';
 import { simulateTrial, type SimulateOptions, type SimulatedTrial, type TrialTruth } from '../sim/trial.js';
@@ -76,7 +79,8 @@ function imageTruth(trial: SimulatedTrial, scanId: string, img: RenderedScan): S
 
 /**
  * Simulates a virtual trial and writes it as a bundle folder, under the output-folder rule
- * (src/io/output-folder.ts): the folder is assembled beside `dir` and renamed into place.
+ * (src/io/output-folder.ts): the folder is assembled beside `dir` and renamed into place. The
+ * simulation runs here, in the command layer, so that src/io never calls the simulator.
  *
  * @param dir output folder: created when missing; an existing folder must be empty or an earlier
  *   Cartography bundle (marker `.cartography-output.json` of kind `bundle`), which is replaced.

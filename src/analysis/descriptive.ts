@@ -7,7 +7,7 @@ import { PRE_INFUSION_STAGES, type PreInfusionStage } from '../clinical/outcomes
 import type { StudyData } from '../study/model.js';
 import { consortDiagramFigure } from './consort-figure.js';
 import { median, quantile7 } from './format.js';
-import { notRunSection, type AnalysisSection } from './types.js';
+import { notRunSection, type SectionBody } from './types.js';
 
 /** One step of the patient flow: patients per cohort and in all. */
 export interface ConsortStepRow {
@@ -41,7 +41,7 @@ export interface ConsortFlowResults {
  * with a pre-CART scan → with a post-CART scan (evaluable for the pre → post analyses), with the
  * drop-out reasons at each step; drawn as a flow diagram (the paper's Fig. 1a) beside the table.
  */
-export function consortFlow(study: StudyData): AnalysisSection {
+export function consortFlow(study: StudyData): SectionBody<ConsortFlowResults> {
   const notInfused = study.notInfused ?? [];
   const all = [
     ...study.patients.map((p) => ({ id: p.patientId, cohort: p.cohort })),
@@ -74,8 +74,6 @@ export function consortFlow(study: StudyData): AnalysisSection {
     infusedNotEvaluable: flow[2]!.all - flow[4]!.all,
   };
   const base = {
-    id: 'consort-flow',
-    title: 'Patient flow',
     description:
       'CONSORT flow derived from the data: patients assessed for eligibility (every patient of patients.csv), ' +
       'included, infused, with a pre-CART scan, and with a post-CART scan (evaluable for the pre → post ' +
@@ -130,12 +128,21 @@ function dropoutCounts(study: StudyData): DropoutCount[] {
   );
 }
 
+
+/** Results of the toxicity summary: patients with grade ≥ 2 and treatments, and counts per grade. */
+export interface ToxicitySummaryResults {
+  patients: number;
+  crsGrade2OrMore: number;
+  icansGrade2OrMore: number;
+  tocilizumab: number;
+  steroids: number;
+  byGrade: { grade: number; crs: number; icans: number }[];
+}
+
 /** Toxicity: distribution of maximum CRS and ICANS grades (ASTCT 2019), grade ≥ 2 counts, treatments. */
-export function toxicitySummary(study: StudyData): AnalysisSection {
+export function toxicitySummary(study: StudyData): SectionBody<ToxicitySummaryResults> {
   const tox = study.toxicity;
   const base = {
-    id: 'toxicity',
-    title: 'Toxicity',
     description:
       'Maximum CRS and ICANS grade per patient (ASTCT 2019 consensus grading), the number with grade ≥ 2, ' +
       'and tocilizumab and steroid use.',
@@ -151,7 +158,7 @@ export function toxicitySummary(study: StudyData): AnalysisSection {
     };
   }
   const n = tox.length;
-  const rows: Record<string, string | number>[] = [];
+  const rows: ToxicitySummaryResults['byGrade'] = [];
   for (let g = 0; g <= 5; g++) {
     rows.push({
       grade: g,
@@ -188,12 +195,15 @@ export function toxicitySummary(study: StudyData): AnalysisSection {
   };
 }
 
+/** Results of the laboratory summary: one summary per analyte and day. */
+export interface LabSummaryResults {
+  summaries: { analyte: string; day: number; n: number; median: number; q1: number; q3: number }[];
+}
+
 /** Laboratory measurements (labs.csv: qPCR copies per cell, cytokines …) per analyte and day. */
-export function labSummary(study: StudyData): AnalysisSection {
+export function labSummary(study: StudyData): SectionBody<LabSummaryResults> {
   const labs = study.labs;
   const base = {
-    id: 'labs',
-    title: 'Laboratory measurements',
     description:
       'Per analyte and day relative to infusion: number of measurements, median and interquartile range ' +
       '(R type-7 quantiles). Copies per cell are qPCR target ÷ reference gene (GATA2) × 2 (docs/references/assays.md §1).',
@@ -234,14 +244,18 @@ export function labSummary(study: StudyData): AnalysisSection {
   };
 }
 
+/** Results of the qPCR section: the standard curves and the samples' replicate summaries. */
+export interface QpcrResults {
+  curves: NonNullable<StudyData['qpcr']>['curves'];
+  samples: NonNullable<StudyData['qpcr']>['samples'];
+}
+
 /**
  * qPCR behind the copies-per-cell lab values: each plate's standard curves (slope, efficiency,
  * R², MIQE acceptance: efficiency 90–110 % and R² ≥ 0.98) and each sample's replicate summary.
  */
-export function qpcrSection(study: StudyData): AnalysisSection {
+export function qpcrSection(study: StudyData): SectionBody<QpcrResults> {
   const base = {
-    id: 'qpcr',
-    title: 'qPCR: standard curves and samples',
     description:
       'Per plate and target, the standard curve Ct = slope·log10(copies/µL) + intercept (OLS), amplification ' +
       'efficiency 10^(−1/slope) − 1 and R²; per sample, the mean Ct of the technical replicates (replicates more ' +

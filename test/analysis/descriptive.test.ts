@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Patient, PatientEvent, Scan, StudyData } from '../../src/study/model.js';
 import { table1 } from '../../src/analysis/table1.js';
-import { consortFlow, labSummary, toxicitySummary } from '../../src/analysis/v1-descriptive.js';
+import { consortFlow, labSummary, toxicitySummary } from '../../src/analysis/descriptive.js';
 import { formatCi, formatP, formatSig, quantile7 } from '../../src/analysis/format.js';
 
 function patient(

@@ -1,5 +1,5 @@
 /**
- * Vega-Lite figure specifications of analysis v1 (plain JSON; the report renders them to SVG).
+ * Vega-Lite figure specifications of the outcome analyses (Kaplan–Meier with numbers at risk, uptake strip plot) (plain JSON; the report renders them to SVG).
  * - Kaplan–Meier step curves with censoring ticks and a numbers-at-risk table beneath.
  * - Per-patient lesion SUVpeak strip plot on a log axis with each patient's geometric mean (docs/references/trial.md §5,
  *   Fig. 3a).

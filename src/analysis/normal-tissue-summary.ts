@@ -5,7 +5,7 @@
  */
 import type { StudyData } from '../study/model.js';
 import { median } from './format.js';
-import type { AnalysisSection, ResultTable } from './types.js';
+import type { ResultTable, SectionBody } from './types.js';
 
 /** Timepoints in clinical order: 'pre' first, then post-CART days ascending ('d2' < 'd5' < 'd7'). */
 export function timepointOrder(a: string, b: string): number {
@@ -18,7 +18,8 @@ export function timepointOrder(a: string, b: string): number {
   return d !== 0 ? d : a.localeCompare(b);
 }
 
-interface Summary {
+/** One organ and timepoint: SUVmean (g/mL) summary over the scans. */
+export interface NormalTissueSummaryRow {
   organ: string;
   timepoint: string;
   n: number;
@@ -29,7 +30,7 @@ interface Summary {
   max: number;
 }
 
-function summarise(organ: string, timepoint: string, values: number[]): Summary {
+function summarise(organ: string, timepoint: string, values: number[]): NormalTissueSummaryRow {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
@@ -45,12 +46,15 @@ function summarise(organ: string, timepoint: string, values: number[]): Summary 
   };
 }
 
+/** Results of the normal-tissue summary: one row per organ and timepoint. */
+export interface NormalTissueSummaryResults {
+  summaries: NormalTissueSummaryRow[];
+}
+
 /** Descriptive normal-tissue SUVmean per organ × timepoint. */
-export function normalTissueSummary(study: StudyData): AnalysisSection {
+export function normalTissueSummary(study: StudyData): SectionBody<NormalTissueSummaryResults> {
   const organs = study.vois.filter((v) => v.kind === 'organ');
   const base = {
-    id: 'normal-tissue-summary',
-    title: 'Normal-tissue uptake by organ and timepoint',
     description:
       'SUVmean (g/mL) of each organ VOI, summarised per organ and timepoint: n scans, mean, SD (n − 1), ' +
       'median and range. Untransformed, as the analysis plan analyses normal tissue.',
@@ -67,7 +71,7 @@ export function normalTissueSummary(study: StudyData): AnalysisSection {
   }
   const names = [...new Set(organs.map((v) => v.label))].sort();
   const tps = [...new Set(organs.map((v) => v.timepoint))].sort(timepointOrder);
-  const rows: Summary[] = [];
+  const rows: NormalTissueSummaryRow[] = [];
   for (const o of names) {
     for (const t of tps) {
       const vals = organs.filter((v) => v.label === o && v.timepoint === t).map((v) => v.suvMean);

@@ -5,10 +5,41 @@
  */
 import type { StudyData } from '../study/model.js';
 import type { AnalysisSection } from './types.js';
-import { timepointOrder } from './v1-normal-tissue.js';
+import { timepointOrder } from './normal-tissue-summary.js';
 
-/** The per-VOI quantification table of the study. */
-export function quantificationSection(study: StudyData): AnalysisSection {
+/** One VOI's metrics on one scan (SUV g/mL, volumes mL), as in results.json. */
+export type QuantifiedVoi = Pick<
+  StudyData['vois'][number],
+  | 'voiId'
+  | 'patientId'
+  | 'scanId'
+  | 'timepoint'
+  | 'kind'
+  | 'label'
+  | 'lesionId'
+  | 'site'
+  | 'voxelCount'
+  | 'volumeMl'
+  | 'suvMin'
+  | 'suvMax'
+  | 'suvMean'
+  | 'suvMedian'
+  | 'suvSd'
+  | 'suvPeakLocal'
+  | 'suvPeakGlobal'
+  | 'matvMl'
+>;
+
+/** Results of the quantification section: every VOI of every scan. */
+export interface QuantificationResults {
+  vois: QuantifiedVoi[];
+}
+
+/**
+ * The per-VOI quantification table of the study. It is not a section of the analysis plan: the
+ * pipeline (src/pipeline/run.ts) appends it after the plan's sections, with the scan pictures.
+ */
+export function quantificationSection(study: StudyData): AnalysisSection<QuantificationResults> {
   const vois = [...study.vois].sort(
     (a, b) =>
       a.patientId.localeCompare(b.patientId) ||
@@ -51,7 +82,7 @@ export function quantificationSection(study: StudyData): AnalysisSection {
       lesions: vois.filter((v) => v.kind === 'lesion').length,
     },
     results: {
-      vois: vois.map((v) => ({
+      vois: vois.map((v): QuantifiedVoi => ({
         voiId: v.voiId,
         patientId: v.patientId,
         scanId: v.scanId,
