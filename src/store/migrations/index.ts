@@ -14,6 +14,7 @@ import { studyLabAssays } from './0005_study_lab_assays.js';
 import { studyNotInfused } from './0006_study_not_infused.js';
 import { studySources } from './0007_study_sources.js';
 import { analysisRun } from './0008_analysis_run.js';
+import { scanJobs } from './0009_scan_jobs.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -26,5 +27,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0006_study_not_infused': studyNotInfused,
     '0007_study_sources': studySources,
     '0008_analysis_run': analysisRun,
+    '0009_scan_jobs': scanJobs,
   };
 }
