@@ -68,6 +68,7 @@ export function poolSize(requested?: number): number {
 /**
  * Runs every task's job, at most `concurrency` at a time, and returns the results in task order.
  * @param onDone called after each scan's job (for progress)
+ * @param opts.inThread run even a single task on a worker thread (a `carto worker` taking several jobs)
  * @throws the first failing job's error (InputError kept as such) once the jobs in flight have ended;
  *   no result is returned then
  */
@@ -75,10 +76,11 @@ export async function runScanPool(
   tasks: readonly PoolTask[],
   concurrency: number,
   onDone: (scanId: string) => void = () => undefined,
+  opts: { inThread?: boolean } = {},
 ): Promise<ScanJobResult[]> {
-  const threads = Math.min(concurrency, tasks.length);
+  const threads = Math.max(Math.min(concurrency, tasks.length), opts.inThread ? 1 : 0);
   const results: ScanJobResult[] = new Array<ScanJobResult>(tasks.length);
-  if (threads <= 1) {
+  if (threads <= 1 && !opts.inThread) {
     for (const [i, t] of tasks.entries()) {
       results[i] = await runScanJob(t.spec, t.root, t.pacsUrl !== undefined ? { pacsUrl: t.pacsUrl } : {});
       onDone(t.spec.scan.scanId);
