@@ -19,7 +19,7 @@ import { analyseStoredStudy } from './analyse.js';
 import { loadJob, setJobState, storeScanQuantification } from './job-store.js';
 import { prepareBundle, silent, type PipelineProgress } from './prepare.js';
 import { resultRecord } from './run.js';
-import { scanJobsOf } from './scan-job.js';
+import { scanJobsOf, type ScanJobResult } from './scan-job.js';
 import { runScanPool } from './scan-pool.js';
 
 /** The pg-boss queue of scan quantification jobs. */
@@ -200,14 +200,15 @@ async function handleScanJob(
   if (!(await setJobState(db, studyId, scanId, key, 'running'))) return 'skipped';
   opts.onJob?.({ study: studyId, scan: scanId, outcome: 'running' });
   const root = opts.dataRoot ?? stored.bundleDir;
-  let result;
+  let result: ScanJobResult;
   try {
-    [result] = await runScanPool(
+    const out = await runScanPool(
       [{ spec: stored.spec, root, ...(opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {}) }],
       1,
       undefined,
       { inThread },
     );
+    result = out[0]!;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof InputError || job.retryCount >= job.retryLimit) {
@@ -220,7 +221,7 @@ async function handleScanJob(
   }
   const last = await db.transaction().execute(async (trx) => {
     await sql`select study_id from study where study_id = ${studyId} for update`.execute(trx);
-    const record = resultRecord(stored.spec.vois, result!);
+    const record = resultRecord(stored.spec.vois, result);
     if (!(await storeScanQuantification(trx, studyId, key, stored.bundleDir, record))) return null;
     const left = await trx
       .selectFrom('scan_job')

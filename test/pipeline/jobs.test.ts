@@ -57,7 +57,7 @@ function startWorker(url: string): { child: ChildProcess; lines: string[]; exite
   children.push(child);
   const lines: string[] = [];
   let rest = '';
-  child.stderr!.on('data', (b: Buffer) => {
+  child.stderr.on('data', (b: Buffer) => {
     rest += b.toString();
     const parts = rest.split('\n');
     rest = parts.pop()!;
