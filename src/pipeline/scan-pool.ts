@@ -69,7 +69,8 @@ export function poolSize(requested?: number): number {
  * Runs every task's job, at most `concurrency` at a time, and returns the results in task order.
  * @param onDone called after each scan's job (for progress)
  * @param opts.inThread run even a single task on a worker thread (a `carto worker` taking several jobs)
- * @throws the first failing job's error (InputError kept as such) once the jobs in flight have ended;
+ * @throws the error of the failing job first in task order (InputError kept as such), once the jobs
+ *   in flight have ended (no job is started after a failure);
  *   no result is returned then
  */
 export async function runScanPool(
@@ -90,7 +91,10 @@ export async function runScanPool(
   const url = new URL('./scan-job' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url).href;
   const tsx = url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null;
   let next = 0;
-  const state: { failure: Error | null } = { failure: null };
+  const state: { failure: Error | null; index: number } = { failure: null, index: Infinity };
+  const fail = (i: number, e: Error): void => {
+    if (i < state.index) [state.failure, state.index] = [e, i];
+  };
   const workers: Worker[] = [];
   const runThread = (w: Worker): Promise<void> =>
     new Promise((resolveThread) => {
@@ -99,7 +103,7 @@ export async function runScanPool(
         const i = next++;
         const t = tasks[i]!;
         w.once('message', (m: { result?: ScanJobResult; error?: Parameters<typeof rebuiltError>[0] }) => {
-          if (m.error) state.failure ??= rebuiltError(m.error);
+          if (m.error) fail(i, rebuiltError(m.error));
           else {
             results[i] = m.result!;
             onDone(t.spec.scan.scanId);
@@ -109,7 +113,7 @@ export async function runScanPool(
         w.postMessage(t);
       };
       w.once('error', (e) => {
-        state.failure ??= e;
+        fail(-1, e);
         resolveThread();
       });
       take();

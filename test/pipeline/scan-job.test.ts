@@ -61,7 +61,7 @@ test('the settings enter the job key and the numbers: erosion shrinks organs onl
   );
   const run = async (
     q: unknown,
-  ): Promise<{ key: string; m: Map<string, { voxelCount: number; suvMax: number }> }> => {
+  ): Promise<{ key: string; m: Map<string, { voxelCount: number; suvMean: number }> }> => {
     setQuantification(b, q);
     const [job] = scanJobsOf(readBundle(b));
     const r = await runScanJob(job!.spec, b);
