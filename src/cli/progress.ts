@@ -20,9 +20,9 @@ function newBar(name: string): SingleBar {
   );
 }
 
-/** A progress reporter drawing bars on stderr when interactive, silent otherwise. */
-export function terminalProgress(): PipelineProgress {
-  if (!progressEnabled()) {
+/** A progress reporter drawing bars on stderr when interactive and `wanted` (false for --json), silent otherwise. */
+export function terminalProgress(wanted = true): PipelineProgress {
+  if (!wanted || !progressEnabled()) {
     return { stage: () => undefined, tick: () => undefined, done: () => undefined };
   }
   let bar: SingleBar | null = null;
@@ -46,11 +46,14 @@ export function terminalProgress(): PipelineProgress {
  * A bar of scans done out of a total that is polled (`carto jobs --watch`): `update(done, total,
  * detail)` redraws it; `stop()` ends it. Silent when stderr is not an interactive terminal.
  */
-export function pollingBar(name: string): {
+export function pollingBar(
+  name: string,
+  wanted = true,
+): {
   update(done: number, total: number, detail: string): void;
   stop(): void;
 } {
-  if (!progressEnabled()) return { update: () => undefined, stop: () => undefined };
+  if (!wanted || !progressEnabled()) return { update: () => undefined, stop: () => undefined };
   const bar = newBar(name);
   let started = false;
   return {

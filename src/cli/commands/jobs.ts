@@ -25,8 +25,12 @@ function summaryText(s: JobSummary): string {
 }
 
 /** Polls the summary every `intervalS` seconds, drawing a bar, until no scan is pending or running. */
-async function watch(db: StudyStore, study: string | undefined, intervalS: number): Promise<JobSummary> {
-  const bar = pollingBar('scans');
+async function watch(
+  db: StudyStore,
+  study: string | undefined,
+  intervalS: number,
+  bar: ReturnType<typeof pollingBar>,
+): Promise<JobSummary> {
   try {
     for (;;) {
       const s = await jobSummary(db, study);
@@ -75,12 +79,12 @@ export function register(program: Command): void {
         const db = await openStudyStore(opts.db);
         try {
           const s = opts.watch
-            ? await watch(db, opts.study, opts.interval)
+            ? await watch(db, opts.study, opts.interval, pollingBar('scans', !opts.json))
             : await jobSummary(db, opts.study);
           if (opts.analyse) {
             const dir = mkdtempSync(join(tmpdir(), 'carto-analysis-'));
             try {
-              const a = await analyseStoredStudy(db, opts.study!, dir, terminalProgress());
+              const a = await analyseStoredStudy(db, opts.study!, dir, terminalProgress(!opts.json));
               for (const m of a.missing)
                 process.stderr.write(
                   `warning: scan ${m.scanId} is ${m.state}${m.error ? ` (${m.error})` : ''}: left out of the analysis\n`,

@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .action(
       async (bundle: string, opts: { db: string; pacs?: string; concurrency?: number; json?: boolean }) => {
         const db = dbTarget(opts.db);
-        const r = await importBundle(bundle, db, terminalProgress(), pacsOpts(opts));
+        const r = await importBundle(bundle, db, terminalProgress(!opts.json), pacsOpts(opts));
         printWarnings(r.warnings);
         if (opts.json) printJson({ ...r, db: displayTarget(db) });
         else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
@@ -132,7 +132,7 @@ export function register(program: Command): void {
         opts: { out: string; db?: string; pacs?: string; concurrency?: number; json?: boolean },
       ) => {
         const db = opts.db !== undefined ? dbTarget(opts.db) : undefined;
-        const r = await runStudy(bundle, opts.out, db, terminalProgress(), pacsOpts(opts));
+        const r = await runStudy(bundle, opts.out, db, terminalProgress(!opts.json), pacsOpts(opts));
         printWarnings(r.warnings);
         if (opts.json) {
           const { dbFile, ...rest } = r;
