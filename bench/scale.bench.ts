@@ -5,7 +5,8 @@
  * store's scan_job timestamps; the pool: its quantify + store stages), scans per minute and peak RSS per
  * worker process (VmHWM; the pool: the whole process), with the load average.
  *
- * Usage: npm run bench scale [-- --patients 14 --voxel-mm 5]   (5 mm is the trial's voxel size)
+ * Usage: npm run bench scale (14 patients, 38 scans, 5 mm voxels: the trial size), or with other sizes
+ * node --import tsx bench/scale.bench.ts --patients 15 --voxel-mm 8 (the runner passes no arguments)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
