@@ -187,7 +187,15 @@ test('a scan with a corrupt DICOM fails alone, with its error in carto jobs --js
     stop.abort();
     await worker;
   }
-  const r = await runInProcess(registerJobs, ['jobs', '--db', url, '--study', 'corrupt study', '--json']);
+  const r = await runInProcess(registerJobs, [
+    'jobs',
+    '--db',
+    url,
+    '--study',
+    'corrupt study',
+    '--json',
+    '--watch',
+  ]);
   assert.equal(r.code, 0);
   const j = JSON.parse(r.out) as {
     scans: Record<string, number>;
@@ -199,4 +207,20 @@ test('a scan with a corrupt DICOM fails alone, with its error in carto jobs --js
   assert.ok(j.failures[0]!.error.includes(file), j.failures[0]!.error);
   assert.ok(!outcomes.includes(`${scanId}: retry`), 'an input error is not retried');
   assert.ok(!outcomes.some((o) => o.endsWith('analysed')), 'no analysis while a scan failed');
+
+  // The analysis on demand, on what is done: recorded, and saying which scan is missing.
+  const a = await runInProcess(registerJobs, ['jobs', '--db', url, '--study', 'corrupt study', '--analyse']);
+  assert.equal(a.code, 0);
+  assert.match(a.out, /analysis run: \S+ \(1 scans missing\)/);
+  const db2 = await openStudyStore(url);
+  try {
+    const runs = await db2.selectFrom('analysis_run').select('results_json').execute();
+    assert.equal(runs.length, 1);
+    assert.ok(runs[0]!.results_json.includes(`${scanId} (failed: `), 'the report names the missing scan');
+  } finally {
+    await db2.destroy();
+  }
+  const noStudy = await runInProcess(registerJobs, ['jobs', '--db', url, '--analyse']);
+  assert.equal(noStudy.code, 2);
+  assert.match(noStudy.err, /--analyse.*--study/);
 });
