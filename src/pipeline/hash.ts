@@ -20,6 +20,27 @@ function filesUnder(path: string): string[] {
   return out;
 }
 
+/**
+ * SHA-256 (hex) of the files at `paths` (a folder: every file below it), in sorted order, each
+ * prefixed by its path relative to `baseDir`: the content part of a scan job's key (scan-job.ts).
+ * A path that does not exist is hashed by its name only (reading it is then the job's error).
+ */
+export function filesContentHash(baseDir: string, paths: readonly string[]): string {
+  const h = createHash('sha256');
+  const files = new Set<string>();
+  for (const p of paths) {
+    if (existsSync(p)) for (const f of filesUnder(p)) files.add(f);
+    else files.add(p);
+  }
+  for (const f of [...files].sort()) {
+    h.update(relative(baseDir, f));
+    h.update('\0');
+    if (existsSync(f)) h.update(readFileSync(f));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
 /** SHA-256 (hex) of the bundle's content, including referenced images and masks. */
 export function bundleContentHash(bundle: StudyBundle): string {
   const h = createHash('sha256');

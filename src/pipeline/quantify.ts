@@ -13,6 +13,9 @@ import { loadPetSuv, type LoadPetSuvOptions, type PetSuv } from '../io/dicom/loa
 import { loadPetSuvFromPacs } from '../io/dicomweb.js';
 import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import { renderMip } from '../imaging/mip.js';
+import { earl2ToEarl1 } from '../imaging/filter.js';
+import { erodeLabels } from '../imaging/morphology.js';
+import type { LabelData } from '../imaging/voi-stats.js';
 import { renderScanPanel, type ScanPanel } from './panels.js';
 
 /** A maximum-intensity projection of a scan, as PNG bytes. */
@@ -38,6 +41,21 @@ export interface QuantifyOptions {
    * (docs/study-bundle.md, Paths). Absent: each header's own folder only.
    */
   dataRoots?: readonly string[];
+  /** study.json `quantification.earlFilter`: 'EARL2→EARL1' smooths the SUV image first (7 mm FWHM). */
+  earlFilter?: EarlFilter;
+  /** study.json `quantification.organErosionMm`: organ VOIs are eroded by this many mm (0: none). */
+  organErosionMm?: number;
+}
+
+/** The EARL harmonisation of the SUV image before the statistics (study.json `quantification.earlFilter`). */
+export type EarlFilter = 'none' | 'EARL2→EARL1';
+
+/** Field named in errors of the organ erosion. */
+const EROSION_FIELD = 'quantification.organErosionMm';
+
+/** `labels` with organ erosion applied when asked (a copy), else `labels` itself. */
+function erodedIf<T extends LabelData>(labels: Volume<T>, erodeMm: number, organ: boolean): Volume<T> {
+  return organ && erodeMm > 0 ? erodeLabels(labels, erodeMm, { field: EROSION_FIELD }) : labels;
 }
 
 const NO_PACS_URL =
@@ -106,7 +124,10 @@ export interface ScanQuantified {
  *   an ROI missing from an RTSTRUCT, or an empty VOI
  */
 export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOptions): Promise<ScanQuantified> {
-  const { volume: suv, provenance, frameOfReferenceUid } = await loadSuv(scan, opts);
+  const loaded = await loadSuv(scan, opts);
+  const { provenance, frameOfReferenceUid } = loaded;
+  const suv = opts.earlFilter === 'EARL2→EARL1' ? earl2ToEarl1(loaded.volume) : loaded.volume;
+  const erodeMm = opts.organErosionMm ?? 0;
   let lesion: { label: string; mask: Uint8Array } | null = null;
   const metrics = new Map<string, VoiMetrics>();
   const statsOpts = { matvThresholdSuv: opts.matvThresholdSuv };
@@ -119,14 +140,23 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
   const outlines: Uint8Array[] = [];
   for (const [file, list] of byMask) {
     const labels = labelMapOnGrid(file, suv, opts.dataRoots ? { dataRoots: opts.dataRoots } : {}).volume;
-    const stats = quantifyLabelMap(
-      suv,
+    const organs = erodedIf(
       labels,
-      list.map((v) => v.maskLabel!),
-      statsOpts,
+      erodeMm,
+      list.some((v) => v.kind === 'organ'),
     );
-    list.forEach((v, i) => {
-      const s = stats[i]!;
+    const statsOf = (
+      on: Volume<LabelData>,
+      kind: string,
+    ): Map<number, ReturnType<typeof quantifyLabelMap>[0]> => {
+      const of = list.filter((v) => v.kind === kind).map((v) => v.maskLabel!);
+      const st = of.length > 0 ? quantifyLabelMap(suv, on, of, statsOpts) : [];
+      return new Map(of.map((l, i) => [l, st[i]!]));
+    };
+    const organStats = statsOf(organs, 'organ');
+    const lesionStats = statsOf(labels, 'lesion');
+    list.forEach((v) => {
+      const s = (v.kind === 'organ' ? organStats : lesionStats).get(v.maskLabel!)!;
       if (opts.panel && v.kind === 'lesion')
         lesion ??= { label: v.label, mask: Uint8Array.from(labels.data, (x) => (x === v.maskLabel ? 1 : 0)) };
       if (s.voxelCount === 0) {
@@ -149,7 +179,8 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
   // RTSTRUCT VOIs: rasterise each ROI onto the PET grid.
   for (const v of vois) {
     if (v.maskLabel !== null) continue;
-    const { mask } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, suv);
+    const { mask: drawn } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, suv);
+    const mask = erodedIf({ ...suv, data: drawn, unit: 'mask' }, erodeMm, v.kind === 'organ').data;
     const s = voiStatistics(suv, mask, statsOpts);
     if (s.voxelCount === 0) {
       throw new InputError('the ROI covers no voxel centre of the PET grid', {

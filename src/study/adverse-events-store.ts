@@ -1,6 +1,6 @@
 /**
  * The study store's `adverse_event` table (migration 0009): writing a bundle's CTCAE adverse events
- * inside `saveStudy`'s transaction and reading them back for `loadStudy` (src/study/store.ts).
+ * inside the transaction of `storeStudyTables` and reading them back for `loadStudy` (src/study/store.ts).
  */
 import type { Kysely } from 'kysely';
 import type { AdverseEvent, AdverseEventAttribution } from './model.js';

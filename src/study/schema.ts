@@ -211,6 +211,30 @@ export interface AnalysisFileTable {
   content: string;
 }
 
+/** State of one scan's quantification job (migration 0009; src/pipeline/scan-job.ts). */
+export interface ScanJobTable {
+  study_id: string;
+  scan_id: string;
+  /** SHA-256 of the scan's content, the quantification settings and the code version. */
+  job_key: string;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  attempts: number;
+  error: string | null;
+  /** The job's input (`ScanJobSpec`), paths relative to the bundle folder. */
+  spec_json: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** A picture a scan's job rendered (kind 'mip' or 'panel'; PNG as base64 inside the JSON). */
+export interface ScanPictureTable {
+  study_id: string;
+  scan_id: string;
+  kind: string;
+  data_json: string;
+}
+
 /** The study store's database, as Kysely sees it. */
 export interface StudyDatabase {
   assay_record: AssayRecordTable;
@@ -228,4 +252,6 @@ export interface StudyDatabase {
   biopsy: BiopsyTable;
   analysis_run: AnalysisRunTable;
   analysis_file: AnalysisFileTable;
+  scan_job: ScanJobTable;
+  scan_picture: ScanPictureTable;
 }

@@ -2,22 +2,25 @@
  * The study tables of the deployment database (SQLite file or PostgreSQL, src/store/db.ts) through
  * Kysely.
  *
- * `saveStudy` writes one study in ONE transaction: on any error the database is unchanged. A study
- * whose content hash equals the stored one is not written at all, so importing the same bundle
- * twice changes nothing (not even the file's bytes). Only pseudonymous IDs are stored.
+ * A study is written in three steps (issue 17): `storeStudyTables` (the tables and one pending job per
+ * scan), `storeScanQuantification` (one scan's VOI rows, provenance and pictures, one transaction per
+ * scan) and `analysisRunnable` (every scan done). `carto import`/`run` call the first two in ONE
+ * transaction (on any error the database is unchanged); `carto worker` commits each scan on its own.
+ * Only pseudonymous IDs are stored.
  */
-import { lesionOutcomeRecords, splitLesionOutcomeRecords } from './lesion-outcomes.js';
 import type { PreInfusionStage } from '../clinical/outcomes.js';
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { CartoError } from '../errors.js';
 import { openMigratedDatabase, type Connection } from '../store/db.js';
 import { scanUid } from '../store/ids.js';
+import { insertStudyRows } from './store-rows.js';
+import { splitLesionOutcomeRecords } from './lesion-outcomes.js';
+import { loadAdverseEvents } from './adverse-events-store.js';
 import type { StudyBundle } from './bundle.js';
 import type { LabAssays, QuantifiedVoi, StudyData, VoiMetrics } from './model.js';
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
 import type { StudyDatabase } from './schema.js';
-import { loadAdverseEvents, saveAdverseEvents } from './adverse-events-store.js';
 
 export type StudyStore = Kysely<StudyDatabase>;
 
@@ -59,7 +62,8 @@ export async function findStudy(
   return row ? { studyId: row.study_id, contentHash: row.content_hash } : undefined;
 }
 
-const bool = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+/** A boolean as the store keeps it (1/0, null). */
+export const bool = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
 const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
 
 /** The VOI metrics of a stored `voi` row (one numeric column per metric). */
@@ -78,263 +82,140 @@ export function voiMetricsOfRow(v: Selectable<StudyDatabase['voi']>): VoiMetrics
   };
 }
 
+/** The tables `storeStudyTables` replaces (everything of a study but its scans, VOIs and jobs). */
+const STUDY_CHILD_TABLES = [
+  'patient',
+  'not_infused_patient',
+  'event',
+  'toxicity',
+  'lab',
+  'biopsy',
+  'qpcr_curve',
+  'qpcr_sample',
+  'assay_record',
+  'adverse_event',
+  'analysis_run',
+] as const;
+
+/** Inserts `rows` into `table` in chunks of 200 (bounded statement size). */
+export async function insertChunked<T extends keyof StudyDatabase>(
+  db: StudyStore,
+  table: T,
+  rows: Insertable<StudyDatabase[T]>[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto(table)
+      .values(rows.slice(i, i + 200))
+      .execute();
+}
+
+/** One scan's quantification job as `storeStudyTables` records it (src/pipeline/scan-job.ts). */
+export interface ScanJobRecord {
+  scanId: string;
+  /** SHA-256 of the scan's content, the quantification settings and the code version. */
+  key: string;
+  /** The job's input (`ScanJobSpec`) as JSON. */
+  specJson: string;
+}
+
 /**
- * Writes a validated, quantified study in one transaction, replacing an earlier import of the same
- * study name. When the stored content hash equals `contentHash`, nothing is written.
- * @returns 'unchanged' or 'written'
+ * Stores a validated study's tables (study, patients, events, scans, toxicity, labs, biopsies, qPCR, lab
+ * assays) and its scans' jobs, replacing an earlier import of the same study name. A scan whose job
+ * key equals the stored one (and did not fail) keeps its quantification and job; every other scan's
+ * row is written unquantified, its VOI rows and pictures dropped, its job `pending`. Call inside one
+ * transaction (`db` a transaction): on any error nothing is written.
+ * @returns the scans whose job is pending (to run or enqueue) and those kept as they were
  */
-export async function saveStudy(
+export async function storeStudyTables(
   db: StudyStore,
   bundle: StudyBundle,
-  metrics: Map<string, VoiMetrics>,
-  scans: Map<string, ScanQuantification>,
   contentHash: string,
+  jobs: ScanJobRecord[],
   qpcr?: QpcrStudyResult,
   labAssays?: LabAssays,
-): Promise<'unchanged' | 'written'> {
+): Promise<{ pending: string[]; kept: string[] }> {
   const existing = await findStudy(db, bundle.name);
-  if (existing?.contentHash === contentHash) return 'unchanged';
-  const studyId = bundle.name;
-  await db.transaction().execute(async (trx) => {
-    if (existing) await trx.deleteFrom('study').where('study_id', '=', existing.studyId).execute();
-    await trx
+  const studyId = existing?.studyId ?? bundle.name;
+  const study = {
+    name: bundle.name,
+    tracer_name: bundle.tracer.name,
+    nuclide: bundle.tracer.nuclide,
+    half_life_s: bundle.tracer.halfLifeS,
+    settings_json: JSON.stringify(bundle.settings),
+    content_hash: contentHash,
+    imported_at: new Date().toISOString(),
+    bundle_dir: bundle.dir,
+    data_roots_json: JSON.stringify(bundle.dataRoots),
+  };
+  if (existing) {
+    await db.updateTable('study').set(study).where('study_id', '=', studyId).execute();
+    for (const t of STUDY_CHILD_TABLES) await db.deleteFrom(t).where('study_id', '=', studyId).execute();
+  } else
+    await db
       .insertInto('study')
-      .values({
-        study_id: studyId,
-        name: bundle.name,
-        tracer_name: bundle.tracer.name,
-        nuclide: bundle.tracer.nuclide,
-        half_life_s: bundle.tracer.halfLifeS,
-        settings_json: JSON.stringify(bundle.settings),
-        content_hash: contentHash,
-        imported_at: new Date().toISOString(),
-        bundle_dir: bundle.dir,
-        data_roots_json: JSON.stringify(bundle.dataRoots),
-      })
+      .values({ study_id: studyId, ...study })
       .execute();
-    const chunks = <T>(rows: T[], size = 200): T[][] => {
-      const out: T[][] = [];
-      for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-      return out;
-    };
-    for (const c of chunks(bundle.notInfused)) {
-      await trx
-        .insertInto('not_infused_patient')
-        .values(
-          c.map((p) => ({
-            study_id: studyId,
-            patient_id: p.patientId,
-            cohort: p.cohort,
-            consort_stage: p.stage,
-            dropout_reason: p.dropoutReason,
-            dropout_date: p.dropoutDate,
-          })),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.patients)) {
-      await trx
-        .insertInto('patient')
-        .values(
-          c.map((p) => ({
-            study_id: studyId,
-            patient_id: p.patientId,
-            cohort: p.cohort,
-            age: p.age,
-            sex: p.sex,
-            weight_kg: p.weightKg,
-            histology: p.histology,
-            stage: p.stage,
-            cns_involvement: bool(p.cnsInvolvement),
-            ecog: p.ecog,
-            previous_lines: p.previousLines,
-            primary_refractory: bool(p.primaryRefractory),
-            prior_asct: bool(p.priorAsct),
-            bridging: p.bridging,
-            product: p.product,
-          })),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.events.map((e, seq) => ({ e, seq })))) {
-      await trx
-        .insertInto('event')
-        .values(
-          c.map(({ e, seq }) => ({
-            study_id: studyId,
-            seq,
-            patient_id: e.patientId,
-            event: e.event,
-            day: e.day,
-            date: e.date,
-            bridging_type: e.bridgingType,
-            activity_mbq: e.activityMbq,
-            scan_id: e.scanId,
-            lugano: e.lugano,
-            death_cause: e.deathCause,
-          })),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.scans)) {
-      await trx
-        .insertInto('scan')
-        .values(
-          c.map((s) => {
-            const q = scans.get(s.scanId);
-            return {
-              study_id: studyId,
-              scan_id: s.scanId,
-              patient_id: s.patientId,
-              tracer: s.tracer,
-              timepoint: s.timepoint,
-              day: s.day,
-              path: s.path,
-              format: s.format,
-              suv_units: q?.suvUnits ?? null,
-              decay_correction: q?.decayCorrection ?? null,
-              suv_type: q?.suvType ?? null,
-              grid_json: q ? JSON.stringify(q.grid) : null,
-              uid: scanUid(studyId, s.scanId),
-            };
-          }),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.vois)) {
-      await trx
-        .insertInto('voi')
-        .values(
-          c.map((v) => {
-            const m = metrics.get(v.voiId);
-            if (!m) throw new CartoError(`VOI ${v.voiId} was not quantified`);
-            return {
-              study_id: studyId,
-              voi_id: v.voiId,
-              scan_id: v.scanId,
-              kind: v.kind,
-              label: v.label,
-              lesion_id: v.lesionId,
-              site: v.site,
-              irradiated: bool(v.irradiated),
-              mask_path: v.maskPath,
-              mask_label: v.maskLabel,
-              roi_name: v.roiName,
-              voxel_count: m.voxelCount,
-              volume_ml: m.volumeMl,
-              suv_min: m.suvMin,
-              suv_max: m.suvMax,
-              suv_mean: m.suvMean,
-              suv_median: m.suvMedian,
-              suv_sd: m.suvSd,
-              suv_peak_local: m.suvPeakLocal,
-              suv_peak_global: m.suvPeakGlobal,
-              matv_ml: m.matvMl,
-            };
-          }),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.toxicity)) {
-      await trx
-        .insertInto('toxicity')
-        .values(
-          c.map((t) => ({
-            study_id: studyId,
-            patient_id: t.patientId,
-            crs_grade: t.crsGrade,
-            icans_grade: t.icansGrade,
-            tocilizumab: bool(t.tocilizumab),
-            steroids: bool(t.steroids),
-          })),
-        )
-        .execute();
-    }
-    for (const c of chunks(bundle.labs.map((l, seq) => ({ l, seq })))) {
-      await trx
-        .insertInto('lab')
-        .values(
-          c.map(({ l, seq }) => ({
-            study_id: studyId,
-            seq,
-            patient_id: l.patientId,
-            day: l.day,
-            analyte: l.analyte,
-            value: l.value,
-          })),
-        )
-        .execute();
-    }
-    const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
-    for (const c of chunks(qpcr?.curves ?? [])) {
-      await trx
-        .insertInto('qpcr_curve')
-        .values(
-          c.map((q) => ({
-            study_id: studyId,
-            plate: q.plate,
-            target: q.target,
-            slope: q.slope,
-            intercept: q.intercept,
-            r_squared: q.rSquared,
-            efficiency_percent: q.efficiencyPercent,
-            n: q.n,
-            acceptable: q.acceptable ? 1 : 0,
-          })),
-        )
-        .execute();
-    }
-    for (const c of chunks((qpcr?.samples ?? []).map((q, seq) => ({ q, seq })))) {
-      await trx
-        .insertInto('qpcr_sample')
-        .values(
-          c.map(({ q, seq }) => ({
-            study_id: studyId,
-            seq,
-            plate: q.plate,
-            target: q.target,
-            patient_id: q.patientId,
-            day: q.day,
-            mean_ct: num(q.meanCt),
-            sd_ct: num(q.sdCt),
-            n_used: q.nUsed,
-            n_flagged: q.nFlagged,
-            copies_per_ul: num(q.copiesPerUl),
-          })),
-        )
-        .execute();
-    }
-    const records = Object.entries(labAssays ?? {}).flatMap(([kind, rows]) =>
-      (rows as Record<string, unknown>[]).map((r, seq) => ({
+  const prior = new Map(
+    (
+      await db
+        .selectFrom('scan_job')
+        .select(['scan_id', 'job_key', 'state'])
+        .where('study_id', '=', studyId)
+        .execute()
+    ).map((j) => [j.scan_id, j]),
+  );
+  const kept = jobs.filter(
+    (j) => prior.get(j.scanId)?.job_key === j.key && prior.get(j.scanId)?.state !== 'failed',
+  );
+  const keep = kept.map((j) => j.scanId);
+  for (const t of ['voi', 'scan_picture', 'scan_job', 'scan'] as const) {
+    let q = db.deleteFrom(t).where('study_id', '=', studyId);
+    if (keep.length > 0) q = q.where('scan_id', 'not in', keep);
+    await q.execute();
+  }
+  const pending = jobs.filter((j) => !keep.includes(j.scanId));
+  const pendingIds = new Set(pending.map((j) => j.scanId));
+  await insertStudyRows(db, studyId, bundle, qpcr, labAssays);
+  await insertChunked(
+    db,
+    'scan',
+    bundle.scans
+      .filter((s) => pendingIds.has(s.scanId))
+      .map((s) => ({
         study_id: studyId,
-        kind,
-        seq,
-        patient_id: typeof r['patientId'] === 'string' ? r['patientId'] : null,
-        day: typeof r['day'] === 'number' ? r['day'] : null,
-        data_json: JSON.stringify(r, (_k, v: unknown) =>
-          typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v,
-        ),
+        scan_id: s.scanId,
+        patient_id: s.patientId,
+        tracer: s.tracer,
+        timepoint: s.timepoint,
+        day: s.day,
+        path: s.path,
+        format: s.format,
+        suv_units: null,
+        decay_correction: null,
+        suv_type: null,
+        grid_json: null,
+        uid: scanUid(studyId, s.scanId),
       })),
-    );
-    records.push(...lesionOutcomeRecords(bundle.lesionOutcomes).map((r) => ({ study_id: studyId, ...r })));
-    for (const c of chunks(records)) await trx.insertInto('assay_record').values(c).execute();
-    await saveAdverseEvents(trx, studyId, bundle.adverseEvents);
-    for (const c of chunks(bundle.biopsies.map((b, seq) => ({ b, seq })))) {
-      await trx
-        .insertInto('biopsy')
-        .values(
-          c.map(({ b, seq }) => ({
-            study_id: studyId,
-            seq,
-            patient_id: b.patientId,
-            lesion_id: b.lesionId,
-            cd8_percent: b.cd8Percent,
-          })),
-        )
-        .execute();
-    }
-  });
-  return 'written';
+  );
+  const now = new Date().toISOString();
+  await insertChunked(
+    db,
+    'scan_job',
+    pending.map((j) => ({
+      study_id: studyId,
+      scan_id: j.scanId,
+      job_key: j.key,
+      state: 'pending' as const,
+      attempts: 0,
+      error: null,
+      spec_json: j.specJson,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+    })),
+  );
+  return { pending: pending.map((j) => j.scanId), kept: keep };
 }
 
 /**

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FLOW_MARKERS, type FlowStudySettings } from '../flow/study.js';
 import { analysisSettingsSchema } from '../analysis/settings.js';
+import { MAX_ERODE_MM } from '../imaging/morphology.js';
 import { parseStrict } from './json-input.js';
 import { pacsUrlProblem, parsePacsUrl } from '../io/dicomweb.js';
 import type { StudySettings, Tracer } from './model.js';
@@ -62,6 +63,16 @@ export function toFlowSettings(f: z.infer<typeof flowSettingsSchema>): FlowStudy
   };
 }
 
+/**
+ * Schema of `study.json` `quantification` (docs/study-bundle.md "Quantification"): `earlFilter` 'none'
+ * or 'EARL2→EARL1' (7 mm Gaussian post-filter of the SUV image, src/imaging/filter.ts), `organErosionMm`
+ * the erosion of organ VOIs before their statistics (0…50 mm, src/imaging/morphology.ts).
+ */
+export const quantificationSettingsSchema = z.strictObject({
+  earlFilter: z.enum(['none', 'EARL2→EARL1']).default('none'),
+  organErosionMm: z.number().min(0).max(MAX_ERODE_MM).default(0),
+});
+
 /** Schema of the whole study.json: strict at every level. */
 export const studyJsonSchema = z.strictObject({
   name: z.string().min(1),
@@ -74,6 +85,8 @@ export const studyJsonSchema = z.strictObject({
   dataRoots: z.array(z.string().min(1)).optional(),
   analysis: analysisSettingsSchema.optional(),
   flow: flowSettingsSchema.optional(),
+  /** How scans are quantified (docs/study-bundle.md "Quantification"); part of each scan job's key. */
+  quantification: quantificationSettingsSchema.optional(),
   /** The DICOMweb server (PACS) that `dicomweb:` scan paths name series on (docs/pacs.md). */
   pacs: z
     .strictObject({
@@ -131,7 +144,11 @@ export function readStudyJson(dir: string): StudyJson {
   return {
     name: s.name,
     tracer: { name: s.tracer.name, nuclide: s.tracer.nuclide, halfLifeS: s.tracer.halfLifeS },
-    settings: { ...DEFAULT_SETTINGS, ...(s.analysis ?? {}) },
+    settings: {
+      ...DEFAULT_SETTINGS,
+      ...(s.analysis ?? {}),
+      ...(s.quantification ? { quantification: s.quantification } : {}),
+    },
     flow: s.flow ? toFlowSettings(s.flow) : null,
     dataRoots,
     pacsUrl: s.pacs ? parsePacsUrl(s.pacs.url, { file, field: 'pacs.url' }) : null,

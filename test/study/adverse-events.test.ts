@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { readBundle } from '../../src/study/bundle.js';
 import { InputError } from '../../src/errors.js';
 import { register } from '../../src/cli/commands/outcomes.js';
-import { loadStudy, openStudyStore, saveStudy } from '../../src/study/store.js';
+import { loadStudy, openStudyStore, storeStudyTables } from '../../src/study/store.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 
@@ -63,7 +63,7 @@ test('a good table: dates become days, the tracer injection is found, stored and
   );
   const db = await openStudyStore(':memory:');
   try {
-    await saveStudy(db, { ...s, vois: [] }, new Map(), new Map(), 'hash-1');
+    await db.transaction().execute((trx) => storeStudyTables(trx, { ...s, vois: [] }, 'hash-1', []));
     const loaded = await loadStudy(db, s.name);
     assert.deepEqual(loaded.adverseEvents, s.adverseEvents);
   } finally {

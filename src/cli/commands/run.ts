@@ -3,9 +3,9 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
-import { importBundle, runStudy, REPORT_DB_NAME, type PipelineProgress } from '../../pipeline/run.js';
-import { printJson, progressEnabled, formatTable } from '../shared.js';
+import { importBundle, runStudy, REPORT_DB_NAME } from '../../pipeline/run.js';
+import { terminalProgress } from '../progress.js';
+import { printJson, formatTable } from '../shared.js';
 import { intOption, numberOption, databaseOption } from '../options.js';
 import { writeSimulatedBundle } from '../simulated-bundle.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
@@ -26,10 +26,17 @@ const OUT_RULE =
 /** Help of `--pacs` (run, import). */
 const PACS_HELP = 'DICOMweb server of the dicomweb: scans (overrides study.json pacs.url; docs/pacs.md)';
 
-/** The `pacsUrl` option of the pipeline from `--pacs`. */
-function pacsOpts(opts: { pacs?: string }): { pacsUrl?: string } {
-  return opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {};
+/** The `pacsUrl` and `concurrency` options of the pipeline from `--pacs` and `--concurrency`. */
+function pacsOpts(opts: { pacs?: string; concurrency?: number }): { pacsUrl?: string; concurrency?: number } {
+  return {
+    ...(opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  };
 }
+
+/** Help of `--concurrency` (run, import). */
+const CONCURRENCY_HELP =
+  'threads quantifying scans in parallel (default: one per core, os.availableParallelism())';
 
 /** A `--db` value as the pipeline takes it: a SQLite path made absolute, a `postgres://` URL as given. */
 function dbTarget(value: string): string {
@@ -41,34 +48,7 @@ function printWarnings(warnings: string[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
-/** A progress reporter drawing cli-progress bars on stderr when interactive, silent otherwise. */
-export function terminalProgress(): PipelineProgress {
-  if (!progressEnabled()) {
-    return { stage: () => undefined, tick: () => undefined, done: () => undefined };
-  }
-  let bar: SingleBar | null = null;
-  return {
-    stage(name, total) {
-      bar?.stop();
-      bar = new SingleBar(
-        {
-          format: `${name.padEnd(10)} [{bar}] {value}/{total} {detail}`,
-          stream: process.stderr,
-          hideCursor: true,
-        },
-        Presets.shades_classic,
-      );
-      bar.start(total, 0, { detail: '' });
-    },
-    tick(detail) {
-      bar?.increment(1, { detail: detail ?? '' });
-    },
-    done() {
-      bar?.stop();
-      bar = null;
-    },
-  };
-}
+export { terminalProgress } from '../progress.js';
 
 function summaryLines(r: {
   studyName: string;
@@ -107,15 +87,18 @@ function registerImport(program: Command): void {
       DEFAULT_DB,
     )
     .option('--pacs <url>', PACS_HELP, pacsOption())
+    .option('--concurrency <n>', CONCURRENCY_HELP, intOption('--concurrency', { min: 1, max: 256 }))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
-    .action(async (bundle: string, opts: { db: string; pacs?: string; json?: boolean }) => {
-      const db = dbTarget(opts.db);
-      const r = await importBundle(bundle, db, terminalProgress(), pacsOpts(opts));
-      printWarnings(r.warnings);
-      if (opts.json) printJson({ ...r, db: displayTarget(db) });
-      else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
-    });
+    .action(
+      async (bundle: string, opts: { db: string; pacs?: string; concurrency?: number; json?: boolean }) => {
+        const db = dbTarget(opts.db);
+        const r = await importBundle(bundle, db, terminalProgress(!opts.json), pacsOpts(opts));
+        printWarnings(r.warnings);
+        if (opts.json) printJson({ ...r, db: displayTarget(db) });
+        else process.stdout.write(`${summaryLines(r)}\ndatabase: ${displayTarget(db)}\n`);
+      },
+    );
 }
 
 function registerRun(program: Command): void {
@@ -136,34 +119,40 @@ function registerRun(program: Command): void {
       databaseOption(),
     )
     .option('--pacs <url>', PACS_HELP, pacsOption())
+    .option('--concurrency <n>', CONCURRENCY_HELP, intOption('--concurrency', { min: 1, max: 256 }))
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
     .addHelpText(
       'after',
       `\n--out DIR: ${OUT_RULE}.\n\nExample:\n  carto run examples/sts-001 --out carto-sts-001`,
     )
-    .action(async (bundle: string, opts: { out: string; db?: string; pacs?: string; json?: boolean }) => {
-      const db = opts.db !== undefined ? dbTarget(opts.db) : undefined;
-      const r = await runStudy(bundle, opts.out, db, terminalProgress(), pacsOpts(opts));
-      printWarnings(r.warnings);
-      if (opts.json) {
-        const { picture: _p, dbFile, ...rest } = r;
-        printJson({ ...rest, db: displayTarget(dbFile) });
-        return;
-      }
-      process.stdout.write(
-        `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\ndatabase: ${displayTarget(r.dbFile)}\n\n` +
-          formatTable(
-            ['section', 'status', 'reason'],
-            r.sections.map((s) => [s.id, s.status, s.reason ?? '']),
-          ) +
-          '\n\n' +
-          formatTable(
-            ['stage', 'seconds'],
-            Object.entries(r.timings).map(([k, v]) => [k, v]),
-          ) +
-          '\n',
-      );
-    });
+    .action(
+      async (
+        bundle: string,
+        opts: { out: string; db?: string; pacs?: string; concurrency?: number; json?: boolean },
+      ) => {
+        const db = opts.db !== undefined ? dbTarget(opts.db) : undefined;
+        const r = await runStudy(bundle, opts.out, db, terminalProgress(!opts.json), pacsOpts(opts));
+        printWarnings(r.warnings);
+        if (opts.json) {
+          const { dbFile, ...rest } = r;
+          printJson({ ...rest, db: displayTarget(dbFile) });
+          return;
+        }
+        process.stdout.write(
+          `${summaryLines(r)}\nreport:   ${join(r.reportDir, 'index.html')}\ndatabase: ${displayTarget(r.dbFile)}\n\n` +
+            formatTable(
+              ['section', 'status', 'reason'],
+              r.sections.map((s) => [s.id, s.status, s.reason ?? '']),
+            ) +
+            '\n\n' +
+            formatTable(
+              ['stage', 'seconds'],
+              Object.entries(r.timings).map(([k, v]) => [k, v]),
+            ) +
+            '\n',
+        );
+      },
+    );
 }
 
 function registerDemo(program: Command): void {
@@ -260,7 +249,7 @@ function registerDemo(program: Command): void {
         const r = { ...run, reportDir: join(out, 'report'), dbFile };
         const timings = { simulate: simulateS, ...r.timings };
         if (opts.json) {
-          const { picture: _p, dbFile: _d, ...rest } = r;
+          const { dbFile: _d, ...rest } = r;
           printJson({ ...rest, timings, bundle: bundleDir, db: dbFile });
           return;
         }

@@ -16,6 +16,7 @@ import { studySources } from './0007_study_sources.js';
 import { analysisRun } from './0008_analysis_run.js';
 import { studyAdverseEvents } from './0009_study_adverse_events.js';
 import { registryPatientList } from './0010_registry_patient_list.js';
+import { scanJobs } from './0011_scan_jobs.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -30,5 +31,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0008_analysis_run': analysisRun,
     '0009_study_adverse_events': studyAdverseEvents,
     '0010_registry_patient_list': registryPatientList,
+    '0011_scan_jobs': scanJobs,
   };
 }

@@ -1,0 +1,215 @@
+/**
+ * Quantification of one scan as a job (issue 17): what the job needs (`ScanJobSpec`: the scan, its VOIs
+ * and the quantification settings, with paths relative to the bundle folder so that a worker on another
+ * machine resolves them against its own data root), its key (SHA-256 of the scan's files, the settings
+ * and `QUANTIFICATION_CODE_VERSION`: the same job is done once however often it is submitted), and the
+ * job function itself (`runScanJob`), the one used by `carto run`'s in-process pool and by `carto worker`.
+ */
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { InputError } from '../errors.js';
+import type { StudyBundle } from '../study/bundle.js';
+import type { Scan, Voi, VoiMetrics } from '../study/model.js';
+import type { ScanQuantification } from '../study/store.js';
+import { filesContentHash } from './hash.js';
+import { quantifyScan, type EarlFilter, type ScanPicture } from './quantify.js';
+import type { ScanPanel } from './panels.js';
+
+/**
+ * Version of the quantification code (quantify.ts and the imaging kernels it calls): part of every job
+ * key, so raising it re-quantifies every scan on the next submit. Raise it with any change that can
+ * change a stored number.
+ */
+export const QUANTIFICATION_CODE_VERSION = '1';
+
+/** study.json `quantification` (docs/study-bundle.md), defaults filled in. */
+export interface QuantificationSettings {
+  earlFilter: EarlFilter;
+  /** Erosion of organ VOIs (mm) before their statistics; 0 = none. */
+  organErosionMm: number;
+}
+
+/** Everything one scan's job needs; paths inside the bundle are relative to it (see `relativePath`). */
+export interface ScanJobSpec {
+  scan: Scan;
+  vois: Voi[];
+  /** MATV threshold (SUV g/mL). */
+  matvThresholdSuv: number;
+  /** Net injected activity (Bq) of the scan's tracer_injection event, when given. */
+  netDoseBq?: number;
+  quantification: QuantificationSettings;
+  /** study.json `dataRoots` (relative to the bundle when inside it, else absolute). */
+  dataRoots: string[];
+  /** Render the report's MIP of this scan (the first pre-CART scan of the study). */
+  mip: boolean;
+}
+
+/** What a scan's job returns (structured-clonable: it crosses worker threads). */
+export interface ScanJobResult {
+  scanId: string;
+  /** VOI metrics by VOI id. */
+  metrics: [string, VoiMetrics][];
+  provenance: ScanQuantification;
+  picture?: ScanPicture;
+  panel?: ScanPanel;
+}
+
+/** The study's quantification settings (study.json `quantification`, validated by study-json.ts). */
+export function quantificationSettings(bundle: Pick<StudyBundle, 'settings'>): QuantificationSettings {
+  const q = bundle.settings['quantification'] as Partial<QuantificationSettings> | undefined;
+  return { earlFilter: q?.earlFilter ?? 'none', organErosionMm: q?.organErosionMm ?? 0 };
+}
+
+/** `path` relative to `dir` when inside it, else unchanged (absolute, or a `dicomweb:` reference). */
+export function relativePath(dir: string, path: string): string {
+  if (!isAbsolute(path)) return path;
+  const r = relative(dir, path);
+  return r === '' || r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r) ? path : r;
+}
+
+/**
+ * A recorded path resolved against the worker's data root: a relative path is joined to `root` and must
+ * stay inside it; an absolute path (outside the bundle at submit) is used as it is.
+ * @throws InputError naming the field and value for a relative path that climbs out of the root (`..`)
+ */
+export function resolveUnderRoot(root: string, path: string, field: string): string {
+  if (isAbsolute(path) || path.startsWith('dicomweb:')) return path;
+  const n = normalize(path);
+  if (n === '..' || n.startsWith(`..${sep}`) || n.split(/[\\/]/).includes('..'))
+    throw new InputError('a recorded path may not leave the data root', { field, value: path });
+  return join(root, n);
+}
+
+/** The first pre-CART scan, else the first scan: the one whose MIP the report shows. */
+export function pictureScanOf(bundle: Pick<StudyBundle, 'scans'>): string | undefined {
+  return (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId;
+}
+
+/**
+ * One job per scan of a validated bundle, with its key: SHA-256 over the code version, the settings
+ * (MATV threshold, net dose, `quantification`), the scan's and its VOIs' definitions (paths relative to
+ * the bundle) and the content of the scan's series, CT and mask files.
+ */
+export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: string }[] {
+  const rel = (p: string): string => relativePath(bundle.dir, p);
+  const quantification = quantificationSettings(bundle);
+  const mipScan = pictureScanOf(bundle);
+  return bundle.scans.map((scan) => {
+    const vois = bundle.vois.filter((v) => v.scanId === scan.scanId);
+    const dose = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scan.scanId);
+    const spec: ScanJobSpec = {
+      scan: {
+        ...scan,
+        path: rel(scan.path),
+        ...(scan.ctPath !== undefined ? { ctPath: rel(scan.ctPath) } : {}),
+      },
+      vois: vois.map((v) => ({ ...v, maskPath: rel(v.maskPath) })),
+      matvThresholdSuv: bundle.settings.matvThresholdSuv,
+      ...(dose?.activityMbq != null ? { netDoseBq: dose.activityMbq * 1e6 } : {}),
+      quantification,
+      dataRoots: bundle.dataRoots.map(rel),
+      mip: scan.scanId === mipScan,
+    };
+    const files = [
+      ...(scan.pacs ? [] : [scan.path]),
+      ...(scan.ctPath !== undefined ? [scan.ctPath] : []),
+      ...vois.map((v) => v.maskPath),
+    ];
+    const { pacs, ...scanDef } = spec.scan;
+    const h = createHash('sha256');
+    h.update(`carto-quantification ${QUANTIFICATION_CODE_VERSION}\0`);
+    h.update(
+      JSON.stringify({
+        settings: [spec.matvThresholdSuv, spec.netDoseBq ?? null, quantification],
+        scan: scanDef,
+        pacs: pacs ? [pacs.studyInstanceUid, pacs.seriesInstanceUid] : null,
+        vois: spec.vois,
+      }),
+    );
+    h.update('\0');
+    h.update(filesContentHash(bundle.dir, files));
+    return { spec, key: h.digest('hex') };
+  });
+}
+
+/**
+ * Runs one scan's job: resolves its recorded paths against `root` (the bundle folder at submit, or a
+ * worker's `--data-root`), quantifies every VOI (quantify.ts) with the study's settings and renders its
+ * image panel (and the report's MIP for the picture scan).
+ * @param opts.pacsUrl the DICOMweb server of a `dicomweb:` scan, overriding the recorded one
+ * @throws InputError from `quantifyScan` (unreadable series, mask on another grid, empty VOI, …) or for
+ *   a recorded path that leaves the root
+ */
+export async function runScanJob(
+  spec: ScanJobSpec,
+  root: string,
+  opts: { pacsUrl?: string } = {},
+): Promise<ScanJobResult> {
+  const s = spec.scan;
+  const scan: Scan = {
+    ...s,
+    path: resolveUnderRoot(root, s.path, 'scans.csv path'),
+    ...(s.ctPath !== undefined ? { ctPath: resolveUnderRoot(root, s.ctPath, 'scans.csv ct_path') } : {}),
+    ...(s.pacs ? { pacs: { ...s.pacs, url: opts.pacsUrl ?? s.pacs.url } } : {}),
+  };
+  const vois = spec.vois.map((v) => ({
+    ...v,
+    maskPath: resolveUnderRoot(root, v.maskPath, 'vois.csv mask_path'),
+  }));
+  const q = await quantifyScan(scan, vois, {
+    matvThresholdSuv: spec.matvThresholdSuv,
+    ...(spec.netDoseBq !== undefined ? { netDoseBq: spec.netDoseBq } : {}),
+    picture: spec.mip,
+    panel: true,
+    dataRoots: [root, ...spec.dataRoots.map((d) => resolveUnderRoot(root, d, 'study.json dataRoots'))],
+    earlFilter: spec.quantification.earlFilter,
+    organErosionMm: spec.quantification.organErosionMm,
+  });
+  return {
+    scanId: s.scanId,
+    metrics: [...q.metrics],
+    provenance: q.provenance,
+    ...(q.picture ? { picture: q.picture } : {}),
+    ...(q.panel ? { panel: q.panel } : {}),
+  };
+}
+
+const b64 = (png: Uint8Array): string => Buffer.from(png).toString('base64');
+const unb64 = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(s as string, 'base64'));
+
+/** A job's pictures as the store keeps them (`scan_picture`, by kind; PNG bytes as base64). */
+export function picturesOf(r: Pick<ScanJobResult, 'picture' | 'panel'>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.picture) out['mip'] = { ...r.picture, png: b64(r.picture.png) };
+  if (r.panel) {
+    const { mip, fused, ...rest } = r.panel;
+    out['panel'] = {
+      ...rest,
+      mip: { ...mip, png: b64(mip.png) },
+      ...(fused ? { fused: { ...fused, png: b64(fused.png) } } : {}),
+    };
+  }
+  return out;
+}
+
+/** The report's MIP and image panels from the stored pictures (`picturesOf`), in scan order. */
+export function decodePictures(stored: readonly { kind: string; data: unknown }[]): {
+  picture?: ScanPicture;
+  panels: ScanPanel[];
+} {
+  let picture: ScanPicture | undefined;
+  const panels: ScanPanel[] = [];
+  for (const { kind, data } of stored) {
+    const d = data as Record<string, unknown>;
+    if (kind === 'mip') picture = { ...(d as unknown as ScanPicture), png: unb64(d['png']) };
+    else if (kind === 'panel') {
+      const p = d as unknown as ScanPanel;
+      panels.push({
+        ...p,
+        mip: { ...p.mip, png: unb64(p.mip.png) },
+        ...(p.fused ? { fused: { ...p.fused, png: unb64(p.fused.png) } } : {}),
+      });
+    }
+  }
+  return { ...(picture ? { picture } : {}), panels };
+}
