@@ -27,13 +27,6 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'web/src/**/*.{ts,tsx}'],
     ignores: [
       'src/**/*.generated.ts',
-      // TEMP: fixed on other branches, lead removes at merge
-      'src/study/store.ts',
-      'src/cli/commands/run.ts',
-      'src/io/fcs/reader.ts',
-      'src/analysis/lesion-sites.ts',
-      'web/src/pages/Patients.tsx',
-      'web/src/pages/ScanViewer.tsx',
     ],
     rules: {
       'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }],

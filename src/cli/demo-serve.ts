@@ -85,14 +85,21 @@ async function writeRegistry(db: string, bundleDir: string): Promise<{ password:
       centreCode: null,
     });
     const actor: Actor = { userId: user.id, username: user.username, role: 'admin', centreId: null };
-    const patients = await importStudyPatients(store.as(actor), readBundle(bundleDir), {
-      centre: DEMO_CENTRE.code,
-      referralDaysBeforeApheresis: 21,
-      decisionDaysAfterReferral: 7,
-      lymphodepletionRegimen: 'flu-cy',
-      toxicityObservationDay: 3,
-      reason: 'carto demo --serve: simulated trial',
-    });
+    // The simulated never-infused patients (CONSORT drop-outs) carry no baseline (age, sex, histology)
+    // that a registry patient requires: they stay in the study's CONSORT flow only.
+    const bundle = readBundle(bundleDir);
+    const patients = await importStudyPatients(
+      store.as(actor),
+      { ...bundle, notInfused: [] },
+      {
+        centre: DEMO_CENTRE.code,
+        referralDaysBeforeApheresis: 21,
+        decisionDaysAfterReferral: 7,
+        lymphodepletionRegimen: 'flu-cy',
+        toxicityObservationDay: 3,
+        reason: 'carto demo --serve: simulated trial',
+      },
+    );
     return { password, patients };
   } finally {
     await store.close();

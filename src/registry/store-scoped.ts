@@ -4,7 +4,7 @@
  * write in one transaction with its audit record, optimistic concurrency by row version.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Transaction } from 'kysely';
 import { InputError } from '../errors.js';
 import { type RegistryDb, type Row } from './db.js';
 import { ENTITIES, PATIENT_FIELDS, entityByPath, type EntitySpec } from './model.js';

@@ -342,39 +342,46 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
       lesionId: b.lesion_id,
       cd8Percent: b.cd8_percent,
     })),
-    ...(curves.length > 0 || samples.length > 0
-      ? {
-          qpcr: {
-            curves: curves.map((q) => ({
-              plate: q.plate,
-              target: q.target,
-              slope: q.slope,
-              intercept: q.intercept,
-              rSquared: q.r_squared,
-              amplificationFactor: 10 ** (-1 / q.slope),
-              efficiencyPercent: q.efficiency_percent,
-              n: q.n,
-              acceptable: q.acceptable !== 0,
-            })),
-            samples: samples.map((q) => ({
-              plate: q.plate,
-              target: q.target,
-              patientId: q.patient_id,
-              day: q.day,
-              meanCt: q.mean_ct ?? NaN,
-              sdCt: q.sd_ct ?? NaN,
-              nUsed: q.n_used,
-              nFlagged: q.n_flagged,
-              copiesPerUl: q.copies_per_ul ?? NaN,
-            })),
-          },
-        }
-      : {}),
+    ...qpcrOfRows(curves, samples),
     ...(labAssays ? { labAssays } : {}),
     ...(await loadAdverseEvents(db, id)),
     ...(lesionOutcomes.lesionProgression.length > 0 || lesionOutcomes.lesionRadiotherapy.length > 0
       ? { lesionOutcomes }
       : {}),
+  };
+}
+
+/** The stored qPCR curves and samples as `StudyData['qpcr']` (absent when the study has neither). */
+function qpcrOfRows(
+  curves: Selectable<StudyDatabase['qpcr_curve']>[],
+  samples: Selectable<StudyDatabase['qpcr_sample']>[],
+): Pick<StudyData, 'qpcr'> {
+  if (curves.length === 0 && samples.length === 0) return {};
+  return {
+    qpcr: {
+      curves: curves.map((q) => ({
+        plate: q.plate,
+        target: q.target,
+        slope: q.slope,
+        intercept: q.intercept,
+        rSquared: q.r_squared,
+        amplificationFactor: 10 ** (-1 / q.slope),
+        efficiencyPercent: q.efficiency_percent,
+        n: q.n,
+        acceptable: q.acceptable !== 0,
+      })),
+      samples: samples.map((q) => ({
+        plate: q.plate,
+        target: q.target,
+        patientId: q.patient_id,
+        day: q.day,
+        meanCt: q.mean_ct ?? NaN,
+        sdCt: q.sd_ct ?? NaN,
+        nUsed: q.n_used,
+        nFlagged: q.n_flagged,
+        copiesPerUl: q.copies_per_ul ?? NaN,
+      })),
+    },
   };
 }
 
