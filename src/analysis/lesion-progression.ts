@@ -9,7 +9,7 @@
  * the Firth fit (coxphf's model: Breslow ties, profile penalised-likelihood CI, penalised LRT p) with
  * lesions treated as independent, and the ordinary Cox fit with the robust SE clustered by patient.
  */
-import { coxph, coxphFirth } from '../stats/survival/index.js';
+import { coxph, coxphFirth, type CoxCoefficient } from '../stats/survival/index.js';
 import type { LesionProgression } from '../study/lesion-outcomes.js';
 import type { StudyData } from '../study/model.js';
 import { vegaLiteFigure } from './figures.js';
@@ -48,19 +48,11 @@ export interface LesionFirthEstimate {
   p: number;
 }
 
-/** The Cox estimate of the log HR per `SUVPEAK_STEP` with the robust SE clustered by patient. */
-export interface LesionClusteredCoxEstimate {
-  estimate: number;
-  /** Model-based SE (lesions independent). */
-  se: number;
-  /** Robust (sandwich) SE with patients as clusters. */
-  robustSe: number;
-  z: number;
-  p: number;
-  hr: number;
-  hrLower: number;
-  hrUpper: number;
-}
+/**
+ * The Cox estimate of the log HR per `SUVPEAK_STEP` with the robust SE clustered by patient: the
+ * coefficient of `coxph` (z, p and the CI from the robust SE, as `summary.coxph`) without its term name.
+ */
+export type LesionClusteredCoxEstimate = Omit<CoxCoefficient, 'term'>;
 
 /** Both fits of the lesion-level hazard. */
 export interface LesionHazard {

@@ -25,6 +25,7 @@
 import { fUpper, tQuantileDf } from '../stats/distributions.js';
 import { adaptiveIntegral } from '../stats/dunnett.js';
 import { symEigen } from '../stats/lmm/dense.js';
+import { decreasingRoot } from '../stats/root.js';
 
 type Vec = number[];
 const dot = (a: Vec, b: Vec): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
@@ -197,29 +198,7 @@ export function maxAbsTUpper(c: number, corr: number[][], df: number): number {
 export function maxAbsTCritical(corr: number[][], df: number, level: number): number {
   const alpha = 1 - level;
   const g = (x: number): number => maxAbsTUpper(x, corr, df) - alpha;
-  let lo = tQuantileDf(1 - alpha / 2, df);
-  let hi = tQuantileDf(1 - alpha / (2 * corr.length), df);
-  let glo = g(lo);
-  let ghi = g(hi);
-  if (corr.length === 1 || glo <= 0) return lo;
-  if (ghi >= 0) return hi;
-  let side = 0;
-  for (let it = 0; it < 100 && hi - lo > 1e-9 * hi; it++) {
-    let x = (lo * ghi - hi * glo) / (ghi - glo);
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
-    const gx = g(x);
-    if (gx === 0) return x;
-    if (gx > 0) {
-      lo = x;
-      glo = gx;
-      if (side === 1) ghi /= 2;
-      side = 1;
-    } else {
-      hi = x;
-      ghi = gx;
-      if (side === -1) glo /= 2;
-      side = -1;
-    }
-  }
-  return (lo * ghi - hi * glo) / (ghi - glo);
+  const lo = tQuantileDf(1 - alpha / 2, df);
+  if (corr.length === 1) return lo;
+  return decreasingRoot(g, lo, tQuantileDf(1 - alpha / (2 * corr.length), df), 1e-9);
 }

@@ -16,6 +16,7 @@
  */
 import { normalUpper, tQuantileDf } from './distributions.js';
 import { logGamma } from './studentized-range.js';
+import { decreasingRoot } from './root.js';
 
 // 7-point Gauss / 15-point Kronrod nodes on [0, 1] (symmetric; the last node is 0) and weights.
 const XGK = [
@@ -145,30 +146,8 @@ export function dunnettCriticalValue(level: number, lambdas: number[], df: numbe
   const alpha = 1 - level;
   if (!(alpha > 0 && alpha < 1) || lambdas.length === 0) return NaN;
   const g = (c: number): number => dunnettAdjustedP(c, lambdas, df) - alpha;
-  let lo = tQuantileDf(1 - alpha / 2, df);
-  let hi = tQuantileDf(1 - alpha / (2 * lambdas.length), df);
+  const lo = tQuantileDf(1 - alpha / 2, df);
+  const hi = tQuantileDf(1 - alpha / (2 * lambdas.length), df);
   if (lambdas.length === 1) return lo;
-  let glo = g(lo);
-  let ghi = g(hi);
-  if (glo <= 0) return lo;
-  if (ghi >= 0) return hi;
-  let side = 0;
-  for (let it = 0; it < 100 && hi - lo > 1e-10 * hi; it++) {
-    let x = (lo * ghi - hi * glo) / (ghi - glo);
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
-    const gx = g(x);
-    if (gx === 0) return x;
-    if (gx > 0) {
-      lo = x;
-      glo = gx;
-      if (side === 1) ghi /= 2;
-      side = 1;
-    } else {
-      hi = x;
-      ghi = gx;
-      if (side === -1) glo /= 2;
-      side = -1;
-    }
-  }
-  return (lo * ghi - hi * glo) / (ghi - glo);
+  return decreasingRoot(g, lo, hi, 1e-10);
 }
