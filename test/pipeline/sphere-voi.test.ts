@@ -15,6 +15,9 @@ import { sphereMaskOnGrid } from '../../src/imaging/sphere.js';
 import type { Direction3, Grid, Vec3 } from '../../src/imaging/volume.js';
 import { writeNifti } from '../../src/io/nifti.js';
 import { runScanJob, scanJobsOf } from '../../src/pipeline/scan-job.js';
+import { scanImagesNiftiGz } from '../../src/pipeline/scan-images.js';
+import { parseNifti } from '../../src/io/nifti.js';
+import { gunzipSync } from 'fflate';
 import { readBundle } from '../../src/study/bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-sphere-voi-'));
@@ -154,6 +157,16 @@ describe('sphere VOIs in a bundle', () => {
       assert.match(e.message, /500;0;-40/);
       return true;
     });
+  });
+
+  test('the viewer label map draws the sphere VOI on the same voxels', async () => {
+    const c: Vec3 = [21.3, 8.9, -46.2];
+    const b = sphereBundle('viewer', `${HEAD}S1,organ,liver,${c.join(';')},7.5\n`);
+    const bundle = readBundle(b);
+    const built = await scanImagesNiftiGz({ scan: bundle.scans[0]!, dataRoots: [b] }, bundle.vois);
+    const labels = parseNifti(gunzipSync(built.labels), 'labels.nii.gz').volume.data;
+    const drawn = [...labels.keys()].filter((q) => labels[q] !== 0);
+    assert.deepEqual(drawn, inside(scanGrid, c, 7.5));
   });
 
   const bad: [string, string, RegExp][] = [
