@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { sphereMaskOnGrid } from '../../src/imaging/sphere.js';
 import type { Direction3, Grid, Vec3 } from '../../src/imaging/volume.js';
-import { writeNifti } from '../../src/io/nifti.js';
+import { parseNifti, writeNifti } from '../../src/io/nifti.js';
 import { runScanJob, scanJobsOf } from '../../src/pipeline/scan-job.js';
 import { scanImagesNiftiGz } from '../../src/pipeline/scan-images.js';
-import { parseNifti } from '../../src/io/nifti.js';
 import { gunzipSync } from 'fflate';
 import { readBundle } from '../../src/study/bundle.js';
 
