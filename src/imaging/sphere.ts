@@ -6,7 +6,7 @@
  * r of the centre voxel's centre; no partial-voxel weighting; r = (3/(4π))^(1/3) cm ≈ 6.2035 mm gives
  * a 1 cm³ sphere. Voxels outside the image do not exist (they are neither summed nor counted).
  */
-import type { Vec3 } from './volume.js';
+import { ijkToLps, lpsToIjk, type Grid, type Vec3 } from './volume.js';
 
 /** Radius (mm) of a 1 mL sphere: (3/(4π))^(1/3) cm = 6.2035 mm (IBSI 1, local intensity peak). */
 export const PEAK_SPHERE_RADIUS_MM = 10 * Math.cbrt(3 / (4 * Math.PI));
@@ -90,4 +90,37 @@ export function sphereMeanAt(
     count += i1 - i0 + 1;
   }
   return sum / count;
+}
+
+/**
+ * Binary mask of the voxels of `grid` whose centres lie within `radiusMm` of a point `centerLps`
+ * (DICOM LPS, mm; the centre need not be a voxel centre). Same membership rule as `sphereRuns` (IBSI 1:
+ * voxel centre at distance d ≤ r, relative slack 1e-9, no partial-voxel weighting); the distance is
+ * measured in LPS mm through the grid's affine (`ijkToLps`), so oblique directions are handled.
+ * Voxels outside the grid do not exist: a sphere that reaches past the edge is clipped, one entirely
+ * outside gives an all-zero mask (the caller decides whether that is an error).
+ *
+ * @param grid target image grid (LPS); @param centerLps sphere centre (mm); @param radiusMm > 0.
+ * @returns 1 inside, 0 outside; length = voxel count of the grid, i fastest.
+ * Used for healthy-tissue reference spheres (e.g. a 3 cm liver sphere, PERCIST 1.0 / EANM 2.0).
+ */
+export function sphereMaskOnGrid(grid: Grid, centerLps: Vec3, radiusMm: number): Uint8Array {
+  const [nx, ny, nz] = grid.size;
+  const mask = new Uint8Array(nx * ny * nz);
+  const r2 = radiusMm * radiusMm * (1 + 1e-9);
+  const c = lpsToIjk(grid, centerLps);
+  // Index bounding box: along an orthonormal axis the sphere spans ±r/spacing voxels around the centre.
+  const lo = (n: number): number => Math.max(0, Math.floor(c[n]! - radiusMm / grid.spacingMm[n]!) - 1);
+  const hi = (n: number, size: number): number =>
+    Math.min(size - 1, Math.ceil(c[n]! + radiusMm / grid.spacingMm[n]!) + 1);
+  for (let k = lo(2); k <= hi(2, nz); k++) {
+    for (let j = lo(1); j <= hi(1, ny); j++) {
+      for (let i = lo(0); i <= hi(0, nx); i++) {
+        const p = ijkToLps(grid, [i, j, k]);
+        const d2 = (p[0] - centerLps[0]) ** 2 + (p[1] - centerLps[1]) ** 2 + (p[2] - centerLps[2]) ** 2;
+        if (d2 <= r2) mask[i + nx * (j + ny * k)] = 1;
+      }
+    }
+  }
+  return mask;
 }

@@ -9,6 +9,7 @@ import { CartoError } from '../errors.js';
 import type { Voi, VoiMetrics } from '../study/model.js';
 import { bool, findStudy, insertChunked, type ScanQuantification, type StudyStore } from '../study/store.js';
 import type { ScanJobSpec } from './scan-job.js';
+import { isSphereRef } from '../study/voi-sphere.js';
 
 /** One scan's quantified result as `storeScanQuantification` stores it. */
 export interface ScanResultRecord {
@@ -61,7 +62,8 @@ export async function storeScanQuantification(
         lesion_id: v.lesionId,
         site: v.site,
         irradiated: bool(v.irradiated),
-        mask_path: isAbsolute(v.maskPath) ? v.maskPath : join(bundleDir, v.maskPath),
+        mask_path:
+          isAbsolute(v.maskPath) || isSphereRef(v.maskPath) ? v.maskPath : join(bundleDir, v.maskPath),
         mask_label: v.maskLabel,
         roi_name: v.roiName,
         voxel_count: m.voxelCount,

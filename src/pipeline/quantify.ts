@@ -7,7 +7,9 @@
 import type { PacsScanSource, Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
 import { InputError } from '../errors.js';
-import type { Volume } from '../imaging/volume.js';
+import type { Grid, Volume } from '../imaging/volume.js';
+import { sphereMaskOnGrid } from '../imaging/sphere.js';
+import { isSphereRef, SPHERE_CENTER_COLUMN, voiSphere, type VoiSphere } from '../study/voi-sphere.js';
 import { quantifyLabelMap, voiStatistics } from '../imaging/voi-stats.js';
 import { loadPetSuv, type LoadPetSuvOptions, type PetSuv } from '../io/dicom/load-pet-suv.js';
 import { loadPetSuvFromPacs } from '../io/dicomweb.js';
@@ -109,6 +111,23 @@ export async function loadSuv(
   };
 }
 
+/**
+ * The mask of a sphere VOI on the PET grid (src/imaging/sphere.ts `sphereMaskOnGrid`: voxel centres
+ * within the radius, IBSI 1 rule). Not eroded: the sphere is placed inside the organ by its author.
+ * @throws InputError naming vois.csv, the VOI and its centre when no voxel centre of the grid lies in
+ *   the sphere (outside the scan's field of view, or smaller than a voxel between centres)
+ */
+export function sphereVoiMask(v: Pick<Voi, 'voiId'>, sphere: VoiSphere, grid: Grid): Uint8Array {
+  const mask = sphereMaskOnGrid(grid, sphere.centerLps, sphere.radiusMm);
+  if (!mask.includes(1)) {
+    throw new InputError(
+      `sphere VOI ${v.voiId} (radius ${sphere.radiusMm} mm) covers no voxel centre of the scan grid`,
+      { file: 'vois.csv', field: SPHERE_CENTER_COLUMN, value: sphere.centerLps.join(';') },
+    );
+  }
+  return mask;
+}
+
 /** What `quantifyScan` returns. */
 export interface ScanQuantified {
   metrics: Map<string, VoiMetrics>;
@@ -121,7 +140,7 @@ export interface ScanQuantified {
  * Quantifies every VOI of one scan.
  * @returns metrics per VOI id, the scan's SUV provenance and, when asked, its MIP
  * @throws InputError naming the scan or mask file for unreadable images, a label map on another grid,
- *   an ROI missing from an RTSTRUCT, or an empty VOI
+ *   an ROI missing from an RTSTRUCT, or an empty VOI (a sphere VOI: vois.csv and the VOI, `sphereVoiMask`)
  */
 export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOptions): Promise<ScanQuantified> {
   const loaded = await loadSuv(scan, opts);
@@ -176,9 +195,19 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
     }
   }
 
+  // Sphere VOIs: voxel centres within the radius of the centre (LPS mm), on the PET grid.
+  for (const v of vois) {
+    const sphere = voiSphere(v);
+    if (!sphere) continue;
+    const mask = sphereVoiMask(v, sphere, suv);
+    metrics.set(v.voiId, voiStatistics(suv, mask, statsOpts));
+    if (opts.picture) outlines.push(mask);
+    if (v.kind === 'lesion') lesion ??= { label: v.label, mask };
+  }
+
   // RTSTRUCT VOIs: rasterise each ROI onto the PET grid.
   for (const v of vois) {
-    if (v.maskLabel !== null) continue;
+    if (v.maskLabel !== null || isSphereRef(v.maskPath)) continue;
     const { mask: drawn } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, suv);
     const mask = erodedIf({ ...suv, data: drawn, unit: 'mask' }, erodeMm, v.kind === 'organ').data;
     const s = voiStatistics(suv, mask, statsOpts);

@@ -12,7 +12,8 @@ import type { Volume } from '../imaging/volume.js';
 import { encodeNifti } from '../io/nifti.js';
 import { labelMapOnGrid, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import type { Scan, Voi } from '../study/model.js';
-import { loadSuv } from './quantify.js';
+import { loadSuv, sphereVoiMask } from './quantify.js';
+import { isSphereRef, voiSphere } from '../study/voi-sphere.js';
 
 /** Where a scan's files are and how its SUV was computed (from the stored study). */
 export interface ScanSource {
@@ -62,7 +63,11 @@ export async function scanImagesNiftiGz(src: ScanSource, vois: readonly Voi[]): 
   const labelMaps = new Map<string, ArrayLike<number>>();
   for (const v of ordered) {
     const value = values.get(v.voiId)!;
-    if (v.maskLabel !== null) {
+    const sphere = voiSphere(v);
+    if (sphere) {
+      const mask = sphereVoiMask(v, sphere, suv);
+      for (let q = 0; q < n; q++) if (mask[q]) data[q] = value;
+    } else if (v.maskLabel !== null) {
       let labels = labelMaps.get(v.maskPath);
       if (!labels) {
         labels = labelMapOnGrid(v.maskPath, suv, roots).volume.data;
@@ -89,7 +94,8 @@ export async function scanImagesNiftiGz(src: ScanSource, vois: readonly Voi[]): 
  * @throws InputError naming the file when it does not exist on this machine
  */
 export function scanFilesFingerprint(src: ScanSource, vois: readonly Voi[]): string {
-  const paths = [src.scan.path, ...new Set(vois.map((v) => v.maskPath))];
+  const files = vois.filter((v) => !isSphereRef(v.maskPath)).map((v) => v.maskPath);
+  const paths = [src.scan.path, ...new Set(files)];
   return paths
     .map((p) => {
       let st;

@@ -12,6 +12,7 @@ import type { StudyBundle } from '../study/bundle.js';
 import type { Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
 import { filesContentHash } from './hash.js';
+import { isSphereRef } from '../study/voi-sphere.js';
 import { quantifyScan, type EarlFilter, type ScanPicture } from './quantify.js';
 import type { ScanPanel } from './panels.js';
 
@@ -113,7 +114,7 @@ export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: strin
     const files = [
       ...(scan.pacs ? [] : [scan.path]),
       ...(scan.ctPath !== undefined ? [scan.ctPath] : []),
-      ...vois.map((v) => v.maskPath),
+      ...vois.filter((v) => !isSphereRef(v.maskPath)).map((v) => v.maskPath),
     ];
     const { pacs, ...scanDef } = spec.scan;
     const h = createHash('sha256');
@@ -154,7 +155,7 @@ export async function runScanJob(
   };
   const vois = spec.vois.map((v) => ({
     ...v,
-    maskPath: resolveUnderRoot(root, v.maskPath, 'vois.csv mask_path'),
+    maskPath: isSphereRef(v.maskPath) ? v.maskPath : resolveUnderRoot(root, v.maskPath, 'vois.csv mask_path'),
   }));
   const q = await quantifyScan(scan, vois, {
     matvThresholdSuv: spec.matvThresholdSuv,

@@ -63,8 +63,20 @@ export const BUNDLE_TABLES = {
   ),
   vois: table(
     'vois.csv',
-    ['scan_id', 'kind', 'label', 'lesion_id', 'site', 'irradiated', 'mask_path', 'mask_label', 'roi_name'],
-    ['scan_id', 'kind', 'label', 'mask_path'],
+    [
+      'scan_id',
+      'kind',
+      'label',
+      'lesion_id',
+      'site',
+      'irradiated',
+      'mask_path',
+      'mask_label',
+      'roi_name',
+      'sphere_center_lps_mm',
+      'sphere_radius_mm',
+    ],
+    ['scan_id', 'kind', 'label'],
   ),
   toxicity: table(
     'toxicity.csv',

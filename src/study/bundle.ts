@@ -35,6 +35,7 @@ import { checkNotAfterDeath, readEvents, type PatientCheck } from './bundle-even
 import { BUNDLE_TABLES } from './bundle-tables.js';
 import { checkColumns, readTable, RowReader, type TableSpec } from './row-reader.js';
 import { readStudyJson } from './study-json.js';
+import { readVoiSphere, sphereRef } from './voi-sphere.js';
 import { readAdverseEvents } from './adverse-events.js';
 import { isDicomwebRef, parseDicomwebRef } from '../io/dicomweb.js';
 import { readLesionOutcomes, type LesionOutcomes } from './lesion-outcomes.js';
@@ -270,6 +271,22 @@ function readScans(
   return scans;
 }
 
+/**
+ * The mask of one vois.csv row: a sphere (`sphere_center_lps_mm` + `sphere_radius_mm`, voi-sphere.ts),
+ * a label of a label map (`mask_path` + `mask_label`) or an RTSTRUCT ROI (`mask_path` + `roi_name`).
+ */
+function readVoiMask(r: RowReader, paths: BundlePaths): Pick<Voi, 'maskPath' | 'maskLabel' | 'roiName'> {
+  const sphere = readVoiSphere(r);
+  if (sphere) return { maskPath: sphereRef(sphere), maskLabel: null, roiName: null };
+  const maskPath = r.path('mask_path', paths, true);
+  const isRtstruct = !/\.(nii|nii\.gz|nrrd|nhdr)$/i.test(maskPath);
+  const maskLabel = isRtstruct
+    ? r.number('mask_label', false, { integer: true, min: 1 })
+    : r.number('mask_label', true, { integer: true, min: 1 });
+  const roiName = isRtstruct ? r.requiredString('roi_name') : r.optionalString('roi_name');
+  return { maskPath, maskLabel, roiName };
+}
+
 /** vois.csv: VOIs of known scans, one per scan and lesion/label, masks inside the bundle or a data root. */
 function readVois(vo: CsvTable, scanIds: ReadonlySet<string>, paths: BundlePaths): Voi[] {
   const vois: Voi[] = [];
@@ -280,12 +297,7 @@ function readVois(vo: CsvTable, scanIds: ReadonlySet<string>, paths: BundlePaths
     r.check(scanIds.has(scanId), 'scan_id', 'unknown scan (not in scans.csv)');
     const kind = r.enumValue('kind', ['organ', 'lesion'] as const, true);
     const label = r.requiredString('label');
-    const maskPath = r.path('mask_path', paths, true);
-    const isRtstruct = !/\.(nii|nii\.gz|nrrd|nhdr)$/i.test(maskPath);
-    const maskLabel = isRtstruct
-      ? r.number('mask_label', false, { integer: true, min: 1 })
-      : r.number('mask_label', true, { integer: true, min: 1 });
-    const roiName = isRtstruct ? r.requiredString('roi_name') : r.optionalString('roi_name');
+    const mask = readVoiMask(r, paths);
     const lesionId = kind === 'lesion' ? r.id('lesion_id') : null;
     const key = `${scanId}|${kind}|${lesionId ?? label}`;
     r.check(!voiKeys.has(key), kind === 'lesion' ? 'lesion_id' : 'label', 'duplicate VOI on this scan');
@@ -298,9 +310,7 @@ function readVois(vo: CsvTable, scanIds: ReadonlySet<string>, paths: BundlePaths
       lesionId,
       site: kind === 'lesion' ? r.requiredString('site') : r.optionalString('site'),
       irradiated: r.yesNo('irradiated', kind === 'lesion'),
-      maskPath,
-      maskLabel,
-      roiName,
+      ...mask,
     });
   });
   return vois;

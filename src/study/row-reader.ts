@@ -22,6 +22,12 @@ export interface TableSpec {
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A plain decimal number (`12`, `-3.5`, `1e3`; no hex, no `Infinity`, no blanks), else null. */
+export function decimalOrNull(s: string): number | null {
+  const v = Number(s);
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && Number.isFinite(v) ? v : null;
+}
+
 /** Cell readers: each returns the typed value or throws an InputError naming file/row/column. */
 export class RowReader {
   /**
@@ -87,10 +93,8 @@ export class RowReader {
       return null;
     }
     const s = this.raw(column);
-    const v = Number(s);
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) || !Number.isFinite(v)) {
-      this.fail(column, 'not a number', s);
-    }
+    const v = decimalOrNull(s);
+    if (v === null) this.fail(column, 'not a number', s);
     if (opts.integer && !Number.isInteger(v)) this.fail(column, 'not a whole number', s);
     if (opts.min !== undefined && v < opts.min) this.fail(column, `must be ≥ ${opts.min}`, s);
     if (opts.max !== undefined && v > opts.max) this.fail(column, `must be ≤ ${opts.max}`, s);

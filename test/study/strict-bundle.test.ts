@@ -143,7 +143,7 @@ test('unknown CSV columns are errors naming the file, the column and the nearest
             'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1,x\n',
         ),
       message:
-        /unknown column `surgeon_note` in vois\.csv \(known: scan_id, kind, label, mask_path, lesion_id/,
+        /unknown column `surgeon_note` in vois\.csv \(known: scan_id, kind, label, lesion_id, site, irradiated, mask_path, mask_label, roi_name, sphere_center_lps_mm, sphere_radius_mm\)/,
       at: { file: 'vois.csv', row: 0, field: 'surgeon_note' },
     },
   ];
