@@ -25,9 +25,7 @@ export default tseslint.config(
     // Functions a reader can hold in mind, files under 600 lines (issue 13 item 5); tests, benches and
     // generated tables are exempt.
     files: ['src/**/*.ts', 'web/src/**/*.{ts,tsx}'],
-    ignores: [
-      'src/**/*.generated.ts',
-    ],
+    ignores: ['src/**/*.generated.ts'],
     rules: {
       'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }],
       'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],

@@ -128,7 +128,6 @@ function dropoutCounts(study: StudyData): DropoutCount[] {
   );
 }
 
-
 /** Results of the toxicity summary: patients with grade ≥ 2 and treatments, and counts per grade. */
 export interface ToxicitySummaryResults {
   patients: number;
