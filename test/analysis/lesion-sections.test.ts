@@ -37,7 +37,7 @@ function ttpDays(s: StudyData, patientId: string): number {
 test('lesion-progression: Suppl. Table 3 rows, the lesion-level hazard and the strip plot', () => {
   const sec = lesionProgressionSection(study);
   assert.equal(sec.status, 'ok', sec.reason);
-  const res = sec.results as unknown as LesionProgressionResults;
+  const res = sec.results as LesionProgressionResults;
   const prog = study.lesionOutcomes!.lesionProgression;
   const table = sec.tables.find((t) => t.id === 'lesion-progression-relapsed')!;
   assert.equal(table.rows.length, prog.length);
@@ -85,7 +85,7 @@ test('lesion-progression: not run without lesion_progression.csv', () => {
 test('radiotherapy-dose: the dosed pre-CART lesions, the spline fit and its tests', () => {
   const sec = radiotherapyDoseSection(study);
   assert.equal(sec.status, 'ok', sec.reason);
-  const res = sec.results as unknown as RadiotherapyDoseResults;
+  const res = sec.results as RadiotherapyDoseResults;
   const dosed = study.lesionOutcomes!.lesionRadiotherapy;
   assert.equal(res.observations.length, dosed.length, 'every dosed lesion is a primary pre-CART lesion here');
   for (const o of res.observations) {
@@ -134,13 +134,13 @@ test('both sections write their tables and SVG figures, and results.json keeps e
       sections: Record<string, { status: string; results: Record<string, unknown> }>;
     };
     const lp = doc.sections['lesion-progression']!.results as unknown as LesionProgressionResults;
-    const mine = sections[0]!.results as unknown as LesionProgressionResults;
+    const mine = sections[0]!.results as LesionProgressionResults;
     assert.equal(lp.hazard.firth.estimate, mine.hazard.firth.estimate);
     assert.equal(lp.hazard.clusteredCox.robustSe, mine.hazard.clusteredCox.robustSe);
     const rt = doc.sections['radiotherapy-dose']!.results as unknown as RadiotherapyDoseResults;
     assert.deepEqual(
       rt.fit.waldNonlinear,
-      (sections[1]!.results as unknown as RadiotherapyDoseResults).fit.waldNonlinear,
+      (sections[1]!.results as RadiotherapyDoseResults).fit.waldNonlinear,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

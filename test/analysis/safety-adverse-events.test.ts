@@ -88,7 +88,7 @@ test('adverse_events.csv is read: onset_date becomes a day, tracer events carry 
 test('Suppl. Table 1: grade ≥ 3 events by term and period equal the hand count', () => {
   const s = safetyAdverseEvents(study);
   assert.equal(s.status, 'ok', s.reason);
-  const r = s.results as unknown as SafetyAdverseEventsResults;
+  const r = s.results as SafetyAdverseEventsResults;
   assert.equal(r.infusedPatients, 4);
   assert.equal(r.adverseEvents, 8);
   const cell = (term: string, period: string): [number, number, number] => {
@@ -125,7 +125,7 @@ test('Suppl. Table 1: grade ≥ 3 events by term and period equal the hand count
 });
 
 test('Suppl. Table 2: events within 30 days of each tracer injection, tracer-related with exact CI', () => {
-  const r = safetyAdverseEvents(study).results as unknown as SafetyAdverseEventsResults;
+  const r = safetyAdverseEvents(study).results as SafetyAdverseEventsResults;
   const [pre, post] = r.tracerInjections;
   // Pre-CART: P01 day −10 (window −10…20: the reaction d−9, neutropenia d3 and d20), P02 day −8
   // (window −8…22: anaemia d−2; sepsis d38 is outside).
@@ -168,7 +168,7 @@ test('Suppl. Table 2: events within 30 days of each tracer injection, tracer-rel
 
 test('tocilizumab and steroids: the four combinations and totals among patients with both recorded', () => {
   const s = safetyAdverseEvents(study);
-  const r = s.results as unknown as SafetyAdverseEventsResults;
+  const r = s.results as SafetyAdverseEventsResults;
   // R × 100, shortest round-trip doubles. Recorded: P01 both, P02 tocilizumab alone, P03 neither; P04's tocilizumab is not recorded.
   assert.equal(r.treatmentsNotRecorded, 1);
   const R13 = [0.8403758659612641, 90.57006759497538];
