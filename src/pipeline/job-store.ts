@@ -141,27 +141,19 @@ export interface JobSummary {
  * @throws CartoError when `studyName` names no stored study
  */
 export async function jobSummary(db: StudyStore, studyName?: string): Promise<JobSummary> {
-  if (studyName === undefined) return summariseJobs(db, undefined, () => true);
+  if (studyName === undefined) return studyJobSummary(db, undefined, () => true);
   const study = await findStudy(db, studyName);
   if (!study) throw new CartoError(`no study named ${JSON.stringify(studyName)} in the store`);
-  return summariseJobs(db, study.studyId, () => true);
+  return studyJobSummary(db, study.studyId, () => true);
 }
 
 /**
- * The `carto jobs --json` summary of one study by its id, counting only the scans `inScope` accepts
- * (GET /api/studies/{id}/jobs: a centre user's scans); a failure's scan is the scan id. A study with no
- * jobs (or an unknown id) counts zero everywhere: the caller checks the study exists.
+ * The `carto jobs --json` summary of one study by its id (every study when undefined: a failure's scan
+ * is then `<study>/<scan>`), counting only the scans `inScope` accepts (GET /api/studies/{id}/jobs: a
+ * centre user's scans). A study with no jobs (or an unknown id) counts zero everywhere: the caller
+ * checks the study exists.
  */
 export async function studyJobSummary(
-  db: StudyStore,
-  studyId: string,
-  inScope: (scanId: string) => boolean,
-): Promise<JobSummary> {
-  return summariseJobs(db, studyId, inScope);
-}
-
-/** Counts the jobs of `studyId` (every study when undefined) whose scan is in scope. */
-async function summariseJobs(
   db: StudyStore,
   studyId: string | undefined,
   inScope: (scanId: string) => boolean,
