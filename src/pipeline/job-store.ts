@@ -143,19 +143,32 @@ export interface JobSummary {
  * @throws CartoError when `studyName` names no stored study
  */
 export async function jobSummary(db: StudyStore, studyName?: string): Promise<JobSummary> {
+  if (studyName === undefined) return studyJobSummary(db, undefined, () => true);
+  const study = await findStudy(db, studyName);
+  if (!study) throw new CartoError(`no study named ${JSON.stringify(studyName)} in the store`);
+  return studyJobSummary(db, study.studyId, () => true);
+}
+
+/**
+ * The `carto jobs --json` summary of one study by its id (every study when undefined: a failure's scan
+ * is then `<study>/<scan>`), counting only the scans `inScope` accepts (GET /api/studies/{id}/jobs: a
+ * centre user's scans). A study with no jobs (or an unknown id) counts zero everywhere: the caller
+ * checks the study exists.
+ */
+export async function studyJobSummary(
+  db: StudyStore,
+  studyId: string | undefined,
+  inScope: (scanId: string) => boolean,
+): Promise<JobSummary> {
   let q = db.selectFrom('scan_job').select(['study_id', 'scan_id', 'state', 'error']);
-  if (studyName !== undefined) {
-    const study = await findStudy(db, studyName);
-    if (!study) throw new CartoError(`no study named ${JSON.stringify(studyName)} in the store`);
-    q = q.where('study_id', '=', study.studyId);
-  }
-  const rows = await q.orderBy('study_id').orderBy('scan_id').execute();
+  if (studyId !== undefined) q = q.where('study_id', '=', studyId);
+  const rows = (await q.orderBy('study_id').orderBy('scan_id').execute()).filter((r) => inScope(r.scan_id));
   const scans: Record<ScanJobState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const r of rows) scans[r.state] += 1;
   const failures = rows
     .filter((r) => r.state === 'failed')
     .map((r) => ({
-      scan: studyName === undefined ? `${r.study_id}/${r.scan_id}` : r.scan_id,
+      scan: studyId === undefined ? `${r.study_id}/${r.scan_id}` : r.scan_id,
       error: r.error ?? '',
     }));
   return { scans, failures };

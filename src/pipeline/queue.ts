@@ -5,7 +5,8 @@
  * retries with back-off, expiry) in the schema `pgboss` of the same database; it only carries work —
  * the state of each scan's job is the study store's `scan_job` (job-store.ts), and each scan's result
  * is committed on its own (one transaction per scan). The worker that stores the last scan of a study
- * runs its analysis and records it in the database (analyse.ts).
+ * runs its analysis and records it in the database (analyse.ts). A job whose last retry expires on a
+ * dead worker is marked failed by `reconcileLostJobs`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,48 @@ export const QUEUE_TIMING = {
   /** How often an idle worker polls for a job. */
   pollingIntervalSeconds: 1,
 } as const;
+
+/**
+ * Marks failed the scans whose job our store says is running while pg-boss has given it up: its latest
+ * pg-boss job for the same scan and key (in `pgboss.job` or `pgboss.archive`) is `failed` and none is
+ * waiting or active. That happens when the final retry of a job expires on a dead worker (pg-boss fails
+ * it by timeout; no handler of ours runs to record it). The error becomes "worker lost (job expired
+ * after N attempts)", N = pg-boss's attempts (retries + 1). A no-op before pg-boss created its schema.
+ * `carto worker` runs it at start and after each pg-boss maintenance (which is what expires jobs), and
+ * `carto jobs` on PostgreSQL before counting.
+ * @returns the scans marked failed, as `{ studyId, scanId, attempts }`
+ */
+export async function reconcileLostJobs(
+  db: StudyStore,
+): Promise<{ studyId: string; scanId: string; attempts: number }[]> {
+  const exists = await sql<{ t: string | null }>`select to_regclass('pgboss.job')::text as t`.execute(db);
+  if (!exists.rows[0]?.t) return [];
+  const jobs = sql`(select state::text as state, retry_count, created_on, data from pgboss.job where name = ${SCAN_QUEUE}
+      union all
+      select state::text, retry_count, created_on, data from pgboss.archive where name = ${SCAN_QUEUE})`;
+  const lost = await sql<{ study_id: string; scan_id: string; job_key: string; retry_count: number }>`
+    select j.study_id, j.scan_id, j.job_key, b.retry_count
+    from scan_job j
+    cross join lateral (
+      select x.state, x.retry_count from ${jobs} x
+      where x.data->>'studyId' = j.study_id and x.data->>'scanId' = j.scan_id and x.data->>'key' = j.job_key
+      order by x.created_on desc limit 1
+    ) b
+    where j.state = 'running' and b.state = 'failed'
+      and not exists (
+        select 1 from pgboss.job w
+        where w.name = ${SCAN_QUEUE} and w.state in ('created', 'retry', 'active')
+          and w.data->>'studyId' = j.study_id and w.data->>'scanId' = j.scan_id and w.data->>'key' = j.job_key
+      )`.execute(db);
+  const out: { studyId: string; scanId: string; attempts: number }[] = [];
+  for (const r of lost.rows) {
+    const attempts = Number(r.retry_count) + 1;
+    const error = `worker lost (job expired after ${attempts} attempts)`;
+    if (await setJobState(db, r.study_id, r.scan_id, r.job_key, 'failed', error))
+      out.push({ studyId: r.study_id, scanId: r.scan_id, attempts });
+  }
+  return out;
+}
 
 /** What a job carries: which scan, and its key at submit (a stale key is skipped). */
 interface ScanJobData {
@@ -159,6 +202,19 @@ export async function runWorker(url: string, opts: WorkerOptions): Promise<void>
   requirePostgres(url);
   const db = await openStudyStore(url);
   const boss = await startBoss(url, opts.expireInSeconds ?? QUEUE_TIMING.expireInSeconds, true);
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const reconcile = (): void => {
+    reconciling = reconciling
+      .then(() => reconcileLostJobs(db))
+      .then((lost) => {
+        for (const l of lost) opts.onJob?.({ study: l.studyId, scan: l.scanId, outcome: 'failed' });
+      })
+      .catch((e: unknown) =>
+        process.stderr.write(`carto: reconciling lost jobs: ${e instanceof Error ? e.message : String(e)}\n`),
+      );
+  };
+  boss.on('maintenance', reconcile);
+  reconcile();
   const concurrency = opts.concurrency ?? 1;
   const handler = async ([job]: PgBoss.JobWithMetadata<ScanJobData>[]): Promise<void> => {
     const outcome = await handleScanJob(db, job!, concurrency > 1, opts);
@@ -177,6 +233,7 @@ export async function runWorker(url: string, opts: WorkerOptions): Promise<void>
     });
   } finally {
     await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    await reconciling;
     await db.destroy();
   }
 }

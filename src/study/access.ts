@@ -13,6 +13,7 @@
  */
 import type { Kysely } from 'kysely';
 import { ForbiddenError, NotFoundError, type Actor } from '../registry/store.js';
+import { studyJobSummary, type JobSummary } from '../pipeline/job-store.js';
 import { voiLabelValues, type ScanSource } from '../pipeline/scan-images.js';
 import type { Voi } from './model.js';
 import type { StudyDatabase } from './schema.js';
@@ -261,6 +262,29 @@ export class StudyAccess {
         suvType: s.suv_type,
         grid: s.grid_json === null ? null : (JSON.parse(s.grid_json) as unknown),
       }));
+  }
+
+  /**
+   * The study's quantification jobs as `carto jobs --json` prints them (src/pipeline/job-store.ts):
+   * scans per state and the failed scans with their error, counting only the scans in scope.
+   * @throws NotFoundError outside the scope
+   */
+  async jobs(studyId: string): Promise<JobSummary> {
+    const { visible } = await this.scopedStudy(studyId);
+    const patientOf = new Map(
+      (
+        await this.db
+          .selectFrom('scan')
+          .select(['scan_id', 'patient_id'])
+          .where('study_id', '=', studyId)
+          .execute()
+      ).map((r) => [r.scan_id, r.patient_id]),
+    );
+    return studyJobSummary(
+      this.db,
+      studyId,
+      (scanId) => visible === null || visible.has(patientOf.get(scanId) ?? ''),
+    );
   }
 
   /** A scan by its API id, when in scope. @throws NotFoundError otherwise */

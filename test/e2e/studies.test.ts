@@ -190,6 +190,11 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     // both patients with their scans, each a link into the viewer
     assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01', 'P02']);
     assert.equal(await page.locator('.scan-links a').count(), 3);
+    // the quantification jobs: every scan done by carto run
+    assert.equal(
+      await page.getByTestId('job-counts').textContent(),
+      'Quantification: 3 done, 0 pending, 0 running, 0 failed',
+    );
     await assertAccessible(page, 'study page');
     await screenshot(page, 'study');
     await context.close();
@@ -203,6 +208,10 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('.report-section').count(), 0);
     assert.deepEqual(await page.locator('table.study-scans tbody th').allTextContents(), ['P01']);
     assert.deepEqual(await page.locator('.scan-links a').allTextContents(), ['S1 (pre)', 'S3 (post)']);
+    assert.equal(
+      await page.getByTestId('job-counts').textContent(),
+      'Quantification: 2 done, 0 pending, 0 running, 0 failed',
+    );
     await assertAccessible(page, 'study page (centre role)');
     // the other centre does not have the study at all
     const other = await newPage(h);

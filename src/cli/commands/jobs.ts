@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { analyseStoredStudy } from '../../pipeline/analyse.js';
 import { jobSummary, type JobSummary } from '../../pipeline/job-store.js';
+import { reconcileLostJobs } from '../../pipeline/queue.js';
+import { isPostgresUrl } from '../../store/db.js';
 import { openStudyStore, type StudyStore } from '../../study/store.js';
 import { InputError } from '../../errors.js';
 import { printJson } from '../shared.js';
@@ -24,16 +26,26 @@ function summaryText(s: JobSummary): string {
   );
 }
 
+/**
+ * The summary; on PostgreSQL first marking failed the jobs pg-boss gave up on while our store says
+ * running (their worker lost on the last attempt; queue.ts `reconcileLostJobs`).
+ */
+async function summary(db: StudyStore, study: string | undefined, postgres: boolean): Promise<JobSummary> {
+  if (postgres) await reconcileLostJobs(db);
+  return jobSummary(db, study);
+}
+
 /** Polls the summary every `intervalS` seconds, drawing a bar, until no scan is pending or running. */
 async function watch(
   db: StudyStore,
   study: string | undefined,
+  postgres: boolean,
   intervalS: number,
   bar: ReturnType<typeof pollingBar>,
 ): Promise<JobSummary> {
   try {
     for (;;) {
-      const s = await jobSummary(db, study);
+      const s = await summary(db, study, postgres);
       const c = s.scans;
       const total = c.pending + c.running + c.done + c.failed;
       bar.update(c.done + c.failed, total, `${c.running} running, ${c.failed} failed`);
@@ -79,8 +91,14 @@ export function register(program: Command): void {
         const db = await openStudyStore(opts.db);
         try {
           const s = opts.watch
-            ? await watch(db, opts.study, opts.interval, pollingBar('scans', !opts.json))
-            : await jobSummary(db, opts.study);
+            ? await watch(
+                db,
+                opts.study,
+                isPostgresUrl(opts.db),
+                opts.interval,
+                pollingBar('scans', !opts.json),
+              )
+            : await summary(db, opts.study, isPostgresUrl(opts.db));
           if (opts.analyse) {
             const dir = mkdtempSync(join(tmpdir(), 'carto-analysis-'));
             try {

@@ -1,7 +1,7 @@
 /**
  * The stored studies, read-only (`/api/studies/*`, `/api/scans/*`): studies, their patients and scans,
- * a scan's VOI metrics, the latest analysis run's results.json, tables and figures, and a scan's SUV
- * volume and VOI label map as gzip NIfTI for a viewer (built once per scan and kept in a bounded
+ * their quantification jobs' states (as `carto jobs --json`), a scan's VOI metrics, the latest
+ * analysis run's results.json, tables and figures, and a scan's SUV volume and VOI label map as gzip NIfTI for a viewer (built once per scan and kept in a bounded
  * in-memory cache, src/pipeline/scan-images.ts). Authorisation is the registry's, applied by
  * src/study/access.ts (scope per role; a study patient is a centre's when it links by pseudonym to one of
  * that centre's registry patients). Errors: 404 outside the scope or not stored; 403 for study-wide
@@ -54,6 +54,17 @@ export function registerStudyRoutes(ctx: RouteContext): void {
       auth: true,
     },
     async ({ actor, params }) => access(actor).scans(params['id'] ?? ''),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/api/studies/:id/jobs',
+      summary:
+        "A study's quantification jobs as `carto jobs --json`: {scans: {pending, running, done, failed}, failures: [{scan, error}]} (scans in scope)",
+      tag,
+      auth: true,
+    },
+    async ({ actor, params }) => access(actor).jobs(params['id'] ?? ''),
   );
   route(
     {

@@ -1,5 +1,6 @@
 /**
- * One stored study: its tracer and counts, the latest analysis run's report (sections with status,
+ * One stored study: its tracer and counts, its scans' quantification jobs (done, pending, running,
+ * failed, and each failure's error), the latest analysis run's report (sections with status,
  * findings, tables and the report's SVG figures; admins and analysts only — a centre role is told why it
  * is not shown) and the study patients in scope with their scans, each opening the PET viewer.
  */
@@ -11,6 +12,7 @@ import {
   useApi,
   type ResultsDocument,
   type ResultsSection,
+  type StudyJobs,
   type StudyPatient,
   type StudyScan,
   type StudySummary,
@@ -39,9 +41,36 @@ export function StudyPage(props: { id: string }) {
         Tracer {s.tracer.name} ({s.tracer.nuclide}, half-life {(s.tracer.halfLifeS / 3600).toFixed(2)} h) ·{' '}
         {s.patients} patients · {s.scans} scans · imported {s.importedAt.slice(0, 10)}
       </p>
+      <Jobs studyId={s.id} />
       <PatientScans studyId={s.id} />
       <Report studyId={s.id} />
     </>
+  );
+}
+
+/** The study's quantification jobs in scope: counts per state and the failed scans with their error. */
+function Jobs(props: { studyId: string }) {
+  const jobs = useApi<StudyJobs>(studyUrl(props.studyId, '/jobs'));
+  if (jobs.kind === 'loading') return <p role="status">Loading the quantification jobs…</p>;
+  if (jobs.kind === 'error')
+    return <p role="alert">The quantification jobs could not be loaded: {jobs.message}</p>;
+  const c = jobs.data.scans;
+  return (
+    <section aria-labelledby="jobs-h">
+      <h2 id="jobs-h">Quantification</h2>
+      <p data-testid="job-counts">
+        Quantification: {c.done} done, {c.pending} pending, {c.running} running, {c.failed} failed
+      </p>
+      {jobs.data.failures.length > 0 && (
+        <ul className="job-failures" aria-label="Failed scans">
+          {jobs.data.failures.map((f) => (
+            <li key={f.scan}>
+              Scan {f.scan}: {f.error}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

@@ -71,6 +71,15 @@ export interface ScanRecord {
   voiCount: number;
 }
 
+/**
+ * A study's quantification jobs (GET /api/studies/{id}/jobs; the `carto jobs --json` shape of
+ * src/pipeline/job-store.ts's JobSummary): scans in scope per state, and the failed ones with their error.
+ */
+export interface StudyJobs {
+  scans: { pending: number; running: number; done: number; failed: number };
+  failures: { scan: string; error: string }[];
+}
+
 /** One section of results.json (docs/results.schema.json). */
 export interface ResultsSection {
   title: string;
