@@ -12,7 +12,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'fflate';
@@ -20,7 +20,7 @@ import type { Page } from 'playwright-core';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { IDENTITY_DIRECTION, ijkToLps, lpsToIjk, type Vec3 } from '../../src/imaging/volume.js';
 import { parseNifti, writeNifti } from '../../src/io/nifti.js';
-import { droBundle } from '../helpers/bundles.js';
+import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { newPage, screenshot, seriousViolations, signIn, startHarness, type Harness } from './harness.js';
 
@@ -54,30 +54,13 @@ function writePostScan(b: string): void {
   writeNifti({ ...grid, data: mask, unit: 'label' }, join(b, 'post-mask.nii.gz'));
 }
 
-/** The DRO bundle with a second patient P02 (scan S2 on the same images) who is in no registry. */
-function twoPatientBundle(at: string): string {
-  const b = droBundle(at);
-  writeFileSync(
-    join(b, 'patients.csv'),
-    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\nP02,1,55,M,DLBCL,none\n',
-  );
-  writeFileSync(
-    join(b, 'events.csv'),
-    'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\nP02,infusion,0\nP02,last_follow_up,90\n',
-  );
-  writeFileSync(
-    join(b, 'scans.csv'),
-    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n' +
-      'S3,P01,FDG,post,post-suv.nii.gz,nifti-suv\n',
-  );
-  writeFileSync(
-    join(b, 'vois.csv'),
-    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
-      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n' +
-      'S3,lesion,L1,L1,nodal,no,post-mask.nii.gz,1\n',
-  );
+/** The two-patient DRO bundle with P01's post-CART scan S3 (an SUV NIfTI on a shifted grid). */
+function twoPatientBundleWithPost(at: string): string {
+  const b = twoPatientBundle(at, {
+    scans: 'S3,P01,FDG,post,post-suv.nii.gz,nifti-suv\n',
+    vois: 'S3,lesion,L1,L1,nodal,no,post-mask.nii.gz,1\n',
+  });
   writePostScan(b);
-  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
   return b;
 }
 
@@ -126,7 +109,7 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
           lineOfTherapy: 3,
           histology: 'DLBCL',
         });
-        const bundle = twoPatientBundle(join(dir, 'dro'));
+        const bundle = twoPatientBundleWithPost(join(dir, 'dro'));
         const r = await runInProcess(registerRun, [
           'run',
           bundle,

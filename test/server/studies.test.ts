@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -18,7 +18,7 @@ import { parseNifti } from '../../src/io/nifti.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
 import { hashPassword } from '../../src/server/auth.js';
-import { droBundle } from '../helpers/bundles.js';
+import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { patientBody, seedWorld } from '../registry/fixtures.js';
 import { startPgCluster, type PgCluster } from '../registry/pg-cluster.js';
@@ -30,30 +30,6 @@ after(async () => {
   if (cluster) (await cluster).stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The DRO bundle with a second patient P02 (scan S2 on the same images), who is in no registry. */
-function twoPatientBundle(at: string): string {
-  const b = droBundle(at);
-  writeFileSync(
-    join(b, 'patients.csv'),
-    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\nP02,1,55,M,DLBCL,none\n',
-  );
-  writeFileSync(
-    join(b, 'events.csv'),
-    'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\nP02,infusion,0\nP02,last_follow_up,90\n',
-  );
-  writeFileSync(
-    join(b, 'scans.csv'),
-    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n',
-  );
-  writeFileSync(
-    join(b, 'vois.csv'),
-    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
-      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
-  );
-  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
-  return b;
-}
 
 interface Session {
   cookie: string;

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +17,7 @@ import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { openStudyStore } from '../../src/study/store.js';
-import { droBundle } from '../helpers/bundles.js';
+import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
 import { patientBody, seedWorld } from '../registry/fixtures.js';
 
@@ -26,30 +26,6 @@ const STUDY = '/api/studies/DRO%20study/jobs';
 const FAILURE = 'corrupt series: pixel data truncated (test)';
 const dir = mkdtempSync(join(tmpdir(), 'carto-study-jobs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The DRO bundle with a second patient P02 (scan S2 on the same images), who is in no registry. */
-function twoPatientBundle(at: string): string {
-  const b = droBundle(at);
-  writeFileSync(
-    join(b, 'patients.csv'),
-    'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\nP02,1,55,M,DLBCL,none\n',
-  );
-  writeFileSync(
-    join(b, 'events.csv'),
-    'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\nP02,infusion,0\nP02,last_follow_up,90\n',
-  );
-  writeFileSync(
-    join(b, 'scans.csv'),
-    'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,pt,dicom\nS2,P02,FDG,pre,pt,dicom\n',
-  );
-  writeFileSync(
-    join(b, 'vois.csv'),
-    'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
-      'S1,lesion,L1,L1,nodal,no,mask.nii.gz,1\nS2,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
-  );
-  writeFileSync(join(b, 'toxicity.csv'), 'patient_id,crs_grade,icans_grade\nP01,0,0\nP02,1,0\n');
-  return b;
-}
 
 /** Sets a scan's job state (and error) in the stored study, as a worker would have left it. */
 async function setState(db: string, scanId: string, state: string, error: string | null): Promise<void> {
