@@ -10,6 +10,7 @@ const SUMMARIES = new Set([
   'normal-tissue-summary',
   'outcomes-uptake',
   'toxicity',
+  'safety-adverse-events',
   'labs',
   'qpcr',
   'cytokines',
