@@ -82,6 +82,26 @@ export async function reconcileLostJobs(
   return out;
 }
 
+/**
+ * The scans of `studyId` whose job our store holds `pending` with no pg-boss job waiting or active for
+ * the same scan and key: submitted jobs that never reached the queue (a crash between the submit
+ * transaction's commit and the enqueue). `submitBundle` enqueues them again. Every pending scan when
+ * pg-boss has not created its schema yet.
+ */
+export async function unqueuedPendingScans(db: StudyStore, studyId: string): Promise<string[]> {
+  const exists = await sql<{ t: string | null }>`select to_regclass('pgboss.job')::text as t`.execute(db);
+  const queued = exists.rows[0]?.t
+    ? sql`exists (select 1 from pgboss.job w
+        where w.name = ${SCAN_QUEUE} and w.state in ('created', 'retry', 'active')
+          and w.data->>'studyId' = j.study_id and w.data->>'scanId' = j.scan_id and w.data->>'key' = j.job_key)`
+    : sql`false`;
+  const rows = await sql<{ scan_id: string }>`
+    select j.scan_id from scan_job j
+    where j.study_id = ${studyId} and j.state = 'pending' and not ${queued}
+    order by j.scan_id`.execute(db);
+  return rows.rows.map((r) => r.scan_id);
+}
+
 /** What a job carries: which scan, and its key at submit (a stale key is skipped). */
 interface ScanJobData {
   studyId: string;
@@ -122,15 +142,16 @@ async function startBoss(url: string, expireInSeconds: number, supervise: boolea
 /** What `submitBundle` did. */
 export interface SubmitResult {
   study: string;
-  /** Scans enqueued (new, changed, or failed before). */
+  /** Scans enqueued: new, changed or failed before, and pending ones that never reached the queue. */
   enqueued: number;
-  /** Scans whose job with the same key was already stored (done, pending or running). */
+  /** Scans whose job with the same key is stored and done, running, or pending in the queue. */
   skipped: number;
 }
 
 /**
  * `carto submit`: validates the bundle, stores its tables and one job per scan (storeStudyTables, one
- * transaction) and enqueues the scans whose job key is not already stored; returns without waiting.
+ * transaction) and enqueues the scans whose job key is not already stored, and any still pending that
+ * never reached the queue (`unqueuedPendingScans`); returns without waiting.
  * @param opts.pacsUrl the DICOMweb server of `dicomweb:` scans, overriding study.json `pacs.url`
  * @throws InputError for invalid input (nothing is then stored or enqueued), or naming `--db` when the
  *   database is not PostgreSQL
@@ -148,20 +169,22 @@ export async function submitBundle(
     specJson: JSON.stringify(j.spec),
   }));
   const db = await openStudyStore(url);
-  let stored: { pending: string[]; kept: string[] };
+  let toQueue: string[];
   try {
-    stored = await db
+    await db
       .transaction()
       .execute((trx) => storeStudyTables(trx, bundle, contentHash, records, qpcr, labAssays));
+    // pending since an earlier submit that crashed before it enqueued: queue those again too
+    toQueue = await unqueuedPendingScans(db, bundle.name);
   } finally {
     await db.destroy();
   }
-  if (stored.pending.length > 0) {
+  if (toQueue.length > 0) {
     const boss = await startBoss(url, opts.expireInSeconds ?? QUEUE_TIMING.expireInSeconds, false);
     try {
       const keyOf = new Map(records.map((r) => [r.scanId, r.key]));
       await boss.insert(
-        stored.pending.map((scanId) => ({
+        toQueue.map((scanId) => ({
           name: SCAN_QUEUE,
           data: { studyId: bundle.name, scanId, key: keyOf.get(scanId)! } satisfies ScanJobData,
         })),
@@ -170,7 +193,7 @@ export async function submitBundle(
       await boss.stop({ graceful: false });
     }
   }
-  return { study: bundle.name, enqueued: stored.pending.length, skipped: stored.kept.length };
+  return { study: bundle.name, enqueued: toQueue.length, skipped: records.length - toQueue.length };
 }
 
 /** What became of a job (`running` when taken). */

@@ -15,7 +15,13 @@ import PgBoss from 'pg-boss';
 import { sql } from 'kysely';
 import { register as registerJobs } from '../../src/cli/commands/jobs.js';
 import { loadJob, setJobState } from '../../src/pipeline/job-store.js';
-import { QUEUE_TIMING, reconcileLostJobs, SCAN_QUEUE, submitBundle } from '../../src/pipeline/queue.js';
+import {
+  QUEUE_TIMING,
+  reconcileLostJobs,
+  SCAN_QUEUE,
+  submitBundle,
+  unqueuedPendingScans,
+} from '../../src/pipeline/queue.js';
 import { openStudyStore, type StudyStore } from '../../src/study/store.js';
 import { droBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
@@ -74,6 +80,24 @@ test('a job pg-boss failed on its last attempt while our row says running is mar
       { scan: `${studyId}/${scanId}`, error: `worker lost (job expired after ${attempts} attempts)` },
     ],
   });
+});
+
+test('a scan left pending without a queued job (a crash after the submit committed) is enqueued again on resubmit', async () => {
+  const other = await cluster.createDatabase('unqueued');
+  const bundle = droBundle(join(dir, 'dro-unqueued'));
+  assert.equal((await submitBundle(bundle, other)).enqueued, 1);
+  const odb = await openStudyStore(other);
+  try {
+    // as if the submit had crashed between its commit and the enqueue: our row pending, no pg-boss job
+    await sql`delete from pgboss.job where name = ${SCAN_QUEUE}`.execute(odb);
+    assert.deepEqual(await unqueuedPendingScans(odb, 'DRO study'), ['S1']);
+    assert.deepEqual(await submitBundle(bundle, other), { study: 'DRO study', enqueued: 1, skipped: 0 });
+    assert.deepEqual(await unqueuedPendingScans(odb, 'DRO study'), []);
+    // queued now: a third submit enqueues nothing
+    assert.deepEqual(await submitBundle(bundle, other), { study: 'DRO study', enqueued: 0, skipped: 1 });
+  } finally {
+    await odb.destroy();
+  }
 });
 
 test('reconciling is a no-op on a database where pg-boss never ran', async () => {
