@@ -5,7 +5,7 @@
  * store's scan_job timestamps; the pool: its quantify + store stages), scans per minute and peak RSS per
  * worker process (VmHWM; the pool: the whole process), with the load average.
  *
- * Usage: npm run bench scale (14 patients, 38 scans, 5 mm voxels: the trial size), or with other sizes
+ * Usage: npm run bench scale (15 patients, 40 scans, 5 mm voxels), or with other sizes
  * node --import tsx bench/scale.bench.ts --patients 15 --voxel-mm 8 (the runner passes no arguments)
  */
 import { spawn } from 'node:child_process';
@@ -25,7 +25,7 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
 }
-const PATIENTS = Number(arg('patients', '14'));
+const PATIENTS = Number(arg('patients', '15'));
 const VOXEL_MM = Number(arg('voxel-mm', '5'));
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
