@@ -6,25 +6,14 @@
  * No I/O. Sources: IBSI SUV manual; QIBA vendor-neutral SUV pseudo-code 2018; DICOM PS3.3 C.8.9.
  */
 import { InputError } from '../errors.js';
-import {
-  dayOf,
-  formatFloating,
-  numValue,
-  parseDicomDate,
-  parseDicomDateTime,
-  parseDicomTime,
-  parseFloatingDateTime,
-  rawValue,
-  seqItems,
-  textValue,
-} from './suv-header.js';
-import type { DicomHeaderRecord, HeaderSource } from './suv-header.js';
+import { dayOf, formatFloating, readField } from './suv-input.js';
+import type { HeaderSource, PetSuvHeader, RadiopharmaceuticalInfo } from './suv-input.js';
 import type {
   Body,
   ReferenceTimeRule,
+  SuvComputeOptions,
   SuvConversion,
   SuvMeta,
-  SuvOptions,
   SuvResult,
   SuvType,
 } from './suv.js';
@@ -48,43 +37,6 @@ const KNOWN_NUCLIDES: Record<string, { name: string; halfLifeS: number }> = {
 const LONG_HALF_LIFE_S = 41_400;
 const MS_PER_DAY = 86_400_000;
 
-/** Date-time of an instance's acquisition start (AcquisitionDateTime, else date + AcquisitionTime). */
-function acquisitionMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
-  const dt = textValue(h, 'AcquisitionDateTime', src);
-  if (dt !== undefined) return parseDicomDateTime(dt, 'AcquisitionDateTime', src);
-  const tm = textValue(h, 'AcquisitionTime', src);
-  if (tm === undefined) return undefined;
-  const da = textValue(h, 'AcquisitionDate', src) ?? textValue(h, 'SeriesDate', src);
-  if (da === undefined) {
-    throw new InputError('AcquisitionTime without AcquisitionDate or SeriesDate', {
-      ...src,
-      field: 'AcquisitionDate',
-    });
-  }
-  return parseDicomDate(da, 'AcquisitionDate', src) + parseDicomTime(tm, 'AcquisitionTime', src);
-}
-
-function seriesMs(h: DicomHeaderRecord, src: HeaderSource): number | undefined {
-  const tm = textValue(h, 'SeriesTime', src);
-  if (tm === undefined) return undefined;
-  const da = textValue(h, 'SeriesDate', src) ?? textValue(h, 'AcquisitionDate', src);
-  if (da === undefined) return undefined;
-  return parseDicomDate(da, 'SeriesDate', src) + parseDicomTime(tm, 'SeriesTime', src);
-}
-
-function privateDateTime(
-  h: DicomHeaderRecord,
-  tag: string,
-  name: string,
-  src: HeaderSource,
-): number | undefined {
-  const v = rawValue(h, tag);
-  if (v === undefined || v === null) return undefined;
-  const t = textValue(h, tag, src);
-  if (t === undefined) return undefined;
-  return parseDicomDateTime(t, `${name} (${tag.slice(0, 4)},${tag.slice(4)})`, src);
-}
-
 /** λT / (1 − e^(−λT)): mean-activity correction over a frame of duration T (→ 1 as T → 0). */
 function frameAverageFactor(lambdaPerS: number, durationS: number): number {
   const x = lambdaPerS * durationS;
@@ -93,11 +45,11 @@ function frameAverageFactor(lambdaPerS: number, durationS: number): number {
 
 /** Everything the per-branch factor builders share about one series. */
 export interface SeriesContext {
-  headers: readonly DicomHeaderRecord[];
-  srcOf: (i: number) => HeaderSource;
-  h0: DicomHeaderRecord;
+  headers: readonly PetSuvHeader[];
+  h0: PetSuvHeader;
+  /** The first instance's source (its file), named in series-level errors. */
   s0: HeaderSource;
-  opts: SuvOptions;
+  opts: SuvComputeOptions;
   suvType: SuvType;
   units: string;
   dcRaw: string | undefined;
@@ -109,12 +61,12 @@ export interface SeriesContext {
   /** The weight (kg) if it has been resolved so far, else undefined. */
   cachedWeightKg: () => number | undefined;
   /** First item of RadiopharmaceuticalInformationSequence, if any. */
-  rp0: DicomHeaderRecord | undefined;
+  rp0: RadiopharmaceuticalInfo | undefined;
 }
 
 /** SOPInstanceUID of an instance as a spreadable field ({} when absent). */
-export function sopOf(h: DicomHeaderRecord, src: HeaderSource): { sopInstanceUid?: string } {
-  const uid = textValue(h, 'SOPInstanceUID', src);
+export function sopOf(h: PetSuvHeader): { sopInstanceUid?: string } {
+  const uid = readField(h.sopInstanceUid);
   return uid !== undefined ? { sopInstanceUid: uid } : {};
 }
 
@@ -124,8 +76,8 @@ export function sopOf(h: DicomHeaderRecord, src: HeaderSource): { sopInstanceUid
  * @throws InputError naming doseBq or RadionuclideTotalDose when missing or implausible
  */
 function resolveDoseBq(
-  opts: SuvOptions,
-  rp0: DicomHeaderRecord,
+  opts: SuvComputeOptions,
+  rp0: RadiopharmaceuticalInfo,
   rpSrc: HeaderSource,
   warnings: string[],
 ): number {
@@ -138,14 +90,14 @@ function resolveDoseBq(
     }
     return opts.doseBq;
   }
-  const d = numValue(rp0, 'RadionuclideTotalDose', rpSrc);
+  const d = readField(rp0.totalDose);
   if (d === undefined || !(d > 0)) {
     throw new InputError(
       'RadionuclideTotalDose (0018,1074) missing or not positive: no SUV (give the dose explicitly)',
       {
         ...rpSrc,
         field: 'RadionuclideTotalDose',
-        value: rawValue(rp0, 'RadionuclideTotalDose') ?? null,
+        value: rp0.totalDose.raw ?? null,
       },
     );
   }
@@ -161,8 +113,8 @@ function resolveDoseBq(
  * code when it is a known nuclide (2 % tolerance).
  * @throws InputError when not positive or not matching the nuclide code
  */
-function resolveHalfLifeS(rp0: DicomHeaderRecord, rpSrc: HeaderSource): number | null {
-  const t = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+function resolveHalfLifeS(rp0: RadiopharmaceuticalInfo, rpSrc: HeaderSource): number | null {
+  const t = readField(rp0.halfLifeS);
   if (t === undefined) return null;
   if (!(t > 0))
     throw new InputError('RadionuclideHalfLife not positive', {
@@ -170,8 +122,7 @@ function resolveHalfLifeS(rp0: DicomHeaderRecord, rpSrc: HeaderSource): number |
       field: 'RadionuclideHalfLife',
       value: t,
     });
-  const code = seqItems(rp0, 'RadionuclideCodeSequence', rpSrc)[0];
-  const cv = code ? textValue(code, 'CodeValue', rpSrc) : undefined;
+  const cv = readField(rp0.nuclideCodeValue);
   const known = cv !== undefined ? KNOWN_NUCLIDES[cv] : undefined;
   if (known && Math.abs(t - known.halfLifeS) > 0.02 * known.halfLifeS) {
     throw new InputError(
@@ -197,32 +148,26 @@ interface Injection {
  */
 function resolveInjection(
   ctx: SeriesContext,
-  rp0: DicomHeaderRecord,
+  rp0: RadiopharmaceuticalInfo,
   seriesDt: number | undefined,
   earliestAcq: number | undefined,
 ): Injection {
   const { opts, warnings, s0: rpSrc } = ctx;
   if (opts.injectionDateTime !== undefined) {
-    return {
-      ms: parseFloatingDateTime(opts.injectionDateTime, 'injectionDateTime'),
-      field: 'injectionDateTime',
-    };
+    return { ms: readField(opts.injectionDateTime)!, field: 'injectionDateTime' };
   }
-  const dt = textValue(rp0, 'RadiopharmaceuticalStartDateTime', rpSrc);
+  const dt = readField(rp0.startDateTime);
   if (dt !== undefined) {
-    return {
-      ms: parseDicomDateTime(dt, 'RadiopharmaceuticalStartDateTime', rpSrc),
-      field: 'RadiopharmaceuticalStartDateTime (0018,1078)',
-    };
+    return { ms: readField(dt.ms)!, field: 'RadiopharmaceuticalStartDateTime (0018,1078)' };
   }
-  const tm = textValue(rp0, 'RadiopharmaceuticalStartTime', rpSrc);
+  const tm = readField(rp0.startTime);
   if (tm === undefined) {
     throw new InputError(
       'injection time absent: neither RadiopharmaceuticalStartDateTime (0018,1078) nor RadiopharmaceuticalStartTime (0018,1072)',
       { ...rpSrc, field: 'RadiopharmaceuticalStartDateTime' },
     );
   }
-  const t12 = numValue(rp0, 'RadionuclideHalfLife', rpSrc);
+  const t12 = readField(rp0.halfLifeS);
   if (t12 !== undefined && t12 >= LONG_HALF_LIFE_S) {
     throw new InputError(
       `only RadiopharmaceuticalStartTime (no date) with a long-lived nuclide (T½ ${t12} s): the uptake may ` +
@@ -244,7 +189,7 @@ function resolveInjection(
       },
     );
   }
-  let ms = dayOf(scan) + parseDicomTime(tm, 'RadiopharmaceuticalStartTime', rpSrc);
+  let ms = dayOf(scan) + readField(tm.ms)!;
   if (ms > scan) {
     ms -= MS_PER_DAY; // injected before midnight, scanned after
     warnings.push(
@@ -263,7 +208,7 @@ function resolveInjection(
  * @throws InputError (from the returned function) naming the instance and injection field
  */
 function uptakeTimer(ctx: SeriesContext): (tRef: number, inj: Injection, t12: number, i: number) => number {
-  const { opts, warnings, srcOf } = ctx;
+  const { opts, warnings, headers } = ctx;
   let warnedDates = false;
   return (tRef, inj, t12, i) => {
     const s = (tRef - inj.ms) / 1000;
@@ -285,13 +230,13 @@ function uptakeTimer(ctx: SeriesContext): (tRef: number, inj: Injection, t12: nu
     }
     if (s < -60) {
       throw new InputError(`injection after the decay reference time (${describe})`, {
-        ...srcOf(i),
+        ...headers[i]!.source,
         field: inj.field,
       });
     }
     throw new InputError(
       `implausible uptake time ${(s / 3600).toFixed(1)} h (> 10 half-lives) ${describe}: anonymised or wrong date?`,
-      { ...srcOf(i), field: inj.field },
+      { ...headers[i]!.source, field: inj.field },
     );
   };
 }
@@ -308,7 +253,7 @@ interface ActivityInputs {
   acqMs: (number | undefined)[];
   earliestAcq: number | undefined;
   seriesDt: number | undefined;
-  rp0: DicomHeaderRecord;
+  rp0: RadiopharmaceuticalInfo;
 }
 
 /** Meta of an activity-path result, with the reference-time facts of its DecayCorrection rule. */
@@ -345,7 +290,7 @@ function adminResult(ctx: SeriesContext, a: ActivityInputs): SuvResult {
   const ref = injMs === null ? null : formatFloating(injMs);
   return {
     factors: ctx.headers.map((h, i) => ({
-      ...sopOf(h, ctx.srcOf(i)),
+      ...sopOf(h),
       scaleFactor: f * a.perInstanceScale(i),
       units: ctx.units,
       decayCorrection: a.dc,
@@ -373,7 +318,7 @@ function uncorrectedResult(
 ): SuvResult {
   const lambda = Math.LN2 / t12;
   const factors = ctx.headers.map((h, i) => {
-    const src = ctx.srcOf(i);
+    const src = h.source;
     const tAcq = a.acqMs[i];
     if (tAcq === undefined) {
       throw new InputError('DecayCorrection NONE needs the acquisition time of every instance', {
@@ -381,7 +326,7 @@ function uncorrectedResult(
         field: 'AcquisitionTime (0008,0032)',
       });
     }
-    const afd = numValue(h, 'ActualFrameDuration', src);
+    const afd = readField(h.actualFrameDurationMs);
     if (afd === undefined || !(afd > 0)) {
       throw new InputError('DecayCorrection NONE needs ActualFrameDuration', {
         ...src,
@@ -391,7 +336,7 @@ function uncorrectedResult(
     const up = uptakeS(tAcq, inj, t12, i);
     const f = (a.xTarget / a.doseBq) * frameAverageFactor(lambda, afd / 1000) * Math.exp(lambda * up);
     return {
-      ...sopOf(h, src),
+      ...sopOf(h),
       scaleFactor: f * a.perInstanceScale(i),
       units: ctx.units,
       decayCorrection: a.dc,
@@ -420,13 +365,13 @@ function startReferenceTimes(
   a: ActivityInputs,
   lambda: number,
 ): { rule: ReferenceTimeRule; refMs: number[] } {
-  const { headers, h0, s0, srcOf } = ctx;
+  const { headers, h0 } = ctx;
   const { seriesDt, earliestAcq } = a;
-  const dcdt = textValue(h0, 'DecayCorrectionDateTime', s0);
-  const siemens = privateDateTime(h0, '00711022', 'Siemens Decay Correction DateTime', s0);
-  const ge = privateDateTime(h0, '0009100D', 'GE PET scan datetime', s0);
+  const dcdt = readField(h0.decayCorrectionDateTime);
+  const siemens = readField(h0.siemensDecayDateTime);
+  const ge = readField(h0.gePetScanDateTime);
   if (dcdt !== undefined) {
-    const t = parseDicomDateTime(dcdt, 'DecayCorrectionDateTime (0018,9701)', s0);
+    const t = readField(dcdt.ms)!;
     return { rule: 'decay-correction-datetime', refMs: headers.map(() => t) };
   }
   if (siemens !== undefined) return { rule: 'siemens-private', refMs: headers.map(() => siemens) };
@@ -435,7 +380,7 @@ function startReferenceTimes(
   }
   if (ge !== undefined) return { rule: 'ge-private', refMs: headers.map(() => ge) };
   const refMs = headers.map((h, i) => {
-    const src = srcOf(i);
+    const src = h.source;
     const tAcq = a.acqMs[i];
     if (tAcq === undefined) {
       throw new InputError(
@@ -443,7 +388,7 @@ function startReferenceTimes(
         { ...src, field: 'AcquisitionTime (0008,0032)' },
       );
     }
-    const afd = numValue(h, 'ActualFrameDuration', src);
+    const afd = readField(h.actualFrameDurationMs);
     if (afd === undefined || !(afd > 0)) {
       throw new InputError(
         'SeriesTime is after AcquisitionTime and there is no vendor decay-reference tag: ActualFrameDuration ' +
@@ -451,7 +396,7 @@ function startReferenceTimes(
         { ...src, field: 'ActualFrameDuration (0018,1242)' },
       );
     }
-    const frt = numValue(h, 'FrameReferenceTime', src);
+    const frt = readField(h.frameReferenceTimeMs);
     if (frt === undefined) {
       throw new InputError('FrameReferenceTime needed to back-compute the decay reference time', {
         ...src,
@@ -478,7 +423,7 @@ function startResult(
     const tRef = refMs[i]!;
     const decayed = a.doseBq * Math.exp(-lambda * uptakeS(tRef, inj, t12, i));
     return {
-      ...sopOf(h, ctx.srcOf(i)),
+      ...sopOf(h),
       scaleFactor: (a.xTarget / decayed) * a.perInstanceScale(i),
       units: ctx.units,
       decayCorrection: a.dc,
@@ -502,7 +447,7 @@ function startResult(
  * @throws InputError naming DecayCorrection, the radiopharmaceutical sequence, dose, half-life or times
  */
 export function activityResult(ctx: SeriesContext, activityScale: number[] | undefined): SuvResult {
-  const { headers, srcOf, h0, s0, dcRaw: dc } = ctx;
+  const { headers, h0, s0, dcRaw: dc } = ctx;
   if (dc !== 'START' && dc !== 'ADMIN' && dc !== 'NONE') {
     throw new InputError('DecayCorrection (0054,1102) must be START, ADMIN or NONE', {
       ...s0,
@@ -525,7 +470,7 @@ export function activityResult(ctx: SeriesContext, activityScale: number[] | und
   const xTarget = ctx.targetX();
   const halfLife = resolveHalfLifeS(rp0, s0);
   // Scan reference point for the midnight rule: series or earliest acquisition date-time.
-  const acqMs = headers.map((h, i) => acquisitionMs(h, srcOf(i)));
+  const acqMs = headers.map((h) => readField(h.acquisitionDateTime));
   const definedAcq = acqMs.filter((x): x is number => x !== undefined);
   const a: ActivityInputs = {
     dc,
@@ -537,7 +482,7 @@ export function activityResult(ctx: SeriesContext, activityScale: number[] | und
     halfLife,
     acqMs,
     earliestAcq: definedAcq.length > 0 ? Math.min(...definedAcq) : undefined,
-    seriesDt: seriesMs(h0, s0),
+    seriesDt: readField(h0.seriesDateTime),
     rp0,
   };
   const uptakeS = uptakeTimer(ctx);

@@ -23,10 +23,11 @@
  *    cm (each reported in `warnings`). Missing or zero weight / dose / time / half-life: refused.
  *  - RescaleIntercept ≠ 0: refused (IBSI manual: never seen in 3433 series).
  * Overrides (weight, net injected dose, injection date-time) are explicit options, never defaults.
+ * Inputs are typed headers (`PetSuvHeader`, suv-input.ts) built by src/io/dicom/pet-header.ts.
  */
 import { ComputationError, InputError } from '../errors.js';
-import { numValue, rawValue, seqItems, textValue, textValues } from './suv-header.js';
-import type { DicomHeaderRecord, HeaderSource } from './suv-header.js';
+import { readField } from './suv-input.js';
+import type { HeaderField, HeaderSource, PetSuvHeader } from './suv-input.js';
 import { activityResult, sopOf } from './suv-activity.js';
 import type { SeriesContext } from './suv-activity.js';
 
@@ -52,6 +53,15 @@ export interface SuvOptions {
   injectionDateTime?: string;
   /** Body height in m, replacing PatientSize (lbm, bsa, ibw only). */
   heightM?: number;
+}
+
+/**
+ * Options as the computation takes them: `SuvOptions` with the injection date-time override already
+ * parsed (floating ms) by the caller (src/io/dicom/pet-header.ts `suvComputeOptions`), or its parse
+ * error, thrown when the injection time is needed.
+ */
+export interface SuvComputeOptions extends Omit<SuvOptions, 'injectionDateTime'> {
+  injectionDateTime?: HeaderField<number>;
 }
 
 /** The factor of one instance, as `carto dicom suv-factor` prints it. */
@@ -190,45 +200,45 @@ export function bodySize(kind: BodyKind, body: Body): number {
   return kg * 1000;
 }
 
+/** Series-level attributes that must agree between instances, compared as stored. */
+const SERIES_FIELDS: readonly (readonly [string, (h: PetSuvHeader) => HeaderField<unknown>])[] = [
+  ['Units', (h) => h.units],
+  ['DecayCorrection', (h) => h.decayCorrection],
+  ['SUVType', (h) => h.suvType],
+  ['PatientWeight', (h) => h.patientWeight],
+  ['PatientSize', (h) => h.patientSize],
+  ['PatientSex', (h) => h.patientSex],
+  ['SeriesDate', (h) => h.seriesDate],
+  ['SeriesTime', (h) => h.seriesTime],
+];
+
 /**
  * Refuses a series whose series-level attributes (Units, DecayCorrection, SUVType, patient
  * measures, series date/time, radiopharmaceutical item) differ between instances.
  * @throws InputError naming the first differing instance and tag
  */
-function checkSeriesAgreement(
-  headers: readonly DicomHeaderRecord[],
-  srcOf: (i: number) => HeaderSource,
-): void {
+function checkSeriesAgreement(headers: readonly PetSuvHeader[]): void {
   const h0 = headers[0]!;
-  for (const key of [
-    'Units',
-    'DecayCorrection',
-    'SUVType',
-    'PatientWeight',
-    'PatientSize',
-    'PatientSex',
-    'SeriesDate',
-    'SeriesTime',
-  ]) {
-    const v0 = JSON.stringify(rawValue(h0, key) ?? null);
+  for (const [key, of] of SERIES_FIELDS) {
+    const v0 = JSON.stringify(of(h0).raw ?? null);
     for (let i = 1; i < headers.length; i++) {
-      const vi = JSON.stringify(rawValue(headers[i]!, key) ?? null);
+      const vi = JSON.stringify(of(headers[i]!).raw ?? null);
       if (vi !== v0) {
         throw new InputError(`${key} differs between instances of one series (${v0} in the first)`, {
-          ...srcOf(i),
+          ...headers[i]!.source,
           field: key,
-          value: rawValue(headers[i]!, key),
+          value: of(headers[i]!).raw,
         });
       }
     }
   }
-  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', srcOf(0))[0];
-  const rpKey = JSON.stringify(rp0 ?? null);
+  readField(h0.radiopharmaceutical);
+  const rpKey = JSON.stringify(h0.radiopharmaceutical.raw ?? null);
   for (let i = 1; i < headers.length; i++) {
-    const rpi = seqItems(headers[i]!, 'RadiopharmaceuticalInformationSequence', srcOf(i))[0];
-    if (JSON.stringify(rpi ?? null) !== rpKey) {
+    readField(headers[i]!.radiopharmaceutical);
+    if (JSON.stringify(headers[i]!.radiopharmaceutical.raw ?? null) !== rpKey) {
       throw new InputError('RadiopharmaceuticalInformationSequence differs between instances of one series', {
-        ...srcOf(i),
+        ...headers[i]!.source,
         field: 'RadiopharmaceuticalInformationSequence',
       });
     }
@@ -240,8 +250,9 @@ function checkSeriesAgreement(
  * (MIP), no attenuation correction, or decay correction contradicting DecayCorrection (0054,1102).
  * @throws InputError naming Modality, SeriesType, CorrectedImage or DecayCorrection
  */
-function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: string | undefined): void {
-  const modality = textValue(h0, 'Modality', s0);
+function checkQuantitativePet(h0: PetSuvHeader, dcRaw: string | undefined): void {
+  const s0 = h0.source;
+  const modality = readField(h0.modality);
   if (modality !== undefined && modality.toUpperCase() !== 'PT') {
     throw new InputError('not a PET image: SUV needs Modality PT', {
       ...s0,
@@ -250,7 +261,7 @@ function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: st
     });
   }
   // Reprojections (MIPs) are pictures, not quantitative images (IBSI excluded them).
-  const seriesType = textValues(h0, 'SeriesType', s0);
+  const seriesType = readField(h0.seriesType);
   if (seriesType !== undefined && seriesType[1] === 'REPROJECTION') {
     throw new InputError('SeriesType REPROJECTION (a MIP or other reprojection) cannot be converted to SUV', {
       ...s0,
@@ -259,7 +270,7 @@ function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: st
     });
   }
   // Attenuation and decay correction must be confirmed.
-  const corrected = textValues(h0, 'CorrectedImage', s0);
+  const corrected = readField(h0.correctedImage);
   if (corrected === undefined) {
     throw new InputError('CorrectedImage (0028,0051) absent: cannot confirm attenuation/decay correction', {
       ...s0,
@@ -293,15 +304,12 @@ function checkQuantitativePet(h0: DicomHeaderRecord, s0: HeaderSource, dcRaw: st
  * Refuses any instance whose RescaleIntercept (0028,1052) is not 0.
  * @throws InputError naming the instance and RescaleIntercept
  */
-function checkZeroIntercepts(
-  headers: readonly DicomHeaderRecord[],
-  srcOf: (i: number) => HeaderSource,
-): void {
-  headers.forEach((h, i) => {
-    const b = numValue(h, 'RescaleIntercept', srcOf(i)) ?? 0;
+function checkZeroIntercepts(headers: readonly PetSuvHeader[]): void {
+  headers.forEach((h) => {
+    const b = readField(h.rescaleIntercept) ?? 0;
     if (b !== 0) {
       throw new InputError('RescaleIntercept ≠ 0 is not supported for SUV (never seen in valid PET series)', {
-        ...srcOf(i),
+        ...h.source,
         field: 'RescaleIntercept (0028,1052)',
         value: b,
       });
@@ -316,9 +324,9 @@ function checkZeroIntercepts(
  * @throws InputError (when a measure is asked for) naming the override or tag that is missing or implausible
  */
 function lazyBody(
-  h0: DicomHeaderRecord,
+  h0: PetSuvHeader,
   s0: HeaderSource,
-  opts: SuvOptions,
+  opts: SuvComputeOptions,
   warnings: string[],
 ): { body: Body; cachedWeightKg: () => number | undefined } {
   let weightCache: number | undefined;
@@ -334,14 +342,14 @@ function lazyBody(
         }
         return (weightCache = opts.weightKg);
       }
-      const w = numValue(h0, 'PatientWeight', s0);
+      const w = readField(h0.patientWeight);
       if (w === undefined || !(w > 0)) {
         throw new InputError(
           'PatientWeight (0010,1030) missing or not positive: no SUV (give the weight explicitly)',
           {
             ...s0,
             field: 'PatientWeight',
-            value: rawValue(h0, 'PatientWeight') ?? null,
+            value: h0.patientWeight.raw ?? null,
           },
         );
       }
@@ -358,12 +366,12 @@ function lazyBody(
         }
         return opts.heightM * 100;
       }
-      const hm = numValue(h0, 'PatientSize', s0);
+      const hm = readField(h0.patientSize);
       if (hm === undefined || !(hm > 0)) {
         throw new InputError('PatientSize (0010,1020) missing or zero: needed for this SUV type', {
           ...s0,
           field: 'PatientSize',
-          value: rawValue(h0, 'PatientSize') ?? null,
+          value: h0.patientSize.raw ?? null,
         });
       }
       if (hm > 3) {
@@ -373,7 +381,7 @@ function lazyBody(
       return hm * 100;
     },
     sex(): 'M' | 'F' | 'O' {
-      const s = textValue(h0, 'PatientSex', s0)?.toUpperCase();
+      const s = readField(h0.patientSex)?.toUpperCase();
       if (s === 'M' || s === 'F' || s === 'O') return s;
       throw new InputError('PatientSex (0010,0040) missing or not M/F/O: needed for this SUV type', {
         ...s0,
@@ -394,22 +402,24 @@ function noDecayResult(
   conversion: 'already-suv' | 'philips-suv-factor',
   scaleOf: (i: number) => number,
 ): SuvResult {
-  const { headers, srcOf, units, dcRaw, rp0, s0 } = ctx;
+  const { headers, units, dcRaw, rp0 } = ctx;
+  const factors = headers.map((h, i) => ({
+    ...sopOf(h),
+    scaleFactor: scaleOf(i),
+    units,
+    decayCorrection: dcRaw ?? '',
+    referenceTime: null,
+  }));
+  const halfLifeS = rp0 === undefined ? undefined : readField(rp0.halfLifeS);
   return {
-    factors: headers.map((h, i) => ({
-      ...sopOf(h, srcOf(i)),
-      scaleFactor: scaleOf(i),
-      units,
-      decayCorrection: dcRaw ?? '',
-      referenceTime: null,
-    })),
+    factors,
     meta: {
       ...ctx.metaBase,
       conversion,
       decayCorrection: dcRaw ?? '',
       referenceTime: null,
       referenceTimeRule: 'none',
-      halfLifeS: numValue(rp0 ?? {}, 'RadionuclideHalfLife', s0) ?? null,
+      halfLifeS: halfLifeS ?? null,
       injectionTime: null,
       weightKg: ctx.cachedWeightKg() ?? null,
       doseBq: null,
@@ -424,7 +434,7 @@ function noDecayResult(
  */
 function alreadySuvResult(ctx: SeriesContext): SuvResult {
   const { h0, s0, units, body, suvType } = ctx;
-  const suvTypeTag = textValue(h0, 'SUVType', s0);
+  const suvTypeTag = readField(h0.suvType);
   const kind = units === 'CM2ML' ? storedKind(suvTypeTag ?? 'BSA', s0) : storedKind(suvTypeTag, s0);
   if (units === 'CM2ML' && kind !== 'bsa') {
     throw new InputError('Units CM2ML require SUVType BSA', {
@@ -444,11 +454,11 @@ function alreadySuvResult(ctx: SeriesContext): SuvResult {
  * @throws InputError when neither private factor is present and positive on every instance
  */
 function philipsCounts(ctx: SeriesContext): { result: SuvResult } | { activityScale: number[] } {
-  const { headers, srcOf, opts, suvType, body, s0 } = ctx;
+  const { headers, opts, suvType, body, s0 } = ctx;
   const explicitInputs =
     opts.weightKg !== undefined || opts.doseBq !== undefined || opts.injectionDateTime !== undefined;
-  const suvsf = headers.map((h, i) => numValue(h, '70531000', srcOf(i)));
-  const acsf = headers.map((h, i) => numValue(h, '70531009', srcOf(i)));
+  const suvsf = headers.map((h) => readField(h.philipsSuvScaleFactor));
+  const acsf = headers.map((h) => readField(h.philipsActivityScaleFactor));
   const allPos = (xs: (number | undefined)[]): xs is number[] => xs.every((x) => x !== undefined && x > 0);
   if (allPos(suvsf) && !explicitInputs) {
     const conv = suvType === 'bw' ? 1 : bodySize(suvType, body) / bodySize('bw', body);
@@ -467,24 +477,20 @@ function philipsCounts(ctx: SeriesContext): { result: SuvResult } | { activitySc
 
 /**
  * Computes the SUV scale factor of every instance of one series (see module doc for the rules).
- * @param headers one header record per instance (keyword → value; private tags by 8 hex digits)
- * @param opts SUV type and explicit overrides of weight (kg), dose (Bq) and injection date-time
- * @param sources per-instance file names for error messages (same order as `headers`)
+ * @param headers the typed header of every instance (src/io/dicom/pet-header.ts `petSuvHeader`;
+ *   each carries its file for error messages), in slice order
+ * @param opts SUV type and explicit overrides of weight (kg), dose (Bq), injection date-time
+ *   (floating ms, see `SuvComputeOptions`) and height (m)
  * @returns factors in input order, and the series-level facts used
  * @throws InputError naming the tag for every header that cannot give a right answer (PROPCNTS,
  *   missing ATTN/DECY, missing weight/dose/time/half-life, intercept ≠ 0, CNTS without Philips
  *   factors, > 24 h possible without a date, negative or implausible uptake, mixed series values).
  * Source: IBSI SUV manual; QIBA SUV vendor-neutral pseudo-code; DICOM PS3.3 C.8.9.
  */
-export function computeSuvFactors(
-  headers: readonly DicomHeaderRecord[],
-  opts: SuvOptions = {},
-  sources: readonly HeaderSource[] = [],
-): SuvResult {
+export function computeSuvFactors(headers: readonly PetSuvHeader[], opts: SuvComputeOptions = {}): SuvResult {
   if (headers.length === 0) throw new InputError('no instances to compute SUV factors for');
-  const srcOf = (i: number): HeaderSource => sources[i] ?? {};
   const h0 = headers[0]!;
-  const s0 = srcOf(0);
+  const s0 = h0.source;
   const suvType: SuvType = opts.suvType ?? 'bw';
   if (!SUV_TYPES.includes(suvType)) {
     throw new InputError(`unknown SUV type (expected one of ${SUV_TYPES.join(', ')})`, {
@@ -499,20 +505,19 @@ export function computeSuvFactors(
   if (opts.injectionDateTime !== undefined) overrides.push('injectionDateTime');
   if (opts.heightM !== undefined) overrides.push('heightM');
 
-  checkSeriesAgreement(headers, srcOf);
-  const rp0 = seqItems(h0, 'RadiopharmaceuticalInformationSequence', s0)[0];
-  const units = textValue(h0, 'Units', s0)?.toUpperCase();
+  checkSeriesAgreement(headers);
+  const rp0 = readField(h0.radiopharmaceutical);
+  const units = readField(h0.units)?.toUpperCase();
   if (units === undefined)
     throw new InputError('Units (0054,1001) absent: cannot convert to SUV', { ...s0, field: 'Units' });
-  const dcRaw = textValue(h0, 'DecayCorrection', s0)?.toUpperCase();
-  const manufacturer = textValue(h0, 'Manufacturer', s0) ?? null;
-  checkQuantitativePet(h0, s0, dcRaw);
-  checkZeroIntercepts(headers, srcOf);
+  const dcRaw = readField(h0.decayCorrection)?.toUpperCase();
+  const manufacturer = readField(h0.manufacturer) ?? null;
+  checkQuantitativePet(h0, dcRaw);
+  checkZeroIntercepts(headers);
 
   const { body, cachedWeightKg } = lazyBody(h0, s0, opts, warnings);
   const ctx: SeriesContext = {
     headers,
-    srcOf,
     h0,
     s0,
     opts,
@@ -544,12 +549,14 @@ export function computeSuvFactors(
 /**
  * The DecayFactor (0054,1321) a START-corrected instance should carry: 2^(FrameReferenceTime/T½)
  * (decay from the series reference time to the frame reference time, PS3.3 C.8.9.4.1.5/6).
+ * @param h the instance's typed header (src/io/dicom/pet-header.ts)
  * @returns null when FrameReferenceTime or the half-life is absent
+ * @throws InputError (stored in `h`) when FrameReferenceTime or the sequence or half-life is malformed
  */
-export function expectedDecayFactor(h: DicomHeaderRecord, src: HeaderSource = {}): number | null {
-  const frt = numValue(h, 'FrameReferenceTime', src);
-  const rp = seqItems(h, 'RadiopharmaceuticalInformationSequence', src)[0];
-  const t12 = rp ? numValue(rp, 'RadionuclideHalfLife', src) : undefined;
+export function expectedDecayFactor(h: PetSuvHeader): number | null {
+  const frt = readField(h.frameReferenceTimeMs);
+  const rp = readField(h.radiopharmaceutical);
+  const t12 = rp ? readField(rp.halfLifeS) : undefined;
   if (frt === undefined || t12 === undefined) return null;
   return Math.pow(2, frt / 1000 / t12);
 }

@@ -9,9 +9,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ComputationError, InputError } from '../../src/errors.js';
-import { bodySize, computeSuvFactors, expectedDecayFactor } from '../../src/imaging/suv.js';
-import type { SuvOptions } from '../../src/imaging/suv.js';
-import type { DicomHeaderRecord } from '../../src/imaging/suv-header.js';
+import {
+  bodySize,
+  computeSuvFactors as computeTyped,
+  expectedDecayFactor as decayTyped,
+} from '../../src/imaging/suv.js';
+import type { SuvOptions, SuvResult } from '../../src/imaging/suv.js';
+import { petSuvHeader, suvComputeOptions } from '../../src/io/dicom/pet-header.js';
+import type { DicomHeaderRecord } from '../../src/io/dicom/values.js';
 import { projectRoot } from '../helpers/shared-data.js';
 import { assertClose } from '../helpers/assert-close.js';
 
@@ -26,6 +31,16 @@ function fixture(name: string): Header[] {
 }
 function one(name: string): Header {
   return fixture(name)[0]!;
+}
+/** `computeSuvFactors` on the typed headers of header records (src/io/dicom/pet-header.ts). */
+function computeSuvFactors(headers: readonly DicomHeaderRecord[], opts: SuvOptions = {}): SuvResult {
+  return computeTyped(
+    headers.map((h) => petSuvHeader(h)),
+    suvComputeOptions(opts),
+  );
+}
+function expectedDecayFactor(h: DicomHeaderRecord): number | null {
+  return decayTyped(petSuvHeader(h));
 }
 function factors(h: DicomHeaderRecord | DicomHeaderRecord[], opts: SuvOptions = {}): number[] {
   return computeSuvFactors(Array.isArray(h) ? h : [h], opts).factors.map((f) => f.scaleFactor);

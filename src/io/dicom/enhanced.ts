@@ -16,8 +16,8 @@
  * from the real-world value mapping units code (Bq/ml → BQML, {SUVbw}g/ml → GML, cm2/ml → CM2ML).
  */
 import { InputError } from '../../errors.js';
-import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
-import { numValue, seqItems, textValue } from '../../imaging/suv-header.js';
+import type { DicomHeaderRecord } from './values.js';
+import { numValue, seqItems, textValue } from './values.js';
 
 /** Enhanced PET Image Storage SOP class. */
 export const ENHANCED_PET_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.130';

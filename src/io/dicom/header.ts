@@ -4,7 +4,7 @@
  * PatientBirthDate, accession number, institution, physicians). Everything a reader returns goes
  * through `pickPetHeader`.
  */
-import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
+import type { DicomHeaderRecord } from './values.js';
 import type { NaturalDataset } from './parse.js';
 
 /** Top-level keywords kept (geometry, pixel description, SUV inputs, identifiers of the series). */

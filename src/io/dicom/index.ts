@@ -15,6 +15,7 @@ export type { RtStructureSet, RtRoi, RtContour } from './rtstruct.js';
 export { readDicomFile, parseDicomBytes, parsePetImageBytes } from './parse.js';
 export type { ParsedDicom } from './parse.js';
 export { pickPetHeader } from './header.js';
+export { petSuvHeader, petSuvFactors, suvComputeOptions } from './pet-header.js';
 export { expandFrames, isMultiFrame, ENHANCED_PET_SOP_CLASS } from './enhanced.js';
 export { loadPetSuv, suvUnit } from './load-pet-suv.js';
 export type { PetSuv, LoadPetSuvOptions } from './load-pet-suv.js';

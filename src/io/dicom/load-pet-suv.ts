@@ -1,12 +1,12 @@
 /**
  * Reads a PET DICOM series and converts it to SUV: `readDicomSeries` (geometry + rescaled values)
- * then `computeSuvFactors` (src/imaging/suv.ts) per instance, applied slice by slice.
+ * then `petSuvFactors` (typed headers, pet-header.ts; rules in src/imaging/suv.ts) per instance, applied slice by slice.
  */
 import type { Volume } from '../../imaging/volume.js';
-import { computeSuvFactors } from '../../imaging/suv.js';
 import type { ReferenceTimeRule, SuvConversion, SuvOptions, SuvType } from '../../imaging/suv.js';
 import { InputError } from '../../errors.js';
-import { numValue } from '../../imaging/suv-header.js';
+import { numValue } from './values.js';
+import { petSuvFactors } from './pet-header.js';
 import { readDicomSeriesFrames } from './series.js';
 import type { PetFrame, PetSeriesFrames, ReadSeriesOptions } from './series.js';
 
@@ -75,7 +75,7 @@ function scaleSlices(v: Volume<Float32Array>, factors: number[]): void {
  *   `frame` for dynamic series (a 1-based frame or 'average', weighted by ActualFrameDuration)
  * @returns the SUV volume, per-slice factors (of the returned frame; for 'average' the factors of
  *   every frame in `frameFactors`) and the facts used (meta of the first frame)
- * @throws InputError from the reader (file, tag) or the SUV rules (tag), see `computeSuvFactors`.
+ * @throws InputError from the reader (file, tag) or the SUV rules (tag), see `computeSuvFactors` (src/imaging/suv.ts).
  */
 export async function loadPetSuv(dir: string, opts: LoadPetSuvOptions = {}): Promise<PetSuv> {
   return petSuvOfFrames(await readDicomSeriesFrames(dir, opts.series ?? {}), dir, opts);
@@ -111,7 +111,7 @@ export function petSuvOfFrames(all: PetSeriesFrames, source: string, opts: LoadP
   } else chosen = all.frames;
 
   const results = chosen.map((fr) => {
-    const res = computeSuvFactors(
+    const res = petSuvFactors(
       fr.instances.map((i) => i.header),
       suvOpts,
       fr.instances.map((i) => ({ file: i.file })),

@@ -4,8 +4,8 @@
  * Nothing identifying is returned: only UIDs, ROI numbers/names and contour geometry.
  */
 import { InputError } from '../../errors.js';
-import { numValue, numValues, seqItems, textValue } from '../../imaging/suv-header.js';
-import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
+import { numValue, numValues, seqItems, textValue } from './values.js';
+import type { DicomHeaderRecord } from './values.js';
 import { readDicomFile } from './parse.js';
 
 const RTSTRUCT_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.481.3';

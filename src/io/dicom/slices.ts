@@ -6,7 +6,7 @@
  */
 import { InputError } from '../../errors.js';
 import type { Vec3 } from '../../imaging/volume.js';
-import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
+import type { DicomHeaderRecord } from './values.js';
 import {
   numValue,
   numValues,
@@ -14,7 +14,7 @@ import {
   parseDicomDateTime,
   parseDicomTime,
   textValue,
-} from '../../imaging/suv-header.js';
+} from './values.js';
 import type { ParsedDicom } from './parse.js';
 import type { PetInstanceHeader } from './series.js';
 

@@ -1,18 +1,19 @@
 /**
  * SUV scale factors of a DICOM file, a series folder, or a `header.json` (one instance's header as
  * keyword → value, or an array of them; sequences as dcmjs naturalised arrays of items; private
- * attributes by 8-hex-digit tag). The rules live in src/imaging/suv.ts.
+ * attributes by 8-hex-digit tag). Every source goes through the typed header model (pet-header.ts);
+ * the rules live in src/imaging/suv.ts.
  */
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import { readRegularFile } from '../files.js';
-import { computeSuvFactors } from '../../imaging/suv.js';
 import type { SuvOptions, SuvResult } from '../../imaging/suv.js';
-import type { DicomHeaderRecord } from '../../imaging/suv-header.js';
+import type { DicomHeaderRecord } from './values.js';
 import { pickPetHeader } from './header.js';
 import { readDicomFile } from './parse.js';
 import { expandFrames, isMultiFrame } from './enhanced.js';
 import { readSeriesHeaders } from './series.js';
+import { petSuvFactors } from './pet-header.js';
 
 /**
  * Reads a header.json file: a JSON object (one instance) or a non-empty array of objects.
@@ -59,7 +60,7 @@ export async function readSuvFactors(
     // Every time frame of a dynamic series gets its own factors; entries are listed frame by frame.
     const series = await readSeriesHeaders(input);
     const per = series.frames.map((instances) =>
-      computeSuvFactors(
+      petSuvFactors(
         instances.map((i) => i.header),
         opts,
         instances.map((i) => ({ file: i.file })),
@@ -70,7 +71,7 @@ export async function readSuvFactors(
   if (input.toLowerCase().endsWith('.json')) {
     const headers = await readHeaderJson(input);
     return {
-      ...computeSuvFactors(
+      ...petSuvFactors(
         headers,
         opts,
         headers.map(() => ({ file: input })),
@@ -83,7 +84,7 @@ export async function readSuvFactors(
   // An Enhanced (multi-frame) file gives one entry per frame.
   const headers = isMultiFrame(h) ? expandFrames(h, input) : [h];
   return {
-    ...computeSuvFactors(
+    ...petSuvFactors(
       headers,
       opts,
       headers.map(() => ({ file: input })),

@@ -1,13 +1,14 @@
 /**
- * Reading values out of a DICOM header record (keyword → value, as dcmjs "naturalised" datasets
- * and `header.json` files carry them) for the SUV computation: typed getters that tolerate the
- * shapes real headers come in (single value or value array, numbers as numbers or strings, padded
- * strings) and refuse anything else with an `InputError` naming the tag. Also DICOM DA/TM/DT
- * parsing (PS3.5 §6.2) into "floating" timestamps: milliseconds since 1970-01-01T00:00 of the
- * scanner's local clock (time-zone offsets are ignored: all times of one study share a clock).
- * No I/O.
+ * The one home of reading values out of a DICOM header record (keyword → value, as dcmjs
+ * "naturalised" datasets, the fast header path and `header.json` files carry them): typed getters
+ * that tolerate the shapes real headers come in (single value or value array, numbers as numbers or
+ * strings, padded strings) and refuse anything else with an `InputError` naming the tag. Also DICOM
+ * DA/TM/DT parsing (PS3.5 §6.2, value representations) into "floating" timestamps: milliseconds
+ * since 1970-01-01T00:00 of the scanner's local clock (time-zone offsets are ignored: all times of
+ * one study share a clock). No I/O. src/imaging never sees these records: it receives typed
+ * headers (`pet-header.ts`).
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 
 /** One instance's header: DICOM keyword (or 8-hex-digit private tag) → value. */
 export type DicomHeaderRecord = Readonly<Record<string, unknown>>;
@@ -105,8 +106,6 @@ export function seqItems(h: DicomHeaderRecord, key: string, src: HeaderSource = 
   });
 }
 
-const MS_PER_DAY = 86_400_000;
-
 /**
  * Parses a DICOM DA value "YYYYMMDD" (also the old "YYYY.MM.DD") → ms of that day's midnight.
  * @throws InputError naming `field` when malformed.
@@ -158,16 +157,6 @@ export function parseDicomDateTime(value: string, field: string, src: HeaderSour
   const day = parseDicomDate(m[1]!, field, src);
   const time = m[2] === undefined ? 0 : parseDicomTime(m[2], field, src);
   return day + time;
-}
-
-/** Date part (midnight, ms) of a floating timestamp. */
-export function dayOf(ms: number): number {
-  return Math.floor(ms / MS_PER_DAY) * MS_PER_DAY;
-}
-
-/** Formats a floating timestamp as ISO-8601 without zone, e.g. "2025-01-01T11:00:00.000". */
-export function formatFloating(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '');
 }
 
 /**
