@@ -8,6 +8,7 @@
  * not an integer where one is needed, or outside the range throws `InputError` naming the option and
  * the value as typed, which the CLI reports on one line with exit code 2.
  */
+import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { checkSqlitePath } from '../io/sqlite-path.js';
 
@@ -96,4 +97,35 @@ export function databaseOption(option = '--db'): (value: string) => string {
     if (!/^[a-z]+:\/\//i.test(value)) checkSqlitePath(value, option);
     return value;
   };
+}
+
+/**
+ * The deployment's one database when a command is given no `--db`: this SQLite file in the working
+ * folder, for `carto import`, `serve`, `users` and `registry` alike (docs/database.md).
+ */
+export const DEFAULT_DATABASE = 'cartography.sqlite';
+/** The registry commands' default file before the registry and the studies shared one database. */
+export const FORMER_REGISTRY_DATABASE = 'registry.sqlite';
+/** Help of a `--db` option whose default is `DEFAULT_DATABASE`. */
+export const DATABASE_HELP = `database: SQLite file or postgres://user@host:port/db URL (default: ${DEFAULT_DATABASE} in the working folder; docs/database.md)`;
+
+/**
+ * The database a command opens: `--db` as given, or `DEFAULT_DATABASE` in the working folder.
+ * When no `--db` is given and the working folder has no `cartography.sqlite` but has a
+ * `registry.sqlite` (the registry commands' former default), the command stops instead of silently
+ * starting an empty database beside the user's registry.
+ * @param db the `--db` value (already checked by `databaseOption`), or undefined when not given
+ * @throws InputError naming `--db` and both files in that case
+ */
+export function databaseTarget(db: string | undefined): string {
+  if (db !== undefined) return db;
+  if (!existsSync(DEFAULT_DATABASE) && existsSync(FORMER_REGISTRY_DATABASE))
+    throw new InputError(
+      `no --db given, and the default database ${DEFAULT_DATABASE} is not in the working folder, but ` +
+        `${FORMER_REGISTRY_DATABASE} (the registry's former default) is: pass --db ${FORMER_REGISTRY_DATABASE}, ` +
+        `or rename it to ${DEFAULT_DATABASE}`,
+      { field: '--db', value: DEFAULT_DATABASE },
+    );
+  checkSqlitePath(DEFAULT_DATABASE, '--db');
+  return DEFAULT_DATABASE;
 }

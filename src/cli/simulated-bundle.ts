@@ -18,6 +18,19 @@ import { writeOutputFolder } from '../io/output-folder.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeBundleTable, writeStudyJson, type BundleRow } from '../study/bundle-write.js';
 import type { BundleTableKey } from '../study/bundle-tables.js';
+import {
+  ADVERSE_EVENT_FIELDS,
+  BIOPSY_FIELDS,
+  EVENT_FIELDS,
+  LAB_FIELDS,
+  NOT_INFUSED_FIELDS,
+  PATIENT_FIELDS,
+  SCAN_FIELDS,
+  TOXICITY_FIELDS,
+  VOI_FIELDS,
+  toBundleRow,
+  type RecordField,
+} from '../study/record-fields.js';
 import { writePetSeries } from '../io/dicom-write.js';
 import { gzipSync } from 'fflate';
 import { encodeNifti } from '../io/nifti.js';
@@ -49,7 +62,8 @@ export type BundleTruth = TrialTruth & {
   flowCounts: Record<string, FlowSampleCounts>;
 };
 
-const yesNo = (b: boolean | null): string | null => (b === null ? null : b ? 'yes' : 'no');
+const rowsOf = <R>(list: readonly RecordField<R>[], records: readonly R[]): BundleRow[] =>
+  records.map((r) => toBundleRow(list, r));
 
 /** Organ means (noise-free and noisy) in the organ masks and voxel counts of the lesion masks of a scan. */
 function imageTruth(trial: SimulatedTrial, scanId: string, img: RenderedScan): ScanImageTruth {
@@ -124,110 +138,18 @@ function writeTrialTables(out: string, trial: SimulatedTrial): string[] {
       'patients',
       // Infused patients (CONSORT columns empty), then those assessed but never infused: only their ID,
       // cohort and CONSORT columns (docs/study-bundle.md).
-      trial.patients
-        .map((p): BundleRow => ({
-          patient_id: p.patientId,
-          cohort: p.cohort,
-          age: p.age,
-          sex: p.sex,
-          weight_kg: p.weightKg,
-          histology: p.histology,
-          stage: p.stage,
-          cns_involvement: yesNo(p.cnsInvolvement),
-          ecog: p.ecog,
-          previous_lines: p.previousLines,
-          primary_refractory: yesNo(p.primaryRefractory),
-          prior_asct: yesNo(p.priorAsct),
-          bridging: p.bridging,
-          product: p.product,
-          consort_stage: null,
-          dropout_reason: null,
-          dropout_date: null,
-        }))
-        .concat(
-          trial.notInfused.map((p) => ({
-            patient_id: p.patientId,
-            cohort: p.cohort,
-            consort_stage: p.stage,
-            dropout_reason: p.dropoutReason,
-            dropout_date: p.dropoutDate,
-          })),
-        ),
+      [
+        ...trial.patients.map((p) => toBundleRow(PATIENT_FIELDS, p)),
+        ...trial.notInfused.map((p) => toBundleRow(NOT_INFUSED_FIELDS, p)),
+      ],
     ),
-    put(
-      'events',
-      trial.events.map((e) => ({
-        patient_id: e.patientId,
-        event: e.event,
-        date: e.date,
-        day: e.day,
-        bridging_type: e.bridgingType,
-        activity_mbq: e.activityMbq,
-        scan_id: e.scanId,
-        lugano: e.lugano,
-        death_cause: e.deathCause,
-      })),
-    ),
-    put(
-      'scans',
-      trial.scans.map((s) => ({
-        scan_id: s.scanId,
-        patient_id: s.patientId,
-        tracer: s.tracer,
-        timepoint: s.timepoint,
-        day: s.day,
-        path: s.path,
-        format: s.format,
-      })),
-    ),
-    put(
-      'vois',
-      trial.vois.map((v) => ({
-        scan_id: v.scanId,
-        kind: v.kind,
-        label: v.label,
-        lesion_id: v.lesionId,
-        site: v.site,
-        irradiated: yesNo(v.irradiated),
-        mask_path: v.maskPath,
-        mask_label: v.maskLabel,
-        roi_name: v.roiName,
-      })),
-    ),
-    put(
-      'toxicity',
-      trial.toxicity.map((t) => ({
-        patient_id: t.patientId,
-        crs_grade: t.crsGrade,
-        icans_grade: t.icansGrade,
-        tocilizumab: yesNo(t.tocilizumab),
-        steroids: yesNo(t.steroids),
-      })),
-    ),
-    put(
-      'adverseEvents',
-      trial.adverseEvents.map((e) => ({
-        patient_id: e.patientId,
-        ctcae_term: e.ctcaeTerm,
-        grade: e.grade,
-        onset_date: e.onsetDate,
-        onset_day: e.onsetDay,
-        attribution: e.attribution,
-        tracer_scan_id: e.tracerScanId,
-      })),
-    ),
-    put(
-      'labs',
-      trial.labs.map((l) => ({ patient_id: l.patientId, day: l.day, analyte: l.analyte, value: l.value })),
-    ),
-    put(
-      'biopsies',
-      trial.biopsies.map((b) => ({
-        patient_id: b.patientId,
-        lesion_id: b.lesionId,
-        cd8_percent: b.cd8Percent,
-      })),
-    ),
+    put('events', rowsOf(EVENT_FIELDS, trial.events)),
+    put('scans', rowsOf(SCAN_FIELDS, trial.scans)),
+    put('vois', rowsOf(VOI_FIELDS, trial.vois)),
+    put('toxicity', rowsOf(TOXICITY_FIELDS, trial.toxicity)),
+    put('adverseEvents', rowsOf(ADVERSE_EVENT_FIELDS, trial.adverseEvents)),
+    put('labs', rowsOf(LAB_FIELDS, trial.labs)),
+    put('biopsies', rowsOf(BIOPSY_FIELDS, trial.biopsies)),
     ...writeLesionOutcomeTables(out, trial.lesionOutcomes),
     ...writeTrialAssayTables(out, trial),
   ];

@@ -2,8 +2,9 @@
  * The study store's `adverse_event` table (migration 0009): writing a bundle's CTCAE adverse events
  * inside the transaction of `storeStudyTables` and reading them back for `loadStudy` (src/study/store.ts).
  */
-import type { Kysely } from 'kysely';
-import type { AdverseEvent, AdverseEventAttribution } from './model.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { AdverseEvent } from './model.js';
+import { ADVERSE_EVENT_STORE_FIELDS, fromStoreRow, toStoreRow } from './record-fields.js';
 import type { StudyDatabase } from './schema.js';
 
 /** Inserts the study's adverse events (file order kept as `seq`); a no-op for none. */
@@ -16,18 +17,14 @@ export async function saveAdverseEvents(
     await trx
       .insertInto('adverse_event')
       .values(
-        events.slice(i, i + 200).map((e, k) => ({
-          study_id: studyId,
-          seq: i + k,
-          patient_id: e.patientId,
-          ctcae_term: e.ctcaeTerm,
-          grade: e.grade,
-          onset_day: e.onsetDay,
-          onset_date: e.onsetDate,
-          attribution: e.attribution,
-          tracer_injection_day: e.tracerInjectionDay,
-          tracer_scan_id: e.tracerScanId,
-        })),
+        events.slice(i, i + 200).map(
+          (e, k) =>
+            ({
+              study_id: studyId,
+              seq: i + k,
+              ...toStoreRow(ADVERSE_EVENT_STORE_FIELDS, e),
+            }) as unknown as Insertable<StudyDatabase['adverse_event']>,
+        ),
       )
       .execute();
   }
@@ -46,15 +43,6 @@ export async function loadAdverseEvents(
     .execute();
   if (rows.length === 0) return {};
   return {
-    adverseEvents: rows.map((r) => ({
-      patientId: r.patient_id,
-      ctcaeTerm: r.ctcae_term,
-      grade: r.grade,
-      onsetDay: r.onset_day,
-      onsetDate: r.onset_date,
-      attribution: r.attribution as AdverseEventAttribution,
-      tracerInjectionDay: r.tracer_injection_day,
-      tracerScanId: r.tracer_scan_id,
-    })),
+    adverseEvents: rows.map((r) => fromStoreRow(ADVERSE_EVENT_STORE_FIELDS, r)),
   };
 }

@@ -6,7 +6,19 @@
 import type { QpcrStudyResult } from '../assays/qpcr-study.js';
 import type { StudyBundle } from './bundle.js';
 import type { LabAssays } from './model.js';
-import { bool, insertChunked, type StudyStore } from './store.js';
+import { insertChunked, type StudyStore } from './store.js';
+import {
+  BIOPSY_FIELDS,
+  EVENT_FIELDS,
+  LAB_FIELDS,
+  NOT_INFUSED_FIELDS,
+  PATIENT_FIELDS,
+  TOXICITY_FIELDS,
+  toStoreRow,
+  type RecordField,
+} from './record-fields.js';
+import type { Insertable } from 'kysely';
+import type { StudyDatabase } from './schema.js';
 import { saveAdverseEvents } from './adverse-events-store.js';
 import { lesionOutcomeRecords } from './lesion-outcomes.js';
 
@@ -19,80 +31,11 @@ export async function insertStudyRows(
   labAssays?: LabAssays,
 ): Promise<void> {
   const sid = { study_id: studyId };
-  await insertChunked(
-    db,
-    'not_infused_patient',
-    bundle.notInfused.map((p) => ({
-      ...sid,
-      patient_id: p.patientId,
-      cohort: p.cohort,
-      consort_stage: p.stage,
-      dropout_reason: p.dropoutReason,
-      dropout_date: p.dropoutDate,
-    })),
-  );
-  await insertChunked(
-    db,
-    'patient',
-    bundle.patients.map((p) => ({
-      ...sid,
-      patient_id: p.patientId,
-      cohort: p.cohort,
-      age: p.age,
-      sex: p.sex,
-      weight_kg: p.weightKg,
-      histology: p.histology,
-      stage: p.stage,
-      cns_involvement: bool(p.cnsInvolvement),
-      ecog: p.ecog,
-      previous_lines: p.previousLines,
-      primary_refractory: bool(p.primaryRefractory),
-      prior_asct: bool(p.priorAsct),
-      bridging: p.bridging,
-      product: p.product,
-    })),
-  );
-  await insertChunked(
-    db,
-    'event',
-    bundle.events.map((e, seq) => ({
-      ...sid,
-      seq,
-      patient_id: e.patientId,
-      event: e.event,
-      day: e.day,
-      date: e.date,
-      bridging_type: e.bridgingType,
-      activity_mbq: e.activityMbq,
-      scan_id: e.scanId,
-      lugano: e.lugano,
-      death_cause: e.deathCause,
-    })),
-  );
-  await insertChunked(
-    db,
-    'toxicity',
-    bundle.toxicity.map((t) => ({
-      ...sid,
-      patient_id: t.patientId,
-      crs_grade: t.crsGrade,
-      icans_grade: t.icansGrade,
-      tocilizumab: bool(t.tocilizumab),
-      steroids: bool(t.steroids),
-    })),
-  );
-  await insertChunked(
-    db,
-    'lab',
-    bundle.labs.map((l, seq) => ({
-      ...sid,
-      seq,
-      patient_id: l.patientId,
-      day: l.day,
-      analyte: l.analyte,
-      value: l.value,
-    })),
-  );
+  await insertRecords(db, 'not_infused_patient', studyId, NOT_INFUSED_FIELDS, bundle.notInfused);
+  await insertRecords(db, 'patient', studyId, PATIENT_FIELDS, bundle.patients);
+  await insertRecords(db, 'event', studyId, EVENT_FIELDS, bundle.events, { seq: true });
+  await insertRecords(db, 'toxicity', studyId, TOXICITY_FIELDS, bundle.toxicity);
+  await insertRecords(db, 'lab', studyId, LAB_FIELDS, bundle.labs, { seq: true });
   const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
   await insertChunked(
     db,
@@ -141,15 +84,26 @@ export async function insertStudyRows(
   records.push(...lesionOutcomeRecords(bundle.lesionOutcomes).map((r) => ({ ...sid, ...r })));
   await insertChunked(db, 'assay_record', records);
   await saveAdverseEvents(db, studyId, bundle.adverseEvents);
-  await insertChunked(
-    db,
-    'biopsy',
-    bundle.biopsies.map((b, seq) => ({
-      ...sid,
-      seq,
-      patient_id: b.patientId,
-      lesion_id: b.lesionId,
-      cd8_percent: b.cd8Percent,
-    })),
-  );
+  await insertRecords(db, 'biopsy', studyId, BIOPSY_FIELDS, bundle.biopsies, { seq: true });
+}
+
+/**
+ * Inserts records of the model into `table` through their one field list (record-fields.ts), with the
+ * study id and, with `seq`, each record's position (the bundle's row order).
+ */
+async function insertRecords<T extends keyof StudyDatabase, R>(
+  db: StudyStore,
+  table: T,
+  studyId: string,
+  list: readonly RecordField<R>[],
+  records: readonly R[],
+  o: { seq?: boolean } = {},
+): Promise<void> {
+  const rows = records.map((r, seq) => ({
+    study_id: studyId,
+    ...(o.seq ? { seq } : {}),
+    ...toStoreRow(list, r),
+  }));
+  // The list's columns are the table's (test/study/record-fields.test.ts checks them against the schema).
+  await insertChunked(db, table, rows as unknown as Insertable<StudyDatabase[T]>[]);
 }

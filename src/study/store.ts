@@ -8,13 +8,24 @@
  * transaction (on any error the database is unchanged); `carto worker` commits each scan on its own.
  * Only pseudonymous IDs are stored.
  */
-import type { PreInfusionStage } from '../clinical/outcomes.js';
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import { CartoError } from '../errors.js';
 import { openMigratedDatabase, type Connection } from '../store/db.js';
 import { scanUid } from '../store/ids.js';
 import { insertStudyRows } from './store-rows.js';
+import {
+  BIOPSY_FIELDS,
+  EVENT_FIELDS,
+  LAB_FIELDS,
+  NOT_INFUSED_FIELDS,
+  PATIENT_FIELDS,
+  SCAN_FIELDS,
+  TOXICITY_FIELDS,
+  VOI_FIELDS,
+  fromStoreRow,
+  toStoreRow,
+} from './record-fields.js';
 import { splitLesionOutcomeRecords } from './lesion-outcomes.js';
 import { loadAdverseEvents } from './adverse-events-store.js';
 import type { StudyBundle } from './bundle.js';
@@ -64,7 +75,6 @@ export async function findStudy(
 
 /** A boolean as the store keeps it (1/0, null). */
 export const bool = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
-const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
 
 /** The VOI metrics of a stored `voi` row (one numeric column per metric). */
 export function voiMetricsOfRow(v: Selectable<StudyDatabase['voi']>): VoiMetrics {
@@ -184,13 +194,7 @@ export async function storeStudyTables(
       .filter((s) => pendingIds.has(s.scanId))
       .map((s) => ({
         study_id: studyId,
-        scan_id: s.scanId,
-        patient_id: s.patientId,
-        tracer: s.tracer,
-        timepoint: s.timepoint,
-        day: s.day,
-        path: s.path,
-        format: s.format,
+        ...(toStoreRow(SCAN_FIELDS, s) as Omit<Insertable<StudyDatabase['scan']>, 'study_id' | 'uid'>),
         suv_units: null,
         decay_correction: null,
         suv_type: null,
@@ -263,85 +267,28 @@ export async function loadStudy(db: StudyStore, name: string): Promise<StudyData
     name: study.name,
     tracer: { name: study.tracer_name, nuclide: study.nuclide, halfLifeS: study.half_life_s },
     settings: JSON.parse(study.settings_json) as StudyData['settings'],
-    patients: patients.map((p) => ({
-      patientId: p.patient_id,
-      cohort: p.cohort,
-      age: p.age,
-      sex: p.sex as 'M' | 'F',
-      weightKg: p.weight_kg,
-      histology: p.histology,
-      stage: p.stage,
-      cnsInvolvement: unbool(p.cns_involvement),
-      ecog: p.ecog,
-      previousLines: p.previous_lines,
-      primaryRefractory: unbool(p.primary_refractory),
-      priorAsct: unbool(p.prior_asct),
-      bridging: p.bridging as StudyData['patients'][number]['bridging'],
-      product: p.product,
-    })),
+    patients: patients.map((p) => fromStoreRow(PATIENT_FIELDS, p)),
     ...(notInfused.length > 0
       ? {
-          notInfused: notInfused.map((p) => ({
-            patientId: p.patient_id,
-            cohort: p.cohort,
-            stage: p.consort_stage as PreInfusionStage,
-            dropoutReason: p.dropout_reason,
-            dropoutDate: p.dropout_date,
-          })),
+          notInfused: notInfused.map((p) => fromStoreRow(NOT_INFUSED_FIELDS, p)),
         }
       : {}),
-    events: events.map((e) => ({
-      patientId: e.patient_id,
-      event: e.event as StudyData['events'][number]['event'],
-      day: e.day,
-      date: e.date,
-      bridgingType: e.bridging_type as StudyData['events'][number]['bridgingType'],
-      activityMbq: e.activity_mbq,
-      scanId: e.scan_id,
-      lugano: e.lugano as StudyData['events'][number]['lugano'],
-      deathCause: e.death_cause as StudyData['events'][number]['deathCause'],
-    })),
-    scans: scans.map((s) => ({
-      scanId: s.scan_id,
-      patientId: s.patient_id,
-      tracer: s.tracer,
-      timepoint: s.timepoint,
-      day: s.day,
-      path: s.path,
-      format: s.format as 'dicom' | 'nifti-suv',
-    })),
+    events: events.map((e) => fromStoreRow(EVENT_FIELDS, e)),
+    scans: scans.map((s) => fromStoreRow(SCAN_FIELDS, s)),
     vois: vois.map((v): QuantifiedVoi => {
       const scan = scanById.get(v.scan_id)!;
       return {
         voiId: v.voi_id,
-        scanId: v.scan_id,
-        kind: v.kind as 'organ' | 'lesion',
-        label: v.label,
-        lesionId: v.lesion_id,
-        site: v.site,
-        irradiated: unbool(v.irradiated),
-        maskPath: v.mask_path,
-        maskLabel: v.mask_label,
-        roiName: v.roi_name,
+        ...fromStoreRow(VOI_FIELDS, v),
         patientId: scan.patient_id,
         timepoint: scan.timepoint,
         tracer: scan.tracer,
         ...voiMetricsOfRow(v),
       };
     }),
-    toxicity: toxicity.map((t) => ({
-      patientId: t.patient_id,
-      crsGrade: t.crs_grade,
-      icansGrade: t.icans_grade,
-      tocilizumab: unbool(t.tocilizumab),
-      steroids: unbool(t.steroids),
-    })),
-    labs: labs.map((l) => ({ patientId: l.patient_id, day: l.day, analyte: l.analyte, value: l.value })),
-    biopsies: biopsies.map((b) => ({
-      patientId: b.patient_id,
-      lesionId: b.lesion_id,
-      cd8Percent: b.cd8_percent,
-    })),
+    toxicity: toxicity.map((t) => fromStoreRow(TOXICITY_FIELDS, t)),
+    labs: labs.map((l) => fromStoreRow(LAB_FIELDS, l)),
+    biopsies: biopsies.map((b) => fromStoreRow(BIOPSY_FIELDS, b)),
     ...qpcrOfRows(curves, samples),
     ...(labAssays ? { labAssays } : {}),
     ...(await loadAdverseEvents(db, id)),

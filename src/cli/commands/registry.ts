@@ -1,7 +1,7 @@
 /** `carto registry import-redcap|import-castor|export` — exchange with the registry database. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { databaseOption } from '../options.js';
+import { DATABASE_HELP, databaseOption, databaseTarget } from '../options.js';
 import { InputError } from '../../errors.js';
 import { RegistryStore } from '../../registry/store.js';
 import { importCastor, importRedcap, type ImportSummary } from '../../registry/exchange/import.js';
@@ -64,7 +64,7 @@ function registerImportRedcap(reg: Command): void {
     )
     .requiredOption('--mapping <file>', 'mapping JSON (see src/registry/exchange/import.ts)')
     .requiredOption('--as <username>', 'registry user the import is recorded under (authorisation applies)')
-    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -76,10 +76,10 @@ function registerImportRedcap(reg: Command): void {
         records: string;
         mapping: string;
         as: string;
-        db: string;
+        db?: string;
         json?: boolean;
       }) => {
-        const s = await asUser(o.db, o.as, (r) =>
+        const s = await asUser(databaseTarget(o.db), o.as, (r) =>
           importRedcap(r, { dictionary: o.dictionary, records: o.records, mapping: o.mapping }),
         );
         printSummary(s, Boolean(o.json));
@@ -98,7 +98,7 @@ function registerImportCastor(reg: Command): void {
     .option('--repeating <name=file...>', 'repeating-data CSV per name, e.g. daily_tox=tox.csv', [])
     .requiredOption('--mapping <file>', 'mapping JSON')
     .requiredOption('--as <username>', 'registry user the import is recorded under')
-    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -110,7 +110,7 @@ function registerImportCastor(reg: Command): void {
         repeating: string[];
         mapping: string;
         as: string;
-        db: string;
+        db?: string;
         json?: boolean;
       }) => {
         const repeating: Record<string, string> = {};
@@ -119,7 +119,7 @@ function registerImportCastor(reg: Command): void {
           if (i <= 0) throw new InputError('use name=file', { field: '--repeating', value: kv });
           repeating[kv.slice(0, i)] = kv.slice(i + 1);
         }
-        const s = await asUser(o.db, o.as, (r) =>
+        const s = await asUser(databaseTarget(o.db), o.as, (r) =>
           importCastor(r, { study: o.study, repeating, mapping: o.mapping }),
         );
         printSummary(s, Boolean(o.json));
@@ -147,7 +147,7 @@ function registerExport(reg: Command): void {
     .option('--shape <s>', 'CSV shape: long (one row per record row) or wide (one row per patient)', 'long')
     .option('--study-name <name>', 'bundle: study name', 'CAR T registry export')
     .option('--tracer <name:nuclide:halfLifeS>', 'bundle: tracer of study.json', 'FDG:18F:6586.2')
-    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--json', 'print a summary as JSON')
     .addHelpText(
       'after',
@@ -162,7 +162,7 @@ function registerExport(reg: Command): void {
         shape: string;
         studyName: string;
         tracer: string;
-        db: string;
+        db?: string;
         json?: boolean;
       }) => {
         if (!['csv', 'odm', 'bundle'].includes(o.format))
@@ -170,14 +170,15 @@ function registerExport(reg: Command): void {
         if (!['long', 'wide'].includes(o.shape))
           throw new InputError('use long or wide', { field: '--shape', value: o.shape });
         // Refuse a bad --out before the registry is opened (src/io/output-folder.ts).
+        const db = databaseTarget(o.db);
         const bundleRule: OutputFolderOptions = {
           kind: 'bundle',
           option: '--out',
-          inputs: /^postgres(ql)?:\/\//.test(o.db) ? [] : [o.db],
+          inputs: /^postgres(ql)?:\/\//.test(db) ? [] : [db],
         };
         if (o.format === 'bundle') checkOutputFolder(o.out, bundleRule);
         else checkOutputFile(o.out, '--out');
-        const result = await asUser(o.db, o.as, async (r) => {
+        const result = await asUser(db, o.as, async (r) => {
           const recs = await r.allRecords();
           if (o.format === 'csv') writeFileSync(o.out, exportCsv(recs, o.shape as 'long' | 'wide'));
           else if (o.format === 'odm')

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { importBundle, runStudy, REPORT_DB_NAME } from '../../pipeline/run.js';
 import { terminalProgress } from '../progress.js';
 import { printJson, formatTable } from '../shared.js';
-import { intOption, numberOption, databaseOption } from '../options.js';
+import { DATABASE_HELP, databaseOption, databaseTarget, intOption, numberOption } from '../options.js';
 import { writeSimulatedBundle } from '../simulated-bundle.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
@@ -16,8 +16,6 @@ import { demoServe, demoServeLines } from '../demo-serve.js';
 import { InputError } from '../../errors.js';
 
 /** Default database file of `carto import` (in the working folder; `.gitignore` keeps it out of git). */
-export const DEFAULT_DB = 'cartography.sqlite';
-
 /** What `--out` of run, demo and simulate accepts (src/io/output-folder.ts). */
 const OUT_RULE =
   'a new or empty folder, or an earlier output of the same command (replaced once the new one is\n' +
@@ -80,19 +78,14 @@ function registerImport(program: Command): void {
         'patients, study patients whose pseudonym matches none are reported (warning, exit 0).',
     )
     .argument('<bundle>', 'study bundle folder (study.json + CSV tables)')
-    .option(
-      '--db <target>',
-      'database: SQLite file or postgres://user@host:port/db URL (docs/database.md)',
-      databaseOption(),
-      DEFAULT_DB,
-    )
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--concurrency <n>', CONCURRENCY_HELP, intOption('--concurrency', { min: 1, max: 256 }))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
     .action(
-      async (bundle: string, opts: { db: string; pacs?: string; concurrency?: number; json?: boolean }) => {
-        const db = dbTarget(opts.db);
+      async (bundle: string, opts: { db?: string; pacs?: string; concurrency?: number; json?: boolean }) => {
+        const db = dbTarget(databaseTarget(opts.db));
         const r = await importBundle(bundle, db, terminalProgress(!opts.json), pacsOpts(opts));
         printWarnings(r.warnings);
         if (opts.json) printJson({ ...r, db: displayTarget(db) });

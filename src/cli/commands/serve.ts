@@ -1,6 +1,6 @@
 /** `carto serve` — the registry and study HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
 import type { Command } from 'commander';
-import { intOption, databaseOption } from '../options.js';
+import { DATABASE_HELP, databaseOption, databaseTarget, intOption } from '../options.js';
 import { RegistryStore } from '../../registry/store.js';
 import { buildApp } from '../../server/app.js';
 
@@ -13,9 +13,8 @@ export function register(program: Command): void {
     )
     .option(
       '--db <target>',
-      'the database: SQLite file, or a postgres://user@host:port/db URL (the one `carto run --db` wrote)',
+      `${DATABASE_HELP}; the one \`carto run --db\` and \`carto import\` wrote`,
       databaseOption(),
-      'registry.sqlite',
     )
     .option(
       '--port <n>',
@@ -29,13 +28,13 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nCreate a centre and users first with `carto users add-centre` and `carto users add`.\n' +
-        'Examples:\n  carto serve --db registry.sqlite --port 8080\n' +
+        'Examples:\n  carto serve --port 8080              # cartography.sqlite in the working folder\n' +
         '  carto serve --db postgres://carto@127.0.0.1:5432/registry',
     )
     .action(
-      async (opts: { db: string; port: number; host: string; secureCookies?: boolean; json?: boolean }) => {
+      async (opts: { db?: string; port: number; host: string; secureCookies?: boolean; json?: boolean }) => {
         const port = opts.port;
-        const store = await RegistryStore.open(opts.db);
+        const store = await RegistryStore.open(databaseTarget(opts.db));
         const app = await buildApp({ store, secureCookies: Boolean(opts.secureCookies), logger: true });
         const address = await app.listen({ port, host: opts.host });
         if (opts.json) process.stdout.write(`${JSON.stringify({ address })}\n`);

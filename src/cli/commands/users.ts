@@ -1,7 +1,7 @@
 /** `carto users` — centres and local accounts of the registry (run on the server's database). */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { databaseOption } from '../options.js';
+import { DATABASE_HELP, databaseOption, databaseTarget } from '../options.js';
 import { InputError } from '../../errors.js';
 import { ROLES, type Role } from '../../registry/model.js';
 import { RegistryStore } from '../../registry/store.js';
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .requiredOption('--username <name>', 'login name (3–64 of letters, digits, . _ @ -)')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--centre <code>', 'centre code (required for data_manager and clinician)')
-    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--password-env <VAR>', 'environment variable holding the password', 'CARTO_PASSWORD')
     .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print the new user as JSON')
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         username: string;
         role: string;
         centre?: string;
-        db: string;
+        db?: string;
         passwordEnv?: string;
         passwordStdin?: boolean;
         json?: boolean;
@@ -60,7 +60,7 @@ export function register(program: Command): void {
             field: opts.passwordStdin ? '--password-stdin' : '--password-env',
           });
         }
-        const store = await RegistryStore.open(opts.db);
+        const store = await RegistryStore.open(databaseTarget(opts.db));
         try {
           const u = await store.createUser({
             username: opts.username,
@@ -84,11 +84,11 @@ export function register(program: Command): void {
     .description('Add a participating centre')
     .requiredOption('--code <code>', 'short code, e.g. AMC')
     .requiredOption('--name <name>', 'full name')
-    .option('--db <target>', 'SQLite file or postgres:// URL', databaseOption(), 'registry.sqlite')
+    .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--json', 'print the centre as JSON')
     .addHelpText('after', '\nExample:\n  carto users add-centre --code AMC --name "Amsterdam UMC"')
-    .action(async (opts: { code: string; name: string; db: string; json?: boolean }) => {
-      const store = await RegistryStore.open(opts.db);
+    .action(async (opts: { code: string; name: string; db?: string; json?: boolean }) => {
+      const store = await RegistryStore.open(databaseTarget(opts.db));
       try {
         const c = await store.createCentre({ code: opts.code, name: opts.name });
         if (opts.json) printJson({ code: c.code, name: c.name, pseudoCode: c.pseudoCode });
