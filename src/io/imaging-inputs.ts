@@ -22,7 +22,7 @@ import { maskOntoGrid } from '../imaging/resample.js';
 import { rasterizeContours } from '../imaging/rasterize.js';
 import type { SuvType } from '../imaging/suv.js';
 import { TOTALSEGMENTATOR_TOTAL_V2, totalSegmentatorLabel } from '../imaging/totalsegmentator.js';
-import { loadPetSuv } from './dicom/load-pet-suv.js';
+import { loadPetSuv, type PetSuv } from './dicom/load-pet-suv.js';
 import { checkRegularFile } from './files.js';
 import { readRtstruct } from './dicom/rtstruct.js';
 import { readNifti } from './nifti.js';
@@ -37,6 +37,8 @@ export interface SuvImage {
   units: string;
   source: 'dicom' | 'nifti' | 'nrrd';
   warnings: string[];
+  /** For a DICOM series: the facts of its SUV conversion (units, decay correction, frame of reference …). */
+  dicom?: PetSuv['meta'];
 }
 
 /** True for names the NIfTI reader takes. */
@@ -53,8 +55,13 @@ export function isNrrdPath(p: string): boolean {
  * whose values are taken to be SUV of the given type already (they are not converted).
  *
  * @param path series folder or image file.
+ * The one dispatch from an image path to an SUV volume: `carto suv`, the study pipeline (scans.csv
+ * paths; a PACS series goes through src/io/dicomweb.ts) and the web app's scan routes all load here,
+ * and the result says where the volume came from (`source`, and `dicom` for a series).
  * @param opts suvType (default 'bw'); frame (0-based) of a 4D NIfTI; dicomFrame (1-based time frame, or
- *   'average' — the frame-duration-weighted mean SUV) of a dynamic DICOM series.
+ *   'average' — the frame-duration-weighted mean SUV) of a dynamic DICOM series; doseBq, the net
+ *   injected activity (Bq) overriding the series' own (a study's prepared dose); format 'dicom' to read
+ *   `path` as a DICOM series whatever it is (a folder, or one enhanced multi-frame file).
  * @throws InputError for unreadable input or a failed SUV conversion (naming file and tag).
  */
 export async function loadSuvImage(
@@ -65,10 +72,13 @@ export async function loadSuvImage(
     dicomFrame?: number | 'average';
     /** Folders a NRRD detached `data file:` may lie in (default the header's own folder). */
     dataRoots?: readonly string[];
+    doseBq?: number;
+    format?: 'dicom';
   } = {},
 ): Promise<SuvImage> {
   const suvType = opts.suvType ?? 'bw';
   const units = suvType === 'bsa' ? 'cm2/mL' : 'g/mL';
+  if (opts.format === 'dicom') return loadDicomSuv(path, suvType, units, opts);
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -78,19 +88,7 @@ export async function loadSuvImage(
     });
   }
   if (!isDir) checkRegularFile(path);
-  if (isDir) {
-    const pet = await loadPetSuv(path, {
-      suvType,
-      ...(opts.dicomFrame !== undefined ? { frame: opts.dicomFrame } : {}),
-    });
-    return {
-      volume: pet.volume,
-      suvType: pet.meta.suvType,
-      units,
-      source: 'dicom',
-      warnings: pet.meta.warnings,
-    };
-  }
+  if (isDir) return loadDicomSuv(path, suvType, units, opts);
   const unit = `SUV${suvType} ${units}`;
   if (isNiftiPath(path)) {
     const img = readNifti(path, { unit, ...(opts.frame !== undefined ? { frame: opts.frame } : {}) }).volume;
@@ -106,6 +104,28 @@ export async function loadSuvImage(
       file: path,
     },
   );
+}
+
+/** A DICOM series (folder or multi-frame file) converted to SUV by `loadPetSuv`. */
+async function loadDicomSuv(
+  path: string,
+  suvType: SuvType,
+  units: string,
+  opts: { dicomFrame?: number | 'average'; doseBq?: number },
+): Promise<SuvImage> {
+  const pet = await loadPetSuv(path, {
+    suvType,
+    ...(opts.dicomFrame !== undefined ? { frame: opts.dicomFrame } : {}),
+    ...(opts.doseBq !== undefined ? { doseBq: opts.doseBq } : {}),
+  });
+  return {
+    volume: pet.volume,
+    suvType: pet.meta.suvType,
+    units,
+    source: 'dicom',
+    warnings: pet.meta.warnings,
+    dicom: pet.meta,
+  };
 }
 
 function toFloat32(v: Volume<LabelData>): Volume<Float32Array> {

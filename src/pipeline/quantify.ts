@@ -11,7 +11,7 @@ import type { Grid, Volume } from '../imaging/volume.js';
 import { sphereMaskOnGrid } from '../imaging/sphere.js';
 import { isSphereRef, SPHERE_CENTER_COLUMN, voiSphere, type VoiSphere } from '../study/voi-sphere.js';
 import { quantifyLabelMap, voiStatistics } from '../imaging/voi-stats.js';
-import { loadPetSuv, type LoadPetSuvOptions, type PetSuv } from '../io/dicom/load-pet-suv.js';
+import type { LoadPetSuvOptions, PetSuv } from '../io/dicom/load-pet-suv.js';
 import { loadPetSuvFromPacs } from '../io/dicomweb.js';
 import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import { renderMip } from '../imaging/mip.js';
@@ -90,25 +90,35 @@ export async function loadSuv(
   provenance: Omit<ScanQuantification, 'grid'>;
   frameOfReferenceUid: string | null;
 }> {
-  if (scan.format === 'dicom') {
-    const suvOpts = opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {};
-    const pet = scan.pacs ? await loadFromPacs(scan.pacs, suvOpts) : await loadPetSuv(scan.path, suvOpts);
+  if (scan.pacs) {
+    const pet = await loadFromPacs(scan.pacs, opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {});
     return {
       volume: pet.volume,
       frameOfReferenceUid: pet.meta.frameOfReferenceUid,
-      provenance: {
-        suvUnits: pet.meta.units,
-        decayCorrection: pet.meta.decayCorrection,
-        suvType: pet.meta.suvType,
-      },
+      provenance: dicomProvenance(pet.meta),
     };
   }
-  const img = await loadSuvImage(scan.path, opts.dataRoots ? { dataRoots: opts.dataRoots } : {});
+  const img = await loadSuvImage(scan.path, {
+    ...(opts.dataRoots ? { dataRoots: opts.dataRoots } : {}),
+    ...(scan.format === 'dicom' ? { format: 'dicom' as const } : {}),
+    ...(scan.format === 'dicom' && opts.netDoseBq !== undefined ? { doseBq: opts.netDoseBq } : {}),
+  });
+  if (img.dicom)
+    return {
+      volume: img.volume,
+      frameOfReferenceUid: img.dicom.frameOfReferenceUid,
+      provenance: dicomProvenance(img.dicom),
+    };
   return {
     volume: img.volume,
     frameOfReferenceUid: null,
     provenance: { suvUnits: `SUVbw ${img.units} (${img.source})`, decayCorrection: 'n/a', suvType: 'bw' },
   };
+}
+
+/** The stored provenance of a DICOM series' SUV conversion (no identifiers). */
+function dicomProvenance(meta: PetSuv['meta']): Omit<ScanQuantification, 'grid'> {
+  return { suvUnits: meta.units, decayCorrection: meta.decayCorrection, suvType: meta.suvType };
 }
 
 /**
