@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { IDENTITY_DIRECTION, ijkToLps, lpsToIjk, type Vec3 } from '../../src/imaging/volume.js';
@@ -84,7 +83,7 @@ async function moveTo(page: Page, hook: Hook, vox: Vec3): Promise<void> {
 /** A scan's SUV volume as the server sends it, read with the project's NIfTI reader (LPS grid). */
 async function suvVolume(page: Page, scanId: string) {
   const bytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
-  return parseNifti(gunzipSync(new Uint8Array(bytes)), 'suv.nii.gz').volume;
+  return parseNifti(new Uint8Array(bytes), 'suv.nii.gz').volume;
 }
 
 /** The viewer's readout: voxel, SUV (exact, from data-value) and VOI. */
@@ -222,7 +221,7 @@ async function viewerReadout(h: Harness): Promise<void> {
   await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
   const scanId = new URL(page.url()).pathname.split('/').pop()!;
   const suvBytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
-  const suv = parseNifti(gunzipSync(new Uint8Array(suvBytes)), 'suv.nii.gz').volume;
+  const suv = parseNifti(new Uint8Array(suvBytes), 'suv.nii.gz').volume;
   const [nx, ny, nz] = suv.size;
   const at = (i: number, j: number, k: number) => suv.data[i + nx * (j + ny * k)]!;
   // the file's hottest voxel, its neighbours on each axis and voxels away from the centre: the readout

@@ -64,6 +64,7 @@ export function ScanViewerPage(props: { id: string }) {
         data-load-ms={t ? t.readyAt : undefined}
         data-data-at={t ? t.dataAt : undefined}
         data-render-at={t ? t.renderAt : undefined}
+        data-overlay-at={t?.overlayAt}
         data-phases={t ? t.phases : undefined}
       >
         <div className={compareScan ? 'viewer-panes compare' : 'viewer-panes'}>
