@@ -129,7 +129,12 @@ function ComparePane(props: {
   }, [linked, ready, pane.moveToMm]);
   const name = scanName(scan);
   return (
-    <section aria-label={`Compared scan ${name}`} data-testid="compare-pane" data-status={pane.status}>
+    <section
+      aria-label={`Compared scan ${name}`}
+      data-testid="compare-pane"
+      data-status={pane.status}
+      data-overlay-at={pane.timing?.overlayAt}
+    >
       <h2>{name}</h2>
       {pane.status !== 'loading' && pane.status !== 'ready' && (
         <p role="alert">The scan could not be shown: {pane.status}</p>

@@ -198,6 +198,19 @@ export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): 
   lap('overlay');
 }
 
+/**
+ * The VOI overlay's colour index (`voiColourIndex`; 0: no VOI) that niivue's drawing layer holds at the
+ * file's voxel `vox` (i, j, k), or null before the overlay is shown or outside the grid.
+ */
+export function overlayIndexAt(nv: Niivue, vox: Vec3): number | null {
+  const suv = nv.volumes[0];
+  const dims = nv.back?.dims;
+  if (!suv || !dims || !nv.drawBitmap) return null;
+  const [x, y, z] = nativeToRas(suv, vox);
+  if (x < 0 || y < 0 || z < 0 || x >= dims[1]! || y >= dims[2]! || z >= dims[3]!) return null;
+  return nv.drawBitmap[x + dims[1]! * (y + dims[2]! * z)]!;
+}
+
 /** Waits until the GPU has done everything queued (a 1-pixel readPixels). */
 function gpuSync(nv: Niivue): void {
   nv.gl.readPixels(0, 0, 1, 1, nv.gl.RGBA, nv.gl.UNSIGNED_BYTE, new Uint8Array(4));

@@ -14,6 +14,7 @@ import {
   fetchScanImages,
   grid,
   nativeToRas,
+  overlayIndexAt,
   rasToNative,
   setCrosshairMmLps,
   showSuv,
@@ -41,6 +42,8 @@ export interface Readout {
 export interface ViewerHook {
   moveToVoxel: (i: number, j: number, k: number) => void;
   moveToMm: (lps: Vec3) => void;
+  /** The overlay's colour index at the file's voxel (see `overlayIndexAt`). */
+  overlayIndexAt: (i: number, j: number, k: number) => number | null;
   size: Vec3;
 }
 export type HookName = '__cartoViewer' | '__cartoCompareViewer';
@@ -212,7 +215,12 @@ export function useScanPane(
           nv.drawScene();
           readAt(nv);
         }
-        hooks[hookName] = { moveToVoxel, moveToMm, size };
+        hooks[hookName] = {
+          moveToVoxel,
+          moveToMm,
+          overlayIndexAt: (i, j, k) => overlayIndexAt(nv, [i, j, k]),
+          size,
+        };
         const at = { dataAt, renderAt, readyAt: performance.now() };
         setTiming(paneTiming(t0, at, attachedAt, phases));
         setStatus('ready');
