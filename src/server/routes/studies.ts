@@ -33,9 +33,8 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
 /**
  * Sends a gzip NIfTI file (`bytes`). The same bytes go out either way; only their label differs: to a
  * client that accepts gzip content coding (a browser) as the NIfTI file with `Content-Encoding: gzip`,
- * so that its network stack inflates them (in a browser far faster than inflating in the page, which
- * for a 64 MB volume takes seconds); to any other client as the `.nii.gz` file itself,
- * `application/gzip`.
+ * so that its network stack inflates them (in a browser, off the page's thread, which meanwhile starts
+ * the viewer); to any other client as the `.nii.gz` file itself, `application/gzip`.
  */
 function sendGzipNifti(
   acceptEncoding: string | string[] | undefined,

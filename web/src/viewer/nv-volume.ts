@@ -123,8 +123,10 @@ function stopwatch(phases: Phases): (name: string) => void {
 /**
  * Fetches and parses a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map
  * (labels.nii.gz), both at once. The browser asks for them with `Accept-Encoding: gzip`, so the server
- * sends the gzip bytes as `Content-Encoding: gzip` and the browser's network stack inflates them:
- * niivue parses plain NIfTI (its own inflating, a DecompressionStream, takes seconds for 64 MB).
+ * sends the gzip bytes as `Content-Encoding: gzip` and the browser's network stack inflates them, off
+ * the page's thread and while niivue attaches (`useScanPane`); niivue then parses plain NIfTI. (For a
+ * 64 MB volume the inflating costs about as much either way, a few seconds on a loaded machine; in
+ * the page it would hold the thread niivue needs.)
  * The SUV window and colour map are set on the image as it is parsed.
  * @param phases receives the durations (ms) of 'fetch' and 'parse'
  * @throws Error naming the file and the HTTP status when a file cannot be fetched, or from niivue when
