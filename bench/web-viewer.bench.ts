@@ -5,9 +5,11 @@
  * server: the first open builds the scan's suv/labels NIfTI on the server (cold), the next ones are
  * answered from its cache (warm). Each open reports, in ms since the navigation started:
  * - data: both volumes fetched, inflated and parsed in the browser (the server's part is in here);
- * - first render: niivue's textures built and the first frame drawn (a 1-pixel readPixels waits for
+ * - slices: niivue's SUV texture built and the first frame drawn (a 1-pixel readPixels waits for
  *   the GPU; in headless chromium the GPU is SwiftShader, a software renderer on the CPU);
- * - ready: crosshair readout and the coronal MIP drawn, the viewer usable.
+ * - ready: the crosshair readout works, the viewer is usable (the target's "opens");
+ * - overlay: the VOI overlay and the coronal MIP drawn (built after the first usable view);
+ * and the pane's phases (fetch, parse, slices, overlay, mip: durations in ms).
  * The same opens are then timed in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over
  * EGL) instead of SwiftShader, when the machine has it: both are software renderers on the CPU; on a
  * GPU niivue's texture passes take milliseconds. Prints the machine's load (uptime) beside the figures.
@@ -77,11 +79,13 @@ async function openTimed(page: Page, id: string): Promise<string> {
   await page.goto(`/scans/${id}`);
   await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 300_000 });
   const wall = Date.now() - t0;
+  await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 300_000 });
   const v = page.locator('.viewer');
   const at = async (name: string) => Number(await v.getAttribute(name));
   return (
-    `data ${await at('data-data-at')} ms, first render ${await at('data-render-at')} ms, ` +
-    `ready ${await at('data-load-ms')} ms since navigation (wall ${wall} ms; pane: ${await v.getAttribute('data-phases')})`
+    `data ${await at('data-data-at')} ms, slices ${await at('data-render-at')} ms, ` +
+    `ready ${await at('data-load-ms')} ms, overlay ${await at('data-overlay-at')} ms since navigation ` +
+    `(wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`
   );
 }
 

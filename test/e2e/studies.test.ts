@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { IDENTITY_DIRECTION, ijkToLps, lpsToIjk, type Vec3 } from '../../src/imaging/volume.js';
@@ -84,7 +83,7 @@ async function moveTo(page: Page, hook: Hook, vox: Vec3): Promise<void> {
 /** A scan's SUV volume as the server sends it, read with the project's NIfTI reader (LPS grid). */
 async function suvVolume(page: Page, scanId: string) {
   const bytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
-  return parseNifti(gunzipSync(new Uint8Array(bytes)), 'suv.nii.gz').volume;
+  return parseNifti(new Uint8Array(bytes), 'suv.nii.gz').volume;
 }
 
 /** The viewer's readout: voxel, SUV (exact, from data-value) and VOI. */
@@ -222,7 +221,7 @@ async function viewerReadout(h: Harness): Promise<void> {
   await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
   const scanId = new URL(page.url()).pathname.split('/').pop()!;
   const suvBytes = await (await page.request.get(`/api/scans/${scanId}/suv.nii.gz`)).body();
-  const suv = parseNifti(gunzipSync(new Uint8Array(suvBytes)), 'suv.nii.gz').volume;
+  const suv = parseNifti(new Uint8Array(suvBytes), 'suv.nii.gz').volume;
   const [nx, ny, nz] = suv.size;
   const at = (i: number, j: number, k: number) => suv.data[i + nx * (j + ny * k)]!;
   // the file's hottest voxel, its neighbours on each axis and voxels away from the centre: the readout
@@ -268,6 +267,33 @@ async function viewerReadout(h: Harness): Promise<void> {
     Math.abs(r.suv - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax),
     `${r.suv} vs ${vois[0]!.suvMax}`,
   );
+  // the VOI overlay (niivue's drawing layer, built after the first usable view) holds each voxel's
+  // VOI colour (label value 1, 2, … → colour 1…8, cycling; 0: none): L1's at its SUVmax voxel, none
+  // at a voxel outside every VOI, as in labels.nii.gz
+  await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
+  const labelBytes = await (await page.request.get(`/api/scans/${scanId}/labels.nii.gz`)).body();
+  const labels = parseNifti(new Uint8Array(labelBytes), 'labels.nii.gz').volume;
+  const labelAt = (v: Vec3) => labels.data[v[0] + nx * (v[1] + ny * v[2])]!;
+  const hotVox = r.vox.split(', ').map(Number) as Vec3;
+  const outside = labels.data.findIndex((x) => x === 0);
+  assert.notEqual(labelAt(hotVox), 0);
+  assert.ok(outside >= 0);
+  for (const vox of [
+    hotVox,
+    [outside % nx, Math.floor(outside / nx) % ny, Math.floor(outside / (nx * ny))] as Vec3,
+  ]) {
+    const label = labelAt(vox);
+    const shown = await page.evaluate(
+      (v) =>
+        (
+          window as unknown as {
+            __cartoViewer: { overlayIndexAt: (i: number, j: number, k: number) => number | null };
+          }
+        ).__cartoViewer.overlayIndexAt(v[0], v[1], v[2]),
+      vox,
+    );
+    assert.equal(shown, label === 0 ? 0 : ((label - 1) % 8) + 1, `overlay at ${vox.join(',')}`);
+  }
   // window presets change the colour bar
   assert.equal(await page.getByTestId('colorbar-max').textContent(), '5 g/mL');
   await page.getByRole('radio', { name: '0–30' }).check();
@@ -337,6 +363,8 @@ async function linkedCrosshairs(h: Harness): Promise<void> {
   await moveTo(page, '__cartoViewer', [2, 2, 0]);
   await page.getByTestId('compare-readout-voxel').getByText('outside this scan').waitFor();
   assert.equal(await page.getByTestId('compare-readout-suv').textContent(), '—');
+  await page.locator('[data-testid="compare-pane"][data-overlay-at]').waitFor({ timeout: 60_000 });
+  await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
   await assertAccessible(page, 'viewer, two timepoints');
   await screenshot(page, 'viewer-compare');
   await context.close();

@@ -53,8 +53,8 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
     let app: FastifyInstance;
     let runJson: { warnings: string[]; unlinkedPatients: string[]; runId: string; studyName: string };
     const s: Record<'admin' | 'analyst' | 'dmA' | 'dmB', Session> = {} as never;
-    const get = (who: Session | null, url: string) =>
-      app.inject({ method: 'GET', url, headers: who ? { cookie: who.cookie } : {} });
+    const get = (who: Session | null, url: string, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'GET', url, headers: who ? { ...headers, cookie: who.cookie } : headers });
 
     before(async () => {
       db = await target();
@@ -213,7 +213,11 @@ studiesSuite('postgres', async () => (await (cluster ??= startPgCluster())).crea
 /** What the suite's tests share: the app's GET as a user, the sessions, the database and the run. */
 interface SuiteContext {
   name: string;
-  get: (who: Session | null, url: string) => Promise<LightMyRequestResponse>;
+  get: (
+    who: Session | null,
+    url: string,
+    headers?: Record<string, string>,
+  ) => Promise<LightMyRequestResponse>;
   s: Record<'admin' | 'analyst' | 'dmA' | 'dmB', Session>;
   readonly db: string;
   readonly runJson: { warnings: string[]; unlinkedPatients: string[]; runId: string; studyName: string };
@@ -342,6 +346,26 @@ function fileRouteTests(c: SuiteContext): void {
     assert.ok(Math.abs(max - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax));
     const other = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
     assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/suv.nii.gz`)).statusCode, 404);
+  });
+
+  test('suv.nii.gz to a client that accepts gzip: the same bytes as NIfTI with Content-Encoding gzip', async () => {
+    const id = (await c.get(c.s.dmA, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+    const url = `/api/scans/${id}/suv.nii.gz`;
+    const plain = await c.get(c.s.dmA, url);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers['vary'], 'Accept-Encoding');
+    const browser = await c.get(c.s.dmA, url, { 'accept-encoding': 'gzip, deflate, br, zstd' });
+    assert.equal(browser.statusCode, 200);
+    assert.equal(browser.headers['content-encoding'], 'gzip');
+    assert.equal(browser.headers['content-type'], 'application/octet-stream');
+    assert.equal(browser.headers['vary'], 'Accept-Encoding');
+    assert.deepEqual(browser.rawPayload, plain.rawPayload);
+    // gzip refused (q=0): the .nii.gz file itself
+    const refused = await c.get(c.s.dmA, `/api/scans/${id}/labels.nii.gz`, {
+      'accept-encoding': 'gzip;q=0, br',
+    });
+    assert.equal(refused.headers['content-encoding'], undefined);
+    assert.equal(refused.headers['content-type'], 'application/gzip');
   });
 
   test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {

@@ -1,8 +1,9 @@
 /**
  * The stored studies, read-only (`/api/studies/*`, `/api/scans/*`): studies, their patients and scans,
  * their quantification jobs' states (as `carto jobs --json`), a scan's VOI metrics, the latest
- * analysis run's results.json, tables and figures, and a scan's SUV volume and VOI label map as gzip NIfTI for a viewer (built once per scan and kept in a bounded
- * in-memory cache, src/pipeline/scan-images.ts). Authorisation is the registry's, applied by
+ * analysis run's results.json, tables and figures, and a scan's SUV volume and VOI label map as gzip
+ * NIfTI for a viewer (built once per scan and kept in a bounded in-memory cache,
+ * src/pipeline/scan-images.ts; see `sendGzipNifti` for how they are sent). Authorisation is the registry's, applied by
  * src/study/access.ts (scope per role; a study patient is a centre's when it links by pseudonym to one of
  * that centre's registry patients). Errors: 404 outside the scope or not stored; 403 for study-wide
  * results asked by a centre role.
@@ -13,6 +14,38 @@ import { ScanImageCache } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
+
+/**
+ * True when an `Accept-Encoding` header (RFC 9110 §12.5.3) accepts the gzip coding: `gzip` (or
+ * `x-gzip`) listed with a q-value above 0, or, when neither is listed, `*` with a q-value above 0.
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const q = new Map<string, number>();
+  for (const c of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
+    const [name, ...params] = c.split(';').map((x) => x.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    if (name) q.set(name === 'x-gzip' ? 'gzip' : name, qParam === undefined ? 1 : Number(qParam.slice(2)));
+  }
+  const gzip = q.get('gzip') ?? q.get('*');
+  return gzip !== undefined && gzip > 0;
+}
+
+/**
+ * Sends a gzip NIfTI file (`bytes`). The same bytes go out either way; only their label differs: to a
+ * client that accepts gzip content coding (a browser) as the NIfTI file with `Content-Encoding: gzip`,
+ * so that its network stack inflates them (in a browser, off the page's thread, which meanwhile starts
+ * the viewer); to any other client as the `.nii.gz` file itself, `application/gzip`.
+ */
+function sendGzipNifti(
+  acceptEncoding: string | string[] | undefined,
+  reply: Parameters<Handler>[0]['reply'],
+  bytes: Uint8Array,
+): Buffer {
+  reply.header('vary', 'Accept-Encoding');
+  if (acceptsGzip(acceptEncoding)) reply.header('content-encoding', 'gzip').type('application/octet-stream');
+  else reply.type('application/gzip');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** Registers the study and scan routes (module doc). */
 export function registerStudyRoutes(ctx: RouteContext): void {
@@ -131,7 +164,7 @@ export function registerStudyRoutes(ctx: RouteContext): void {
       {
         method: 'GET',
         url: `/api/scans/:id/${file}`,
-        summary: `A scan's ${what} as gzip NIfTI-1, read from the study's bundle folder on the server (cached)`,
+        summary: `A scan's ${what} as gzip NIfTI-1, read from the study's bundle folder on the server (cached); sent as NIfTI-1 with Content-Encoding gzip to a client that accepts gzip`,
         tag,
         auth: true,
         produces: 'application/gzip',
@@ -149,8 +182,7 @@ export function registerStudyRoutes(ctx: RouteContext): void {
           req.log.warn({ err: e }, 'scan image not readable');
           throw new NotFoundError('scan image on this server');
         }
-        reply.type('application/gzip');
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return sendGzipNifti(req.headers['accept-encoding'], reply, bytes);
       },
     );
   }

@@ -64,6 +64,7 @@ export function ScanViewerPage(props: { id: string }) {
         data-load-ms={t ? t.readyAt : undefined}
         data-data-at={t ? t.dataAt : undefined}
         data-render-at={t ? t.renderAt : undefined}
+        data-overlay-at={t?.overlayAt}
         data-phases={t ? t.phases : undefined}
       >
         <div className={compareScan ? 'viewer-panes compare' : 'viewer-panes'}>
@@ -128,7 +129,12 @@ function ComparePane(props: {
   }, [linked, ready, pane.moveToMm]);
   const name = scanName(scan);
   return (
-    <section aria-label={`Compared scan ${name}`} data-testid="compare-pane" data-status={pane.status}>
+    <section
+      aria-label={`Compared scan ${name}`}
+      data-testid="compare-pane"
+      data-status={pane.status}
+      data-overlay-at={pane.timing?.overlayAt}
+    >
       <h2>{name}</h2>
       {pane.status !== 'loading' && pane.status !== 'ready' && (
         <p role="alert">The scan could not be shown: {pane.status}</p>

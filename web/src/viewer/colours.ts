@@ -36,9 +36,16 @@ const VOI_COLOURS: [number, number, number][] = [
   [210, 245, 60],
 ];
 
+/** How many distinct VOI colours there are. */
+export const VOI_COLOUR_COUNT = VOI_COLOURS.length;
+
+/** The colour index (1 … VOI_COLOUR_COUNT) of label value `labelValue` (≥ 1); 0 for 0 (no VOI). */
+export const voiColourIndex = (labelValue: number): number =>
+  labelValue > 0 ? ((labelValue - 1) % VOI_COLOURS.length) + 1 : 0;
+
 /** The RGB (0–255) of the VOI with label value `labelValue` (≥ 1) in the overlay and the legend. */
 export const voiColour = (labelValue: number): [number, number, number] =>
-  VOI_COLOURS[(labelValue - 1) % VOI_COLOURS.length]!;
+  VOI_COLOURS[voiColourIndex(labelValue) - 1]!;
 
 /** The RGB (0–255) of fraction `t` (0–1) of the window in a colour map (the colour bar's ramp). */
 export function colour(t: number, cm: ColourMap): [number, number, number] {

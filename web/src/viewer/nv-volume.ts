@@ -1,11 +1,19 @@
 /**
- * The viewer's bridge to niivue: a scan's two volumes loaded into one Niivue instance with a single GPU
- * upload, voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
+ * The viewer's bridge to niivue: a scan's SUV volume and VOI label map fetched, parsed and shown in one
+ * Niivue instance with as little GPU work as the slices need (one volume texture, the label map as
+ * niivue's drawing layer, no gradient texture), voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
-import { NVImage, type Niivue } from '@niivue/niivue';
+import { cmapper, NVImage, type Niivue } from '@niivue/niivue';
 import { coronalMip, type Grid } from '../studies/volume.js';
-import { COLOURMAPS, colour, voiColour, type ColourMap } from './colours.js';
+import {
+  COLOURMAPS,
+  colour,
+  voiColour,
+  voiColourIndex,
+  VOI_COLOUR_COUNT,
+  type ColourMap,
+} from './colours.js';
 
 export type Vec3 = [number, number, number];
 
@@ -61,47 +69,153 @@ export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
 }
 
 /**
- * Loads a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map (labels.nii.gz) into
- * `nv`: both fetched and parsed at once, the label colours, the SUV window and colour map set on the
- * images before they reach the GPU, then one `updateGLVolume` (niivue rebuilds every layer's 3D
- * textures — and the SUV's gradient texture — on every addVolume and every update, a few seconds each
- * for a 200×200×400 volume on a software renderer). Resolves when the first frame is drawn.
- * @returns milliseconds from the call until the data are parsed (`dataMs`) and until the first frame
- *   has been rendered (`renderMs`; a 1-pixel readPixels waits for the GPU)
- * @throws Error from niivue when a file cannot be fetched or read
+ * niivue rebuilds a gradient texture of the back volume on every layer refresh (a blur and a Sobel pass
+ * over every voxel, each reading 8 trilinear samples) to light its 3D render. The viewer never shows
+ * the 3D render (`SHOW_RENDER.NEVER`), and on a software renderer these passes cost more than all the
+ * rest of the load. This gives niivue, in place of its gradient shaders, one program whose vertices all
+ * fall on one point: the passes' draw calls rasterise no fragment and the gradient texture stays empty.
+ * Call after `attachToCanvas` (which compiles niivue's shaders).
  */
-export async function loadScanVolumes(
-  nv: Niivue,
-  scanId: string,
-  look: Look,
-): Promise<{ dataMs: number; renderMs: number }> {
-  const t0 = performance.now();
-  const cm = COLOURMAPS[look.colourMap];
+export function skipGradientPasses(nv: Niivue): void {
+  const gl = nv.gl;
+  const stage = (type: number, src: string) => {
+    const sh = gl.createShader(type)!;
+    gl.shaderSource(sh, `#version 300 es\nprecision highp float;\n${src}`);
+    gl.compileShader(sh);
+    return sh;
+  };
+  const program = gl.createProgram();
+  gl.attachShader(
+    program,
+    stage(gl.VERTEX_SHADER, 'void main() { gl_Position = vec4(0.0, 0.0, 0.0, 1.0); }'),
+  );
+  gl.attachShader(program, stage(gl.FRAGMENT_SHADER, 'out vec4 c;\nvoid main() { c = vec4(0.0); }'));
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS))
+    throw new Error(`viewer: the empty gradient program did not link: ${gl.getProgramInfoLog(program)}`);
+  // niivue sets these shaders' uniforms through `uniforms[name]`: none here (a null location is a no-op)
+  const none = { program, uniforms: {}, use: (g: WebGL2RenderingContext) => g.useProgram(program) };
+  nv.blurShader = none;
+  nv.sobelFirstOrderShader = none;
+  nv.sobelSecondOrderShader = none;
+  nv.gradientPrePassShader = none;
+}
+
+/** Milliseconds per phase of a load, in the order they ran (`fetchScanImages`, `showSuv`, `showVoiOverlay`). */
+export type Phases = [string, number][];
+
+/** A scan's two images, parsed: the SUV volume (g/mL) and the VOI label map on its grid. */
+export interface ScanImages {
+  suv: NVImage;
+  labels: NVImage;
+}
+
+/** A stopwatch appending `[name, ms since the previous lap]` to `phases`. */
+function stopwatch(phases: Phases): (name: string) => void {
+  let t = performance.now();
+  return (name) => {
+    const now = performance.now();
+    phases.push([name, Math.round(now - t)]);
+    t = now;
+  };
+}
+
+/**
+ * Fetches and parses a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map
+ * (labels.nii.gz), both at once. The browser asks for them with `Accept-Encoding: gzip`, so the server
+ * sends the gzip bytes as `Content-Encoding: gzip` and the browser's network stack inflates them, off
+ * the page's thread and while niivue attaches (`useScanPane`); niivue then parses plain NIfTI. (For a
+ * 64 MB volume the inflating costs about as much either way, a few seconds on a loaded machine; in
+ * the page it would hold the thread niivue needs.)
+ * The SUV window and colour map are set on the image as it is parsed.
+ * @param phases receives the durations (ms) of 'fetch' and 'parse'
+ * @throws Error naming the file and the HTTP status when a file cannot be fetched, or from niivue when
+ *   it cannot be read
+ */
+export async function fetchScanImages(scanId: string, look: Look, phases: Phases): Promise<ScanImages> {
+  const lap = stopwatch(phases);
   const base = `/api/scans/${encodeURIComponent(scanId)}`;
-  const [suv, labels] = await Promise.all([
-    NVImage.loadFromUrl({
-      url: `${base}/suv.nii.gz`,
-      colormap: cm.niivue,
-      cal_min: 0,
-      cal_max: look.windowMax,
+  const [suvBytes, labelBytes] = await Promise.all(
+    ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => {
+      const r = await fetch(`${base}/${f}`);
+      if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
+      return r.arrayBuffer();
     }),
-    NVImage.loadFromUrl({ url: `${base}/labels.nii.gz`, opacity: 0.45 }),
-  ]);
-  const dataMs = performance.now() - t0;
-  suv.colormapInvert = cm.invert;
-  const labelMax = Math.max(1, Math.round(labels.global_max ?? 1));
-  const I = Array.from({ length: labelMax + 1 }, (_, i) => i);
-  labels.setColormapLabel({
-    I,
-    R: I.map((i) => (i === 0 ? 0 : voiColour(i)[0])),
-    G: I.map((i) => (i === 0 ? 0 : voiColour(i)[1])),
-    B: I.map((i) => (i === 0 ? 0 : voiColour(i)[2])),
-    A: I.map((i) => (i === 0 ? 0 : 255)),
+  );
+  lap('fetch');
+  const cm = COLOURMAPS[look.colourMap];
+  const suv = await NVImage.loadFromUrl({
+    url: suvBytes!,
+    name: 'suv.nii',
+    colormap: cm.niivue,
+    cal_min: 0,
+    cal_max: look.windowMax,
   });
-  nv.volumes = [suv, labels];
-  nv.setVolume(suv, 0); // sets back and overlays, then one updateGLVolume (and drawScene)
+  suv.colormapInvert = cm.invert;
+  const labels = await NVImage.loadFromUrl({ url: labelBytes!, name: 'labels.nii' });
+  lap('parse');
+  return { suv, labels };
+}
+
+/** Opacity of the VOI overlay on the SUV slices. */
+const VOI_OPACITY = 0.45;
+
+/**
+ * Shows the SUV volume of `images` in `nv` as niivue's only volume (one texture build: the label map
+ * goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; returns when the
+ * GPU has drawn it (a 1-pixel readPixels waits for it).
+ * @param phases receives the duration (ms) of 'slices'
+ */
+export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
+  const lap = stopwatch(phases);
+  const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
+  const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
+  // the overlay's colours go into niivue's colour map texture with the SUV's (one build)
+  nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
+  nv.drawOpacity = VOI_OPACITY;
+  nv.volumes = [images.suv];
+  nv.setVolume(images.suv, 0); // sets back, then one updateGLVolume (and drawScene)
+  gpuSync(nv);
+  lap('slices');
+}
+
+/**
+ * Shows the VOI label map of `images` over the SUV slices as niivue's drawing layer, which niivue
+ * uploads as it is (an overlay volume would cost a second full-volume shader pass). The drawing holds
+ * each voxel's overlay colour index (`voiColourIndex`: the colours cycle, so a label map past 255 VOIs
+ * fits in the drawing's bytes); the readout reads the label map itself.
+ * @param phases receives the duration (ms) of 'overlay'
+ * @throws Error when niivue refuses the drawing (its grid differs from the SUV's)
+ */
+export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): void {
+  const lap = stopwatch(phases);
+  const { labels } = images;
+  const src = labels.img!;
+  const index = new Uint8Array(src.length);
+  for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(src[q]!);
+  // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given
+  const drawing = { hdr: labels.hdr, permRAS: labels.permRAS, img: index } as unknown as NVImage;
+  if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
+  gpuSync(nv);
+  lap('overlay');
+}
+
+/**
+ * The VOI overlay's colour index (`voiColourIndex`; 0: no VOI) that niivue's drawing layer holds at the
+ * file's voxel `vox` (i, j, k), or null before the overlay is shown or outside the grid.
+ */
+export function overlayIndexAt(nv: Niivue, vox: Vec3): number | null {
+  const suv = nv.volumes[0];
+  const dims = nv.back?.dims;
+  if (!suv || !dims || !nv.drawBitmap) return null;
+  const [x, y, z] = nativeToRas(suv, vox);
+  if (x < 0 || y < 0 || z < 0 || x >= dims[1]! || y >= dims[2]! || z >= dims[3]!) return null;
+  return nv.drawBitmap[x + dims[1]! * (y + dims[2]! * z)]!;
+}
+
+/** Waits until the GPU has done everything queued (a 1-pixel readPixels). */
+function gpuSync(nv: Niivue): void {
   nv.gl.readPixels(0, 0, 1, 1, nv.gl.RGBA, nv.gl.UNSIGNED_BYTE, new Uint8Array(4));
-  return { dataMs, renderMs: performance.now() - t0 };
 }
 
 /** Applies a new window or colour map to the SUV volume (niivue rebuilds its textures). */
@@ -116,13 +230,20 @@ export function applyLook(nv: Niivue, look: Look): void {
   nv.updateGLVolume();
 }
 
+/** The coronal MIP of each SUV volume, computed once (a new window or colour map only recolours it). */
+const mips = new WeakMap<NVImage, Float32Array>();
+
 /** Draws the coronal MIP of the SUV volume in the window and colour map (head at the top). */
 export function drawMip(vol: NVImage, cv: HTMLCanvasElement | null, look: Look): void {
   const ctx = cv?.getContext('2d');
   if (!cv || !ctx) return;
   const g = grid(vol);
   const [nx, , nz] = g.size;
-  const mip = coronalMip(g);
+  let mip = mips.get(vol);
+  if (!mip) {
+    mip = coronalMip(g);
+    mips.set(vol, mip);
+  }
   cv.width = nx;
   cv.height = nz;
   // millimetres, not voxels, set the shape (pixDims: spacing along i, j, k)

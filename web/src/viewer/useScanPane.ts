@@ -11,12 +11,18 @@ import {
   applyLook,
   crosshairMmLps,
   drawMip,
+  fetchScanImages,
   grid,
-  loadScanVolumes,
   nativeToRas,
+  overlayIndexAt,
   rasToNative,
   setCrosshairMmLps,
+  showSuv,
+  showVoiOverlay,
+  skipGradientPasses,
   type Look,
+  type Phases,
+  type ScanImages,
   type Vec3,
 } from './nv-volume.js';
 
@@ -36,17 +42,43 @@ export interface Readout {
 export interface ViewerHook {
   moveToVoxel: (i: number, j: number, k: number) => void;
   moveToMm: (lps: Vec3) => void;
+  /** The overlay's colour index at the file's voxel (see `overlayIndexAt`). */
+  overlayIndexAt: (i: number, j: number, k: number) => number | null;
   size: Vec3;
 }
 export type HookName = '__cartoViewer' | '__cartoCompareViewer';
 
-/** Milliseconds since the document's navigation start when the data were parsed, the first frame drawn, and the pane ready. */
+/**
+ * When (ms since the document's navigation start) a pane's data were fetched and parsed, its slices
+ * first drawn, the pane usable (crosshair readout, test hook), and its VOI overlay and MIP drawn (built
+ * after the first usable view; absent until then).
+ */
 export interface PaneTiming {
   dataAt: number;
   renderAt: number;
   readyAt: number;
-  /** Durations from the pane's start, for the page's data-phases. */
+  overlayAt?: number;
+  /** The same from the pane's start, with each phase's duration, for the page's data-phases. */
   phases: string;
+}
+
+/** `PaneTiming` from the moments (performance.now()) and the phases of a load started at `t0`. */
+function paneTiming(
+  t0: number,
+  at: Omit<PaneTiming, 'phases'>,
+  attachedAt: number,
+  phases: Phases,
+): PaneTiming {
+  const ms = (t: number) => Math.round(t - t0);
+  const round = Object.fromEntries(Object.entries(at).map(([k, v]) => [k, Math.round(v)]));
+  return {
+    ...(round as Omit<PaneTiming, 'phases'>),
+    phases:
+      `niivue attached at ${ms(attachedAt)} ms, data at ${ms(at.dataAt)} ms, slices at ${ms(at.renderAt)} ms, ` +
+      `ready at ${ms(at.readyAt)} ms` +
+      (at.overlayAt === undefined ? '' : `, overlay and MIP at ${ms(at.overlayAt)} ms`) +
+      ` (${phases.map(([n, d]) => `${n} ${d}`).join(', ')} ms)`,
+  };
 }
 
 export interface ScanPane {
@@ -88,9 +120,10 @@ export function useScanPane(
   const applied = useRef<Look | null>(null);
 
   // niivue's voxel coordinates are RAS-ordered; the readout and the hook speak the file's (native) order
+  const images = useRef<ScanImages | null>(null);
   const readAt = useCallback((nv: Niivue) => {
-    const [suvVol, labVol] = nv.volumes;
-    if (!suvVol || !labVol) return;
+    if (!images.current) return;
+    const { suv: suvVol, labels: labVol } = images.current;
     const ras = nv.frac2vox(nv.scene.crosshairPos);
     const vox = rasToNative(suvVol, [ras[0], ras[1], ras[2]]);
     const g = grid(suvVol);
@@ -128,9 +161,9 @@ export function useScanPane(
   );
   const goToVoi = useCallback(
     (labelValue: number) => {
-      const nv = nvRef.current;
-      if (!nv || nv.volumes.length < 2) return;
-      const at = suvMaxVoxel(grid(nv.volumes[0]!), grid(nv.volumes[1]!), labelValue);
+      const img = images.current;
+      if (!img) return;
+      const at = suvMaxVoxel(grid(img.suv), grid(img.labels), labelValue);
       if (at) moveToVoxel(...at);
     },
     [moveToVoxel],
@@ -153,36 +186,53 @@ export function useScanPane(
     let live = true;
     void (async () => {
       try {
-        await nv.attachToCanvas(canvas.current!);
-        nv.setSliceType(nv.sliceTypeMultiplanar);
         const look0 = current.current.look;
-        const t = await loadScanVolumes(nv, scanId, look0);
+        const phases: Phases = [];
+        // the volumes are fetched and parsed while niivue starts on the canvas
+        const loaded = fetchScanImages(scanId, look0, phases);
+        await nv.attachToCanvas(canvas.current!);
+        skipGradientPasses(nv);
+        nv.setSliceType(nv.sliceTypeMultiplanar);
+        const attachedAt = performance.now();
+        const img = await loaded;
+        const dataAt = performance.now();
         if (!live) return;
+        showSuv(nv, img, phases);
+        const renderAt = performance.now();
+        images.current = img;
         applied.current = look0;
         nv.onLocationChange = () => {
           readAt(nv);
           current.current.opts.onMove?.(crosshairMmLps(nv));
         };
-        const size = grid(nv.volumes[0]!).size;
+        const size = grid(img.suv).size;
         const start = current.current.opts.startAt?.();
         if (start) moveToMm(start);
         else {
           nv.scene.crosshairPos = nv.vox2frac(
-            nativeToRas(nv.volumes[0]!, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
+            nativeToRas(img.suv, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
           );
           nv.drawScene();
           readAt(nv);
         }
-        drawMip(nv.volumes[0]!, mipCanvas.current, look0);
-        hooks[hookName] = { moveToVoxel, moveToMm, size };
-        const readyAt = performance.now();
-        setTiming({
-          dataAt: Math.round(t0 + t.dataMs),
-          renderAt: Math.round(t0 + t.renderMs),
-          readyAt: Math.round(readyAt),
-          phases: `data ${Math.round(t.dataMs)} ms, first render ${Math.round(t.renderMs)} ms, ready ${Math.round(readyAt - t0)} ms`,
-        });
+        hooks[hookName] = {
+          moveToVoxel,
+          moveToMm,
+          overlayIndexAt: (i, j, k) => overlayIndexAt(nv, [i, j, k]),
+          size,
+        };
+        const at = { dataAt, renderAt, readyAt: performance.now() };
+        setTiming(paneTiming(t0, at, attachedAt, phases));
         setStatus('ready');
+        // the rest after the first usable view: the VOI overlay, then the MIP
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (!live) return;
+        showVoiOverlay(nv, img, phases);
+        nv.drawScene();
+        const mipFrom = performance.now();
+        drawMip(img.suv, mipCanvas.current, applied.current ?? look0);
+        phases.push(['mip', Math.round(performance.now() - mipFrom)]);
+        setTiming(paneTiming(t0, { ...at, overlayAt: performance.now() }, attachedAt, phases));
       } catch (e) {
         if (live) setStatus(e instanceof Error ? e.message : String(e));
       }
@@ -191,13 +241,14 @@ export function useScanPane(
       live = false;
       delete hooks[hookName];
       nvRef.current = null;
+      images.current = null;
     };
   }, [scanId, readAt, moveToMm, moveToVoxel]);
 
   // window and colour map: niivue rebuilds its textures, so only on a change of either
   useEffect(() => {
     const nv = nvRef.current;
-    const suvVol = nv?.volumes[0];
+    const suvVol = images.current?.suv;
     const was = applied.current;
     if (status !== 'ready' || !nv || !suvVol || !was) return;
     if (was.windowMax === look.windowMax && was.colourMap === look.colourMap) return;
