@@ -19,12 +19,14 @@ export function PaneView(props: {
   return (
     <div className="viewer-pane" data-status={pane.status}>
       <div className="viewer-images">
-        <canvas
-          ref={pane.canvas}
-          className="viewer-canvas"
-          role="img"
-          aria-label={`${name}: SUV in axial, coronal and sagittal slices with the VOI overlay; click to move the crosshair`}
-        />
+        {/* niivue sizes its canvas to this box (100 % of the parent's width and height) */}
+        <div className="viewer-canvas">
+          <canvas
+            ref={pane.canvas}
+            role="img"
+            aria-label={`${name}: SUV in axial, coronal and sagittal slices with the VOI overlay; click to move the crosshair`}
+          />
+        </div>
         <figure className="mip">
           <canvas
             ref={pane.mipCanvas}
