@@ -110,7 +110,10 @@ export function renderProjection(p: Projection, opts: ProjectionRenderOptions = 
       const x = p.values[rowOf[r]! * nh + colOf[c]!]!;
       const t = Math.min(1, Math.max(0, (x - win[0]) / span));
       const grey = Math.round(255 * (1 - t));
-      rgb.fill(grey, 3 * (r * W + c), 3 * (r * W + c) + 3);
+      const o = 3 * (r * W + c);
+      rgb[o] = grey;
+      rgb[o + 1] = grey;
+      rgb[o + 2] = grey;
     }
   (opts.outlines ?? []).forEach((m, n) => {
     const col = PALETTE[n % PALETTE.length]!;
@@ -120,7 +123,10 @@ export function renderProjection(p: Projection, opts: ProjectionRenderOptions = 
       for (let c = 0; c < W; c++) {
         if (!inside(r, c)) continue;
         if (inside(r - 1, c) && inside(r + 1, c) && inside(r, c - 1) && inside(r, c + 1)) continue;
-        rgb.set(col, 3 * (r * W + c));
+        const o = 3 * (r * W + c);
+        rgb[o] = col[0];
+        rgb[o + 1] = col[1];
+        rgb[o + 2] = col[2];
       }
   });
   return { png: encodeRgbPng(rgb, W, H), widthPx: W, heightPx: H, rgb, windowSuv: win };
