@@ -14,7 +14,7 @@ import { fusedSliceData, maskCentreLps, type FusedSliceData } from '../imaging/f
 import { maxProjection, projectMask, type Projection, type View } from '../imaging/mip.js';
 import type { Grid, Vec3, Volume } from '../imaging/volume.js';
 import { checkSameFrameOfReference, readCtSeries } from '../io/dicom/index.js';
-import type { ScanImageData, ScanImages } from '../report/image-panels.js';
+import type { ScanImageData, ScanPanelData } from '../report/image-panels.js';
 import type { Scan } from '../study/model.js';
 import type { StudyStore } from '../study/store.js';
 
@@ -209,7 +209,7 @@ export function scanImagesFromRows(
  * last, by timepoint), then scan id — the order of the report's panels.
  * @throws CartoError as `scanImagesFromRows`
  */
-export async function storedScanImages(db: StudyStore, studyId: string): Promise<(ScanImages & Order)[]> {
+export async function storedScanImages(db: StudyStore, studyId: string): Promise<(ScanPanelData & Order)[]> {
   const rows = await db
     .selectFrom('scan_projection')
     .innerJoin('scan', (j) =>

@@ -36,7 +36,7 @@ export interface ScanImageData {
 }
 
 /** One scan's image data with the scan's identity, as the report receives it. */
-export interface ScanImages {
+export interface ScanPanelData {
   scanId: string;
   patientId: string;
   images: ScanImageData;
@@ -77,7 +77,7 @@ export function panelMip(images: ScanImageData): Picture {
  * The section `image-panels`: every scan's MIP, and the fused PET/CT slices of the scans with a CT, in
  * the order given (the caller orders them by patient, then scan day). Not run without a scan.
  */
-export function imagePanelsSection(scans: readonly ScanImages[]): AnalysisSection<ImagePanelsResults> {
+export function imagePanelsSection(scans: readonly ScanPanelData[]): AnalysisSection<ImagePanelsResults> {
   const w = PANEL_WINDOW_SUV.join('–');
   const hu = FUSED_WINDOW_HU.join('…').replace('-', '−');
   const base = {
@@ -130,7 +130,7 @@ export function imagePanelsSection(scans: readonly ScanImages[]): AnalysisSectio
  * The quantification section's MIP figure (id `mip`): the scan's coronal MIP at 2 mm display pixels,
  * SUV window 0–8 g/mL, every VOI's outline in colour.
  */
-export function quantificationMipFigure(scan: ScanImages): ResultFigure {
+export function quantificationMipFigure(scan: ScanPanelData): ResultFigure {
   const pic = renderProjection(scan.images.mip, {
     windowSuv: QUANTIFICATION_MIP_WINDOW_SUV,
     outlines: scan.images.voiOutlines,
