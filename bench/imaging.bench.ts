@@ -35,7 +35,7 @@ import { quantifyLabelMap } from '../src/imaging/voi-stats.js';
 import { matvForLabels } from '../src/imaging/segmentation.js';
 import type { LesionMatv, ThresholdRule } from '../src/imaging/segmentation.js';
 import { gaussianFilter } from '../src/imaging/filter.js';
-import { renderMip } from '../src/imaging/mip.js';
+import { renderMip } from '../src/report/images.js';
 import type { LabelStatistics } from '../src/imaging/voi-stats.js';
 import type { Volume } from '../src/imaging/volume.js';
 import { writeNifti } from '../src/io/nifti.js';

@@ -1,14 +1,16 @@
 /**
  * The analysis of a stored study (`carto run`, and `carto worker` when the last scan of a study is
- * done): the analysis plan on what the store holds, the quantification section with the report's MIP,
- * the image panels the scans' jobs stored, the report files, and the run recorded in the database.
+ * done): the analysis plan on what the store holds, the quantification section with its MIP and the
+ * image panels (drawn by the report from the image data the scans' jobs stored), the report files, and
+ * the run recorded in the database.
  * When some scans are not done (an analysis on demand) the quantification section says which.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAnalysisPlan } from '../analysis/plan.js';
-import type { AnalysisSection, ResultFigure } from '../analysis/types.js';
+import type { AnalysisSection } from '../analysis/types.js';
 import { quantificationSection } from '../analysis/quantification.js';
+import { imagePanelsSection, quantificationMipFigure } from '../report/image-panels.js';
 import { writeReportFiles } from '../report/write.js';
 import {
   findStudy,
@@ -17,10 +19,9 @@ import {
   type AnalysisFile,
   type StudyStore,
 } from '../study/store.js';
-import { analysisRunnable, storedPictures } from './job-store.js';
-import { imagePanelsSection } from './panels.js';
+import { analysisRunnable } from './job-store.js';
+import { storedScanImages } from './panels.js';
 import type { PipelineProgress } from './prepare.js';
-import { decodePictures } from './scan-job.js';
 
 /** What `analyseStoredStudy` did. */
 export interface StoredAnalysis {
@@ -47,7 +48,7 @@ export async function analyseStoredStudy(
   let t0 = performance.now();
   const study = await loadStudy(db, studyName);
   const { studyId } = (await findStudy(db, studyName))!;
-  const { picture, panels } = decodePictures(await storedPictures(db, studyId));
+  const images = await storedScanImages(db, studyId);
   const { notDone } = await analysisRunnable(db, studyName);
   progress.stage('analyse', 1);
   const quant = quantificationSection(study);
@@ -58,21 +59,10 @@ export async function analyseStoredStudy(
       ...(quant.findings ?? []),
     ];
   }
-  if (picture) {
-    const fig: ResultFigure = {
-      id: 'mip',
-      title: `Maximum-intensity projection (coronal, anterior view) of scan ${picture.scanId}`,
-      caption: `SUV window 0–${picture.windowMaxSuv} g/mL; VOI outlines in colour.`,
-      source: {
-        kind: 'png',
-        dataBase64: Buffer.from(picture.png).toString('base64'),
-        widthPx: picture.widthPx,
-        heightPx: picture.heightPx,
-      },
-    };
-    quant.figures.push(fig);
-  }
-  const sections = [...runAnalysisPlan(study), quant, imagePanelsSection(panels)];
+  // The quantification section shows the first pre-CART scan (patient, then day order), else the first.
+  const mipScan = images.find((s) => s.timepoint === 'pre') ?? images[0];
+  if (mipScan) quant.figures.push(quantificationMipFigure(mipScan));
+  const sections = [...runAnalysisPlan(study), quant, imagePanelsSection(images)];
   progress.tick();
   progress.done();
   timings['analyse'] = (performance.now() - t0) / 1000;

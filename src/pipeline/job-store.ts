@@ -1,7 +1,7 @@
 /**
  * The state of scan quantification jobs in the study store (table `scan_job`, migration 0009) and the
  * per-scan commit of a job's result: `storeScanQuantification` (one transaction per scan),
- * `analysisRunnable`, the counts `carto jobs` prints, and the pictures the jobs stored. A queue only
+ * `analysisRunnable` and the counts `carto jobs` prints (the image data the jobs stored: panels.ts). A queue only
  * carries work (pg-boss on PostgreSQL, the in-process pool on SQLite); the state lives here.
  */
 import { isAbsolute, join } from 'node:path';
@@ -9,6 +9,7 @@ import { CartoError } from '../errors.js';
 import type { Voi, VoiMetrics } from '../study/model.js';
 import { bool, findStudy, insertChunked, type ScanQuantification, type StudyStore } from '../study/store.js';
 import type { ScanJobSpec } from './scan-job.js';
+import { scanImageRows, type ScanImageData } from './panels.js';
 import { isSphereRef } from '../study/voi-sphere.js';
 
 /** One scan's quantified result as `storeScanQuantification` stores it. */
@@ -18,13 +19,13 @@ export interface ScanResultRecord {
   vois: Voi[];
   metrics: Map<string, VoiMetrics>;
   provenance: ScanQuantification;
-  /** Pictures by kind ('mip', 'panel'): JSON-able objects (PNG bytes as base64). */
-  pictures: Record<string, unknown>;
+  /** The image data of the scan's pictures (panels.ts), when computed. */
+  images?: ScanImageData;
 }
 
 /**
- * Stores one scan's quantification: its VOI rows (metrics as numeric columns), its SUV provenance, its
- * pictures, and its job `done`. Nothing is stored when the scan's job is no longer `key` (the study was
+ * Stores one scan's quantification: its VOI rows (metrics as numeric columns), its SUV provenance, the
+ * image data of its pictures (`scan_projection`), and its job `done`. Nothing is stored when the scan's job is no longer `key` (the study was
  * re-submitted with other content or settings) or is already done (a job retaken after its worker was
  * presumed dead): each scan is stored once. Call inside one transaction per scan.
  * @param bundleDir the bundle folder as recorded, against which relative mask paths are stored absolute
@@ -46,7 +47,7 @@ export async function storeScanQuantification(
     .where('scan_id', '=', r.scanId)
     .executeTakeFirst();
   if (!job || job.job_key !== key || job.state === 'done') return false;
-  for (const t of ['voi', 'scan_picture'] as const)
+  for (const t of ['voi', 'scan_projection'] as const)
     await db.deleteFrom(t).where('study_id', '=', studyId).where('scan_id', '=', r.scanId).execute();
   await insertChunked(
     db,
@@ -90,11 +91,12 @@ export async function storeScanQuantification(
     .where('study_id', '=', studyId)
     .where('scan_id', '=', r.scanId)
     .execute();
-  await insertChunked(
-    db,
-    'scan_picture',
-    Object.entries(r.pictures).map(([kind, data]) => ({ ...where, kind, data_json: JSON.stringify(data) })),
-  );
+  if (r.images)
+    for (const row of scanImageRows(r.images))
+      await db
+        .insertInto('scan_projection')
+        .values({ ...where, ...row })
+        .execute();
   await db
     .updateTable('scan_job')
     .set({ state: 'done', error: null, finished_at: new Date().toISOString() })
@@ -237,19 +239,4 @@ export async function setJobState(
     .where('state', '!=', 'done')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
-}
-
-/** The pictures the study's jobs stored, by kind ('mip', 'panel'), in scan order. */
-export async function storedPictures(
-  db: StudyStore,
-  studyId: string,
-): Promise<{ kind: string; data: unknown }[]> {
-  const rows = await db
-    .selectFrom('scan_picture')
-    .select(['kind', 'data_json'])
-    .where('study_id', '=', studyId)
-    .orderBy('scan_id')
-    .orderBy('kind')
-    .execute();
-  return rows.map((r) => ({ kind: r.kind, data: JSON.parse(r.data_json) as unknown }));
 }

@@ -2,7 +2,8 @@
  * Quantification of one scan: load its SUV image (DICOM series → SUVbw, from a folder or from a PACS
  * over DICOMweb; or a NIfTI SUV image), bring each VOI's mask onto the PET grid (label maps must share
  * the grid; RTSTRUCT contours are rasterised onto it), and compute the VOI metrics
- * (src/imaging/voi-stats.ts). Optionally renders the scan's maximum-intensity projection for the report.
+ * (src/imaging/voi-stats.ts). Optionally computes the image data of the scan's pictures while its SUV
+ * volume is in memory (panels.ts: the coronal MIP with its VOI outlines, the PET/CT plane).
  */
 import type { PacsScanSource, Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
@@ -14,30 +15,19 @@ import { quantifyLabelMap, voiStatistics } from '../imaging/voi-stats.js';
 import type { LoadPetSuvOptions, PetSuv } from '../io/dicom/load-pet-suv.js';
 import { loadPetSuvFromPacs } from '../io/dicomweb.js';
 import { labelMapOnGrid, loadSuvImage, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
-import { renderMip } from '../imaging/mip.js';
+import { projectMask } from '../imaging/mip.js';
 import { earl2ToEarl1 } from '../imaging/filter.js';
 import { erodeLabels } from '../imaging/morphology.js';
 import type { LabelData } from '../imaging/voi-stats.js';
-import { renderScanPanel, type ScanPanel } from './panels.js';
-
-/** A maximum-intensity projection of a scan, as PNG bytes. */
-export interface ScanPicture {
-  scanId: string;
-  png: Uint8Array;
-  widthPx: number;
-  heightPx: number;
-  windowMaxSuv: number;
-}
+import { MIP_VIEW, scanImageData, type ScanImageData } from './panels.js';
 
 export interface QuantifyOptions {
   /** MATV threshold (SUV g/mL). */
   matvThresholdSuv: number;
   /** Net injected activity (Bq) from the study's tracer_injection event, replacing the header dose. */
   netDoseBq?: number;
-  /** Render the MIP of this scan. */
-  picture?: boolean;
-  /** Render the scan's image panels (MIP, fused PET/CT when it has a CT; panels.ts). */
-  panel?: boolean;
+  /** Compute the image data of the scan's pictures (panels.ts: MIP and VOI outlines, PET/CT plane). */
+  images?: boolean;
   /**
    * Folders a header may point into (an NRRD `data file:`): the bundle folder and its `dataRoots`
    * (docs/study-bundle.md, Paths). Absent: each header's own folder only.
@@ -142,13 +132,12 @@ export function sphereVoiMask(v: Pick<Voi, 'voiId'>, sphere: VoiSphere, grid: Gr
 export interface ScanQuantified {
   metrics: Map<string, VoiMetrics>;
   provenance: ScanQuantification;
-  picture?: ScanPicture;
-  panel?: ScanPanel;
+  images?: ScanImageData;
 }
 
 /**
  * Quantifies every VOI of one scan.
- * @returns metrics per VOI id, the scan's SUV provenance and, when asked, its MIP
+ * @returns metrics per VOI id, the scan's SUV provenance and, when asked, its image data
  * @throws InputError naming the scan or mask file for unreadable images, a label map on another grid,
  *   an ROI missing from an RTSTRUCT, or an empty VOI (a sphere VOI: vois.csv and the VOI, `sphereVoiMask`)
  */
@@ -166,7 +155,11 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
   for (const v of vois) {
     if (v.maskLabel !== null) byMask.set(v.maskPath, [...(byMask.get(v.maskPath) ?? []), v]);
   }
+  // The VOIs' outlines on the MIP: one projected mask per mask source, in the order met.
   const outlines: Uint8Array[] = [];
+  const outline = (mask: LabelData): void => {
+    if (opts.images) outlines.push(projectMask(suv, mask, { view: MIP_VIEW }));
+  };
   for (const [file, list] of byMask) {
     const labels = labelMapOnGrid(file, suv, opts.dataRoots ? { dataRoots: opts.dataRoots } : {}).volume;
     const organs = erodedIf(
@@ -186,7 +179,7 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
     const lesionStats = statsOf(labels, 'lesion');
     list.forEach((v) => {
       const s = (v.kind === 'organ' ? organStats : lesionStats).get(v.maskLabel!)!;
-      if (opts.panel && v.kind === 'lesion')
+      if (opts.images && v.kind === 'lesion')
         lesion ??= { label: v.label, mask: Uint8Array.from(labels.data, (x) => (x === v.maskLabel ? 1 : 0)) };
       if (s.voxelCount === 0) {
         throw new InputError(`label ${v.maskLabel} has no voxel in the mask`, {
@@ -198,11 +191,7 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
       const { label: _l, ...m } = s;
       metrics.set(v.voiId, m);
     });
-    if (opts.picture) {
-      const o = new Uint8Array(labels.data.length);
-      for (let n = 0; n < o.length; n++) if (labels.data[n]! > 0) o[n] = 1;
-      outlines.push(o);
-    }
+    outline(labels.data); // every label of the file: one outline
   }
 
   // Sphere VOIs: voxel centres within the radius of the centre (LPS mm), on the PET grid.
@@ -211,7 +200,7 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
     if (!sphere) continue;
     const mask = sphereVoiMask(v, sphere, suv);
     metrics.set(v.voiId, voiStatistics(suv, mask, statsOpts));
-    if (opts.picture) outlines.push(mask);
+    outline(mask);
     if (v.kind === 'lesion') lesion ??= { label: v.label, mask };
   }
 
@@ -229,7 +218,7 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
       });
     }
     metrics.set(v.voiId, s);
-    if (opts.picture) outlines.push(mask);
+    outline(mask);
     if (v.kind === 'lesion') lesion ??= { label: v.label, mask };
   }
 
@@ -237,18 +226,6 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
     metrics,
     provenance: { ...provenance, grid: { size: [...suv.size], spacingMm: [...suv.spacingMm] } },
   };
-  if (opts.panel) result.panel = await renderScanPanel(scan, suv, frameOfReferenceUid, lesion);
-  if (opts.picture) {
-    const windowMaxSuv = 8;
-    // 2 mm display pixels: a whole-body MIP of a few hundred pixels, whatever the voxel size.
-    const mip = renderMip(suv, { axis: 'coronal', windowSuv: [0, windowMaxSuv], outlines, pixelMm: 2 });
-    result.picture = {
-      scanId: scan.scanId,
-      png: mip.png,
-      widthPx: mip.widthPx,
-      heightPx: mip.heightPx,
-      windowMaxSuv,
-    };
-  }
+  if (opts.images) result.images = await scanImageData(scan, suv, frameOfReferenceUid, lesion, outlines);
   return result;
 }

@@ -17,7 +17,7 @@ import { isPostgresUrl } from '../store/db.js';
 import { writeOutputFolder } from '../io/output-folder.js';
 import { analyseStoredStudy } from './analyse.js';
 import { prepareBundle, silent, type PipelineProgress } from './prepare.js';
-import { picturesOf, scanJobsOf, type ScanJobResult } from './scan-job.js';
+import { scanJobsOf, type ScanJobResult } from './scan-job.js';
 import { poolSize, runScanPool } from './scan-pool.js';
 
 export type { PipelineProgress } from './prepare.js';
@@ -150,7 +150,7 @@ export function resultRecord(vois: Voi[], r: ScanJobResult): ScanResultRecord {
     vois,
     metrics: new Map(r.metrics),
     provenance: r.provenance,
-    pictures: picturesOf(r),
+    ...(r.images ? { images: r.images } : {}),
   };
 }
 

@@ -13,15 +13,15 @@ import type { Scan, Voi, VoiMetrics } from '../study/model.js';
 import type { ScanQuantification } from '../study/store.js';
 import { filesContentHash } from './hash.js';
 import { isSphereRef } from '../study/voi-sphere.js';
-import { quantifyScan, type EarlFilter, type ScanPicture } from './quantify.js';
-import type { ScanPanel } from './panels.js';
+import { quantifyScan, type EarlFilter } from './quantify.js';
+import type { ScanImageData } from './panels.js';
 
 /**
  * Version of the quantification code (quantify.ts and the imaging kernels it calls): part of every job
  * key, so raising it re-quantifies every scan on the next submit. Raise it with any change that can
  * change a stored number.
  */
-export const QUANTIFICATION_CODE_VERSION = '1';
+export const QUANTIFICATION_CODE_VERSION = '2';
 
 /** study.json `quantification` (docs/study-bundle.md), defaults filled in. */
 export interface QuantificationSettings {
@@ -41,8 +41,6 @@ export interface ScanJobSpec {
   quantification: QuantificationSettings;
   /** study.json `dataRoots` (relative to the bundle when inside it, else absolute). */
   dataRoots: string[];
-  /** Render the report's MIP of this scan (the first pre-CART scan of the study). */
-  mip: boolean;
 }
 
 /** What a scan's job returns (structured-clonable: it crosses worker threads). */
@@ -51,8 +49,8 @@ export interface ScanJobResult {
   /** VOI metrics by VOI id. */
   metrics: [string, VoiMetrics][];
   provenance: ScanQuantification;
-  picture?: ScanPicture;
-  panel?: ScanPanel;
+  /** The image data of the scan's pictures (panels.ts). */
+  images?: ScanImageData;
 }
 
 /** The study's quantification settings (study.json `quantification`, validated by study-json.ts). */
@@ -81,11 +79,6 @@ export function resolveUnderRoot(root: string, path: string, field: string): str
   return join(root, n);
 }
 
-/** The first pre-CART scan, else the first scan: the one whose MIP the report shows. */
-export function pictureScanOf(bundle: Pick<StudyBundle, 'scans'>): string | undefined {
-  return (bundle.scans.find((s) => s.timepoint === 'pre') ?? bundle.scans[0])?.scanId;
-}
-
 /**
  * One job per scan of a validated bundle, with its key: SHA-256 over the code version, the settings
  * (MATV threshold, net dose, `quantification`), the scan's and its VOIs' definitions (paths relative to
@@ -94,7 +87,6 @@ export function pictureScanOf(bundle: Pick<StudyBundle, 'scans'>): string | unde
 export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: string }[] {
   const rel = (p: string): string => relativePath(bundle.dir, p);
   const quantification = quantificationSettings(bundle);
-  const mipScan = pictureScanOf(bundle);
   return bundle.scans.map((scan) => {
     const vois = bundle.vois.filter((v) => v.scanId === scan.scanId);
     const dose = bundle.events.find((e) => e.event === 'tracer_injection' && e.scanId === scan.scanId);
@@ -109,7 +101,6 @@ export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: strin
       ...(dose?.activityMbq != null ? { netDoseBq: dose.activityMbq * 1e6 } : {}),
       quantification,
       dataRoots: bundle.dataRoots.map(rel),
-      mip: scan.scanId === mipScan,
     };
     const files = [
       ...(scan.pacs ? [] : [scan.path]),
@@ -135,8 +126,8 @@ export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: strin
 
 /**
  * Runs one scan's job: resolves its recorded paths against `root` (the bundle folder at submit, or a
- * worker's `--data-root`), quantifies every VOI (quantify.ts) with the study's settings and renders its
- * image panel (and the report's MIP for the picture scan).
+ * worker's `--data-root`), quantifies every VOI (quantify.ts) with the study's settings and computes the
+ * image data of its pictures (panels.ts).
  * @param opts.pacsUrl the DICOMweb server of a `dicomweb:` scan, overriding the recorded one
  * @throws InputError from `quantifyScan` (unreadable series, mask on another grid, empty VOI, …) or for
  *   a recorded path that leaves the root
@@ -160,8 +151,7 @@ export async function runScanJob(
   const q = await quantifyScan(scan, vois, {
     matvThresholdSuv: spec.matvThresholdSuv,
     ...(spec.netDoseBq !== undefined ? { netDoseBq: spec.netDoseBq } : {}),
-    picture: spec.mip,
-    panel: true,
+    images: true,
     dataRoots: [root, ...spec.dataRoots.map((d) => resolveUnderRoot(root, d, 'study.json dataRoots'))],
     earlFilter: spec.quantification.earlFilter,
     organErosionMm: spec.quantification.organErosionMm,
@@ -170,47 +160,6 @@ export async function runScanJob(
     scanId: s.scanId,
     metrics: [...q.metrics],
     provenance: q.provenance,
-    ...(q.picture ? { picture: q.picture } : {}),
-    ...(q.panel ? { panel: q.panel } : {}),
+    ...(q.images ? { images: q.images } : {}),
   };
-}
-
-const b64 = (png: Uint8Array): string => Buffer.from(png).toString('base64');
-const unb64 = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(s as string, 'base64'));
-
-/** A job's pictures as the store keeps them (`scan_picture`, by kind; PNG bytes as base64). */
-export function picturesOf(r: Pick<ScanJobResult, 'picture' | 'panel'>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (r.picture) out['mip'] = { ...r.picture, png: b64(r.picture.png) };
-  if (r.panel) {
-    const { mip, fused, ...rest } = r.panel;
-    out['panel'] = {
-      ...rest,
-      mip: { ...mip, png: b64(mip.png) },
-      ...(fused ? { fused: { ...fused, png: b64(fused.png) } } : {}),
-    };
-  }
-  return out;
-}
-
-/** The report's MIP and image panels from the stored pictures (`picturesOf`), in scan order. */
-export function decodePictures(stored: readonly { kind: string; data: unknown }[]): {
-  picture?: ScanPicture;
-  panels: ScanPanel[];
-} {
-  let picture: ScanPicture | undefined;
-  const panels: ScanPanel[] = [];
-  for (const { kind, data } of stored) {
-    const d = data as Record<string, unknown>;
-    if (kind === 'mip') picture = { ...(d as unknown as ScanPicture), png: unb64(d['png']) };
-    else if (kind === 'panel') {
-      const p = d as unknown as ScanPanel;
-      panels.push({
-        ...p,
-        mip: { ...p.mip, png: unb64(p.mip.png) },
-        ...(p.fused ? { fused: { ...p.fused, png: unb64(p.fused.png) } } : {}),
-      });
-    }
-  }
-  return { ...(picture ? { picture } : {}), panels };
 }

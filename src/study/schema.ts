@@ -227,12 +227,16 @@ export interface ScanJobTable {
   finished_at: string | null;
 }
 
-/** A picture a scan's job rendered (kind 'mip' or 'panel'; PNG as base64 inside the JSON). */
-export interface ScanPictureTable {
+/**
+ * The image data of a scan's pictures (migration 0012; src/pipeline/panels.ts): kind 'mip' or 'fused',
+ * the geometry and array layout as JSON, the arrays as bytes (BLOB / bytea).
+ */
+export interface ScanProjectionTable {
   study_id: string;
   scan_id: string;
   kind: string;
-  data_json: string;
+  meta_json: string;
+  data: Uint8Array;
 }
 
 /** The study store's database, as Kysely sees it. */
@@ -253,5 +257,5 @@ export interface StudyDatabase {
   analysis_run: AnalysisRunTable;
   analysis_file: AnalysisFileTable;
   scan_job: ScanJobTable;
-  scan_picture: ScanPictureTable;
+  scan_projection: ScanProjectionTable;
 }

@@ -3,7 +3,7 @@
  * Kysely.
  *
  * A study is written in three steps (issue 17): `storeStudyTables` (the tables and one pending job per
- * scan), `storeScanQuantification` (one scan's VOI rows, provenance and pictures, one transaction per
+ * scan), `storeScanQuantification` (one scan's VOI rows, provenance and image data, one transaction per
  * scan) and `analysisRunnable` (every scan done). `carto import`/`run` call the first two in ONE
  * transaction (on any error the database is unchanged); `carto worker` commits each scan on its own.
  * Only pseudonymous IDs are stored.
@@ -133,7 +133,7 @@ export interface ScanJobRecord {
  * Stores a validated study's tables (study, patients, events, scans, toxicity, labs, biopsies, qPCR, lab
  * assays) and its scans' jobs, replacing an earlier import of the same study name. A scan whose job
  * key equals the stored one (and did not fail) keeps its quantification and job; every other scan's
- * row is written unquantified, its VOI rows and pictures dropped, its job `pending`. Call inside one
+ * row is written unquantified, its VOI rows and image data dropped, its job `pending`. Call inside one
  * transaction (`db` a transaction): on any error nothing is written.
  * @returns the scans whose job is pending (to run or enqueue) and those kept as they were
  */
@@ -179,7 +179,7 @@ export async function storeStudyTables(
     (j) => prior.get(j.scanId)?.job_key === j.key && prior.get(j.scanId)?.state !== 'failed',
   );
   const keep = kept.map((j) => j.scanId);
-  for (const t of ['voi', 'scan_picture', 'scan_job', 'scan'] as const) {
+  for (const t of ['voi', 'scan_projection', 'scan_job', 'scan'] as const) {
     let q = db.deleteFrom(t).where('study_id', '=', studyId);
     if (keep.length > 0) q = q.where('scan_id', 'not in', keep);
     await q.execute();

@@ -17,7 +17,7 @@ import { matvCommand, mipCommand } from '../../src/cli/commands/imaging.js';
 import { suvOptionsFromCli } from '../../src/cli/commands/dicom.js';
 import { encodeNifti, writeNifti } from '../../src/io/nifti.js';
 import { erodeLabels } from '../../src/imaging/morphology.js';
-import { renderMip } from '../../src/imaging/mip.js';
+import { renderMip } from '../../src/report/images.js';
 import { InputError } from '../../src/errors.js';
 import type { Volume } from '../../src/imaging/volume.js';
 import { projectRoot } from '../helpers/shared-data.js';

@@ -95,6 +95,18 @@ test('carto run on the 40-patient STS cohort: VOI metrics equal carto suv per sc
       1 + 40 + 5,
       'quantification MIP + 40 MIPs + 5 fused',
     );
+    // `carto slices` draws with the report's code: its PNG is the report's fused panel, byte for byte.
+    const png = join(dir, 'sts-001.png');
+    await slicesCommand(cohort('dicom', 'STS_001', 'PET', 'image'), {
+      ct: cohort('dicom', 'STS_001', 'CT', 'image'),
+      rtstruct: cohort('dicom', 'STS_001', 'PET', 'mask', 'RS.dcm'),
+      roi: 'GTV_Mass_PET',
+      out: png,
+      window: '0,10',
+    });
+    const svg = readFileSync(join(out, 'figures', 'fused-STS-001-PET.svg'), 'utf8');
+    const embedded = /data:image\/png;base64,([^"]+)"/.exec(svg)![1]!;
+    assert.ok(readFileSync(png).equals(Buffer.from(embedded, 'base64')), 'carto slices = the report panel');
     // Measured on the shared 2-core machine under load: ~25–40 s; a generous bound against regressions.
     assert.ok(seconds < 240, `run took ${seconds.toFixed(1)} s`);
   } finally {

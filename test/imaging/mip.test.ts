@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/errors.js';
 import { decode } from 'fast-png';
-import { renderMip, renderSlice } from '../../src/imaging/mip.js';
+import { renderMip, renderSlice } from '../../src/report/images.js';
 import type { Volume } from '../../src/imaging/volume.js';
 import { allOrientations, reorient } from './orientations.js';
 

@@ -5,8 +5,8 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { renderMip, renderSlice } from '../../imaging/mip.js';
 import type { View } from '../../imaging/mip.js';
+import { renderMip, renderSlice } from '../../report/images.js';
 import { checkThresholdRule, matvForLabels } from '../../imaging/segmentation.js';
 import type { ThresholdRule } from '../../imaging/segmentation.js';
 import { gaussianFilter } from '../../imaging/filter.js';

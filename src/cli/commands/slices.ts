@@ -1,17 +1,19 @@
 /**
  * `carto slices <pet-series> [--ct <ct-series>] (--rtstruct rs.dcm [--roi NAME] | --point-lps x,y,z)
  * --out FILE.png [--window lo,hi]` — a fused transversal PET/CT slice through a lesion's centre (or a
- * given patient coordinate), PET in a fixed SUV window over the CT (src/imaging/fusion.ts).
+ * given patient coordinate), PET in a fixed SUV window over the CT: the plane's data from
+ * src/imaging/fusion.ts, drawn by src/report/images.ts as the report's fused panels are.
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { fusedTransversalSlice, maskCentreLps } from '../../imaging/fusion.js';
-import type { FusedSlice } from '../../imaging/fusion.js';
+import { fusedSliceData, maskCentreLps } from '../../imaging/fusion.js';
+import type { FusedSliceData } from '../../imaging/fusion.js';
 import type { Vec3 } from '../../imaging/volume.js';
 import { checkSameFrameOfReference, loadPetSuv, readCtSeries } from '../../io/dicom/index.js';
 import { rtstructMaskOnGrid } from '../../io/imaging-inputs.js';
 import { checkOutputFile } from '../../io/output-folder.js';
 import { writePng } from '../../io/png.js';
+import { renderFusedSlice } from '../../report/images.js';
 import { printJson } from '../shared.js';
 
 /** Options of `carto slices`. */
@@ -36,7 +38,8 @@ function numbers(s: string, n: number, field: string): number[] {
 
 /**
  * `carto slices`: renders and writes the fused slice.
- * @returns the file written, the point the slice passes through (LPS mm), the picture size and the window
+ * @returns the file written, the point the slice passes through (LPS mm), the picture size, the window
+ *   and the plane's data (`slice`: grid, PET and CT values)
  * @throws InputError for a missing or doubled point option, a bad window, pixel size or point, a CT in
  *   another frame of reference, unreadable series or RTSTRUCT, or an output in a missing folder
  */
@@ -49,7 +52,7 @@ export async function slicesCommand(
   widthPx: number;
   heightPx: number;
   windowSuv: [number, number];
-  slice: FusedSlice;
+  slice: FusedSliceData;
 }> {
   checkOutputFile(o.out, '--out');
   if ((o.rtstruct === undefined) === (o.pointLps === undefined))
@@ -72,18 +75,18 @@ export async function slicesCommand(
     point = maskCentreLps(outline)!; // rtstructMaskOnGrid refuses an ROI enclosing no voxel
   } else point = numbers(o.pointLps!, 3, '--point-lps') as Vec3;
   const pixelMm = o.pixelMm !== undefined ? numbers(o.pixelMm, 1, '--pixel-mm')[0]! : undefined;
-  const slice = fusedTransversalSlice(pet.volume, ct?.volume ?? null, point, {
-    windowSuv,
+  const slice = fusedSliceData(pet.volume, ct?.volume ?? null, point, {
     ...(pixelMm !== undefined ? { pixelMm } : {}),
     ...(outline ? { outline } : {}),
-    fields: { point: '--point-lps', pixelMm: '--pixel-mm', windowSuv: '--window' },
+    fields: { point: '--point-lps', pixelMm: '--pixel-mm' },
   });
-  writePng(slice.picture, o.out);
+  const picture = renderFusedSlice(slice, { windowSuv, windowField: '--window' });
+  writePng(picture, o.out);
   return {
     file: o.out,
     pointLps: point,
-    widthPx: slice.picture.widthPx,
-    heightPx: slice.picture.heightPx,
+    widthPx: picture.widthPx,
+    heightPx: picture.heightPx,
     windowSuv,
     slice,
   };

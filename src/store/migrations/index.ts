@@ -17,6 +17,7 @@ import { analysisRun } from './0008_analysis_run.js';
 import { studyAdverseEvents } from './0009_study_adverse_events.js';
 import { registryPatientList } from './0010_registry_patient_list.js';
 import { scanJobs } from './0011_scan_jobs.js';
+import { scanProjections } from './0012_scan_projections.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -32,5 +33,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0009_study_adverse_events': studyAdverseEvents,
     '0010_registry_patient_list': registryPatientList,
     '0011_scan_jobs': scanJobs,
+    '0012_scan_projections': scanProjections(dialect),
   };
 }
