@@ -109,7 +109,7 @@ test('two workers, one killed mid-job: every scan done once, metrics bit-identic
       90_000,
       'all scans done',
     );
-    await until(() => b.lines.some((l) => / analysed$/.test(l)), 30_000, 'the analysis');
+    await until(() => b.lines.some((l) => / analysed$/.test(l)), 120_000, 'the analysis');
     b.child.kill('SIGTERM');
     assert.equal(await b.exited, 0, 'SIGTERM stops the worker gracefully');
 
