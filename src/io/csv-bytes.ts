@@ -327,6 +327,9 @@ function storeCell(
   b.text.push(t);
 }
 
+/** Bytes that can be part of a plain decimal: a separator among them is found before numbers are read. */
+const NUMBER_BYTES = [...'0123456789+-.eE'].map((ch) => ch.charCodeAt(0));
+
 /** What `scanRecords` needs besides the bytes. */
 export interface ScanContext {
   sepCode: number;
@@ -356,6 +359,8 @@ export function scanRecords(
   const decode = cellDecoder(bytes);
   const n = bytes.length;
   const width = cols.length;
+  // Numbers are read while the cell is scanned unless the separator can be part of a number.
+  const inline = !NUMBER_BYTES.includes(sepCode);
   let nrow = 0;
   let firstLong: { row: number; length: number } | null = null;
   let i = start;
@@ -383,7 +388,7 @@ export function scanRecords(
         if (col < width) storeCell(cols[col]!, trimCell(q.value), nrow, capacity, cellNumber);
       } else {
         const b = col < width ? cols[col]! : null;
-        const v = b !== null && b.numeric ? decimalAt(bytes, i, n, sepCode) : NaN;
+        const v = b !== null && b.numeric && inline ? decimalAt(bytes, i, n, sepCode) : NaN;
         if (v === v) {
           b!.values[nrow] = v;
           i = decimalEnd;
@@ -392,7 +397,11 @@ export function scanRecords(
           while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = bytes[i]!;
           if (b === null);
           else if (!b.numeric) b.text.push(decode(s, i));
-          else storeCell(b, decode(s, i), nrow, capacity, cellNumber);
+          else {
+            const w = inline ? NaN : fastDecimal(bytes, s, i);
+            if (w === w) b.values[nrow] = w;
+            else storeCell(b, decode(s, i), nrow, capacity, cellNumber);
+          }
         }
       }
       col++;

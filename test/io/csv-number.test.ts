@@ -152,6 +152,46 @@ test('parseCsvColumns: every numeric cell is Number(text), whatever the quoting,
   }
 });
 
+test('parseCsvColumns: a separator that can be part of a number splits cells first', () => {
+  for (const [sep, text, want] of [
+    [
+      '.',
+      'a.b\n1.25\n-3.\n',
+      [
+        [1, -3],
+        [25, null],
+      ],
+    ],
+    [
+      'e',
+      'aeb\n1e5\n2e-1\n',
+      [
+        [1, 2],
+        [5, -1],
+      ],
+    ],
+    [
+      '-',
+      'a-b\n1-2\n-7\n',
+      [
+        [1, null],
+        [2, 7],
+      ],
+    ],
+  ] as const) {
+    const t = parseCsvColumns(text, 's.csv', sep);
+    assert.deepEqual(t.columns, ['a', 'b'], sep);
+    want.forEach((w, j) => {
+      const col = t.data[j]!;
+      assert.equal(col.kind, 'number', sep);
+      w.forEach((x, i) => {
+        if (x === null) assert.equal(col.kind === 'number' && col.missing?.[i], 1, `${sep} ${j} ${i}`);
+        else assert.equal(col.values[i], x, `${sep} ${j} ${i}`);
+      });
+    });
+  }
+});
+
 test('parseCsvColumns: a file longer than its first MiB suggests grows its columns', () => {
   // Long rows first (the estimate from the first MiB is far too small), then short ones.
   const head = Array.from({ length: 30_000 }, (_, i) => `${i}.000000000000000000000000000000`).join('\n');
