@@ -395,9 +395,8 @@ export function scanRecords(
         } else {
           const s = i;
           while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = bytes[i]!;
-          if (b === null);
-          else if (!b.numeric) b.text.push(decode(s, i));
-          else {
+          if (b !== null && !b.numeric) b.text.push(decode(s, i));
+          else if (b !== null) {
             const w = inline ? NaN : fastDecimal(bytes, s, i);
             if (w === w) b.values[nrow] = w;
             else storeCell(b, decode(s, i), nrow, capacity, cellNumber);

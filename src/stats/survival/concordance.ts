@@ -336,21 +336,16 @@ function jackknifeVariance(
   cluster: ArrayLike<string> | undefined,
 ): { somer: number; variance: number } {
   const n = w.length;
-  const infC = new Float64Array(n);
-  const infD = new Float64Array(n);
-  const infT = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    infC[i] = pc.cq[q]!;
-    infD[i] = pc.dq[q]!;
-    infT[i] = pc.tq0[q]!;
-  }
+  const { cq, dq, tq0 } = pc;
   const npair = pc.conc + pc.disc + pc.tiedX;
   const somer = (pc.conc - pc.disc) / npair;
   let v = 0;
+  // dfbeta of each observation, computed in sorted order and scattered back to input order (the
+  // sums below run in input order).
   const dfb = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    dfb[i] = w[i]! * ((infC[i]! - infD[i]!) / npair - (somer / npair) * (infC[i]! + infD[i]! + infT[i]!));
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    dfb[i] = w[i]! * ((cq[q]! - dq[q]!) / npair - (somer / npair) * (cq[q]! + dq[q]! + tq0[q]!));
   }
   if (cluster !== undefined) {
     const cl = labelInput(cluster, n, 'cluster');
