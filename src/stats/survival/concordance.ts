@@ -361,6 +361,37 @@ function jackknifeVariance(
 }
 
 /**
+ * The checked inputs of `concordance` gathered into (stratum, time) order, in a PairCounter (the
+ * unsorted copies are dropped on return: 10⁶-row fits).
+ */
+function sortedPairCounter(
+  time: ArrayLike<number>,
+  status: ArrayLike<number>,
+  predictor: ArrayLike<number>,
+  opts: ConcordanceOptions,
+): { n: number; w: Float64Array; order: Uint32Array; starts: Int32Array; nStrata: number; pc: PairCounter } {
+  const { n, t, s, x, w, strataCodes, nStrata } = concordanceInputs(time, status, predictor, opts);
+  const { rank, m } = ranksOf(x);
+  const { order, starts } = strataTimeOrder(t, strataCodes, nStrata);
+
+  // Gather rank/status/weight/time into the (stratum, time) order once: the passes index them
+  // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
+  // order and scattered back at the end.
+  const rk = new Int32Array(n);
+  const st = new Uint8Array(n);
+  const wt = new Float64Array(n);
+  const tt = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    rk[q] = rank[i]!;
+    st[q] = s[i]!;
+    wt[q] = w[i]!;
+    tt[q] = t[i]!;
+  }
+  return { n, w, order, starts, nStrata, pc: new PairCounter(rk, st, wt, tt, m, opts.reverse === true) };
+}
+
+/**
  * Harrell's C (R: `concordance(Surv(time, status) ~ x, reverse)`, `timewt = "n"`).
  *
  * A pair is comparable when the shorter time is an event; two events at the same time are not
@@ -380,25 +411,7 @@ export function concordance(
   predictor: ArrayLike<number>,
   opts: ConcordanceOptions = {},
 ): ConcordanceResult {
-  const { n, t, s, x, w, strataCodes, nStrata } = concordanceInputs(time, status, predictor, opts);
-  const { rank, m } = ranksOf(x);
-  const { order, starts } = strataTimeOrder(t, strataCodes, nStrata);
-
-  // Gather rank/status/weight/time into the (stratum, time) order once: the passes index them
-  // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
-  // order and scattered back at the end.
-  const rk = new Int32Array(n);
-  const st = new Uint8Array(n);
-  const wt = new Float64Array(n);
-  const tt = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    rk[q] = rank[i]!;
-    st[q] = s[i]!;
-    wt[q] = w[i]!;
-    tt[q] = t[i]!;
-  }
-  const pc = new PairCounter(rk, st, wt, tt, m, opts.reverse === true);
+  const { n, w, order, starts, nStrata, pc } = sortedPairCounter(time, status, predictor, opts);
   for (let h = 0; h < nStrata; h++) {
     const from = starts[h]!;
     const to = starts[h + 1]!;
