@@ -1,7 +1,7 @@
 /**
- * Typed CSV reading for analysis tables: one pass over the text that puts every numeric column
- * straight into a Float64Array (numbers parsed from the characters, no cell strings) and keeps the
- * other columns as trimmed strings. Column typing is R's `read.csv` / `type.convert` rule as
+ * Typed CSV reading for analysis tables: one pass over the UTF-8 bytes (src/io/csv-bytes.ts) that puts
+ * every numeric column straight into a Float64Array (numbers parsed from the bytes, no cell strings)
+ * and keeps the other columns as trimmed strings. Column typing is R's `read.csv` / `type.convert` rule as
  * `src/stats/data-frame.ts` applies it: a column is numeric when every non-missing cell is a number
  * (decimal, exponent, hex, Inf, NaN); '' and 'NA' are missing. The grammar (quotes, blank lines,
  * short and long rows, header checks and their errors) is `parseCsv`'s, cell for cell.
@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { checkedHeader, csvColumnCells, parseCsv, trimCell, type CsvTable } from './csv.js';
+import { estimateRecords, readHeader, scanRecords, type Builder, type ByteBuffer } from './csv-bytes.js';
 
 /** One column of a typed table: numbers (NaN where `missing[i]` is 1) or trimmed cell strings. */
 export type CsvColumn =
@@ -90,172 +91,6 @@ export function cellNumber(t: string): number | null {
   return isDecimalText(t) ? Number(t) : parseNumberText(t);
 }
 
-/** Exact powers of ten 10⁰…10²² (every one is a double). */
-const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-
-/**
- * `Number(cell)` for the bytes `[i, end)` when they are a plain decimal of at most 15 digits whose
- * exponent after scaling is within ±22 (Clinger's fast path: the digits and the power of ten are exact
- * doubles, so one multiplication or division rounds correctly, as Number does); NaN for anything else
- * (spaces, hex, Inf, NA, more digits, an empty cell), which the caller then reads the slow way.
- */
-function fastDecimal(bytes: Uint8Array, i: number, end: number): number {
-  let c = bytes[i]!;
-  let neg = false;
-  if (c === 0x2d) {
-    neg = true;
-    i++;
-  } else if (c === 0x2b) i++;
-  let m = 0;
-  let digits = 0;
-  let frac = 0;
-  while (i < end && (c = bytes[i]!) >= 0x30 && c <= 0x39) {
-    m = m * 10 + (c - 0x30);
-    digits++;
-    i++;
-  }
-  if (i < end && c === 0x2e) {
-    i++;
-    while (i < end && (c = bytes[i]!) >= 0x30 && c <= 0x39) {
-      m = m * 10 + (c - 0x30);
-      digits++;
-      frac++;
-      i++;
-    }
-  }
-  if (digits === 0 || digits > 15) return NaN;
-  let e = 0;
-  if (i < end) {
-    if (c !== 0x65 && c !== 0x45) return NaN;
-    c = bytes[++i]!;
-    const eNeg = c === 0x2d;
-    if (c === 0x2d || c === 0x2b) i++;
-    const start = i;
-    while (i < end && (c = bytes[i]!) >= 0x30 && c <= 0x39) {
-      e = e * 10 + (c - 0x30);
-      i++;
-    }
-    if (i !== end || i === start || i - start > 4) return NaN;
-    if (eNeg) e = -e;
-  }
-  e -= frac;
-  let v: number;
-  if (e === 0) v = m;
-  else if (e > 0 && e <= 22) v = m * POW10[e]!;
-  else if (e < 0 && e >= -22) v = m / POW10[-e]!;
-  else return NaN;
-  return neg ? -v : v;
-}
-
-/**
- * A Buffer with Node's own slice decoders (on Buffer.prototype since Node 0.x, used by toString):
- * called directly, without toString's argument checks, once per text cell.
- */
-type ByteBuffer = Buffer & {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-};
-
-const QUOTE = 0x22;
-const CR = 0x0d;
-const LF = 0x0a;
-
-/** Upper bound of the records: line ends + 1 (quoted line ends and blank lines only lower it). */
-function recordBound(bytes: ByteBuffer): number {
-  let lf = 0;
-  for (let p = bytes.indexOf(LF); p >= 0; p = bytes.indexOf(LF, p + 1)) lf++;
-  let cr = 0;
-  for (let p = bytes.indexOf(CR); p >= 0; p = bytes.indexOf(CR, p + 1)) cr++;
-  return Math.max(lf, cr) + 1;
-}
-
-/**
- * Text of the bytes `[start, end)` (UTF-8). Cells of up to 5 ASCII bytes (factor levels, codes) come
- * from a cache keyed by their bytes, so a column of repeated labels holds a few strings, not one per row.
- */
-function cellDecoder(bytes: ByteBuffer): (start: number, end: number) => string {
-  const cache = new Map<number, string>();
-  return (start, end) => {
-    const len = end - start;
-    if (len <= 5) {
-      let key = len;
-      let ascii = true;
-      for (let k = start; k < end; k++) {
-        const b = bytes[k]!;
-        if (b >= 0x80) ascii = false;
-        key = key * 256 + b;
-      }
-      if (ascii) {
-        let s = cache.get(key);
-        if (s === undefined) {
-          s = bytes.latin1Slice(start, end);
-          cache.set(key, s);
-        }
-        return s;
-      }
-    }
-    return bytes.utf8Slice(start, end);
-  };
-}
-
-/**
- * The quoted cell that starts at `bytes[start]` (a quote), as `parseCsv` reads it: "" is a quote;
- * after the closing quote the cell goes on, as written, to the separator or line end (a quote there
- * re-opens quoting only when nothing was read yet). Returns the cell, the index after it and the line
- * ends inside quotes; `closed` is false when the last quote is never closed.
- */
-function readQuoted(
-  bytes: ByteBuffer,
-  start: number,
-  sepCode: number,
-): { value: string; end: number; lineEnds: number; closed: boolean } {
-  const n = bytes.length;
-  let field = '';
-  let inQuotes = true;
-  let lineEnds = 0;
-  let i = start + 1;
-  while (i < n) {
-    let c = bytes[i]!;
-    if (inQuotes) {
-      const q = bytes.indexOf(QUOTE, i);
-      const end = q < 0 ? n : q;
-      for (let k = i; k < end; k++) if (bytes[k] === LF) lineEnds++;
-      field += bytes.utf8Slice(i, end);
-      i = end;
-      if (q < 0) break;
-      if (bytes[q + 1] === QUOTE) {
-        field += '"';
-        i = q + 2;
-      } else {
-        inQuotes = false;
-        i = q + 1;
-      }
-      continue;
-    }
-    if (c === QUOTE && field.length === 0) {
-      inQuotes = true;
-      i++;
-      continue;
-    }
-    if (c === sepCode || c === CR || c === LF) break;
-    // This byte (a quote too) and what follows up to the next quote, separator or line end.
-    const from = i;
-    while (++i < n && (c = bytes[i]!) !== QUOTE && c !== sepCode && c !== CR && c !== LF);
-    field += bytes.utf8Slice(from, i);
-  }
-  return { value: field, end: i, lineEnds, closed: !inQuotes };
-}
-
-/** Column builders while the bytes are scanned. */
-interface Builder {
-  numeric: boolean;
-  values: Float64Array;
-  missing: Uint8Array | null;
-  text: string[];
-  /** Row at which a numeric column met its first non-number (its earlier cells are re-read as text). */
-  textFrom: number;
-}
-
 /**
  * Parses CSV into typed columns (see the file comment): one pass over the UTF-8 bytes; numeric cells
  * are read from the bytes, text cells decoded one by one. Same grammar, errors and trimming as
@@ -323,126 +158,33 @@ function scanColumns(
   }
   const bom = whole[0] === 0xef && whole[1] === 0xbb && whole[2] === 0xbf;
   const bytes = (bom ? whole.subarray(3) : whole) as ByteBuffer;
+  // A separator of more than one character never matches (one cell per line), as parseCsv.
   const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
-  const n = bytes.length;
-  const capacity = recordBound(bytes);
-  const decode = cellDecoder(bytes);
-  const keepText = new Set(opts.text ?? []);
-  let header: string[] | null = null;
-  let width = 0;
-  let cols: Builder[] = [];
+  const head = readHeader(bytes, sepCode, file);
   let nrow = 0;
   let firstLong: { row: number; length: number } | null = null;
-  const rec: string[] = [];
-  let col = 0;
-  let firstEmpty = false;
-  let line = 1;
-
-  /** Stores the trimmed cell `t` (a string) in column `c` of row `nrow`. */
-  const storeText = (c: number, t: string): void => {
-    const b = cols[c]!;
-    if (!b.numeric) {
-      b.text.push(t);
-      return;
-    }
-    if (t === '' || t === 'NA') {
-      b.missing ??= new Uint8Array(capacity);
-      b.missing[nrow] = 1;
-      b.values[nrow] = NaN;
-      return;
-    }
-    const v = cellNumber(t);
-    if (v !== null) {
-      b.values[nrow] = v;
-      return;
-    }
-    // The first non-number: the column is text from here; rows before are re-read at the end.
-    b.numeric = false;
-    b.textFrom = nrow;
-    b.values = new Float64Array(0);
-    b.missing = null;
-    for (let r = 0; r < nrow; r++) b.text.push('');
-    b.text.push(t);
-  };
-  const endRecord = (): void => {
-    if (col === 1 && (header === null ? rec[0] === '' : firstEmpty)) {
-      // A blank line: undo its one (empty) cell.
-      if (header !== null && width > 0) {
-        const b = cols[0]!;
-        if (!b.numeric) b.text.pop();
-        else if (b.missing) b.missing[nrow] = 0;
-      }
-    } else if (header === null) {
-      header = rec.slice();
-      width = header.length;
-      cols = header.map((h) => {
-        const numeric = !keepText.has(h.trim());
-        return {
-          numeric,
-          values: new Float64Array(numeric ? capacity : 0),
-          missing: null,
-          text: [],
-          textFrom: numeric ? -1 : 0,
-        };
-      });
-    } else {
-      for (let c = col; c < width; c++) storeText(c, '');
-      nrow++;
-      if (col > width && firstLong === null) firstLong = { row: nrow, length: col };
-    }
-    rec.length = 0;
-    col = 0;
-  };
-  let i = 0;
-  while (i < n) {
-    let c = bytes[i]!;
-    let value: string | null = null;
-    if (c === QUOTE) {
-      const q = readQuoted(bytes, i, sepCode);
-      line += q.lineEnds;
-      if (!q.closed) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
-      i = q.end;
-      value = q.value;
-    } else {
-      const start = i;
-      while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = bytes[i]!;
-      if (header === null) value = bytes.utf8Slice(start, i);
-      else {
-        if (col === 0) firstEmpty = start === i;
-        if (col < width) {
-          const b = cols[col]!;
-          const v = b.numeric ? fastDecimal(bytes, start, i) : NaN;
-          if (v === v) b.values[nrow] = v;
-          else storeText(col, trimCell(decode(start, i)));
-        }
-      }
-    }
-    if (value !== null) {
-      if (header === null) rec.push(value);
-      else {
-        if (col === 0) firstEmpty = value === '';
-        if (col < width) storeText(col, trimCell(value));
-      }
-    }
-    col++;
-    if (i >= n) break;
-    c = bytes[i]!;
-    i++;
-    if (c === sepCode) {
-      if (i >= n) {
-        // A separator at the very end: one more (empty) cell.
-        if (header === null) rec.push('');
-        else if (col < width) storeText(col, '');
-        col++;
-      }
-      continue;
-    }
-    if (c === CR && bytes[i] === LF) i++;
-    line++;
-    endRecord();
+  let cols: Builder[] = [];
+  if (head.cells !== null) {
+    const capacity = estimateRecords(bytes, head.next);
+    const keepText = new Set(opts.text ?? []);
+    cols = head.cells.map((h) => {
+      const numeric = !keepText.has(h.trim());
+      return {
+        numeric,
+        values: new Float64Array(numeric ? capacity : 0),
+        missing: null,
+        text: [],
+        textFrom: numeric ? -1 : 0,
+      };
+    });
+    ({ nrow, firstLong } = scanRecords(bytes, head.next, head.line, cols, {
+      sepCode,
+      file,
+      capacity,
+      cellNumber,
+    }));
   }
-  if (col > 0) endRecord();
-  const columns = checkedHeader(header, firstLong, file, separator, sepOption);
+  const columns = checkedHeader(head.cells, firstLong, file, separator, sepOption);
   if (cols.some((b) => b.textFrom > 0)) {
     // Columns that turned out text after numeric rows: their first cells as written.
     const cells = csvColumnCells(strings())!;

@@ -386,6 +386,18 @@ export function buildDesign(
 
 /** The fixed-effects design of an already evaluated model frame (see buildDesign). */
 export function designFromFrame(mf: ModelFrame): Design {
+  const { columns, ...design } = designColumnsFromFrame(mf);
+  return { ...design, X: toRowMajor(columns, mf.n) };
+}
+
+/** A design with its kept columns column-major (`columns[j]`, n each) instead of the row-major X. */
+export type DesignColumns = Omit<Design, 'X'> & { columns: Float64Array[] };
+
+/**
+ * The fixed-effects design of a model frame as `designFromFrame` builds it, the kept columns left
+ * column-major (no n×p copy): for fits that read the design by column (Cox) on large tables.
+ */
+export function designColumnsFromFrame(mf: ModelFrame): DesignColumns {
   const f = mf.formula;
   const blocks = termBlocks(f.terms, f.intercept, mf.vars, mf.n);
   const allCols: Float64Array[] = [];
@@ -408,10 +420,7 @@ export function designFromFrame(mf: ModelFrame): Design {
   return {
     y: mf.y,
     responseParts: mf.responseParts,
-    X: toRowMajor(
-      keep.map((j) => allCols[j]!),
-      mf.n,
-    ),
+    columns: keep.map((j) => allCols[j]!),
     n: mf.n,
     p: keep.length,
     columnNames,

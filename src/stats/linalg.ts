@@ -303,13 +303,14 @@ export function inverseFromR(R: Float64Array, p: number, ld: number): Float64Arr
  */
 export function aliasedColumns(cols: Float64Array[], tol = 1e-7): number[] {
   const n = cols[0]?.length ?? 0;
-  const work = cols.map((c) => Float64Array.from(c));
   const norms0 = cols.map((c) => Math.sqrt(dot(c, c)));
-  const kept: Float64Array[] = []; // Householder vectors
+  // Householder vectors, each stored in the copy of the column it came from (one copy per kept
+  // column, made when the column is reached: at most p + 1 columns of n at a time).
+  const kept: Float64Array[] = [];
   const keptStart: number[] = [];
   const aliased: number[] = [];
-  for (let j = 0; j < work.length; j++) {
-    const v = work[j]!;
+  for (let j = 0; j < cols.length; j++) {
+    const v = Float64Array.from(cols[j]!);
     // apply previous reflections
     for (let k = 0; k < kept.length; k++) {
       const h = kept[k]!;
@@ -326,13 +327,14 @@ export function aliasedColumns(cols: Float64Array[], tol = 1e-7): number[] {
       aliased.push(j);
       continue;
     }
-    const h = new Float64Array(n);
+    // The reflector h (zero above s; only its entries from s on are ever read) overwrites v.
     const alpha = v[s]! >= 0 ? -rem : rem;
-    h[s] = v[s]! - alpha;
-    for (let i = s + 1; i < n; i++) h[i] = v[i]!;
-    const hn = Math.sqrt(dot(h, h));
-    for (let i = s; i < n; i++) h[i]! /= hn;
-    kept.push(h);
+    v[s] = v[s]! - alpha;
+    let hh = 0;
+    for (let i = s; i < n; i++) hh += v[i]! * v[i]!;
+    const hn = Math.sqrt(hh);
+    for (let i = s; i < n; i++) v[i]! /= hn;
+    kept.push(v);
     keptStart.push(s);
   }
   return aliased;

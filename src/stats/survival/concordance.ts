@@ -336,21 +336,16 @@ function jackknifeVariance(
   cluster: ArrayLike<string> | undefined,
 ): { somer: number; variance: number } {
   const n = w.length;
-  const infC = new Float64Array(n);
-  const infD = new Float64Array(n);
-  const infT = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    infC[i] = pc.cq[q]!;
-    infD[i] = pc.dq[q]!;
-    infT[i] = pc.tq0[q]!;
-  }
+  const { cq, dq, tq0 } = pc;
   const npair = pc.conc + pc.disc + pc.tiedX;
   const somer = (pc.conc - pc.disc) / npair;
   let v = 0;
+  // dfbeta of each observation, computed in sorted order and scattered back to input order (the
+  // sums below run in input order).
   const dfb = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    dfb[i] = w[i]! * ((infC[i]! - infD[i]!) / npair - (somer / npair) * (infC[i]! + infD[i]! + infT[i]!));
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    dfb[i] = w[i]! * ((cq[q]! - dq[q]!) / npair - (somer / npair) * (cq[q]! + dq[q]! + tq0[q]!));
   }
   if (cluster !== undefined) {
     const cl = labelInput(cluster, n, 'cluster');
@@ -363,6 +358,37 @@ function jackknifeVariance(
     for (let i = 0; i < n; i++) v += dfb[i]! * dfb[i]!;
   }
   return { somer, variance: v / 4 };
+}
+
+/**
+ * The checked inputs of `concordance` gathered into (stratum, time) order, in a PairCounter (the
+ * unsorted copies are dropped on return: 10⁶-row fits).
+ */
+function sortedPairCounter(
+  time: ArrayLike<number>,
+  status: ArrayLike<number>,
+  predictor: ArrayLike<number>,
+  opts: ConcordanceOptions,
+): { n: number; w: Float64Array; order: Uint32Array; starts: Int32Array; nStrata: number; pc: PairCounter } {
+  const { n, t, s, x, w, strataCodes, nStrata } = concordanceInputs(time, status, predictor, opts);
+  const { rank, m } = ranksOf(x);
+  const { order, starts } = strataTimeOrder(t, strataCodes, nStrata);
+
+  // Gather rank/status/weight/time into the (stratum, time) order once: the passes index them
+  // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
+  // order and scattered back at the end.
+  const rk = new Int32Array(n);
+  const st = new Uint8Array(n);
+  const wt = new Float64Array(n);
+  const tt = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    rk[q] = rank[i]!;
+    st[q] = s[i]!;
+    wt[q] = w[i]!;
+    tt[q] = t[i]!;
+  }
+  return { n, w, order, starts, nStrata, pc: new PairCounter(rk, st, wt, tt, m, opts.reverse === true) };
 }
 
 /**
@@ -385,25 +411,7 @@ export function concordance(
   predictor: ArrayLike<number>,
   opts: ConcordanceOptions = {},
 ): ConcordanceResult {
-  const { n, t, s, x, w, strataCodes, nStrata } = concordanceInputs(time, status, predictor, opts);
-  const { rank, m } = ranksOf(x);
-  const { order, starts } = strataTimeOrder(t, strataCodes, nStrata);
-
-  // Gather rank/status/weight/time into the (stratum, time) order once: the passes index them
-  // by sorted position (i = k) and read memory sequentially; influence terms are accumulated in that
-  // order and scattered back at the end.
-  const rk = new Int32Array(n);
-  const st = new Uint8Array(n);
-  const wt = new Float64Array(n);
-  const tt = new Float64Array(n);
-  for (let q = 0; q < n; q++) {
-    const i = order[q]!;
-    rk[q] = rank[i]!;
-    st[q] = s[i]!;
-    wt[q] = w[i]!;
-    tt[q] = t[i]!;
-  }
-  const pc = new PairCounter(rk, st, wt, tt, m, opts.reverse === true);
+  const { n, w, order, starts, nStrata, pc } = sortedPairCounter(time, status, predictor, opts);
   for (let h = 0; h < nStrata; h++) {
     const from = starts[h]!;
     const to = starts[h + 1]!;

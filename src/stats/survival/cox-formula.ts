@@ -5,7 +5,7 @@
  */
 import { InputError } from '../../errors.js';
 import type { Cell, ColumnType, DataFrame } from '../data-frame.js';
-import { buildDesign, evaluateCells } from '../design.js';
+import { buildModelFrame, designColumnsFromFrame, evaluateCells } from '../design.js';
 import type { EvaluatedVariable } from '../design.js';
 import { deparse, parseFormula } from '../formula.js';
 import { concordance } from './concordance.js';
@@ -153,7 +153,8 @@ function coxModelInputs(formula: string, df: DataFrame, opts: CoxFormulaOptions)
     const statusName = { type: 'name', name: statusCol } as const;
     f.response = { ...resp, args: [tArg, statusName] };
   }
-  const design = buildDesign(f, frame, { types, ref: opts.ref ?? {} });
+  // Column-major design (no row-major copy): the fit reads it by column.
+  const design = designColumnsFromFrame(buildModelFrame(f, frame, { types, ref: opts.ref ?? {} }));
   if (design.aliased.length > 0) {
     throw new InputError(
       `covariate is constant or collinear with other covariates: ${design.aliased.join(', ')}`,
@@ -165,11 +166,7 @@ function coxModelInputs(formula: string, df: DataFrame, opts: CoxFormulaOptions)
   }
   const keep = design.columnNames.map((_, j) => j).filter((j) => design.columnNames[j] !== '(Intercept)');
   const names = keep.map((j) => design.columnNames[j]!);
-  const columns = keep.map((j) => {
-    const c = new Float64Array(design.n);
-    for (let i = 0; i < design.n; i++) c[i] = design.X[i * design.p + j]!;
-    return c;
-  });
+  const columns = keep.map((j) => design.columns[j]!);
   const [time, status] = design.responseParts as [Float64Array, Float64Array];
   let weights: number[] | undefined;
   if (opts.weights !== undefined) {
