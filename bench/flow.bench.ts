@@ -334,7 +334,8 @@ function cpuS(since: NodeJS.CpuUsage): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-flow-bench-'));
-// CARTO_BENCH_FCS names a file to keep between runs (written when absent, reused when present).
+// CARTO_BENCH_FCS names a file to keep between runs (written when absent, reused when present; its
+// Gating-ML is written beside it as <file>.gates.xml).
 const keep = process.env['CARTO_BENCH_FCS'];
 const file = keep ?? join(dir, 'big.fcs');
 try {
@@ -361,7 +362,8 @@ try {
   );
 
   // The whole process as the user runs it.
-  const xml = join(dir, 'gates.xml');
+  // Beside a kept CARTO_BENCH_FCS file, the Gating-ML is kept too (for profiling the command by hand).
+  const xml = keep !== undefined ? `${keep}.gates.xml` : join(dir, 'gates.xml');
   writeFileSync(xml, gatingMl(st));
   const carto = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carto.js');
   const repeat = Number(process.env['BENCH_FLOW_REPEAT'] ?? 3);

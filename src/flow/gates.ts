@@ -11,6 +11,7 @@ import { isShared, runThreadsSync, threadCount } from '../parallel/pool.js';
 import { countOnes, ellipse2Membership, polygonMembership } from './gate-kernels.js';
 
 export { polygonMembership } from './gate-kernels.js';
+export { ellipseFromFociAndEdge } from './ellipse.js';
 
 /** "uncompensated", "FCS" (the file's spillover), or the id of a spectrum matrix in the strategy. */
 export type CompensationRef = string;
@@ -71,75 +72,6 @@ export type Gate = { name?: string } & (
       operands: { ref: string; complement: boolean }[];
     }
 );
-
-/**
- * A 2-D ellipse given by its two foci and points on its edge (FlowJo's `EllipsoidGate` form), as the mean,
- * covariance matrix and distance square (1) of a Gating-ML 2.0 ellipsoid gate (§5.3.4: x inside when
- * (x − μ)ᵀ Σ⁻¹ (x − μ) ≤ d²).
- *
- * The centre is the foci's midpoint and the first axis runs through the foci (any direction for a circle,
- * whose foci coincide). With (s, t) an edge point's coordinates along and across that axis, the semi-axes
- * a, b solve s²/a² + t²/b² = 1 over all edge points (least squares; FlowJo stores four); then
- * Σ = a² u uᵀ + b² v vᵀ with u, v the axis unit vectors.
- * @param foci the two foci [x, y]
- * @param edge at least two points on the ellipse
- * @param where names the gate in errors (e.g. the population path)
- * @throws InputError (field EllipsoidGate) when the edge points do not determine an ellipse or do not lie on
- *   one (relative residual above 2 %)
- */
-export function ellipseFromFociAndEdge(
-  foci: [[number, number], [number, number]],
-  edge: [number, number][],
-  where: { file?: string; gate: string },
-): { mean: [number, number]; covariance: number[][]; distanceSquare: number } {
-  const [f0, f1] = foci;
-  const c: [number, number] = [(f0[0] + f1[0]) / 2, (f0[1] + f1[1]) / 2];
-  const dx = f1[0] - f0[0];
-  const dy = f1[1] - f0[1];
-  const len = Math.hypot(dx, dy);
-  const u: [number, number] = len > 0 ? [dx / len, dy / len] : [1, 0];
-  const v: [number, number] = [-u[1], u[0]];
-  const st = edge.map(([x, y]) => {
-    const px = x - c[0];
-    const py = y - c[1];
-    return [(px * u[0] + py * u[1]) ** 2, (px * v[0] + py * v[1]) ** 2] as const;
-  });
-  // normal equations of m·s² + n·t² = 1 (m = 1/a², n = 1/b²)
-  let saa = 0;
-  let sab = 0;
-  let sbb = 0;
-  let ra = 0;
-  let rb = 0;
-  for (const [s2, t2] of st) {
-    saa += s2 * s2;
-    sab += s2 * t2;
-    sbb += t2 * t2;
-    ra += s2;
-    rb += t2;
-  }
-  const det = saa * sbb - sab * sab;
-  const bad = (why: string): never => {
-    throw new InputError(`EllipsoidGate ${where.gate}: ${why}`, {
-      file: where.file,
-      field: 'EllipsoidGate',
-      value: JSON.stringify({ foci, edge }),
-    });
-  };
-  if (edge.length < 2 || !(Math.abs(det) > 1e-12 * (saa * sbb || 1)))
-    bad('the edge points do not determine an ellipse');
-  const m = (ra * sbb - rb * sab) / det;
-  const n = (saa * rb - sab * ra) / det;
-  if (!(m > 0 && n > 0)) bad('the edge points do not lie on an ellipse around the foci');
-  const worst = Math.max(...st.map(([s2, t2]) => Math.abs(m * s2 + n * t2 - 1)));
-  if (worst > 0.02) bad(`the edge points are off the ellipse (relative residual ${worst.toPrecision(3)})`);
-  const a2 = 1 / m;
-  const b2 = 1 / n;
-  const covariance = [
-    [a2 * u[0] * u[0] + b2 * v[0] * v[0], a2 * u[0] * u[1] + b2 * v[0] * v[1]],
-    [a2 * u[1] * u[0] + b2 * v[1] * v[0], a2 * u[1] * u[1] + b2 * v[1] * v[1]],
-  ];
-  return { mean: c, covariance, distanceSquare: 1 };
-}
 
 /** True when a gate of `strategy` has a dimension with compensation-ref "FCS" (the file's own spillover). */
 export function usesFileCompensation(strategy: GatingStrategy): boolean {
@@ -206,10 +138,7 @@ export function applyGates(
   const blockSize = Math.max(1024, Math.min(GATE_BLOCK, Math.ceil(n / (4 * asked))));
   const blocks = Math.ceil(n / blockSize);
   const threads = Math.max(1, Math.min(asked, blocks));
-  // Zero events: every reference, parameter, transform and matrix is checked (same errors as one thread).
-  const empty = sliceEvents(events, 0, 0);
-  const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
-  const shape = strategy.gates.map((g) => check.result(g.id));
+  const shape = gateShapes(events, strategy, fileSpillover);
   const memory = (bytes: number) => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const memberships = strategy.gates.map(() => new Uint8Array(memory(n)));
   const counts = new Float64Array(memory(8 * strategy.gates.length * blocks));
@@ -225,22 +154,46 @@ export function applyGates(
     counts,
   }));
   runThreadsSync(import.meta.url, 'gateRangeTask', gateRangeTask, tasks);
+  return gateTotals(shape, counts, blocks, n).map((r, k) => ({ ...r, membership: memberships[k]! }));
+}
+
+/** A gate's result without its membership: id, path, counts and % of parent. */
+export type GateCount = Omit<GateResult, 'membership'>;
+
+/**
+ * Each gate's id, path and parent, found on zero events of `events`: checks every reference, parameter,
+ * transform and matrix of the strategy (the errors of `applyGates`, whatever the event and thread count).
+ * @throws InputError as `applyGates`
+ */
+export function gateShapes(
+  events: FlowEvents,
+  strategy: GatingStrategy,
+  fileSpillover: SpilloverMatrix | null,
+): GateCount[] {
+  const check = new GateContext(sliceEvents(events, 0, 0), strategy, fileSpillover, { threads: 1 });
+  return strategy.gates.map((g) => {
+    const { membership: _, ...r } = check.result(g.id);
+    return r;
+  });
+}
+
+/**
+ * Whole-sample counts from per-block counts.
+ * @param shape `gateShapes` of the strategy
+ * @param counts [gate k · blocks + block]: events of each block in each gate
+ * @param n events in all
+ */
+export function gateTotals(shape: GateCount[], counts: Float64Array, blocks: number, n: number): GateCount[] {
   const total = new Map<string, number>();
-  strategy.gates.forEach((g, k) => {
+  shape.forEach((g, k) => {
     let c = 0;
     for (let b = 0; b < blocks; b++) c += counts[k * blocks + b]!;
     total.set(g.id, c);
   });
-  return shape.map((r, k) => {
+  return shape.map((r) => {
     const count = total.get(r.id)!;
     const parentCount = r.parentId ? total.get(r.parentId)! : n;
-    return {
-      ...r,
-      count,
-      parentCount,
-      percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN,
-      membership: memberships[k]!,
-    };
+    return { ...r, count, parentCount, percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN };
   });
 }
 
@@ -281,19 +234,33 @@ export function gateRangeTask(task: GateRangeTask): void {
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const e0 = b * blockSize;
     const e1 = Math.min(n, e0 + blockSize);
-    const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
-    scratch.reset();
-    const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
-      threads: 1,
-      outputs,
-      scratch,
-    });
-    strategy.gates.forEach((g, k) => (counts[k * blocks + b] = ctx.count(g.id)));
+    const outputs = strategy.gates.map((_, k) => memberships[k]!.subarray(e0, e1));
+    const c = countBlock(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, outputs, scratch);
+    c.forEach((x, k) => (counts[k * blocks + b] = x));
   }
 }
 
+/**
+ * Evaluates every gate of `strategy` on one block of events (all its values in memory).
+ * @param outputs per gate (strategy order): where its membership is written (the block's length)
+ * @param scratch where computed dimensions are held (reset here)
+ * @returns the block's count of each gate, in strategy order
+ */
+export function countBlock(
+  events: FlowEvents,
+  strategy: GatingStrategy,
+  fileSpillover: SpilloverMatrix | null,
+  outputs: Uint8Array[],
+  scratch: ScratchColumns,
+): number[] {
+  scratch.reset();
+  const byId = new Map(strategy.gates.map((g, k) => [g.id, outputs[k]!]));
+  const ctx = new GateContext(events, strategy, fileSpillover, { threads: 1, outputs: byId, scratch });
+  return strategy.gates.map((g) => ctx.count(g.id));
+}
+
 /** Float64 scratch columns of at most `capacity` values, handed out in turn and taken back all at once. */
-class ScratchColumns {
+export class ScratchColumns {
   private readonly columns: Float64Array[] = [];
   private used = 0;
   constructor(private readonly capacity: number) {}
