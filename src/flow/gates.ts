@@ -8,7 +8,7 @@ import { unmix, unmixingMatrix } from './compensation.js';
 import { compileTransform, fratio, type CompiledTransform, type ScaleTransform } from './transforms.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
 import { isShared, runThreadsSync, threadCount } from '../parallel/pool.js';
-import { countOnes, ellipse2Membership, polygonMembership } from './gate-kernels.js';
+import { countOnes, ellipse2Membership, polygonMembership, rangeMembership } from './gate-kernels.js';
 
 export { polygonMembership } from './gate-kernels.js';
 export { ellipseFromFociAndEdge } from './ellipse.js';
@@ -278,6 +278,7 @@ export class ScratchColumns {
 
 class GateContext {
   private readonly dimCache = new Map<string, Column>();
+  private readonly raw64 = new Map<number, Float64Array>();
   private readonly compCache = new Map<string, { names: string[]; columns: Column[] }>();
   private readonly full = new Map<string, Uint8Array>();
   private readonly counts = new Map<string, number>();
@@ -346,63 +347,57 @@ class GateContext {
     return c;
   }
 
-  /** Membership of a gate including its parents. */
+  /** Membership of a gate including its parents (the parent first: the gate's region is tested within it). */
   membership(id: string): Uint8Array {
     const cached = this.full.get(id);
     if (cached) return cached;
     if (this.visiting.has(id)) throw new InputError('cycle in gate references', { field: 'gate', value: id });
     this.visiting.add(id);
     const g = this.gate(id);
-    const m = this.ownMembership(g);
-    if (g.parentId) {
-      const p = this.membership(g.parentId);
-      for (let i = 0; i < this.n; i++) m[i] = m[i]! & p[i]!;
-    }
+    const parent = g.parentId ? this.membership(g.parentId) : null;
+    const m = this.ownMembership(g, parent);
     this.visiting.delete(id);
     this.full.set(id, m);
     return m;
   }
 
-  /** The gate's own region (a fresh array, computed once per gate by `membership`). */
-  private ownMembership(g: Gate): Uint8Array {
+  /**
+   * The gate's region within `parent` (null: all events), in a fresh array (or the gate's output), computed
+   * once per gate by `membership`. Events outside the parent are 0 whatever the gate's test gives.
+   */
+  private ownMembership(g: Gate, parent: Uint8Array | null): Uint8Array {
     const n = this.n;
     const out = this.opts.outputs?.get(g.id);
     const m = out ?? new Uint8Array(n);
-    if (out) m.fill(0);
     const closed = this.strategy.closure === 'closed';
     switch (g.kind) {
-      case 'rectangle': {
-        m.fill(1);
-        for (const { dim, min, max } of g.dims) {
-          const x = this.dimension(dim);
-          const lo = min ?? -Infinity;
-          const hi = max ?? Infinity;
-          if (closed) for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! <= hi ? 1 : 0);
-          else for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! < hi ? 1 : 0);
-        }
-        break;
-      }
+      case 'rectangle':
       case 'quadrant': {
-        m.fill(1);
-        for (const { dim, lo, hi } of g.dims) {
-          const x = this.dimension(dim);
-          for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! < hi ? 1 : 0);
+        // Each dimension's interval ANDed in turn, the first onto the parent.
+        if (g.dims.length === 0) {
+          if (parent) m.set(parent);
+          else m.fill(1);
         }
-        break;
+        g.dims.forEach((d, k) => {
+          const x = this.dimension(d.dim);
+          const [lo, hi] = 'lo' in d ? [d.lo, d.hi] : [d.min ?? -Infinity, d.max ?? Infinity];
+          rangeMembership(x, lo, hi, closed && g.kind === 'rectangle', k === 0 ? parent : m, m);
+        });
+        return m;
       }
       case 'polygon': {
         const x = this.dimension(g.dims[0]);
         const y = this.dimension(g.dims[1]);
-        polygonMembership(x, y, g.vertices, m);
-        break;
+        polygonMembership(x, y, g.vertices, m, parent);
+        return m;
       }
       case 'ellipsoid': {
         const cols = g.dims.map((d) => this.dimension(d));
         const k = cols.length;
         const inv = unmixingMatrix(g.covariance); // plain matrix inverse for a square matrix
         if (k === 2) {
-          ellipse2Membership(cols[0]!, cols[1]!, g.mean, inv, g.distanceSquare, m);
-          break;
+          ellipse2Membership(cols[0]!, cols[1]!, g.mean, inv, g.distanceSquare, m, parent);
+          return m;
         }
         const d = new Float64Array(k);
         for (let i = 0; i < n; i++) {
@@ -434,12 +429,14 @@ class GateContext {
             m.fill(1);
             for (const o of ops) for (let i = 0; i < n; i++) m[i] = m[i]! & (o.m[i]! ^ o.c);
           } else {
+            m.fill(0);
             for (const o of ops) for (let i = 0; i < n; i++) m[i] = m[i]! | (o.m[i]! ^ o.c);
           }
         }
         break;
       }
     }
+    if (parent) for (let i = 0; i < n; i++) m[i] = m[i]! & parent[i]!;
     return m;
   }
 
@@ -511,7 +508,16 @@ class GateContext {
         value: name,
       });
     }
-    return this.events.columns[i]!;
+    const col = this.events.columns[i]!;
+    if (!(col instanceof Float32Array) || !this.opts.scratch) return col;
+    // A float64 copy (exact) in the block's scratch, so that the gate kernels see one array type.
+    let copy = this.raw64.get(i);
+    if (!copy) {
+      copy = this.column();
+      copy.set(col);
+      this.raw64.set(i, copy);
+    }
+    return copy;
   }
 
   private compensated(ref: CompensationRef): { names: string[]; columns: Column[] } {
