@@ -551,14 +551,34 @@ class GateContext {
         });
       return i;
     });
-    const U = unmixingMatrix(spectrum);
+    // Only the outputs a gate dimension uses (each output is computed alone: the same values).
+    const used = usedNames(this.strategy, ref);
+    const keep = outNames.flatMap((name, j) => (used.has(name) ? [j] : []));
+    const U = unmixingMatrix(spectrum).map((row) => keep.map((j) => row[j]!));
     const columns = unmix(this.events, idx, U, false, {
       threads: this.opts.threads,
       float64: true,
-      outputs: this.opts.scratch ? outNames.map(() => this.column()) : undefined,
+      outputs: this.opts.scratch ? keep.map(() => this.column()) : undefined,
     });
-    const out = { names: outNames, columns };
+    const out = { names: keep.map((j) => outNames[j]!), columns };
     this.compCache.set(ref, out);
     return out;
   }
+}
+
+/** Names of the parameters that the strategy's gate dimensions (and their ratios) take with compensation `ref`. */
+function usedNames(strategy: GatingStrategy, ref: CompensationRef): Set<string> {
+  const used = new Set<string>();
+  for (const g of strategy.gates) {
+    if (g.kind === 'boolean') continue;
+    for (const d of g.dims.map((x: Dimension | { dim: Dimension }) => ('dim' in x ? x.dim : x))) {
+      if (d.compensationRef !== ref) continue;
+      if (d.kind === 'parameter') used.add(d.name);
+      else {
+        const r = strategy.ratios[d.ratioRef];
+        if (r) used.add(r.numerator).add(r.denominator);
+      }
+    }
+  }
+  return used;
 }
