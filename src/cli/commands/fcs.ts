@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { InputError, schemaIssueToInputError } from '../../errors.js';
 import { compensate } from '../../flow/compensation.js';
-import { gateFcsFile } from '../../flow/gate-file.js';
+import { gateFcsFile } from '../../io/fcs/gate-file.js';
 import { usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
 import type { SpilloverMatrix } from '../../flow/types.js';
 import {
@@ -181,7 +181,7 @@ function registerGate(fcs: Command): void {
         'Example:\n  carto fcs gate data1.fcs --gating gates.xml --json',
     )
     .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
-      // Counts only: the events are read, compensated and gated block by block (src/flow/gate-file.ts).
+      // Counts only: the events are read, compensated and gated block by block (src/io/fcs/gate-file.ts).
       const ds = readFcs(file, { ...readOptions(opts), textOnly: true });
       for (const w of ds.warnings) warn(w);
       const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? file, ds, false);

@@ -108,7 +108,7 @@ export function readChunksTask(task: ReadTask): void {
 /**
  * One thread's reading of DATA in chunks of events: reads the bytes of events [e0, e0 + count) into its own
  * chunk buffer and decodes them into typed columns (bit masks applied; no `$PnE`/`$PnG` scaling). Used by
- * `readDataColumns` (whole columns) and by the streamed gating of a file (src/flow/gate-file.ts).
+ * `readDataColumns` (whole columns) and by the streamed gating of a file (gate-file.ts).
  */
 export class DataChunkReader {
   private readonly P: number;

@@ -1,5 +1,5 @@
 /**
- * `gateFcsFile` (src/flow/gate-file.ts): an FCS file gated block by block gives the counts of
+ * `gateFcsFile` (src/io/fcs/gate-file.ts): an FCS file gated block by block gives the counts of
  * `applyGates(readFcs(file).events)` — on the Gating-ML 2.0 compliance set (integer data, pre-processed) and on
  * a float32 file of several blocks with a `$SPILLOVER` (one and two threads) — and refuses a file that ends
  * inside DATA.
@@ -9,13 +9,13 @@ import { mkdtempSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
-import { gateFcsFile } from '../../src/flow/gate-file.js';
-import { applyGates, type Dimension, type GatingStrategy } from '../../src/flow/gates.js';
-import { readFcs } from '../../src/io/fcs/reader.js';
-import { writeFcs } from '../../src/io/fcs/writer.js';
-import { readGatingMl } from '../../src/io/gatingml.js';
-import { sharedData } from '../helpers/shared-data.js';
+import { InputError } from '../../../src/errors.js';
+import { gateFcsFile } from '../../../src/io/fcs/gate-file.js';
+import { applyGates, type Dimension, type GatingStrategy } from '../../../src/flow/gates.js';
+import { readFcs } from '../../../src/io/fcs/reader.js';
+import { writeFcs } from '../../../src/io/fcs/writer.js';
+import { readGatingMl } from '../../../src/io/gatingml.js';
+import { sharedData } from '../../helpers/shared-data.js';
 
 const counts = (gates: { id: string; count: number; parentCount: number }[]) =>
   gates.map((g) => [g.id, g.count, g.parentCount]);

@@ -8,16 +8,10 @@
  * Source: Gating-ML 2.0 (Spidlen et al. 2015); FCS 3.1 (Spidlen et al. 2010) §3.3 DATA.
  */
 import { closeSync } from 'node:fs';
-import { InputError } from '../errors.js';
-import { DataChunkReader, scaleColumns, type DataLayout, type ScaledParameter } from '../io/fcs/data.js';
-import {
-  eventsToRead,
-  float32Columns,
-  openFcsFile,
-  type FcsDataSet,
-  type FcsReadOptions,
-} from '../io/fcs/reader.js';
-import { runThreadsSync, threadCount } from '../parallel/pool.js';
+import { InputError } from '../../errors.js';
+import { DataChunkReader, scaleColumns, type DataLayout, type ScaledParameter } from './data.js';
+import { eventsToRead, float32Columns, openFcsFile, type FcsDataSet, type FcsReadOptions } from './reader.js';
+import { runThreadsSync, threadCount } from '../../parallel/pool.js';
 import {
   countBlock,
   gateShapes,
@@ -25,8 +19,8 @@ import {
   ScratchColumns,
   type GateCount,
   type GatingStrategy,
-} from './gates.js';
-import type { Column, FlowEvents, SpilloverMatrix } from './types.js';
+} from '../../flow/gates.js';
+import type { Column, FlowEvents, SpilloverMatrix } from '../../flow/types.js';
 
 /** Events per block of `gateFcsFile` (its columns, scratch and memberships stay a few MiB per thread). */
 const FILE_BLOCK = 1 << 15;
