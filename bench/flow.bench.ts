@@ -4,7 +4,8 @@
  * 30 gates (rectangles with parents, polygons, quadrants, ellipses, booleans, one logicle-scaled range).
  * Then the whole process as the user runs it: `carto fcs gate big.fcs --gating gates.xml --json` spawned
  * (the same 30 gates written as Gating-ML 2.0 with compensation-ref "FCS", so the command reads, compensates
- * with the file's $SPILLOVER and gates), its wall time and peak RSS (GNU time %M), target < 5 s (issue 18).
+ * with the file's $SPILLOVER and gates — block by block, src/io/fcs/gate-file.ts), its wall time, CPU time
+ * and peak RSS (GNU time), target < 5 s (issue 18).
  * No peer is run: the target is absolute; R flowCore and Python FlowKit/fcsparser are not installed here
  * (the script says which of them it finds).
  * Usage: npm run bench flow   (CARTO_BENCH_EVENTS overrides the event count; BENCH_FLOW_REPEAT the number
@@ -334,7 +335,8 @@ function cpuS(since: NodeJS.CpuUsage): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-flow-bench-'));
-// CARTO_BENCH_FCS names a file to keep between runs (written when absent, reused when present).
+// CARTO_BENCH_FCS names a file to keep between runs (written when absent, reused when present; its
+// Gating-ML is written beside it as <file>.gates.xml).
 const keep = process.env['CARTO_BENCH_FCS'];
 const file = keep ?? join(dir, 'big.fcs');
 try {
@@ -361,7 +363,8 @@ try {
   );
 
   // The whole process as the user runs it.
-  const xml = join(dir, 'gates.xml');
+  // Beside a kept CARTO_BENCH_FCS file, the Gating-ML is kept too (for profiling the command by hand).
+  const xml = keep !== undefined ? `${keep}.gates.xml` : join(dir, 'gates.xml');
   writeFileSync(xml, gatingMl(st));
   const carto = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carto.js');
   const repeat = Number(process.env['BENCH_FLOW_REPEAT'] ?? 3);
@@ -389,7 +392,7 @@ try {
     const differ = cliCounts.filter((c, k) => c !== inProcess[k]).length;
     console.log(
       `whole process median of ${runs.length}: ${med(runs.map((r) => r.seconds)).toFixed(2)} s (target < 5 s), CPU ${med(runs.map((r) => r.cpuSeconds)).toFixed(1)} s, peak RSS ${med(runs.map((r) => r.peakRssMiB)).toFixed(0)} MiB; ` +
-        `${st.gates.length} gate counts, ${differ} differ from the in-process run (in-place float32 compensation there; the command keeps float32 columns as stored and compensates into float64)`,
+        `${st.gates.length} gate counts, ${differ} differ from the in-process run (in-place float32 compensation there; the command streams the file and compensates into float64)`,
     );
   }
   const found = peers();

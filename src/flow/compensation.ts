@@ -157,12 +157,22 @@ function unmixChunk(
   const B = UNMIX_BLOCK;
   const n = src.length;
   const m = dst.length;
+  // float64 outputs that are not detectors: summed in place (no accumulator copy)
+  const direct = dst.every((d) => d instanceof Float64Array && !src.includes(d));
   for (let start = e0; start < e1; start += B) {
     const len = Math.min(B, e1 - start);
     for (let i = 0; i < n; i++) {
       const s = src[i]!;
       const o = i * B;
       for (let e = 0; e < len; e++) tmp[o + e] = s[start + e]!;
+    }
+    if (direct) {
+      for (let j = 0; j < m; j++) {
+        const d = dst[j] as Float64Array;
+        d.fill(0, start, start + len);
+        accumulateOutput(d, start, tmp, B, terms[j]!, len);
+      }
+      continue;
     }
     acc.fill(0);
     for (let j = 0; j < m; j++) accumulateOutput(acc, j * B, tmp, B, terms[j]!, len);

@@ -15,6 +15,7 @@ export function ellipse2Membership(
   inv: number[][],
   distanceSquare: number,
   m: Uint8Array,
+  parent: Uint8Array | null = null,
 ): void {
   const mx = mean[0]!;
   const my = mean[1]!;
@@ -23,6 +24,10 @@ export function ellipse2Membership(
   const a10 = inv[1]![0]!;
   const a11 = inv[1]![1]!;
   for (let i = 0; i < m.length; i++) {
+    if (parent !== null && parent[i] === 0) {
+      m[i] = 0;
+      continue;
+    }
     const d0 = x[i]! - mx;
     const d1 = y[i]! - my;
     let s0 = 0;
@@ -38,15 +43,51 @@ export function ellipse2Membership(
   }
 }
 
-/** Number of ones in a 0/1 membership. */
+/** Number of ones in a 0/1 membership (four bytes at a time where the array is 4-byte aligned). */
 export function countOnes(m: Uint8Array): number {
   let c = 0;
-  for (let i = 0; i < m.length; i++) c += m[i]!;
+  let i = 0;
+  if (m.byteOffset % 4 === 0) {
+    const words = new Uint32Array(m.buffer, m.byteOffset, m.length >> 2);
+    // each byte is 0 or 1: the top byte of w·0x01010101 is the sum of the four
+    for (let w = 0; w < words.length; w++) c += Math.imul(words[w]!, 0x01010101) >>> 24;
+    i = words.length << 2;
+  }
+  for (; i < m.length; i++) c += m[i]!;
   return c;
 }
 
-/** Even–odd (crossing number) point-in-polygon test for every event (works for non-simple polygons). */
-export function polygonMembership(x: Column, y: Column, vertices: [number, number][], out: Uint8Array): void {
+/**
+ * m[i] = within[i] & (lo ≤ x[i] < hi) — or ≤ hi when `closedHi` — with `within` null meaning all events
+ * (`within` may be `m` itself, to AND another dimension's interval). NaN is outside. Branch-free.
+ */
+export function rangeMembership(
+  x: Column,
+  lo: number,
+  hi: number,
+  closedHi: boolean,
+  within: Uint8Array | null,
+  m: Uint8Array,
+): void {
+  const n = m.length;
+  if (within === null) {
+    if (closedHi) for (let i = 0; i < n; i++) m[i] = +(x[i]! >= lo) & +(x[i]! <= hi);
+    else for (let i = 0; i < n; i++) m[i] = +(x[i]! >= lo) & +(x[i]! < hi);
+  } else if (closedHi) for (let i = 0; i < n; i++) m[i] = within[i]! & +(x[i]! >= lo) & +(x[i]! <= hi);
+  else for (let i = 0; i < n; i++) m[i] = within[i]! & +(x[i]! >= lo) & +(x[i]! < hi);
+}
+
+/**
+ * Even–odd (crossing number) point-in-polygon test for every event (works for non-simple polygons); events
+ * outside `parent` (when given) are 0 without a test.
+ */
+export function polygonMembership(
+  x: Column,
+  y: Column,
+  vertices: [number, number][],
+  out: Uint8Array,
+  parent: Uint8Array | null = null,
+): void {
   const nv = vertices.length;
   const vx = Float64Array.from(vertices.map((v) => v[0]));
   const vy = Float64Array.from(vertices.map((v) => v[1]));
@@ -61,6 +102,10 @@ export function polygonMembership(x: Column, y: Column, vertices: [number, numbe
     maxY = Math.max(maxY, vy[k]!);
   }
   for (let i = 0; i < x.length; i++) {
+    if (parent !== null && parent[i] === 0) {
+      out[i] = 0;
+      continue;
+    }
     const px = x[i]!;
     const py = y[i]!;
     if (px < minX || px > maxX || py < minY || py > maxY) {

@@ -8,9 +8,10 @@ import { unmix, unmixingMatrix } from './compensation.js';
 import { compileTransform, fratio, type CompiledTransform, type ScaleTransform } from './transforms.js';
 import { parameterIndex, type Column, type FlowEvents, type SpilloverMatrix } from './types.js';
 import { isShared, runThreadsSync, threadCount } from '../parallel/pool.js';
-import { countOnes, ellipse2Membership, polygonMembership } from './gate-kernels.js';
+import { countOnes, ellipse2Membership, polygonMembership, rangeMembership } from './gate-kernels.js';
 
 export { polygonMembership } from './gate-kernels.js';
+export { ellipseFromFociAndEdge } from './ellipse.js';
 
 /** "uncompensated", "FCS" (the file's spillover), or the id of a spectrum matrix in the strategy. */
 export type CompensationRef = string;
@@ -71,75 +72,6 @@ export type Gate = { name?: string } & (
       operands: { ref: string; complement: boolean }[];
     }
 );
-
-/**
- * A 2-D ellipse given by its two foci and points on its edge (FlowJo's `EllipsoidGate` form), as the mean,
- * covariance matrix and distance square (1) of a Gating-ML 2.0 ellipsoid gate (§5.3.4: x inside when
- * (x − μ)ᵀ Σ⁻¹ (x − μ) ≤ d²).
- *
- * The centre is the foci's midpoint and the first axis runs through the foci (any direction for a circle,
- * whose foci coincide). With (s, t) an edge point's coordinates along and across that axis, the semi-axes
- * a, b solve s²/a² + t²/b² = 1 over all edge points (least squares; FlowJo stores four); then
- * Σ = a² u uᵀ + b² v vᵀ with u, v the axis unit vectors.
- * @param foci the two foci [x, y]
- * @param edge at least two points on the ellipse
- * @param where names the gate in errors (e.g. the population path)
- * @throws InputError (field EllipsoidGate) when the edge points do not determine an ellipse or do not lie on
- *   one (relative residual above 2 %)
- */
-export function ellipseFromFociAndEdge(
-  foci: [[number, number], [number, number]],
-  edge: [number, number][],
-  where: { file?: string; gate: string },
-): { mean: [number, number]; covariance: number[][]; distanceSquare: number } {
-  const [f0, f1] = foci;
-  const c: [number, number] = [(f0[0] + f1[0]) / 2, (f0[1] + f1[1]) / 2];
-  const dx = f1[0] - f0[0];
-  const dy = f1[1] - f0[1];
-  const len = Math.hypot(dx, dy);
-  const u: [number, number] = len > 0 ? [dx / len, dy / len] : [1, 0];
-  const v: [number, number] = [-u[1], u[0]];
-  const st = edge.map(([x, y]) => {
-    const px = x - c[0];
-    const py = y - c[1];
-    return [(px * u[0] + py * u[1]) ** 2, (px * v[0] + py * v[1]) ** 2] as const;
-  });
-  // normal equations of m·s² + n·t² = 1 (m = 1/a², n = 1/b²)
-  let saa = 0;
-  let sab = 0;
-  let sbb = 0;
-  let ra = 0;
-  let rb = 0;
-  for (const [s2, t2] of st) {
-    saa += s2 * s2;
-    sab += s2 * t2;
-    sbb += t2 * t2;
-    ra += s2;
-    rb += t2;
-  }
-  const det = saa * sbb - sab * sab;
-  const bad = (why: string): never => {
-    throw new InputError(`EllipsoidGate ${where.gate}: ${why}`, {
-      file: where.file,
-      field: 'EllipsoidGate',
-      value: JSON.stringify({ foci, edge }),
-    });
-  };
-  if (edge.length < 2 || !(Math.abs(det) > 1e-12 * (saa * sbb || 1)))
-    bad('the edge points do not determine an ellipse');
-  const m = (ra * sbb - rb * sab) / det;
-  const n = (saa * rb - sab * ra) / det;
-  if (!(m > 0 && n > 0)) bad('the edge points do not lie on an ellipse around the foci');
-  const worst = Math.max(...st.map(([s2, t2]) => Math.abs(m * s2 + n * t2 - 1)));
-  if (worst > 0.02) bad(`the edge points are off the ellipse (relative residual ${worst.toPrecision(3)})`);
-  const a2 = 1 / m;
-  const b2 = 1 / n;
-  const covariance = [
-    [a2 * u[0] * u[0] + b2 * v[0] * v[0], a2 * u[0] * u[1] + b2 * v[0] * v[1]],
-    [a2 * u[1] * u[0] + b2 * v[1] * v[0], a2 * u[1] * u[1] + b2 * v[1] * v[1]],
-  ];
-  return { mean: c, covariance, distanceSquare: 1 };
-}
 
 /** True when a gate of `strategy` has a dimension with compensation-ref "FCS" (the file's own spillover). */
 export function usesFileCompensation(strategy: GatingStrategy): boolean {
@@ -206,10 +138,7 @@ export function applyGates(
   const blockSize = Math.max(1024, Math.min(GATE_BLOCK, Math.ceil(n / (4 * asked))));
   const blocks = Math.ceil(n / blockSize);
   const threads = Math.max(1, Math.min(asked, blocks));
-  // Zero events: every reference, parameter, transform and matrix is checked (same errors as one thread).
-  const empty = sliceEvents(events, 0, 0);
-  const check = new GateContext(empty, strategy, fileSpillover, { threads: 1 });
-  const shape = strategy.gates.map((g) => check.result(g.id));
+  const shape = gateShapes(events, strategy, fileSpillover);
   const memory = (bytes: number) => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const memberships = strategy.gates.map(() => new Uint8Array(memory(n)));
   const counts = new Float64Array(memory(8 * strategy.gates.length * blocks));
@@ -225,22 +154,46 @@ export function applyGates(
     counts,
   }));
   runThreadsSync(import.meta.url, 'gateRangeTask', gateRangeTask, tasks);
+  return gateTotals(shape, counts, blocks, n).map((r, k) => ({ ...r, membership: memberships[k]! }));
+}
+
+/** A gate's result without its membership: id, path, counts and % of parent. */
+export type GateCount = Omit<GateResult, 'membership'>;
+
+/**
+ * Each gate's id, path and parent, found on zero events of `events`: checks every reference, parameter,
+ * transform and matrix of the strategy (the errors of `applyGates`, whatever the event and thread count).
+ * @throws InputError as `applyGates`
+ */
+export function gateShapes(
+  events: FlowEvents,
+  strategy: GatingStrategy,
+  fileSpillover: SpilloverMatrix | null,
+): GateCount[] {
+  const check = new GateContext(sliceEvents(events, 0, 0), strategy, fileSpillover, { threads: 1 });
+  return strategy.gates.map((g) => {
+    const { membership: _, ...r } = check.result(g.id);
+    return r;
+  });
+}
+
+/**
+ * Whole-sample counts from per-block counts.
+ * @param shape `gateShapes` of the strategy
+ * @param counts [gate k · blocks + block]: events of each block in each gate
+ * @param n events in all
+ */
+export function gateTotals(shape: GateCount[], counts: Float64Array, blocks: number, n: number): GateCount[] {
   const total = new Map<string, number>();
-  strategy.gates.forEach((g, k) => {
+  shape.forEach((g, k) => {
     let c = 0;
     for (let b = 0; b < blocks; b++) c += counts[k * blocks + b]!;
     total.set(g.id, c);
   });
-  return shape.map((r, k) => {
+  return shape.map((r) => {
     const count = total.get(r.id)!;
     const parentCount = r.parentId ? total.get(r.parentId)! : n;
-    return {
-      ...r,
-      count,
-      parentCount,
-      percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN,
-      membership: memberships[k]!,
-    };
+    return { ...r, count, parentCount, percentOfParent: parentCount > 0 ? (100 * count) / parentCount : NaN };
   });
 }
 
@@ -281,19 +234,33 @@ export function gateRangeTask(task: GateRangeTask): void {
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const e0 = b * blockSize;
     const e1 = Math.min(n, e0 + blockSize);
-    const outputs = new Map(strategy.gates.map((g, k) => [g.id, memberships[k]!.subarray(e0, e1)]));
-    scratch.reset();
-    const ctx = new GateContext(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, {
-      threads: 1,
-      outputs,
-      scratch,
-    });
-    strategy.gates.forEach((g, k) => (counts[k * blocks + b] = ctx.count(g.id)));
+    const outputs = strategy.gates.map((_, k) => memberships[k]!.subarray(e0, e1));
+    const c = countBlock(sliceEvents(task.events, e0, e1), strategy, task.fileSpillover, outputs, scratch);
+    c.forEach((x, k) => (counts[k * blocks + b] = x));
   }
 }
 
+/**
+ * Evaluates every gate of `strategy` on one block of events (all its values in memory).
+ * @param outputs per gate (strategy order): where its membership is written (the block's length)
+ * @param scratch where computed dimensions are held (reset here)
+ * @returns the block's count of each gate, in strategy order
+ */
+export function countBlock(
+  events: FlowEvents,
+  strategy: GatingStrategy,
+  fileSpillover: SpilloverMatrix | null,
+  outputs: Uint8Array[],
+  scratch: ScratchColumns,
+): number[] {
+  scratch.reset();
+  const byId = new Map(strategy.gates.map((g, k) => [g.id, outputs[k]!]));
+  const ctx = new GateContext(events, strategy, fileSpillover, { threads: 1, outputs: byId, scratch });
+  return strategy.gates.map((g) => ctx.count(g.id));
+}
+
 /** Float64 scratch columns of at most `capacity` values, handed out in turn and taken back all at once. */
-class ScratchColumns {
+export class ScratchColumns {
   private readonly columns: Float64Array[] = [];
   private used = 0;
   constructor(private readonly capacity: number) {}
@@ -311,6 +278,7 @@ class ScratchColumns {
 
 class GateContext {
   private readonly dimCache = new Map<string, Column>();
+  private readonly raw64 = new Map<number, Float64Array>();
   private readonly compCache = new Map<string, { names: string[]; columns: Column[] }>();
   private readonly full = new Map<string, Uint8Array>();
   private readonly counts = new Map<string, number>();
@@ -379,63 +347,57 @@ class GateContext {
     return c;
   }
 
-  /** Membership of a gate including its parents. */
+  /** Membership of a gate including its parents (the parent first: the gate's region is tested within it). */
   membership(id: string): Uint8Array {
     const cached = this.full.get(id);
     if (cached) return cached;
     if (this.visiting.has(id)) throw new InputError('cycle in gate references', { field: 'gate', value: id });
     this.visiting.add(id);
     const g = this.gate(id);
-    const m = this.ownMembership(g);
-    if (g.parentId) {
-      const p = this.membership(g.parentId);
-      for (let i = 0; i < this.n; i++) m[i] = m[i]! & p[i]!;
-    }
+    const parent = g.parentId ? this.membership(g.parentId) : null;
+    const m = this.ownMembership(g, parent);
     this.visiting.delete(id);
     this.full.set(id, m);
     return m;
   }
 
-  /** The gate's own region (a fresh array, computed once per gate by `membership`). */
-  private ownMembership(g: Gate): Uint8Array {
+  /**
+   * The gate's region within `parent` (null: all events), in a fresh array (or the gate's output), computed
+   * once per gate by `membership`. Events outside the parent are 0 whatever the gate's test gives.
+   */
+  private ownMembership(g: Gate, parent: Uint8Array | null): Uint8Array {
     const n = this.n;
     const out = this.opts.outputs?.get(g.id);
     const m = out ?? new Uint8Array(n);
-    if (out) m.fill(0);
     const closed = this.strategy.closure === 'closed';
     switch (g.kind) {
-      case 'rectangle': {
-        m.fill(1);
-        for (const { dim, min, max } of g.dims) {
-          const x = this.dimension(dim);
-          const lo = min ?? -Infinity;
-          const hi = max ?? Infinity;
-          if (closed) for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! <= hi ? 1 : 0);
-          else for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! < hi ? 1 : 0);
-        }
-        break;
-      }
+      case 'rectangle':
       case 'quadrant': {
-        m.fill(1);
-        for (const { dim, lo, hi } of g.dims) {
-          const x = this.dimension(dim);
-          for (let i = 0; i < n; i++) m[i] = m[i]! & (x[i]! >= lo && x[i]! < hi ? 1 : 0);
+        // Each dimension's interval ANDed in turn, the first onto the parent.
+        if (g.dims.length === 0) {
+          if (parent) m.set(parent);
+          else m.fill(1);
         }
-        break;
+        g.dims.forEach((d, k) => {
+          const x = this.dimension(d.dim);
+          const [lo, hi] = 'lo' in d ? [d.lo, d.hi] : [d.min ?? -Infinity, d.max ?? Infinity];
+          rangeMembership(x, lo, hi, closed && g.kind === 'rectangle', k === 0 ? parent : m, m);
+        });
+        return m;
       }
       case 'polygon': {
         const x = this.dimension(g.dims[0]);
         const y = this.dimension(g.dims[1]);
-        polygonMembership(x, y, g.vertices, m);
-        break;
+        polygonMembership(x, y, g.vertices, m, parent);
+        return m;
       }
       case 'ellipsoid': {
         const cols = g.dims.map((d) => this.dimension(d));
         const k = cols.length;
         const inv = unmixingMatrix(g.covariance); // plain matrix inverse for a square matrix
         if (k === 2) {
-          ellipse2Membership(cols[0]!, cols[1]!, g.mean, inv, g.distanceSquare, m);
-          break;
+          ellipse2Membership(cols[0]!, cols[1]!, g.mean, inv, g.distanceSquare, m, parent);
+          return m;
         }
         const d = new Float64Array(k);
         for (let i = 0; i < n; i++) {
@@ -467,12 +429,14 @@ class GateContext {
             m.fill(1);
             for (const o of ops) for (let i = 0; i < n; i++) m[i] = m[i]! & (o.m[i]! ^ o.c);
           } else {
+            m.fill(0);
             for (const o of ops) for (let i = 0; i < n; i++) m[i] = m[i]! | (o.m[i]! ^ o.c);
           }
         }
         break;
       }
     }
+    if (parent) for (let i = 0; i < n; i++) m[i] = m[i]! & parent[i]!;
     return m;
   }
 
@@ -544,7 +508,16 @@ class GateContext {
         value: name,
       });
     }
-    return this.events.columns[i]!;
+    const col = this.events.columns[i]!;
+    if (!(col instanceof Float32Array) || !this.opts.scratch) return col;
+    // A float64 copy (exact) in the block's scratch, so that the gate kernels see one array type.
+    let copy = this.raw64.get(i);
+    if (!copy) {
+      copy = this.column();
+      copy.set(col);
+      this.raw64.set(i, copy);
+    }
+    return copy;
   }
 
   private compensated(ref: CompensationRef): { names: string[]; columns: Column[] } {
@@ -578,14 +551,34 @@ class GateContext {
         });
       return i;
     });
-    const U = unmixingMatrix(spectrum);
+    // Only the outputs a gate dimension uses (each output is computed alone: the same values).
+    const used = usedNames(this.strategy, ref);
+    const keep = outNames.flatMap((name, j) => (used.has(name) ? [j] : []));
+    const U = unmixingMatrix(spectrum).map((row) => keep.map((j) => row[j]!));
     const columns = unmix(this.events, idx, U, false, {
       threads: this.opts.threads,
       float64: true,
-      outputs: this.opts.scratch ? outNames.map(() => this.column()) : undefined,
+      outputs: this.opts.scratch ? keep.map(() => this.column()) : undefined,
     });
-    const out = { names: outNames, columns };
+    const out = { names: keep.map((j) => outNames[j]!), columns };
     this.compCache.set(ref, out);
     return out;
   }
+}
+
+/** Names of the parameters that the strategy's gate dimensions (and their ratios) take with compensation `ref`. */
+function usedNames(strategy: GatingStrategy, ref: CompensationRef): Set<string> {
+  const used = new Set<string>();
+  for (const g of strategy.gates) {
+    if (g.kind === 'boolean') continue;
+    for (const d of g.dims.map((x: Dimension | { dim: Dimension }) => ('dim' in x ? x.dim : x))) {
+      if (d.compensationRef !== ref) continue;
+      if (d.kind === 'parameter') used.add(d.name);
+      else {
+        const r = strategy.ratios[d.ratioRef];
+        if (r) used.add(r.numerator).add(r.denominator);
+      }
+    }
+  }
+  return used;
 }

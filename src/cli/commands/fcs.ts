@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { InputError, schemaIssueToInputError } from '../../errors.js';
 import { compensate } from '../../flow/compensation.js';
-import { applyGates, usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
+import { gateFcsFile } from '../../io/fcs/gate-file.js';
+import { usesFileCompensation, type GatingStrategy } from '../../flow/gates.js';
 import type { SpilloverMatrix } from '../../flow/types.js';
 import {
   fileSpilloverForCompensation,
@@ -180,18 +181,19 @@ function registerGate(fcs: Command): void {
         'Example:\n  carto fcs gate data1.fcs --gating gates.xml --json',
     )
     .action((file: string, opts: ReadOpts & { gating: string; sample?: string; json?: boolean }) => {
-      const ds = readFcs(file, readOptions(opts));
+      // Counts only: the events are read, compensated and gated block by block (src/io/fcs/gate-file.ts).
+      const ds = readFcs(file, { ...readOptions(opts), textOnly: true });
       for (const w of ds.warnings) warn(w);
       const { strategy, spillover } = gatingFor(opts.gating, opts.sample ?? file, ds, false);
-      const results = applyGates(ds.events!, strategy, spillover);
-      const gates = results.map((r) => ({
+      const counted = gateFcsFile(ds, strategy, spillover, readOptions(opts));
+      const gates = counted.gates.map((r) => ({
         id: r.id,
         path: `/${r.path.join('/')}`,
         count: r.count,
         parentCount: r.parentCount,
         percentOfParent: r.percentOfParent,
       }));
-      if (opts.json) printJson({ file, events: ds.events!.eventCount, gates });
+      if (opts.json) printJson({ file, events: counted.eventCount, gates });
       else
         process.stdout.write(
           `${formatTable(

@@ -94,42 +94,84 @@ interface ReadTask {
 /** Worker entry (src/parallel/pool.ts) and calling-thread body of `readDataColumns`. Internal. */
 export function readChunksTask(task: ReadTask): void {
   const { fd, layout, nEvents, eventsPerChunk, columns, next } = task;
-  const P = layout.parameters.length;
-  const widths = layout.parameters.map((p) => p.bits / 8);
-  const bytesPerEvent = widths.reduce((s, w) => s + w, 0);
-  const isInt = layout.dataType === 'I';
-  const masks = layout.parameters.map((p) => {
-    if (!isInt || !Number.isFinite(p.range) || p.range <= 0) return 0;
-    const need = Math.ceil(Math.log2(p.range));
-    return need < p.bits ? 2 ** need : 0; // modulus (0 = no mask)
-  });
-  // Own ArrayBuffer (offset 0) so typed views are aligned.
-  const chunk = Buffer.from(new ArrayBuffer(Math.min(nEvents, eventsPerChunk) * bytesPerEvent));
-  const w0 = uniformWidth(layout);
+  const reader = new DataChunkReader(fd, layout, Math.min(nEvents, eventsPerChunk));
   for (let c = Atomics.add(next, 0, 1); c * eventsPerChunk < nEvents; c = Atomics.add(next, 0, 1)) {
     const done = c * eventsPerChunk;
-    const count = Math.min(eventsPerChunk, nEvents - done);
-    const len = count * bytesPerEvent;
-    let got = 0;
-    while (got < len) {
-      const n = readSync(fd, chunk, got, len - got, layout.dataBeginBytes + done * bytesPerEvent + got);
-      if (n === 0) break;
-      got += n;
-    }
-    if (got < len) {
+    const got = reader.read(done, Math.min(eventsPerChunk, nEvents - done), columns, done);
+    if (got >= 0) {
       Atomics.store(next, 1, got + 1);
       return;
     }
-    if (w0 !== 0) {
-      const view = chunkView(chunk, len, count * P, w0, layout);
+  }
+}
+
+/**
+ * One thread's reading of DATA in chunks of events: reads the bytes of events [e0, e0 + count) into its own
+ * chunk buffer and decodes them into typed columns (bit masks applied; no `$PnE`/`$PnG` scaling). Used by
+ * `readDataColumns` (whole columns) and by the streamed gating of a file (gate-file.ts).
+ */
+export class DataChunkReader {
+  private readonly P: number;
+  private readonly widths: number[];
+  private readonly bytesPerEvent: number;
+  private readonly masks: number[];
+  private readonly w0: number;
+  private readonly chunk: Buffer;
+
+  /**
+   * @param fd open file descriptor of `layout.file`
+   * @param maxEvents most events read at once
+   */
+  constructor(
+    private readonly fd: number,
+    private readonly layout: DataLayout,
+    maxEvents: number,
+  ) {
+    this.P = layout.parameters.length;
+    this.widths = layout.parameters.map((p) => p.bits / 8);
+    this.bytesPerEvent = this.widths.reduce((s, w) => s + w, 0);
+    const isInt = layout.dataType === 'I';
+    this.masks = layout.parameters.map((p) => {
+      if (!isInt || !Number.isFinite(p.range) || p.range <= 0) return 0;
+      const need = Math.ceil(Math.log2(p.range));
+      return need < p.bits ? 2 ** need : 0; // modulus (0 = no mask)
+    });
+    this.w0 = uniformWidth(layout);
+    // Own ArrayBuffer (offset 0) so typed views are aligned.
+    this.chunk = Buffer.from(new ArrayBuffer(maxEvents * this.bytesPerEvent));
+  }
+
+  /**
+   * Reads events [e0, e0 + count) (count ≤ maxEvents) into `columns` from index `dst` on.
+   * @returns −1 when all bytes were read, else the number of bytes got (the file ends inside DATA)
+   */
+  read(e0: number, count: number, columns: Column[], dst: number): number {
+    const { chunk, P, layout } = this;
+    const len = count * this.bytesPerEvent;
+    let got = 0;
+    while (got < len) {
+      const n = readSync(
+        this.fd,
+        chunk,
+        got,
+        len - got,
+        layout.dataBeginBytes + e0 * this.bytesPerEvent + got,
+      );
+      if (n === 0) break;
+      got += n;
+    }
+    if (got < len) return got;
+    if (this.w0 !== 0) {
+      const view = chunkView(chunk, len, count * P, this.w0, layout);
       // Tiles of events whose interleaved values stay in cache while each parameter's are picked out.
-      for (let e0 = 0; e0 < count; e0 += TILE_EVENTS) {
-        const e1 = Math.min(count, e0 + TILE_EVENTS);
-        for (let p = 0; p < P; p++) deinterleave(view, P, p, e0, e1, columns[p]!, done, masks[p]!);
+      for (let t0 = 0; t0 < count; t0 += TILE_EVENTS) {
+        const t1 = Math.min(count, t0 + TILE_EVENTS);
+        for (let p = 0; p < P; p++) deinterleave(view, P, p, t0, t1, columns[p]!, dst, this.masks[p]!);
       }
     } else {
-      decodeBytewise(chunk, count, widths, masks, layout.littleEndian, columns, done);
+      decodeBytewise(chunk, count, this.widths, this.masks, layout.littleEndian, columns, dst);
     }
+    return -1;
   }
 }
 

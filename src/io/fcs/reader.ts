@@ -124,7 +124,7 @@ export interface FcsReadOptions {
  *   that disagree, or a DATA segment that the file (or `$TOT`) does not cover (truncated file)
  */
 export function readFcs(file: string, options: FcsReadOptions = {}): FcsDataSet {
-  const fd = openFile(file);
+  const fd = openFcsFile(file);
   try {
     const fileSize = fstatSync(fd).size;
     const want = options.dataSet ?? 0;
@@ -158,7 +158,7 @@ export function readFcs(file: string, options: FcsReadOptions = {}): FcsDataSet 
  * @throws InputError as `readFcs`
  */
 export function readFcsDataSetInfos(file: string, options: FcsReadOptions = {}): FcsDataSet[] {
-  const fd = openFile(file);
+  const fd = openFcsFile(file);
   try {
     const fileSize = fstatSync(fd).size;
     const out: FcsDataSet[] = [];
@@ -174,7 +174,8 @@ export function readFcsDataSetInfos(file: string, options: FcsReadOptions = {}):
   }
 }
 
-function openFile(file: string): number {
+/** Opens an FCS file for reading. @throws InputError naming the file when it cannot be opened */
+export function openFcsFile(file: string): number {
   try {
     return openSync(file, 'r');
   } catch (err) {
@@ -255,16 +256,25 @@ function readDataSet(
   };
   if (options.textOnly === true) return ds;
 
-  const nEvents = Math.min(tot, options.maxEvents ?? tot);
-  const float32 = parameters.map((_, j) =>
-    options.precision === undefined
-      ? dataType === 'F' && (options.raw === true || !isScaled(parameters, j, ds.timestepS))
-      : options.precision === 32,
-  );
-  const columns = readDataColumns(fd, ds, nEvents, float32);
+  const nEvents = eventsToRead(ds, options);
+  const columns = readDataColumns(fd, ds, nEvents, float32Columns(ds, options));
   if (options.raw !== true) scaleColumns(parameters, ds.timestepS, columns);
   ds.events = { parameterNames: parameters.map((p) => p.name), columns, eventCount: nEvents };
   return ds;
+}
+
+/** Events `readFcs` reads of a data set: `$TOT`, or fewer with `maxEvents`. */
+export function eventsToRead(ds: FcsDataSet, options: FcsReadOptions): number {
+  return Math.min(ds.totalEvents, options.maxEvents ?? ds.totalEvents);
+}
+
+/** Per parameter: true when `readFcs` gives it a Float32Array column (see `FcsReadOptions.precision`). */
+export function float32Columns(ds: FcsDataSet, options: FcsReadOptions): boolean[] {
+  return ds.parameters.map((_, j) =>
+    options.precision === undefined
+      ? ds.dataType === 'F' && (options.raw === true || !isScaled(ds.parameters, j, ds.timestepS))
+      : options.precision === 32,
+  );
 }
 
 /** HEADER, TEXT and supplemental TEXT of the data set at `base`: `$` keywords upper-cased, first value kept. */
