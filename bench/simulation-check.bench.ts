@@ -7,9 +7,10 @@
  * and the % of seeds whose 95 % CI covers the simulator's truth, where it defines one
  * (bench/simulation-pipeline.ts; coverage target ≥ 17 of 20).
  * Usage: npm run bench simulation-check  (env SEEDS=20, SEED_START=1, PATIENTS=23, VOXEL_MM=6;
- * SEED_START lets the seeds run in parallel processes).
+ * SEED_START lets the seeds run in parallel processes, ROWS_OUT=file.json keeps their rows for
+ * `node --import tsx bench/simulation-targets.ts --rows a.json b.json`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSimulatedBundle } from '../src/cli/simulated-bundle.js';
@@ -44,5 +45,8 @@ const { seconds } = await timeIt(async () => {
     }
   }
 });
+// ROWS_OUT: also write the per-seed rows (JSON) so that parallel processes' seeds can be tabulated
+// together: node --import tsx bench/simulation-targets.ts --rows a.json b.json
+if (process.env['ROWS_OUT']) writeFileSync(process.env['ROWS_OUT'], JSON.stringify(rows));
 printTargetTable(rows, PIPELINE_TARGETS);
 report(`simulation check (${seeds} seeds × ${patients} patients)`, seconds);

@@ -5,6 +5,7 @@
  * coverage are in simulation-pipeline.ts (run by simulation-check.bench.ts).
  * Run alone: node --import tsx bench/simulation-targets.ts [seeds=200] [patients=23]
  */
+import { readFileSync } from 'node:fs';
 import { coxphFirth } from '../src/stats/survival/firth.js';
 import { simulateTrial, type SimulatedTrial } from '../src/sim/trial.js';
 import type { LesionScanTruth, LesionTruth } from '../src/sim/trial-types.js';
@@ -241,7 +242,14 @@ export function printTargetTable(rows: Record<string, number>[], extra: Target[]
   for (const t of targets) console.log(`| ${t.key} | ${t.trial} | ${t.source} | ${s.get(t.key)} |`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--rows') {
+  // The rows of parallel simulation-check processes (ROWS_OUT), tabulated together.
+  const rows = process.argv
+    .slice(3)
+    .flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, number>[]);
+  const { PIPELINE_TARGETS } = await import('./simulation-pipeline.js');
+  printTargetTable(rows, PIPELINE_TARGETS);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const seeds = Number(process.argv[2] ?? 200);
   const patients = Number(process.argv[3] ?? 23);
   const rows: Record<string, number>[] = [];
