@@ -272,11 +272,13 @@ export function drawLesionOutcomes(
       const share = lt.irradiated
         ? rng.between(R.targetDoseRange[0], R.targetDoseRange[1])
         : Math.min(R.outOfFieldMax, rng.logNormal(R.outOfFieldMedian, R.outOfFieldSdLog));
+      const doseGy = round(prescribedGy * share, 2);
+      // An out-of-field dose that rounds to 0 Gy has no fractions (radiotherapy.csv).
       lesionRadiotherapy.push({
         patientId: p.patientId,
         lesionId: lt.lesionId,
-        doseGy: round(prescribedGy * share, 2),
-        fractions,
+        doseGy,
+        fractions: doseGy > 0 ? fractions : null,
       });
     }
   }

@@ -5,7 +5,6 @@
 import type { AdverseEvent, Lugano } from '../study/model.js';
 import { Rng } from './prng.js';
 import type { AssayPatientInput } from './assays.js';
-import type { Organ } from './phantom.js';
 import { SIM_MODEL } from './trial-params.js';
 import type { PatientLesions } from './trial-lesions.js';
 import {
@@ -93,17 +92,12 @@ export function drawOutcomes(
 }
 
 /**
- * Toxicity (ASTCT 2019 grades) and labs: CD8 copies per cell on each scan day and IL-6 (true
+ * Toxicity (ASTCT 2019 grades) and labs: CD8 copies per cell on days 0, +7 and +28 and IL-6 (true
  * values for the assay simulator), CAR copies after infusion.
  */
-export function drawToxicityAndLabs(
-  acc: TrialRecords,
-  p: PatientDraw,
-  organByScan: Map<string, Record<Organ, number>>,
-  endDay: number,
-): void {
+export function drawToxicityAndLabs(acc: TrialRecords, p: PatientDraw, endDay: number): void {
   const M = SIM_MODEL;
-  const { rng, patientId, scanList } = p;
+  const { rng, patientId } = p;
   const { toxicity, assayInputs, labs } = acc;
   // Toxicity (ASTCT 2019 grades), calibrated in SIM_MODEL.toxicity.
   const T = M.toxicity;
@@ -126,16 +120,19 @@ export function drawToxicityAndLabs(
     steroids: rng.bernoulli(icans >= 2 ? ster.icansHigh : crs >= 2 ? ster.crsHigh : ster.other),
   });
 
-  // Labs: circulating CD8 copies per cell on each scan day (tracks the true blood-pool SUV),
-  // CAR copies and IL-6 after infusion.
+  // Labs: circulating CD8 copies per cell on the blood-sample days (SIM_MODEL.labs, own stream, no
+  // relation to the blood pool), CAR copies and IL-6 after infusion.
   // CD8 copies per cell and IL-6 are true values here: the bundle gets raw qPCR and cytokine wells.
   const assayIn: AssayPatientInput = { patientId, crsGrade: crs, cd8CopiesPerCell: [], il6PgMl: [] };
   assayInputs.push(assayIn);
-  for (const s of scanList) {
-    const bp = organByScan.get(`${patientId}-${s.tp}`)!.aorta;
+  const L = M.labs;
+  const cd8Rng = new Rng(acc.truthBase.seed, `cd8/${p.i}`);
+  const cd8Patient = cd8Rng.gauss(0, L.cd8PatientSdLog);
+  for (const d of L.cd8SampleDays) {
+    if (d > endDay) continue;
     assayIn.cd8CopiesPerCell.push({
-      day: s.day,
-      value: round(M.labs.cd8PerBloodPoolSuv * bp * Math.exp(rng.gauss(0, M.labs.cd8SdLog)), 4),
+      day: d,
+      value: round(L.cd8CopiesMedian * Math.exp(cd8Patient + cd8Rng.gauss(0, L.cd8SdLog)), 4),
     });
   }
   for (const [d, med] of Object.entries(M.labs.carCopiesMedianByDay).map(

@@ -187,11 +187,19 @@ export const SIM_MODEL = {
     carCopiesMedianByDay: { 0: 0.001, 7: 0.3, 28: 0.1 } as Record<number, number>,
     carCopiesSdLog: 0.8,
     /**
-     * True circulating CD8 copies per cell at each CD8 scan day = slope × true blood-pool SUVmean ×
-     * exp(N(0, sd²)); written as raw qPCR wells (qpcr.csv, src/sim/assays.ts), not as lab values.
+     * True circulating CD8 copies per cell (written as raw qPCR wells, qpcr.csv, src/sim/assays.ts, not as
+     * lab values), drawn on the blood-sample days of the paper, Methods ("Measurement of circulating
+     * T-cells and cytokines": days 0, +7 and +28; none after the patient's last follow-up), from the
+     * patient's own random stream `cd8/<i>`: median × exp(patient effect N(0, cd8PatientSdLog²)) ×
+     * exp(N(0, cd8SdLog²)), independent of the blood-pool uptake, as the paper found no correlation
+     * between circulating CD8 and blood-pool SUVmean (issue 15 item 6). The paper gives no values: the
+     * median (the same on every day, so that the pairing of samples with scans by day induces no
+     * correlation through time either) and the spreads are our choice.
      */
-    cd8PerBloodPoolSuv: 0.15,
-    cd8SdLog: 0.25,
+    cd8SampleDays: [0, 7, 28] as const,
+    cd8CopiesMedian: 0.25,
+    cd8PatientSdLog: 0.25,
+    cd8SdLog: 0.2,
   },
   biopsy: {
     /** cd8_percent = min(80, slope × true pre-CART SUVpeak × exp(N(0, sd²))). */
@@ -203,9 +211,14 @@ export const SIM_MODEL = {
    * Which lesions relapse (lesion_progression.csv; own random stream `lesion-outcomes/<i>`). In a patient
    * who progresses, 1 + Poisson(relapsedLesionsMean − 1) lesions (at most all) relapse on the patient's
    * progression day, drawn without replacement with weight exp(relapseLogHrPerSuvPeak × true pre-CART
-   * SUVpeak): lower uptake, more likely to relapse. The paper, Results ("outcomes" ¶2, Suppl. Table 3):
-   * 7 relapsed lesions in 3 patients (cohort 3), 6 of 7 below the median uptake; lesion-level HR 0.52
-   * per 10 SUVpeak units (95 % CI 0.19–1.49).
+   * SUVpeak): within a patient, lower uptake, more likely to relapse. The paper, Results ("outcomes" ¶3,
+   * Suppl. Table 3): 7 relapsed lesions in 3 patients (cohort 3), so 7/3 per progressing patient; 6 of 7
+   * below the median uptake. The within-patient weight takes the paper's lesion-level HR (0.52 per 10
+   * SUVpeak units, 95 % CI 0.19–1.49) as its value: our choice, since the paper's estimate pools lesions
+   * of all patients. The pooled estimate on simulated trials is far lower (median ≈ 0.05–0.1), because
+   * lesions of low-uptake patients progress more (`outcome.logHrPerLogGmSuvPeak`, needed for the
+   * median-split TTP HR 0.21); no choice of this weight consistent with Suppl. Table 3 brings it to 0.52
+   * (docs/virtual-trial.md, "Targets not met").
    */
   lesionRelapse: {
     relapsedLesionsMean: 7 / 3,

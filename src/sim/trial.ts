@@ -144,7 +144,7 @@ function simulatePatient(
   const mine = events.splice(firstEvent).sort((a, b) => a.day - b.day);
   events.push(...mine);
 
-  drawToxicityAndLabs(acc, p, organByScan, endDay);
+  drawToxicityAndLabs(acc, p, endDay);
   drawBiopsy(acc, p, N, les.patLesions);
   drawAdverseEvents(acc, p, o.seed, endDay);
   drawLesionOutcomes(acc, p, o, les);

@@ -60,6 +60,11 @@ test('radiotherapy doses: every lesion of the radiotherapy patients, targets at 
     );
     for (const d of dosed) {
       const lt = t.truth.lesions.find((l) => l.lesionId === d.lesionId)!;
+      // radiotherapy.csv: a lesion with 0 Gy (an out-of-field dose rounded to 0) has no fractions.
+      if (d.doseGy === 0) {
+        assert.ok(!lt.irradiated && d.fractions === null, `${d.lesionId} 0 Gy`);
+        continue;
+      }
       assert.ok(d.fractions! >= R.fractionsMin && d.fractions! <= R.fractionsMax);
       const prescribed = d.fractions! * R.dosePerFractionGy;
       if (lt.irradiated) {
@@ -70,4 +75,12 @@ test('radiotherapy doses: every lesion of the radiotherapy patients, targets at 
       } else assert.ok(d.doseGy <= prescribed * R.outOfFieldMax + 0.005, `${d.lesionId} ${d.doseGy}`);
     }
   }
+});
+
+test('radiotherapy doses: an out-of-field dose rounded to 0 Gy is written without fractions (seed 17)', () => {
+  // Seed 17 (23 patients) has such a lesion: the bundle reader refuses 0 Gy with fractions.
+  const t = simulateTrial({ seed: 17, patients: 23, voxelMm: 12 });
+  const rows = t.lesionOutcomes.lesionRadiotherapy;
+  assert.ok(rows.some((d) => d.doseGy === 0 && d.fractions === null));
+  for (const d of rows) assert.equal(d.doseGy > 0, d.fractions !== null, `${d.lesionId} ${d.doseGy} Gy`);
 });

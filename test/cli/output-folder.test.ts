@@ -349,6 +349,13 @@ test('carto registry export --format bundle writes a marked bundle and replaces 
   });
   const p = (await a.listPatients()).items.find((x) => x['pseudonym'] === 'RC-001');
   await a.createRow('follow-ups', String(p?.['id']), { followUpDate: '2024-08-19' });
+  // The bundle requires an adverse event's attribution (the fixture's have none).
+  for (const ae of await a.listRows('adverse-events', String(p?.['id'])))
+    await a.updateEntityRow('adverse-events', String(ae['id']), {
+      attribution: 'possible',
+      version: ae['version'],
+      reason: 'attribution assessed',
+    });
   await w.store.close();
   const out = join(root, 'export-bundle');
   const args = ['registry', 'export', '--format', 'bundle', '--as', w.dmA.username, '--db', db];

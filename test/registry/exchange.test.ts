@@ -229,8 +229,17 @@ test('study bundle export is read by the study reader with the computed grades',
   const p = (await a.listPatients()).items.find((x) => x['pseudonym'] === 'RC-001');
   await a.createRow('follow-ups', String(p?.['id']), { followUpDate: '2024-08-19' });
   const dir = mkdtempSync(join(tmpdir(), 'carto-bundle-'));
+  // The fixture's adverse events have no attribution, which the bundle requires (refused otherwise:
+  // test/registry/exchange-bundle-ae.test.ts): give them one.
+  const records = (await a.allRecords()).map((r) => ({
+    ...r,
+    rows: {
+      ...r.rows,
+      'adverse-events': (r.rows['adverse-events'] ?? []).map((x) => ({ ...x, attribution: 'possible' })),
+    },
+  }));
   try {
-    const n = exportBundle(await a.allRecords(), dir, {
+    const n = exportBundle(records, dir, {
       name: 'registry export',
       tracer: { name: 'FDG', nuclide: '18F', halfLifeS: 6586.2 },
     });
@@ -251,6 +260,13 @@ test('study bundle export is read by the study reader with the computed grades',
     const fu = b.events.find((e) => e.event === 'last_follow_up');
     assert.equal(fu?.day, 182);
     assert.equal(b.events.find((e) => e.event === 'apheresis')?.day, -30);
+    assert.deepEqual(
+      b.adverseEvents.map((e) => [e.ctcaeTerm, e.grade, e.attribution]),
+      [
+        ['Febrile neutropenia', 3, 'car-t'],
+        ['Hypogammaglobulinemia', 2, 'car-t'],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await w.store.close();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simulateTrial } from '../../src/sim/trial.js';
 import { ASSAY_MODEL, simulateLabAssays } from '../../src/sim/assays.js';
+import { SIM_MODEL } from '../../src/sim/trial-params.js';
 
 const trial = simulateTrial({ seed: 5, patients: 23 });
 const T = trial.truth.assays;
@@ -25,8 +26,12 @@ test('qpcr.csv: standards 10¹–10⁶ in triplicate per plate and target; sampl
   const Q = ASSAY_MODEL.qpcr;
   const wells = trial.qpcrWells;
   const plates = [...new Set(wells.map((w) => w.plate))];
-  // 23 patients × (2 or 4 scan days) = 62 samples at 10 per plate.
-  assert.equal(T.qpcr.samples.length, 7 * 2 + 8 * 2 + 8 * 4);
+  // One sample per patient on each blood-sample day (0, +7, +28) up to the last follow-up, 10 per plate.
+  const expected = trial.truth.patients.reduce(
+    (n, p) => n + SIM_MODEL.labs.cd8SampleDays.filter((d) => d <= p.os.days).length,
+    0,
+  );
+  assert.equal(T.qpcr.samples.length, expected);
   assert.equal(plates.length, Math.ceil(T.qpcr.samples.length / Q.samplesPerPlate));
   // Per plate and target: OLS of Ct on log10 copies (the standard curve).
   const curves = new Map<string, { a: number; s: number; n: number }>();
@@ -74,13 +79,17 @@ test('qpcr.csv: standards 10¹–10⁶ in triplicate per plate and target; sampl
     assert.ok(Math.abs((2 * ts.cd8CopiesPerUl) / ts.gata2CopiesPerUl / ts.cd8CopiesPerCell - 1) < 1e-6);
     assert.ok(ts.cd8CopiesPerUl > 10 && ts.gata2CopiesPerUl < 1e6, 'inside the standard range');
   }
-  // No bias: mean ln error within 4 SE (0.064/√62 ≈ 0.008; curve errors are shared per plate → ×2).
+  // No bias: mean ln error within 4 SE (0.064/√69 ≈ 0.008; curve errors are shared per plate → ×2).
   assert.ok(Math.abs(mean(logErr)) < 4 * 0.016, `mean ln error ${mean(logErr)}`);
-  // The true values are the trial's: every CD8 scan day of every patient.
-  for (const s of trial.scans.filter((x) => x.tracer !== 'FDG'))
-    assert.ok(
-      T.qpcr.samples.some((q) => q.patientId === s.patientId && q.day === s.day),
-      s.scanId,
+  // The true values are the trial's: the blood-sample days 0, +7 and +28 of every patient while followed.
+  for (const p of trial.truth.patients)
+    assert.deepEqual(
+      T.qpcr.samples
+        .filter((q) => q.patientId === p.patientId)
+        .map((q) => q.day)
+        .sort((a, b) => a - b),
+      [0, 7, 28].filter((d) => d <= p.os.days),
+      p.patientId,
     );
   assert.ok(!trial.labs.some((l) => l.analyte === 'cd8_copies_per_cell' || l.analyte === 'il6_pg_ml'));
 });

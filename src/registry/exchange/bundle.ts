@@ -3,7 +3,9 @@
  * `carto outcomes`: study.json, patients.csv (every patient; those not infused with their CONSORT stage,
  * drop-out reason and date), events.csv (journey of the infused patients with ISO dates; the last
  * follow-up at the last contact, docs/outcomes.md), toxicity.csv (computed maximum ASTCT grades of the
- * infused patients), and header-only scans.csv / vois.csv (imaging comes from the study store).
+ * infused patients), adverse_events.csv (the registry's CTCAE events of the infused patients, attribution
+ * mapped by `AE_ATTRIBUTION_MAP`), and header-only scans.csv / vois.csv (imaging comes from the study
+ * store).
  *
  * Nothing is defaulted silently: an infused patient without a recorded sex or without any toxicity
  * observation is an InputError naming the patient and the field, because the bundle requires them.
@@ -21,19 +23,71 @@ export interface BundleOptions {
 
 type Cell = string | number | null;
 
+/**
+ * The registry's attribution of an adverse event (its relation to CAR T, the five-level NCI scale of
+ * src/registry/model.ts `adverse-events.attribution`) → the bundle's `attribution` (docs/study-bundle.md
+ * adverse_events.csv): possible, probable and definite count as related to CAR T (`car-t`); unlikely
+ * and unrelated as not related (`unrelated`), the usual collapse of the scale into related / not
+ * related (NCI CTEP, "Guidelines for adverse event reporting": attribution). The registry records no
+ * relation to the tracer, so `tracer` and `other` are never written.
+ */
+export const AE_ATTRIBUTION_MAP: Readonly<Record<string, 'car-t' | 'unrelated'>> = {
+  unrelated: 'unrelated',
+  unlikely: 'unrelated',
+  possible: 'car-t',
+  probable: 'car-t',
+  definite: 'car-t',
+};
+
 function s(v: unknown): string | null {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
 }
 
 /**
+ * adverse_events.csv rows of one infused patient: CTCAE term, grade, onset date and the mapped
+ * attribution.
+ * @throws InputError naming the patient and the field for an attribution that is missing or not on the
+ *   registry's scale (nothing is guessed), or a grade-5 event of a patient with no recorded death
+ */
+function adverseEventRows(r: PatientRecord, id: string, hasDeath: boolean): Record<string, Cell>[] {
+  return (r.rows['adverse-events'] ?? []).map((x) => {
+    const raw = s(x['attribution']);
+    const attribution = raw === null ? undefined : AE_ATTRIBUTION_MAP[raw];
+    if (attribution === undefined)
+      throw new InputError(
+        raw === null
+          ? `adverse event "${s(x['term']) ?? ''}" of ${id} has no attribution; the bundle requires one (${Object.keys(AE_ATTRIBUTION_MAP).join(', ')})`
+          : `adverse event "${s(x['term']) ?? ''}" of ${id}: attribution must be one of ${Object.keys(AE_ATTRIBUTION_MAP).join(', ')}`,
+        { file: 'adverse-events', field: 'attribution', value: raw ?? '' },
+      );
+    if (x['grade'] === 5 && !hasDeath)
+      throw new InputError(
+        `adverse event "${s(x['term']) ?? ''}" of ${id} is grade 5 (death related to the event) but the patient has no recorded death`,
+        { file: 'adverse-events', field: 'grade', value: 5 },
+      );
+    return {
+      patient_id: id,
+      ctcae_term: s(x['term']),
+      grade: typeof x['grade'] === 'number' ? x['grade'] : null,
+      onset_date: s(x['onsetDate']),
+      onset_day: null,
+      attribution,
+      tracer_scan_id: null,
+    };
+  });
+}
+
+/**
  * Writes the bundle into `outDir` (created if needed).
  * @returns the number of patients written (infused or not)
- * @throws InputError naming the patient pseudonym and field when a required bundle value is missing
+ * @throws InputError naming the patient pseudonym and field when a required bundle value is missing,
+ *   or an adverse event that cannot be written (see `adverseEventRows`); nothing is written then
  */
 export function exportBundle(records: PatientRecord[], outDir: string, opts: BundleOptions): number {
   const patients: Record<string, Cell>[] = [];
   const events: Record<string, Cell>[] = [];
   const tox: Record<string, Cell>[] = [];
+  const adverse: Record<string, Cell>[] = [];
   for (const r of records) {
     const o = patientOutcome(r);
     const infusion = s(r.rows['infusions']?.[0]?.['infusionDate']);
@@ -49,6 +103,12 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
       product: o.product,
     };
     if (!infusion || !o.os) {
+      const aes = r.rows['adverse-events'] ?? [];
+      if (aes.length > 0)
+        throw new InputError(
+          `${id} was not infused but has ${aes.length} adverse event(s); the bundle records adverse events of infused patients only`,
+          { file: 'adverse-events', field: 'patient', value: id },
+        );
       const dropout = r.rows['dropouts']?.[0];
       patients.push({
         ...baseline,
@@ -113,6 +173,7 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
     });
     each('progressions', (x) => ev('progression', s(x['progressionDate'])));
     const death = r.rows['deaths']?.[0];
+    adverse.push(...adverseEventRows(r, id, death !== undefined));
     if (death)
       ev('death', s(death['deathDate']), {
         death_cause: death['cause'] === 'lymphoma' ? 'lymphoma' : 'other',
@@ -156,6 +217,15 @@ export function exportBundle(records: PatientRecord[], outDir: string, opts: Bun
     'death_cause',
   ]);
   writeBundleTable(outDir, 'toxicity', tox);
+  writeBundleTable(outDir, 'adverseEvents', adverse, [
+    'patient_id',
+    'ctcae_term',
+    'grade',
+    'onset_date',
+    'onset_day',
+    'attribution',
+    'tracer_scan_id',
+  ]);
   // The registry holds no scans: the tables are written with their headers only.
   writeBundleTable(outDir, 'scans', []);
   writeBundleTable(outDir, 'vois', []);
