@@ -241,7 +241,7 @@ export function mvtPlan(corr: number[][], c: number): MvtPlan {
       const dotPrev = C[i]!.slice(0, j).reduce((s, v, k) => s + v * C[piv]![k]!, 0);
       C[i]![j] = (corr[i]![piv]! - dotPrev) / sd;
       resid[i] = resid[i]! - C[i]![j] ** 2;
-      if (resid[i]! < -1e-8 * corr[i]![i]!)
+      if (resid[i] < -1e-8 * corr[i]![i]!)
         throw new RangeError('mvtPlan: the correlation matrix is not positive semi-definite');
     }
     resid[piv] = 0;
