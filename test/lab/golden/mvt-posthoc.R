@@ -56,7 +56,7 @@ pairsOf <- function(lv, control) {
   out
 }
 mixedFamily <- function(m, fx, lv, day, pairs) {
-  nd <- function(cond) data.frame(condition = factor(cond, levels = lv), day = day)
+  nd <- function(cond) data.frame(condition = factor(cond, levels = lv), day = if (is.null(day)) 7 else day)
   X <- function(cond) model.matrix(delete.response(terms(fx)), nd(cond), xlev = fx$xlevels)
   L <- do.call(rbind, lapply(pairs, function(p) X(p[1]) - X(p[2])))
   stopifnot(identical(colnames(L), names(fixef(m))))
