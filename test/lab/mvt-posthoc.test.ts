@@ -101,7 +101,8 @@ describe('single-step families of more than 4 levels and the random donor within
           continue;
         }
         const tol = (c.pAdjustedError ?? 0) + w.pSingleStepError + 1e-7;
-        assert.ok(tol <= 1e-5, `${label}: combined error ${tol}`);
+        // glht's own error for the 15 Tukey contrasts stays at ~2.5e-5 with 2e6 points (its cap); ours ≤ 5e-6
+        assert.ok((c.pAdjustedError ?? 0) <= 5e-6, `${label}: lattice error ${c.pAdjustedError}`);
         assertClose(c.pAdjusted, w.pSingleStep!, 0, `${label} single-step (±${tol.toExponential(2)})`, tol);
         assertClose((c.upr - c.diff) / c.se, w.calpha!, 5e-3, `${label} critical value`);
       }
