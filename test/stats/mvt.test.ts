@@ -26,7 +26,7 @@ describe('multivariate t by the Genz–Bretz lattice', () => {
       const exact = x >= 0 ? 1 - normalUpper(x) : normalUpper(-x);
       assertClose(fastNormalCdf(x), exact, 0, `Φ(${x})`, 2.3e-16);
     }
-    for (let u = 1e-6; u < 1 - 1e-6; u += 0.000731)
+    for (let u = 1e-4; u < 1 - 1e-4; u += 0.000731)
       assertClose(fastNormalQuantile(u), normalQuantileStd(u), 1e-12, `Φ⁻¹(${u})`, 1e-15);
     // the far tail, where stdlib's quantile loses digits: R 4.2.2 qnorm(c(1e-15, 1e-10, 1e-7)) (1 − u: to the rounding of 1 − u)
     const r = [-7.941345326170995, -6.361340902404056, -5.199337582192817];
