@@ -20,11 +20,14 @@
  * table of 15-point Gauss–Legendre panels ≤ 0.05 wide.
  * The vertices come from the intersections of the planes ±a_i·z = 1 (pairs for q = 2, triples for q = 3) that lie
  * in P. Checked against the exact Dunnett integral (product correlations, src/stats/dunnett.ts) and glht.
+ * Larger contrast spaces (q > 3): the Genz–Bretz randomised lattice of src/stats/mvt.ts (`singleStepUpper` and
+ * `singleStepCritical` choose).
  * No I/O.
  */
 import { fUpper, tQuantileDf } from '../stats/distributions.js';
 import { adaptiveIntegral } from '../stats/dunnett.js';
 import { symEigen } from '../stats/lmm/dense.js';
+import { mvtMaxAbsCritical, mvtMaxAbsUpper } from '../stats/mvt.js';
 import { decreasingRoot } from '../stats/root.js';
 
 type Vec = number[];
@@ -201,4 +204,32 @@ export function maxAbsTCritical(corr: number[][], df: number, level: number): nu
   const lo = tQuantileDf(1 - alpha / 2, df);
   if (corr.length === 1) return lo;
   return decreasingRoot(g, lo, tQuantileDf(1 - alpha / (2 * corr.length), df), 1e-9);
+}
+
+/** A single-step probability or critical value with its absolute error (0: the integral, ~1e-10). */
+export interface SingleStep {
+  value: number;
+  /** 99 % error bound of the lattice estimate (of p; for a critical value, of p at it); 0 for the integral. */
+  error: number;
+}
+
+/**
+ * P(max_i |T_i| ≥ c) for any family: the integral above for a contrast space of dimension ≤ 3, else the Genz–Bretz
+ * lattice (src/stats/mvt.ts, absolute error ≤ ~1e-6, stated).
+ * @param c observed |t|; @param corr m×m correlation matrix (may be singular); @param df ν > 0 (Infinity allowed)
+ */
+export function singleStepUpper(c: number, corr: number[][], df: number): SingleStep {
+  if (contrastDirections(corr)[0]!.length <= 3) return { value: maxAbsTUpper(c, corr, df), error: 0 };
+  const r = mvtMaxAbsUpper(c, corr, df);
+  return { value: r.value, error: r.error };
+}
+
+/**
+ * The simultaneous critical value c with P(max_i |T_i| ≥ c) = 1 − level: `maxAbsTCritical` for dimension ≤ 3, else
+ * the lattice's root (src/stats/mvt.ts `mvtMaxAbsCritical`; error = that of p at c).
+ */
+export function singleStepCritical(corr: number[][], df: number, level: number): SingleStep {
+  if (contrastDirections(corr)[0]!.length <= 3) return { value: maxAbsTCritical(corr, df, level), error: 0 };
+  const r = mvtMaxAbsCritical(corr, df, level);
+  return { value: r.value, error: r.error };
 }

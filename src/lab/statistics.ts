@@ -11,24 +11,20 @@
  *   `anova()`, src/stats/lmm).
  * Post-hoc: the first factor's levels, within each cell of the other factors and time when there are any
  * ("simple effects", Prism's "compare within each row"), each family adjusted on its own, with the whole
- * model's residual MSE and df (fixed) — or, with a donor block in an unbalanced design, the fitted model's
- * estimated marginal means (src/lab/block-posthoc.ts; single-step up to 4 levels) — or the mixed model's Satterthwaite
- * t tests of least-squares means (random donor, designs without other factors).
+ * model's residual MSE and df (fixed) — or, with a donor block in an unbalanced design or a random donor, the fitted
+ * model's estimated-marginal-mean contrasts (src/lab/block-posthoc.ts; for the random donor with each contrast's
+ * Satterthwaite df).
  */
 import { InputError } from '../errors.js';
 import {
   fixedEffectsAnova,
   posthocComparisons,
-  posthocFamily,
-  significanceStars,
   type PosthocComparison,
   type PosthocMethod,
 } from '../stats/anova.js';
 import { dataFrameFromRecords } from '../stats/data-frame.js';
-import { dunnettLambdas } from '../stats/dunnett.js';
-import { tTwoSidedP } from '../stats/distributions.js';
-import { anovaTypeIII, emmeans, fitLmm } from '../stats/lmm/index.js';
-import { blockModelComparisons, MAX_SINGLE_STEP_LEVELS } from './block-posthoc.js';
+import { anovaTypeIII, fitLmm } from '../stats/lmm/index.js';
+import { blockModelComparisons, mixedModelComparisons } from './block-posthoc.js';
 import type { ExperimentDesign, Sample } from './experiment.js';
 import type { Readout } from './readouts.js';
 
@@ -50,6 +46,11 @@ export interface LabAnovaRow {
 export interface LabComparison extends PosthocComparison {
   /** e.g. "day=7"; null without strata. */
   stratum: string | null;
+  /**
+   * The absolute error (99 % confidence) of a single-step pAdjusted estimated by the Genz–Bretz lattice
+   * (src/stats/mvt.ts: families of more than 4 levels from a fitted model); absent when computed exactly.
+   */
+  pAdjustedError?: number;
 }
 
 /** Per group (level of the compared factor within a stratum): n, mean, SD, SEM. */
@@ -154,6 +155,7 @@ export function readoutStatistics(
   const family = control === null ? ('all pairs' as const) : ('against control' as const);
   if (!levels.includes(main.control) && control !== null)
     warnings.push(`the control ${main.control} has no values: no comparisons against it`);
+  const o = { method, control, level };
 
   if (donors?.model === 'random') {
     const fit = fitLmm(formula, df);
@@ -166,20 +168,18 @@ export function readoutStatistics(
       denDf: r.denDf,
     }));
     let posthoc: ReadoutStatistics['posthoc'] = null;
-    if (strataColumns.length > 0) {
-      warnings.push(
-        'post-hoc comparisons within the cells of other factors are not computed with a random donor: ' +
-          'model the donor as a block for them',
+    if (control === null || levels.includes(control)) {
+      const comparisons = mixedModelComparisons(
+        fit,
+        rows,
+        formula,
+        main.name,
+        levels,
+        stratumOf,
+        o,
+        warnings,
       );
-    } else if (control === null || levels.includes(control)) {
-      posthoc = {
-        method,
-        family,
-        grouping: main.name,
-        control,
-        level,
-        comparisons: mixedPosthoc(fit, main.name, levels, groups, method, control, level),
-      };
+      posthoc = { method, family, grouping: main.name, control, level, comparisons };
     }
     return {
       formula,
@@ -217,19 +217,10 @@ export function readoutStatistics(
       donors.name,
       levels,
       stratumOf,
-      { method, control, level },
+      o,
       warnings,
     );
-    const bonferroni =
-      comparisons.length > 0 && levels.length > MAX_SINGLE_STEP_LEVELS && method !== 'bonferroni';
-    posthoc = {
-      method: bonferroni ? 'bonferroni' : method,
-      family,
-      grouping: main.name,
-      control,
-      level,
-      comparisons,
-    };
+    posthoc = { method, family, grouping: main.name, control, level, comparisons };
   } else {
     const comparisons = simpleEffects(rows, main.name, levels, stratumOf, warnings, {
       method,
@@ -306,66 +297,4 @@ function groupSummaries(
 
 function isBalanced(groups: LabGroup[]): boolean {
   return groups.every((g) => g.n === groups[0]!.n);
-}
-
-/**
- * Post-hoc comparisons of a mixed model's least-squares means (lmerTest ls_means pairs: estimate, SE and
- * Satterthwaite df), adjusted as the fixed-effects post-hoc (`posthocFamily`). Dunnett's correlations use the
- * group sizes, exact for a balanced design (equal n per level and donor).
- */
-function mixedPosthoc(
-  fit: ReturnType<typeof fitLmm>,
-  factor: string,
-  levels: string[],
-  groups: LabGroup[],
-  method: PosthocMethod,
-  control: string | null,
-  level: number,
-): LabComparison[] {
-  const e = emmeans(fit, factor, { level });
-  const names = e.means.map((m) => m.name.slice(factor.length));
-  const pairOf = new Map<string, (typeof e.pairs)[number]>();
-  let p = 0;
-  for (let i = 0; i < names.length; i++)
-    for (let j = i + 1; j < names.length; j++) pairOf.set(`${names[i]}\u0000${names[j]}`, e.pairs[p++]!);
-  const diffTest = (a: string, b: string): { estimate: number; se: number; df: number } => {
-    const x = pairOf.get(`${a}\u0000${b}`);
-    if (x) return x;
-    const y = pairOf.get(`${b}\u0000${a}`)!;
-    return { ...y, estimate: -y.estimate };
-  };
-  const n = new Map(groups.map((g) => [g.level, g.n]));
-  const pairs: [string, string][] = [];
-  if (control === null)
-    for (let j = 0; j < levels.length; j++)
-      for (let i = j + 1; i < levels.length; i++) pairs.push([levels[i]!, levels[j]!]);
-  else for (const l of levels) if (l !== control) pairs.push([l, control]);
-  const lambdas =
-    control === null
-      ? []
-      : dunnettLambdas(
-          n.get(control)!,
-          pairs.map(([a]) => n.get(a)!),
-        );
-  return pairs.map(([a, b]) => {
-    const x = diffTest(a, b);
-    const t = x.estimate / x.se;
-    const pValue = tTwoSidedP(t, x.df);
-    const fam = posthocFamily(method, { k: levels.length, m: pairs.length, lambdas, df: x.df, level });
-    const pAdjusted = fam.adjust(t, pValue);
-    return {
-      a,
-      b,
-      diff: x.estimate,
-      se: x.se,
-      t,
-      df: x.df,
-      pValue,
-      pAdjusted,
-      lwr: x.estimate - fam.criticalValue * x.se,
-      upr: x.estimate + fam.criticalValue * x.se,
-      stars: significanceStars(pAdjusted),
-      stratum: null,
-    };
-  });
 }

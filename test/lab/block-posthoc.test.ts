@@ -10,9 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readCsv } from '../../src/io/csv.js';
-import { parseExperimentJson, type ExperimentDesign, type Sample } from '../../src/lab/experiment.js';
-import type { Readout } from '../../src/lab/readouts.js';
+import { parseExperimentJson, type ExperimentDesign } from '../../src/lab/experiment.js';
 import { readoutStatistics } from '../../src/lab/statistics.js';
 import { maxAbsTUpper } from '../../src/lab/max-t.js';
 import { simulateLab } from '../../src/sim/lab.js';
@@ -20,8 +18,8 @@ import { tTwoSidedP } from '../../src/stats/distributions.js';
 import { dunnettAdjustedP, dunnettLambdas } from '../../src/stats/dunnett.js';
 import { ptukeyUpper } from '../../src/stats/studentized-range.js';
 import { assertClose } from '../helpers/assert-close.js';
+import { fromValues, goldenDir as here } from './values-fixture.js';
 
-const here = new URL('./golden/', import.meta.url).pathname;
 interface GoldenRow {
   stratum: string;
   a: string;
@@ -46,25 +44,6 @@ const golden = JSON.parse(readFileSync(join(here, 'block-posthoc.json'), 'utf8')
   GoldenCase
 >;
 const design = parseExperimentJson(simulateLab(1).experimentJson, 'experiment.json');
-
-/** Samples and a readout from a values table written by the R script. */
-function fromValues(file: string): { samples: Map<string, Sample>; readout: Readout } {
-  const samples = new Map<string, Sample>();
-  const values = new Map<string, number>();
-  readCsv(join(here, file)).rows.forEach((r, i) => {
-    const id = r['sample']!;
-    samples.set(id, {
-      id,
-      row: i + 1,
-      levels: { condition: r['condition']! },
-      donor: r['donor']!,
-      replicate: Number(r['replicate']),
-      time: Number(r['day']),
-    });
-    values.set(id, Number(r['value']));
-  });
-  return { samples, readout: { id: 'x', assay: 'counts', title: 'x', unit: '', values, notes: [] } };
-}
 
 const withStats = (
   posthoc: 'dunnett' | 'bonferroni' | 'tukey',

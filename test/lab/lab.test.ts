@@ -259,9 +259,16 @@ describe('bad input', () => {
     assert.ok(ifng.rows[0]!.denDf! > 0 && ifng.rows[0]!.pValue < 1e-6);
     assert.equal(ifng.posthoc!.comparisons.length, 3);
     assert.ok(ifng.posthoc!.comparisons.every((c) => c.pAdjusted < 0.05));
+    // within each day (the cells named as the fixed donor's: "day=7"), from the mixed model's fixed effects with
+    // Satterthwaite df per contrast (test/lab/mvt-posthoc.test.ts checks the values against lmerTest)
     const counts = sections.find((x) => x.readout.id === 'cells_per_ml')!.stats!;
-    assert.equal(counts.posthoc, null);
-    assert.ok(counts.warnings.some((w) => /random donor/.test(w)));
+    assert.equal(counts.formula, 'value ~ condition * factor(day) + (1 | donor)');
+    assert.equal(counts.posthoc!.method, 'dunnett');
+    const cmp = counts.posthoc!.comparisons;
+    assert.equal(cmp.length, 12);
+    assert.deepEqual([...new Set(cmp.map((c) => c.stratum))], ['day=1', 'day=2', 'day=5', 'day=7']);
+    assert.ok(cmp.every((c) => c.b === 'CAR+TM' && c.df > 0 && c.pAdjusted >= c.pValue && c.pAdjusted <= 1));
+    assert.ok(!counts.warnings.some((w) => /random donor/.test(w)), counts.warnings.join('\n'));
   });
 
   it('FlowJo workspace gating gives the same flow readout as the Gating-ML', () => {
