@@ -17,6 +17,7 @@ import { planePixelToIjk } from '../imaging/fusion.js';
 import { maxProjection, projectMask, type Projection, type View } from '../imaging/mip.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeRgbPng } from '../io/png.js';
+import { VOI_COLOURS_RGB } from './voi-colours.js';
 
 /** A rendered picture. */
 export interface Picture {
@@ -33,16 +34,8 @@ export interface Picture {
 /** Largest picture rendered (pixels): 8192 × 8192, 192 MB of RGB. */
 export const MAX_PICTURE_PIXELS = 8192 * 8192;
 
-/** Outline colours of projections, one per mask, cycling. */
-const PALETTE: [number, number, number][] = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-];
+/** Outline colours of projections, one per mask, cycling (the viewer's VOI colours). */
+const PALETTE = VOI_COLOURS_RGB;
 
 /** Outline colour of the mask on a fused slice (green). */
 const FUSED_OUTLINE_RGB: [number, number, number] = [60, 220, 75];

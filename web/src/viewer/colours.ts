@@ -2,6 +2,7 @@
  * The viewer's colours: SUV window presets, the SUV colour maps (niivue name, CSS ramp of the colour
  * bar, and the same ramp for the coronal MIP drawn on a 2D canvas), and the VOI overlay colours.
  */
+import { VOI_COLOURS_RGB } from '../../../src/report/voi-colours.js';
 
 /** Upper ends of the SUV window presets (g/mL); the window starts at 0. */
 export const WINDOWS = [5, 10, 30] as const;
@@ -25,16 +26,7 @@ export const COLOURMAPS = {
 export type ColourMap = keyof typeof COLOURMAPS;
 
 /** Distinct overlay colours for VOIs (label value 1, 2, … cycles through them). */
-const VOI_COLOURS: [number, number, number][] = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-  [210, 245, 60],
-];
+const VOI_COLOURS = VOI_COLOURS_RGB;
 
 /** How many distinct VOI colours there are. */
 export const VOI_COLOUR_COUNT = VOI_COLOURS.length;
@@ -44,7 +36,7 @@ export const voiColourIndex = (labelValue: number): number =>
   labelValue > 0 ? ((labelValue - 1) % VOI_COLOURS.length) + 1 : 0;
 
 /** The RGB (0–255) of the VOI with label value `labelValue` (≥ 1) in the overlay and the legend. */
-export const voiColour = (labelValue: number): [number, number, number] =>
+export const voiColour = (labelValue: number): readonly [number, number, number] =>
   VOI_COLOURS[voiColourIndex(labelValue) - 1]!;
 
 /** The RGB (0–255) of fraction `t` (0–1) of the window in a colour map (the colour bar's ramp). */
