@@ -297,7 +297,8 @@ export function lesionProgressionSection(study: StudyData): AnalysisSection {
       },
       {
         id: 'lesion-progression-hazard',
-        title: 'Hazard of progression at a lesion per 10 SUVpeak units',
+        title:
+          "Hazard of progression at the lesion itself per 10 SUVpeak units (not the patient's TTP: see outcomes-hr)",
         columns: [
           'method',
           'log_hr',

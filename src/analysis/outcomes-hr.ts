@@ -312,7 +312,7 @@ function lesionLevelCox(
       };
       table.rows.push({
         endpoint: 'TTP',
-        model: `lesion level, per ${per} SUVpeak units (clustered)`,
+        model: `lesion level (each lesion with its patient's TTP), per ${per} SUVpeak units, clustered by patient`,
         events: fit.events,
         hr: c.hr,
         ci_lower: c.hrLower,
@@ -322,7 +322,8 @@ function lesionLevelCox(
         c_index_se: fit.concordanceSe,
       });
       findings.push(
-        `Lesion level (${lesions.length} lesions): TTP HR per ${per} SUVpeak units ${formatCi(c.hr, c.hrLower, c.hrUpper)}, ${formatPEquals(c.p)}.`,
+        `Lesion level (${lesions.length} lesions, each with its patient's TTP): HR per ${per} SUVpeak units ${formatCi(c.hr, c.hrLower, c.hrUpper)}, ${formatPEquals(c.p)}. ` +
+          'Progression at the lesion itself is modelled in section lesion-progression.',
       );
       warnings.push(...fit.warnings);
     } catch (e) {
