@@ -369,7 +369,6 @@ function startReferenceTimes(
   const { seriesDt, earliestAcq } = a;
   const dcdt = readField(h0.decayCorrectionDateTime);
   const siemens = readField(h0.siemensDecayDateTime);
-  const ge = readField(h0.gePetScanDateTime);
   if (dcdt !== undefined) {
     const t = readField(dcdt.ms)!;
     return { rule: 'decay-correction-datetime', refMs: headers.map(() => t) };
@@ -378,6 +377,8 @@ function startReferenceTimes(
   if (seriesDt !== undefined && (earliestAcq === undefined || seriesDt <= earliestAcq)) {
     return { rule: 'series-time', refMs: headers.map(() => seriesDt) };
   }
+  // the GE private date-time is read (and a malformed one refused) only when the rule reaches it
+  const ge = readField(h0.gePetScanDateTime);
   if (ge !== undefined) return { rule: 'ge-private', refMs: headers.map(() => ge) };
   const refMs = headers.map((h, i) => {
     const src = h.source;

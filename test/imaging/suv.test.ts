@@ -84,6 +84,15 @@ describe('SUVbw from BQML, DecayCorrection START', () => {
     assertClose(r.factors[0]!.scaleFactor, startFactor(80, 350e6, 3600, F18), TOL, 'factor');
   });
 
+  test('GE (0009,100D) is read only when the rule reaches it: malformed and unused passes, malformed and used is refused', () => {
+    // SeriesTime not after AcquisitionTime: the series-time rule applies and the GE tag is never read
+    const unused = { ...one('ge-private'), SeriesTime: '101500.000000', '0009100d': 'not-a-date' };
+    assert.equal(computeSuvFactors([unused]).meta.referenceTimeRule, 'series-time');
+    // SeriesTime after AcquisitionTime: the rule needs the GE tag and refuses the malformed value
+    const used = { ...one('ge-private'), '0009100d': 'not-a-date' };
+    throwsInput(() => computeSuvFactors([used]), /0009,?100D|GE PET scan/i, /not-a-date/);
+  });
+
   test('Siemens (0071,1022) decay correction date-time wins over a rewritten SeriesTime', () => {
     const r = computeSuvFactors(fixture('siemens-private'));
     assert.equal(r.meta.referenceTimeRule, 'siemens-private');
