@@ -126,32 +126,26 @@ describe('web app timing (chromium)', { timeout: 240_000 }, () => {
     }
     assert.equal(await page.locator('table.patients tbody tr td').first().textContent(), 'BULK-09999');
     console.log(`patient list, sorted and filtered, first page in chromium: ${sorted.join(', ')} ms`);
-    // the first page filtered by a computed outcome, in chromium
-    for (const [qs, first] of [
-      ['stage=infused', 25],
-      ['product=liso-cel', 25],
-      ['sort=stage&order=desc', 25],
-    ] as const) {
+    // the first page filtered or sorted by a computed outcome, in chromium
+    const runs: [string, number[]][] = [['unfiltered', times]];
+    for (const qs of ['stage=infused', 'product=liso-cel', 'sort=stage&order=desc']) {
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) {
         await page.goto('about:blank');
         const t0 = Date.now();
         await page.goto(`/patients?${qs}`);
-        await page
-          .locator('table.patients tbody tr')
-          .nth(first - 1)
-          .waitFor();
+        await page.locator('table.patients tbody tr').nth(24).waitFor();
         ms.push(Date.now() - t0);
       }
       console.log(`patient list ?${qs}, first page in chromium: ${ms.join(', ')} ms`);
+      runs.push([qs, ms]);
+    }
+    console.log(`patient list, 10 000 patients, first page in chromium: ${times.join(', ')} ms`);
+    for (const [what, ms] of runs)
       assert.ok(
         Math.min(...ms) < 1000,
-        `?${qs}: first page took ${Math.min(...ms)} ms (runs: ${ms.join(', ')})`,
+        `${what}: first page took ${Math.min(...ms)} ms (runs: ${ms.join(', ')})`,
       );
-    }
-    const best = Math.min(...times);
-    console.log(`patient list, 10 000 patients, first page in chromium: ${times.join(', ')} ms`);
-    assert.ok(best < 1000, `first page took ${best} ms (runs: ${times.join(', ')})`);
     await context.close();
   });
 });
