@@ -3,7 +3,8 @@
  * 0013) gives the same pages as the earlier path — every patient's outcome computed, then filtered,
  * sorted and paged in TypeScript — kept here as the reference (`referencePage`). A seeded registry of 48
  * patients in every stage with three products (and none), two centres, shared referral dates (ties);
- * admin, a centre's data manager and the analyst; filters, both sort directions and several pages.
+ * admin, a centre's data manager and the analyst; filters, both sort directions and several pages; on
+ * SQLite and a real PostgreSQL server.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,19 @@ import { patientOutcome, type ApiRow, type PatientOutcome } from '../../src/regi
 import type { PatientListQuery } from '../../src/registry/patient-list.js';
 import { RegistryStore, type ScopedRegistry } from '../../src/registry/store.js';
 import { seedWorld, type World } from './fixtures.js';
+import { startPgCluster, type PgCluster } from './pg-cluster.js';
+
+let cluster: Promise<PgCluster> | null = null;
+after(async () => {
+  if (cluster) (await cluster).stop();
+});
+const targets: [string, () => Promise<RegistryStore>][] = [
+  ['sqlite', () => RegistryStore.open(':memory:')],
+  [
+    'postgres',
+    async () => RegistryStore.open(await (await (cluster ??= startPgCluster())).createDatabase('list')),
+  ],
+];
 
 function addDays(iso: string, n: number): string {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
@@ -127,7 +141,7 @@ const QUERIES: PatientListQuery[] = [
   { stage: 'infused', product: 'axi-cel', sort: 'product' },
 ];
 
-for (const [dialect, open] of [['sqlite', () => RegistryStore.open(':memory:')]] as const) {
+for (const [dialect, open] of targets) {
   describe(`patient list by stored stage and product = the computed reference (${dialect})`, () => {
     let store: RegistryStore;
     let w: World;
