@@ -36,6 +36,7 @@ import {
   type Centre,
   type Db,
   type Page,
+  auditEntryOf,
 } from './store-model.js';
 
 /** The dashboard's filters (a subset of the patient list's). */
@@ -526,21 +527,7 @@ export class ScopedRegistry {
     if (filter.table) q = q.where('table_name', '=', filter.table);
     if (filter.rowId) q = q.where('row_id', '=', filter.rowId);
     if (filter.patientId) q = q.where('patient_id', '=', filter.patientId);
-    const rows = await q.execute();
-    return rows.map((r) => ({
-      seq: Number(r['seq']),
-      atUtc: text(r['at_utc']),
-      username: text(r['username']),
-      table: text(r['table_name']),
-      rowId: text(r['row_id']),
-      patientId: r['patient_id'] === null ? null : text(r['patient_id']),
-      action: text(r['action']) as AuditEntry['action'],
-      reason: text(r['reason']),
-      oldValues:
-        r['old_values'] === null ? null : (JSON.parse(text(r['old_values'])) as Record<string, unknown>),
-      newValues:
-        r['new_values'] === null ? null : (JSON.parse(text(r['new_values'])) as Record<string, unknown>),
-    }));
+    return (await q.execute()).map(auditEntryOf);
   }
 
   /**
