@@ -25,13 +25,22 @@ export const stageOrdinal = sql.raw(
 
 /**
  * Recomputes and stores the stage and product of the given patients (in `db`, a transaction when called
- * by a write); a patient whose stored values are already right is not written.
+ * by a write); a patient whose stored values are already right is not written. The patient rows are
+ * locked first (a no-op update; in id order), so that on PostgreSQL two transactions writing to one
+ * patient's journey recompute one after the other, the second reading the first's committed rows (READ
+ * COMMITTED: each statement sees what was committed before it) — without the lock, the second could
+ * store a value computed without the first's rows. SQLite runs one write transaction at a time.
  * @param patientIds `reg_patient.id`s (duplicates and unknown ids are ignored)
  * @returns how many patients' stored values changed
  */
 export async function refreshStoredOutcomes(db: Db, patientIds: Iterable<string>): Promise<number> {
   let changed = 0;
-  for (const part of chunk([...new Set(patientIds)], 500)) {
+  for (const part of chunk([...new Set(patientIds)].sort(), 500)) {
+    await db
+      .updateTable('reg_patient')
+      .set({ stage: sql.ref('stage') })
+      .where('id', 'in', part)
+      .execute();
     const rows = await db.selectFrom('reg_patient').selectAll().where('id', 'in', part).execute();
     changed += await store(db, rows, 'ids');
   }

@@ -4,12 +4,13 @@
  * real PostgreSQL server: create, update and delete of a row of every journey entity, patient create
  * and update, and a batch (the importers' path). After each write the stored values must equal the
  * outcome computed from the rows (`ScopedRegistry.outcome`, the one definition), and the stage/product
- * walk through the expected values, so a write that forgot to recompute shows as a stale value.
+ * walk through the expected values, so a write that forgot to recompute shows as a stale value. On
+ * PostgreSQL, two concurrent transactions writing to one patient's journey end with the value of both.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENTITIES } from '../../src/registry/model.js';
-import { RegistryStore, type ScopedRegistry } from '../../src/registry/store.js';
+import { RegistryStore, ScopedRegistry } from '../../src/registry/store.js';
 import { patientBody, sampleBody, seedWorld } from './fixtures.js';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
 
@@ -115,6 +116,42 @@ for (const [dialect, open] of targets) {
         await store.close();
       }
     });
+
+    if (dialect === 'postgres')
+      test('two concurrent writes to one journey: the later recomputes with the earlier committed', async () => {
+        const store = await open();
+        try {
+          const w = await seedWorld(store);
+          const reg = store.as(w.adminActor);
+          const id = String((await reg.createPatient(patientBody('C-1', 'AMC')))['id']);
+          await reg.createRow('tumorboard-decisions', id, { decisionDate: '2024-01-20', accepted: true });
+          await reg.createRow('apheresis', id, { apheresisDate: '2024-02-01' });
+          let computed = (): void => undefined;
+          let release = (): void => undefined;
+          const ready = new Promise<void>((r) => (computed = r));
+          const hold = new Promise<void>((r) => (release = r));
+          // 1: adds the infusion and recomputes (infused), then holds its transaction open
+          const first = store.db.transaction().execute(async (trx) => {
+            await new ScopedRegistry(store, w.adminActor, trx).createRow('infusions', id, {
+              infusionDate: '2024-03-01',
+            });
+            computed();
+            await hold;
+          });
+          await ready;
+          // 2: adds a response assessment meanwhile; it cannot see the infusion until 1 commits
+          const second = reg.createRow('lugano-assessments', id, {
+            assessmentDate: '2024-04-01',
+            response: 'CR',
+          });
+          await new Promise((r) => setTimeout(r, 400));
+          release();
+          await Promise.all([first, second]);
+          assert.equal(await check(store, reg, id, 'two concurrent writes'), 'evaluable/-');
+        } finally {
+          await store.close();
+        }
+      });
 
     test('a batch recomputes each patient it wrote once, at its end; a failed batch keeps nothing', async () => {
       const store = await open();
