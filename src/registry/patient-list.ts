@@ -1,16 +1,18 @@
 /**
- * The patient list's filters and sort (GET /api/patients; `ScopedRegistry.listPatients`). Filters on
- * stored fields run in SQL: pseudonym prefix, histology, centre, referral period, infusion period; so
- * does the sort by a stored field or the infusion date, with limit/offset, so the first page of 10 000
- * patients costs one indexed query and a count (migration 0009). Stage and product are computed
- * outcomes (src/registry/outcomes.ts, the one definition): a filter or sort by them computes the
- * outcomes of the patients the SQL filters leave, then filters, sorts and pages those.
+ * The patient list (GET /api/patients; `ScopedRegistry.listPatients`): filters, sort and paging, all in
+ * SQL — pseudonym prefix, histology, centre, referral period, infusion period, and the stage and product
+ * (computed outcomes stored on `reg_patient` by every write, src/registry/stored-outcomes.ts, migration
+ * 0013) — with limit/offset, so the first page of 10 000 patients costs one indexed query and a count
+ * (indexes: migrations 0010 and 0013).
  */
 import { sql, type SelectQueryBuilder } from 'kysely';
-import { CONSORT_STAGES, type ConsortStage } from '../clinical/outcomes.js';
-import type { RegistryDb } from './db.js';
+import type { ConsortStage } from '../clinical/outcomes.js';
+import { InputError } from '../errors.js';
+import type { RegistryDb, Row } from './db.js';
 import type { HISTOLOGIES, PRODUCTS } from './model.js';
-import type { ApiRow, PatientOutcome } from './outcomes.js';
+import type { ApiRow } from './outcomes.js';
+import type { Page } from './store-model.js';
+import { stageOrdinal } from './stored-outcomes.js';
 
 /** Sort keys of the patient list: patient fields, the centre, the infusion date and two outcomes. */
 export const PATIENT_SORTS = [
@@ -53,11 +55,6 @@ const infusionDate = sql<
   string | null
 >`(select infusion_date from reg_infusion where reg_infusion.patient_id = reg_patient.id)`;
 
-/** True when the query needs the computed outcomes (stage or product filter or sort). */
-export function needsOutcomes(q: PatientListQuery): boolean {
-  return Boolean(q.stage || q.product || q.sort === 'stage' || q.sort === 'product');
-}
-
 /**
  * The SQL filters of `q` on `base` (a `reg_patient` query already limited to the caller's scope).
  * @param centreId the centre filter resolved from `q.centre` (null: none)
@@ -70,6 +67,8 @@ export function filterPatients(
   let b = base;
   if (centreId !== null) b = b.where('centre_id', '=', centreId);
   if (q.histology) b = b.where('histology', '=', q.histology);
+  if (q.stage) b = b.where('stage', '=', q.stage);
+  if (q.product) b = b.where('product', '=', q.product);
   if (q.pseudonymPrefix) {
     // literal prefix (no LIKE wildcards: `%` and `_` match themselves), case-sensitive on both dialects
     const prefix = q.pseudonymPrefix;
@@ -88,12 +87,13 @@ const COLUMN: Partial<Record<PatientSort, string>> = {
   ageAtReferral: 'age_at_referral',
   histology: 'histology',
   lineOfTherapy: 'line_of_therapy',
+  product: 'product',
 };
 
 /**
- * Orders a patient query by a stored sort key (missing infusion dates last in both directions; ties by
- * pseudonym, the same direction), or
- * by the default (referral date, newest first). Stage and product are sorted by `sortComputed`.
+ * Orders a patient query by a sort key (the stage in CONSORT order, referred first; missing infusion
+ * dates and products last in both directions; ties by pseudonym, the same direction), or by the default
+ * (referral date, newest first).
  * @param analyst sort the centre by its pseudo-code (what the analyst sees)
  */
 export function orderPatients<O>(
@@ -112,45 +112,59 @@ export function orderPatients<O>(
         ? sql`(select ${centreCol} from reg_centre where reg_centre.id = reg_patient.centre_id)`
         : key === 'infusionDate'
           ? infusionDate
-          : null;
+          : key === 'stage'
+            ? stageOrdinal
+            : null;
   if (expr === null) return q.orderBy('pseudonym', dir);
-  // only the infusion date can be missing (the patient fields sorted on are required)
-  const ordered = key === 'infusionDate' ? q.orderBy(sql`case when ${expr} is null then 1 else 0 end`) : q;
+  // only the infusion date and the product can be missing (the patient fields sorted on are required)
+  const nullable = key === 'infusionDate' || key === 'product';
+  const ordered = nullable ? q.orderBy(sql`case when ${expr} is null then 1 else 0 end`) : q;
   return ordered.orderBy(sql`${expr}`, dir).orderBy('pseudonym', dir);
 }
 
 /**
- * Filters patients (API rows with their computed outcomes) by stage and product and sorts them by
- * `query.sort` (computed keys and stored ones alike; missing values last; ties by pseudonym, the same
- * direction), as `orderPatients` orders.
+ * The page of `q`: `limit` (default 50) and `offset` (default 0).
+ * @throws InputError naming `limit` (not an integer 1–500) or `offset` (not an integer ≥ 0)
  */
-export function sortComputed(
-  rows: { row: ApiRow; outcome: PatientOutcome }[],
-  query: PatientListQuery,
-): { row: ApiRow; outcome: PatientOutcome }[] {
-  const kept = rows.filter(
-    (r) =>
-      (!query.stage || r.outcome.stage === query.stage) &&
-      (!query.product || r.outcome.product === query.product),
-  );
-  const key = query.sort ?? 'referralDate';
-  const sign = (query.order ?? (query.sort === undefined ? 'desc' : 'asc')) === 'desc' ? -1 : 1;
-  const value = (r: { row: ApiRow; outcome: PatientOutcome }): string | number | null => {
-    if (key === 'stage') return CONSORT_STAGES.indexOf(r.outcome.stage);
-    if (key === 'product') return r.outcome.product;
-    const v = r.row[key];
-    return typeof v === 'number' || typeof v === 'string' ? v : null;
+export function pageBounds(q: PatientListQuery): { limit: number; offset: number } {
+  const limit = q.limit ?? 50;
+  const offset = q.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new InputError('limit must be an integer 1–500', { field: 'limit', value: limit });
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InputError('offset must be a non-negative integer', { field: 'offset', value: offset });
+  return { limit, offset };
+}
+
+/**
+ * One page of the patient list: the total matching and the rows from `offset`, each the patient's API
+ * row with its stored `stage` and `product` and its `infusionDate` (null when not infused).
+ * @param base the scoped `reg_patient` query with the list's filters (`filterPatients`)
+ * @param toApi the patient row as the caller sees it (src/registry/store-model.ts `rowToApi`)
+ * @param analyst see `orderPatients`
+ * @throws InputError naming `limit` (not an integer 1–500) or `offset` (not an integer ≥ 0)
+ */
+export async function patientPage(
+  base: PatientQuery,
+  q: PatientListQuery,
+  toApi: (r: Row) => ApiRow,
+  analyst: boolean,
+): Promise<Page<ApiRow>> {
+  const { limit, offset } = pageBounds(q);
+  const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const rows = await orderPatients(base.selectAll().select(infusionDate.as('infusion_date_')), q, analyst)
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return {
+    total: Number(totalRow?.['n'] ?? 0),
+    limit,
+    offset,
+    items: rows.map((r) => ({
+      ...toApi(r),
+      stage: r['stage'],
+      product: r['product'] ?? null,
+      infusionDate: r['infusion_date_'] ?? null,
+    })),
   };
-  return kept.sort((a, b) => {
-    const va = value(a);
-    const vb = value(b);
-    if (va !== vb) {
-      if (va === null) return 1;
-      if (vb === null) return -1;
-      return sign * (va < vb ? -1 : 1);
-    }
-    const pa = String(a.row['pseudonym']);
-    const pb = String(b.row['pseudonym']);
-    return pa === pb ? 0 : sign * (pa < pb ? -1 : 1);
-  });
 }

@@ -81,6 +81,23 @@ export interface AuditEntry {
   newValues: Record<string, unknown> | null;
 }
 
+/** A `reg_audit` row as an `AuditEntry` (the old and new values parsed from their JSON). */
+export function auditEntryOf(r: Row): AuditEntry {
+  const json = (v: unknown) => (v === null ? null : (JSON.parse(text(v)) as Record<string, unknown>));
+  return {
+    seq: Number(r['seq']),
+    atUtc: text(r['at_utc']),
+    username: text(r['username']),
+    table: text(r['table_name']),
+    rowId: text(r['row_id']),
+    patientId: r['patient_id'] === null ? null : text(r['patient_id']),
+    action: text(r['action']) as AuditEntry['action'],
+    reason: text(r['reason']),
+    oldValues: json(r['old_values']),
+    newValues: json(r['new_values']),
+  };
+}
+
 /** Access events kept in the audit trail beside the data changes. */
 export type AccessAction = 'sign-in' | 'sign-in-failed' | 'sign-out' | 'export';
 

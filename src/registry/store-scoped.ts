@@ -1,27 +1,20 @@
 /**
  * The registry as one actor may see and change it (`ScopedRegistry`, handed out by
  * `RegistryStore.as(actor)`, src/registry/store.ts): every query filtered by the actor's scope, every
- * write in one transaction with its audit record, optimistic concurrency by row version.
+ * write in one transaction with its audit record, optimistic concurrency by row version. Every write
+ * recomputes the patient's stored stage and product in its transaction (src/registry/stored-outcomes.ts;
+ * in a `batch`, once per patient at its end). The list query is src/registry/patient-list.ts; the
+ * record reads src/registry/records.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type Transaction } from 'kysely';
 import { InputError } from '../errors.js';
 import { type RegistryDb, type Row } from './db.js';
 import { ENTITIES, PATIENT_FIELDS, entityByPath, type EntitySpec } from './model.js';
-import {
-  checkToxObservation,
-  patientOutcome,
-  type ApiRow,
-  type PatientOutcome,
-  type PatientRecord,
-} from './outcomes.js';
-import {
-  filterPatients,
-  needsOutcomes,
-  orderPatients,
-  sortComputed,
-  type PatientListQuery,
-} from './patient-list.js';
+import { checkToxObservation, patientOutcome, type ApiRow, type PatientOutcome } from './outcomes.js';
+import { filterPatients, pageBounds, patientPage, type PatientListQuery } from './patient-list.js';
+import { readRecords, type RecordsBy } from './records.js';
+import { refreshStoredOutcomes } from './stored-outcomes.js';
 import { dashboardFigures, type DashboardFigures } from './dashboard.js';
 import { checkJourneyOrder, createSchema, deleteSchema, parseOrThrow, updateSchema } from './validation.js';
 
@@ -43,27 +36,11 @@ import {
   type Centre,
   type Db,
   type Page,
+  auditEntryOf,
 } from './store-model.js';
 
 /** The dashboard's filters (a subset of the patient list's). */
 export type DashboardFilter = Pick<PatientListQuery, 'centre' | 'referredFrom' | 'referredTo' | 'product'>;
-
-/** `xs` in slices of at most `n`. */
-function chunk<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
-/** A list item: the patient row with its computed stage and product and its infusion date. */
-function listed(rec: PatientRecord, o: PatientOutcome): ApiRow {
-  return {
-    ...rec.patient,
-    stage: o.stage,
-    product: o.product,
-    infusionDate: rec.rows['infusions']?.[0]?.['infusionDate'] ?? null,
-  };
-}
 
 /** The registry as one actor may see and change it. */
 export class ScopedRegistry {
@@ -71,6 +48,8 @@ export class ScopedRegistry {
     private readonly store: RegistryStore,
     readonly actor: Actor,
     private readonly trx: Transaction<RegistryDb> | null = null,
+    /** In a `batch`: the patients whose stored outcomes are recomputed when the batch ends. */
+    private readonly touched: Set<string> | null = null,
   ) {
     if ((actor.role === 'data_manager' || actor.role === 'clinician') && !actor.centreId)
       throw new ForbiddenError('a centre role without a centre has no access');
@@ -91,12 +70,24 @@ export class ScopedRegistry {
 
   /**
    * Runs several writes atomically: `fn` gets a view bound to one transaction; if it throws, nothing
-   * it wrote is kept (used by the importers).
+   * it wrote is kept (used by the importers). The stored outcomes of the patients it wrote to are
+   * recomputed once each, at its end, in the same transaction.
    */
   async batch<T>(fn: (reg: ScopedRegistry) => Promise<T>): Promise<T> {
     if (this.trx) return fn(this);
     await this.store.centres(); // see tx()
-    return this.store.db.transaction().execute((trx) => fn(new ScopedRegistry(this.store, this.actor, trx)));
+    return this.store.db.transaction().execute(async (trx) => {
+      const touched = new Set<string>();
+      const out = await fn(new ScopedRegistry(this.store, this.actor, trx, touched));
+      await refreshStoredOutcomes(trx, touched);
+      return out;
+    });
+  }
+
+  /** After a write to a patient's rows (in `trx`): recomputes its stored outcomes, or in a batch notes it. */
+  private async journeyChanged(trx: Db, patientId: string): Promise<void> {
+    if (this.touched) this.touched.add(patientId);
+    else await refreshStoredOutcomes(trx, [patientId]);
   }
 
   /** The centre filter of this actor, or null (all centres). */
@@ -147,47 +138,24 @@ export class ScopedRegistry {
   // ---------------------------------------------------------------- patients
 
   /**
-   * Lists patients in scope, filtered, sorted and paged (src/registry/patient-list.ts); each item
-   * carries its computed `stage`, `product` and `infusionDate`.
+   * Lists patients in scope, filtered, sorted and paged in SQL (src/registry/patient-list.ts); each item
+   * carries its stored `stage` and `product` and its `infusionDate`.
    * @param opts.limit 1–500 (default 50); opts.offset ≥ 0; filters and sort: `PatientListQuery`
    * @throws InputError naming `limit`, `offset` or `centre` (unknown code, or another centre than a
    *   centre role's own)
    */
   async listPatients(opts: PatientListQuery = {}): Promise<Page<ApiRow>> {
-    const limit = opts.limit ?? 50;
-    const offset = opts.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw new InputError('limit must be an integer 1–500', { field: 'limit', value: limit });
-    if (!Number.isInteger(offset) || offset < 0)
-      throw new InputError('offset must be a non-negative integer', { field: 'offset', value: offset });
+    pageBounds(opts);
     const centres = await this.store.centres();
     const base = filterPatients(this.scopedPatients(), opts, this.centreFilter(opts.centre, centres));
     const analyst = this.actor.role === 'analyst';
-    const withOutcomes = async (rows: Row[]) => {
-      // many patients: one scan of each entity over the scope beats hundreds of id-chunk queries
-      const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
-      return recs.map((rec) => {
-        const outcome = patientOutcome(rec);
-        return { row: listed(rec, outcome), outcome };
-      });
-    };
-    if (!needsOutcomes(opts)) {
-      const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-      const rows = await orderPatients(base.selectAll(), opts, analyst).limit(limit).offset(offset).execute();
-      return {
-        total: Number(totalRow?.['n'] ?? 0),
-        limit,
-        offset,
-        items: (await withOutcomes(rows)).map((r) => r.row),
-      };
-    }
-    const all = sortComputed(await withOutcomes(await base.selectAll().execute()), opts);
-    return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map((r) => r.row) };
+    return patientPage(base, opts, (r) => rowToApi(PATIENT_SPEC, r, this.actor, centres), analyst);
   }
 
-  /** How `recordsOf` reads a whole scope: every row, or the centre's. */
-  private get scopeMode(): 'all' | 'centre' {
-    return this.scopeCentre === null ? 'all' : 'centre';
+  /** How `readRecords` reads a whole scope: every row, or the centre's. */
+  private get scopeMode(): RecordsBy {
+    const c = this.scopeCentre;
+    return c === null ? 'all' : { centre: c };
   }
 
   /** The patients of the caller's scope (a query to filter further). */
@@ -244,6 +212,7 @@ export class ScopedRegistry {
     try {
       await this.tx(async (trx) => {
         await trx.insertInto('reg_patient').values(values).execute();
+        await this.journeyChanged(trx, id);
         await this.audit(
           trx,
           PATIENT_SPEC,
@@ -337,6 +306,7 @@ export class ScopedRegistry {
         const fields = fieldValues(spec, values);
         await this.checkDomain(trx, spec, patientId, fields, null);
         await trx.insertInto(spec.table).values(values).execute();
+        await this.journeyChanged(trx, patientId);
         await this.audit(
           trx,
           spec,
@@ -388,6 +358,7 @@ export class ScopedRegistry {
       .where('version', '=', version)
       .executeTakeFirst();
     if (Number(res.numDeletedRows) !== 1) throw new ConflictError('row changed concurrently', current);
+    if (spec.path !== 'patients') await this.journeyChanged(trx, patientId);
     await this.audit(
       trx,
       spec,
@@ -428,6 +399,7 @@ export class ScopedRegistry {
           .where('version', '=', current)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new ConflictError('row changed concurrently', current);
+        await this.journeyChanged(trx, patientId);
         await this.audit(
           trx,
           spec,
@@ -518,35 +490,9 @@ export class ScopedRegistry {
     return this.recordsOf(await pq.execute(), await this.store.centres(), this.scopeMode);
   }
 
-  /**
-   * The records of the given patient rows (in scope), in their order: every entity's rows, fetched by
-   * patient id in chunks, or (`by` all/centre) every row of the scope, for whole-scope reads.
-   */
-  private async recordsOf(
-    patientRows: Row[],
-    centres: Map<string, Centre>,
-    by: 'ids' | 'all' | 'centre' = 'ids',
-  ): Promise<PatientRecord[]> {
-    const byId = new Map<string, PatientRecord>();
-    for (const r of patientRows)
-      byId.set(text(r['id']), { patient: rowToApi(PATIENT_SPEC, r, this.actor, centres), rows: {} });
-    const ids = [...byId.keys()];
-    const chunks = by === 'ids' ? chunk(ids, 500) : [null];
-    if (chunks.length === 0) return [];
-    for (const e of ENTITIES) {
-      for (const part of chunks) {
-        let q = inRowOrder(e, this.db.selectFrom(e.table).selectAll());
-        if (part !== null) q = q.where('patient_id', 'in', part);
-        else if (by === 'centre' && this.scopeCentre !== null)
-          q = q.where('centre_id', '=', this.scopeCentre);
-        for (const r of await q.execute()) {
-          const rec = byId.get(text(r['patient_id']));
-          if (!rec) continue;
-          (rec.rows[e.path] ??= []).push(rowToApi(e, r, this.actor, centres));
-        }
-      }
-    }
-    return [...byId.values()];
+  /** The records of the given patient rows (in scope) as this actor sees them (src/registry/records.ts). */
+  private async recordsOf(patientRows: Row[], centres: Map<string, Centre>, by: RecordsBy = 'ids') {
+    return readRecords(this.db, patientRows, { actor: this.actor, centres }, by);
   }
 
   /**
@@ -566,7 +512,7 @@ export class ScopedRegistry {
     const base = filterPatients(this.scopedPatients(), filter, this.centreFilter(filter.centre, centres));
     const rows = await base.selectAll().execute();
     const recs = await this.recordsOf(rows, centres, rows.length > 1000 ? this.scopeMode : 'ids');
-    return recs.map(patientOutcome).filter((o) => !filter.product || o.product === filter.product);
+    return recs.map(patientOutcome);
   }
 
   /**
@@ -581,21 +527,7 @@ export class ScopedRegistry {
     if (filter.table) q = q.where('table_name', '=', filter.table);
     if (filter.rowId) q = q.where('row_id', '=', filter.rowId);
     if (filter.patientId) q = q.where('patient_id', '=', filter.patientId);
-    const rows = await q.execute();
-    return rows.map((r) => ({
-      seq: Number(r['seq']),
-      atUtc: text(r['at_utc']),
-      username: text(r['username']),
-      table: text(r['table_name']),
-      rowId: text(r['row_id']),
-      patientId: r['patient_id'] === null ? null : text(r['patient_id']),
-      action: text(r['action']) as AuditEntry['action'],
-      reason: text(r['reason']),
-      oldValues:
-        r['old_values'] === null ? null : (JSON.parse(text(r['old_values'])) as Record<string, unknown>),
-      newValues:
-        r['new_values'] === null ? null : (JSON.parse(text(r['new_values'])) as Record<string, unknown>),
-    }));
+    return (await q.execute()).map(auditEntryOf);
   }
 
   /**

@@ -18,6 +18,7 @@ import { studyAdverseEvents } from './0009_study_adverse_events.js';
 import { registryPatientList } from './0010_registry_patient_list.js';
 import { scanJobs } from './0011_scan_jobs.js';
 import { scanProjections } from './0012_scan_projections.js';
+import { patientStage } from './0013_patient_stage.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -34,5 +35,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0010_registry_patient_list': registryPatientList,
     '0011_scan_jobs': scanJobs,
     '0012_scan_projections': scanProjections(dialect),
+    '0013_patient_stage': patientStage,
   };
 }
