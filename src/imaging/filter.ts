@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
 import { barrier, newSyncState, runThreadsSync, threadCount } from '../parallel/pool.js';
 import type { SyncState } from '../parallel/pool.js';
+import { SimdAxisPass, wasmSimdAvailable } from './gaussian-simd.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
 export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
@@ -43,12 +44,16 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes that the
  * threads take in turn from a shared counter, so every voxel is computed exactly as on one thread
  * (bit-identical results whatever the thread count).
+ * The line convolutions run in WebAssembly SIMD (src/imaging/gaussian-simd.wat; bit-identical to the scalar
+ * TypeScript below, which is the reference and is used only where the engine has no WebAssembly SIMD).
  *
  * @param volume image (any unit; the result keeps it).
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
  * @param truncate kernel half-width in σ (default 4).
  * @param opts threads: thread count (default CARTO_THREADS, else os.availableParallelism(), for
- *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume.
+ *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume. simd: false runs the scalar
+ *   reference code (default: WebAssembly SIMD when the engine has it; an engine that has it but fails to
+ *   instantiate the module is an error).
  * @returns a new Float32 volume on the same grid.
  * @param opts field: the name to give `fwhmMm` in errors (e.g. the CLI option '--filter-fwhm-mm').
  * @throws InputError naming the field for a FWHM that is not finite, negative or over `MAX_FWHM_MM`,
@@ -58,7 +63,7 @@ export function gaussianFilter(
   volume: Volume<Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array>,
   fwhmMm: number | Vec3,
   truncate = 4,
-  opts: { field?: string; threads?: number } = {},
+  opts: { field?: string; threads?: number; simd?: boolean } = {},
 ): Volume<Float32Array> {
   const field = opts.field ?? 'fwhmMm';
   const fwhm: Vec3 = typeof fwhmMm === 'number' ? [fwhmMm, fwhmMm, fwhmMm] : fwhmMm;
@@ -77,15 +82,16 @@ export function gaussianFilter(
     return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
   });
   const size: Vec3 = [...volume.size];
+  const simd = opts.simd ?? wasmSimdAvailable();
   // Work counters of the three passes (threads take chunks of lines in turn: a thread that the OS holds
   // back does not hold back the others; each line is computed the same whoever takes it).
   const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(12) : new ArrayBuffer(12));
   if (threads === 1) {
-    filterPart({ out, size, kernels, next, sync: null });
+    filterPart({ out, size, kernels, next, sync: null, simd });
   } else {
     const sync = newSyncState(threads);
     const tasks: FilterTask[] = [];
-    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, next, sync });
+    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, next, sync, simd });
     runThreadsSync(import.meta.url, 'filterPart', filterPart, tasks, sync);
   }
   return { ...volume, size, data: out, unit: volume.unit };
@@ -103,6 +109,8 @@ interface FilterTask {
   next: Int32Array;
   /** Barrier between the axis passes (null on one thread). */
   sync: SyncState | null;
+  /** true: the WebAssembly SIMD kernels (gaussian-simd.ts); false: the scalar reference code. */
+  simd: boolean;
 }
 
 /**
@@ -110,13 +118,23 @@ interface FilterTask {
  * lines taken from the pass's work counter until none is left, then the barrier. Internal.
  */
 export function filterPart(task: FilterTask): void {
-  const { out, size, kernels, next, sync } = task;
+  const { out, size, kernels, next, sync, simd } = task;
   const [nx, ny, nz] = size;
   for (let ax = 0; ax < 3; ax++) {
     const kern = kernels[ax];
     if (!kern) continue;
     // Along i (chunks of rows), j (planes = slices k) or k (planes = rows j).
     const chunks = ax === 0 ? Math.ceil((ny * nz) / ROWS_PER_CHUNK) : ax === 1 ? nz : ny;
+    if (simd) {
+      const tile = nx * (ax === 0 ? Math.min(ROWS_PER_CHUNK, ny * nz) : ax === 1 ? ny : nz);
+      const pass = new SimdAxisPass(kern, foldedScale(kern), tile);
+      for (let c = Atomics.add(next, ax, 1); c < chunks; c = Atomics.add(next, ax, 1)) {
+        if (ax === 0) pass.rows(out, nx, c * ROWS_PER_CHUNK, Math.min(ny * nz, (c + 1) * ROWS_PER_CHUNK));
+        else pass.plane(out, size, ax as 1 | 2, c);
+      }
+      if (sync) barrier(sync);
+      continue;
+    }
     // Scratch: one line (i pass) or one plane of lines (j, k passes), and a float64 accumulator row.
     const scratch = new Float32Array(ax === 0 ? nx : nx * (ax === 1 ? ny : nz));
     const acc = new Float64Array(nx);
