@@ -383,6 +383,24 @@ export interface LesionMatv {
   componentCount: number;
 }
 
+/** Labels below this are looked up in a table by `labelIndex` (others in a map). */
+const LABEL_TABLE_SIZE = 65536;
+
+/**
+ * Position of a voxel's label value in `labels` (−1 when not listed): a table lookup for whole labels
+ * 0…65535 (the per-voxel lookup of `matvForLabels`), a map for any other value; a label listed twice
+ * maps to its last position (as a Map built in order).
+ */
+function labelIndex(labels: number[]): (v: number) => number {
+  const table = new Int32Array(LABEL_TABLE_SIZE).fill(-1);
+  const map = new Map<number, number>();
+  labels.forEach((l, n) => {
+    if (l >= 0 && l < LABEL_TABLE_SIZE && (l | 0) === l) table[l] = n;
+    else map.set(l, n);
+  });
+  return (v) => (v >= 0 && v < LABEL_TABLE_SIZE && (v | 0) === v ? table[v]! : (map.get(v) ?? -1));
+}
+
 /**
  * MATV of every lesion of a label map in a few passes (work per lesion ∝ its bounding box): active
  * voxels = voxels of the lesion label with SUV ≥ the lesion's threshold; per patient the union (labels
@@ -402,8 +420,7 @@ export function matvForLabels(
   const [nx, ny, nz] = suv.size;
   const lab = labels.data;
   const img = suv.data;
-  const index = new Map<number, number>();
-  lesionLabels.forEach((l, n) => index.set(l, n));
+  const index = labelIndex(lesionLabels);
   const m = lesionLabels.length;
   const lo = Array.from({ length: m }, () => [nx, ny, nz] as Vec3);
   const hi = Array.from({ length: m }, () => [-1, -1, -1] as Vec3);
@@ -413,8 +430,8 @@ export function matvForLabels(
       for (let i = 0; i < nx; i++, q++) {
         const v = lab[q]!;
         if (v === 0) continue;
-        const g = index.get(v);
-        if (g === undefined) continue;
+        const g = index(v);
+        if (g < 0) continue;
         const a = lo[g]!;
         const b = hi[g]!;
         if (i < a[0]) a[0] = i;
@@ -475,8 +492,8 @@ export function matvForLabels(
         for (let i = 0; i < dims[0]; i++, q++) {
           const v = lab[src + i]!;
           if (v === 0) continue;
-          const g = index.get(v);
-          if (g !== undefined && img[src + i]! >= thr[g]!) {
+          const g = index(v);
+          if (g >= 0 && img[src + i]! >= thr[g]!) {
             sub[q] = 1;
             total++;
           }
