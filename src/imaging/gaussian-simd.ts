@@ -13,6 +13,9 @@
 import { GAUSSIAN_SIMD_WASM_BASE64 } from './gaussian-simd-wasm.js';
 import type { Vec3 } from './volume.js';
 
+/** Voxel arrays a pass reads. */
+type SimdInput = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
+
 interface SimdExports {
   memory: WebAssembly.Memory;
   widen(from: number, to: number, n: number): void;
@@ -20,10 +23,10 @@ interface SimdExports {
   plane(src: number, dst: number, nx: number, count: number, kern: number, r: number, scale: number): void;
 }
 
-let bytes: Uint8Array | undefined;
+let bytes: Uint8Array<ArrayBuffer> | undefined;
 let instance: SimdExports | undefined;
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   bytes ??= new Uint8Array(Buffer.from(GAUSSIAN_SIMD_WASM_BASE64, 'base64'));
   return bytes;
 }
@@ -86,24 +89,30 @@ export class SimdAxisPass {
     this.f32 = new Float32Array(mem.buffer, this.f32At, tileValues);
   }
 
-  /** Filters rows [row0, row1) of `nx` values along i, in place in `out`. */
-  rows(out: Float32Array, nx: number, row0: number, row1: number): void {
+  /**
+   * Filters rows [row0, row1) of `nx` values along i, read from `from` (converted to float32 as
+   * `Float32Array.set` converts; `out` itself for in place) and written to `out`.
+   */
+  rows(from: SimdInput, out: Float32Array, nx: number, row0: number, row1: number): void {
     const n = (row1 - row0) * nx;
-    this.f32.set(out.subarray(row0 * nx, row1 * nx));
+    this.f32.set(from.subarray(row0 * nx, row1 * nx));
     this.w.widen(this.f32At, this.f64At, n);
     this.w.rows(this.f64At, this.f32At, nx, row1 - row0, this.kernAt, this.r, this.scale);
     out.set(this.f32.subarray(0, n), row0 * nx);
   }
 
-  /** Filters plane `plane` (slice k for ax 1, row j for ax 2) along j (ax 1) or k (ax 2), in place in `out`. */
-  plane(out: Float32Array, size: Vec3, ax: 1 | 2, plane: number): void {
+  /**
+   * Filters plane `plane` (slice k for ax 1, row j for ax 2) along j (ax 1) or k (ax 2), read from `from`
+   * (as in `rows`) and written to `out`.
+   */
+  plane(from: SimdInput, out: Float32Array, size: Vec3, ax: 1 | 2, plane: number): void {
     const [nx, ny, nz] = size;
     const count = ax === 1 ? ny : nz;
     const f32 = this.f32;
-    if (ax === 1) f32.set(out.subarray(nx * ny * plane, nx * ny * (plane + 1)));
+    if (ax === 1) f32.set(from.subarray(nx * ny * plane, nx * ny * (plane + 1)));
     else
       for (let t = 0; t < count; t++)
-        f32.set(out.subarray(nx * (plane + ny * t), nx * (plane + ny * t + 1)), t * nx);
+        f32.set(from.subarray(nx * (plane + ny * t), nx * (plane + ny * t + 1)), t * nx);
     this.w.widen(this.f32At, this.f64At, count * nx);
     this.w.plane(this.f64At, this.f32At, nx, count, this.kernAt, this.r, this.scale);
     if (ax === 1) out.set(f32.subarray(0, nx * ny), nx * ny * plane);
