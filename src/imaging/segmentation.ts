@@ -387,18 +387,18 @@ export interface LesionMatv {
 const LABEL_TABLE_SIZE = 65536;
 
 /**
- * Position of a voxel's label value in `labels` (−1 when not listed): a table lookup for whole labels
- * 0…65535 (the per-voxel lookup of `matvForLabels`), a map for any other value; a label listed twice
- * maps to its last position (as a Map built in order).
+ * Positions of labels in `labels` for the per-voxel lookup of `matvForLabels`: `table[v]` for a whole
+ * label v in 0…65535 (−1 when not listed; undefined for any other value, then `map.get(v)`); a label
+ * listed twice maps to its last position (as a Map built in order).
  */
-function labelIndex(labels: number[]): (v: number) => number {
+function labelIndex(labels: number[]): { table: Int32Array; map: Map<number, number> } {
   const table = new Int32Array(LABEL_TABLE_SIZE).fill(-1);
   const map = new Map<number, number>();
   labels.forEach((l, n) => {
     if (l >= 0 && l < LABEL_TABLE_SIZE && (l | 0) === l) table[l] = n;
     else map.set(l, n);
   });
-  return (v) => (v >= 0 && v < LABEL_TABLE_SIZE && (v | 0) === v ? table[v]! : (map.get(v) ?? -1));
+  return { table, map };
 }
 
 /**
@@ -420,7 +420,7 @@ export function matvForLabels(
   const [nx, ny, nz] = suv.size;
   const lab = labels.data;
   const img = suv.data;
-  const index = labelIndex(lesionLabels);
+  const { table, map } = labelIndex(lesionLabels);
   const m = lesionLabels.length;
   const lo = Array.from({ length: m }, () => [nx, ny, nz] as Vec3);
   const hi = Array.from({ length: m }, () => [-1, -1, -1] as Vec3);
@@ -430,7 +430,7 @@ export function matvForLabels(
       for (let i = 0; i < nx; i++, q++) {
         const v = lab[q]!;
         if (v === 0) continue;
-        const g = index(v);
+        const g = table[v] ?? map.get(v) ?? -1;
         if (g < 0) continue;
         const a = lo[g]!;
         const b = hi[g]!;
@@ -492,7 +492,7 @@ export function matvForLabels(
         for (let i = 0; i < dims[0]; i++, q++) {
           const v = lab[src + i]!;
           if (v === 0) continue;
-          const g = index(v);
+          const g = table[v] ?? map.get(v) ?? -1;
           if (g >= 0 && img[src + i]! >= thr[g]!) {
             sub[q] = 1;
             total++;
