@@ -53,7 +53,9 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * @param opts threads: thread count (default CARTO_THREADS, else os.availableParallelism(), for
  *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume. simd: false runs the scalar
  *   reference code (default: WebAssembly SIMD when the engine has it; an engine that has it but fails to
- *   instantiate the module is an error).
+ *   instantiate the module is an error). inPlace: the caller gives up `volume`: a float32 input (in shared
+ *   memory, as readNifti gives, when on several threads) is filtered in its own memory and returned (no
+ *   new volume of memory to allocate); any other input is left as it is.
  * @returns a new Float32 volume on the same grid.
  * @param opts field: the name to give `fwhmMm` in errors (e.g. the CLI option '--filter-fwhm-mm').
  * @throws InputError naming the field for a FWHM that is not finite, negative or over `MAX_FWHM_MM`,
@@ -63,7 +65,7 @@ export function gaussianFilter(
   volume: Volume<Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array>,
   fwhmMm: number | Vec3,
   truncate = 4,
-  opts: { field?: string; threads?: number; simd?: boolean } = {},
+  opts: { field?: string; threads?: number; simd?: boolean; inPlace?: boolean } = {},
 ): Volume<Float32Array> {
   const field = opts.field ?? 'fwhmMm';
   const fwhm: Vec3 = typeof fwhmMm === 'number' ? [fwhmMm, fwhmMm, fwhmMm] : fwhmMm;
@@ -75,7 +77,14 @@ export function gaussianFilter(
     throw new InputError('kernel truncation must be 0.5…10 σ', { field: 'truncate', value: truncate });
   const n = volume.data.length;
   const threads = Math.min(threadCount(n, opts.threads), Math.max(1, Math.min(...volume.size)));
-  const out = threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
+  // In place: the input's own float32 memory when the caller gives it up and every thread can see it.
+  const d = volume.data;
+  const inPlace = opts.inPlace === true && d instanceof Float32Array && (threads === 1 || isShared(d));
+  const out = inPlace
+    ? d
+    : threads > 1
+      ? new Float32Array(new SharedArrayBuffer(4 * n))
+      : new Float32Array(n);
   const kernels: (Float64Array | null)[] = [0, 1, 2].map((ax) => {
     const sigmaVox = fwhm[ax]! / FWHM_PER_SIGMA / volume.spacingMm[ax]!;
     return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
@@ -86,11 +95,12 @@ export function gaussianFilter(
   // shared memory as readNifti gives): no copy, and the threads share the first touch of `out`'s pages
   // (costly: ~3 s/GB of CPU on some virtual machines). Else the threads first touch the pages together,
   // then this thread copies the input in (`prefault`).
-  const identity = kernels.every((k) => k === null);
+  // (`out` already holds the voxels in place; with no pass to run, they are copied here.)
+  const copyIn = !inPlace && kernels.some((k) => k !== null);
   const direct = threads === 1 || isShared(volume.data);
-  if (identity) out.set(volume.data);
-  const input = !identity && direct ? volume.data : null;
-  const copyFrom = !identity && !direct ? volume.data : null;
+  if (!inPlace && !copyIn) out.set(volume.data);
+  const input = copyIn && direct ? volume.data : null;
+  const copyFrom = copyIn && !direct ? volume.data : null;
   // Work counters of the page touching and the three passes (threads take chunks in turn: a thread that
   // the OS holds back does not hold back the others; each line is computed the same whoever takes it).
   const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(16) : new ArrayBuffer(16));

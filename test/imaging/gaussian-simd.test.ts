@@ -146,3 +146,25 @@ test('the committed module (gaussian-simd-wasm.ts) is exactly what gaussian-simd
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inPlace: a float32 input (shared on 2 threads) is filtered in its own memory, bit-identical; other inputs are left as they are', () => {
+  const rnd = lcg(11);
+  const v = volume([19, 14, 11], [1.2, 1.65, 2.5], rnd);
+  const want = gaussianFilter(v, 7, 4, { threads: 1, simd: false }).data;
+  for (const threads of [1, 2]) {
+    const shared = new Float32Array(new SharedArrayBuffer(4 * v.data.length));
+    shared.set(v.data);
+    const got = gaussianFilter({ ...v, data: shared }, 7, 4, { threads, inPlace: true }).data;
+    assert.equal(got, shared, `${threads} thread(s): filtered in the input's memory`);
+    assert.ok(sameBits(got, want), `${threads} thread(s): in place ≠ scalar`);
+  }
+  // Not in place: a private float32 input on 2 threads, an integer input.
+  const priv = Float32Array.from(v.data);
+  const got = gaussianFilter({ ...v, data: priv }, 7, 4, { threads: 2, inPlace: true }).data;
+  assert.notEqual(got, priv);
+  assert.ok(sameBits(priv, v.data) && sameBits(got, want));
+  const i16 = Int16Array.from(v.data, (x) => Math.round(x));
+  const copy = i16.slice();
+  gaussianFilter({ ...v, data: i16 }, 7, 4, { threads: 1, inPlace: true });
+  assert.deepEqual(i16, copy);
+});

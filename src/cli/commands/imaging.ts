@@ -107,8 +107,10 @@ export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
   const img = await loadSuvImage(input);
   let suv = img.volume;
   if (o.filterFwhmMm !== undefined)
+    // In place: the unfiltered image is not used again (saves a volume of memory and its allocation).
     suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'), undefined, {
       field: '--filter-fwhm-mm',
+      inPlace: true,
     });
   const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
     resample: o.resample ?? false,
