@@ -342,6 +342,12 @@ function floodFiller(
 ): (seed: number, take: (p: number) => boolean) => number {
   const [bx, by, bz] = dims;
   const offs = neighbourOffsets(connectivity);
+  const m = offs.length;
+  const di = Int32Array.from(offs, (o) => o[0]);
+  const dj = Int32Array.from(offs, (o) => o[1]);
+  const dk = Int32Array.from(offs, (o) => o[2]);
+  // Index offsets of the neighbours, valid for a voxel off the box's faces (no bounds to check).
+  const lin = Int32Array.from(offs, (o) => o[0] + bx * (o[1] + by * o[2]));
   let queue = new Int32Array(1024);
   return (seed, take) => {
     let head = 0;
@@ -352,12 +358,17 @@ function floodFiller(
       const i = q % bx;
       const j = ((q - i) / bx) % by;
       const k = (q - i - bx * j) / (bx * by);
-      for (const [di, dj, dk] of offs) {
-        const a = i + di;
-        const b = j + dj;
-        const c = k + dk;
-        if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
-        const p = a + bx * (b + by * c);
+      const inside = i > 0 && j > 0 && k > 0 && i < bx - 1 && j < by - 1 && k < bz - 1;
+      for (let n = 0; n < m; n++) {
+        let p: number;
+        if (inside) p = q + lin[n]!;
+        else {
+          const a = i + di[n]!;
+          const b = j + dj[n]!;
+          const c = k + dk[n]!;
+          if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
+          p = a + bx * (b + by * c);
+        }
         if (take(p)) {
           if (tail === queue.length) {
             const bigger = new Int32Array(queue.length * 2);
