@@ -168,3 +168,45 @@ test('inPlace: a float32 input (shared on 2 threads) is filtered in its own memo
   gaussianFilter({ ...v, data: i16 }, 7, 4, { threads: 1, inPlace: true });
   assert.deepEqual(i16, copy);
 });
+
+test('the folded order is kept: a ±1e30 pair around a voxel cancels before the voxel is added (any other order loses it)', () => {
+  // Along each axis in turn: ones everywhere, +1e30 and −1e30 at distance d either side of voxel 14 of
+  // 29-voxel lines (9 lines across: the 8-wide, 2-wide and 1-wide code paths), every line of the volume.
+  for (let ax = 0; ax < 3; ax++) {
+    const size: Vec3 = [9, 9, 9];
+    size[ax] = 29;
+    const [nx, ny] = size;
+    for (const d of [1, 3, 7]) {
+      const data = new Float32Array(size[0] * size[1] * size[2]).fill(1);
+      for (let q = 0; q < data.length; q++) {
+        const t = [q % nx, Math.floor(q / nx) % ny, Math.floor(q / (nx * ny))][ax]!;
+        if (t === 14 - d) data[q] = 1e30;
+        if (t === 14 + d) data[q] = -1e30;
+      }
+      const v: Volume<Float32Array> = {
+        size,
+        spacingMm: [1, 1, 1],
+        originLps: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        data,
+        unit: 'x',
+      };
+      const border: Vec3 = [0, 0, 0];
+      border[ax] = 10; // r = 17: voxel 14 is a border output (taps in order, renormalised)
+      const interior: Vec3 = [0, 0, 0];
+      interior[ax] = 3; // r = 6: voxel 14 is interior (folded order)
+      for (const f of [border, interior]) {
+        const scalar = gaussianFilter(v, f, 4, { threads: 1, simd: false }).data;
+        const simd = gaussianFilter(v, f, 4, { threads: 1, simd: true }).data;
+        assert.ok(sameBits(scalar, simd), `axis ${ax}, d ${d}, FWHM ${f[ax]}: SIMD ≠ scalar`);
+        const centre = [4, 4, 4];
+        centre[ax] = 14;
+        const q = centre[0]! + nx * (centre[1]! + ny * centre[2]!);
+        const r = (gaussianKernel(f[ax]! / FWHM_PER_SIGMA).length - 1) / 2;
+        // Interior voxel (folded order): the pair cancels exactly and the ones remain; a border voxel
+        // (taps in order) loses them, whichever path.
+        if (r < 14) assert.ok(simd[q]! > 0.5 && simd[q]! <= 1, `axis ${ax}, d ${d}, r ${r}: ${simd[q]}`);
+      }
+    }
+  }
+});
