@@ -10,8 +10,9 @@
  */
 import { InputError } from '../errors.js';
 import type { Vec3, Volume } from './volume.js';
-import { barrier, newSyncState, runThreadsSync, threadCount } from '../parallel/pool.js';
+import { barrier, isShared, newSyncState, runThreadsSync, threadCount } from '../parallel/pool.js';
 import type { SyncState } from '../parallel/pool.js';
+import { SimdAxisPass, wasmSimdAvailable } from './gaussian-simd.js';
 
 /** FWHM → σ factor: 2·√(2·ln 2). */
 export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
@@ -43,12 +44,18 @@ export function gaussianKernel(sigmaVox: number, truncate = 4): Float64Array {
  * in a SharedArrayBuffer and each pass along an axis is split into independent lines/planes that the
  * threads take in turn from a shared counter, so every voxel is computed exactly as on one thread
  * (bit-identical results whatever the thread count).
+ * The line convolutions run in WebAssembly SIMD (src/imaging/gaussian-simd.wat; bit-identical to the scalar
+ * TypeScript below, which is the reference and is used only where the engine has no WebAssembly SIMD).
  *
  * @param volume image (any unit; the result keeps it).
  * @param fwhmMm FWHM in mm, the same for all axes or one per grid axis (0 = no smoothing on that axis).
  * @param truncate kernel half-width in σ (default 4).
  * @param opts threads: thread count (default CARTO_THREADS, else os.availableParallelism(), for
- *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume.
+ *   volumes of ≥ 2²² voxels; 1 below); an explicit count is used on any volume. simd: false runs the scalar
+ *   reference code (default: WebAssembly SIMD when the engine has it; an engine that has it but fails to
+ *   instantiate the module is an error). inPlace: the caller gives up `volume`: a float32 input (in shared
+ *   memory, as readNifti gives, when on several threads) is filtered in its own memory and returned (no
+ *   new volume of memory to allocate); any other input is left as it is.
  * @returns a new Float32 volume on the same grid.
  * @param opts field: the name to give `fwhmMm` in errors (e.g. the CLI option '--filter-fwhm-mm').
  * @throws InputError naming the field for a FWHM that is not finite, negative or over `MAX_FWHM_MM`,
@@ -58,7 +65,7 @@ export function gaussianFilter(
   volume: Volume<Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array>,
   fwhmMm: number | Vec3,
   truncate = 4,
-  opts: { field?: string; threads?: number } = {},
+  opts: { field?: string; threads?: number; simd?: boolean; inPlace?: boolean } = {},
 ): Volume<Float32Array> {
   const field = opts.field ?? 'fwhmMm';
   const fwhm: Vec3 = typeof fwhmMm === 'number' ? [fwhmMm, fwhmMm, fwhmMm] : fwhmMm;
@@ -70,39 +77,86 @@ export function gaussianFilter(
     throw new InputError('kernel truncation must be 0.5…10 σ', { field: 'truncate', value: truncate });
   const n = volume.data.length;
   const threads = Math.min(threadCount(n, opts.threads), Math.max(1, Math.min(...volume.size)));
-  const out = threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
-  out.set(volume.data);
+  // In place: the input's own float32 memory when the caller gives it up and every thread can see it.
+  const d = volume.data;
+  const inPlace = opts.inPlace === true && d instanceof Float32Array && (threads === 1 || isShared(d));
+  const out = inPlace
+    ? d
+    : threads > 1
+      ? new Float32Array(new SharedArrayBuffer(4 * n))
+      : new Float32Array(n);
   const kernels: (Float64Array | null)[] = [0, 1, 2].map((ax) => {
     const sigmaVox = fwhm[ax]! / FWHM_PER_SIGMA / volume.spacingMm[ax]!;
     return sigmaVox === 0 ? null : gaussianKernel(sigmaVox, truncate);
   });
   const size: Vec3 = [...volume.size];
-  // Work counters of the three passes (threads take chunks of lines in turn: a thread that the OS holds
-  // back does not hold back the others; each line is computed the same whoever takes it).
-  const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(12) : new ArrayBuffer(12));
+  const simd = opts.simd ?? wasmSimdAvailable();
+  // The first pass reads the input and writes `out` when every thread can see the input (one thread, or
+  // shared memory as readNifti gives): no copy, and the threads share the first touch of `out`'s pages
+  // (costly: ~3 s/GB of CPU on some virtual machines). Else the threads first touch the pages together,
+  // then this thread copies the input in (`prefault`).
+  // (`out` already holds the voxels in place; with no pass to run, they are copied here.)
+  const copyIn = !inPlace && kernels.some((k) => k !== null);
+  const direct = threads === 1 || isShared(volume.data);
+  if (!inPlace && !copyIn) out.set(volume.data);
+  const input = copyIn && direct ? volume.data : null;
+  const copyFrom = copyIn && !direct ? volume.data : null;
+  // Work counters of the page touching and the three passes (threads take chunks in turn: a thread that
+  // the OS holds back does not hold back the others; each line is computed the same whoever takes it).
+  const next = new Int32Array(threads > 1 ? new SharedArrayBuffer(16) : new ArrayBuffer(16));
   if (threads === 1) {
-    filterPart({ out, size, kernels, next, sync: null });
+    filterPart({ input, copyFrom: null, prefault: false, out, size, kernels, next, sync: null, simd });
   } else {
     const sync = newSyncState(threads);
     const tasks: FilterTask[] = [];
-    for (let part = 0; part < threads; part++) tasks.push({ out, size, kernels, next, sync });
+    for (let part = 0; part < threads; part++) {
+      const prefault = copyFrom !== null;
+      tasks.push({
+        input,
+        copyFrom: part === 0 ? copyFrom : null,
+        prefault,
+        out,
+        size,
+        kernels,
+        next,
+        sync,
+        simd,
+      });
+    }
     runThreadsSync(import.meta.url, 'filterPart', filterPart, tasks, sync);
   }
   return { ...volume, size, data: out, unit: volume.unit };
 }
 
+/** Values of `out` per chunk of the page touching (`FilterTask.prefault`). */
+const PREFAULT_CHUNK = 1 << 20;
+
 /** Rows of the i pass per chunk taken from the work counter (the j and k passes take one plane). */
 const ROWS_PER_CHUNK = 64;
 
-/** A thread's view of the filter: every thread runs the three axis passes in place on `out`. */
+/** Voxel arrays the filter reads (any `gaussianFilter` input). */
+type FilterInput = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
+
+/**
+ * A thread's view of the filter: every thread runs the three axis passes on `out`, the first one reading
+ * `input` (converted to float32 on the way in, as `out.set(input)` would) when given, the others in place.
+ */
 interface FilterTask {
+  /** The volume's voxels when the first pass reads them (null: `out` already holds them). */
+  input: FilterInput | null;
+  /** Touch `out`'s pages together first (then the calling thread copies `copyFrom` into `out`). */
+  prefault: boolean;
+  /** The volume's voxels, on the calling thread's task only, when they are not shared (see `prefault`). */
+  copyFrom: FilterInput | null;
   out: Float32Array;
   size: Vec3;
   kernels: (Float64Array | null)[];
-  /** Shared work counters, one per axis pass: the next chunk to take. */
+  /** Shared work counters (page touching, then one per axis pass): the next chunk to take. */
   next: Int32Array;
   /** Barrier between the axis passes (null on one thread). */
   sync: SyncState | null;
+  /** true: the WebAssembly SIMD kernels (gaussian-simd.ts); false: the scalar reference code. */
+  simd: boolean;
 }
 
 /**
@@ -110,21 +164,45 @@ interface FilterTask {
  * lines taken from the pass's work counter until none is left, then the barrier. Internal.
  */
 export function filterPart(task: FilterTask): void {
-  const { out, size, kernels, next, sync } = task;
+  const { out, size, kernels, next, sync, simd } = task;
   const [nx, ny, nz] = size;
+  let src: FilterInput = task.input ?? out;
+  if (task.prefault && sync) {
+    const chunks = Math.ceil(out.length / PREFAULT_CHUNK);
+    for (let c = Atomics.add(next, 0, 1); c < chunks; c = Atomics.add(next, 0, 1)) {
+      const end = Math.min(out.length, (c + 1) * PREFAULT_CHUNK);
+      for (let q = c * PREFAULT_CHUNK; q < end; q += 1024) out[q] = 0; // 1024 float32 = one 4 KiB page
+    }
+    barrier(sync);
+    if (task.copyFrom) out.set(task.copyFrom);
+    barrier(sync);
+  }
   for (let ax = 0; ax < 3; ax++) {
     const kern = kernels[ax];
     if (!kern) continue;
+    const from = src;
+    src = out;
     // Along i (chunks of rows), j (planes = slices k) or k (planes = rows j).
     const chunks = ax === 0 ? Math.ceil((ny * nz) / ROWS_PER_CHUNK) : ax === 1 ? nz : ny;
+    if (simd) {
+      const tile = nx * (ax === 0 ? Math.min(ROWS_PER_CHUNK, ny * nz) : ax === 1 ? ny : nz);
+      const pass = new SimdAxisPass(kern, foldedScale(kern), tile);
+      for (let c = Atomics.add(next, 1 + ax, 1); c < chunks; c = Atomics.add(next, 1 + ax, 1)) {
+        if (ax === 0)
+          pass.rows(from, out, nx, c * ROWS_PER_CHUNK, Math.min(ny * nz, (c + 1) * ROWS_PER_CHUNK));
+        else pass.plane(from, out, size, ax as 1 | 2, c);
+      }
+      if (sync) barrier(sync);
+      continue;
+    }
     // Scratch: one line (i pass) or one plane of lines (j, k passes), and a float64 accumulator row.
     const scratch = new Float32Array(ax === 0 ? nx : nx * (ax === 1 ? ny : nz));
     const acc = new Float64Array(nx);
-    for (let c = Atomics.add(next, ax, 1); c < chunks; c = Atomics.add(next, ax, 1)) {
+    for (let c = Atomics.add(next, 1 + ax, 1); c < chunks; c = Atomics.add(next, 1 + ax, 1)) {
       if (ax === 0) {
         const row1 = Math.min(ny * nz, (c + 1) * ROWS_PER_CHUNK);
-        filterRows(out, nx, kern, c * ROWS_PER_CHUNK, row1, scratch, acc);
-      } else filterPlanes(out, size, ax, kern, c, scratch, acc);
+        filterRows(from, out, nx, kern, c * ROWS_PER_CHUNK, row1, scratch, acc);
+      } else filterPlanes(from, out, size, ax, kern, c, scratch, acc);
     }
     if (sync) barrier(sync);
   }
@@ -289,6 +367,7 @@ function foldedScale(kern: Float64Array): number {
  * the r values at either end renormalised (`borderLine` on one value).
  */
 function filterRows(
+  from: FilterInput,
   out: Float32Array,
   nx: number,
   kern: Float64Array,
@@ -302,7 +381,7 @@ function filterRows(
   const inner = Math.max(0, nx - 2 * r);
   for (let row = row0; row < row1; row++) {
     const start = row * nx;
-    line.set(out.subarray(start, start + nx));
+    line.set(from.subarray(start, start + nx));
     if (inner > 0) foldedLine(line, r, 1, inner, kern, scale, acc, out, start + r);
     for (let t = 0; t < nx; t++) {
       if (t === r && inner > 0) t = nx - r;
@@ -318,6 +397,7 @@ function filterRows(
  * contiguous i.
  */
 function filterPlanes(
+  from: FilterInput,
   out: Float32Array,
   size: Vec3,
   ax: number,
@@ -331,8 +411,8 @@ function filterPlanes(
   const len = ax === 1 ? ny : nz;
   const scale = foldedScale(kern);
   const base = (t: number) => (ax === 1 ? nx * (t + ny * plane) : nx * (plane + ny * t));
-  if (ax === 1) buf.set(out.subarray(base(0), base(len)));
-  else for (let t = 0; t < len; t++) buf.set(out.subarray(base(t), base(t) + nx), t * nx);
+  if (ax === 1) buf.set(from.subarray(base(0), base(len)));
+  else for (let t = 0; t < len; t++) buf.set(from.subarray(base(t), base(t) + nx), t * nx);
   for (let t = 0; t < len; t++) {
     if (t >= r && t < len - r) foldedLine(buf, t * nx, nx, nx, kern, scale, acc, out, base(t));
     else borderLine(buf, t, len, nx, nx, kern, acc, out, base(t));

@@ -342,6 +342,12 @@ function floodFiller(
 ): (seed: number, take: (p: number) => boolean) => number {
   const [bx, by, bz] = dims;
   const offs = neighbourOffsets(connectivity);
+  const m = offs.length;
+  const di = Int32Array.from(offs, (o) => o[0]);
+  const dj = Int32Array.from(offs, (o) => o[1]);
+  const dk = Int32Array.from(offs, (o) => o[2]);
+  // Index offsets of the neighbours, valid for a voxel off the box's faces (no bounds to check).
+  const lin = Int32Array.from(offs, (o) => o[0] + bx * (o[1] + by * o[2]));
   let queue = new Int32Array(1024);
   return (seed, take) => {
     let head = 0;
@@ -352,12 +358,17 @@ function floodFiller(
       const i = q % bx;
       const j = ((q - i) / bx) % by;
       const k = (q - i - bx * j) / (bx * by);
-      for (const [di, dj, dk] of offs) {
-        const a = i + di;
-        const b = j + dj;
-        const c = k + dk;
-        if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
-        const p = a + bx * (b + by * c);
+      const inside = i > 0 && j > 0 && k > 0 && i < bx - 1 && j < by - 1 && k < bz - 1;
+      for (let n = 0; n < m; n++) {
+        let p: number;
+        if (inside) p = q + lin[n]!;
+        else {
+          const a = i + di[n]!;
+          const b = j + dj[n]!;
+          const c = k + dk[n]!;
+          if (a < 0 || b < 0 || c < 0 || a >= bx || b >= by || c >= bz) continue;
+          p = a + bx * (b + by * c);
+        }
         if (take(p)) {
           if (tail === queue.length) {
             const bigger = new Int32Array(queue.length * 2);
@@ -383,6 +394,24 @@ export interface LesionMatv {
   componentCount: number;
 }
 
+/** Labels below this are looked up in a table by `labelIndex` (others in a map). */
+const LABEL_TABLE_SIZE = 65536;
+
+/**
+ * Positions of labels in `labels` for the per-voxel lookup of `matvForLabels`: `table[v]` for a whole
+ * label v in 0…65535 (−1 when not listed; undefined for any other value, then `map.get(v)`); a label
+ * listed twice maps to its last position (as a Map built in order).
+ */
+function labelIndex(labels: number[]): { table: Int32Array; map: Map<number, number> } {
+  const table = new Int32Array(LABEL_TABLE_SIZE).fill(-1);
+  const map = new Map<number, number>();
+  labels.forEach((l, n) => {
+    if (l >= 0 && l < LABEL_TABLE_SIZE && (l | 0) === l) table[l] = n;
+    else map.set(l, n);
+  });
+  return { table, map };
+}
+
 /**
  * MATV of every lesion of a label map in a few passes (work per lesion ∝ its bounding box): active
  * voxels = voxels of the lesion label with SUV ≥ the lesion's threshold; per patient the union (labels
@@ -402,8 +431,7 @@ export function matvForLabels(
   const [nx, ny, nz] = suv.size;
   const lab = labels.data;
   const img = suv.data;
-  const index = new Map<number, number>();
-  lesionLabels.forEach((l, n) => index.set(l, n));
+  const { table, map } = labelIndex(lesionLabels);
   const m = lesionLabels.length;
   const lo = Array.from({ length: m }, () => [nx, ny, nz] as Vec3);
   const hi = Array.from({ length: m }, () => [-1, -1, -1] as Vec3);
@@ -413,8 +441,8 @@ export function matvForLabels(
       for (let i = 0; i < nx; i++, q++) {
         const v = lab[q]!;
         if (v === 0) continue;
-        const g = index.get(v);
-        if (g === undefined) continue;
+        const g = table[v] ?? map.get(v) ?? -1;
+        if (g < 0) continue;
         const a = lo[g]!;
         const b = hi[g]!;
         if (i < a[0]) a[0] = i;
@@ -475,8 +503,8 @@ export function matvForLabels(
         for (let i = 0; i < dims[0]; i++, q++) {
           const v = lab[src + i]!;
           if (v === 0) continue;
-          const g = index.get(v);
-          if (g !== undefined && img[src + i]! >= thr[g]!) {
+          const g = table[v] ?? map.get(v) ?? -1;
+          if (g >= 0 && img[src + i]! >= thr[g]!) {
             sub[q] = 1;
             total++;
           }

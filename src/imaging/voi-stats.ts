@@ -119,9 +119,37 @@ export function quantifyLabelMap(
 ): LabelStatistics[] {
   assertSameGrid(suv, labels, {});
   const data = labels.data;
+  const { counts, other, sliceNonzero } = labelHistogram(labels);
+  const list = labelList ? labelList.slice() : presentLabels({ counts, other, sliceNonzero });
+  const lut = new Int32Array(LUT_SIZE).fill(-1);
+  const map = new Map<number, number>();
+  list.forEach((label, g) => {
+    if (label >= 0 && label < LUT_SIZE && (label | 0) === label) lut[label] = g;
+    else map.set(label, g);
+  });
+  // Voxel counts per group from the histogram (the same voxels `groupOf` selects), unless label 0 is
+  // reported (then the slices with a nonzero label are not a superset of the reported voxels' slices).
+  let pre: GroupCounts | undefined;
+  if (!list.includes(0)) {
+    const count = new Float64Array(list.length);
+    list.forEach((label, g) => {
+      count[g] =
+        label >= 0 && label < LUT_SIZE && (label | 0) === label ? counts[label]! : (other.get(label) ?? 0);
+    });
+    pre = { count, sliceHas: sliceNonzero };
+  }
+  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts, pre);
+  return res.map((r, g) => ({ label: list[g]!, ...r }));
+}
+
+/**
+ * Histogram of a label map's values: `counts[v]` voxels of value v for whole v in 0…65535, the other
+ * values (negative, larger, fractional) in `other`; `sliceNonzero[k]` = 1 when slice k holds a nonzero
+ * value. One pass over the voxels.
+ */
+export function labelHistogram(labels: Volume<LabelData>): LabelHistogram {
+  const data = labels.data;
   const [nx, ny, nz] = labels.size;
-  // Histogram of label values (small non-negative integers in a table, others in a map), and the
-  // slices holding a nonzero label (a superset of the slices holding reported labels unless 0 is one).
   const counts = new Float64Array(LUT_SIZE);
   const other = new Map<number, number>();
   const sliceNonzero = new Uint8Array(nz);
@@ -147,34 +175,22 @@ export function quantifyLabelMap(
       sliceNonzero[k] = any;
     }
   }
-  let list: number[];
-  if (labelList) {
-    list = labelList.slice();
-  } else {
-    list = [];
-    for (let v = 1; v < LUT_SIZE; v++) if (counts[v]! > 0) list.push(v);
-    for (const v of other.keys()) if (v !== 0 && !Number.isNaN(v)) list.push(v);
-    list.sort((a, b) => a - b);
-  }
-  const lut = new Int32Array(LUT_SIZE).fill(-1);
-  const map = new Map<number, number>();
-  list.forEach((label, g) => {
-    if (label >= 0 && label < LUT_SIZE && (label | 0) === label) lut[label] = g;
-    else map.set(label, g);
-  });
-  // Voxel counts per group from the histogram (the same voxels `groupOf` selects), unless label 0 is
-  // reported (then the slices with a nonzero label are not a superset of the reported voxels' slices).
-  let pre: GroupCounts | undefined;
-  if (!list.includes(0)) {
-    const count = new Float64Array(list.length);
-    list.forEach((label, g) => {
-      count[g] =
-        label >= 0 && label < LUT_SIZE && (label | 0) === label ? counts[label]! : (other.get(label) ?? 0);
-    });
-    pre = { count, sliceHas: sliceNonzero };
-  }
-  const res = quantifyGroups(suv, data, lut, map.size > 0 ? map : null, list.length, opts, pre);
-  return res.map((r, g) => ({ label: list[g]!, ...r }));
+  return { counts, other, sliceNonzero };
+}
+
+/** A label map's values with voxels (`labelHistogram`). */
+export interface LabelHistogram {
+  counts: Float64Array;
+  other: Map<number, number>;
+  sliceNonzero: Uint8Array;
+}
+
+/** The nonzero labels present in a histogram (`labelHistogram`), ascending; NaN left out. */
+export function presentLabels(h: LabelHistogram): number[] {
+  const list: number[] = [];
+  for (let v = 1; v < LUT_SIZE; v++) if (h.counts[v]! > 0) list.push(v);
+  for (const v of h.other.keys()) if (v !== 0 && !Number.isNaN(v)) list.push(v);
+  return list.sort((a, b) => a - b);
 }
 
 /** Voxel count per group, and slices to visit (1 = may hold group voxels; a superset is allowed). */

@@ -10,7 +10,7 @@ import { renderMip, renderSlice } from '../../report/images.js';
 import { checkThresholdRule, matvForLabels } from '../../imaging/segmentation.js';
 import type { ThresholdRule } from '../../imaging/segmentation.js';
 import { gaussianFilter } from '../../imaging/filter.js';
-import { quantifyLabelMap } from '../../imaging/voi-stats.js';
+import { labelHistogram, presentLabels, quantifyLabelMap } from '../../imaging/voi-stats.js';
 import { labelMapOnGridAsync, loadSuvImage } from '../../io/imaging-inputs.js';
 import { writePng } from '../../io/png.js';
 import { checkOutputFile } from '../../io/output-folder.js';
@@ -74,7 +74,7 @@ export async function mipCommand(
   const outlines: Uint8Array[] = [];
   if (o.mask) {
     const { volume } = await labelMapOnGridAsync(o.mask, img.volume, { resample: o.resample ?? false });
-    const labels = [...new Set(Array.from(volume.data).filter((x) => x !== 0))].sort((a, b) => a - b);
+    const labels = presentLabels(labelHistogram(volume));
     for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
   }
   const opts = {
@@ -107,8 +107,10 @@ export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
   const img = await loadSuvImage(input);
   let suv = img.volume;
   if (o.filterFwhmMm !== undefined)
+    // In place: the unfiltered image is not used again (saves a volume of memory and its allocation).
     suv = gaussianFilter(suv, num(o.filterFwhmMm, '--filter-fwhm-mm'), undefined, {
       field: '--filter-fwhm-mm',
+      inPlace: true,
     });
   const { volume: labels, resampled } = await labelMapOnGridAsync(o.mask, suv, {
     resample: o.resample ?? false,
@@ -138,10 +140,7 @@ export async function matvCommand(input: string, o: Omit<MatvOptions, 'json'>) {
   let list: number[];
   if (o.label && o.label.length > 0)
     list = o.label.flatMap((s) => s.split(',')).map((s) => whole(s, '--label', 1));
-  else
-    list = [...new Set(Array.from(labels.data))]
-      .filter((x) => x !== 0 && x !== liverLabel)
-      .sort((a, b) => a - b);
+  else list = presentLabels(labelHistogram(labels)).filter((x) => x !== liverLabel);
   if (list.length === 0) throw new InputError('no lesion label in the mask', { file: o.mask });
   const { lesions, patient: total } = matvForLabels(suv, labels, list, rule);
   for (const l of lesions) {
