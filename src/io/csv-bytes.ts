@@ -1,11 +1,14 @@
 /**
- * The byte scanner of the typed CSV reader (src/io/csv-columns.ts): finds field boundaries by byte in
- * the UTF-8 buffer, reads plain decimals straight from the bytes into the numeric columns'
+ * The one CSV grammar: a scanner over the UTF-8 bytes, used by the string reader `parseCsv`
+ * (src/io/csv.ts: every column text) and the typed reader (src/io/csv-columns.ts). It finds field
+ * boundaries by byte, reads plain decimals straight from the bytes into the numeric columns'
  * Float64Arrays, and decodes only the cells of text columns (and the rare cell the fast path leaves).
- * Grammar as `parseCsv` (src/io/csv.ts), cell for cell: quotes, blank lines, short and long rows.
+ * The grammar: separator one character, a quote opens a quoted section only at the start of a cell
+ * ("" inside is a quote; after the closing quote the cell goes on to the separator), CR, LF or CRLF
+ * ends a record, blank lines (and a line holding only "") are skipped, short rows are padded, cells
+ * beyond the header are dropped (the first long row is reported), cells are trimmed.
  */
 import { InputError } from '../errors.js';
-import { trimCell } from './csv.js';
 
 /**
  * A Buffer with Node's own slice decoders (on Buffer.prototype since Node 0.x, used by toString):
@@ -19,6 +22,68 @@ export type ByteBuffer = Buffer & {
 const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
+
+/**
+ * `s.trim()`, skipping the call when neither end can be white space (the common case in a table).
+ */
+export function trimCell(s: string): string {
+  if (s.length === 0) return s;
+  const a = s.charCodeAt(0);
+  const z = s.charCodeAt(s.length - 1);
+  return a <= 0x20 || a >= 0x7f || z <= 0x20 || z >= 0x7f ? s.trim() : s;
+}
+
+/** A Buffer over `input`: the UTF-8 bytes of a string (encoded once), or the bytes given (not copied). */
+export function utf8Bytes(input: string | Uint8Array): ByteBuffer {
+  return (
+    typeof input === 'string'
+      ? Buffer.from(input, 'utf8')
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  ) as ByteBuffer;
+}
+
+/** The byte that stands for a separator of one non-ASCII character (0xFF never occurs in UTF-8). */
+const WIDE_SEPARATOR = 0xff;
+
+/**
+ * The bytes the scanner reads for `input` and the separator's code there: the UTF-8 bytes after a BOM,
+ * and the separator's character code when it is one ASCII character, -1 (never matching: one cell per
+ * line) when it is longer. A separator of one non-ASCII character (several bytes in UTF-8) is written
+ * as the byte 0xFF, and the returned buffer's `utf8Slice` writes it back in the cells it decodes.
+ * @param input CSV text or its UTF-8 bytes
+ */
+export function scanInput(
+  input: string | Uint8Array,
+  separator: string,
+): { bytes: ByteBuffer; sepCode: number } {
+  if (separator.length !== 1 || separator.charCodeAt(0) < 0x80) {
+    const whole = utf8Bytes(input);
+    const bom = whole[0] === 0xef && whole[1] === 0xbb && whole[2] === 0xbf;
+    const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
+    return { bytes: (bom ? whole.subarray(3) : whole) as ByteBuffer, sepCode };
+  }
+  let text = typeof input === 'string' ? input : utf8Bytes(input).toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const parts = text.split(separator).map((p) => Buffer.from(p, 'utf8'));
+  const bytes = Buffer.alloc(
+    parts.reduce((n, p) => n + p.length + 1, -1),
+    WIDE_SEPARATOR,
+  ) as ByteBuffer;
+  let at = 0;
+  for (const p of parts) at += p.copy(bytes, at) + 1;
+  // A second view of the bytes keeps Buffer's own decoder (toString would call the override).
+  const plain = utf8Bytes(bytes);
+  bytes.utf8Slice = (start, end) => {
+    let out = '';
+    for (let s = start; ;) {
+      const k = bytes.indexOf(WIDE_SEPARATOR, s);
+      if (k < 0 || k >= end) return out + plain.utf8Slice(s, end);
+      out += plain.utf8Slice(s, k) + separator;
+      s = k + 1;
+    }
+  };
+  return { bytes, sepCode: WIDE_SEPARATOR };
+}
 
 /** Exact powers of ten 10⁰…10²² (every one is a double). */
 const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));

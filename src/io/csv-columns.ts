@@ -4,12 +4,13 @@
  * and keeps the other columns as trimmed strings. Column typing is R's `read.csv` / `type.convert` rule as
  * `src/stats/data-frame.ts` applies it: a column is numeric when every non-missing cell is a number
  * (decimal, exponent, hex, Inf, NaN); '' and 'NA' are missing. The grammar (quotes, blank lines,
- * short and long rows, header checks and their errors) is `parseCsv`'s, cell for cell.
+ * short and long rows, header checks and their errors) is the byte scanner's (src/io/csv-bytes.ts), as
+ * `parseCsv` reads it, cell for cell.
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { checkedHeader, csvColumnCells, parseCsv, trimCell, type CsvTable } from './csv.js';
-import { estimateRecords, readHeader, scanRecords, type Builder, type ByteBuffer } from './csv-bytes.js';
+import { checkedHeader, csvColumnCells, parseCsv, type CsvTable } from './csv.js';
+import { estimateRecords, readHeader, scanInput, scanRecords, trimCell, type Builder } from './csv-bytes.js';
 
 /** One column of a typed table: numbers (NaN where `missing[i]` is 1) or trimmed cell strings. */
 export type CsvColumn =
@@ -109,16 +110,7 @@ export function parseCsvColumns(
   opts: CsvColumnsOptions = {},
 ): CsvColumns {
   const strings = lazyStrings(() => input, file, separator, sepOption);
-  return scanColumns(toBuffer(input), file, separator, sepOption, opts, strings);
-}
-
-/** A Buffer over `input` (UTF-8 bytes of a string). */
-function toBuffer(input: string | Uint8Array): ByteBuffer {
-  return (
-    typeof input === 'string'
-      ? Buffer.from(input, 'utf8')
-      : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-  ) as ByteBuffer;
+  return scanColumns(input, file, separator, sepOption, opts, strings);
 }
 
 /** `parseCsv` of what `load` gives, parsed on the first call only. */
@@ -130,22 +122,14 @@ function lazyStrings(
 ): () => CsvTable {
   let table: CsvTable | undefined;
   return () => {
-    if (table === undefined) {
-      const text = load();
-      table = parseCsv(
-        typeof text === 'string' ? text : toBuffer(text).toString('utf8'),
-        file,
-        separator,
-        sepOption,
-      );
-    }
+    table ??= parseCsv(load(), file, separator, sepOption);
     return table;
   };
 }
 
-/** The scan of `parseCsvColumns` over the bytes `whole`; `strings` gives the string table. */
+/** The scan of `parseCsvColumns` over `input` (text or UTF-8 bytes); `strings` gives the string table. */
 function scanColumns(
-  whole: ByteBuffer,
+  input: string | Uint8Array,
   file: string,
   separator: string,
   sepOption: string | undefined,
@@ -156,10 +140,7 @@ function scanColumns(
     // A separator that is not one byte: type the string parser's cells.
     return { ...csvColumnsFromTable(strings(), opts), strings };
   }
-  const bom = whole[0] === 0xef && whole[1] === 0xbb && whole[2] === 0xbf;
-  const bytes = (bom ? whole.subarray(3) : whole) as ByteBuffer;
-  // A separator of more than one character never matches (one cell per line), as parseCsv.
-  const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
+  const { bytes, sepCode } = scanInput(input, separator);
   const head = readHeader(bytes, sepCode, file);
   let nrow = 0;
   let firstLong: { row: number; length: number } | null = null;
@@ -219,7 +200,7 @@ export function readCsvColumns(
   }
   // strings() reads the file again rather than keep its bytes alive.
   const strings = lazyStrings(() => readFileSync(file), file, separator, sepOption);
-  return scanColumns(toBuffer(bytes), file, separator, sepOption, opts, strings);
+  return scanColumns(bytes, file, separator, sepOption, opts, strings);
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * CSV reading (RFC 4180: comma separator, double-quote quoting with "" escapes, CRLF or LF line
  * ends, optional UTF-8 BOM). Cells are returned as strings; typing is the caller's job (the bundle
- * schema, or `src/stats/data-frame.ts` for analysis tables).
+ * schema, or `src/stats/data-frame.ts` for analysis tables; the typed reader src/io/csv-columns.ts).
+ * The grammar has one home, the byte scanner of src/io/csv-bytes.ts; this module keeps the string
+ * table, the header checks both readers apply and CSV output.
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { readHeader, scanInput, scanRecords, type Builder } from './csv-bytes.js';
 
 /** A parsed CSV table: header names and one string record per data row (row 1 = first data row). */
 export interface CsvTable {
@@ -72,20 +75,6 @@ export function checkSeparator(columns: string[], file: string, separator: strin
   );
 }
 
-const QUOTE = 0x22;
-const CR = 0x0d;
-const LF = 0x0a;
-
-/**
- * `s.trim()`, skipping the call when neither end can be white space (the common case in a table).
- */
-export function trimCell(s: string): string {
-  if (s.length === 0) return s;
-  const a = s.charCodeAt(0);
-  const z = s.charCodeAt(s.length - 1);
-  return a <= 0x20 || a >= 0x7f || z <= 0x20 || z >= 0x7f ? s.trim() : s;
-}
-
 /** Cells of the tables `parseCsv` built, column by column, while nobody has read their `rows`. */
 const columnCellsOf = new WeakMap<CsvTable, string[][]>();
 
@@ -130,123 +119,61 @@ function lazyTable(file: string, columns: string[], cells: string[][], nrow: num
   return table;
 }
 
+/** The (empty) numbers of a text column's builder. */
+const NO_VALUES = new Float64Array(0);
+
 /**
- * Parses CSV text. Throws InputError (naming `file` and the row) on an unterminated quote, a row
- * with more cells than the header, a duplicate/empty header name, or a header that is one column
- * holding another separator (a hint names it; `sepOption` is the command-line option that sets the
- * separator, e.g. `--sep`, named in that hint). Short rows are padded with ''. Cells and header names
- * are trimmed. A quote opens a quoted section only at the start of a cell; blank lines are skipped.
- * One pass: unquoted cells are slices of the text, stored column by column (see `csvColumnCells`).
+ * Parses CSV (text, or its UTF-8 bytes) into string cells. Throws InputError (naming `file` and the
+ * row) on an unterminated quote, a row with more cells than the header, a duplicate/empty header name,
+ * or a header that is one column holding another separator (a hint names it; `sepOption` is the
+ * command-line option that sets the separator, e.g. `--sep`, named in that hint). Short rows are padded
+ * with ''. Cells and header names are trimmed. A quote opens a quoted section only at the start of a
+ * cell; blank lines are skipped; a UTF-8 BOM is skipped. The grammar is the byte scanner's
+ * (src/io/csv-bytes.ts, shared with the typed reader src/io/csv-columns.ts), every column kept as
+ * text and stored column by column (see `csvColumnCells`).
+ * @param input CSV text (encoded to UTF-8 once) or UTF-8 bytes
+ * @param separator one character (default ','); a longer string never matches (one cell per line)
  */
-export function parseCsv(text: string, file = '<csv>', separator = ',', sepOption?: string): CsvTable {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  // A separator of more than one character never matches (one cell per line), as before.
-  const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
-  const n = text.length;
-  let header: string[] | null = null;
-  let width = 0;
+export function parseCsv(
+  input: string | Uint8Array,
+  file = '<csv>',
+  separator = ',',
+  sepOption?: string,
+): CsvTable {
+  const { bytes, sepCode } = scanInput(input, separator);
+  const head = readHeader(bytes, sepCode, file);
   let cells: string[][] = [];
   let nrow = 0;
   let firstLong: { row: number; length: number } | null = null;
-  const rec: string[] = []; // the header record, until it ends
-  let col = 0; // cells so far in the current record
-  let firstEmpty = false; // the current record's first cell is '' (a lone '' is a blank line)
-  let line = 1;
-  const endRecord = (): void => {
-    if (col === 1 && (header === null ? rec[0] === '' : firstEmpty)) {
-      if (header !== null && width > 0) cells[0]!.pop();
-    } else if (header === null) {
-      header = rec.slice();
-      width = header.length;
-      cells = header.map(() => []);
-    } else {
-      nrow++;
-      if (col > width && firstLong === null) firstLong = { row: nrow, length: col };
-      for (let c = col; c < width; c++) cells[c]!.push('');
-    }
-    rec.length = 0;
-    col = 0;
-  };
-  let i = 0;
-  while (i < n) {
-    let c = text.charCodeAt(i);
-    let value: string;
-    if (c === QUOTE) {
-      // Quoted cell: "" is a quote; after the closing quote the cell goes on to the separator.
-      let field = '';
-      let inQuotes = true;
-      i++;
-      while (i < n) {
-        c = text.charCodeAt(i);
-        if (inQuotes) {
-          const q = text.indexOf('"', i);
-          const end = q < 0 ? n : q;
-          for (let k = i; k < end; k++) if (text.charCodeAt(k) === LF) line++;
-          field += text.slice(i, end);
-          i = end;
-          if (q < 0) break;
-          if (text.charCodeAt(q + 1) === QUOTE) {
-            field += '"';
-            i = q + 2;
-          } else {
-            inQuotes = false;
-            i = q + 1;
-          }
-          continue;
-        }
-        if (c === QUOTE && field.length === 0) {
-          inQuotes = true;
-          i++;
-          continue;
-        }
-        if (c === sepCode || c === CR || c === LF) break;
-        field += text[i];
-        i++;
-      }
-      if (inQuotes) throw new InputError(`unterminated quoted field starting before line ${line}`, { file });
-      value = field;
-    } else {
-      const start = i;
-      while (c !== sepCode && c !== CR && c !== LF && ++i < n) c = text.charCodeAt(i);
-      value = text.slice(start, i);
-    }
-    if (header === null) rec.push(value);
-    else {
-      if (col === 0) firstEmpty = value === '';
-      if (col < width) cells[col]!.push(trimCell(value));
-    }
-    col++;
-    if (i >= n) break;
-    c = text.charCodeAt(i);
-    i++;
-    if (c === sepCode) {
-      if (i >= n) {
-        // A separator at the very end: one more (empty) cell.
-        if (header === null) rec.push('');
-        else if (col < width) cells[col]!.push('');
-        col++;
-      }
-      continue;
-    }
-    // CR, LF or CRLF ends the record.
-    if (c === CR && text.charCodeAt(i) === LF) i++;
-    line++;
-    endRecord();
+  if (head.cells !== null) {
+    const cols: Builder[] = head.cells.map(() => ({
+      numeric: false,
+      values: NO_VALUES,
+      missing: null,
+      text: [],
+      textFrom: 0,
+    }));
+    ({ nrow, firstLong } = scanRecords(bytes, head.next, head.line, cols, {
+      sepCode,
+      file,
+      capacity: 0,
+      cellNumber: () => null,
+    }));
+    cells = cols.map((b) => b.text);
   }
-  if (col > 0) endRecord();
-  const columns = checkedHeader(header, firstLong, file, separator, sepOption);
+  const columns = checkedHeader(head.cells, firstLong, file, separator, sepOption);
   return lazyTable(file, columns, cells, nrow);
 }
 
 /** Reads and parses a CSV file (see `parseCsv`); a missing file is an InputError naming it. */
 export function readCsv(file: string, separator = ',', sepOption?: string): CsvTable {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new InputError(`cannot read CSV file: ${(e as Error).message}`, { file });
   }
-  return parseCsv(text, file, separator, sepOption);
+  return parseCsv(bytes, file, separator, sepOption);
 }
 
 /** Quotes one cell for CSV output when needed. */

@@ -20,7 +20,7 @@
  *   S + lysis/100 · (M − S) + N(0, mean + (0.03 · mean)²) (counting plus pipetting noise), triplicates.
  */
 import type { QpcrWell } from '../assays/qpcr-study.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 
 /** Fixed parameters of the assay models (written to truth.json under `assays.model`). */
 export const ASSAY_MODEL = {

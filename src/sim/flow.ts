@@ -19,7 +19,7 @@
  * - detectors = compensated row vector × spillover matrix S (FCS 3.1 convention), so compensating with the
  *   file's `$SPILLOVER` gives back the true values (up to float32 rounding).
  */
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import { normalQuantileStd } from '../stats/distributions.js';
 import type { SpilloverMatrix } from '../flow/types.js';
 

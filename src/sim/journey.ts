@@ -4,7 +4,7 @@
  */
 import type { Bridging, NotInfusedPatient, PatientEvent, Patient, Sex } from '../study/model.js';
 import { ORGANS, type Organ } from './phantom.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import { POST_DAY, SIM_MODEL, TRACER, type PostTimepoint } from './trial-params.js';
 import {
   DAY_MS,

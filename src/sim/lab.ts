@@ -12,7 +12,7 @@
  */
 import type { FcsWriteData } from '../io/fcs/writer.js';
 import { trapezoidAuc } from '../stats/auc.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import { rectangleGatingMl, type RectangleDimension } from './flow.js';
 
 /** The conditions, control first. */

@@ -4,7 +4,7 @@
  */
 import type { Vec3 } from '../imaging/volume.js';
 import { ANATOMY, tissueAt } from './phantom.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../stats/prng.js';
 
 /** Where a lesion sits: location name, the `site` class of vois.csv and a sampler of centres. */
 export interface LesionLocation {

@@ -9,7 +9,7 @@
  */
 import type { Grid, Vec3, Volume } from '../imaging/volume.js';
 import { IDENTITY_DIRECTION } from '../imaging/volume.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 
 /** Tissue classes of the anatomy map (value = index). Organs of interest have VOIs. */
 export const TISSUES = [

@@ -5,7 +5,7 @@
 import type { Vec3 } from '../imaging/volume.js';
 import { BRAIN_LOCATION, LOCATIONS, placeSphere, type PlacedSphere } from './lesions.js';
 import { ORGANS, type Organ, type ScanScene } from './phantom.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import { SIM_MODEL, type PostTimepoint, type SimulateOptions } from './trial-params.js';
 import { round, type LesionTruth, type PatientDraw, type TrialRecords } from './trial-types.js';
 

@@ -3,7 +3,7 @@
  * and biopsies.
  */
 import type { AdverseEvent, Lugano } from '../study/model.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import type { AssayPatientInput } from './assays.js';
 import { SIM_MODEL } from './trial-params.js';
 import type { PatientLesions } from './trial-lesions.js';

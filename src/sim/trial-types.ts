@@ -18,7 +18,7 @@ import type {
 } from '../study/model.js';
 import type { Grid, Vec3 } from '../imaging/volume.js';
 import type { Organ, RenderedScan, ScanScene } from './phantom.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../stats/prng.js';
 import type {
   AssayPatientInput,
   AssayTruth,

@@ -27,7 +27,7 @@
 
 import type { SimulateOptions as Opts } from './trial-params.js';
 import { phantomGrid, renderScan, type RenderedScan, type ScanScene } from './phantom.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/prng.js';
 import { simulateLabAssays } from './assays.js';
 import { designFlowSamples, flowGatingMl, flowStudyBlock, FLOW_MODEL, renderFlowSample } from './flow.js';
 import { POST_TIMEPOINTS, SIM_MODEL, TRACER } from './trial-params.js';

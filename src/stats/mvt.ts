@@ -24,7 +24,7 @@
  * No I/O.
  */
 import gammainc from '@stdlib/math-base-special-gammainc';
-import { Rng } from '../sim/prng.js';
+import { Rng } from './prng.js';
 import { normalUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
 import { decreasingRoot } from './root.js';
 import { logGamma } from './studentized-range.js';

@@ -60,8 +60,8 @@ export interface VoiMetricsRow {
   matvMl: number;
 }
 
-/** A stored scan as GET /api/scans/{id} answers it (see `StudyAccess.scan`). */
-export interface ScanRecord {
+/** What the API says of every stored scan (no file paths); `id` is its API id for /api/scans/{id}. */
+interface ScanIdentity {
   id: string;
   scanId: string;
   studyId: string;
@@ -71,11 +71,56 @@ export interface ScanRecord {
   timepoint: string;
   /** Days from infusion, null when the bundle gave none. */
   day: number | null;
+}
+
+/** A stored scan as GET /api/scans/{id} answers it (see `StudyAccess.scan`). */
+export interface ScanRecord extends ScanIdentity {
   /** Grid size [nx, ny, nz] in voxels. */
   size: number[] | null;
   /** Voxel size [dx, dy, dz] in mm. */
   voxelSizeMm: number[] | null;
   voiCount: number;
+}
+
+/** A study patient's link to the registry patient of the same pseudonym, null when it links to none. */
+interface RegistryLink {
+  registryPatientId: string | null;
+  /** The registry patient's centre code (the analyst sees its pseudo-code). */
+  centre: string | null;
+}
+
+/**
+ * A study patient in scope as GET /api/studies/{id}/patients answers it (see `StudyAccess.patients`):
+ * an infused patient with the bundle's baseline fields (weight kg), or one never infused with the CONSORT
+ * stage it reached; both with their registry link.
+ */
+export type StudyPatient = RegistryLink &
+  (
+    | {
+        patientId: string;
+        infused: true;
+        cohort: string;
+        age: number;
+        sex: string;
+        weightKg: number | null;
+        histology: string;
+        stage: string | null;
+        ecog: number | null;
+        bridging: string;
+        product: string | null;
+      }
+    | { patientId: string; infused: false; cohort: string; consortStage: string }
+  );
+
+/** A stored scan as GET /api/studies/{id}/scans lists it (see `StudyAccess.scans`). */
+export interface StudyScan extends ScanIdentity {
+  format: string;
+  /** SUV provenance of the quantified scan, null before it is quantified. */
+  suvUnits: string | null;
+  decayCorrection: string | null;
+  suvType: string | null;
+  /** Grid size [nx, ny, nz] in voxels and voxel size in mm, null before the scan is quantified. */
+  grid: { size: number[]; spacingMm: number[] } | null;
 }
 
 const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
@@ -183,7 +228,7 @@ export class StudyAccess {
    * patient links to no registry patient.
    * @throws NotFoundError outside the scope
    */
-  async patients(studyId: string): Promise<Record<string, unknown>[]> {
+  async patients(studyId: string): Promise<StudyPatient[]> {
     const { visible } = await this.scopedStudy(studyId);
     const link = async (patientId: string) => {
       const r = await this.db
@@ -210,7 +255,7 @@ export class StudyAccess {
       .where('study_id', '=', studyId)
       .orderBy('patient_id')
       .execute();
-    const out: Record<string, unknown>[] = [];
+    const out: StudyPatient[] = [];
     for (const p of infused.filter(inScope))
       out.push({
         patientId: p.patient_id,
@@ -238,7 +283,7 @@ export class StudyAccess {
   }
 
   /** The study's scans in scope, by scan id (no file paths). @throws NotFoundError outside the scope */
-  async scans(studyId: string): Promise<Record<string, unknown>[]> {
+  async scans(studyId: string): Promise<StudyScan[]> {
     const { visible } = await this.scopedStudy(studyId);
     const rows = await this.db
       .selectFrom('scan')
@@ -248,7 +293,7 @@ export class StudyAccess {
       .execute();
     return rows
       .filter((s) => visible === null || visible.has(s.patient_id))
-      .map((s) => ({
+      .map((s): StudyScan => ({
         id: s.uid,
         scanId: s.scan_id,
         studyId: s.study_id,
@@ -260,7 +305,7 @@ export class StudyAccess {
         suvUnits: s.suv_units,
         decayCorrection: s.decay_correction,
         suvType: s.suv_type,
-        grid: s.grid_json === null ? null : (JSON.parse(s.grid_json) as unknown),
+        grid: s.grid_json === null ? null : (JSON.parse(s.grid_json) as StudyScan['grid']),
       }));
   }
 

@@ -4,11 +4,9 @@
 // Large voxels (12 mm) keep the run short; nothing here depends on the image grid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { projectRoot } from '../helpers/shared-data.js';
+import { withDemo } from '../helpers/demo.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { SIM_MODEL } from '../../src/sim/trial-params.js';
 import type { ConsortFlowResults } from '../../src/analysis/descriptive.js';
@@ -23,25 +21,7 @@ interface Section<R> {
 }
 
 test('carto demo --patients 23: consort-flow and safety-adverse-events are ok, with their files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carto-safety-demo-'));
-  try {
-    const r = spawnSync(
-      process.execPath,
-      [
-        join(projectRoot, 'bin', 'carto.js'),
-        'demo',
-        '--out',
-        dir,
-        '--patients',
-        '23',
-        '--voxel-mm',
-        '12',
-        '--json',
-      ],
-      { encoding: 'utf8', cwd: projectRoot, env: { ...process.env, CI: 'true' } },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const report = join(dir, 'report');
+  withDemo(['--patients', '23', '--voxel-mm', '12'], ({ dir, report }) => {
     const doc = JSON.parse(readFileSync(join(report, 'results.json'), 'utf8')) as {
       sections: Record<string, Section<unknown>>;
     };
@@ -100,7 +80,5 @@ test('carto demo --patients 23: consort-flow and safety-adverse-events are ok, w
       const csv = parseCsv(readFileSync(join(report, 'tables', `${t}.csv`), 'utf8'));
       assert.ok(csv.rows.length > 0, t);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

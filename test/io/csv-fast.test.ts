@@ -2,7 +2,8 @@
  * The one-pass CSV parser and column typing on tricky cells: quoted separators, escaped quotes, NA,
  * empty cells, spaces around cells, scientific notation, Inf, a column numeric except one row (a
  * factor, as R's read.csv), blank lines, CRLF, short rows, a separator at the end; the same DataFrame
- * whether or not the table's rows were read first; errors naming file and row.
+ * whether or not the table's rows were read first; errors naming file and row; a separator of one
+ * non-ASCII character; UTF-8 bytes (valid or not) read as their text.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,4 +99,37 @@ test('quotes only open at the start of a cell; unterminated quote names the line
   // Semicolon separator with its hint, and the same file read with ';'.
   assert.throws(() => parseCsv('a;b\n1;2\n', 's.csv'), /seems to use ';' as separator/);
   assert.deepEqual(parseCsv('a;b\n1;2', 's.csv', ';').rows, [{ a: '1', b: '2' }]);
+});
+
+test('a separator of one non-ASCII character: quoted, doubled and trimmed cells as with a comma', () => {
+  const text = '\ufeffid§name§note\r\n1§ Zoë §"a§b"\r\n2§"€ ""x"""§\u00a0end\u00a0\n3§§"p§"\n';
+  const t = parseCsv(text, 'w.csv', '§');
+  assert.deepEqual(t.columns, ['id', 'name', 'note']);
+  assert.deepEqual(t.rows, [
+    { id: '1', name: 'Zoë', note: 'a§b' },
+    { id: '2', name: '€ "x"', note: 'end' },
+    { id: '3', name: '', note: 'p§' },
+  ]);
+  // The same table written with ',' (the text holds none).
+  const comma = parseCsv(text.replace(/§/g, ','), 'w.csv').rows;
+  assert.deepEqual(
+    comma.map((r) => ({ ...r, note: r.note!.replace(',', '§') })),
+    t.rows,
+  );
+  assert.throws(
+    () => parseCsv('a€b\n1€2€3\n', 'w.csv', '€'),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.location.file === 'w.csv' &&
+      e.location.row === 1 &&
+      /row has 3 cells but the header has 2/.test(e.message),
+  );
+});
+
+test('UTF-8 bytes and text give the same table; invalid bytes read as U+FFFD, as a file read as text', () => {
+  const text = 'a,b\n"é,1",😀\n2, ü \n';
+  assert.deepEqual(parseCsv(Buffer.from(text, 'utf8'), 'b.csv').rows, parseCsv(text, 'b.csv').rows);
+  const bad = Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xff, 0x2c, 0xe2, 0x82, 0x0a]);
+  assert.deepEqual(parseCsv(bad, 'b.csv').rows, [{ a: '\ufffd', b: '\ufffd' }]);
+  assert.deepEqual(parseCsv(bad, 'b.csv').rows, parseCsv(bad.toString('utf8'), 'b.csv').rows);
 });

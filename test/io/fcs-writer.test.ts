@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { parseSpillover, readFcs } from '../../src/io/fcs/reader.js';
 import { encodeFcs, writeFcs, type FcsWriteData } from '../../src/io/fcs/writer.js';
-import { Rng } from '../../src/sim/prng.js';
+import { Rng } from '../../src/stats/prng.js';
 
 const work = mkdtempSync(join(tmpdir(), 'carto-fcs-writer-'));
 after(() => rmSync(work, { recursive: true, force: true }));

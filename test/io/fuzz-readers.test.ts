@@ -20,7 +20,7 @@ import { readFcs } from '../../src/io/fcs/reader.js';
 import { readLabelMap } from '../../src/io/imaging-inputs.js';
 import { encodeNifti } from '../../src/io/nifti.js';
 import { readNrrd } from '../../src/io/nrrd.js';
-import { Rng } from '../../src/sim/prng.js';
+import { Rng } from '../../src/stats/prng.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const SEED = 20261206;

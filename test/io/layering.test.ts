@@ -1,5 +1,6 @@
 // Import rules of src/io (issue 13 item 4): the format readers and writers never call the simulator —
 // the virtual trial's bundle is simulated and written by the command layer (src/cli/simulated-bundle.ts).
+// Nor do the statistics kernels of src/stats: the simulator draws from their generator, not the reverse.
 // And the DICOM dataset accessors have one home, src/io/dicom/values.ts: src/imaging receives typed
 // headers (src/imaging/suv-input.ts) and never a DICOM header record or a keyword accessor.
 import { test } from 'node:test';
@@ -31,6 +32,10 @@ function importsInto(folder: string, target: string): string[] {
 
 test('src/io imports nothing from src/sim', () => {
   assert.deepEqual(importsInto('io', 'sim'), []);
+});
+
+test('src/stats imports nothing from src/sim (the seeded generator is src/stats/prng.ts)', () => {
+  assert.deepEqual(importsInto('stats', 'sim'), []);
 });
 
 /** The DICOM header-record accessors of src/io/dicom/values.ts. */

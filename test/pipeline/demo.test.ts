@@ -2,11 +2,9 @@
 // small virtual trial is simulated, imported, quantified, analysed and reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { projectRoot } from '../helpers/shared-data.js';
+import { withDemo } from '../helpers/demo.js';
 
 interface Summary {
   status: string;
@@ -19,32 +17,14 @@ interface Summary {
 }
 
 test('carto demo writes a complete report of a virtual trial', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carto-demo-'));
-  try {
-    const r = spawnSync(
-      process.execPath,
-      [
-        join(projectRoot, 'bin', 'carto.js'),
-        'demo',
-        '--out',
-        dir,
-        '--patients',
-        '4',
-        '--seed',
-        '3',
-        '--json',
-      ],
-      { encoding: 'utf8', cwd: projectRoot, env: { ...process.env, CI: 'true' } },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as Summary;
+  withDemo(['--patients', '4', '--seed', '3'], ({ report, stdout }) => {
+    const s = JSON.parse(stdout) as Summary;
     assert.equal(s.status, 'written');
     assert.equal(s.patients, 4);
     assert.ok(s.scans >= 8, `${s.scans} scans`);
     for (const stage of ['simulate', 'validate', 'quantify', 'store', 'analyse', 'report']) {
       assert.ok(typeof s.timings[stage] === 'number', `timing of ${stage}`);
     }
-    const report = join(dir, 'report');
     for (const f of [
       'index.html',
       'results.json',
@@ -81,7 +61,5 @@ test('carto demo writes a complete report of a virtual trial', () => {
     const svg = readFileSync(join(report, 'figures', 'km-ttp.svg'), 'utf8');
     assert.match(svg, /^<svg/);
     assert.match(svg, /Number at risk/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

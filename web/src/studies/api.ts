@@ -5,100 +5,21 @@
 import { useEffect, useState } from 'react';
 import { ApiError, get } from '../api.js';
 
-// The answer shapes below are the fields the pages read of src/study/access.ts's StudySummary and
-// VoiMetricsRow (not imported: that module brings the pipeline's types into the browser's typecheck).
+// The answer shapes of the study routes have one home on the server: src/study/access.ts, the job
+// summary's src/pipeline/job-store.ts, results.json's src/report/write.ts. Imported as types only, so
+// nothing of the server's code enters the bundle (test/server/web-size.test.ts).
+export type {
+  ScanRecord,
+  StudyPatient,
+  StudyScan,
+  StudySummary,
+  VoiMetricsRow,
+} from '../../../src/study/access.js';
+/** A study's quantification jobs (GET /api/studies/{id}/jobs; the `carto jobs --json` shape). */
+export type { JobSummary as StudyJobs } from '../../../src/pipeline/job-store.js';
 
-/** A study as GET /api/studies lists it. */
-export interface StudySummary {
-  id: string;
-  name: string;
-  tracer: { name: string; nuclide: string; halfLifeS: number };
-  importedAt: string;
-  patients: number;
-  scans: number;
-  latestRun: { runId: string; finishedAt: string } | null;
-}
-
-/** A scan's VOI with its metrics (SUV g/mL, volumes mL) and its value in labels.nii.gz. */
-export interface VoiMetricsRow {
-  voiId: string;
-  kind: string;
-  label: string;
-  site: string | null;
-  labelValue: number;
-  voxelCount: number;
-  volumeMl: number;
-  suvMax: number;
-  suvMean: number;
-  suvPeakLocal: number;
-  matvMl: number;
-}
-
-/** A study patient in scope with its registry link (GET /api/studies/{id}/patients). */
-export interface StudyPatient {
-  patientId: string;
-  infused: boolean;
-  cohort: number | string | null;
-  registryPatientId: string | null;
-  /** Centre code (pseudo-code for analysts), null when the patient links to no registry patient. */
-  centre: string | null;
-}
-
-/** A stored scan (GET /api/studies/{id}/scans); `id` is its API id for /api/scans/{id}. */
-export interface StudyScan {
-  id: string;
-  scanId: string;
-  studyId: string;
-  patientId: string;
-  tracer: string;
-  timepoint: string;
-  day: number | null;
-  grid: { size: number[]; spacingMm?: number[] } | null;
-}
-
-/** A stored scan's record (GET /api/scans/{id}; src/study/access.ts's ScanRecord). */
-export interface ScanRecord {
-  id: string;
-  scanId: string;
-  studyId: string;
-  /** The study patient's pseudonym. */
-  patientId: string;
-  tracer: string;
-  timepoint: string;
-  day: number | null;
-  size: number[] | null;
-  voxelSizeMm: number[] | null;
-  voiCount: number;
-}
-
-/**
- * A study's quantification jobs (GET /api/studies/{id}/jobs; the `carto jobs --json` shape of
- * src/pipeline/job-store.ts's JobSummary): scans in scope per state, and the failed ones with their error.
- */
-export interface StudyJobs {
-  scans: { pending: number; running: number; done: number; failed: number };
-  failures: { scan: string; error: string }[];
-}
-
-/** One section of results.json (docs/results.schema.json). */
-export interface ResultsSection {
-  title: string;
-  status: 'ok' | 'not-run';
-  reason?: string;
-  description: string;
-  formula?: string;
-  n?: Record<string, number>;
-  findings?: string[];
-  warnings?: string[];
-  tables: string[];
-  figures: string[];
-}
-
-/** The latest analysis run's results.json (the fields the study page shows). */
-export interface ResultsDocument {
-  sectionOrder: string[];
-  sections: Record<string, ResultsSection>;
-}
+/** The latest analysis run's results.json (docs/results.schema.json), and one of its sections. */
+export type { ResultsDocument, ResultsDocumentSection as ResultsSection } from '../../../src/report/write.js';
 
 /** A fetch's state: loading, the data, or the API's error (status and message). */
 export type Loaded<T> =

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/sim/prng.js';
+import { Rng } from '../../src/stats/prng.js';
 
 test('Rng: same seed and stream → same sequence; other seed or stream → different', () => {
   const a = new Rng(42, 'x');

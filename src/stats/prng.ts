@@ -1,8 +1,10 @@
 /**
- * A small seeded pseudo-random number generator for the virtual trial: xoshiro128** (Blackman &
- * Vigna 2018, "Scrambled linear pseudorandom number generators") seeded through SplitMix32, with
- * normal deviates by the Box–Muller transform. Deterministic for a seed on every platform (32-bit
- * integer arithmetic only), so the same seed gives byte-identical bundles.
+ * The one seeded pseudo-random number generator: xoshiro128** (Blackman & Vigna 2018, "Scrambled
+ * linear pseudorandom number generators") seeded through SplitMix32, with normal deviates by the
+ * Box–Muller transform. Deterministic for a seed on every platform (32-bit integer arithmetic only), so
+ * the same seed gives byte-identical simulated bundles (src/sim) and the same Monte Carlo draws
+ * (src/stats/mvt.ts). A numerics kernel: it lives in src/stats so that statistics never import the
+ * simulator.
  */
 
 /** SplitMix32 step (used to expand a seed into the xoshiro state). */
