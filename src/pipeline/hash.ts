@@ -1,6 +1,6 @@
 /**
  * Content hash of a study bundle: SHA-256 over study.json, every CSV table and every file the
- * bundle references (scan series, masks, FCS and gating files; a series on a PACS by its UIDs), in a fixed order, each prefixed by its path relative to
+ * bundle references (scan series, their CT series, masks, FCS and gating files; a series on a PACS by its UIDs), in a fixed order, each prefixed by its path relative to
  * the bundle (or its absolute path when outside). Two imports with the same hash hold the same data.
  */
 import { createHash } from 'node:crypto';
@@ -50,6 +50,9 @@ export function bundleContentHash(bundle: StudyBundle): string {
   }
   // A series on a PACS is named by its UIDs in scans.csv (hashed above); DICOM UIDs name fixed content.
   for (const s of bundle.scans) if (!s.pacs) for (const f of filesUnder(s.path)) files.add(f);
+  // The CT of a PET/CT study feeds stored values (the fused plane's HU): a CT replaced in place changes the hash.
+  for (const s of bundle.scans)
+    if (s.ctPath !== undefined) for (const f of filesUnder(s.ctPath)) files.add(f);
   for (const v of bundle.vois) files.add(v.maskPath);
   for (const f of bundle.flowFiles) {
     files.add(f.file);
