@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hugePageRelaunchEnv } from './huge-pages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Written last by scripts/build.mjs: its time is the build's.
@@ -30,15 +31,43 @@ function reasonToRunSource() {
   return '';
 }
 
-const reason = reasonToRunSource();
-if (reason === '') {
-  process.setSourceMapsEnabled(true);
-  await import('../dist/cli/main.js');
+// Whole-volume commands start once more with glibc's huge-page tunable (bin/huge-pages.mjs). The child
+// gets the terminal's signals itself (same process group); a signal sent to this process alone is passed
+// on; the exit code or signal of the child is ours.
+const relaunchEnv = hugePageRelaunchEnv(process.argv.slice(2), process.env, process.platform);
+if (relaunchEnv !== null) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: relaunchEnv,
+  });
+  process.on('SIGINT', () => {}); // the terminal's Ctrl-C reaches the child directly
+  for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('error', (e) => {
+    process.stderr.write(`carto: could not start ${process.execPath}: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal !== null) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
 } else {
-  if (reason !== 'CARTO_FROM_SOURCE=1') {
-    process.stderr.write(`carto: running from source, ${reason} (\`npm run build\` for a fast start)\n`);
+  await runHere();
+}
+
+async function runHere() {
+  const reason = reasonToRunSource();
+  if (reason === '') {
+    process.setSourceMapsEnabled(true);
+    await import('../dist/cli/main.js');
+  } else {
+    if (reason !== 'CARTO_FROM_SOURCE=1') {
+      process.stderr.write(`carto: running from source, ${reason} (\`npm run build\` for a fast start)\n`);
+    }
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
   }
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
 }

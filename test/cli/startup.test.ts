@@ -12,6 +12,7 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -110,7 +111,7 @@ test('invokedCommand: the top-level command and whether help is asked', () => {
   assert.deepEqual(invokedCommand(['run', 'b', '--', '--help']), { name: 'run', help: false });
 });
 
-// The built CLI: a package root in a temporary folder with bin/carto.js, package.json, the build in
+// The built CLI: a package root in a temporary folder with bin/ (carto.js and its modules), package.json, the build in
 // dist/ (made here, so the test never depends on the state of the checkout's dist/) and links to
 // src/ and node_modules/.
 let root = '';
@@ -119,7 +120,8 @@ const distManifest = () => join(root, 'dist', 'cli-manifest.json');
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'carto-startup-'));
   mkdirSync(join(root, 'bin'));
-  copyFileSync(join(projectRoot, 'bin', 'carto.js'), join(root, 'bin', 'carto.js'));
+  for (const f of readdirSync(join(projectRoot, 'bin')))
+    copyFileSync(join(projectRoot, 'bin', f), join(root, 'bin', f));
   copyFileSync(join(projectRoot, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(projectRoot, 'src'), join(root, 'src'));
   symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
