@@ -13,181 +13,36 @@
  * - With y_j the independent standard normals, constraint i reads −cs ≤ Σ_k C_ik y_k ≤ cs; conditioning in turn,
  *   P_inside = E[Π_j (e_j − d_j)], d_j = Φ(a_j(y_<j, s)), e_j = Φ(b_j(y_<j, s)), y_j = Φ⁻¹(d_j + w_j (e_j − d_j)),
  *   an integral over the unit cube of dimension q − 1 (+1 for s, its first coordinate: s = χ_ν⁻¹(w_0)/√ν).
- * - The cube integral by a randomised rank-1 Kronecker (Richtmyer) lattice x_k = {k α + Δ}, α_d = {√p_d} (p_d the
- *   d-th prime), with the baker's transformation w = 1 − |2x − 1| (periodisation), M = 10 independent random
- *   shifts Δ from a fixed seed (so every result is a deterministic function of its inputs). The estimate is the
- *   mean of the M shifted-lattice means; its error the 99 % confidence half-width t_{9;0.995}·SE (SE their standard
- *   error). The lattice is extended (N doubled per shift) until that error ≤ absTol or the points run out.
- * Accuracy: by default absTol = 1e-6 (absolute; the p is computed as 1 − P_inside, as mvtnorm does). Checked
- * against the exact Dunnett integral (src/stats/dunnett.ts), the polytope integral (src/lab/max-t.ts) and
- * mvtnorm (test/stats/mvt.test.ts, test/lab/golden/block-posthoc.R).
+ * - The cube integral by a randomised rank-1 Korobov lattice rule x_k = {k z / N + Δ} (src/stats/lattice-rule.ts: N
+ *   the largest prime ≤ 2^(10 + level), the generator chosen by its P₂ figure of merit), with the baker's
+ *   transformation w = 1 − |2x − 1| (periodisation), M = 10 independent random shifts Δ from a fixed seed (so every
+ *   result is a deterministic function of its inputs). The estimate is the mean of the M shifted-lattice means; its
+ *   error the 99 % confidence half-width t_{9;0.995}·SE (SE their standard error). The rule grows until that error
+ *   ≤ absTol or the points run out: after the two smallest rules, straight to the size the last error predicts at
+ *   the lattice's N⁻¹ rate (then one doubling at a time), as the intermediate rules' estimates are not used.
+ * - The inner loop (src/stats/normal-fast.ts): the constraints as flat arrays divided by their leads, Φ̄ by a
+ *   tabulated Taylor polynomial (~1e-16), Φ⁻¹ and s(w_0) by quintic Hermite tables on [1/64, 63/64] (~1e-13 and
+ *   ≤ 1e-10 relative), AS 241 and the log-s table in the tails — the estimate moves by ≤ ~1e-10, far below its error.
+ * Accuracy: by default absTol = 1e-6 (absolute; the p is computed as 1 − P_inside, as mvtnorm does), with at most
+ * 2²¹ points per rule × shifts (the error at the cap is stated, ~1e-6–5e-6 for 15 Tukey contrasts). Checked against
+ * the exact Dunnett integral (src/stats/dunnett.ts), the polytope integral (src/lab/max-t.ts) and mvtnorm
+ * (test/stats/mvt.test.ts, test/stats/mvt-kernel.test.ts, test/lab/golden/block-posthoc.R, mvt-posthoc.R).
+ * Cost (bench/lab-posthoc.bench.ts): ~0.3–0.6 µs per lattice point for 15 Tukey contrasts.
  * No I/O.
  */
-import gammainc from '@stdlib/math-base-special-gammainc';
-import { Rng } from './prng.js';
-import { normalUpper, tQuantileDf, tTwoSidedP } from './distributions.js';
+import {
+  chiKernel,
+  chiScaleKernel,
+  fastNormalCdf,
+  normalQuantileKernel,
+  normalUpperFast,
+  type ChiKernel,
+} from './normal-fast.js';
+import { tQuantileDf, tTwoSidedP } from './distributions.js';
+import { latticeRule, SHIFTS, SIZES, type LatticeRule } from './lattice-rule.js';
 import { decreasingRoot } from './root.js';
-import { logGamma } from './studentized-range.js';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Fast Φ and Φ⁻¹ for the inner loop (the integrand calls them ~3q times per lattice point).
-
-/** Φ̄ and φ tabulated on [0, 10] in steps of 1/64 (from erfc); between nodes a 9-term Taylor series. */
-const PHI_STEP = 1 / 64;
-const PHI_NODES = 641;
-const PHI_UPPER = Float64Array.from({ length: PHI_NODES }, (_, i) => normalUpper(i * PHI_STEP));
-const PHI_DENS = Float64Array.from({ length: PHI_NODES }, (_, i) =>
-  Math.exp(-0.5 * (i * PHI_STEP) ** 2 - 0.5 * Math.log(2 * Math.PI)),
-);
-
-/**
- * Φ̄(x) = P(Z > x) for x ≥ 0, to ~1e-16 absolute (relative ~1e-14): Φ̄(x0 + h) = Φ̄(x0) − φ(x0) Σ_{k≥1}
- * (−1)^{k−1} He_{k−1}(x0) h^k / k! with x0 the nearest node (|h| ≤ 1/128), He the Hermite polynomials
- * (He_{k+1} = x He_k − k He_{k−1}). 0 beyond 10 (Φ̄(10) = 7.6e-24).
- */
-function upperTail(x: number): number {
-  if (x >= 10) return 0;
-  const i = Math.round(x / PHI_STEP);
-  const x0 = i * PHI_STEP;
-  const h = x - x0;
-  let hePrev = 1; // He_{k-1}
-  let he = x0; // He_k
-  let term = h; // h^k / k!
-  let sum = h; // k = 1: He_0 h
-  for (let k = 1; k < 9; k++) {
-    term *= h / (k + 1);
-    sum += (k % 2 === 0 ? 1 : -1) * he * term;
-    const next = x0 * he - k * hePrev;
-    hePrev = he;
-    he = next;
-  }
-  return PHI_UPPER[i]! - PHI_DENS[i]! * sum;
-}
-
-/** Φ(x), the standard normal distribution function, to ~1e-16 absolute (tested against erfc). */
-export function fastNormalCdf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  return x >= 0 ? 1 - upperTail(x) : upperTail(-x);
-}
-
-// Wichura (1988), Algorithm AS 241 PPND16 (Appl Stat 37:477–484): rational approximations, ~1e-16 relative.
-const AS241 = {
-  a: [
-    3.3871328727963665, 133.14166789178438, 1971.5909503065513, 13731.69376550946, 45921.95393154987,
-    67265.7709270087, 33430.57558358813, 2509.0809287301227,
-  ],
-  b: [
-    1, 42.31333070160091, 687.1870074920579, 5394.196021424751, 21213.794301586597, 39307.89580009271,
-    28729.085735721943, 5226.495278852854,
-  ],
-  c: [
-    1.4234371107496835, 4.630337846156546, 5.769497221460691, 3.6478483247632045, 1.2704582524523684,
-    0.2417807251774506, 0.022723844989269184, 0.0007745450142783414,
-  ],
-  d: [
-    1, 2.053191626637759, 1.6763848301838038, 0.6897673349851, 0.14810397642748008, 0.015198666563616457,
-    0.0005475938084995345, 1.0507500716444169e-9,
-  ],
-  e: [
-    6.657904643501103, 5.463784911164114, 1.7848265399172913, 0.29656057182850487, 0.026532189526576124,
-    0.0012426609473880784, 2.7115555687434876e-5, 2.0103343992922881e-7,
-  ],
-  f: [
-    1, 0.599832206555888, 0.1369298809227358, 0.014875361290850615, 0.0007868691311456133,
-    1.8463183175100548e-5, 1.421511758316446e-7, 2.0442631033899397e-15,
-  ],
-};
-const poly = (k: number[], x: number): number => {
-  let s = 0;
-  for (let i = k.length - 1; i >= 0; i--) s = s * x + k[i]!;
-  return s;
-};
-
-/** Φ⁻¹(u), the standard normal quantile (AS 241), ±∞ at 0 and 1. */
-export function fastNormalQuantile(u: number): number {
-  const q = u - 0.5;
-  if (Math.abs(q) <= 0.425) {
-    const r = 0.180625 - q * q;
-    return (q * poly(AS241.a, r)) / poly(AS241.b, r);
-  }
-  let r = q < 0 ? u : 1 - u;
-  if (r <= 0) return q < 0 ? -Infinity : Infinity;
-  r = Math.sqrt(-Math.log(r));
-  const x =
-    r <= 5 ? poly(AS241.c, r - 1.6) / poly(AS241.d, r - 1.6) : poly(AS241.e, r - 5) / poly(AS241.f, r - 5);
-  return q < 0 ? -x : x;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// S = √(χ²_ν / ν) as a function of a standard normal quantile z: log s(z) tabulated on [−9, 9] with its
-// derivative (d log s / dz = φ(z) / (s f_S(s))), cubic Hermite interpolation in between (error ~1e-13).
-
-const CHI_Z = 9;
-const CHI_STEP = 1 / 32;
-const chiTables = new Map<number, { logS: Float64Array; slope: Float64Array }>();
-
-/** χ²_ν quantile at the normal quantile z (lower tail Φ(z) for z ≤ 0, upper tail Φ̄(z) above), by Newton. */
-function chisqAtNormalQuantile(z: number, df: number): number {
-  const lower = z <= 0;
-  const logTarget = Math.log(normalUpper(Math.abs(z)));
-  const a = df / 2;
-  const logDensityX = (x: number): number => (a - 1) * Math.log(x) - x / 2 - a * Math.LN2 - logGamma(a);
-  // Wilson–Hilferty start, then Newton on log P against log x (safeguarded by bisection on log x)
-  const wh = 1 - 2 / (9 * df) + z * Math.sqrt(2 / (9 * df));
-  let t = Math.log(wh > 0.05 ? df * wh ** 3 : df * 1e-3);
-  let lo = -800;
-  let hi = 800;
-  for (let it = 0; it < 200; it++) {
-    const x = Math.exp(t);
-    const tail = gammainc(x / 2, a, true, !lower);
-    const g = Math.log(tail) - logTarget; // increasing in t for the lower tail, decreasing for the upper
-    if (Math.abs(g) < 1e-14) break;
-    if (lower === g > 0) hi = t;
-    else lo = t;
-    const slope = ((lower ? 1 : -1) * Math.exp(logDensityX(x) + t)) / tail;
-    let next = t - g / slope;
-    if (!(next > lo && next < hi) || !Number.isFinite(next)) next = 0.5 * (lo + hi);
-    if (Math.abs(next - t) < 1e-15 * Math.max(1, Math.abs(t))) break;
-    t = next;
-  }
-  return Math.exp(t);
-}
-
-function chiTable(df: number): { logS: Float64Array; slope: Float64Array } {
-  let tab = chiTables.get(df);
-  if (tab) return tab;
-  const n = Math.round((2 * CHI_Z) / CHI_STEP) + 1;
-  const logS = new Float64Array(n);
-  const slope = new Float64Array(n);
-  const logC = Math.LN2 + 0.5 * df * Math.log(0.5 * df) - logGamma(0.5 * df);
-  for (let i = 0; i < n; i++) {
-    const z = -CHI_Z + i * CHI_STEP;
-    const ls = 0.5 * Math.log(chisqAtNormalQuantile(z, df) / df);
-    const s = Math.exp(ls);
-    const logDensityS = logC + (df - 1) * ls - 0.5 * df * s * s;
-    logS[i] = ls;
-    slope[i] = Math.exp(-0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - logDensityS - ls);
-  }
-  tab = { logS, slope };
-  chiTables.set(df, tab);
-  return tab;
-}
-
-/** s = √(χ²_ν⁻¹(u) / ν) through the table (u the lattice coordinate). */
-function chiScale(u: number, tab: { logS: Float64Array; slope: Float64Array }): number {
-  const z = Math.min(CHI_Z, Math.max(-CHI_Z, fastNormalQuantile(u)));
-  const x = (z + CHI_Z) / CHI_STEP;
-  const i = Math.min(tab.logS.length - 2, Math.floor(x));
-  const t = x - i;
-  const t2 = t * t;
-  const t3 = t2 * t;
-  const v =
-    (2 * t3 - 3 * t2 + 1) * tab.logS[i]! +
-    (t3 - 2 * t2 + t) * CHI_STEP * tab.slope[i]! +
-    (-2 * t3 + 3 * t2) * tab.logS[i + 1]! +
-    (t3 - t2) * CHI_STEP * tab.slope[i + 1]!;
-  return Math.exp(v);
-}
+export { fastNormalCdf, fastNormalQuantile } from './normal-fast.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The reordered Cholesky factor.
@@ -268,148 +123,127 @@ export function mvtPlan(corr: number[][], c: number): MvtPlan {
   return { stages, m };
 }
 
-/**
- * P_inside at one lattice point: Π_j (e_j − d_j) (module doc).
- * @param w the point's coordinates (baker-transformed) from `offset`: q − 1 normal coordinates
- * @param cs the limit c·s; y scratch of length q
- */
-function insideAtPoint(plan: MvtPlan, cs: number, w: Float64Array, offset: number, y: Float64Array): number {
+// ---------------------------------------------------------------------------------------------------------------
+// The integrand, compiled: every constraint divided by its lead, −cs·half − sh ≤ y_j ≤ cs·half − sh with
+// sh = Σ_{k<j} coef_k y_k, coef = C_ik / C_ij and half = 1 / |C_ij| (dividing by a negative lead flips the two limits,
+// which are symmetric).
+
+/** A plan as flat arrays for the inner loop. */
+interface Kernel {
+  q: number;
+  /** Per stage, the end (exclusive) of its constraints in `half` (they follow stage by stage). */
+  rowsEnd: Int32Array;
+  /** Constraint r's coefficients on y_0 … y_{j−1} at r·q … r·q + j − 1. */
+  coef: Float64Array;
+  half: Float64Array;
+}
+
+function compile(plan: MvtPlan): Kernel {
   const q = plan.stages.length;
-  let prod = 1;
-  for (let j = 0; j < q; j++) {
-    const { coef, lead } = plan.stages[j]!;
-    let lo = -Infinity;
-    let hi = Infinity;
-    for (let r = 0; r < lead.length; r++) {
-      let sh = 0;
-      for (let k = 0; k < j; k++) sh += coef[r * j + k]! * y[k]!;
-      const l = lead[r]!;
-      const b1 = (-cs - sh) / l;
-      const b2 = (cs - sh) / l;
-      if (l > 0) {
-        if (b1 > lo) lo = b1;
-        if (b2 < hi) hi = b2;
-      } else {
-        if (b2 > lo) lo = b2;
-        if (b1 < hi) hi = b1;
+  const rows = plan.stages.reduce((s, st) => s + st.lead.length, 0);
+  const rowsEnd = new Int32Array(q);
+  const coef = new Float64Array(rows * q);
+  const half = new Float64Array(rows);
+  let r = 0;
+  plan.stages.forEach(({ coef: c, lead }, j) => {
+    for (let i = 0; i < lead.length; i++, r++) {
+      const l = lead[i]!;
+      for (let k = 0; k < j; k++) coef[r * q + k] = c[i * j + k]! / l;
+      half[r] = 1 / Math.abs(l);
+    }
+    rowsEnd[j] = r;
+  });
+  return { q, rowsEnd, coef, half };
+}
+
+/**
+ * Σ over the N points of one shifted rule of P_inside at the point, Π_j (e_j − d_j) (module doc), at the limit c (and
+ * s from the first coordinate when `chi` is given). Points x_k = {k z / N + Δ}, advanced by adding z / N (mod 1)
+ * (the rounding drift over 10⁶ steps is ~1e-10), baker-transformed w = 1 − |2x − 1|.
+ * @param x scratch of the lattice dimension; y scratch of length q
+ */
+function shiftedSum(
+  kernel: Kernel,
+  c: number,
+  chi: ChiKernel | null,
+  n: number,
+  step: Float64Array,
+  shift: Float64Array,
+  x: Float64Array,
+  y: Float64Array,
+): number {
+  const { q, rowsEnd, coef, half } = kernel;
+  const dim = step.length;
+  const off = chi === null ? 0 : 1;
+  x.set(shift);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const cs = chi === null ? c : c * chiScaleKernel(1 - Math.abs(2 * x[0]! - 1), chi);
+    let prod = 1;
+    let r = 0;
+    for (let j = 0; j < q; j++) {
+      let lo = -Infinity;
+      let hi = Infinity;
+      for (const end = rowsEnd[j]!; r < end; r++) {
+        let sh = 0;
+        const b = r * q;
+        for (let i = 0; i < j; i++) sh += coef[b + i]! * y[i]!;
+        const h = cs * half[r]!;
+        if (-h - sh > lo) lo = -h - sh;
+        if (h - sh < hi) hi = h - sh;
       }
+      if (!(hi > lo)) {
+        prod = 0;
+        break;
+      }
+      const last = j === q - 1;
+      if (lo > 0) {
+        // upper tail: keep the digits of Φ̄
+        const dU = normalUpperFast(lo);
+        const width = dU - normalUpperFast(hi);
+        prod *= width;
+        if (!last) y[j] = -normalQuantileKernel(dU - (1 - Math.abs(2 * x[off + j]! - 1)) * width);
+      } else {
+        const d = normalUpperFast(-lo);
+        const width = (hi >= 0 ? 1 - normalUpperFast(hi) : normalUpperFast(-hi)) - d;
+        prod *= width;
+        if (!last) y[j] = normalQuantileKernel(d + (1 - Math.abs(2 * x[off + j]! - 1)) * width);
+      }
+      if (prod === 0) break;
     }
-    if (!(hi > lo)) return 0;
-    if (lo > 0) {
-      // upper tail: keep the digits of Φ̄
-      const dU = upperTail(lo);
-      const width = dU - upperTail(hi);
-      prod *= width;
-      if (j < q - 1) y[j] = -fastNormalQuantile(dU - w[offset + j]! * width);
-    } else {
-      const d = fastNormalCdf(lo);
-      const width = fastNormalCdf(hi) - d;
-      prod *= width;
-      if (j < q - 1) y[j] = fastNormalQuantile(d + w[offset + j]! * width);
+    sum += prod;
+    for (let d = 0; d < dim; d++) {
+      const next = x[d]! + step[d]!;
+      x[d] = next >= 1 ? next - 1 : next;
     }
-    if (prod === 0) return 0;
   }
-  return prod;
+  return sum;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The randomised lattice.
 
-const SHIFTS = 10;
 /** t_{9; 0.995}: the 99 % two-sided confidence factor for the mean of 10 shifted-lattice means. */
 const T9_995 = 3.2498355415921263;
-const SEED = 20021101;
-const CANDIDATES = 40;
 
-const isPrime = (n: number): boolean => {
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-  return n > 1;
-};
-/** Lattice sizes: the largest prime ≤ 2^k, k = 10 … 20. */
-const SIZES = Array.from({ length: 11 }, (_, i) => {
-  let n = 2 ** (10 + i);
-  while (!isPrime(n)) n--;
-  return n;
-});
-
-/** A rank-1 Korobov lattice rule: N points k z / N (mod 1), z = (1, a, a², …) mod N, and the random shifts. */
-interface LatticeRule {
-  n: number;
-  z: Float64Array;
-  shifts: Float64Array[];
-}
-const rules = new Map<string, LatticeRule>();
-
-/**
- * Korobov's P₂ figure of merit with product weights γ_j = 1/j² (the earlier coordinates, the chi variable and
- * the first conditioned variables, matter most): P₂ = −1 + (1/N) Σ_k Π_j (1 + γ_j 2π² B₂({k z_j / N})),
- * B₂(x) = x² − x + 1/6 (Sloan & Joe 1994, "Lattice Methods for Multiple Integration", §4.3).
- */
-function p2(n: number, z: Float64Array): number {
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    let prod = 1;
-    for (let j = 0; j < z.length; j++) {
-      const x = ((k * z[j]!) % n) / n;
-      prod *= 1 + (2 * Math.PI * Math.PI * (x * x - x + 1 / 6)) / ((j + 1) * (j + 1));
-    }
-    s += prod;
-  }
-  return s / n - 1;
+/** One problem: its kernel, ν's chi table (null for the normal) and the lattice dimension. */
+interface Problem {
+  kernel: Kernel;
+  chi: ChiKernel | null;
+  dim: number;
 }
 
-/**
- * The rule of size SIZES[level] in `dim` dimensions: the Korobov generator a with the smallest P₂ among
- * CANDIDATES drawn from a fixed seed (a deterministic search; cached), and SHIFTS uniform shifts.
- */
-function latticeRule(dim: number, level: number): LatticeRule {
-  const key = `${dim}/${level}`;
-  const cached = rules.get(key);
-  if (cached) return cached;
-  const n = SIZES[level]!;
-  const rng = new Rng(SEED, `mvt-korobov-${key}`);
-  let best: Float64Array | null = null;
-  let bestP2 = Infinity;
-  for (let t = 0; t < (dim === 1 ? 1 : CANDIDATES); t++) {
-    const a = 2 + Math.floor(rng.uniform() * (n / 2 - 2));
-    const z = new Float64Array(dim);
-    z[0] = 1;
-    for (let j = 1; j < dim; j++) z[j] = (z[j - 1]! * a) % n;
-    const v = dim === 1 ? 0 : p2(n, z);
-    if (v < bestP2) [best, bestP2] = [z, v];
-  }
-  const shifts = Array.from({ length: SHIFTS }, () =>
-    Float64Array.from({ length: dim }, () => rng.uniform()),
-  );
-  const rule = { n, z: best!, shifts };
-  rules.set(key, rule);
-  return rule;
+function problemOf(plan: MvtPlan, df: number): Problem {
+  const chi = Number.isFinite(df) ? chiKernel(df) : null;
+  return { kernel: compile(plan), chi, dim: plan.stages.length - 1 + (chi === null ? 0 : 1) };
 }
 
-/**
- * The mean of f over the SHIFTS shifted copies of a rule (baker-transformed coordinates), with the 99 %
- * confidence half-width of that mean.
- */
-function latticeMean(rule: LatticeRule, f: (w: Float64Array) => number): { mean: number; error: number } {
-  const dim = rule.z.length;
-  const w = new Float64Array(dim);
-  const x = new Float64Array(dim);
+/** P_inside(c) on one rule: the mean of its SHIFTS shifted-rule means, with the 99 % confidence half-width. */
+function latticeMean(pr: Problem, rule: LatticeRule, c: number): { mean: number; error: number } {
+  const x = new Float64Array(pr.dim);
+  const y = new Float64Array(pr.kernel.q);
   const step = Float64Array.from(rule.z, (z) => z / rule.n);
-  const means: number[] = [];
-  for (const sh of rule.shifts) {
-    let s = 0;
-    x.set(sh);
-    // x_k = {k z / N + Δ}, advanced by adding z / N (mod 1): the rounding drift over 10⁶ steps is ~1e-10
-    for (let k = 0; k < rule.n; k++) {
-      for (let d = 0; d < dim; d++) {
-        w[d] = 1 - Math.abs(2 * x[d]! - 1);
-        const next = x[d]! + step[d]!;
-        x[d] = next >= 1 ? next - 1 : next;
-      }
-      s += f(w);
-    }
-    means.push(s / rule.n);
-  }
+  const means = rule.shifts.map((sh) => shiftedSum(pr.kernel, c, pr.chi, rule.n, step, sh, x, y) / rule.n);
   const mean = means.reduce((a, b) => a + b, 0) / SHIFTS;
   const v = means.reduce((a, b) => a + (b - mean) ** 2, 0) / (SHIFTS - 1);
   return { mean, error: T9_995 * Math.sqrt(v / SHIFTS) };
@@ -429,36 +263,32 @@ export interface MvtOptions {
   maxPoints?: number;
 }
 
-/** The integrand f(w) of P_inside at the limit c (chi coordinate first when ν < ∞). */
-function integrandAt(plan: MvtPlan, c: number, df: number): (w: Float64Array) => number {
-  const y = new Float64Array(plan.stages.length);
-  if (!Number.isFinite(df)) return (w) => insideAtPoint(plan, c, w, 0, y);
-  const tab = chiTable(df);
-  return (w) => insideAtPoint(plan, c * chiScale(w[0]!, tab), w, 1, y);
-}
-
-const latticeDim = (plan: MvtPlan, df: number): number =>
-  plan.stages.length - 1 + (Number.isFinite(df) ? 1 : 0);
+/** The largest level whose rule × SHIFTS fits in maxPoints (at least 0). */
+const maxLevel = (maxPoints: number): number => {
+  let l = 0;
+  while (l + 1 < SIZES.length && SHIFTS * SIZES[l + 1]! <= maxPoints) l++;
+  return l;
+};
 
 /**
- * P_inside(c) on rules of growing size until the error ≤ absTol or the next rule would exceed maxPoints.
+ * P_inside(c) on rules of growing size until the error ≤ absTol or the cap. The first two levels are always run;
+ * from then on the next level is the one the last error predicts to meet absTol at the lattice's N⁻¹ rate
+ * (at least one level up, at most the cap), so the rules between are not computed for nothing.
  * @returns the estimate, its error, the level of the last rule and the points used
  */
 function adaptiveInside(
-  plan: MvtPlan,
+  pr: Problem,
   c: number,
-  df: number,
   o: Required<MvtOptions>,
 ): { mean: number; error: number; level: number; points: number } {
-  const dim = latticeDim(plan, df);
-  const f = integrandAt(plan, c, df);
+  const top = maxLevel(o.maxPoints);
   let points = 0;
-  for (let level = 0; ; level++) {
-    const e = latticeMean(latticeRule(dim, level), f);
+  for (let level = 0; ;) {
+    const e = latticeMean(pr, latticeRule(pr.dim, level), c);
     points += SHIFTS * SIZES[level]!;
-    const next = SIZES[level + 1];
-    if (e.error <= o.absTol || next === undefined || SHIFTS * next > o.maxPoints)
-      return { ...e, level, points };
+    if (e.error <= o.absTol || level >= top) return { ...e, level, points };
+    const ahead = level < 1 ? 1 : Math.max(1, Math.ceil(Math.log2(e.error / o.absTol)));
+    level = Math.min(top, level + ahead);
   }
 }
 
@@ -489,19 +319,60 @@ export function mvtMaxAbsUpper(c: number, corr: number[][], df: number, opts: Mv
     const lead = Math.max(...Array.from(plan.stages[0]!.lead, Math.abs));
     return { value: tTwoSidedP(c / lead, df), error: 0, points: 0 };
   }
-  const e = adaptiveInside(plan, c, df, withDefaults(opts));
+  const e = adaptiveInside(problemOf(plan, df), c, withDefaults(opts));
   return { value: Math.min(1, Math.max(0, 1 - e.mean)), error: e.error, points: e.points };
+}
+
+/** The rule level of the coarse root search of `mvtMaxAbsCritical` (4093 points × 10 shifts). */
+const COARSE_LEVEL = 2;
+
+/**
+ * Root of a decreasing g by secant steps from x0 and x1 (superlinear: p(c) on one rule is smooth in c), kept inside
+ * the bracket [lo, hi] narrowed by every evaluation's sign; a step leaving it hands over to Illinois regula falsi
+ * (src/stats/root.ts) on that bracket. Converged when a step is ≤ relTol relative.
+ * @returns the root and the last evaluated point
+ */
+function secantRoot(
+  g: (x: number) => number,
+  x0: number,
+  x1: number,
+  lo: number,
+  hi: number,
+  relTol: number,
+): { root: number; lastEvaluated: number } {
+  let [xa, ga] = [x0, g(x0)];
+  let [xb, gb] = [x1, g(x1)];
+  for (const [x, v] of [
+    [xa, ga],
+    [xb, gb],
+  ] as const)
+    if (v > 0) lo = Math.max(lo, x);
+    else hi = Math.min(hi, x);
+  for (let it = 0; it < 30 && gb !== 0 && gb !== ga; it++) {
+    const x = xb - (gb * (xb - xa)) / (gb - ga);
+    if (!(x > lo && x < hi)) break;
+    if (Math.abs(x - xb) <= relTol * x) return { root: x, lastEvaluated: xb };
+    [xa, ga] = [xb, gb];
+    [xb, gb] = [x, g(x)];
+    if (gb > 0) lo = Math.max(lo, xb);
+    else hi = Math.min(hi, xb);
+  }
+  if (gb === 0) return { root: xb, lastEvaluated: xb };
+  const root = decreasingRoot(g, lo, hi, relTol);
+  return { root, lastEvaluated: root };
 }
 
 /**
  * The two-sided simultaneous critical value c with P(max_i |T_i| ≥ c) = 1 − level (the quantile of max |T_i|,
- * mvtnorm `qmvt(level, tail = "both.tails")`): the rule is the one `mvtMaxAbsUpper` settles on at the Bonferroni
- * quantile, and every c is evaluated on that same rule (same points and shifts), so the estimated p(c) is a smooth
- * deterministic function of c; its root by Illinois regula falsi, first on a rule 8× smaller (to 1e-7), then on
- * the full rule inside ±0.5 % of that first root (widened to the single-test and Bonferroni t quantiles if needed).
+ * mvtnorm `qmvt(level, tail = "both.tails")`). Every c is evaluated on one rule (same points and shifts), so the
+ * estimated p(c) is a smooth deterministic function of c: its root c₀ first on a small rule (4093 points × 10 shifts,
+ * Illinois regula falsi inside the single-test and Bonferroni t quantiles, to 1e-6); then the rule is the one
+ * `mvtMaxAbsUpper` settles on at c₀, and the root on it by secant steps from c₀ and the Newton step that uses the
+ * small rule's slope at c₀, to 1e-10 relative (src/stats/root.ts's regula falsi if a step leaves the bracket).
  * @param level confidence level in (0, 1); other arguments as `mvtMaxAbsUpper`
- * @returns value: c (to 1e-10 relative of the rule's p(c) = α); error: the error of p at c (99 %), whence the
- *   error of c is ≈ error / |dp/dc|; points: integrand evaluations
+ * @returns value: c (to 1e-10 relative of the rule's p(c) = α); error: the error of p (99 %) at the last c
+ *   evaluated (within 1e-10 relative of value), whence the error of c is ≈ error / |dp/dc|; points: integrand
+ *   evaluations
  * @throws RangeError as `mvtMaxAbsUpper`, and for a level outside (0, 1)
  */
 export function mvtMaxAbsCritical(
@@ -517,27 +388,33 @@ export function mvtMaxAbsCritical(
   const hi = tQuantileDf(1 - alpha / (2 * corr.length), df);
   const plan = mvtPlan(corr, hi);
   if (plan.stages.length === 1) return { value: lo, error: 0, points: 0 };
-  const start = adaptiveInside(plan, hi, df, withDefaults(opts));
-  const dim = latticeDim(plan, df);
-  let points = start.points;
-  const g = (rule: LatticeRule): ((c: number) => number) => {
-    const memo = new Map<number, number>();
+  const pr = problemOf(plan, df);
+  const o = withDefaults(opts);
+  let points = 0;
+  const onRule = (ruleLevel: number): ((c: number) => { mean: number; error: number }) => {
+    const rule = latticeRule(pr.dim, ruleLevel);
+    const memo = new Map<number, { mean: number; error: number }>();
     return (c) => {
-      let v = memo.get(c);
-      if (v === undefined) {
+      let e = memo.get(c);
+      if (e === undefined) {
         points += SHIFTS * rule.n;
-        v = 1 - latticeMean(rule, integrandAt(plan, c, df)).mean - alpha;
-        memo.set(c, v);
+        e = latticeMean(pr, rule, c);
+        memo.set(c, e);
       }
-      return v;
+      return e;
     };
   };
-  const coarse = decreasingRoot(g(latticeRule(dim, Math.max(0, start.level - 3))), lo, hi, 1e-7);
-  const fine = g(latticeRule(dim, start.level));
-  let [a, b] = [Math.max(lo, coarse * 0.995), Math.min(hi, coarse * 1.005)];
-  if (fine(a) < 0) a = lo;
-  if (fine(b) > 0) b = hi;
-  const value = decreasingRoot(fine, a, b, 1e-10);
-  const error = latticeMean(latticeRule(dim, start.level), integrandAt(plan, value, df)).error;
-  return { value, error, points: points + SHIFTS * SIZES[start.level]! };
+  const coarse = onRule(Math.min(COARSE_LEVEL, maxLevel(o.maxPoints)));
+  const gCoarse = (c: number): number => 1 - coarse(c).mean - alpha;
+  const c0 = decreasingRoot(gCoarse, lo, hi, 1e-6);
+  const slope = (gCoarse(c0 * (1 + 1e-3)) - gCoarse(c0 * (1 - 1e-3))) / (2e-3 * c0);
+  const start = adaptiveInside(pr, c0, o);
+  points += start.points - SHIFTS * SIZES[start.level]!; // the last rule's points are counted by `fine`
+  const fine = onRule(start.level);
+  const gFine = (c: number): number => 1 - fine(c).mean - alpha;
+  const g0 = gFine(c0);
+  const c1 = slope < 0 ? Math.min(hi, Math.max(lo, c0 - g0 / slope)) : c0;
+  if (g0 === 0 || c1 === c0) return { value: c0, error: fine(c0).error, points };
+  const r = secantRoot(gFine, c0, c1, lo, hi, 1e-10);
+  return { value: r.root, error: fine(r.lastEvaluated).error, points };
 }
