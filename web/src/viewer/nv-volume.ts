@@ -5,7 +5,7 @@
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
 import { cmapper, NVImage, type Niivue } from '@niivue/niivue';
-import { coronalMip, type Grid } from '../studies/volume.js';
+import { coronalMip } from '../studies/volume.js';
 import {
   COLOURMAPS,
   colour,
@@ -14,6 +14,14 @@ import {
   VOI_COLOUR_COUNT,
   type ColourMap,
 } from './colours.js';
+import {
+  displayNifti,
+  displaySlope,
+  niftiGrid,
+  niftiVoxels,
+  quantizeSuv,
+  type NiftiVoxels,
+} from './nifti-bytes.js';
 
 export type Vec3 = [number, number, number];
 
@@ -21,15 +29,6 @@ export type Vec3 = [number, number, number];
 export interface Look {
   windowMax: number;
   colourMap: ColourMap;
-}
-
-/** A loaded niivue volume as a `Grid` in the file's voxel order, values scaled by scl_slope/inter. */
-export function grid(vol: NVImage): Grid {
-  const d = vol.hdr!.dims;
-  const img = vol.img!;
-  const slope = vol.hdr!.scl_slope || 1;
-  const inter = vol.hdr!.scl_inter || 0;
-  return { size: [d[1]!, d[2]!, d[3]!], value: (q) => img[q]! * slope + inter };
 }
 
 /**
@@ -104,10 +103,15 @@ export function skipGradientPasses(nv: Niivue): void {
 /** Milliseconds per phase of a load, in the order they ran (`fetchScanImages`, `showSuv`, `showVoiOverlay`). */
 export type Phases = [string, number][];
 
-/** A scan's two images, parsed: the SUV volume (g/mL) and the VOI label map on its grid. */
+/**
+ * A scan's two images: the SUV (g/mL, float32) and the VOI label map on its grid, read in place from the
+ * fetched files (`niftiVoxels`; the readout, the MIP and the VOI jumps read these), and the SUV's display
+ * volume, the niivue image the slices show (`displayNifti`: the SUV through the window in 8 bits).
+ */
 export interface ScanImages {
-  suv: NVImage;
-  labels: NVImage;
+  suv: NiftiVoxels;
+  labels: NiftiVoxels;
+  display: NVImage;
 }
 
 /** A stopwatch appending `[name, ms since the previous lap]` to `phases`. */
@@ -121,40 +125,39 @@ function stopwatch(phases: Phases): (name: string) => void {
 }
 
 /**
- * Fetches and parses a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map
- * (labels.nii.gz), both at once. The browser asks for them with `Accept-Encoding: gzip`, so the server
- * sends the gzip bytes as `Content-Encoding: gzip` and the browser's network stack inflates them, off
- * the page's thread and while niivue attaches (`useScanPane`); niivue then parses plain NIfTI. (For a
- * 64 MB volume the inflating costs about as much either way, a few seconds on a loaded machine; in
- * the page it would hold the thread niivue needs.)
- * The SUV window and colour map are set on the image as it is parsed.
+ * Fetches a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map (labels.nii.gz), both
+ * at once, and builds the display volume in the window and colour map of `look`. The server sends a
+ * browser the NIfTI itself (plain on loopback, else gzip bytes as `Content-Encoding: gzip` that the
+ * browser's network stack inflates off the page's thread: src/server/routes/studies.ts); the float
+ * voxels stay in the fetched buffer (no copy), and niivue parses only the 8-bit display volume.
  * @param phases receives the durations (ms) of 'fetch' and 'parse'
- * @throws Error naming the file and the HTTP status when a file cannot be fetched, or from niivue when
- *   it cannot be read
+ * @throws Error naming the file and the HTTP status when a file cannot be fetched, naming the file,
+ *   field and value when it is not a NIfTI the viewer reads (`niftiVoxels`), or from niivue
  */
 export async function fetchScanImages(scanId: string, look: Look, phases: Phases): Promise<ScanImages> {
   const lap = stopwatch(phases);
   const base = `/api/scans/${encodeURIComponent(scanId)}`;
-  const [suvBytes, labelBytes] = await Promise.all(
+  const [suv, labels] = await Promise.all(
     ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => {
       const r = await fetch(`${base}/${f}`);
       if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
-      return r.arrayBuffer();
+      return niftiVoxels(await r.arrayBuffer(), f);
     }),
   );
   lap('fetch');
+  if (labels!.size.some((n, a) => n !== suv!.size[a]))
+    throw new Error(`labels.nii.gz: dim is ${labels!.size.join('×')}, not the SUV's ${suv!.size.join('×')}`);
   const cm = COLOURMAPS[look.colourMap];
-  const suv = await NVImage.loadFromUrl({
-    url: suvBytes!,
-    name: 'suv.nii',
+  const display = await NVImage.loadFromUrl({
+    url: displayNifti(suv!, look.windowMax),
+    name: 'suv-display.nii',
     colormap: cm.niivue,
     cal_min: 0,
     cal_max: look.windowMax,
   });
-  suv.colormapInvert = cm.invert;
-  const labels = await NVImage.loadFromUrl({ url: labelBytes!, name: 'labels.nii' });
+  display.colormapInvert = cm.invert;
   lap('parse');
-  return { suv, labels };
+  return { suv: suv!, labels: labels!, display };
 }
 
 /** Opacity of the VOI overlay on the SUV slices. */
@@ -173,8 +176,8 @@ export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
   // the overlay's colours go into niivue's colour map texture with the SUV's (one build)
   nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
   nv.drawOpacity = VOI_OPACITY;
-  nv.volumes = [images.suv];
-  nv.setVolume(images.suv, 0); // sets back, then one updateGLVolume (and drawScene)
+  nv.volumes = [images.display];
+  nv.setVolume(images.display, 0); // sets back, then one updateGLVolume (and drawScene)
   gpuSync(nv);
   lap('slices');
 }
@@ -189,12 +192,14 @@ export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
  */
 export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): void {
   const lap = stopwatch(phases);
-  const { labels } = images;
-  const src = labels.img!;
+  const { labels, display } = images;
+  const src = labels.data;
+  const { slope, inter } = labels;
   const index = new Uint8Array(src.length);
-  for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(src[q]!);
-  // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given
-  const drawing = { hdr: labels.hdr, permRAS: labels.permRAS, img: index } as unknown as NVImage;
+  for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(Math.round(src[q]! * slope + inter));
+  // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given; the
+  // label map is on the display volume's grid (checked in `fetchScanImages`)
+  const drawing = { hdr: display.hdr, permRAS: display.permRAS, img: index } as unknown as NVImage;
   if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
   gpuSync(nv);
   lap('overlay');
@@ -218,32 +223,40 @@ function gpuSync(nv: Niivue): void {
   nv.gl.readPixels(0, 0, 1, 1, nv.gl.RGBA, nv.gl.UNSIGNED_BYTE, new Uint8Array(4));
 }
 
-/** Applies a new window or colour map to the SUV volume (niivue rebuilds its textures). */
-export function applyLook(nv: Niivue, look: Look): void {
-  const suv = nv.volumes[0];
-  if (!suv) return;
+/**
+ * Applies a new window or colour map to the slices: a new window re-quantizes the display volume
+ * (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ */
+export function applyLook(nv: Niivue, images: ScanImages, look: Look): void {
+  const { display } = images;
   const cm = COLOURMAPS[look.colourMap];
-  suv.cal_min = 0;
-  suv.cal_max = look.windowMax;
-  suv.colormap = cm.niivue;
-  suv.colormapInvert = cm.invert;
+  if (display.cal_max !== look.windowMax) {
+    quantizeSuv(images.suv, look.windowMax, display.img as Uint8Array);
+    display.hdr!.scl_slope = displaySlope(look.windowMax);
+    display.hdr!.scl_inter = 0;
+  }
+  display.cal_min = 0;
+  display.cal_max = look.windowMax;
+  display.colormap = cm.niivue;
+  display.colormapInvert = cm.invert;
   nv.updateGLVolume();
 }
 
 /** The coronal MIP of each SUV volume, computed once (a new window or colour map only recolours it). */
-const mips = new WeakMap<NVImage, Float32Array>();
+const mips = new WeakMap<NiftiVoxels, Float32Array>();
 
 /** Draws the coronal MIP of the SUV volume in the window and colour map (head at the top). */
-export function drawMip(vol: NVImage, cv: HTMLCanvasElement | null, look: Look): void {
+export function drawMip(images: ScanImages, cv: HTMLCanvasElement | null, look: Look): void {
   const ctx = cv?.getContext('2d');
   if (!cv || !ctx) return;
-  const g = grid(vol);
-  const [nx, , nz] = g.size;
-  let mip = mips.get(vol);
+  const { suv } = images;
+  const [nx, , nz] = suv.size;
+  let mip = mips.get(suv);
   if (!mip) {
-    mip = coronalMip(g);
-    mips.set(vol, mip);
+    mip = coronalMip(niftiGrid(suv));
+    mips.set(suv, mip);
   }
+  const vol = images.display;
   cv.width = nx;
   cv.height = nz;
   // millimetres, not voxels, set the shape (pixDims: spacing along i, j, k)

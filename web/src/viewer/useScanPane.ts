@@ -12,7 +12,6 @@ import {
   crosshairMmLps,
   drawMip,
   fetchScanImages,
-  grid,
   nativeToRas,
   overlayIndexAt,
   rasToNative,
@@ -25,6 +24,7 @@ import {
   type ScanImages,
   type Vec3,
 } from './nv-volume.js';
+import { niftiGrid } from './nifti-bytes.js';
 
 /** What the crosshair is on. */
 export interface Readout {
@@ -123,18 +123,19 @@ export function useScanPane(
   const images = useRef<ScanImages | null>(null);
   const readAt = useCallback((nv: Niivue) => {
     if (!images.current) return;
-    const { suv: suvVol, labels: labVol } = images.current;
+    const { suv, labels, display } = images.current;
     const ras = nv.frac2vox(nv.scene.crosshairPos);
-    const vox = rasToNative(suvVol, [ras[0], ras[1], ras[2]]);
-    const g = grid(suvVol);
-    const inside = vox.every((v, a) => v >= 0 && v < g.size[a]!);
-    const q = vox[0] + g.size[0] * (vox[1] + g.size[1] * vox[2]);
+    const vox = rasToNative(display, [ras[0], ras[1], ras[2]]);
+    const size = suv.size;
+    const inside = vox.every((v, a) => v >= 0 && v < size[a]!);
+    const q = vox[0] + size[0] * (vox[1] + size[1] * vox[2]);
     setReadout({
       vox,
       mmLps: crosshairMmLps(nv),
       inside,
-      suv: inside ? g.value(q) : NaN,
-      labelValue: inside ? Math.round(grid(labVol).value(q)) : 0,
+      // the float SUV of the file, not the display volume's 8-bit level
+      suv: inside ? niftiGrid(suv).value(q) : NaN,
+      labelValue: inside ? Math.round(niftiGrid(labels).value(q)) : 0,
     });
   }, []);
   const moveToMm = useCallback(
@@ -163,7 +164,7 @@ export function useScanPane(
     (labelValue: number) => {
       const img = images.current;
       if (!img) return;
-      const at = suvMaxVoxel(grid(img.suv), grid(img.labels), labelValue);
+      const at = suvMaxVoxel(niftiGrid(img.suv), niftiGrid(img.labels), labelValue);
       if (at) moveToVoxel(...at);
     },
     [moveToVoxel],
@@ -205,12 +206,12 @@ export function useScanPane(
           readAt(nv);
           current.current.opts.onMove?.(crosshairMmLps(nv));
         };
-        const size = grid(img.suv).size;
+        const size = img.suv.size;
         const start = current.current.opts.startAt?.();
         if (start) moveToMm(start);
         else {
           nv.scene.crosshairPos = nv.vox2frac(
-            nativeToRas(img.suv, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
+            nativeToRas(img.display, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
           );
           nv.drawScene();
           readAt(nv);
@@ -230,7 +231,7 @@ export function useScanPane(
         showVoiOverlay(nv, img, phases);
         nv.drawScene();
         const mipFrom = performance.now();
-        drawMip(img.suv, mipCanvas.current, applied.current ?? look0);
+        drawMip(img, mipCanvas.current, applied.current ?? look0);
         phases.push(['mip', Math.round(performance.now() - mipFrom)]);
         setTiming(paneTiming(t0, { ...at, overlayAt: performance.now() }, attachedAt, phases));
       } catch (e) {
@@ -248,13 +249,13 @@ export function useScanPane(
   // window and colour map: niivue rebuilds its textures, so only on a change of either
   useEffect(() => {
     const nv = nvRef.current;
-    const suvVol = images.current?.suv;
+    const img = images.current;
     const was = applied.current;
-    if (status !== 'ready' || !nv || !suvVol || !was) return;
+    if (status !== 'ready' || !nv || !img || !was) return;
     if (was.windowMax === look.windowMax && was.colourMap === look.colourMap) return;
-    applyLook(nv, look);
+    applyLook(nv, img, look);
     applied.current = look;
-    drawMip(suvVol, mipCanvas.current, look);
+    drawMip(img, mipCanvas.current, look);
   }, [status, look]);
 
   return { canvas, mipCanvas, status, readout, timing, moveToVoxel, goToVoi, moveToMm };
