@@ -73,7 +73,10 @@ export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
  * the 3D render (`SHOW_RENDER.NEVER`), and on a software renderer these passes cost more than all the
  * rest of the load. This gives niivue, in place of its gradient shaders, one program whose vertices all
  * fall on one point: the passes' draw calls rasterise no fragment and the gradient texture stays empty.
- * Call after `attachToCanvas` (which compiles niivue's shaders).
+ * And the gradient textures themselves (niivue allocates them through its `rgbaTex`, on texture units 6
+ * and 8, at the volume's size, the scratch one filled with zeros: 64 MB uploaded, about 5 s on
+ * SwiftShader) are made 1×1 voxel per slice: the passes still find a layer for every slice, and nothing
+ * reads them. Call after `attachToCanvas` (which compiles niivue's shaders).
  */
 export function skipGradientPasses(nv: Niivue): void {
   const gl = nv.gl;
@@ -98,7 +101,21 @@ export function skipGradientPasses(nv: Niivue): void {
   nv.sobelFirstOrderShader = none;
   nv.sobelSecondOrderShader = none;
   nv.gradientPrePassShader = none;
+  const rgbaTex = nv.rgbaTex.bind(nv);
+  nv.rgbaTex = (tex, unit, dims, isInit) =>
+    rgbaTex(
+      tex,
+      unit,
+      GRADIENT_UNITS.has(unit) && dims[1]! * dims[2]! > 4 ? [dims[0]!, 1, 1, dims[3]!] : dims,
+      isInit,
+    );
 }
+
+/**
+ * niivue's texture units of the gradient texture (6) and of its scratch texture (8; also PAQD images',
+ * which the viewer has not: their 2×2×2 placeholder is left as it is).
+ */
+const GRADIENT_UNITS = new Set<number>([WebGL2RenderingContext.TEXTURE6, WebGL2RenderingContext.TEXTURE8]);
 
 /** Milliseconds per phase of a load, in the order they ran (`fetchScanImages`, `showSuv`, `showVoiOverlay`). */
 export type Phases = [string, number][];
