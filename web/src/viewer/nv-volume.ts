@@ -15,13 +15,12 @@ import {
   type ColourMap,
 } from './colours.js';
 import {
-  displayNifti,
   displaySlope,
-  niftiGrid,
   niftiVoxels,
   quantizeSuv,
   type NiftiVoxels,
-} from './nifti-bytes.js';
+} from '../../../src/server/routes/studies-display.js';
+import type { Grid } from '../studies/volume.js';
 
 export type Vec3 = [number, number, number];
 
@@ -117,13 +116,14 @@ export function skipGradientPasses(nv: Niivue): void {
  */
 const GRADIENT_UNITS = new Set<number>([WebGL2RenderingContext.TEXTURE6, WebGL2RenderingContext.TEXTURE8]);
 
-/** Milliseconds per phase of a load, in the order they ran (`fetchScanImages`, `showSuv`, `showVoiOverlay`). */
+/** Milliseconds per phase of a load (`fetchDisplay`, `fetchScanData`, `showSuv`, `showVoiOverlay`). */
 export type Phases = [string, number][];
 
 /**
- * A scan's two images: the SUV (g/mL, float32) and the VOI label map on its grid, read in place from the
- * fetched files (`niftiVoxels`; the readout, the MIP and the VOI jumps read these), and the SUV's display
- * volume, the niivue image the slices show (`displayNifti`: the SUV through the window in 8 bits).
+ * A scan's images in the viewer: the SUV (g/mL, float32) and the VOI label map on its grid, read in
+ * place from the fetched files (`niftiVoxels`; the readout, the MIP and the VOI jumps read these), and
+ * the SUV's display volume, the niivue image the slices show (src/server/routes/studies-display.ts:
+ * the SUV through the window in 8 bits).
  */
 export interface ScanImages {
   suv: NiftiVoxels;
@@ -131,72 +131,95 @@ export interface ScanImages {
   display: NVImage;
 }
 
-/** A stopwatch appending `[name, ms since the previous lap]` to `phases`. */
-function stopwatch(phases: Phases): (name: string) => void {
-  let t = performance.now();
-  return (name) => {
-    const now = performance.now();
-    phases.push([name, Math.round(now - t)]);
-    t = now;
-  };
+/** A NIfTI's values as a `Grid` (file voxel order, scaled by scl_slope and scl_inter). */
+export function niftiGrid(v: NiftiVoxels): Grid {
+  const { data, slope, inter } = v;
+  return { size: v.size, value: (q) => data[q]! * slope + inter };
+}
+
+/** Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes. */
+async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
+  const r = await fetch(`/api/scans/${encodeURIComponent(scanId)}/${file}`);
+  if (!r.ok) throw new Error(`${file.replace(/\?.*/, '')}: HTTP ${r.status}`);
+  return r.arrayBuffer();
 }
 
 /**
- * Fetches a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map (labels.nii.gz), both
- * at once, and builds the display volume in the window and colour map of `look`. The server sends a
- * browser the NIfTI itself (plain on loopback, else gzip bytes as `Content-Encoding: gzip` that the
- * browser's network stack inflates off the page's thread: src/server/routes/studies.ts); the float
- * voxels stay in the fetched buffer (no copy), and niivue parses only the 8-bit display volume.
- * @param phases receives the durations (ms) of 'fetch' and 'parse'
- * @throws Error naming the file and the HTTP status when a file cannot be fetched, naming the file,
- *   field and value when it is not a NIfTI the viewer reads (`niftiVoxels`), or from niivue
+ * Fetches the scan's display volume in the window of `look` (GET /api/scans/{id}/display.nii.gz, a
+ * quarter of the SUV's bytes and quick to send) and parses it with niivue, in the colour map of `look`.
+ * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
+ * inflates off the page's thread.
+ * @param phases receives the time (ms) from the call to the parsed image: 'display'
+ * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
  */
-export async function fetchScanImages(scanId: string, look: Look, phases: Phases): Promise<ScanImages> {
-  const lap = stopwatch(phases);
-  const base = `/api/scans/${encodeURIComponent(scanId)}`;
-  const [suv, labels] = await Promise.all(
-    ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => {
-      const r = await fetch(`${base}/${f}`);
-      if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
-      return niftiVoxels(await r.arrayBuffer(), f);
-    }),
-  );
-  lap('fetch');
-  if (labels!.size.some((n, a) => n !== suv!.size[a]))
-    throw new Error(`labels.nii.gz: dim is ${labels!.size.join('×')}, not the SUV's ${suv!.size.join('×')}`);
+export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
+  const t = performance.now();
+  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`);
   const cm = COLOURMAPS[look.colourMap];
   const display = await NVImage.loadFromUrl({
-    url: displayNifti(suv!, look.windowMax),
-    name: 'suv-display.nii',
+    url: bytes,
+    name: 'display.nii',
     colormap: cm.niivue,
     cal_min: 0,
     cal_max: look.windowMax,
   });
   display.colormapInvert = cm.invert;
-  lap('parse');
-  return { suv: suv!, labels: labels!, display };
+  phases.push(['display', Math.round(performance.now() - t)]);
+  return display;
+}
+
+/**
+ * Fetches the scan's SUV volume (GET /api/scans/{id}/suv.nii.gz, float32) and VOI label map
+ * (labels.nii.gz), both at once, and reads them in place (no copy of the voxels).
+ * @param phases receives the time (ms) from the call to both read: 'data'
+ * @throws Error naming the file and the HTTP status when a file cannot be fetched, naming the file,
+ *   field and value when it is not a NIfTI the viewer reads (`niftiVoxels`) or the label map's grid is
+ *   not the SUV's
+ */
+export async function fetchScanData(
+  scanId: string,
+  phases: Phases,
+): Promise<{ suv: NiftiVoxels; labels: NiftiVoxels }> {
+  const t = performance.now();
+  const [suv, labels] = await Promise.all(
+    ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => niftiVoxels(f, await fetchBytes(scanId, f))),
+  );
+  if (labels!.size.some((n, a) => n !== suv!.size[a]))
+    throw new Error(`labels.nii.gz: dim is ${labels!.size.join('×')}, not the SUV's ${suv!.size.join('×')}`);
+  phases.push(['data', Math.round(performance.now() - t)]);
+  return { suv: suv!, labels: labels! };
+}
+
+/**
+ * Checks that the display volume and the float SUV (fetched apart) are on one grid.
+ * @throws Error naming the display file and both sizes when they are not
+ */
+export function checkSameGrid(display: NVImage, suv: NiftiVoxels): void {
+  const d = display.hdr!.dims;
+  if (suv.size.some((n, a) => n !== d[a + 1]))
+    throw new Error(`display.nii.gz: dim is ${d.slice(1, 4).join('×')}, not the SUV's ${suv.size.join('×')}`);
 }
 
 /** Opacity of the VOI overlay on the SUV slices. */
 const VOI_OPACITY = 0.45;
 
 /**
- * Shows the SUV volume of `images` in `nv` as niivue's only volume (one texture build: the label map
- * goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; returns when the
- * GPU has drawn it (a 1-pixel readPixels waits for it).
+ * Shows the SUV display volume `display` in `nv` as niivue's only volume (one texture build: the label
+ * map goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; resolves when
+ * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. to take in the float SUV).
  * @param phases receives the duration (ms) of 'slices'
  */
-export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
-  const lap = stopwatch(phases);
+export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Promise<void> {
+  const t = performance.now();
   const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
   const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
   // the overlay's colours go into niivue's colour map texture with the SUV's (one build)
   nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
   nv.drawOpacity = VOI_OPACITY;
-  nv.volumes = [images.display];
-  nv.setVolume(images.display, 0); // sets back, then one updateGLVolume (and drawScene)
-  gpuSync(nv);
-  lap('slices');
+  nv.volumes = [display];
+  nv.setVolume(display, 0); // sets back, then one updateGLVolume (and drawScene)
+  await gpuDone(nv.gl);
+  phases.push(['slices', Math.round(performance.now() - t)]);
 }
 
 /**
@@ -208,7 +231,7 @@ export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
  * @throws Error when niivue refuses the drawing (its grid differs from the SUV's)
  */
 export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): void {
-  const lap = stopwatch(phases);
+  const t = performance.now();
   const { labels, display } = images;
   const src = labels.data;
   const { slope, inter } = labels;
@@ -219,7 +242,7 @@ export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): 
   const drawing = { hdr: display.hdr, permRAS: display.permRAS, img: index } as unknown as NVImage;
   if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
   gpuSync(nv);
-  lap('overlay');
+  phases.push(['overlay', Math.round(performance.now() - t)]);
 }
 
 /**
@@ -233,6 +256,22 @@ export function overlayIndexAt(nv: Niivue, vox: Vec3): number | null {
   const [x, y, z] = nativeToRas(suv, vox);
   if (x < 0 || y < 0 || z < 0 || x >= dims[1]! || y >= dims[2]! || z >= dims[3]!) return null;
   return nv.drawBitmap[x + dims[1]! * (y + dims[2]! * z)]!;
+}
+
+/**
+ * Resolves when the GPU has done everything queued so far (a fence, polled between tasks: WebGL updates
+ * a fence's status only then), without holding the page's thread.
+ */
+async function gpuDone(gl: WebGL2RenderingContext): Promise<void> {
+  const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (!fence) return gpuSync({ gl } as Niivue);
+  gl.flush();
+  try {
+    while (gl.clientWaitSync(fence, 0, 0) === gl.TIMEOUT_EXPIRED)
+      await new Promise((resolve) => setTimeout(resolve, 4));
+  } finally {
+    gl.deleteSync(fence);
+  }
 }
 
 /** Waits until the GPU has done everything queued (a 1-pixel readPixels). */

@@ -11,7 +11,10 @@ import {
   applyLook,
   crosshairMmLps,
   drawMip,
-  fetchScanImages,
+  checkSameGrid,
+  fetchDisplay,
+  fetchScanData,
+  niftiGrid,
   nativeToRas,
   overlayIndexAt,
   rasToNative,
@@ -24,7 +27,6 @@ import {
   type ScanImages,
   type Vec3,
 } from './nv-volume.js';
-import { niftiGrid } from './nifti-bytes.js';
 
 /** What the crosshair is on. */
 export interface Readout {
@@ -97,6 +99,39 @@ export interface ScanPane {
 }
 
 const hooks = window as unknown as Partial<Record<HookName, ViewerHook>>;
+
+/**
+ * Loads scan `scanId` into `nv` on `cv`: the volumes are fetched while niivue starts on the canvas, and
+ * the slices are built from the display volume (in `look0`) while the float SUV and the label map are
+ * still on their way. Returns the images and the moments (performance.now()) niivue was attached, the
+ * float data were in and the slices drawn; null when `live()` turned false meanwhile.
+ * @throws Error from `fetchDisplay`, `fetchScanData`, `checkSameGrid` or niivue
+ */
+async function loadScan(
+  nv: Niivue,
+  cv: HTMLCanvasElement,
+  scanId: string,
+  look0: Look,
+  phases: Phases,
+  live: () => boolean,
+): Promise<{ img: ScanImages; attachedAt: number; dataAt: number; renderAt: number } | null> {
+  let dataAt = NaN;
+  const data = fetchScanData(scanId, phases).then((d) => ((dataAt = performance.now()), d));
+  data.catch(() => undefined); // handled where awaited
+  const display = fetchDisplay(scanId, look0, phases);
+  await nv.attachToCanvas(cv);
+  skipGradientPasses(nv);
+  nv.setSliceType(nv.sliceTypeMultiplanar);
+  const attachedAt = performance.now();
+  const shown = await display;
+  if (!live()) return null;
+  await showSuv(nv, shown, phases);
+  const renderAt = performance.now();
+  const img = { ...(await data), display: shown };
+  if (!live()) return null;
+  checkSameGrid(shown, img.suv);
+  return { img, attachedAt, dataAt, renderAt };
+}
 
 /**
  * The pane of scan `scanId` in look `look`. `startAt` (read once, when loaded) gives the position to
@@ -189,17 +224,9 @@ export function useScanPane(
       try {
         const look0 = current.current.look;
         const phases: Phases = [];
-        // the volumes are fetched and parsed while niivue starts on the canvas
-        const loaded = fetchScanImages(scanId, look0, phases);
-        await nv.attachToCanvas(canvas.current!);
-        skipGradientPasses(nv);
-        nv.setSliceType(nv.sliceTypeMultiplanar);
-        const attachedAt = performance.now();
-        const img = await loaded;
-        const dataAt = performance.now();
-        if (!live) return;
-        showSuv(nv, img, phases);
-        const renderAt = performance.now();
+        const loaded = await loadScan(nv, canvas.current!, scanId, look0, phases, () => live);
+        if (!loaded) return;
+        const { img, dataAt, renderAt, attachedAt } = loaded;
         images.current = img;
         applied.current = look0;
         nv.onLocationChange = () => {

@@ -1,20 +1,22 @@
 /**
- * The viewer's NIfTI-1 files (the server's suv.nii and labels.nii: src/pipeline/scan-images.ts writes
- * them, little-endian, voxels after a 352-byte header) read without a copy: the header fields the viewer
- * needs and the voxels as a typed-array view on the fetched bytes. And the SUV's display volume for
- * niivue: the SUV through the window [0, windowMax] in 8 bits (`displayNifti`), a quarter of the float
- * volume's bytes for the GPU to take in and sample; the readout reads the float voxels themselves.
+ * The viewer's SUV display volume, one home for the server (GET /api/scans/{id}/display.nii.gz, built
+ * here from the scan's suv.nii) and the web app (which re-quantizes it on a window change): the SUV
+ * through the window [0, windowMax] in 8 bits (`displayNifti`), a quarter of the float volume's bytes
+ * for the GPU to take in and sample, and quick to send (it compresses well), so the viewer's slices can
+ * be built while the float SUV, which the readout reads, is still on its way. And the NIfTI-1 files of
+ * the scan routes (src/pipeline/scan-images.ts writes them: little-endian, voxels after a 352-byte
+ * header) read without a copy: the header fields the viewer needs and the voxels as a typed-array view.
+ * No Node or DOM API: both sides import it.
  * Source: the NIfTI-1 header layout (nifti1.h: dim at byte 40, intent_code 68, datatype 70, bitpix 72,
  * vox_offset 108, scl_slope 112, scl_inter 116, cal_max 124, cal_min 128).
  */
-import type { Grid } from '../studies/volume.js';
 
 /** A NIfTI-1 file's voxels (a view on its bytes) and the header fields the viewer uses. */
 export interface NiftiVoxels {
   /** The file's name, for error messages. */
   file: string;
   /** The whole file (header and voxels). */
-  bytes: ArrayBuffer;
+  bytes: Uint8Array;
   /** Voxels along i, j, k. */
   size: [number, number, number];
   /** The stored voxels, file order (i fastest); the value is `data[q] * slope + inter`. */
@@ -35,15 +37,17 @@ const DATATYPES: Record<
 };
 
 /**
- * Reads a NIfTI-1 file (`bytes`, uncompressed) without copying its voxels.
+ * Reads a NIfTI-1 file (`fileBytes`, uncompressed) without copying its voxels (unless they are not
+ * aligned for their type in the buffer).
  * @throws Error naming `file`, the field and its value when the file is not a little-endian single-file
  *   NIfTI-1 of a datatype above (uint8, int16, float32, uint16), or is shorter than its voxels
  */
-export function niftiVoxels(bytes: ArrayBuffer, file: string): NiftiVoxels {
+export function niftiVoxels(file: string, fileBytes: ArrayBuffer | Uint8Array): NiftiVoxels {
+  const bytes = fileBytes instanceof Uint8Array ? fileBytes : new Uint8Array(fileBytes);
   const bad = (field: string, value: unknown, want: string) =>
     new Error(`${file}: ${field} is ${String(value)}; the viewer reads ${want}`);
   if (bytes.byteLength < 352) throw bad('length', bytes.byteLength, 'a NIfTI-1 file of 352 bytes or more');
-  const dv = new DataView(bytes);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sizeofHdr = dv.getInt32(0, true);
   if (sizeofHdr !== 348) throw bad('sizeof_hdr', sizeofHdr, 'little-endian NIfTI-1 (348)');
   const size: [number, number, number] = [
@@ -57,31 +61,28 @@ export function niftiVoxels(bytes: ArrayBuffer, file: string): NiftiVoxels {
   if (!Type) throw bad('datatype', datatype, 'uint8 (2), int16 (4), float32 (16) or uint16 (512)');
   const offset = dv.getFloat32(108, true);
   const n = size[0] * size[1] * size[2];
-  if (
-    !(offset >= 352) ||
-    offset % Type.BYTES_PER_ELEMENT !== 0 ||
-    offset + n * Type.BYTES_PER_ELEMENT > bytes.byteLength
-  )
+  const end = offset + n * Type.BYTES_PER_ELEMENT;
+  if (!Number.isInteger(offset) || offset < 352 || end > bytes.byteLength)
     throw bad(
       'vox_offset',
       offset,
-      `${n} voxels from an aligned offset ≥ 352 within the file's ${bytes.byteLength} bytes`,
+      `${n} voxels from byte 352 or later within the file's ${bytes.byteLength} bytes`,
     );
   const slope = dv.getFloat32(112, true);
+  const inter = dv.getFloat32(116, true);
+  const at = bytes.byteOffset + offset;
   return {
     file,
     bytes,
     size,
-    data: new Type(bytes, offset, n),
+    // a view on the file's buffer (the server's files are aligned), else a copy
+    data:
+      at % Type.BYTES_PER_ELEMENT === 0
+        ? new Type(bytes.buffer as ArrayBuffer, at, n)
+        : new Type(bytes.slice(offset, end).buffer),
     slope: slope === 0 || !Number.isFinite(slope) ? 1 : slope,
-    inter: Number.isFinite(dv.getFloat32(116, true)) ? dv.getFloat32(116, true) : 0,
+    inter: Number.isFinite(inter) ? inter : 0,
   };
-}
-
-/** The file's values as a `Grid` (file voxel order, scaled by scl_slope and scl_inter). */
-export function niftiGrid(v: NiftiVoxels): Grid {
-  const { data, slope, inter } = v;
-  return { size: v.size, value: (q) => data[q]! * slope + inter };
 }
 
 /** Levels of the display volume: 0 (≤ 0) … 255 (≥ windowMax). */
@@ -113,7 +114,7 @@ export const displaySlope = (windowMax: number): number => windowMax / LEVELS;
 export function displayNifti(suv: NiftiVoxels, windowMax: number): ArrayBuffer {
   const n = suv.data.length;
   const out = new ArrayBuffer(352 + n);
-  new Uint8Array(out, 0, 348).set(new Uint8Array(suv.bytes, 0, 348));
+  new Uint8Array(out, 0, 348).set(suv.bytes.subarray(0, 348));
   const dv = new DataView(out);
   dv.setInt16(68, 0, true); // intent_code
   dv.setInt16(70, 2, true); // datatype: uint8
