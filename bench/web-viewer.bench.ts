@@ -1,18 +1,23 @@
 /**
  * Timing of the PET viewer (issue 14 item 6: a 200×200×400 scan opens in under 3 s on loopback). A study
- * whose scan is a 200×200×400 SUV NIfTI (float32, 64 MB) with a lesion label map is run with `carto run
- * --db` into the harness's database; chromium then opens /scans/<id> three times through the real
- * server: the first open builds the scan's suv/labels NIfTI on the server (cold), the next ones are
- * answered from its cache (warm). Each open reports, in ms since the navigation started:
- * - data: both volumes fetched, inflated and parsed in the browser (the server's part is in here);
- * - slices: niivue's SUV texture built and the first frame drawn (a 1-pixel readPixels waits for
- *   the GPU; in headless chromium the GPU is SwiftShader, a software renderer on the CPU);
- * - ready: the crosshair readout works, the viewer is usable (the target's "opens");
+ * whose scans (six, all of one file) are a 200×200×400 SUV NIfTI (float32, 64 MB; noisy like PET, so it
+ * compresses as PET does) with a lesion label map is run with `carto run --db` into the harness's
+ * database; chromium then opens /scans/<id> through the real server: three scans once each (cold: the
+ * server builds each scan's suv/labels NIfTI), then one of them three times more (warm: answered from
+ * its cache). Each open reports, in ms since the navigation started:
+ * - data: the float SUV and the label map fetched, inflated and read in the browser (the server's part
+ *   is in here);
+ * - slices: the display volume (display.nii.gz, 8 bits) fetched and parsed, niivue's texture built from
+ *   it and the first frame drawn (a fence waits for the GPU; in headless chromium the GPU is SwiftShader,
+ *   a software renderer on the CPU); this runs while the float data are still on their way;
+ * - ready: both in, the crosshair readout works on the float SUV, the viewer is usable (the target's
+ *   "opens": full-resolution slices and an exact readout);
  * - overlay: the VOI overlay and the coronal MIP drawn (built after the first usable view);
- * and the pane's phases (fetch, parse, slices, overlay, mip: durations in ms).
- * The same opens are then timed in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over
- * EGL) instead of SwiftShader, when the machine has it: both are software renderers on the CPU; on a
- * GPU niivue's texture passes take milliseconds. Prints the machine's load (uptime) beside the figures.
+ * and the pane's phases (display, data, slices, overlay, mip: durations in ms; display and data run at
+ * once), with the median of each three. The same opens (three other scans cold, then warm) are then timed
+ * in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
+ * the machine has it: both are software renderers on the CPU; on a GPU niivue's texture passes take
+ * milliseconds. Prints the machine's load (uptime) beside the figures.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
