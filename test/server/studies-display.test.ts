@@ -22,6 +22,7 @@ function floatNifti(values: number[]): Uint8Array {
     originLps: [10, 20, 30],
     direction: IDENTITY_DIRECTION,
     data: Float32Array.from(values),
+    unit: 'SUVbw g/mL',
   });
 }
 
