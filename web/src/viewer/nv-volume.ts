@@ -150,11 +150,17 @@ async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
  * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
  * inflates off the page's thread.
  * @param phases receives the time (ms) from the call to the parsed image: 'display'
+ * @param onBytes called when the bytes are in (before niivue parses them), or when the fetch failed
  * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
  */
-export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
+export async function fetchDisplay(
+  scanId: string,
+  look: Look,
+  phases: Phases,
+  onBytes: () => void = () => undefined,
+): Promise<NVImage> {
   const t = performance.now();
-  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`);
+  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`).finally(onBytes);
   const cm = COLOURMAPS[look.colourMap];
   const display = await NVImage.loadFromUrl({
     url: bytes,

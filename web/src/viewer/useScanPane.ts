@@ -102,8 +102,8 @@ const hooks = window as unknown as Partial<Record<HookName, ViewerHook>>;
 
 /**
  * Loads scan `scanId` into `nv` on `cv`: the volumes are fetched while niivue starts on the canvas, and
- * the slices are built from the display volume (in `look0`) while the float SUV and the label map are
- * still on their way. Returns the images and the moments (performance.now()) niivue was attached, the
+ * the slices are built from the display volume (in `look0`, fetched first) while the float SUV and the
+ * label map are on their way. Returns the images and the moments (performance.now()) niivue was attached, the
  * float data were in and the slices drawn; null when `live()` turned false meanwhile.
  * @throws Error from `fetchDisplay`, `fetchScanData`, `checkSameGrid` or niivue
  */
@@ -115,10 +115,15 @@ async function loadScan(
   phases: Phases,
   live: () => boolean,
 ): Promise<{ img: ScanImages; attachedAt: number; dataAt: number; renderAt: number } | null> {
+  // the display volume's bytes first (alone on the wire they come in sooner), then the float data
+  // while niivue parses it and builds the slices
   let dataAt = NaN;
-  const data = fetchScanData(scanId, phases).then((d) => ((dataAt = performance.now()), d));
+  let displayIn = (): void => undefined;
+  const data = new Promise<void>((resolve) => (displayIn = resolve))
+    .then(() => fetchScanData(scanId, phases))
+    .then((d) => ((dataAt = performance.now()), d));
   data.catch(() => undefined); // handled where awaited
-  const display = fetchDisplay(scanId, look0, phases);
+  const display = fetchDisplay(scanId, look0, phases, displayIn);
   await nv.attachToCanvas(cv);
   skipGradientPasses(nv);
   nv.setSliceType(nv.sliceTypeMultiplanar);
