@@ -1,18 +1,23 @@
 /**
  * Timing of the PET viewer (issue 14 item 6: a 200×200×400 scan opens in under 3 s on loopback). A study
- * whose scan is a 200×200×400 SUV NIfTI (float32, 64 MB) with a lesion label map is run with `carto run
- * --db` into the harness's database; chromium then opens /scans/<id> three times through the real
- * server: the first open builds the scan's suv/labels NIfTI on the server (cold), the next ones are
- * answered from its cache (warm). Each open reports, in ms since the navigation started:
- * - data: both volumes fetched, inflated and parsed in the browser (the server's part is in here);
- * - slices: niivue's SUV texture built and the first frame drawn (a 1-pixel readPixels waits for
- *   the GPU; in headless chromium the GPU is SwiftShader, a software renderer on the CPU);
- * - ready: the crosshair readout works, the viewer is usable (the target's "opens");
+ * whose scans (six, all of one file) are a 200×200×400 SUV NIfTI (float32, 64 MB; noisy like PET, so it
+ * compresses as PET does) with a lesion label map is run with `carto run --db` into the harness's
+ * database; chromium then opens /scans/<id> through the real server: three scans once each (cold: the
+ * server builds each scan's suv/labels NIfTI), then one of them three times more (warm: answered from
+ * its cache). Each open reports, in ms since the navigation started:
+ * - data: the float SUV and the label map fetched, inflated and read in the browser (the server's part
+ *   is in here);
+ * - slices: the display volume (display.nii.gz, 8 bits) fetched and parsed, niivue's texture built from
+ *   it and the first frame drawn (a fence waits for the GPU; in headless chromium the GPU is SwiftShader,
+ *   a software renderer on the CPU); this runs while the float data are still on their way;
+ * - ready: both in, the crosshair readout works on the float SUV, the viewer is usable (the target's
+ *   "opens": full-resolution slices and an exact readout);
  * - overlay: the VOI overlay and the coronal MIP drawn (built after the first usable view);
- * and the pane's phases (fetch, parse, slices, overlay, mip: durations in ms).
- * The same opens are then timed in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over
- * EGL) instead of SwiftShader, when the machine has it: both are software renderers on the CPU; on a
- * GPU niivue's texture passes take milliseconds. Prints the machine's load (uptime) beside the figures.
+ * and the pane's phases (display, data, slices, overlay, mip: durations in ms; display and data run at
+ * once), with the median of each three. The same opens (three other scans cold, then warm) are then timed
+ * in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
+ * the machine has it: both are software renderers on the CPU; on a GPU niivue's texture passes take
+ * milliseconds. Prints the machine's load (uptime) beside the figures.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,19 +33,40 @@ import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
+/** The bundle's scans (all of one SUV file): three cold opens in each chromium. */
+const SCANS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 const dir = mkdtempSync(join(tmpdir(), 'carto-bench-viewer-'));
 
-/** A one-scan study bundle whose scan is a 200×200×400 SUV NIfTI; returns the bundle and the SUV array. */
+/** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32): the same noise at every run. */
+function uniforms(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A one-scan study bundle whose scan is a 200×200×400 SUV NIfTI; returns the bundle and the SUV array.
+ * The SUV looks like a PET scan to a compressor: air (0) around an elliptic body whose voxels carry
+ * noise (about 20 % of the value, every float bit random), so the gzip NIfTI is about half the size of
+ * the plain one, as real PET is (1.3–2×), not a few hundred kB as a smooth pattern would be.
+ */
 function bigScanBundle(): { bundle: string; suv: Float32Array } {
   const [nx, ny, nz] = SIZE;
   const suv = new Float32Array(nx * ny * nz);
   const labels = new Uint8Array(nx * ny * nz);
+  const u = uniforms(14);
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++) {
         const q = i + nx * (j + ny * k);
         const lesion = (i - 120) ** 2 + (j - 90) ** 2 + (k - 250) ** 2 < 100;
-        suv[q] = (lesion ? 8 : 1) + ((i * 7 + j * 13 + k * 31) % 17) / 40;
+        const body = ((i - 100) / 98) ** 2 + ((j - 100) / 90) ** 2 < 1;
+        const noise = 1 + 0.35 * (u() + u() + u() - 1.5); // about N(1, 0.2²)
+        suv[q] = lesion ? 8 * noise : body ? noise : 0;
         labels[q] = lesion ? 1 : 0;
       }
   const grid = {
@@ -60,9 +86,13 @@ function bigScanBundle(): { bundle: string; suv: Float32Array } {
     }),
     'patients.csv': 'patient_id,cohort,age,sex,histology,bridging\nP01,1,60,F,DLBCL,none\n',
     'events.csv': 'patient_id,event,day\nP01,infusion,0\nP01,last_follow_up,100\n',
-    'scans.csv': 'scan_id,patient_id,tracer,timepoint,path,format\nS1,P01,FDG,pre,suv.nii.gz,nifti-suv\n',
+    // SCANS scans of the same file: each one's first open is cold (the server builds its images)
+    'scans.csv':
+      'scan_id,patient_id,tracer,timepoint,path,format\n' +
+      SCANS.map((s) => `${s},P01,FDG,${s},suv.nii.gz,nifti-suv\n`).join(''),
     'vois.csv':
-      'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\nS1,lesion,L1,L1,nodal,no,mask.nii.gz,1\n',
+      'scan_id,kind,label,lesion_id,site,irradiated,mask_path,mask_label\n' +
+      SCANS.map((s) => `${s},lesion,L1,L1,nodal,no,mask.nii.gz,1\n`).join(''),
     'toxicity.csv': 'patient_id,crs_grade,icans_grade\nP01,0,0\n',
   };
   for (const [f, text] of Object.entries(files)) writeFileSync(join(b, f), text);
@@ -72,8 +102,17 @@ function bigScanBundle(): { bundle: string; suv: Float32Array } {
 /** chromium's flags for WebGL on Mesa's llvmpipe (ANGLE's OpenGL ES backend over EGL). */
 const LLVMPIPE = ['--use-gl=angle', '--use-angle=gl-egl', '--ignore-gpu-blocklist'];
 
+/** One open's moments (ms since navigation) and the pane's phases. */
+interface Open {
+  data: number;
+  slices: number;
+  ready: number;
+  overlay: number;
+  line: string;
+}
+
 /** Opens the scan in the viewer; its times since the navigation started (see module doc). */
-async function openTimed(page: Page, id: string): Promise<string> {
+async function openTimed(page: Page, id: string): Promise<Open> {
   await page.goto('about:blank');
   const t0 = Date.now();
   await page.goto(`/scans/${id}`);
@@ -82,11 +121,38 @@ async function openTimed(page: Page, id: string): Promise<string> {
   await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 300_000 });
   const v = page.locator('.viewer');
   const at = async (name: string) => Number(await v.getAttribute(name));
-  return (
-    `data ${await at('data-data-at')} ms, slices ${await at('data-render-at')} ms, ` +
-    `ready ${await at('data-load-ms')} ms, overlay ${await at('data-overlay-at')} ms since navigation ` +
-    `(wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`
-  );
+  const o = {
+    data: await at('data-data-at'),
+    slices: await at('data-render-at'),
+    ready: await at('data-load-ms'),
+    overlay: await at('data-overlay-at'),
+  };
+  const line =
+    `data ${o.data} ms, slices ${o.slices} ms, ready ${o.ready} ms, overlay ${o.overlay} ms since ` +
+    `navigation (wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`;
+  return { ...o, line };
+}
+
+/** Each open's line, then the medians of `opens` (labelled `what`). */
+function report(what: string, opens: Open[]): string[] {
+  const median = (k: 'data' | 'slices' | 'ready' | 'overlay') => {
+    const v = opens.map((o) => o[k]).sort((a, b) => a - b);
+    return v[v.length >> 1]!;
+  };
+  return [
+    ...opens.map((o) => `  ${what}: ${o.line}`),
+    `  ${what}, median of ${opens.length}: data ${median('data')} ms, slices ${median('slices')} ms, ` +
+      `ready ${median('ready')} ms, overlay ${median('overlay')} ms`,
+  ];
+}
+
+/** Three cold opens (scans `cold`, each opened the first time) and three warm ones (of `cold[0]`). */
+async function coldAndWarm(page: Page, what: string, cold: string[]): Promise<string[]> {
+  const c: Open[] = [];
+  for (const id of cold) c.push(await openTimed(page, id));
+  const w: Open[] = [];
+  for (let r = 0; r < 3; r++) w.push(await openTimed(page, cold[0]!));
+  return [...report(`${what}, cold`, c), ...report(`${what}, warm`, w)];
 }
 
 describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
@@ -121,10 +187,18 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
     const scans = (await (await page.request.get('/api/studies/Viewer%20bench/scans')).json()) as {
       id: string;
     }[];
-    const id = scans[0]!.id;
-    const lines: string[] = [];
-    for (const run of ['cold', 'warm', 'warm'])
-      lines.push(`  SwiftShader, ${run}: ${await openTimed(page, id)}`);
+    const ids = scans.map((s) => s.id);
+    const id = ids[0]!;
+    const lines = await coldAndWarm(page, 'SwiftShader', ids.slice(0, 3));
+    // what the server sends: the gzip NIfTI's size (the same bytes go out with Content-Encoding gzip)
+    const gz = await page.request.get(`/api/scans/${id}/suv.nii.gz`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    const plainBytes = suv.length * 4 + 352;
+    const gzBytes = (await gz.body()).length;
+    lines.unshift(
+      `  suv.nii ${plainBytes} bytes, gzip ${gzBytes} bytes (${(plainBytes / gzBytes).toFixed(2)}×)`,
+    );
     // the same app in chromium on Mesa's llvmpipe (ANGLE over EGL), when this machine has it: the same
     // GPU work on another software renderer
     const llvmpipe = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...LLVMPIPE] });
@@ -138,7 +212,7 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
       })()`);
       if (/llvmpipe/.test(String(renderer))) {
         await signIn(page2, 'admin');
-        for (const run of ['warm', 'warm']) lines.push(`  llvmpipe, ${run}: ${await openTimed(page2, id)}`);
+        lines.push(...(await coldAndWarm(page2, 'llvmpipe', ids.slice(3, 6))));
       } else lines.push(`  llvmpipe: not available here (${String(renderer)})`);
       await context2.close();
     } finally {

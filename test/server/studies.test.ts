@@ -17,6 +17,7 @@ import { register as registerRun } from '../../src/cli/commands/run.js';
 import { parseNifti } from '../../src/io/nifti.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
+import { niftiVoxels } from '../../src/server/routes/studies-display.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
@@ -368,6 +369,45 @@ function fileRouteTests(c: SuiteContext): void {
     assert.equal(refused.headers['content-type'], 'application/gzip');
   });
 
+  test('display.nii.gz: the SUV through the window in 8 bits, on the SUV grid; a bad window is a 400', async () => {
+    const id = (await c.get(c.s.dmA, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+    const suvR = await c.get(c.s.dmA, `/api/scans/${id}/suv.nii.gz`);
+    const suv = niftiVoxels('suv.nii', gunzipSync(suvR.rawPayload));
+    const url = `/api/scans/${id}/display.nii.gz?windowMax=5`;
+    const r = await c.get(c.s.dmA, url);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['content-type'], 'application/gzip');
+    assert.deepEqual((await c.get(c.s.admin, url)).rawPayload, r.rawPayload);
+    const display = niftiVoxels('display.nii', gunzipSync(r.rawPayload));
+    assert.ok(display.data instanceof Uint8Array);
+    assert.deepEqual(display.size, suv.size);
+    assert.equal(display.slope, Math.fround(5 / 255));
+    // every voxel: 0 at or below 0, else round(255 · SUV / 5) within 1…255
+    let wrong = 0;
+    let hot = 0;
+    let max = -Infinity;
+    for (let q = 0; q < suv.data.length; q++) {
+      const value = suv.data[q]! * suv.slope + suv.inter;
+      const v = value * (255 / 5);
+      if (display.data[q] !== (v > 0 ? Math.min(255, Math.max(1, Math.round(v))) : 0)) wrong++;
+      if (display.data[q] === 255) hot++;
+      max = Math.max(max, value);
+    }
+    assert.equal(wrong, 0);
+    assert.equal(hot > 0, max >= 5 * (254.5 / 255), `SUVmax ${max}: the top of the window`);
+    // the same header otherwise: the grid and orientation (sform) of suv.nii
+    const sform = (b: Uint8Array) => [...new Float32Array(b.slice(280, 328).buffer)];
+    assert.deepEqual(sform(display.bytes), sform(suv.bytes));
+    for (const q of ['windowMax=0', 'windowMax=-1', 'windowMax=abc', '', 'windowMax=5&x=1']) {
+      const bad = await c.get(c.s.dmA, `/api/scans/${id}/display.nii.gz?${q}`);
+      assert.equal(bad.statusCode, 400, q);
+      if (q.startsWith('windowMax=') && !q.includes('&'))
+        assert.equal(bad.json<{ field: string }>().field, 'windowMax', q);
+    }
+    const other = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
+    assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/display.nii.gz?windowMax=5`)).statusCode, 404);
+  });
+
   test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
     const bundle = join(dir, `${c.name}-bundle`, 'bundle');
     let err = '';
@@ -393,7 +433,7 @@ function fileRouteTests(c: SuiteContext): void {
     const id = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
     renameSync(bundle, `${bundle}-moved`);
     try {
-      for (const file of ['suv.nii.gz', 'labels.nii.gz']) {
+      for (const file of ['suv.nii.gz', 'labels.nii.gz', 'display.nii.gz?windowMax=5']) {
         const r = await c.get(c.s.admin, `/api/scans/${id}/${file}`);
         assert.equal(r.statusCode, 404, file);
         assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);

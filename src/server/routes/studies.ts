@@ -8,12 +8,54 @@
  * that centre's registry patients). Errors: 404 outside the scope or not stored; 403 for study-wide
  * results asked by a centre role.
  */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import { CartoError } from '../../errors.js';
 import { ScanImageCache } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
+import { displayNifti, niftiVoxels } from './studies-display.js';
+
+const gunzipAsync = promisify(gunzip);
+const gzipAsync = promisify(gzip);
+
+/** The query of GET /api/scans/{id}/display.nii.gz. */
+const displayQuery = z.strictObject({
+  windowMax: z.coerce.number().positive().max(100_000).describe('upper end of the SUV window (g/mL)'),
+});
+
+/** How many windows' display volumes are kept per scan (the viewer's presets are three). */
+const DISPLAYS_PER_SCAN = 4;
+
+/**
+ * Display volumes (gzip NIfTI, `displayNifti`) built from a scan's cached gzip SUV bytes, per window;
+ * dropped with those bytes (the key) when the scan image cache lets them go.
+ */
+const displays = new WeakMap<Uint8Array, Map<number, Promise<Uint8Array>>>();
+
+/**
+ * The gzip display volume of the gzip SUV NIfTI `suvGz` in window [0, `windowMax`], built once per
+ * window (inflating and deflating off the event loop, in zlib's thread pool).
+ * @throws Error from `niftiVoxels` when the SUV bytes are not a NIfTI the viewer reads (not cached)
+ */
+function displayGz(suvGz: Uint8Array, windowMax: number): Promise<Uint8Array> {
+  let perWindow = displays.get(suvGz);
+  if (!perWindow) displays.set(suvGz, (perWindow = new Map<number, Promise<Uint8Array>>()));
+  const kept = perWindow.get(windowMax);
+  if (kept) return kept;
+  const built = (async () => {
+    const suv = niftiVoxels('suv.nii', await gunzipAsync(suvGz));
+    return new Uint8Array(await gzipAsync(new Uint8Array(displayNifti(suv, windowMax)), { level: 1 }));
+  })();
+  const windows = perWindow;
+  windows.set(windowMax, built);
+  if (windows.size > DISPLAYS_PER_SCAN) windows.delete(windows.keys().next().value!);
+  built.catch(() => windows.delete(windowMax));
+  return built;
+}
 
 /**
  * True when an `Accept-Encoding` header (RFC 9110 §12.5.3) accepts the gzip coding: `gzip` (or
@@ -156,6 +198,19 @@ export function registerStudyRoutes(ctx: RouteContext): void {
     },
     async ({ actor, params }) => access(actor).vois(params['id'] ?? ''),
   );
+  registerScanImageRoutes(ctx, access, images);
+}
+
+/**
+ * The routes of a scan's images for a viewer: suv.nii.gz, labels.nii.gz and display.nii.gz (built from
+ * the scan's SUV by `images`, see the module doc).
+ */
+function registerScanImageRoutes(
+  { route }: RouteContext,
+  access: (actor: Parameters<Handler>[0]['actor']) => StudyAccess,
+  images: ScanImageCache,
+): void {
+  const tag = 'studies';
   for (const [file, what] of [
     ['suv.nii.gz', 'SUV volume (g/mL, float32)'],
     ['labels.nii.gz', 'VOI label map on the PET grid (values: labelValue of /vois)'],
@@ -186,4 +241,30 @@ export function registerStudyRoutes(ctx: RouteContext): void {
       },
     );
   }
+  route(
+    {
+      method: 'GET',
+      url: '/api/scans/:id/display.nii.gz',
+      summary:
+        "A scan's SUV through the window [0, windowMax] in 8 bits (uint8 NIfTI-1, scl_slope windowMax/255: what the viewer's slices show; the readout reads suv.nii.gz), gzip, sent like suv.nii.gz",
+      tag,
+      auth: true,
+      query: displayQuery,
+      produces: 'application/gzip',
+    },
+    async ({ actor, params, query, reply, req }) => {
+      const id = params['id'] ?? '';
+      const { windowMax } = query as z.infer<typeof displayQuery>;
+      const { source, vois, importedAt } = await access(actor).scanSource(id);
+      let suvGz: Uint8Array;
+      try {
+        suvGz = (await images.get(id, importedAt, source, vois)).suv;
+      } catch (e) {
+        if (!(e instanceof CartoError)) throw e;
+        req.log.warn({ err: e }, 'scan image not readable');
+        throw new NotFoundError('scan image on this server');
+      }
+      return sendGzipNifti(req.headers['accept-encoding'], reply, await displayGz(suvGz, windowMax));
+    },
+  );
 }

@@ -5,7 +5,7 @@
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
 import { cmapper, NVImage, type Niivue } from '@niivue/niivue';
-import { coronalMip, type Grid } from '../studies/volume.js';
+import { coronalMip } from '../studies/volume.js';
 import {
   COLOURMAPS,
   colour,
@@ -14,6 +14,13 @@ import {
   VOI_COLOUR_COUNT,
   type ColourMap,
 } from './colours.js';
+import {
+  displaySlope,
+  niftiVoxels,
+  quantizeSuv,
+  type NiftiVoxels,
+} from '../../../src/server/routes/studies-display.js';
+import type { Grid } from '../studies/volume.js';
 
 export type Vec3 = [number, number, number];
 
@@ -21,15 +28,6 @@ export type Vec3 = [number, number, number];
 export interface Look {
   windowMax: number;
   colourMap: ColourMap;
-}
-
-/** A loaded niivue volume as a `Grid` in the file's voxel order, values scaled by scl_slope/inter. */
-export function grid(vol: NVImage): Grid {
-  const d = vol.hdr!.dims;
-  const img = vol.img!;
-  const slope = vol.hdr!.scl_slope || 1;
-  const inter = vol.hdr!.scl_inter || 0;
-  return { size: [d[1]!, d[2]!, d[3]!], value: (q) => img[q]! * slope + inter };
 }
 
 /**
@@ -74,7 +72,10 @@ export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
  * the 3D render (`SHOW_RENDER.NEVER`), and on a software renderer these passes cost more than all the
  * rest of the load. This gives niivue, in place of its gradient shaders, one program whose vertices all
  * fall on one point: the passes' draw calls rasterise no fragment and the gradient texture stays empty.
- * Call after `attachToCanvas` (which compiles niivue's shaders).
+ * And the gradient textures themselves (niivue allocates them through its `rgbaTex`, on texture units 6
+ * and 8, at the volume's size, the scratch one filled with zeros: 64 MB uploaded, about 5 s on
+ * SwiftShader) are made 1×1 voxel per slice: the passes still find a layer for every slice, and nothing
+ * reads them. Call after `attachToCanvas` (which compiles niivue's shaders).
  */
 export function skipGradientPasses(nv: Niivue): void {
   const gl = nv.gl;
@@ -99,84 +100,132 @@ export function skipGradientPasses(nv: Niivue): void {
   nv.sobelFirstOrderShader = none;
   nv.sobelSecondOrderShader = none;
   nv.gradientPrePassShader = none;
-}
-
-/** Milliseconds per phase of a load, in the order they ran (`fetchScanImages`, `showSuv`, `showVoiOverlay`). */
-export type Phases = [string, number][];
-
-/** A scan's two images, parsed: the SUV volume (g/mL) and the VOI label map on its grid. */
-export interface ScanImages {
-  suv: NVImage;
-  labels: NVImage;
-}
-
-/** A stopwatch appending `[name, ms since the previous lap]` to `phases`. */
-function stopwatch(phases: Phases): (name: string) => void {
-  let t = performance.now();
-  return (name) => {
-    const now = performance.now();
-    phases.push([name, Math.round(now - t)]);
-    t = now;
-  };
+  const rgbaTex = nv.rgbaTex.bind(nv);
+  nv.rgbaTex = (tex, unit, dims, isInit) =>
+    rgbaTex(
+      tex,
+      unit,
+      GRADIENT_UNITS.has(unit) && dims[1]! * dims[2]! > 4 ? [dims[0]!, 1, 1, dims[3]!] : dims,
+      isInit,
+    );
 }
 
 /**
- * Fetches and parses a scan's SUV volume (GET /api/scans/{id}/suv.nii.gz) and VOI label map
- * (labels.nii.gz), both at once. The browser asks for them with `Accept-Encoding: gzip`, so the server
- * sends the gzip bytes as `Content-Encoding: gzip` and the browser's network stack inflates them, off
- * the page's thread and while niivue attaches (`useScanPane`); niivue then parses plain NIfTI. (For a
- * 64 MB volume the inflating costs about as much either way, a few seconds on a loaded machine; in
- * the page it would hold the thread niivue needs.)
- * The SUV window and colour map are set on the image as it is parsed.
- * @param phases receives the durations (ms) of 'fetch' and 'parse'
- * @throws Error naming the file and the HTTP status when a file cannot be fetched, or from niivue when
- *   it cannot be read
+ * niivue's texture units of the gradient texture (6) and of its scratch texture (8; also PAQD images',
+ * which the viewer has not: their 2×2×2 placeholder is left as it is).
  */
-export async function fetchScanImages(scanId: string, look: Look, phases: Phases): Promise<ScanImages> {
-  const lap = stopwatch(phases);
-  const base = `/api/scans/${encodeURIComponent(scanId)}`;
-  const [suvBytes, labelBytes] = await Promise.all(
-    ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => {
-      const r = await fetch(`${base}/${f}`);
-      if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }),
-  );
-  lap('fetch');
+const GRADIENT_UNITS = new Set<number>([WebGL2RenderingContext.TEXTURE6, WebGL2RenderingContext.TEXTURE8]);
+
+/** Milliseconds per phase of a load (`fetchDisplay`, `fetchScanData`, `showSuv`, `showVoiOverlay`). */
+export type Phases = [string, number][];
+
+/**
+ * A scan's images in the viewer: the SUV (g/mL, float32) and the VOI label map on its grid, read in
+ * place from the fetched files (`niftiVoxels`; the readout, the MIP and the VOI jumps read these), and
+ * the SUV's display volume, the niivue image the slices show (src/server/routes/studies-display.ts:
+ * the SUV through the window in 8 bits).
+ */
+export interface ScanImages {
+  suv: NiftiVoxels;
+  labels: NiftiVoxels;
+  display: NVImage;
+}
+
+/** A NIfTI's values as a `Grid` (file voxel order, scaled by scl_slope and scl_inter). */
+export function niftiGrid(v: NiftiVoxels): Grid {
+  const { data, slope, inter } = v;
+  return { size: v.size, value: (q) => data[q]! * slope + inter };
+}
+
+/** Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes. */
+async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
+  const r = await fetch(`/api/scans/${encodeURIComponent(scanId)}/${file}`);
+  if (!r.ok) throw new Error(`${file.replace(/\?.*/, '')}: HTTP ${r.status}`);
+  return r.arrayBuffer();
+}
+
+/**
+ * Fetches the scan's display volume in the window of `look` (GET /api/scans/{id}/display.nii.gz, a
+ * quarter of the SUV's bytes and quick to send) and parses it with niivue, in the colour map of `look`.
+ * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
+ * inflates off the page's thread.
+ * @param phases receives the time (ms) from the call to the parsed image: 'display'
+ * @param onBytes called when the bytes are in (before niivue parses them), or when the fetch failed
+ * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
+ */
+export async function fetchDisplay(
+  scanId: string,
+  look: Look,
+  phases: Phases,
+  onBytes: () => void = () => undefined,
+): Promise<NVImage> {
+  const t = performance.now();
+  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`).finally(onBytes);
   const cm = COLOURMAPS[look.colourMap];
-  const suv = await NVImage.loadFromUrl({
-    url: suvBytes!,
-    name: 'suv.nii',
+  const display = await NVImage.loadFromUrl({
+    url: bytes,
+    name: 'display.nii',
     colormap: cm.niivue,
     cal_min: 0,
     cal_max: look.windowMax,
   });
-  suv.colormapInvert = cm.invert;
-  const labels = await NVImage.loadFromUrl({ url: labelBytes!, name: 'labels.nii' });
-  lap('parse');
-  return { suv, labels };
+  display.colormapInvert = cm.invert;
+  phases.push(['display', Math.round(performance.now() - t)]);
+  return display;
+}
+
+/**
+ * Fetches the scan's SUV volume (GET /api/scans/{id}/suv.nii.gz, float32) and VOI label map
+ * (labels.nii.gz), both at once, and reads them in place (no copy of the voxels).
+ * @param phases receives the time (ms) from the call to both read: 'data'
+ * @throws Error naming the file and the HTTP status when a file cannot be fetched, naming the file,
+ *   field and value when it is not a NIfTI the viewer reads (`niftiVoxels`) or the label map's grid is
+ *   not the SUV's
+ */
+export async function fetchScanData(
+  scanId: string,
+  phases: Phases,
+): Promise<{ suv: NiftiVoxels; labels: NiftiVoxels }> {
+  const t = performance.now();
+  const [suv, labels] = await Promise.all(
+    ['suv.nii.gz', 'labels.nii.gz'].map(async (f) => niftiVoxels(f, await fetchBytes(scanId, f))),
+  );
+  if (labels!.size.some((n, a) => n !== suv!.size[a]))
+    throw new Error(`labels.nii.gz: dim is ${labels!.size.join('×')}, not the SUV's ${suv!.size.join('×')}`);
+  phases.push(['data', Math.round(performance.now() - t)]);
+  return { suv: suv!, labels: labels! };
+}
+
+/**
+ * Checks that the display volume and the float SUV (fetched apart) are on one grid.
+ * @throws Error naming the display file and both sizes when they are not
+ */
+export function checkSameGrid(display: NVImage, suv: NiftiVoxels): void {
+  const d = display.hdr!.dims;
+  if (suv.size.some((n, a) => n !== d[a + 1]))
+    throw new Error(`display.nii.gz: dim is ${d.slice(1, 4).join('×')}, not the SUV's ${suv.size.join('×')}`);
 }
 
 /** Opacity of the VOI overlay on the SUV slices. */
 const VOI_OPACITY = 0.45;
 
 /**
- * Shows the SUV volume of `images` in `nv` as niivue's only volume (one texture build: the label map
- * goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; returns when the
- * GPU has drawn it (a 1-pixel readPixels waits for it).
+ * Shows the SUV display volume `display` in `nv` as niivue's only volume (one texture build: the label
+ * map goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; resolves when
+ * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. to take in the float SUV).
  * @param phases receives the duration (ms) of 'slices'
  */
-export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
-  const lap = stopwatch(phases);
+export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Promise<void> {
+  const t = performance.now();
   const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
   const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
   // the overlay's colours go into niivue's colour map texture with the SUV's (one build)
   nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
   nv.drawOpacity = VOI_OPACITY;
-  nv.volumes = [images.suv];
-  nv.setVolume(images.suv, 0); // sets back, then one updateGLVolume (and drawScene)
-  gpuSync(nv);
-  lap('slices');
+  nv.volumes = [display];
+  nv.setVolume(display, 0); // sets back, then one updateGLVolume (and drawScene)
+  await gpuDone(nv.gl);
+  phases.push(['slices', Math.round(performance.now() - t)]);
 }
 
 /**
@@ -188,16 +237,18 @@ export function showSuv(nv: Niivue, images: ScanImages, phases: Phases): void {
  * @throws Error when niivue refuses the drawing (its grid differs from the SUV's)
  */
 export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): void {
-  const lap = stopwatch(phases);
-  const { labels } = images;
-  const src = labels.img!;
+  const t = performance.now();
+  const { labels, display } = images;
+  const src = labels.data;
+  const { slope, inter } = labels;
   const index = new Uint8Array(src.length);
-  for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(src[q]!);
-  // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given
-  const drawing = { hdr: labels.hdr, permRAS: labels.permRAS, img: index } as unknown as NVImage;
+  for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(Math.round(src[q]! * slope + inter));
+  // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given; the
+  // label map is on the display volume's grid (checked in `fetchScanImages`)
+  const drawing = { hdr: display.hdr, permRAS: display.permRAS, img: index } as unknown as NVImage;
   if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
   gpuSync(nv);
-  lap('overlay');
+  phases.push(['overlay', Math.round(performance.now() - t)]);
 }
 
 /**
@@ -213,37 +264,61 @@ export function overlayIndexAt(nv: Niivue, vox: Vec3): number | null {
   return nv.drawBitmap[x + dims[1]! * (y + dims[2]! * z)]!;
 }
 
+/**
+ * Resolves when the GPU has done everything queued so far (a fence, polled between tasks: WebGL updates
+ * a fence's status only then), without holding the page's thread.
+ */
+async function gpuDone(gl: WebGL2RenderingContext): Promise<void> {
+  const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (!fence) return gpuSync({ gl } as Niivue);
+  gl.flush();
+  try {
+    while (gl.clientWaitSync(fence, 0, 0) === gl.TIMEOUT_EXPIRED)
+      await new Promise((resolve) => setTimeout(resolve, 4));
+  } finally {
+    gl.deleteSync(fence);
+  }
+}
+
 /** Waits until the GPU has done everything queued (a 1-pixel readPixels). */
 function gpuSync(nv: Niivue): void {
   nv.gl.readPixels(0, 0, 1, 1, nv.gl.RGBA, nv.gl.UNSIGNED_BYTE, new Uint8Array(4));
 }
 
-/** Applies a new window or colour map to the SUV volume (niivue rebuilds its textures). */
-export function applyLook(nv: Niivue, look: Look): void {
-  const suv = nv.volumes[0];
-  if (!suv) return;
+/**
+ * Applies a new window or colour map to the slices: a new window re-quantizes the display volume
+ * (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ */
+export function applyLook(nv: Niivue, images: ScanImages, look: Look): void {
+  const { display } = images;
   const cm = COLOURMAPS[look.colourMap];
-  suv.cal_min = 0;
-  suv.cal_max = look.windowMax;
-  suv.colormap = cm.niivue;
-  suv.colormapInvert = cm.invert;
+  if (display.cal_max !== look.windowMax) {
+    quantizeSuv(images.suv, look.windowMax, display.img as Uint8Array);
+    display.hdr!.scl_slope = displaySlope(look.windowMax);
+    display.hdr!.scl_inter = 0;
+  }
+  display.cal_min = 0;
+  display.cal_max = look.windowMax;
+  display.colormap = cm.niivue;
+  display.colormapInvert = cm.invert;
   nv.updateGLVolume();
 }
 
 /** The coronal MIP of each SUV volume, computed once (a new window or colour map only recolours it). */
-const mips = new WeakMap<NVImage, Float32Array>();
+const mips = new WeakMap<NiftiVoxels, Float32Array>();
 
 /** Draws the coronal MIP of the SUV volume in the window and colour map (head at the top). */
-export function drawMip(vol: NVImage, cv: HTMLCanvasElement | null, look: Look): void {
+export function drawMip(images: ScanImages, cv: HTMLCanvasElement | null, look: Look): void {
   const ctx = cv?.getContext('2d');
   if (!cv || !ctx) return;
-  const g = grid(vol);
-  const [nx, , nz] = g.size;
-  let mip = mips.get(vol);
+  const { suv } = images;
+  const [nx, , nz] = suv.size;
+  let mip = mips.get(suv);
   if (!mip) {
-    mip = coronalMip(g);
-    mips.set(vol, mip);
+    mip = coronalMip(niftiGrid(suv));
+    mips.set(suv, mip);
   }
+  const vol = images.display;
   cv.width = nx;
   cv.height = nz;
   // millimetres, not voxels, set the shape (pixDims: spacing along i, j, k)

@@ -11,8 +11,10 @@ import {
   applyLook,
   crosshairMmLps,
   drawMip,
-  fetchScanImages,
-  grid,
+  checkSameGrid,
+  fetchDisplay,
+  fetchScanData,
+  niftiGrid,
   nativeToRas,
   overlayIndexAt,
   rasToNative,
@@ -99,6 +101,44 @@ export interface ScanPane {
 const hooks = window as unknown as Partial<Record<HookName, ViewerHook>>;
 
 /**
+ * Loads scan `scanId` into `nv` on `cv`: the volumes are fetched while niivue starts on the canvas, and
+ * the slices are built from the display volume (in `look0`, fetched first) while the float SUV and the
+ * label map are on their way. Returns the images and the moments (performance.now()) niivue was attached, the
+ * float data were in and the slices drawn; null when `live()` turned false meanwhile.
+ * @throws Error from `fetchDisplay`, `fetchScanData`, `checkSameGrid` or niivue
+ */
+async function loadScan(
+  nv: Niivue,
+  cv: HTMLCanvasElement,
+  scanId: string,
+  look0: Look,
+  phases: Phases,
+  live: () => boolean,
+): Promise<{ img: ScanImages; attachedAt: number; dataAt: number; renderAt: number } | null> {
+  // the display volume's bytes first (alone on the wire they come in sooner), then the float data
+  // while niivue parses it and builds the slices
+  let dataAt = NaN;
+  let displayIn = (): void => undefined;
+  const data = new Promise<void>((resolve) => (displayIn = resolve))
+    .then(() => fetchScanData(scanId, phases))
+    .then((d) => ((dataAt = performance.now()), d));
+  data.catch(() => undefined); // handled where awaited
+  const display = fetchDisplay(scanId, look0, phases, displayIn);
+  await nv.attachToCanvas(cv);
+  skipGradientPasses(nv);
+  nv.setSliceType(nv.sliceTypeMultiplanar);
+  const attachedAt = performance.now();
+  const shown = await display;
+  if (!live()) return null;
+  await showSuv(nv, shown, phases);
+  const renderAt = performance.now();
+  const img = { ...(await data), display: shown };
+  if (!live()) return null;
+  checkSameGrid(shown, img.suv);
+  return { img, attachedAt, dataAt, renderAt };
+}
+
+/**
  * The pane of scan `scanId` in look `look`. `startAt` (read once, when loaded) gives the position to
  * open at, else the volume's centre; `onMove` hears the user's moves (see module doc).
  */
@@ -123,18 +163,19 @@ export function useScanPane(
   const images = useRef<ScanImages | null>(null);
   const readAt = useCallback((nv: Niivue) => {
     if (!images.current) return;
-    const { suv: suvVol, labels: labVol } = images.current;
+    const { suv, labels, display } = images.current;
     const ras = nv.frac2vox(nv.scene.crosshairPos);
-    const vox = rasToNative(suvVol, [ras[0], ras[1], ras[2]]);
-    const g = grid(suvVol);
-    const inside = vox.every((v, a) => v >= 0 && v < g.size[a]!);
-    const q = vox[0] + g.size[0] * (vox[1] + g.size[1] * vox[2]);
+    const vox = rasToNative(display, [ras[0], ras[1], ras[2]]);
+    const size = suv.size;
+    const inside = vox.every((v, a) => v >= 0 && v < size[a]!);
+    const q = vox[0] + size[0] * (vox[1] + size[1] * vox[2]);
     setReadout({
       vox,
       mmLps: crosshairMmLps(nv),
       inside,
-      suv: inside ? g.value(q) : NaN,
-      labelValue: inside ? Math.round(grid(labVol).value(q)) : 0,
+      // the float SUV of the file, not the display volume's 8-bit level
+      suv: inside ? niftiGrid(suv).value(q) : NaN,
+      labelValue: inside ? Math.round(niftiGrid(labels).value(q)) : 0,
     });
   }, []);
   const moveToMm = useCallback(
@@ -163,7 +204,7 @@ export function useScanPane(
     (labelValue: number) => {
       const img = images.current;
       if (!img) return;
-      const at = suvMaxVoxel(grid(img.suv), grid(img.labels), labelValue);
+      const at = suvMaxVoxel(niftiGrid(img.suv), niftiGrid(img.labels), labelValue);
       if (at) moveToVoxel(...at);
     },
     [moveToVoxel],
@@ -188,29 +229,21 @@ export function useScanPane(
       try {
         const look0 = current.current.look;
         const phases: Phases = [];
-        // the volumes are fetched and parsed while niivue starts on the canvas
-        const loaded = fetchScanImages(scanId, look0, phases);
-        await nv.attachToCanvas(canvas.current!);
-        skipGradientPasses(nv);
-        nv.setSliceType(nv.sliceTypeMultiplanar);
-        const attachedAt = performance.now();
-        const img = await loaded;
-        const dataAt = performance.now();
-        if (!live) return;
-        showSuv(nv, img, phases);
-        const renderAt = performance.now();
+        const loaded = await loadScan(nv, canvas.current!, scanId, look0, phases, () => live);
+        if (!loaded) return;
+        const { img, dataAt, renderAt, attachedAt } = loaded;
         images.current = img;
         applied.current = look0;
         nv.onLocationChange = () => {
           readAt(nv);
           current.current.opts.onMove?.(crosshairMmLps(nv));
         };
-        const size = grid(img.suv).size;
+        const size = img.suv.size;
         const start = current.current.opts.startAt?.();
         if (start) moveToMm(start);
         else {
           nv.scene.crosshairPos = nv.vox2frac(
-            nativeToRas(img.suv, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
+            nativeToRas(img.display, [size[0] >> 1, size[1] >> 1, size[2] >> 1]),
           );
           nv.drawScene();
           readAt(nv);
@@ -230,7 +263,7 @@ export function useScanPane(
         showVoiOverlay(nv, img, phases);
         nv.drawScene();
         const mipFrom = performance.now();
-        drawMip(img.suv, mipCanvas.current, applied.current ?? look0);
+        drawMip(img, mipCanvas.current, applied.current ?? look0);
         phases.push(['mip', Math.round(performance.now() - mipFrom)]);
         setTiming(paneTiming(t0, { ...at, overlayAt: performance.now() }, attachedAt, phases));
       } catch (e) {
@@ -248,13 +281,13 @@ export function useScanPane(
   // window and colour map: niivue rebuilds its textures, so only on a change of either
   useEffect(() => {
     const nv = nvRef.current;
-    const suvVol = images.current?.suv;
+    const img = images.current;
     const was = applied.current;
-    if (status !== 'ready' || !nv || !suvVol || !was) return;
+    if (status !== 'ready' || !nv || !img || !was) return;
     if (was.windowMax === look.windowMax && was.colourMap === look.colourMap) return;
-    applyLook(nv, look);
+    applyLook(nv, img, look);
     applied.current = look;
-    drawMip(suvVol, mipCanvas.current, look);
+    drawMip(img, mipCanvas.current, look);
   }, [status, look]);
 
   return { canvas, mipCanvas, status, readout, timing, moveToVoxel, goToVoi, moveToMm };
