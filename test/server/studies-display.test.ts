@@ -1,16 +1,13 @@
 /**
- * The viewer's display volume and NIfTI reading (src/server/routes/studies-display.ts): the 8-bit
+ * The viewer's display volume (src/server/routes/studies-display.ts) and NIfTI reading
+ * (src/io/nifti-voxels.ts): the 8-bit
  * quantization of the SUV through the window, the display NIfTI's header, and the clear errors of
  * `niftiVoxels` (file, field and value) for files the viewer does not read.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  displayNifti,
-  displaySlope,
-  niftiVoxels,
-  quantizeSuv,
-} from '../../src/server/routes/studies-display.js';
+import { displayNifti, displaySlope, quantizeSuv } from '../../src/server/routes/studies-display.js';
+import { niftiVoxels } from '../../src/io/nifti-voxels.js';
 import { IDENTITY_DIRECTION } from '../../src/imaging/volume.js';
 import { encodeNifti } from '../../src/io/nifti.js';
 
@@ -51,7 +48,8 @@ test('niftiVoxels names the file, the field and the value of a file it does not 
   };
   const cases: [Uint8Array, RegExp][] = [
     [bytes.subarray(0, 100), /suv\.nii: length is 100; /],
-    [edit((dv) => dv.setInt32(0, 348, false)), /suv\.nii: sizeof_hdr is 1543569408; .*little-endian/],
+    [edit((dv) => dv.setInt32(0, 348, false)), /suv\.nii: byte order is big-endian; .*little-endian/],
+    [edit((dv) => dv.setUint8(345, 0x78)), /suv\.nii: magic is not n\+1; .*NIfTI-1/],
     [edit((dv) => dv.setInt16(70, 64, true)), /suv\.nii: datatype is 64; /],
     [edit((dv) => dv.setInt16(44, 0, true)), /suv\.nii: dim\[1\.\.3\] is 3×0×2; /],
     [edit((dv) => dv.setFloat32(108, 40, true)), /suv\.nii: vox_offset is 40; /],

@@ -17,7 +17,7 @@ import { register as registerRun } from '../../src/cli/commands/run.js';
 import { parseNifti } from '../../src/io/nifti.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
-import { niftiVoxels } from '../../src/server/routes/studies-display.js';
+import { niftiVoxels } from '../../src/io/nifti-voxels.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';

@@ -17,7 +17,8 @@ import { ScanImageCache } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
-import { displayNifti, niftiVoxels } from './studies-display.js';
+import { niftiVoxels } from '../../io/nifti-voxels.js';
+import { displayNifti } from './studies-display.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);

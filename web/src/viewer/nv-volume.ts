@@ -14,12 +14,8 @@ import {
   VOI_COLOUR_COUNT,
   type ColourMap,
 } from './colours.js';
-import {
-  displaySlope,
-  niftiVoxels,
-  quantizeSuv,
-  type NiftiVoxels,
-} from '../../../src/server/routes/studies-display.js';
+import { niftiVoxels, type NiftiVoxels } from '../../../src/io/nifti-voxels.js';
+import { displaySlope, quantizeSuv } from '../../../src/server/routes/studies-display.js';
 import type { Grid } from '../studies/volume.js';
 
 export type Vec3 = [number, number, number];
