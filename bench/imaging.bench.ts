@@ -51,6 +51,20 @@ function gc(): void {
 
 const MiB = 1024 * 1024;
 
+/**
+ * The environment of the processes this bench starts (carto, python3). bench/run.ts runs this bench's
+ * own process with glibc's huge-page tunable, as bin/carto.js runs the whole-volume commands
+ * (bin/huge-pages.mjs), so that the in-process kernels allocate as the CLI does; the tunable is taken
+ * out again for the processes started here, so that `carto` starts as a user's does (its launcher
+ * sets the tunable itself, and its cost is in the figures) and the peer keeps its own environment.
+ */
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+if (process.env['CARTO_BENCH_HUGE_PAGES'] === '1') delete childEnv['GLIBC_TUNABLES'];
+if (process.env['CARTO_BENCH_HUGE_PAGES'] === '1')
+  console.log(
+    `in-process kernels run with GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES']} (as bin/carto.js runs volume commands)`,
+  );
+
 const gaussianOnly = process.env['BENCH_IMAGING_ONLY'] === 'gaussian';
 
 // (a) issue 2 ------------------------------------------------------------------------------------------
@@ -134,6 +148,7 @@ if (gaussianOnly) {
       );
       const t0 = performance.now();
       const py = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], {
+        env: childEnv,
         encoding: 'utf8',
         maxBuffer: 64 * MiB,
       });
@@ -239,8 +254,9 @@ function spawnMeasured(
     ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
         encoding: 'utf8',
         maxBuffer: 64 * MiB,
+        env: childEnv,
       })
-    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB, env: childEnv });
   const seconds = (performance.now() - t0) / 1000;
   const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   return {
@@ -376,7 +392,10 @@ function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Arr
       rows.ours.push((performance.now() - f) / 1000);
       rows.oursCpu.push((cpu.user + cpu.system) / 1e6);
       gc();
-      const pk = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], { encoding: 'utf8' });
+      const pk = spawnSync('python3', [join(here, 'imaging_numpy.py'), dir], {
+        encoding: 'utf8',
+        env: childEnv,
+      });
       if (pk.status !== 0) throw new Error(`imaging_numpy.py (gaussian) failed: ${pk.stderr}`);
       const sp = JSON.parse(pk.stdout) as { gaussianSeconds: number; gaussianCpuSeconds: number };
       rows.scipy.push(sp.gaussianSeconds);
