@@ -68,7 +68,13 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
     let pA: string;
     let pB: string;
     let rowsB: Record<string, string>;
-    let doc: { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>> };
+    type Parameter = { name: string; in: string; required?: boolean; schema?: { type?: string } };
+    let doc: {
+      paths: Record<
+        string,
+        Record<string, { security?: unknown[]; requestBody?: unknown; parameters?: Parameter[] }>
+      >;
+    };
 
     before(async () => {
       const store = await open();
@@ -109,6 +115,13 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
       if (e) return sampleBody(e);
       if (path === '/api/patients') return patientBody('API-NEW', 'UMCG');
       return {};
+    };
+
+    /** A valid query string for an operation's required query parameters (as `bodyFor` gives a valid body). */
+    const queryFor = (op: { parameters?: Parameter[] }): string => {
+      const required = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required);
+      const value = (p: Parameter) => (p.schema?.type === 'string' ? 'x' : '1');
+      return required.length === 0 ? '' : `?${required.map((p) => `${p.name}=${value(p)}`).join('&')}`;
     };
 
     test('entity lists paginate with limit and offset and give the total in X-Total-Count', async () => {
@@ -163,10 +176,12 @@ export function apiSuite(name: string, open: () => Promise<RegistryStore>): void
     test('a centre-A user gets 404 for centre-B rows on every endpoint, nothing leaked or written', async () => {
       const before = await auditCount(w.store);
       let n = 0;
-      for (const { path, method } of operations()) {
+      for (const { path, method, op } of operations()) {
         if (!path.includes('{id}') && !path.includes('{rowId}')) continue;
         const entity = ENTITIES.find((e) => path.startsWith(`/api/${e.path}/`));
-        const url = path.replace('{id}', pB).replace('{rowId}', entity ? (rowsB[entity.path] ?? '') : '');
+        const url =
+          path.replace('{id}', pB).replace('{rowId}', entity ? (rowsB[entity.path] ?? '') : '') +
+          queryFor(op);
         const r = await call(app, sA, method, url, bodyFor(path, method));
         assert.equal(r.statusCode, 404, `${method} ${path}: ${r.body}`);
         assert.ok(!r.body.includes('API-B-1') && !r.body.includes('UMCG'), `${method} ${path} leaks`);
