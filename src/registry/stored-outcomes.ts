@@ -48,10 +48,24 @@ export async function refreshStoredOutcomes(db: Db, patientIds: Iterable<string>
 }
 
 /**
- * Recomputes and stores the stage and product of every patient (migration 0013's backfill).
+ * The version of the definition the stored stage and product are computed by: raise it with any change
+ * of `patientOutcome`'s stage or product (src/clinical/outcomes.ts), and every database recomputes its
+ * stored values once, when next opened (src/store/derived.ts).
+ */
+export const STORED_OUTCOMES_VERSION = 1;
+
+/**
+ * Recomputes and stores the stage and product of every patient, in one transaction: every patient row
+ * is locked first, as `refreshStoredOutcomes` locks, so a write made meanwhile by another process is
+ * either seen or waits (src/store/derived.ts runs it when the stored values' version is not the code's).
+ * @param db a transaction
  * @returns how many patients' stored values changed
  */
-export async function backfillStoredOutcomes(db: Db): Promise<number> {
+export async function refreshAllStoredOutcomes(db: Db): Promise<number> {
+  await db
+    .updateTable('reg_patient')
+    .set({ stage: sql.ref('stage') })
+    .execute();
   const rows = await db.selectFrom('reg_patient').selectAll().execute();
   return store(db, rows, rows.length > 500 ? 'all' : 'ids');
 }

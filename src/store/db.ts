@@ -17,6 +17,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvide
 import pg from 'pg';
 import { CartoError, InputError } from '../errors.js';
 import { checkSqlitePath, sqliteOpenError } from '../io/sqlite-path.js';
+import { refreshDerivedValues } from './derived.js';
 import { adoptLegacyHistory } from './legacy.js';
 import { storeMigrations } from './migrations/index.js';
 
@@ -94,7 +95,8 @@ class StaticProvider implements MigrationProvider {
 
 /**
  * Brings the schema up to date (idempotent; a database already at the latest version is only read).
- * Adopts a legacy registry or study-store migration history first (src/store/legacy.ts).
+ * Adopts a legacy registry or study-store migration history first (src/store/legacy.ts), and afterwards
+ * recomputes stored derived values whose definition changed (src/store/derived.ts).
  * @throws CartoError naming the migration when one fails (the message carries the database error), or
  *   when the database holds a migration this version does not know (it was written by a newer one)
  */
@@ -116,6 +118,7 @@ export async function migrateDatabase(conn: Connection): Promise<void> {
       `database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
     );
   }
+  await refreshDerivedValues(conn.db);
 }
 
 /**

@@ -2,14 +2,14 @@
  * Migration 0013: the patient's CONSORT stage and CAR T product stored on `reg_patient` (`stage`, not
  * null; `product`, null when no product is recorded), so that the patient list (GET /api/patients,
  * src/registry/patient-list.ts) filters and sorts by them in SQL, with indexes for a filter by stage or
- * product in the list's default order (referral date, then pseudonym). Both are derived: the backfill
- * computes them for every patient through the one definition (src/registry/stored-outcomes.ts →
- * `patientOutcome`), and every later write recomputes them in its transaction. The column default
- * ('referred') is only what a row holds until the backfill or its first write sets it.
+ * product in the list's default order (referral date, then pseudonym). Both are derived, through the one
+ * definition (src/registry/stored-outcomes.ts → `patientOutcome`): every write recomputes them in its
+ * transaction, and the values of existing patients are filled in after the migration run
+ * (src/store/derived.ts, migration 0014: the backfill this migration ran in its first release now runs
+ * there, on the schema of the code that computes it). The column default ('referred') is only what a row
+ * holds until then.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { RegistryDb } from '../../registry/db.js';
-import { backfillStoredOutcomes } from '../../registry/stored-outcomes.js';
 
 const INDEXES = ['reg_patient_stage', 'reg_patient_product'] as const;
 
@@ -30,7 +30,6 @@ export const patientStage: Migration = {
       .on('reg_patient')
       .columns(['product', 'referral_date', 'pseudonym'])
       .execute();
-    await backfillStoredOutcomes(db as unknown as Kysely<RegistryDb>);
   },
   async down(db: Kysely<unknown>): Promise<void> {
     for (const name of INDEXES) await db.schema.dropIndex(name).execute();

@@ -19,6 +19,7 @@ import { registryPatientList } from './0010_registry_patient_list.js';
 import { scanJobs } from './0011_scan_jobs.js';
 import { scanProjections } from './0012_scan_projections.js';
 import { patientStage } from './0013_patient_stage.js';
+import { derivedVersions } from './0014_derived_versions.js';
 
 /** The migrations for `dialect`, by name. */
 export function storeMigrations(dialect: DialectName): Record<string, Migration> {
@@ -36,5 +37,6 @@ export function storeMigrations(dialect: DialectName): Record<string, Migration>
     '0011_scan_jobs': scanJobs,
     '0012_scan_projections': scanProjections(dialect),
     '0013_patient_stage': patientStage,
+    '0014_derived_versions': derivedVersions,
   };
 }
