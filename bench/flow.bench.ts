@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { compensate } from '../src/flow/compensation.js';
 import { applyGates, type Dimension, type Gate, type GatingStrategy } from '../src/flow/gates.js';
 import { readFcs } from '../src/io/fcs/reader.js';
-import { peakRssMiB, report, timeIt } from './util.js';
+import { peakRssMiB, report, spawnMeasured, timeIt } from './util.js';
 
 const N = Number(process.env['CARTO_BENCH_EVENTS'] ?? 1e7);
 const FL = Array.from({ length: 17 }, (_, i) => `FL${i + 1}-A`);
@@ -290,28 +290,6 @@ function gatingMl(st: GatingStrategy): string {
     out.join('\n') +
     '\n</gating:Gating-ML>\n'
   );
-}
-
-/** Runs `cmd args` under GNU time when present: wall seconds, peak RSS (MiB; NaN without GNU time), output. */
-function spawnMeasured(cmd: string, args: string[]) {
-  const gnuTime = existsSync('/usr/bin/time');
-  const t0 = performance.now();
-  const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
-        encoding: 'utf8',
-        maxBuffer: 256 * 2 ** 20,
-      })
-    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
-  const seconds = (performance.now() - t0) / 1000;
-  const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
-  return {
-    seconds,
-    peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
-  };
 }
 
 /** Which peers are installed: R flowCore, Python FlowKit, fcsparser. */

@@ -27,7 +27,7 @@
  * copy of the volume). Set BENCH_IMAGING_SKIP_NUMPY=1 to skip the NumPy comparison.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ import type { LabelStatistics } from '../src/imaging/voi-stats.js';
 import type { Volume } from '../src/imaging/volume.js';
 import { writeNifti } from '../src/io/nifti.js';
 import { phantom } from './phantom.js';
-import { peakRssMiB, report, timeIt } from './util.js';
+import { median, peakRssMiB, report, spawnMeasured, timeIt } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -236,39 +236,6 @@ if (gaussianOnly) {
   }
 }
 
-/** Runs `cmd args` under GNU time when present: wall seconds, peak RSS (MiB, NaN without GNU time), output. */
-function spawnMeasured(
-  cmd: string,
-  args: string[],
-): {
-  seconds: number;
-  peakRssMiB: number;
-  cpuSeconds: number;
-  status: number | null;
-  stdout: string;
-  stderr: string;
-} {
-  const gnuTime = existsSync('/usr/bin/time');
-  const t0 = performance.now();
-  const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'carto-bench-maxrss-kib=%M cpu=%U+%S', cmd, ...args], {
-        encoding: 'utf8',
-        maxBuffer: 64 * MiB,
-        env: childEnv,
-      })
-    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB, env: childEnv });
-  const seconds = (performance.now() - t0) / 1000;
-  const m = /carto-bench-maxrss-kib=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
-  return {
-    seconds,
-    peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr.replace(/carto-bench-maxrss-kib=.*\n?/, ''),
-    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
-  };
-}
-
 /** (c) issue 18: `carto suv` and the NumPy script as whole processes on the same NIfTI files. */
 function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, labels: number[]): void {
   const dir = mkdtempSync(join(tmpdir(), 'carto-bench-'));
@@ -287,15 +254,12 @@ function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, l
     );
     const volMiB = suv.data.byteLength / MiB;
     const carto = join(here, '..', 'bin', 'carto.js');
-    const ours = spawnMeasured(process.execPath, [
-      carto,
-      'suv',
-      join(dir, 'image.nii'),
-      '--mask',
-      join(dir, 'labels.nii'),
-      '--json',
-    ]);
-    const py = spawnMeasured('python3', [join(here, 'imaging_numpy.py'), dir]);
+    const ours = spawnMeasured(
+      process.execPath,
+      [carto, 'suv', join(dir, 'image.nii'), '--mask', join(dir, 'labels.nii'), '--json'],
+      { env: childEnv },
+    );
+    const py = spawnMeasured('python3', [join(here, 'imaging_numpy.py'), dir], { env: childEnv });
     if (ours.status !== 0 || py.status !== 0) {
       console.log(
         `issue 18: whole process failed: carto exit ${ours.status} ${ours.stderr}; python exit ${py.status} ${py.stderr}`,
@@ -343,13 +307,6 @@ function wholeProcess(suv: Volume<Float32Array>, labelMap: Volume<Uint8Array>, l
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Median of a non-empty list. */
-function median(xs: number[]): number {
-  const a = xs.slice().sort((p, q) => p - q);
-  const m = a.length >> 1;
-  return a.length % 2 === 1 ? a[m]! : 0.5 * (a[m - 1]! + a[m]!);
 }
 
 /** (d) issue 18 item 3: Gaussian 7 mm FWHM, ours beside scipy's, kernels and whole processes, repeated. */
@@ -401,21 +358,25 @@ function gaussianComparison(suv: Volume<Float32Array>, labelMap: Volume<Uint8Arr
       rows.scipy.push(sp.gaussianSeconds);
       rows.scipyCpu.push(sp.gaussianCpuSeconds);
       // Whole processes on the same files, in turn.
-      const ours = spawnMeasured(process.execPath, [
-        carto,
-        'matv',
-        join(dir, 'image.nii'),
-        '--mask',
-        join(dir, 'labels.nii'),
-        '--filter-fwhm-mm',
-        '7',
-        '--json',
-      ]);
-      const peer = spawnMeasured('python3', [
-        join(here, 'imaging_numpy.py'),
-        dir,
-        join(dir, 'meta-matv.json'),
-      ]);
+      const ours = spawnMeasured(
+        process.execPath,
+        [
+          carto,
+          'matv',
+          join(dir, 'image.nii'),
+          '--mask',
+          join(dir, 'labels.nii'),
+          '--filter-fwhm-mm',
+          '7',
+          '--json',
+        ],
+        { env: childEnv },
+      );
+      const peer = spawnMeasured(
+        'python3',
+        [join(here, 'imaging_numpy.py'), dir, join(dir, 'meta-matv.json')],
+        { env: childEnv },
+      );
       if (ours.status !== 0 || peer.status !== 0) {
         console.log(
           `issue 18: Gaussian whole process failed: carto ${ours.status} ${ours.stderr}; python ${peer.status} ${peer.stderr}`,

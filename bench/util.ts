@@ -24,7 +24,64 @@ export function report(name: string, seconds: number, extra = ''): void {
   );
 }
 
-/** Wall time, peak resident memory and output of one spawned process (a whole command as users run it). */
+/** Wall time, CPU time, peak resident memory, exit code and output of one spawned process. */
+export interface MeasuredProcess {
+  /** Wall time in seconds, measured here around the spawn. */
+  seconds: number;
+  /** Peak RSS of the process in MiB (GNU time's %M), NaN when /usr/bin/time is not installed. */
+  peakRssMiB: number;
+  /** User + system CPU seconds of the process (GNU time's %U + %S), NaN without /usr/bin/time. */
+  cpuSeconds: number;
+  /** Exit code; null when the process was killed by a signal. */
+  status: number | null;
+  stdout: string;
+  /** The process's own stderr (GNU time writes its figures to a file, not here). */
+  stderr: string;
+}
+
+/**
+ * Runs `cmd args` to completion (a whole command as users run it) under GNU `/usr/bin/time` when
+ * installed, which writes the peak RSS and CPU times to a temp file. Does not throw on a non-zero exit:
+ * the caller reads `status`. Options: `env` (default: this process's), `cwd`, `maxBufferBytes` for
+ * stdout/stderr (default 1 GiB).
+ */
+export function spawnMeasured(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; maxBufferBytes?: number } = {},
+): MeasuredProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-time-'));
+  try {
+    const out = join(dir, 'time.txt');
+    const gnuTime = existsSync('/usr/bin/time');
+    const [c, a] = gnuTime
+      ? ['/usr/bin/time', ['-f', 'carto-bench-time %M %U %S', '-o', out, cmd, ...args]]
+      : [cmd, args];
+    const t0 = performance.now();
+    const r = spawnSync(c, a, {
+      encoding: 'utf8',
+      maxBuffer: options.maxBufferBytes ?? 1 << 30,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+    // GNU time writes "Command exited with non-zero status N" before its line when the command fails.
+    const m = gnuTime ? /carto-bench-time (\d+) ([\d.]+) ([\d.]+)/.exec(readFileSync(out, 'utf8')) : null;
+    return {
+      seconds,
+      peakRssMiB: m ? Number(m[1]) / 1024 : NaN,
+      cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Wall time, peak resident memory and output of one spawned process that succeeded. */
 export interface ProcessFigures {
   seconds: number;
   /** Peak RSS of the process in MiB (GNU time's %M), NaN when /usr/bin/time is not installed. */
@@ -33,25 +90,11 @@ export interface ProcessFigures {
   stderr: string;
 }
 
-/**
- * Runs `cmd args` to completion under GNU `/usr/bin/time` (for its peak RSS) when installed; throws
- * with the process's stderr when it fails.
- */
+/** {@link spawnMeasured} that throws with the process's stderr when it exits non-zero. */
 export function runProcess(cmd: string, args: string[], cwd?: string): ProcessFigures {
-  const dir = mkdtempSync(join(tmpdir(), 'carto-bench-time-'));
-  try {
-    const out = join(dir, 'time.txt');
-    const gnuTime = existsSync('/usr/bin/time');
-    const [c, a] = gnuTime ? ['/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args]] : [cmd, args];
-    const t0 = performance.now();
-    const r = spawnSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 30, ...(cwd ? { cwd } : {}) });
-    const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-    const kb = gnuTime ? Number(readFileSync(out, 'utf8').trim().split('\n').pop()) : NaN;
-    return { seconds, maxRssMiB: kb / 1024, stdout: r.stdout, stderr: r.stderr };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const r = spawnMeasured(cmd, args, cwd ? { cwd } : {});
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return { seconds: r.seconds, maxRssMiB: r.peakRssMiB, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Median of a non-empty list. */

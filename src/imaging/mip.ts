@@ -12,6 +12,7 @@
  * Source: plain max along an axis (docs/references/imaging.md §8); DICOM radiological viewing convention.
  */
 import { InputError } from '../errors.js';
+import { labelIndex } from './segmentation.js';
 import type { Grid, Volume } from './volume.js';
 
 export type View = 'coronal' | 'sagittal' | 'axial';
@@ -164,4 +165,37 @@ export function projectMask(grid: Grid, mask: ArrayLike<number>, opts: Projectio
         }
     }
   return out;
+}
+
+/**
+ * The projections of several labels of a label map on `grid`, in one pass over the voxels: for each
+ * label of `labels` (in that order) a mask in the layout of `maxProjection` with the same options, 1
+ * where any voxel along the viewing direction has that label's value, else 0 — what `projectMask` gives
+ * for the mask `labelMap == label`, without building that full-size mask. Memory: one byte per
+ * projection pixel per label (the caller passes a few labels at a time when they are many).
+ * @param labelMap label values on `grid` (i fastest); any value may be listed, 0 too
+ * @throws InputError as `maxProjection` for a slice index outside the grid
+ */
+export function projectLabels(
+  grid: Grid,
+  labelMap: ArrayLike<number>,
+  labels: readonly number[],
+  opts: ProjectionOptions = {},
+): Uint8Array[] {
+  const w = viewWalk(grid, opts);
+  const { table, map } = labelIndex(labels);
+  // A label listed twice is looked up at its last position; its earlier places share that mask.
+  const at = labels.map((l) => table[l] ?? map.get(l)!);
+  const out = labels.map((_, n) => (at[n] === n ? new Uint8Array(w.columns * w.rows) : null));
+  for (let v = 0; v < w.rows; v++)
+    for (let h = 0; h < w.columns; h++) {
+      const base = w.base(v, h);
+      const px = v * w.columns + h;
+      for (let p = w.p0; p <= w.p1; p++) {
+        const x = labelMap[base + p * w.sp]!;
+        const g = table[x] ?? map.get(x) ?? -1;
+        if (g >= 0) out[g]![px] = 1;
+      }
+    }
+  return at.map((g) => out[g]!);
 }

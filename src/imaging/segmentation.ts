@@ -398,11 +398,11 @@ export interface LesionMatv {
 const LABEL_TABLE_SIZE = 65536;
 
 /**
- * Positions of labels in `labels` for the per-voxel lookup of `matvForLabels`: `table[v]` for a whole
- * label v in 0…65535 (−1 when not listed; undefined for any other value, then `map.get(v)`); a label
- * listed twice maps to its last position (as a Map built in order).
+ * Positions of labels in `labels` for a per-voxel lookup (`matvForLabels`; `projectLabels` in mip.ts):
+ * `table[v]` for a whole label v in 0…65535 (−1 when not listed; undefined for any other value, then
+ * `map.get(v)`); a label listed twice maps to its last position (as a Map built in order).
  */
-function labelIndex(labels: number[]): { table: Int32Array; map: Map<number, number> } {
+export function labelIndex(labels: readonly number[]): { table: Int32Array; map: Map<number, number> } {
   const table = new Int32Array(LABEL_TABLE_SIZE).fill(-1);
   const map = new Map<number, number>();
   labels.forEach((l, n) => {

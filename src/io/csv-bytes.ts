@@ -11,12 +11,13 @@
 import { InputError } from '../errors.js';
 
 /**
- * A Buffer with Node's own slice decoders (on Buffer.prototype since Node 0.x, used by toString):
- * called directly, without toString's argument checks, once per text cell.
+ * The bytes the scanner reads, with a decoder of a byte range called once per text cell: in Node a
+ * Buffer, whose own `utf8Slice` (on Buffer.prototype since Node 0.x, used by toString) is called
+ * directly, without toString's argument checks; in the browser (no Buffer: the web app's report tables)
+ * a Uint8Array with a TextDecoder behind `utf8Slice`.
  */
-export type ByteBuffer = Buffer & {
+export type ByteBuffer = Uint8Array & {
   utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
 };
 
 const QUOTE = 0x22;
@@ -33,13 +34,27 @@ export function trimCell(s: string): string {
   return a <= 0x20 || a >= 0x7f || z <= 0x20 || z >= 0x7f ? s.trim() : s;
 }
 
-/** A Buffer over `input`: the UTF-8 bytes of a string (encoded once), or the bytes given (not copied). */
+/**
+ * The bytes of `input` for the scanner: the UTF-8 bytes of a string (encoded once), or the bytes given
+ * (not copied); a Buffer in Node, a Uint8Array with its own `utf8Slice` where there is no Buffer (the
+ * browser). Invalid UTF-8 decodes to U+FFFD either way, and a BOM inside a cell is kept.
+ */
 export function utf8Bytes(input: string | Uint8Array): ByteBuffer {
-  return (
+  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (NodeBuffer !== undefined)
+    return (
+      typeof input === 'string'
+        ? NodeBuffer.from(input, 'utf8')
+        : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength)
+    ) as Buffer & ByteBuffer; // utf8Slice: Buffer.prototype's own, not in @types/node
+  const bytes = (
     typeof input === 'string'
-      ? Buffer.from(input, 'utf8')
-      : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+      ? new TextEncoder().encode(input)
+      : new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
   ) as ByteBuffer;
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  bytes.utf8Slice = (start, end) => decoder.decode(bytes.subarray(start, end));
+  return bytes;
 }
 
 /** The byte that stands for a separator of one non-ASCII character (0xFF never occurs in UTF-8). */
@@ -60,19 +75,20 @@ export function scanInput(
     const whole = utf8Bytes(input);
     const bom = whole[0] === 0xef && whole[1] === 0xbb && whole[2] === 0xbf;
     const sepCode = separator.length === 1 ? separator.charCodeAt(0) : -1;
-    return { bytes: (bom ? whole.subarray(3) : whole) as ByteBuffer, sepCode };
+    return { bytes: bom ? utf8Bytes(whole.subarray(3)) : whole, sepCode };
   }
-  let text = typeof input === 'string' ? input : utf8Bytes(input).toString('utf8');
+  let text = typeof input === 'string' ? input : utf8Bytes(input).utf8Slice(0, input.length);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const parts = text.split(separator).map((p) => Buffer.from(p, 'utf8'));
-  const bytes = Buffer.alloc(
-    parts.reduce((n, p) => n + p.length + 1, -1),
-    WIDE_SEPARATOR,
-  ) as ByteBuffer;
+  const parts = text.split(separator).map((p) => utf8Bytes(p));
+  const raw = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, -1)).fill(WIDE_SEPARATOR);
   let at = 0;
-  for (const p of parts) at += p.copy(bytes, at) + 1;
-  // A second view of the bytes keeps Buffer's own decoder (toString would call the override).
-  const plain = utf8Bytes(bytes);
+  for (const p of parts) {
+    raw.set(p, at);
+    at += p.length + 1;
+  }
+  // Two views of the bytes: one keeps its own decoder, the other's decoder writes the separator back.
+  const plain = utf8Bytes(raw);
+  const bytes = utf8Bytes(raw);
   bytes.utf8Slice = (start, end) => {
     let out = '';
     for (let s = start; ;) {

@@ -14,7 +14,7 @@
 import { InputError } from '../errors.js';
 import type { FusedSliceData } from '../imaging/fusion.js';
 import { planePixelToIjk } from '../imaging/fusion.js';
-import { maxProjection, projectMask, type Projection, type View } from '../imaging/mip.js';
+import { maxProjection, projectLabels, projectMask, type Projection, type View } from '../imaging/mip.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeRgbPng } from '../io/png.js';
 import { VOI_COLOURS_RGB } from './voi-colours.js';
@@ -56,6 +56,19 @@ export interface ProjectionRenderOptions {
   fields?: { pixelMm?: string; windowSuv?: string; slice?: string };
 }
 
+/** A projection drawn in grey, before outlines and encoding: pixels and the display → projection map. */
+interface Canvas {
+  rgb: Uint8Array;
+  W: number;
+  H: number;
+  /** Projection row / column shown by each display row / column. */
+  rowOf: Int32Array;
+  colOf: Int32Array;
+  /** Projection columns (the row stride of projected masks). */
+  nh: number;
+  windowSuv: [number, number];
+}
+
 /**
  * A projection drawn as a PNG: inverted grey in the SUV window, each outline a pixel of its mask with a
  * 4-neighbour outside it, in display pixels.
@@ -63,6 +76,13 @@ export interface ProjectionRenderOptions {
  *   picture over `MAX_PICTURE_PIXELS`, or a window that is not two finite numbers lo < hi
  */
 export function renderProjection(p: Projection, opts: ProjectionRenderOptions = {}): Picture {
+  const canvas = greyCanvas(p, opts);
+  drawOutlines(canvas, opts.outlines ?? [], 0);
+  return picture(canvas);
+}
+
+/** The canvas of `renderProjection`: options checked, the projection in inverted grey. */
+function greyCanvas(p: Projection, opts: ProjectionRenderOptions): Canvas {
   const fields = opts.fields ?? {};
   const [spH, spV] = p.pixelMm;
   const pix = opts.pixelMm ?? Math.min(spH, spV);
@@ -108,8 +128,17 @@ export function renderProjection(p: Projection, opts: ProjectionRenderOptions = 
       rgb[o + 1] = grey;
       rgb[o + 2] = grey;
     }
-  (opts.outlines ?? []).forEach((m, n) => {
-    const col = PALETTE[n % PALETTE.length]!;
+  return { rgb, W, H, rowOf, colOf, nh, windowSuv: win };
+}
+
+/**
+ * Draws the outline of each projected mask (the projection's layout) on the canvas, in order, mask n in
+ * the colour `firstColour + n` of the cycle: a display pixel of the mask with a 4-neighbour outside it.
+ */
+function drawOutlines(canvas: Canvas, masks: readonly Uint8Array[], firstColour: number): void {
+  const { rgb, W, H, rowOf, colOf, nh } = canvas;
+  masks.forEach((m, n) => {
+    const col = PALETTE[(firstColour + n) % PALETTE.length]!;
     const inside = (r: number, c: number) =>
       r >= 0 && r < H && c >= 0 && c < W && m[rowOf[r]! * nh + colOf[c]!] === 1;
     for (let r = 0; r < H; r++)
@@ -122,7 +151,17 @@ export function renderProjection(p: Projection, opts: ProjectionRenderOptions = 
         rgb[o + 2] = col[2];
       }
   });
-  return { png: encodeRgbPng(rgb, W, H), widthPx: W, heightPx: H, rgb, windowSuv: win };
+}
+
+/** The canvas encoded as PNG. */
+function picture(c: Canvas): Picture {
+  return {
+    png: encodeRgbPng(c.rgb, c.W, c.H),
+    widthPx: c.W,
+    heightPx: c.H,
+    rgb: c.rgb,
+    windowSuv: c.windowSuv,
+  };
 }
 
 /** Options of `renderMip` / `renderSlice`: a view, and outlines as masks on the volume's grid. */
@@ -131,7 +170,17 @@ export interface RenderOptions extends Omit<ProjectionRenderOptions, 'outlines'>
   axis?: View;
   /** Masks on the volume's grid whose outlines are drawn (one colour each, cycling). */
   outlines?: Uint8Array[];
+  /**
+   * Labels of a label map on the volume's grid whose outlines are drawn after `outlines`, one colour
+   * each in the order of `labels` (the cycle goes on from `outlines`): the picture of one mask
+   * `labelMap == label` per label, without building those full-size masks (`projectLabels`, a few
+   * labels per pass over the volume: at most `maskBytes` of projected masks at a time, default 64 MiB).
+   */
+  labelOutlines?: { labelMap: ArrayLike<number>; labels: readonly number[]; maskBytes?: number };
 }
+
+/** Bytes of projected label masks held at once by `renderView` by default. */
+const LABEL_MASKS_BYTES = 64 * 2 ** 20;
 
 /**
  * Maximum-intensity projection of `volume` (typically SUV) drawn as PNG (`maxProjection`, then
@@ -167,8 +216,18 @@ function renderView(
   };
   const p = maxProjection(volume, how);
   const outlines = (opts.outlines ?? []).map((m) => projectMask(volume, m, how));
-  const { axis: _a, ...rest } = opts;
-  return renderProjection(p, { ...rest, outlines });
+  const { axis: _a, labelOutlines, ...rest } = opts;
+  const canvas = greyCanvas(p, rest);
+  drawOutlines(canvas, outlines, 0);
+  if (labelOutlines) {
+    const { labelMap, labels, maskBytes = LABEL_MASKS_BYTES } = labelOutlines;
+    const step = Math.max(1, Math.floor(maskBytes / (p.columns * p.rows)));
+    for (let k = 0; k < labels.length; k += step) {
+      const masks = projectLabels(volume, labelMap, labels.slice(k, k + step), how);
+      drawOutlines(canvas, masks, outlines.length + k);
+    }
+  }
+  return picture(canvas);
 }
 
 /** Options of `renderFusedSlice`. */

@@ -71,15 +71,15 @@ export async function mipCommand(
     if (!(windowSuv[1] > windowSuv[0]))
       throw new InputError('window hi must exceed lo', { field: '--window', value: o.window });
   }
-  const outlines: Uint8Array[] = [];
+  let labelOutlines;
   if (o.mask) {
+    // One outline per label, drawn from the label map itself (no full-size mask per label).
     const { volume } = await labelMapOnGridAsync(o.mask, img.volume, { resample: o.resample ?? false });
-    const labels = presentLabels(labelHistogram(volume));
-    for (const l of labels) outlines.push(Uint8Array.from(volume.data, (x) => (x === l ? 1 : 0)));
+    labelOutlines = { labelMap: volume.data, labels: presentLabels(labelHistogram(volume)) };
   }
   const opts = {
     axis: o.axis,
-    outlines,
+    ...(labelOutlines ? { labelOutlines } : {}),
     ...(windowSuv ? { windowSuv } : {}),
     ...(o.pixelMm !== undefined ? { pixelMm: num(o.pixelMm, '--pixel-mm') } : {}),
     fields: { pixelMm: '--pixel-mm', windowSuv: '--window', slice: '--slice' },

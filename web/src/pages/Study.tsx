@@ -5,9 +5,9 @@
  * is not shown) and the study patients in scope with their scans, each opening the PET viewer.
  */
 import { useEffect, useState } from 'react';
+import { parseCsv } from '../../../src/io/csv-text.js';
 import { Link } from '../router.js';
 import {
-  parseCsv,
   studyUrl,
   useApi,
   type ResultsDocument,
@@ -207,7 +207,11 @@ function CsvTable(props: { studyId: string; tableId: string }) {
   useEffect(() => {
     fetch(url, { credentials: 'same-origin' })
       .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then((t) => setRows(parseCsv(t)))
+      .then((text) => {
+        // The project's CSV grammar (src/io/csv-text.ts): cells trimmed, blank lines skipped.
+        const t = parseCsv(text, url);
+        setRows([t.columns, ...t.rows.map((r) => t.columns.map((c) => r[c]!))]);
+      })
       .catch(() => setRows([]));
   }, [url]);
   const [head, ...body] = rows ?? [];

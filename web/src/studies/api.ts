@@ -53,39 +53,3 @@ export function useApi<T>(url: string | null): Loaded<T> {
 export function studyUrl(studyId: string, rest = ''): string {
   return `/api/studies/${encodeURIComponent(studyId)}${rest}`;
 }
-
-/**
- * Parses CSV text as written by src/io/csv.ts (RFC 4180: comma, double-quoted fields with "" escapes,
- * CRLF or LF line ends) into rows of fields; the first row is the header.
- */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
