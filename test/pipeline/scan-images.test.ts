@@ -97,6 +97,28 @@ describe('scan viewer images and their cache', () => {
     assert.equal(await scan.suvNiftiGz(), await scan.suvNiftiGz(), 'built once');
   });
 
+  test('the SUV file is written in front of the inflated voxels (no copy), or copied: the same bytes', async () => {
+    const { src, vois } = writeScan('A2', 3);
+    const loaded: Volume<Float32Array>[] = [];
+    const cache = (copy: boolean) =>
+      new ScanImageCache({
+        loaders: {
+          suv: async (s) => {
+            const v = await loadScanSuv(s);
+            loaded.push(v);
+            return copy ? { ...v, data: v.data.slice() } : v;
+          },
+          labels: scanLabelMap,
+        },
+      });
+    const inPlace = await cache(false).scan('a', 't', src, vois).suv();
+    assert.equal(inPlace.volume.data.buffer, loaded[0]!.data.buffer, 'the inflated buffer, taken over');
+    const copied = await cache(true).scan('a', 't', src, vois).suv();
+    assert.notEqual(copied.volume.data.buffer, loaded[1]!.data.buffer);
+    assert.deepEqual(inPlace.nifti, copied.nifti);
+    assert.deepEqual(copied.nifti, encodeNifti(loaded[1]!, { description: 'SUV g/mL, scan A2' }));
+  });
+
   test('concurrent asks of every stage share one build; the SUV does not wait for the label map', async () => {
     const loaders = countingLoaders();
     let releaseLabels!: () => void;
