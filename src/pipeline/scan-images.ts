@@ -230,14 +230,16 @@ export class ScanImages {
    * @throws InputError from the loader (naming the file; the entry leaves the cache)
    */
   suv(): Promise<NiftiVolume<Float32Array>> {
-    this.suvBuild ??= this.loaders.suv(this.src).then(
-      (v) => this.keep(asNiftiVolume(v, `SUV g/mL, scan ${this.src.scan.scanId}`)),
-      (e: unknown) => {
+    this.suvBuild ??= (async () => {
+      try {
+        const suv = await this.loaders.suv(this.src);
+        return this.keep(asNiftiVolume(suv, `SUV g/mL, scan ${this.src.scan.scanId}`));
+      } catch (e) {
         this.owner?.forget(this);
         this.owner = null;
         throw e;
-      },
-    );
+      }
+    })();
     return this.suvBuild;
   }
 
