@@ -299,6 +299,7 @@ export class ScanImages {
     if (group) {
       const names = this.groups.get(group.name) ?? [];
       this.groups.set(group.name, names);
+      if (names.includes(name)) names.splice(names.indexOf(name), 1); // a failed build's name
       names.push(name);
       while (names.length > group.keep) this.dropFile(names.shift()!);
     }
