@@ -145,18 +145,15 @@ async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
  * quarter of the SUV's bytes and quick to send) and parses it with niivue, in the colour map of `look`.
  * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
  * inflates off the page's thread.
- * @param phases receives the time (ms) from the call to the parsed image: 'display'
- * @param onBytes called when the bytes are in (before niivue parses them), or when the fetch failed
+ * @param phases receives the time (ms) from the call to the bytes in ('display fetch') and from there
+ *   to the parsed image ('display parse')
  * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
  */
-export async function fetchDisplay(
-  scanId: string,
-  look: Look,
-  phases: Phases,
-  onBytes: () => void = () => undefined,
-): Promise<NVImage> {
+export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
   const t = performance.now();
-  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`).finally(onBytes);
+  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`);
+  const t1 = performance.now();
+  phases.push(['display fetch', Math.round(t1 - t)]);
   const cm = COLOURMAPS[look.colourMap];
   const display = await NVImage.loadFromUrl({
     url: bytes,
@@ -166,7 +163,7 @@ export async function fetchDisplay(
     cal_max: look.windowMax,
   });
   display.colormapInvert = cm.invert;
-  phases.push(['display', Math.round(performance.now() - t)]);
+  phases.push(['display parse', Math.round(performance.now() - t1)]);
   return display;
 }
 
@@ -208,10 +205,18 @@ const VOI_OPACITY = 0.45;
 /**
  * Shows the SUV display volume `display` in `nv` as niivue's only volume (one texture build: the label
  * map goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; resolves when
- * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. to take in the float SUV).
+ * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. for the first readout's
+ * answer).
+ * @param position called when niivue has the volume and before it builds the texture and draws: it may
+ *   place the crosshair (niivue's voxel and mm conversions work then), which the first frame shows
  * @param phases receives the duration (ms) of 'slices'
  */
-export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Promise<void> {
+export async function showSuv(
+  nv: Niivue,
+  display: NVImage,
+  position: () => void,
+  phases: Phases,
+): Promise<void> {
   const t = performance.now();
   const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
   const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
@@ -219,6 +224,7 @@ export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Pro
   nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
   nv.drawOpacity = VOI_OPACITY;
   nv.volumes = [display];
+  position();
   nv.setVolume(display, 0); // sets back, then one updateGLVolume (and drawScene)
   await gpuDone(nv.gl);
   phases.push(['slices', Math.round(performance.now() - t)]);
@@ -240,7 +246,7 @@ export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): 
   const index = new Uint8Array(src.length);
   for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(Math.round(src[q]! * slope + inter));
   // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given; the
-  // label map is on the display volume's grid (checked in `fetchScanImages`)
+  // label map is on the display volume's grid (checked by `checkSameGrid` and `fetchScanData`)
   const drawing = { hdr: display.hdr, permRAS: display.permRAS, img: index } as unknown as NVImage;
   if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
   gpuSync(nv);
@@ -282,14 +288,15 @@ function gpuSync(nv: Niivue): void {
 }
 
 /**
- * Applies a new window or colour map to the slices: a new window re-quantizes the display volume
- * (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ * Applies a new window or colour map to the slices of `display`: a new window re-quantizes the display
+ * volume from the float SUV `suv` (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ * @throws Error when the window changes and the float SUV is not there (null)
  */
-export function applyLook(nv: Niivue, images: ScanImages, look: Look): void {
-  const { display } = images;
+export function applyLook(nv: Niivue, display: NVImage, suv: NiftiVoxels | null, look: Look): void {
   const cm = COLOURMAPS[look.colourMap];
   if (display.cal_max !== look.windowMax) {
-    quantizeSuv(images.suv, look.windowMax, display.img as Uint8Array);
+    if (!suv) throw new Error('viewer: a new SUV window needs the float SUV, which is not in yet');
+    quantizeSuv(suv, look.windowMax, display.img as Uint8Array);
     display.hdr!.scl_slope = displaySlope(look.windowMax);
     display.hdr!.scl_inter = 0;
   }
