@@ -207,8 +207,8 @@ const VOI_OPACITY = 0.45;
  * map goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; resolves when
  * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. for the first readout's
  * answer).
- * @param position called when niivue has the volume and before it builds the texture and draws: it may
- *   place the crosshair (niivue's voxel and mm conversions work then), which the first frame shows
+ * @param position called when niivue has built the volume's texture (its voxel and mm conversions work
+ *   from then on), before the GPU has drawn: it may place the crosshair, which is then drawn
  * @param phases receives the duration (ms) of 'slices'
  */
 export async function showSuv(
@@ -224,8 +224,9 @@ export async function showSuv(
   nv.drawLut = cmapper.makeDrawLut({ I, R: rgb(0), G: rgb(1), B: rgb(2), A: I.map((i) => (i ? 255 : 0)) });
   nv.drawOpacity = VOI_OPACITY;
   nv.volumes = [display];
-  position();
   nv.setVolume(display, 0); // sets back, then one updateGLVolume (and drawScene)
+  position();
+  nv.drawScene();
   await gpuDone(nv.gl);
   phases.push(['slices', Math.round(performance.now() - t)]);
 }

@@ -119,7 +119,7 @@ const gridSize = (display: NVImage): Vec3 => {
 
 /**
  * Opens scan `scanId`'s slices in `nv` on `cv`: the display volume (in `look0`) is fetched while niivue
- * starts on the canvas, then shown; `position` runs when niivue has it, before the first frame is built
+ * starts on the canvas, then shown; `position` runs when niivue has it, once its texture is built
  * (see `showSuv`). Returns the display volume and the moments (performance.now()) niivue was attached
  * and the slices drawn; null when `live()` turned false meanwhile.
  * @throws Error from `fetchDisplay` or niivue
