@@ -180,7 +180,10 @@ export function gunzipBounded(
   }
   try {
     // +1: a stream that inflates to exactly maxBytes passes; one byte more is refused.
-    return gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes + 1) }).subarray(0);
+    // Output in one chunk of the declared size (up to 256 MiB): zlib's default 16 KiB chunks are joined
+    // by a copy at the end, which doubles the memory touched (~0.3 s for a 64 MB volume read cold).
+    const chunkSize = Math.min(Math.max(64, maxBytes), 256 * 1024 ** 2);
+    return gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes + 1), chunkSize }).subarray(0);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {

@@ -1,12 +1,18 @@
 /**
  * A stored scan's images for a viewer: its SUV volume and a label map of its VOIs, both on the PET
- * grid, as gzip-compressed NIfTI-1 (`/api/scans/{id}/suv.nii.gz`, `labels.nii.gz`). The SUV image is
+ * grid (`/api/scans/{id}/suv.nii.gz`, `labels.nii.gz`, `display.nii.gz`, `voxel`). The SUV image is
  * loaded exactly as the import quantified it (`loadSuv` of src/pipeline/quantify.ts: the same net
  * injected activity, the same data roots), and each mask is put on the grid by the same readers
  * (src/io/imaging-inputs.ts), so what the viewer shows is what was measured.
+ *
+ * `ScanImageCache` keeps the decoded volumes of recently opened scans, each held as the bytes of its
+ * NIfTI-1 file (`encodeNifti`) with the volume's voxels a view on them: the voxel readout reads them in
+ * place, a display volume is quantized from them without inflating anything, and the gzip files are
+ * deflated from them in zlib's thread pool, once, when first asked for (`ScanImages.derived`).
  */
 import { statSync } from 'node:fs';
-import { gzipSync } from 'fflate';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNifti } from '../io/nifti.js';
@@ -14,6 +20,8 @@ import { labelMapOnGrid, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import type { Scan, Voi } from '../study/model.js';
 import { loadSuv, sphereVoiMask } from './quantify.js';
 import { isSphereRef, voiSphere } from '../study/voi-sphere.js';
+
+const gzipAsync = promisify(gzip);
 
 /** Where a scan's files are and how its SUV was computed (from the stored study). */
 export interface ScanSource {
@@ -37,25 +45,34 @@ export function voiLabelValues(vois: readonly Pick<Voi, 'voiId' | 'kind'>[]): Ma
   return new Map(order.map((v, i) => [v.voiId, i + 1]));
 }
 
-/** A scan's two viewer images, gzip NIfTI-1 bytes (see `scanImagesNiftiGz`). */
-export interface ScanImages {
-  /** SUV (g/mL), float32. */
-  suv: Uint8Array;
-  /** VOI label map (values from `voiLabelValues`), uint8, or uint16 past 255 VOIs. */
-  labels: Uint8Array;
+/** A label map's voxels: uint8, or uint16 past 255 VOIs. */
+export type LabelMapData = Uint8Array | Uint16Array;
+
+/**
+ * The scan's SUV volume (g/mL, float32), as `loadSuv` gives it.
+ * @throws InputError naming the file when the image cannot be read (e.g. the bundle is not on this machine)
+ */
+export async function loadScanSuv(src: ScanSource): Promise<Volume<Float32Array>> {
+  const opts = {
+    matvThresholdSuv: 0, // not used for loading
+    ...(src.netDoseBq !== undefined ? { netDoseBq: src.netDoseBq } : {}),
+    dataRoots: src.dataRoots,
+  };
+  return (await loadSuv(src.scan, opts)).volume;
 }
 
 /**
- * The scan's SUV volume (g/mL, float32) and the label map of its VOIs on the PET grid (values from
- * `voiLabelValues`; uint8, or uint16 past 255 VOIs), each as gzip NIfTI bytes, from one read of the
- * image. gzip level 1: the bytes are built once per scan and cached (`ScanImageCache`); on loopback
- * their size hardly matters, the build time does (level 6 takes ~4× as long on a 64 MB volume).
- * @throws InputError naming the file when an image or mask cannot be read (e.g. the bundle is not on
- *   this machine)
+ * The label map of the scan's VOIs on the grid of its SUV volume `grid` (values from `voiLabelValues`;
+ * uint8, or uint16 past 255 VOIs; 0: no VOI). Each mask file is read once.
+ * @throws InputError naming the file when a mask cannot be read or put on the grid, or (vois.csv) when
+ *   a sphere VOI covers no voxel centre
  */
-export async function scanImagesNiftiGz(src: ScanSource, vois: readonly Voi[]): Promise<ScanImages> {
-  const { volume: suv } = await loadSuv(src.scan, loadOptions(src));
-  const n = suv.data.length;
+export async function scanLabelMap(
+  src: ScanSource,
+  vois: readonly Voi[],
+  grid: Volume<Float32Array>,
+): Promise<Volume<LabelMapData>> {
+  const n = grid.data.length;
   const data = vois.length > 255 ? new Uint16Array(n) : new Uint8Array(n);
   const values = voiLabelValues(vois);
   const ordered = [...vois].sort((a, b) => values.get(a.voiId)! - values.get(b.voiId)!);
@@ -65,32 +82,35 @@ export async function scanImagesNiftiGz(src: ScanSource, vois: readonly Voi[]): 
     const value = values.get(v.voiId)!;
     const sphere = voiSphere(v);
     if (sphere) {
-      const mask = sphereVoiMask(v, sphere, suv);
+      const mask = sphereVoiMask(v, sphere, grid);
       for (let q = 0; q < n; q++) if (mask[q]) data[q] = value;
     } else if (v.maskLabel !== null) {
       let labels = labelMaps.get(v.maskPath);
       if (!labels) {
-        labels = labelMapOnGrid(v.maskPath, suv, roots).volume.data;
+        labels = labelMapOnGrid(v.maskPath, grid, roots).volume.data;
         labelMaps.set(v.maskPath, labels);
       }
       for (let q = 0; q < n; q++) if (labels[q] === v.maskLabel) data[q] = value;
     } else {
-      const { mask } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, suv);
+      const { mask } = await rtstructMaskOnGrid(v.maskPath, v.roiName ?? undefined, grid);
       for (let q = 0; q < n; q++) if (mask[q]) data[q] = value;
     }
   }
-  const labelVolume: Volume<Uint8Array | Uint16Array> = { ...suv, data };
-  const id = src.scan.scanId;
-  return {
-    suv: gzipSync(encodeNifti(suv, { description: `SUV g/mL, scan ${id}` }), { level: 1 }),
-    labels: gzipSync(encodeNifti(labelVolume, { description: `VOI labels, scan ${id}` }), { level: 1 }),
-  };
+  return { ...grid, data, unit: 'label' };
 }
 
 /**
- * The files a scan's images are read from, with their modification time and size: the cache key's part
- * that changes when a file is replaced, added to or removed from a DICOM folder (a folder's mtime), or
- * moved away.
+ * gzip of `bytes` at level 1, deflated in zlib's thread pool (the event loop stays free). Level 1: the
+ * files are built once per scan and cached; on loopback their size hardly matters, the build time does
+ * (level 6 takes ~4× as long on a 64 MB volume).
+ */
+export async function gzipLevel1(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await gzipAsync(bytes, { level: 1, chunkSize: 1 << 20 }));
+}
+
+/**
+ * The scan's files, with their modification time and size: the cache key's part that changes when a
+ * file is replaced, added to or removed from a DICOM folder (a folder's mtime), or moved away.
  * @throws InputError naming the file when it does not exist on this machine
  */
 export function scanFilesFingerprint(src: ScanSource, vois: readonly Voi[]): string {
@@ -109,66 +129,252 @@ export function scanFilesFingerprint(src: ScanSource, vois: readonly Voi[]): str
     .join('\u0001');
 }
 
-/**
- * The built viewer images of recently opened scans, in memory, at most `maxBytes` of gzip bytes (least
- * recently used dropped first). Keyed by the scan's API id, its import time and `scanFilesFingerprint`,
- * so a re-import or a changed file builds anew; concurrent requests for one key share one build (the
- * viewer asks for suv.nii.gz and labels.nii.gz at once).
- */
-export class ScanImageCache {
-  private readonly entries = new Map<string, Promise<ScanImages>>();
-  private readonly sizes = new Map<string, number>();
+/** A volume held as its NIfTI-1 file: `nifti` (encodeNifti's bytes), `volume.data` a view on its voxels. */
+export interface NiftiVolume<T extends Float32Array | LabelMapData> {
+  volume: Volume<T>;
+  nifti: Uint8Array;
+}
 
-  /** @param maxBytes the cache's budget (gzip bytes of both images of every kept scan) */
-  constructor(private readonly maxBytes = 512 * 1024 * 1024) {}
+/** encodeNifti's vox_offset: the voxels of its files start at this byte. */
+const VOX_OFFSET = 352;
+
+/**
+ * `volume` as a NIfTI-1 file (the bytes of `encodeNifti`) and a view on the file's voxels. When the
+ * voxels already sit at byte 352 of an (unshared) buffer of exactly the file's size, as `readNifti`
+ * leaves those of a .nii.gz it inflated, the header is written in front of them, in place of the source
+ * file's: no copy of the volume (~0.2 s for 64 MB). Else the voxels are copied (`encodeNifti`).
+ */
+function asNiftiVolume<T extends Float32Array | LabelMapData>(
+  volume: Volume<T>,
+  description: string,
+): NiftiVolume<T> {
+  const d = volume.data;
+  const inPlace =
+    d.buffer instanceof ArrayBuffer &&
+    d.byteOffset === VOX_OFFSET &&
+    d.buffer.byteLength === VOX_OFFSET + d.byteLength &&
+    volume.size.every((n) => n <= 32767); // else encodeNifti names the error
+  if (!inPlace) {
+    const nifti = encodeNifti(volume, { description });
+    const View = d.constructor as new (b: ArrayBufferLike, at: number, n: number) => T;
+    return { volume: { ...volume, data: new View(nifti.buffer, VOX_OFFSET, d.length) }, nifti };
+  }
+  // encodeNifti's header of one voxel on the same grid (the geometry does not depend on the size),
+  // with the volume's dimensions
+  const one = d.slice(0, 1) as T;
+  const header = encodeNifti({ ...volume, size: [1, 1, 1], data: one }, { description }).subarray(
+    0,
+    VOX_OFFSET,
+  );
+  const nifti = new Uint8Array(d.buffer, 0, d.buffer.byteLength);
+  nifti.set(header);
+  const dv = new DataView(d.buffer);
+  for (let a = 0; a < 3; a++) dv.setInt16(42 + 2 * a, volume.size[a]!, true);
+  return { volume, nifti };
+}
+
+/** How a cache builds a scan's volumes (tests count builds through their own). */
+export interface ScanImageLoaders {
+  /**
+   * The SUV volume (g/mL, float32): default `loadScanSuv`. The cache takes its buffer over (see
+   * `asNiftiVolume`): a loader returns a volume nobody else holds.
+   */
+  suv: (src: ScanSource) => Promise<Volume<Float32Array>>;
+  /** The label map on the SUV's grid: default `scanLabelMap`. */
+  labels: (src: ScanSource, vois: readonly Voi[], suv: Volume<Float32Array>) => Promise<Volume<LabelMapData>>;
+}
+
+/** Options of `ScanImageCache`. */
+export interface ScanImageCacheOptions {
+  /** The budget (bytes) of every kept scan's volumes and derived files; default 768 MiB. */
+  maxBytes?: number;
+  loaders?: ScanImageLoaders;
+}
+
+/** What a `ScanImages` entry asks of its cache: the budget's accounting and forgetting a failed build. */
+interface EntryOwner {
+  grow(entry: ScanImages, bytes: number): void;
+  forget(entry: ScanImages): void;
+}
+
+/**
+ * One scan's images in a `ScanImageCache`, built in stages on first use: the SUV volume (`suv`), the
+ * label map (`labels`, which waits for the SUV's grid; nothing waits for it that needs only the SUV),
+ * and files derived from them (`derived`). Concurrent asks share one build; a failed build is not kept
+ * (the next ask builds anew).
+ */
+export class ScanImages {
+  private suvBuild: Promise<NiftiVolume<Float32Array>> | undefined;
+  private labelsBuild: Promise<NiftiVolume<LabelMapData>> | undefined;
+  private readonly files = new Map<string, Promise<Uint8Array>>();
+  private readonly fileBytes = new Map<string, number>();
+  private readonly groups = new Map<string, string[]>();
+  /** Bytes of the kept volumes and files (what the cache's budget counts). */
+  bytes = 0;
+
+  /** @internal built by `ScanImageCache.scan` */
+  constructor(
+    readonly key: string,
+    private readonly src: ScanSource,
+    private readonly vois: readonly Voi[],
+    private readonly loaders: ScanImageLoaders,
+    private owner: EntryOwner | null,
+  ) {}
 
   /**
-   * The scan's images, built by `scanImagesNiftiGz` on a miss.
-   * @throws InputError from `scanFilesFingerprint` or `scanImagesNiftiGz` (nothing is cached then)
+   * The SUV volume (g/mL, float32) and its NIfTI-1 file (suv.nii).
+   * @throws InputError from the loader (naming the file; the entry leaves the cache)
    */
-  async get(uid: string, importedAt: string, src: ScanSource, vois: readonly Voi[]): Promise<ScanImages> {
+  suv(): Promise<NiftiVolume<Float32Array>> {
+    this.suvBuild ??= this.loaders.suv(this.src).then(
+      (v) => this.keep(asNiftiVolume(v, `SUV g/mL, scan ${this.src.scan.scanId}`)),
+      (e: unknown) => {
+        this.owner?.forget(this);
+        this.owner = null;
+        throw e;
+      },
+    );
+    return this.suvBuild;
+  }
+
+  /**
+   * The VOI label map on the SUV's grid and its NIfTI-1 file (labels.nii).
+   * @throws InputError from the SUV or the label map's loader (naming the file; not kept)
+   */
+  labels(): Promise<NiftiVolume<LabelMapData>> {
+    this.labelsBuild ??= (async () => {
+      const { volume } = await this.suv();
+      // after the SUV's waiters: what needs only the SUV starts before the (synchronous) masks are read
+      await new Promise<void>((go) => setImmediate(go));
+      const labels = await this.loaders.labels(this.src, this.vois, volume);
+      return this.keep(asNiftiVolume(labels, `VOI labels, scan ${this.src.scan.scanId}`));
+    })();
+    const build = this.labelsBuild;
+    build.catch(() => {
+      if (this.labelsBuild === build) this.labelsBuild = undefined;
+    });
+    return build;
+  }
+
+  /** suv.nii.gz: the SUV's NIfTI-1 file, gzip level 1 (`gzipLevel1`), built once. */
+  suvNiftiGz(): Promise<Uint8Array> {
+    return this.derived('suv.nii.gz', async () => gzipLevel1((await this.suv()).nifti));
+  }
+
+  /** labels.nii.gz: the label map's NIfTI-1 file, gzip level 1, built once. */
+  labelsNiftiGz(): Promise<Uint8Array> {
+    return this.derived('labels.nii.gz', async () => gzipLevel1((await this.labels()).nifti));
+  }
+
+  /**
+   * A file derived from the scan's volumes, built by `build` on the first ask for `name` and kept with
+   * the entry (its bytes count in the cache's budget). With `group`, at most `group.keep` files of that
+   * group are kept (the oldest built is dropped first), e.g. display volumes per window.
+   * @throws what `build` throws (not kept)
+   */
+  derived(
+    name: string,
+    build: () => Promise<Uint8Array>,
+    group?: { name: string; keep: number },
+  ): Promise<Uint8Array> {
+    const kept = this.files.get(name);
+    if (kept) return kept;
+    const built = build().then((bytes) => {
+      if (this.files.get(name) === built) {
+        this.fileBytes.set(name, bytes.byteLength);
+        this.grow(bytes.byteLength);
+      }
+      return bytes;
+    });
+    this.files.set(name, built);
+    built.catch(() => {
+      if (this.files.get(name) === built) this.files.delete(name);
+    });
+    if (group) {
+      const names = this.groups.get(group.name) ?? [];
+      this.groups.set(group.name, names);
+      names.push(name);
+      while (names.length > group.keep) this.dropFile(names.shift()!);
+    }
+    return built;
+  }
+
+  /** @internal the cache let the entry go: its builds finish for their callers, uncounted */
+  detach(): void {
+    this.owner = null;
+  }
+
+  private dropFile(name: string): void {
+    this.files.delete(name);
+    this.grow(-(this.fileBytes.get(name) ?? 0));
+    this.fileBytes.delete(name);
+  }
+
+  private keep<T extends Float32Array | LabelMapData>(v: NiftiVolume<T>): NiftiVolume<T> {
+    this.grow(v.nifti.byteLength);
+    return v;
+  }
+
+  private grow(bytes: number): void {
+    this.bytes += bytes;
+    this.owner?.grow(this, bytes);
+  }
+}
+
+/**
+ * The images of recently opened scans (`ScanImages`), in memory, at most `maxBytes` of volumes and
+ * derived files (least recently used scans dropped first; a scan is never dropped for its own growth).
+ * Keyed by the scan's API id, its import time and `scanFilesFingerprint`, so a re-import or a changed
+ * file builds anew; concurrent requests for one key share one entry and so one build (the viewer asks
+ * for display.nii.gz, suv.nii.gz, labels.nii.gz and voxels at once).
+ */
+export class ScanImageCache implements EntryOwner {
+  private readonly entries = new Map<string, ScanImages>();
+  private total = 0;
+  private readonly maxBytes: number;
+  private readonly loaders: ScanImageLoaders;
+
+  constructor(opts: ScanImageCacheOptions = {}) {
+    this.maxBytes = opts.maxBytes ?? 768 * 1024 * 1024;
+    this.loaders = opts.loaders ?? { suv: loadScanSuv, labels: scanLabelMap };
+  }
+
+  /**
+   * The scan's entry (most recently used now); nothing is built until it is asked for an image.
+   * @throws InputError from `scanFilesFingerprint` (a file not on this machine)
+   */
+  scan(uid: string, importedAt: string, src: ScanSource, vois: readonly Voi[]): ScanImages {
     const key = `${uid}\u0002${importedAt}\u0002${scanFilesFingerprint(src, vois)}`;
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key); // re-insert: most recently used last
-      this.entries.set(key, entry);
-      return entry;
+    } else {
+      for (const [k, e] of this.entries) if (k.startsWith(`${uid}\u0002`)) this.forget(e); // stale builds
+      entry = new ScanImages(key, src, vois, this.loaders, this);
     }
-    for (const k of this.entries.keys()) if (k.startsWith(`${uid}\u0002`)) this.drop(k); // stale builds
-    entry = scanImagesNiftiGz(src, vois);
     this.entries.set(key, entry);
-    try {
-      const images = await entry;
-      this.sizes.set(key, images.suv.byteLength + images.labels.byteLength);
-      this.evict(key);
-      return images;
-    } catch (e) {
-      this.drop(key);
-      throw e;
+    return entry;
+  }
+
+  /** Bytes counted against the budget now. */
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** @internal an entry kept `bytes` more (or fewer): drop least recently used others past the budget */
+  grow(entry: ScanImages, bytes: number): void {
+    this.total += bytes;
+    for (const e of [...this.entries.values()]) {
+      if (this.total <= this.maxBytes) break;
+      if (e !== entry) this.forget(e);
     }
   }
 
-  private drop(key: string): void {
-    this.entries.delete(key);
-    this.sizes.delete(key);
+  /** @internal lets `entry` go (a failed build, a stale key, the budget) */
+  forget(entry: ScanImages): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    this.total -= entry.bytes;
+    entry.detach();
   }
-
-  /** Drops least recently used builds (never `keep`) until the budget holds. */
-  private evict(keep: string): void {
-    let total = [...this.sizes.values()].reduce((a, b) => a + b, 0);
-    for (const k of [...this.entries.keys()]) {
-      if (total <= this.maxBytes) break;
-      if (k === keep || !this.sizes.has(k)) continue;
-      total -= this.sizes.get(k)!;
-      this.drop(k);
-    }
-  }
-}
-
-function loadOptions(src: ScanSource) {
-  return {
-    matvThresholdSuv: 0, // not used for loading
-    ...(src.netDoseBq !== undefined ? { netDoseBq: src.netDoseBq } : {}),
-    dataRoots: src.dataRoots,
-  };
 }

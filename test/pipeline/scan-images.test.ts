@@ -1,8 +1,10 @@
 /**
- * The viewer images of a scan (src/pipeline/scan-images.ts): the SUV and label NIfTI built from one read
- * of the image, and the cache that keeps them: a second ask is the cached build, concurrent asks share
- * one build, a rewritten image or a re-import builds anew, a missing file is an InputError naming it and
- * is not cached, and the byte budget drops the least recently used scan.
+ * The viewer images of a scan (src/pipeline/scan-images.ts): the SUV volume and the label map, held as
+ * their NIfTI-1 files, and the cache that keeps them: suv.nii.gz and labels.nii.gz inflate to
+ * `encodeNifti` of the volumes (the bytes the server sent before the cache kept volumes), concurrent
+ * asks share one build of each stage, a rewritten image or a re-import builds anew, a missing file is an
+ * InputError naming it and a failed build is not kept, derived files are built once (at most `keep` of
+ * a group), and the byte budget drops the least recently used scan.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,21 +13,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'fflate';
 import { InputError } from '../../src/errors.js';
-import { IDENTITY_DIRECTION, type Vec3 } from '../../src/imaging/volume.js';
-import { parseNifti, writeNifti } from '../../src/io/nifti.js';
-import { ScanImageCache, scanImagesNiftiGz, type ScanSource } from '../../src/pipeline/scan-images.js';
+import { IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/imaging/volume.js';
+import { encodeNifti, readNifti, writeNifti } from '../../src/io/nifti.js';
+import {
+  loadScanSuv,
+  ScanImageCache,
+  scanLabelMap,
+  type ScanImageLoaders,
+  type ScanSource,
+} from '../../src/pipeline/scan-images.js';
 import type { Voi } from '../../src/study/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-scan-images-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const grid = { size: [6, 5, 4] as Vec3, spacingMm: [2, 2, 3] as Vec3, originLps: [0, 0, 0] as Vec3 };
+const N = grid.size[0] * grid.size[1] * grid.size[2];
 
 /** An SUV NIfTI (value `base` + voxel index / 100) and a label map with label 1 on voxels i ≥ 4. */
 function writeScan(name: string, base: number): { src: ScanSource; vois: Voi[] } {
-  const n = grid.size[0] * grid.size[1] * grid.size[2];
-  const suv = Float32Array.from({ length: n }, (_, q) => base + q / 100);
-  const mask = Uint8Array.from({ length: n }, (_, q) => (q % grid.size[0] >= 4 ? 1 : 0));
+  const suv = Float32Array.from({ length: N }, (_, q) => base + q / 100);
+  const mask = Uint8Array.from({ length: N }, (_, q) => (q % grid.size[0] >= 4 ? 1 : 0));
   const path = join(dir, `${name}.nii.gz`);
   const maskPath = join(dir, `${name}-mask.nii.gz`);
   writeNifti({ ...grid, direction: IDENTITY_DIRECTION, data: suv, unit: 'SUVbw g/mL' }, path);
@@ -46,55 +54,190 @@ function writeScan(name: string, base: number): { src: ScanSource; vois: Voi[] }
   return { src: { scan: { ...scan, format: 'nifti-suv' }, dataRoots: [dir] }, vois: [voi] };
 }
 
-const read = (gz: Uint8Array) => parseNifti(gunzipSync(gz), 'x.nii.gz').volume;
+/** The real loaders, counting their calls. */
+function countingLoaders(): ScanImageLoaders & { calls: { suv: number; labels: number } } {
+  const calls = { suv: 0, labels: 0 };
+  return {
+    calls,
+    suv: (src) => {
+      calls.suv++;
+      return loadScanSuv(src);
+    },
+    labels: (src, vois, suv) => {
+      calls.labels++;
+      return scanLabelMap(src, vois, suv);
+    },
+  };
+}
 
 describe('scan viewer images and their cache', () => {
-  test('one build gives the SUV (float32, the file values) and the label map on its grid', async () => {
+  test('the SUV (float32, the file values) and the label map on its grid; the files are encodeNifti of them', async () => {
     const { src, vois } = writeScan('A', 1);
-    const built = await scanImagesNiftiGz(src, vois);
-    const suv = read(built.suv);
-    const labels = read(built.labels);
-    assert.deepEqual([...suv.size], grid.size);
-    assert.ok(suv.data instanceof Float32Array);
-    assert.ok(Math.abs(suv.data[7]! - 1.07) < 1e-6);
-    assert.ok(labels.data instanceof Uint8Array);
-    assert.equal(labels.data[4], 1);
-    assert.equal(labels.data[3], 0);
+    const scan = new ScanImageCache().scan('a', 't', src, vois);
+    const suv = await scan.suv();
+    const labels = await scan.labels();
+    assert.deepEqual([...suv.volume.size], grid.size);
+    assert.ok(suv.volume.data instanceof Float32Array);
+    assert.deepEqual(suv.volume.data, readNifti(src.scan.path).volume.data);
+    assert.equal(suv.volume.data.buffer, suv.nifti.buffer, 'the volume is a view on its NIfTI file');
+    assert.ok(labels.volume.data instanceof Uint8Array);
+    assert.deepEqual(
+      [...labels.volume.data],
+      Array.from({ length: N }, (_, q) => (q % grid.size[0] >= 4 ? 1 : 0)),
+    );
+    // suv.nii.gz and labels.nii.gz inflate to the NIfTI files the server sent before (encodeNifti)
+    const file = readNifti(src.scan.path).volume as Volume<Float32Array>;
+    const wantSuv = encodeNifti(file, { description: 'SUV g/mL, scan A' });
+    assert.deepEqual(gunzipSync(await scan.suvNiftiGz()), wantSuv);
+    const wantLabels = encodeNifti(
+      { ...file, data: Uint8Array.from(labels.volume.data), unit: 'label' },
+      { description: 'VOI labels, scan A' },
+    );
+    assert.deepEqual(gunzipSync(await scan.labelsNiftiGz()), wantLabels);
+    assert.equal(await scan.suvNiftiGz(), await scan.suvNiftiGz(), 'built once');
   });
 
-  test('cached per scan: concurrent asks share a build, a rewritten file or a re-import builds anew', async () => {
-    const cache = new ScanImageCache();
+  test('the SUV file is written in front of the inflated voxels (no copy), or copied: the same bytes', async () => {
+    const { src, vois } = writeScan('A2', 3);
+    const loaded: Volume<Float32Array>[] = [];
+    const cache = (copy: boolean) =>
+      new ScanImageCache({
+        loaders: {
+          suv: async (s) => {
+            const v = await loadScanSuv(s);
+            loaded.push(v);
+            return copy ? { ...v, data: v.data.slice() } : v;
+          },
+          labels: scanLabelMap,
+        },
+      });
+    const inPlace = await cache(false).scan('a', 't', src, vois).suv();
+    assert.equal(inPlace.volume.data.buffer, loaded[0]!.data.buffer, 'the inflated buffer, taken over');
+    const copied = await cache(true).scan('a', 't', src, vois).suv();
+    assert.notEqual(copied.volume.data.buffer, loaded[1]!.data.buffer);
+    assert.deepEqual(inPlace.nifti, copied.nifti);
+    assert.deepEqual(copied.nifti, encodeNifti(loaded[1]!, { description: 'SUV g/mL, scan A2' }));
+  });
+
+  test('concurrent asks of every stage share one build; the SUV does not wait for the label map', async () => {
+    const loaders = countingLoaders();
+    let releaseLabels!: () => void;
+    const labelsHeld = new Promise<void>((go) => (releaseLabels = go));
+    const held: ScanImageLoaders = {
+      suv: loaders.suv,
+      labels: async (...a) => {
+        await labelsHeld;
+        return loaders.labels(...a);
+      },
+    };
+    const cache = new ScanImageCache({ loaders: held });
     const { src, vois } = writeScan('B', 2);
-    const [x, y] = await Promise.all([cache.get('b', 't1', src, vois), cache.get('b', 't1', src, vois)]);
-    assert.equal(x, y);
-    assert.equal(await cache.get('b', 't1', src, vois), x);
-    assert.notEqual(await cache.get('b', 't2', src, vois), x, 're-import');
-    writeScan('B', 5); // the same path, new values and a new mtime
+    const at = () => cache.scan('b', 't1', src, vois);
+    const labels = Promise.all([at().labels(), at().labelsNiftiGz()]);
+    const suvSide = await Promise.all([at().suv(), at().suvNiftiGz(), at().suv()]);
+    assert.equal(suvSide[0], suvSide[2]);
+    assert.equal(loaders.calls.labels, 0, 'the SUV stage and suv.nii.gz came without the label map');
+    releaseLabels();
+    await labels;
+    assert.deepEqual(loaders.calls, { suv: 1, labels: 1 });
+  });
+
+  test('a rewritten file or a re-import builds anew; the old build of that scan leaves the cache', async () => {
+    const loaders = countingLoaders();
+    const cache = new ScanImageCache({ loaders });
+    const { src, vois } = writeScan('C', 2);
+    const x = await cache.scan('c', 't1', src, vois).suv();
+    assert.equal(await cache.scan('c', 't1', src, vois).suv(), x);
+    assert.equal(loaders.calls.suv, 1);
+    const bytesOne = cache.bytes;
+    assert.notEqual(await cache.scan('c', 't2', src, vois).suv(), x, 're-import');
+    assert.equal(cache.bytes, bytesOne, 'the stale build is no longer counted');
+    writeScan('C', 5); // the same path, new values and a new mtime
     utimesSync(src.scan.path, new Date(), new Date(Date.now() + 5000));
-    const z = await cache.get('b', 't2', src, vois);
-    assert.ok(Math.abs(read(z.suv).data[0]! - 5) < 1e-6);
+    const z = await cache.scan('c', 't2', src, vois).suv();
+    assert.ok(Math.abs(z.volume.data[0]! - 5) < 1e-6);
+    assert.equal(loaders.calls.suv, 3);
   });
 
-  test('a missing image is an InputError naming the file; nothing is cached', async () => {
+  test('a missing image is an InputError naming the file; a failed build is not kept', async () => {
     const cache = new ScanImageCache();
-    const { src, vois } = writeScan('C', 1);
+    const { src, vois } = writeScan('D', 1);
     const gone = { ...src, scan: { ...src.scan, path: join(dir, 'nope.nii.gz') } };
-    await assert.rejects(cache.get('c', 't', gone, vois), (e: unknown) => {
-      assert.ok(e instanceof InputError);
-      assert.match(e.message, /nope\.nii\.gz/);
-      return true;
+    assert.throws(
+      () => cache.scan('d', 't', gone, vois),
+      (e: unknown) => e instanceof InputError && /nope\.nii\.gz/.test(e.message),
+    );
+    // a loader that fails once: the next ask builds again
+    let fail = true;
+    const loaders = countingLoaders();
+    const flaky = new ScanImageCache({
+      loaders: {
+        suv: (s) => {
+          if (fail) {
+            fail = false;
+            loaders.calls.suv++;
+            return Promise.reject(new InputError('cannot read file', { file: s.scan.path }));
+          }
+          return loaders.suv(s);
+        },
+        labels: loaders.labels,
+      },
     });
-    assert.ok(await cache.get('c', 't', src, vois));
+    await assert.rejects(flaky.scan('d', 't', src, vois).suvNiftiGz(), /D\.nii\.gz: cannot read file/);
+    assert.equal(flaky.bytes, 0);
+    const again = await flaky.scan('d', 't', src, vois).suv();
+    assert.equal(again.volume.size[0], 6);
+    assert.equal(loaders.calls.suv, 2);
   });
 
-  test('the byte budget drops the least recently used scan', async () => {
-    const d = writeScan('D', 1);
-    const e = writeScan('E', 1);
-    const one = await scanImagesNiftiGz(d.src, d.vois);
-    const cache = new ScanImageCache(Math.ceil((one.suv.byteLength + one.labels.byteLength) * 1.5));
-    const first = await cache.get('d', 't', d.src, d.vois);
-    assert.equal(await cache.get('d', 't', d.src, d.vois), first);
-    await cache.get('e', 't', e.src, e.vois); // over budget: d goes
-    assert.notEqual(await cache.get('d', 't', d.src, d.vois), first);
+  test('derived files: built once per name; a group keeps its last `keep` files', async () => {
+    const { src, vois } = writeScan('E', 1);
+    const cache = new ScanImageCache();
+    const scan = cache.scan('e', 't', src, vois);
+    let builds = 0;
+    const file = (name: string) =>
+      scan.derived(
+        name,
+        () => {
+          builds++;
+          return Promise.resolve(new Uint8Array(100));
+        },
+        { name: 'display', keep: 2 },
+      );
+    const [a] = await Promise.all([file('w1'), file('w1')]);
+    assert.equal(builds, 1);
+    assert.equal(cache.bytes, 100);
+    await file('w2');
+    await file('w3'); // w1 is dropped
+    assert.equal(cache.bytes, 200);
+    assert.equal(await file('w3'), await file('w3'));
+    assert.equal(builds, 3);
+    assert.notEqual(await file('w1'), a, 'w1 was dropped: built again');
+    assert.equal(builds, 4);
+  });
+
+  test('the byte budget drops the least recently used scan, never the one that grows', async () => {
+    const f = writeScan('F', 1);
+    const g = writeScan('G', 1);
+    const h = writeScan('H', 1);
+    const one = 352 + 4 * N + (352 + N); // suv.nii and labels.nii of one scan
+    const loaders = countingLoaders();
+    const cache = new ScanImageCache({ maxBytes: Math.ceil(one * 2.5), loaders });
+    const both = (id: string, s: { src: ScanSource; vois: Voi[] }) =>
+      Promise.all([cache.scan(id, 't', s.src, s.vois).suv(), cache.scan(id, 't', s.src, s.vois).labels()]);
+    const first = await both('f', f);
+    await both('g', g);
+    assert.equal(cache.bytes, 2 * one);
+    assert.equal((await both('f', f))[0], first[0], 'f used again: g is now the least recently used');
+    await both('h', h); // over budget: g goes
+    assert.equal(cache.bytes, 2 * one);
+    assert.equal((await both('f', f))[0], first[0]);
+    assert.equal(loaders.calls.suv, 3);
+    await both('g', g);
+    assert.equal(loaders.calls.suv, 4, 'g was built again');
+    // a scan larger than the budget alone is kept while it is the one in use
+    const tiny = new ScanImageCache({ maxBytes: 10 });
+    const s = await tiny.scan('f', 't', f.src, f.vois).suv();
+    assert.equal(await tiny.scan('f', 't', f.src, f.vois).suv(), s);
   });
 });

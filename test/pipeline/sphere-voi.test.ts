@@ -15,7 +15,7 @@ import { sphereMaskOnGrid } from '../../src/imaging/sphere.js';
 import type { Direction3, Grid, Vec3 } from '../../src/imaging/volume.js';
 import { parseNifti, writeNifti } from '../../src/io/nifti.js';
 import { runScanJob, scanJobsOf } from '../../src/pipeline/scan-job.js';
-import { scanImagesNiftiGz } from '../../src/pipeline/scan-images.js';
+import { ScanImageCache } from '../../src/pipeline/scan-images.js';
 import { gunzipSync } from 'fflate';
 import { readBundle } from '../../src/study/bundle.js';
 
@@ -162,8 +162,9 @@ describe('sphere VOIs in a bundle', () => {
     const c: Vec3 = [21.3, 8.9, -46.2];
     const b = sphereBundle('viewer', `${HEAD}S1,organ,liver,${c.join(';')},7.5\n`);
     const bundle = readBundle(b);
-    const built = await scanImagesNiftiGz({ scan: bundle.scans[0]!, dataRoots: [b] }, bundle.vois);
-    const labels = parseNifti(gunzipSync(built.labels), 'labels.nii.gz').volume.data;
+    const src = { scan: bundle.scans[0]!, dataRoots: [b] };
+    const gz = await new ScanImageCache().scan('viewer', 't', src, bundle.vois).labelsNiftiGz();
+    const labels = parseNifti(gunzipSync(gz), 'labels.nii.gz').volume.data;
     const drawn = [...labels.keys()].filter((q) => labels[q] !== 0);
     assert.deepEqual(drawn, inside(scanGrid, c, 7.5));
   });

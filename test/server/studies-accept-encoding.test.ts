@@ -1,10 +1,10 @@
 /**
- * `acceptsGzip` of the scan image routes (src/server/routes/studies.ts): which Accept-Encoding headers
+ * `acceptsGzip` of the scan image routes (src/server/routes/scan-images.ts): which Accept-Encoding headers
  * (RFC 9110 §12.5.3) accept the gzip content coding.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptsGzip } from '../../src/server/routes/studies.js';
+import { acceptsGzip } from '../../src/server/routes/scan-images.js';
 
 test('a browser header, x-gzip, a wildcard and a positive q accept gzip', () => {
   assert.equal(acceptsGzip('gzip, deflate, br, zstd'), true);

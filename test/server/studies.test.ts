@@ -198,6 +198,8 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
         '/api/scans/{id}/vois',
         '/api/scans/{id}/suv.nii.gz',
         '/api/scans/{id}/labels.nii.gz',
+        '/api/scans/{id}/display.nii.gz',
+        '/api/scans/{id}/voxel',
       ];
       for (const u of urls) {
         assert.ok(doc.paths[u]?.get, `${u} in OpenAPI`);
@@ -408,6 +410,43 @@ function fileRouteTests(c: SuiteContext): void {
     assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/display.nii.gz?windowMax=5`)).statusCode, 404);
   });
 
+  test('voxel: the SUV and label value of suv.nii.gz and labels.nii.gz there; 400 outside the grid; 404 out of scope', async () => {
+    const id = (await c.get(c.s.dmA, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
+    const read = async (f: string) =>
+      parseNifti(gunzipSync((await c.get(c.s.dmA, `/api/scans/${id}/${f}`)).rawPayload), f).volume;
+    const suv = await read('suv.nii.gz');
+    const labels = await read('labels.nii.gz');
+    const [nx, ny, nz] = suv.size;
+    const lesion = labels.data.indexOf(1);
+    assert.ok(lesion >= 0);
+    const voxels: [number, number, number][] = [
+      [lesion % nx, Math.floor(lesion / nx) % ny, Math.floor(lesion / (nx * ny))],
+      [0, 0, 0],
+      [nx - 1, ny - 1, nz - 1],
+      [nx >> 1, ny >> 2, nz - 1],
+    ];
+    for (const [i, j, k] of voxels) {
+      const r = await c.get(c.s.dmA, `/api/scans/${id}/voxel?i=${i}&j=${j}&k=${k}`);
+      assert.equal(r.statusCode, 200, r.body);
+      const q = i + nx * (j + ny * k);
+      assert.deepEqual(r.json(), { vox: [i, j, k], suv: suv.data[q], labelValue: labels.data[q] });
+    }
+    for (const [q, field, message] of [
+      [`i=0&j=0&k=${nz}`, 'k', `k = ${nz} is outside the grid ${nx}×${ny}×${nz}`],
+      ['i=-1&j=0&k=0', 'i', '"-1"'],
+      ['i=1.5&j=0&k=0', 'i', '"1.5"'],
+    ] as const) {
+      const r = await c.get(c.s.dmA, `/api/scans/${id}/voxel?${q}`);
+      assert.equal(r.statusCode, 400, q);
+      const body = r.json<{ error: string; field: string }>();
+      assert.equal(body.field, field, q);
+      assert.ok(body.error.includes(message) && body.error.includes(`field ${field}`), body.error);
+    }
+    const other = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
+    assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/voxel?i=0&j=0&k=0`)).statusCode, 404);
+    assert.equal((await c.get(c.s.dmB, `/api/scans/${id}/voxel?i=0&j=0&k=0`)).statusCode, 404);
+  });
+
   test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {
     const bundle = join(dir, `${c.name}-bundle`, 'bundle');
     let err = '';
@@ -433,7 +472,7 @@ function fileRouteTests(c: SuiteContext): void {
     const id = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[0]!.id;
     renameSync(bundle, `${bundle}-moved`);
     try {
-      for (const file of ['suv.nii.gz', 'labels.nii.gz', 'display.nii.gz?windowMax=5']) {
+      for (const file of ['suv.nii.gz', 'labels.nii.gz', 'display.nii.gz?windowMax=5', 'voxel?i=0&j=0&k=0']) {
         const r = await c.get(c.s.admin, `/api/scans/${id}/${file}`);
         assert.equal(r.statusCode, 404, file);
         assert.ok(!r.body.includes(dir), `${file}: no server path in the answer`);
