@@ -4,7 +4,8 @@
  * niivue's drawing layer, no gradient texture), voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
-import { cmapper, NVImage, type Niivue } from '@niivue/niivue';
+import type { Niivue, NVImage } from '@niivue/niivue';
+import type * as niivue from '@niivue/niivue';
 import { coronalMip } from '../studies/volume.js';
 import {
   COLOURMAPS,
@@ -24,6 +25,19 @@ export type Vec3 = [number, number, number];
 export interface Look {
   windowMax: number;
   colourMap: ColourMap;
+}
+
+/** niivue's module. */
+export type NiivueModule = typeof niivue;
+let niivueModule: Promise<NiivueModule> | null = null;
+
+/**
+ * niivue's module, imported on first use: it is a chunk of its own (about 1.5 MB of JavaScript to
+ * download and evaluate), so the viewer's page starts fetching the scan before niivue is in.
+ */
+export function loadNiivue(): Promise<NiivueModule> {
+  niivueModule ??= import('@niivue/niivue');
+  return niivueModule;
 }
 
 /**
@@ -71,7 +85,11 @@ export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
  * And the gradient textures themselves (niivue allocates them through its `rgbaTex`, on texture units 6
  * and 8, at the volume's size, the scratch one filled with zeros: 64 MB uploaded, about 5 s on
  * SwiftShader) are made 1×1 voxel per slice: the passes still find a layer for every slice, and nothing
- * reads them. Call after `attachToCanvas` (which compiles niivue's shaders).
+ * reads them. The passes also ask WebGL, before each slice's draw, whether the framebuffer is complete
+ * (only to log when it is not): each asking is a round trip to the GPU process that waits for it to
+ * catch up, 2 × the slice count of them per texture build (about 0.2–0.4 s on SwiftShader for 400
+ * slices); while the empty program is bound, the answer is 'complete' without asking (a draw that
+ * rasterises nothing cannot fail on it). Call after `attachToCanvas` (which compiles niivue's shaders).
  */
 export function skipGradientPasses(nv: Niivue): void {
   const gl = nv.gl;
@@ -96,6 +114,15 @@ export function skipGradientPasses(nv: Niivue): void {
   nv.sobelFirstOrderShader = none;
   nv.sobelSecondOrderShader = none;
   nv.gradientPrePassShader = none;
+  let emptyBound = false;
+  const useProgram = gl.useProgram.bind(gl);
+  gl.useProgram = (p: WebGLProgram | null) => {
+    emptyBound = p === program;
+    useProgram(p);
+  };
+  const checkFramebufferStatus = gl.checkFramebufferStatus.bind(gl);
+  gl.checkFramebufferStatus = (target: GLenum) =>
+    emptyBound ? gl.FRAMEBUFFER_COMPLETE : checkFramebufferStatus(target);
   const rgbaTex = nv.rgbaTex.bind(nv);
   nv.rgbaTex = (tex, unit, dims, isInit) =>
     rgbaTex(
@@ -146,7 +173,7 @@ async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
  * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
  * inflates off the page's thread.
  * @param phases receives the time (ms) from the call to the bytes in ('display fetch') and from there
- *   to the parsed image ('display parse')
+ *   to the parsed image ('display parse', which waits for niivue's module if it is not in yet)
  * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
  */
 export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
@@ -155,6 +182,7 @@ export async function fetchDisplay(scanId: string, look: Look, phases: Phases): 
   const t1 = performance.now();
   phases.push(['display fetch', Math.round(t1 - t)]);
   const cm = COLOURMAPS[look.colourMap];
+  const { NVImage } = await loadNiivue();
   const display = await NVImage.loadFromUrl({
     url: bytes,
     name: 'display.nii',
@@ -218,6 +246,7 @@ export async function showSuv(
   phases: Phases,
 ): Promise<void> {
   const t = performance.now();
+  const { cmapper } = await loadNiivue();
   const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
   const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
   // the overlay's colours go into niivue's colour map texture with the SUV's (one build)

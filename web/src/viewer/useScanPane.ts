@@ -9,7 +9,7 @@
  * row, test hook), `moveToMm` moves it without telling anyone.
  */
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
-import { Niivue, SHOW_RENDER, type NVImage } from '@niivue/niivue';
+import type { Niivue, NVImage } from '@niivue/niivue';
 import { suvMaxVoxel } from '../studies/volume.js';
 import {
   applyLook,
@@ -18,6 +18,7 @@ import {
   checkSameGrid,
   fetchDisplay,
   fetchScanData,
+  loadNiivue,
   niftiGrid,
   nativeToRas,
   overlayIndexAt,
@@ -27,6 +28,7 @@ import {
   showVoiOverlay,
   skipGradientPasses,
   type Look,
+  type NiivueModule,
   type Phases,
   type Vec3,
 } from './nv-volume.js';
@@ -118,42 +120,50 @@ const gridSize = (display: NVImage): Vec3 => {
 };
 
 /**
- * Opens scan `scanId`'s slices in `nv` on `cv`: the display volume (in `look0`) is fetched while niivue
- * starts on the canvas, then shown; `position` runs when niivue has it, once its texture is built
- * (see `showSuv`). Returns the display volume and the moments (performance.now()) niivue was attached
- * and the slices drawn; null when `live()` turned false meanwhile.
+ * Opens scan `scanId`'s slices on `cv`: the display volume (in `look0`) is fetched while niivue's module
+ * comes in and `makeNiivue` starts niivue on the canvas, then shown; `position` runs when niivue has it,
+ * once its texture is built (see `showSuv`). Returns niivue, the display volume and the moments
+ * (performance.now()) niivue was attached and the slices drawn; null when `live()` turned false
+ * meanwhile.
  * @throws Error from `fetchDisplay` or niivue
  */
 async function openSlices(
-  nv: Niivue,
+  makeNiivue: (m: NiivueModule) => Niivue,
   cv: HTMLCanvasElement,
   scanId: string,
   look0: Look,
   phases: Phases,
-  position: (display: NVImage) => void,
+  position: (nv: Niivue, display: NVImage) => void,
   live: () => boolean,
-): Promise<{ display: NVImage; attachedAt: number; renderAt: number } | null> {
+): Promise<{ nv: Niivue; display: NVImage; attachedAt: number; renderAt: number } | null> {
   const fetched = fetchDisplay(scanId, look0, phases);
   fetched.catch(() => undefined); // handled where awaited
+  // the request goes out when this task ends: end it before niivue compiles its shaders (0.2–0.3 s
+  // of this thread), so the display volume is on its way meanwhile
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const m = await loadNiivue();
+  if (!live()) return null;
+  const nv = makeNiivue(m);
   await nv.attachToCanvas(cv);
   skipGradientPasses(nv);
   nv.setSliceType(nv.sliceTypeMultiplanar);
   const attachedAt = performance.now();
   const display = await fetched;
   if (!live()) return null;
-  await showSuv(nv, display, () => position(display), phases);
-  return { display, attachedAt, renderAt: performance.now() };
+  await showSuv(nv, display, () => position(nv, display), phases);
+  return { nv, display, attachedAt, renderAt: performance.now() };
 }
 
 /** What `loadPane` works on: the pane's niivue, its refs and setters. */
 interface PaneEnv {
-  nv: Niivue;
+  /** Makes the pane's niivue from niivue's module. */
+  makeNiivue: (m: NiivueModule) => Niivue;
   cv: HTMLCanvasElement;
   scanId: string;
   look0: Look;
   live: () => boolean;
   /** Called when niivue has the display volume: make the reader, place the crosshair and read. */
-  onDisplay: (display: NVImage) => ReadoutReader;
+  onDisplay: (nv: Niivue, display: NVImage) => ReadoutReader;
   /** Resolves with the first readout that is not pending (from the reader's `show`). */
   firstReadout: Promise<Readout>;
   /** The slices and the first readout are in: hook, status and the timing so far. */
@@ -176,12 +186,12 @@ async function loadPane(e: PaneEnv): Promise<void> {
   const phases: Phases = [];
   let reader: ReadoutReader | null = null;
   const opened = await openSlices(
-    e.nv,
+    e.makeNiivue,
     e.cv,
     e.scanId,
     e.look0,
     phases,
-    (d) => (reader = e.onDisplay(d)),
+    (nv, d) => (reader = e.onDisplay(nv, d)),
     e.live,
   );
   if (!opened || !e.live()) return;
@@ -333,28 +343,32 @@ export function useScanPane(
   // niivue on the canvas, the scan loaded once
   useEffect(() => {
     if (!canvas.current) return;
-    const nv = new Niivue({
-      backColor: [0, 0, 0, 1],
-      crosshairColor: [0.1, 0.6, 1, 1],
-      isColorbar: false,
-      dragAndDropEnabled: false,
-      multiplanarShowRender: SHOW_RENDER.NEVER,
-      show3Dcrosshair: false,
-    });
-    nvRef.current = nv;
+    // niivue, once its module is in (the callbacks below run after that)
+    let nv = null as unknown as Niivue;
     const { hookName } = current.current.opts;
     const look0 = current.current.look;
     let live = true;
     let firstIn: (r: Readout) => void = () => undefined;
     const firstReadout = new Promise<Readout>((resolve) => (firstIn = resolve));
     loadPane({
-      nv,
+      makeNiivue: ({ Niivue, SHOW_RENDER }) => {
+        nv = new Niivue({
+          backColor: [0, 0, 0, 1],
+          crosshairColor: [0.1, 0.6, 1, 1],
+          isColorbar: false,
+          dragAndDropEnabled: false,
+          multiplanarShowRender: SHOW_RENDER.NEVER,
+          show3Dcrosshair: false,
+        });
+        nvRef.current = nv;
+        return nv;
+      },
       cv: canvas.current,
       scanId,
       look0,
       live: () => live,
       firstReadout,
-      onDisplay: (d) => {
+      onDisplay: (_nv, d) => {
         display.current = d;
         applied.current = look0;
         const r = new ReadoutReader(scanId, gridSize(d), (shown) => {
