@@ -160,11 +160,45 @@ export function niftiGrid(v: NiftiVoxels): Grid {
   return { size: v.size, value: (q) => data[q]! * slope + inter };
 }
 
-/** Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes. */
+/** The worker that fetches the viewer's image files (fetch-worker.ts), started on first use. */
+let fetcher: Worker | null = null;
+const waiting = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
+let lastId = 0;
+
+/** The worker's answer for request `id` (see fetch-worker.ts). */
+type FetchAnswer = { id: number; bytes?: ArrayBuffer; status?: number; error?: string };
+
+/** The worker of `fetchBytes`. */
+function fetchWorker(): Worker {
+  if (fetcher) return fetcher;
+  const w = new Worker(new URL('./fetch-worker.ts', import.meta.url), { type: 'module' });
+  w.onmessage = (e: MessageEvent<FetchAnswer>) => {
+    const { id, bytes, status, error } = e.data;
+    const p = waiting.get(id);
+    waiting.delete(id);
+    if (bytes) p?.resolve(bytes);
+    else p?.reject(new Error(status === undefined ? `network error (${error})` : `HTTP ${status}`));
+  };
+  w.onerror = (e) => {
+    for (const p of waiting.values()) p.reject(new Error(`the fetch worker failed: ${e.message}`));
+    waiting.clear();
+    fetcher = null;
+  };
+  fetcher = w;
+  return w;
+}
+
+/**
+ * Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes, in the fetch worker.
+ * @throws Error naming the file and the HTTP status (or the network error) when it cannot be fetched
+ */
 async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
-  const r = await fetch(`/api/scans/${encodeURIComponent(scanId)}/${file}`);
-  if (!r.ok) throw new Error(`${file.replace(/\?.*/, '')}: HTTP ${r.status}`);
-  return r.arrayBuffer();
+  const id = ++lastId;
+  const answer = new Promise<ArrayBuffer>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  fetchWorker().postMessage({ id, url: `/api/scans/${encodeURIComponent(scanId)}/${file}` });
+  return answer.catch((e: Error) => {
+    throw new Error(`${file.replace(/\?.*/, '')}: ${e.message}`);
+  });
 }
 
 /**
