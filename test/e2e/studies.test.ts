@@ -397,9 +397,10 @@ const voxOf = (size: Vec3, q: number): Vec3 => [
 /**
  * The viewer while suv.nii.gz is held back (page.route): the pane is ready with the float data still
  * out, its readout at known voxels is the file's value, answered by GET /api/scans/{id}/voxel; an answer
- * for an earlier position that comes late is not shown over the newer one; a failed request shows its
- * error, no value; a new window and a VOI jump wait for the data and apply when they come; then the
- * readout reads the float data and asks the server nothing more.
+ * for an earlier position that comes late is not shown over the newer one; a compared scan's linked
+ * crosshair shows that scan's value, from its own voxel route; a failed request shows its error, no
+ * value; a new window and a VOI jump wait for the data and apply when they come; then both panes read
+ * their float data and ask the server nothing more.
  */
 async function readoutBeforeData(h: Harness): Promise<void> {
   const { context, page } = await newPage(h);
@@ -472,6 +473,23 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   assert.equal(after.vox, newer.join(', '));
   assert.equal(after.suv, at(newer));
   assert.equal(after.voi, 'L1');
+  // linked crosshairs before the float data are in: the compared scan S3 (its suv.nii.gz held too)
+  // shows its own SUV at the same patient coordinate, from its voxel route
+  const post = await suvVolume(page, scans.find((x) => x.scanId === 'S3')!.id);
+  const valueB = (v: Vec3) => post.data[v[0] + post.size[0] * (v[1] + post.size[1] * v[2])]!;
+  const partner = (v: Vec3) => lpsToIjk(post, ijkToLps(suv, v)).map((x) => Math.round(x)) as Vec3;
+  await page.getByLabel('Compare with').selectOption({ label: 'S3 (post)' });
+  const comparePane = page.locator('[data-testid="compare-pane"][data-status="ready"]');
+  await comparePane.waitFor({ timeout: 60_000 });
+  assert.equal(await comparePane.getAttribute('data-data-at'), null);
+  const linked: Vec3 = [110, 120, 10];
+  await moveTo(page, '__cartoViewer', linked);
+  await page
+    .getByTestId('compare-readout-voxel')
+    .getByText(partner(linked).join(', '), { exact: true })
+    .waitFor();
+  assert.equal(await settledSuv(page, 'compare-'), valueB(partner(linked)));
+  assert.equal(await page.getByTestId('compare-readout-suv').getAttribute('data-source'), 'voxel');
   // a failed request shows its error, not a value
   await moveTo(page, '__cartoViewer', broken);
   const failed = page.locator('[data-testid="readout-suv"][data-state="error"]');
@@ -495,10 +513,18 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   const jumped = await readout(page);
   assert.equal(jumped.source, 'file');
   assert.equal(jumped.suv, at(hotVox));
+  await page.locator('[data-testid="compare-pane"][data-data-at]').waitFor({ timeout: 60_000 });
   const asked = voxelUrls.length;
   await moveTo(page, '__cartoViewer', late);
   await page.getByTestId('readout-voxel').getByText(late.join(', '), { exact: true }).waitFor();
   assert.equal((await readout(page)).suv, at(late));
+  // and the linked pane reads its own float data
+  await page
+    .getByTestId('compare-readout-voxel')
+    .getByText(partner(late).join(', '), { exact: true })
+    .waitFor();
+  assert.equal(await settledSuv(page, 'compare-'), valueB(partner(late)));
+  assert.equal(await page.getByTestId('compare-readout-suv').getAttribute('data-source'), 'file');
   assert.equal(voxelUrls.length, asked, 'no voxel request once the float data are in');
   await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
   await context.close();
