@@ -35,7 +35,9 @@ export function PaneView(props: {
             role="img"
             aria-label={`${name}: coronal maximum-intensity projection of SUV`}
           />
-          <figcaption>Coronal MIP</figcaption>
+          <figcaption>
+            Coronal MIP{pane.dataStatus === 'in' ? '' : ' (drawn from the float SUV, once it is in)'}
+          </figcaption>
         </figure>
       </div>
       <DataStatus pane={pane} pendingVoi={pendingVoi?.label} testIdPrefix={p} />
