@@ -214,6 +214,16 @@ describe('scan viewer images and their cache', () => {
     assert.equal(builds, 3);
     assert.notEqual(await file('w1'), a, 'w1 was dropped: built again');
     assert.equal(builds, 4);
+    // a failed build is not kept (nor counted): the next ask builds again, the group keeps two
+    const failing = () =>
+      scan.derived('w4', () => Promise.reject(new Error('no')), { name: 'display', keep: 2 });
+    await assert.rejects(failing(), /no/);
+    await assert.rejects(failing(), /no/);
+    await file('w4');
+    assert.equal(builds, 5);
+    assert.equal(cache.bytes, 200, 'w1 and w4');
+    assert.equal(await file('w1'), await file('w1'));
+    assert.equal(builds, 5, 'w1 still kept');
   });
 
   test('the byte budget drops the least recently used scan, never the one that grows', async () => {

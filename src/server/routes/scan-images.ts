@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { CartoError, InputError } from '../../errors.js';
 import { niftiVoxels } from '../../io/nifti-voxels.js';
-import { gzipLevel1, ScanImageCache, type ScanImages } from '../../pipeline/scan-images.js';
+import { gzipFast, ScanImageCache, type ScanImages } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import type { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
@@ -145,7 +145,7 @@ export function registerScanImageRoutes(
           `display.nii.gz?windowMax=${windowMax}`,
           async () => {
             const suv = niftiVoxels('suv.nii', (await s.suv()).nifti);
-            return gzipLevel1(new Uint8Array(displayNifti(suv, windowMax)));
+            return gzipFast(new Uint8Array(displayNifti(suv, windowMax)));
           },
           { name: 'display', keep: DISPLAYS_PER_SCAN },
         ),
