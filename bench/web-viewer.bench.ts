@@ -5,17 +5,18 @@
  * database; chromium then opens /scans/<id> through the real server: three scans once each (cold: the
  * server builds each scan's suv/labels NIfTI), then one of them three times more (warm: answered from
  * its cache). Each open reports, in ms since the navigation started:
- * - data: the float SUV and the label map fetched, inflated and read in the browser (the server's part
- *   is in here);
  * - slices: the display volume (display.nii.gz, 8 bits) fetched and parsed, niivue's texture built from
  *   it and the first frame drawn (a fence waits for the GPU; in headless chromium the GPU is SwiftShader,
- *   a software renderer on the CPU); this runs while the float data are still on their way;
- * - ready: both in, the crosshair readout works on the float SUV, the viewer is usable (the target's
- *   "opens": full-resolution slices and an exact readout);
- * - overlay: the VOI overlay and the coronal MIP drawn (built after the first usable view);
- * and the pane's phases (display, data, slices, overlay, mip: durations in ms; display and data run at
- * once), with the median of each three. The same opens (three other scans cold, then warm) are then timed
- * in a second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
+ *   a software renderer on the CPU);
+ * - readout: the first crosshair readout in, with its source: the server's voxel route
+ *   (GET /api/scans/{id}/voxel, asked while the slices are built) or the float data;
+ * - ready: both in, the viewer is usable (the target's "opens": full-resolution slices and an exact
+ *   readout, the float32 value of the file);
+ * - data: the float SUV and the label map (fetched once the slices are drawn) in and read in the browser;
+ * - overlay: the VOI overlay and the coronal MIP drawn (built from the float data);
+ * and the pane's phases (display fetch, display parse, slices, data, overlay, mip: durations in ms), with
+ * the median of each three. The same opens (three other scans cold, then warm) are then timed in a
+ * second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
  * the machine has it: both are software renderers on the CPU; on a GPU niivue's texture passes take
  * milliseconds. Prints the machine's load (uptime) beside the figures.
  */
@@ -36,6 +37,8 @@ const SIZE: [number, number, number] = [200, 200, 400];
 /** The bundle's scans (all of one SUV file): three cold opens in each chromium. */
 const SCANS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 const dir = mkdtempSync(join(tmpdir(), 'carto-bench-viewer-'));
+/** The bench scan's SUV (file voxel order), once built. */
+let SUV: Float32Array | null = null;
 
 /** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32): the same noise at every run. */
 function uniforms(seed: number): () => number {
@@ -102,14 +105,18 @@ function bigScanBundle(): { bundle: string; suv: Float32Array } {
 /** chromium's flags for WebGL on Mesa's llvmpipe (ANGLE's OpenGL ES backend over EGL). */
 const LLVMPIPE = ['--use-gl=angle', '--use-angle=gl-egl', '--ignore-gpu-blocklist'];
 
-/** One open's moments (ms since navigation) and the pane's phases. */
+/** One open's moments (ms since navigation), the first readout's source and the pane's phases. */
 interface Open {
-  data: number;
   slices: number;
+  readout: number;
   ready: number;
+  data: number;
   overlay: number;
+  source: string;
   line: string;
 }
+type Moment = 'slices' | 'readout' | 'ready' | 'data' | 'overlay';
+const MOMENTS: Moment[] = ['slices', 'readout', 'ready', 'data', 'overlay'];
 
 /** Opens the scan in the viewer; its times since the navigation started (see module doc). */
 async function openTimed(page: Page, id: string): Promise<Open> {
@@ -118,31 +125,37 @@ async function openTimed(page: Page, id: string): Promise<Open> {
   await page.goto(`/scans/${id}`);
   await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 300_000 });
   const wall = Date.now() - t0;
+  // the readout at ready (the crosshair's first voxel) is the file's value
+  const first = page.getByTestId('readout-suv');
+  const [vox, shown] = [await first.getAttribute('data-vox'), await first.getAttribute('data-value')];
+  const [i, j, k] = vox!.split(',').map(Number) as [number, number, number];
+  assert.equal(Number(shown), SUV![i + SIZE[0] * (j + SIZE[1] * k)], `readout at ready, voxel ${vox}`);
   await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 300_000 });
   const v = page.locator('.viewer');
   const at = async (name: string) => Number(await v.getAttribute(name));
   const o = {
-    data: await at('data-data-at'),
     slices: await at('data-render-at'),
+    readout: await at('data-readout-at'),
     ready: await at('data-load-ms'),
+    data: await at('data-data-at'),
     overlay: await at('data-overlay-at'),
+    source: (await v.getAttribute('data-readout-source')) ?? '?',
   };
   const line =
-    `data ${o.data} ms, slices ${o.slices} ms, ready ${o.ready} ms, overlay ${o.overlay} ms since ` +
-    `navigation (wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`;
+    `slices ${o.slices} ms, readout (${o.source}) ${o.readout} ms, ready ${o.ready} ms, data ${o.data} ms, ` +
+    `overlay ${o.overlay} ms since navigation (wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`;
   return { ...o, line };
 }
 
 /** Each open's line, then the medians of `opens` (labelled `what`). */
 function report(what: string, opens: Open[]): string[] {
-  const median = (k: 'data' | 'slices' | 'ready' | 'overlay') => {
+  const median = (k: Moment) => {
     const v = opens.map((o) => o[k]).sort((a, b) => a - b);
     return v[v.length >> 1]!;
   };
   return [
     ...opens.map((o) => `  ${what}: ${o.line}`),
-    `  ${what}, median of ${opens.length}: data ${median('data')} ms, slices ${median('slices')} ms, ` +
-      `ready ${median('ready')} ms, overlay ${median('overlay')} ms`,
+    `  ${what}, median of ${opens.length}: ${MOMENTS.map((k) => `${k} ${median(k)} ms`).join(', ')}`,
   ];
 }
 
@@ -161,6 +174,7 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
   before(async () => {
     const built = bigScanBundle();
     suv = built.suv;
+    SUV = suv;
     h = await startHarness({
       prepare: async (dbFile) => {
         const r = await runInProcess(registerRun, [
@@ -232,7 +246,9 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
       { i, j, k },
     );
     await page.getByTestId('readout-voxel').getByText(`${i}, ${j}, ${k}`, { exact: true }).waitFor();
-    const shown = Number(await page.getByTestId('readout-suv').getAttribute('data-value'));
+    const dd = page.locator('[data-testid="readout-suv"]:not([data-state="pending"])');
+    await dd.waitFor();
+    const shown = Number(await dd.getAttribute('data-value'));
     assert.ok(Math.abs(shown - suv[i + nx * (j + ny * k)]!) < 1e-6, `${shown}`);
     assert.equal(await page.getByTestId('readout-voi').textContent(), 'L1');
     await context.close();

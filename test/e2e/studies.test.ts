@@ -86,12 +86,25 @@ async function suvVolume(page: Page, scanId: string) {
   return parseNifti(new Uint8Array(bytes), 'suv.nii.gz').volume;
 }
 
-/** The viewer's readout: voxel, SUV (exact, from data-value) and VOI. */
-async function readout(page: Page): Promise<{ vox: string; suv: number; voi: string }> {
+/**
+ * The SUV a pane's readout shows (exact, from data-value) once it is in for the crosshair's voxel (the
+ * readout is pending while the server's voxel route answers); fails when it is an error.
+ */
+async function settledSuv(page: Page, prefix = ''): Promise<number> {
+  const dd = page.locator(`[data-testid="${prefix}readout-suv"]:not([data-state="pending"])`);
+  await dd.waitFor();
+  assert.equal(await dd.getAttribute('data-state'), 'ok', (await dd.textContent()) ?? '');
+  return Number(await dd.getAttribute('data-value'));
+}
+
+/** The viewer's readout once in: voxel, SUV (exact, from data-value), VOI and its source. */
+async function readout(page: Page): Promise<{ vox: string; suv: number; voi: string; source: string }> {
+  const suv = await settledSuv(page);
   return {
     vox: (await page.getByTestId('readout-voxel').textContent()) ?? '',
-    suv: Number(await page.getByTestId('readout-suv').getAttribute('data-value')),
+    suv,
     voi: (await page.getByTestId('readout-voi').textContent()) ?? '',
+    source: (await page.getByTestId('readout-suv').getAttribute('data-source')) ?? '',
   };
 }
 
@@ -207,6 +220,9 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
   test('the viewer: SUV readout equals the volume at the crosshair, VOI row → SUVmax voxel, window presets', () =>
     viewerReadout(h));
 
+  test('before the float SUV is in: the readout is exact from the voxel route, a late answer never overwrites a newer position, a failed one shows its error', () =>
+    readoutBeforeData(h));
+
   test('pre vs post side by side: linked crosshairs land on the same patient coordinate and show each scan’s SUV there', () =>
     linkedCrosshairs(h));
 });
@@ -261,7 +277,7 @@ async function viewerReadout(h: Harness): Promise<void> {
     suvMax: number;
   }[];
   await page.getByRole('button', { name: 'Go to SUVmax of L1' }).click();
-  await page.getByTestId('readout-voi').getByText('L1').waitFor();
+  await page.getByTestId('readout-voi').getByText('L1', { exact: true }).waitFor();
   const r = await readout(page);
   assert.ok(
     Math.abs(r.suv - vois[0]!.suvMax) <= 1e-5 * Math.abs(vois[0]!.suvMax),
@@ -344,7 +360,7 @@ async function linkedCrosshairs(h: Harness): Promise<void> {
       assert.ok(Math.abs(mm[d]! - x) < 1e-3, `A at ${mm.join(',')} mm`);
       assert.ok(Math.abs(mmAtB[d]! - x) < 1e-3, `B at ${mmAtB.join(',')} mm`);
     });
-    const shown = Number(await page.getByTestId('compare-readout-suv').getAttribute('data-value'));
+    const shown = await settledSuv(page, 'compare-');
     assert.ok(
       Math.abs(shown - value(b, expected)) <= 1e-6 * Math.max(1, value(b, expected)),
       `B at ${expected.join(',')}`,
@@ -356,7 +372,8 @@ async function linkedCrosshairs(h: Harness): Promise<void> {
   await moveTo(page, '__cartoCompareViewer', inB);
   const inA = partner(b, a, inB);
   await page.getByTestId('readout-voxel').getByText(inA.join(', '), { exact: true }).waitFor();
-  const shownA = Number(await page.getByTestId('readout-suv').getAttribute('data-value'));
+  const shownA = await settledSuv(page);
+  await settledSuv(page, 'compare-');
   assert.ok(Math.abs(shownA - value(a, inA)) <= 1e-6 * Math.max(1, value(a, inA)), `A at ${inA.join(',')}`);
   assert.equal(await page.getByTestId('compare-readout-voi').textContent(), 'L1');
   // a position outside B's field of view: B says so instead of showing a value
@@ -367,5 +384,148 @@ async function linkedCrosshairs(h: Harness): Promise<void> {
   await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
   await assertAccessible(page, 'viewer, two timepoints');
   await screenshot(page, 'viewer-compare');
+  await context.close();
+}
+
+/** The file's voxel (i, j, k) of flat index `q` in a grid of `size`. */
+const voxOf = (size: Vec3, q: number): Vec3 => [
+  q % size[0],
+  Math.floor(q / size[0]) % size[1],
+  Math.floor(q / (size[0] * size[1])),
+];
+
+/**
+ * The viewer while suv.nii.gz is held back (page.route): the pane is ready with the float data still
+ * out, its readout at known voxels is the file's value, answered by GET /api/scans/{id}/voxel; an answer
+ * for an earlier position that comes late is not shown over the newer one; a compared scan's linked
+ * crosshair shows that scan's value, from its own voxel route; a failed request shows its error, no
+ * value; a new window and a VOI jump wait for the data and apply when they come; then both panes read
+ * their float data and ask the server nothing more.
+ */
+async function readoutBeforeData(h: Harness): Promise<void> {
+  const { context, page } = await newPage(h);
+  await signIn(page, 'admin');
+  const scans = (await (await page.request.get('/api/studies/DRO%20study/scans')).json()) as {
+    id: string;
+    scanId: string;
+  }[];
+  const id = scans.find((x) => x.scanId === 'S1')!.id;
+  const suv = await suvVolume(page, id);
+  const at = (v: Vec3) => suv.data[v[0] + suv.size[0] * (v[1] + suv.size[1] * v[2])]!;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/api\/scans\/[^/]+\/suv\.nii\.gz/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  // /voxel requests: counted; the one for `late` held until `answerLate`; the one for `broken` fails
+  const voxelUrls: string[] = [];
+  let answerLate: () => void = () => undefined;
+  const lateHeld = new Promise<void>((resolve) => (answerLate = resolve));
+  // L1's SUVmax voxel (the first in file order on ties), where its row's jump lands
+  const labelBytes = await (await page.request.get(`/api/scans/${id}/labels.nii.gz`)).body();
+  const labels = parseNifti(new Uint8Array(labelBytes), 'labels.nii.gz').volume;
+  let hot = -1;
+  for (let q = 0; q < suv.data.length; q++)
+    if (labels.data[q] === 1 && (hot < 0 || suv.data[q]! > suv.data[hot]!)) hot = q;
+  const hotVox = voxOf(suv.size, hot);
+  const late: Vec3 = [40, 50, 6];
+  const newer: Vec3 = [hotVox[0], hotVox[1], hotVox[2]];
+  const broken: Vec3 = [41, 50, 6];
+  const query = (v: Vec3) => `i=${v[0]}&j=${v[1]}&k=${v[2]}`;
+  await page.route(/\/api\/scans\/[^/]+\/voxel\?/, async (route) => {
+    const url = route.request().url();
+    voxelUrls.push(url);
+    if (url.endsWith(query(late))) await lateHeld;
+    if (url.endsWith(query(broken))) return route.fulfill({ status: 500, json: { error: 'disk on fire' } });
+    await route.continue();
+  });
+  await page.goto(`/scans/${id}`);
+  const viewer = page.locator('.viewer[data-status="ready"]');
+  await viewer.waitFor({ timeout: 60_000 });
+  // ready with the float data still out: the first readout came from the voxel route
+  assert.equal(await viewer.getAttribute('data-data-at'), null);
+  assert.equal(await viewer.getAttribute('data-readout-source'), 'voxel');
+  assert.ok(voxelUrls.length >= 1, 'the first readout asked the voxel route');
+  // known voxels: the file's value, from the voxel route
+  for (const v of [hotVox, [10, 200, 15] as Vec3]) {
+    await moveTo(page, '__cartoViewer', v);
+    await page.getByTestId('readout-voxel').getByText(v.join(', '), { exact: true }).waitFor();
+    const r = await readout(page);
+    assert.equal(r.source, 'voxel');
+    assert.ok(Math.abs(r.suv - at(v)) <= 1e-6 * Math.max(1, at(v)), `SUV at ${v.join(',')}: ${r.suv}`);
+    assert.ok(
+      voxelUrls.some((u) => u.endsWith(query(v))),
+      `asked for ${v.join(',')}`,
+    );
+  }
+  assert.equal((await readout(page)).voi, 'none');
+  // a late answer for an earlier position does not overwrite the newer one
+  const lateAnswer = page.waitForResponse((r) => r.url().endsWith(query(late)));
+  await moveTo(page, '__cartoViewer', late);
+  await moveTo(page, '__cartoViewer', newer);
+  await page.getByTestId('readout-voxel').getByText(newer.join(', '), { exact: true }).waitFor();
+  assert.equal((await readout(page)).suv, at(newer));
+  answerLate();
+  await lateAnswer;
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+  const after = await readout(page);
+  assert.equal(after.vox, newer.join(', '));
+  assert.equal(after.suv, at(newer));
+  assert.equal(after.voi, 'L1');
+  // linked crosshairs before the float data are in: the compared scan S3 (its suv.nii.gz held too)
+  // shows its own SUV at the same patient coordinate, from its voxel route
+  const post = await suvVolume(page, scans.find((x) => x.scanId === 'S3')!.id);
+  const valueB = (v: Vec3) => post.data[v[0] + post.size[0] * (v[1] + post.size[1] * v[2])]!;
+  const partner = (v: Vec3) => lpsToIjk(post, ijkToLps(suv, v)).map((x) => Math.round(x)) as Vec3;
+  await page.getByLabel('Compare with').selectOption({ label: 'S3 (post)' });
+  const comparePane = page.locator('[data-testid="compare-pane"][data-status="ready"]');
+  await comparePane.waitFor({ timeout: 60_000 });
+  assert.equal(await comparePane.getAttribute('data-data-at'), null);
+  const linked: Vec3 = [110, 120, 10];
+  await moveTo(page, '__cartoViewer', linked);
+  await page
+    .getByTestId('compare-readout-voxel')
+    .getByText(partner(linked).join(', '), { exact: true })
+    .waitFor();
+  assert.equal(await settledSuv(page, 'compare-'), valueB(partner(linked)));
+  assert.equal(await page.getByTestId('compare-readout-suv').getAttribute('data-source'), 'voxel');
+  // a failed request shows its error, not a value
+  await moveTo(page, '__cartoViewer', broken);
+  const failed = page.locator('[data-testid="readout-suv"][data-state="error"]');
+  await failed.waitFor();
+  assert.equal(await failed.getAttribute('data-value'), null);
+  assert.match((await failed.textContent()) ?? '', /voxel 41, 50, 6: HTTP 500: disk on fire/);
+  // a new window and a VOI jump wait for the float data, visibly
+  await page.getByRole('radio', { name: '0–10' }).check();
+  await page.getByRole('button', { name: 'Go to SUVmax of L1' }).click();
+  const waiting = page.getByTestId('data-status');
+  assert.match(
+    (await waiting.textContent()) ?? '',
+    /the window 0–10 g\/mL and the jump to L1's SUVmax will apply when they are in/,
+  );
+  assert.equal(await page.getByTestId('readout-voxel').textContent(), broken.join(', '));
+  // the data come: the jump is made, from the float data; no request per move from now on
+  release();
+  await page.locator('.viewer[data-data-at]').waitFor({ timeout: 60_000 });
+  await page.getByTestId('readout-voxel').getByText(hotVox.join(', '), { exact: true }).waitFor();
+  await waiting.waitFor({ state: 'detached' });
+  const jumped = await readout(page);
+  assert.equal(jumped.source, 'file');
+  assert.equal(jumped.suv, at(hotVox));
+  await page.locator('[data-testid="compare-pane"][data-data-at]').waitFor({ timeout: 60_000 });
+  const asked = voxelUrls.length;
+  await moveTo(page, '__cartoViewer', late);
+  await page.getByTestId('readout-voxel').getByText(late.join(', '), { exact: true }).waitFor();
+  assert.equal((await readout(page)).suv, at(late));
+  // and the linked pane reads its own float data
+  await page
+    .getByTestId('compare-readout-voxel')
+    .getByText(partner(late).join(', '), { exact: true })
+    .waitFor();
+  assert.equal(await settledSuv(page, 'compare-'), valueB(partner(late)));
+  assert.equal(await page.getByTestId('compare-readout-suv').getAttribute('data-source'), 'file');
+  assert.equal(voxelUrls.length, asked, 'no voxel request once the float data are in');
+  await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
   await context.close();
 }

@@ -7,6 +7,12 @@
  * /api/scans/{id}/vois): a row's button moves the crosshair to that VOI's SUVmax voxel. Another scan
  * of the same patient (e.g. pre- vs post-CART) opens beside it with linked crosshairs: a move in one
  * pane moves the other to the same patient coordinate (mm), each showing its own SUV there.
+ * A pane is usable once its slices are drawn (from the 8-bit display volume) and the first readout is in
+ * from the server (GET /api/scans/{id}/voxel); the float SUV and the label map follow, and the readout
+ * then reads them (src/viewer/useScanPane.ts). The viewer's data-* attributes give, in ms since the
+ * navigation started: data-render-at (slices drawn), data-readout-at (first readout in; its source in
+ * data-readout-source: voxel or file), data-load-ms (ready), data-data-at (float data in) and
+ * data-overlay-at (VOI overlay and MIP drawn).
  * `window.__cartoViewer` and `window.__cartoCompareViewer` are test hooks (src/viewer/useScanPane.ts).
  */
 import { useEffect, useRef, useState } from 'react';
@@ -54,7 +60,7 @@ export function ScanViewerPage(props: { id: string }) {
           {rec && ` · patient ${rec.patientId}`}
         </p>
       )}
-      {pane.status === 'loading' && <p role="status">Loading the SUV volume and the VOI label map…</p>}
+      {pane.status === 'loading' && <p role="status">Loading the SUV slices…</p>}
       {pane.status !== 'loading' && pane.status !== 'ready' && (
         <p role="alert">The scan could not be shown: {pane.status}</p>
       )}
@@ -62,8 +68,10 @@ export function ScanViewerPage(props: { id: string }) {
         className="viewer"
         data-status={pane.status}
         data-load-ms={t ? t.readyAt : undefined}
-        data-data-at={t ? t.dataAt : undefined}
+        data-data-at={t?.dataAt}
         data-render-at={t ? t.renderAt : undefined}
+        data-readout-at={t ? t.readoutAt : undefined}
+        data-readout-source={t ? t.readoutSource : undefined}
         data-overlay-at={t?.overlayAt}
         data-phases={t ? t.phases : undefined}
       >
@@ -133,6 +141,7 @@ function ComparePane(props: {
       aria-label={`Compared scan ${name}`}
       data-testid="compare-pane"
       data-status={pane.status}
+      data-data-at={pane.timing?.dataAt}
       data-overlay-at={pane.timing?.overlayAt}
     >
       <h2>{name}</h2>

@@ -4,7 +4,8 @@
  * niivue's drawing layer, no gradient texture), voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
-import { cmapper, NVImage, type Niivue } from '@niivue/niivue';
+import type { Niivue, NVImage } from '@niivue/niivue';
+import type * as niivue from '@niivue/niivue';
 import { coronalMip } from '../studies/volume.js';
 import {
   COLOURMAPS,
@@ -24,6 +25,19 @@ export type Vec3 = [number, number, number];
 export interface Look {
   windowMax: number;
   colourMap: ColourMap;
+}
+
+/** niivue's module. */
+export type NiivueModule = typeof niivue;
+let niivueModule: Promise<NiivueModule> | null = null;
+
+/**
+ * niivue's module, imported on first use: it is a chunk of its own (about 1.5 MB of JavaScript to
+ * download and evaluate), so the viewer's page starts fetching the scan before niivue is in.
+ */
+export function loadNiivue(): Promise<NiivueModule> {
+  niivueModule ??= import('@niivue/niivue');
+  return niivueModule;
 }
 
 /**
@@ -71,7 +85,11 @@ export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
  * And the gradient textures themselves (niivue allocates them through its `rgbaTex`, on texture units 6
  * and 8, at the volume's size, the scratch one filled with zeros: 64 MB uploaded, about 5 s on
  * SwiftShader) are made 1×1 voxel per slice: the passes still find a layer for every slice, and nothing
- * reads them. Call after `attachToCanvas` (which compiles niivue's shaders).
+ * reads them. The passes also ask WebGL, before each slice's draw, whether the framebuffer is complete
+ * (only to log when it is not): each asking is a round trip to the GPU process that waits for it to
+ * catch up, 2 × the slice count of them per texture build (about 0.2–0.4 s on SwiftShader for 400
+ * slices); while the empty program is bound, the answer is 'complete' without asking (a draw that
+ * rasterises nothing cannot fail on it). Call after `attachToCanvas` (which compiles niivue's shaders).
  */
 export function skipGradientPasses(nv: Niivue): void {
   const gl = nv.gl;
@@ -96,6 +114,15 @@ export function skipGradientPasses(nv: Niivue): void {
   nv.sobelFirstOrderShader = none;
   nv.sobelSecondOrderShader = none;
   nv.gradientPrePassShader = none;
+  let emptyBound = false;
+  const useProgram = gl.useProgram.bind(gl);
+  gl.useProgram = (p: WebGLProgram | null) => {
+    emptyBound = p === program;
+    useProgram(p);
+  };
+  const checkFramebufferStatus = gl.checkFramebufferStatus.bind(gl);
+  gl.checkFramebufferStatus = (target: GLenum) =>
+    emptyBound ? gl.FRAMEBUFFER_COMPLETE : checkFramebufferStatus(target);
   const rgbaTex = nv.rgbaTex.bind(nv);
   nv.rgbaTex = (tex, unit, dims, isInit) =>
     rgbaTex(
@@ -133,11 +160,45 @@ export function niftiGrid(v: NiftiVoxels): Grid {
   return { size: v.size, value: (q) => data[q]! * slope + inter };
 }
 
-/** Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes. */
+/** The worker that fetches the viewer's image files (fetch-worker.ts), started on first use. */
+let fetcher: Worker | null = null;
+const waiting = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
+let lastId = 0;
+
+/** The worker's answer for request `id` (see fetch-worker.ts). */
+type FetchAnswer = { id: number; bytes?: ArrayBuffer; status?: number; error?: string };
+
+/** The worker of `fetchBytes`. */
+function fetchWorker(): Worker {
+  if (fetcher) return fetcher;
+  const w = new Worker(new URL('./fetch-worker.ts', import.meta.url), { type: 'module' });
+  w.onmessage = (e: MessageEvent<FetchAnswer>) => {
+    const { id, bytes, status, error } = e.data;
+    const p = waiting.get(id);
+    waiting.delete(id);
+    if (bytes) p?.resolve(bytes);
+    else p?.reject(new Error(status === undefined ? `network error (${error})` : `HTTP ${status}`));
+  };
+  w.onerror = (e) => {
+    for (const p of waiting.values()) p.reject(new Error(`the fetch worker failed: ${e.message}`));
+    waiting.clear();
+    fetcher = null;
+  };
+  fetcher = w;
+  return w;
+}
+
+/**
+ * Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes, in the fetch worker.
+ * @throws Error naming the file and the HTTP status (or the network error) when it cannot be fetched
+ */
 async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
-  const r = await fetch(`/api/scans/${encodeURIComponent(scanId)}/${file}`);
-  if (!r.ok) throw new Error(`${file.replace(/\?.*/, '')}: HTTP ${r.status}`);
-  return r.arrayBuffer();
+  const id = ++lastId;
+  const answer = new Promise<ArrayBuffer>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  fetchWorker().postMessage({ id, url: `/api/scans/${encodeURIComponent(scanId)}/${file}` });
+  return answer.catch((e: Error) => {
+    throw new Error(`${file.replace(/\?.*/, '')}: ${e.message}`);
+  });
 }
 
 /**
@@ -145,19 +206,17 @@ async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
  * quarter of the SUV's bytes and quick to send) and parses it with niivue, in the colour map of `look`.
  * The server sends a browser gzip bytes as `Content-Encoding: gzip`, which the browser's network stack
  * inflates off the page's thread.
- * @param phases receives the time (ms) from the call to the parsed image: 'display'
- * @param onBytes called when the bytes are in (before niivue parses them), or when the fetch failed
+ * @param phases receives the time (ms) from the call to the bytes in ('display fetch') and from there
+ *   to the parsed image ('display parse', which waits for niivue's module if it is not in yet)
  * @throws Error naming the file and the HTTP status when it cannot be fetched, or from niivue
  */
-export async function fetchDisplay(
-  scanId: string,
-  look: Look,
-  phases: Phases,
-  onBytes: () => void = () => undefined,
-): Promise<NVImage> {
+export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
   const t = performance.now();
-  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`).finally(onBytes);
+  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`);
+  const t1 = performance.now();
+  phases.push(['display fetch', Math.round(t1 - t)]);
   const cm = COLOURMAPS[look.colourMap];
+  const { NVImage } = await loadNiivue();
   const display = await NVImage.loadFromUrl({
     url: bytes,
     name: 'display.nii',
@@ -166,7 +225,7 @@ export async function fetchDisplay(
     cal_max: look.windowMax,
   });
   display.colormapInvert = cm.invert;
-  phases.push(['display', Math.round(performance.now() - t)]);
+  phases.push(['display parse', Math.round(performance.now() - t1)]);
   return display;
 }
 
@@ -208,11 +267,20 @@ const VOI_OPACITY = 0.45;
 /**
  * Shows the SUV display volume `display` in `nv` as niivue's only volume (one texture build: the label
  * map goes to the drawing layer afterwards, `showVoiOverlay`) and draws the first frame; resolves when
- * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. to take in the float SUV).
+ * the GPU has drawn it (`gpuDone`: the page's thread is free meanwhile, e.g. for the first readout's
+ * answer).
+ * @param position called when niivue has built the volume's texture (its voxel and mm conversions work
+ *   from then on), before the GPU has drawn: it may place the crosshair, which is then drawn
  * @param phases receives the duration (ms) of 'slices'
  */
-export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Promise<void> {
+export async function showSuv(
+  nv: Niivue,
+  display: NVImage,
+  position: () => void,
+  phases: Phases,
+): Promise<void> {
   const t = performance.now();
+  const { cmapper } = await loadNiivue();
   const I = Array.from({ length: VOI_COLOUR_COUNT + 1 }, (_, i) => i);
   const rgb = (c: 0 | 1 | 2) => I.map((i) => (i === 0 ? 0 : voiColour(i)[c]));
   // the overlay's colours go into niivue's colour map texture with the SUV's (one build)
@@ -220,6 +288,8 @@ export async function showSuv(nv: Niivue, display: NVImage, phases: Phases): Pro
   nv.drawOpacity = VOI_OPACITY;
   nv.volumes = [display];
   nv.setVolume(display, 0); // sets back, then one updateGLVolume (and drawScene)
+  position();
+  nv.drawScene();
   await gpuDone(nv.gl);
   phases.push(['slices', Math.round(performance.now() - t)]);
 }
@@ -240,7 +310,7 @@ export function showVoiOverlay(nv: Niivue, images: ScanImages, phases: Phases): 
   const index = new Uint8Array(src.length);
   for (let q = 0; q < src.length; q++) index[q] = voiColourIndex(Math.round(src[q]! * slope + inter));
   // loadDrawing reads only the header, the RAS permutation and the voxels of the image it is given; the
-  // label map is on the display volume's grid (checked in `fetchScanImages`)
+  // label map is on the display volume's grid (checked by `checkSameGrid` and `fetchScanData`)
   const drawing = { hdr: display.hdr, permRAS: display.permRAS, img: index } as unknown as NVImage;
   if (!nv.loadDrawing(drawing)) throw new Error('viewer: the VOI label map is not on the SUV grid');
   gpuSync(nv);
@@ -282,14 +352,15 @@ function gpuSync(nv: Niivue): void {
 }
 
 /**
- * Applies a new window or colour map to the slices: a new window re-quantizes the display volume
- * (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ * Applies a new window or colour map to the slices of `display`: a new window re-quantizes the display
+ * volume from the float SUV `suv` (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ * @throws Error when the window changes and the float SUV is not there (null)
  */
-export function applyLook(nv: Niivue, images: ScanImages, look: Look): void {
-  const { display } = images;
+export function applyLook(nv: Niivue, display: NVImage, suv: NiftiVoxels | null, look: Look): void {
   const cm = COLOURMAPS[look.colourMap];
   if (display.cal_max !== look.windowMax) {
-    quantizeSuv(images.suv, look.windowMax, display.img as Uint8Array);
+    if (!suv) throw new Error('viewer: a new SUV window needs the float SUV, which is not in yet');
+    quantizeSuv(suv, look.windowMax, display.img as Uint8Array);
     display.hdr!.scl_slope = displaySlope(look.windowMax);
     display.hdr!.scl_inter = 0;
   }
