@@ -25,7 +25,7 @@ import { TOTALSEGMENTATOR_TOTAL_V2, totalSegmentatorLabel } from '../imaging/tot
 import { loadPetSuv, type PetSuv } from './dicom/load-pet-suv.js';
 import { checkRegularFile } from './files.js';
 import { readRtstruct } from './dicom/rtstruct.js';
-import { readNifti } from './nifti.js';
+import { readNifti, readNiftiAsync } from './nifti.js';
 import { readNrrd } from './nrrd.js';
 import { readDicomSeg } from './seg.js';
 
@@ -91,7 +91,8 @@ export async function loadSuvImage(
   if (isDir) return loadDicomSuv(path, suvType, units, opts);
   const unit = `SUV${suvType} ${units}`;
   if (isNiftiPath(path)) {
-    const img = readNifti(path, { unit, ...(opts.frame !== undefined ? { frame: opts.frame } : {}) }).volume;
+    const frame = opts.frame !== undefined ? { frame: opts.frame } : {};
+    const img = (await readNiftiAsync(path, { unit, ...frame })).volume;
     return { volume: toFloat32(img), suvType, units, source: 'nifti', warnings: [] };
   }
   if (isNrrdPath(path)) {

@@ -19,7 +19,14 @@ import * as nifti from 'nifti-reader-js';
 import { InputError } from '../errors.js';
 import type { Direction3, Vec3, Volume } from '../imaging/volume.js';
 import { endianness } from 'node:os';
-import { gunzipBounded, gunzipPrefix, isGzip, MAX_INPUT_BYTES, readRegularFileSharedSync } from './files.js';
+import {
+  gunzipBounded,
+  gunzipBoundedAsync,
+  gunzipPrefix,
+  isGzip,
+  MAX_INPUT_BYTES,
+  readRegularFileSharedSync,
+} from './files.js';
 
 /** Typed arrays a NIfTI volume can be returned in. */
 export type NiftiData = Float32Array | Float64Array | Int16Array | Uint8Array | Uint16Array | Int32Array;
@@ -90,6 +97,26 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiImage
     opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {},
   );
   return decodeNifti(bytes, file, opts, true);
+}
+
+/**
+ * `readNifti` with the gzip data inflated in zlib's thread pool (`gunzipBoundedAsync`), so the event
+ * loop stays free meanwhile (a server loading a scan); the same checks, result and errors.
+ * @throws InputError as `readNifti`
+ */
+export async function readNiftiAsync(file: string, opts: ReadNiftiOptions = {}): Promise<NiftiImage> {
+  const bytes = readRegularFileSharedSync(
+    file,
+    opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {},
+  );
+  if (!isGzip(bytes)) return decodeNifti(bytes, file, opts, true);
+  const head = checkHeader(
+    arrayBufferOf(gunzipPrefix(bytes, 544, file)),
+    file,
+    opts.maxBytes ?? MAX_INPUT_BYTES,
+  );
+  const inflated = await gunzipBoundedAsync(bytes, head.declaredBytes, file, { field: 'dim' });
+  return decodeNifti(inflated, file, opts, true);
 }
 
 /** Header facts checked before any voxel is read or any gzip data inflated. */
