@@ -33,7 +33,8 @@ import { registerPatientRoutes } from './routes/patients.js';
 import { registerProgrammeRoutes } from './routes/programme.js';
 import { registerStudyRoutes } from './routes/studies.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
-import { registerWebAssets } from './web-assets.js';
+import { registerWebAssets, viewerScanId } from './web-assets.js';
+import type { ScanImageCache } from '../pipeline/scan-images.js';
 
 export { SESSION_COOKIE } from './routes/context.js';
 
@@ -55,6 +56,8 @@ export interface AppOptions {
    * address, so that a client cannot choose its own throttle key.
    */
   trustProxy?: boolean;
+  /** The scans' viewer image cache (default: a new one; tests give one with counting loaders). */
+  scanImages?: ScanImageCache;
 }
 
 /** Builds the Fastify app (not listening); call `app.listen` or `app.inject`. */
@@ -149,10 +152,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerAdminRoutes(ctx);
   registerPatientRoutes(ctx);
   registerProgrammeRoutes(ctx);
-  registerStudyRoutes(ctx);
+  const warmScan = registerStudyRoutes(ctx, opts.scanImages);
 
   const openapi = openApiDocument(docs);
   app.get('/api/openapi.json', () => Promise.resolve(openapi));
-  await registerWebAssets(app);
+  // the viewer's page (/scans/{id}) asks first for the scan's display volume: built while the app loads
+  await registerWebAssets(app, {
+    onNavigate: async (req, path) => {
+      const scanId = viewerScanId(path);
+      if (scanId === null || !req.cookies[SESSION_COOKIE]) return;
+      const { actor } = await sessionOf(req);
+      await warmScan(actor, scanId);
+    },
+  });
   return app;
 }

@@ -28,7 +28,7 @@ import { parseOrThrow } from '../../src/registry/validation.js';
 import { NotFoundError } from '../../src/registry/store.js';
 import type { RouteContext } from '../../src/server/routes/context.js';
 import { registerScanImageRoutes } from '../../src/server/routes/scan-images.js';
-import { displayNifti } from '../../src/server/routes/studies-display.js';
+import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from '../../src/server/routes/studies-display.js';
 import type { StudyAccess } from '../../src/study/access.js';
 import type { Voi } from '../../src/study/model.js';
 
@@ -215,5 +215,49 @@ describe('scan image routes on the volume cache', () => {
     } finally {
       renameSync(`${scan.src.scan.path}.away`, scan.src.scan.path);
     }
+  });
+});
+
+describe("a scan's first images built ahead (WarmScan, when its page is opened)", () => {
+  const scan = writeScan();
+  const calls = { suv: 0, labels: 0 };
+  const images = new ScanImageCache({
+    loaders: {
+      suv: (s) => (calls.suv++, loadScanSuv(s)),
+      labels: (s, v, suv) => (calls.labels++, scanLabelMap(s, v, suv)),
+    },
+  });
+  let app: FastifyInstance;
+  before(async () => (app = await routesApp(images, scan)));
+  after(() => app.close());
+
+  test('in scope: the SUV and the first display volume are built before any request; out of scope: nothing', async () => {
+    const access = () =>
+      ({
+        scanSource: (id: string) =>
+          id === 'a'
+            ? Promise.resolve({ source: scan.src, vois: scan.vois, importedAt: 't' })
+            : Promise.reject(new NotFoundError('scan')),
+      }) as unknown as StudyAccess;
+    const warm = registerScanImageRoutes(
+      { route: () => undefined } as unknown as RouteContext,
+      access,
+      images,
+    );
+    await warm(null as never, 'b'); // out of scope: resolves, builds nothing
+    assert.deepEqual(calls, { suv: 0, labels: 0 });
+    await warm(null as never, 'a');
+    assert.deepEqual(calls, { suv: 1, labels: 0 }, 'the SUV only: the label map is not on the first path');
+    const r = await app.inject({
+      method: 'GET',
+      url: `/api/scans/a/display.nii.gz?windowMax=${DEFAULT_WINDOW_MAX_SUV}`,
+    });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(calls, { suv: 1, labels: 0 }, 'answered from what was built ahead');
+    const suvNifti = encodeNifti(readNifti(scan.src.scan.path).volume, { description: 'SUV g/mL, scan S1' });
+    assert.deepEqual(
+      gunzipSync(r.rawPayload),
+      new Uint8Array(displayNifti(niftiVoxels('suv.nii', suvNifti), DEFAULT_WINDOW_MAX_SUV)),
+    );
   });
 });

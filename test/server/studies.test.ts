@@ -8,13 +8,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { gunzipSync } from 'fflate';
 import { register as registerRun } from '../../src/cli/commands/run.js';
 import { parseNifti } from '../../src/io/nifti.js';
+import { loadScanSuv, ScanImageCache, scanLabelMap } from '../../src/pipeline/scan-images.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
 import { niftiVoxels } from '../../src/io/nifti-voxels.js';
@@ -445,6 +446,53 @@ function fileRouteTests(c: SuiteContext): void {
     const other = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>()[1]!.id;
     assert.equal((await c.get(c.s.dmA, `/api/scans/${other}/voxel?i=0&j=0&k=0`)).statusCode, 404);
     assert.equal((await c.get(c.s.dmB, `/api/scans/${id}/voxel?i=0&j=0&k=0`)).statusCode, 404);
+  });
+
+  test("opening a scan's page builds its SUV and first display volume ahead, in the caller's scope only", async () => {
+    const web = mkdtempSync(join(dir, 'web-'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>Cartography</title>');
+    const saved = process.env['CARTO_WEB_DIR'];
+    process.env['CARTO_WEB_DIR'] = web;
+    const calls = { suv: 0, labels: 0 };
+    const images = new ScanImageCache({
+      loaders: {
+        suv: (src) => (calls.suv++, loadScanSuv(src)),
+        labels: (src, v, suv) => (calls.labels++, scanLabelMap(src, v, suv)),
+      },
+    });
+    const store = await RegistryStore.open(c.db);
+    const app = await buildApp({ store, scanImages: images });
+    try {
+      const scans = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<{ id: string }[]>();
+      const [id, other] = [scans[0]!.id, scans[1]!.id];
+      const page = (who: Session | null, url: string) =>
+        app.inject({ method: 'GET', url, headers: who ? { cookie: who.cookie } : {} });
+      // no session, another centre's user, a scan out of the user's scope, another page: nothing built
+      for (const [who, url] of [
+        [null, `/scans/${id}`],
+        [c.s.dmB, `/scans/${id}`],
+        [c.s.dmA, `/scans/${other}`],
+        [c.s.dmA, '/patients'],
+      ] as const) {
+        const r = await page(who, url);
+        assert.equal(r.statusCode, 200, url);
+        assert.match(r.body, /<title>Cartography/);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(calls, { suv: 0, labels: 0 });
+      // the data manager of the scan's centre opens it: its SUV is built while the app would load
+      assert.equal((await page(c.s.dmA, `/scans/${id}?compare=x`)).statusCode, 200);
+      for (let t = 0; calls.suv === 0 && t < 200; t++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(calls, { suv: 1, labels: 0 });
+      const display = await page(c.s.dmA, `/api/scans/${id}/display.nii.gz?windowMax=5`);
+      assert.equal(display.statusCode, 200);
+      assert.deepEqual(calls, { suv: 1, labels: 0 }, 'the display volume from what was built ahead');
+    } finally {
+      await app.close();
+      await store.close();
+      if (saved === undefined) delete process.env['CARTO_WEB_DIR'];
+      else process.env['CARTO_WEB_DIR'] = saved;
+    }
   });
 
   test('carto import prints the unlinked patient as a warning line on stderr, exit 0', async () => {

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { RegistryStore } from '../../src/registry/store.js';
+import { registerWebAssets, viewerScanId } from '../../src/server/web-assets.js';
 
 const INDEX = '<!doctype html><title>Cartography</title><div id="root"></div>';
 
@@ -75,5 +76,38 @@ describe('web assets', () => {
     assert.match(r.body, /npm run build/);
     assert.equal((await app.inject({ url: '/api/patients' })).statusCode, 401);
     await app.close();
+  });
+
+  test('every app path answered with index.html goes to the navigation hook; /api paths and files do not', async () => {
+    const dir = join(work, 'hooked');
+    mkdirSync(join(dir, 'assets'), { recursive: true });
+    writeFileSync(join(dir, 'index.html'), INDEX);
+    writeFileSync(join(dir, 'assets', 'index-abc.js'), 'console.log(1);');
+    process.env['CARTO_WEB_DIR'] = dir;
+    const seen: string[] = [];
+    const app = Fastify();
+    await registerWebAssets(app, {
+      onNavigate: (_req, path) => {
+        seen.push(path);
+        // a failing hook never holds back or changes the page
+        return path === '/scans/bad' ? Promise.reject(new Error('no')) : Promise.resolve();
+      },
+    });
+    for (const url of ['/scans/S%201?compare=x', '/scans/bad', '/patients']) {
+      const r = await app.inject({ url });
+      assert.equal(r.statusCode, 200, url);
+      assert.equal(r.body, INDEX, url);
+    }
+    await app.inject({ url: '/api/nope' });
+    await app.inject({ url: '/assets/index-abc.js' });
+    assert.deepEqual(seen, ['/scans/S%201', '/scans/bad', '/patients']);
+    await app.close();
+  });
+
+  test("viewerScanId: the scan id of the viewer's page path, else null", () => {
+    assert.equal(viewerScanId('/scans/abc'), 'abc');
+    assert.equal(viewerScanId('/scans/S%201/'), 'S 1');
+    for (const p of ['/scans', '/scans/', '/scans/a/b', '/patients/a', '/api/scans/a', '/scans/%E0%A4%A'])
+      assert.equal(viewerScanId(p), null, p);
   });
 });

@@ -15,7 +15,7 @@ import { gzipFast, ScanImageCache, type ScanImages } from '../../pipeline/scan-i
 import { NotFoundError } from '../../registry/store.js';
 import type { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
-import { displayNifti } from './studies-display.js';
+import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from './studies-display.js';
 
 /** The query of GET /api/scans/{id}/display.nii.gz. */
 const displayQuery = z.strictObject({
@@ -79,16 +79,39 @@ function checkIndex(field: string, value: number, n: number, size: readonly numb
   throw new InputError(`${field} = ${value} is outside the grid ${grid} (0…${n - 1})`, { field, value });
 }
 
+/** The scan's display volume in window [0, `windowMax`] (gzip NIfTI), built once per window. */
+function displayFile(s: ScanImages, windowMax: number): Promise<Uint8Array> {
+  return s.derived(
+    `display.nii.gz?windowMax=${windowMax}`,
+    async () => {
+      const suv = niftiVoxels('suv.nii', (await s.suv()).nifti);
+      return gzipFast(new Uint8Array(displayNifti(suv, windowMax)));
+    },
+    { name: 'display', keep: DISPLAYS_PER_SCAN },
+  );
+}
+
+/**
+ * Builds ahead what the viewer asks for first when a scan's page is opened: the scan's SUV and its
+ * display volume in the window it opens in (`DEFAULT_WINDOW_MAX_SUV`), so the build runs while the browser
+ * loads the app. In the actor's scope only; best effort: nothing is sent, a scan out of scope or not
+ * readable is left alone (the page's own requests answer 404), and the result is what the routes then
+ * serve from the cache.
+ * @returns when the build has finished or was left (never rejects)
+ */
+export type WarmScan = (actor: Parameters<Handler>[0]['actor'], scanId: string) => Promise<void>;
+
 /**
  * Registers the scan image routes (module doc).
  * @param access the caller's study access (scope)
  * @param images the scans' image cache (one per app)
+ * @returns the function that builds a scan's first images ahead (`WarmScan`)
  */
 export function registerScanImageRoutes(
   { route }: RouteContext,
   access: (actor: Parameters<Handler>[0]['actor']) => StudyAccess,
   images: ScanImageCache = new ScanImageCache(),
-): void {
+): WarmScan {
   const tag = 'studies';
   /**
    * `get` of the scan's images in the caller's scope. @throws NotFoundError outside the scope, or when
@@ -140,16 +163,7 @@ export function registerScanImageRoutes(
     },
     async (c) => {
       const { windowMax } = c.query as z.infer<typeof displayQuery>;
-      const bytes = await readable(c, (s) =>
-        s.derived(
-          `display.nii.gz?windowMax=${windowMax}`,
-          async () => {
-            const suv = niftiVoxels('suv.nii', (await s.suv()).nifti);
-            return gzipFast(new Uint8Array(displayNifti(suv, windowMax)));
-          },
-          { name: 'display', keep: DISPLAYS_PER_SCAN },
-        ),
-      );
+      const bytes = await readable(c, (s) => displayFile(s, windowMax));
       return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, bytes);
     },
   );
@@ -174,4 +188,12 @@ export function registerScanImageRoutes(
       return { vox: [i, j, k], suv: data[q]!, labelValue: labels.volume.data[q]! };
     },
   );
+  return async (actor, scanId) => {
+    try {
+      const { source, vois, importedAt } = await access(actor).scanSource(scanId);
+      await displayFile(images.scan(scanId, importedAt, source, vois), DEFAULT_WINDOW_MAX_SUV);
+    } catch {
+      // out of scope or not readable: the page's requests say so
+    }
+  };
 }

@@ -9,6 +9,12 @@
  */
 import type { NiftiVoxels } from '../../io/nifti-voxels.js';
 
+/**
+ * The SUV window (g/mL) a scan opens in: the viewer's first look (web/src/pages/ScanViewer.tsx) and the
+ * display volume the server builds ahead when a scan's page is opened (src/server/routes/scan-images.ts).
+ */
+export const DEFAULT_WINDOW_MAX_SUV = 5;
+
 /** Levels of the display volume: 0 (≤ 0) … 255 (≥ windowMax). */
 const LEVELS = 255;
 

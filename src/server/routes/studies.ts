@@ -10,10 +10,15 @@
 import type { Kysely } from 'kysely';
 import { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
-import { registerScanImageRoutes } from './scan-images.js';
+import { ScanImageCache } from '../../pipeline/scan-images.js';
+import { registerScanImageRoutes, type WarmScan } from './scan-images.js';
 
-/** Registers the study and scan routes (module doc). */
-export function registerStudyRoutes(ctx: RouteContext): void {
+/**
+ * Registers the study and scan routes (module doc).
+ * @param images the scans' image cache (one per app; tests give one with counting loaders)
+ * @returns the function that builds a scan's first viewer images ahead (`WarmScan`)
+ */
+export function registerStudyRoutes(ctx: RouteContext, images = new ScanImageCache()): WarmScan {
   const { route, store } = ctx;
   const access = (actor: Parameters<Handler>[0]['actor']): StudyAccess =>
     new StudyAccess(store.db as unknown as Kysely<unknown>, actor);
@@ -120,5 +125,5 @@ export function registerStudyRoutes(ctx: RouteContext): void {
     },
     async ({ actor, params }) => access(actor).vois(params['id'] ?? ''),
   );
-  registerScanImageRoutes(ctx, access);
+  return registerScanImageRoutes(ctx, access, images);
 }

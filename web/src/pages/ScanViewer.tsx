@@ -22,6 +22,7 @@ import { LookControls } from '../viewer/Controls.js';
 import type { Look, Vec3 } from '../viewer/nv-volume.js';
 import { PaneView } from '../viewer/PaneView.js';
 import { useScanPane } from '../viewer/useScanPane.js';
+import { DEFAULT_WINDOW_MAX_SUV } from '../../../src/server/routes/studies-display.js';
 import { VoiLegend, VoiTable } from '../viewer/VoiTable.js';
 
 /** A scan's name in headings and option lists: "S1 (pre, day −7)". */
@@ -41,7 +42,10 @@ export function ScanViewerPage(props: { id: string }) {
       : [];
   const [compareId, setCompareId] = useState<string>(query.get('compare') ?? '');
   const compareScan = others.find((s) => s.id === compareId);
-  const [look, setLook] = useState<Look>({ windowMax: 5, colourMap: 'inverted-grey' });
+  const [look, setLook] = useState<Look>({
+    windowMax: DEFAULT_WINDOW_MAX_SUV,
+    colourMap: 'inverted-grey',
+  });
   const linked = useRef<((lps: Vec3) => void) | null>(null);
   const pane = useScanPane(props.id, look, {
     hookName: '__cartoViewer',
