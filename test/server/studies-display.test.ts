@@ -71,6 +71,33 @@ test('quantizeSuv: 0 at or below 0 and for NaN, a positive SUV at least 1, 255 a
       assert.ok(Math.abs(out[q]! * displaySlope(windowMax) - x) <= windowMax / 510 + 1e-9);
 });
 
+test('quantizeSuv rounds as Math.round, half up: at every level boundary and its float neighbours', () => {
+  // the level v = SUV · 255 / windowMax; with windowMax 255 and slope 1 the level is the stored value
+  const step = (x: number, dir: 1 | -1) => {
+    const b = new Float32Array([x]);
+    const u = new Int32Array(b.buffer);
+    u[0]! += x > 0 ? dir : x < 0 ? -dir : dir; // the next float32 up (dir 1) or down
+    return b[0]!;
+  };
+  const values: number[] = [];
+  for (let n = 0; n <= 256; n++)
+    for (const base of [n - 0.5, n, n + 0.5]) {
+      let up = Math.fround(base);
+      let down = up;
+      for (let s = 0; s < 6; s++) values.push((up = step(up, 1)), (down = step(down, -1)));
+      values.push(Math.fround(base));
+    }
+  // a file's reading (slope 1, inter 0) with these voxels
+  const v = {
+    ...niftiVoxels('suv.nii', floatNifti(new Array<number>(12).fill(0))),
+    data: Float32Array.from(values),
+  };
+  const out = new Uint8Array(values.length);
+  quantizeSuv(v, 255, out);
+  const expected = values.map((x) => (x > 0 ? Math.min(255, Math.max(1, Math.round(x))) : 0));
+  assert.deepEqual([...out], expected);
+});
+
 test('displayNifti: the SUV header with uint8 voxels, scl_slope windowMax/255, cal 0…windowMax, no intent', () => {
   const values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11.5];
   const suv = niftiVoxels('suv.nii', floatNifti(values));
