@@ -82,6 +82,29 @@ function writeScan(): { src: ScanSource; vois: Voi[] } {
   };
 }
 
+/** A cache whose loaders count their builds. */
+function countingCache(): { calls: { suv: number; labels: number }; images: ScanImageCache } {
+  const calls = { suv: 0, labels: 0 };
+  const images = new ScanImageCache({
+    loaders: {
+      suv: (s) => (calls.suv++, loadScanSuv(s)),
+      labels: (s, v, suv) => (calls.labels++, scanLabelMap(s, v, suv)),
+    },
+  });
+  return { calls, images };
+}
+
+/** The scope stub: scan `a` is in scope (the written scan), any other id is not (404). */
+function scopeStub(scan: { src: ScanSource; vois: Voi[] }): () => StudyAccess {
+  return () =>
+    ({
+      scanSource: (id: string) =>
+        id === 'a'
+          ? Promise.resolve({ source: scan.src, vois: scan.vois, importedAt: 't' })
+          : Promise.reject(new NotFoundError('scan')),
+    }) as unknown as StudyAccess;
+}
+
 /** The routes behind a minimal route table: query parsing and the app's 400/404 mapping. */
 async function routesApp(
   images: ScanImageCache,
@@ -113,27 +136,14 @@ async function routesApp(
         }
       },
     });
-  const access = () =>
-    ({
-      scanSource: (id: string) => {
-        if (id !== 'a') return Promise.reject(new NotFoundError('scan'));
-        return Promise.resolve({ source: scan.src, vois: scan.vois, importedAt: 't' });
-      },
-    }) as unknown as StudyAccess;
-  registerScanImageRoutes({ route } as RouteContext, access, images);
+  registerScanImageRoutes({ route } as RouteContext, scopeStub(scan), images);
   await app.ready();
   return app;
 }
 
 describe('scan image routes on the volume cache', () => {
   const scan = writeScan();
-  const calls = { suv: 0, labels: 0 };
-  const images = new ScanImageCache({
-    loaders: {
-      suv: (s) => (calls.suv++, loadScanSuv(s)),
-      labels: (s, v, suv) => (calls.labels++, scanLabelMap(s, v, suv)),
-    },
-  });
+  const { calls, images } = countingCache();
   let app: FastifyInstance;
   before(async () => (app = await routesApp(images, scan)));
   after(() => app.close());
@@ -220,28 +230,15 @@ describe('scan image routes on the volume cache', () => {
 
 describe("a scan's first images built ahead (WarmScan, when its page is opened)", () => {
   const scan = writeScan();
-  const calls = { suv: 0, labels: 0 };
-  const images = new ScanImageCache({
-    loaders: {
-      suv: (s) => (calls.suv++, loadScanSuv(s)),
-      labels: (s, v, suv) => (calls.labels++, scanLabelMap(s, v, suv)),
-    },
-  });
+  const { calls, images } = countingCache();
   let app: FastifyInstance;
   before(async () => (app = await routesApp(images, scan)));
   after(() => app.close());
 
   test('in scope: the SUV and the first display volume are built before any request; out of scope: nothing', async () => {
-    const access = () =>
-      ({
-        scanSource: (id: string) =>
-          id === 'a'
-            ? Promise.resolve({ source: scan.src, vois: scan.vois, importedAt: 't' })
-            : Promise.reject(new NotFoundError('scan')),
-      }) as unknown as StudyAccess;
     const warm = registerScanImageRoutes(
       { route: () => undefined } as unknown as RouteContext,
-      access,
+      scopeStub(scan),
       images,
     );
     await warm(null as never, 'b'); // out of scope: resolves, builds nothing
