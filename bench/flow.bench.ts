@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { compensate } from '../src/flow/compensation.js';
 import { applyGates, type Dimension, type Gate, type GatingStrategy } from '../src/flow/gates.js';
 import { readFcs } from '../src/io/fcs/reader.js';
-import { peakRssMiB, report, spawnMeasured, timeIt } from './util.js';
+import { median, peakRssMiB, report, spawnMeasured, timeIt } from './util.js';
 
 const N = Number(process.env['CARTO_BENCH_EVENTS'] ?? 1e7);
 const FL = Array.from({ length: 17 }, (_, i) => `FL${i + 1}-A`);
@@ -365,11 +365,10 @@ try {
     );
   }
   if (runs.length > 0) {
-    const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const inProcess = gated.result.map((g) => g.count);
     const differ = cliCounts.filter((c, k) => c !== inProcess[k]).length;
     console.log(
-      `whole process median of ${runs.length}: ${med(runs.map((r) => r.seconds)).toFixed(2)} s (target < 5 s), CPU ${med(runs.map((r) => r.cpuSeconds)).toFixed(1)} s, peak RSS ${med(runs.map((r) => r.peakRssMiB)).toFixed(0)} MiB; ` +
+      `whole process median of ${runs.length}: ${median(runs.map((r) => r.seconds)).toFixed(2)} s (target < 5 s), CPU ${median(runs.map((r) => r.cpuSeconds)).toFixed(1)} s, peak RSS ${median(runs.map((r) => r.peakRssMiB)).toFixed(0)} MiB; ` +
         `${st.gates.length} gate counts, ${differ} differ from the in-process run (in-place float32 compensation there; the command streams the file and compensates into float64)`,
     );
   }

@@ -398,7 +398,8 @@ export interface LesionMatv {
 const LABEL_TABLE_SIZE = 65536;
 
 /**
- * Positions of labels in `labels` for a per-voxel lookup (`matvForLabels`; `projectLabels` in mip.ts):
+ * Positions of labels in `labels` for a per-voxel lookup (`matvForLabels`; `quantifyLabelMap` in
+ * voi-stats.ts; `projectLabels` in mip.ts):
  * `table[v]` for a whole label v in 0…65535 (−1 when not listed; undefined for any other value, then
  * `map.get(v)`); a label listed twice maps to its last position (as a Map built in order).
  */

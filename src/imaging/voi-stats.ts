@@ -26,6 +26,7 @@ import { assertSameGrid, voxelVolumeMl } from './volume.js';
 import type { Vec3, Volume } from './volume.js';
 import { PEAK_SPHERE_RADIUS_MM, sphereMeanAt, sphereRuns } from './sphere.js';
 import type { SphereRuns } from './sphere.js';
+import { labelIndex } from './segmentation.js';
 import { isShared, runThreadsSync, splitRange, threadCount } from '../parallel/pool.js';
 
 /** SUV image data types. */
@@ -121,12 +122,7 @@ export function quantifyLabelMap(
   const data = labels.data;
   const { counts, other, sliceNonzero } = labelHistogram(labels);
   const list = labelList ? labelList.slice() : presentLabels({ counts, other, sliceNonzero });
-  const lut = new Int32Array(LUT_SIZE).fill(-1);
-  const map = new Map<number, number>();
-  list.forEach((label, g) => {
-    if (label >= 0 && label < LUT_SIZE && (label | 0) === label) lut[label] = g;
-    else map.set(label, g);
-  });
+  const { table: lut, map } = labelIndex(list);
   // Voxel counts per group from the histogram (the same voxels `groupOf` selects), unless label 0 is
   // reported (then the slices with a nonzero label are not a superset of the reported voxels' slices).
   let pre: GroupCounts | undefined;
