@@ -1,7 +1,7 @@
 /**
  * The viewer's bridge to niivue: a scan's SUV volume and VOI label map fetched, parsed and shown in one
  * Niivue instance with as little GPU work as the slices need (one volume texture, the label map as
- * niivue's drawing layer, no gradient texture), voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
+ * niivue's drawing layer; niivue's passes made lean by nv-passes.ts), voxel order conversions (niivue orders voxels RAS; the readout, the tests and the server
  * speak the file's native order), the crosshair in patient coordinates (mm, LPS) and the coronal MIP.
  */
 import type { Niivue, NVImage } from '@niivue/niivue';
@@ -75,69 +75,6 @@ export function crosshairMmLps(nv: Niivue): Vec3 {
 export function setCrosshairMmLps(nv: Niivue, lps: Vec3): void {
   nv.scene.crosshairPos = nv.mm2frac([-lps[0], -lps[1], lps[2]]);
 }
-
-/**
- * niivue rebuilds a gradient texture of the back volume on every layer refresh (a blur and a Sobel pass
- * over every voxel, each reading 8 trilinear samples) to light its 3D render. The viewer never shows
- * the 3D render (`SHOW_RENDER.NEVER`), and on a software renderer these passes cost more than all the
- * rest of the load. This gives niivue, in place of its gradient shaders, one program whose vertices all
- * fall on one point: the passes' draw calls rasterise no fragment and the gradient texture stays empty.
- * And the gradient textures themselves (niivue allocates them through its `rgbaTex`, on texture units 6
- * and 8, at the volume's size, the scratch one filled with zeros: 64 MB uploaded, about 5 s on
- * SwiftShader) are made 1×1 voxel per slice: the passes still find a layer for every slice, and nothing
- * reads them. The passes also ask WebGL, before each slice's draw, whether the framebuffer is complete
- * (only to log when it is not): each asking is a round trip to the GPU process that waits for it to
- * catch up, 2 × the slice count of them per texture build (about 0.2–0.4 s on SwiftShader for 400
- * slices); while the empty program is bound, the answer is 'complete' without asking (a draw that
- * rasterises nothing cannot fail on it). Call after `attachToCanvas` (which compiles niivue's shaders).
- */
-export function skipGradientPasses(nv: Niivue): void {
-  const gl = nv.gl;
-  const stage = (type: number, src: string) => {
-    const sh = gl.createShader(type)!;
-    gl.shaderSource(sh, `#version 300 es\nprecision highp float;\n${src}`);
-    gl.compileShader(sh);
-    return sh;
-  };
-  const program = gl.createProgram();
-  gl.attachShader(
-    program,
-    stage(gl.VERTEX_SHADER, 'void main() { gl_Position = vec4(0.0, 0.0, 0.0, 1.0); }'),
-  );
-  gl.attachShader(program, stage(gl.FRAGMENT_SHADER, 'out vec4 c;\nvoid main() { c = vec4(0.0); }'));
-  gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS))
-    throw new Error(`viewer: the empty gradient program did not link: ${gl.getProgramInfoLog(program)}`);
-  // niivue sets these shaders' uniforms through `uniforms[name]`: none here (a null location is a no-op)
-  const none = { program, uniforms: {}, use: (g: WebGL2RenderingContext) => g.useProgram(program) };
-  nv.blurShader = none;
-  nv.sobelFirstOrderShader = none;
-  nv.sobelSecondOrderShader = none;
-  nv.gradientPrePassShader = none;
-  let emptyBound = false;
-  const useProgram = gl.useProgram.bind(gl);
-  gl.useProgram = (p: WebGLProgram | null) => {
-    emptyBound = p === program;
-    useProgram(p);
-  };
-  const checkFramebufferStatus = gl.checkFramebufferStatus.bind(gl);
-  gl.checkFramebufferStatus = (target: GLenum) =>
-    emptyBound ? gl.FRAMEBUFFER_COMPLETE : checkFramebufferStatus(target);
-  const rgbaTex = nv.rgbaTex.bind(nv);
-  nv.rgbaTex = (tex, unit, dims, isInit) =>
-    rgbaTex(
-      tex,
-      unit,
-      GRADIENT_UNITS.has(unit) && dims[1]! * dims[2]! > 4 ? [dims[0]!, 1, 1, dims[3]!] : dims,
-      isInit,
-    );
-}
-
-/**
- * niivue's texture units of the gradient texture (6) and of its scratch texture (8; also PAQD images',
- * which the viewer has not: their 2×2×2 placeholder is left as it is).
- */
-const GRADIENT_UNITS = new Set<number>([WebGL2RenderingContext.TEXTURE6, WebGL2RenderingContext.TEXTURE8]);
 
 /** Milliseconds per phase of a load (`fetchDisplay`, `fetchScanData`, `showSuv`, `showVoiOverlay`). */
 export type Phases = [string, number][];

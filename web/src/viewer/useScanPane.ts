@@ -26,12 +26,12 @@ import {
   setCrosshairMmLps,
   showSuv,
   showVoiOverlay,
-  skipGradientPasses,
   type Look,
   type NiivueModule,
   type Phases,
   type Vec3,
 } from './nv-volume.js';
+import { keepVolumeTexture, leanOrientPass, skipGradientPasses, warmUp } from './nv-passes.js';
 import { ReadoutReader, type Readout, type ScanData } from './readout.js';
 
 export type { Readout } from './readout.js';
@@ -146,7 +146,11 @@ async function openSlices(
   const nv = makeNiivue(m);
   await nv.attachToCanvas(cv);
   skipGradientPasses(nv);
+  leanOrientPass(nv);
+  keepVolumeTexture(nv);
   nv.setSliceType(nv.sliceTypeMultiplanar);
+  // the shaders' first use, while the display volume is on its way (see nv-passes.ts)
+  await warmUp(nv, m.NVImage);
   const attachedAt = performance.now();
   const display = await fetched;
   if (!live()) return null;
