@@ -224,7 +224,10 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
 
   const result: ScanQuantified = {
     metrics,
-    provenance: { ...provenance, grid: { size: [...suv.size], spacingMm: [...suv.spacingMm] } },
+    provenance: {
+      ...provenance,
+      grid: { size: [...suv.size], spacingMm: [...suv.spacingMm], direction: [...suv.direction] },
+    },
   };
   if (opts.images) result.images = await scanImageData(scan, suv, frameOfReferenceUid, lesion, outlines);
   return result;

@@ -17,7 +17,7 @@ import { studyJobSummary, type JobSummary } from '../pipeline/job-store.js';
 import { voiLabelValues, type ScanSource } from '../pipeline/scan-images.js';
 import type { Voi } from './model.js';
 import type { StudyDatabase } from './schema.js';
-import { voiMetricsOfRow } from './store.js';
+import { voiMetricsOfRow, type ScanGrid } from './store.js';
 
 /** The registry tables the scope needs, beside the study tables. */
 interface LinkTables {
@@ -79,6 +79,11 @@ export interface ScanRecord extends ScanIdentity {
   size: number[] | null;
   /** Voxel size [dx, dy, dz] in mm. */
   voxelSizeMm: number[] | null;
+  /**
+   * Direction cosines: the i, j and k axes' unit vectors in LPS (9 numbers, `Volume.direction`); null
+   * when the import stored no grid or none (scans stored before it was kept).
+   */
+  direction: number[] | null;
   voiCount: number;
 }
 
@@ -119,8 +124,8 @@ export interface StudyScan extends ScanIdentity {
   suvUnits: string | null;
   decayCorrection: string | null;
   suvType: string | null;
-  /** Grid size [nx, ny, nz] in voxels and voxel size in mm, null before the scan is quantified. */
-  grid: { size: number[]; spacingMm: number[] } | null;
+  /** The voxel grid (size, voxel size, direction; `ScanGrid`), null before the scan is quantified. */
+  grid: ScanGrid | null;
 }
 
 const unbool = (n: number | null): boolean | null => (n === null ? null : n !== 0);
@@ -305,7 +310,7 @@ export class StudyAccess {
         suvUnits: s.suv_units,
         decayCorrection: s.decay_correction,
         suvType: s.suv_type,
-        grid: s.grid_json === null ? null : (JSON.parse(s.grid_json) as StudyScan['grid']),
+        grid: s.grid_json === null ? null : (JSON.parse(s.grid_json) as ScanGrid),
       }));
   }
 
@@ -348,8 +353,7 @@ export class StudyAccess {
    */
   async scan(scanUid: string): Promise<ScanRecord> {
     const s = await this.scopedScan(scanUid);
-    const grid =
-      s.grid_json === null ? null : (JSON.parse(s.grid_json) as { size: number[]; spacingMm: number[] });
+    const grid = s.grid_json === null ? null : (JSON.parse(s.grid_json) as ScanGrid);
     return {
       id: s.uid,
       scanId: s.scan_id,
@@ -360,6 +364,7 @@ export class StudyAccess {
       day: s.day,
       size: grid ? grid.size : null,
       voxelSizeMm: grid ? grid.spacingMm : null,
+      direction: grid?.direction ?? null,
       voiCount: (await this.voiRows(s)).length,
     };
   }

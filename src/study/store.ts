@@ -57,7 +57,18 @@ export interface ScanQuantification {
   suvUnits: string;
   decayCorrection: string;
   suvType: string;
-  grid: { size: number[]; spacingMm: number[] };
+  grid: ScanGrid;
+}
+
+/**
+ * A quantified scan's voxel grid: size [nx, ny, nz] in voxels, voxel size [dx, dy, dz] in mm and the
+ * direction cosines (9 numbers: the i, j and k axes' unit vectors in LPS, as `Volume.direction` of
+ * src/imaging/volume.ts; absent in scans stored before it was kept).
+ */
+export interface ScanGrid {
+  size: number[];
+  spacingMm: number[];
+  direction?: number[];
 }
 
 /** The store's record of a study: id and content hash. */

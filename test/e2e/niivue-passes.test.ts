@@ -25,7 +25,7 @@ const PAGE = `<!doctype html><html><body>
 <canvas id="own" width="320" height="240"></canvas><canvas id="lean" width="320" height="240"></canvas>
 <script type="module">
 import { Niivue, NVImage, SHOW_RENDER } from '/niivue.js';
-import { keepVolumeTexture, leanOrientPass, skipGradientPasses, warmUp } from '/nv-passes.js';
+import { keepVolumeTexture, leanOrientPass, reserveVolumeTexture, skipGradientPasses, warmUp } from '/nv-passes.js';
 const opts = { backColor: [0, 0, 0, 1], isColorbar: false, multiplanarShowRender: SHOW_RENDER.NEVER };
 // a 37×29×23 uint8 grid, i along -y, j along +z, k along -x (not RAS), voxels 0..255 in turn
 const DIMS = [37, 29, 23];
@@ -63,15 +63,34 @@ function readVolumeTexture(nv) {
   gl.deleteFramebuffer(fb);
   return out;
 }
-async function niivue(id, lean) {
+// the grid as the scan routes give it: voxel axes i, j, k along LPS y, z and x
+const GRID = { size: DIMS, direction: [0, 1, 0, 0, 0, 1, 1, 0, 0] };
+async function niivue(id, lean, reserveGrid) {
   const nv = new Niivue(opts);
   await nv.attachToCanvas(document.getElementById(id));
   if (!lean) return { nv, count: null };
+  // the RGBA8 textures allocated on unit 0 (niivue's back volume unit), and whether each was deleted
+  const made = [];
+  const gone = new Set();
+  const gl = nv.gl;
+  const texStorage3D = gl.texStorage3D.bind(gl);
+  gl.texStorage3D = (t, l, format, w, h, d) => {
+    if (format === gl.RGBA8 && gl.getParameter(gl.ACTIVE_TEXTURE) === gl.TEXTURE0)
+      made.push({ size: [w, h, d].join('x'), texture: gl.getParameter(gl.TEXTURE_BINDING_3D) });
+    texStorage3D(t, l, format, w, h, d);
+  };
+  const deleteTexture = gl.deleteTexture.bind(gl);
+  gl.deleteTexture = (t) => {
+    gone.add(t);
+    deleteTexture(t);
+  };
   skipGradientPasses(nv);
   const count = leanOrientPass(nv);
   keepVolumeTexture(nv);
   await warmUp(nv, NVImage);
-  return { nv, count };
+  const reserved = reserveGrid ? reserveVolumeTexture(nv, reserveGrid) : false;
+  const allocations = () => made.map((m) => m.size + (gone.has(m.texture) ? ' deleted' : ''));
+  return { nv, count, reserved, allocations };
 }
 /** Shows a volume in look 0, then rebuilds it in each later look; the textures of each look. */
 async function build(nv, looks) {
@@ -96,9 +115,9 @@ async function build(nv, looks) {
   }
   return { textures, ids };
 }
-window.compare = async (looks) => {
+window.compare = async (looks, reserve) => {
   const own = await niivue('own', false);
-  const lean = await niivue('lean', true);
+  const lean = await niivue('lean', true, reserve === 'grid' ? GRID : reserve === 'other' ? { size: [5, 6, 7], direction: GRID.direction } : null);
   const a = await build(own.nv, looks);
   const b = await build(lean.nv, looks);
   return looks.map((look, i) => {
@@ -117,6 +136,8 @@ window.compare = async (looks) => {
       firstAt,
       sameTextureAsFirst: b.ids[i] === b.ids[0],
       leanRefreshes: lean.count.leanRefreshes,
+      reserved: lean.reserved,
+      rgba8Made: lean.allocations(),
     };
   });
 };
@@ -130,6 +151,13 @@ interface Comparison {
   firstAt: number;
   sameTextureAsFirst: boolean;
   leanRefreshes: number;
+  /** Whether `reserveVolumeTexture` allocated a texture before the builds. */
+  reserved: boolean;
+  /**
+   * The RGBA8 3D textures the lean niivue allocated on unit 0, in order: their sizes ("XxYxZ"), each
+   * followed by " deleted" when it was deleted afterwards.
+   */
+  rgba8Made: string[];
 }
 
 /** nv-passes.ts as a browser module (its niivue import is of types only and goes). */
@@ -155,7 +183,7 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
     server = createServer((req, res) => {
       const body = files[req.url ?? ''];
       res.writeHead(body === undefined ? 404 : 200, {
-        'content-type': req.url === '/' ? 'text/html' : 'text/javascript',
+        'content-type': `${req.url === '/' ? 'text/html' : 'text/javascript'}; charset=utf-8`,
       });
       res.end(body);
     });
@@ -183,7 +211,7 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
       // a window narrower than the data (values past cal_max) and a slope of 1
       { calMax: 100, slope: 1, colormap: 'hot', invert: false },
     ];
-    const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)})`);
+    const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, null)`);
     for (const [i, r] of results.entries()) {
       assert.equal(r.texels, 37 * 29 * 23, `look ${i}`);
       assert.ok(r.distinct > 30, `look ${i}: the texture has ${r.distinct} colours (a real ramp)`);
@@ -206,9 +234,33 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
         extra: { colormapType: 0, colormapNegative: 'winter' },
       },
     ];
-    const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)})`);
+    const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, null)`);
     for (const r of results) assert.equal(r.differing, 0);
     // only the warm-up was lean
     assert.equal(results[0]!.leanRefreshes, 1);
+  });
+
+  test('a texture reserved at the grid (rasGridSize of the scan record) is the one built into', async () => {
+    const looks = [
+      { calMax: 5, slope: 5 / 255, colormap: 'gray', invert: true },
+      { calMax: 10, slope: 10 / 255, colormap: 'hot', invert: false },
+    ];
+    const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, 'grid')`);
+    for (const r of results) assert.equal(r.differing, 0);
+    const r = results[0]!;
+    assert.equal(r.reserved, true);
+    // the warm-up's 2×2×2 (gone), the reserve at the RAS size (x: k, y: i, z: j), and no other
+    // allocation: both builds drew into the reserved texture
+    assert.deepEqual(r.rgba8Made, ['2x2x2 deleted', '23x37x29']);
+    assert.equal(r.sameTextureAsFirst, true);
+  });
+
+  test('a texture reserved at another size is freed, and the build allocates its own', async () => {
+    const looks = [{ calMax: 5, slope: 5 / 255, colormap: 'gray', invert: true }];
+    const [r] = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, 'other')`);
+    assert.equal(r!.differing, 0);
+    assert.equal(r!.reserved, true);
+    // the warm-up's texture and the unused reserve go; the build's own stays
+    assert.deepEqual(r!.rgba8Made, ['2x2x2 deleted', '7x5x6 deleted', '23x37x29']);
   });
 });

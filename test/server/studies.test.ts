@@ -259,7 +259,7 @@ function scanRouteTests(c: SuiteContext): void {
 
   test('GET /api/scans/{id}: the scan record in scope; a centre user outside it gets 404', async () => {
     const scans = (await c.get(c.s.admin, '/api/studies/DRO%20study/scans')).json<
-      { id: string; grid: { size: number[]; spacingMm: number[] } }[]
+      { id: string; grid: { size: number[]; spacingMm: number[]; direction: number[] } }[]
     >();
     const [s1, s2] = scans;
     const r = await c.get(c.s.dmA, `/api/scans/${s1!.id}`);
@@ -275,8 +275,11 @@ function scanRouteTests(c: SuiteContext): void {
       day: rec['day'],
       size: s1!.grid.size,
       voxelSizeMm: s1!.grid.spacingMm,
+      direction: s1!.grid.direction,
       voiCount: 1,
     });
+    // the direction cosines of the DRO's grid (axial slices: the identity in LPS)
+    assert.deepEqual(rec['direction'], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
     assert.equal(s1!.grid.size.length, 3);
     assert.ok(s1!.grid.spacingMm.every((x) => x > 0));
     assert.ok(rec['day'] === null || typeof rec['day'] === 'number');

@@ -50,6 +50,7 @@ export function ScanViewerPage(props: { id: string }) {
   const pane = useScanPane(props.id, look, {
     hookName: '__cartoViewer',
     onMove: (lps) => linked.current?.(lps),
+    grid: rec,
   });
   const title = rec ? rec.scanId : (query.get('scan') ?? props.id);
   const voiRows = vois.kind === 'ok' ? vois.data : [];
@@ -131,6 +132,7 @@ function ComparePane(props: {
     hookName: '__cartoCompareViewer',
     onMove: (lps) => main.moveToMm(lps),
     startAt: () => main.readout?.mmLps ?? null,
+    grid: scan.grid,
   });
   const ready = pane.status === 'ready';
   useEffect(() => {

@@ -219,28 +219,102 @@ export function leanOrientPass(nv: Niivue): { leanRefreshes: number } {
   return count;
 }
 
-/** A texture's size as niivue's `rgbaTex` is given it ([_, x, y, z]). */
-const textureDims = new WeakMap<WebGLTexture, string>();
+/** The size ("x×y×z") of each back-volume texture made through `keepVolumeTexture`'s `rgbaTex`. */
+const textureSizes = new WeakMap<WebGLTexture, string>();
+
+/** The texture `reserveVolumeTexture` made for each Niivue, not yet used, and its size. */
+const reserved = new WeakMap<Niivue, { texture: WebGLTexture; size: string }>();
+
+/** A texture size as `rgbaTex` takes it ([_, x, y, z]) as a key. */
+const sizeKey = (dims: ArrayLike<number>): string => `${dims[1]}×${dims[2]}×${dims[3]}`;
 
 /**
  * Makes niivue keep the back volume's colour texture when it rebuilds it at the same size (a new window
- * or colour map): its `rgbaTex` would delete it and allocate a new one, which WebGL zero-fills (64 MB for
- * a 200×200×400 scan, about 0.2 s on SwiftShader); the colour pass then writes every texel of it again.
+ * or colour map), and take the one `reserveVolumeTexture` made when that has the size asked for: its
+ * `rgbaTex` would delete the texture and allocate a new one, which WebGL zero-fills (64 MB for a
+ * 200×200×400 scan, about 0.2 s on SwiftShader); the colour pass writes every texel of it anyway.
  */
 export function keepVolumeTexture(nv: Niivue): void {
   const gl = nv.gl;
   const rgbaTex = nv.rgbaTex.bind(nv);
+  const bind = (texture: WebGLTexture) => {
+    gl.activeTexture(BACK_VOLUME_UNIT);
+    gl.bindTexture(gl.TEXTURE_3D, texture);
+    return texture;
+  };
   nv.rgbaTex = (tex, unit, dims, isInit) => {
-    const key = dims.slice(1, 4).join('×');
-    if (unit === BACK_VOLUME_UNIT && !isInit && tex && textureDims.get(tex) === key) {
-      gl.activeTexture(unit);
-      gl.bindTexture(gl.TEXTURE_3D, tex);
-      return tex;
+    if (unit !== BACK_VOLUME_UNIT || isInit) return rgbaTex(tex, unit, dims, isInit);
+    const size = sizeKey(dims);
+    if (tex && textureSizes.get(tex) === size) return bind(tex);
+    const spare = reserved.get(nv);
+    if (spare) reserved.delete(nv);
+    if (spare?.size === size) {
+      if (tex) gl.deleteTexture(tex);
+      textureSizes.set(spare.texture, size);
+      return bind(spare.texture);
     }
+    if (spare) gl.deleteTexture(spare.texture); // reserved for another size: freed
     const made = rgbaTex(tex, unit, dims, isInit);
-    if (unit === BACK_VOLUME_UNIT && made) textureDims.set(made, key);
+    if (made) textureSizes.set(made, size);
     return made;
   };
+  (nv as NiivueWithReserve)[RESERVE] = (dimsRas: readonly number[]) => {
+    const old = reserved.get(nv);
+    if (old) gl.deleteTexture(old.texture);
+    // niivue's own allocation (its `rgbaTex` before the patch); then unit 0's binding and the active
+    // unit as they were (niivue's state: the slices still show the texture it has)
+    const active = gl.getParameter(gl.ACTIVE_TEXTURE) as GLenum;
+    gl.activeTexture(BACK_VOLUME_UNIT);
+    const before = gl.getParameter(gl.TEXTURE_BINDING_3D) as WebGLTexture | null;
+    const texture = rgbaTex(null, BACK_VOLUME_UNIT, [4, ...dimsRas]);
+    gl.bindTexture(gl.TEXTURE_3D, before);
+    gl.activeTexture(active);
+    if (texture) reserved.set(nv, { texture, size: sizeKey([4, ...dimsRas]) });
+  };
+}
+
+const RESERVE = Symbol('reserveVolumeTexture');
+type NiivueWithReserve = Niivue & { [RESERVE]?: (dimsRas: readonly number[]) => void };
+
+/** A scan's grid as the scan routes give it (`ScanRecord`, `StudyScan.grid`). */
+export interface GridHint {
+  size: number[] | null;
+  /** Direction cosines: the i, j, k axes' unit vectors in LPS (9 numbers), null when not stored. */
+  direction?: number[] | null;
+}
+
+/**
+ * The size of a scan's volume in niivue's RAS voxel order (its `dimsRAS[1..3]`), from the scan's grid:
+ * each voxel axis goes to the patient axis its direction points along most (LPS and RAS share axes).
+ * Null when the grid has no size or direction, or two voxel axes point along one patient axis.
+ */
+export function rasGridSize(grid: GridHint): [number, number, number] | null {
+  const { size, direction } = grid;
+  if (!size || size.length !== 3 || !direction || direction.length !== 9) return null;
+  const out: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    const axis = [0, 1, 2].map((r) => Math.abs(direction[3 * c + r]!));
+    const along = axis.indexOf(Math.max(...axis));
+    if (out[along]) return null;
+    out[along] = size[c]!;
+  }
+  return out;
+}
+
+/**
+ * Allocates the back volume's colour texture for the scan of grid `grid` (at its size in niivue's RAS
+ * order, `rasGridSize`) ahead of its volume, e.g. while the volume's bytes are still coming: the next
+ * back-volume build (`keepVolumeTexture`) draws into it when it is of that size (its zero-fill is then
+ * done), and frees it when not. Does nothing on a Niivue without `keepVolumeTexture` or when the grid
+ * gives no size (`rasGridSize` null).
+ * @returns whether a texture was allocated
+ */
+export function reserveVolumeTexture(nv: Niivue, grid: GridHint): boolean {
+  const reserve = (nv as NiivueWithReserve)[RESERVE];
+  const sizeRas = rasGridSize(grid);
+  if (!reserve || !sizeRas) return false;
+  reserve(sizeRas);
+  return true;
 }
 
 /**

@@ -31,7 +31,14 @@ import {
   type Phases,
   type Vec3,
 } from './nv-volume.js';
-import { keepVolumeTexture, leanOrientPass, skipGradientPasses, warmUp } from './nv-passes.js';
+import {
+  keepVolumeTexture,
+  leanOrientPass,
+  reserveVolumeTexture,
+  skipGradientPasses,
+  warmUp,
+  type GridHint,
+} from './nv-passes.js';
 import { ReadoutReader, type Readout, type ScanData } from './readout.js';
 
 export type { Readout } from './readout.js';
@@ -121,21 +128,19 @@ const gridSize = (display: NVImage): Vec3 => {
 
 /**
  * Opens scan `scanId`'s slices on `cv`: the display volume (in `look0`) is fetched while niivue's module
- * comes in and `makeNiivue` starts niivue on the canvas, then shown; `position` runs when niivue has it,
- * once its texture is built (see `showSuv`). Returns niivue, the display volume and the moments
- * (performance.now()) niivue was attached and the slices drawn; null when `live()` turned false
- * meanwhile.
+ * comes in and `makeNiivue` starts niivue on the canvas, with its passes made lean (nv-passes.ts),
+ * warmed up and, when the scan's grid is known (`grid()`), the volume texture allocated; then shown.
+ * `position` runs when niivue has it, once its texture is built (see `showSuv`). Returns niivue, the
+ * display volume and the moments (performance.now()) niivue was attached and the slices drawn; null
+ * when `live()` turned false meanwhile.
  * @throws Error from `fetchDisplay` or niivue
  */
 async function openSlices(
-  makeNiivue: (m: NiivueModule) => Niivue,
-  cv: HTMLCanvasElement,
-  scanId: string,
-  look0: Look,
+  e: Pick<PaneEnv, 'makeNiivue' | 'cv' | 'scanId' | 'look0' | 'live' | 'grid'>,
   phases: Phases,
   position: (nv: Niivue, display: NVImage) => void,
-  live: () => boolean,
 ): Promise<{ nv: Niivue; display: NVImage; attachedAt: number; renderAt: number } | null> {
+  const { makeNiivue, cv, scanId, look0, live } = e;
   const fetched = fetchDisplay(scanId, look0, phases);
   fetched.catch(() => undefined); // handled where awaited
   // the request goes out when this task ends: end it before niivue compiles its shaders (0.2–0.3 s
@@ -149,8 +154,10 @@ async function openSlices(
   leanOrientPass(nv);
   keepVolumeTexture(nv);
   nv.setSliceType(nv.sliceTypeMultiplanar);
-  // the shaders' first use, while the display volume is on its way (see nv-passes.ts)
+  // the shaders' first use and the volume texture's zero-fill, while the display volume is on its way
   await warmUp(nv, m.NVImage);
+  const grid = e.grid();
+  if (grid) reserveVolumeTexture(nv, grid);
   const attachedAt = performance.now();
   const display = await fetched;
   if (!live()) return null;
@@ -166,6 +173,8 @@ interface PaneEnv {
   scanId: string;
   look0: Look;
   live: () => boolean;
+  /** The scan's grid when the page has it (read once niivue is attached), else null. */
+  grid: () => GridHint | null;
   /** Called when niivue has the display volume: make the reader, place the crosshair and read. */
   onDisplay: (nv: Niivue, display: NVImage) => ReadoutReader;
   /** Resolves with the first readout that is not pending (from the reader's `show`). */
@@ -189,15 +198,7 @@ async function loadPane(e: PaneEnv): Promise<void> {
   const t0 = performance.now();
   const phases: Phases = [];
   let reader: ReadoutReader | null = null;
-  const opened = await openSlices(
-    e.makeNiivue,
-    e.cv,
-    e.scanId,
-    e.look0,
-    phases,
-    (nv, d) => (reader = e.onDisplay(nv, d)),
-    e.live,
-  );
+  const opened = await openSlices(e, phases, (nv, d) => (reader = e.onDisplay(nv, d)));
   if (!opened || !e.live()) return;
   const { display, attachedAt, renderAt } = opened;
   const data = fetchScanData(e.scanId, phases);
@@ -316,12 +317,19 @@ function usePaneMoves(
 
 /**
  * The pane of scan `scanId` in look `look`. `startAt` (read once, when loaded) gives the position to
- * open at, else the volume's centre; `onMove` hears the user's moves (see module doc).
+ * open at, else the volume's centre; `onMove` hears the user's moves (see module doc); `grid`, the
+ * scan's grid when the page has it (from its scan record), lets niivue allocate the volume texture while
+ * the display volume comes (an optimisation: without it the pane works the same).
  */
 export function useScanPane(
   scanId: string,
   look: Look,
-  opts: { hookName: HookName; onMove?: (lps: Vec3) => void; startAt?: () => Vec3 | null },
+  opts: {
+    hookName: HookName;
+    onMove?: (lps: Vec3) => void;
+    startAt?: () => Vec3 | null;
+    grid?: GridHint | null;
+  },
 ): ScanPane {
   const canvas = useRef<HTMLCanvasElement>(null);
   const mipCanvas = useRef<HTMLCanvasElement>(null);
@@ -371,6 +379,7 @@ export function useScanPane(
       scanId,
       look0,
       live: () => live,
+      grid: () => current.current.opts.grid ?? null,
       firstReadout,
       onDisplay: (_nv, d) => {
         display.current = d;
