@@ -2,7 +2,7 @@
  * The app shell: asks the API who is signed in (GET /api/auth/me), shows the sign-in page until
  * someone is, then the page of the current path inside the layout (header, navigation, main).
  */
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type ComponentType } from 'react';
 import { ApiError, get, request, setCsrfToken, setOnUnauthenticated, type Me } from './api.js';
 import { Layout } from './Layout.js';
 import { navigate, useLocation } from './router.js';
@@ -16,12 +16,30 @@ import { StudyPage } from './pages/Study.js';
 import { AuditPage } from './pages/Audit.js';
 import { NotFoundPage } from './pages/NotFound.js';
 
-// the PET viewer brings niivue (WebGL): loaded on the viewer route only
-const ScanViewerPage = lazy(() =>
-  import('./pages/ScanViewer.js').then((m) => ({ default: m.ScanViewerPage })),
-);
+/**
+ * A page in a chunk of its own, loaded when first shown or ahead (`preload`). Once its chunk is in, the
+ * page renders directly: a page that suspends is revealed no sooner than 300 ms after its fallback
+ * was shown (React's fallback throttle), although the chunk takes some 10 ms on a local server.
+ */
+function pageChunk<P extends object>(load: () => Promise<ComponentType<P>>) {
+  let loaded: ComponentType<P> | null = null;
+  const preload = () => load().then((c) => (loaded = c));
+  const Lazy = lazy(() => preload().then((c) => ({ default: c })));
+  const Page = (props: P) => {
+    const C = loaded ?? Lazy;
+    return <C {...props} />;
+  };
+  return { preload, Page };
+}
+
+// the PET viewer brings niivue (WebGL): loaded on the viewer route, or ahead on a study's page (which
+// links to its scans) and when the app opens at a scan's address (while it asks who is signed in)
+const viewer = pageChunk(() => import('./pages/ScanViewer.js').then((m) => m.ScanViewerPage));
 // the dashboard: loaded when first opened (its figures are SVG rendered by the server)
-const DashboardPage = lazy(() => import('./pages/Dashboard.js').then((m) => ({ default: m.DashboardPage })));
+const dashboard = pageChunk(() => import('./pages/Dashboard.js').then((m) => m.DashboardPage));
+if (window.location.pathname.startsWith('/scans/')) void viewer.preload();
+const ScanViewerPage = viewer.Page;
+const DashboardPage = dashboard.Page;
 
 type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; me: Me };
 
@@ -44,6 +62,11 @@ export function App() {
       else setState({ kind: 'signed-out' });
     });
   }, [signedIn]);
+
+  const signedInNow = state.kind === 'signed-in';
+  useEffect(() => {
+    if (signedInNow && path.startsWith('/studies/')) void viewer.preload();
+  }, [signedInNow, path]);
 
   const signOut = useCallback(async () => {
     try {
