@@ -37,7 +37,10 @@ function pageChunk<P extends object>(load: () => Promise<ComponentType<P>>) {
 const viewer = pageChunk(() => import('./pages/ScanViewer.js').then((m) => m.ScanViewerPage));
 // the dashboard: loaded when first opened (its figures are SVG rendered by the server)
 const dashboard = pageChunk(() => import('./pages/Dashboard.js').then((m) => m.DashboardPage));
-if (window.location.pathname.startsWith('/scans/')) void viewer.preload();
+/** The chunk of the page the app opened at, when it is one (see `pageChunk`), loading. */
+const openingChunk = window.location.pathname.startsWith('/scans/')
+  ? viewer.preload().catch(() => undefined) // a failed load shows when the page renders
+  : null;
 const ScanViewerPage = viewer.Page;
 const DashboardPage = dashboard.Page;
 
@@ -57,10 +60,16 @@ export function App() {
       setCsrfToken(null);
       setState({ kind: 'signed-out' });
     });
-    get<Me>('/api/auth/me').then(signedIn, (e: unknown) => {
-      if (e instanceof ApiError && e.status === 401) setState({ kind: 'signed-out' });
-      else setState({ kind: 'signed-out' });
-    });
+    // the first page renders once its chunk is in too: rendered before, it would wait for it in a
+    // Suspense fallback, and React reveals it no sooner than 300 ms after that
+    const me = get<Me>('/api/auth/me');
+    Promise.all([me, openingChunk]).then(
+      ([m]) => signedIn(m),
+      (e: unknown) => {
+        if (e instanceof ApiError && e.status === 401) setState({ kind: 'signed-out' });
+        else setState({ kind: 'signed-out' });
+      },
+    );
   }, [signedIn]);
 
   const signedInNow = state.kind === 'signed-in';
