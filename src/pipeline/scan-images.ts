@@ -12,7 +12,8 @@
  */
 import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { constants as zlibConstants, gzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { constants as zlibConstants, createGzip, gzip } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNifti } from '../io/nifti.js';
@@ -108,8 +109,82 @@ export async function scanLabelMap(
  * no longer matches worth the search, and air and the label map are runs.
  */
 export async function gzipFast(bytes: Uint8Array): Promise<Uint8Array> {
-  const opts = { level: 1, strategy: zlibConstants.Z_RLE, chunkSize: 1 << 20 };
-  return new Uint8Array(await gzipAsync(bytes, opts));
+  return new Uint8Array(await gzipAsync(bytes, GZIP_FAST));
+}
+
+/** `gzipFast`'s zlib options. */
+const GZIP_FAST = { level: 1, strategy: zlibConstants.Z_RLE, chunkSize: 1 << 20 };
+
+/**
+ * A gzip file (`gzipFast`'s settings, deflated in zlib's thread pool) that can be read while it is
+ * being deflated: `stream()` gives the compressed bytes from the first, as they come, so a client gets
+ * them while the rest is deflated (a 16 MB display volume takes 0.1–0.25 s to deflate here).
+ */
+export class GzipFile {
+  private readonly chunks: Buffer[] = [];
+  private ended = false;
+  private failure: Error | null = null;
+  private readonly waiting = new Set<() => void>();
+  /** Resolves when the uncompressed bytes are in and deflating has begun; rejects as the source does. */
+  readonly started: Promise<void>;
+  /** The whole gzip file, when deflated. */
+  readonly whole: Promise<Uint8Array>;
+
+  /** Deflates what `source` gives. */
+  constructor(source: () => Promise<Uint8Array>) {
+    const bytes = source();
+    this.started = bytes.then(() => undefined);
+    this.started.catch(() => undefined); // rejects as `whole` does, where awaited
+    this.whole = bytes.then((b) => this.deflate(b));
+    this.whole.catch((e: unknown) => {
+      this.failure = e instanceof Error ? e : new Error(`gzip: ${String(e)}`);
+      this.wake();
+    });
+  }
+
+  /** Whether the whole file is deflated (`whole` then resolves at once). */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** The gzip bytes from the first: those deflated so far, then each chunk as it is deflated. */
+  stream(): Readable {
+    let next = 0;
+    const out: Readable = new Readable({ read: () => pump() });
+    const pump = (): void => {
+      while (next < this.chunks.length) if (!out.push(this.chunks[next++])) return;
+      if (this.failure) out.destroy(this.failure);
+      else if (this.ended) out.push(null);
+      else this.waiting.add(pump);
+    };
+    return out;
+  }
+
+  private async deflate(bytes: Uint8Array): Promise<Uint8Array> {
+    const gz = createGzip(GZIP_FAST);
+    const end = new Promise<void>((resolve, reject) => {
+      gz.on('end', resolve);
+      gz.on('error', reject);
+    });
+    gz.on('data', (c: Buffer) => {
+      this.chunks.push(c);
+      this.wake();
+    });
+    // 1 MiB at a time (views, no copy), so the first compressed chunks come early
+    for (let at = 0; at < bytes.byteLength; at += GZIP_FAST.chunkSize)
+      gz.write(bytes.subarray(at, at + GZIP_FAST.chunkSize));
+    gz.end();
+    await end;
+    this.ended = true;
+    this.wake();
+    return new Uint8Array(Buffer.concat(this.chunks));
+  }
+
+  private wake(): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const w of waiting) w();
+  }
 }
 
 /**
@@ -211,6 +286,7 @@ export class ScanImages {
   private suvBuild: Promise<NiftiVolume<Float32Array>> | undefined;
   private labelsBuild: Promise<NiftiVolume<LabelMapData>> | undefined;
   private readonly files = new Map<string, Promise<Uint8Array>>();
+  private readonly gzips = new Map<string, GzipFile>();
   private readonly fileBytes = new Map<string, number>();
   private readonly groups = new Map<string, string[]>();
   /** Bytes of the kept volumes and files (what the cache's budget counts). */
@@ -262,14 +338,44 @@ export class ScanImages {
     return build;
   }
 
-  /** suv.nii.gz: the SUV's NIfTI-1 file, gzip (`gzipFast`), built once. */
-  suvNiftiGz(): Promise<Uint8Array> {
-    return this.derived('suv.nii.gz', async () => gzipFast((await this.suv()).nifti));
+  /** suv.nii.gz: the SUV's NIfTI-1 file, gzip (`GzipFile`), built once. */
+  suvGz(): GzipFile {
+    return this.gzipFile('suv.nii.gz', async () => (await this.suv()).nifti);
   }
 
-  /** labels.nii.gz: the label map's NIfTI-1 file, gzip (`gzipFast`), built once. */
+  /** labels.nii.gz: the label map's NIfTI-1 file, gzip (`GzipFile`), built once. */
+  labelsGz(): GzipFile {
+    return this.gzipFile('labels.nii.gz', async () => (await this.labels()).nifti);
+  }
+
+  /** The whole of `suvGz`. */
+  suvNiftiGz(): Promise<Uint8Array> {
+    return this.suvGz().whole;
+  }
+
+  /** The whole of `labelsGz`. */
   labelsNiftiGz(): Promise<Uint8Array> {
-    return this.derived('labels.nii.gz', async () => gzipFast((await this.labels()).nifti));
+    return this.labelsGz().whole;
+  }
+
+  /**
+   * A gzip file (`GzipFile`) of bytes derived from the scan's volumes (`source`), kept as `derived`
+   * keeps a file (same name, group and budget), readable while it is deflated.
+   * @throws (its `started` and `whole` reject with) what `source` throws; not kept
+   */
+  gzipFile(
+    name: string,
+    source: () => Promise<Uint8Array>,
+    group?: { name: string; keep: number },
+  ): GzipFile {
+    const kept = this.gzips.get(name);
+    if (kept && this.files.has(name)) return kept;
+    const file = new GzipFile(source);
+    this.gzips.set(name, file);
+    this.derived(name, () => file.whole, group).catch(() => {
+      if (this.gzips.get(name) === file) this.gzips.delete(name);
+    });
+    return file;
   }
 
   /**
@@ -313,6 +419,7 @@ export class ScanImages {
 
   private dropFile(name: string): void {
     this.files.delete(name);
+    this.gzips.delete(name);
     this.grow(-(this.fileBytes.get(name) ?? 0));
     this.fileBytes.delete(name);
   }

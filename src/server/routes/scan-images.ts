@@ -11,7 +11,8 @@
 import { z } from 'zod';
 import { CartoError, InputError } from '../../errors.js';
 import { niftiVoxels } from '../../io/nifti-voxels.js';
-import { gzipFast, ScanImageCache, type ScanImages } from '../../pipeline/scan-images.js';
+import type { Readable } from 'node:stream';
+import { ScanImageCache, type GzipFile, type ScanImages } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import type { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
@@ -53,20 +54,32 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
 }
 
 /**
- * Sends a gzip NIfTI file (`bytes`). The same bytes go out either way; only their label differs: to a
- * client that accepts gzip content coding (a browser) as the NIfTI file with `Content-Encoding: gzip`,
- * so that its network stack inflates them (in a browser, off the page's thread, which meanwhile starts
- * the viewer); to any other client as the `.nii.gz` file itself, `application/gzip`.
+ * Sends a gzip NIfTI file (`file`): the whole when it is deflated, else its bytes as they are deflated
+ * (chunked). The same bytes go out either way; only their label differs: to a client that accepts gzip
+ * content coding (a browser) as the NIfTI file with `Content-Encoding: gzip`, so that its network stack
+ * inflates them (in a browser, off the page's thread, which meanwhile starts the viewer); to any other
+ * client as the `.nii.gz` file itself, `application/gzip`.
  */
-function sendGzipNifti(
+async function sendGzipNifti(
   acceptEncoding: string | string[] | undefined,
   reply: Parameters<Handler>[0]['reply'],
-  bytes: Uint8Array,
-): Buffer {
+  file: GzipFile,
+): Promise<Buffer | Readable> {
   reply.header('vary', 'Accept-Encoding');
   if (acceptsGzip(acceptEncoding)) reply.header('content-encoding', 'gzip').type('application/octet-stream');
   else reply.type('application/gzip');
+  if (!file.done) return file.stream();
+  const bytes = await file.whole;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * `get`'s gzip file once its bytes are in and being deflated (so that a failure to read the scan is
+ * the request's error, not a broken stream).
+ */
+async function started(file: GzipFile): Promise<GzipFile> {
+  await file.started;
+  return file;
 }
 
 /**
@@ -80,13 +93,10 @@ function checkIndex(field: string, value: number, n: number, size: readonly numb
 }
 
 /** The scan's display volume in window [0, `windowMax`] (gzip NIfTI), built once per window. */
-function displayFile(s: ScanImages, windowMax: number): Promise<Uint8Array> {
-  return s.derived(
+function displayFile(s: ScanImages, windowMax: number): GzipFile {
+  return s.gzipFile(
     `display.nii.gz?windowMax=${windowMax}`,
-    async () => {
-      const suv = niftiVoxels('suv.nii', (await s.suv()).nifti);
-      return gzipFast(new Uint8Array(displayNifti(suv, windowMax)));
-    },
+    async () => new Uint8Array(displayNifti(niftiVoxels('suv.nii', (await s.suv()).nifti), windowMax)),
     { name: 'display', keep: DISPLAYS_PER_SCAN },
   );
 }
@@ -145,8 +155,8 @@ export function registerScanImageRoutes(
         produces: 'application/gzip',
       },
       async (c) => {
-        const bytes = await readable(c, (s) => (file === 'suv.nii.gz' ? s.suvNiftiGz() : s.labelsNiftiGz()));
-        return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, bytes);
+        const gz = await readable(c, (s) => started(file === 'suv.nii.gz' ? s.suvGz() : s.labelsGz()));
+        return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, gz);
       },
     );
   }
@@ -163,8 +173,8 @@ export function registerScanImageRoutes(
     },
     async (c) => {
       const { windowMax } = c.query as z.infer<typeof displayQuery>;
-      const bytes = await readable(c, (s) => displayFile(s, windowMax));
-      return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, bytes);
+      const gz = await readable(c, (s) => started(displayFile(s, windowMax)));
+      return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, gz);
     },
   );
   route(
@@ -191,7 +201,7 @@ export function registerScanImageRoutes(
   return async (actor, scanId) => {
     try {
       const { source, vois, importedAt } = await access(actor).scanSource(scanId);
-      await displayFile(images.scan(scanId, importedAt, source, vois), DEFAULT_WINDOW_MAX_SUV);
+      await displayFile(images.scan(scanId, importedAt, source, vois), DEFAULT_WINDOW_MAX_SUV).whole;
     } catch {
       // out of scope or not readable: the page's requests say so
     }
