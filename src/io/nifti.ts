@@ -25,6 +25,7 @@ import {
   gunzipPrefix,
   isGzip,
   MAX_INPUT_BYTES,
+  readRegularFile,
   readRegularFileSharedSync,
 } from './files.js';
 
@@ -100,15 +101,13 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiImage
 }
 
 /**
- * `readNifti` with the gzip data inflated in zlib's thread pool (`gunzipBoundedAsync`), so the event
- * loop stays free meanwhile (a server loading a scan); the same checks, result and errors.
+ * `readNifti` with the file read asynchronously and the gzip data inflated in zlib's thread pool
+ * (`gunzipBoundedAsync`), so the event loop stays free meanwhile (a server loading a scan); the same
+ * checks, result and errors.
  * @throws InputError as `readNifti`
  */
 export async function readNiftiAsync(file: string, opts: ReadNiftiOptions = {}): Promise<NiftiImage> {
-  const bytes = readRegularFileSharedSync(
-    file,
-    opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {},
-  );
+  const bytes = await readRegularFile(file, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {});
   if (!isGzip(bytes)) return decodeNifti(bytes, file, opts, true);
   const head = checkHeader(
     arrayBufferOf(gunzipPrefix(bytes, 544, file)),
