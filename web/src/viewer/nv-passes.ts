@@ -12,7 +12,8 @@
  *   byte for byte);
  * - `keepVolumeTexture`: a rebuild at the same grid (a new window or colour map) draws into the volume
  *   texture it has instead of allocating a new one (WebGL zero-fills every new texture: 64 MB for a
- *   200×200×400 scan);
+ *   200×200×400 scan), and `reserveVolumeTexture` allocates it ahead, from the scan's grid, while the
+ *   volume's bytes are on their way;
  * - `warmUp`: the shaders' first use (where a software renderer compiles them) on a 2×2×2 volume, to
  *   be done while the scan is on its way.
  * Each is installed once per Niivue, after `attachToCanvas` (which compiles niivue's shaders). The module
@@ -340,7 +341,7 @@ function tinyNifti(): ArrayBuffer {
  * Uses niivue's shaders once on a 2×2×2 volume of zeros (the colour pass, the gradient passes and a
  * frame, then cleared to niivue's background): a software renderer compiles a shader for the GPU state it
  * is drawn with when it is first drawn (0.1–0.3 s for the first slices on SwiftShader), and this can be
- * done while the scan is being fetched. The volume is removed afterwards.
+ * done while the scan is being fetched. The scan's volume replaces it (`nv.volumes`, `setVolume`).
  * @param NVImageClass niivue's NVImage (from its module)
  */
 export async function warmUp(nv: Niivue, NVImageClass: typeof NVImage): Promise<void> {
