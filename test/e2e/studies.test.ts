@@ -440,9 +440,20 @@ async function readoutBeforeData(h: Harness): Promise<void> {
     if (url.endsWith(query(broken))) return route.fulfill({ status: 500, json: { error: 'disk on fire' } });
     await route.continue();
   });
+  // the app opened at the scan's address renders its page once the viewer's chunk is in: the
+  // Suspense fallback (which React would keep for at least 300 ms) never shows, even when the chunk
+  // comes after the session's answer (held back here)
+  await page.route(/\/assets\/ScanViewer-[^/]+\.js$/, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await route.continue();
+  });
+  await page.addInitScript(`new MutationObserver(() => {
+    if (document.body?.textContent?.includes('Loading the viewer')) window.__viewerFallbackShown = true;
+  }).observe(document, { childList: true, subtree: true, characterData: true });`);
   await page.goto(`/scans/${id}`);
   const viewer = page.locator('.viewer[data-status="ready"]');
   await viewer.waitFor({ timeout: 60_000 });
+  assert.equal(await page.evaluate('window.__viewerFallbackShown ?? false'), false);
   // ready with the float data still out: the first readout came from the voxel route
   assert.equal(await viewer.getAttribute('data-data-at'), null);
   assert.equal(await viewer.getAttribute('data-readout-source'), 'voxel');
