@@ -98,12 +98,16 @@ async function build(nv, looks) {
   const vol = await NVImage.loadFromUrl({ url: nifti(first.slope), name: 'v.nii', colormap: first.colormap });
   const textures = [];
   const ids = [];
+  const windows = [];
   for (const [i, look] of looks.entries()) {
+    // as the viewer's applyLook: the colour map first (its setter recomputes the range), then the window
     vol.hdr.scl_slope = look.slope;
-    vol.cal_min = 0;
-    vol.cal_max = look.calMax;
+    vol.hdr.cal_min = 0;
+    vol.hdr.cal_max = look.calMax;
     vol.colormap = look.colormap;
     vol.colormapInvert = look.invert;
+    vol.cal_min = 0;
+    vol.cal_max = look.calMax;
     Object.assign(vol, look.extra ?? {});
     if (i === 0) {
       nv.volumes = [vol];
@@ -112,8 +116,9 @@ async function build(nv, looks) {
     nv.drawScene();
     textures.push(readVolumeTexture(nv));
     ids.push(nv.volumeTexture);
+    windows.push(vol.cal_max);
   }
-  return { textures, ids };
+  return { textures, ids, windows };
 }
 window.compare = async (looks, reserve) => {
   const own = await niivue('own', false);
@@ -135,6 +140,7 @@ window.compare = async (looks, reserve) => {
       differing,
       firstAt,
       sameTextureAsFirst: b.ids[i] === b.ids[0],
+      calMax: b.windows[i],
       leanRefreshes: lean.count.leanRefreshes,
       reserved: lean.reserved,
       rgba8Made: lean.allocations(),
@@ -150,6 +156,8 @@ interface Comparison {
   differing: number;
   firstAt: number;
   sameTextureAsFirst: boolean;
+  /** The window's upper end niivue built the look in. */
+  calMax: number;
   leanRefreshes: number;
   /** Whether `reserveVolumeTexture` allocated a texture before the builds. */
   reserved: boolean;
@@ -218,6 +226,7 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
       assert.equal(r.differing, 0, `look ${i}: ${r.differing} bytes differ, the first at byte ${r.firstAt}`);
       // a rebuild at the same grid draws into the texture it has
       assert.equal(r.sameTextureAsFirst, true, `look ${i}`);
+      assert.equal(r.calMax, looks[i]!.calMax, `look ${i}: built in its window`);
     }
     // each look was coloured by the lean pass (the warm-up's too: one more)
     assert.equal(results[0]!.leanRefreshes, looks.length + 1);

@@ -310,11 +310,34 @@ async function viewerReadout(h: Harness): Promise<void> {
     );
     assert.equal(shown, label === 0 ? 0 : ((label - 1) % 8) + 1, `overlay at ${vox.join(',')}`);
   }
-  // window presets change the colour bar
+  // window presets change the colour bar, and the window niivue draws the slices in
+  type Drawn = { calMin: number; calMax: number; colormap: string; invert: boolean };
+  const drawnLook = `window.__cartoViewer.drawnLook()`;
+  /** niivue's look once it is `want` (the change applies after the click's render), else as it is. */
+  const drawn = async (want: Drawn): Promise<Drawn> => {
+    await page
+      .waitForFunction(
+        `JSON.stringify(${drawnLook}) === ${JSON.stringify(JSON.stringify(want))}`,
+        undefined,
+        {
+          timeout: 5_000,
+        },
+      )
+      .catch(() => undefined);
+    return page.evaluate<Drawn>(drawnLook);
+  };
   assert.equal(await page.getByTestId('colorbar-max').textContent(), '5 g/mL');
+  let want: Drawn = { calMin: 0, calMax: 5, colormap: 'gray', invert: true };
+  assert.deepEqual(await drawn(want), want);
   await page.getByRole('radio', { name: '0–30' }).check();
   assert.equal(await page.getByTestId('colorbar-max').textContent(), '30 g/mL');
   assert.equal(await page.getByRole('img', { name: 'SUV colour bar, 0 to 30 g/mL' }).count(), 1);
+  want = { calMin: 0, calMax: 30, colormap: 'gray', invert: true };
+  assert.deepEqual(await drawn(want), want, 'the slices are drawn in the 0–30 window');
+  // a colour map alone keeps the window
+  await page.getByLabel('Colour map').selectOption({ label: 'Hot' });
+  want = { calMin: 0, calMax: 30, colormap: 'hot', invert: false };
+  assert.deepEqual(await drawn(want), want, 'a colour map change keeps the window');
   await assertAccessible(page, 'viewer');
   await screenshot(page, 'viewer');
   await context.close();

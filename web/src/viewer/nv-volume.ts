@@ -290,22 +290,43 @@ function gpuSync(nv: Niivue): void {
 
 /**
  * Applies a new window or colour map to the slices of `display`: a new window re-quantizes the display
- * volume from the float SUV `suv` (`quantizeSuv`, in place); niivue then rebuilds its textures.
+ * volume from the float SUV `suv` (`quantizeSuv`, in place); niivue then rebuilds its textures. The
+ * colour map is set first: niivue's colour-map setter recomputes the volume's display range (its robust
+ * range, or the header's cal_min and cal_max when the data reach them), so the window is set after it,
+ * and in the header too.
  * @throws Error when the window changes and the float SUV is not there (null)
  */
 export function applyLook(nv: Niivue, display: NVImage, suv: NiftiVoxels | null, look: Look): void {
   const cm = COLOURMAPS[look.colourMap];
-  if (display.cal_max !== look.windowMax) {
+  const hdr = display.hdr!;
+  if (hdr.cal_max !== look.windowMax || display.cal_max !== look.windowMax) {
     if (!suv) throw new Error('viewer: a new SUV window needs the float SUV, which is not in yet');
     quantizeSuv(suv, look.windowMax, display.img as Uint8Array);
-    display.hdr!.scl_slope = displaySlope(look.windowMax);
-    display.hdr!.scl_inter = 0;
+    hdr.scl_slope = displaySlope(look.windowMax);
+    hdr.scl_inter = 0;
+    hdr.cal_min = 0;
+    hdr.cal_max = look.windowMax;
   }
-  display.cal_min = 0;
-  display.cal_max = look.windowMax;
   display.colormap = cm.niivue;
   display.colormapInvert = cm.invert;
+  display.cal_min = 0;
+  display.cal_max = look.windowMax;
   nv.updateGLVolume();
+}
+
+/** The window (cal_min, cal_max: SUV g/mL) and colour map niivue's slices of `display` are drawn in. */
+export function drawnLook(display: NVImage): {
+  calMin: number;
+  calMax: number;
+  colormap: string;
+  invert: boolean;
+} {
+  return {
+    calMin: display.cal_min ?? NaN,
+    calMax: display.cal_max ?? NaN,
+    colormap: display.colormap,
+    invert: !!display.colormapInvert,
+  };
 }
 
 /** The coronal MIP of each SUV volume, computed once (a new window or colour map only recolours it). */

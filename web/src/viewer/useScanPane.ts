@@ -24,6 +24,7 @@ import {
   overlayIndexAt,
   rasToNative,
   setCrosshairMmLps,
+  drawnLook,
   showSuv,
   showVoiOverlay,
   type Look,
@@ -49,6 +50,8 @@ export interface ViewerHook {
   moveToMm: (lps: Vec3) => void;
   /** The overlay's colour index at the file's voxel (see `overlayIndexAt`). */
   overlayIndexAt: (i: number, j: number, k: number) => number | null;
+  /** The window and colour map niivue draws the slices in (`drawnLook`). */
+  drawnLook: () => ReturnType<typeof drawnLook>;
   size: Vec3;
 }
 export type HookName = '__cartoViewer' | '__cartoCompareViewer';
@@ -406,6 +409,7 @@ export function useScanPane(
           moveToVoxel,
           moveToMm,
           overlayIndexAt: (i, j, k) => overlayIndexAt(nv, [i, j, k]),
+          drawnLook: () => drawnLook(display.current!),
           size: gridSize(display.current!),
         };
         setTiming(t);
