@@ -232,7 +232,7 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
     assert.equal(results[0]!.leanRefreshes, looks.length + 1);
   });
 
-  test("outside the lean case (a negative colour map, a threshold type) niivue's own shader runs", async () => {
+  test("outside the lean case (a threshold type, a negative colour map, a modulation) niivue's own shader runs", async () => {
     const looks = [
       { calMax: 5, slope: 5 / 255, colormap: 'gray', invert: false, extra: { colormapType: 1 } },
       {
@@ -241,6 +241,14 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
         colormap: 'gray',
         invert: false,
         extra: { colormapType: 0, colormapNegative: 'winter' },
+      },
+      // modulated by volume 0 (itself): an index, and 0 is one
+      {
+        calMax: 5,
+        slope: 5 / 255,
+        colormap: 'gray',
+        invert: false,
+        extra: { colormapNegative: '', modulationImage: 0 },
       },
     ];
     const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, null)`);

@@ -189,7 +189,7 @@ export function leanCase(image: NVImage, layer: number): boolean {
     hdr.intent_code !== INTENT_LABEL &&
     (image.colormapType ?? 0) === 0 &&
     !image.colormapNegative &&
-    !image.modulationImage
+    (image.modulationImage ?? null) === null // an index of the modulating volume (0 is one)
   );
 }
 
