@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { writeSimulatedBundle } from '../../src/cli/simulated-bundle.js';
 import { importBundle } from '../../src/pipeline/run.js';
 import { submitBundle, runWorker } from '../../src/pipeline/queue.js';
-import { jobSummary } from '../../src/pipeline/job-store.js';
+import { jobSummary, loadJob } from '../../src/pipeline/job-store.js';
 import { loadStudy, openStudyStore, type StudyStore } from '../../src/study/store.js';
 import { register as registerJobs } from '../../src/cli/commands/jobs.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
@@ -76,6 +76,38 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, 
   }
 }
 
+/**
+ * Kills worker `w` (SIGKILL) while it holds a job, once it has finished one: its log is read every
+ * 20 ms; when its last line is a job's start, the worker is frozen (SIGSTOP) and killed if the store
+ * says that job is still running, else let go on (SIGCONT: it finished the job before it froze) until
+ * its next job. A frozen worker cannot finish the job in between, so the job is held when it is killed,
+ * however quickly jobs run (a poll that only watched the log could miss every short job).
+ * @returns the job held, as the worker logs it: '<study id>/<scan id>'
+ */
+async function killHoldingJob(
+  w: ReturnType<typeof startWorker>,
+  db: StudyStore,
+  timeoutMs: number,
+): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const last = w.lines.at(-1) ?? '';
+    if (w.lines.some((l) => / done$/.test(l)) && / running$/.test(last)) {
+      w.child.kill('SIGSTOP');
+      const job = last.replace(/: running$/, '');
+      const [studyId, scanId] = job.split('/') as [string, string];
+      if ((await loadJob(db, studyId, scanId))?.state === 'running') {
+        w.child.kill('SIGKILL');
+        await w.exited;
+        return job;
+      }
+      w.child.kill('SIGCONT');
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting for worker A to hold a job');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The stored VOIs of a study, without the rows' order. */
 async function storedVois(db: StudyStore, name: string): Promise<Map<string, unknown>> {
   const s = await loadStudy(db, name);
@@ -92,18 +124,11 @@ test('two workers, one killed mid-job: every scan done once, metrics bit-identic
 
   const a = startWorker(url);
   const b = startWorker(url);
-  // Kill worker A while it holds a job (after it has finished at least one, so it is well under way).
-  await until(
-    () => a.lines.some((l) => / done$/.test(l)) && / running$/.test(a.lines.at(-1) ?? ''),
-    90_000,
-    'worker A to hold a job',
-  );
-  const held = a.lines.at(-1)!.replace(/: running$/, '');
-  a.child.kill('SIGKILL');
-  await a.exited;
-
   const db = await openStudyStore(url);
   try {
+    // Kill worker A while it holds a job (after it has finished at least one, so it is well under way).
+    const held = await killHoldingJob(a, db, 90_000);
+
     await until(
       async () => (await jobSummary(db, ref.studyName)).scans.done === 14,
       90_000,
