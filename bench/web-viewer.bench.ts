@@ -2,9 +2,10 @@
  * Timing of the PET viewer (issue 14 item 6: a 200×200×400 scan opens in under 3 s on loopback). A study
  * whose scans (six, all of one file) are a 200×200×400 SUV NIfTI (float32, 64 MB; noisy like PET, so it
  * compresses as PET does) with a lesion label map is run with `carto run --db` into the harness's
- * database; chromium then opens /scans/<id> through the real server: three scans once each (cold: the
- * server builds each scan's suv/labels NIfTI), then one of them three times more (warm: answered from
- * its cache). Each open reports, in ms since the navigation started:
+ * database (its jobs write the viewer's images beside it: src/pipeline/viewer-images.ts); chromium then
+ * opens /scans/<id> through the real server: three scans once each (cold: the server's first open of
+ * the scan since it started, read from the viewer's images on disk), then one of them three times
+ * more (warm: answered from the server's memory). Each open reports, in ms since the navigation started:
  * - slices: the display volume (display.nii.gz, 8 bits) fetched and parsed, niivue's texture built from
  *   it and the first frame drawn (a fence waits for the GPU; in headless chromium the GPU is SwiftShader,
  *   a software renderer on the CPU);
@@ -15,7 +16,7 @@
  * - data: the float SUV and the label map (fetched once the slices are drawn) in and read in the browser;
  * - overlay: the VOI overlay and the coronal MIP drawn (built from the float data);
  * and the pane's phases (display fetch, display parse, slices, data, overlay, mip: durations in ms), with
- * the median of each three. The same opens (three other scans cold, then warm) are then timed in a
+ * the median of each three, and when the display volume and the first voxel were asked for and in. The same opens (three other scans cold, then warm) are then timed in a
  * second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
  * the machine has it: both are software renderers on the CPU; on a GPU niivue's texture passes take
  * milliseconds. Prints the machine's load (uptime) beside the figures.
@@ -30,7 +31,7 @@ import { register as registerRun } from '../src/cli/commands/run.js';
 import { IDENTITY_DIRECTION } from '../src/imaging/volume.js';
 import { writeNifti } from '../src/io/nifti.js';
 import { runInProcess } from '../test/helpers/cli-in-process.js';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Page, type Request } from 'playwright-core';
 import { CHROMIUM, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
@@ -121,6 +122,15 @@ const MOMENTS: Moment[] = ['slices', 'readout', 'ready', 'data', 'overlay'];
 /** Opens the scan in the viewer; its times since the navigation started (see module doc). */
 async function openTimed(page: Page, id: string): Promise<Open> {
   await page.goto('about:blank');
+  // when the display volume and the first voxel were asked for and in (ms since navigation)
+  const requests: string[] = [];
+  const onFinished = (r: Request): void => {
+    const m = /\/api\/scans\/[0-9a-f]+\/(display|voxel)/.exec(r.url());
+    if (!m) return;
+    const t = r.timing();
+    requests.push(`${m[1]} ${Math.round(t.startTime - t0)}–${Math.round(t.startTime - t0 + t.responseEnd)}`);
+  };
+  page.on('requestfinished', onFinished);
   const t0 = Date.now();
   await page.goto(`/scans/${id}`);
   await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 300_000 });
@@ -141,8 +151,9 @@ async function openTimed(page: Page, id: string): Promise<Open> {
     overlay: await at('data-overlay-at'),
     source: (await v.getAttribute('data-readout-source')) ?? '?',
   };
+  page.off('requestfinished', onFinished);
   const line =
-    `slices ${o.slices} ms, readout (${o.source}) ${o.readout} ms, ready ${o.ready} ms, data ${o.data} ms, ` +
+    `requests ${requests.join(', ')} ms; slices ${o.slices} ms, readout (${o.source}) ${o.readout} ms, ready ${o.ready} ms, data ${o.data} ms, ` +
     `overlay ${o.overlay} ms since navigation (wall to ready ${wall} ms; pane: ${await v.getAttribute('data-phases')})`;
   return { ...o, line };
 }

@@ -20,6 +20,7 @@ import { importStudyPatients } from '../registry/exchange/study-import.js';
 import { RegistryStore, type Actor } from '../registry/store.js';
 import { hashPassword } from '../server/auth.js';
 import { buildApp } from '../server/app.js';
+import { viewerImagesBeside } from '../pipeline/viewer-images.js';
 import { readBundle } from '../study/bundle.js';
 import { isPostgresUrl } from '../store/db.js';
 
@@ -134,7 +135,8 @@ export async function demoServe(opts: DemoServeOptions): Promise<DemoServer> {
   });
   const db = external ?? join(out, REPORT_DB_NAME);
   const store = await RegistryStore.open(db);
-  const app = await buildApp({ store });
+  const images = viewerImagesBeside(db);
+  const app = await buildApp({ store, ...(images !== null ? { viewerImages: images } : {}) });
   let address: string;
   try {
     address = await app.listen({ port: opts.port, host: '127.0.0.1' });

@@ -129,3 +129,14 @@ export function databaseTarget(db: string | undefined): string {
   checkSqlitePath(DEFAULT_DATABASE, '--db');
   return DEFAULT_DATABASE;
 }
+
+/** Help of `--images` (import, run, worker, serve): the viewer's images of quantified scans. */
+export const IMAGES_HELP =
+  "folder of the viewer's images of quantified scans, written by the quantification and read by " +
+  "`carto serve` on a scan's first open (default: beside a SQLite database, <db>.images; none for " +
+  'PostgreSQL: give the workers and the server one folder)';
+
+/** Help of `--no-images` (import, run). */
+export const NO_IMAGES_HELP =
+  "write no viewer's images (less disk: about 90 MB per 200×200×400 scan; `carto serve` then " +
+  'decodes a scan on its first open after each start)';

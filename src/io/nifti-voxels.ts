@@ -1,7 +1,7 @@
 /**
  * A NIfTI-1 file's voxels as a typed-array view on its bytes, with the header fields the viewer uses:
  * the reader of the scan routes' files for the web app (web/src/viewer) and the server's display volume
- * (src/server/routes/studies-display.ts), where a copy of a 64 MB volume costs seconds in the browser.
+ * (src/io/display-nifti.ts), where a copy of a 64 MB volume costs seconds in the browser.
  * The header is parsed by nifti-reader-js (the library src/io/nifti.ts uses, and niivue bundles); no
  * Node or DOM API, so the browser imports it. Files of Cartography's scan routes are little-endian
  * single-file NIfTI-1 (src/pipeline/scan-images.ts writes them); `readNifti` (src/io/nifti.ts) reads

@@ -131,6 +131,8 @@ export function sphereVoiMask(v: Pick<Voi, 'voiId'>, sphere: VoiSphere, grid: Gr
 /** What `quantifyScan` returns. */
 export interface ScanQuantified {
   metrics: Map<string, VoiMetrics>;
+  /** The scan's SUV as loaded (before any EARL filter): what the viewer shows (viewer-images.ts). */
+  suv: Volume<Float32Array>;
   provenance: ScanQuantification;
   images?: ScanImageData;
 }
@@ -224,6 +226,7 @@ export async function quantifyScan(scan: Scan, vois: Voi[], opts: QuantifyOption
 
   const result: ScanQuantified = {
     metrics,
+    suv: loaded.volume,
     provenance: {
       ...provenance,
       grid: { size: [...suv.size], spacingMm: [...suv.spacingMm], direction: [...suv.direction] },

@@ -207,6 +207,8 @@ export interface WorkerOptions {
   dataRoot?: string;
   /** DICOMweb server of `dicomweb:` scans, overriding the recorded one. */
   pacsUrl?: string;
+  /** The folder the jobs write the viewer's images of their scans to (viewer-images.ts); none when not given. */
+  viewerImages?: string;
   /** Expiry of a taken job (s), after which another worker retakes it (default 30). */
   expireInSeconds?: number;
   /** Stops the worker (as SIGTERM does for `carto worker`). */
@@ -283,12 +285,21 @@ async function handleScanJob(
   let result: ScanJobResult;
   try {
     const out = await runScanPool(
-      [{ spec: stored.spec, root, ...(opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {}) }],
+      [
+        {
+          spec: stored.spec,
+          root,
+          ...(opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {}),
+          ...(opts.viewerImages !== undefined ? { viewerImages: { dir: opts.viewerImages, key } } : {}),
+        },
+      ],
       1,
       undefined,
       { inThread },
     );
     result = out[0]!;
+    if (result.viewerImagesError !== undefined)
+      process.stderr.write(`carto: warning: ${result.viewerImagesError}\n`);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof InputError || job.retryCount >= job.retryLimit) {

@@ -19,6 +19,7 @@ import { analyseStoredStudy } from './analyse.js';
 import { prepareBundle, silent, type PipelineProgress } from './prepare.js';
 import { scanJobsOf, type ScanJobResult } from './scan-job.js';
 import { poolSize, runScanPool } from './scan-pool.js';
+import { viewerImagesBeside } from './viewer-images.js';
 
 export type { PipelineProgress } from './prepare.js';
 
@@ -49,6 +50,11 @@ export interface ImportOptions {
   pacsUrl?: string;
   /** Threads of the in-process pool (default `os.availableParallelism()`). */
   concurrency?: number;
+  /**
+   * The folder of the viewer's images (viewer-images.ts) the jobs write to; default
+   * `viewerImagesBeside(dbFile)` (beside a SQLite file; none for PostgreSQL); null: none.
+   */
+  viewerImages?: string | null;
 }
 
 /**
@@ -88,11 +94,13 @@ export async function importBundle(
     const done = await doneKeys(db, existing?.studyId);
     const todo = jobs.filter((j) => done.get(j.spec.scan.scanId) !== j.key);
     progress.stage('quantify', todo.length);
+    const images = opts.viewerImages === undefined ? viewerImagesBeside(dbFile) : opts.viewerImages;
     const results = await runScanPool(
       todo.map((j) => ({
         spec: j.spec,
         root: bundle.dir,
         ...(opts.pacsUrl !== undefined ? { pacsUrl: opts.pacsUrl } : {}),
+        ...(images !== null ? { viewerImages: { dir: images, key: j.key } } : {}),
       })),
       poolSize(opts.concurrency),
       (scanId) => progress.tick(scanId),
@@ -117,6 +125,10 @@ export async function importBundle(
         );
     });
     timings['store'] = (performance.now() - t0) / 1000;
+    const links = await registryLinks(db, bundle.name);
+    const imageWarnings = results.flatMap((r) =>
+      r.viewerImagesError !== undefined ? [r.viewerImagesError] : [],
+    );
     return {
       studyName: bundle.name,
       status: 'written',
@@ -124,7 +136,8 @@ export async function importBundle(
       ...counts,
       quantified: todo.length,
       timings,
-      ...(await registryLinks(db, bundle.name)),
+      ...links,
+      warnings: [...links.warnings, ...imageWarnings],
     };
   } finally {
     await db.destroy();

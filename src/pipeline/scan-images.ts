@@ -14,12 +14,15 @@ import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, createGzip, gzip } from 'node:zlib';
-import { InputError } from '../errors.js';
+import { CartoError, InputError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNifti } from '../io/nifti.js';
 import { labelMapOnGrid, rtstructMaskOnGrid } from '../io/imaging-inputs.js';
 import type { Scan, Voi } from '../study/model.js';
 import { loadSuv, sphereVoiMask } from './quantify.js';
+import type { ViewerImageStore } from './viewer-images.js';
+import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from '../io/display-nifti.js';
+import { niftiVoxels } from '../io/nifti-voxels.js';
 import { isSphereRef, voiSphere } from '../study/voi-sphere.js';
 
 const gzipAsync = promisify(gzip);
@@ -130,12 +133,12 @@ export class GzipFile {
   /** The whole gzip file, when deflated. */
   readonly whole: Promise<Uint8Array>;
 
-  /** Deflates what `source` gives. */
-  constructor(source: () => Promise<Uint8Array>) {
+  /** Deflates what `source` gives; `{ gzip }` is a gzip file already (a stored one): sent as it is. */
+  constructor(source: () => Promise<Uint8Array | { gzip: Uint8Array }>) {
     const bytes = source();
     this.started = bytes.then(() => undefined);
     this.started.catch(() => undefined); // rejects as `whole` does, where awaited
-    this.whole = bytes.then((b) => this.deflate(b));
+    this.whole = bytes.then((b) => (b instanceof Uint8Array ? this.deflate(b) : this.take(b.gzip)));
     this.whole.catch((e: unknown) => {
       this.failure = e instanceof Error ? e : new Error(`gzip: ${String(e)}`);
       this.wake();
@@ -158,6 +161,13 @@ export class GzipFile {
       else this.waiting.add(pump);
     };
     return out;
+  }
+
+  private take(gzip: Uint8Array): Uint8Array {
+    this.chunks.push(Buffer.from(gzip.buffer, gzip.byteOffset, gzip.byteLength));
+    this.ended = true;
+    this.wake();
+    return gzip;
   }
 
   private async deflate(bytes: Uint8Array): Promise<Uint8Array> {
@@ -252,6 +262,19 @@ function asNiftiVolume<T extends Float32Array | LabelMapData>(
   return { volume, nifti };
 }
 
+/** The scan's SUV (a volume nobody else holds: see `asNiftiVolume`) as the viewer's suv.nii. */
+export function suvNiftiVolume(suv: Volume<Float32Array>, scanId: string): NiftiVolume<Float32Array> {
+  return asNiftiVolume(suv, `SUV g/mL, scan ${scanId}`);
+}
+
+/** The scan's VOI label map (`scanLabelMap`) as the viewer's labels.nii. */
+export function labelsNiftiVolume(labels: Volume<LabelMapData>, scanId: string): NiftiVolume<LabelMapData> {
+  return asNiftiVolume(labels, `VOI labels, scan ${scanId}`);
+}
+
+/** How many windows' display volumes are kept per scan (the viewer's presets are three). */
+const DISPLAYS_PER_SCAN = 4;
+
 /** How a cache builds a scan's volumes (tests count builds through their own). */
 export interface ScanImageLoaders {
   /**
@@ -268,6 +291,20 @@ export interface ScanImageCacheOptions {
   /** The budget (bytes) of every kept scan's volumes and derived files; default 768 MiB. */
   maxBytes?: number;
   loaders?: ScanImageLoaders;
+  /**
+   * The viewer's images on disk (src/pipeline/viewer-images.ts): a scan whose job key has an entry is
+   * read from it (no decoding); one built from its files is written to it afterwards.
+   */
+  store?: ViewerImageStore;
+  /** Told when writing a scan's images to `store` failed (the server logs it; the images still serve). */
+  onStoreError?: (e: unknown) => void;
+}
+
+/** A scan's entry in the viewer's images on disk: the store, the scan's job key, and its failures. */
+export interface StoredEntry {
+  store: ViewerImageStore;
+  key: string;
+  onError: (e: unknown) => void;
 }
 
 /** What a `ScanImages` entry asks of its cache: the budget's accounting and forgetting a failed build. */
@@ -285,6 +322,8 @@ interface EntryOwner {
 export class ScanImages {
   private suvBuild: Promise<NiftiVolume<Float32Array>> | undefined;
   private labelsBuild: Promise<NiftiVolume<LabelMapData>> | undefined;
+  /** The label map read from the store with the SUV (`suv`), when it was. */
+  private storedLabels: NiftiVolume<LabelMapData> | null = null;
   private readonly files = new Map<string, Promise<Uint8Array>>();
   private readonly gzips = new Map<string, GzipFile>();
   private readonly fileBytes = new Map<string, number>();
@@ -299,6 +338,7 @@ export class ScanImages {
     private readonly vois: readonly Voi[],
     private readonly loaders: ScanImageLoaders,
     private owner: EntryOwner | null,
+    private readonly stored: StoredEntry | null = null,
   ) {}
 
   /**
@@ -308,8 +348,14 @@ export class ScanImages {
   suv(): Promise<NiftiVolume<Float32Array>> {
     this.suvBuild ??= (async () => {
       try {
+        const hit = await this.stored?.store.readVolumes(this.stored.key);
+        if (hit) {
+          this.storedLabels = this.keep(hit.labels);
+          return this.keep(hit.suv);
+        }
         const suv = await this.loaders.suv(this.src);
-        return this.keep(asNiftiVolume(suv, `SUV g/mL, scan ${this.src.scan.scanId}`));
+        if (this.stored) setImmediate(() => void this.writeStored(this.stored!));
+        return this.keep(suvNiftiVolume(suv, this.src.scan.scanId));
       } catch (e) {
         this.owner?.forget(this);
         this.owner = null;
@@ -326,16 +372,73 @@ export class ScanImages {
   labels(): Promise<NiftiVolume<LabelMapData>> {
     this.labelsBuild ??= (async () => {
       const { volume } = await this.suv();
+      if (this.storedLabels) return this.storedLabels; // read with the SUV from the store
       // after the SUV's waiters: what needs only the SUV starts before the (synchronous) masks are read
       await new Promise<void>((go) => setImmediate(go));
       const labels = await this.loaders.labels(this.src, this.vois, volume);
-      return this.keep(asNiftiVolume(labels, `VOI labels, scan ${this.src.scan.scanId}`));
+      return this.keep(labelsNiftiVolume(labels, this.src.scan.scanId));
     })();
     const build = this.labelsBuild;
     build.catch(() => {
       if (this.labelsBuild === build) this.labelsBuild = undefined;
     });
     return build;
+  }
+
+  /**
+   * display.nii.gz in window [0, `windowMax`] (`displayNifti`, src/io/display-nifti.ts), gzip
+   * (`GzipFile`), built once per window (the last `DISPLAYS_PER_SCAN` windows kept), or read from the
+   * store when it has that window.
+   */
+  display(windowMax: number): GzipFile {
+    return this.gzipFile(
+      `display.nii.gz?windowMax=${windowMax}`,
+      async () => {
+        const gzip = await this.stored?.store.readDisplay(this.stored.key, windowMax);
+        if (gzip) return { gzip };
+        return new Uint8Array(displayNifti(niftiVoxels('suv.nii', (await this.suv()).nifti), windowMax));
+      },
+      { name: 'display', keep: DISPLAYS_PER_SCAN },
+    );
+  }
+
+  /**
+   * Writes the images built from the scan's files to the store (`StoredEntry`): the SUV, the label map
+   * and the display volume in the window the viewer opens in. Never rejects: a failure goes to `onError`.
+   */
+  private async writeStored({ store, key, onError }: StoredEntry): Promise<void> {
+    try {
+      const windowMax = DEFAULT_WINDOW_MAX_SUV;
+      const [suv, labels, displayGz] = await Promise.all([
+        this.suv(),
+        this.labels(),
+        this.display(windowMax).whole,
+      ]);
+      await store.write(key, { suvNifti: suv.nifti, labelsNifti: labels.nifti, displayGz, windowMax });
+    } catch (e) {
+      if (!(e instanceof CartoError)) onError(e); // a scan that cannot be read: its routes say so
+    }
+  }
+
+  /**
+   * The SUV (g/mL, float32) and the label value at one voxel, with the grid size. Read from the loaded
+   * volumes when they are in or on their way; else from the store's files when the scan has an entry
+   * (a few bytes: nothing is loaded); else the volumes are loaded.
+   * @param pick gets the grid size (i, j, k) and returns the voxel's index in file order (i fastest), or
+   *   throws (e.g. an InputError for a voxel outside the grid), which this call then throws
+   * @throws InputError from the loaders (naming the file), or what `pick` throws
+   */
+  async voxel(
+    pick: (size: [number, number, number]) => number,
+  ): Promise<{ size: [number, number, number]; suv: number; labelValue: number }> {
+    if (!this.suvBuild && this.stored) {
+      const v = await this.stored.store.readVoxel(this.stored.key, pick);
+      if (v) return v;
+    }
+    const [suv, labels] = await Promise.all([this.suv(), this.labels()]);
+    const size = [...suv.volume.size] as [number, number, number];
+    const q = pick(size);
+    return { size, suv: suv.volume.data[q]!, labelValue: labels.volume.data[q]! };
   }
 
   /** suv.nii.gz: the SUV's NIfTI-1 file, gzip (`GzipFile`), built once. */
@@ -365,7 +468,7 @@ export class ScanImages {
    */
   gzipFile(
     name: string,
-    source: () => Promise<Uint8Array>,
+    source: () => Promise<Uint8Array | { gzip: Uint8Array }>,
     group?: { name: string; keep: number },
   ): GzipFile {
     const kept = this.gzips.get(name);
@@ -447,24 +550,38 @@ export class ScanImageCache implements EntryOwner {
   private total = 0;
   private readonly maxBytes: number;
   private readonly loaders: ScanImageLoaders;
+  private readonly store: ViewerImageStore | null;
+  private readonly onStoreError: (e: unknown) => void;
 
   constructor(opts: ScanImageCacheOptions = {}) {
     this.maxBytes = opts.maxBytes ?? 768 * 1024 * 1024;
     this.loaders = opts.loaders ?? { suv: loadScanSuv, labels: scanLabelMap };
+    this.store = opts.store ?? null;
+    this.onStoreError = opts.onStoreError ?? (() => undefined);
   }
 
   /**
    * The scan's entry (most recently used now); nothing is built until it is asked for an image.
+   * @param jobKey the key of the scan's quantification job when it is done (its entry in the store:
+   *   the images read from there are those of the files as they were quantified)
    * @throws InputError from `scanFilesFingerprint` (a file not on this machine)
    */
-  scan(uid: string, importedAt: string, src: ScanSource, vois: readonly Voi[]): ScanImages {
-    const key = `${uid}\u0002${importedAt}\u0002${scanFilesFingerprint(src, vois)}`;
+  scan(
+    uid: string,
+    importedAt: string,
+    src: ScanSource,
+    vois: readonly Voi[],
+    jobKey: string | null = null,
+  ): ScanImages {
+    const key = `${uid}\u0002${importedAt}\u0002${jobKey ?? ''}\u0002${scanFilesFingerprint(src, vois)}`;
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key); // re-insert: most recently used last
     } else {
       for (const [k, e] of this.entries) if (k.startsWith(`${uid}\u0002`)) this.forget(e); // stale builds
-      entry = new ScanImages(key, src, vois, this.loaders, this);
+      const stored =
+        this.store && jobKey !== null ? { store: this.store, key: jobKey, onError: this.onStoreError } : null;
+      entry = new ScanImages(key, src, vois, this.loaders, this, stored);
     }
     this.entries.set(key, entry);
     return entry;

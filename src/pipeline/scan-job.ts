@@ -15,6 +15,7 @@ import { filesContentHash } from './hash.js';
 import { isSphereRef } from '../study/voi-sphere.js';
 import { quantifyScan, type EarlFilter } from './quantify.js';
 import type { ScanImageData } from './panels.js';
+import { writeViewerImages } from './viewer-images.js';
 
 /**
  * Version of the quantification code (quantify.ts and the imaging kernels it calls): part of every job
@@ -51,6 +52,11 @@ export interface ScanJobResult {
   provenance: ScanQuantification;
   /** The image data of the scan's pictures (panels.ts). */
   images?: ScanImageData;
+  /**
+   * Why the viewer's images (viewer-images.ts) could not be written, when asked for: the quantification
+   * stands, and the server builds the images from the scan when it is first opened.
+   */
+  viewerImagesError?: string;
 }
 
 /** The study's quantification settings (study.json `quantification`, validated by study-json.ts). */
@@ -124,18 +130,26 @@ export function scanJobsOf(bundle: StudyBundle): { spec: ScanJobSpec; key: strin
   });
 }
 
+/** Where a job writes the viewer's images of its scan: the store's folder and the job's key. */
+export interface ViewerImagesTarget {
+  dir: string;
+  key: string;
+}
+
 /**
  * Runs one scan's job: resolves its recorded paths against `root` (the bundle folder at submit, or a
- * worker's `--data-root`), quantifies every VOI (quantify.ts) with the study's settings and computes the
- * image data of its pictures (panels.ts).
+ * worker's `--data-root`), quantifies every VOI (quantify.ts) with the study's settings, computes the
+ * image data of its pictures (panels.ts) and, when given a store, writes the viewer's images of the
+ * scan (viewer-images.ts; a failure there is reported in the result, not thrown).
  * @param opts.pacsUrl the DICOMweb server of a `dicomweb:` scan, overriding the recorded one
+ * @param opts.viewerImages the viewer's images' folder and this job's key
  * @throws InputError from `quantifyScan` (unreadable series, mask on another grid, empty VOI, …) or for
  *   a recorded path that leaves the root
  */
 export async function runScanJob(
   spec: ScanJobSpec,
   root: string,
-  opts: { pacsUrl?: string } = {},
+  opts: { pacsUrl?: string; viewerImages?: ViewerImagesTarget } = {},
 ): Promise<ScanJobResult> {
   const s = spec.scan;
   const scan: Scan = {
@@ -148,18 +162,30 @@ export async function runScanJob(
     ...v,
     maskPath: isSphereRef(v.maskPath) ? v.maskPath : resolveUnderRoot(root, v.maskPath, 'vois.csv mask_path'),
   }));
+  const dataRoots = [root, ...spec.dataRoots.map((d) => resolveUnderRoot(root, d, 'study.json dataRoots'))];
+  const dose = spec.netDoseBq !== undefined ? { netDoseBq: spec.netDoseBq } : {};
   const q = await quantifyScan(scan, vois, {
     matvThresholdSuv: spec.matvThresholdSuv,
-    ...(spec.netDoseBq !== undefined ? { netDoseBq: spec.netDoseBq } : {}),
+    ...dose,
     images: true,
-    dataRoots: [root, ...spec.dataRoots.map((d) => resolveUnderRoot(root, d, 'study.json dataRoots'))],
+    dataRoots,
     earlFilter: spec.quantification.earlFilter,
     organErosionMm: spec.quantification.organErosionMm,
   });
+  let viewerImagesError: string | undefined;
+  if (opts.viewerImages) {
+    const { dir, key } = opts.viewerImages;
+    try {
+      await writeViewerImages(dir, key, { scan, ...dose, dataRoots }, vois, q.suv);
+    } catch (e) {
+      viewerImagesError = `the viewer's images of scan ${s.scanId} were not written to ${dir}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
   return {
     scanId: s.scanId,
     metrics: [...q.metrics],
     provenance: q.provenance,
     ...(q.images ? { images: q.images } : {}),
+    ...(viewerImagesError !== undefined ? { viewerImagesError } : {}),
   };
 }

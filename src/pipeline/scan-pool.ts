@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CartoError, ComputationError, InputError, type ErrorLocation } from '../errors.js';
-import { runScanJob, type ScanJobResult, type ScanJobSpec } from './scan-job.js';
+import { runScanJob, type ScanJobResult, type ScanJobSpec, type ViewerImagesTarget } from './scan-job.js';
 
 /** A scan's job as the pool takes it. */
 export interface PoolTask {
@@ -16,10 +16,12 @@ export interface PoolTask {
   /** The folder the job's relative paths are resolved against (the bundle folder). */
   root: string;
   pacsUrl?: string;
+  /** Where the job writes the viewer's images of its scan (viewer-images.ts), when it should. */
+  viewerImages?: ViewerImagesTarget;
 }
 
 // Worker bootstrap (CommonJS, evaluated): loads tsx when asked, imports scan-job, runs each task it is
-// sent, answers { result } or { error } (name, message and location of a CartoError).
+// sent ({ spec, root, opts }: `runScanJob`'s arguments), answers { result } or { error } (name, message and location of a CartoError).
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ready = (async () => {
@@ -29,7 +31,7 @@ const ready = (async () => {
 parentPort.on('message', async (t) => {
   try {
     const m = await ready;
-    const result = await m.runScanJob(t.spec, t.root, t.pacsUrl !== undefined ? { pacsUrl: t.pacsUrl } : {});
+    const result = await m.runScanJob(t.spec, t.root, t.opts);
     parentPort.postMessage({ result });
   } catch (e) {
     parentPort.postMessage({
@@ -38,6 +40,14 @@ parentPort.on('message', async (t) => {
   }
 });
 `;
+
+/** `runScanJob`'s options of a task. */
+function jobOptions(t: PoolTask): Parameters<typeof runScanJob>[2] {
+  return {
+    ...(t.pacsUrl !== undefined ? { pacsUrl: t.pacsUrl } : {}),
+    ...(t.viewerImages !== undefined ? { viewerImages: t.viewerImages } : {}),
+  };
+}
 
 /** An error sent back by a thread, rebuilt with its class (an InputError stays one: exit code 2). */
 function rebuiltError(e: {
@@ -83,7 +93,7 @@ export async function runScanPool(
   const results: ScanJobResult[] = new Array<ScanJobResult>(tasks.length);
   if (threads <= 1 && !opts.inThread) {
     for (const [i, t] of tasks.entries()) {
-      results[i] = await runScanJob(t.spec, t.root, t.pacsUrl !== undefined ? { pacsUrl: t.pacsUrl } : {});
+      results[i] = await runScanJob(t.spec, t.root, jobOptions(t));
       onDone(t.spec.scan.scanId);
     }
     return results;
@@ -110,7 +120,7 @@ export async function runScanPool(
           }
           take();
         });
-        w.postMessage(t);
+        w.postMessage({ spec: t.spec, root: t.root, opts: jobOptions(t) });
       };
       w.once('error', (e) => {
         fail(-1, e);

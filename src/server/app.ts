@@ -34,7 +34,8 @@ import { registerProgrammeRoutes } from './routes/programme.js';
 import { registerStudyRoutes } from './routes/studies.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
 import { registerWebAssets, viewerScanId } from './web-assets.js';
-import type { ScanImageCache } from '../pipeline/scan-images.js';
+import { ScanImageCache } from '../pipeline/scan-images.js';
+import { ViewerImageStore } from '../pipeline/viewer-images.js';
 
 export { SESSION_COOKIE } from './routes/context.js';
 
@@ -58,6 +59,11 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** The scans' viewer image cache (default: a new one; tests give one with counting loaders). */
   scanImages?: ScanImageCache;
+  /**
+   * The folder of the viewer's images on disk (src/pipeline/viewer-images.ts) the default cache reads
+   * and writes; none when not given (every first open decodes the scan).
+   */
+  viewerImages?: string;
 }
 
 /** Builds the Fastify app (not listening); call `app.listen` or `app.inject`. */
@@ -152,7 +158,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerAdminRoutes(ctx);
   registerPatientRoutes(ctx);
   registerProgrammeRoutes(ctx);
-  const warmScan = registerStudyRoutes(ctx, opts.scanImages);
+  const warmScan = registerStudyRoutes(
+    ctx,
+    opts.scanImages ??
+      new ScanImageCache(
+        opts.viewerImages !== undefined
+          ? {
+              store: new ViewerImageStore(opts.viewerImages),
+              onStoreError: (e) => app.log.warn({ err: e }, "the viewer's images were not written"),
+            }
+          : {},
+      ),
+  );
 
   const openapi = openApiDocument(docs);
   app.get('/api/openapi.json', () => Promise.resolve(openapi));

@@ -397,11 +397,21 @@ export class StudyAccess {
 
   /**
    * What src/pipeline/scan-images.ts needs to load a scan in scope: its files, net dose, data roots and
-   * VOI definitions (server-side only: these hold paths).
+   * VOI definitions (server-side only: these hold paths), and the key of its quantification job when
+   * done (its entry among the viewer's images on disk, src/pipeline/viewer-images.ts).
    * @throws NotFoundError outside the scope
    */
-  async scanSource(scanUid: string): Promise<{ source: ScanSource; vois: Voi[]; importedAt: string }> {
+  async scanSource(
+    scanUid: string,
+  ): Promise<{ source: ScanSource; vois: Voi[]; importedAt: string; jobKey: string | null }> {
     const s = await this.scopedScan(scanUid);
+    const job = await this.db
+      .selectFrom('scan_job')
+      .select('job_key')
+      .where('study_id', '=', s.study_id)
+      .where('scan_id', '=', s.scan_id)
+      .where('state', '=', 'done')
+      .executeTakeFirst();
     const study = await this.db
       .selectFrom('study')
       .select(['bundle_dir', 'data_roots_json', 'imported_at'])
@@ -447,6 +457,7 @@ export class StudyAccess {
       },
       vois,
       importedAt: study.imported_at,
+      jobKey: job?.job_key ?? null,
     };
   }
 

@@ -59,11 +59,13 @@ test('what the README commands leave in the clone is ignored by git and by prett
     'carto-demo/bundle/study.json',
     'carto-demo/.cartography-output.json',
     'carto-demo/cartography.sqlite',
+    'carto-demo/cartography.sqlite.images/v1/0a1b/suv.nii',
     'carto-report/results.json',
     'carto-sts-001/results.json',
     'carto-demo.cartography-staging-x1Y2z3/bundle/truth.json',
     'carto-report.cartography-old-AbC123/results.json',
     'cartography.sqlite',
+    'cartography.sqlite.images/v1/0a1b/display-5.nii.gz',
   ];
   const git = spawnSync('git', ['check-ignore', '--no-index', '--verbose', ...left], {
     cwd: projectRoot,

@@ -13,6 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { build } from 'vite';
 import { projectRoot } from '../helpers/shared-data.js';
 import { buildApp } from '../../src/server/app.js';
+import { viewerImagesBeside } from '../../src/pipeline/viewer-images.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { RegistryStore, type Actor } from '../../src/registry/store.js';
 
@@ -77,7 +78,8 @@ export async function startHarness(
     await store.close();
     store = await RegistryStore.open(dbFile);
   }
-  const app = await buildApp({ store });
+  // the viewer's images where `carto serve --db dbFile` looks for them (written by `prepare`'s imports)
+  const app = await buildApp({ store, viewerImages: viewerImagesBeside(dbFile)! });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

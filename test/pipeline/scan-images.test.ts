@@ -23,6 +23,7 @@ import {
   type ScanSource,
 } from '../../src/pipeline/scan-images.js';
 import type { Voi } from '../../src/study/model.js';
+import { countingLoaders } from '../helpers/scan-loaders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-scan-images-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,22 +53,6 @@ function writeScan(name: string, base: number): { src: ScanSource; vois: Voi[] }
     roiName: null,
   };
   return { src: { scan: { ...scan, format: 'nifti-suv' }, dataRoots: [dir] }, vois: [voi] };
-}
-
-/** The real loaders, counting their calls. */
-function countingLoaders(): ScanImageLoaders & { calls: { suv: number; labels: number } } {
-  const calls = { suv: 0, labels: 0 };
-  return {
-    calls,
-    suv: (src) => {
-      calls.suv++;
-      return loadScanSuv(src);
-    },
-    labels: (src, vois, suv) => {
-      calls.labels++;
-      return scanLabelMap(src, vois, suv);
-    },
-  };
 }
 
 describe('scan viewer images and their cache', () => {

@@ -28,7 +28,7 @@ import { parseOrThrow } from '../../src/registry/validation.js';
 import { NotFoundError } from '../../src/registry/store.js';
 import type { RouteContext } from '../../src/server/routes/context.js';
 import { registerScanImageRoutes } from '../../src/server/routes/scan-images.js';
-import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from '../../src/server/routes/studies-display.js';
+import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from '../../src/io/display-nifti.js';
 import type { StudyAccess } from '../../src/study/access.js';
 import type { Voi } from '../../src/study/model.js';
 

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -18,6 +18,7 @@ import { parseNifti } from '../../src/io/nifti.js';
 import { loadScanSuv, ScanImageCache, scanLabelMap } from '../../src/pipeline/scan-images.js';
 import { RegistryStore } from '../../src/registry/store.js';
 import { buildApp, SESSION_COOKIE } from '../../src/server/app.js';
+import { viewerImagesBeside } from '../../src/pipeline/viewer-images.js';
 import { niftiVoxels } from '../../src/io/nifti-voxels.js';
 import { hashPassword } from '../../src/server/auth.js';
 import { twoPatientBundle } from '../helpers/bundles.js';
@@ -48,7 +49,12 @@ async function login(app: FastifyInstance, username: string): Promise<Session> {
   return { cookie: `${SESSION_COOKIE}=${c.value}` };
 }
 
-function studiesSuite(name: string, target: () => Promise<string>): void {
+/**
+ * The suite on database `target()`; with `viewerImages`, the server reads the viewer's images the
+ * import wrote beside the SQLite file (src/pipeline/viewer-images.ts), so the file routes are answered
+ * from them, and must give the same answers.
+ */
+function studiesSuite(name: string, target: () => Promise<string>, viewerImages = false): void {
   describe(`study routes after carto run --db (${name})`, () => {
     let db: string;
     let store: RegistryStore;
@@ -88,7 +94,11 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
       runJson = JSON.parse(r.out) as typeof runJson;
       // and the server on the same database
       store = await RegistryStore.open(db);
-      app = await buildApp({ store });
+      if (viewerImages) {
+        const images = viewerImagesBeside(db)!;
+        assert.equal(readdirSync(join(images, 'v1')).length, 2, "the import wrote both scans' images");
+        app = await buildApp({ store, viewerImages: images });
+      } else app = await buildApp({ store });
       s.admin = await login(app, 'st-admin');
       s.analyst = await login(app, 'st-analyst');
       s.dmA = await login(app, 'st-dm-a');
@@ -212,6 +222,7 @@ function studiesSuite(name: string, target: () => Promise<string>): void {
 }
 
 studiesSuite('sqlite', () => Promise.resolve(join(dir, 'deployment.sqlite')));
+studiesSuite("sqlite, the viewer's images on disk", () => Promise.resolve(join(dir, 'images.sqlite')), true);
 studiesSuite('postgres', async () => (await (cluster ??= startPgCluster())).createDatabase('studies'));
 
 /** What the suite's tests share: the app's GET as a user, the sessions, the database and the run. */

@@ -3,10 +3,18 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { importBundle, runStudy, REPORT_DB_NAME } from '../../pipeline/run.js';
+import { importBundle, runStudy, REPORT_DB_NAME, type ImportOptions } from '../../pipeline/run.js';
 import { terminalProgress } from '../progress.js';
 import { printJson, formatTable } from '../shared.js';
-import { DATABASE_HELP, databaseOption, databaseTarget, intOption, numberOption } from '../options.js';
+import {
+  DATABASE_HELP,
+  IMAGES_HELP,
+  NO_IMAGES_HELP,
+  databaseOption,
+  databaseTarget,
+  intOption,
+  numberOption,
+} from '../options.js';
 import { writeSimulatedBundle } from '../simulated-bundle.js';
 import { writeOutputFolder } from '../../io/output-folder.js';
 import { pacsOption } from './pacs.js';
@@ -24,11 +32,14 @@ const OUT_RULE =
 /** Help of `--pacs` (run, import). */
 const PACS_HELP = 'DICOMweb server of the dicomweb: scans (overrides study.json pacs.url; docs/pacs.md)';
 
-/** The `pacsUrl` and `concurrency` options of the pipeline from `--pacs` and `--concurrency`. */
-function pacsOpts(opts: { pacs?: string; concurrency?: number }): { pacsUrl?: string; concurrency?: number } {
+/** The pipeline's options (`ImportOptions`) from `--pacs`, `--concurrency` and `--images`. */
+function pacsOpts(opts: { pacs?: string; concurrency?: number; images?: string | false }): ImportOptions {
   return {
     ...(opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    ...(opts.images !== undefined
+      ? { viewerImages: opts.images === false ? null : resolve(opts.images) }
+      : {}),
   };
 }
 
@@ -81,10 +92,15 @@ function registerImport(program: Command): void {
     .option('--db <target>', DATABASE_HELP, databaseOption())
     .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--concurrency <n>', CONCURRENCY_HELP, intOption('--concurrency', { min: 1, max: 256 }))
+    .option('--images <dir>', IMAGES_HELP)
+    .option('--no-images', NO_IMAGES_HELP)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  carto import examples/sts-001 --db study.sqlite')
     .action(
-      async (bundle: string, opts: { db?: string; pacs?: string; concurrency?: number; json?: boolean }) => {
+      async (
+        bundle: string,
+        opts: { db?: string; pacs?: string; concurrency?: number; images?: string | false; json?: boolean },
+      ) => {
         const db = dbTarget(databaseTarget(opts.db));
         const r = await importBundle(bundle, db, terminalProgress(!opts.json), pacsOpts(opts));
         printWarnings(r.warnings);
@@ -113,6 +129,8 @@ function registerRun(program: Command): void {
     )
     .option('--pacs <url>', PACS_HELP, pacsOption())
     .option('--concurrency <n>', CONCURRENCY_HELP, intOption('--concurrency', { min: 1, max: 256 }))
+    .option('--images <dir>', IMAGES_HELP)
+    .option('--no-images', NO_IMAGES_HELP)
     .option('--json', 'print a JSON summary (sections, timings) instead of text')
     .addHelpText(
       'after',
@@ -121,7 +139,14 @@ function registerRun(program: Command): void {
     .action(
       async (
         bundle: string,
-        opts: { out: string; db?: string; pacs?: string; concurrency?: number; json?: boolean },
+        opts: {
+          out: string;
+          db?: string;
+          pacs?: string;
+          concurrency?: number;
+          images?: string;
+          json?: boolean;
+        },
       ) => {
         const db = opts.db !== undefined ? dbTarget(opts.db) : undefined;
         const r = await runStudy(bundle, opts.out, db, terminalProgress(!opts.json), pacsOpts(opts));

@@ -1,8 +1,17 @@
 /** `carto serve` — the registry and study HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DATABASE_HELP, databaseOption, databaseTarget, intOption } from '../options.js';
+import {
+  DATABASE_HELP,
+  IMAGES_HELP,
+  NO_IMAGES_HELP,
+  databaseOption,
+  databaseTarget,
+  intOption,
+} from '../options.js';
 import { RegistryStore } from '../../registry/store.js';
 import { buildApp } from '../../server/app.js';
+import { viewerImagesBeside } from '../../pipeline/viewer-images.js';
 
 export function register(program: Command): void {
   program
@@ -23,6 +32,8 @@ export function register(program: Command): void {
       8080,
     )
     .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
+    .option('--images <dir>', IMAGES_HELP)
+    .option('--no-images', NO_IMAGES_HELP)
     .option('--secure-cookies', 'mark the session cookie Secure (when served behind HTTPS)')
     .option('--json', 'print the listening address as JSON')
     .addHelpText(
@@ -32,10 +43,29 @@ export function register(program: Command): void {
         '  carto serve --db postgres://carto@127.0.0.1:5432/registry',
     )
     .action(
-      async (opts: { db?: string; port: number; host: string; secureCookies?: boolean; json?: boolean }) => {
+      async (opts: {
+        db?: string;
+        port: number;
+        host: string;
+        images?: string | false;
+        secureCookies?: boolean;
+        json?: boolean;
+      }) => {
         const port = opts.port;
-        const store = await RegistryStore.open(databaseTarget(opts.db));
-        const app = await buildApp({ store, secureCookies: Boolean(opts.secureCookies), logger: true });
+        const target = databaseTarget(opts.db);
+        const store = await RegistryStore.open(target);
+        const images =
+          opts.images === false
+            ? null
+            : opts.images !== undefined
+              ? resolve(opts.images)
+              : viewerImagesBeside(target);
+        const app = await buildApp({
+          store,
+          secureCookies: Boolean(opts.secureCookies),
+          logger: true,
+          ...(images !== null ? { viewerImages: images } : {}),
+        });
         const address = await app.listen({ port, host: opts.host });
         if (opts.json) process.stdout.write(`${JSON.stringify({ address })}\n`);
         else

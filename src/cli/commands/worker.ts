@@ -34,6 +34,10 @@ export function register(program: Command): void {
       'seconds after which a job not completed is presumed lost and retaken (default 30; longer than a scan takes)',
       intOption('--job-expiry', { min: 1, max: 86_400 }),
     )
+    .option(
+      '--images <dir>',
+      "folder of the viewer's images the jobs write (the one `carto serve --images` reads)",
+    )
     .option('--quiet', 'no line per job on stderr')
     .addHelpText(
       'after',
@@ -47,6 +51,7 @@ export function register(program: Command): void {
         pacs?: string;
         quiet?: boolean;
         jobExpiry?: number;
+        images?: string;
       }) => {
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
@@ -59,6 +64,7 @@ export function register(program: Command): void {
             ...(opts.dataRoot !== undefined ? { dataRoot: resolve(opts.dataRoot) } : {}),
             ...(opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {}),
             ...(opts.jobExpiry !== undefined ? { expireInSeconds: opts.jobExpiry } : {}),
+            ...(opts.images !== undefined ? { viewerImages: resolve(opts.images) } : {}),
             ...(opts.quiet
               ? {}
               : { onJob: (e) => process.stderr.write(`${e.study}/${e.scan}: ${e.outcome}\n`) }),

@@ -1,8 +1,9 @@
 /**
  * The routes of a scan's images for a viewer (`/api/scans/{id}/…`): suv.nii.gz, labels.nii.gz,
- * display.nii.gz (the SUV through a window in 8 bits, src/server/routes/studies-display.ts) and voxel
+ * display.nii.gz (the SUV through a window in 8 bits, src/io/display-nifti.ts) and voxel
  * (the SUV and the label value at one voxel, for the readout while the float SUV is on its way). All are
- * answered from the scan's cached volumes (`ScanImageCache`, src/pipeline/scan-images.ts): what needs
+ * answered from the scan's cached volumes (`ScanImageCache`, src/pipeline/scan-images.ts; on a first
+ * open, from the viewer's images on disk when the scan has them: src/pipeline/viewer-images.ts): what needs
  * only the SUV never waits for the label map, and the gzip files are deflated off the event loop, once.
  * Scope as every scan route (src/study/access.ts): 404 outside it; 404 too when the scan's files are
  * not readable on this server (logged with the path, never sent). See `sendGzipNifti` for how the
@@ -10,13 +11,12 @@
  */
 import { z } from 'zod';
 import { CartoError, InputError } from '../../errors.js';
-import { niftiVoxels } from '../../io/nifti-voxels.js';
 import type { Readable } from 'node:stream';
 import { ScanImageCache, type GzipFile, type ScanImages } from '../../pipeline/scan-images.js';
 import { NotFoundError } from '../../registry/store.js';
 import type { StudyAccess } from '../../study/access.js';
 import type { Handler, RouteContext } from './context.js';
-import { DEFAULT_WINDOW_MAX_SUV, displayNifti } from './studies-display.js';
+import { DEFAULT_WINDOW_MAX_SUV } from '../../io/display-nifti.js';
 
 /** The query of GET /api/scans/{id}/display.nii.gz. */
 const displayQuery = z.strictObject({
@@ -34,9 +34,6 @@ const voxelIndex = (axis: string) =>
 
 /** The query of GET /api/scans/{id}/voxel. */
 const voxelQuery = z.strictObject({ i: voxelIndex('i'), j: voxelIndex('j'), k: voxelIndex('k') });
-
-/** How many windows' display volumes are kept per scan (the viewer's presets are three). */
-const DISPLAYS_PER_SCAN = 4;
 
 /**
  * True when an `Accept-Encoding` header (RFC 9110 §12.5.3) accepts the gzip coding: `gzip` (or
@@ -82,23 +79,17 @@ async function started(file: GzipFile): Promise<GzipFile> {
   return file;
 }
 
+/** A voxel index outside the scan's grid (a 400 that names the field, not a 404 of an unreadable scan). */
+class OutsideGrid extends InputError {}
+
 /**
- * Throws InputError (400) when voxel index `value` along `field` is not below the axis' size `n`;
- * the message names the field, the value and the grid.
+ * Throws InputError (`OutsideGrid`, 400) when voxel index `value` along `field` is not below the axis'
+ * size `n`; the message names the field, the value and the grid.
  */
 function checkIndex(field: string, value: number, n: number, size: readonly number[]): void {
   if (value < n) return;
   const grid = `${size[0]}×${size[1]}×${size[2]}`;
-  throw new InputError(`${field} = ${value} is outside the grid ${grid} (0…${n - 1})`, { field, value });
-}
-
-/** The scan's display volume in window [0, `windowMax`] (gzip NIfTI), built once per window. */
-function displayFile(s: ScanImages, windowMax: number): GzipFile {
-  return s.gzipFile(
-    `display.nii.gz?windowMax=${windowMax}`,
-    async () => new Uint8Array(displayNifti(niftiVoxels('suv.nii', (await s.suv()).nifti), windowMax)),
-    { name: 'display', keep: DISPLAYS_PER_SCAN },
-  );
+  throw new OutsideGrid(`${field} = ${value} is outside the grid ${grid} (0…${n - 1})`, { field, value });
 }
 
 /**
@@ -132,11 +123,11 @@ export function registerScanImageRoutes(
     get: (scan: ScanImages) => Promise<T>,
   ): Promise<T> => {
     const id = params['id'] ?? '';
-    const { source, vois, importedAt } = await access(actor).scanSource(id);
+    const { source, vois, importedAt, jobKey } = await access(actor).scanSource(id);
     try {
-      return await get(images.scan(id, importedAt, source, vois));
+      return await get(images.scan(id, importedAt, source, vois, jobKey));
     } catch (e) {
-      if (!(e instanceof CartoError)) throw e;
+      if (!(e instanceof CartoError) || e instanceof OutsideGrid) throw e;
       req.log.warn({ err: e }, 'scan image not readable');
       throw new NotFoundError('scan image on this server');
     }
@@ -173,7 +164,7 @@ export function registerScanImageRoutes(
     },
     async (c) => {
       const { windowMax } = c.query as z.infer<typeof displayQuery>;
-      const gz = await readable(c, (s) => started(displayFile(s, windowMax)));
+      const gz = await readable(c, (s) => started(s.display(windowMax)));
       return sendGzipNifti(c.req.headers['accept-encoding'], c.reply, gz);
     },
   );
@@ -189,19 +180,21 @@ export function registerScanImageRoutes(
     },
     async (c) => {
       const { i, j, k } = c.query as z.infer<typeof voxelQuery>;
-      const [suv, labels] = await readable(c, (s) => Promise.all([s.suv(), s.labels()]));
-      const { size, data } = suv.volume;
-      checkIndex('i', i, size[0], size);
-      checkIndex('j', j, size[1], size);
-      checkIndex('k', k, size[2], size);
-      const q = i + size[0] * (j + size[1] * k);
-      return { vox: [i, j, k], suv: data[q]!, labelValue: labels.volume.data[q]! };
+      const { suv, labelValue } = await readable(c, (s) =>
+        s.voxel((size) => {
+          checkIndex('i', i, size[0], size);
+          checkIndex('j', j, size[1], size);
+          checkIndex('k', k, size[2], size);
+          return i + size[0] * (j + size[1] * k);
+        }),
+      );
+      return { vox: [i, j, k], suv, labelValue };
     },
   );
   return async (actor, scanId) => {
     try {
-      const { source, vois, importedAt } = await access(actor).scanSource(scanId);
-      await displayFile(images.scan(scanId, importedAt, source, vois), DEFAULT_WINDOW_MAX_SUV).whole;
+      const { source, vois, importedAt, jobKey } = await access(actor).scanSource(scanId);
+      await images.scan(scanId, importedAt, source, vois, jobKey).display(DEFAULT_WINDOW_MAX_SUV).whole;
     } catch {
       // out of scope or not readable: the page's requests say so
     }

@@ -22,7 +22,7 @@ import { LookControls } from '../viewer/Controls.js';
 import type { Look, Vec3 } from '../viewer/nv-volume.js';
 import { PaneView } from '../viewer/PaneView.js';
 import { useScanPane } from '../viewer/useScanPane.js';
-import { DEFAULT_WINDOW_MAX_SUV } from '../../../src/server/routes/studies-display.js';
+import { DEFAULT_WINDOW_MAX_SUV } from '../../../src/io/display-nifti.js';
 import { VoiLegend, VoiTable } from '../viewer/VoiTable.js';
 
 /** A scan's name in headings and option lists: "S1 (pre, day −7)". */

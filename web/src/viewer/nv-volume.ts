@@ -16,7 +16,7 @@ import {
   type ColourMap,
 } from './colours.js';
 import { niftiVoxels, type NiftiVoxels } from '../../../src/io/nifti-voxels.js';
-import { displaySlope, quantizeSuv } from '../../../src/server/routes/studies-display.js';
+import { displaySlope, quantizeSuv } from '../../../src/io/display-nifti.js';
 import type { Grid } from '../studies/volume.js';
 
 export type Vec3 = [number, number, number];
@@ -82,7 +82,7 @@ export type Phases = [string, number][];
 /**
  * A scan's images in the viewer: the SUV (g/mL, float32) and the VOI label map on its grid, read in
  * place from the fetched files (`niftiVoxels`; the readout, the MIP and the VOI jumps read these), and
- * the SUV's display volume, the niivue image the slices show (src/server/routes/studies-display.ts:
+ * the SUV's display volume, the niivue image the slices show (src/io/display-nifti.ts:
  * the SUV through the window in 8 bits).
  */
 export interface ScanImages {

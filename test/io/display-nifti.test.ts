@@ -1,12 +1,12 @@
 /**
- * The viewer's display volume (src/server/routes/studies-display.ts) and NIfTI reading
+ * The viewer's display volume (src/io/display-nifti.ts) and NIfTI reading
  * (src/io/nifti-voxels.ts): the 8-bit
  * quantization of the SUV through the window, the display NIfTI's header, and the clear errors of
  * `niftiVoxels` (file, field and value) for files the viewer does not read.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayNifti, displaySlope, quantizeSuv } from '../../src/server/routes/studies-display.js';
+import { displayNifti, displaySlope, quantizeSuv } from '../../src/io/display-nifti.js';
 import { niftiVoxels } from '../../src/io/nifti-voxels.js';
 import { IDENTITY_DIRECTION } from '../../src/imaging/volume.js';
 import { encodeNifti } from '../../src/io/nifti.js';

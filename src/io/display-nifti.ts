@@ -7,7 +7,7 @@
  * `niftiVoxels` (src/io/nifti-voxels.ts). No Node or DOM API: both sides import it.
  * Source: the NIfTI-1 header layout (nifti1.h: scl_slope 112, scl_inter 116, cal_max 124, cal_min 128).
  */
-import type { NiftiVoxels } from '../../io/nifti-voxels.js';
+import type { NiftiVoxels } from './nifti-voxels.js';
 
 /**
  * The SUV window (g/mL) a scan opens in: the viewer's first look (web/src/pages/ScanViewer.tsx) and the
