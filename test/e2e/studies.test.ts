@@ -21,7 +21,15 @@ import { IDENTITY_DIRECTION, ijkToLps, lpsToIjk, type Vec3 } from '../../src/ima
 import { parseNifti, writeNifti } from '../../src/io/nifti.js';
 import { twoPatientBundle } from '../helpers/bundles.js';
 import { runInProcess } from '../helpers/cli-in-process.js';
-import { newPage, screenshot, seriousViolations, signIn, startHarness, type Harness } from './harness.js';
+import {
+  newPage,
+  PASSWORD,
+  screenshot,
+  seriousViolations,
+  signIn,
+  startHarness,
+  type Harness,
+} from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-e2e-studies-'));
 
@@ -223,6 +231,8 @@ describe('studies and the PET viewer (chromium)', { timeout: 300_000 }, () => {
   test('before the float SUV is in: the readout is exact from the voxel route, a late answer never overwrites a newer position, a failed one shows its error', () =>
     readoutBeforeData(h));
 
+  test('opened at a scan address before signing in: the request made ahead fails (401), the viewer asks again after sign-in', () =>
+    signedOutOpen(h));
   test('pre vs post side by side: linked crosshairs land on the same patient coordinate and show each scan’s SUV there', () =>
     linkedCrosshairs(h));
 });
@@ -410,6 +420,31 @@ async function linkedCrosshairs(h: Harness): Promise<void> {
   await context.close();
 }
 
+/**
+ * The app opened at a scan's address without a session: the display volume asked for ahead is refused
+ * (401); after sign-in the viewer asks for it again and opens.
+ */
+async function signedOutOpen(h: Harness): Promise<void> {
+  const { context, page } = await newPage(h);
+  await signIn(page, 'admin');
+  const id = (
+    (await (await page.request.get('/api/studies/DRO%20study/scans')).json()) as { id: string }[]
+  )[0]!.id;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Username').waitFor();
+  const statuses: number[] = [];
+  page.on('response', (r) => {
+    if (/\/display\.nii\.gz/.test(r.url())) statuses.push(r.status());
+  });
+  await page.goto(`/scans/${id}`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.viewer[data-status="ready"]').waitFor({ timeout: 60_000 });
+  assert.deepEqual(statuses, [401, 200]);
+  await context.close();
+}
+
 /** The file's voxel (i, j, k) of flat index `q` in a grid of `size`. */
 const voxOf = (size: Vec3, q: number): Vec3 => [
   q % size[0],
@@ -473,10 +508,22 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   await page.addInitScript(`new MutationObserver(() => {
     if (document.body?.textContent?.includes('Loading the viewer')) window.__viewerFallbackShown = true;
   }).observe(document, { childList: true, subtree: true, characterData: true });`);
+  // the display volume is asked for once, by the app's first chunk, before the viewer's chunk is in
+  // (src/viewer/scan-files.ts: the viewer takes that request)
+  const displayAsked: number[] = [];
+  let chunkIn = 0;
+  page.on('request', (r) => {
+    if (/\/display\.nii\.gz\?windowMax=5$/.test(r.url())) displayAsked.push(Date.now());
+  });
+  page.on('requestfinished', (r) => {
+    if (/\/assets\/ScanViewer-[^/]+\.js$/.test(r.url())) chunkIn = Date.now();
+  });
   await page.goto(`/scans/${id}`);
   const viewer = page.locator('.viewer[data-status="ready"]');
   await viewer.waitFor({ timeout: 60_000 });
   assert.equal(await page.evaluate('window.__viewerFallbackShown ?? false'), false);
+  assert.equal(displayAsked.length, 1, 'one request for the display volume');
+  assert.ok(chunkIn > 0 && displayAsked[0]! < chunkIn, 'asked before the viewer chunk was in');
   // ready with the float data still out: the first readout came from the voxel route
   assert.equal(await viewer.getAttribute('data-data-at'), null);
   assert.equal(await viewer.getAttribute('data-readout-source'), 'voxel');

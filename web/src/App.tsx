@@ -15,6 +15,8 @@ import { StudiesPage } from './pages/Studies.js';
 import { StudyPage } from './pages/Study.js';
 import { AuditPage } from './pages/Audit.js';
 import { NotFoundPage } from './pages/NotFound.js';
+import { displayFile, prefetchScanFile } from './viewer/scan-files.js';
+import { DEFAULT_WINDOW_MAX_SUV } from '../../src/io/display-nifti.js';
 
 /**
  * A page in a chunk of its own, loaded when first shown or ahead (`preload`). Once its chunk is in, the
@@ -37,10 +39,16 @@ function pageChunk<P extends object>(load: () => Promise<ComponentType<P>>) {
 const viewer = pageChunk(() => import('./pages/ScanViewer.js').then((m) => m.ScanViewerPage));
 // the dashboard: loaded when first opened (its figures are SVG rendered by the server)
 const dashboard = pageChunk(() => import('./pages/Dashboard.js').then((m) => m.DashboardPage));
+/** The scan the app opened at (/scans/{id}), if it did. */
+const openingScan = /^\/scans\/([0-9a-f]+)$/.exec(window.location.pathname)?.[1] ?? null;
 /** The chunk of the page the app opened at, when it is one (see `pageChunk`), loading. */
-const openingChunk = window.location.pathname.startsWith('/scans/')
-  ? viewer.preload().catch(() => undefined) // a failed load shows when the page renders
-  : null;
+const openingChunk =
+  openingScan !== null
+    ? viewer.preload().catch(() => undefined) // a failed load shows when the page renders
+    : null;
+// and the scan's first image on its way: its display volume in the window the viewer opens in (the
+// viewer takes the request when it starts)
+if (openingScan !== null) prefetchScanFile(openingScan, displayFile(DEFAULT_WINDOW_MAX_SUV));
 const ScanViewerPage = viewer.Page;
 const DashboardPage = dashboard.Page;
 

@@ -18,6 +18,7 @@ import {
 import { niftiVoxels, type NiftiVoxels } from '../../../src/io/nifti-voxels.js';
 import { displaySlope, quantizeSuv } from '../../../src/io/display-nifti.js';
 import type { Grid } from '../studies/volume.js';
+import { displayFile, fetchBytes } from './scan-files.js';
 
 export type Vec3 = [number, number, number];
 
@@ -97,47 +98,6 @@ export function niftiGrid(v: NiftiVoxels): Grid {
   return { size: v.size, value: (q) => data[q]! * slope + inter };
 }
 
-/** The worker that fetches the viewer's image files (fetch-worker.ts), started on first use. */
-let fetcher: Worker | null = null;
-const waiting = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
-let lastId = 0;
-
-/** The worker's answer for request `id` (see fetch-worker.ts). */
-type FetchAnswer = { id: number; bytes?: ArrayBuffer; status?: number; error?: string };
-
-/** The worker of `fetchBytes`. */
-function fetchWorker(): Worker {
-  if (fetcher) return fetcher;
-  const w = new Worker(new URL('./fetch-worker.ts', import.meta.url), { type: 'module' });
-  w.onmessage = (e: MessageEvent<FetchAnswer>) => {
-    const { id, bytes, status, error } = e.data;
-    const p = waiting.get(id);
-    waiting.delete(id);
-    if (bytes) p?.resolve(bytes);
-    else p?.reject(new Error(status === undefined ? `network error (${error})` : `HTTP ${status}`));
-  };
-  w.onerror = (e) => {
-    for (const p of waiting.values()) p.reject(new Error(`the fetch worker failed: ${e.message}`));
-    waiting.clear();
-    fetcher = null;
-  };
-  fetcher = w;
-  return w;
-}
-
-/**
- * Fetches one of a scan's images (`file` under /api/scans/{id}/), as bytes, in the fetch worker.
- * @throws Error naming the file and the HTTP status (or the network error) when it cannot be fetched
- */
-async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
-  const id = ++lastId;
-  const answer = new Promise<ArrayBuffer>((resolve, reject) => waiting.set(id, { resolve, reject }));
-  fetchWorker().postMessage({ id, url: `/api/scans/${encodeURIComponent(scanId)}/${file}` });
-  return answer.catch((e: Error) => {
-    throw new Error(`${file.replace(/\?.*/, '')}: ${e.message}`);
-  });
-}
-
 /**
  * Fetches the scan's display volume in the window of `look` (GET /api/scans/{id}/display.nii.gz, a
  * quarter of the SUV's bytes and quick to send) and parses it with niivue, in the colour map of `look`.
@@ -149,7 +109,7 @@ async function fetchBytes(scanId: string, file: string): Promise<ArrayBuffer> {
  */
 export async function fetchDisplay(scanId: string, look: Look, phases: Phases): Promise<NVImage> {
   const t = performance.now();
-  const bytes = await fetchBytes(scanId, `display.nii.gz?windowMax=${look.windowMax}`);
+  const bytes = await fetchBytes(scanId, displayFile(look.windowMax));
   const t1 = performance.now();
   phases.push(['display fetch', Math.round(t1 - t)]);
   const cm = COLOURMAPS[look.colourMap];
