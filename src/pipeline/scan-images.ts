@@ -197,25 +197,40 @@ export class GzipFile {
   }
 }
 
+/** A scan file's path, modification time (ms since the epoch) and size (bytes). */
+interface FileStat {
+  path: string;
+  mtimeMs: number;
+  size: number;
+}
+
+/**
+ * The scan's image file (a DICOM folder's own modification time) and its VOIs' mask files, stat'ed.
+ * @throws InputError naming the file when it does not exist on this machine
+ */
+function scanFileStats(src: ScanSource, vois: readonly Voi[]): FileStat[] {
+  const files = vois.filter((v) => !isSphereRef(v.maskPath)).map((v) => v.maskPath);
+  return [src.scan.path, ...new Set(files)].map((path) => {
+    try {
+      const { mtimeMs, size } = statSync(path);
+      return { path, mtimeMs, size };
+    } catch {
+      throw new InputError('the image is not on this machine', { file: path });
+    }
+  });
+}
+
+/** `scanFilesFingerprint` of stat'ed files. */
+const fingerprintOf = (stats: readonly FileStat[]): string =>
+  stats.map((f) => `${f.path}\u0000${f.mtimeMs}\u0000${f.size}`).join('\u0001');
+
 /**
  * The scan's files, with their modification time and size: the cache key's part that changes when a
  * file is replaced, added to or removed from a DICOM folder (a folder's mtime), or moved away.
  * @throws InputError naming the file when it does not exist on this machine
  */
 export function scanFilesFingerprint(src: ScanSource, vois: readonly Voi[]): string {
-  const files = vois.filter((v) => !isSphereRef(v.maskPath)).map((v) => v.maskPath);
-  const paths = [src.scan.path, ...new Set(files)];
-  return paths
-    .map((p) => {
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        throw new InputError('the image is not on this machine', { file: p });
-      }
-      return `${p}\u0000${st.mtimeMs}\u0000${st.size}`;
-    })
-    .join('\u0001');
+  return fingerprintOf(scanFileStats(src, vois));
 }
 
 /** A volume held as its NIfTI-1 file: `nifti` (encodeNifti's bytes), `volume.data` a view on its voxels. */
@@ -562,8 +577,9 @@ export class ScanImageCache implements EntryOwner {
 
   /**
    * The scan's entry (most recently used now); nothing is built until it is asked for an image.
-   * @param jobKey the key of the scan's quantification job when it is done (its entry in the store:
-   *   the images read from there are those of the files as they were quantified)
+   * @param importedAt when the scan's study was imported (ISO 8601)
+   * @param jobKey the key of the scan's quantification job when it is done: its entry in the store,
+   *   used when no file of the scan was modified after `importedAt`
    * @throws InputError from `scanFilesFingerprint` (a file not on this machine)
    */
   scan(
@@ -573,14 +589,20 @@ export class ScanImageCache implements EntryOwner {
     vois: readonly Voi[],
     jobKey: string | null = null,
   ): ScanImages {
-    const key = `${uid}\u0002${importedAt}\u0002${jobKey ?? ''}\u0002${scanFilesFingerprint(src, vois)}`;
+    const stats = scanFileStats(src, vois);
+    const key = `${uid}\u0002${importedAt}\u0002${jobKey ?? ''}\u0002${fingerprintOf(stats)}`;
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key); // re-insert: most recently used last
     } else {
       for (const [k, e] of this.entries) if (k.startsWith(`${uid}\u0002`)) this.forget(e); // stale builds
+      // the store's entry holds the files as the job quantified them: not used for files changed since
+      // the import (they are decoded as they are now, and nothing is written under the old key)
+      const asImported = stats.every((f) => f.mtimeMs <= Date.parse(importedAt));
       const stored =
-        this.store && jobKey !== null ? { store: this.store, key: jobKey, onError: this.onStoreError } : null;
+        this.store && jobKey !== null && asImported
+          ? { store: this.store, key: jobKey, onError: this.onStoreError }
+          : null;
       entry = new ScanImages(key, src, vois, this.loaders, this, stored);
     }
     this.entries.set(key, entry);

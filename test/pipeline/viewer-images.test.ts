@@ -7,7 +7,15 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'fflate';
@@ -30,7 +38,9 @@ const dir = mkdtempSync(join(tmpdir(), 'carto-viewer-images-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The DRO bundle imported into a fresh SQLite database (its jobs write the viewer's images beside it). */
-async function imported(name: string): Promise<{ db: string; bundle: string; keys: string[] }> {
+async function imported(
+  name: string,
+): Promise<{ db: string; bundle: string; keys: string[]; importedAt: string }> {
   const at = join(dir, name);
   const bundle = droBundle(at);
   const db = join(at, 'study.sqlite');
@@ -43,7 +53,8 @@ async function imported(name: string): Promise<{ db: string; bundle: string; key
       rows.map((j) => j.state),
       ['done'],
     );
-    return { db, bundle, keys: rows.map((j) => j.job_key) };
+    const study = await store.selectFrom('study').select('imported_at').executeTakeFirstOrThrow();
+    return { db, bundle, keys: rows.map((j) => j.job_key), importedAt: study.imported_at };
   } finally {
     await store.destroy();
   }
@@ -143,11 +154,11 @@ describe("the viewer's images on disk", () => {
   });
 
   test("a scan's first open reads its entry and decodes nothing; other windows are built from its SUV", async () => {
-    const { db, bundle, keys } = await imported('open');
+    const { db, bundle, keys, importedAt } = await imported('open');
     const { src, vois } = droSource(bundle);
     const loaders = countingLoaders();
     const cache = new ScanImageCache({ loaders, store: new ViewerImageStore(viewerImagesBeside(db)!) });
-    const s = cache.scan('s1', 't', src, vois, keys[0]);
+    const s = cache.scan('s1', importedAt, src, vois, keys[0]);
     const [suv, labels, display] = await Promise.all([
       s.suv(),
       s.labels(),
@@ -160,7 +171,7 @@ describe("the viewer's images on disk", () => {
     const want = new Uint8Array(displayNifti(niftiVoxels('suv.nii', suv.nifti), DEFAULT_WINDOW_MAX_SUV));
     assert.deepEqual(gunzipSync(display), want);
     const q = labels.volume.data.findIndex((v) => v === 1);
-    const v = await cache.scan('s1', 't', src, vois, keys[0]).voxel(() => q);
+    const v = await cache.scan('s1', importedAt, src, vois, keys[0]).voxel(() => q);
     assert.deepEqual(v, { size: [...suv.volume.size], suv: fromScan.data[q], labelValue: 1 });
     const ten = gunzipSync(await s.display(10).whole);
     assert.deepEqual(ten, new Uint8Array(displayNifti(niftiVoxels('suv.nii', suv.nifti), 10)));
@@ -168,11 +179,11 @@ describe("the viewer's images on disk", () => {
   });
 
   test("a voxel's readout on a first open reads it from the entry's files and loads no volume", async () => {
-    const { db, bundle, keys } = await imported('voxel');
+    const { db, bundle, keys, importedAt } = await imported('voxel');
     const { src, vois } = droSource(bundle);
     const loaders = countingLoaders();
     const store = new ViewerImageStore(viewerImagesBeside(db)!);
-    const s = new ScanImageCache({ loaders, store }).scan('s1', 't', src, vois, keys[0]);
+    const s = new ScanImageCache({ loaders, store }).scan('s1', importedAt, src, vois, keys[0]);
     const fromScan = await loadScanSuv(src);
     const labels = await scanLabelMap(src, vois, fromScan);
     const q = labels.data.findIndex((v) => v === 1);
@@ -182,20 +193,38 @@ describe("the viewer's images on disk", () => {
   });
 
   test('built from the scan (no entry), the images are written for the next server start', async () => {
-    const { bundle } = await imported('write-behind');
+    const { bundle, importedAt } = await imported('write-behind');
     const { src, vois } = droSource(bundle);
     const store = new ViewerImageStore(join(dir, 'write-behind-store'));
     const first = countingLoaders();
-    const s = new ScanImageCache({ loaders: first, store }).scan('s1', 't', src, vois, KEY);
+    const s = new ScanImageCache({ loaders: first, store }).scan('s1', importedAt, src, vois, KEY);
     const suv = await s.suv();
     assert.deepEqual(first.calls.suv, 1);
     const deadline = Date.now() + 20_000;
     while (!(await store.has(KEY)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(await store.has(KEY), 'the entry was written');
     const next = countingLoaders();
-    const again = new ScanImageCache({ loaders: next, store }).scan('s1', 't', src, vois, KEY);
+    const again = new ScanImageCache({ loaders: next, store }).scan('s1', importedAt, src, vois, KEY);
     assert.deepEqual((await again.suv()).volume.data, suv.volume.data);
     assert.deepEqual(next.calls, { suv: 0, labels: 0 });
+  });
+
+  test('a scan file changed since the import: decoded as it is now, and no entry is read or written', async () => {
+    const { db, bundle, keys, importedAt } = await imported('changed');
+    const { src, vois } = droSource(bundle);
+    const store = new ViewerImageStore(viewerImagesBeside(db)!);
+    const later = new Date(Date.parse(importedAt) + 60_000);
+    utimesSync(join(bundle, 'mask.nii.gz'), later, later);
+    const loaders = countingLoaders();
+    const s = new ScanImageCache({ loaders, store }).scan('s1', importedAt, src, vois, keys[0]);
+    await Promise.all([s.suv(), s.labels(), s.voxel(() => 0)]);
+    assert.deepEqual(loaders.calls, { suv: 1, labels: 1 });
+    // and with no entry, none is written under the job's key (its files are no longer those)
+    rmSync(store.entryDir(keys[0]!), { recursive: true });
+    const again = new ScanImageCache({ loaders, store }).scan('s1', importedAt, src, vois, keys[0]);
+    await Promise.all([again.suv(), again.labels(), again.display(DEFAULT_WINDOW_MAX_SUV).whole]);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await store.has(keys[0]!), false);
   });
 
   test('a folder that cannot be written: the import stands, with a warning naming the folder', async () => {
