@@ -363,6 +363,13 @@ test('carto registry export --format bundle writes a marked bundle and replaces 
   writeFileSync(join(out, 'stale.csv'), 'x\n');
   const r = await cli(registerRegistry, [...args, '--out', out, '--study-name', 'second export']);
   assert.equal(r.code, 0, r.err);
+  // the user is told what the bundle does not hold
+  assert.match(
+    r.out,
+    /^note: the registry holds no images: scans\.csv and vois\.csv have their headers only/m,
+  );
+  const j = await cli(registerRegistry, [...args, '--out', `${out}-json`, '--json']);
+  assert.match((JSON.parse(j.out) as { note: string }).note, /holds no images/);
   assert.ok(!existsSync(join(out, 'stale.csv')), 'replaced');
   assert.equal(readBundle(out).name, 'second export');
   assert.equal(

@@ -127,6 +127,11 @@ function registerImportCastor(reg: Command): void {
     );
 }
 
+/** What a bundle export does not hold, said with it (text and --json). */
+const BUNDLE_EXPORT_NOTE =
+  'the registry holds no images: scans.csv and vois.csv have their headers only; add the scans and ' +
+  'their VOIs (docs/study-bundle.md) before `carto run`, or the imaging sections are skipped';
+
 /** `carto registry export`: the caller's scope as CSV, CDISC ODM or a study bundle. */
 function registerExport(reg: Command): void {
   reg
@@ -192,7 +197,7 @@ function registerExport(reg: Command): void {
               exportBundle(recs, dir, { name: o.studyName, tracer: { name, nuclide, halfLifeS } }),
             );
             await r.recordExport({ format: 'bundle', patients, client: 'cli' });
-            return { patients, out: o.out };
+            return { patients, out: o.out, note: BUNDLE_EXPORT_NOTE };
           }
           await r.recordExport({
             format: o.format === 'csv' ? `csv-${o.shape}` : o.format,
@@ -204,7 +209,8 @@ function registerExport(reg: Command): void {
         if (o.json) printJson({ format: o.format, ...result });
         else
           process.stdout.write(
-            `${formatTable(['format', 'patients', 'written to'], [[o.format, result.patients, result.out]])}\n`,
+            `${formatTable(['format', 'patients', 'written to'], [[o.format, result.patients, result.out]])}\n` +
+              ('note' in result ? `note: ${result.note}\n` : ''),
           );
       },
     );
