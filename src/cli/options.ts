@@ -8,6 +8,7 @@
  * not an integer where one is needed, or outside the range throws `InputError` naming the option and
  * the value as typed, which the CLI reports on one line with exit code 2.
  */
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { checkSqlitePath } from '../io/sqlite-path.js';
@@ -140,3 +141,11 @@ export const IMAGES_HELP =
 export const NO_IMAGES_HELP =
   "write no viewer's images (less disk: about 90 MB per 200×200×400 scan; `carto serve` then " +
   'decodes a scan on its first open after each start)';
+
+/**
+ * The viewer's images folder of `--images DIR` / `--no-images`: DIR made absolute, null for
+ * `--no-images`, undefined when neither was given (the command's default then applies).
+ */
+export function imagesFolder(value: string | false | undefined): string | null | undefined {
+  return value === false ? null : value === undefined ? undefined : resolve(value);
+}

@@ -118,7 +118,8 @@ export class ViewerImageStore {
 
   /**
    * The entry's SUV and label map, each a view on its file's bytes; null when the entry is not there.
-   * An entry that cannot be read as written (a truncated or foreign file) is removed and reads as null.
+   * An entry that is not as written (a missing, truncated or foreign file) is removed and reads as
+   * null; one whose files cannot be read just now (e.g. EMFILE) reads as null and is kept.
    */
   async readVolumes(key: string): Promise<StoredScanVolumes | null> {
     const dir = this.entryDir(key);
@@ -135,8 +136,11 @@ export class ViewerImageStore {
           (d): d is LabelMapData => d instanceof Uint8Array || d instanceof Uint16Array,
         ),
       };
-    } catch {
-      await rm(dir, { recursive: true, force: true });
+    } catch (e) {
+      // a file that is there but cannot be read now (too many open files, an I/O error) leaves the
+      // entry alone; a missing, truncated or foreign file removes it
+      const transient = e instanceof InputError && /^cannot read file: (?!ENOENT)/.test(e.message);
+      if (!transient) await rm(dir, { recursive: true, force: true });
       return null;
     }
   }

@@ -32,6 +32,8 @@ import { ViewerImageStore, viewerImagesBeside, viewerImageFiles } from '../../sr
 import { openStudyStore } from '../../src/study/store.js';
 import type { Voi } from '../../src/study/model.js';
 import { droBundle } from '../helpers/bundles.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
+import { register as registerRun } from '../../src/cli/commands/run.js';
 import { countingLoaders } from '../helpers/scan-loaders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carto-viewer-images-'));
@@ -225,6 +227,22 @@ describe("the viewer's images on disk", () => {
     await Promise.all([again.suv(), again.labels(), again.display(DEFAULT_WINDOW_MAX_SUV).whole]);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await store.has(keys[0]!), false);
+  });
+
+  test('carto import: --images DIR writes there, --no-images writes none, the default is beside the file', async () => {
+    const at = join(dir, 'cli');
+    const bundle = droBundle(at);
+    const run = async (db: string, ...extra: string[]) => {
+      const r = await runInProcess(registerRun, ['import', bundle, '--db', join(at, db), ...extra]);
+      assert.equal(r.code, 0, r.err);
+    };
+    await run('default.sqlite');
+    assert.equal(readdirSync(join(at, 'default.sqlite.images', 'v1')).length, 1);
+    await run('none.sqlite', '--no-images');
+    assert.equal(existsSync(join(at, 'none.sqlite.images')), false);
+    await run('given.sqlite', '--images', join(at, 'elsewhere'));
+    assert.equal(readdirSync(join(at, 'elsewhere', 'v1')).length, 1);
+    assert.equal(existsSync(join(at, 'given.sqlite.images')), false);
   });
 
   test('a folder that cannot be written: the import stands, with a warning naming the folder', async () => {

@@ -9,6 +9,7 @@ import { printJson, formatTable } from '../shared.js';
 import {
   DATABASE_HELP,
   IMAGES_HELP,
+  imagesFolder,
   NO_IMAGES_HELP,
   databaseOption,
   databaseTarget,
@@ -37,9 +38,7 @@ function pacsOpts(opts: { pacs?: string; concurrency?: number; images?: string |
   return {
     ...(opts.pacs !== undefined ? { pacsUrl: opts.pacs } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-    ...(opts.images !== undefined
-      ? { viewerImages: opts.images === false ? null : resolve(opts.images) }
-      : {}),
+    ...(opts.images !== undefined ? { viewerImages: imagesFolder(opts.images) } : {}),
   };
 }
 

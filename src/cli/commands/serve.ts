@@ -1,9 +1,9 @@
 /** `carto serve` — the registry and study HTTP API (src/server/app.ts) on SQLite or PostgreSQL. */
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   DATABASE_HELP,
   IMAGES_HELP,
+  imagesFolder,
   NO_IMAGES_HELP,
   databaseOption,
   databaseTarget,
@@ -54,12 +54,8 @@ export function register(program: Command): void {
         const port = opts.port;
         const target = databaseTarget(opts.db);
         const store = await RegistryStore.open(target);
-        const images =
-          opts.images === false
-            ? null
-            : opts.images !== undefined
-              ? resolve(opts.images)
-              : viewerImagesBeside(target);
+        const chosen = imagesFolder(opts.images);
+        const images = chosen === undefined ? viewerImagesBeside(target) : chosen;
         const app = await buildApp({
           store,
           secureCookies: Boolean(opts.secureCookies),
