@@ -10,7 +10,7 @@
  *   it and the first frame drawn (a fence waits for the GPU; in headless chromium the GPU is SwiftShader,
  *   a software renderer on the CPU);
  * - readout: the first crosshair readout in, with its source: the server's voxel route
- *   (GET /api/scans/{id}/voxel, asked while the slices are built) or the float data;
+ *   (GET /api/scans/{id}/voxel, asked as soon as the page has the scan's grid) or the float data;
  * - ready: both in, the viewer is usable (the target's "opens": full-resolution slices and an exact
  *   readout, the float32 value of the file);
  * - data: the float SUV and the label map (fetched once the slices are drawn) in and read in the browser;
@@ -19,7 +19,10 @@
  * the median of each three, and when the display volume and the first voxel were asked for and in. The same opens (three other scans cold, then warm) are then timed in a
  * second chromium whose WebGL runs on Mesa's llvmpipe (ANGLE over EGL) instead of SwiftShader, when
  * the machine has it: both are software renderers on the CPU; on a GPU niivue's texture passes take
- * milliseconds. Prints the machine's load (uptime) beside the figures.
+ * milliseconds. Last, the slowest case: a scan opened as the first page after sign-in of freshly
+ * launched chromiums, each with a new profile (no compiled shader, no code cache: a browser's first
+ * WebGL page), CARTO_BENCH_VIEWER_FRESH of them per renderer (default 4), with how many took 3 s or
+ * more. Prints the machine's load (uptime) beside the figures.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +35,7 @@ import { IDENTITY_DIRECTION } from '../src/imaging/volume.js';
 import { writeNifti } from '../src/io/nifti.js';
 import { runInProcess } from '../test/helpers/cli-in-process.js';
 import { chromium, type Page, type Request } from 'playwright-core';
-import { CHROMIUM, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
+import { CHROMIUM, CHROMIUM_ARGS, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
 /** The bundle's scans (all of one SUV file): three cold opens in each chromium. */
@@ -179,6 +182,43 @@ async function coldAndWarm(page: Page, what: string, cold: string[]): Promise<st
   return [...report(`${what}, cold`, c), ...report(`${what}, warm`, w)];
 }
 
+/** The harness's chromium flags (SwiftShader: no GPU) and the llvmpipe ones, for a freshly launched one. */
+const FLAGS = {
+  SwiftShader: CHROMIUM_ARGS,
+  llvmpipe: [...CHROMIUM_ARGS.filter((f) => f !== '--disable-gpu'), ...LLVMPIPE],
+};
+
+/**
+ * How many freshly launched chromiums (each with a new profile: no compiled shader, no code cache) open
+ * a scan as their first page, per renderer (env CARTO_BENCH_VIEWER_FRESH, default 4).
+ */
+const FRESH = Number(process.env.CARTO_BENCH_VIEWER_FRESH ?? 4);
+
+/**
+ * The first open of a scan in each of `FRESH` freshly launched chromiums on `renderer` (signed in
+ * first, as a user is): the slowest case of the viewer, the one a browser's caches do not help.
+ */
+async function firstPages(h: Harness, renderer: keyof typeof FLAGS, ids: string[]): Promise<string[]> {
+  const opens: Open[] = [];
+  for (let r = 0; r < FRESH; r++) {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS[renderer] });
+    try {
+      const context = await browser.newContext({ baseURL: h.url, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await signIn(page, 'admin');
+      opens.push(await openTimed(page, ids[r % ids.length]!));
+    } finally {
+      await browser.close();
+    }
+  }
+  const over = opens.filter((o) => o.ready >= 3000).length;
+  const ready = opens.map((o) => o.ready).sort((a, b) => a - b);
+  return [
+    ...report(`${renderer}, a fresh chromium's first page`, opens),
+    `  ${renderer}, fresh chromiums' first pages: ready ${ready.join(', ')} ms (${over} of ${opens.length} at 3 s or over)`,
+  ];
+}
+
 describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
   let h: Harness;
   let suv: Float32Array;
@@ -226,7 +266,7 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
     );
     // the same app in chromium on Mesa's llvmpipe (ANGLE over EGL), when this machine has it: the same
     // GPU work on another software renderer
-    const llvmpipe = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...LLVMPIPE] });
+    const llvmpipe = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS.llvmpipe });
     try {
       const context2 = await llvmpipe.newContext({ baseURL: h.url, viewport: { width: 1280, height: 900 } });
       const page2 = await context2.newPage();
@@ -243,6 +283,9 @@ describe('PET viewer timing (chromium)', { timeout: 900_000 }, () => {
     } finally {
       await llvmpipe.close();
     }
+    lines.push(...(await firstPages(h, 'SwiftShader', ids)));
+    if (!lines.some((l) => l.includes('llvmpipe: not available')))
+      lines.push(...(await firstPages(h, 'llvmpipe', ids)));
     const load = execFileSync('uptime', { encoding: 'utf8' }).trim();
     console.log(
       `viewer, ${SIZE.join('×')} float32 SUV + uint8 labels through the server (load: ${load}):\n${lines.join('\n')}`,

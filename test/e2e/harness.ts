@@ -18,6 +18,16 @@ import { hashPassword } from '../../src/server/auth.js';
 import { RegistryStore, type Actor } from '../../src/registry/store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** The flags the tests' chromium runs with (no GPU: WebGL on SwiftShader; no background traffic). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 export const PASSWORD = 'correct horse battery';
 /**
  * Where the screenshots go: docs/screenshots/ when CARTO_UPDATE_SCREENSHOTS=1 (to refresh the committed
@@ -81,18 +91,7 @@ export async function startHarness(
   // the viewer's images where `carto serve --db dbFile` looks for them (written by `prepare`'s imports)
   const app = await buildApp({ store, viewerImages: viewerImagesBeside(dbFile)! });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     url,
     store,
