@@ -19,6 +19,7 @@ import { niftiVoxels, type NiftiVoxels } from '../../../src/io/nifti-voxels.js';
 import { displaySlope, quantizeSuv } from '../../../src/io/display-nifti.js';
 import type { Grid } from '../studies/volume.js';
 import { displayFile, fetchBytes } from './scan-files.js';
+import { quickCalMinMax } from './nv-calminmax.js';
 
 export type Vec3 = [number, number, number];
 
@@ -34,10 +35,14 @@ let niivueModule: Promise<NiivueModule> | null = null;
 
 /**
  * niivue's module, imported on first use: it is a chunk of its own (about 1.5 MB of JavaScript to
- * download and evaluate), so the viewer's page starts fetching the scan before niivue is in.
+ * download and evaluate), so the viewer's page starts fetching the scan before niivue is in. Its
+ * NVImage's display range is made quick for the viewer's images (nv-calminmax.ts).
  */
 export function loadNiivue(): Promise<NiivueModule> {
-  niivueModule ??= import('@niivue/niivue');
+  niivueModule ??= import('@niivue/niivue').then((m) => {
+    quickCalMinMax(m.NVImage, m.cmapper);
+    return m;
+  });
   return niivueModule;
 }
 
