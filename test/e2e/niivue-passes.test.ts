@@ -4,8 +4,11 @@
  * builds with the viewer's lean passes (lean colour pass, gradient passes skipped, texture kept across
  * rebuilds, shaders warmed up on a 2×2×2 volume first) are compared texel for texel, for each of the
  * viewer's windows and colour maps, on a grid that is not in RAS order (niivue's colour pass then reads
- * through a permutation with flips) and whose voxels take every 8-bit value. A page of its own loads
- * niivue's module and nv-passes.ts (transpiled, it imports niivue's types only).
+ * through a permutation with flips) and whose voxels take every 8-bit value; so are the multiplanar
+ * slices each draws on its canvas, the viewer's niivue being attached without its volume-render
+ * programs (`attachWithoutVolumeRender`), with which no draw is made (and one of the 3D render, which
+ * the viewer never shows, is counted). A page of its own loads niivue's module and nv-passes.ts
+ * (transpiled, it imports niivue's types only).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +28,7 @@ const PAGE = `<!doctype html><html><body>
 <canvas id="own" width="320" height="240"></canvas><canvas id="lean" width="320" height="240"></canvas>
 <script type="module">
 import { Niivue, NVImage, SHOW_RENDER } from '/niivue.js';
-import { keepVolumeTexture, leanOrientPass, reserveVolumeTexture, skipGradientPasses, warmUp } from '/nv-passes.js';
+import { attachWithoutVolumeRender, keepVolumeTexture, leanOrientPass, reserveVolumeTexture, skipGradientPasses, volumeRenderDraws, warmUp } from '/nv-passes.js';
 const opts = { backColor: [0, 0, 0, 1], isColorbar: false, multiplanarShowRender: SHOW_RENDER.NEVER };
 // a 37×29×23 uint8 grid, i along -y, j along +z, k along -x (not RAS), voxels 0..255 in turn
 const DIMS = [37, 29, 23];
@@ -65,9 +68,20 @@ function readVolumeTexture(nv) {
 }
 // the grid as the scan routes give it: voxel axes i, j, k along LPS y, z and x
 const GRID = { size: DIMS, direction: [0, 1, 0, 0, 0, 1, 1, 0, 0] };
+/** The canvas's pixels as drawn (RGBA, bottom row first). */
+function readCanvas(nv) {
+  const gl = nv.gl;
+  gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+  const out = new Uint8Array(gl.drawingBufferWidth * gl.drawingBufferHeight * 4);
+  gl.readPixels(0, 0, gl.drawingBufferWidth, gl.drawingBufferHeight, gl.RGBA, gl.UNSIGNED_BYTE, out);
+  return out;
+}
 async function niivue(id, lean, reserveGrid) {
   const nv = new Niivue(opts);
-  await nv.attachToCanvas(document.getElementById(id));
+  // the viewer's niivue: attached without its volume-render programs; niivue's own: as niivue does
+  if (lean) await attachWithoutVolumeRender(nv, document.getElementById(id));
+  else await nv.attachToCanvas(document.getElementById(id));
+  nv.setSliceType(nv.sliceTypeMultiplanar);
   if (!lean) return { nv, count: null };
   // the RGBA8 textures allocated on unit 0 (niivue's back volume unit), and whether each was deleted
   const made = [];
@@ -97,6 +111,7 @@ async function build(nv, looks) {
   const first = looks[0];
   const vol = await NVImage.loadFromUrl({ url: nifti(first.slope), name: 'v.nii', colormap: first.colormap });
   const textures = [];
+  const canvases = [];
   const ids = [];
   const windows = [];
   for (const [i, look] of looks.entries()) {
@@ -114,12 +129,25 @@ async function build(nv, looks) {
       nv.setVolume(vol, 0);
     } else nv.updateGLVolume();
     nv.drawScene();
+    canvases.push(readCanvas(nv));
     textures.push(readVolumeTexture(nv));
     ids.push(nv.volumeTexture);
     windows.push(vol.cal_max);
   }
-  return { textures, ids, windows };
+  return { textures, canvases, ids, windows };
 }
+// the lean niivue drawing its 3D render (which the viewer never shows): the draws with its emptied
+// volume-render programs, counted
+window.renderDraws = async () => {
+  const lean = await niivue('lean', true, null);
+  const vol = await NVImage.loadFromUrl({ url: nifti(1), name: 'v.nii', colormap: 'gray' });
+  lean.nv.volumes = [vol];
+  lean.nv.setVolume(vol, 0);
+  const before = volumeRenderDraws(lean.nv);
+  lean.nv.setSliceType(lean.nv.sliceTypeRender);
+  lean.nv.drawScene();
+  return [before, volumeRenderDraws(lean.nv)];
+};
 window.compare = async (looks, reserve) => {
   const own = await niivue('own', false);
   const lean = await niivue('lean', true, reserve === 'grid' ? GRID : reserve === 'other' ? { size: [5, 6, 7], direction: GRID.direction } : null);
@@ -134,7 +162,13 @@ window.compare = async (looks, reserve) => {
         if (firstAt < 0) firstAt = q;
       }
     const distinct = new Set(new Uint32Array(a.textures[i].buffer)).size;
+    let canvasDiffering = 0;
+    for (let q = 0; q < a.canvases[i].length; q++) if (a.canvases[i][q] !== b.canvases[i][q]) canvasDiffering++;
     return {
+      canvasBytes: [a.canvases[i].length, b.canvases[i].length],
+      canvasDiffering,
+      canvasColours: new Set(new Uint32Array(a.canvases[i].buffer)).size,
+      volumeRenderDraws: volumeRenderDraws(lean.nv),
       texels: a.textures[i].length / 4,
       distinct,
       differing,
@@ -151,6 +185,13 @@ window.compare = async (looks, reserve) => {
 
 /** What `window.compare` gives for each look. */
 interface Comparison {
+  /** The canvases' bytes (RGBA; niivue's own, the lean one) after the multiplanar slices are drawn, and how many differ. */
+  canvasBytes: [number, number];
+  canvasDiffering: number;
+  /** The colours on niivue's own canvas (the slices drawn, not a blank). */
+  canvasColours: number;
+  /** The lean niivue's draws with a volume-render program bound (`attachWithoutVolumeRender`). */
+  volumeRenderDraws: number;
   texels: number;
   distinct: number;
   differing: number;
@@ -224,6 +265,11 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
       assert.equal(r.texels, 37 * 29 * 23, `look ${i}`);
       assert.ok(r.distinct > 30, `look ${i}: the texture has ${r.distinct} colours (a real ramp)`);
       assert.equal(r.differing, 0, `look ${i}: ${r.differing} bytes differ, the first at byte ${r.firstAt}`);
+      // the slices on the canvas, without niivue's volume-render programs: the same pixels
+      assert.equal(r.canvasBytes[1], r.canvasBytes[0], `look ${i}: canvases of one size`);
+      assert.ok(r.canvasColours > 30, `look ${i}: the canvas has ${r.canvasColours} colours (slices drawn)`);
+      assert.equal(r.canvasDiffering, 0, `look ${i}: ${r.canvasDiffering} canvas bytes differ`);
+      assert.equal(r.volumeRenderDraws, 0, `look ${i}`);
       // a rebuild at the same grid draws into the texture it has
       assert.equal(r.sameTextureAsFirst, true, `look ${i}`);
       assert.equal(r.calMax, looks[i]!.calMax, `look ${i}: built in its window`);
@@ -252,7 +298,7 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
       },
     ];
     const results = await page.evaluate<Comparison[]>(`window.compare(${JSON.stringify(looks)}, null)`);
-    for (const r of results) assert.equal(r.differing, 0);
+    for (const r of results) assert.deepEqual([r.differing, r.canvasDiffering], [0, 0]);
     // only the warm-up was lean
     assert.equal(results[0]!.leanRefreshes, 1);
   });
@@ -270,6 +316,12 @@ describe('niivue passes: the lean passes colour the volume as niivue does', () =
     // allocation: both builds drew into the reserved texture
     assert.deepEqual(r.rgba8Made, ['2x2x2 deleted', '23x37x29']);
     assert.equal(r.sameTextureAsFirst, true);
+  });
+
+  test("a draw with the emptied volume-render programs is counted (niivue's 3D render, never shown)", async () => {
+    const [before, after] = await page.evaluate<[number, number]>('window.renderDraws()');
+    assert.equal(before, 0, 'none while the slices are drawn');
+    assert.ok(after > 0, `the 3D render drew with them ${after} times`);
   });
 
   test('a texture reserved at another size is freed, and the build allocates its own', async () => {

@@ -491,9 +491,20 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   const newer: Vec3 = [hotVox[0], hotVox[1], hotVox[2]];
   const broken: Vec3 = [41, 50, 6];
   const query = (v: Vec3) => `i=${v[0]}&j=${v[1]}&k=${v[2]}`;
+  // the first readout's voxel (the grid's centre) is asked for ahead, before niivue has the display
+  // volume: the display volume is held back until a voxel is asked for (for 10 s at most)
+  let voxelAsked: () => void = () => undefined;
+  const firstVoxel = new Promise<boolean>((resolve) => (voxelAsked = () => resolve(true)));
+  const displayHeld: boolean[] = [];
+  await page.route(/\/api\/scans\/[^/]+\/display\.nii\.gz\?/, async (route) => {
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000));
+    displayHeld.push(await Promise.race([firstVoxel, timeout]));
+    await route.continue();
+  });
   await page.route(/\/api\/scans\/[^/]+\/voxel\?/, async (route) => {
     const url = route.request().url();
     voxelUrls.push(url);
+    voxelAsked();
     if (url.endsWith(query(late))) await lateHeld;
     if (url.endsWith(query(broken))) return route.fulfill({ status: 500, json: { error: 'disk on fire' } });
     await route.continue();
@@ -527,7 +538,13 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   // ready with the float data still out: the first readout came from the voxel route
   assert.equal(await viewer.getAttribute('data-data-at'), null);
   assert.equal(await viewer.getAttribute('data-readout-source'), 'voxel');
-  assert.ok(voxelUrls.length >= 1, 'the first readout asked the voxel route');
+  const centre = suv.size.map((n) => n >> 1) as Vec3;
+  assert.deepEqual(displayHeld, [true], 'a voxel asked for before the display volume was answered');
+  assert.deepEqual(
+    voxelUrls.map((u) => u.replace(/.*\?/, '')),
+    [query(centre)],
+    'the first readout asked the voxel route once, for the centre',
+  );
   // known voxels: the file's value, from the voxel route
   for (const v of [hotVox, [10, 200, 15] as Vec3]) {
     await moveTo(page, '__cartoViewer', v);
@@ -608,5 +625,9 @@ async function readoutBeforeData(h: Harness): Promise<void> {
   assert.equal(await page.getByTestId('compare-readout-suv').getAttribute('data-source'), 'file');
   assert.equal(voxelUrls.length, asked, 'no voxel request once the float data are in');
   await page.locator('.viewer[data-overlay-at]').waitFor({ timeout: 60_000 });
+  // after all that (windows, a VOI jump, the overlay, a linked pane), no draw was made with niivue's
+  // volume-render programs, which the viewer leaves empty (nv-passes.ts: attachWithoutVolumeRender)
+  for (const hook of ['__cartoViewer', '__cartoCompareViewer'])
+    assert.equal(await page.evaluate(`window.${hook}.volumeRenderDraws()`), 0, hook);
   await context.close();
 }

@@ -15,9 +15,11 @@
  *   200×200×400 scan), and `reserveVolumeTexture` allocates it ahead, from the scan's grid, while the
  *   volume's bytes are on their way;
  * - `warmUp`: the shaders' first use (where a software renderer compiles them) on a 2×2×2 volume, to
- *   be done while the scan is on its way.
- * Each is installed once per Niivue, after `attachToCanvas` (which compiles niivue's shaders). The module
- * imports niivue's types only: it runs on the instance and module it is given.
+ *   be done while the scan is on its way;
+ * - `attachWithoutVolumeRender`: niivue attached without its five volume-render programs, which only its
+ *   3D render draws with.
+ * Each but the last is installed once per Niivue, after `attachToCanvas` (which compiles niivue's
+ * shaders). The module imports niivue's types only: it runs on the instance and module it is given.
  */
 import type { Niivue, NVImage } from '@niivue/niivue';
 
@@ -354,4 +356,96 @@ export async function warmUp(nv: Niivue, NVImageClass: typeof NVImage): Promise<
   gl.bindFramebuffer(gl.FRAMEBUFFER, null);
   gl.clearColor(r!, g!, b!, a!);
   gl.clear(gl.COLOR_BUFFER_BIT);
+}
+
+/**
+ * Whether niivue antialiases its canvas: niivue's own default (`attachToCanvas` without the argument),
+ * made explicit so that `attachWithoutVolumeRender` makes the context niivue would.
+ */
+const ANTI_ALIAS = navigator.hardwareConcurrency > 6;
+
+/**
+ * Whether a fragment shader's source is one of niivue's volume-render shaders (ray casting through the
+ * volume for the 3D render and its depth picking; 6–20 kB of GLSL each): what they alone declare.
+ */
+const isVolumeRenderFragment = (src: string): boolean =>
+  src.includes('uniform vec3 rayDir;') && src.includes('uniform vec3 texVox;');
+
+/** The fragment shader the volume-render programs get instead (they are never drawn with). */
+const NO_RENDER_FRAGMENT =
+  '#version 300 es\nprecision highp float;\nout vec4 fragColor;\nvoid main() { fragColor = vec4(0.0); }';
+
+/** The draws made with a volume-render program bound, per Niivue (`volumeRenderDraws`). */
+const renderDraws = new WeakMap<Niivue, { count: number }>();
+
+/**
+ * Attaches niivue to `cv` (`attachToCanvas`) with an empty fragment shader in its five volume-render
+ * programs (`renderVolumeShader`, `renderSliceShader`, `renderGradientShader`,
+ * `renderGradientValuesShader` and `pickingImageShader`), which niivue draws with only in its 3D render
+ * (`drawImage3D`), never shown in the viewer (`SHOW_RENDER.NEVER`). niivue compiles every program it
+ * has when attached; the graphics stack (ANGLE) then also builds each linked program's pipelines on
+ * its worker threads. On a software renderer in a browser that has not cached them yet (its first
+ * WebGL page), those of the four ray-casting programs take 0.3–0.5 s each of the two cores of a small
+ * machine, while the scan arrives and its slices are built (a chromium trace of such a page): left
+ * out, a first page opens about 0.4 s sooner (`npm run bench web-viewer`). Their uniforms are then not
+ * found (null locations, which WebGL ignores). A draw made with one of them bound is counted
+ * (`volumeRenderDraws`: the viewer's tests require none).
+ * @throws Error from niivue's attach (no WebGL2), or when the programs given the empty shader are not
+ *   exactly those five (another niivue: the viewer would not know what it leaves out)
+ */
+export async function attachWithoutVolumeRender(nv: Niivue, cv: HTMLCanvasElement): Promise<void> {
+  // the context niivue makes (a canvas has one: niivue's getContext then returns this one)
+  const gl = cv.getContext('webgl2', { alpha: true, antialias: ANTI_ALIAS });
+  if (!gl) return void (await nv.attachToCanvas(cv, ANTI_ALIAS)); // niivue says what is missing
+  const emptied = new Set<WebGLShader>();
+  const shaderSource = gl.shaderSource.bind(gl);
+  gl.shaderSource = (shader: WebGLShader, src: string) => {
+    if (!isVolumeRenderFragment(src)) return shaderSource(shader, src);
+    emptied.add(shader);
+    shaderSource(shader, NO_RENDER_FRAGMENT);
+  };
+  try {
+    await nv.attachToCanvas(cv, ANTI_ALIAS);
+  } finally {
+    gl.shaderSource = shaderSource; // for the programs made later, niivue's own
+  }
+  const render = [
+    nv.renderVolumeShader,
+    nv.renderSliceShader,
+    nv.renderGradientShader,
+    nv.renderGradientValuesShader,
+    nv.pickingImageShader,
+  ];
+  const programs = new Set(render.map((s) => s?.program));
+  const allEmptied = render.every(
+    (s) => s && gl.getAttachedShaders(s.program)?.some((sh) => emptied.has(sh)),
+  );
+  if (emptied.size !== render.length || programs.size !== render.length || !allEmptied)
+    throw new Error(
+      `viewer: ${emptied.size} shaders taken for niivue's volume-render programs, not its ${render.length} (another niivue version?)`,
+    );
+  // count the draws (drawArrays, drawElements: those niivue's 3D render makes) with one of them bound
+  const draws = { count: 0 };
+  renderDraws.set(nv, draws);
+  let renderBound = programs.has((gl.getParameter(gl.CURRENT_PROGRAM) as WebGLProgram | null) ?? undefined);
+  const useProgram = gl.useProgram.bind(gl);
+  gl.useProgram = (p: WebGLProgram | null) => {
+    renderBound = programs.has(p ?? undefined);
+    useProgram(p);
+  };
+  for (const name of ['drawArrays', 'drawElements'] as const) {
+    const draw = gl[name].bind(gl) as (...a: unknown[]) => void;
+    (gl as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+      if (renderBound) draws.count++;
+      draw(...a);
+    };
+  }
+}
+
+/**
+ * The number of draws made with a volume-render program bound on a Niivue attached by
+ * `attachWithoutVolumeRender` (they draw nothing), else 0.
+ */
+export function volumeRenderDraws(nv: Niivue): number {
+  return renderDraws.get(nv)?.count ?? 0;
 }

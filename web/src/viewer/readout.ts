@@ -68,6 +68,23 @@ export async function fetchVoxel(scanId: string, vox: Vec3): Promise<VoxelAnswer
   return { suv, labelValue: a.labelValue };
 }
 
+/** A voxel's answer asked for before the pane's reader exists (`askVoxelAhead`). */
+export interface VoxelAhead {
+  vox: Vec3;
+  answer: Promise<VoxelAnswer>;
+}
+
+/**
+ * Asks the server for the voxel `vox` now (`fetchVoxel`), for a reader made later to take
+ * (`ReadoutReader`'s `ahead`): the pane asks for its first voxel (the grid's centre) as soon as it
+ * knows the scan's grid, so that the answer is in when the slices are drawn.
+ */
+export function askVoxelAhead(scanId: string, vox: Vec3): VoxelAhead {
+  const answer = fetchVoxel(scanId, vox);
+  answer.catch(() => undefined); // shown by the reader that takes it
+  return { vox, answer };
+}
+
 /** Reads the crosshair of one pane (see the module doc); `show` receives every readout to show. */
 export class ReadoutReader {
   /** The number of the latest position read: an answer for an earlier one is dropped. */
@@ -79,6 +96,8 @@ export class ReadoutReader {
     /** The scan's grid (voxels along i, j, k). */
     private readonly size: Vec3,
     private readonly show: (r: Readout) => void,
+    /** An answer asked for ahead (`askVoxelAhead`), taken by the first read of its voxel. */
+    private ahead: VoxelAhead | null = null,
   ) {}
 
   /** The float data are in: every read from now on reads them (no request). */
@@ -109,7 +128,11 @@ export class ReadoutReader {
       });
     }
     this.show({ ...at, suv: NaN, labelValue: 0, state: 'pending' });
-    fetchVoxel(this.scanId, vox).then(
+    const ahead = this.ahead;
+    this.ahead = null;
+    const answer =
+      ahead && ahead.vox.every((v, a) => v === vox[a]) ? ahead.answer : fetchVoxel(this.scanId, vox);
+    answer.then(
       (a) => {
         if (n === this.latest) this.show({ ...at, ...a, state: 'ok' });
       },

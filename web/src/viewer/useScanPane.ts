@@ -2,7 +2,8 @@
  * One scan in one niivue instance (a pane of the viewer): loads the scan, keeps the crosshair readout
  * (voxel, patient coordinate, SUV, VOI label; see readout.ts) and applies window and colour map changes.
  * The pane is usable (ready) when the slices are drawn from the 8-bit display volume and the first
- * readout is in from the server's voxel route; the float SUV and the label map are fetched after the
+ * readout is in from the server's voxel route (asked for as soon as the scan's grid is known, so that
+ * it is in by then: `useVoxelAhead`); the float SUV and the label map are fetched after the
  * slices are drawn, and what needs them waits for them, visibly: a new window (re-quantized from the
  * float SUV), a VOI row's jump (queued), the VOI overlay and the MIP. Panes are linked by patient
  * coordinate: `onMove` hears every move of this pane's crosshair made by the user (click, keyboard, VOI
@@ -33,14 +34,16 @@ import {
   type Vec3,
 } from './nv-volume.js';
 import {
+  attachWithoutVolumeRender,
   keepVolumeTexture,
   leanOrientPass,
   reserveVolumeTexture,
   skipGradientPasses,
+  volumeRenderDraws,
   warmUp,
   type GridHint,
 } from './nv-passes.js';
-import { ReadoutReader, type Readout, type ScanData } from './readout.js';
+import { askVoxelAhead, ReadoutReader, type Readout, type ScanData, type VoxelAhead } from './readout.js';
 
 export type { Readout } from './readout.js';
 
@@ -52,6 +55,8 @@ export interface ViewerHook {
   overlayIndexAt: (i: number, j: number, k: number) => number | null;
   /** The window and colour map niivue draws the slices in (`drawnLook`). */
   drawnLook: () => ReturnType<typeof drawnLook>;
+  /** The draws made with niivue's volume-render programs, which the viewer leaves empty (none expected). */
+  volumeRenderDraws: () => number;
   size: Vec3;
 }
 export type HookName = '__cartoViewer' | '__cartoCompareViewer';
@@ -123,6 +128,19 @@ export interface ScanPane {
 
 const hooks = window as unknown as Partial<Record<HookName, ViewerHook>>;
 
+/** The test hook of a pane whose niivue shows `display`, with its moves. */
+const paneHook = (
+  nv: Niivue,
+  display: NVImage,
+  moves: Pick<ViewerHook, 'moveToVoxel' | 'moveToMm'>,
+): ViewerHook => ({
+  ...moves,
+  overlayIndexAt: (i, j, k) => overlayIndexAt(nv, [i, j, k]),
+  drawnLook: () => drawnLook(display),
+  volumeRenderDraws: () => volumeRenderDraws(nv),
+  size: gridSize(display),
+});
+
 /** The file's grid size (i, j, k) of a display volume. */
 const gridSize = (display: NVImage): Vec3 => {
   const d = display.hdr!.dims;
@@ -152,7 +170,7 @@ async function openSlices(
   const m = await loadNiivue();
   if (!live()) return null;
   const nv = makeNiivue(m);
-  await nv.attachToCanvas(cv);
+  await attachWithoutVolumeRender(nv, cv);
   skipGradientPasses(nv);
   leanOrientPass(nv);
   keepVolumeTexture(nv);
@@ -319,6 +337,33 @@ function usePaneMoves(
 }
 
 /**
+ * The pane's first readout's voxel (the grid's centre, when the pane opens at no given position: no
+ * `startAt`), asked for (`askVoxelAhead`) as soon as the scan's grid is known, before niivue has the
+ * display volume. Returns what the reader made for a scan is to take (see `ReadoutReader`): the answer
+ * asked for that scan, once, else null.
+ */
+function useVoxelAhead(
+  scanId: string,
+  opts: { startAt?: unknown; grid?: GridHint | null },
+  reader: Ref<ReadoutReader | null>,
+): (scanId: string) => VoxelAhead | null {
+  // the scan asked for, and its answer until taken (asked once per scan)
+  const ahead = useRef<{ scanId: string; asked: VoxelAhead | null } | null>(null);
+  const size = opts.grid?.size;
+  const centre = opts.startAt || size?.length !== 3 ? null : size.map((n) => n >> 1).join(',');
+  useEffect(() => {
+    if (centre === null || reader.current || ahead.current?.scanId === scanId) return;
+    ahead.current = { scanId, asked: askVoxelAhead(scanId, centre.split(',').map(Number) as Vec3) };
+  }, [scanId, centre]);
+  return useCallback((id: string) => {
+    if (ahead.current?.scanId !== id) return null;
+    const { asked } = ahead.current;
+    ahead.current.asked = null;
+    return asked;
+  }, []);
+}
+
+/**
  * The pane of scan `scanId` in look `look`. `startAt` (read once, when loaded) gives the position to
  * open at, else the volume's centre; `onMove` hears the user's moves (see module doc); `grid`, the
  * scan's grid when the page has it (from its scan record), lets niivue allocate the volume texture while
@@ -354,6 +399,7 @@ export function useScanPane(
   const onMove = useCallback((lps: Vec3) => current.current.opts.onMove?.(lps), []);
   const m = usePaneMoves(nvRef, display, data, reader, onMove);
   const { readAt, moveToMm, moveToVoxel, jumpToVoi, dropPendingVoi, pendingVoi } = m;
+  const takeAhead = useVoxelAhead(scanId, opts, reader);
 
   // niivue on the canvas, the scan loaded once
   useEffect(() => {
@@ -365,6 +411,11 @@ export function useScanPane(
     let live = true;
     let firstIn: (r: Readout) => void = () => undefined;
     const firstReadout = new Promise<Readout>((resolve) => (firstIn = resolve));
+    const show = (shown: Readout) => {
+      if (!live) return;
+      setReadout(shown);
+      if (shown.state !== 'pending') firstIn(shown);
+    };
     loadPane({
       makeNiivue: ({ Niivue, SHOW_RENDER }) => {
         nv = new Niivue({
@@ -387,11 +438,7 @@ export function useScanPane(
       onDisplay: (_nv, d) => {
         display.current = d;
         applied.current = look0;
-        const r = new ReadoutReader(scanId, gridSize(d), (shown) => {
-          if (!live) return;
-          setReadout(shown);
-          if (shown.state !== 'pending') firstIn(shown);
-        });
+        const r = new ReadoutReader(scanId, gridSize(d), show, takeAhead(scanId));
         reader.current = r;
         const start = current.current.opts.startAt?.();
         if (start) setCrosshairMmLps(nv, start);
@@ -405,13 +452,7 @@ export function useScanPane(
           readAt(nv);
           current.current.opts.onMove?.(crosshairMmLps(nv));
         };
-        hooks[hookName] = {
-          moveToVoxel,
-          moveToMm,
-          overlayIndexAt: (i, j, k) => overlayIndexAt(nv, [i, j, k]),
-          drawnLook: () => drawnLook(display.current!),
-          size: gridSize(display.current!),
-        };
+        hooks[hookName] = paneHook(nv, display.current!, { moveToVoxel, moveToMm });
         setTiming(t);
         setShownLook(look0);
         setStatus('ready');
@@ -447,7 +488,7 @@ export function useScanPane(
       data.current = null;
       reader.current = null;
     };
-  }, [scanId, readAt, moveToMm, moveToVoxel, jumpToVoi, dropPendingVoi]);
+  }, [scanId, readAt, moveToMm, moveToVoxel, jumpToVoi, dropPendingVoi, takeAhead]);
 
   // window and colour map: niivue rebuilds its textures, so only on a change of either; a new window
   // waits for the float SUV (re-quantized from it), a colour map alone applies at once
