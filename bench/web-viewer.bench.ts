@@ -36,6 +36,7 @@ import { writeNifti } from '../src/io/nifti.js';
 import { runInProcess } from '../test/helpers/cli-in-process.js';
 import { chromium, type Page, type Request } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, newPage, signIn, startHarness, type Harness } from '../test/e2e/harness.js';
+import { uniforms } from '../test/helpers/uniforms.js';
 
 const SIZE: [number, number, number] = [200, 200, 400];
 /** The bundle's scans (all of one SUV file): three cold opens in each chromium. */
@@ -43,17 +44,6 @@ const SCANS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 const dir = mkdtempSync(join(tmpdir(), 'carto-bench-viewer-'));
 /** The bench scan's SUV (file voxel order), once built. */
 let SUV: Float32Array | null = null;
-
-/** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32): the same noise at every run. */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A one-scan study bundle whose scan is a 200×200×400 SUV NIfTI; returns the bundle and the SUV array.

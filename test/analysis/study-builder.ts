@@ -16,6 +16,7 @@ import type {
   VoiMetrics,
 } from '../../src/study/model.js';
 import type { LesionOutcomes } from '../../src/study/lesion-outcomes.js';
+import { uniforms } from '../helpers/uniforms.js';
 
 /** Options of {@link buildStudy}. */
 export interface BuildOptions {
@@ -43,16 +44,9 @@ function locationOf(site: string, i: number): string {
 
 /** mulberry32 PRNG with a Box–Muller normal. */
 class Rng {
-  private s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = uniforms(seed);
   }
   normal(): number {
     const u = Math.max(this.next(), 1e-12);

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NVImage, cmapper } from '@niivue/niivue';
 import { innerBoxRange, quickCalMinMax, trustedCalMinMax } from '../../web/src/viewer/nv-calminmax.js';
+import { uniforms } from '../helpers/uniforms.js';
 
 /** NIfTI datatype codes and their voxel arrays. */
 const TYPES = {
@@ -17,17 +18,6 @@ const TYPES = {
   16: Float32Array,
 } as const;
 type Code = keyof typeof TYPES;
-
-/** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32). */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A NIfTI-1 file of `dims` ([x, y, z, frames]) voxels of type `code` from `voxel(q)`, with scl_slope
